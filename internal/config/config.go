@@ -1,0 +1,203 @@
+package config
+
+import "time"
+
+// Config is the whole file.
+type Config struct {
+	// Store is where links, the journal and the run history are kept.
+	Store Store `yaml:"store"`
+	// Log sets the default log format; the --log-format flag overrides it.
+	Log  Log   `yaml:"log"`
+	Jobs []Job `yaml:"jobs"`
+}
+
+// Log settings.
+type Log struct {
+	// Format is "console" or "json"; empty chooses console on a terminal and
+	// json otherwise.
+	Format string `yaml:"format"`
+	Level  string `yaml:"level"`
+}
+
+// Store settings.
+type Store struct {
+	// Driver is "sqlite" (the default).
+	Driver string `yaml:"driver"`
+	// Path of the SQLite database file; default "orgbridge.db".
+	Path string `yaml:"path"`
+}
+
+// Job is one source synced into one target.
+type Job struct {
+	Name    string  `yaml:"name"`
+	Source  Source  `yaml:"source"`
+	Mapping Mapping `yaml:"mapping"`
+	Target  Target  `yaml:"target"`
+	Guard   Guard   `yaml:"guard"`
+	// Leavers says what happens to a managed user who is no longer in the
+	// source: "suspend" (default) or "delete".
+	Leavers string `yaml:"leavers"`
+	// Concurrency bounds the writes in flight; default 4.
+	Concurrency int `yaml:"concurrency"`
+}
+
+// Guard refuses a run that would remove too much, unless forced.
+type Guard struct {
+	// MaxDeleteRatio is the largest share of the managed objects of a kind
+	// that one run may delete or suspend; default 0.05.
+	MaxDeleteRatio *float64 `yaml:"max_delete_ratio"`
+	// MaxDeleteCount is the largest number of deletes and suspends in one
+	// run; default 500.
+	MaxDeleteCount *int `yaml:"max_delete_count"`
+}
+
+// Source selects and configures one source connector.
+type Source struct {
+	Type string     `yaml:"type"`
+	CSV  *CSVSource `yaml:"csv"`
+}
+
+// CSVSource reads HR exports.
+type CSVSource struct {
+	// Encoding is "auto" (default: a BOM or valid UTF-8 means UTF-8,
+	// otherwise Shift_JIS/CP932), "utf-8" or "shift_jis".
+	Encoding string `yaml:"encoding"`
+	// Delimiter is one character; default ",".
+	Delimiter string   `yaml:"delimiter"`
+	Users     *CSVFile `yaml:"users"`
+	Orgs      *CSVFile `yaml:"orgs"`
+	Groups    *CSVFile `yaml:"groups"`
+}
+
+// CSVFile is one file of a CSV source. Paths are relative to the config
+// file's directory.
+type CSVFile struct {
+	Path string `yaml:"path"`
+	// KeyColumn holds each row's stable key.
+	KeyColumn string `yaml:"key_column"`
+	// Required lists columns that must be present in the header.
+	Required []string `yaml:"required"`
+}
+
+// Mapping turns records into the canonical model. Every value is a Go
+// text/template over the record's attributes ({{.社員番号}}), with the
+// functions lower, upper, trim, replace, default and printf.
+type Mapping struct {
+	Users  UserMapping  `yaml:"users"`
+	Orgs   OrgMapping   `yaml:"orgs"`
+	Groups GroupMapping `yaml:"groups"`
+}
+
+// UserMapping maps user records.
+type UserMapping struct {
+	LoginID string `yaml:"login_id"`
+	Email   string `yaml:"email"`
+	Name    string `yaml:"name"`
+	// Attributes maps a target field name to a template.
+	Attributes map[string]string `yaml:"attributes"`
+	// OrgPath builds the org tree from a path in each user record.
+	OrgPath *OrgPath `yaml:"org_path"`
+	// Org names the user's org by org key (when orgs come from their own
+	// file); exclusive with OrgPath.
+	Org string `yaml:"org"`
+	// Role maps the user's role in their orgs.
+	Role *RoleMap `yaml:"role"`
+	// Groups lists group keys the user is a member of.
+	Groups *ListField `yaml:"groups"`
+	// Scope leaves out records that match any rule (e.g. status 退職).
+	Scope Scope `yaml:"scope"`
+	// Suspended: a record that matches any rule is kept but suspended
+	// (e.g. status 休職).
+	Suspended []Match `yaml:"suspended"`
+}
+
+// OrgPath derives orgs from a path such as 本社/営業部/第一課.
+type OrgPath struct {
+	Template  string `yaml:"template"`
+	Separator string `yaml:"separator"`
+	// MultiSeparator, when set, splits several paths in one value (兼務).
+	MultiSeparator string `yaml:"multi_separator"`
+}
+
+// RoleMap maps a source value to member or admin.
+type RoleMap struct {
+	Template string            `yaml:"template"`
+	Values   map[string]string `yaml:"values"`
+	// Default is used for a value that is empty or not in Values; when
+	// empty, such a value is an error naming the record.
+	Default string `yaml:"default"`
+}
+
+// ListField is a template whose value is split into several.
+type ListField struct {
+	Template  string `yaml:"template"`
+	Separator string `yaml:"separator"`
+}
+
+// Scope filters records.
+type Scope struct {
+	Exclude []Match `yaml:"exclude"`
+}
+
+// Match tests one template's value.
+type Match struct {
+	Template string   `yaml:"template"`
+	Equals   string   `yaml:"equals"`
+	In       []string `yaml:"in"`
+}
+
+// OrgMapping maps org records (from an orgs file) and, for path-derived
+// orgs, their codes.
+type OrgMapping struct {
+	// Key identifies the org; for a tree built from paths it must render the
+	// full path.
+	Key         string `yaml:"key"`
+	Name        string `yaml:"name"`
+	Code        string `yaml:"code"`
+	Parent      string `yaml:"parent"`
+	Description string `yaml:"description"`
+}
+
+// GroupMapping maps group records.
+type GroupMapping struct {
+	Name        string `yaml:"name"`
+	Code        string `yaml:"code"`
+	Org         string `yaml:"org"`
+	Description string `yaml:"description"`
+}
+
+// Target selects and configures one target connector.
+type Target struct {
+	Type      string           `yaml:"type"`
+	AirCourse *AirCourseTarget `yaml:"aircourse"`
+}
+
+// AirCourseTarget configures the AirCourse API (seed 003).
+type AirCourseTarget struct {
+	BaseURL string `yaml:"base_url"`
+	// TokenURL defaults to BaseURL + "/oauth/token".
+	TokenURL     string `yaml:"token_url"`
+	ClientID     string `yaml:"client_id"`
+	ClientSecret Secret `yaml:"client_secret"`
+	// Scopes default to read, write.
+	Scopes []string `yaml:"scopes"`
+	// DefaultLicense and DefaultRole fill the required user fields license
+	// and role when the mapping gives none; defaults "free" and "user".
+	DefaultLicense string `yaml:"default_license"`
+	DefaultRole    string `yaml:"default_role"`
+	// PageSize for list calls, 1..1000; default 1000.
+	PageSize int `yaml:"page_size"`
+	// Timeout of one HTTP request; default 30s.
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxRetries of one request on 429/5xx; default 5.
+	MaxRetries *int `yaml:"max_retries"`
+	// Public is the isPublic flag of created orgs; default true.
+	Public *bool `yaml:"public"`
+}
+
+// Secret is a value taken from an environment variable or a file, never
+// written in the config itself.
+type Secret struct {
+	Env  string `yaml:"env"`
+	File string `yaml:"file"`
+}

@@ -1,0 +1,175 @@
+package mapping
+
+import (
+	"sort"
+)
+
+// Kind is the kind of object in a snapshot or a record.
+type Kind string
+
+// The kinds of object orgbridge keeps in step.
+const (
+	KindOrg        Kind = "org"
+	KindUser       Kind = "user"
+	KindGroup      Kind = "group"
+	KindMembership Kind = "membership"
+)
+
+// Role is a user's role in an org or a group.
+type Role string
+
+// The roles a membership can carry.
+const (
+	RoleMember Role = "member"
+	RoleAdmin  Role = "admin"
+)
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool { return r == RoleMember || r == RoleAdmin }
+
+// Org is one organization. ParentKey is empty for a top-level org, which a
+// target places under its own root.
+type Org struct {
+	Key         string `json:"key"`
+	Name        string `json:"name"`
+	Code        string `json:"code,omitempty"`
+	ParentKey   string `json:"parent_key,omitempty"`
+	Description string `json:"description,omitempty"`
+	// System marks an object the target owns itself (AirCourse's root
+	// organization): it is never planned for.
+	System bool `json:"system,omitempty"`
+}
+
+// User is one person. Attributes holds every other mapped field by the
+// target's field name (userNumber, department, position, license...): only
+// mapped fields are present, so a diff compares exactly what is mapped.
+type User struct {
+	Key        string            `json:"key"`
+	LoginID    string            `json:"login_id,omitempty"`
+	Email      string            `json:"email,omitempty"`
+	Name       string            `json:"name"`
+	Suspended  bool              `json:"suspended,omitempty"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// Group is a group of users, optionally placed in an org.
+type Group struct {
+	Key         string `json:"key"`
+	Name        string `json:"name"`
+	Code        string `json:"code,omitempty"`
+	OrgKey      string `json:"org_key,omitempty"`
+	Description string `json:"description,omitempty"`
+	System      bool   `json:"system,omitempty"`
+}
+
+// Membership places a user in an org or a group with a role.
+type Membership struct {
+	UserKey string `json:"user_key"`
+	// Kind is KindOrg or KindGroup: what ContainerKey names.
+	Kind         Kind   `json:"kind"`
+	ContainerKey string `json:"container_key"`
+	Role         Role   `json:"role"`
+}
+
+// ID identifies a membership independently of its role.
+func (m Membership) ID() string { return string(m.Kind) + ":" + m.ContainerKey + "/" + m.UserKey }
+
+// Snapshot is a whole state: desired (from a source) or actual (from a target).
+type Snapshot struct {
+	Orgs        []Org        `json:"orgs"`
+	Users       []User       `json:"users"`
+	Groups      []Group      `json:"groups"`
+	Memberships []Membership `json:"memberships"`
+}
+
+// Empty reports whether the snapshot holds no org, user or group.
+func (s *Snapshot) Empty() bool {
+	return s == nil || (len(s.Orgs) == 0 && len(s.Users) == 0 && len(s.Groups) == 0)
+}
+
+// Sort orders every list by key so that output and golden files are stable.
+func (s *Snapshot) Sort() {
+	sort.Slice(s.Orgs, func(i, j int) bool { return s.Orgs[i].Key < s.Orgs[j].Key })
+	sort.Slice(s.Users, func(i, j int) bool { return s.Users[i].Key < s.Users[j].Key })
+	sort.Slice(s.Groups, func(i, j int) bool { return s.Groups[i].Key < s.Groups[j].Key })
+	sort.Slice(s.Memberships, func(i, j int) bool { return s.Memberships[i].ID() < s.Memberships[j].ID() })
+}
+
+// OrgIndex returns the orgs by key.
+func (s *Snapshot) OrgIndex() map[string]*Org {
+	m := make(map[string]*Org, len(s.Orgs))
+	for i := range s.Orgs {
+		m[s.Orgs[i].Key] = &s.Orgs[i]
+	}
+	return m
+}
+
+// UserIndex returns the users by key.
+func (s *Snapshot) UserIndex() map[string]*User {
+	m := make(map[string]*User, len(s.Users))
+	for i := range s.Users {
+		m[s.Users[i].Key] = &s.Users[i]
+	}
+	return m
+}
+
+// GroupIndex returns the groups by key.
+func (s *Snapshot) GroupIndex() map[string]*Group {
+	m := make(map[string]*Group, len(s.Groups))
+	for i := range s.Groups {
+		m[s.Groups[i].Key] = &s.Groups[i]
+	}
+	return m
+}
+
+// OrgDepth returns each org's depth (0 for a top-level org). Orgs on a cycle
+// or under a missing parent are absent; Validate reports those.
+func (s *Snapshot) OrgDepth() map[string]int {
+	idx := s.OrgIndex()
+	depth := make(map[string]int, len(idx))
+	var walk func(key string, seen map[string]bool) (int, bool)
+	walk = func(key string, seen map[string]bool) (int, bool) {
+		if d, ok := depth[key]; ok {
+			return d, true
+		}
+		o, ok := idx[key]
+		if !ok || seen[key] {
+			return 0, false
+		}
+		if o.ParentKey == "" {
+			depth[key] = 0
+			return 0, true
+		}
+		seen[key] = true
+		d, ok := walk(o.ParentKey, seen)
+		if !ok {
+			return 0, false
+		}
+		depth[key] = d + 1
+		return d + 1, true
+	}
+	for k := range idx {
+		walk(k, map[string]bool{})
+	}
+	return depth
+}
+
+// Record is one raw entry read by a source: an LDAP entry, a CSV row, a SCIM
+// resource. Attrs holds every attribute by name; most have one value.
+type Record struct {
+	Kind Kind
+	// Key is the source's stable key for the entry.
+	Key   string
+	Attrs map[string][]string
+	// Origin says where the record came from, for errors: "users.csv:12",
+	// an LDAP DN, a SCIM resource id.
+	Origin string
+}
+
+// Get returns the first value of an attribute, or "".
+func (r Record) Get(name string) string {
+	if v := r.Attrs[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}

@@ -1,0 +1,493 @@
+package mapping
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/orgbridge/orgbridge/internal/config"
+)
+
+// Rules are a job's compiled mapping rules.
+type Rules struct {
+	loginID, email, name *field
+	attributes           map[string]*field
+	attributeNames       []string
+
+	orgPath        *field
+	pathSeparator  string
+	multiSeparator string
+	orgRef         *field
+
+	role        *field
+	roleValues  map[string]Role
+	roleDefault Role
+
+	groups         *field
+	groupSeparator string
+
+	exclude   []matcher
+	suspended []matcher
+
+	orgKey, orgName, orgCode, orgParent, orgDescription *field
+	groupName, groupCode, groupOrg, groupDescription    *field
+}
+
+type matcher struct {
+	field  *field
+	values map[string]bool
+}
+
+func (m matcher) match(data map[string]string) (bool, error) {
+	v, err := m.field.render(data)
+	if err != nil {
+		return false, err
+	}
+	return m.values[v], nil
+}
+
+// Report says what a build left out, for the run summary.
+type Report struct {
+	Records  int `json:"records"`
+	Excluded int `json:"excluded"`
+}
+
+// Compile checks a mapping config and compiles its templates. prefix is the
+// config path of the block ("jobs[0].mapping"), used in errors.
+func Compile(cfg config.Mapping, prefix string) (*Rules, error) {
+	var p Problems
+	r := &Rules{attributes: map[string]*field{}, roleValues: map[string]Role{}}
+	compile := func(key, text string) *field {
+		f, err := compileField(prefix+"."+key, text)
+		if err != nil {
+			p.Add(err)
+		}
+		return f
+	}
+	u := cfg.Users
+	r.loginID = compile("users.login_id", u.LoginID)
+	r.email = compile("users.email", u.Email)
+	r.name = compile("users.name", u.Name)
+	if u.Name == "" {
+		p.Addf("%s.users.name: required", prefix)
+	}
+	if u.LoginID == "" && u.Email == "" {
+		p.Addf("%s.users: one of login_id and email is required", prefix)
+	}
+	for k, text := range u.Attributes {
+		r.attributes[k] = compile("users.attributes."+k, text)
+		r.attributeNames = append(r.attributeNames, k)
+	}
+	sort.Strings(r.attributeNames)
+
+	if u.OrgPath != nil && u.Org != "" {
+		p.Addf("%s.users: org_path and org are exclusive", prefix)
+	}
+	if op := u.OrgPath; op != nil {
+		if op.Template == "" {
+			p.Addf("%s.users.org_path.template: required", prefix)
+		}
+		r.orgPath = compile("users.org_path.template", op.Template)
+		r.pathSeparator = op.Separator
+		if r.pathSeparator == "" {
+			r.pathSeparator = "/"
+		}
+		r.multiSeparator = op.MultiSeparator
+		if r.multiSeparator == r.pathSeparator {
+			p.Addf("%s.users.org_path.multi_separator: must differ from separator %q", prefix, r.pathSeparator)
+		}
+	}
+	r.orgRef = compile("users.org", u.Org)
+
+	r.roleDefault = RoleMember
+	if rm := u.Role; rm != nil {
+		r.role = compile("users.role.template", rm.Template)
+		if rm.Template == "" {
+			p.Addf("%s.users.role.template: required", prefix)
+		}
+		for from, to := range rm.Values {
+			role := Role(to)
+			if !role.Valid() {
+				p.Addf("%s.users.role.values.%s: %q is not member or admin", prefix, from, to)
+			}
+			r.roleValues[from] = role
+		}
+		r.roleDefault = Role(rm.Default)
+		if rm.Default != "" && !r.roleDefault.Valid() {
+			p.Addf("%s.users.role.default: %q is not member or admin", prefix, rm.Default)
+		}
+	}
+	if g := u.Groups; g != nil {
+		r.groups = compile("users.groups.template", g.Template)
+		r.groupSeparator = g.Separator
+		if r.groupSeparator == "" {
+			r.groupSeparator = ";"
+		}
+	}
+	for i, m := range u.Scope.Exclude {
+		r.exclude = append(r.exclude, compileMatch(&p, fmt.Sprintf("%s.users.scope.exclude[%d]", prefix, i), m))
+	}
+	for i, m := range u.Suspended {
+		r.suspended = append(r.suspended, compileMatch(&p, fmt.Sprintf("%s.users.suspended[%d]", prefix, i), m))
+	}
+
+	o := cfg.Orgs
+	r.orgKey = compile("orgs.key", o.Key)
+	r.orgName = compile("orgs.name", o.Name)
+	r.orgCode = compile("orgs.code", o.Code)
+	r.orgParent = compile("orgs.parent", o.Parent)
+	r.orgDescription = compile("orgs.description", o.Description)
+	if r.orgPath != nil && o.Parent != "" {
+		p.Addf("%s.orgs.parent: not used when users.org_path builds the tree (the parent is the path's prefix)", prefix)
+	}
+
+	g := cfg.Groups
+	r.groupName = compile("groups.name", g.Name)
+	r.groupCode = compile("groups.code", g.Code)
+	r.groupOrg = compile("groups.org", g.Org)
+	r.groupDescription = compile("groups.description", g.Description)
+
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func compileMatch(p *Problems, key string, m config.Match) matcher {
+	f, err := compileField(key+".template", m.Template)
+	if err != nil {
+		p.Add(err)
+	}
+	if m.Template == "" {
+		p.Addf("%s.template: required", key)
+	}
+	values := map[string]bool{}
+	if m.Equals != "" {
+		values[m.Equals] = true
+	}
+	for _, v := range m.In {
+		values[v] = true
+	}
+	if len(values) == 0 {
+		p.Addf("%s: one of equals and in is required", key)
+	}
+	return matcher{field: f, values: values}
+}
+
+// UsesOrgs reports whether the rules produce orgs.
+func (r *Rules) UsesOrgs() bool { return r.orgPath != nil || r.orgRef != nil }
+
+// UsesGroups reports whether the rules produce groups.
+func (r *Rules) UsesGroups() bool { return r.groups != nil }
+
+// AttributeNames lists the mapped user attributes, sorted.
+func (r *Rules) AttributeNames() []string { return r.attributeNames }
+
+// Build turns records into a validated desired snapshot. Any problem with
+// any record fails the whole build, each problem naming its record: a
+// snapshot with holes would look like deletions.
+func (r *Rules) Build(records []Record) (*Snapshot, Report, error) {
+	b := builder{rules: r, origins: Origins{}, orgs: map[string]*Org{}, groups: map[string]*Group{}}
+	report := Report{Records: len(records)}
+	var orgRecords, groupRecords []Record
+	for _, rec := range records {
+		switch rec.Kind {
+		case KindUser:
+			excluded, err := b.user(rec)
+			if err != nil {
+				b.problems.Add(fmt.Errorf("%s: %w", rec.Origin, err))
+			}
+			if excluded {
+				report.Excluded++
+			}
+		case KindOrg:
+			orgRecords = append(orgRecords, rec)
+		case KindGroup:
+			groupRecords = append(groupRecords, rec)
+		default:
+			b.problems.Addf("%s: record of unknown kind %q", rec.Origin, rec.Kind)
+		}
+	}
+	for _, rec := range orgRecords {
+		if err := b.org(rec); err != nil {
+			b.problems.Add(fmt.Errorf("%s: %w", rec.Origin, err))
+		}
+	}
+	declaredGroups := len(groupRecords) > 0
+	for _, rec := range groupRecords {
+		if err := b.group(rec); err != nil {
+			b.problems.Add(fmt.Errorf("%s: %w", rec.Origin, err))
+		}
+	}
+	// Groups named only by users' group lists are created with their key as
+	// name; when a groups file declares groups, a reference to an undeclared
+	// one is an error that Validate reports.
+	if !declaredGroups {
+		for _, m := range b.snap.Memberships {
+			if m.Kind == KindGroup && b.groups[m.ContainerKey] == nil {
+				b.groups[m.ContainerKey] = &Group{Key: m.ContainerKey, Name: m.ContainerKey}
+			}
+		}
+	}
+	if err := b.problems.Err(); err != nil {
+		return nil, report, err
+	}
+	for _, o := range b.orgs {
+		b.snap.Orgs = append(b.snap.Orgs, *o)
+	}
+	for _, g := range b.groups {
+		b.snap.Groups = append(b.snap.Groups, *g)
+	}
+	b.snap.Sort()
+	if err := Validate(&b.snap, b.origins); err != nil {
+		return nil, report, err
+	}
+	return &b.snap, report, nil
+}
+
+type builder struct {
+	rules    *Rules
+	origins  Origins
+	problems Problems
+	snap     Snapshot
+	orgs     map[string]*Org
+	groups   map[string]*Group
+}
+
+func (b *builder) user(rec Record) (excluded bool, err error) {
+	r := b.rules
+	data := recordData(rec)
+	for _, m := range r.exclude {
+		hit, err := m.match(data)
+		if err != nil {
+			return false, err
+		}
+		if hit {
+			return true, nil
+		}
+	}
+	if first, dup := b.origins[KindUser][rec.Key]; dup {
+		return false, fmt.Errorf("duplicate user key %q (first at %s)", rec.Key, first)
+	}
+	u := User{Key: rec.Key}
+	if u.LoginID, err = r.loginID.render(data); err != nil {
+		return false, err
+	}
+	if u.Email, err = r.email.render(data); err != nil {
+		return false, err
+	}
+	if u.Name, err = r.name.render(data); err != nil {
+		return false, err
+	}
+	if len(r.attributeNames) > 0 {
+		u.Attributes = make(map[string]string, len(r.attributeNames))
+		for _, k := range r.attributeNames {
+			if u.Attributes[k], err = r.attributes[k].render(data); err != nil {
+				return false, err
+			}
+		}
+	}
+	for _, m := range r.suspended {
+		hit, err := m.match(data)
+		if err != nil {
+			return false, err
+		}
+		if hit {
+			u.Suspended = true
+		}
+	}
+	role, err := b.role(data)
+	if err != nil {
+		return false, err
+	}
+	orgKeys, err := b.userOrgs(rec, data)
+	if err != nil {
+		return false, err
+	}
+	for _, key := range orgKeys {
+		b.snap.Memberships = append(b.snap.Memberships, Membership{UserKey: u.Key, Kind: KindOrg, ContainerKey: key, Role: role})
+	}
+	if r.groups != nil {
+		list, err := r.groups.render(data)
+		if err != nil {
+			return false, err
+		}
+		for _, key := range splitList(list, r.groupSeparator) {
+			b.snap.Memberships = append(b.snap.Memberships, Membership{UserKey: u.Key, Kind: KindGroup, ContainerKey: key, Role: RoleMember})
+		}
+	}
+	b.origins.Set(KindUser, u.Key, rec.Origin)
+	b.snap.Users = append(b.snap.Users, u)
+	return false, nil
+}
+
+func (b *builder) role(data map[string]string) (Role, error) {
+	r := b.rules
+	if r.role == nil {
+		return r.roleDefault, nil
+	}
+	v, err := r.role.render(data)
+	if err != nil {
+		return "", err
+	}
+	if role, ok := r.roleValues[v]; ok {
+		return role, nil
+	}
+	if role := Role(v); role.Valid() && len(r.roleValues) == 0 {
+		return role, nil
+	}
+	if r.roleDefault == "" {
+		return "", fmt.Errorf("%s: value %q is not in the role map and no default is set", r.role.key, v)
+	}
+	return r.roleDefault, nil
+}
+
+// userOrgs returns the keys of the orgs a user belongs to, creating
+// path-derived orgs as it goes.
+func (b *builder) userOrgs(rec Record, data map[string]string) ([]string, error) {
+	r := b.rules
+	switch {
+	case r.orgPath != nil:
+		value, err := r.orgPath.render(data)
+		if err != nil {
+			return nil, err
+		}
+		var keys []string
+		for _, path := range splitList(value, r.multiSeparator) {
+			key, err := b.pathOrg(path, rec.Origin)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", r.orgPath.key, err)
+			}
+			keys = append(keys, key)
+		}
+		return keys, nil
+	case r.orgRef != nil:
+		key, err := r.orgRef.render(data)
+		if err != nil || key == "" {
+			return nil, err
+		}
+		return []string{key}, nil
+	}
+	return nil, nil
+}
+
+// pathOrg makes sure every org on a path exists and returns the key of the
+// last one. Keys are the segments joined by the separator.
+func (b *builder) pathOrg(path, origin string) (string, error) {
+	sep := b.rules.pathSeparator
+	segments := strings.Split(path, sep)
+	parent := ""
+	for i, seg := range segments {
+		seg = strings.TrimSpace(seg)
+		if seg == "" {
+			return "", fmt.Errorf("path %q has an empty segment", path)
+		}
+		segments[i] = seg
+		key := strings.Join(segments[:i+1], sep)
+		if b.orgs[key] == nil {
+			b.orgs[key] = &Org{Key: key, Name: seg, ParentKey: parent}
+			b.origins.Set(KindOrg, key, origin)
+		}
+		parent = key
+	}
+	return parent, nil
+}
+
+// org applies one org record: in path mode it names an org on a path (and
+// so creates it and its ancestors) and sets its code and description; in
+// reference mode it declares the org with its parent.
+func (b *builder) org(rec Record) error {
+	r := b.rules
+	data := recordData(rec)
+	key := rec.Key
+	if r.orgKey != nil {
+		var err error
+		if key, err = r.orgKey.render(data); err != nil {
+			return err
+		}
+	}
+	if key == "" {
+		return fmt.Errorf("org with an empty key")
+	}
+	var o *Org
+	if r.orgPath != nil {
+		k, err := b.pathOrg(key, rec.Origin)
+		if err != nil {
+			return fmt.Errorf("org key: %w", err)
+		}
+		o = b.orgs[k]
+	} else {
+		if b.orgs[key] != nil {
+			return fmt.Errorf("duplicate org key %q (first at %s)", key, b.origins[KindOrg][key])
+		}
+		o = &Org{Key: key, Name: key}
+		b.orgs[key] = o
+		parent, err := r.orgParent.render(data)
+		if err != nil {
+			return err
+		}
+		o.ParentKey = parent
+	}
+	b.origins.Override(KindOrg, o.Key, rec.Origin)
+	name, err := r.orgName.render(data)
+	if err != nil {
+		return err
+	}
+	if name != "" {
+		o.Name = name
+	}
+	if o.Code, err = r.orgCode.render(data); err != nil {
+		return err
+	}
+	if o.Description, err = r.orgDescription.render(data); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (b *builder) group(rec Record) error {
+	r := b.rules
+	data := recordData(rec)
+	if b.groups[rec.Key] != nil {
+		return fmt.Errorf("duplicate group key %q (first at %s)", rec.Key, b.origins[KindGroup][rec.Key])
+	}
+	g := &Group{Key: rec.Key, Name: rec.Key}
+	var err error
+	name, err := r.groupName.render(data)
+	if err != nil {
+		return err
+	}
+	if name != "" {
+		g.Name = name
+	}
+	if g.Code, err = r.groupCode.render(data); err != nil {
+		return err
+	}
+	if g.OrgKey, err = r.groupOrg.render(data); err != nil {
+		return err
+	}
+	if g.Description, err = r.groupDescription.render(data); err != nil {
+		return err
+	}
+	b.groups[g.Key] = g
+	b.origins.Set(KindGroup, g.Key, rec.Origin)
+	return nil
+}
+
+// splitList splits a value by sep, trimming items and dropping empty ones.
+// An empty separator yields the whole value as one item.
+func splitList(value, sep string) []string {
+	var parts []string
+	if sep == "" {
+		parts = []string{value}
+	} else {
+		parts = strings.Split(value, sep)
+	}
+	out := parts[:0]
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
