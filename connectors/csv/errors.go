@@ -1,0 +1,62 @@
+package csv
+
+import (
+	"errors"
+	"fmt"
+)
+
+// LineError is a problem at one line of a CSV file, or with the file as a
+// whole when Line is 0. Its message is "users.csv:14: ..." ("users.csv: ..."
+// for the whole file). Err keeps the cause: a row with the wrong number of
+// fields wraps encoding/csv's ErrFieldCount, a quoting error wraps
+// ErrBareQuote or ErrQuote.
+type LineError struct {
+	// File is the base name of the file.
+	File string
+	// Line is the 1-based physical line, counting the header line and blank
+	// lines; for a row, the line where the row starts (for bytes invalid in
+	// the file's encoding, where the field holding them starts).
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string {
+	if e.Line <= 0 {
+		return fmt.Sprintf("%s: %v", e.File, e.Err)
+	}
+	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+}
+
+func (e *LineError) Unwrap() error { return e.Err }
+
+// errorList collects the errors of one read, keeping the first max and
+// counting the rest.
+type errorList struct {
+	max   int
+	errs  []error
+	count int
+}
+
+func (l *errorList) add(err error) {
+	l.count++
+	if len(l.errs) < l.max {
+		l.errs = append(l.errs, err)
+	}
+}
+
+// err joins the errors kept, followed by "and N more errors" ("and 1 more error") when some were
+// left out; nil when there were none.
+func (l *errorList) err() error {
+	if l.count == 0 {
+		return nil
+	}
+	errs := l.errs
+	if more := l.count - len(l.errs); more > 0 {
+		noun := "errors"
+		if more == 1 {
+			noun = "error"
+		}
+		errs = append(errs[:len(errs):len(errs)], fmt.Errorf("and %d more %s", more, noun))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,346 @@
+package csv
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	stdcsv "encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"go.uber.org/zap"
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/transform"
+
+	"github.com/orgbridge/orgbridge/connectors"
+)
+
+// sniffSize is how much of a file "auto" looks at to choose an encoding.
+const sniffSize = 64 << 10
+
+var (
+	utf8BOM    = []byte{0xEF, 0xBB, 0xBF}
+	utf16LEBOM = []byte{0xFF, 0xFE}
+	utf16BEBOM = []byte{0xFE, 0xFF}
+)
+
+// sniff chooses the encoding of a file from its first bytes: a UTF-8 BOM or
+// valid UTF-8 means UTF-8, anything else Shift_JIS. more says the file may
+// go on past prefix, so that a multibyte character cut at the end of prefix
+// is not taken for invalid UTF-8.
+func sniff(prefix []byte, more bool) encoding {
+	if bytes.HasPrefix(prefix, utf8BOM) {
+		return encUTF8
+	}
+	if more {
+		prefix = trimIncompleteRune(prefix)
+	}
+	if utf8.Valid(prefix) {
+		return encUTF8
+	}
+	return encShiftJIS
+}
+
+// trimIncompleteRune drops the start of a UTF-8 sequence cut at the end of
+// p.
+func trimIncompleteRune(p []byte) []byte {
+	for i := len(p) - 1; i >= 0 && i > len(p)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(p[i]) {
+			if !utf8.FullRune(p[i:]) {
+				return p[:i]
+			}
+			return p
+		}
+	}
+	return p
+}
+
+// readFile reads one file. Problems in the file go to errs; the returned
+// error is fatal for the whole read (cancellation).
+func (s *Source) readFile(ctx context.Context, f *fileSpec, errs *errorList) ([]connectors.Record, error) {
+	file, err := os.Open(f.path)
+	if err != nil {
+		errs.add(fmt.Errorf("%s.path: %w", f.cfgKey, err))
+		return nil, nil
+	}
+	defer file.Close()
+
+	br := bufio.NewReaderSize(file, sniffSize)
+	prefix, err := br.Peek(sniffSize)
+	if err != nil && err != io.EOF {
+		errs.add(&LineError{File: f.name, Err: fmt.Errorf("read: %w", err)})
+		return nil, nil
+	}
+	if bytes.HasPrefix(prefix, utf16LEBOM) || bytes.HasPrefix(prefix, utf16BEBOM) {
+		errs.add(&LineError{File: f.name, Err: errors.New("starts with a UTF-16 byte order mark: UTF-16 is not supported, save the file as UTF-8 or Shift_JIS")})
+		return nil, nil
+	}
+	enc, detected := s.enc, false
+	if enc == encAuto {
+		enc, detected = sniff(prefix, err == nil), true
+	}
+	if enc == encUTF8 && bytes.HasPrefix(prefix, utf8BOM) {
+		_, _ = br.Discard(len(utf8BOM))
+	}
+	log := s.logger.With(zap.String("file", f.name), zap.String("encoding", enc.String()), zap.Bool("encoding_detected", detected))
+
+	var in io.Reader = br
+	if enc == encShiftJIS {
+		in = transform.NewReader(br, japanese.ShiftJIS.NewDecoder())
+	}
+	fr := &fileReader{
+		spec:     f,
+		errs:     errs,
+		enc:      enc,
+		detected: detected,
+		cr:       stdcsv.NewReader(in),
+	}
+	fr.cr.Comma = s.comma
+	fr.cr.ReuseRecord = true
+	// FieldsPerRecord 0: the header sets the number of fields of every row.
+
+	if !fr.readHeader() {
+		return nil, nil
+	}
+	recs, err := fr.readRows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	log.Debug("read csv file", zap.Int("records", len(recs)), zap.Int("blank_rows", fr.blank))
+	return recs, nil
+}
+
+// fileReader is the state of reading one file.
+type fileReader struct {
+	spec     *fileSpec
+	errs     *errorList
+	enc      encoding
+	detected bool
+	cr       *stdcsv.Reader
+
+	header []string
+	keyIdx int
+	blank  int // rows skipped because every cell is blank
+}
+
+func (r *fileReader) lineErr(line int, format string, args ...any) {
+	r.errs.add(&LineError{File: r.spec.name, Line: line, Err: fmt.Errorf(format, args...)})
+}
+
+// parseErr turns an encoding/csv error into a LineError at the line where
+// the row starts. rec is the (partial) row Read returned with the error: a
+// quoting error is in the field after the last one it holds.
+func (r *fileReader) parseErr(err error, rec []string) {
+	var pe *stdcsv.ParseError
+	if !errors.As(err, &pe) {
+		r.errs.add(&LineError{File: r.spec.name, Err: fmt.Errorf("read: %w", err)})
+		return
+	}
+	if errors.Is(pe.Err, stdcsv.ErrFieldCount) {
+		r.lineErr(pe.StartLine, "%w: got %d, want %d", pe.Err, len(rec), len(r.header))
+		return
+	}
+	var col string
+	switch i := len(rec); {
+	case r.header == nil:
+		col = fmt.Sprintf("header column %d", i+1)
+	case i < len(r.header):
+		col = fmt.Sprintf("column %q", r.header[i])
+	default:
+		col = fmt.Sprintf("field %d", i+1)
+	}
+	if pe.Line != pe.StartLine {
+		col += fmt.Sprintf(", line %d", pe.Line)
+	}
+	r.lineErr(pe.StartLine, "%s: %w", col, pe.Err)
+}
+
+// encodingHint explains, in an error about bad bytes, how the encoding was
+// chosen.
+func (r *fileReader) encodingHint() string {
+	switch {
+	case !r.detected:
+		return fmt.Sprintf("source.csv.encoding is %s", r.enc)
+	case r.enc == encUTF8:
+		return "encoding auto chose utf-8 from the first 64 KiB; set source.csv.encoding to shift_jis if the file is Shift_JIS"
+	default:
+		return "encoding auto chose shift_jis because the first 64 KiB are not valid UTF-8"
+	}
+}
+
+// badBytes reports whether v holds bytes that are not valid in the file's
+// encoding: invalid UTF-8, or, for Shift_JIS, the U+FFFD the decoder writes
+// for an invalid sequence (Shift_JIS has no U+FFFD of its own).
+func (r *fileReader) badBytes(v string) bool {
+	if r.enc == encShiftJIS {
+		return strings.ContainsRune(v, utf8.RuneError)
+	}
+	return !utf8.ValidString(v)
+}
+
+func (r *fileReader) encodingName() string {
+	if r.enc == encShiftJIS {
+		return "Shift_JIS byte sequence"
+	}
+	return "UTF-8"
+}
+
+// readHeader reads and checks the header; false when the file cannot be
+// read further.
+func (r *fileReader) readHeader() bool {
+	rec, err := r.cr.Read()
+	if err == io.EOF {
+		r.errs.add(&LineError{File: r.spec.name, Err: errors.New("empty file: a header line is required")})
+		return false
+	}
+	if err != nil {
+		r.parseErr(err, rec)
+		return false
+	}
+	line, _ := r.cr.FieldPos(0)
+	ok := true
+	header := make([]string, len(rec))
+	index := make(map[string]int, len(rec))
+	for i, h := range rec {
+		if r.badBytes(h) {
+			r.lineErr(line, "header column %d: invalid %s (%s)", i+1, r.encodingName(), r.encodingHint())
+			ok = false
+			continue
+		}
+		h = strings.TrimSpace(h)
+		header[i] = h
+		if h == "" {
+			r.lineErr(line, "empty column name in header column %d", i+1)
+			ok = false
+			continue
+		}
+		if j, dup := index[h]; dup {
+			r.lineErr(line, "duplicate column %q in header (columns %d and %d)", h, j+1, i+1)
+			ok = false
+			continue
+		}
+		index[h] = i
+	}
+	if !ok {
+		return false
+	}
+	r.header = header
+	quoted := make([]string, len(header))
+	for i, h := range header {
+		quoted[i] = strconv.Quote(h)
+	}
+	found := strings.Join(quoted, ", ")
+	idx, has := index[r.spec.keyColumn]
+	if !has {
+		r.lineErr(line, "missing key column %q (header: %s)", r.spec.keyColumn, found)
+		ok = false
+	}
+	r.keyIdx = idx
+	for _, c := range r.spec.required {
+		if _, has := index[c]; !has && c != r.spec.keyColumn {
+			r.lineErr(line, "missing required column %q (header: %s)", c, found)
+			ok = false
+		}
+	}
+	return ok
+}
+
+// readRows reads the rows after the header. Records are returned only if
+// the file has no error; the error returned is ctx's.
+func (r *fileReader) readRows(ctx context.Context) ([]connectors.Record, error) {
+	done := ctx.Done()
+	n := len(r.header)
+	firstLine := make(map[string]int)
+	var out []connectors.Record
+	failed := false
+	for {
+		select {
+		case <-done:
+			return nil, fmt.Errorf("%s: %w", r.spec.name, ctx.Err())
+		default:
+		}
+		rec, err := r.cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var pe *stdcsv.ParseError
+			if errors.As(err, &pe) && errors.Is(pe.Err, stdcsv.ErrFieldCount) && allBlank(rec) {
+				r.blank++
+				continue
+			}
+			r.parseErr(err, rec)
+			failed = true
+			if pe == nil {
+				// Not a parse error: the file cannot be read further.
+				return nil, nil
+			}
+			continue
+		}
+		if allBlank(rec) {
+			r.blank++
+			continue
+		}
+		line, _ := r.cr.FieldPos(0)
+		bad := false
+		for i, v := range rec {
+			if r.badBytes(v) {
+				fl, _ := r.cr.FieldPos(i)
+				r.lineErr(fl, "column %q: invalid %s (%s)", r.header[i], r.encodingName(), r.encodingHint())
+				bad = true
+				break
+			}
+		}
+		if bad {
+			failed = true
+			continue
+		}
+		key := strings.TrimSpace(rec[r.keyIdx])
+		if key == "" {
+			r.lineErr(line, "empty key column %q", r.spec.keyColumn)
+			failed = true
+			continue
+		}
+		if first, dup := firstLine[key]; dup {
+			r.lineErr(line, "duplicate key %q (first on line %d)", key, first)
+			failed = true
+			continue
+		}
+		firstLine[key] = line
+		if failed {
+			continue // nothing is returned from this file; only look for more errors
+		}
+		vals := make([]string, n)
+		copy(vals, rec)
+		attrs := make(map[string][]string, n)
+		for i, h := range r.header {
+			attrs[h] = vals[i : i+1 : i+1]
+		}
+		out = append(out, connectors.Record{
+			Kind:   r.spec.kind,
+			Key:    key,
+			Attrs:  attrs,
+			Origin: r.spec.name + ":" + strconv.Itoa(line),
+		})
+	}
+	if failed {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// allBlank reports whether every cell of a row is empty or white space: a
+// spreadsheet's empty row saved as ",,,,".
+func allBlank(rec []string) bool {
+	for _, v := range rec {
+		if strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
+}
