@@ -1,0 +1,49 @@
+// Package store is orgbridge's state store: per job, the links between
+// source keys and target ids, the journal of each run's changes, and the run
+// history.
+//
+// # Links
+//
+// A link records that the target object with a given id belongs to the
+// source key of a kind, because orgbridge created it (Applied on a create) or
+// adopted it (Adopt, when the planner matched an object that already
+// existed). Only linked objects are ever deleted: the planner deletes what a
+// job links and the desired state no longer holds, never anything else.
+// Applied keeps links in step with the target in the same transaction that
+// marks the journal entry: create, update and suspend set the link, delete
+// removes it. Memberships have no link of their own; they are derived from
+// their user's and container's links.
+//
+// # Journal and runs
+//
+// A run is started (StartRun), planned (Plan writes every change as a
+// pending entry, Seq being the change's index), applied entry by entry
+// (Applied, Failed) and finished (FinishRun). The run's Planned, Applied and
+// Failed counts are maintained as entries change, in the same transaction,
+// so they are right even for a run that never finished. A failed entry may
+// later be applied (a retry), an applied one never fails, and a dry run's
+// entries are never applied, so a dry run cannot write a link.
+//
+// A process that dies leaves its run marked running. At start, before it
+// runs anything, the scheduler calls Interrupted, which marks such runs
+// interrupted and returns their pending entries: the changes that may or may
+// not have reached the target. The next full run re-reads the target and
+// reconciles them (a create that did reach the target is matched and
+// adopted).
+//
+// # Implementations
+//
+// Store is the interface; SQLite (OpenSQLite) is the default implementation,
+// a single file through the pure-Go modernc.org/sqlite driver. Every
+// implementation must pass storetest.Run.
+//
+// The SQLite file runs in WAL mode with synchronous=NORMAL, busy_timeout
+// 5000 ms and foreign keys on, all set through the DSN's _pragma parameters.
+// Writes go through a pool of one connection whose transactions begin
+// IMMEDIATE, so concurrent callers queue for SQLite's single write lock
+// (and another process sharing the file waits up to busy_timeout), while
+// reads use a small query-only pool that runs beside the writer. Times are
+// stored as UTC unix nanoseconds and returned in UTC. The schema is versioned
+// in schema_version and migrated forward at open; a file whose version is
+// newer than the binary knows is refused.
+package store

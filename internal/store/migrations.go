@@ -1,0 +1,57 @@
+package store
+
+// sqliteMigrations are the SQLite schema's migrations, in order: migration i
+// brings the schema to version i+1. A migration may hold several statements;
+// it runs in one transaction together with its schema_version row. Append new
+// migrations; never edit or reorder one that has shipped.
+//
+// Times are INTEGER unix nanoseconds, UTC. Statuses are checked in Go rather
+// than by CHECK constraints, which SQLite cannot alter without rebuilding a
+// table.
+var sqliteMigrations = []string{
+	// 1: runs, journal and links.
+	`
+CREATE TABLE runs (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	job         TEXT    NOT NULL,
+	mode        TEXT    NOT NULL,
+	status      TEXT    NOT NULL,
+	started_at  INTEGER NOT NULL,
+	finished_at INTEGER,
+	planned_at  INTEGER, -- set by Plan; a run is planned once
+	planned     INTEGER NOT NULL DEFAULT 0,
+	applied     INTEGER NOT NULL DEFAULT 0,
+	failed      INTEGER NOT NULL DEFAULT 0,
+	summary     TEXT    NOT NULL DEFAULT '',
+	error       TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX runs_job ON runs (job, id);
+CREATE INDEX runs_running ON runs (job) WHERE status = 'running';
+
+CREATE TABLE journal (
+	run_id     INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+	seq        INTEGER NOT NULL,
+	action     TEXT    NOT NULL,
+	kind       TEXT    NOT NULL,
+	source_key TEXT    NOT NULL,
+	change     TEXT    NOT NULL, -- connectors.Change as JSON
+	status     TEXT    NOT NULL,
+	target_id  TEXT    NOT NULL DEFAULT '',
+	error      TEXT    NOT NULL DEFAULT '',
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (run_id, seq)
+);
+CREATE INDEX journal_pending ON journal (run_id, seq) WHERE status = 'pending';
+
+CREATE TABLE links (
+	job        TEXT    NOT NULL,
+	kind       TEXT    NOT NULL,
+	source_key TEXT    NOT NULL,
+	target_id  TEXT    NOT NULL,
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (job, kind, source_key)
+);
+CREATE INDEX links_target ON links (job, kind, target_id);
+`,
+}

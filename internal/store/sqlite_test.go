@@ -1,0 +1,248 @@
+package store_test
+
+import (
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/store"
+	"github.com/orgbridge/orgbridge/internal/store/storetest"
+	"github.com/orgbridge/orgbridge/mapping"
+)
+
+// sqliteOpener returns an open function for storetest.Run: one database file
+// per test, opened again on each call with the same test.
+func sqliteOpener() func(t *testing.T) store.Store {
+	var mu sync.Mutex
+	paths := map[*testing.T]string{}
+	return func(t *testing.T) store.Store {
+		t.Helper()
+		mu.Lock()
+		path, ok := paths[t]
+		if !ok {
+			path = filepath.Join(t.TempDir(), "state.db")
+			paths[t] = path
+		}
+		mu.Unlock()
+		s, err := store.OpenSQLite(t.Context(), path, zaptest.NewLogger(t))
+		if err != nil {
+			t.Fatalf("OpenSQLite: %v", err)
+		}
+		return s
+	}
+}
+
+func TestSQLite(t *testing.T) {
+	storetest.Run(t, sqliteOpener())
+}
+
+func TestSQLiteMemory(t *testing.T) {
+	ctx := t.Context()
+	s, err := store.OpenSQLite(ctx, ":memory:", zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	run, err := s.StartRun(ctx, "hr", store.ModeFull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Plan(ctx, run, []connectors.Change{{Action: connectors.ActionCreate, Kind: mapping.KindUser, Key: "u1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Applied(ctx, run, 0, "U1"); err != nil {
+		t.Fatal(err)
+	}
+	l, err := s.Links(ctx, "hr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := l.TargetID(mapping.KindUser, "u1"); id != "U1" {
+		t.Fatalf("link u1 = %q, want U1", id)
+	}
+}
+
+// rawDB opens the store's file directly, to look at what the store wrote.
+func rawDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestSQLiteSchema(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := store.OpenSQLite(ctx, path, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.SchemaVersion(ctx)
+	if err != nil || v != 1 {
+		t.Fatalf("SchemaVersion = %d, %v; want 1", v, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Reopening applies nothing twice.
+	s, err = store.OpenSQLite(ctx, path, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db := rawDB(t, path)
+	var mode string
+	if err := db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	var versions int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_version`).Scan(&versions); err != nil || versions != 1 {
+		t.Fatalf("schema_version rows = %d, %v; want 1", versions, err)
+	}
+	var idx string
+	if err := db.QueryRowContext(ctx, `SELECT group_concat(name) FROM pragma_index_list('links')`).Scan(&idx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(idx, "links_target") {
+		t.Fatalf("links indexes = %q, want links_target", idx)
+	}
+
+	// A file from a newer orgbridge is refused.
+	if _, err := db.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (99, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := store.OpenSQLite(ctx, path, zaptest.NewLogger(t)); err == nil {
+		s.Close()
+		t.Fatal("OpenSQLite of a newer schema: got no error")
+	} else if !strings.Contains(err.Error(), "schema version 99") {
+		t.Fatalf("OpenSQLite of a newer schema: %v", err)
+	}
+}
+
+func TestSQLitePragmas(t *testing.T) {
+	ctx := t.Context()
+	s, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "state.db"), zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := store.SQLitePragmas(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"writer journal_mode": "wal", "writer foreign_keys": "1", "writer busy_timeout": "5000", "writer synchronous": "1",
+		"reader journal_mode": "wal", "reader foreign_keys": "1", "reader busy_timeout": "5000", "reader query_only": "1",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+func TestSQLiteAwkwardPath(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "odd 100% ?name#1.db")
+	s, err := store.OpenSQLite(ctx, path, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StartRun(ctx, "hr", store.ModeFull); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	matches, err := filepath.Glob(filepath.Join(filepath.Dir(path), "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, m := range matches {
+		found = found || m == path
+	}
+	if !found {
+		t.Fatalf("store file not at %q; directory holds %v", path, matches)
+	}
+}
+
+func TestLinks(t *testing.T) {
+	var nilLinks store.Links
+	if id, ok := nilLinks.TargetID(mapping.KindUser, "u1"); ok || id != "" {
+		t.Fatalf("nil Links TargetID = %q, %v", id, ok)
+	}
+	if nilLinks.Len() != 0 {
+		t.Fatal("nil Links has links")
+	}
+	l := make(store.Links)
+	l.Set(mapping.KindUser, "u1", "U1")
+	l.Set(mapping.KindUser, "u1", "U2")
+	l.Set(mapping.KindOrg, "o1", "O1")
+	if id, ok := l.TargetID(mapping.KindUser, "u1"); !ok || id != "U2" {
+		t.Fatalf("TargetID(user u1) = %q, %v; want U2", id, ok)
+	}
+	if _, ok := l.TargetID(mapping.KindGroup, "u1"); ok {
+		t.Fatal("TargetID of an absent kind found a link")
+	}
+	if l.Len() != 2 {
+		t.Fatalf("Len = %d, want 2", l.Len())
+	}
+	var _ connectors.IDs = l
+}
+
+// BenchmarkApplied measures Applied throughput on a planned run, one caller
+// (serial) and eight (parallel): each Applied is one write transaction
+// (entry, counts and link).
+func BenchmarkApplied(b *testing.B) {
+	for _, workers := range []int{1, 8} {
+		b.Run(fmt.Sprintf("callers=%d", workers), func(b *testing.B) {
+			ctx := b.Context()
+			s, err := store.OpenSQLite(ctx, filepath.Join(b.TempDir(), "state.db"), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			run, err := s.StartRun(ctx, "bench", store.ModeFull)
+			if err != nil {
+				b.Fatal(err)
+			}
+			changes := make([]connectors.Change, b.N)
+			for i := range changes {
+				key := fmt.Sprintf("u%07d", i)
+				changes[i] = connectors.Change{Action: connectors.ActionCreate, Kind: mapping.KindUser, Key: key,
+					User: &mapping.User{Key: key, Name: "User " + key, Email: key + "@example.com"}}
+			}
+			if err := s.Plan(ctx, run, changes); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for w := range workers {
+				wg.Go(func() {
+					for seq := w; seq < b.N; seq += workers {
+						if err := s.Applied(ctx, run, seq, "T"+changes[seq].Key); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+		})
+	}
+}

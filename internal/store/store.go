@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/mapping"
+)
+
+// Sentinel errors, wrapped with context and checked with errors.Is.
+var (
+	// ErrNotFound: the run or journal entry named does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the call does not fit the state of the run or entry it
+	// names (a run planned twice or finished twice, a dry run asked to record
+	// an applied change, an applied entry marked failed).
+	ErrConflict = errors.New("conflict")
+)
+
+// Link ties a source key of a kind to the target's id of the object
+// orgbridge created or adopted for it.
+type Link struct {
+	Kind     mapping.Kind
+	Key      string
+	TargetID string
+}
+
+// Links maps kind → source key → target id. It satisfies connectors.IDs.
+type Links map[mapping.Kind]map[string]string
+
+var _ connectors.IDs = Links(nil)
+
+// TargetID returns the target id linked to key of kind. It is safe on a nil
+// Links.
+func (l Links) TargetID(kind mapping.Kind, key string) (string, bool) {
+	id, ok := l[kind][key]
+	return id, ok
+}
+
+// Set links key of kind to id. Like a map, a nil Links cannot be written:
+// make one with make(Links).
+func (l Links) Set(kind mapping.Kind, key, id string) {
+	m := l[kind]
+	if m == nil {
+		m = make(map[string]string)
+		l[kind] = m
+	}
+	m[key] = id
+}
+
+// Len returns the number of links of every kind.
+func (l Links) Len() int {
+	n := 0
+	for _, m := range l {
+		n += len(m)
+	}
+	return n
+}
+
+// RunStatus is the state of a run.
+type RunStatus string
+
+// The states of a run. A run starts as RunRunning and ends in one of the
+// others.
+const (
+	RunRunning     RunStatus = "running"
+	RunSucceeded   RunStatus = "succeeded"
+	RunFailed      RunStatus = "failed"
+	RunRefused     RunStatus = "refused" // the guard refused the plan
+	RunInterrupted RunStatus = "interrupted"
+	RunDryRun      RunStatus = "dry_run"
+)
+
+// Final reports whether s is a status a run may end in.
+func (s RunStatus) Final() bool {
+	switch s {
+	case RunSucceeded, RunFailed, RunRefused, RunInterrupted, RunDryRun:
+		return true
+	}
+	return false
+}
+
+// The modes of a run.
+const (
+	ModeFull        = "full"
+	ModeIncremental = "incremental"
+	ModeDryRun      = "dry_run"
+)
+
+// ValidMode reports whether mode is one of ModeFull, ModeIncremental and
+// ModeDryRun.
+func ValidMode(mode string) bool {
+	return mode == ModeFull || mode == ModeIncremental || mode == ModeDryRun
+}
+
+// Run is one run of a job.
+type Run struct {
+	ID     int64
+	Job    string
+	Mode   string // ModeFull, ModeIncremental or ModeDryRun
+	Status RunStatus
+	// StartedAt and FinishedAt are UTC; FinishedAt is zero while running.
+	StartedAt, FinishedAt time.Time
+	// Planned is the number of journal entries; Applied and Failed count the
+	// entries in those states and are kept up to date as entries change.
+	Planned, Applied, Failed int
+	Summary                  string
+	Error                    string
+}
+
+// EntryStatus is the state of a journal entry.
+type EntryStatus string
+
+// The states of a journal entry. An entry is written pending by Plan and
+// moves to applied or failed; a failed entry may later be applied (a retry),
+// an applied entry never becomes failed.
+const (
+	EntryPending EntryStatus = "pending"
+	EntryApplied EntryStatus = "applied"
+	EntryFailed  EntryStatus = "failed"
+)
+
+// JournalEntry is one planned change of a run.
+type JournalEntry struct {
+	RunID int64
+	// Seq is the index of the change in the slice given to Plan (from 0).
+	Seq    int
+	Change connectors.Change
+	Status EntryStatus
+	// TargetID is the target's id of the object: Change.TargetID until the
+	// entry is applied, then the id Applied recorded.
+	TargetID  string
+	Error     string
+	UpdatedAt time.Time // UTC
+}
+
+// Store keeps, per job, the links between source keys and target ids, the
+// journal of each run's changes and the run history. Every method is safe
+// for concurrent use.
+type Store interface {
+	// Links returns every link of the job; an unknown job has none.
+	Links(ctx context.Context, job string) (Links, error)
+	// StartRun records a new run as running and returns its id. Ids grow
+	// with each run and are never reused.
+	StartRun(ctx context.Context, job, mode string) (int64, error)
+	// Plan writes every planned change of the run as a pending journal
+	// entry, in one transaction; entry Seq is the change's index in changes.
+	// The run must be running and not yet planned (else ErrConflict).
+	Plan(ctx context.Context, runID int64, changes []connectors.Change) error
+	// Applied marks entry seq applied and, in the same transaction, records
+	// the link change it implies: create, update and suspend link the
+	// change's kind/key to targetID (for update and suspend, an empty
+	// targetID means the change's own TargetID); delete removes the link.
+	// Membership changes store no link. Applying an entry twice is harmless;
+	// a failed entry may be applied (a retry). A dry run's entries cannot be
+	// applied (ErrConflict).
+	Applied(ctx context.Context, runID int64, seq int, targetID string) error
+	// Failed marks entry seq failed with err's message. An applied entry
+	// cannot fail (ErrConflict).
+	Failed(ctx context.Context, runID int64, seq int, err error) error
+	// Adopt links pre-existing target objects matched by the planner (no
+	// write to the target happened), all or none, replacing any link of the
+	// same kind/key. Membership links are refused.
+	Adopt(ctx context.Context, job string, links []Link) error
+	// FinishRun ends a running run with a final status (ErrConflict if the
+	// run has already ended).
+	FinishRun(ctx context.Context, runID int64, status RunStatus, summary string, runErr error) error
+	// Interrupted finds runs of the job (every job if job is "") still
+	// marked running, as a crash leaves them, marks them interrupted and
+	// returns them, oldest first, with their pending entries ordered by run
+	// and seq. Call it before starting runs: the store cannot tell a crashed
+	// run from one another process is running.
+	Interrupted(ctx context.Context, job string) ([]Run, []JournalEntry, error)
+	// Runs returns the job's runs (every job's if job is ""), newest first,
+	// at most limit of them (all if limit <= 0).
+	Runs(ctx context.Context, job string, limit int) ([]Run, error)
+	// Run returns one run with all its entries ordered by seq; ErrNotFound
+	// (wrapped) if there is no such run.
+	Run(ctx context.Context, id int64) (Run, []JournalEntry, error)
+	// Close releases the store. It is safe to call more than once.
+	Close() error
+}
