@@ -1,0 +1,152 @@
+package emulator
+
+import (
+	"net/http"
+	"strings"
+)
+
+func (s *Server) groupCodeTaken(code, self string) bool {
+	for id, r := range s.groups {
+		if id != self && r.g.Code != nil && strings.EqualFold(*r.g.Code, code) {
+			return true
+		}
+	}
+	return false
+}
+
+// GET /groups
+func (s *Server) listGroups(c *call) response {
+	q := &query{c: c}
+	name, nameOK := q.get("name")
+	code, codeOK := q.get("code")
+	limit, pg := q.paging()
+	var items []*groupRec
+	if q.errs.empty() {
+		for _, r := range s.sortedGroups() {
+			g := &r.g
+			switch {
+			case nameOK && !strings.Contains(strings.ToLower(g.Name), strings.ToLower(name)),
+				codeOK && (g.Code == nil || !strings.EqualFold(*g.Code, code)):
+				continue
+			}
+			items = append(items, r)
+		}
+	}
+	return page(q, items, limit, pg, renderGroup)
+}
+
+// GET /groups/{groupId}
+func (s *Server) getGroup(c *call) response {
+	r := s.groups[c.id]
+	if r == nil {
+		return message(http.StatusNotFound, msgNotFound)
+	}
+	return jsonResp(http.StatusOK, map[string]any{"data": renderGroup(r)})
+}
+
+// POST /groups
+func (s *Server) createGroup(c *call) response {
+	ch := &checker{in: c.in}
+	name := ch.str("name", true, 40)
+	code := ch.str("code", false, 10)
+	if code.set() && s.groupCodeTaken(code.v, "") {
+		ch.fail("code", msgUnique("code"))
+	}
+	org := ch.ref("organizationId", true, "org_", s.orgExists)
+	disc, _ := ch.discussion()
+	viewable := ch.boolean("isViewableMember", true)
+	desc := ch.str("description", false, 1000)
+	if !ch.errs.empty() {
+		return ch.errs.unprocessable()
+	}
+	ts := s.stamp()
+	r := &groupRec{seq: s.nextSeq(), g: Group{
+		ID:                 newID("grp_", s.groups),
+		Name:               name.v,
+		Code:               optStr(code),
+		OrganizationID:     org.v,
+		IsViewableMember:   viewable.v,
+		IsEnableDiscussion: disc.v,
+		Description:        optStr(desc),
+		CreatedAt:          ts,
+		UpdatedAt:          ts,
+	}}
+	s.groups[r.g.ID] = r
+	return jsonResp(http.StatusOK, map[string]any{"data": renderGroup(r)})
+}
+
+// PUT or PATCH /groups/{groupId}
+func (s *Server) updateGroup(c *call) response {
+	r := s.groups[c.id]
+	if r == nil {
+		return message(http.StatusNotFound, msgNotFound)
+	}
+	everyone := c.id == s.everyoneID
+	ch := &checker{in: c.in, update: true}
+	fixed := func(key string) bool {
+		if everyone && ch.has(key) {
+			ch.fail(key, msgEveryoneFixed(key))
+			return true
+		}
+		return false
+	}
+	var name, code, org, desc field[string]
+	var disc field[bool]
+	if !fixed("name") {
+		name = ch.str("name", true, 40)
+	}
+	if !fixed("code") {
+		code = ch.str("code", false, 10)
+		if code.set() && s.groupCodeTaken(code.v, c.id) {
+			ch.fail("code", msgUnique("code"))
+		}
+	}
+	if !fixed("organizationId") {
+		org = ch.ref("organizationId", true, "org_", s.orgExists)
+	}
+	switch {
+	case everyone && ch.has("isEnableDiscussion"):
+		fixed("isEnableDiscussion")
+	case everyone && ch.has("isEnableKnowledge"):
+		fixed("isEnableKnowledge")
+	default:
+		disc, _ = ch.discussion()
+	}
+	viewable := ch.boolean("isViewableMember", true)
+	if !fixed("description") {
+		desc = ch.str("description", false, 1000)
+	}
+	if !ch.errs.empty() {
+		return ch.errs.unprocessable()
+	}
+	g := &r.g
+	if name.set() {
+		g.Name = name.v
+	}
+	applyStr(&g.Code, code)
+	if org.set() {
+		g.OrganizationID = org.v
+	}
+	if disc.set() {
+		g.IsEnableDiscussion = disc.v
+	}
+	if viewable.set() {
+		g.IsViewableMember = viewable.v
+	}
+	applyStr(&g.Description, desc)
+	g.UpdatedAt = s.stamp()
+	return jsonResp(http.StatusOK, map[string]any{"data": renderGroup(r)})
+}
+
+// DELETE /groups/{groupId}
+func (s *Server) deleteGroup(c *call) response {
+	if s.groups[c.id] == nil {
+		return message(http.StatusNotFound, msgNotFound)
+	}
+	if c.id == s.everyoneID {
+		return unprocessable422("groupId", "全員グループは削除できません。")
+	}
+	delete(s.groups, c.id)
+	delete(s.groupUsers, c.id)
+	return noContent()
+}

@@ -1,0 +1,157 @@
+package emulator
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Meta is the pagination block of a list response.
+type Meta struct {
+	CurrentPage int `json:"currentPage"`
+	LastPage    int `json:"lastPage"`
+	PerPage     int `json:"perPage"`
+	Total       int `json:"total"`
+}
+
+// List is the shape of every list response.
+type List[T any] struct {
+	Data []T  `json:"data"`
+	Meta Meta `json:"meta"`
+}
+
+const (
+	defaultLimit = 100
+	maxLimit     = 1000
+)
+
+// query validates query parameters. An empty value counts as absent.
+type query struct {
+	c    *call
+	errs errorBag
+}
+
+func (q *query) get(key string) (string, bool) {
+	v := q.c.q(key)
+	return v, v != ""
+}
+
+// intRange reads an integer in [min, max] (max 0: unbounded), def if absent.
+func (q *query) intRange(key string, def, min, max int) int {
+	v, ok := q.get(key)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	switch {
+	case err != nil:
+		q.errs.add(key, msgInteger(key))
+	case n < min:
+		q.errs.add(key, msgMinNumber(key, min))
+	case max > 0 && n > max:
+		q.errs.add(key, msgMaxNumber(key, max))
+	default:
+		return n
+	}
+	return def
+}
+
+// multi reads a comma-separated list whose values must be in allowed; a bad
+// value is reported under its index ("status.1"). nil means no filter.
+func (q *query) multi(key string, allowed ...string) map[string]bool {
+	v, ok := q.get(key)
+	if !ok {
+		return nil
+	}
+	set := map[string]bool{}
+	for i, part := range strings.Split(v, ",") {
+		if !contains(allowed, part) {
+			q.errs.add(key+"."+strconv.Itoa(i), msgIn(key+"."+strconv.Itoa(i)))
+			continue
+		}
+		set[part] = true
+	}
+	return set
+}
+
+// one reads a single value that must be in allowed.
+func (q *query) one(key string, allowed ...string) (string, bool) {
+	v, ok := q.get(key)
+	if !ok {
+		return "", false
+	}
+	if !contains(allowed, v) {
+		q.errs.add(key, msgIn(key))
+		return "", false
+	}
+	return v, true
+}
+
+// flag reads a 0/1 boolean parameter.
+func (q *query) flag(key string) (bool, bool) {
+	v, ok := q.get(key)
+	if !ok {
+		return false, false
+	}
+	switch v {
+	case "0":
+		return false, true
+	case "1":
+		return true, true
+	}
+	q.errs.add(key, msgBoolean(key))
+	return false, false
+}
+
+// paging reads limit and page.
+func (q *query) paging() (limit, page int) {
+	limit = q.intRange("limit", defaultLimit, 1, maxLimit)
+	page = q.intRange("page", 1, 1, 0)
+	return limit, page
+}
+
+// page answers 422 if a parameter was bad, else the requested page of
+// items, each rendered.
+func page[R, T any](q *query, items []R, limit, page int, render func(R) T) response {
+	if !q.errs.empty() {
+		return q.errs.unprocessable()
+	}
+	total := len(items)
+	last := (total + limit - 1) / limit
+	if last < 1 {
+		last = 1
+	}
+	from := total
+	if page-1 <= total/limit {
+		from = min((page-1)*limit, total)
+	}
+	to := from + limit
+	if to > total {
+		to = total
+	}
+	data := make([]T, 0, to-from)
+	for _, it := range items[from:to] {
+		data = append(data, render(it))
+	}
+	return jsonResp(http.StatusOK, List[T]{
+		Data: data,
+		Meta: Meta{CurrentPage: page, LastPage: last, PerPage: limit, Total: total},
+	})
+}
+
+// jst is the service's time zone; "today" for the period filter is a date
+// in it.
+var jst = time.FixedZone("JST", 9*60*60)
+
+// inPeriod reports whether today lies within [start, end]; an unset bound
+// is open.
+func inPeriod(start, end *string, today string) bool {
+	if start != nil && today < *start {
+		return false
+	}
+	if end != nil && today > *end {
+		return false
+	}
+	return true
+}

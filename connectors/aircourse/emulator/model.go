@@ -1,0 +1,373 @@
+package emulator
+
+import (
+	"crypto/rand"
+	"sort"
+)
+
+// User is an AirCourse user as the API encodes it. Optional strings that were
+// never set (or were cleared with "" or null) are null on the wire.
+type User struct {
+	ID                     string   `json:"id"`
+	Name                   string   `json:"name"`
+	UserNumber             *string  `json:"userNumber"`
+	Mail                   *string  `json:"mail"`
+	LoginID                *string  `json:"loginId"`
+	SlackMemberID          *string  `json:"slackMemberId"`
+	Status                 int      `json:"status"`
+	IsSuspended            bool     `json:"isSuspended"`
+	IsAccountLocked        bool     `json:"isAccountLocked"`
+	Notification           []string `json:"notification"`
+	License                string   `json:"license"`
+	HasAiKnowledgeLicense  int      `json:"hasAiKnowledgeLicense"`
+	Role                   string   `json:"role"`
+	MemberOrganizationIDs  []string `json:"memberOrganizationIds"`
+	AdminOrganizationIDs   []string `json:"adminOrganizationIds"`
+	Department             *string  `json:"department"`
+	Position               *string  `json:"position"`
+	Gender                 *int     `json:"gender"`
+	Birthday               *string  `json:"birthday"`
+	Profile                *string  `json:"profile"`
+	IsEnabledPasswordLogin bool     `json:"isEnabledPasswordLogin"`
+	CreatedAt              string   `json:"createdAt"`
+	UpdatedAt              string   `json:"updatedAt"`
+}
+
+// Org is an AirCourse organization as the API encodes it. ParentID is null
+// only for the root organization.
+type Org struct {
+	ID                 string   `json:"id"`
+	Name               string   `json:"name"`
+	Code               *string  `json:"code"`
+	ParentID           *string  `json:"parentId"`
+	AdminUserIDs       []string `json:"adminUserIds"`
+	IsPublic           bool     `json:"isPublic"`
+	StartDate          *string  `json:"startDate"`
+	EndDate            *string  `json:"endDate"`
+	IsEnableDiscussion bool     `json:"isEnableDiscussion"`
+	Description        *string  `json:"description"`
+	CreatedAt          string   `json:"createdAt"`
+	UpdatedAt          string   `json:"updatedAt"`
+}
+
+// Group is an AirCourse group as the API encodes it.
+type Group struct {
+	ID                 string  `json:"id"`
+	Name               string  `json:"name"`
+	Code               *string `json:"code"`
+	OrganizationID     string  `json:"organizationId"`
+	IsViewableMember   bool    `json:"isViewableMember"`
+	IsEnableDiscussion bool    `json:"isEnableDiscussion"`
+	Description        *string `json:"description"`
+	CreatedAt          string  `json:"createdAt"`
+	UpdatedAt          string  `json:"updatedAt"`
+}
+
+// Member is one row of GET /organizations/{id}/users and
+// GET /groups/{id}/users: the user's id, name, loginId, mail and its role
+// (member or admin) in that organization or group.
+type Member struct {
+	ID      string  `json:"id"`
+	Name    string  `json:"name"`
+	LoginID *string `json:"loginId"`
+	Mail    *string `json:"mail"`
+	Role    string  `json:"role"`
+}
+
+// State is a deep copy of the emulator's data, every slice sorted by id.
+// Users carry their derived organization lists, Orgs their adminUserIds.
+// GroupMembers maps a group id to its members' ids and roles; the everyone
+// group lists every user as a member.
+type State struct {
+	Users        []User
+	Orgs         []Org
+	Groups       []Group
+	GroupMembers map[string]map[string]string
+}
+
+// Roles in an organization or group.
+const (
+	roleMember = "member"
+	roleAdmin  = "admin"
+)
+
+// User statuses.
+const (
+	statusActive    = 1 // 使用中
+	statusSuspended = 2 // 利用停止
+)
+
+type userRec struct {
+	u        User // derived fields (organization lists) are filled on render
+	password string
+	seq      int64
+}
+
+type orgRec struct {
+	o   Org // AdminUserIDs is filled on render
+	seq int64
+}
+
+type groupRec struct {
+	g   Group
+	seq int64
+}
+
+const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// randomAlnum returns n characters drawn uniformly from [A-Za-z0-9].
+func randomAlnum(n int) string {
+	out := make([]byte, 0, n)
+	buf := make([]byte, n*2)
+	for len(out) < n {
+		_, _ = rand.Read(buf) // crypto/rand.Read never fails
+		for _, b := range buf {
+			if int(b) >= 256-256%len(alnum) { // reject to stay uniform
+				continue
+			}
+			out = append(out, alnum[int(b)%len(alnum)])
+			if len(out) == n {
+				break
+			}
+		}
+	}
+	return string(out)
+}
+
+// newID returns prefix + 16 random alphanumerics not yet used in taken.
+func newID[T any](prefix string, taken map[string]T) string {
+	for {
+		id := prefix + randomAlnum(16)
+		if _, dup := taken[id]; !dup {
+			return id
+		}
+	}
+}
+
+func (s *Server) nextSeq() int64 {
+	s.seq++
+	return s.seq
+}
+
+func (s *Server) stamp() string {
+	return s.now().UTC().Format("2006-01-02T15:04:05.000000Z")
+}
+
+// setOrgRole records userID in orgID with role, keeping both indexes.
+func (s *Server) setOrgRole(orgID, userID, role string) {
+	if s.orgUsers[orgID] == nil {
+		s.orgUsers[orgID] = map[string]string{}
+	}
+	if s.userOrgs[userID] == nil {
+		s.userOrgs[userID] = map[string]string{}
+	}
+	s.orgUsers[orgID][userID] = role
+	s.userOrgs[userID][orgID] = role
+}
+
+func (s *Server) removeOrgRole(orgID, userID string) {
+	delete(s.orgUsers[orgID], userID)
+	delete(s.userOrgs[userID], orgID)
+}
+
+// ensureHome makes a user that belongs to no organization a member of the
+// root organization.
+func (s *Server) ensureHome(userID string) {
+	if len(s.userOrgs[userID]) == 0 {
+		s.setOrgRole(s.rootID, userID, roleMember)
+	}
+}
+
+func (s *Server) sortedUsers() []*userRec {
+	out := make([]*userRec, 0, len(s.users))
+	for _, u := range s.users {
+		out = append(out, u)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
+	return out
+}
+
+func (s *Server) sortedOrgs() []*orgRec {
+	out := make([]*orgRec, 0, len(s.orgs))
+	for _, o := range s.orgs {
+		out = append(out, o)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
+	return out
+}
+
+func (s *Server) sortedGroups() []*groupRec {
+	out := make([]*groupRec, 0, len(s.groups))
+	for _, g := range s.groups {
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
+	return out
+}
+
+// renderUser returns a deep copy of the user with its organization lists,
+// each in the organizations' creation order.
+func (s *Server) renderUser(r *userRec) User {
+	u := r.u
+	u.UserNumber = cloneStr(u.UserNumber)
+	u.Mail = cloneStr(u.Mail)
+	u.LoginID = cloneStr(u.LoginID)
+	u.SlackMemberID = cloneStr(u.SlackMemberID)
+	u.Department = cloneStr(u.Department)
+	u.Position = cloneStr(u.Position)
+	u.Birthday = cloneStr(u.Birthday)
+	u.Profile = cloneStr(u.Profile)
+	if u.Gender != nil {
+		g := *u.Gender
+		u.Gender = &g
+	}
+	u.Notification = append([]string{}, u.Notification...)
+	type ref struct {
+		id  string
+		seq int64
+	}
+	var member, admin []ref
+	for orgID, role := range s.userOrgs[u.ID] {
+		o := s.orgs[orgID]
+		if o == nil {
+			continue
+		}
+		if role == roleAdmin {
+			admin = append(admin, ref{orgID, o.seq})
+		} else {
+			member = append(member, ref{orgID, o.seq})
+		}
+	}
+	ids := func(rs []ref) []string {
+		sort.Slice(rs, func(i, j int) bool { return rs[i].seq < rs[j].seq })
+		out := make([]string, 0, len(rs))
+		for _, r := range rs {
+			out = append(out, r.id)
+		}
+		return out
+	}
+	u.MemberOrganizationIDs = ids(member)
+	u.AdminOrganizationIDs = ids(admin)
+	return u
+}
+
+// renderOrg returns a deep copy of the organization with its adminUserIds in
+// the users' creation order.
+func (s *Server) renderOrg(r *orgRec) Org {
+	o := r.o
+	o.Code = cloneStr(o.Code)
+	o.ParentID = cloneStr(o.ParentID)
+	o.StartDate = cloneStr(o.StartDate)
+	o.EndDate = cloneStr(o.EndDate)
+	o.Description = cloneStr(o.Description)
+	var admins []*userRec
+	for userID, role := range s.orgUsers[o.ID] {
+		if role == roleAdmin && s.users[userID] != nil {
+			admins = append(admins, s.users[userID])
+		}
+	}
+	sort.Slice(admins, func(i, j int) bool { return admins[i].seq < admins[j].seq })
+	o.AdminUserIDs = make([]string, 0, len(admins))
+	for _, u := range admins {
+		o.AdminUserIDs = append(o.AdminUserIDs, u.u.ID)
+	}
+	return o
+}
+
+func renderGroup(r *groupRec) Group {
+	g := r.g
+	g.Code = cloneStr(g.Code)
+	g.Description = cloneStr(g.Description)
+	return g
+}
+
+// members lists the users of an organization or group (roles by user id) in
+// the users' creation order.
+func (s *Server) members(roles map[string]string) []Member {
+	var recs []*userRec
+	for userID := range roles {
+		if u := s.users[userID]; u != nil {
+			recs = append(recs, u)
+		}
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].seq < recs[j].seq })
+	out := make([]Member, 0, len(recs))
+	for _, u := range recs {
+		out = append(out, Member{
+			ID:      u.u.ID,
+			Name:    u.u.Name,
+			LoginID: cloneStr(u.u.LoginID),
+			Mail:    cloneStr(u.u.Mail),
+			Role:    roles[u.u.ID],
+		})
+	}
+	return out
+}
+
+// groupRoles returns the members of a group; the everyone group holds every
+// user as a member.
+func (s *Server) groupRoles(groupID string) map[string]string {
+	if groupID == s.everyoneID {
+		all := make(map[string]string, len(s.users))
+		for id := range s.users {
+			all[id] = roleMember
+		}
+		return all
+	}
+	return s.groupUsers[groupID]
+}
+
+// isDescendant reports whether orgID is ancestorID or lies below it.
+func (s *Server) isDescendant(orgID, ancestorID string) bool {
+	for seen := 0; orgID != "" && seen <= len(s.orgs); seen++ {
+		if orgID == ancestorID {
+			return true
+		}
+		o := s.orgs[orgID]
+		if o == nil || o.o.ParentID == nil {
+			return false
+		}
+		orgID = *o.o.ParentID
+	}
+	return false
+}
+
+// Dump returns a deep copy of the whole state, sorted by id.
+func (s *Server) Dump() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := State{
+		Users:        make([]User, 0, len(s.users)),
+		Orgs:         make([]Org, 0, len(s.orgs)),
+		Groups:       make([]Group, 0, len(s.groups)),
+		GroupMembers: make(map[string]map[string]string, len(s.groups)),
+	}
+	for _, u := range s.users {
+		st.Users = append(st.Users, s.renderUser(u))
+	}
+	for _, o := range s.orgs {
+		st.Orgs = append(st.Orgs, s.renderOrg(o))
+	}
+	for _, g := range s.groups {
+		st.Groups = append(st.Groups, renderGroup(g))
+		m := map[string]string{}
+		for userID, role := range s.groupRoles(g.g.ID) {
+			m[userID] = role
+		}
+		st.GroupMembers[g.g.ID] = m
+	}
+	sort.Slice(st.Users, func(i, j int) bool { return st.Users[i].ID < st.Users[j].ID })
+	sort.Slice(st.Orgs, func(i, j int) bool { return st.Orgs[i].ID < st.Orgs[j].ID })
+	sort.Slice(st.Groups, func(i, j int) bool { return st.Groups[i].ID < st.Groups[j].ID })
+	return st
+}
+
+func cloneStr(p *string) *string {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+func strPtr(v string) *string { return &v }

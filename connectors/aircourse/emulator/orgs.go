@@ -1,0 +1,236 @@
+package emulator
+
+import (
+	"net/http"
+	"strings"
+)
+
+const msgParentCycle = "parentIdには、自身または配下の組織を指定できません。"
+
+func (s *Server) orgCodeTaken(code, self string) bool {
+	for id, r := range s.orgs {
+		if id != self && r.o.Code != nil && strings.EqualFold(*r.o.Code, code) {
+			return true
+		}
+	}
+	return false
+}
+
+// GET /organizations
+func (s *Server) listOrgs(c *call) response {
+	q := &query{c: c}
+	name, nameOK := q.get("name")
+	code, codeOK := q.get("code")
+	public, publicOK := q.flag("isPublic")
+	period, periodOK := q.flag("period")
+	limit, pg := q.paging()
+	today := s.now().In(jst).Format("2006-01-02")
+	var items []*orgRec
+	if q.errs.empty() {
+		for _, r := range s.sortedOrgs() {
+			o := &r.o
+			switch {
+			case nameOK && !strings.Contains(strings.ToLower(o.Name), strings.ToLower(name)),
+				codeOK && (o.Code == nil || !strings.EqualFold(*o.Code, code)),
+				publicOK && o.IsPublic != public,
+				periodOK && inPeriod(o.StartDate, o.EndDate, today) != period:
+				continue
+			}
+			items = append(items, r)
+		}
+	}
+	return page(q, items, limit, pg, s.renderOrg)
+}
+
+// GET /organizations/{organizationId}
+func (s *Server) getOrg(c *call) response {
+	r := s.orgs[c.id]
+	if r == nil {
+		return message(http.StatusNotFound, msgNotFound)
+	}
+	return jsonResp(http.StatusOK, map[string]any{"data": s.renderOrg(r)})
+}
+
+// POST /organizations
+func (s *Server) createOrg(c *call) response {
+	ch := &checker{in: c.in}
+	name := ch.str("name", true, 40)
+	code := ch.str("code", false, 10)
+	if code.set() && s.orgCodeTaken(code.v, "") {
+		ch.fail("code", msgUnique("code"))
+	}
+	parent := ch.ref("parentId", true, "org_", s.orgExists)
+	admins := ch.array("adminUserIds", true, ch.idElem("usr_", s.userExists))
+	public := ch.boolean("isPublic", true)
+	start := ch.date("startDate")
+	end := ch.date("endDate")
+	if start.set() && end.set() && end.v < start.v {
+		ch.fail("endDate", msgAfterOrEqual("endDate", "startDate"))
+	}
+	disc, _ := ch.discussion()
+	desc := ch.str("description", false, 1000)
+	if !ch.errs.empty() {
+		return ch.errs.unprocessable()
+	}
+
+	p := s.orgs[parent.v]
+	ts := s.stamp()
+	o := Org{
+		ID:                 newID("org_", s.orgs),
+		Name:               name.v,
+		Code:               optStr(code),
+		ParentID:           strPtr(parent.v),
+		IsPublic:           public.v,
+		StartDate:          cloneStr(p.o.StartDate), // inherited when not given
+		EndDate:            cloneStr(p.o.EndDate),
+		IsEnableDiscussion: disc.v,
+		Description:        optStr(desc),
+		CreatedAt:          ts,
+		UpdatedAt:          ts,
+	}
+	if start.set() {
+		o.StartDate = strPtr(start.v)
+	}
+	if end.set() {
+		o.EndDate = strPtr(end.v)
+	}
+	r := &orgRec{o: o, seq: s.nextSeq()}
+	s.orgs[o.ID] = r
+	for _, userID := range admins.v {
+		s.setOrgRole(o.ID, userID, roleAdmin)
+	}
+	return jsonResp(http.StatusOK, map[string]any{"data": s.renderOrg(r)})
+}
+
+// PUT or PATCH /organizations/{organizationId}
+func (s *Server) updateOrg(c *call) response {
+	r := s.orgs[c.id]
+	if r == nil {
+		return message(http.StatusNotFound, msgNotFound)
+	}
+	root := c.id == s.rootID
+	ch := &checker{in: c.in, update: true}
+	// fixed reports (and rejects) a field the root organization keeps.
+	fixed := func(key string) bool {
+		if root && ch.has(key) {
+			ch.fail(key, msgRootFixed(key))
+			return true
+		}
+		return false
+	}
+	name := ch.str("name", true, 40)
+	code := ch.str("code", false, 10)
+	if code.set() && s.orgCodeTaken(code.v, c.id) {
+		ch.fail("code", msgUnique("code"))
+	}
+	var parent field[string]
+	if !fixed("parentId") {
+		parent = ch.ref("parentId", true, "org_", s.orgExists)
+		if parent.set() && s.isDescendant(parent.v, c.id) {
+			ch.fail("parentId", msgParentCycle)
+			parent.ok = false
+		}
+	}
+	var public field[bool]
+	if !fixed("isPublic") {
+		public = ch.boolean("isPublic", true)
+	}
+	var start, end field[string]
+	if !fixed("startDate") {
+		start = ch.date("startDate")
+	}
+	if !fixed("endDate") {
+		end = ch.date("endDate")
+	}
+	if start.set() && end.set() && end.v < start.v {
+		ch.fail("endDate", msgAfterOrEqual("endDate", "startDate"))
+	}
+	var disc field[bool]
+	switch {
+	case root && ch.has("isEnableDiscussion"):
+		fixed("isEnableDiscussion")
+	case root && ch.has("isEnableKnowledge"):
+		fixed("isEnableKnowledge")
+	default:
+		disc, _ = ch.discussion()
+	}
+	desc := ch.str("description", false, 1000)
+	if !ch.errs.empty() {
+		return ch.errs.unprocessable()
+	}
+
+	o := &r.o
+	if name.set() {
+		o.Name = name.v
+	}
+	applyStr(&o.Code, code)
+	if parent.set() {
+		o.ParentID = strPtr(parent.v)
+	}
+	if public.set() {
+		o.IsPublic = public.v
+	}
+	// A cleared date takes the parent's, if the parent has one.
+	if start.change() {
+		o.StartDate = optStr(start)
+		if start.null && o.ParentID != nil {
+			o.StartDate = cloneStr(s.orgs[*o.ParentID].o.StartDate)
+		}
+	}
+	if end.change() {
+		o.EndDate = optStr(end)
+		if end.null && o.ParentID != nil {
+			o.EndDate = cloneStr(s.orgs[*o.ParentID].o.EndDate)
+		}
+	}
+	if disc.set() {
+		o.IsEnableDiscussion = disc.v
+	}
+	applyStr(&o.Description, desc)
+	o.UpdatedAt = s.stamp()
+	return jsonResp(http.StatusOK, map[string]any{"data": s.renderOrg(r)})
+}
+
+// DELETE /organizations/{organizationId}: the organizations below go too;
+// their users and groups move to the deleted organization's parent (users
+// as members, unless they already have a role there).
+func (s *Server) deleteOrg(c *call) response {
+	r := s.orgs[c.id]
+	if r == nil {
+		return message(http.StatusNotFound, msgNotFound)
+	}
+	if c.id == s.rootID {
+		return unprocessable422("organizationId", "ルート組織は削除できません。")
+	}
+	parentID := *r.o.ParentID
+	doomed := map[string]bool{}
+	for id := range s.orgs {
+		if s.isDescendant(id, c.id) {
+			doomed[id] = true
+		}
+	}
+	moved := map[string]bool{}
+	for orgID := range doomed {
+		for userID := range s.orgUsers[orgID] {
+			s.removeOrgRole(orgID, userID)
+			moved[userID] = true
+		}
+		delete(s.orgUsers, orgID)
+	}
+	for orgID := range doomed {
+		delete(s.orgs, orgID)
+	}
+	for userID := range moved {
+		if _, ok := s.userOrgs[userID][parentID]; !ok {
+			s.setOrgRole(parentID, userID, roleMember)
+		}
+	}
+	ts := s.stamp()
+	for _, g := range s.groups {
+		if doomed[g.g.OrganizationID] {
+			g.g.OrganizationID = parentID
+			g.g.UpdatedAt = ts
+		}
+	}
+	return noContent()
+}

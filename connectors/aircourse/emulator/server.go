@@ -1,0 +1,530 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// DefaultRateLimit is the document's limit: 60 requests a minute from one IP.
+const DefaultRateLimit = 60
+
+// DefaultTokenTTL is the document's access token lifetime (60 minutes).
+const DefaultTokenTTL = 60 * time.Minute
+
+// maxBody bounds a request body; a larger one is answered 400.
+const maxBody = 1 << 20
+
+// Faults makes the emulator misbehave on purpose. Shares are drawn, in
+// order, from one generator seeded with Seed, once per request that got past
+// the rate limiter, so the same request sequence gets the same faults.
+type Faults struct {
+	Rate429 float64       // share of requests answered 429 (before any processing, so no side effect)
+	Rate5xx float64       // share answered 500/502/503 (before processing)
+	Latency time.Duration // added to every request
+	Seed    int64
+	// RateDrop is the share of requests whose connection is closed without
+	// any response (before processing).
+	RateDrop float64
+}
+
+// Options configures a Server. The zero value serves the document's limits.
+type Options struct {
+	RateLimit int              // requests per minute per client IP; 0 means the document's 60; negative means unlimited
+	TokenTTL  time.Duration    // 0 means 60 minutes (the document)
+	Faults    Faults           // injected from the first request on; see SetFaults
+	Now       func() time.Time // clock, for tests; nil = time.Now
+	Logger    *zap.Logger      // nil = nop
+}
+
+// Stats counts what the emulator was asked.
+type Stats struct {
+	Requests    int // every request, whatever became of it
+	Writes      int // POST/PUT/PATCH/DELETE routed to a resource (not the token call)
+	RateLimited int // answered 429 by the rate limiter
+	Faulted     int // answered by fault injection (429, 5xx or dropped)
+	// ByRoute counts routed requests by method and route pattern, e.g.
+	// "POST /users", "PUT /organizations/{organizationId}/users".
+	ByRoute map[string]int
+}
+
+// Server is an in-memory AirCourse API 1.3.0. It is safe for concurrent use.
+type Server struct {
+	mu    sync.Mutex
+	now   func() time.Time
+	log   *zap.Logger
+	limit int // <= 0: unlimited
+	ttl   time.Duration
+
+	faults Faults
+	rng    *rand.Rand
+
+	clients map[string]string // client id → secret
+	tokens  map[string]token
+	windows map[string]*window
+	stats   Stats
+
+	seq        int64
+	rootID     string
+	everyoneID string
+	users      map[string]*userRec
+	orgs       map[string]*orgRec
+	groups     map[string]*groupRec
+	userOrgs   map[string]map[string]string // user → org → role
+	orgUsers   map[string]map[string]string // org → user → role
+	groupUsers map[string]map[string]string // group → user → role (not the everyone group)
+	mailIdx    map[string]string            // lower-case mail → user
+	loginIdx   map[string]string            // lower-case loginId → user
+}
+
+// New returns a server holding only the root organization (ルート組織) and the
+// everyone group (全員). Register a client with AddClient before use.
+func New(opts Options) *Server {
+	s := &Server{
+		now:        opts.Now,
+		log:        opts.Logger,
+		limit:      opts.RateLimit,
+		ttl:        opts.TokenTTL,
+		clients:    map[string]string{},
+		tokens:     map[string]token{},
+		windows:    map[string]*window{},
+		stats:      Stats{ByRoute: map[string]int{}},
+		users:      map[string]*userRec{},
+		orgs:       map[string]*orgRec{},
+		groups:     map[string]*groupRec{},
+		userOrgs:   map[string]map[string]string{},
+		orgUsers:   map[string]map[string]string{},
+		groupUsers: map[string]map[string]string{},
+		mailIdx:    map[string]string{},
+		loginIdx:   map[string]string{},
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = zap.NewNop()
+	}
+	if s.limit == 0 {
+		s.limit = DefaultRateLimit
+	}
+	if s.ttl <= 0 {
+		s.ttl = DefaultTokenTTL
+	}
+	s.setFaults(opts.Faults)
+
+	ts := s.stamp()
+	s.rootID = newID("org_", s.orgs)
+	s.orgs[s.rootID] = &orgRec{seq: s.nextSeq(), o: Org{
+		ID:                 s.rootID,
+		Name:               "ルート組織",
+		IsPublic:           true,
+		IsEnableDiscussion: true,
+		CreatedAt:          ts,
+		UpdatedAt:          ts,
+	}}
+	s.everyoneID = newID("grp_", s.groups)
+	s.groups[s.everyoneID] = &groupRec{seq: s.nextSeq(), g: Group{
+		ID:                 s.everyoneID,
+		Name:               "全員",
+		Code:               strPtr("everyone"),
+		OrganizationID:     s.rootID,
+		IsViewableMember:   true,
+		IsEnableDiscussion: false,
+		Description:        strPtr("全てのユーザが所属するグループ"),
+		CreatedAt:          ts,
+		UpdatedAt:          ts,
+	}}
+	return s
+}
+
+// RootOrgID returns the id of the root organization.
+func (s *Server) RootOrgID() string { return s.rootID }
+
+// EveryoneGroupID returns the id of the everyone group (全員).
+func (s *Server) EveryoneGroupID() string { return s.everyoneID }
+
+// SetFaults replaces the fault settings and reseeds the fault generator
+// with f.Seed.
+func (s *Server) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setFaults(f)
+}
+
+func (s *Server) setFaults(f Faults) {
+	s.faults = f
+	seed := uint64(f.Seed)
+	s.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+}
+
+// Stats returns a copy of the counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.ByRoute = make(map[string]int, len(s.stats.ByRoute))
+	for k, v := range s.stats.ByRoute {
+		st.ByRoute[k] = v
+	}
+	return st
+}
+
+// ResetStats sets every counter to zero.
+func (s *Server) ResetStats() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats = Stats{ByRoute: map[string]int{}}
+}
+
+// response is what a handler returns; ServeHTTP encodes it.
+type response struct {
+	status int
+	body   any // nil: no body
+	header http.Header
+}
+
+func jsonResp(status int, body any) response { return response{status: status, body: body} }
+
+func message(status int, msg string) response {
+	return response{status: status, body: map[string]string{"message": msg}}
+}
+
+func noContent() response { return response{status: http.StatusNoContent} }
+
+// Messages of the document's status code table, used where it gives no
+// other wording.
+const (
+	msgBadRequest = "リクエストパラメータが不正です。"
+	msgNotFound   = "指定したリソースが見つかりません。"
+	msgNotAllowed = "サポートされていないHTTPリクエストメソッドです。"
+	msgUnauth     = "Unauthenticated."
+	msgScope      = "Invalid scope(s) provided."
+	msgTooMany    = "Too Many Attempts."
+)
+
+// statusWriter remembers the status for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// ServeHTTP serves the API. The order of checks: latency, rate limit, fault
+// injection, Accept header, route (404/405), token (401/403), body (400),
+// validation (422), resource lookup (404).
+func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	w := &statusWriter{ResponseWriter: rw}
+	defer func() {
+		s.log.Debug("aircourse emulator request",
+			zap.String("method", r.Method),
+			zap.String("path", r.URL.Path),
+			zap.Int("status", w.status),
+			zap.Duration("duration", time.Since(start)))
+	}()
+
+	s.mu.Lock()
+	s.stats.Requests++
+	latency := s.faults.Latency
+	s.mu.Unlock()
+	if latency > 0 && !sleepCtx(r.Context(), latency) {
+		return // the client went away; nothing was processed
+	}
+
+	// The body is read before taking the lock so that a slow client cannot
+	// hold up the others.
+	var raw []byte
+	var readErr error
+	if r.Body != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		raw, readErr = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		if readErr == nil && len(raw) > maxBody {
+			readErr = errors.New("body too large")
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+
+	if !s.rateLimit(w.Header(), clientIP(r), now) {
+		s.stats.RateLimited++
+		s.write(w, message(http.StatusTooManyRequests, msgTooMany))
+		return
+	}
+	if resp, drop, faulted := s.injectFault(w.Header()); faulted {
+		s.stats.Faulted++
+		if drop {
+			dropConnection(w)
+			return
+		}
+		s.write(w, resp)
+		return
+	}
+	s.write(w, s.handle(r, raw, readErr, now))
+}
+
+func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Time) response {
+	if !acceptsJSON(r.Header.Values("Accept")) {
+		return message(http.StatusBadRequest, msgBadRequest)
+	}
+	rt, allowed := s.match(r.Method, r.URL.Path)
+	if rt == nil {
+		if len(allowed) == 0 {
+			return message(http.StatusNotFound, msgNotFound)
+		}
+		resp := message(http.StatusMethodNotAllowed, msgNotAllowed)
+		resp.header = http.Header{"Allow": {strings.Join(allowed, ", ")}}
+		return resp
+	}
+	s.stats.ByRoute[r.Method+" "+rt.pattern]++
+	if rt.token {
+		if readErr != nil {
+			return message(http.StatusBadRequest, msgBadRequest)
+		}
+		return s.issueToken(r, raw, now)
+	}
+	if r.Method != http.MethodGet {
+		s.stats.Writes++
+	}
+	if resp, ok := s.authorize(r, now); !ok {
+		return resp
+	}
+	var in body
+	if rt.body {
+		if readErr != nil {
+			return message(http.StatusBadRequest, msgBadRequest)
+		}
+		var err error
+		if in, err = parseBody(r.Header.Get("Content-Type"), raw); err != nil {
+			return message(http.StatusBadRequest, msgBadRequest)
+		}
+	}
+	return rt.h(&call{r: r, id: rt.id, in: in, query: r.URL.Query()})
+}
+
+// write encodes resp. Every JSON response gets Content-Type application/json.
+func (s *Server) write(w http.ResponseWriter, resp response) {
+	for k, vs := range resp.header {
+		w.Header()[k] = vs
+	}
+	if resp.body == nil {
+		w.WriteHeader(resp.status)
+		return
+	}
+	b, err := json.Marshal(resp.body)
+	if err != nil {
+		s.log.Error("aircourse emulator: encode response", zap.Error(err))
+		b = []byte(`{"message":"予期せぬエラーが発生しました。"}`)
+		resp.status = http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(resp.status)
+	_, _ = w.Write(b)
+}
+
+// call is one routed request.
+type call struct {
+	r     *http.Request
+	id    string // the path id, if the route has one
+	in    body   // the JSON body, for routes that take one
+	query map[string][]string
+}
+
+func (c *call) q(key string) string {
+	if v := c.query[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+type routed struct {
+	pattern string
+	id      string
+	token   bool // the token endpoint: form body, no bearer token
+	body    bool // takes a JSON body
+	h       func(*call) response
+}
+
+// match finds the route for method and path. With no route it returns the
+// methods the path does serve (none: 404; some: 405).
+func (s *Server) match(method, path string) (*routed, []string) {
+	seg := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	type entry struct {
+		method string
+		h      func(*call) response
+	}
+	var (
+		pattern string
+		id      string
+		table   []entry
+		token   bool
+	)
+	withID := func(prefix string) bool {
+		id = seg[1]
+		return strings.HasPrefix(id, prefix) && len(id) > len(prefix)
+	}
+	switch {
+	case len(seg) == 2 && seg[0] == "oauth" && seg[1] == "token":
+		pattern, token = "/oauth/token", true
+		table = []entry{{http.MethodPost, nil}}
+	case len(seg) == 1 && seg[0] == "users":
+		pattern = "/users"
+		table = []entry{{http.MethodGet, s.listUsers}, {http.MethodPost, s.createUser}}
+	case len(seg) == 2 && seg[0] == "users" && withID("usr_"):
+		pattern = "/users/{userId}"
+		table = []entry{{http.MethodGet, s.getUser}, {http.MethodPut, s.updateUser},
+			{http.MethodPatch, s.updateUser}, {http.MethodDelete, s.deleteUser}}
+	case len(seg) == 1 && seg[0] == "organizations":
+		pattern = "/organizations"
+		table = []entry{{http.MethodGet, s.listOrgs}, {http.MethodPost, s.createOrg}}
+	case len(seg) == 2 && seg[0] == "organizations" && withID("org_"):
+		pattern = "/organizations/{organizationId}"
+		table = []entry{{http.MethodGet, s.getOrg}, {http.MethodPut, s.updateOrg},
+			{http.MethodPatch, s.updateOrg}, {http.MethodDelete, s.deleteOrg}}
+	case len(seg) == 3 && seg[0] == "organizations" && seg[2] == "users" && withID("org_"):
+		pattern = "/organizations/{organizationId}/users"
+		table = []entry{{http.MethodGet, s.listOrgUsers}, {http.MethodPost, s.addOrgUser},
+			{http.MethodPut, s.updateOrgUser}, {http.MethodDelete, s.removeOrgUser}}
+	case len(seg) == 1 && seg[0] == "groups":
+		pattern = "/groups"
+		table = []entry{{http.MethodGet, s.listGroups}, {http.MethodPost, s.createGroup}}
+	case len(seg) == 2 && seg[0] == "groups" && withID("grp_"):
+		pattern = "/groups/{groupId}"
+		table = []entry{{http.MethodGet, s.getGroup}, {http.MethodPut, s.updateGroup},
+			{http.MethodPatch, s.updateGroup}, {http.MethodDelete, s.deleteGroup}}
+	case len(seg) == 3 && seg[0] == "groups" && seg[2] == "users" && withID("grp_"):
+		pattern = "/groups/{groupId}/users"
+		table = []entry{{http.MethodGet, s.listGroupUsers}, {http.MethodPost, s.addGroupUser},
+			{http.MethodPut, s.updateGroupUser}, {http.MethodDelete, s.removeGroupUser}}
+	default:
+		return nil, nil
+	}
+	allowed := make([]string, 0, len(table))
+	for _, e := range table {
+		if e.method == method {
+			return &routed{
+				pattern: pattern,
+				id:      id,
+				token:   token,
+				body:    method != http.MethodGet && !token,
+				h:       e.h,
+			}, nil
+		}
+		allowed = append(allowed, e.method)
+	}
+	return nil, allowed
+}
+
+// acceptsJSON reports whether the Accept header values admit
+// application/json: absent, application/json, application/*, */* (or a
+// +json type), with a q above zero.
+func acceptsJSON(values []string) bool {
+	if len(values) == 0 {
+		return true
+	}
+	seen := false
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			seen = true
+			mt, params, err := mime.ParseMediaType(part)
+			if err != nil {
+				continue
+			}
+			if q, ok := params["q"]; ok && isZeroQ(q) {
+				continue
+			}
+			switch {
+			case mt == "application/json", mt == "application/*", mt == "*/*",
+				strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"):
+				return true
+			}
+		}
+	}
+	return !seen // "Accept:" with an empty value counts as absent
+}
+
+func isZeroQ(q string) bool {
+	f, err := strconv.ParseFloat(strings.TrimSpace(q), 64)
+	return err == nil && f == 0
+}
+
+// body is a decoded JSON object body, values kept raw so that absent, null
+// and mistyped fields can be told apart.
+type body map[string]json.RawMessage
+
+var errNotJSON = errors.New("not a JSON object")
+
+// parseBody decodes a JSON object. An empty body is an empty object; a
+// non-empty body must be sent as application/json and be one JSON object.
+func parseBody(contentType string, raw []byte) (body, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return body{}, nil
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil || !(mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		return nil, errNotJSON
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var in body
+	if err := dec.Decode(&in); err != nil || in == nil {
+		return nil, errNotJSON
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errNotJSON // trailing data
+	}
+	return in, nil
+}
+
+// sleepCtx waits d or until ctx is done; it reports whether d elapsed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// dropConnection closes the client connection without a response.
+func dropConnection(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		// Not hijackable (HTTP/2, a recorder): abort the response; net/http
+		// resets the stream and does not log http.ErrAbortHandler.
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
+}
