@@ -1,0 +1,72 @@
+// Package httpkit is the shared kit under every HTTP target adapter: one way
+// to build a retrying client, to pace requests under a server's rate limit,
+// to obtain OAuth2 client-credentials tokens, to turn a bad response into an
+// error, and to resolve a configured secret.
+//
+// # Client
+//
+// NewClient builds a *retryablehttp.Client with a per-attempt timeout, a
+// retry budget, a zap logger (through LeveledLogger, which drops any field
+// that looks like a credential and redacts credential-looking query
+// parameters; headers are never logged), and one retry policy, a status →
+// retry table (see ShouldRetry):
+//
+//	connection error           retried, every method (but see timeouts below)
+//	429, 502, 503, 504         retried, every method
+//	500                        retried for idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE) only
+//	anything else              not retried
+//
+// A POST (or PATCH) that got a 500 may have been applied before the server
+// failed. Retrying it could create the object twice, so it is returned at once
+// as a connectors.TransientError; the next run reads the target again and
+// matches the object instead of creating a duplicate. For the same reason a
+// POST or PATCH whose attempt timed out waiting for the answer (the server
+// had the whole request) is not sent again either. A request known to be
+// safe to repeat (a token request) can opt in with MarkIdempotent.
+//
+// Between attempts the client backs off exponentially with jitter, capped at
+// Options.RetryWaitMax. A 429 or 503 carrying Retry-After (seconds or an HTTP
+// date) waits that long instead, capped at Options.MaxRetryAfter. When the
+// client has a Pacer, the pacer sees that Retry-After and holds every caller,
+// not only the one that was refused, so the backoff itself does not sleep a
+// second time.
+//
+// # Pacer
+//
+// A Pacer keeps a client under a fixed-window rate limit advertised by
+// X-RateLimit-Limit and X-RateLimit-Remaining, so that the client rarely
+// meets a 429. It learns the limit and the remaining count from every
+// response, assumes the window (one minute by default) starts at the first
+// request after the previous one ended, and counts each request it admits.
+// When the remaining count reaches a small reserve, callers wait for the
+// window to end; when it runs low, requests are spread over what is left of
+// the window. A 429 that arrives anyway holds every caller for its
+// Retry-After. The pacer runs in the client's request hook, before each
+// attempt and outside the attempt's timeout, so waiting never times a
+// request out; Wait honours the request's context. Time comes from a Clock,
+// so tests pace against a fake clock and never sleep.
+//
+// # Tokens
+//
+// TokenSource fetches OAuth2 client-credentials tokens through the same
+// retrying client (so the pacer counts the token call too), caches the token,
+// renews it ahead of expiry (5 minutes early, or 10% of a shorter lifetime)
+// and after a 401 (Invalidate), and lets concurrent callers share one fetch.
+// The client secret never appears in an error or a log.
+//
+// # Errors
+//
+// Do sends a request and turns every outcome other than a 2xx into an error
+// (CheckResponse): 422 → *connectors.FieldError (message and field paths such
+// as adminUserIds.1), 404 → connectors.ErrNotFound, 409 →
+// connectors.ErrConflict, 429 and 5xx → *connectors.TransientError, anything
+// else a plain *StatusError. Every error names the method, the path and the
+// status and carries the API's own message; bodies are read with a size cap.
+// A connection failure that outlasted its retries is transient too.
+//
+// httpkit imports package connectors for those error types; connectors (the
+// interfaces) must therefore never import httpkit.
+//
+// Secrets are resolved by config.Secret.Resolve; package httpkittest holds test helpers: AssertNoSecret, a fake clock and an
+// observed zap logger.
+package httpkit
