@@ -1,0 +1,936 @@
+package aircourse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
+	"github.com/orgbridge/orgbridge/mapping"
+)
+
+// Defaults of the target config.
+const (
+	DefaultPageSize   = 1000
+	DefaultTimeout    = 30 * time.Second
+	DefaultMaxRetries = 5
+	DefaultLicense    = "free"
+	DefaultRole       = "user"
+	// EveryoneCode is the code of the everyone group (全員).
+	EveryoneCode = "everyone"
+	// readConcurrency bounds the group member listings of Read.
+	readConcurrency = 4
+)
+
+// UserAttributes are the AirCourse user fields a canonical user's
+// Attributes may carry, by their JSON names.
+var UserAttributes = []string{
+	"userNumber", "department", "position", "license", "role",
+	"slackMemberId", "profile", "birthday", "gender", "hasAiKnowledgeLicense",
+}
+
+var (
+	licenses  = []string{"free", "basic", "contents"}
+	userRoles = []string{"read", "user", "manager", "admin"}
+)
+
+// Adapter is the AirCourse connectors.Target.
+type Adapter struct {
+	client   *Client
+	pacer    *httpkit.Pacer
+	logger   *zap.Logger
+	pageSize int
+	license  string
+	role     string
+	public   bool
+
+	rootMu sync.Mutex
+	rootID string
+}
+
+var _ connectors.Target = (*Adapter)(nil)
+
+// Option adjusts New, mostly for tests.
+type Option func(*options)
+
+type options struct {
+	transport                  http.RoundTripper
+	clock                      httpkit.Clock
+	retryWaitMin, retryWaitMax time.Duration
+}
+
+// WithTransport sends requests through rt instead of a pooled transport.
+func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
+
+// WithClock sets the clock of the pacer and the token cache (a fake one in
+// tests, shared with an emulator).
+func WithClock(c httpkit.Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithRetryWait sets the bounds of the exponential backoff between retries
+// (default 500ms to 30s).
+func WithRetryWait(lo, hi time.Duration) Option {
+	return func(o *options) { o.retryWaitMin, o.retryWaitMax = lo, hi }
+}
+
+// New validates cfg, fills its defaults, resolves the client secret and
+// returns an adapter. It makes no request: the first call fetches a token.
+func New(ctx context.Context, cfg config.AirCourseTarget, logger *zap.Logger, opts ...Option) (*Adapter, error) {
+	_ = ctx // nothing to do on the network yet
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	logger = logger.With(zap.String("target", "aircourse"))
+
+	const key = "aircourse."
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(key+format, args...)) }
+
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	if base == "" {
+		fail("base_url: missing")
+	} else if !absoluteURL(base) {
+		fail("base_url: %q is not an absolute http(s) URL", cfg.BaseURL)
+	}
+	tokenURL := cfg.TokenURL
+	if tokenURL == "" {
+		tokenURL = base + "/oauth/token"
+	} else if !absoluteURL(tokenURL) {
+		fail("token_url: %q is not an absolute http(s) URL", cfg.TokenURL)
+	}
+	if cfg.ClientID == "" {
+		fail("client_id: missing")
+	}
+	scopes := cfg.Scopes
+	if len(scopes) == 0 {
+		scopes = []string{"read", "write"}
+	}
+	for i, s := range scopes {
+		if s != "read" && s != "write" {
+			fail("scopes[%d]: %q is not read or write", i, s)
+		}
+	}
+	license := orDefault(cfg.DefaultLicense, DefaultLicense)
+	if !slices.Contains(licenses, license) {
+		fail("default_license: %q is not one of %s", license, strings.Join(licenses, ", "))
+	}
+	role := orDefault(cfg.DefaultRole, DefaultRole)
+	if !slices.Contains(userRoles, role) {
+		fail("default_role: %q is not one of %s", role, strings.Join(userRoles, ", "))
+	}
+	pageSize := cfg.PageSize
+	if pageSize == 0 {
+		pageSize = DefaultPageSize
+	} else if pageSize < 1 || pageSize > 1000 {
+		fail("page_size: %d is not within 1..1000", pageSize)
+	}
+	timeout := cfg.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	} else if timeout < 0 {
+		fail("timeout: %v is negative", timeout)
+	}
+	retries := DefaultMaxRetries
+	if cfg.MaxRetries != nil {
+		retries = *cfg.MaxRetries
+		if retries < 0 {
+			fail("max_retries: %d is negative", retries)
+		}
+	}
+	public := true
+	if cfg.Public != nil {
+		public = *cfg.Public
+	}
+	// A relative secret file was resolved against the config file by the
+	// registry, so no base directory is needed here.
+	secret, err := cfg.ClientSecret.Resolve(key+"client_secret", "")
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	clock := o.clock
+	if clock == nil {
+		clock = httpkit.SystemClock
+	}
+	pacer := httpkit.NewPacer(httpkit.PacerOptions{Clock: clock, Logger: logger})
+	hc := httpkit.NewClient(httpkit.Options{
+		Timeout:      timeout,
+		MaxRetries:   retries,
+		RetryWaitMin: o.retryWaitMin,
+		RetryWaitMax: o.retryWaitMax,
+		Pacer:        pacer,
+		Logger:       logger,
+		Transport:    o.transport,
+	})
+	tokens, err := httpkit.NewTokenSource(httpkit.TokenSourceOptions{
+		Client:         hc,
+		TokenURL:       tokenURL,
+		ClientID:       cfg.ClientID,
+		ClientSecret:   secret,
+		Scopes:         scopes,
+		ScopeSeparator: ",",
+		Clock:          clock,
+		Logger:         logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("aircourse: %w", err)
+	}
+	client, err := NewClient(ClientOptions{BaseURL: base, HTTP: hc, Tokens: tokens, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return &Adapter{
+		client: client, pacer: pacer, logger: logger,
+		pageSize: pageSize, license: license, role: role, public: public,
+	}, nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func absoluteURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// Client returns the adapter's API client.
+func (a *Adapter) Client() *Client { return a.client }
+
+// Capabilities of AirCourse: a tree of organizations under its own root,
+// users created and suspended here, org memberships in the user call, and
+// groups with members.
+func (a *Adapter) Capabilities() connectors.Capabilities {
+	return connectors.Capabilities{
+		Orgs:                 true,
+		Users:                true,
+		Groups:               true,
+		NestedOrgs:           true,
+		CreatesUsers:         true,
+		SuspendsUsers:        true,
+		Roles:                []mapping.Role{mapping.RoleMember, mapping.RoleAdmin},
+		OrgMembershipsInUser: true,
+		GroupMemberships:     true,
+		UserAttributes:       slices.Clone(UserAttributes),
+	}
+}
+
+// Read returns the actual state keyed by AirCourse ids, without the root
+// organization and the everyone group (see the package doc).
+func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
+	var (
+		users  []User
+		orgs   []Organization
+		groups []Group
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { users, err = a.client.ListUsers(gctx, a.pageSize); return })
+	g.Go(func() (err error) { orgs, err = a.client.ListOrgs(gctx, a.pageSize); return })
+	g.Go(func() (err error) { groups, err = a.client.ListGroups(gctx, a.pageSize); return })
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("aircourse: read: %w", err)
+	}
+	rootID, err := findRoot(orgs)
+	if err != nil {
+		return nil, fmt.Errorf("aircourse: read: %w", err)
+	}
+	a.rootMu.Lock()
+	a.rootID = rootID
+	a.rootMu.Unlock()
+
+	snap := &mapping.Snapshot{}
+	seen := map[string]bool{}
+	for _, o := range orgs {
+		if o.ID == rootID || o.ID == "" || seen[o.ID] {
+			continue
+		}
+		seen[o.ID] = true
+		parent := o.ParentID
+		if parent == rootID {
+			parent = ""
+		}
+		snap.Orgs = append(snap.Orgs, mapping.Org{
+			Key: o.ID, Name: o.Name, Code: o.Code, ParentKey: parent, Description: o.Description,
+		})
+	}
+	for _, u := range users {
+		if u.ID == "" || seen[u.ID] {
+			continue
+		}
+		seen[u.ID] = true
+		snap.Users = append(snap.Users, mapping.User{
+			Key:        u.ID,
+			LoginID:    u.LoginID,
+			Email:      u.Mail,
+			Name:       u.Name,
+			Suspended:  u.IsSuspended || u.Status == 2,
+			Attributes: userAttributes(u),
+		})
+		snap.Memberships = append(snap.Memberships, orgMemberships(u, rootID)...)
+	}
+	var withMembers []Group
+	for _, gr := range groups {
+		if gr.ID == "" || seen[gr.ID] || isEveryone(gr) {
+			continue
+		}
+		seen[gr.ID] = true
+		org := gr.OrganizationID
+		if org == rootID {
+			org = ""
+		}
+		snap.Groups = append(snap.Groups, mapping.Group{
+			Key: gr.ID, Name: gr.Name, Code: gr.Code, OrgKey: org, Description: gr.Description,
+		})
+		withMembers = append(withMembers, gr)
+	}
+
+	members := make([][]Member, len(withMembers))
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(readConcurrency)
+	for i, gr := range withMembers {
+		g.Go(func() (err error) {
+			members[i], err = a.client.ListGroupUsers(gctx, gr.ID, a.pageSize)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("aircourse: read group users: %w", err)
+	}
+	for i, gr := range withMembers {
+		dup := map[string]bool{}
+		for _, m := range members[i] {
+			if m.UserID == "" || dup[m.UserID] {
+				continue
+			}
+			dup[m.UserID] = true
+			snap.Memberships = append(snap.Memberships, mapping.Membership{
+				UserKey: m.UserID, Kind: mapping.KindGroup, ContainerKey: gr.ID, Role: role(m.Role),
+			})
+		}
+	}
+	snap.Sort()
+	a.logger.Debug("read",
+		zap.Int("orgs", len(snap.Orgs)), zap.Int("users", len(snap.Users)),
+		zap.Int("groups", len(snap.Groups)), zap.Int("memberships", len(snap.Memberships)))
+	return snap, nil
+}
+
+func isEveryone(g Group) bool { return g.Code == EveryoneCode }
+
+// findRoot returns the organization without a parent.
+func findRoot(orgs []Organization) (string, error) {
+	for _, o := range orgs {
+		if o.ID != "" && o.ParentID == "" {
+			return o.ID, nil
+		}
+	}
+	return "", errors.New("no root organization (one without parentId) in GET /organizations")
+}
+
+func role(s string) mapping.Role {
+	if strings.EqualFold(s, RoleAdmin) {
+		return mapping.RoleAdmin
+	}
+	return mapping.RoleMember
+}
+
+// orgMemberships reads a user's organization lists: an id in both is an
+// admin; the root is left out.
+func orgMemberships(u User, rootID string) []mapping.Membership {
+	var out []mapping.Membership
+	admin := map[string]bool{}
+	for _, id := range u.AdminOrganizationIDs {
+		if id == rootID || admin[id] {
+			continue
+		}
+		admin[id] = true
+		out = append(out, mapping.Membership{UserKey: u.ID, Kind: mapping.KindOrg, ContainerKey: id, Role: mapping.RoleAdmin})
+	}
+	member := map[string]bool{}
+	for _, id := range u.MemberOrganizationIDs {
+		if id == rootID || admin[id] || member[id] {
+			continue
+		}
+		member[id] = true
+		out = append(out, mapping.Membership{UserKey: u.ID, Kind: mapping.KindOrg, ContainerKey: id, Role: mapping.RoleMember})
+	}
+	return out
+}
+
+// userAttributes renders every AirCourse user field of UserAttributes as a
+// string: gender "", "0" or "1"; hasAiKnowledgeLicense "0" or "1".
+func userAttributes(u User) map[string]string {
+	gender := ""
+	if u.Gender != nil {
+		gender = strconv.Itoa(*u.Gender)
+	}
+	ai := "0"
+	if u.HasAiKnowledgeLicense != 0 {
+		ai = "1"
+	}
+	return map[string]string{
+		"userNumber":            u.UserNumber,
+		"department":            u.Department,
+		"position":              u.Position,
+		"license":               u.License,
+		"role":                  u.Role,
+		"slackMemberId":         u.SlackMemberID,
+		"profile":               u.Profile,
+		"birthday":              u.Birthday,
+		"gender":                gender,
+		"hasAiKnowledgeLicense": ai,
+	}
+}
+
+// Apply makes one change. Errors name the change and wrap the API's error:
+// connectors.ErrUnresolved for a reference without a target id,
+// *connectors.FieldError for a 422, a TransientError for what may succeed
+// later.
+func (a *Adapter) Apply(ctx context.Context, c connectors.Change, ids connectors.IDs) (connectors.Result, error) {
+	log := a.logger.With(
+		zap.String("kind", string(c.Kind)), zap.String("action", string(c.Action)),
+		zap.String("key", c.Key), zap.String("target_id", c.TargetID))
+	var (
+		res connectors.Result
+		err error
+	)
+	switch c.Kind {
+	case mapping.KindOrg:
+		res, err = a.applyOrg(ctx, c, ids, log)
+	case mapping.KindUser:
+		res, err = a.applyUser(ctx, c, ids, log)
+	case mapping.KindGroup:
+		res, err = a.applyGroup(ctx, c, ids, log)
+	case mapping.KindMembership:
+		res, err = a.applyMembership(ctx, c, ids, log)
+	default:
+		err = fmt.Errorf("unknown kind %q", c.Kind)
+	}
+	if err != nil {
+		log.Warn("apply failed", zap.Error(err), zap.Bool("transient", connectors.IsTransient(err)))
+		return res, fmt.Errorf("aircourse: %s %s %s: %w", c.Action, c.Kind, c.Key, err)
+	}
+	log.Debug("applied", zap.String("result_id", res.TargetID))
+	return res, nil
+}
+
+var idPattern = map[mapping.Kind]*regexp.Regexp{
+	mapping.KindOrg:   regexp.MustCompile(`^org_[A-Za-z0-9]{16}$`),
+	mapping.KindUser:  regexp.MustCompile(`^usr_[A-Za-z0-9]{16}$`),
+	mapping.KindGroup: regexp.MustCompile(`^grp_[A-Za-z0-9]{16}$`),
+}
+
+// resolve turns a source key into an AirCourse id through ids. A key that
+// ids does not know but that already is an AirCourse id of the kind (as in
+// a change built from the actual snapshot) is taken as it is.
+func resolve(ids connectors.IDs, kind mapping.Kind, key string) (string, error) {
+	if key == "" {
+		return "", fmt.Errorf("empty %s reference: %w", kind, connectors.ErrUnresolved)
+	}
+	if ids != nil {
+		if id, ok := ids.TargetID(kind, key); ok && id != "" {
+			return id, nil
+		}
+	}
+	if re := idPattern[kind]; re != nil && re.MatchString(key) {
+		return key, nil
+	}
+	return "", fmt.Errorf("%s %q: %w", kind, key, connectors.ErrUnresolved)
+}
+
+// resolveOrg resolves an org reference; "" is the root organization.
+func (a *Adapter) resolveOrg(ctx context.Context, ids connectors.IDs, key string) (string, error) {
+	if key == "" {
+		return a.RootOrgID(ctx)
+	}
+	return resolve(ids, mapping.KindOrg, key)
+}
+
+// RootOrgID returns the id of the root organization, reading the
+// organizations once if Read has not found it yet.
+func (a *Adapter) RootOrgID(ctx context.Context) (string, error) {
+	a.rootMu.Lock()
+	defer a.rootMu.Unlock()
+	if a.rootID != "" {
+		return a.rootID, nil
+	}
+	orgs, err := a.client.ListOrgs(ctx, a.pageSize)
+	if err != nil {
+		return "", fmt.Errorf("find root organization: %w", err)
+	}
+	id, err := findRoot(orgs)
+	if err != nil {
+		return "", err
+	}
+	a.rootID = id
+	return id, nil
+}
+
+func needTargetID(c connectors.Change) error {
+	if c.TargetID == "" {
+		return fmt.Errorf("%s needs the target id: %w", c.Action, connectors.ErrUnresolved)
+	}
+	return nil
+}
+
+// ignoreNotFound makes a delete of something already gone a success.
+func ignoreNotFound(err error, log *zap.Logger) error {
+	if errors.Is(err, connectors.ErrNotFound) {
+		log.Info("already gone")
+		return nil
+	}
+	return err
+}
+
+func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
+	switch c.Action {
+	case connectors.ActionCreate:
+		if c.Org == nil {
+			return connectors.Result{}, errors.New("change carries no org")
+		}
+		parent, err := a.resolveOrg(ctx, ids, c.Org.ParentKey)
+		if err != nil {
+			return connectors.Result{}, fmt.Errorf("parent: %w", err)
+		}
+		f := Fields{
+			"name":               c.Org.Name,
+			"parentId":           parent,
+			"adminUserIds":       []string{},
+			"isPublic":           a.public,
+			"isEnableDiscussion": false,
+		}
+		setIf(f, "code", c.Org.Code)
+		setIf(f, "description", c.Org.Description)
+		o, err := a.client.CreateOrg(ctx, f)
+		if err != nil {
+			return connectors.Result{}, err
+		}
+		return connectors.Result{TargetID: o.ID}, nil
+
+	case connectors.ActionUpdate:
+		if c.Org == nil {
+			return connectors.Result{}, errors.New("change carries no org")
+		}
+		if err := needTargetID(c); err != nil {
+			return connectors.Result{}, err
+		}
+		names, err := diffFields(c.Diff, orgFields)
+		if err != nil {
+			return connectors.Result{}, err
+		}
+		if names == nil {
+			names = []string{"name", "code", "parentId", "description"}
+		}
+		f := Fields{}
+		for _, n := range names {
+			switch n {
+			case "name":
+				f[n] = c.Org.Name
+			case "code":
+				f[n] = c.Org.Code
+			case "description":
+				f[n] = c.Org.Description
+			case "parentId":
+				parent, err := a.resolveOrg(ctx, ids, c.Org.ParentKey)
+				if err != nil {
+					return connectors.Result{}, fmt.Errorf("parent: %w", err)
+				}
+				f[n] = parent
+			}
+		}
+		if len(f) == 0 {
+			return connectors.Result{TargetID: c.TargetID}, nil
+		}
+		if _, err := a.client.UpdateOrg(ctx, c.TargetID, f); err != nil {
+			return connectors.Result{}, err
+		}
+		return connectors.Result{TargetID: c.TargetID}, nil
+
+	case connectors.ActionDelete:
+		if err := needTargetID(c); err != nil {
+			return connectors.Result{}, err
+		}
+		return connectors.Result{TargetID: c.TargetID}, ignoreNotFound(a.client.DeleteOrg(ctx, c.TargetID), log)
+	}
+	return connectors.Result{}, fmt.Errorf("action %q is not supported for an org", c.Action)
+}
+
+func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
+	switch c.Action {
+	case connectors.ActionCreate:
+		if c.Group == nil {
+			return connectors.Result{}, errors.New("change carries no group")
+		}
+		org, err := a.resolveOrg(ctx, ids, c.Group.OrgKey)
+		if err != nil {
+			return connectors.Result{}, fmt.Errorf("organization: %w", err)
+		}
+		f := Fields{
+			"name":               c.Group.Name,
+			"organizationId":     org,
+			"isViewableMember":   true,
+			"isEnableDiscussion": false,
+		}
+		setIf(f, "code", c.Group.Code)
+		setIf(f, "description", c.Group.Description)
+		g, err := a.client.CreateGroup(ctx, f)
+		if err != nil {
+			return connectors.Result{}, err
+		}
+		return connectors.Result{TargetID: g.ID}, nil
+
+	case connectors.ActionUpdate:
+		if c.Group == nil {
+			return connectors.Result{}, errors.New("change carries no group")
+		}
+		if err := needTargetID(c); err != nil {
+			return connectors.Result{}, err
+		}
+		names, err := diffFields(c.Diff, groupFields)
+		if err != nil {
+			return connectors.Result{}, err
+		}
+		if names == nil {
+			names = []string{"name", "code", "organizationId", "description"}
+		}
+		f := Fields{}
+		for _, n := range names {
+			switch n {
+			case "name":
+				f[n] = c.Group.Name
+			case "code":
+				f[n] = c.Group.Code
+			case "description":
+				f[n] = c.Group.Description
+			case "organizationId":
+				org, err := a.resolveOrg(ctx, ids, c.Group.OrgKey)
+				if err != nil {
+					return connectors.Result{}, fmt.Errorf("organization: %w", err)
+				}
+				f[n] = org
+			}
+		}
+		if len(f) == 0 {
+			return connectors.Result{TargetID: c.TargetID}, nil
+		}
+		if _, err := a.client.UpdateGroup(ctx, c.TargetID, f); err != nil {
+			return connectors.Result{}, err
+		}
+		return connectors.Result{TargetID: c.TargetID}, nil
+
+	case connectors.ActionDelete:
+		if err := needTargetID(c); err != nil {
+			return connectors.Result{}, err
+		}
+		return connectors.Result{TargetID: c.TargetID}, ignoreNotFound(a.client.DeleteGroup(ctx, c.TargetID), log)
+	}
+	return connectors.Result{}, fmt.Errorf("action %q is not supported for a group", c.Action)
+}
+
+func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
+	switch c.Action {
+	case connectors.ActionCreate:
+		if c.User == nil {
+			return connectors.Result{}, errors.New("change carries no user")
+		}
+		f := Fields{"name": c.User.Name}
+		setIf(f, "loginId", c.User.LoginID)
+		setIf(f, "mail", c.User.Email)
+		for _, name := range UserAttributes {
+			v, ok := c.User.Attributes[name]
+			if !ok || v == "" {
+				continue
+			}
+			wire, err := a.attrValue(name, v)
+			if err != nil {
+				return connectors.Result{}, err
+			}
+			f[name] = wire
+		}
+		if f["license"] == nil {
+			f["license"] = a.license
+		}
+		if f["role"] == nil {
+			f["role"] = a.role
+		}
+		if c.OrgMemberships != nil {
+			if err := a.setOrgLists(ctx, f, c.OrgMemberships, ids); err != nil {
+				return connectors.Result{}, err
+			}
+		}
+		u, err := a.client.CreateUser(ctx, f)
+		if err != nil {
+			return connectors.Result{}, err
+		}
+		res := connectors.Result{TargetID: u.ID}
+		if c.User.Suspended {
+			// The create call takes no isSuspended: suspend right after.
+			if _, err := a.client.UpdateUser(ctx, u.ID, Fields{"isSuspended": true}); err != nil {
+				return res, fmt.Errorf("created as %s, then suspend: %w", u.ID, err)
+			}
+		}
+		return res, nil
+
+	case connectors.ActionUpdate:
+		if c.User == nil {
+			return connectors.Result{}, errors.New("change carries no user")
+		}
+		if err := needTargetID(c); err != nil {
+			return connectors.Result{}, err
+		}
+		names, err := diffFields(c.Diff, userFields)
+		if err != nil {
+			return connectors.Result{}, err
+		}
+		if names == nil && c.OrgMemberships == nil {
+			names = append([]string{"name", "loginId", "mail", "isSuspended"}, UserAttributes...)
+		}
+		f := Fields{}
+		for _, n := range names {
+			switch n {
+			case "name":
+				f[n] = c.User.Name
+			case "loginId":
+				f[n] = c.User.LoginID
+			case "mail":
+				f[n] = c.User.Email
+			case "isSuspended":
+				f[n] = c.User.Suspended
+			default: // an attribute
+				v, ok := c.User.Attributes[n]
+				if !ok && len(c.Diff) == 0 {
+					continue // a full update sends only the mapped attributes
+				}
+				wire, err := a.attrValue(n, v)
+				if err != nil {
+					return connectors.Result{}, err
+				}
+				f[n] = wire
+			}
+		}
+		if c.OrgMemberships != nil {
+			if err := a.setOrgLists(ctx, f, c.OrgMemberships, ids); err != nil {
+				return connectors.Result{}, err
+			}
+		}
+		if len(f) == 0 {
+			return connectors.Result{TargetID: c.TargetID}, nil
+		}
+		if _, err := a.client.UpdateUser(ctx, c.TargetID, f); err != nil {
+			return connectors.Result{}, err
+		}
+		return connectors.Result{TargetID: c.TargetID}, nil
+
+	case connectors.ActionSuspend:
+		if err := needTargetID(c); err != nil {
+			return connectors.Result{}, err
+		}
+		if _, err := a.client.UpdateUser(ctx, c.TargetID, Fields{"isSuspended": true}); err != nil {
+			return connectors.Result{}, err
+		}
+		return connectors.Result{TargetID: c.TargetID}, nil
+
+	case connectors.ActionDelete:
+		if err := needTargetID(c); err != nil {
+			return connectors.Result{}, err
+		}
+		return connectors.Result{TargetID: c.TargetID}, ignoreNotFound(a.client.DeleteUser(ctx, c.TargetID), log)
+	}
+	return connectors.Result{}, fmt.Errorf("action %q is not supported for a user", c.Action)
+}
+
+// attrValue converts an attribute to its wire value. "" clears an optional
+// field (the API stores "" as null); license and role, which cannot be
+// cleared, fall back to the configured defaults.
+func (a *Adapter) attrValue(name, v string) (any, error) {
+	switch name {
+	case "gender":
+		switch v {
+		case "":
+			return "", nil // the document: "" unsets gender
+		case "0", "1":
+			n, _ := strconv.Atoi(v)
+			return n, nil
+		}
+		return nil, fmt.Errorf("attribute gender: %q is not 0, 1 or empty", v)
+	case "hasAiKnowledgeLicense":
+		switch v {
+		case "", "0":
+			return 0, nil
+		case "1":
+			return 1, nil
+		}
+		return nil, fmt.Errorf("attribute hasAiKnowledgeLicense: %q is not 0 or 1", v)
+	case "license":
+		if v == "" {
+			return a.license, nil
+		}
+	case "role":
+		if v == "" {
+			return a.role, nil
+		}
+	}
+	return v, nil
+}
+
+// setOrgLists puts a user's whole set of org memberships in f: admins in
+// adminOrganizationIds, the others in memberOrganizationIds, disjoint.
+// Empty lists make the user a member of the root organization.
+func (a *Adapter) setOrgLists(ctx context.Context, f Fields, ms []mapping.Membership, ids connectors.IDs) error {
+	members, admins := []string{}, []string{}
+	role := map[string]mapping.Role{}
+	var order []string
+	for _, m := range ms {
+		if m.Kind != mapping.KindOrg && m.Kind != "" {
+			continue
+		}
+		id, err := a.resolveOrg(ctx, ids, m.ContainerKey)
+		if err != nil {
+			return fmt.Errorf("org membership: %w", err)
+		}
+		if _, ok := role[id]; !ok {
+			order = append(order, id)
+		}
+		if m.Role == mapping.RoleAdmin || role[id] == mapping.RoleAdmin {
+			role[id] = mapping.RoleAdmin
+		} else {
+			role[id] = mapping.RoleMember
+		}
+	}
+	for _, id := range order {
+		if role[id] == mapping.RoleAdmin {
+			admins = append(admins, id)
+		} else {
+			members = append(members, id)
+		}
+	}
+	f["memberOrganizationIds"] = members
+	f["adminOrganizationIds"] = admins
+	return nil
+}
+
+func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
+	m := c.Membership
+	if m == nil {
+		return connectors.Result{}, errors.New("change carries no membership")
+	}
+	userID, err := resolve(ids, mapping.KindUser, m.UserKey)
+	if err != nil {
+		return connectors.Result{}, fmt.Errorf("user: %w", err)
+	}
+	var containerID string
+	switch m.Kind {
+	case mapping.KindGroup, mapping.KindOrg:
+		if containerID, err = resolve(ids, m.Kind, m.ContainerKey); err != nil {
+			return connectors.Result{}, fmt.Errorf("%s: %w", m.Kind, err)
+		}
+	default:
+		return connectors.Result{}, fmt.Errorf("membership kind %q is not org or group", m.Kind)
+	}
+	r := RoleMember
+	if m.Role == mapping.RoleAdmin {
+		r = RoleAdmin
+	}
+	res := connectors.Result{TargetID: mapping.Membership{UserKey: userID, Kind: m.Kind, ContainerKey: containerID}.ID()}
+	group := m.Kind == mapping.KindGroup
+	switch c.Action {
+	case connectors.ActionCreate:
+		if group {
+			return res, a.client.AddGroupUser(ctx, containerID, userID, r)
+		}
+		return res, a.client.AddOrgUser(ctx, containerID, userID, r)
+	case connectors.ActionUpdate:
+		if group {
+			return res, a.client.UpdateGroupUser(ctx, containerID, userID, r)
+		}
+		return res, a.client.UpdateOrgUser(ctx, containerID, userID, r)
+	case connectors.ActionDelete:
+		if group {
+			return res, ignoreNotFound(a.client.RemoveGroupUser(ctx, containerID, userID), log)
+		}
+		return res, ignoreNotFound(a.client.RemoveOrgUser(ctx, containerID, userID), log)
+	}
+	return connectors.Result{}, fmt.Errorf("action %q is not supported for a membership", c.Action)
+}
+
+func setIf(f Fields, key, v string) {
+	if v != "" {
+		f[key] = v
+	}
+}
+
+// Field names of a change's Diff, normalised (lower case, no "_", "-" or
+// "attributes." prefix), to the API's field names.
+var (
+	orgFields = map[string]string{
+		"name": "name", "code": "code", "description": "description",
+		"parentkey": "parentId", "parent": "parentId", "parentid": "parentId",
+	}
+	groupFields = map[string]string{
+		"name": "name", "code": "code", "description": "description",
+		"orgkey": "organizationId", "org": "organizationId", "organizationid": "organizationId",
+	}
+	userFields = func() map[string]string {
+		m := map[string]string{
+			"name": "name", "loginid": "loginId", "login": "loginId",
+			"email": "mail", "mail": "mail",
+			"suspended": "isSuspended", "issuspended": "isSuspended",
+			// Org memberships travel in Change.OrgMemberships.
+			"orgs": "", "orgmemberships": "", "memberships": "",
+		}
+		for _, a := range UserAttributes {
+			m[normField(a)] = a
+		}
+		return m
+	}()
+)
+
+func normField(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	for _, p := range []string{"attributes.", "attributes[", "attrs.", "attr."} {
+		s = strings.TrimPrefix(s, p)
+	}
+	return strings.NewReplacer("_", "", "-", "", "]", "", "\"", "", "'", "").Replace(s)
+}
+
+// diffFields maps the field names of a diff to the API's, in order and
+// without repeats. It returns nil for an empty diff (the caller then sends
+// every field) and an error for a field the API does not have.
+func diffFields(diff []connectors.FieldChange, known map[string]string) ([]string, error) {
+	if len(diff) == 0 {
+		return nil, nil
+	}
+	out := []string{}
+	for _, d := range diff {
+		name, ok := known[normField(d.Field)]
+		if !ok {
+			return nil, fmt.Errorf("field %q is not an AirCourse field", d.Field)
+		}
+		if name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,546 @@
+package aircourse
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/internal/httpkit"
+)
+
+// User is an AirCourse user. Optional strings the API reports as null are
+// "". Gender is nil when unset.
+type User struct {
+	ID                     string
+	Name                   string
+	UserNumber             string
+	Mail                   string
+	LoginID                string
+	SlackMemberID          string
+	Status                 int // 1 使用中, 2 利用停止, 3 招待中
+	IsSuspended            bool
+	IsAccountLocked        bool
+	Notification           []string
+	License                string
+	HasAiKnowledgeLicense  int
+	Role                   string
+	MemberOrganizationIDs  []string
+	AdminOrganizationIDs   []string
+	Department             string
+	Position               string
+	Gender                 *int
+	Birthday               string
+	Profile                string
+	IsEnabledPasswordLogin bool
+	CreatedAt              string
+	UpdatedAt              string
+}
+
+// Organization is an AirCourse organization; ParentID is "" for the root.
+type Organization struct {
+	ID                 string
+	Name               string
+	Code               string
+	ParentID           string
+	AdminUserIDs       []string
+	IsPublic           bool
+	StartDate          string
+	EndDate            string
+	IsEnableDiscussion bool
+	Description        string
+	CreatedAt          string
+	UpdatedAt          string
+}
+
+// Group is an AirCourse group.
+type Group struct {
+	ID                 string
+	Name               string
+	Code               string
+	OrganizationID     string
+	IsViewableMember   bool
+	IsEnableDiscussion bool
+	Description        string
+	CreatedAt          string
+	UpdatedAt          string
+}
+
+// Member is a user's row in an organization's or a group's user list.
+type Member struct {
+	UserID  string
+	Name    string
+	LoginID string
+	Mail    string
+	Role    string // member or admin
+}
+
+// Meta is the pagination block of a list.
+type Meta struct {
+	CurrentPage int `json:"currentPage"`
+	LastPage    int `json:"lastPage"`
+	PerPage     int `json:"perPage"`
+	Total       int `json:"total"`
+}
+
+// Fields is the JSON body of a create or update call, by the API's field
+// names. On update, an absent field is left as it is.
+type Fields map[string]any
+
+// Roles of a user in an organization or a group.
+const (
+	RoleMember = "member"
+	RoleAdmin  = "admin"
+)
+
+// Client is a typed AirCourse API client over httpkit. Every call sends a
+// bearer token from its TokenSource; a 401 invalidates the token and the
+// call is tried once more with a new one.
+type Client struct {
+	base   *url.URL
+	http   *retryablehttp.Client
+	tokens *httpkit.TokenSource
+	logger *zap.Logger
+}
+
+// ClientOptions configure NewClient.
+type ClientOptions struct {
+	BaseURL string
+	// HTTP is the retrying client (httpkit.NewClient); Tokens fetch through
+	// the same client.
+	HTTP   *retryablehttp.Client
+	Tokens *httpkit.TokenSource
+	Logger *zap.Logger
+}
+
+// NewClient returns a client of the API at o.BaseURL.
+func NewClient(o ClientOptions) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(o.BaseURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("aircourse: base URL %q is not an absolute http(s) URL", o.BaseURL)
+	}
+	if o.HTTP == nil || o.Tokens == nil {
+		return nil, errors.New("aircourse: client needs an HTTP client and a token source")
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	return &Client{base: u, http: o.HTTP, tokens: o.Tokens, logger: o.Logger}, nil
+}
+
+// maxPages stops a server that never says it is done.
+const maxPages = 100000
+
+// list pages through path until a page is the last (meta.lastPage when the
+// server gives it, else a page shorter than asked or empty).
+func list[T any](ctx context.Context, c *Client, path string, pageSize int) ([]T, error) {
+	var all []T
+	for page := 1; ; page++ {
+		if page > maxPages {
+			return nil, fmt.Errorf("GET %s: more than %d pages", path, maxPages)
+		}
+		q := url.Values{"limit": {strconv.Itoa(pageSize)}, "page": {strconv.Itoa(page)}}
+		var out struct {
+			Data []T   `json:"data"`
+			Meta *Meta `json:"meta"`
+		}
+		if err := c.do(ctx, http.MethodGet, path, q, nil, &out); err != nil {
+			return nil, err
+		}
+		all = append(all, out.Data...)
+		n := len(out.Data)
+		switch {
+		case n == 0:
+			return all, nil
+		case out.Meta != nil && out.Meta.LastPage > 0:
+			if page >= out.Meta.LastPage {
+				return all, nil
+			}
+		case n < pageSize:
+			return all, nil
+		}
+	}
+}
+
+// do sends one API call: body (nil: none) as JSON, out (nil: discarded)
+// decoded from the response.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
+	var payload []byte
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return fmt.Errorf("%s %s: encode body: %w", method, path, err)
+		}
+	}
+	// path is already escaped (idPath).
+	target := c.base.String() + path
+	if len(query) > 0 {
+		target += "?" + query.Encode()
+	}
+
+	for attempt := 0; ; attempt++ {
+		tok, err := c.tokens.Token(ctx)
+		if err != nil {
+			return fmt.Errorf("%s %s: access token: %w", method, path, err)
+		}
+		var rd any
+		if payload != nil {
+			rd = payload
+		}
+		req, err := retryablehttp.NewRequestWithContext(ctx, method, target, rd)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", method, path, err)
+		}
+		req.Header.Set("Accept", "application/json")
+		if payload != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+
+		resp, err := httpkit.Do(c.http, req)
+		if err != nil {
+			var se *httpkit.StatusError
+			if attempt == 0 && errors.As(err, &se) && se.Status == http.StatusUnauthorized {
+				// Expired or revoked early: one more try with a new token.
+				c.tokens.Invalidate(tok)
+				c.logger.Debug("access token refused, renewing", zap.String("method", method), zap.String("path", path))
+				continue
+			}
+			return err
+		}
+		if out == nil {
+			httpkit.Discard(resp)
+			return nil
+		}
+		return httpkit.DecodeJSON(resp, out)
+	}
+}
+
+func idPath(prefix, id string, rest ...string) string {
+	p := prefix + "/" + url.PathEscape(id)
+	for _, r := range rest {
+		p += "/" + r
+	}
+	return p
+}
+
+type one[T any] struct {
+	Data T `json:"data"`
+}
+
+// ListUsers returns every user, pageSize at a time.
+func (c *Client) ListUsers(ctx context.Context, pageSize int) ([]User, error) {
+	return list[User](ctx, c, "/users", pageSize)
+}
+
+// GetUser returns one user.
+func (c *Client) GetUser(ctx context.Context, id string) (User, error) {
+	var out one[User]
+	err := c.do(ctx, http.MethodGet, idPath("/users", id), nil, nil, &out)
+	return out.Data, err
+}
+
+// CreateUser creates a user. A password the server generates is not read,
+// so it is neither returned nor logged.
+func (c *Client) CreateUser(ctx context.Context, f Fields) (User, error) {
+	var out one[User]
+	err := c.do(ctx, http.MethodPost, "/users", nil, f, &out)
+	return out.Data, err
+}
+
+// UpdateUser changes the given fields of a user.
+func (c *Client) UpdateUser(ctx context.Context, id string, f Fields) (User, error) {
+	var out one[User]
+	err := c.do(ctx, http.MethodPut, idPath("/users", id), nil, f, &out)
+	return out.Data, err
+}
+
+// DeleteUser deletes a user.
+func (c *Client) DeleteUser(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, idPath("/users", id), nil, nil, nil)
+}
+
+// ListOrgs returns every organization, the root included.
+func (c *Client) ListOrgs(ctx context.Context, pageSize int) ([]Organization, error) {
+	return list[Organization](ctx, c, "/organizations", pageSize)
+}
+
+// GetOrg returns one organization.
+func (c *Client) GetOrg(ctx context.Context, id string) (Organization, error) {
+	var out one[Organization]
+	err := c.do(ctx, http.MethodGet, idPath("/organizations", id), nil, nil, &out)
+	return out.Data, err
+}
+
+// CreateOrg creates an organization.
+func (c *Client) CreateOrg(ctx context.Context, f Fields) (Organization, error) {
+	var out one[Organization]
+	err := c.do(ctx, http.MethodPost, "/organizations", nil, f, &out)
+	return out.Data, err
+}
+
+// UpdateOrg changes the given fields of an organization.
+func (c *Client) UpdateOrg(ctx context.Context, id string, f Fields) (Organization, error) {
+	var out one[Organization]
+	err := c.do(ctx, http.MethodPut, idPath("/organizations", id), nil, f, &out)
+	return out.Data, err
+}
+
+// DeleteOrg deletes an organization and the organizations below it; their
+// users and groups move to its parent.
+func (c *Client) DeleteOrg(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, idPath("/organizations", id), nil, nil, nil)
+}
+
+// ListOrgUsers returns the users of an organization with their roles.
+func (c *Client) ListOrgUsers(ctx context.Context, orgID string, pageSize int) ([]Member, error) {
+	return list[Member](ctx, c, idPath("/organizations", orgID, "users"), pageSize)
+}
+
+// AddOrgUser adds a user to an organization with a role.
+func (c *Client) AddOrgUser(ctx context.Context, orgID, userID, role string) error {
+	return c.do(ctx, http.MethodPost, idPath("/organizations", orgID, "users"), nil, memberBody{userID, role}, nil)
+}
+
+// UpdateOrgUser changes a user's role in an organization.
+func (c *Client) UpdateOrgUser(ctx context.Context, orgID, userID, role string) error {
+	return c.do(ctx, http.MethodPut, idPath("/organizations", orgID, "users"), nil, memberBody{userID, role}, nil)
+}
+
+// RemoveOrgUser removes a user from an organization.
+func (c *Client) RemoveOrgUser(ctx context.Context, orgID, userID string) error {
+	return c.do(ctx, http.MethodDelete, idPath("/organizations", orgID, "users"), nil, memberBody{UserID: userID}, nil)
+}
+
+// ListGroups returns every group, the everyone group included.
+func (c *Client) ListGroups(ctx context.Context, pageSize int) ([]Group, error) {
+	return list[Group](ctx, c, "/groups", pageSize)
+}
+
+// GetGroup returns one group.
+func (c *Client) GetGroup(ctx context.Context, id string) (Group, error) {
+	var out one[Group]
+	err := c.do(ctx, http.MethodGet, idPath("/groups", id), nil, nil, &out)
+	return out.Data, err
+}
+
+// CreateGroup creates a group.
+func (c *Client) CreateGroup(ctx context.Context, f Fields) (Group, error) {
+	var out one[Group]
+	err := c.do(ctx, http.MethodPost, "/groups", nil, f, &out)
+	return out.Data, err
+}
+
+// UpdateGroup changes the given fields of a group.
+func (c *Client) UpdateGroup(ctx context.Context, id string, f Fields) (Group, error) {
+	var out one[Group]
+	err := c.do(ctx, http.MethodPut, idPath("/groups", id), nil, f, &out)
+	return out.Data, err
+}
+
+// DeleteGroup deletes a group.
+func (c *Client) DeleteGroup(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, idPath("/groups", id), nil, nil, nil)
+}
+
+// ListGroupUsers returns the users of a group with their roles.
+func (c *Client) ListGroupUsers(ctx context.Context, groupID string, pageSize int) ([]Member, error) {
+	return list[Member](ctx, c, idPath("/groups", groupID, "users"), pageSize)
+}
+
+// AddGroupUser adds a user to a group with a role.
+func (c *Client) AddGroupUser(ctx context.Context, groupID, userID, role string) error {
+	return c.do(ctx, http.MethodPost, idPath("/groups", groupID, "users"), nil, memberBody{userID, role}, nil)
+}
+
+// UpdateGroupUser changes a user's role in a group.
+func (c *Client) UpdateGroupUser(ctx context.Context, groupID, userID, role string) error {
+	return c.do(ctx, http.MethodPut, idPath("/groups", groupID, "users"), nil, memberBody{userID, role}, nil)
+}
+
+// RemoveGroupUser removes a user from a group.
+func (c *Client) RemoveGroupUser(ctx context.Context, groupID, userID string) error {
+	return c.do(ctx, http.MethodDelete, idPath("/groups", groupID, "users"), nil, memberBody{UserID: userID}, nil)
+}
+
+type memberBody struct {
+	UserID string `json:"userId"`
+	Role   string `json:"role,omitempty"`
+}
+
+// Lenient decoding: the document gives few response shapes, so every field
+// is read whatever JSON type it comes in (a number as a string, 0/1 as a
+// boolean, null as empty).
+
+type rawObject map[string]json.RawMessage
+
+func (o rawObject) str(keys ...string) string {
+	for _, k := range keys {
+		if s := rawString(o[k]); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func rawString(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	if raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+		return ""
+	}
+	if raw[0] == '{' || raw[0] == '[' {
+		return ""
+	}
+	return string(raw) // a number or a boolean, as written
+}
+
+func (o rawObject) boolean(k string) bool {
+	switch strings.ToLower(rawString(o[k])) {
+	case "true", "1":
+		return true
+	}
+	return false
+}
+
+func (o rawObject) integer(k string) (int, bool) {
+	s := rawString(o[k])
+	if s == "" {
+		return 0, false
+	}
+	if b, err := strconv.ParseBool(s); err == nil && (s == "true" || s == "false") {
+		if b {
+			return 1, true
+		}
+		return 0, true
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, false
+	}
+	return int(f), true
+}
+
+func (o rawObject) strings(k string) []string {
+	raw := o[k]
+	var list []json.RawMessage
+	if len(raw) == 0 || json.Unmarshal(raw, &list) != nil || list == nil {
+		return nil
+	}
+	out := make([]string, 0, len(list))
+	for _, e := range list {
+		if s := rawString(e); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// UnmarshalJSON reads a user leniently.
+func (u *User) UnmarshalJSON(b []byte) error {
+	var o rawObject
+	if err := json.Unmarshal(b, &o); err != nil {
+		return err
+	}
+	*u = User{
+		ID:                     o.str("id"),
+		Name:                   o.str("name"),
+		UserNumber:             o.str("userNumber"),
+		Mail:                   o.str("mail"),
+		LoginID:                o.str("loginId"),
+		SlackMemberID:          o.str("slackMemberId"),
+		IsSuspended:            o.boolean("isSuspended"),
+		IsAccountLocked:        o.boolean("isAccountLocked"),
+		Notification:           o.strings("notification"),
+		License:                o.str("license"),
+		Role:                   o.str("role"),
+		MemberOrganizationIDs:  o.strings("memberOrganizationIds"),
+		AdminOrganizationIDs:   o.strings("adminOrganizationIds"),
+		Department:             o.str("department"),
+		Position:               o.str("position"),
+		Birthday:               o.str("birthday"),
+		Profile:                o.str("profile"),
+		IsEnabledPasswordLogin: o.boolean("isEnabledPasswordLogin"),
+		CreatedAt:              o.str("createdAt"),
+		UpdatedAt:              o.str("updatedAt"),
+	}
+	u.Status, _ = o.integer("status")
+	u.HasAiKnowledgeLicense, _ = o.integer("hasAiKnowledgeLicense")
+	if g, ok := o.integer("gender"); ok {
+		u.Gender = &g
+	}
+	return nil
+}
+
+// UnmarshalJSON reads an organization leniently.
+func (g *Organization) UnmarshalJSON(b []byte) error {
+	var o rawObject
+	if err := json.Unmarshal(b, &o); err != nil {
+		return err
+	}
+	*g = Organization{
+		ID:                 o.str("id"),
+		Name:               o.str("name"),
+		Code:               o.str("code"),
+		ParentID:           o.str("parentId"),
+		AdminUserIDs:       o.strings("adminUserIds"),
+		IsPublic:           o.boolean("isPublic"),
+		StartDate:          o.str("startDate"),
+		EndDate:            o.str("endDate"),
+		IsEnableDiscussion: o.boolean("isEnableDiscussion"),
+		Description:        o.str("description"),
+		CreatedAt:          o.str("createdAt"),
+		UpdatedAt:          o.str("updatedAt"),
+	}
+	return nil
+}
+
+// UnmarshalJSON reads a group leniently.
+func (g *Group) UnmarshalJSON(b []byte) error {
+	var o rawObject
+	if err := json.Unmarshal(b, &o); err != nil {
+		return err
+	}
+	*g = Group{
+		ID:                 o.str("id"),
+		Name:               o.str("name"),
+		Code:               o.str("code"),
+		OrganizationID:     o.str("organizationId"),
+		IsViewableMember:   o.boolean("isViewableMember"),
+		IsEnableDiscussion: o.boolean("isEnableDiscussion"),
+		Description:        o.str("description"),
+		CreatedAt:          o.str("createdAt"),
+		UpdatedAt:          o.str("updatedAt"),
+	}
+	return nil
+}
+
+// UnmarshalJSON reads a member row; the user's id is "id" or "userId".
+func (m *Member) UnmarshalJSON(b []byte) error {
+	var o rawObject
+	if err := json.Unmarshal(b, &o); err != nil {
+		return err
+	}
+	*m = Member{
+		UserID:  o.str("id", "userId"),
+		Name:    o.str("name"),
+		LoginID: o.str("loginId"),
+		Mail:    o.str("mail"),
+		Role:    o.str("role"),
+	}
+	return nil
+}

@@ -1,0 +1,310 @@
+package aircourse
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/httpkit/httpkittest"
+)
+
+const (
+	testClientID = "95e0936f-2635-44c5-9c98-c7b85d650795"
+	testSecret   = "cl13nt-s3cret-for-tests"
+)
+
+// miniAPI is a small hand-written server for client tests: a token
+// endpoint issuing tok-1, tok-2, … and whatever routes a test adds.
+type miniAPI struct {
+	*httptest.Server
+	mux *http.ServeMux
+
+	mu       sync.Mutex
+	tokens   int
+	valid    map[string]bool
+	requests []string // "METHOD /path?query"
+	bodies   []string
+}
+
+func newMiniAPI(t *testing.T) *miniAPI {
+	t.Helper()
+	m := &miniAPI{mux: http.NewServeMux(), valid: map[string]bool{}}
+	m.mux.HandleFunc("POST /oauth/token", func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		if r.PostForm.Get("client_secret") != testSecret || r.PostForm.Get("client_id") != testClientID {
+			w.WriteHeader(401)
+			_, _ = io.WriteString(w, `{"message":"Client authentication failed"}`)
+			return
+		}
+		if r.PostForm.Get("scope") != "read,write" {
+			w.WriteHeader(400)
+			return
+		}
+		m.mu.Lock()
+		m.tokens++
+		tok := "tok-" + strconv.Itoa(m.tokens)
+		m.valid[tok] = true
+		m.mu.Unlock()
+		fmt.Fprintf(w, `{"token_type":"Bearer","expires_in":3600,"access_token":%q}`, tok)
+	})
+	m.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		if r.URL.Path != "/oauth/token" {
+			m.mu.Lock()
+			m.requests = append(m.requests, r.Method+" "+r.URL.RequestURI())
+			m.bodies = append(m.bodies, string(body))
+			ok := m.valid[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+			m.mu.Unlock()
+			if !ok {
+				w.WriteHeader(401)
+				_, _ = io.WriteString(w, `{"message":"Unauthenticated."}`)
+				return
+			}
+			if r.Header.Get("Accept") != "application/json" {
+				w.WriteHeader(400)
+				return
+			}
+			if len(body) > 0 && r.Header.Get("Content-Type") != "application/json" {
+				w.WriteHeader(400)
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		m.mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(m.Close)
+	return m
+}
+
+func (m *miniAPI) revokeAll() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.valid = map[string]bool{}
+}
+
+func (m *miniAPI) log() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.requests...)
+}
+
+func testConfig(t *testing.T, baseURL string) config.AirCourseTarget {
+	t.Helper()
+	t.Setenv("AIRCOURSE_TEST_SECRET", testSecret)
+	retries := 2
+	return config.AirCourseTarget{
+		BaseURL:      baseURL,
+		ClientID:     testClientID,
+		ClientSecret: config.Secret{Env: "AIRCOURSE_TEST_SECRET"},
+		MaxRetries:   &retries,
+	}
+}
+
+func newTestAdapter(t *testing.T, cfg config.AirCourseTarget, logger *zap.Logger) *Adapter {
+	t.Helper()
+	a, err := New(context.Background(), cfg, logger,
+		WithClock(httpkittest.NewFakeClock(time.Time{})),
+		WithRetryWait(time.Millisecond, 2*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestClientDecodesLeniently(t *testing.T) {
+	api := newMiniAPI(t)
+	api.mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"data":{"id":"usr_AAAAAAAAAAAAAAAA","name":"山田太郎","userNumber":123,
+			"mail":null,"loginId":"yamada","status":"2","isSuspended":1,"gender":"1",
+			"hasAiKnowledgeLicense":true,"memberOrganizationIds":["org_1",null],"adminOrganizationIds":null,
+			"birthday":"1981-01-01","unknownField":{"x":1}}}`)
+	})
+	api.mux.HandleFunc("GET /groups/{id}/users", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"data":[{"userId":"usr_B","role":"admin"},{"id":"usr_C","name":"C"}]}`)
+	})
+	c := newTestAdapter(t, testConfig(t, api.URL), nil).Client()
+	ctx := context.Background()
+
+	u, err := c.GetUser(ctx, "usr_AAAAAAAAAAAAAAAA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := 1
+	want := User{
+		ID: "usr_AAAAAAAAAAAAAAAA", Name: "山田太郎", UserNumber: "123", LoginID: "yamada",
+		Status: 2, IsSuspended: true, Gender: &one, HasAiKnowledgeLicense: 1,
+		MemberOrganizationIDs: []string{"org_1"}, Birthday: "1981-01-01",
+	}
+	if diff := cmp.Diff(want, u); diff != "" {
+		t.Errorf("user (-want +got):\n%s", diff)
+	}
+	ms, err := c.ListGroupUsers(ctx, "grp_X", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]Member{{UserID: "usr_B", Role: "admin"}, {UserID: "usr_C", Name: "C"}}, ms); diff != "" {
+		t.Errorf("members (-want +got):\n%s", diff)
+	}
+}
+
+func TestClientPagination(t *testing.T) {
+	api := newMiniAPI(t)
+	const total = 5
+	// Pages of two with meta; the server caps a page at two whatever the
+	// limit asked, so only meta.lastPage tells the end.
+	api.mux.HandleFunc("GET /groups", func(w http.ResponseWriter, r *http.Request) {
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		var data []string
+		for i := (page - 1) * 2; i < min(page*2, total); i++ {
+			data = append(data, fmt.Sprintf(`{"id":"grp_%d","name":"g%d"}`, i, i))
+		}
+		fmt.Fprintf(w, `{"data":[%s],"meta":{"currentPage":%d,"lastPage":3,"perPage":2,"total":%d}}`, strings.Join(data, ","), page, total)
+	})
+	// No meta: a short page is the last.
+	api.mux.HandleFunc("GET /organizations", func(w http.ResponseWriter, r *http.Request) {
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		var data []string
+		for i := (page - 1) * limit; i < min(page*limit, total); i++ {
+			data = append(data, fmt.Sprintf(`{"id":"org_%d"}`, i))
+		}
+		fmt.Fprintf(w, `{"data":[%s]}`, strings.Join(data, ","))
+	})
+	c := newTestAdapter(t, testConfig(t, api.URL), nil).Client()
+	ctx := context.Background()
+
+	groups, err := c.ListGroups(ctx, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != total || groups[4].ID != "grp_4" {
+		t.Errorf("groups = %+v", groups)
+	}
+	orgs, err := c.ListOrgs(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(orgs) != total {
+		t.Errorf("orgs = %+v", orgs)
+	}
+	want := []string{
+		"GET /groups?limit=1000&page=1", "GET /groups?limit=1000&page=2", "GET /groups?limit=1000&page=3",
+		"GET /organizations?limit=2&page=1", "GET /organizations?limit=2&page=2", "GET /organizations?limit=2&page=3",
+	}
+	if diff := cmp.Diff(want, api.log()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}
+
+func TestClientRenewsTokenAfter401(t *testing.T) {
+	api := newMiniAPI(t)
+	api.mux.HandleFunc("DELETE /groups/{id}/users", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(204)
+	})
+	a := newTestAdapter(t, testConfig(t, api.URL), nil)
+	c := a.Client()
+	ctx := context.Background()
+	if err := c.RemoveGroupUser(ctx, "grp_X", "usr_Y"); err != nil {
+		t.Fatal(err)
+	}
+	api.revokeAll()
+	if err := c.RemoveGroupUser(ctx, "grp_X", "usr_Y"); err != nil {
+		t.Fatalf("after a revoked token: %v", err)
+	}
+	if api.tokens != 2 {
+		t.Errorf("tokens issued = %d, want 2", api.tokens)
+	}
+	if got := api.bodies[len(api.bodies)-1]; got != `{"userId":"usr_Y"}` {
+		t.Errorf("DELETE body = %s", got)
+	}
+
+	// A server that refuses every token: one renewal, then the 401.
+	api.mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		api.revokeAll()
+		w.WriteHeader(401)
+		_, _ = io.WriteString(w, `{"message":"Unauthenticated."}`)
+	})
+	before := len(api.log())
+	_, err := c.GetUser(ctx, "usr_Y")
+	if err == nil || !strings.Contains(err.Error(), "GET /users/usr_Y: 401") || !strings.Contains(err.Error(), "Unauthenticated.") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := len(api.log()) - before; n != 2 {
+		t.Errorf("requests = %d, want 2 (one renewal)", n)
+	}
+}
+
+func TestClientErrors(t *testing.T) {
+	api := newMiniAPI(t)
+	api.mux.HandleFunc("POST /organizations", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(422)
+		_, _ = io.WriteString(w, `{"message":"adminUserIds.1には、usr_で始まる値を指定してください。","errors":{"adminUserIds.1":["adminUserIds.1には、usr_で始まる値を指定してください。"]}}`)
+	})
+	api.mux.HandleFunc("GET /organizations/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(404)
+		_, _ = io.WriteString(w, `{"message":"指定したリソースが見つかりません。"}`)
+	})
+	api.mux.HandleFunc("POST /groups", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(500)
+		_, _ = io.WriteString(w, `{"message":"予期せぬエラーが発生しました。"}`)
+	})
+	c := newTestAdapter(t, testConfig(t, api.URL), nil).Client()
+	ctx := context.Background()
+
+	_, err := c.CreateOrg(ctx, Fields{"name": "x", "adminUserIds": []string{"usr_AAAAAAAAAAAAAAAA", "bad"}})
+	var fe *connectors.FieldError
+	if !errors.As(err, &fe) || len(fe.Fields["adminUserIds.1"]) == 0 {
+		t.Errorf("422: %v", err)
+	}
+	if _, err := c.GetOrg(ctx, "org_X"); !errors.Is(err, connectors.ErrNotFound) {
+		t.Errorf("404: %v", err)
+	}
+	before := len(api.log())
+	_, err = c.CreateGroup(ctx, Fields{"name": "g"})
+	if !connectors.IsTransient(err) || !strings.Contains(err.Error(), "POST /groups: 500") {
+		t.Errorf("500: %v", err)
+	}
+	if n := len(api.log()) - before; n != 1 {
+		t.Errorf("a POST that got a 500 was sent %d times", n)
+	}
+}
+
+func TestCreateUserNeverLeaksPassword(t *testing.T) {
+	api := newMiniAPI(t)
+	const generated = "R6wtkHfX-generated"
+	api.mux.HandleFunc("POST /users", func(w http.ResponseWriter, r *http.Request) {
+		var in map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&in)
+		fmt.Fprintf(w, `{"data":{"id":"usr_AAAAAAAAAAAAAAAA","name":%q},"password":%q}`, in["name"], generated)
+	})
+	logger, logs := httpkittest.ObservedLogger()
+	a := newTestAdapter(t, testConfig(t, api.URL), logger)
+	res, err := a.Apply(context.Background(), connectors.Change{
+		Action: connectors.ActionCreate, Kind: "user", Key: "emp-1",
+		User: &userFixture, OrgMemberships: nil,
+	}, nil)
+	if err != nil || res.TargetID != "usr_AAAAAAAAAAAAAAAA" {
+		t.Fatalf("Apply = %+v, %v", res, err)
+	}
+	text := httpkittest.LogText(logs)
+	httpkittest.AssertNoSecret(t, generated, text, fmt.Sprintf("%+v", res))
+	httpkittest.AssertNoSecret(t, testSecret, text)
+	if !strings.Contains(text, "action=create") || !strings.Contains(text, "key=emp-1") || !strings.Contains(text, "result_id=usr_AAAAAAAAAAAAAAAA") {
+		t.Errorf("apply log lacks its fields:\n%s", text)
+	}
+}

@@ -1,0 +1,162 @@
+// Package aircourse is the target adapter for the AirCourse API 1.3.0 (seed
+// document 003): an HTTP client on go-retryablehttp with OAuth2 client
+// credentials, and a connectors.Target over it.
+//
+// # Wire contract
+//
+// The document gives fields, status codes and rules but no URL paths and few
+// response shapes. Where it is silent we chose the most ordinary REST shape;
+// the emulator (package emulator) serves exactly this, and the adapter reads
+// leniently (see "Reading") so that it also works against other servers built
+// from the same document.
+//
+// Every path is relative to the configured base URL.
+//
+//	POST   /oauth/token                          form: grant_type=client_credentials, client_id (uuid),
+//	                                             client_secret, scope ("read,write"; default both)
+//	                                             → 200 {"token_type":"Bearer","expires_in":3600,"access_token":"…"}
+//	                                             → 401 {"message":"Client authentication failed"} on a bad client
+//	GET    /users                                ?status ?license ?hasAiKnowledgeLicense ?name ?mail ?loginId ?role ?limit ?page
+//	POST   /users                                → 200 {"data":User,"password":"…"} (password only when generated)
+//	GET    /users/{userId}                       → 200 {"data":User}
+//	PUT    /users/{userId}  (PATCH also served)  → 200 {"data":User}; absent fields are left as they are
+//	DELETE /users/{userId}                       → 204
+//	GET    /organizations                        ?name ?code ?isPublic ?period ?limit ?page
+//	POST   /organizations                        → 200 {"data":Organization}
+//	GET    /organizations/{organizationId}       → 200 {"data":Organization}
+//	PUT    /organizations/{organizationId}       (PATCH also served) → 200 {"data":Organization}
+//	DELETE /organizations/{organizationId}       → 204; descendants are deleted, their users and groups move to the parent
+//	GET    /organizations/{organizationId}/users ?role ?limit ?page → list of OrgUser
+//	POST   /organizations/{organizationId}/users {"userId","role"} → 204
+//	PUT    /organizations/{organizationId}/users {"userId","role"} → 204
+//	DELETE /organizations/{organizationId}/users {"userId"} (JSON body) → 204
+//	GET    /groups                               ?name ?code ?limit ?page
+//	POST   /groups                               → 200 {"data":Group}
+//	GET    /groups/{groupId}                     → 200 {"data":Group}
+//	PUT    /groups/{groupId}  (PATCH also served)→ 200 {"data":Group}
+//	DELETE /groups/{groupId}                     → 204
+//	GET    /groups/{groupId}/users               ?role ?limit ?page → list of GroupUser
+//	POST   /groups/{groupId}/users               {"userId","role"} → 204
+//	PUT    /groups/{groupId}/users               {"userId","role"} → 204
+//	DELETE /groups/{groupId}/users               {"userId"} (JSON body) → 204
+//
+// A list answers {"data":[…],"meta":{"currentPage":1,"lastPage":3,"perPage":100,"total":250}}.
+//
+// User: id ("usr_" + 16 alphanumerics), name, userNumber, mail, loginId,
+// slackMemberId, status (1 使用中, 2 利用停止, 3 招待中), isSuspended,
+// isAccountLocked, notification, license, hasAiKnowledgeLicense, role,
+// memberOrganizationIds, adminOrganizationIds, department, position, gender
+// (null, 0 or 1), birthday, profile, isEnabledPasswordLogin, createdAt,
+// updatedAt. A user always belongs to at least one organization: one whose
+// lists would both be empty is a member of the root organization. An id in
+// both lists is an admin.
+//
+// Organization: id ("org_…"), name, code, parentId (null for the root),
+// adminUserIds, isPublic, startDate, endDate, isEnableDiscussion,
+// description, createdAt, updatedAt.
+//
+// Group: id ("grp_…"), name, code, organizationId, isViewableMember,
+// isEnableDiscussion, description, createdAt, updatedAt. The everyone group
+// (全員, code "everyone") holds every user implicitly.
+//
+// OrgUser and GroupUser: the user's id, name, loginId, mail and its "role"
+// (member or admin) in that organization or group.
+//
+// Errors: 401 {"message":"Unauthenticated."} for a missing, unknown or expired
+// token; 403 {"message":"Invalid scope(s) provided."} for a write with a
+// read-only token; 404 {"message":"…"}; 405; 400 for a body that is not
+// JSON or an Accept header that does not admit application/json; 422
+// {"message":first error,"errors":{"adminUserIds.1":["…"]}} with indexed names
+// for array elements; 429 {"message":"Too Many Attempts."} with Retry-After.
+// Every response carries X-RateLimit-Limit and X-RateLimit-Remaining; the
+// limit is per client IP over a fixed one-minute window that starts at the
+// window's first request (Laravel's throttle), and the token call counts.
+//
+// # Client
+//
+// Client (client.go) is a typed call per endpoint over internal/httpkit: a
+// retrying client with the kit's status → retry table, a pacer fed by
+// X-RateLimit-Limit/Remaining (so a run rarely meets a 429 and waits out the
+// Retry-After of one that comes anyway), and an OAuth2 client-credentials
+// token source (scope "read,write", comma-separated as the document says;
+// renewed 5 minutes before expiry). The token call goes through the same
+// client, so it is paced and counted like any other. A 401 on a call
+// invalidates the token and the call is sent once more with a new one.
+// Every request sends Accept: application/json; bodies are JSON. Errors
+// follow httpkit: 422 → *connectors.FieldError with the indexed field names
+// (adminOrganizationIds.0), 404 → connectors.ErrNotFound, 429/5xx and
+// dropped connections → connectors.TransientError, each naming method, path
+// and status with the API's message. A POST answered 500 is not retried (it
+// may have been applied): it is a TransientError, and the next run matches
+// the object instead of creating it twice. The password the server
+// generates on user create is never decoded, returned or logged.
+//
+// # Reading
+//
+// The adapter pages with limit = page_size: it stops at meta.lastPage when
+// the server sends one (so a server that caps a page below the limit is
+// still read to the end), otherwise at a page shorter than asked, and always
+// at an empty page. It takes a member's id from "id" or "userId", reads
+// every field whatever JSON type it comes in (a number as a string, 0/1 as a
+// boolean, null as empty), and treats an organization whose parentId is
+// empty as the root. The root organization and the everyone group (code
+// "everyone") are the target's own: they are left out of the actual
+// snapshot, an org or group whose parent is the root has ParentKey/OrgKey
+// "", and memberships in the root are not reported. Users, organizations
+// and groups are listed concurrently, then the users of every group but
+// everyone, four groups at a time.
+//
+// In the actual snapshot every key is an AirCourse id. A user's Suspended
+// is isSuspended or status 2; its Attributes hold every field of
+// UserAttributes as a string (null is "", gender "", "0" or "1",
+// hasAiKnowledgeLicense "0" or "1"). Org memberships come from the user's
+// own lists (an id in both is an admin); group memberships from the group
+// users endpoints, role member unless "admin".
+//
+// # Mapping
+//
+// A canonical user's Name, LoginID and Email are name, loginId and mail;
+// Suspended is isSuspended; its Attributes are AirCourse user fields by
+// their JSON names (userNumber, department, position, license, role,
+// slackMemberId, profile, birthday, gender, hasAiKnowledgeLicense). license
+// and role, required on create, default from the target config. Org
+// memberships travel in the user's own create or update call
+// (memberOrganizationIds/adminOrganizationIds, the whole set each time), so
+// a new user costs one request. Group memberships use the group users
+// endpoints. A leaver is suspended (isSuspended=true) unless the job says to
+// delete.
+//
+// # Writing
+//
+// Apply resolves every reference (ParentKey, OrgKey, membership keys, org
+// memberships) through the IDs it is given. An empty ParentKey or OrgKey
+// is the root organization (found by Read, or by listing the organizations
+// once, and cached). A key IDs does not know but that already is an
+// AirCourse id of the right kind (prefix and 16 alphanumerics, as in a
+// change built from the actual snapshot) is used as it is; anything else
+// fails with connectors.ErrUnresolved naming the key, before any write.
+//
+//	org create        POST /organizations {name, code?, parentId, adminUserIds: [], isPublic (config public),
+//	                  isEnableDiscussion: false, description?}
+//	group create      POST /groups {name, code?, organizationId, isViewableMember: true,
+//	                  isEnableDiscussion: false, description?}
+//	user create       POST /users {name, loginId?, mail?, every non-empty attribute, license and role
+//	                  (defaults), memberOrganizationIds and adminOrganizationIds when the change carries
+//	                  OrgMemberships}; a user created suspended is then PUT {"isSuspended": true}
+//	update            PUT with the fields named in Change.Diff only (canonical or API names,
+//	                  "attributes." prefix allowed, e.g. parent_key → parentId, email → mail,
+//	                  suspended → isSuspended); with no Diff every mapped field is sent. A field
+//	                  that AirCourse does not have is an error. On a user, a non-nil OrgMemberships
+//	                  sets both org lists (empty lists: the root). "" clears an optional field
+//	                  (gender "" as the document says); license and role fall back to the defaults.
+//	user suspend      PUT /users/{id} {"isSuspended": true}
+//	delete            DELETE; a 404 (already gone) counts as done
+//	membership        group: POST/PUT/DELETE /groups/{id}/users {"userId","role"}; org (when a change
+//	                  carries one): the same on /organizations/{id}/users. Result.TargetID is the
+//	                  membership's ID() in AirCourse ids ("group:grp_…/usr_…").
+//
+// gender must be "", "0" or "1" and hasAiKnowledgeLicense "", "0" or "1";
+// any other value is refused before the call. Suspend is a user action only.
+// Every Apply logs, at info, kind, action, key, target_id and the resulting
+// id; never a secret, a token, a password or a user's personal fields.
+package aircourse
