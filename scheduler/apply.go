@@ -1,0 +1,209 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/mapping"
+)
+
+// Journal records the fate of each planned change; the store implements it.
+type Journal interface {
+	Applied(ctx context.Context, runID int64, seq int, targetID string) error
+	Failed(ctx context.Context, runID int64, seq int, err error) error
+}
+
+// Event reports one applied or failed change to a progress display.
+type Event struct {
+	Done, Total int
+	Change      connectors.Change
+	Err         error
+}
+
+// Executor applies a plan to a target.
+type Executor struct {
+	Target      connectors.Target
+	Concurrency int
+	Logger      *zap.Logger
+	// Journal and RunID, when set, record each change as it lands.
+	Journal Journal
+	RunID   int64
+	// Progress, when set, is called after every change (from one goroutine
+	// at a time).
+	Progress func(Event)
+}
+
+// Outcome counts what an apply did.
+type Outcome struct {
+	Applied int
+	Failed  int
+	// Errors holds each failed change's error, in plan order.
+	Errors []ChangeError
+}
+
+// ChangeError is one change that failed.
+type ChangeError struct {
+	Change connectors.Change
+	Err    error
+}
+
+func (e ChangeError) Error() string {
+	return fmt.Sprintf("%s %s %s: %v", e.Change.Action, e.Change.Kind, e.Change.Key, e.Err)
+}
+
+// idMap resolves source keys to target ids as the run goes.
+type idMap struct {
+	mu  sync.RWMutex
+	ids map[mapping.Kind]map[string]string
+}
+
+func newIDMap(links Links, adopt []Adoption) *idMap {
+	m := &idMap{ids: map[mapping.Kind]map[string]string{}}
+	for kind, byKey := range links {
+		for key, id := range byKey {
+			m.set(kind, key, id)
+		}
+	}
+	for _, a := range adopt {
+		m.set(a.Kind, a.Key, a.TargetID)
+	}
+	return m
+}
+
+func (m *idMap) set(kind mapping.Kind, key, id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ids[kind] == nil {
+		m.ids[kind] = map[string]string{}
+	}
+	m.ids[kind][key] = id
+}
+
+func (m *idMap) remove(kind mapping.Kind, key string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.ids[kind], key)
+}
+
+// TargetID implements connectors.IDs.
+func (m *idMap) TargetID(kind mapping.Kind, key string) (string, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	id, ok := m.ids[kind][key]
+	return id, ok
+}
+
+// Apply runs the plan stage by stage. A failed change does not stop the
+// run: it is recorded, and changes that depend on it fail in turn with
+// connectors.ErrUnresolved. A cancelled ctx stops new changes from starting;
+// changes in flight finish and are journaled, and Apply returns ctx's error.
+func (e *Executor) Apply(ctx context.Context, plan *Plan, links Links) (Outcome, error) {
+	logger := e.Logger
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	limit := e.Concurrency
+	if limit <= 0 {
+		limit = 4
+	}
+	ids := newIDMap(links, plan.Adopt)
+	var (
+		mu   sync.Mutex
+		out  Outcome
+		done int
+	)
+	errs := make([]error, len(plan.Changes))
+	total := len(plan.Changes)
+	for start := 0; start < total; {
+		end := start
+		for end < total && plan.Changes[end].Stage == plan.Changes[start].Stage {
+			end++
+		}
+		g := errgroup.Group{}
+		g.SetLimit(limit)
+		for seq := start; seq < end; seq++ {
+			if ctx.Err() != nil {
+				break
+			}
+			c := plan.Changes[seq]
+			g.Go(func() error {
+				// A change already started is finished and journaled even
+				// when ctx is cancelled meanwhile: the write may have landed.
+				applyCtx := context.WithoutCancel(ctx)
+				res, err := e.Target.Apply(applyCtx, c, ids)
+				if err != nil && c.Action == connectors.ActionDelete && errors.Is(err, connectors.ErrNotFound) {
+					err = nil // already gone: the goal is met
+					res.TargetID = c.TargetID
+				}
+				if err == nil {
+					switch {
+					case c.Kind == mapping.KindMembership:
+					case c.Action == connectors.ActionDelete:
+						ids.remove(c.Kind, c.Key)
+					case res.TargetID != "":
+						ids.set(c.Kind, c.Key, res.TargetID)
+					}
+				}
+				e.journal(applyCtx, logger, seq, c, res, err)
+				mu.Lock()
+				defer mu.Unlock()
+				done++
+				if err != nil {
+					errs[seq] = err
+					out.Failed++
+					logger.Warn("change failed", zap.String("action", string(c.Action)), zap.String("kind", string(c.Kind)),
+						zap.String("key", c.Key), zap.Error(err))
+				} else {
+					out.Applied++
+					logger.Debug("change applied", zap.String("action", string(c.Action)), zap.String("kind", string(c.Kind)),
+						zap.String("key", c.Key), zap.String("target_id", res.TargetID))
+				}
+				if e.Progress != nil {
+					e.Progress(Event{Done: done, Total: total, Change: c, Err: err})
+				}
+				return nil
+			})
+		}
+		_ = g.Wait()
+		if err := ctx.Err(); err != nil {
+			out.Errors = collect(plan, errs)
+			return out, fmt.Errorf("apply stopped after %d of %d changes: %w", done, total, err)
+		}
+		start = end
+	}
+	out.Errors = collect(plan, errs)
+	return out, nil
+}
+
+func (e *Executor) journal(ctx context.Context, logger *zap.Logger, seq int, c connectors.Change, res connectors.Result, applyErr error) {
+	if e.Journal == nil {
+		return
+	}
+	var err error
+	if applyErr != nil {
+		err = e.Journal.Failed(ctx, e.RunID, seq, applyErr)
+	} else {
+		err = e.Journal.Applied(ctx, e.RunID, seq, res.TargetID)
+	}
+	if err != nil {
+		// The target holds the change; only our record of it is missing.
+		// The next run matches the object by its natural key.
+		logger.Error("journal write failed", zap.Int("seq", seq), zap.String("key", c.Key), zap.Error(err))
+	}
+}
+
+func collect(plan *Plan, errs []error) []ChangeError {
+	var out []ChangeError
+	for i, err := range errs {
+		if err != nil {
+			out = append(out, ChangeError{Change: plan.Changes[i], Err: err})
+		}
+	}
+	return out
+}

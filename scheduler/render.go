@@ -1,0 +1,153 @@
+package scheduler
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/mapping"
+)
+
+var (
+	renderKinds   = []mapping.Kind{mapping.KindOrg, mapping.KindGroup, mapping.KindUser, mapping.KindMembership}
+	renderActions = []connectors.Action{connectors.ActionCreate, connectors.ActionUpdate, connectors.ActionSuspend, connectors.ActionDelete}
+)
+
+// Counts tallies a plan's changes by kind and action.
+func Counts(p *Plan) map[mapping.Kind]map[connectors.Action]int {
+	out := map[mapping.Kind]map[connectors.Action]int{}
+	for _, c := range p.Changes {
+		if out[c.Kind] == nil {
+			out[c.Kind] = map[connectors.Action]int{}
+		}
+		out[c.Kind][c.Action]++
+	}
+	return out
+}
+
+// Summarize renders a plan's counts on one line:
+// "3 to create, 1 to update, 0 to suspend, 0 to delete (org +3, user ~1)".
+func Summarize(p *Plan) string {
+	counts := Counts(p)
+	totals := map[connectors.Action]int{}
+	var perKind []string
+	for _, kind := range renderKinds {
+		var parts []string
+		for _, a := range renderActions {
+			if n := counts[kind][a]; n > 0 {
+				totals[a] += n
+				parts = append(parts, fmt.Sprintf("%s%d", a.Symbol(), n))
+			}
+		}
+		if len(parts) > 0 {
+			perKind = append(perKind, string(kind)+" "+strings.Join(parts, " "))
+		}
+	}
+	s := fmt.Sprintf("%d to create, %d to update, %d to suspend, %d to delete",
+		totals[connectors.ActionCreate], totals[connectors.ActionUpdate], totals[connectors.ActionSuspend], totals[connectors.ActionDelete])
+	if len(perKind) > 0 {
+		s += " (" + strings.Join(perKind, ", ") + ")"
+	}
+	if n := len(p.Adopt); n > 0 {
+		s += fmt.Sprintf("; %d existing objects adopted", n)
+	}
+	return s
+}
+
+// WriteText prints a plan as terraform does: one line per change with
+// + create, ~ update, ! suspend, - delete, the changed fields under each
+// update, adoptions with =, and the counts last.
+func WriteText(w io.Writer, job string, p *Plan) error {
+	ew := &errWriter{w: w}
+	if len(p.Changes) == 0 && len(p.Adopt) == 0 {
+		ew.printf("job %s: no changes; the target is in step with the source.\n", job)
+		return ew.err
+	}
+	ew.printf("job %s: plan\n", job)
+	for _, a := range p.Adopt {
+		ew.printf("  = %-10s %s  (adopt existing %s)\n", a.Kind, a.Key, a.TargetID)
+	}
+	for _, c := range p.Changes {
+		ew.printf("  %s %-10s %s%s\n", c.Action.Symbol(), c.Kind, c.Key, describe(c))
+		for _, d := range c.Diff {
+			ew.printf("        %s: %q → %q\n", d.Field, d.Old, d.New)
+		}
+	}
+	ew.printf("\nPlan: %s\n", Summarize(p))
+	return ew.err
+}
+
+// describe adds a short description of the object to a change's line.
+func describe(c connectors.Change) string {
+	switch {
+	case c.User != nil:
+		s := "  " + c.User.Name
+		if c.User.LoginID != "" {
+			s += "  login=" + c.User.LoginID
+		}
+		if c.Action == connectors.ActionCreate {
+			if c.User.Suspended {
+				s += "  (suspended)"
+			}
+			if len(c.OrgMemberships) > 0 {
+				s += "  orgs=" + membershipList(c.OrgMemberships)
+			}
+		}
+		if c.Action == connectors.ActionSuspend {
+			s += "  (left the source: suspend)"
+		}
+		return s
+	case c.Org != nil && c.Action == connectors.ActionCreate:
+		if c.Org.Code != "" {
+			return "  code=" + c.Org.Code
+		}
+	case c.Membership != nil && c.Action != connectors.ActionUpdate:
+		return "  role=" + string(c.Membership.Role)
+	}
+	return ""
+}
+
+func membershipList(ms []mapping.Membership) string {
+	items := make([]string, len(ms))
+	for i, m := range ms {
+		items[i] = m.ContainerKey + "(" + string(m.Role) + ")"
+	}
+	sort.Strings(items)
+	return strings.Join(items, ",")
+}
+
+// jsonPlan is a plan as `orgbridge plan --json` prints it.
+type jsonPlan struct {
+	Job     string                                     `json:"job"`
+	Summary string                                     `json:"summary"`
+	Counts  map[mapping.Kind]map[connectors.Action]int `json:"counts"`
+	Refused string                                     `json:"refused,omitempty"`
+	*Plan
+}
+
+// WriteJSON prints a plan as indented JSON, with its counts and the guard's
+// verdict, so that it can be saved, reviewed and diffed.
+func WriteJSON(w io.Writer, job string, p *Plan, refused error) error {
+	out := jsonPlan{Job: job, Summary: Summarize(p), Counts: Counts(p), Plan: p}
+	if refused != nil {
+		out.Refused = refused.Error()
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
+}

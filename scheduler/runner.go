@@ -1,0 +1,191 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/store"
+	"github.com/orgbridge/orgbridge/mapping"
+)
+
+// Job is one source synced into one target, opened and ready to run.
+type Job struct {
+	Name        string
+	Source      connectors.Source
+	Rules       *mapping.Rules
+	Target      connectors.Target
+	Guard       Guard
+	Leavers     string
+	Concurrency int
+}
+
+// RunOptions tune one run.
+type RunOptions struct {
+	// DryRun plans and records the run without writing to the target.
+	DryRun bool
+	// Force skips the safety guard.
+	Force bool
+}
+
+// RunResult is what one plan or sync found and did.
+type RunResult struct {
+	RunID   int64
+	Plan    *Plan
+	Report  mapping.Report
+	Outcome Outcome
+	// Refused is the guard's verdict (wrapping ErrRefused), or nil.
+	Refused error
+	// Desired and Actual are the snapshots the plan was made from.
+	Desired, Actual *mapping.Snapshot
+}
+
+// Runner plans and syncs jobs, recording runs in the store.
+type Runner struct {
+	Store  store.Store
+	Logger *zap.Logger
+	// Progress, when set, is called after every applied change.
+	Progress func(Event)
+	// BeforeApply, when set, sees the plan before anything is written (the
+	// CLI prints it).
+	BeforeApply func(*RunResult)
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (r *Runner) logger(job string) *zap.Logger {
+	l := r.Logger
+	if l == nil {
+		l = zap.NewNop()
+	}
+	return l.With(zap.String("job", job))
+}
+
+// Plan reads the source and the target and plans, writing nothing anywhere.
+func (r *Runner) Plan(ctx context.Context, job *Job) (*RunResult, error) {
+	log := r.logger(job.Name)
+	records, err := job.Source.Read(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: read source: %w", job.Name, err)
+	}
+	desired, report, err := job.Rules.Build(records)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: map records: %w", job.Name, err)
+	}
+	log.Info("source read", zap.Int("records", report.Records), zap.Int("excluded", report.Excluded),
+		zap.Int("orgs", len(desired.Orgs)), zap.Int("users", len(desired.Users)), zap.Int("groups", len(desired.Groups)))
+	actual, err := job.Target.Read(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: read target: %w", job.Name, err)
+	}
+	log.Info("target read", zap.Int("orgs", len(actual.Orgs)), zap.Int("users", len(actual.Users)), zap.Int("groups", len(actual.Groups)))
+	links, err := r.Store.Links(ctx, job.Name)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: read links: %w", job.Name, err)
+	}
+	plan, err := MakePlan(desired, actual, links, job.Target.Capabilities(), PlanOptions{Leavers: job.Leavers})
+	if err != nil {
+		return nil, fmt.Errorf("job %s: plan: %w", job.Name, err)
+	}
+	res := &RunResult{Plan: plan, Report: report, Desired: desired, Actual: actual}
+	res.Refused = job.Guard.Check(plan)
+	return res, nil
+}
+
+// Sync plans and applies one job and records the run. It returns an error
+// wrapping ErrRefused when the guard refuses and opts.Force is not set.
+func (r *Runner) Sync(ctx context.Context, job *Job, opts RunOptions) (*RunResult, error) {
+	log := r.logger(job.Name)
+	interrupted, pending, err := r.Store.Interrupted(ctx, job.Name)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: check interrupted runs: %w", job.Name, err)
+	}
+	for _, run := range interrupted {
+		log.Warn("an earlier run was interrupted; this run re-plans from the links and resumes it",
+			zap.Int64("run_id", run.ID), zap.Int("pending_changes", countPending(pending, run.ID)))
+	}
+	mode := "full"
+	if opts.DryRun {
+		mode = "dry_run"
+	}
+	runID, err := r.Store.StartRun(ctx, job.Name, mode)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: start run: %w", job.Name, err)
+	}
+	log = log.With(zap.Int64("run_id", runID))
+	// The run's record is finished even if ctx is cancelled.
+	finish := func(status store.RunStatus, summary string, runErr error) {
+		if err := r.Store.FinishRun(context.WithoutCancel(ctx), runID, status, summary, runErr); err != nil {
+			log.Error("record run outcome", zap.Error(err))
+		}
+	}
+	res, err := r.Plan(ctx, job)
+	if err != nil {
+		finish(store.RunFailed, "", err)
+		return nil, err
+	}
+	res.RunID = runID
+	summary := Summarize(res.Plan)
+	if r.BeforeApply != nil {
+		r.BeforeApply(res)
+	}
+	if res.Refused != nil && !opts.Force {
+		finish(store.RunRefused, summary, res.Refused)
+		log.Warn("run refused by the guard", zap.Error(res.Refused))
+		return res, res.Refused
+	}
+	if res.Refused != nil {
+		log.Warn("guard overridden by --force", zap.Error(res.Refused))
+	}
+	if opts.DryRun {
+		finish(store.RunDryRun, summary, nil)
+		return res, nil
+	}
+	if err := r.Store.Plan(ctx, runID, res.Plan.Changes); err != nil {
+		finish(store.RunFailed, summary, err)
+		return res, fmt.Errorf("job %s: journal plan: %w", job.Name, err)
+	}
+	if len(res.Plan.Adopt) > 0 {
+		links := make([]store.Link, len(res.Plan.Adopt))
+		for i, a := range res.Plan.Adopt {
+			links[i] = store.Link{Kind: a.Kind, Key: a.Key, TargetID: a.TargetID}
+		}
+		if err := r.Store.Adopt(ctx, job.Name, links); err != nil {
+			finish(store.RunFailed, summary, err)
+			return res, fmt.Errorf("job %s: record adopted objects: %w", job.Name, err)
+		}
+	}
+	links, err := r.Store.Links(ctx, job.Name)
+	if err != nil {
+		finish(store.RunFailed, summary, err)
+		return res, fmt.Errorf("job %s: read links: %w", job.Name, err)
+	}
+	exec := &Executor{Target: job.Target, Concurrency: job.Concurrency, Logger: log, Journal: r.Store, RunID: runID, Progress: r.Progress}
+	res.Outcome, err = exec.Apply(ctx, res.Plan, links)
+	switch {
+	case err != nil:
+		finish(store.RunInterrupted, summary, err)
+		return res, err
+	case res.Outcome.Failed > 0:
+		runErr := fmt.Errorf("%d of %d changes failed", res.Outcome.Failed, len(res.Plan.Changes))
+		finish(store.RunFailed, summary, errors.Join(runErr, res.Outcome.Errors[0]))
+		return res, fmt.Errorf("job %s: %w", job.Name, runErr)
+	}
+	finish(store.RunSucceeded, summary, nil)
+	log.Info("run succeeded", zap.Int("applied", res.Outcome.Applied), zap.Int("adopted", len(res.Plan.Adopt)))
+	return res, nil
+}
+
+func countPending(entries []store.JournalEntry, runID int64) int {
+	n := 0
+	for _, e := range entries {
+		if e.RunID == runID && e.Status == store.EntryPending {
+			n++
+		}
+	}
+	return n
+}
