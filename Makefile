@@ -1,0 +1,31 @@
+# orgbridge: the two commands a new user needs are `make demo` and `make test`.
+GO      ?= go
+PKGS    ?= ./...
+# No cgo anywhere: the SQLite driver is pure Go.
+export CGO_ENABLED ?= 0
+
+.PHONY: all build demo test bench lint scale clean
+
+all: lint test build
+
+build:
+	$(GO) build -o bin/orgbridge ./cmd/orgbridge
+
+## demo: sync the sample HR CSV into an in-process AirCourse emulator, three times.
+demo:
+	$(GO) run ./cmd/orgbridge demo
+
+## test: every test (unit, emulator, end to end through the CLI code path).
+test:
+	$(GO) test -count=1 $(PKGS)
+
+## bench: the benchmarks; figures in the README come from here.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+clean:
+	rm -rf bin
