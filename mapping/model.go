@@ -82,11 +82,6 @@ type Snapshot struct {
 	Memberships []Membership `json:"memberships"`
 }
 
-// Empty reports whether the snapshot holds no org, user or group.
-func (s *Snapshot) Empty() bool {
-	return s == nil || (len(s.Orgs) == 0 && len(s.Users) == 0 && len(s.Groups) == 0)
-}
-
 // Sort orders every list by key so that output and golden files are stable.
 func (s *Snapshot) Sort() {
 	sort.Slice(s.Orgs, func(i, j int) bool { return s.Orgs[i].Key < s.Orgs[j].Key })

@@ -19,7 +19,6 @@ func userRec(line int, attrs map[string]string) mapping.Record {
 	return r
 }
 
-
 func hrMapping() config.Mapping {
 	return config.Mapping{Users: config.UserMapping{
 		LoginID:    "e{{.id}}",
