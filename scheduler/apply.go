@@ -133,6 +133,11 @@ func (e *Executor) Apply(ctx context.Context, plan *Plan, links Links) (Outcome,
 			}
 			c := plan.Changes[seq]
 			g.Go(func() error {
+				// g.Go may have waited for a slot; a change that has not
+				// started by the time ctx ends stays pending in the journal.
+				if ctx.Err() != nil {
+					return nil
+				}
 				// A change already started is finished and journaled even
 				// when ctx is cancelled meanwhile: the write may have landed.
 				applyCtx := context.WithoutCancel(ctx)
