@@ -40,6 +40,22 @@ type Capabilities struct {
 	// UserAttributes lists the attribute names a user may carry (the
 	// target's own field names). Empty means any.
 	UserAttributes []string `json:"user_attributes,omitempty"`
+	// UserRef, on a target that does not create users, names the user
+	// attribute that carries each user's id in the target (tenantadmin's
+	// user_id): the planner writes no user, and memberships refer to users
+	// by that id.
+	UserRef string `json:"user_ref,omitempty"`
+}
+
+// BatchApplier is implemented by targets that take many user creates in one
+// call (pcaid's asynchronous import). The executor hands it the user creates
+// of a stage when there are at least MinBatch of them.
+type BatchApplier interface {
+	MinBatch() int
+	// ApplyBatch applies the changes and returns one result and one error
+	// (nil on success) per change, in order; a per-row failure fails only
+	// its change.
+	ApplyBatch(ctx context.Context, changes []Change, ids IDs) ([]Result, []error)
 }
 
 // Action is what a change does.

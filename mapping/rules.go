@@ -30,6 +30,7 @@ type Rules struct {
 	suspended []matcher
 
 	orgKey, orgName, orgCode, orgParent, orgDescription *field
+	flatten                                             *config.Flatten
 	groupName, groupCode, groupOrg, groupDescription    *field
 }
 
@@ -137,6 +138,12 @@ func Compile(cfg config.Mapping, prefix string) (*Rules, error) {
 	r.orgCode = compile("orgs.code", o.Code)
 	r.orgParent = compile("orgs.parent", o.Parent)
 	r.orgDescription = compile("orgs.description", o.Description)
+	if f := o.Flatten; f != nil {
+		if f.Mode != FlattenTopLevel && f.Mode != FlattenPath {
+			p.Addf("%s.orgs.flatten.mode: %q is not %s or %s", prefix, f.Mode, FlattenTopLevel, FlattenPath)
+		}
+		r.flatten = f
+	}
 	if r.orgPath != nil && o.Parent != "" {
 		p.Addf("%s.orgs.parent: not used when users.org_path builds the tree (the parent is the path's prefix)", prefix)
 	}
@@ -241,6 +248,12 @@ func (r *Rules) Build(records []Record) (*Snapshot, Report, error) {
 	b.snap.Sort()
 	if err := Validate(&b.snap, b.origins); err != nil {
 		return nil, report, err
+	}
+	if f := r.flatten; f != nil {
+		if err := Flatten(&b.snap, f.Mode, f.Separator); err != nil {
+			return nil, report, err
+		}
+		b.snap.Sort()
 	}
 	return &b.snap, report, nil
 }

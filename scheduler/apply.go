@@ -63,7 +63,7 @@ type idMap struct {
 	ids map[mapping.Kind]map[string]string
 }
 
-func newIDMap(links Links, adopt []Adoption) *idMap {
+func newIDMap(links Links, adopt []Adoption, refs map[string]string) *idMap {
 	m := &idMap{ids: map[mapping.Kind]map[string]string{}}
 	for kind, byKey := range links {
 		for key, id := range byKey {
@@ -72,6 +72,9 @@ func newIDMap(links Links, adopt []Adoption) *idMap {
 	}
 	for _, a := range adopt {
 		m.set(a.Kind, a.Key, a.TargetID)
+	}
+	for key, id := range refs {
+		m.set(mapping.KindUser, key, id)
 	}
 	return m
 }
@@ -112,22 +115,46 @@ func (e *Executor) Apply(ctx context.Context, plan *Plan, links Links) (Outcome,
 	if limit <= 0 {
 		limit = 4
 	}
-	ids := newIDMap(links, plan.Adopt)
-	var (
-		mu   sync.Mutex
-		out  Outcome
-		done int
-	)
-	errs := make([]error, len(plan.Changes))
+	ids := newIDMap(links, plan.Adopt, plan.UserRefs)
+	r := &recorder{exec: e, logger: logger, ids: ids, plan: plan, errs: make([]error, len(plan.Changes))}
 	total := len(plan.Changes)
+	batcher, _ := e.Target.(connectors.BatchApplier)
 	for start := 0; start < total; {
 		end := start
 		for end < total && plan.Changes[end].Stage == plan.Changes[start].Stage {
 			end++
 		}
+		single := make([]int, 0, end-start)
+		var batch []int
+		for seq := start; seq < end; seq++ {
+			c := plan.Changes[seq]
+			if batcher != nil && c.Kind == mapping.KindUser && c.Action == connectors.ActionCreate {
+				batch = append(batch, seq)
+			} else {
+				single = append(single, seq)
+			}
+		}
+		if len(batch) < max(1, minBatch(batcher)) {
+			single, batch = append(single, batch...), nil
+		}
+		if len(batch) > 0 && ctx.Err() == nil {
+			changes := make([]connectors.Change, len(batch))
+			for i, seq := range batch {
+				changes[i] = plan.Changes[seq]
+			}
+			results, errs := batcher.ApplyBatch(context.WithoutCancel(ctx), changes, ids)
+			for i, seq := range batch {
+				var res connectors.Result
+				err := fmt.Errorf("batch returned no result for this change")
+				if i < len(results) && i < len(errs) {
+					res, err = results[i], errs[i]
+				}
+				r.record(ctx, seq, res, err)
+			}
+		}
 		g := errgroup.Group{}
 		g.SetLimit(limit)
-		for seq := start; seq < end; seq++ {
+		for _, seq := range single {
 			if ctx.Err() != nil {
 				break
 			}
@@ -140,50 +167,74 @@ func (e *Executor) Apply(ctx context.Context, plan *Plan, links Links) (Outcome,
 				}
 				// A change already started is finished and journaled even
 				// when ctx is cancelled meanwhile: the write may have landed.
-				applyCtx := context.WithoutCancel(ctx)
-				res, err := e.Target.Apply(applyCtx, c, ids)
-				if err != nil && c.Action == connectors.ActionDelete && errors.Is(err, connectors.ErrNotFound) {
-					err = nil // already gone: the goal is met
-					res.TargetID = c.TargetID
-				}
-				if err == nil {
-					switch {
-					case c.Kind == mapping.KindMembership:
-					case c.Action == connectors.ActionDelete:
-						ids.remove(c.Kind, c.Key)
-					case res.TargetID != "":
-						ids.set(c.Kind, c.Key, res.TargetID)
-					}
-				}
-				e.journal(applyCtx, logger, seq, c, res, err)
-				mu.Lock()
-				defer mu.Unlock()
-				done++
-				if err != nil {
-					errs[seq] = err
-					out.Failed++
-					logger.Warn("change failed", zap.String("action", string(c.Action)), zap.String("kind", string(c.Kind)),
-						zap.String("key", c.Key), zap.Error(err))
-				} else {
-					out.Applied++
-					logger.Debug("change applied", zap.String("action", string(c.Action)), zap.String("kind", string(c.Kind)),
-						zap.String("key", c.Key), zap.String("target_id", res.TargetID))
-				}
-				if e.Progress != nil {
-					e.Progress(Event{Done: done, Total: total, Change: c, Err: err})
-				}
+				res, err := e.Target.Apply(context.WithoutCancel(ctx), c, ids)
+				r.record(ctx, seq, res, err)
 				return nil
 			})
 		}
 		_ = g.Wait()
 		if err := ctx.Err(); err != nil {
-			out.Errors = collect(plan, errs)
-			return out, fmt.Errorf("apply stopped after %d of %d changes: %w", done, total, err)
+			r.out.Errors = collect(plan, r.errs)
+			return r.out, fmt.Errorf("apply stopped after %d of %d changes: %w", r.done, total, err)
 		}
 		start = end
 	}
-	out.Errors = collect(plan, errs)
-	return out, nil
+	r.out.Errors = collect(plan, r.errs)
+	return r.out, nil
+}
+
+func minBatch(b connectors.BatchApplier) int {
+	if b == nil {
+		return 0
+	}
+	return b.MinBatch()
+}
+
+// recorder does the bookkeeping of each finished change: ids, journal,
+// counts, logs and progress.
+type recorder struct {
+	exec   *Executor
+	logger *zap.Logger
+	ids    *idMap
+	plan   *Plan
+	mu     sync.Mutex
+	out    Outcome
+	done   int
+	errs   []error
+}
+
+func (r *recorder) record(ctx context.Context, seq int, res connectors.Result, err error) {
+	c := r.plan.Changes[seq]
+	if err != nil && c.Action == connectors.ActionDelete && errors.Is(err, connectors.ErrNotFound) {
+		err = nil // already gone: the goal is met
+		res.TargetID = c.TargetID
+	}
+	if err == nil {
+		switch {
+		case c.Kind == mapping.KindMembership:
+		case c.Action == connectors.ActionDelete:
+			r.ids.remove(c.Kind, c.Key)
+		case res.TargetID != "":
+			r.ids.set(c.Kind, c.Key, res.TargetID)
+		}
+	}
+	r.exec.journal(context.WithoutCancel(ctx), r.logger, seq, c, res, err)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.done++
+	if err != nil {
+		r.errs[seq] = err
+		r.out.Failed++
+		r.logger.Warn("change failed", zap.String("action", string(c.Action)), zap.String("kind", string(c.Kind)),
+			zap.String("key", c.Key), zap.Error(err))
+	} else {
+		r.out.Applied++
+		r.logger.Debug("change applied", zap.String("action", string(c.Action)), zap.String("kind", string(c.Kind)),
+			zap.String("key", c.Key), zap.String("target_id", res.TargetID))
+	}
+	if r.exec.Progress != nil {
+		r.exec.Progress(Event{Done: r.done, Total: len(r.plan.Changes), Change: c, Err: err})
+	}
 }
 
 func (e *Executor) journal(ctx context.Context, logger *zap.Logger, seq int, c connectors.Change, res connectors.Result, applyErr error) {

@@ -47,6 +47,8 @@ func (g Guard) Check(p *Plan) error {
 			total++
 		}
 	}
+	removals[mapping.KindUser] += len(p.Departed)
+	total += len(p.Departed)
 	var reasons []string
 	if total > g.MaxDeleteCount {
 		reasons = append(reasons, fmt.Sprintf("%d deletes and suspends exceed the limit of %d", total, g.MaxDeleteCount))

@@ -34,6 +34,8 @@ func TestGuard(t *testing.T) {
 			"2 of 10 managed orgs (20.0%) exceed the limit of 5.0%"},
 		{"above the count", defaults, scheduler.Plan{Desired: some, Changes: removals(mapping.KindUser, connectors.ActionDelete, 501), Managed: map[mapping.Kind]int{mapping.KindUser: 100000}},
 			"501 deletes and suspends exceed the limit of 500"},
+		{"departed referenced users count", defaults, scheduler.Plan{Desired: some, Departed: []string{"a", "b"}, Managed: map[mapping.Kind]int{mapping.KindUser: 10}},
+			"2 of 10 managed users (20.0%) exceed the limit of 5.0%"},
 		{"membership deletes do not count", defaults, scheduler.Plan{Desired: some, Changes: removals(mapping.KindMembership, connectors.ActionDelete, 50), Managed: map[mapping.Kind]int{mapping.KindUser: 10}}, ""},
 		{"empty source", defaults, scheduler.Plan{Managed: map[mapping.Kind]int{mapping.KindUser: 3}},
 			"the source returned no users while orgbridge manages 3 in the target"},

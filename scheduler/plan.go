@@ -40,6 +40,13 @@ type Plan struct {
 	// Managed counts, per kind, the objects orgbridge manages after the
 	// plan's adoptions: the base of the guard's share.
 	Managed map[mapping.Kind]int `json:"managed"`
+	// UserRefs maps user keys to target ids on a target that references
+	// users rather than creating them (Capabilities.UserRef).
+	UserRefs map[string]string `json:"user_refs,omitempty"`
+	// Departed lists referenced users who left the source: their
+	// memberships in managed containers are removed, and the guard counts
+	// them like suspends.
+	Departed []string `json:"departed,omitempty"`
 	// Desired counts, per kind, the objects the source produced.
 	Desired map[mapping.Kind]int `json:"desired"`
 }
@@ -111,6 +118,23 @@ func CheckCapabilities(desired *mapping.Snapshot, caps connectors.Capabilities) 
 			break
 		}
 	}
+	if len(desired.Users) > 0 && caps.Users && !caps.CreatesUsers {
+		if caps.UserRef == "" {
+			problems = append(problems, "the target does not create users and names no attribute to reference them by")
+		}
+		missing := 0
+		for _, u := range desired.Users {
+			if u.Attributes[caps.UserRef] == "" {
+				if missing == 0 {
+					problems = append(problems, fmt.Sprintf("user %q has no %s: the target references existing users by it (map users.attributes.%s)", u.Key, caps.UserRef, caps.UserRef))
+				}
+				missing++
+			}
+		}
+		if missing > 1 {
+			problems = append(problems, fmt.Sprintf("%d users in all have no %s", missing, caps.UserRef))
+		}
+	}
 	if len(caps.UserAttributes) > 0 {
 		known := map[string]bool{}
 		for _, a := range caps.UserAttributes {
@@ -172,6 +196,11 @@ type planner struct {
 	removed map[mapping.Kind][]string
 }
 
+// referencesUsers: the target holds users it does not create.
+func (p *planner) referencesUsers() bool {
+	return p.caps.Users && !p.caps.CreatesUsers && p.caps.UserRef != ""
+}
+
 func (p *planner) bind(kind mapping.Kind, key, id string) {
 	if p.match[kind] == nil {
 		p.match[kind] = map[string]string{}
@@ -210,6 +239,9 @@ func (p *planner) matchAll() {
 	// recreated); a link whose source key is gone marks a removal.
 	p.removed = map[mapping.Kind][]string{}
 	for _, kind := range []mapping.Kind{mapping.KindOrg, mapping.KindUser, mapping.KindGroup} {
+		if kind == mapping.KindUser && p.referencesUsers() {
+			continue // referenced users cannot be listed; see below
+		}
 		keys := make([]string, 0, len(p.links[kind]))
 		for k := range p.links[kind] {
 			keys = append(keys, k)
@@ -230,6 +262,29 @@ func (p *planner) matchAll() {
 					p.match[kind] = map[string]string{}
 				}
 				p.owner[kind][id] = key
+			}
+		}
+	}
+
+	// A target that references users: each user's id is a mapped attribute.
+	// The reference is linked like an adoption, so that when the user
+	// leaves the source its memberships in managed containers are removed.
+	if p.referencesUsers() {
+		p.plan.UserRefs = map[string]string{}
+		for _, u := range p.desired.Users {
+			id := u.Attributes[p.caps.UserRef]
+			p.bind(mapping.KindUser, u.Key, id)
+			p.plan.UserRefs[u.Key] = id
+			p.plan.Managed[mapping.KindUser]++
+			if p.links[mapping.KindUser][u.Key] != id {
+				p.plan.Adopt = append(p.plan.Adopt, Adoption{Kind: mapping.KindUser, Key: u.Key, TargetID: id})
+			}
+		}
+		for _, key := range sortedKeys(p.links[mapping.KindUser]) {
+			if !desiredKeys[mapping.KindUser][key] {
+				p.owner[mapping.KindUser][p.links[mapping.KindUser][key]] = key
+				p.plan.Departed = append(p.plan.Departed, key)
+				p.plan.Managed[mapping.KindUser]++
 			}
 		}
 	}
@@ -489,6 +544,9 @@ func (p *planner) describeOrgSet(ms []mapping.Membership, actual bool) string {
 }
 
 func (p *planner) planUsers() {
+	if !p.caps.CreatesUsers {
+		return // users are referenced, never written
+	}
 	actual := p.actual.UserIndex()
 	desiredOrgs := orgMemberships(p.desired)
 	actualOrgs := orgMemberships(p.actual)
@@ -586,6 +644,8 @@ func (p *planner) planMemberships() {
 					Diff: []connectors.FieldChange{{Field: "role", Old: string(a.Role), New: string(m.Role)}}, Stage: stageMembershipWrite})
 			}
 		}
+		// Removed users' memberships go with the user's suspension or
+		// deletion; departed referenced users lose theirs here.
 		removedUsers := map[string]bool{}
 		for _, id := range p.removed[mapping.KindUser] {
 			removedUsers[id] = true

@@ -102,6 +102,9 @@ func syncOnce(t *testing.T, fake *fakeTarget, links scheduler.Links, desired *ma
 	if err != nil || out.Failed > 0 {
 		t.Fatalf("apply: %v %v", err, out.Errors)
 	}
+	for _, key := range plan.Departed {
+		delete(links[mapping.KindUser], key) // as the runner does through Store.Forget
+	}
 	return plan
 }
 

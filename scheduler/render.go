@@ -51,6 +51,9 @@ func Summarize(p *Plan) string {
 	if len(perKind) > 0 {
 		s += " (" + strings.Join(perKind, ", ") + ")"
 	}
+	if n := len(p.Departed); n > 0 {
+		s += fmt.Sprintf("; %d referenced users left", n)
+	}
 	if n := len(p.Adopt); n > 0 {
 		s += fmt.Sprintf("; %d existing objects adopted", n)
 	}
@@ -62,13 +65,16 @@ func Summarize(p *Plan) string {
 // update, adoptions with =, and the counts last.
 func WriteText(w io.Writer, job string, p *Plan) error {
 	ew := &errWriter{w: w}
-	if len(p.Changes) == 0 && len(p.Adopt) == 0 {
+	if len(p.Changes) == 0 && len(p.Adopt) == 0 && len(p.Departed) == 0 {
 		ew.printf("job %s: no changes; the target is in step with the source.\n", job)
 		return ew.err
 	}
 	ew.printf("job %s: plan\n", job)
 	for _, a := range p.Adopt {
 		ew.printf("  = %-10s %s  (adopt existing %s)\n", a.Kind, a.Key, a.TargetID)
+	}
+	for _, key := range p.Departed {
+		ew.printf("  ! %-10s %s  (left the source: memberships removed below)\n", mapping.KindUser, key)
 	}
 	for _, c := range p.Changes {
 		ew.printf("  %s %-10s %s%s\n", c.Action.Symbol(), c.Kind, c.Key, describe(c))

@@ -175,6 +175,14 @@ func (r *Runner) Sync(ctx context.Context, job *Job, opts RunOptions) (*RunResul
 		finish(store.RunFailed, summary, errors.Join(runErr, res.Outcome.Errors[0]))
 		return res, fmt.Errorf("job %s: %w", job.Name, runErr)
 	}
+	// Departed referenced users' memberships are gone now: forget them, so
+	// the next run does not see them leave again.
+	if len(res.Plan.Departed) > 0 {
+		if err := r.Store.Forget(ctx, job.Name, mapping.KindUser, res.Plan.Departed); err != nil {
+			finish(store.RunFailed, summary, err)
+			return res, fmt.Errorf("job %s: forget departed users: %w", job.Name, err)
+		}
+	}
 	finish(store.RunSucceeded, summary, nil)
 	log.Info("run succeeded", zap.Int("applied", res.Outcome.Applied), zap.Int("adopted", len(res.Plan.Adopt)))
 	return res, nil

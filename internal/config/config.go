@@ -156,6 +156,19 @@ type OrgMapping struct {
 	Code        string `yaml:"code"`
 	Parent      string `yaml:"parent"`
 	Description string `yaml:"description"`
+	// Flatten turns the tree into flat orgs for a target whose orgs do not
+	// nest.
+	Flatten *Flatten `yaml:"flatten"`
+}
+
+// Flatten says how an org tree becomes flat orgs.
+type Flatten struct {
+	// Mode is "top_level" (keep the top-level orgs; members of the orgs
+	// below count as members of their top-level org) or "path" (every org
+	// becomes a flat org named by its whole path).
+	Mode string `yaml:"mode"`
+	// Separator joins the path's names in "path" mode; default " / ".
+	Separator string `yaml:"separator"`
 }
 
 // GroupMapping maps group records.

@@ -422,6 +422,33 @@ ON CONFLICT (job, kind, source_key) DO UPDATE SET target_id = excluded.target_id
 	return nil
 }
 
+// Forget implements Store.
+func (s *SQLite) Forget(ctx context.Context, job string, kind mapping.Kind, keys []string) error {
+	if job == "" || kind == "" {
+		return errors.New("store: forget links: empty job or kind")
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `DELETE FROM links WHERE job = ? AND kind = ? AND source_key = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, key := range keys {
+			if _, err := stmt.ExecContext(ctx, job, kind, key); err != nil {
+				return fmt.Errorf("%s %q: %w", kind, key, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: forget links of job %q: %w", job, err)
+	}
+	return nil
+}
+
 func checkLink(l Link) error {
 	switch {
 	case l.Kind == "":

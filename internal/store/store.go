@@ -164,6 +164,10 @@ type Store interface {
 	// write to the target happened), all or none, replacing any link of the
 	// same kind/key. Membership links are refused.
 	Adopt(ctx context.Context, job string, links []Link) error
+	// Forget removes the links of the given kind and keys (a referenced
+	// user who left the source and whose memberships are gone). Keys that
+	// have no link are ignored.
+	Forget(ctx context.Context, job string, kind mapping.Kind, keys []string) error
 	// FinishRun ends a running run with a final status (ErrConflict if the
 	// run has already ended).
 	FinishRun(ctx context.Context, runID int64, status RunStatus, summary string, runErr error) error

@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AppliedMaintainsLinks", testAppliedMaintainsLinks},
 		{"DeleteRemovesAdoptedLink", testDeleteRemovesAdoptedLink},
 		{"Adopt", testAdopt},
+		{"Forget", testForget},
 		{"Journal", testJournal},
 		{"NotFound", testNotFound},
 		{"InvalidArguments", testInvalidArguments},
@@ -233,6 +234,24 @@ func testDeleteRemovesAdoptedLink(t *testing.T, open func(t *testing.T) store.St
 	must(t, s.Plan(ctx, run, []connectors.Change{{Action: connectors.ActionDelete, Kind: mapping.KindUser, Key: "u9", TargetID: "U9"}}), "Plan")
 	must(t, s.Applied(ctx, run, 0, ""), "Applied delete")
 	wantLinks(t, s, "hr", store.Links{mapping.KindUser: {"u8": "U8"}})
+}
+
+func testForget(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := t.Context()
+	s := openStore(t, open)
+	must(t, s.Adopt(ctx, "hr", []store.Link{
+		{Kind: mapping.KindUser, Key: "u1", TargetID: "U1"},
+		{Kind: mapping.KindUser, Key: "u2", TargetID: "U2"},
+		{Kind: mapping.KindOrg, Key: "u1", TargetID: "O1"},
+	}), "Adopt")
+	must(t, s.Adopt(ctx, "crm", []store.Link{{Kind: mapping.KindUser, Key: "u1", TargetID: "C1"}}), "Adopt other job")
+	must(t, s.Forget(ctx, "hr", mapping.KindUser, []string{"u1", "nope"}), "Forget")
+	must(t, s.Forget(ctx, "hr", mapping.KindUser, nil), "Forget nothing")
+	wantLinks(t, s, "hr", store.Links{mapping.KindUser: {"u2": "U2"}, mapping.KindOrg: {"u1": "O1"}})
+	wantLinks(t, s, "crm", store.Links{mapping.KindUser: {"u1": "C1"}})
+	if err := s.Forget(ctx, "", mapping.KindUser, []string{"u2"}); err == nil {
+		t.Error("Forget with an empty job: got no error")
+	}
 }
 
 func testAdopt(t *testing.T, open func(t *testing.T) store.Store) {
