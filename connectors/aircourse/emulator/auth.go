@@ -79,7 +79,15 @@ func (s *Server) issueToken(r *http.Request, raw []byte, now time.Time) response
 		return oauthError(http.StatusUnauthorized, "invalid_client", descInvalidClient, "")
 	}
 	t := token{expires: now.Add(s.ttl)}
-	scopes := strings.FieldsFunc(form.Get("scope"), func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+	// The document's separator is "," only (League OAuth2 with its scope
+	// delimiter set to ","): the string is trimmed, split on commas and empty
+	// parts dropped, so "read write" is one unknown scope.
+	var scopes []string
+	for _, sc := range strings.Split(strings.TrimSpace(form.Get("scope")), ",") {
+		if sc != "" {
+			scopes = append(scopes, sc)
+		}
+	}
 	if len(scopes) == 0 {
 		scopes = []string{"read", "write"}
 	}
@@ -109,12 +117,24 @@ func (s *Server) issueToken(r *http.Request, raw []byte, now time.Time) response
 	})
 }
 
+// bearerToken extracts the token of an "Authorization: Bearer <token>"
+// header as Laravel Passport (League OAuth2's BearerTokenValidator,
+// /^\s*Bearer\s/) does: the scheme is "Bearer" exactly, as the document
+// writes it, followed by white space.
+func bearerToken(h string) (string, bool) {
+	rest, ok := strings.CutPrefix(strings.TrimLeftFunc(h, unicode.IsSpace), "Bearer")
+	if !ok || rest == "" || !unicode.IsSpace(rune(rest[0])) {
+		return "", false
+	}
+	tok := strings.TrimSpace(rest)
+	return tok, tok != ""
+}
+
 // authorize checks the bearer token and its scope: read for GET, write for
 // everything else.
 func (s *Server) authorize(r *http.Request, now time.Time) (response, bool) {
-	scheme, tok, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-	tok = strings.TrimSpace(tok)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+	tok, ok := bearerToken(r.Header.Get("Authorization"))
+	if !ok {
 		return message(http.StatusUnauthorized, msgUnauth), false
 	}
 	t, ok := s.tokens[tok]

@@ -17,8 +17,10 @@
 // (400); the route (404 for an unknown path or a path id without its prefix,
 // 405 with an Allow header for a known path and another method; so an
 // unknown route is 404 even without a token); the bearer token (401, then
-// 403 for the scope); the body (400); validation (422); the resource (404).
-// A request stopped before the handler has no side effect.
+// 403 for the scope); the body (400); a path id that names nothing (404, as
+// Laravel's route model binding answers before the FormRequest runs);
+// validation (422); last, a membership the call needs that does not exist
+// (404). A request stopped before the handler has no side effect.
 //
 // # Access tokens
 //
@@ -31,12 +33,17 @@
 // secret, is 401 invalid_client with message "Client authentication failed";
 // an unknown scope is 400 invalid_scope. Client ids compare
 // case-insensitively; secrets in constant time. scope is split on commas
-// and spaces; absent or empty means read and write. A token is 64 random
-// alphanumerics, valid until TokenTTL after issue (expires_in is TokenTTL in
-// seconds, 3600 by default) by the Options.Now clock. GET needs the read
+// only, the document's separator (League OAuth2 with "," as its delimiter:
+// the value is trimmed and empty parts dropped, so "read write" and
+// "read, write" are unknown scopes, "read,,write" is fine); absent or empty
+// means read and write. A token is 64 random alphanumerics, valid until
+// TokenTTL after issue (expires_in is TokenTTL in seconds, 3600 by default)
+// by the Options.Now clock. GET needs the read
 // scope; POST, PUT, PATCH and DELETE need write (403 "Invalid scope(s)
-// provided."). The scheme "Bearer" is case-insensitive. ExpireTokens forgets
-// every token. AddClient panics when the id is not a UUID.
+// provided."). The header is read as Passport reads it (/^\s*Bearer\s/, then
+// trimmed): the scheme is "Bearer" exactly as the document writes it, so
+// "bearer …" is 401. ExpireTokens forgets every token. AddClient panics when
+// the id is not a UUID.
 //
 // # Rate limit
 //
@@ -57,9 +64,10 @@
 // responses carry the rate-limit headers) and before anything else. One
 // generator seeded with Faults.Seed draws a number x in [0,1) per such
 // request: x < Rate429 answers 429 Too Many Attempts. with Retry-After 1
-// and X-RateLimit-Remaining 0; below Rate429+Rate5xx answers 500, 502 or 503
-// (a second draw picks one, with equal odds); below
-// Rate429+Rate5xx+RateDrop closes the connection without a response
+// and X-RateLimit-Remaining 0; below Rate429+Rate5xx answers 500, 503 or 504,
+// the server errors of the document's status table (a second draw picks
+// one, with equal odds); below Rate429+Rate5xx+RateDrop closes the
+// connection without a response
 // (RateDrop goes beyond the required API; on a writer that cannot be
 // hijacked the handler panics with http.ErrAbortHandler). With every rate
 // zero nothing is drawn. SetFaults replaces the settings and reseeds, so a
@@ -118,18 +126,31 @@
 // # Users
 //
 // A new user is status 1 (使用中); isSuspended true makes it 2 (利用停止) and
-// false 1 again; 3 (招待中) is never produced. Every licence is available,
-// so license is stored as given. No AI knowledge licence is in stock, so
-// hasAiKnowledgeLicense is always stored as 0 (the document's rule for 割当済み
-// without stock). notification defaults to [] and isEnabledPasswordLogin to
-// false (no SAML is configured, so it is never required). isAccountLocked
+// false 1 again; 3 (招待中) is never produced.
+//
+// license must be free, basic or contents (else 422: the document's enum).
+// A licence the company cannot use is not refused but stored as "free"
+// (使用できないライセンスが指定された場合、フリーとして設定されます), on create
+// and on update: Options.LicenseSeats says how many users may hold basic and
+// contents (0: unusable); a user keeps a licence it already holds; by
+// default every licence is usable and stored as given.
+// hasAiKnowledgeLicense is 0 when absent on create, and 割当済み (1) is
+// stored as なし (0) when no AI knowledge licence is left
+// (Options.AIKnowledgeSeats, by default none, so by default it is always 0);
+// on update 0 releases the seat and an absent value changes nothing.
+// notification defaults to [] and isEnabledPasswordLogin to false; it is
+// required on create only with Options.SAMLPerUserPasswordLogin (SAML with
+// per-user password login, the document's condition). isAccountLocked
 // accepts only false. Without a password one of 8 alphanumerics is
 // generated and returned once as "password" beside "data"; a password is
 // never returned otherwise. On create mail or loginId is required; on update
 // the rule holds for the result (clearing the only one of them is 422 on both
-// keys). memberOrganizationIds and adminOrganizationIds each replace their
-// whole set when present; an id in both is an admin; a user whose two lists
-// end up empty is a member of the root. Deleting a user removes it from every
+// keys). On create an absent memberOrganizationIds makes the user a member
+// of the root (未指定の場合、ルート組織に所属します), whatever
+// adminOrganizationIds holds; [] is given, not absent. On update
+// memberOrganizationIds and adminOrganizationIds each replace their whole set
+// when present. An id in both is an admin; a user whose two lists end up
+// empty is a member of the root. Deleting a user removes it from every
 // organization and group.
 //
 // # Organizations
@@ -170,24 +191,29 @@
 //
 // # Lists
 //
-// limit is 1..1000 (default 100) and page ≥ 1 (default 1), else 422 on the
-// key. A page past the end has no data; lastPage is at least 1; meta holds
-// exactly currentPage, lastPage, perPage, total. An empty parameter is
-// absent. status, license and role on /users take comma-separated values,
+// limit is 1..1000 (default 100) and page 1..2147483647 (<int32>; default
+// 1), else 422 on the key. A page past the end has no data; lastPage is at
+// least 1; meta holds exactly currentPage, lastPage, perPage, total. An
+// empty parameter is absent. status, license and role on /users take comma-separated values,
 // each checked and reported with its index ("status.1", also "status.0" for
 // a single bad value); hasAiKnowledgeLicense and the role of member lists
-// take one value. name filters by case-insensitive substring; mail, loginId
-// and code match whole values case-insensitively. isPublic and period take
-// 0 or 1 only; period 1 means the organization's dates include today's date
-// in Japan (UTC+9), both ends inclusive and a missing end open.
+// take one value. name filters by case-insensitive substring (部分一致; the
+// document does not say more); mail, loginId and code match the whole value
+// exactly, case included (完全一致), although uniqueness is
+// case-insensitive: a lookup that differs only in case finds nothing.
+// isPublic and period take 0 or 1 only; period 1 means the organization's
+// dates include today's date in Japan (UTC+9), both ends inclusive and a
+// missing end open.
 //
 // # Other errors
 //
 // 400, 404 and 405 answer {"message":…} with the document's wording
 // (リクエストパラメータが不正です。, 指定したリソースが見つかりません。,
-// サポートされていないHTTPリクエストメソッドです。); injected 500 and 503 likewise
-// (予期せぬエラーが発生しました。, システムメンテナンス中です。), 502 "Bad Gateway". The
-// Accept header is fine when absent or when it admits application/json
+// サポートされていないHTTPリクエストメソッドです。); injected 500, 503 and 504
+// likewise (予期せぬエラーが発生しました。, システムメンテナンス中です。,
+// タイムアウトエラーが発生しました。); no status outside the document's table
+// is ever produced. The Accept header is fine when absent or when it admits
+// application/json
 // (application/json, application/*, */* or a +json type, with q above 0).
 // Responses with a body have Content-Type application/json; 204s have no body.
 // PATCH is served like PUT on users, organizations and groups, not on the

@@ -279,8 +279,13 @@ func TestTokenIssue(t *testing.T) {
 	}{
 		{"ok", ok, 200, ""},
 		{"scope comma", with("scope", "read,write"), 200, ""},
-		{"scope space", with("scope", "read write"), 200, ""},
 		{"scope read", with("scope", "read"), 200, ""},
+		// The document's separator is "," only.
+		{"scope space separated", with("scope", "read write"), 400, "invalid_scope"},
+		{"scope space after comma", with("scope", "read, write"), 400, "invalid_scope"},
+		{"scope padded", with("scope", " read,write "), 200, ""},
+		{"scope empty part", with("scope", "read,,write"), 200, ""},
+		{"scope upper case", with("scope", "READ"), 400, "invalid_scope"},
 		{"no grant type", with("grant_type", ""), 400, "unsupported_grant_type"},
 		{"password grant", with("grant_type", "password"), 400, "unsupported_grant_type"},
 		{"no client id", with("client_id", ""), 400, "invalid_request"},
@@ -360,17 +365,38 @@ func TestTokenExpiry(t *testing.T) {
 		e.tok = e.token("")
 		e.mustStatus(200, "GET", "/groups", nil)
 	})
-	t.Run("bad headers", func(t *testing.T) {
+	t.Run("authorization header", func(t *testing.T) {
 		e := newEnv(t, unlimited())
-		for _, h := range []string{"", "Bearer", "Bearer nope", "Basic " + e.tok, e.tok} {
-			r := e.send("GET", "/users", nil, "", map[string]string{"Authorization": h})
-			if r.status != 401 || r.body["message"] != "Unauthenticated." {
-				t.Errorf("Authorization %q: %d %s", h, r.status, r.raw)
-			}
+		// The scheme is "Bearer" as the document writes it (Passport's
+		// /^\s*Bearer\s/): another case is not a bearer token.
+		tests := []struct {
+			name, header string
+			status       int
+		}{
+			{"absent", "", 401},
+			{"scheme only", "Bearer", 401},
+			{"scheme and space", "Bearer ", 401},
+			{"unknown token", "Bearer nope", 401},
+			{"basic", "Basic " + e.tok, 401},
+			{"no scheme", e.tok, 401},
+			{"no space", "Bearer" + e.tok, 401},
+			{"lower-case scheme", "bearer " + e.tok, 401},
+			{"upper-case scheme", "BEARER " + e.tok, 401},
+			{"ok", "Bearer " + e.tok, 200},
+			{"two spaces", "Bearer  " + e.tok, 200},
+			{"tab", "Bearer\t" + e.tok, 200},
 		}
-		r := e.send("GET", "/users", nil, "", map[string]string{"Authorization": "bearer " + e.tok})
-		if r.status != 200 {
-			t.Errorf("lower-case scheme: %d", r.status)
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				hdr := map[string]string{"Authorization": tt.header}
+				r := e.send("GET", "/users", nil, "", hdr)
+				if r.status != tt.status {
+					t.Fatalf("Authorization %q: %d %s", tt.header, r.status, r.raw)
+				}
+				if tt.status == 401 && r.body["message"] != "Unauthenticated." {
+					t.Errorf("message %v", r.body["message"])
+				}
+			})
 		}
 	})
 }

@@ -26,7 +26,7 @@ func (s *Server) listGroups(c *call) response {
 			g := &r.g
 			switch {
 			case nameOK && !strings.Contains(strings.ToLower(g.Name), strings.ToLower(name)),
-				codeOK && (g.Code == nil || !strings.EqualFold(*g.Code, code)):
+				codeOK && (g.Code == nil || *g.Code != code): // 完全一致
 				continue
 			}
 			items = append(items, r)

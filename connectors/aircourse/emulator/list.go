@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ type List[T any] struct {
 const (
 	defaultLimit = 100
 	maxLimit     = 1000
+	maxPage      = math.MaxInt32 // page is <int32> in the document
 )
 
 // query validates query parameters. An empty value counts as absent.
@@ -107,7 +109,7 @@ func (q *query) flag(key string) (bool, bool) {
 // paging reads limit and page.
 func (q *query) paging() (limit, page int) {
 	limit = q.intRange("limit", defaultLimit, 1, maxLimit)
-	page = q.intRange("page", 1, 1, 0)
+	page = q.intRange("page", 1, 1, maxPage)
 	return limit, page
 }
 

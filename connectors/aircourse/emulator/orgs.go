@@ -31,7 +31,7 @@ func (s *Server) listOrgs(c *call) response {
 			o := &r.o
 			switch {
 			case nameOK && !strings.Contains(strings.ToLower(o.Name), strings.ToLower(name)),
-				codeOK && (o.Code == nil || !strings.EqualFold(*o.Code, code)),
+				codeOK && (o.Code == nil || *o.Code != code), // 完全一致
 				publicOK && o.IsPublic != public,
 				periodOK && inPeriod(o.StartDate, o.EndDate, today) != period:
 				continue

@@ -50,8 +50,9 @@ func (s *Server) rateLimit(h http.Header, ip string, now time.Time) bool {
 }
 
 // injectFault draws this request's fate. An injected 429 looks like the
-// limiter's (Retry-After 1, X-RateLimit-Remaining 0); a 5xx is 500, 502 or
-// 503 with equal odds; drop means close the connection unanswered.
+// limiter's (Retry-After 1, X-RateLimit-Remaining 0); a 5xx is 500, 503 or
+// 504 (the document's server error codes) with equal odds; drop means close
+// the connection unanswered.
 func (s *Server) injectFault(h http.Header) (resp response, drop, faulted bool) {
 	f := s.faults
 	if f.Rate429 <= 0 && f.Rate5xx <= 0 && f.RateDrop <= 0 {
@@ -70,9 +71,9 @@ func (s *Server) injectFault(h http.Header) (resp response, drop, faulted bool) 
 		case 0:
 			return message(http.StatusInternalServerError, "予期せぬエラーが発生しました。"), false, true
 		case 1:
-			return message(http.StatusBadGateway, "Bad Gateway"), false, true
-		default:
 			return message(http.StatusServiceUnavailable, "システムメンテナンス中です。"), false, true
+		default:
+			return message(http.StatusGatewayTimeout, "タイムアウトエラーが発生しました。"), false, true
 		}
 	case x < f.Rate429+f.Rate5xx+f.RateDrop:
 		return response{}, true, true

@@ -31,7 +31,7 @@ const maxBody = 1 << 20
 // the rate limiter, so the same request sequence gets the same faults.
 type Faults struct {
 	Rate429 float64       // share of requests answered 429 (before any processing, so no side effect)
-	Rate5xx float64       // share answered 500/502/503 (before processing)
+	Rate5xx float64       // share answered 500/503/504, the document's 5xx codes (before processing)
 	Latency time.Duration // added to every request
 	Seed    int64
 	// RateDrop is the share of requests whose connection is closed without
@@ -46,6 +46,22 @@ type Options struct {
 	Faults    Faults           // injected from the first request on; see SetFaults
 	Now       func() time.Time // clock, for tests; nil = time.Now
 	Logger    *zap.Logger      // nil = nop
+
+	// LicenseSeats is the company's licence contract: how many users may
+	// hold each paid licence ("basic", "contents"). A user create or update
+	// naming a licence with no seat left is stored as "free" (the document:
+	// 使用できないライセンスが指定された場合、フリーとして設定されます); a value
+	// outside free/basic/contents is still 422. nil, or a licence the map
+	// does not name, is unlimited; 0 makes a licence unusable. "free" is
+	// never bounded.
+	LicenseSeats map[string]int
+	// AIKnowledgeSeats is the number of AI knowledge licences. 0 (the
+	// default) means none: 割当済み (1) is always stored as なし (0).
+	AIKnowledgeSeats int
+	// SAMLPerUserPasswordLogin models a company with 「SAML認証を有効にする」
+	// and 「特定のユーザのみパスワード認証を使用可能にする」 both on: then
+	// isEnabledPasswordLogin is required on user create.
+	SAMLPerUserPasswordLogin bool
 }
 
 // Stats counts what the emulator was asked.
@@ -70,6 +86,10 @@ type Server struct {
 	faults Faults
 	rng    *rand.Rand
 
+	licenseSeats map[string]int // nil: unlimited
+	aiSeats      int
+	samlPerUser  bool
+
 	clients map[string]string // client id → secret
 	tokens  map[string]token
 	windows map[string]*window
@@ -92,22 +112,30 @@ type Server struct {
 // everyone group (全員). Register a client with AddClient before use.
 func New(opts Options) *Server {
 	s := &Server{
-		now:        opts.Now,
-		log:        opts.Logger,
-		limit:      opts.RateLimit,
-		ttl:        opts.TokenTTL,
-		clients:    map[string]string{},
-		tokens:     map[string]token{},
-		windows:    map[string]*window{},
-		stats:      Stats{ByRoute: map[string]int{}},
-		users:      map[string]*userRec{},
-		orgs:       map[string]*orgRec{},
-		groups:     map[string]*groupRec{},
-		userOrgs:   map[string]map[string]string{},
-		orgUsers:   map[string]map[string]string{},
-		groupUsers: map[string]map[string]string{},
-		mailIdx:    map[string]string{},
-		loginIdx:   map[string]string{},
+		now:         opts.Now,
+		log:         opts.Logger,
+		limit:       opts.RateLimit,
+		ttl:         opts.TokenTTL,
+		aiSeats:     opts.AIKnowledgeSeats,
+		samlPerUser: opts.SAMLPerUserPasswordLogin,
+		clients:     map[string]string{},
+		tokens:      map[string]token{},
+		windows:     map[string]*window{},
+		stats:       Stats{ByRoute: map[string]int{}},
+		users:       map[string]*userRec{},
+		orgs:        map[string]*orgRec{},
+		groups:      map[string]*groupRec{},
+		userOrgs:    map[string]map[string]string{},
+		orgUsers:    map[string]map[string]string{},
+		groupUsers:  map[string]map[string]string{},
+		mailIdx:     map[string]string{},
+		loginIdx:    map[string]string{},
+	}
+	if opts.LicenseSeats != nil {
+		s.licenseSeats = make(map[string]int, len(opts.LicenseSeats))
+		for k, v := range opts.LicenseSeats {
+			s.licenseSeats[k] = v
+		}
 	}
 	if s.now == nil {
 		s.now = time.Now

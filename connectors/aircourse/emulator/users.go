@@ -52,8 +52,8 @@ func (s *Server) listUsers(c *call) response {
 				lics != nil && !lics[u.License],
 				aiOK && strconv.Itoa(u.HasAiKnowledgeLicense) != ai,
 				nameOK && !strings.Contains(strings.ToLower(u.Name), strings.ToLower(name)),
-				mailOK && (u.Mail == nil || !strings.EqualFold(*u.Mail, mailQ)),
-				loginOK && (u.LoginID == nil || !strings.EqualFold(*u.LoginID, login)),
+				mailOK && (u.Mail == nil || *u.Mail != mailQ), // 完全一致
+				loginOK && (u.LoginID == nil || *u.LoginID != login),
 				roles != nil && !roles[u.Role]:
 				continue
 			}
@@ -96,7 +96,7 @@ func (s *Server) createUser(c *call) response {
 	password := ch.str("password", false, 100)
 	slack := ch.str("slackMemberId", false, 15)
 	license := ch.enum("license", true, licenses...)
-	ch.intEnum("hasAiKnowledgeLicense", false, 0, 1)
+	ai := ch.intEnum("hasAiKnowledgeLicense", false, 0, 1)
 	role := ch.enum("role", true, userRoles...)
 	memberOrgs := ch.array("memberOrganizationIds", false, ch.idElem("org_", s.orgExists))
 	adminOrgs := ch.array("adminOrganizationIds", false, ch.idElem("org_", s.orgExists))
@@ -105,11 +105,15 @@ func (s *Server) createUser(c *call) response {
 	gender := ch.intEnum("gender", true, 0, 1)
 	birthday := ch.date("birthday")
 	profile := ch.str("profile", false, 1000)
-	pwLogin := ch.boolean("isEnabledPasswordLogin", false)
+	pwLogin := ch.boolean("isEnabledPasswordLogin", s.samlPerUser)
 	if !ch.errs.empty() {
 		return ch.errs.unprocessable()
 	}
 
+	wantAI := 0
+	if ai.set() {
+		wantAI = ai.v
+	}
 	ts := s.stamp()
 	u := User{
 		ID:                     newID("usr_", s.users),
@@ -120,8 +124,8 @@ func (s *Server) createUser(c *call) response {
 		SlackMemberID:          optStr(slack),
 		Status:                 statusActive,
 		Notification:           []string{},
-		License:                license.v,
-		HasAiKnowledgeLicense:  0, // no AI knowledge licence in stock: 割当済み is stored as なし
+		License:                s.usableLicense(license.v, ""),
+		HasAiKnowledgeLicense:  s.aiLicense(wantAI, ""),
 		Role:                   role.v,
 		Department:             optStr(department),
 		Position:               optStr(position),
@@ -143,7 +147,13 @@ func (s *Server) createUser(c *call) response {
 	s.users[u.ID] = rec
 	reindex(s.mailIdx, u.ID, nil, u.Mail)
 	reindex(s.loginIdx, u.ID, nil, u.LoginID)
-	s.setMemberships(u.ID, memberOrgs.v, adminOrgs.v)
+	members := memberOrgs.v
+	if !memberOrgs.present {
+		// The document: memberOrganizationIds 未指定の場合、ルート組織に所属します
+		// (whatever adminOrganizationIds says).
+		members = []string{s.rootID}
+	}
+	s.setMemberships(u.ID, members, adminOrgs.v)
 	out := map[string]any{"data": s.renderUser(rec)}
 	if generated {
 		out["password"] = rec.password
@@ -190,7 +200,7 @@ func (s *Server) updateUser(c *call) response {
 		ch.fail("isAccountLocked", msgIn("isAccountLocked")) // only unlocking (false) is supported
 	}
 	license := ch.enum("license", true, licenses...)
-	ch.intEnum("hasAiKnowledgeLicense", false, 0, 1)
+	ai := ch.intEnum("hasAiKnowledgeLicense", false, 0, 1)
 	role := ch.enum("role", true, userRoles...)
 	memberOrgs := ch.array("memberOrganizationIds", false, ch.idElem("org_", s.orgExists))
 	adminOrgs := ch.array("adminOrganizationIds", false, ch.idElem("org_", s.orgExists))
@@ -232,9 +242,11 @@ func (s *Server) updateUser(c *call) response {
 		u.IsAccountLocked = false
 	}
 	if license.set() {
-		u.License = license.v
+		u.License = s.usableLicense(license.v, u.ID)
 	}
-	// hasAiKnowledgeLicense: no licence in stock, so 1 is stored as 0.
+	if ai.set() {
+		u.HasAiKnowledgeLicense = s.aiLicense(ai.v, u.ID)
+	}
 	if role.set() {
 		u.Role = role.v
 	}
@@ -285,6 +297,53 @@ func (s *Server) deleteUser(c *call) response {
 	}
 	delete(s.users, c.id)
 	return noContent()
+}
+
+// usableLicense is the licence a user (self; "" for a new one) gets when
+// lic is asked for: lic itself, or "free" when the contract has no seat of
+// it left (使用できないライセンスが指定された場合、フリーとして設定されます).
+// A user keeps a licence it already holds.
+func (s *Server) usableLicense(lic, self string) string {
+	seats, bounded := s.licenseSeats[lic]
+	if lic == "free" || !bounded {
+		return lic
+	}
+	if r := s.users[self]; r != nil && r.u.License == lic {
+		return lic
+	}
+	held := 0
+	for id, r := range s.users {
+		if id != self && r.u.License == lic {
+			held++
+		}
+	}
+	if held >= seats {
+		return "free"
+	}
+	return lic
+}
+
+// aiLicense is the hasAiKnowledgeLicense a user (self; "" for a new one)
+// gets when want is asked for: 1 only while an AI knowledge licence is free
+// (or the user already holds one), else 0 (不足している状況で「割当済み」が
+// 指定された場合、「なし」として設定されます).
+func (s *Server) aiLicense(want int, self string) int {
+	if want != 1 {
+		return 0
+	}
+	if r := s.users[self]; r != nil && r.u.HasAiKnowledgeLicense == 1 {
+		return 1
+	}
+	held := 0
+	for id, r := range s.users {
+		if id != self && r.u.HasAiKnowledgeLicense == 1 {
+			held++
+		}
+	}
+	if held >= s.aiSeats {
+		return 0
+	}
+	return 1
 }
 
 // setMemberships replaces the user's organizations: admin of admins,
