@@ -146,7 +146,7 @@ func (e *env) check(want mapping.Snapshot) {
 func attrs(kv ...string) map[string]string {
 	m := map[string]string{
 		"userNumber": "", "department": "", "position": "", "license": "free", "role": "user",
-		"slackMemberId": "", "profile": "", "birthday": "", "gender": "", "hasAiKnowledgeLicense": "0",
+		"slackMemberId": "", "profile": "", "birthday": "", "gender": "", "hasAiKnowledgeLicense": "0", "isEnabledPasswordLogin": "false",
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]

@@ -87,7 +87,7 @@ func TestCapabilities(t *testing.T) {
 		Roles:                []mapping.Role{"member", "admin"},
 		OrgMembershipsInUser: true, GroupMemberships: true,
 		UserAttributes: []string{"userNumber", "department", "position", "license", "role",
-			"slackMemberId", "profile", "birthday", "gender", "hasAiKnowledgeLicense"},
+			"slackMemberId", "profile", "birthday", "gender", "hasAiKnowledgeLicense", "isEnabledPasswordLogin"},
 	}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)

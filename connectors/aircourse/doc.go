@@ -109,7 +109,8 @@
 // In the actual snapshot every key is an AirCourse id. A user's Suspended
 // is isSuspended or status 2; its Attributes hold every field of
 // UserAttributes as a string (null is "", gender "", "0" or "1",
-// hasAiKnowledgeLicense "0" or "1"). Org memberships come from the user's
+// hasAiKnowledgeLicense "0" or "1", isEnabledPasswordLogin "true" or
+// "false"). Org memberships come from the user's
 // own lists (an id in both is an admin); group memberships from the group
 // users endpoints, role member unless "admin".
 //
@@ -118,8 +119,14 @@
 // A canonical user's Name, LoginID and Email are name, loginId and mail;
 // Suspended is isSuspended; its Attributes are AirCourse user fields by
 // their JSON names (userNumber, department, position, license, role,
-// slackMemberId, profile, birthday, gender, hasAiKnowledgeLicense). license
-// and role, required on create, default from the target config. Org
+// slackMemberId, profile, birthday, gender, hasAiKnowledgeLicense,
+// isEnabledPasswordLogin "true"/"false", which a tenant with SAML and
+// per-user password login requires on create). license and role, required
+// on create, default from the target config. The document says an unusable
+// licence is stored as free, and an AI knowledge licence out of stock as
+// none, with a 200: the adapter compares what it sent with what came back
+// and fails the change naming the licence, rather than let every run plan
+// the same update again in silence. Org
 // memberships travel in the user's own create or update call
 // (memberOrganizationIds/adminOrganizationIds, the whole set each time), so
 // a new user costs one request. Group memberships use the group users
@@ -127,6 +134,11 @@
 // delete.
 //
 // # Writing
+//
+// Organizations are created with adminUserIds [] (the key the document
+// requires, with no admin yet: admins arrive in their own user calls). A
+// server that read "required" as "non-empty" would refuse that; the
+// emulator reads it as "present", as the OpenAPI schema does.
 //
 // Apply resolves every reference (ParentKey, OrgKey, membership keys, org
 // memberships) through the IDs it is given. An empty ParentKey or OrgKey
