@@ -91,3 +91,23 @@ func TestBuildFlattensByConfig(t *testing.T) {
 		t.Errorf("Compile err = %v", err)
 	}
 }
+
+func TestKeep(t *testing.T) {
+	s := treeSnapshot()
+	s.Users = []mapping.User{{Key: "1"}, {Key: "2"}}
+	s.Keep([]mapping.Kind{mapping.KindOrg})
+	if len(s.Orgs) != 4 || len(s.Users) != 0 || len(s.Groups) != 0 || len(s.Memberships) != 0 {
+		t.Errorf("orgs only: %+v", s)
+	}
+	s = treeSnapshot()
+	s.Users = []mapping.User{{Key: "1"}, {Key: "2"}}
+	s.Keep([]mapping.Kind{mapping.KindUser, mapping.KindGroup})
+	if len(s.Orgs) != 0 || len(s.Users) != 2 || s.Groups[0].OrgKey != "" || len(s.Memberships) != 1 || s.Memberships[0].Kind != mapping.KindGroup {
+		t.Errorf("users and groups: %+v", s)
+	}
+	s = treeSnapshot()
+	s.Keep(nil)
+	if len(s.Orgs) != 4 || len(s.Memberships) != 4 {
+		t.Errorf("nil kept less than everything: %+v", s)
+	}
+}

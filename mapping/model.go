@@ -168,3 +168,34 @@ func (r Record) Get(name string) string {
 	}
 	return ""
 }
+
+// Keep drops every object whose kind is not listed, and the memberships
+// that lose their user or their container. An empty list keeps everything.
+func (s *Snapshot) Keep(kinds []Kind) {
+	if len(kinds) == 0 {
+		return
+	}
+	keep := map[Kind]bool{}
+	for _, k := range kinds {
+		keep[k] = true
+	}
+	if !keep[KindOrg] {
+		s.Orgs = nil
+		for i := range s.Groups {
+			s.Groups[i].OrgKey = ""
+		}
+	}
+	if !keep[KindUser] {
+		s.Users = nil
+	}
+	if !keep[KindGroup] {
+		s.Groups = nil
+	}
+	ms := s.Memberships[:0]
+	for _, m := range s.Memberships {
+		if keep[KindUser] && keep[m.Kind] {
+			ms = append(ms, m)
+		}
+	}
+	s.Memberships = ms
+}

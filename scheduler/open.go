@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -36,7 +37,11 @@ func OpenJob(ctx context.Context, file *config.File, index int, logger *zap.Logg
 	if n := jc.Guard.MaxDeleteCount; n != nil {
 		guard.MaxDeleteCount = *n
 	}
-	return &Job{Name: jc.Name, Source: src, Rules: rules, Target: tgt, Guard: guard, Leavers: jc.Leavers, Concurrency: jc.Concurrency}, nil
+	var kinds []mapping.Kind
+	for _, k := range jc.Kinds {
+		kinds = append(kinds, mapping.Kind(strings.TrimSuffix(k, "s")))
+	}
+	return &Job{Name: jc.Name, Source: src, Rules: rules, Target: tgt, Guard: guard, Leavers: jc.Leavers, Concurrency: jc.Concurrency, Kinds: kinds}, nil
 }
 
 // FindJob returns the index of the named job; an empty name selects the

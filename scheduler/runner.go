@@ -22,6 +22,8 @@ type Job struct {
 	Guard       Guard
 	Leavers     string
 	Concurrency int
+	// Kinds limits what the job syncs; empty means everything mapped.
+	Kinds []mapping.Kind
 }
 
 // RunOptions tune one run.
@@ -76,6 +78,7 @@ func (r *Runner) Plan(ctx context.Context, job *Job) (*RunResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("job %s: map records: %w", job.Name, err)
 	}
+	desired.Keep(job.Kinds)
 	log.Info("source read", zap.Int("records", report.Records), zap.Int("excluded", report.Excluded),
 		zap.Int("orgs", len(desired.Orgs)), zap.Int("users", len(desired.Users)), zap.Int("groups", len(desired.Groups)))
 	actual, err := job.Target.Read(ctx)

@@ -39,6 +39,10 @@ type Job struct {
 	Leavers string `yaml:"leavers"`
 	// Concurrency bounds the writes in flight; default 4.
 	Concurrency int `yaml:"concurrency"`
+	// Kinds limits what the job syncs: any of orgs, users, groups (with
+	// their memberships). Empty means every kind the mapping produces. A
+	// target that lacks a kind the job syncs is a config error.
+	Kinds []string `yaml:"kinds"`
 }
 
 // Guard refuses a run that would remove too much, unless forced.
@@ -181,8 +185,67 @@ type GroupMapping struct {
 
 // Target selects and configures one target connector.
 type Target struct {
-	Type      string           `yaml:"type"`
-	AirCourse *AirCourseTarget `yaml:"aircourse"`
+	Type        string             `yaml:"type"`
+	AirCourse   *AirCourseTarget   `yaml:"aircourse"`
+	TenantAdmin *TenantAdminTarget `yaml:"tenantadmin"`
+	Capgo       *CapgoTarget       `yaml:"capgo"`
+	Pcaid       *PcaidTarget       `yaml:"pcaid"`
+	Directory   *DirectoryTarget   `yaml:"directory"`
+}
+
+// HTTPClient holds the settings every HTTP target shares.
+type HTTPClient struct {
+	// Timeout of one HTTP request; default 30s.
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxRetries of one request on 429/5xx; default 5.
+	MaxRetries *int `yaml:"max_retries"`
+}
+
+// TenantAdminTarget configures the tenant admin organizations API (seed 001).
+type TenantAdminTarget struct {
+	BaseURL string `yaml:"base_url"`
+	// Token is the bearer token of the admin API.
+	Token      Secret `yaml:"token"`
+	PageSize   int    `yaml:"page_size"`
+	HTTPClient `yaml:",inline"`
+}
+
+// CapgoTarget configures the Capgo organization API (seed 002).
+type CapgoTarget struct {
+	BaseURL string `yaml:"base_url"`
+	// APIKey goes in the authorization header.
+	APIKey Secret `yaml:"api_key"`
+	// ManagementEmail of the organizations orgbridge creates.
+	ManagementEmail string `yaml:"management_email"`
+	HTTPClient      `yaml:",inline"`
+}
+
+// PcaidTarget configures the pcaid organization admin API (seed 000).
+type PcaidTarget struct {
+	BaseURL      string   `yaml:"base_url"`
+	TokenURL     string   `yaml:"token_url"`
+	ClientID     string   `yaml:"client_id"`
+	ClientSecret Secret   `yaml:"client_secret"`
+	Scopes       []string `yaml:"scopes"`
+	PageSize     int      `yaml:"page_size"`
+	// ImportThreshold is the number of user creates from which the
+	// asynchronous import is used; default 100, 0 keeps the default, a
+	// negative value never imports.
+	ImportThreshold int `yaml:"import_threshold"`
+	// ImportPoll is how often an import task is polled; default 2s.
+	ImportPoll time.Duration `yaml:"import_poll"`
+	HTTPClient `yaml:",inline"`
+}
+
+// DirectoryTarget configures the directory account-type API (seed 004).
+type DirectoryTarget struct {
+	BaseURL        string   `yaml:"base_url"`
+	TokenURL       string   `yaml:"token_url"`
+	ClientID       string   `yaml:"client_id"`
+	ClientSecret   Secret   `yaml:"client_secret"`
+	Scopes         []string `yaml:"scopes"`
+	OrganizationID string   `yaml:"organization_id"`
+	HTTPClient     `yaml:",inline"`
 }
 
 // AirCourseTarget configures the AirCourse API (seed 003).

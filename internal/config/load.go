@@ -171,6 +171,13 @@ func (c *Config) Validate() error {
 		default:
 			p.add(key+".leavers", "%q is not suspend or delete", j.Leavers)
 		}
+		for k, kind := range j.Kinds {
+			switch kind {
+			case "orgs", "users", "groups":
+			default:
+				p.add(fmt.Sprintf("%s.kinds[%d]", key, k), "%q is not orgs, users or groups", kind)
+			}
+		}
 		if j.Concurrency < 1 || j.Concurrency > 64 {
 			p.add(key+".concurrency", "%d is not between 1 and 64", j.Concurrency)
 		}
@@ -189,7 +196,12 @@ func (s *Source) validate(p *problems, key string) {
 }
 
 func (t *Target) validate(p *problems, key string) {
-	blocks := map[string]bool{"aircourse": t.AirCourse != nil}
+	blocks := map[string]bool{
+		"aircourse": t.AirCourse != nil, "tenantadmin": t.TenantAdmin != nil, "capgo": t.Capgo != nil,
+		"pcaid": t.Pcaid != nil, "directory": t.Directory != nil,
+	}
+	// The new targets check their own blocks when they open (validate opens
+	// every job), as the CSV source does.
 	validateType(p, key, t.Type, blocks)
 	if t.AirCourse != nil {
 		t.AirCourse.validate(p, key+".aircourse")
