@@ -23,6 +23,11 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
+## scale: time plan and sync of a large export (default 10000 users; USERS=N
+## to change) with bin/orgbridge against a separate emulator; see scripts/scale.sh.
+scale:
+	GO=$(GO) bash scripts/scale.sh $(USERS)
+
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)

@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# scale.sh: time orgbridge on a large HR export, with the built binary
+# against a separate emulator process on loopback.
+#
+#   scripts/scale.sh [USERS]        (default 10000; `make scale` runs it)
+#
+# It builds bin/orgbridge, writes an export of USERS users in the demo's
+# column layout (the same rows as BenchmarkSyncInitial in
+# cmd/orgbridge/bench_test.go) and a copy of configs/demo.yaml pointed at it,
+# starts `orgbridge emulate aircourse --rate-limit -1` on a free 127.0.0.1
+# port, and times three steps: plan, the first sync, and a sync with nothing
+# to change (which must make no write call). Then one paced sample: a
+# PACED_USERS-user (default 150) first sync against an emulator with the
+# document's 60 requests a minute, which must meet no 429. PACED_USERS=0
+# skips it (it takes a few minutes by design). The paced sync logs at debug
+# level, so the pacer's waits are counted from orgbridge's own log too.
+#
+# Wall time is taken with $EPOCHREALTIME around each command; peak RSS (of
+# orgbridge alone, not of the emulator) with GNU /usr/bin/time -v when it is
+# installed, else bash's `time` gives the wall time only. Requests, writes
+# and 429s are counted from the emulator's debug log (one line per request).
+# Every step runs under `timeout`, so the script always ends; it exits
+# non-zero when a step fails or a check does not hold.
+set -euo pipefail
+
+USERS=${1:-10000}
+PACED_USERS=${PACED_USERS:-150}
+STEP_TIMEOUT=${STEP_TIMEOUT:-900}     # seconds, per timed step
+GO=${GO:-go}
+
+case $USERS in '' | *[!0-9]* | 0) echo "scale.sh: USERS must be a positive integer, not '$USERS'" >&2; exit 2 ;; esac
+case $PACED_USERS in '' | *[!0-9]*) echo "scale.sh: PACED_USERS must be a non-negative integer" >&2; exit 2 ;; esac
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+bin=$root/bin/orgbridge
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/orgbridge-scale.XXXXXX")
+emu_pid=""
+
+stop_emulator() {
+	if [[ -n $emu_pid ]]; then
+		kill "$emu_pid" 2>/dev/null || true
+		wait "$emu_pid" 2>/dev/null || true
+		emu_pid=""
+	fi
+}
+cleanup() {
+	stop_emulator
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() {
+	echo "scale.sh: $*" >&2
+	exit 1
+}
+
+gnu_time=""
+if [[ -x /usr/bin/time ]] && /usr/bin/time -v -o /dev/null true 2>/dev/null; then
+	gnu_time=/usr/bin/time
+fi
+
+echo "building bin/orgbridge"
+CGO_ENABLED=0 "$GO" build -o "$bin" ./cmd/orgbridge
+
+export AIRCOURSE_CLIENT_SECRET=demo-secret # the emulator's demo secret
+
+# gen_export N FILE: the export of BenchmarkSyncInitial. User i (from 0) is
+# 100001+i in the i%7-th org of configs/demo/orgs.csv; every 25th is a
+# manager (管理者), every 100th on leave (休職), every 10th in 新人研修 and
+# every 20th in 安全衛生委員会.
+gen_export() {
+	local paths
+	paths=$(tail -n +2 configs/demo/orgs.csv | sed 's/^\xEF\xBB\xBF//' | cut -d, -f1 | paste -sd'|' -)
+	[[ -n $paths ]] || die "no org paths in configs/demo/orgs.csv"
+	awk -v n="$1" -v paths="$paths" 'BEGIN {
+		k = split(paths, org, "|")
+		print "社員番号,氏名,メールアドレス,所属,役職,役割,在籍区分,グループ"
+		for (i = 0; i < n; i++) {
+			id = 100001 + i
+			pos = ""; role = "一般"
+			if (i % 25 == 0) { pos = "課長"; role = "管理者" }
+			st = "在籍"
+			if (i % 100 == 99) st = "休職"
+			g = ""
+			if (i % 10 == 3) g = "新人研修"
+			if (i % 20 == 7) g = (g == "" ? "" : g ";") "安全衛生委員会"
+			printf "%d,社員 %d,user%d@example.co.jp,%s,%s,%s,%s,%s\n", id, id, id, org[i % k + 1], pos, role, st, g
+		}
+	}' >"$2"
+}
+
+# make_workdir DIR USERS URL: the demo config, orgs file and an export in
+# DIR, pointed at URL, with the store in DIR. The guard is left as it is.
+make_workdir() {
+	local dir=$1 n=$2 url=$3
+	mkdir -p "$dir/demo"
+	cp configs/demo/orgs.csv "$dir/demo/orgs.csv"
+	gen_export "$n" "$dir/users.csv"
+	sed -e 's#^\(  *path: \)demo/users\.csv#\1users.csv#' \
+		-e "s#^\(  *base_url: \)http://127\.0\.0\.1:8081#\1$url#" \
+		-e 's#^\(  *path: \)orgbridge-demo\.db#\1scale.db#' \
+		configs/demo.yaml >"$dir/scale.yaml"
+	grep -q '^ *path: users\.csv' "$dir/scale.yaml" || die "configs/demo.yaml: could not point the users path at the export"
+	grep -q "^ *base_url: $url\$" "$dir/scale.yaml" || die "configs/demo.yaml: could not point base_url at the emulator"
+	grep -q '^ *path: scale\.db' "$dir/scale.yaml" || die "configs/demo.yaml: could not move the store"
+}
+
+# start_emulator LOG [FLAGS...]: serve the AirCourse emulator on a free
+# 127.0.0.1 port (the kernel picks it), logging every request at debug
+# level to LOG; sets emu_pid and emu_url.
+start_emulator() {
+	local log=$1
+	shift
+	"$bin" emulate aircourse --addr 127.0.0.1:0 --log-level debug --log-format json "$@" >"$log.out" 2>"$log" &
+	emu_pid=$!
+	emu_url=""
+	for _ in $(seq 100); do
+		emu_url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$log.out" 2>/dev/null | head -n 1 || true)
+		[[ -n $emu_url ]] && return 0
+		kill -0 "$emu_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$log.out" "$log" >&2 || true
+	die "the emulator did not start"
+}
+
+# Counting from the emulator's log. A request's line is written just after
+# its response, so wait a moment after a step before counting.
+log_lines() { wc -l <"$1" | tr -d ' '; }
+requests_since() { tail -n +"$(($2 + 1))" "$1" | grep -c '"msg":"aircourse emulator request"' || true; }
+writes_since() {
+	tail -n +"$(($2 + 1))" "$1" | grep '"msg":"aircourse emulator request"' | grep -v '"method":"GET"' |
+		grep -vc '"path":"/oauth/token"' || true
+}
+throttled_since() { tail -n +"$(($2 + 1))" "$1" | grep -c '"status":429' || true; }
+
+rows=()
+
+# timed LABEL USERS EMULATOR_LOG OUT ERR CMD...: run CMD under timeout and
+# record a table row. Sets step_rc.
+timed() {
+	local label=$1 n=$2 log=$3 out=$4 err=$5
+	shift 5
+	local before start end wall rss tf=$tmp/time.txt
+	before=$(log_lines "$log")
+	step_rc=0
+	if [[ -n $gnu_time ]]; then
+		start=$EPOCHREALTIME
+		"$gnu_time" -v -o "$tf" timeout "$STEP_TIMEOUT" "$@" >"$out" 2>"$err" || step_rc=$?
+		end=$EPOCHREALTIME
+		wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
+		rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$tf")
+	else
+		local TIMEFORMAT=%R
+		{ time timeout "$STEP_TIMEOUT" "$@" >"$out" 2>"$err" || step_rc=$?; } 2>"$tf"
+		wall=$(tail -n 1 "$tf")
+		rss=n/a
+	fi
+	sleep 0.3
+	step_requests=$(requests_since "$log" "$before")
+	step_writes=$(writes_since "$log" "$before")
+	step_429=$(throttled_since "$log" "$before")
+	local rate
+	rate=$(awk -v n="$n" -v w="$wall" 'BEGIN { if (w <= 0) print "-"; else if (n / w < 10) printf "%.2f", n / w; else printf "%.0f", n / w }')
+	rows+=("| $label | $n | $wall | $rate | $rss | $step_requests | $step_writes | $step_429 |")
+	echo "  $label: ${wall}s, exit $step_rc"
+	if [[ $step_rc -ne 0 ]]; then
+		echo "--- stdout (last lines)" >&2
+		tail -n 20 "$out" >&2 || true
+		echo "--- stderr (last lines)" >&2
+		tail -n 20 "$err" >&2 || true
+		die "$label failed with exit $step_rc"
+	fi
+}
+
+# 1. Scale: USERS users, no rate limit.
+work=$tmp/scale
+mkdir -p "$work"
+start_emulator "$work/emulator.log" --rate-limit -1
+make_workdir "$work" "$USERS" "$emu_url"
+echo "scale run: $USERS users, emulator $emu_url (no rate limit), work dir $work"
+cfg=$work/scale.yaml
+
+timed "plan" "$USERS" "$work/emulator.log" "$work/plan.out" "$work/plan.err" \
+	"$bin" plan -c "$cfg" --log-level warn --log-format json
+[[ $step_writes -eq 0 ]] || die "plan made $step_writes write calls"
+
+timed "sync (first)" "$USERS" "$work/emulator.log" "$work/sync1.out" "$work/sync1.err" \
+	"$bin" sync -c "$cfg" --log-level warn --log-format json
+grep -q '^applied [0-9]* changes' "$work/sync1.out" || die "the first sync did not report its changes"
+
+timed "sync (no change)" "$USERS" "$work/emulator.log" "$work/sync2.out" "$work/sync2.err" \
+	"$bin" sync -c "$cfg" --log-level warn --log-format json
+[[ $step_writes -eq 0 ]] || die "the no-change sync made $step_writes write calls; want 0"
+grep -q 'no changes' "$work/sync2.out" || die "the no-change sync planned changes"
+
+emu_rss=n/a
+if [[ -r /proc/$emu_pid/status ]]; then
+	emu_rss=$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$emu_pid/status")
+fi
+stop_emulator
+
+# 2. Paced: PACED_USERS users at the document's 60 requests a minute.
+paced_note=""
+if [[ $PACED_USERS -gt 0 ]]; then
+	work=$tmp/paced
+	mkdir -p "$work"
+	start_emulator "$work/emulator.log" # --rate-limit 0: the document's 60 a minute
+	make_workdir "$work" "$PACED_USERS" "$emu_url"
+	echo "paced run: $PACED_USERS users, emulator $emu_url (60 requests a minute)"
+	timed "sync (first, paced 60/min)" "$PACED_USERS" "$work/emulator.log" "$work/sync.out" "$work/sync.err" \
+		"$bin" sync -c "$work/scale.yaml" --log-level debug --log-format json
+	waits=$(grep -c '"msg":"rate limit: waiting"' "$work/sync.err" || true)
+	held=$(grep -c '"msg":"rate limited: holding requests"' "$work/sync.err" || true)
+	paced_note="paced sample: $step_requests requests at 60 a minute, ${step_429} answered 429 (emulator log); orgbridge's pacer waited ${waits} times before sending and was told to hold (429/503 Retry-After) ${held} times"
+	stop_emulator
+	[[ $step_429 -eq 0 ]] || {
+		printf '%s\n' "${rows[@]}"
+		die "pacing failed: $step_429 requests were answered 429"
+	}
+fi
+
+echo
+echo "orgbridge scale ($(nproc 2>/dev/null || echo '?') cores, $("$GO" env GOVERSION), $(date -u +%Y-%m-%d))"
+echo
+echo "| step | users | wall s | users/s | peak RSS MB | requests | writes | 429s |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+printf '%s\n' "${rows[@]}"
+echo
+echo "peak RSS is orgbridge's alone; the emulator peaked at ${emu_rss} MB (VmHWM) holding $USERS users."
+[[ -z $paced_note ]] || echo "$paced_note"
