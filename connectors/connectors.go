@@ -3,6 +3,7 @@ package connectors
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/orgbridge/orgbridge/mapping"
 )
@@ -174,13 +175,17 @@ func (e *FieldError) Error() string {
 	if len(e.Fields) == 0 {
 		return e.Message
 	}
-	s := e.Message
+	// Every field is named, even where the API's message does not say it.
+	var parts []string
+	seen := false
 	for _, k := range sortedKeys(e.Fields) {
 		for _, m := range e.Fields[k] {
-			if m != e.Message {
-				s += "; " + k + ": " + m
-			}
+			parts = append(parts, k+": "+m)
+			seen = seen || m == e.Message
 		}
 	}
-	return s
+	if !seen && e.Message != "" {
+		parts = append([]string{e.Message}, parts...)
+	}
+	return strings.Join(parts, "; ")
 }
