@@ -2,7 +2,8 @@ package configs
 
 import "embed"
 
-// Files holds demo.yaml and the demo/ sample data.
+// Files holds the example configs (demo.yaml for AirCourse, NAME.yaml for
+// the other targets) and the demo/ sample data they read.
 //
-//go:embed demo.yaml demo
+//go:embed *.yaml demo
 var Files embed.FS

@@ -107,9 +107,14 @@ func describe(c connectors.Change) string {
 		}
 		return s
 	case c.Org != nil && c.Action == connectors.ActionCreate:
-		if c.Org.Code != "" {
-			return "  code=" + c.Org.Code
+		s := ""
+		if c.Org.Name != c.Org.Key && !strings.HasSuffix(c.Org.Key, "/"+c.Org.Name) {
+			s += fmt.Sprintf("  name=%q", c.Org.Name) // renamed by flattening, or from an orgs file
 		}
+		if c.Org.Code != "" {
+			s += "  code=" + c.Org.Code
+		}
+		return s
 	case c.Membership != nil && c.Action != connectors.ActionUpdate:
 		return "  role=" + string(c.Membership.Role)
 	}

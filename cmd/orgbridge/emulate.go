@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+	capgoemu "github.com/orgbridge/orgbridge/connectors/capgo/emulator"
 )
 
 // Demo credentials: the emulator accepts them by default and
@@ -36,21 +37,57 @@ type emulateFlags struct {
 	seed      int64
 }
 
-// emulators lists what `orgbridge emulate NAME` serves.
-var emulators = map[string]func(f emulateFlags, logger *zap.Logger) (http.Handler, error){
-	"aircourse": func(f emulateFlags, logger *zap.Logger) (http.Handler, error) {
-		secret := os.Getenv(f.secretEnv)
-		if secret == "" {
-			secret = demoClientSecret
-		}
-		emu := emulator.New(emulator.Options{
-			RateLimit: f.rateLimit,
-			Faults:    emulator.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed},
-			Logger:    logger,
-		})
-		emu.AddClient(f.clientID, secret)
-		return emu, nil
+// emulatorSpec is one emulator `orgbridge emulate NAME` serves.
+type emulatorSpec struct {
+	port int
+	// credentials says, without the secret, what the emulator accepts.
+	credentials string
+	build       func(f emulateFlags, logger *zap.Logger) http.Handler
+}
+
+// secretOr returns the environment variable's value, or the demo value.
+func secretOr(env, demo string) string {
+	if v := os.Getenv(env); v != "" {
+		return v
+	}
+	return demo
+}
+
+var emulators = map[string]emulatorSpec{
+	"aircourse": {
+		port:        8081,
+		credentials: "OAuth2 client --client-id with the secret from $" + demoSecretEnv + " (or the demo secret)",
+		build: func(f emulateFlags, logger *zap.Logger) http.Handler {
+			emu := emulator.New(emulator.Options{
+				RateLimit: f.rateLimit,
+				Faults:    emulator.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed},
+				Logger:    logger,
+			})
+			emu.AddClient(f.clientID, secretOr(f.secretEnv, demoClientSecret))
+			return emu
+		},
 	},
+	"capgo": {
+		port:        capgoemu.DefaultPort,
+		credentials: "the API key from $" + capgoemu.DemoAPIKeyEnv + " (or the demo key in configs/capgo.yaml)",
+		build: func(f emulateFlags, logger *zap.Logger) http.Handler {
+			emu := capgoemu.New(capgoemu.Options{
+				RateLimit: f.rateLimit,
+				Faults:    capgoemu.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed},
+				Logger:    logger,
+			})
+			emu.AddAPIKey(secretOr(capgoemu.DemoAPIKeyEnv, capgoemu.DemoAPIKey), capgoemu.DemoUserID, capgoemu.DemoEmail)
+			return emu
+		},
+	},
+}
+
+func emulatorPorts() string {
+	var ports []string
+	for _, name := range emulatorNames() {
+		ports = append(ports, fmt.Sprintf("%s %d", name, emulators[name].port))
+	}
+	return strings.Join(ports, ", ")
 }
 
 func emulatorNames() []string {
@@ -71,9 +108,11 @@ func (a *app) emulateCommand() *cobra.Command {
 document to the letter (auth, ids, validation, errors, rate limits), for
 trials and tests. State lives in memory and is lost on exit.
 
-The AirCourse emulator accepts one OAuth2 client: --client-id, with the
-secret from the environment variable named by --client-secret-env, or the
-demo secret when that variable is unset (configs/demo.yaml uses both).`,
+Each emulator accepts the demo credentials of its example config in
+configs/ (aircourse: demo.yaml; the others: NAME.yaml), or the secret from
+the environment variable that config names. The AirCourse one accepts one
+OAuth2 client: --client-id, with the secret from the variable named by
+--client-secret-env.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return fmt.Errorf("emulate takes one emulator name (%s)", strings.Join(emulatorNames(), ", "))
@@ -84,16 +123,19 @@ demo secret when that variable is unset (configs/demo.yaml uses both).`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			handler, err := emulators[args[0]](f, a.logger.With(zap.String("emulator", args[0])))
-			if err != nil {
-				return usageError(err)
+			spec := emulators[args[0]]
+			addr := f.addr
+			if addr == "" {
+				addr = fmt.Sprintf("127.0.0.1:%d", spec.port)
 			}
-			return a.serve(cmd.Context(), args[0], f.addr, handler)
+			handler := spec.build(f, a.logger.With(zap.String("emulator", args[0])))
+			fmt.Fprintf(a.stdout, "%s accepts %s\n", args[0], spec.credentials)
+			return a.serve(cmd.Context(), args[0], addr, handler)
 		},
 	}
-	cmd.Flags().StringVar(&f.addr, "addr", "127.0.0.1:8081", "address to listen on")
-	cmd.Flags().StringVar(&f.clientID, "client-id", demoClientID, "OAuth2 client id the emulator accepts")
-	cmd.Flags().StringVar(&f.secretEnv, "client-secret-env", demoSecretEnv, "environment variable holding the client secret (unset: the demo secret)")
+	cmd.Flags().StringVar(&f.addr, "addr", "", "address to listen on (default 127.0.0.1 and the emulator's port: "+emulatorPorts()+")")
+	cmd.Flags().StringVar(&f.clientID, "client-id", demoClientID, "aircourse: OAuth2 client id the emulator accepts")
+	cmd.Flags().StringVar(&f.secretEnv, "client-secret-env", demoSecretEnv, "aircourse: environment variable holding the client secret (unset: the demo secret)")
 	cmd.Flags().IntVar(&f.rateLimit, "rate-limit", 0, "requests per minute per client IP (0: the document's 60; negative: unlimited)")
 	cmd.Flags().Float64Var(&f.rate429, "fault-429", 0, "share of requests answered 429, for tests")
 	cmd.Flags().Float64Var(&f.rate5xx, "fault-5xx", 0, "share of requests answered 5xx, for tests")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/aircourse"
+	"github.com/orgbridge/orgbridge/connectors/capgo"
 	"github.com/orgbridge/orgbridge/connectors/csv"
 	"github.com/orgbridge/orgbridge/internal/config"
 )
@@ -37,6 +38,11 @@ var targets = map[string]targetOpener{
 		ac := *cfg.AirCourse
 		ac.ClientSecret = env.secretPath(ac.ClientSecret)
 		return aircourse.New(ctx, ac, env.Logger)
+	},
+	"capgo": func(ctx context.Context, cfg config.Target, env Env) (connectors.Target, error) {
+		c := *cfg.Capgo
+		c.APIKey = env.secretPath(c.APIKey)
+		return capgo.New(ctx, c, env.Logger)
 	},
 }
 

@@ -1,0 +1,296 @@
+package capgo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
+	"github.com/orgbridge/orgbridge/mapping"
+)
+
+// Defaults of the target config.
+const (
+	DefaultTimeout    = 30 * time.Second
+	DefaultMaxRetries = 5
+)
+
+// Adapter is the Capgo connectors.Target: flat organizations only.
+type Adapter struct {
+	client          *Client
+	logger          *zap.Logger
+	managementEmail string
+}
+
+var _ connectors.Target = (*Adapter)(nil)
+
+// Option adjusts New, mostly for tests.
+type Option func(*options)
+
+type options struct {
+	transport                  http.RoundTripper
+	clock                      httpkit.Clock
+	retryWaitMin, retryWaitMax time.Duration
+}
+
+// WithTransport sends requests through rt instead of a pooled transport.
+func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
+
+// WithClock sets the clock of the pacer (a fake one in tests, shared with an
+// emulator).
+func WithClock(c httpkit.Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithRetryWait sets the bounds of the exponential backoff between retries
+// (default 500ms to 30s).
+func WithRetryWait(lo, hi time.Duration) Option {
+	return func(o *options) { o.retryWaitMin, o.retryWaitMax = lo, hi }
+}
+
+// New validates cfg, resolves the API key and returns an adapter. It makes
+// no request. Errors name the key under the target ("capgo.base_url:
+// required"), all of them at once.
+func New(ctx context.Context, cfg config.CapgoTarget, logger *zap.Logger, opts ...Option) (*Adapter, error) {
+	_ = ctx // nothing to do on the network yet
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	logger = logger.With(zap.String("target", "capgo"))
+
+	const key = "capgo."
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(key+format, args...)) }
+
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	if base == "" {
+		fail("base_url: required")
+	} else if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		fail("base_url: %q is not an absolute http(s) URL", cfg.BaseURL)
+	}
+	if e := cfg.ManagementEmail; e != "" && !validEmail(e) {
+		fail("management_email: %q is not an email address (a bare address such as it-admin@example.com)", e)
+	}
+	timeout := cfg.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	} else if timeout < 0 {
+		fail("timeout: %v is negative", timeout)
+	}
+	retries := DefaultMaxRetries
+	if cfg.MaxRetries != nil {
+		if retries = *cfg.MaxRetries; retries < 0 {
+			fail("max_retries: %d is negative", retries)
+		}
+	}
+	var apiKey string
+	switch s := cfg.APIKey; {
+	case s.Env == "" && s.File == "":
+		fail("api_key: required: set env (an environment variable's name) or file (a path); the key itself never goes in the config")
+	case s.Env != "" && s.File != "":
+		fail("api_key: set only one of env and file")
+	default:
+		// A relative key file was resolved against the config file by the
+		// registry, so no base directory is needed here.
+		v, err := s.Resolve(key+"api_key", "")
+		if err != nil {
+			errs = append(errs, err)
+		}
+		apiKey = v
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	clock := o.clock
+	if clock == nil {
+		clock = httpkit.SystemClock
+	}
+	// The document states no rate limit; a pacer still honours the
+	// X-RateLimit headers and a 429's Retry-After should a server send them.
+	pacer := httpkit.NewPacer(httpkit.PacerOptions{Clock: clock, Logger: logger})
+	hc := httpkit.NewClient(httpkit.Options{
+		Timeout:      timeout,
+		MaxRetries:   retries,
+		RetryWaitMin: o.retryWaitMin,
+		RetryWaitMax: o.retryWaitMax,
+		Pacer:        pacer,
+		Logger:       logger,
+		Transport:    o.transport,
+	})
+	client, err := NewClient(ClientOptions{
+		BaseURL: base, HTTP: hc, APIKey: apiKey, KeyName: keyName(cfg.APIKey), Logger: logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Adapter{client: client, logger: logger, managementEmail: cfg.ManagementEmail}, nil
+}
+
+// keyName names the config key and where its value came from, for the error
+// of a refused key.
+func keyName(s config.Secret) string {
+	switch {
+	case s.Env != "":
+		return "capgo.api_key (environment variable " + s.Env + ")"
+	case s.File != "":
+		return "capgo.api_key (file " + s.File + ")"
+	}
+	return "capgo.api_key"
+}
+
+func validEmail(v string) bool {
+	a, err := mail.ParseAddress(v)
+	return err == nil && a.Name == "" && a.Address == v
+}
+
+// Client returns the adapter's API client.
+func (a *Adapter) Client() *Client { return a.client }
+
+// Capabilities of Capgo: flat organizations, nothing else (no nesting, no
+// users, no groups, no memberships).
+func (a *Adapter) Capabilities() connectors.Capabilities {
+	return connectors.Capabilities{Orgs: true}
+}
+
+// Read returns every organization the key's user belongs to, keyed by
+// Capgo id. Capgo keeps no code, parent or description: they read as "".
+func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
+	orgs, err := a.client.ListOrgs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("capgo: read: %w", err)
+	}
+	snap := &mapping.Snapshot{}
+	seen := map[string]bool{}
+	for _, o := range orgs {
+		if o.ID == "" || seen[o.ID] {
+			continue
+		}
+		seen[o.ID] = true
+		snap.Orgs = append(snap.Orgs, mapping.Org{Key: o.ID, Name: o.Name})
+	}
+	snap.Sort()
+	a.logger.Debug("read", zap.Int("orgs", len(snap.Orgs)))
+	return snap, nil
+}
+
+// Apply makes one change to an organization. Errors name the change and
+// wrap the API's error: ErrInvalidAPIKey for a refused key (naming
+// capgo.api_key), ErrAdminRoleRequired for a 403, *connectors.FieldError for
+// a 400, a TransientError for what may succeed later.
+func (a *Adapter) Apply(ctx context.Context, c connectors.Change, _ connectors.IDs) (connectors.Result, error) {
+	log := a.logger.With(
+		zap.String("kind", string(c.Kind)), zap.String("action", string(c.Action)),
+		zap.String("key", c.Key), zap.String("target_id", c.TargetID))
+	var (
+		res connectors.Result
+		err error
+	)
+	if c.Kind == mapping.KindOrg {
+		res, err = a.applyOrg(ctx, c, log)
+	} else {
+		err = fmt.Errorf("capgo holds organizations only: a %s change is not supported", c.Kind)
+	}
+	if err != nil {
+		log.Warn("apply failed", zap.Error(err), zap.Bool("transient", connectors.IsTransient(err)))
+		return res, fmt.Errorf("capgo: %s %s %s: %w", c.Action, c.Kind, c.Key, err)
+	}
+	log.Debug("applied", zap.String("result_id", res.TargetID))
+	return res, nil
+}
+
+func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, log *zap.Logger) (connectors.Result, error) {
+	switch c.Action {
+	case connectors.ActionCreate:
+		if c.Org == nil {
+			return connectors.Result{}, errors.New("change carries no org")
+		}
+		if err := keptFields(*c.Org); err != nil {
+			return connectors.Result{}, err
+		}
+		id, err := a.client.CreateOrg(ctx, c.Org.Name)
+		if err != nil {
+			return connectors.Result{}, err
+		}
+		res := connectors.Result{TargetID: id}
+		if a.managementEmail != "" {
+			// The create call takes only a name.
+			if _, err := a.client.UpdateOrg(ctx, id, Fields{"management_email": a.managementEmail}); err != nil {
+				return res, fmt.Errorf("created as %s, then set management_email: %w", id, err)
+			}
+		}
+		return res, nil
+
+	case connectors.ActionUpdate:
+		if c.Org == nil {
+			return connectors.Result{}, errors.New("change carries no org")
+		}
+		if c.TargetID == "" {
+			return connectors.Result{}, fmt.Errorf("update needs the target id: %w", connectors.ErrUnresolved)
+		}
+		f := Fields{}
+		for _, d := range c.Diff {
+			if err := diffField(d.Field); err != nil {
+				return connectors.Result{}, err
+			}
+		}
+		// The name is the only field Capgo keeps of a canonical org, so a
+		// full update (no Diff) and a rename send the same body.
+		f["name"] = c.Org.Name
+		if _, err := a.client.UpdateOrg(ctx, c.TargetID, f); err != nil {
+			return connectors.Result{}, err
+		}
+		return connectors.Result{TargetID: c.TargetID}, nil
+
+	case connectors.ActionDelete:
+		if c.TargetID == "" {
+			return connectors.Result{}, fmt.Errorf("delete needs the target id: %w", connectors.ErrUnresolved)
+		}
+		err := a.client.DeleteOrg(ctx, c.TargetID)
+		if errors.Is(err, connectors.ErrNotFound) {
+			log.Info("already gone")
+			err = nil
+		}
+		return connectors.Result{TargetID: c.TargetID}, err
+	}
+	return connectors.Result{}, fmt.Errorf("action %q is not supported for a Capgo organization", c.Action)
+}
+
+// keptFields refuses an org carrying what Capgo cannot keep: written anyway,
+// it would read back different and be planned again on every run.
+func keptFields(o mapping.Org) error {
+	switch {
+	case o.ParentKey != "":
+		return fmt.Errorf("org has parent %q, but Capgo organizations do not nest: set mapping.orgs.flatten", o.ParentKey)
+	case o.Code != "":
+		return errors.New("org has a code, but Capgo organizations have none: leave mapping.orgs.code unset for this target")
+	case o.Description != "":
+		return errors.New("org has a description, but Capgo organizations have none: leave mapping.orgs.description unset for this target")
+	}
+	return nil
+}
+
+// diffField accepts the planner's name field and refuses the canonical
+// fields Capgo does not keep.
+func diffField(field string) error {
+	switch strings.ToLower(strings.TrimSpace(field)) {
+	case "name":
+		return nil
+	case "parent", "parent_key":
+		return errors.New("field parent: Capgo organizations do not nest: set mapping.orgs.flatten")
+	case "code", "description":
+		return fmt.Errorf("field %s: Capgo organizations have none: leave mapping.orgs.%s unset for this target", field, strings.ToLower(field))
+	}
+	return fmt.Errorf("field %q is not a field of a Capgo organization", field)
+}

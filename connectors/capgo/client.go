@@ -1,0 +1,353 @@
+package capgo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
+)
+
+// OrgPath is the document's one resource, relative to the base URL.
+const OrgPath = "/organization/"
+
+// Organization is a Capgo organization, the document's Organization.
+// Optional strings the API reports as null are "".
+type Organization struct {
+	ID              string
+	CreatedBy       string
+	CreatedAt       string
+	UpdatedAt       string
+	Logo            string
+	Name            string
+	ManagementEmail string
+	CustomerID      string
+}
+
+// Fields is the JSON body of an update by the API's field names (name,
+// management_email, logo); orgId is added by UpdateOrg.
+type Fields map[string]any
+
+// Errors a call wraps (with the *httpkit.StatusError of the response) so
+// that callers can tell them apart.
+var (
+	// ErrInvalidAPIKey: a 401. A Capgo API key cannot be renewed, so this
+	// is never retried and never marked transient.
+	ErrInvalidAPIKey = errors.New("the API key was refused")
+	// ErrAdminRoleRequired: a 403 on PUT or DELETE, the document's "Admin
+	// role required".
+	ErrAdminRoleRequired = errors.New("the API key's user does not have the admin role in the organization")
+)
+
+// Client is a typed client of the Capgo organization API over httpkit.
+// Every call sends the raw API key in the authorization header.
+type Client struct {
+	base    string
+	http    *retryablehttp.Client
+	key     string
+	keyName string
+	logger  *zap.Logger
+}
+
+// ClientOptions configure NewClient.
+type ClientOptions struct {
+	// BaseURL is the API's root (https://api.capgo.app).
+	BaseURL string
+	// HTTP is the retrying client (httpkit.NewClient).
+	HTTP   *retryablehttp.Client
+	APIKey string
+	// KeyName says where the key comes from, for the error of a refused
+	// key ("capgo.api_key (environment variable CAPGO_API_KEY)").
+	KeyName string
+	Logger  *zap.Logger
+}
+
+// NewClient returns a client of the API at o.BaseURL.
+func NewClient(o ClientOptions) (*Client, error) {
+	base := strings.TrimRight(o.BaseURL, "/")
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("capgo: base URL %q is not an absolute http(s) URL", o.BaseURL)
+	}
+	if o.HTTP == nil || o.APIKey == "" {
+		return nil, errors.New("capgo: client needs an HTTP client and an API key")
+	}
+	if o.KeyName == "" {
+		o.KeyName = "capgo.api_key"
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	return &Client{base: base, http: o.HTTP, key: o.APIKey, keyName: o.KeyName, logger: o.Logger}, nil
+}
+
+// ListOrgs returns every organization the key's user belongs to. The
+// document has no pagination: one call returns them all.
+func (c *Client) ListOrgs(ctx context.Context) ([]Organization, error) {
+	raw, err := c.do(ctx, http.MethodGet, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	orgs, err := decodeList(raw)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", OrgPath, err)
+	}
+	return orgs, nil
+}
+
+// GetOrg returns one organization; connectors.ErrNotFound when the key
+// cannot see it.
+func (c *Client) GetOrg(ctx context.Context, id string) (Organization, error) {
+	raw, err := c.do(ctx, http.MethodGet, url.Values{"orgId": {id}}, nil)
+	if err != nil {
+		return Organization{}, err
+	}
+	return decodeOne(raw)
+}
+
+// CreateOrg creates an organization named name and returns its id. The
+// document's create call takes nothing else.
+func (c *Client) CreateOrg(ctx context.Context, name string) (string, error) {
+	raw, err := c.do(ctx, http.MethodPost, nil, map[string]string{"name": name})
+	if err != nil {
+		return "", err
+	}
+	var out rawObject
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return "", fmt.Errorf("POST %s: decode response: %w", OrgPath, err)
+	}
+	id := out.str("id")
+	if id == "" {
+		// Lenient: a server that answers the created organization.
+		var data rawObject
+		if json.Unmarshal(out["data"], &data) == nil {
+			id = data.str("id")
+		}
+	}
+	if id == "" {
+		return "", fmt.Errorf("POST %s: the response has no id (the organization may have been created: the next run matches it by name)", OrgPath)
+	}
+	return id, nil
+}
+
+// UpdateOrg changes the given fields of an organization and returns what
+// the server answers of it (possibly only some fields).
+func (c *Client) UpdateOrg(ctx context.Context, id string, f Fields) (Organization, error) {
+	payload := make(map[string]any, len(f)+1)
+	for k, v := range f {
+		payload[k] = v
+	}
+	payload["orgId"] = id
+	raw, err := c.do(ctx, http.MethodPut, nil, payload)
+	if err != nil {
+		return Organization{}, err
+	}
+	o, err := decodeOne(raw)
+	if err != nil {
+		// The update was applied; an answer we cannot read is not a failure.
+		c.logger.Debug("update answered without an organization", zap.String("org_id", id))
+		return Organization{ID: id}, nil
+	}
+	return o, nil
+}
+
+// DeleteOrg deletes an organization (and, in Capgo, its apps and bundles).
+func (c *Client) DeleteOrg(ctx context.Context, id string) error {
+	_, err := c.do(ctx, http.MethodDelete, url.Values{"orgId": {id}}, nil)
+	return err
+}
+
+// do sends one call to OrgPath and returns the 2xx body.
+func (c *Client) do(ctx context.Context, method string, query url.Values, body any) (json.RawMessage, error) {
+	var payload []byte
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return nil, fmt.Errorf("%s %s: encode body: %w", method, OrgPath, err)
+		}
+	}
+	target := c.base + OrgPath
+	if len(query) > 0 {
+		target += "?" + query.Encode()
+	}
+	var rd any
+	if payload != nil {
+		rd = payload
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, target, rd)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, OrgPath, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	// The document's header: the raw key, no scheme.
+	req.Header.Set("Authorization", c.key)
+
+	resp, err := httpkit.Do(c.http, req)
+	if err != nil {
+		return nil, httpkit.RedactError(c.classify(err), c.key)
+	}
+	var raw json.RawMessage
+	if err := httpkit.DecodeJSON(resp, &raw); err != nil {
+		return nil, httpkit.RedactError(err, c.key)
+	}
+	if msg, ko := koError(raw); ko {
+		return nil, fmt.Errorf("%s %s: %d with an error body: %s", method, OrgPath, resp.StatusCode, msg)
+	}
+	return raw, nil
+}
+
+// classify adds what the document's statuses mean: 401 an invalid key
+// (naming the config key, never retried), 403 the admin role, 400 a
+// validation error (as a *connectors.FieldError naming the field).
+func (c *Client) classify(err error) error {
+	var se *httpkit.StatusError
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Status {
+	case http.StatusUnauthorized:
+		return fmt.Errorf("%s: %w: %w; a Capgo API key cannot be renewed: create a new one in Capgo and set it there",
+			c.keyName, ErrInvalidAPIKey, se)
+	case http.StatusForbidden:
+		return fmt.Errorf("%w: %w", ErrAdminRoleRequired, se)
+	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+		var fe *connectors.FieldError
+		if errors.As(se.Err, &fe) {
+			if len(fe.Fields) == 0 {
+				fe.Fields = fieldOf(fe.Message)
+			}
+			return err
+		}
+		se.Err = &connectors.FieldError{Status: se.Status, Message: se.Message, Fields: fieldOf(se.Message)}
+	}
+	return err
+}
+
+// fieldOf names the field an error message is about ("Name is required"
+// → name), for *connectors.FieldError.Fields; nil when it names none.
+func fieldOf(msg string) map[string][]string {
+	m := strings.ToLower(msg)
+	for _, f := range []struct{ word, field string }{
+		{"email", "management_email"},
+		{"logo", "logo"},
+		{"orgid", "orgId"},
+		{"name", "name"},
+	} {
+		if strings.Contains(m, f.word) {
+			return map[string][]string{f.field: {msg}}
+		}
+	}
+	return nil
+}
+
+// koError reports a 2xx body in the error shape {"error":…,"status":"KO"}.
+func koError(raw json.RawMessage) (string, bool) {
+	var o rawObject
+	if json.Unmarshal(raw, &o) != nil || !strings.EqualFold(o.str("status"), "KO") {
+		return "", false
+	}
+	msg := o.str("error")
+	if msg == "" {
+		msg = "status KO"
+	}
+	return msg, true
+}
+
+// decodeList reads a list as {"data":[…]} or a bare array.
+func decodeList(raw json.RawMessage) ([]Organization, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	if raw[0] == '{' {
+		var o rawObject
+		if err := json.Unmarshal(raw, &o); err != nil {
+			return nil, fmt.Errorf("decode response: %w", err)
+		}
+		data, ok := o["data"]
+		if !ok {
+			return nil, errors.New(`the response is neither {"data":[…]} nor a list`)
+		}
+		raw = bytes.TrimSpace(data)
+		if len(raw) == 0 || string(raw) == "null" {
+			return nil, nil
+		}
+	}
+	var orgs []Organization
+	if err := json.Unmarshal(raw, &orgs); err != nil {
+		return nil, fmt.Errorf("decode organizations: %w", err)
+	}
+	return orgs, nil
+}
+
+// decodeOne reads one organization as {"data":{…}} or a bare object.
+func decodeOne(raw json.RawMessage) (Organization, error) {
+	var o rawObject
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return Organization{}, fmt.Errorf("decode organization: %w", err)
+	}
+	if data := bytes.TrimSpace(o["data"]); len(data) > 0 && data[0] == '{' {
+		raw = data
+	}
+	var org Organization
+	if err := json.Unmarshal(raw, &org); err != nil {
+		return Organization{}, fmt.Errorf("decode organization: %w", err)
+	}
+	if org.ID == "" {
+		return Organization{}, errors.New("decode organization: no id")
+	}
+	return org, nil
+}
+
+// rawObject reads fields whatever JSON type they come in (a number as its
+// text, null as "").
+type rawObject map[string]json.RawMessage
+
+func (o rawObject) str(k string) string {
+	raw := bytes.TrimSpace(o[k])
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	if raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+		return ""
+	}
+	if raw[0] == '{' || raw[0] == '[' {
+		return ""
+	}
+	return string(raw)
+}
+
+// UnmarshalJSON reads an organization leniently.
+func (g *Organization) UnmarshalJSON(b []byte) error {
+	var o rawObject
+	if err := json.Unmarshal(b, &o); err != nil {
+		return err
+	}
+	*g = Organization{
+		ID:              o.str("id"),
+		CreatedBy:       o.str("created_by"),
+		CreatedAt:       o.str("created_at"),
+		UpdatedAt:       o.str("updated_at"),
+		Logo:            o.str("logo"),
+		Name:            o.str("name"),
+		ManagementEmail: o.str("management_email"),
+		CustomerID:      o.str("customer_id"),
+	}
+	return nil
+}

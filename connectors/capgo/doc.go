@@ -1,0 +1,107 @@
+// Package capgo is the target adapter for the Capgo organization API (seed
+// document 002, https://api.capgo.app/organization/): an HTTP client on
+// go-retryablehttp with an API key, and a connectors.Target over it that
+// keeps flat organizations in step.
+//
+// # Wire contract
+//
+// The document gives one resource, its methods, the Organization fields,
+// the success bodies and three error messages, but no status codes, no list
+// shape and no id format. Where it is silent we chose the most ordinary REST
+// shape; the emulator (package emulator) serves exactly this, and the
+// adapter reads leniently (see "Reading") so that it also works against
+// other servers built from the same document, and against Capgo itself.
+//
+// Every path is relative to the configured base URL (https://api.capgo.app).
+// Every request sends the header "authorization: <API key>", the raw key
+// with no scheme, as the document's curl examples do; bodies are JSON
+// (Content-Type: application/json).
+//
+//	GET    /organization/              → 200 {"data":[Organization…]}: every organization the key's user
+//	                                     belongs to, in creation order, all in one response (no pagination)
+//	GET    /organization/?orgId=ID     → 200 {"data":Organization}
+//	POST   /organization/ {"name"}     → 200 {"status":"Organization created","id":ID}
+//	PUT    /organization/ {"orgId","logo"?,"name"?,"management_email"?}
+//	                                   → 200 {"status":"Organization updated","data":Organization}
+//	DELETE /organization/?orgId=ID     → 200 {"status":"Organization deleted","id":ID}
+//
+// Organization: id, created_by (the key's user), created_at, updated_at
+// (UTC, "2024-01-01T00:00:00Z"), logo (string or null), name,
+// management_email, customer_id (string or null). Ids are lower-case UUIDs,
+// as Capgo's are; the adapter treats them as opaque strings ("org_123", the
+// document's example, works as well).
+//
+// Errors have the document's shape {"error": message, "status": "KO"}:
+//
+//	400 validation, one message: "Invalid body" (not one JSON object), "Name is required" (POST), "name must be
+//	    a string", "orgId is required" (PUT body, DELETE query), "Name must not be empty", "Invalid
+//	    management_email" (not a bare address), "logo must be an https URL" (the document's best practice)
+//	401 "Invalid API key": missing, unknown or revoked key
+//	403 "Admin role required": PUT or DELETE by a key whose user is not an admin of the organization
+//	404 "Organization not found": an orgId that does not exist or that the key's user does not belong to
+//	405 "Method not allowed" (with Allow); 404 "Not found" for another path
+//	429 "Too many requests" with Retry-After; 500, 503: only when a server (or the emulator's faults) says so
+//
+// The document states no rate limit: the emulator has none by default.
+//
+// # Client
+//
+// Client (client.go) is one typed call per method over internal/httpkit: a
+// retrying client with the kit's status → retry table and a pacer (which
+// stays idle unless a server sends X-RateLimit headers or a 429 with
+// Retry-After). A POST answered 500 is not repeated (it may have been
+// applied): it is a TransientError, and the next run finds the
+// organization by name instead of creating it twice. Errors name method,
+// path and status with the API's "error" message:
+//
+//   - 401 wraps ErrInvalidAPIKey and names the config key and where its value
+//     comes from ("capgo.api_key (environment variable CAPGO_API_KEY): the API
+//     key was refused: GET /organization/: 401 Unauthorized: Invalid API
+//     key; …"). A Capgo API key cannot be renewed, so it is neither retried
+//     nor transient.
+//   - 403 wraps ErrAdminRoleRequired.
+//   - 400 (and 422) is a *connectors.FieldError whose Fields name the field
+//     the message is about (name, management_email, logo, orgId).
+//   - 404 wraps connectors.ErrNotFound; 429 and 5xx are transient.
+//
+// The key is never logged and is redacted from any error text.
+//
+// # Reading
+//
+// A list is read as {"data":[…]} or as a bare array (what Capgo itself
+// answers); one organization as {"data":{…}} or a bare object; the id of a
+// new organization from "id" or "data.id". Any 2xx is success, unless its
+// body is in the error shape ("status":"KO"). Every field is read whatever
+// JSON type it comes in (a number as its text, null as "").
+//
+// In the actual snapshot an org's Key is its Capgo id and Name its name;
+// Capgo has no code, parent or description, so they read as "" and the
+// planner matches a pre-existing organization by name. Organizations
+// outside the key's reach are not listed, so they are never planned for.
+//
+// # Mapping
+//
+// Capabilities: Orgs only; no nesting, users, groups or memberships. A job
+// for this target sets kinds: [orgs] and mapping.orgs.flatten (the
+// canonical tree becomes flat orgs, in path mode named "本社 / 営業部 /
+// 第一課"), and maps neither code nor description.
+//
+// # Writing
+//
+//	org create   POST {name}; then, when capgo.management_email is set, PUT {orgId, management_email}:
+//	             the create call takes only a name, so a new organization otherwise gets the key
+//	             user's address. If that PUT fails, the change fails with the new id in
+//	             Result.TargetID; the next run adopts the organization by name, and its
+//	             management_email is left as Capgo set it.
+//	org update   PUT {orgId, name} (a rename; with no Diff the same). management_email is set on
+//	             create only: orgbridge never changes it on an existing organization.
+//	org delete   DELETE ?orgId=; a 404 (already gone) counts as done. Capgo deletes the
+//	             organization's apps and bundles with it, irreversibly: the guard's limits apply.
+//
+// An org carrying a parent, a code or a description, or an update whose Diff
+// names one, is refused before any call with an error naming the mapping
+// key to change: written anyway, it would read back different and be
+// planned again on every run. Changes of other kinds, and suspend, are
+// refused. Every Apply logs kind, action, key, target_id and the resulting
+// id; never the key.
+package capgo

@@ -1,0 +1,119 @@
+// Package emulator is an in-memory Capgo organization API (seed document
+// 002, https://api.capgo.app/organization/) served as an http.Handler. It
+// follows the document to the letter and, where the document is silent,
+// serves exactly the wire contract written in the package doc of
+// connectors/capgo. It is meant to be strict: an adapter that passes here
+// should pass against any server built from the same document.
+//
+//	srv := emulator.New(emulator.Options{})
+//	srv.AddAPIKey("my-key", "6b1e4f3a-2c5d-4e7f-8a9b-0c1d2e3f4a5b", "owner@example.com")
+//	ts := httptest.NewServer(srv)
+//
+// NewDemo returns one with DemoAPIKey registered, for configs/capgo.yaml
+// (`orgbridge emulate capgo`, port DefaultPort 8083).
+//
+// # Routes
+//
+// One resource, /organization/ (also served without the trailing slash):
+//
+//	GET    /organization/              → 200 {"data":[Organization…]}: every organization the key's user
+//	                                     belongs to, in creation order, all in one response
+//	GET    /organization/?orgId=ID     → 200 {"data":Organization}
+//	POST   /organization/ {"name"}     → 200 {"status":"Organization created","id":ID}
+//	PUT    /organization/ {"orgId","logo"?,"name"?,"management_email"?}
+//	                                   → 200 {"status":"Organization updated","data":Organization}
+//	DELETE /organization/?orgId=ID     → 200 {"status":"Organization deleted","id":ID}
+//
+// Other paths are 404 and other methods 405 (with Allow). An empty orgId
+// query parameter is absent; other query parameters (a page, say) are
+// ignored: the document has no pagination.
+//
+// # Order of processing
+//
+// Every request goes through, in order: Faults.Latency (abandoned when the
+// request's context ends); the rate limiter (429); fault injection (429,
+// 5xx, dropped connection); the route (404, 405: an unknown route is 404
+// even without a key); the API key (401); the body of POST and PUT (400);
+// validation (400); the organization (404); the key's role (403). A request
+// stopped before its handler has no side effect.
+//
+// # API keys
+//
+// The key is the raw value of the authorization header, as the document's
+// curl examples send it (surrounding white space is trimmed; "Bearer <key>"
+// is a different, unknown key). A missing, unknown or revoked key is 401
+// {"error":"Invalid API key","status":"KO"}. Each key belongs to a user
+// (AddAPIKey: a UUID and an email). RevokeAPIKey and RevokeAPIKeys make keys
+// invalid for good: a Capgo API key cannot be renewed.
+//
+// # Organizations and roles
+//
+// Ids are random version-4 UUIDs, lower-case, as Capgo's are (the
+// document's "org_123" is an example value). created_by is the key's user;
+// created_at and updated_at are UTC RFC 3339 with whole seconds
+// ("2024-01-01T00:00:00Z", the document's format); updated_at changes when
+// a PUT changes a value. A new organization's logo and customer_id are
+// null and its management_email is the creating user's email (the create
+// call takes only name). Its creator becomes its admin (RoleAdmin); SetRole
+// adds other users as RoleMember or RoleAdmin. A key sees only the
+// organizations its user belongs to: GET lists them, and an orgId outside
+// them is 404 like one that does not exist. PUT and DELETE need the admin
+// role ("管理者の役割が必要です"): a member's key gets 403 {"error":"Admin role
+// required"}. Deleting removes the organization and its members at once.
+// Names need not be unique (the document sets no such rule).
+//
+// # Validation
+//
+// Errors are 400 {"error": message, "status": "KO"}, one message, the first
+// problem found:
+//
+//   - a non-empty POST or PUT body that is not one JSON object sent as
+//     application/json, or that is larger than 1 MiB: "Invalid body"; an
+//     empty body is {}.
+//   - POST: name absent, null or blank: "Name is required" (the document's
+//     message); not a string: "name must be a string". Other keys are
+//     ignored.
+//   - PUT, in the document's field order: orgId absent, empty or not a
+//     string: "orgId is required"; logo not a string or not an absolute
+//     https URL with a host: "logo must be an https URL" (the document's best
+//     practice, "HTTPS URL を使用します", made a rule so that a client sending
+//     anything else is caught here; "" or null clears the logo); name not a
+//     string: "name must be a string", blank: "Name must not be empty";
+//     management_email not a string or not a bare address (net/mail, no
+//     display name): "Invalid management_email" (it cannot be cleared: the
+//     field is a string, not null). Other keys are ignored. A PUT that
+//     changes nothing answers 200 and leaves updated_at alone.
+//   - DELETE: no orgId query parameter: "orgId is required".
+//
+// Other errors: 404 "Organization not found" and "Not found" (another
+// path), 405 "Method not allowed", 429 "Too many requests", 500 "Internal
+// server error" and 503 "Service unavailable" (faults only), all in the
+// same shape. Every response has a JSON body and Content-Type
+// application/json.
+//
+// # Rate limit and faults
+//
+// The document has no rate limit, so by default there is none and no
+// rate-limit header. Options.RateLimit > 0 adds one: that many requests per
+// client IP in a fixed window that opens at the IP's first request and
+// closes a minute later; every request counts; responses carry
+// X-RateLimit-Limit and X-RateLimit-Remaining, and a 429 has Remaining 0
+// and Retry-After (whole seconds to the window's end, at least 1).
+//
+// Faults apply to requests that got past the rate limiter, before anything
+// else: one generator seeded with Faults.Seed draws x in [0,1) per request;
+// x < Rate429 is a 429 with Retry-After 1; below Rate429+Rate5xx a 500 or a
+// 503 (a second draw, equal odds); below that plus RateDrop the connection
+// is closed unanswered. With every rate zero nothing is drawn. SetFaults
+// replaces the settings and reseeds. Latency is real time; every other time
+// follows Options.Now.
+//
+// # Inspection
+//
+// Stats counts Requests (all), Writes (POST, PUT and DELETE routed to
+// /organization/, whatever their outcome; not faulted or rate-limited
+// ones), RateLimited, Faulted, and ByRoute ("PUT /organization/"). Dump
+// returns a deep copy of the organizations (creation order) and their
+// members. Each request is logged at debug level with method, path (no
+// query), status and duration; keys and bodies are never logged.
+package emulator

@@ -1,0 +1,152 @@
+package emulator
+
+import (
+	"crypto/rand"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Org is an organization as the API serves it: the document's Organization.
+type Org struct {
+	ID              string  `json:"id"`
+	CreatedBy       string  `json:"created_by"`
+	CreatedAt       string  `json:"created_at"`
+	UpdatedAt       string  `json:"updated_at"`
+	Logo            *string `json:"logo"`
+	Name            string  `json:"name"`
+	ManagementEmail string  `json:"management_email"`
+	CustomerID      *string `json:"customer_id"`
+}
+
+// Roles of a user in an organization. The creator of an organization is its
+// admin; PUT and DELETE need the admin role.
+const (
+	RoleAdmin  = "admin"
+	RoleMember = "member"
+)
+
+// State is a deep copy of the emulator's data, for assertions.
+type State struct {
+	// Orgs in creation order.
+	Orgs []Org
+	// Members maps organization id → user id → role.
+	Members map[string]map[string]string
+}
+
+type orgRec struct {
+	seq int64
+	o   Org
+}
+
+func (s *Server) nextSeq() int64 {
+	s.seq++
+	return s.seq
+}
+
+// timeFormat is the document's: "2024-01-01T00:00:00Z", UTC, whole seconds.
+const timeFormat = "2006-01-02T15:04:05Z"
+
+func stamp(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+// newUUID returns a random (version 4) UUID, lower-case, as Capgo's ids are.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// newOrg stores a new organization created by userID, who becomes its admin.
+// Called with s.mu held.
+func (s *Server) newOrg(userID, name string, now time.Time) *orgRec {
+	id := newUUID()
+	for s.orgs[id] != nil {
+		id = newUUID()
+	}
+	ts := stamp(now)
+	rec := &orgRec{seq: s.nextSeq(), o: Org{
+		ID:              id,
+		CreatedBy:       userID,
+		CreatedAt:       ts,
+		UpdatedAt:       ts,
+		Name:            name,
+		ManagementEmail: s.users[userID],
+	}}
+	s.orgs[id] = rec
+	s.members[id] = map[string]string{userID: RoleAdmin}
+	return rec
+}
+
+// AddOrg creates an organization as if the user ownerID had created it
+// earlier (a pre-existing organization, for tests and fixtures) and returns
+// it. The owner must have been registered with AddAPIKey; AddOrg panics
+// otherwise.
+func (s *Server) AddOrg(ownerID, name string) Org {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[ownerID]; !ok {
+		panic("emulator: AddOrg: unknown owner " + ownerID + " (register a key for it with AddAPIKey)")
+	}
+	return cloneOrg(s.newOrg(ownerID, name, s.now()).o)
+}
+
+// SetRole gives userID the role (RoleAdmin or RoleMember) in the
+// organization orgID; an empty role removes the user from it. It reports
+// whether the organization exists.
+func (s *Server) SetRole(orgID, userID, role string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.members[orgID]
+	if m == nil {
+		return false
+	}
+	if role == "" {
+		delete(m, userID)
+	} else {
+		m[userID] = role
+	}
+	return true
+}
+
+// Dump returns a deep copy of the state.
+func (s *Server) Dump() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := State{Members: make(map[string]map[string]string, len(s.members))}
+	for _, rec := range s.sortedOrgs() {
+		st.Orgs = append(st.Orgs, cloneOrg(rec.o))
+	}
+	for org, m := range s.members {
+		c := make(map[string]string, len(m))
+		for u, r := range m {
+			c[u] = r
+		}
+		st.Members[org] = c
+	}
+	return st
+}
+
+func (s *Server) sortedOrgs() []*orgRec {
+	out := make([]*orgRec, 0, len(s.orgs))
+	for _, r := range s.orgs {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
+	return out
+}
+
+func cloneOrg(o Org) Org {
+	o.Logo = cloneStr(o.Logo)
+	o.CustomerID = cloneStr(o.CustomerID)
+	return o
+}
+
+func cloneStr(p *string) *string {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
