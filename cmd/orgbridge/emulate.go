@@ -16,6 +16,7 @@ import (
 
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
 	capgoemu "github.com/orgbridge/orgbridge/connectors/capgo/emulator"
+	diremu "github.com/orgbridge/orgbridge/connectors/directory/emulator"
 )
 
 // Demo credentials: the emulator accepts them by default and
@@ -45,6 +46,13 @@ type emulatorSpec struct {
 	build       func(f emulateFlags, logger *zap.Logger) http.Handler
 }
 
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
 // secretOr returns the environment variable's value, or the demo value.
 func secretOr(env, demo string) string {
 	if v := os.Getenv(env); v != "" {
@@ -56,14 +64,28 @@ func secretOr(env, demo string) string {
 var emulators = map[string]emulatorSpec{
 	"aircourse": {
 		port:        8081,
-		credentials: "OAuth2 client --client-id with the secret from $" + demoSecretEnv + " (or the demo secret)",
+		credentials: "OAuth2 client --client-id (default " + demoClientID + ") with the secret from $" + demoSecretEnv + " (or the demo secret)",
 		build: func(f emulateFlags, logger *zap.Logger) http.Handler {
 			emu := emulator.New(emulator.Options{
 				RateLimit: f.rateLimit,
 				Faults:    emulator.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed},
 				Logger:    logger,
 			})
-			emu.AddClient(f.clientID, secretOr(f.secretEnv, demoClientSecret))
+			emu.AddClient(orDefault(f.clientID, demoClientID), secretOr(orDefault(f.secretEnv, demoSecretEnv), demoClientSecret))
+			return emu
+		},
+	},
+	"directory": {
+		port:        diremu.DefaultPort,
+		credentials: "OAuth2 client --client-id (default " + diremu.DemoClientID + ") with the secret from $" + diremu.DemoSecretEnv + " (or the demo secret), organization " + diremu.DemoOrganizationID,
+		build: func(f emulateFlags, logger *zap.Logger) http.Handler {
+			emu := diremu.New(diremu.Options{
+				RateLimit: f.rateLimit,
+				Faults:    diremu.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed},
+				Logger:    logger,
+			})
+			emu.AddClient(orDefault(f.clientID, diremu.DemoClientID), secretOr(orDefault(f.secretEnv, diremu.DemoSecretEnv), diremu.DemoClientSecret))
+			emu.AddOrganization(diremu.DemoOrganizationID, diremu.DemoAccountTypes...)
 			return emu
 		},
 	},
@@ -134,8 +156,8 @@ OAuth2 client: --client-id, with the secret from the variable named by
 		},
 	}
 	cmd.Flags().StringVar(&f.addr, "addr", "", "address to listen on (default 127.0.0.1 and the emulator's port: "+emulatorPorts()+")")
-	cmd.Flags().StringVar(&f.clientID, "client-id", demoClientID, "aircourse: OAuth2 client id the emulator accepts")
-	cmd.Flags().StringVar(&f.secretEnv, "client-secret-env", demoSecretEnv, "aircourse: environment variable holding the client secret (unset: the demo secret)")
+	cmd.Flags().StringVar(&f.clientID, "client-id", "", "OAuth2 client id the emulator accepts (default: the emulator's demo client)")
+	cmd.Flags().StringVar(&f.secretEnv, "client-secret-env", "", "environment variable holding the client secret (default: the one its example config names; unset: the demo secret)")
 	cmd.Flags().IntVar(&f.rateLimit, "rate-limit", 0, "requests per minute per client IP (0: the document's 60; negative: unlimited)")
 	cmd.Flags().Float64Var(&f.rate429, "fault-429", 0, "share of requests answered 429, for tests")
 	cmd.Flags().Float64Var(&f.rate5xx, "fault-5xx", 0, "share of requests answered 5xx, for tests")

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	capgoemu "github.com/orgbridge/orgbridge/connectors/capgo/emulator"
+	diremu "github.com/orgbridge/orgbridge/connectors/directory/emulator"
 )
 
 // exampleTarget is one configs/NAME.yaml and the emulator it syncs into.
@@ -34,6 +35,14 @@ var exampleTargets = []exampleTarget{
 			return emu, func() int { return emu.Stats().Writes }
 		},
 		wantWrites: 14, // 7 flattened orgs, each a POST and a PUT of management_email
+	},
+	{
+		name: "directory", addr: "http://127.0.0.1:8085", env: diremu.DemoSecretEnv, secret: diremu.DemoClientSecret,
+		start: func() (http.Handler, func() int) {
+			emu := diremu.NewDemo(nil)
+			return emu, func() int { return emu.Stats().Writes }
+		},
+		wantWrites: 12, // 11 assignments, and a PUT suspending the one on leave
 	},
 }
 

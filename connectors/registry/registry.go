@@ -11,6 +11,7 @@ import (
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/aircourse"
 	"github.com/orgbridge/orgbridge/connectors/capgo"
+	"github.com/orgbridge/orgbridge/connectors/directory"
 	"github.com/orgbridge/orgbridge/connectors/csv"
 	"github.com/orgbridge/orgbridge/internal/config"
 )
@@ -43,6 +44,11 @@ var targets = map[string]targetOpener{
 		c := *cfg.Capgo
 		c.APIKey = env.secretPath(c.APIKey)
 		return capgo.New(ctx, c, env.Logger)
+	},
+	"directory": func(ctx context.Context, cfg config.Target, env Env) (connectors.Target, error) {
+		c := *cfg.Directory
+		c.ClientSecret = env.secretPath(c.ClientSecret)
+		return directory.New(ctx, c, env.Logger)
 	},
 }
 
