@@ -11,8 +11,8 @@ import (
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/aircourse"
 	"github.com/orgbridge/orgbridge/connectors/capgo"
-	"github.com/orgbridge/orgbridge/connectors/directory"
 	"github.com/orgbridge/orgbridge/connectors/csv"
+	"github.com/orgbridge/orgbridge/connectors/directory"
 	"github.com/orgbridge/orgbridge/internal/config"
 )
 
