@@ -17,6 +17,7 @@ import (
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
 	capgoemu "github.com/orgbridge/orgbridge/connectors/capgo/emulator"
 	diremu "github.com/orgbridge/orgbridge/connectors/directory/emulator"
+	taemu "github.com/orgbridge/orgbridge/connectors/tenantadmin/emulator"
 )
 
 // Demo credentials: the emulator accepts them by default and
@@ -37,6 +38,10 @@ type emulateFlags struct {
 	latency   time.Duration
 	seed      int64
 }
+
+// tenantAdminTokenEnv is the variable configs/tenantadmin.yaml reads its
+// token from.
+const tenantAdminTokenEnv = "TENANTADMIN_TOKEN"
 
 // emulatorSpec is one emulator `orgbridge emulate NAME` serves.
 type emulatorSpec struct {
@@ -72,6 +77,20 @@ var emulators = map[string]emulatorSpec{
 				Logger:    logger,
 			})
 			emu.AddClient(orDefault(f.clientID, demoClientID), secretOr(orDefault(f.secretEnv, demoSecretEnv), demoClientSecret))
+			return emu
+		},
+	},
+	"tenantadmin": {
+		port:        8082,
+		credentials: "the bearer token from $" + tenantAdminTokenEnv + " (or the demo token in configs/tenantadmin.yaml), and the demo's users usr_1001…usr_1012",
+		build: func(f emulateFlags, logger *zap.Logger) http.Handler {
+			emu := taemu.New(taemu.Options{
+				RateLimit: f.rateLimit,
+				Faults:    taemu.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed},
+				Logger:    logger,
+				Users:     taemu.DemoUsers(),
+			})
+			emu.AddToken(secretOr(tenantAdminTokenEnv, taemu.DemoToken))
 			return emu
 		},
 	},

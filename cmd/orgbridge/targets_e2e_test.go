@@ -11,6 +11,7 @@ import (
 
 	capgoemu "github.com/orgbridge/orgbridge/connectors/capgo/emulator"
 	diremu "github.com/orgbridge/orgbridge/connectors/directory/emulator"
+	taemu "github.com/orgbridge/orgbridge/connectors/tenantadmin/emulator"
 )
 
 // exampleTarget is one configs/NAME.yaml and the emulator it syncs into.
@@ -35,6 +36,14 @@ var exampleTargets = []exampleTarget{
 			return emu, func() int { return emu.Stats().Writes }
 		},
 		wantWrites: 14, // 7 flattened orgs, each a POST and a PUT of management_email
+	},
+	{
+		name: "tenantadmin", addr: "http://127.0.0.1:8082", env: tenantAdminTokenEnv, secret: taemu.DemoToken,
+		start: func() (http.Handler, func() int) {
+			emu := taemu.NewDemo(nil)
+			return emu, func() int { return emu.Stats().Writes }
+		},
+		wantWrites: 18, // 7 orgs and 11 memberships; the users exist already and are referenced
 	},
 	{
 		name: "directory", addr: "http://127.0.0.1:8085", env: diremu.DemoSecretEnv, secret: diremu.DemoClientSecret,

@@ -1,0 +1,215 @@
+package tenantadmin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
+	"github.com/orgbridge/orgbridge/mapping"
+)
+
+// Defaults of the target config.
+const (
+	DefaultPageSize   = 100 // the document's largest limit
+	DefaultTimeout    = 30 * time.Second
+	DefaultMaxRetries = 5
+)
+
+// UserRef is the user attribute that carries each user's id in the tenant:
+// desired users carry Attributes["user_id"], mapped in the config.
+const UserRef = "user_id"
+
+// readConcurrency bounds the detail and member requests of Read.
+const readConcurrency = 4
+
+// Adapter is the tenant admin connectors.Target.
+type Adapter struct {
+	client   *Client
+	logger   *zap.Logger
+	pageSize int
+}
+
+var _ connectors.Target = (*Adapter)(nil)
+
+// Option adjusts New, mostly for tests.
+type Option func(*options)
+
+type options struct {
+	transport                  http.RoundTripper
+	clock                      httpkit.Clock
+	retryWaitMin, retryWaitMax time.Duration
+}
+
+// WithTransport sends requests through rt instead of a pooled transport.
+func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
+
+// WithClock sets the clock of the pacer (a fake one in tests).
+func WithClock(c httpkit.Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithRetryWait sets the bounds of the backoff between retries (default
+// 500ms to 30s).
+func WithRetryWait(lo, hi time.Duration) Option {
+	return func(o *options) { o.retryWaitMin, o.retryWaitMax = lo, hi }
+}
+
+// New validates cfg, resolves the token and returns an adapter. It makes
+// no request. Errors name the key under the target ("tenantadmin.base_url").
+func New(ctx context.Context, cfg config.TenantAdminTarget, logger *zap.Logger, opts ...Option) (*Adapter, error) {
+	_ = ctx // nothing to do on the network yet
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	logger = logger.With(zap.String("target", "tenantadmin"))
+
+	const key = "tenantadmin."
+	var (
+		errs   []error
+		secret string
+	)
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(key+format, args...)) }
+	base := trimBase(cfg.BaseURL)
+	switch {
+	case cfg.BaseURL == "":
+		fail("base_url: required")
+	case !absoluteURL(base):
+		fail("base_url: %q is not an absolute http(s) URL", cfg.BaseURL)
+	}
+	pageSize := cfg.PageSize
+	if pageSize == 0 {
+		pageSize = DefaultPageSize
+	} else if pageSize < 1 || pageSize > 100 {
+		fail("page_size: %d is not within 1..100 (the API's limit)", pageSize)
+	}
+	timeout := cfg.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	} else if timeout < 0 {
+		fail("timeout: %v is negative", timeout)
+	}
+	retries := DefaultMaxRetries
+	if cfg.MaxRetries != nil {
+		if retries = *cfg.MaxRetries; retries < 0 {
+			fail("max_retries: %d is negative", retries)
+		}
+	}
+	// The registry resolved a relative secret file against the config file.
+	if cfg.Token.Env != "" && cfg.Token.File != "" {
+		fail("token: set only one of env and file")
+	} else if token, err := cfg.Token.Resolve(key+"token", ""); err != nil {
+		errs = append(errs, err)
+	} else {
+		secret = token
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	clock := o.clock
+	if clock == nil {
+		clock = httpkit.SystemClock
+	}
+	hc := httpkit.NewClient(httpkit.Options{
+		Timeout:      timeout,
+		MaxRetries:   retries,
+		RetryWaitMin: o.retryWaitMin,
+		RetryWaitMax: o.retryWaitMax,
+		// The document has no rate limit; the pacer only acts on a server
+		// that announces one in X-RateLimit-* headers.
+		Pacer:     httpkit.NewPacer(httpkit.PacerOptions{Clock: clock, Logger: logger}),
+		Logger:    logger,
+		Transport: o.transport,
+	})
+	client, err := NewClient(ClientOptions{BaseURL: base, HTTP: hc, Token: secret, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return &Adapter{client: client, logger: logger, pageSize: pageSize}, nil
+}
+
+// Client returns the adapter's API client.
+func (a *Adapter) Client() *Client { return a.client }
+
+// Capabilities of the tenant admin API: nested organizations, members with
+// admin or member roles, and users that exist outside the API and are
+// referenced by user_id.
+func (a *Adapter) Capabilities() connectors.Capabilities {
+	return connectors.Capabilities{
+		Orgs:           true,
+		Users:          true,
+		NestedOrgs:     true,
+		Roles:          []mapping.Role{mapping.RoleMember, mapping.RoleAdmin},
+		UserAttributes: []string{UserRef},
+		UserRef:        UserRef,
+	}
+}
+
+// Apply makes one change: an org create, update or delete, or an org
+// membership create, role update or delete. Users are never written.
+func (a *Adapter) Apply(ctx context.Context, c connectors.Change, ids connectors.IDs) (connectors.Result, error) {
+	log := a.logger.With(
+		zap.String("kind", string(c.Kind)), zap.String("action", string(c.Action)),
+		zap.String("key", c.Key), zap.String("target_id", c.TargetID))
+	var (
+		res connectors.Result
+		err error
+	)
+	switch c.Kind {
+	case mapping.KindOrg:
+		res, err = a.applyOrg(ctx, c, ids, log)
+	case mapping.KindMembership:
+		res, err = a.applyMembership(ctx, c, ids, log)
+	case mapping.KindUser:
+		err = errors.New("the tenant's users are managed outside this API: orgbridge only references them by user_id (Capabilities.CreatesUsers is false)")
+	default:
+		err = fmt.Errorf("kind %q is not held by this target", c.Kind)
+	}
+	if err != nil {
+		log.Warn("apply failed", zap.Error(err), zap.Bool("transient", connectors.IsTransient(err)))
+		return res, fmt.Errorf("tenantadmin: %s %s %s: %w", c.Action, c.Kind, c.Key, err)
+	}
+	log.Debug("applied", zap.String("result_id", res.TargetID))
+	return res, nil
+}
+
+// resolve turns a source key into a target id through ids.
+func resolve(ids connectors.IDs, kind mapping.Kind, key string) (string, error) {
+	if key == "" {
+		return "", fmt.Errorf("empty %s reference: %w", kind, connectors.ErrUnresolved)
+	}
+	if ids != nil {
+		if id, ok := ids.TargetID(kind, key); ok && id != "" {
+			return id, nil
+		}
+	}
+	if kind == mapping.KindUser {
+		return "", fmt.Errorf("user %q has no %s (map users.attributes.%s): %w", key, UserRef, UserRef, connectors.ErrUnresolved)
+	}
+	return "", fmt.Errorf("%s %q: %w", kind, key, connectors.ErrUnresolved)
+}
+
+func needTargetID(c connectors.Change) error {
+	if c.TargetID == "" {
+		return fmt.Errorf("%s needs the target id: %w", c.Action, connectors.ErrUnresolved)
+	}
+	return nil
+}
+
+// ignoreNotFound makes removing something already gone a success.
+func ignoreNotFound(err error, log *zap.Logger) error {
+	if errors.Is(err, connectors.ErrNotFound) {
+		log.Info("already gone")
+		return nil
+	}
+	return err
+}

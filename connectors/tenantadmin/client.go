@@ -1,0 +1,279 @@
+package tenantadmin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
+)
+
+// OrgsPath is the organizations collection, relative to the base URL.
+const OrgsPath = "/api/admin/organizations"
+
+// ErrTokenRefused is wrapped by every error of a request the API refused
+// with 401 or 403. The admin token is static: orgbridge cannot renew it.
+var ErrTokenRefused = errors.New("the admin token (tenantadmin.token) was refused: it is wrong, expired or revoked, or lacks admin rights; " +
+	"orgbridge cannot renew a static token: put a valid one in the environment variable or file tenantadmin.token names")
+
+// Org is an organization. ParentID is "" at the top level. MemberCount is
+// -1 when the server did not say. Metadata holds the decoded JSON values;
+// it is nil when the response had none (list items do not carry it).
+type Org struct {
+	ID          string
+	Name        string
+	DisplayName string
+	Description string
+	ParentID    string
+	MemberCount int
+	Metadata    map[string]any
+	CreatedAt   int64
+	UpdatedAt   int64
+}
+
+// Member is a row of an organization's member list.
+type Member struct {
+	UserID   string
+	Email    string
+	Name     string
+	Role     string // admin or member
+	JoinedAt int64
+}
+
+// Node is an organization of a hierarchy.
+type Node struct {
+	ID          string
+	Name        string
+	DisplayName string
+	MemberCount int
+	Children    []Node
+}
+
+// Fields is the JSON body of a create or update, by the API's field names.
+// On update, an absent field is left as it is.
+type Fields map[string]any
+
+// Roles of a member.
+const (
+	RoleAdmin  = "admin"
+	RoleMember = "member"
+)
+
+// Client is a typed client of the tenant admin organizations API over
+// httpkit: retries by the kit's table, a pacer that follows
+// X-RateLimit-* headers when a server sends them, and a static bearer
+// token.
+type Client struct {
+	base   string
+	http   *retryablehttp.Client
+	token  string
+	logger *zap.Logger
+}
+
+// ClientOptions configure NewClient.
+type ClientOptions struct {
+	// BaseURL is the tenant's origin (https://acme.example.com); a
+	// trailing /api/admin or /api/admin/organizations is dropped.
+	BaseURL string
+	HTTP    *retryablehttp.Client // httpkit.NewClient
+	Token   string
+	Logger  *zap.Logger
+}
+
+// NewClient returns a client of the API at o.BaseURL.
+func NewClient(o ClientOptions) (*Client, error) {
+	base := trimBase(o.BaseURL)
+	if !absoluteURL(base) {
+		return nil, fmt.Errorf("tenantadmin: base URL %q is not an absolute http(s) URL", o.BaseURL)
+	}
+	if o.HTTP == nil || o.Token == "" {
+		return nil, errors.New("tenantadmin: client needs an HTTP client and a token")
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	return &Client{base: base, http: o.HTTP, token: o.Token, logger: o.Logger}, nil
+}
+
+func trimBase(s string) string {
+	s = strings.TrimRight(s, "/")
+	s = strings.TrimSuffix(s, OrgsPath)
+	return strings.TrimSuffix(s, "/api/admin")
+}
+
+func absoluteURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.RawQuery == "" && u.Fragment == ""
+}
+
+// do sends one call: body (nil: none) as JSON, out (nil: discarded)
+// decoded from the response. path is already escaped.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
+	target := c.base + path
+	if len(query) > 0 {
+		target += "?" + query.Encode()
+	}
+	var payload any
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("%s %s: encode body: %w", method, path, err)
+		}
+		payload = b
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, target, payload)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := httpkit.Do(c.http, req)
+	if err != nil {
+		return refine(err)
+	}
+	if out == nil {
+		httpkit.Discard(resp)
+		return nil
+	}
+	return httpkit.DecodeJSON(resp, out)
+}
+
+// refine marks a refused token, and reads a 400 as a validation error (a
+// server may answer bad input 400 rather than the emulator's 422).
+func refine(err error) error {
+	var se *httpkit.StatusError
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch {
+	case se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden:
+		return fmt.Errorf("%w: %w", err, ErrTokenRefused)
+	case se.Status == http.StatusBadRequest && se.Err == nil:
+		se.Err = &connectors.FieldError{Status: se.Status, Message: se.Message}
+	}
+	return err
+}
+
+func orgPath(id string, rest ...string) string {
+	p := OrgsPath + "/" + url.PathEscape(id)
+	for _, r := range rest {
+		p += "/" + url.PathEscape(r)
+	}
+	return p
+}
+
+// maxPages stops a server that never says it is done.
+const maxPages = 100000
+
+// list pages through path with the cursor until the server returns no
+// cursor, an empty page, or a cursor it already gave.
+func list[T any](ctx context.Context, c *Client, path string, query url.Values, limit int, decode func(rawObject) T) ([]T, error) {
+	var all []T
+	seen := map[string]bool{}
+	q := url.Values{}
+	for k, v := range query {
+		q[k] = v
+	}
+	q.Set("limit", strconv.Itoa(limit))
+	for range maxPages {
+		var page rawObject
+		if err := c.do(ctx, http.MethodGet, path, q, nil, &page); err != nil {
+			return nil, err
+		}
+		items := page.objects("items", "data")
+		for _, it := range items {
+			all = append(all, decode(it))
+		}
+		next := page.str("cursor", "next_cursor", "nextCursor")
+		more, said := page.flag("has_more")
+		if len(items) == 0 || next == "" || (said && !more) {
+			return all, nil
+		}
+		if seen[next] {
+			return nil, fmt.Errorf("GET %s: the server returned cursor %q twice", path, next)
+		}
+		seen[next] = true
+		q.Set("cursor", next)
+	}
+	return nil, fmt.Errorf("GET %s: more than %d pages", path, maxPages)
+}
+
+// ListOrgs returns every organization of the tenant (query may filter:
+// search, parent_id, include_children), limit at a time.
+func (c *Client) ListOrgs(ctx context.Context, query url.Values, limit int) ([]Org, error) {
+	return list(ctx, c, OrgsPath, query, limit, decodeOrg)
+}
+
+// GetOrg returns an organization's detail, metadata included.
+func (c *Client) GetOrg(ctx context.Context, id string) (Org, error) {
+	var o rawObject
+	err := c.do(ctx, http.MethodGet, orgPath(id), nil, nil, &o)
+	return decodeOrg(o), err
+}
+
+// CreateOrg creates an organization.
+func (c *Client) CreateOrg(ctx context.Context, f Fields) (Org, error) {
+	var o rawObject
+	if err := c.do(ctx, http.MethodPost, OrgsPath, nil, f, &o); err != nil {
+		return Org{}, err
+	}
+	org := decodeOrg(o)
+	if org.ID == "" {
+		return org, fmt.Errorf("POST %s: the response names no id", OrgsPath)
+	}
+	return org, nil
+}
+
+// UpdateOrg changes the given fields of an organization.
+func (c *Client) UpdateOrg(ctx context.Context, id string, f Fields) (Org, error) {
+	var o rawObject
+	err := c.do(ctx, http.MethodPut, orgPath(id), nil, f, &o)
+	return decodeOrg(o), err
+}
+
+// DeleteOrg deletes an organization.
+func (c *Client) DeleteOrg(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, orgPath(id), nil, nil, nil)
+}
+
+// Hierarchy returns an organization and depth levels below it (every level
+// for a negative depth).
+func (c *Client) Hierarchy(ctx context.Context, id string, depth int) (Node, error) {
+	var q url.Values
+	if depth >= 0 {
+		q = url.Values{"depth": {strconv.Itoa(depth)}}
+	}
+	var o rawObject
+	err := c.do(ctx, http.MethodGet, orgPath(id, "hierarchy"), q, nil, &o)
+	return decodeNode(o), err
+}
+
+// ListMembers returns the members of an organization, limit at a time.
+func (c *Client) ListMembers(ctx context.Context, orgID string, limit int) ([]Member, error) {
+	return list(ctx, c, orgPath(orgID, "members"), nil, limit, decodeMember)
+}
+
+// AddMember adds a user to an organization with a role and returns the
+// role the server reports ("" when it reports none).
+func (c *Client) AddMember(ctx context.Context, orgID, userID, role string) (string, error) {
+	var o rawObject
+	err := c.do(ctx, http.MethodPost, orgPath(orgID, "members"), nil, Fields{"user_id": userID, "role": role}, &o)
+	return o.str("role", "organization_role"), err
+}
+
+// RemoveMember removes a user from an organization.
+func (c *Client) RemoveMember(ctx context.Context, orgID, userID string) error {
+	return c.do(ctx, http.MethodDelete, orgPath(orgID, "members", userID), nil, nil, nil)
+}

@@ -1,0 +1,95 @@
+package emulator
+
+import (
+	"net/http"
+	"slices"
+)
+
+// GET /api/admin/organizations/{id}/members
+func (c *call) listMembers() response {
+	s := c.s
+	if s.orgs[c.id] == nil {
+		return notFound(c.id)
+	}
+	var b errorBag
+	limit := c.limit(&b)
+	after := c.cursor(&b, "user_id")
+	role := c.q("role")
+	if role != "" && role != RoleAdmin && role != RoleMember {
+		b.add("role", "role must be admin or member")
+	}
+	if !b.empty() {
+		return b.fail(http.StatusBadRequest)
+	}
+	ms := s.members[c.id]
+	var keys []string
+	for uid, m := range ms {
+		if role == "" || m.Role == role {
+			keys = append(keys, uid)
+		}
+	}
+	slices.Sort(keys)
+	return page(keys, "user_id", after, limit, func(uid string) memberItem {
+		m, u := ms[uid], s.users[uid]
+		return memberItem{UserID: uid, Email: u.Email, Name: u.Name, OrganizationRole: m.Role, JoinedAt: m.JoinedAt}
+	})
+}
+
+// POST /api/admin/organizations/{id}/members {"user_id", "role"}: 201. The
+// user must exist in the tenant (422 otherwise); one who is already a
+// member is a 409, whatever the role.
+func (c *call) addMember() response {
+	s := c.s
+	if s.orgs[c.id] == nil {
+		return notFound(c.id)
+	}
+	var b errorBag
+	uid, ok := c.in.str(&b, "user_id")
+	switch {
+	case !ok && len(b.keys) == 0, ok && uid == "":
+		b.add("user_id", "user_id is required")
+	case ok:
+		if _, known := s.users[uid]; !known {
+			b.add("user_id", "user_id names no user of the tenant")
+		}
+	}
+	role := RoleMember
+	if f := c.in.get("role"); f.present && !f.null {
+		r, ok := c.in.str(&b, "role")
+		switch {
+		case !ok:
+		case r != RoleAdmin && r != RoleMember:
+			b.add("role", "role must be admin or member")
+		default:
+			role = r
+		}
+	}
+	if !b.empty() {
+		return b.fail(http.StatusUnprocessableEntity)
+	}
+	if s.members[c.id][uid] != nil {
+		return errorResp(http.StatusConflict, "user "+uid+" is already a member of organization "+c.id)
+	}
+	if s.members[c.id] == nil {
+		s.members[c.id] = map[string]*Member{}
+	}
+	s.members[c.id][uid] = &Member{UserID: uid, Role: role, JoinedAt: c.now}
+	return jsonResp(http.StatusCreated, memberAdded{OrganizationID: c.id, UserID: uid, Role: role, JoinedAt: c.now})
+}
+
+// DELETE /api/admin/organizations/{id}/members/{userId}: 204; 404 when the
+// user is not a member.
+func (c *call) removeMember() response {
+	s := c.s
+	if s.orgs[c.id] == nil {
+		return notFound(c.id)
+	}
+	if s.members[c.id][c.userID] == nil {
+		return errorResp(http.StatusNotFound, "user "+c.userID+" is not a member of organization "+c.id)
+	}
+	delete(s.members[c.id], c.userID)
+	if len(s.members[c.id]) == 0 {
+		delete(s.members, c.id)
+	}
+	return response{status: http.StatusNoContent}
+}

@@ -1,0 +1,257 @@
+package emulator
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// User is a user of the tenant. Users are managed outside this API; the
+// emulator keeps them so that a member can only be a user that exists and
+// member lists can show email and name.
+type User struct {
+	ID    string `json:"user_id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+// Org is an organization as stored. ParentID is "" at the top level;
+// Description "" is no description (null on the wire).
+type Org struct {
+	ID          string
+	Name        string
+	DisplayName string
+	Description string
+	ParentID    string
+	Metadata    map[string]any
+	CreatedAt   int64 // Unix seconds
+	UpdatedAt   int64
+}
+
+// Member is a user's membership of an organization.
+type Member struct {
+	UserID   string
+	Role     string // admin or member
+	JoinedAt int64
+}
+
+// Roles in an organization.
+const (
+	RoleAdmin  = "admin"
+	RoleMember = "member"
+)
+
+// State is a deep copy of the emulator's data, for assertions.
+type State struct {
+	Orgs  []Org  // by id
+	Users []User // by id
+	// Members holds each organization's members by user id (organizations
+	// without members are absent).
+	Members map[string][]Member
+}
+
+// AddUser adds a user to the tenant, or replaces the one with its id.
+func (s *Server) AddUser(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[u.ID] = u
+}
+
+// Dump returns a deep copy of the state.
+func (s *Server) Dump() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := State{Members: map[string][]Member{}}
+	for _, id := range slices.Sorted(maps.Keys(s.orgs)) {
+		o := *s.orgs[id]
+		o.Metadata = cloneMetadata(o.Metadata)
+		st.Orgs = append(st.Orgs, o)
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.users)) {
+		st.Users = append(st.Users, s.users[id])
+	}
+	for org, ms := range s.members {
+		for _, uid := range slices.Sorted(maps.Keys(ms)) {
+			st.Members[org] = append(st.Members[org], *ms[uid])
+		}
+	}
+	return st
+}
+
+// cloneMetadata deep-copies decoded JSON through a round trip.
+func cloneMetadata(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	b, _ := json.Marshal(m)
+	var out map[string]any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+const idAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+// newOrgID returns "org_" and 12 random lower-case alphanumerics (the
+// alphabet of the document's org_abc123), never one issued before.
+func (s *Server) newOrgID() string {
+	for {
+		b := make([]byte, 12)
+		_, _ = rand.Read(b) // crypto/rand.Read never fails
+		for i := range b {
+			b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
+		}
+		id := "org_" + string(b)
+		if !s.issued[id] {
+			s.issued[id] = true
+			return id
+		}
+	}
+}
+
+// children returns the ids of the organizations directly under id (the top
+// level for ""), sorted.
+func (s *Server) children(id string) []string {
+	var out []string
+	for _, o := range s.orgs {
+		if o.ParentID == id {
+			out = append(out, o.ID)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// isUnder reports whether org is id or one of its descendants.
+func (s *Server) isUnder(org, id string) bool {
+	for seen := 0; org != "" && seen <= len(s.orgs); seen++ {
+		if org == id {
+			return true
+		}
+		o := s.orgs[org]
+		if o == nil {
+			return false
+		}
+		org = o.ParentID
+	}
+	return false
+}
+
+// nameTaken returns the id of another organization with the name, compared
+// case-insensitively.
+func (s *Server) nameTaken(name, except string) string {
+	for _, o := range s.orgs {
+		if o.ID != except && strings.EqualFold(o.Name, name) {
+			return o.ID
+		}
+	}
+	return ""
+}
+
+func (s *Server) memberCount(id string) int { return len(s.members[id]) }
+
+// nullable renders "" as JSON null.
+func nullable(v string) *string {
+	if v == "" {
+		return nil
+	}
+	return &v
+}
+
+// orgItem is an organization in a list (the document's list example).
+type orgItem struct {
+	ID          string  `json:"id"`
+	Name        string  `json:"name"`
+	DisplayName string  `json:"display_name"`
+	Description *string `json:"description"`
+	ParentID    *string `json:"parent_id"`
+	MemberCount int     `json:"member_count"`
+	CreatedAt   int64   `json:"created_at"`
+	UpdatedAt   int64   `json:"updated_at"`
+}
+
+func (s *Server) item(o *Org) orgItem {
+	return orgItem{
+		ID: o.ID, Name: o.Name, DisplayName: o.DisplayName, Description: nullable(o.Description),
+		ParentID: nullable(o.ParentID), MemberCount: s.memberCount(o.ID), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+	}
+}
+
+// orgRef is a parent or a child in an organization's detail.
+type orgRef struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name"`
+}
+
+// orgDetail is the document's organization detail.
+type orgDetail struct {
+	ID          string         `json:"id"`
+	Name        string         `json:"name"`
+	DisplayName string         `json:"display_name"`
+	Description *string        `json:"description"`
+	ParentID    *string        `json:"parent_id"`
+	Parent      *orgRef        `json:"parent"`
+	Children    []orgRef       `json:"children"`
+	MemberCount int            `json:"member_count"`
+	Metadata    map[string]any `json:"metadata"`
+	CreatedAt   int64          `json:"created_at"`
+	UpdatedAt   int64          `json:"updated_at"`
+}
+
+func (s *Server) detail(o *Org) orgDetail {
+	d := orgDetail{
+		ID: o.ID, Name: o.Name, DisplayName: o.DisplayName, Description: nullable(o.Description),
+		ParentID: nullable(o.ParentID), Children: []orgRef{}, MemberCount: s.memberCount(o.ID),
+		Metadata: cloneMetadata(o.Metadata), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+	}
+	if d.Metadata == nil {
+		d.Metadata = map[string]any{}
+	}
+	if p := s.orgs[o.ParentID]; p != nil {
+		d.Parent = &orgRef{ID: p.ID, Name: p.Name, DisplayName: p.DisplayName}
+	}
+	for _, id := range s.children(o.ID) {
+		c := s.orgs[id]
+		d.Children = append(d.Children, orgRef{ID: c.ID, Name: c.Name, DisplayName: c.DisplayName})
+	}
+	return d
+}
+
+// created is the document's create response.
+type created struct {
+	ID          string  `json:"id"`
+	Name        string  `json:"name"`
+	DisplayName string  `json:"display_name"`
+	Description *string `json:"description"`
+	ParentID    *string `json:"parent_id"`
+	MemberCount int     `json:"member_count"`
+	CreatedAt   int64   `json:"created_at"`
+}
+
+// node is one organization of a hierarchy.
+type node struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name"`
+	MemberCount int    `json:"member_count"`
+	Children    []node `json:"children"`
+}
+
+// memberItem is a row of a member list.
+type memberItem struct {
+	UserID           string `json:"user_id"`
+	Email            string `json:"email"`
+	Name             string `json:"name"`
+	OrganizationRole string `json:"organization_role"`
+	JoinedAt         int64  `json:"joined_at"`
+}
+
+// memberAdded is the answer to adding a member.
+type memberAdded struct {
+	OrganizationID string `json:"organization_id"`
+	UserID         string `json:"user_id"`
+	Role           string `json:"role"`
+	JoinedAt       int64  `json:"joined_at"`
+}

@@ -1,0 +1,260 @@
+package emulator
+
+import (
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// nameRE is the document's rule for name: 英数字、ハイフン、アンダースコア.
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+func notFound(id string) response {
+	return errorResp(http.StatusNotFound, "organization "+id+" not found")
+}
+
+// GET /api/admin/organizations
+func (c *call) listOrgs() response {
+	s := c.s
+	var b errorBag
+	limit := c.limit(&b)
+	after := c.cursor(&b, "id")
+	descendants := c.flag(&b, "include_children")
+	if !b.empty() {
+		return b.fail(http.StatusBadRequest)
+	}
+	search := strings.ToLower(c.q("search"))
+	parent := c.q("parent_id")
+	var keys []string
+	for id, o := range s.orgs {
+		switch {
+		case parent == "":
+		case descendants:
+			if id == parent || !s.isUnder(id, parent) {
+				continue
+			}
+		case o.ParentID != parent:
+			continue
+		}
+		if search != "" && !strings.Contains(strings.ToLower(o.Name), search) && !strings.Contains(strings.ToLower(o.DisplayName), search) {
+			continue
+		}
+		keys = append(keys, id)
+	}
+	slices.Sort(keys)
+	return page(keys, "id", after, limit, func(id string) orgItem { return s.item(s.orgs[id]) })
+}
+
+// GET /api/admin/organizations/{id}
+func (c *call) getOrg() response {
+	o := c.s.orgs[c.id]
+	if o == nil {
+		return notFound(c.id)
+	}
+	return jsonResp(http.StatusOK, c.s.detail(o))
+}
+
+// readName checks name: required on create; when sent, a non-empty string
+// of letters, digits, '-' and '_'.
+func readName(b *errorBag, in input, required bool) (string, bool) {
+	f := in.get("name")
+	if !f.present && !required {
+		return "", false
+	}
+	if !f.present || f.null {
+		b.add("name", "name is required")
+		return "", false
+	}
+	v, ok := in.str(b, "name")
+	switch {
+	case !ok:
+	case v == "":
+		b.add("name", "name is required")
+	case !nameRE.MatchString(v):
+		b.add("name", "name may contain only letters (A-Z, a-z), digits, '-' and '_'")
+	default:
+		return v, true
+	}
+	return "", false
+}
+
+// readDisplayName checks display_name: required on create; when sent, a
+// string that is not blank.
+func readDisplayName(b *errorBag, in input, required bool) (string, bool) {
+	f := in.get("display_name")
+	if !f.present && !required {
+		return "", false
+	}
+	if !f.present || f.null {
+		b.add("display_name", "display_name is required")
+		return "", false
+	}
+	v, ok := in.str(b, "display_name")
+	if ok && strings.TrimSpace(v) == "" {
+		b.add("display_name", "display_name is required")
+		return "", false
+	}
+	return v, ok
+}
+
+// readOptional reads an optional string that may be null (read as ""). It
+// reports whether the field was sent and is valid.
+func readOptional(b *errorBag, in input, key string) (string, bool) {
+	f := in.get(key)
+	if !f.present {
+		return "", false
+	}
+	if f.null {
+		return "", true
+	}
+	return in.str(b, key)
+}
+
+// readParent checks parent_id: an existing organization, and on update
+// neither the organization itself nor one below it.
+func (s *Server) readParent(b *errorBag, in input, self string) (string, bool) {
+	parent, ok := readOptional(b, in, "parent_id")
+	switch {
+	case !ok || parent == "":
+	case s.orgs[parent] == nil:
+		b.add("parent_id", "parent_id names no organization")
+		return "", false
+	case self != "" && s.isUnder(parent, self):
+		b.add("parent_id", "parent_id must not be the organization itself or one below it")
+		return "", false
+	}
+	return parent, ok
+}
+
+// readMetadata reads metadata: an object, or null for none.
+func readMetadata(b *errorBag, in input) (map[string]any, bool) {
+	f := in.get("metadata")
+	if !f.present {
+		return nil, false
+	}
+	if f.null {
+		return nil, true
+	}
+	return in.object(b, "metadata")
+}
+
+func nameConflict(name, other string) response {
+	return errorResp(http.StatusConflict, "name "+strconv.Quote(name)+" is already used by organization "+other)
+}
+
+// POST /api/admin/organizations
+func (c *call) createOrg() response {
+	s := c.s
+	var b errorBag
+	name, _ := readName(&b, c.in, true)
+	display, _ := readDisplayName(&b, c.in, true)
+	desc, _ := readOptional(&b, c.in, "description")
+	parent, _ := s.readParent(&b, c.in, "")
+	meta, _ := readMetadata(&b, c.in)
+	if !b.empty() {
+		return b.fail(http.StatusUnprocessableEntity)
+	}
+	if other := s.nameTaken(name, ""); other != "" {
+		return nameConflict(name, other)
+	}
+	o := &Org{ID: s.newOrgID(), Name: name, DisplayName: display, Description: desc, ParentID: parent,
+		Metadata: meta, CreatedAt: c.now, UpdatedAt: c.now}
+	s.orgs[o.ID] = o
+	resp := jsonResp(http.StatusCreated, created{ID: o.ID, Name: o.Name, DisplayName: o.DisplayName,
+		Description: nullable(o.Description), ParentID: nullable(o.ParentID), CreatedAt: o.CreatedAt})
+	resp.header = http.Header{"Location": {prefix + "/" + o.ID}}
+	return resp
+}
+
+// PUT /api/admin/organizations/{id}: the fields sent replace theirs; the
+// others are left as they are.
+func (c *call) updateOrg() response {
+	s := c.s
+	o := s.orgs[c.id]
+	if o == nil {
+		return notFound(c.id)
+	}
+	var b errorBag
+	name, setName := readName(&b, c.in, false)
+	display, setDisplay := readDisplayName(&b, c.in, false)
+	desc, setDesc := readOptional(&b, c.in, "description")
+	parent, setParent := s.readParent(&b, c.in, o.ID)
+	meta, setMeta := readMetadata(&b, c.in)
+	if !b.empty() {
+		return b.fail(http.StatusUnprocessableEntity)
+	}
+	if setName {
+		if other := s.nameTaken(name, o.ID); other != "" {
+			return nameConflict(name, other)
+		}
+		o.Name = name
+	}
+	if setDisplay {
+		o.DisplayName = display
+	}
+	if setDesc {
+		o.Description = desc
+	}
+	if setParent {
+		o.ParentID = parent
+	}
+	if setMeta {
+		o.Metadata = meta
+	}
+	o.UpdatedAt = c.now
+	return jsonResp(http.StatusOK, s.detail(o))
+}
+
+// DELETE /api/admin/organizations/{id}: 204. An organization with child
+// organizations is not deleted (409); its memberships go with it.
+func (c *call) deleteOrg() response {
+	s := c.s
+	if s.orgs[c.id] == nil {
+		return notFound(c.id)
+	}
+	if kids := s.children(c.id); len(kids) > 0 {
+		return errorResp(http.StatusConflict, "organization "+c.id+" has child organizations ("+strings.Join(kids, ", ")+"): delete or move them first")
+	}
+	delete(s.orgs, c.id)
+	delete(s.members, c.id)
+	return response{status: http.StatusNoContent}
+}
+
+// GET /api/admin/organizations/{id}/hierarchy?depth=N: the organization and
+// N levels below it (all when depth is absent; 0 is the organization alone).
+func (c *call) hierarchy() response {
+	s := c.s
+	o := s.orgs[c.id]
+	if o == nil {
+		return notFound(c.id)
+	}
+	depth := -1
+	if v := c.q("depth"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			var b errorBag
+			b.add("depth", "depth must be an integer of 0 or more")
+			return b.fail(http.StatusBadRequest)
+		}
+		depth = n
+	}
+	kids := map[string][]string{}
+	for id, o := range s.orgs {
+		kids[o.ParentID] = append(kids[o.ParentID], id)
+	}
+	var build func(o *Org, depth int) node
+	build = func(o *Org, depth int) node {
+		n := node{ID: o.ID, Name: o.Name, DisplayName: o.DisplayName, MemberCount: s.memberCount(o.ID), Children: []node{}}
+		if depth == 0 {
+			return n
+		}
+		slices.Sort(kids[o.ID])
+		for _, id := range kids[o.ID] {
+			n.Children = append(n.Children, build(s.orgs[id], depth-1))
+		}
+		return n
+	}
+	return jsonResp(http.StatusOK, build(o, depth))
+}
