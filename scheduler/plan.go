@@ -176,7 +176,19 @@ func MakePlan(desired, actual *mapping.Snapshot, links Links, caps connectors.Ca
 	p.planGroups()
 	p.planUsers()
 	p.planMemberships()
-	sort.SliceStable(p.plan.Changes, func(i, j int) bool { return p.plan.Changes[i].Stage < p.plan.Changes[j].Stage })
+	// Within a stage, order by action then source key, so that a plan reads
+	// the same whatever ids the target happened to give.
+	rank := map[connectors.Action]int{connectors.ActionCreate: 0, connectors.ActionUpdate: 1, connectors.ActionSuspend: 2, connectors.ActionDelete: 3}
+	sort.SliceStable(p.plan.Changes, func(i, j int) bool {
+		a, b := p.plan.Changes[i], p.plan.Changes[j]
+		if a.Stage != b.Stage {
+			return a.Stage < b.Stage
+		}
+		if rank[a.Action] != rank[b.Action] {
+			return rank[a.Action] < rank[b.Action]
+		}
+		return a.Key < b.Key
+	})
 	return p.plan, nil
 }
 

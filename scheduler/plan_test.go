@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -115,13 +116,17 @@ func setLink(links scheduler.Links, kind mapping.Kind, key, id string) {
 	links[kind][key] = id
 }
 
-// linkJournal keeps links the way the store does on Applied.
+// linkJournal keeps links the way the store does on Applied. The executor
+// calls it from several goroutines.
 type linkJournal struct {
+	mu    sync.Mutex
 	plan  *scheduler.Plan
 	links scheduler.Links
 }
 
 func (j *linkJournal) Applied(_ context.Context, _ int64, seq int, id string) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	c := j.plan.Changes[seq]
 	switch {
 	case c.Kind == mapping.KindMembership:

@@ -17,6 +17,7 @@ import (
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
 	capgoemu "github.com/orgbridge/orgbridge/connectors/capgo/emulator"
 	diremu "github.com/orgbridge/orgbridge/connectors/directory/emulator"
+	pcemu "github.com/orgbridge/orgbridge/connectors/pcaid/emulator"
 	taemu "github.com/orgbridge/orgbridge/connectors/tenantadmin/emulator"
 )
 
@@ -91,6 +92,20 @@ var emulators = map[string]emulatorSpec{
 				Users:     taemu.DemoUsers(),
 			})
 			emu.AddToken(secretOr(tenantAdminTokenEnv, taemu.DemoToken))
+			return emu
+		},
+	},
+	"pcaid": {
+		port:        pcemu.DefaultPort,
+		credentials: "OAuth2 client --client-id (default " + pcemu.DemoClientID + ") with the secret from $" + pcemu.DemoSecretEnv + " (or the demo secret), under " + pcemu.Prefix,
+		build: func(f emulateFlags, logger *zap.Logger) http.Handler {
+			emu := pcemu.New(pcemu.Options{
+				RateLimit:        f.rateLimit,
+				Faults:           pcemu.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed},
+				Logger:           logger,
+				OrganizationName: pcemu.DemoOrganizationName,
+			})
+			emu.AddClient(orDefault(f.clientID, pcemu.DemoClientID), secretOr(orDefault(f.secretEnv, pcemu.DemoSecretEnv), pcemu.DemoClientSecret))
 			return emu
 		},
 	},

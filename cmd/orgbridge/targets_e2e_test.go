@@ -11,6 +11,7 @@ import (
 
 	capgoemu "github.com/orgbridge/orgbridge/connectors/capgo/emulator"
 	diremu "github.com/orgbridge/orgbridge/connectors/directory/emulator"
+	pcemu "github.com/orgbridge/orgbridge/connectors/pcaid/emulator"
 	taemu "github.com/orgbridge/orgbridge/connectors/tenantadmin/emulator"
 )
 
@@ -44,6 +45,14 @@ var exampleTargets = []exampleTarget{
 			return emu, func() int { return emu.Stats().Writes }
 		},
 		wantWrites: 18, // 7 orgs and 11 memberships; the users exist already and are referenced
+	},
+	{
+		name: "pcaid", addr: "http://127.0.0.1:8084", env: pcemu.DemoSecretEnv, secret: pcemu.DemoClientSecret,
+		start: func() (http.Handler, func() int) {
+			emu := pcemu.NewDemo(nil)
+			return emu, func() int { return emu.Stats().Writes }
+		},
+		wantWrites: 26, // 2 partitions, 11 users, 6 admin grants, 1 suspend, 6 partition joins
 	},
 	{
 		name: "directory", addr: "http://127.0.0.1:8085", env: diremu.DemoSecretEnv, secret: diremu.DemoClientSecret,

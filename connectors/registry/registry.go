@@ -13,6 +13,7 @@ import (
 	"github.com/orgbridge/orgbridge/connectors/capgo"
 	"github.com/orgbridge/orgbridge/connectors/csv"
 	"github.com/orgbridge/orgbridge/connectors/directory"
+	"github.com/orgbridge/orgbridge/connectors/pcaid"
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin"
 	"github.com/orgbridge/orgbridge/internal/config"
 )
@@ -50,6 +51,11 @@ var targets = map[string]targetOpener{
 		c := *cfg.TenantAdmin
 		c.Token = env.secretPath(c.Token)
 		return tenantadmin.New(ctx, c, env.Logger)
+	},
+	"pcaid": func(ctx context.Context, cfg config.Target, env Env) (connectors.Target, error) {
+		c := *cfg.Pcaid
+		c.ClientSecret = env.secretPath(c.ClientSecret)
+		return pcaid.New(ctx, c, env.Logger)
 	},
 	"directory": func(ctx context.Context, cfg config.Target, env Env) (connectors.Target, error) {
 		c := *cfg.Directory

@@ -1,0 +1,323 @@
+package pcaid
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
+	"github.com/orgbridge/orgbridge/mapping"
+)
+
+// Defaults of the target config.
+const (
+	DefaultPageSize        = 100
+	MaxPageSize            = 100
+	DefaultTimeout         = 30 * time.Second
+	DefaultMaxRetries      = 5
+	DefaultImportThreshold = 100
+	DefaultImportPoll      = 2 * time.Second
+	// DefaultImportMaxWait bounds how long one import is polled.
+	DefaultImportMaxWait = time.Hour
+	// TokenPath is the token endpoint's path on the base URL's host, the
+	// default token URL.
+	TokenPath = "/oauth2/token"
+	// readConcurrency bounds the partition user listings of Read.
+	readConcurrency = 4
+)
+
+// Attribute names a canonical user's Attributes may carry.
+const (
+	AttrEmployeeNumber = "employee_number"
+	AttrDepartment     = "department"
+	AttrPosition       = "position"
+	// AttrAdmin is "true" or "false": the organization admin role.
+	AttrAdmin = "admin"
+)
+
+// UserAttributes lists them.
+var UserAttributes = []string{AttrEmployeeNumber, AttrDepartment, AttrPosition, AttrAdmin}
+
+// Adapter is the pcaid connectors.Target and connectors.BatchApplier.
+type Adapter struct {
+	client   *Client
+	logger   *zap.Logger
+	clock    httpkit.Clock
+	pageSize int
+
+	importThreshold int // math.MaxInt: never
+	importPoll      time.Duration
+	importMaxWait   time.Duration
+}
+
+var (
+	_ connectors.Target       = (*Adapter)(nil)
+	_ connectors.BatchApplier = (*Adapter)(nil)
+)
+
+// Option adjusts New, mostly for tests.
+type Option func(*options)
+
+type options struct {
+	transport                  http.RoundTripper
+	clock                      httpkit.Clock
+	retryWaitMin, retryWaitMax time.Duration
+	importMaxWait              time.Duration
+}
+
+// WithTransport sends requests through rt instead of a pooled transport.
+func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
+
+// WithClock sets the clock of the pacer, the token cache and the import
+// poll (a fake one in tests: the poll's sleeps then take no time).
+func WithClock(c httpkit.Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithRetryWait sets the bounds of the backoff between retries.
+func WithRetryWait(lo, hi time.Duration) Option {
+	return func(o *options) { o.retryWaitMin, o.retryWaitMax = lo, hi }
+}
+
+// WithImportMaxWait bounds how long one import task is polled (default an
+// hour); past it every row of the import fails transiently.
+func WithImportMaxWait(d time.Duration) Option { return func(o *options) { o.importMaxWait = d } }
+
+// New validates cfg, fills its defaults, resolves the client secret and
+// returns an adapter. It makes no request: the first call fetches a token.
+func New(ctx context.Context, cfg config.PcaidTarget, logger *zap.Logger, opts ...Option) (*Adapter, error) {
+	_ = ctx // nothing to do on the network yet
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	logger = logger.With(zap.String("target", "pcaid"))
+
+	const key = "pcaid."
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(key+format, args...)) }
+
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	baseURL, err := url.Parse(base)
+	switch {
+	case base == "":
+		fail("base_url: required")
+	case err != nil || (baseURL.Scheme != "http" && baseURL.Scheme != "https") || baseURL.Host == "" || baseURL.RawQuery != "" || baseURL.Fragment != "":
+		fail("base_url: %q is not an absolute http(s) URL", cfg.BaseURL)
+	}
+	tokenURL := cfg.TokenURL
+	if tokenURL == "" && len(errs) == 0 {
+		tokenURL = baseURL.Scheme + "://" + baseURL.Host + TokenPath
+	} else if tokenURL != "" && !absoluteURL(tokenURL) {
+		fail("token_url: %q is not an absolute http(s) URL", cfg.TokenURL)
+	}
+	if cfg.ClientID == "" {
+		fail("client_id: required")
+	}
+	for i, s := range cfg.Scopes {
+		if s == "" || strings.ContainsAny(s, " \t\"\\") {
+			fail("scopes[%d]: %q is not a scope token", i, s)
+		}
+	}
+	pageSize := cfg.PageSize
+	if pageSize == 0 {
+		pageSize = DefaultPageSize
+	} else if pageSize < 1 || pageSize > MaxPageSize {
+		fail("page_size: %d is not within 1..%d", pageSize, MaxPageSize)
+	}
+	threshold := cfg.ImportThreshold
+	switch {
+	case threshold == 0:
+		threshold = DefaultImportThreshold
+	case threshold < 0:
+		threshold = math.MaxInt // never import
+	}
+	poll := cfg.ImportPoll
+	if poll == 0 {
+		poll = DefaultImportPoll
+	} else if poll < 0 {
+		fail("import_poll: %s is negative", poll)
+	}
+	timeout := cfg.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	} else if timeout < 0 {
+		fail("timeout: %s is negative", timeout)
+	}
+	retries := DefaultMaxRetries
+	if cfg.MaxRetries != nil {
+		if retries = *cfg.MaxRetries; retries < 0 {
+			fail("max_retries: %d is negative", retries)
+		}
+	}
+	// A relative secret file was resolved against the config file by the
+	// registry, so no base directory is needed here.
+	secret, err := cfg.ClientSecret.Resolve(key+"client_secret", "")
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	clock := o.clock
+	if clock == nil {
+		clock = httpkit.SystemClock
+	}
+	maxWait := o.importMaxWait
+	if maxWait <= 0 {
+		maxWait = DefaultImportMaxWait
+	}
+	pacer := httpkit.NewPacer(httpkit.PacerOptions{Clock: clock, Logger: logger})
+	hc := httpkit.NewClient(httpkit.Options{
+		Timeout:      timeout,
+		MaxRetries:   retries,
+		RetryWaitMin: o.retryWaitMin,
+		RetryWaitMax: o.retryWaitMax,
+		Pacer:        pacer,
+		Logger:       logger,
+		Transport:    o.transport,
+	})
+	tokens, err := httpkit.NewTokenSource(httpkit.TokenSourceOptions{
+		Client:       hc,
+		TokenURL:     tokenURL,
+		ClientID:     cfg.ClientID,
+		ClientSecret: secret,
+		Scopes:       cfg.Scopes,
+		AuthStyle:    httpkit.AuthInHeader,
+		Clock:        clock,
+		Logger:       logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pcaid: %w", err)
+	}
+	client, err := NewClient(ClientOptions{BaseURL: base, HTTP: hc, Tokens: tokens, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return &Adapter{
+		client: client, logger: logger, clock: clock, pageSize: pageSize,
+		importThreshold: threshold, importPoll: poll, importMaxWait: maxWait,
+	}, nil
+}
+
+func absoluteURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// Client returns the adapter's API client.
+func (a *Adapter) Client() *Client { return a.client }
+
+// Capabilities of pcaid: users created, suspended and removed here; service
+// partitions as groups, with members and managers (admin); no orgs, the
+// organization being the credential's own.
+func (a *Adapter) Capabilities() connectors.Capabilities {
+	return connectors.Capabilities{
+		Users:            true,
+		CreatesUsers:     true,
+		SuspendsUsers:    true,
+		Groups:           true,
+		GroupMemberships: true,
+		Roles:            []mapping.Role{mapping.RoleMember, mapping.RoleAdmin},
+		UserAttributes:   slices.Clone(UserAttributes),
+	}
+}
+
+// Read returns the actual state keyed by pcaid ids: users, service
+// partitions as groups, and partition memberships (manager as admin).
+func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
+	var (
+		users      []User
+		partitions []ServicePartition
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { users, err = a.client.ListUsers(gctx, a.pageSize); return })
+	g.Go(func() (err error) { partitions, err = a.client.ListPartitions(gctx); return })
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("pcaid: read: %w", err)
+	}
+
+	snap := &mapping.Snapshot{}
+	seen, seenUser := map[string]bool{}, map[string]bool{}
+	for _, u := range users {
+		if u.AccountID == "" || seenUser[u.AccountID] {
+			continue
+		}
+		seenUser[u.AccountID] = true
+		snap.Users = append(snap.Users, mapping.User{
+			Key:        u.AccountID,
+			Email:      u.Email,
+			Name:       u.Name,
+			Suspended:  u.Suspended,
+			Attributes: userAttributes(u),
+		})
+	}
+	var listed []ServicePartition
+	for _, p := range partitions {
+		if p.ID == "" || seen[p.ID] {
+			continue
+		}
+		seen[p.ID] = true
+		snap.Groups = append(snap.Groups, mapping.Group{Key: p.ID, Name: p.Name, Code: p.Code, Description: p.Description})
+		listed = append(listed, p)
+	}
+
+	members := make([][]PartitionUser, len(listed))
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(readConcurrency)
+	for i, p := range listed {
+		g.Go(func() (err error) {
+			members[i], err = a.client.ListPartitionUsers(gctx, p.ID, a.pageSize)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("pcaid: read service partition users: %w", err)
+	}
+	for i, p := range listed {
+		dup := map[string]bool{}
+		for _, m := range members[i] {
+			// A member the user list does not hold (created meanwhile) is
+			// left out: a membership must name a user of the snapshot.
+			if m.AccountID == "" || dup[m.AccountID] || !seenUser[m.AccountID] {
+				continue
+			}
+			dup[m.AccountID] = true
+			role := mapping.RoleMember
+			if m.Manager {
+				role = mapping.RoleAdmin
+			}
+			snap.Memberships = append(snap.Memberships, mapping.Membership{
+				UserKey: m.AccountID, Kind: mapping.KindGroup, ContainerKey: p.ID, Role: role,
+			})
+		}
+	}
+	snap.Sort()
+	a.logger.Debug("read", zap.Int("users", len(snap.Users)), zap.Int("groups", len(snap.Groups)),
+		zap.Int("memberships", len(snap.Memberships)))
+	return snap, nil
+}
+
+// userAttributes renders every attribute of UserAttributes.
+func userAttributes(u User) map[string]string {
+	return map[string]string{
+		AttrEmployeeNumber: u.EmployeeNumber,
+		AttrDepartment:     u.Department,
+		AttrPosition:       u.Position,
+		AttrAdmin:          strconv.FormatBool(u.Admin),
+	}
+}

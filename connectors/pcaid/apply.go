@@ -1,0 +1,405 @@
+package pcaid
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/mapping"
+)
+
+// Apply makes one change. Errors name the change and wrap the API's error:
+// connectors.ErrUnresolved for a reference without a target id,
+// *connectors.FieldError for a 422, a TransientError for what may succeed
+// later.
+func (a *Adapter) Apply(ctx context.Context, c connectors.Change, ids connectors.IDs) (connectors.Result, error) {
+	log := a.logger.With(
+		zap.String("kind", string(c.Kind)), zap.String("action", string(c.Action)),
+		zap.String("key", c.Key), zap.String("target_id", c.TargetID))
+	var (
+		res connectors.Result
+		err error
+	)
+	switch c.Kind {
+	case mapping.KindUser:
+		res, err = a.applyUser(ctx, c, log)
+	case mapping.KindGroup:
+		res, err = a.applyGroup(ctx, c, log)
+	case mapping.KindMembership:
+		res, err = a.applyMembership(ctx, c, ids, log)
+	case mapping.KindOrg:
+		err = errors.New("pcaid has no orgs: the organization is the credential's own (sync kinds users and groups)")
+	default:
+		err = fmt.Errorf("unknown kind %q", c.Kind)
+	}
+	if err != nil {
+		log.Warn("apply failed", zap.Error(err), zap.Bool("transient", connectors.IsTransient(err)))
+		return res, fmt.Errorf("pcaid: %s %s %s: %w", c.Action, c.Kind, c.Key, err)
+	}
+	log.Debug("applied", zap.String("result_id", res.TargetID))
+	return res, nil
+}
+
+var idPattern = map[mapping.Kind]*regexp.Regexp{
+	mapping.KindUser:  regexp.MustCompile(`^acc_[a-z0-9]{20}$`),
+	mapping.KindGroup: regexp.MustCompile(`^sp_[a-z0-9]{20}$`),
+}
+
+// resolve turns a source key into a pcaid id through ids. A key ids does
+// not know but that already is a pcaid id of the kind (as in a change
+// built from the actual snapshot) is taken as it is.
+func resolve(ids connectors.IDs, kind mapping.Kind, key string) (string, error) {
+	if key == "" {
+		return "", fmt.Errorf("empty %s reference: %w", kind, connectors.ErrUnresolved)
+	}
+	if ids != nil {
+		if id, ok := ids.TargetID(kind, key); ok && id != "" {
+			return id, nil
+		}
+	}
+	if re := idPattern[kind]; re != nil && re.MatchString(key) {
+		return key, nil
+	}
+	return "", fmt.Errorf("%s %q: %w", kind, key, connectors.ErrUnresolved)
+}
+
+func needTargetID(c connectors.Change) error {
+	if c.TargetID == "" {
+		return fmt.Errorf("%s needs the target id: %w", c.Action, connectors.ErrUnresolved)
+	}
+	return nil
+}
+
+// ignoreNotFound makes a removal of something already gone a success.
+func ignoreNotFound(err error, log *zap.Logger) error {
+	if errors.Is(err, connectors.ErrNotFound) {
+		log.Info("already gone")
+		return nil
+	}
+	return err
+}
+
+// Field names of a change's Diff, normalised (lower case, no "_", "-" or
+// "attributes." prefix), to the API's names. "" marks a field pcaid does
+// not keep and that is never sent (a group's org).
+var (
+	userFields = map[string]string{
+		"name": "name", "email": "email", "mail": "email",
+		"suspended": "suspended", "issuspended": "suspended",
+		"employeenumber": AttrEmployeeNumber, "department": AttrDepartment,
+		"position": AttrPosition, "admin": AttrAdmin, "isadmin": AttrAdmin,
+	}
+	groupFields = map[string]string{
+		"name": "name", "code": "code", "description": "description",
+		"org": "", "orgkey": "",
+	}
+)
+
+func normField(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	for _, p := range []string{"attributes.", "attrs.", "attr."} {
+		s = strings.TrimPrefix(s, p)
+	}
+	return strings.NewReplacer("_", "", "-", "").Replace(s)
+}
+
+// diffFields maps a diff's field names to the API's, in order, without
+// repeats. nil for an empty diff (the caller sends every field); an error
+// for a field pcaid does not have.
+func diffFields(diff []connectors.FieldChange, known map[string]string, what string) ([]string, error) {
+	if len(diff) == 0 {
+		return nil, nil
+	}
+	out := []string{}
+	for _, d := range diff {
+		name, ok := known[normField(d.Field)]
+		if !ok {
+			if normField(d.Field) == "loginid" {
+				return nil, errNoLoginID
+			}
+			return nil, fmt.Errorf("field %q is not a field of a pcaid %s", d.Field, what)
+		}
+		if name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+var errNoLoginID = errors.New("login_id: pcaid users sign in with their email and have no login id; map users.email and leave users.login_id out")
+
+// userBody is the body of POST /users (and an import row, without admin):
+// email, name and every non-empty attribute but admin. It refuses what
+// pcaid cannot keep: a login id, an unknown attribute, an admin flag other
+// than "true", "false" or "".
+func userBody(u *mapping.User) (Fields, bool, error) {
+	if u.LoginID != "" {
+		return nil, false, errNoLoginID
+	}
+	f := Fields{"email": u.Email, "name": u.Name}
+	for _, name := range slices.Sorted(maps.Keys(u.Attributes)) {
+		v := u.Attributes[name]
+		if !slices.Contains(UserAttributes, name) {
+			return nil, false, fmt.Errorf("attribute %q is not a pcaid user field (known: %s)", name, strings.Join(UserAttributes, ", "))
+		}
+		if name == AttrAdmin || v == "" {
+			continue
+		}
+		f[name] = v
+	}
+	admin, err := adminFlag(u.Attributes[AttrAdmin])
+	return f, admin, err
+}
+
+func adminFlag(v string) (bool, error) {
+	switch v {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	}
+	return false, fmt.Errorf("attribute admin: %q is not true or false", v)
+}
+
+func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, log *zap.Logger) (connectors.Result, error) {
+	if c.User == nil && c.Action != connectors.ActionDelete && c.Action != connectors.ActionSuspend {
+		return connectors.Result{}, errors.New("change carries no user")
+	}
+	switch c.Action {
+	case connectors.ActionCreate:
+		f, admin, err := userBody(c.User)
+		if err != nil {
+			return connectors.Result{}, err
+		}
+		u, err := a.client.CreateUser(ctx, f)
+		if err != nil {
+			return connectors.Result{}, err
+		}
+		if u.AccountID == "" {
+			return connectors.Result{}, errors.New("POST /users: the answer has no account_id")
+		}
+		res := connectors.Result{TargetID: u.AccountID}
+		return res, a.afterCreate(ctx, u.AccountID, admin, c.User.Suspended)
+
+	case connectors.ActionUpdate:
+		if err := needTargetID(c); err != nil {
+			return connectors.Result{}, err
+		}
+		return connectors.Result{TargetID: c.TargetID}, a.updateUser(ctx, c)
+
+	case connectors.ActionSuspend:
+		if err := needTargetID(c); err != nil {
+			return connectors.Result{}, err
+		}
+		return connectors.Result{TargetID: c.TargetID}, a.client.SuspendUser(ctx, c.TargetID)
+
+	case connectors.ActionDelete:
+		if err := needTargetID(c); err != nil {
+			return connectors.Result{}, err
+		}
+		return connectors.Result{TargetID: c.TargetID}, ignoreNotFound(a.client.RemoveUser(ctx, c.TargetID), log)
+	}
+	return connectors.Result{}, fmt.Errorf("action %q is not supported for a user", c.Action)
+}
+
+// afterCreate gives a new user what POST /users does not take: the admin
+// role and a suspension.
+func (a *Adapter) afterCreate(ctx context.Context, id string, admin, suspended bool) error {
+	if admin {
+		if err := a.client.AssignAdmin(ctx, id); err != nil {
+			return fmt.Errorf("created as %s, then grant the admin role: %w", id, err)
+		}
+	}
+	if suspended {
+		if err := a.client.SuspendUser(ctx, id); err != nil {
+			return fmt.Errorf("created as %s, then suspend: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// updateUser sends the fields the diff names (every mapped field without a
+// diff): profile fields in one PUT, the admin role and the suspension
+// through their own calls. A user coming back is unsuspended first and
+// one leaving is suspended last, so no change lands on a user in the
+// wrong state.
+func (a *Adapter) updateUser(ctx context.Context, c connectors.Change) error {
+	u := c.User
+	names, err := diffFields(c.Diff, userFields, "user")
+	if err != nil {
+		return err
+	}
+	if u.LoginID != "" && names == nil {
+		return errNoLoginID
+	}
+	if names == nil {
+		names = []string{"name", "email", "suspended"}
+		for _, n := range UserAttributes {
+			if _, ok := u.Attributes[n]; ok {
+				names = append(names, n)
+			}
+		}
+	}
+	f := Fields{}
+	suspend, unsuspend, admin := false, false, ""
+	for _, n := range names {
+		switch n {
+		case "name":
+			f[n] = u.Name
+		case "email":
+			f[n] = u.Email
+		case "suspended":
+			suspend, unsuspend = u.Suspended, !u.Suspended
+		case AttrAdmin:
+			v, err := adminFlag(u.Attributes[AttrAdmin])
+			if err != nil {
+				return err
+			}
+			admin = fmt.Sprint(v)
+		default: // a profile attribute; "" clears it
+			f[n] = u.Attributes[n]
+		}
+	}
+	id := c.TargetID
+	if unsuspend {
+		if err := a.client.UnsuspendUser(ctx, id); err != nil {
+			return fmt.Errorf("unsuspend: %w", err)
+		}
+	}
+	if len(f) > 0 {
+		if _, err := a.client.UpdateUser(ctx, id, f); err != nil {
+			return err
+		}
+	}
+	switch admin {
+	case "true":
+		if err := a.client.AssignAdmin(ctx, id); err != nil {
+			return fmt.Errorf("grant the admin role: %w", err)
+		}
+	case "false":
+		if err := a.client.UnassignAdmin(ctx, id); err != nil {
+			return fmt.Errorf("take the admin role back: %w", err)
+		}
+	}
+	if suspend {
+		if err := a.client.SuspendUser(ctx, id); err != nil {
+			return fmt.Errorf("suspend: %w", err)
+		}
+	}
+	return nil
+}
+
+func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, log *zap.Logger) (connectors.Result, error) {
+	switch c.Action {
+	case connectors.ActionCreate:
+		if c.Group == nil {
+			return connectors.Result{}, errors.New("change carries no group")
+		}
+		f := Fields{"name": c.Group.Name}
+		setIf(f, "code", c.Group.Code)
+		setIf(f, "description", c.Group.Description)
+		p, err := a.client.CreatePartition(ctx, f)
+		if err != nil {
+			return connectors.Result{}, err
+		}
+		if p.ID == "" {
+			return connectors.Result{}, errors.New("POST /organizations/service_partition: the answer has no service_partition_id")
+		}
+		return connectors.Result{TargetID: p.ID}, nil
+
+	case connectors.ActionUpdate:
+		if c.Group == nil {
+			return connectors.Result{}, errors.New("change carries no group")
+		}
+		if err := needTargetID(c); err != nil {
+			return connectors.Result{}, err
+		}
+		names, err := diffFields(c.Diff, groupFields, "service partition")
+		if err != nil {
+			return connectors.Result{}, err
+		}
+		if names == nil {
+			names = []string{"name", "code", "description"}
+		}
+		f := Fields{}
+		for _, n := range names {
+			switch n {
+			case "name":
+				f[n] = c.Group.Name
+			case "code":
+				f[n] = c.Group.Code
+			case "description":
+				f[n] = c.Group.Description
+			}
+		}
+		if len(f) == 0 {
+			return connectors.Result{TargetID: c.TargetID}, nil
+		}
+		if _, err := a.client.UpdatePartition(ctx, c.TargetID, f); err != nil {
+			return connectors.Result{}, err
+		}
+		return connectors.Result{TargetID: c.TargetID}, nil
+
+	case connectors.ActionDelete:
+		if err := needTargetID(c); err != nil {
+			return connectors.Result{}, err
+		}
+		return connectors.Result{TargetID: c.TargetID}, ignoreNotFound(a.client.RemovePartition(ctx, c.TargetID), log)
+	}
+	return connectors.Result{}, fmt.Errorf("action %q is not supported for a group", c.Action)
+}
+
+func setIf(f Fields, key, v string) {
+	if v != "" {
+		f[key] = v
+	}
+}
+
+// applyMembership writes a user's place in a service partition: joining
+// (then the manager role for admin), a role change, leaving.
+func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
+	m := c.Membership
+	if m == nil {
+		return connectors.Result{}, errors.New("change carries no membership")
+	}
+	if m.Kind != mapping.KindGroup {
+		return connectors.Result{}, fmt.Errorf("membership kind %q: pcaid has service partitions (groups) only", m.Kind)
+	}
+	userID, err := resolve(ids, mapping.KindUser, m.UserKey)
+	if err != nil {
+		return connectors.Result{}, fmt.Errorf("user: %w", err)
+	}
+	spID, err := resolve(ids, mapping.KindGroup, m.ContainerKey)
+	if err != nil {
+		return connectors.Result{}, fmt.Errorf("group: %w", err)
+	}
+	role := RoleMember
+	if m.Role == mapping.RoleAdmin {
+		role = RoleManager
+	}
+	res := connectors.Result{TargetID: mapping.Membership{UserKey: userID, Kind: m.Kind, ContainerKey: spID}.ID()}
+	switch c.Action {
+	case connectors.ActionCreate:
+		if err := a.client.AddUserPartitions(ctx, userID, spID); err != nil {
+			return res, err
+		}
+		if role == RoleManager {
+			if err := a.client.SetPartitionRole(ctx, userID, spID, role); err != nil {
+				return res, fmt.Errorf("joined, then the manager role: %w", err)
+			}
+		}
+		return res, nil
+	case connectors.ActionUpdate:
+		return res, a.client.SetPartitionRole(ctx, userID, spID, role)
+	case connectors.ActionDelete:
+		return res, ignoreNotFound(a.client.RemoveUserPartitions(ctx, userID, spID), log)
+	}
+	return connectors.Result{}, fmt.Errorf("action %q is not supported for a membership", c.Action)
+}

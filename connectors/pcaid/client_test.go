@@ -1,0 +1,116 @@
+package pcaid_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/orgbridge/orgbridge/connectors/pcaid"
+	"github.com/orgbridge/orgbridge/internal/config"
+)
+
+func TestDecodeUserLeniently(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     pcaid.User
+	}{
+		{"the contract", `{"account_id":"acc_1","email":"a@example.com","name":"A","employee_number":"1","department":null,
+			"status":"invited","suspended":false,"admin_roles":["organization_admin"],"service_partition_ids":["sp_1"]}`,
+			pcaid.User{AccountID: "acc_1", Email: "a@example.com", Name: "A", EmployeeNumber: "1", Status: "invited", Admin: true, ServicePartitionIDs: []string{"sp_1"}}},
+		{"camelCase, a number, 1 for true", `{"accountId":"acc_2","email":"b@example.com","displayName":"B","employeeNumber":1002,"isSuspended":1,"isAdmin":"true"}`,
+			pcaid.User{AccountID: "acc_2", Email: "b@example.com", Name: "B", EmployeeNumber: "1002", Suspended: true, Admin: true}},
+		{"status suspended, roles", `{"id":"acc_3","status":"suspended","roles":["admin"]}`,
+			pcaid.User{AccountID: "acc_3", Status: "suspended", Suspended: true, Admin: true}},
+		{"no admin", `{"account_id":"acc_4","admin_roles":[],"admin":false}`, pcaid.User{AccountID: "acc_4"}},
+	}
+	for _, tt := range tests {
+		var got pcaid.User
+		if err := json.Unmarshal([]byte(tt.in), &got); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+	var m pcaid.PartitionUser
+	for in, want := range map[string]bool{`{"role":"manager"}`: true, `{"role":"admin"}`: true, `{"sp_manager":true}`: true, `{"role":"member"}`: false} {
+		if err := json.Unmarshal([]byte(in), &m); err != nil || m.Manager != want {
+			t.Errorf("%s: manager %v, %v", in, m.Manager, err)
+		}
+	}
+}
+
+// pagingServer serves a token and GET /v1/users from pages, keyed by the
+// cursor ("" for the first).
+func pagingServer(t *testing.T, pages map[string]string) *pcaid.Client {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/oauth2/token" {
+			io.WriteString(w, `{"access_token":"t","token_type":"Bearer","expires_in":3600}`)
+			return
+		}
+		if r.URL.Query().Get("limit") != "2" {
+			t.Errorf("limit %q", r.URL.Query().Get("limit"))
+		}
+		body, ok := pages[r.URL.Query().Get("cursor")]
+		if !ok {
+			w.WriteHeader(404)
+			return
+		}
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv(testSecretEnv, testSecret)
+	a, err := pcaid.New(context.Background(), config.PcaidTarget{
+		BaseURL: srv.URL + "/v1", ClientID: "c", ClientSecret: config.Secret{Env: testSecretEnv},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.Client()
+}
+
+func TestListPagesLeniently(t *testing.T) {
+	c := pagingServer(t, map[string]string{
+		"":   `{"users":[{"account_id":"acc_1"},{"account_id":"acc_2"}],"next_cursor":"c1"}`,
+		"c1": `{"items":[{"accountId":"acc_3"},{"id":"acc_4"}],"nextCursor":"c2"}`,
+		"c2": `{"data":[{"account_id":"acc_5"}],"next":null}`,
+	})
+	users, err := c.ListUsers(context.Background(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, u := range users {
+		ids = append(ids, u.AccountID)
+	}
+	if got := strings.Join(ids, ","); got != "acc_1,acc_2,acc_3,acc_4,acc_5" {
+		t.Errorf("ids %s", got)
+	}
+
+	c = pagingServer(t, map[string]string{"": `[{"account_id":"acc_1"}]`})
+	if users, err := c.ListUsers(context.Background(), 2); err != nil || len(users) != 1 {
+		t.Errorf("a bare array: %v, %v", users, err)
+	}
+
+	c = pagingServer(t, map[string]string{
+		"":  `{"users":[{"account_id":"acc_1"}],"next_cursor":"a"}`,
+		"a": `{"users":[{"account_id":"acc_2"}],"next_cursor":"a"}`,
+	})
+	if _, err := c.ListUsers(context.Background(), 2); err == nil || !strings.Contains(err.Error(), `cursor "a" twice`) {
+		t.Errorf("a repeating cursor: %v", err)
+	}
+
+	c = pagingServer(t, map[string]string{"": `{"users":[{"account_id":"acc_1"}],"next_cursor":"more"}`, "more": `{"users":[]}`})
+	if users, err := c.ListUsers(context.Background(), 2); err != nil || len(users) != 1 {
+		t.Errorf("an empty page ends the list: %v, %v", users, err)
+	}
+
+}

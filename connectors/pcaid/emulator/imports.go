@@ -1,0 +1,144 @@
+package emulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+)
+
+// Import task statuses. The emulator never fails a whole task; "failed" is
+// in the contract for a server that does.
+const (
+	TaskPending   = "pending"
+	TaskRunning   = "running"
+	TaskCompleted = "completed"
+	TaskFailed    = "failed"
+)
+
+// Results of one import row.
+const (
+	RowCreated = "created"
+	RowFailed  = "failed"
+)
+
+// ImportTask is an asynchronous user import as the API encodes it.
+type ImportTask struct {
+	TaskID      string            `json:"task_id"`
+	Status      string            `json:"status"`
+	Total       int               `json:"total"`
+	Processed   int               `json:"processed"`
+	Succeeded   int               `json:"succeeded"`
+	Failed      int               `json:"failed"`
+	Results     []ImportRowResult `json:"results"`
+	CreatedAt   string            `json:"created_at"`
+	CompletedAt *string           `json:"completed_at"`
+}
+
+// ImportRowResult is the outcome of one row: index is its position in the
+// request's users array (from 0), row the same from 1.
+type ImportRowResult struct {
+	Index     int                 `json:"index"`
+	Row       int                 `json:"row"`
+	Status    string              `json:"status"`
+	Email     string              `json:"email,omitempty"`
+	AccountID string              `json:"account_id,omitempty"`
+	Errors    map[string][]string `json:"errors,omitempty"`
+}
+
+type importTask struct {
+	t    ImportTask
+	rows []body
+}
+
+func (t *importTask) render() ImportTask {
+	out := t.t
+	out.Results = append([]ImportRowResult{}, t.t.Results...)
+	out.CompletedAt = clonePtr(t.t.CompletedAt)
+	return out
+}
+
+// importUsers serves POST /users/import {"users":[row…]}: 202 with the
+// new task, pending. Only the envelope is checked here (users an array of
+// 1 to 10000 objects); the rows are validated as they are processed.
+func (c *call) importUsers() response {
+	var errs errorBag
+	raw, ok := c.in["users"]
+	var rows []json.RawMessage
+	switch {
+	case !ok || isNull(raw):
+		errs.add("users", msgRequired("users"))
+	case json.Unmarshal(raw, &rows) != nil:
+		errs.add("users", msgArray("users"))
+	case len(rows) == 0:
+		errs.add("users", msgMinItems("users"))
+	case len(rows) > maxImportRows:
+		errs.add("users", msgMaxItems("users", maxImportRows))
+	}
+	parsed := make([]body, len(rows))
+	for i, row := range rows {
+		if json.Unmarshal(row, &parsed[i]) != nil || parsed[i] == nil {
+			key := fmt.Sprintf("users.%d", i)
+			errs.add(key, msgObject(key))
+		}
+	}
+	if !errs.empty() {
+		return errs.unprocessable()
+	}
+	t := &importTask{rows: parsed, t: ImportTask{
+		TaskID:    c.s.newID(prefixTask),
+		Status:    TaskPending,
+		Total:     len(parsed),
+		Results:   []ImportRowResult{},
+		CreatedAt: c.s.stamp(),
+	}}
+	c.org.tasks[t.t.TaskID] = t
+	return jsonResp(http.StatusAccepted, t.render())
+}
+
+// importStatus serves POST /users/import/tasks/{task_id}. The task moves
+// on with each poll: a pending task becomes running; each poll of a
+// running task processes the next ImportRowsPerPoll rows, and the poll
+// that processes the last row completes it.
+func (c *call) importStatus() response {
+	t := c.org.tasks[c.params["task_id"]]
+	if t == nil {
+		return notFound()
+	}
+	switch t.t.Status {
+	case TaskPending:
+		t.t.Status = TaskRunning
+	case TaskRunning:
+		end := min(t.t.Processed+c.s.perPoll, t.t.Total)
+		for i := t.t.Processed; i < end; i++ {
+			t.t.Results = append(t.t.Results, c.importRow(t, i))
+		}
+		t.t.Processed = end
+		if end == t.t.Total {
+			t.t.Status = TaskCompleted
+			ts := c.s.stamp()
+			t.t.CompletedAt = &ts
+			t.rows = nil
+		}
+	}
+	return jsonResp(http.StatusOK, t.render())
+}
+
+// importRow validates and creates one row, as POST /users would, with
+// admin (a boolean) besides; rows are processed in order, so a repeated
+// email fails on its second row.
+func (c *call) importRow(t *importTask, i int) ImportRowResult {
+	res := ImportRowResult{Index: i, Row: i + 1}
+	var errs errorBag
+	in := c.org.readUser(reader{in: t.rows[i], errs: &errs}, "", true)
+	if in.email.value != nil {
+		res.Email = *in.email.value
+	}
+	if !errs.empty() {
+		res.Status, res.Errors = RowFailed, errs.fields()
+		t.t.Failed++
+		return res
+	}
+	res.Status, res.AccountID = RowCreated, c.addUser(in).u.AccountID
+	t.t.Succeeded++
+	return res
+}

@@ -1,0 +1,245 @@
+package emulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// partitionList is the answer of GET /organizations/service_partition.
+type partitionList struct {
+	ServicePartitions []ServicePartition `json:"service_partitions"`
+}
+
+// partitionUserList is the answer of GET
+// /organizations/service_partition/users.
+type partitionUserList struct {
+	Users      []PartitionUser `json:"users"`
+	NextCursor *string         `json:"next_cursor"`
+}
+
+func (c *call) listPartitions() response {
+	out := partitionList{ServicePartitions: []ServicePartition{}}
+	for _, p := range c.org.partitionsByAge() {
+		out.ServicePartitions = append(out.ServicePartitions, c.org.renderPartition(p))
+	}
+	return jsonResp(http.StatusOK, out)
+}
+
+// savePartition serves POST /organizations/service_partition. Without
+// service_partition_id it adds a partition (201); with one it changes the
+// fields sent of that partition (200), the document listing no other way
+// to rename one.
+func (c *call) savePartition() response {
+	var errs errorBag
+	r := reader{in: c.in, errs: &errs}
+	var rec *partitionRec
+	if _, ok := c.in["service_partition_id"]; ok {
+		id := r.str("service_partition_id", true, 64)
+		if !errs.empty() {
+			return errs.unprocessable()
+		}
+		if rec = c.org.partitions[*id.value]; rec == nil {
+			return notFound()
+		}
+	}
+	self := ""
+	if rec != nil {
+		self = rec.p.ServicePartitionID
+	}
+	name := r.str("name", rec == nil || c.in["name"] != nil, maxPartitionName)
+	code := r.code("code", maxPartitionCode)
+	desc := r.str("description", false, maxDescription)
+	for id, p := range c.org.partitions {
+		if id == self {
+			continue
+		}
+		if name.value != nil && strings.EqualFold(p.p.Name, *name.value) {
+			errs.add("name", msgUnique("name"))
+		}
+		if code.value != nil && p.p.Code != nil && strings.EqualFold(*p.p.Code, *code.value) {
+			errs.add("code", msgUnique("code"))
+		}
+	}
+	if !errs.empty() {
+		return errs.unprocessable()
+	}
+	ts := c.s.stamp()
+	if rec == nil {
+		rec = &partitionRec{seq: c.s.nextSeq(), p: ServicePartition{
+			ServicePartitionID: c.s.newID(prefixPartition),
+			OrganizationID:     c.org.org.OrganizationID,
+			Name:               *name.value,
+			Code:               code.value,
+			Description:        desc.value,
+			CreatedAt:          ts,
+			UpdatedAt:          ts,
+		}}
+		c.org.partitions[rec.p.ServicePartitionID] = rec
+		c.org.members[rec.p.ServicePartitionID] = map[string]string{}
+		return jsonResp(http.StatusCreated, c.org.renderPartition(rec))
+	}
+	p := &rec.p
+	if name.present {
+		p.Name = *name.value
+	}
+	if code.present {
+		p.Code = code.value
+	}
+	if desc.present {
+		p.Description = desc.value
+	}
+	p.UpdatedAt = ts
+	return jsonResp(http.StatusOK, c.org.renderPartition(rec))
+}
+
+// partitionFromBody finds the partition a body's service_partition_id
+// names: 422 when missing, 404 when unknown.
+func (c *call) partitionFromBody() (*partitionRec, response, bool) {
+	var errs errorBag
+	id := reader{in: c.in, errs: &errs}.str("service_partition_id", true, 64)
+	if !errs.empty() {
+		return nil, errs.unprocessable(), false
+	}
+	p := c.org.partitions[*id.value]
+	if p == nil {
+		return nil, notFound(), false
+	}
+	return p, response{}, true
+}
+
+// removePartition serves POST /organizations/service_partition/remove:
+// 204; its users lose the assignment.
+func (c *call) removePartition() response {
+	p, resp, ok := c.partitionFromBody()
+	if !ok {
+		return resp
+	}
+	delete(c.org.partitions, p.p.ServicePartitionID)
+	delete(c.org.members, p.p.ServicePartitionID)
+	return noContent()
+}
+
+// listPartitionUsers serves GET /organizations/service_partition/users
+// ?service_partition_id (required) &limit &cursor, in the users' creation
+// order.
+func (c *call) listPartitionUsers() response {
+	var errs errorBag
+	id := c.q("service_partition_id")
+	if id == "" {
+		errs.add("service_partition_id", msgRequired("service_partition_id"))
+	}
+	limit, after := c.paging(&errs)
+	if !errs.empty() {
+		return errs.unprocessable()
+	}
+	if c.org.partitions[id] == nil {
+		return notFound()
+	}
+	members := c.org.members[id]
+	var in []*userRec
+	for _, u := range c.org.usersByAge() {
+		if _, ok := members[u.u.AccountID]; ok {
+			in = append(in, u)
+		}
+	}
+	recs, next := pageAfter(in, func(u *userRec) int64 { return u.seq }, limit, after)
+	out := partitionUserList{Users: make([]PartitionUser, 0, len(recs)), NextCursor: next}
+	for _, u := range recs {
+		out.Users = append(out.Users, PartitionUser{
+			AccountID: u.u.AccountID, Email: u.u.Email, Name: u.u.Name,
+			Suspended: u.u.Suspended, Role: members[u.u.AccountID],
+		})
+	}
+	return jsonResp(http.StatusOK, out)
+}
+
+// partitionIDs reads a body's service_partition_ids, each of which must
+// name a partition of the organization (422 on its index).
+func (c *call) partitionIDs() ([]string, response, bool) {
+	var errs errorBag
+	ids := reader{in: c.in, errs: &errs}.ids("service_partition_ids")
+	for i, id := range ids {
+		if c.org.partitions[id] == nil {
+			key := fmt.Sprintf("service_partition_ids.%d", i)
+			errs.add(key, msgExists(key))
+		}
+	}
+	if !errs.empty() {
+		return nil, errs.unprocessable(), false
+	}
+	return ids, response{}, true
+}
+
+// addUserPartitions serves POST /users/{account_id}/service_partitions:
+// the user joins each partition as a member; one it is already in is left
+// as it is (its role kept).
+func (c *call) addUserPartitions() response {
+	rec, resp, ok := c.user()
+	if !ok {
+		return resp
+	}
+	ids, resp, ok := c.partitionIDs()
+	if !ok {
+		return resp
+	}
+	for _, id := range ids {
+		if _, in := c.org.members[id][rec.u.AccountID]; !in {
+			c.org.members[id][rec.u.AccountID] = RoleMember
+		}
+	}
+	return jsonResp(http.StatusOK, c.org.renderUser(rec))
+}
+
+// removeUserPartitions serves POST
+// /users/{account_id}/service_partitions/remove: the user leaves each
+// partition; one it is not in is ignored.
+func (c *call) removeUserPartitions() response {
+	rec, resp, ok := c.user()
+	if !ok {
+		return resp
+	}
+	ids, resp, ok := c.partitionIDs()
+	if !ok {
+		return resp
+	}
+	for _, id := range ids {
+		delete(c.org.members[id], rec.u.AccountID)
+	}
+	return jsonResp(http.StatusOK, c.org.renderUser(rec))
+}
+
+// setPartitionRole serves POST /users/{account_id}/sp_manager_roles
+// {"service_partition_id", "role"}: role manager (the default) grants the
+// サービス責任者 role in that partition, member takes it back. The user must
+// be in the partition (422 on service_partition_id).
+func (c *call) setPartitionRole() response {
+	rec, resp, ok := c.user()
+	if !ok {
+		return resp
+	}
+	var errs errorBag
+	r := reader{in: c.in, errs: &errs}
+	id := r.str("service_partition_id", true, 64)
+	role := RoleManager
+	if raw, ok := c.in["role"]; ok && !isNull(raw) {
+		if json.Unmarshal(raw, &role) != nil || (role != RoleManager && role != RoleMember) {
+			errs.add("role", msgIn("role"))
+		}
+	}
+	if !errs.empty() {
+		return errs.unprocessable()
+	}
+	members := c.org.members[*id.value]
+	if c.org.partitions[*id.value] == nil {
+		errs.add("service_partition_id", msgExists("service_partition_id"))
+	} else if _, in := members[rec.u.AccountID]; !in {
+		errs.add("service_partition_id", "ユーザーはservice_partition_idのサービス区画に所属していません。")
+	}
+	if !errs.empty() {
+		return errs.unprocessable()
+	}
+	members[rec.u.AccountID] = role
+	return jsonResp(http.StatusOK, c.org.renderUser(rec))
+}

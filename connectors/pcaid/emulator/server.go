@@ -1,0 +1,420 @@
+package emulator
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Defaults of Options.
+const (
+	// DefaultTokenTTL is the lifetime of an access token (expires_in 3600).
+	DefaultTokenTTL = time.Hour
+	// DefaultImportRowsPerPoll is how many rows of a running import one
+	// status poll processes.
+	DefaultImportRowsPerPoll = 50
+	// DefaultOrganizationName names the organization New creates.
+	DefaultOrganizationName = "サンプル株式会社"
+)
+
+// Prefix is the path every API endpoint is served under (the document's
+// "api/orgs/v1"); the token endpoint is TokenPath, outside it.
+const (
+	Prefix    = "/api/orgs/v1"
+	TokenPath = "/oauth2/token"
+)
+
+// maxBody bounds a request body (an import of 10000 rows fits); a larger
+// one is answered 400.
+const maxBody = 8 << 20
+
+// Faults makes the emulator misbehave on purpose. One generator seeded with
+// Seed draws once per request that got past the rate limiter, so the same
+// request sequence meets the same faults.
+type Faults struct {
+	Rate429 float64       // share answered 429 (before any processing: no side effect)
+	Rate5xx float64       // share answered 500, 502, 503 or 504 (before any processing)
+	Latency time.Duration // real time added to every request
+	Seed    int64
+}
+
+// Options configure a Server. The zero value serves the contract with no
+// rate limit.
+type Options struct {
+	// RateLimit is requests per minute per client IP in a fixed window; the
+	// document gives none, so 0 (like a negative value) means unlimited.
+	RateLimit int
+	Faults    Faults
+	// Now is the clock of token expiry and timestamps; nil is time.Now.
+	Now    func() time.Time
+	Logger *zap.Logger
+	// TokenTTL is an access token's lifetime; default one hour.
+	TokenTTL time.Duration
+	// ImportRowsPerPoll is how many rows of a running import each status
+	// poll processes; default 50 (see the package doc).
+	ImportRowsPerPoll int
+	// OrganizationName names the organization New creates.
+	OrganizationName string
+}
+
+// Stats counts what the emulator was asked.
+type Stats struct {
+	Requests    int // every request
+	Writes      int // POST/PUT routed to an API resource, except the token call and import status polls
+	RateLimited int // 429s of the rate limiter
+	Faulted     int // injected faults
+	// ByRoute counts routed requests by method and pattern, e.g.
+	// "POST /users/{account_id}/lifecycle/suspend".
+	ByRoute map[string]int
+}
+
+// Server is an in-memory pcaid organization API (api/orgs/v1). It is an
+// http.Handler, safe for concurrent use.
+type Server struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	log     *zap.Logger
+	limit   int
+	ttl     time.Duration
+	perPoll int
+
+	faults Faults
+	rng    *rand.Rand
+
+	signKey []byte
+	clients map[string]*client // client id → client
+	tokens  map[string]bool    // jti of every token not revoked
+	windows map[string]*window
+	stats   Stats
+
+	seq        int64
+	defaultOrg string
+	orgs       map[string]*orgState
+}
+
+// New returns a server holding one organization (Options.OrganizationName)
+// with no users and no service partitions. Register a client with
+// AddClient.
+func New(opts Options) *Server {
+	s := &Server{
+		now:     opts.Now,
+		log:     opts.Logger,
+		limit:   opts.RateLimit,
+		ttl:     opts.TokenTTL,
+		perPoll: opts.ImportRowsPerPoll,
+		clients: map[string]*client{},
+		tokens:  map[string]bool{},
+		windows: map[string]*window{},
+		stats:   Stats{ByRoute: map[string]int{}},
+		orgs:    map[string]*orgState{},
+		signKey: make([]byte, 32),
+	}
+	_, _ = crand.Read(s.signKey)
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = zap.NewNop()
+	}
+	if s.ttl <= 0 {
+		s.ttl = DefaultTokenTTL
+	}
+	if s.perPoll <= 0 {
+		s.perPoll = DefaultImportRowsPerPoll
+	}
+	s.setFaults(opts.Faults)
+	name := opts.OrganizationName
+	if name == "" {
+		name = DefaultOrganizationName
+	}
+	s.defaultOrg = s.addOrganization(name)
+	return s
+}
+
+// Demo credentials: NewDemo registers them, configs/pcaid.yaml uses them
+// (the secret through DemoSecretEnv). They guard nothing but a local
+// emulator.
+const (
+	DemoClientID     = "pcaid-demo-client"
+	DemoClientSecret = "pcaid-demo-secret"
+	DemoSecretEnv    = "PCAID_CLIENT_SECRET"
+	// DefaultPort is where `orgbridge emulate pcaid` listens by default.
+	DefaultPort = 8084
+	// DemoOrganizationName names the demo's organization.
+	DemoOrganizationName = "デモ株式会社"
+)
+
+// NewDemo returns an emulator ready for configs/pcaid.yaml: the demo
+// organization, empty, with the demo client registered.
+func NewDemo(logger *zap.Logger) *Server {
+	s := New(Options{Logger: logger, OrganizationName: DemoOrganizationName})
+	s.AddClient(DemoClientID, DemoClientSecret)
+	return s
+}
+
+// DefaultOrganizationID returns the id of the organization New created.
+func (s *Server) DefaultOrganizationID() string { return s.defaultOrg }
+
+// AddOrganization adds another organization and returns its id; register
+// its clients with AddClientTo.
+func (s *Server) AddOrganization(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addOrganization(name)
+}
+
+func (s *Server) addOrganization(name string) string {
+	id := s.newID(prefixOrg)
+	ts := s.stamp()
+	s.orgs[id] = &orgState{
+		org:        Organization{OrganizationID: id, Name: name, CreatedAt: ts, UpdatedAt: ts},
+		users:      map[string]*userRec{},
+		partitions: map[string]*partitionRec{},
+		members:    map[string]map[string]string{},
+		tasks:      map[string]*importTask{},
+		emails:     map[string]string{},
+		numbers:    map[string]string{},
+	}
+	return id
+}
+
+// SetFaults replaces the fault settings and reseeds the generator.
+func (s *Server) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setFaults(f)
+}
+
+func (s *Server) setFaults(f Faults) {
+	s.faults = f
+	seed := uint64(f.Seed)
+	s.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+}
+
+// Stats returns a copy of the counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.ByRoute = make(map[string]int, len(s.stats.ByRoute))
+	for k, v := range s.stats.ByRoute {
+		st.ByRoute[k] = v
+	}
+	return st
+}
+
+// ResetStats sets every counter to zero.
+func (s *Server) ResetStats() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats = Stats{ByRoute: map[string]int{}}
+}
+
+// response is what a handler returns; write encodes it.
+type response struct {
+	status int
+	body   any // nil: no body
+	header http.Header
+}
+
+func jsonResp(status int, body any) response { return response{status: status, body: body} }
+
+func noContent() response { return response{status: http.StatusNoContent} }
+
+// apiError is the error body of every API endpoint.
+type apiError struct {
+	Code    string    `json:"code"`
+	Message string    `json:"message"`
+	Errors  *errorBag `json:"errors,omitempty"`
+}
+
+func errResp(status int, code, msg string) response {
+	return jsonResp(status, apiError{Code: code, Message: msg})
+}
+
+// Error codes and messages of the contract.
+const (
+	msgBadRequest     = "リクエストの形式が正しくありません。"
+	msgUnauthorized   = "Unauthorized"
+	msgNotFound       = "指定されたリソースが見つかりません。"
+	msgNotAllowed     = "許可されていないHTTPメソッドです。"
+	msgTooMany        = "Too Many Requests"
+	msgNotImplemented = "このエンドポイントはエミュレーターでは提供していません。"
+	msgInternal       = "予期しないエラーが発生しました。"
+)
+
+func badRequest() response { return errResp(http.StatusBadRequest, "BAD_REQUEST", msgBadRequest) }
+func notFound() response   { return errResp(http.StatusNotFound, "NOT_FOUND", msgNotFound) }
+
+// statusWriter remembers the status for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// ServeHTTP serves the API. Order: latency, rate limit, faults, route
+// (404/405), token (401/403), body (400), the handler (404 for an unknown
+// id, 422 for validation).
+func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	w := &statusWriter{ResponseWriter: rw}
+	defer func() {
+		s.log.Debug("pcaid emulator request",
+			zap.String("method", r.Method), zap.String("path", r.URL.Path),
+			zap.Int("status", w.status), zap.Duration("duration", time.Since(start)))
+	}()
+
+	s.mu.Lock()
+	s.stats.Requests++
+	latency := s.faults.Latency
+	s.mu.Unlock()
+	if latency > 0 && !sleepCtx(r.Context(), latency) {
+		return // the client went away; nothing was processed
+	}
+
+	// Read the body outside the lock so a slow client holds up no one.
+	var raw []byte
+	var readErr error
+	if r.Body != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		raw, readErr = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		if readErr == nil && len(raw) > maxBody {
+			readErr = errors.New("body too large")
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if !s.rateLimit(w.Header(), clientIP(r), now) {
+		s.stats.RateLimited++
+		s.write(w, errResp(http.StatusTooManyRequests, "TOO_MANY_REQUESTS", msgTooMany))
+		return
+	}
+	if resp, faulted := s.injectFault(w.Header()); faulted {
+		s.stats.Faulted++
+		s.write(w, resp)
+		return
+	}
+	s.write(w, s.handle(r, raw, readErr, now))
+}
+
+func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Time) response {
+	if r.URL.Path == TokenPath {
+		s.stats.ByRoute[r.Method+" "+TokenPath]++
+		if r.Method != http.MethodPost {
+			resp := errResp(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", msgNotAllowed)
+			resp.header = http.Header{"Allow": {http.MethodPost}}
+			return resp
+		}
+		if readErr != nil {
+			return oauthError(http.StatusBadRequest, "invalid_request", "the request body could not be read")
+		}
+		return s.issueToken(r, raw, now)
+	}
+	path, ok := strings.CutPrefix(r.URL.Path, Prefix)
+	if !ok {
+		return notFound()
+	}
+	rt, params, allowed := match(r.Method, path)
+	if rt == nil {
+		if len(allowed) == 0 {
+			return notFound()
+		}
+		resp := errResp(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", msgNotAllowed)
+		resp.header = http.Header{"Allow": {strings.Join(allowed, ", ")}}
+		return resp
+	}
+	s.stats.ByRoute[r.Method+" "+rt.pattern]++
+	if r.Method != http.MethodGet && !rt.readOnly {
+		s.stats.Writes++
+	}
+	org, resp, ok := s.authorize(r, rt.scope, now)
+	if !ok {
+		return resp
+	}
+	c := &call{s: s, org: org, r: r, params: params, query: r.URL.Query(), now: now}
+	if r.Method != http.MethodGet {
+		if readErr != nil {
+			return badRequest()
+		}
+		in, err := parseBody(r.Header.Get("Content-Type"), raw)
+		if err != nil {
+			return badRequest()
+		}
+		c.in = in
+	}
+	return rt.handler(c)
+}
+
+// write encodes resp; a JSON body gets Content-Type application/json.
+func (s *Server) write(w http.ResponseWriter, resp response) {
+	for k, vs := range resp.header {
+		w.Header()[k] = vs
+	}
+	if resp.body == nil {
+		w.WriteHeader(resp.status)
+		return
+	}
+	b, err := json.Marshal(resp.body)
+	if err != nil {
+		s.log.Error("pcaid emulator: encode response", zap.Error(err))
+		b, _ = json.Marshal(apiError{Code: "INTERNAL_ERROR", Message: msgInternal})
+		resp.status = http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(resp.status)
+	_, _ = w.Write(b)
+}
+
+// call is one routed, authorized request.
+type call struct {
+	s      *Server
+	org    *orgState
+	r      *http.Request
+	params map[string]string
+	query  map[string][]string
+	in     body
+	now    time.Time
+}
+
+func (c *call) q(key string) string {
+	if v := c.query[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// sleepCtx waits d or until ctx ends; it reports whether d elapsed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,302 @@
+package pcaid
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// User is a pcaid user. Optional strings the API reports as null are "".
+type User struct {
+	AccountID      string
+	OrganizationID string
+	Email          string
+	Name           string
+	EmployeeNumber string
+	Department     string
+	Position       string
+	Status         string // uninvited, invited or active
+	Suspended      bool
+	// Admin: the user holds the organization admin role.
+	Admin               bool
+	ServicePartitionIDs []string
+}
+
+// ServicePartition is a service partition (サービス区画) of the
+// organization: a canonical group.
+type ServicePartition struct {
+	ID          string
+	Name        string
+	Code        string
+	Description string
+}
+
+// PartitionUser is a user's row in a service partition's user list.
+type PartitionUser struct {
+	AccountID string
+	Email     string
+	Name      string
+	// Manager: the user holds the サービス責任者 role in the partition.
+	Manager bool
+}
+
+// ImportTask is the state of an asynchronous user import.
+type ImportTask struct {
+	TaskID  string
+	Status  string // pending, running, completed or failed
+	Message string // why a task failed, when the server says
+	Total   int
+	Results []ImportRowResult
+}
+
+// Import task statuses.
+const (
+	TaskPending   = "pending"
+	TaskRunning   = "running"
+	TaskCompleted = "completed"
+	TaskFailed    = "failed"
+)
+
+// ImportRowResult is what became of one row: Index is its position in the
+// import (from 0), -1 when the server gave none.
+type ImportRowResult struct {
+	Index     int
+	Email     string
+	Failed    bool
+	AccountID string
+	// Errors maps a field to its messages.
+	Errors map[string][]string
+}
+
+// Roles a user can hold.
+const (
+	// RoleOrganizationAdmin is the organization admin role (組織管理者).
+	RoleOrganizationAdmin = "organization_admin"
+	// RoleManager and RoleMember are the roles in a service partition;
+	// manager is サービス責任者.
+	RoleManager = "manager"
+	RoleMember  = "member"
+)
+
+// Lenient decoding: the document gives no shapes, so each field is read
+// under its snake_case and camelCase names, whatever JSON type it comes in
+// (a number as a string, 0/1 or "true" as a boolean, null as empty).
+
+type rawObject map[string]json.RawMessage
+
+func (o rawObject) str(keys ...string) string {
+	for _, k := range keys {
+		if s := rawString(o[k]); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func rawString(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" || raw[0] == '{' || raw[0] == '[' {
+		return ""
+	}
+	if raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+		return ""
+	}
+	return string(raw) // a number or a boolean, as written
+}
+
+// boolean reports whether any of keys holds true, 1 or "true"; ok is false
+// when none of them is present.
+func (o rawObject) boolean(keys ...string) (v, ok bool) {
+	for _, k := range keys {
+		if _, present := o[k]; !present {
+			continue
+		}
+		switch strings.ToLower(rawString(o[k])) {
+		case "true", "1":
+			return true, true
+		}
+		ok = true
+	}
+	return false, ok
+}
+
+func (o rawObject) integer(keys ...string) (int, bool) {
+	for _, k := range keys {
+		if f, err := strconv.ParseFloat(rawString(o[k]), 64); err == nil {
+			return int(f), true
+		}
+	}
+	return 0, false
+}
+
+func (o rawObject) strings(keys ...string) []string {
+	for _, k := range keys {
+		var list []json.RawMessage
+		if json.Unmarshal(o[k], &list) != nil || list == nil {
+			continue
+		}
+		out := make([]string, 0, len(list))
+		for _, e := range list {
+			if s := rawString(e); s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// UnmarshalJSON reads a user leniently. A user is suspended when
+// "suspended" is true or its status is "suspended"; an admin when
+// admin_roles (or roles) holds organization_admin, or "admin"/"is_admin"
+// is true.
+func (u *User) UnmarshalJSON(b []byte) error {
+	var o rawObject
+	if err := json.Unmarshal(b, &o); err != nil {
+		return err
+	}
+	*u = User{
+		AccountID:           o.str("account_id", "accountId", "id"),
+		OrganizationID:      o.str("organization_id", "organizationId"),
+		Email:               o.str("email", "mail"),
+		Name:                o.str("name", "display_name", "displayName"),
+		EmployeeNumber:      o.str("employee_number", "employeeNumber"),
+		Department:          o.str("department"),
+		Position:            o.str("position"),
+		Status:              o.str("status"),
+		ServicePartitionIDs: o.strings("service_partition_ids", "servicePartitionIds"),
+	}
+	u.Suspended, _ = o.boolean("suspended", "is_suspended", "isSuspended")
+	u.Suspended = u.Suspended || strings.EqualFold(u.Status, "suspended")
+	u.Admin, _ = o.boolean("admin", "is_admin", "isAdmin")
+	roles := append(o.strings("admin_roles", "adminRoles"), o.strings("roles")...)
+	u.Admin = u.Admin || slices.ContainsFunc(roles, func(r string) bool {
+		return strings.EqualFold(r, RoleOrganizationAdmin) || strings.EqualFold(r, "admin")
+	})
+	return nil
+}
+
+// UnmarshalJSON reads a service partition leniently.
+func (p *ServicePartition) UnmarshalJSON(b []byte) error {
+	var o rawObject
+	if err := json.Unmarshal(b, &o); err != nil {
+		return err
+	}
+	*p = ServicePartition{
+		ID:          o.str("service_partition_id", "servicePartitionId", "id"),
+		Name:        o.str("name"),
+		Code:        o.str("code"),
+		Description: o.str("description"),
+	}
+	return nil
+}
+
+// UnmarshalJSON reads a partition user row leniently: role manager (or
+// admin, or sp_manager true) is a manager.
+func (m *PartitionUser) UnmarshalJSON(b []byte) error {
+	var o rawObject
+	if err := json.Unmarshal(b, &o); err != nil {
+		return err
+	}
+	*m = PartitionUser{
+		AccountID: o.str("account_id", "accountId", "id"),
+		Email:     o.str("email"),
+		Name:      o.str("name"),
+	}
+	role := strings.ToLower(o.str("role"))
+	flag, _ := o.boolean("sp_manager", "manager", "is_manager")
+	m.Manager = role == RoleManager || role == "admin" || role == "sp_manager" || flag
+	return nil
+}
+
+// UnmarshalJSON reads an import task leniently; the rows' outcomes come
+// as "results" (or "rows").
+func (t *ImportTask) UnmarshalJSON(b []byte) error {
+	var o rawObject
+	if err := json.Unmarshal(b, &o); err != nil {
+		return err
+	}
+	*t = ImportTask{
+		TaskID:  o.str("task_id", "taskId", "id"),
+		Status:  strings.ToLower(o.str("status")),
+		Message: o.str("message", "error"),
+	}
+	t.Total, _ = o.integer("total")
+	for _, k := range []string{"results", "rows"} {
+		if raw, ok := o[k]; ok {
+			var rows []ImportRowResult
+			if err := json.Unmarshal(raw, &rows); err != nil {
+				return err
+			}
+			t.Results = rows
+			break
+		}
+	}
+	return nil
+}
+
+// UnmarshalJSON reads one row's outcome leniently: its position as index
+// (from 0) or row (from 1); failed when its status says so or it carries
+// errors; errors as {"field":["…"]}, {"field":"…"} or
+// [{"field":…,"message":…}].
+func (r *ImportRowResult) UnmarshalJSON(b []byte) error {
+	var o rawObject
+	if err := json.Unmarshal(b, &o); err != nil {
+		return err
+	}
+	*r = ImportRowResult{
+		Index:     -1,
+		Email:     o.str("email"),
+		AccountID: o.str("account_id", "accountId"),
+		Errors:    rowErrors(o["errors"]),
+	}
+	if i, ok := o.integer("index"); ok {
+		r.Index = i
+	} else if row, ok := o.integer("row", "line"); ok {
+		r.Index = row - 1
+	}
+	status := strings.ToLower(o.str("status", "result"))
+	r.Failed = status == "failed" || status == "error" || len(r.Errors) > 0 ||
+		(r.AccountID == "" && status != "created" && status != "succeeded" && status != "success")
+	if msg := o.str("message", "error"); r.Failed && len(r.Errors) == 0 && msg != "" {
+		r.Errors = map[string][]string{"": {msg}}
+	}
+	return nil
+}
+
+func rowErrors(raw json.RawMessage) map[string][]string {
+	if len(raw) == 0 {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) == nil {
+		out := map[string][]string{}
+		for k, v := range obj {
+			var list []string
+			if json.Unmarshal(v, &list) == nil {
+				if len(list) > 0 {
+					out[k] = list
+				}
+			} else if s := rawString(v); s != "" {
+				out[k] = []string{s}
+			}
+		}
+		return out
+	}
+	var list []rawObject
+	if json.Unmarshal(raw, &list) == nil {
+		out := map[string][]string{}
+		for _, e := range list {
+			field := e.str("field", "key", "name")
+			out[field] = append(out[field], e.str("message", "error"))
+		}
+		return out
+	}
+	return nil
+}
