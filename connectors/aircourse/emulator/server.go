@@ -1,12 +1,7 @@
 package emulator
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
-	"io"
-	"math/rand/v2"
 	"mime"
 	"net/http"
 	"strconv"
@@ -15,6 +10,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // DefaultRateLimit is the document's limit: 60 requests a minute from one IP.
@@ -77,14 +74,11 @@ type Stats struct {
 
 // Server is an in-memory AirCourse API 1.3.0. It is safe for concurrent use.
 type Server struct {
-	mu    sync.Mutex
-	now   func() time.Time
-	log   *zap.Logger
-	limit int // <= 0: unlimited
-	ttl   time.Duration
-
-	faults Faults
-	rng    *rand.Rand
+	mu  sync.Mutex // also the kit's lock
+	kit *emukit.Kit
+	now func() time.Time
+	log *zap.Logger
+	ttl time.Duration
 
 	licenseSeats map[string]int // nil: unlimited
 	aiSeats      int
@@ -92,8 +86,6 @@ type Server struct {
 
 	clients map[string]string // client id → secret
 	tokens  map[string]token
-	windows map[string]*window
-	stats   Stats
 
 	seq        int64
 	rootID     string
@@ -114,14 +106,11 @@ func New(opts Options) *Server {
 	s := &Server{
 		now:         opts.Now,
 		log:         opts.Logger,
-		limit:       opts.RateLimit,
 		ttl:         opts.TokenTTL,
 		aiSeats:     opts.AIKnowledgeSeats,
 		samlPerUser: opts.SAMLPerUserPasswordLogin,
 		clients:     map[string]string{},
 		tokens:      map[string]token{},
-		windows:     map[string]*window{},
-		stats:       Stats{ByRoute: map[string]int{}},
 		users:       map[string]*userRec{},
 		orgs:        map[string]*orgRec{},
 		groups:      map[string]*groupRec{},
@@ -143,13 +132,29 @@ func New(opts Options) *Server {
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
-	if s.limit == 0 {
-		s.limit = DefaultRateLimit
+	limit := opts.RateLimit
+	if limit == 0 {
+		limit = DefaultRateLimit
 	}
 	if s.ttl <= 0 {
 		s.ttl = DefaultTokenTTL
 	}
-	s.setFaults(opts.Faults)
+	s.kit = emukit.New(emukit.Config{
+		Name:        "aircourse",
+		Lock:        &s.mu,
+		Now:         s.now,
+		Logger:      s.log,
+		RateLimit:   limit,
+		ResetHeader: emukit.ResetOnLimit,
+		Limited: func() emukit.Response {
+			return message(http.StatusTooManyRequests, msgTooMany)
+		},
+		Faults:        opts.Faults.kit(),
+		ServerErrors:  []int{http.StatusInternalServerError, http.StatusServiceUnavailable, http.StatusGatewayTimeout},
+		Fault:         fault(limit),
+		MaxBody:       maxBody,
+		InternalError: []byte(`{"message":"予期せぬエラーが発生しました。"}`),
+	})
 
 	ts := s.stamp()
 	s.rootID = newID("org_", s.orgs)
@@ -184,51 +189,48 @@ func (s *Server) EveryoneGroupID() string { return s.everyoneID }
 
 // SetFaults replaces the fault settings and reseeds the fault generator
 // with f.Seed.
-func (s *Server) SetFaults(f Faults) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.setFaults(f)
+func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f.kit()) }
+
+func (f Faults) kit() emukit.Faults {
+	return emukit.Faults{Rate429: f.Rate429, Rate5xx: f.Rate5xx, Latency: f.Latency, Seed: f.Seed, RateDrop: f.RateDrop}
 }
 
-func (s *Server) setFaults(f Faults) {
-	s.faults = f
-	seed := uint64(f.Seed)
-	s.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+// fault answers an injected fault: a 429 like the limiter's (Retry-After 1,
+// X-RateLimit-Remaining 0), or the document's message of a 500, 503 or 504.
+func fault(limit int) func(http.Header, int) emukit.Response {
+	return func(h http.Header, status int) emukit.Response {
+		switch status {
+		case http.StatusTooManyRequests:
+			if limit > 0 {
+				h.Set("X-RateLimit-Remaining", "0")
+			}
+			return message(status, msgTooMany)
+		case http.StatusServiceUnavailable:
+			return message(status, "システムメンテナンス中です。")
+		case http.StatusGatewayTimeout:
+			return message(status, "タイムアウトエラーが発生しました。")
+		default:
+			return message(status, "予期せぬエラーが発生しました。")
+		}
+	}
 }
 
 // Stats returns a copy of the counters.
-func (s *Server) Stats() Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.stats
-	st.ByRoute = make(map[string]int, len(s.stats.ByRoute))
-	for k, v := range s.stats.ByRoute {
-		st.ByRoute[k] = v
-	}
-	return st
-}
+func (s *Server) Stats() Stats { return Stats(s.kit.Stats()) }
 
 // ResetStats sets every counter to zero.
-func (s *Server) ResetStats() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stats = Stats{ByRoute: map[string]int{}}
-}
+func (s *Server) ResetStats() { s.kit.ResetStats() }
 
-// response is what a handler returns; ServeHTTP encodes it.
-type response struct {
-	status int
-	body   any // nil: no body
-	header http.Header
-}
+// response is what a handler returns; the kit writes it.
+type response = emukit.Response
 
-func jsonResp(status int, body any) response { return response{status: status, body: body} }
+func jsonResp(status int, body any) response { return response{Status: status, Body: body} }
 
 func message(status int, msg string) response {
-	return response{status: status, body: map[string]string{"message": msg}}
+	return response{Status: status, Body: map[string]string{"message": msg}}
 }
 
-func noContent() response { return response{status: http.StatusNoContent} }
+func noContent() response { return response{Status: http.StatusNoContent} }
 
 // Messages of the document's status code table, used where it gives no
 // other wording.
@@ -241,81 +243,13 @@ const (
 	msgTooMany    = "Too Many Attempts."
 )
 
-// statusWriter remembers the status for the request log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // ServeHTTP serves the API. The order of checks: latency, rate limit, fault
 // injection, Accept header, route (404/405), token (401/403), body (400),
 // validation (422), resource lookup (404).
-func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	w := &statusWriter{ResponseWriter: rw}
-	defer func() {
-		s.log.Debug("aircourse emulator request",
-			zap.String("method", r.Method),
-			zap.String("path", r.URL.Path),
-			zap.Int("status", w.status),
-			zap.Duration("duration", time.Since(start)))
-	}()
-
-	s.mu.Lock()
-	s.stats.Requests++
-	latency := s.faults.Latency
-	s.mu.Unlock()
-	if latency > 0 && !sleepCtx(r.Context(), latency) {
-		return // the client went away; nothing was processed
-	}
-
-	// The body is read before taking the lock so that a slow client cannot
-	// hold up the others.
-	var raw []byte
-	var readErr error
-	if r.Body != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
-		raw, readErr = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-		if readErr == nil && len(raw) > maxBody {
-			readErr = errors.New("body too large")
-		}
-	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-
-	if !s.rateLimit(w.Header(), clientIP(r), now) {
-		s.stats.RateLimited++
-		s.write(w, message(http.StatusTooManyRequests, msgTooMany))
-		return
-	}
-	if resp, drop, faulted := s.injectFault(w.Header()); faulted {
-		s.stats.Faulted++
-		if drop {
-			dropConnection(w)
-			return
-		}
-		s.write(w, resp)
-		return
-	}
-	s.write(w, s.handle(r, raw, readErr, now))
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.kit.Serve(w, r, func(r *http.Request, c *emukit.Call) emukit.Response {
+		return s.handle(r, c.Body, c.BodyErr, c.Now)
+	})
 }
 
 func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Time) response {
@@ -328,10 +262,10 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 			return message(http.StatusNotFound, msgNotFound)
 		}
 		resp := message(http.StatusMethodNotAllowed, msgNotAllowed)
-		resp.header = http.Header{"Allow": {strings.Join(allowed, ", ")}}
+		resp.Header = http.Header{"Allow": {strings.Join(allowed, ", ")}}
 		return resp
 	}
-	s.stats.ByRoute[r.Method+" "+rt.pattern]++
+	s.kit.CountRoute(r.Method + " " + rt.pattern)
 	if rt.token {
 		if readErr != nil {
 			return message(http.StatusBadRequest, msgBadRequest)
@@ -339,7 +273,7 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 		return s.issueToken(r, raw, now)
 	}
 	if r.Method != http.MethodGet {
-		s.stats.Writes++
+		s.kit.CountWrite()
 	}
 	if resp, ok := s.authorize(r, now); !ok {
 		return resp
@@ -355,26 +289,6 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 		}
 	}
 	return rt.h(&call{r: r, id: rt.id, in: in, query: r.URL.Query()})
-}
-
-// write encodes resp. Every JSON response gets Content-Type application/json.
-func (s *Server) write(w http.ResponseWriter, resp response) {
-	for k, vs := range resp.header {
-		w.Header()[k] = vs
-	}
-	if resp.body == nil {
-		w.WriteHeader(resp.status)
-		return
-	}
-	b, err := json.Marshal(resp.body)
-	if err != nil {
-		s.log.Error("aircourse emulator: encode response", zap.Error(err))
-		b = []byte(`{"message":"予期せぬエラーが発生しました。"}`)
-		resp.status = http.StatusInternalServerError
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(resp.status)
-	_, _ = w.Write(b)
 }
 
 // call is one routed request.
@@ -511,48 +425,9 @@ func isZeroQ(q string) bool {
 // and mistyped fields can be told apart.
 type body map[string]json.RawMessage
 
-var errNotJSON = errors.New("not a JSON object")
-
 // parseBody decodes a JSON object. An empty body is an empty object; a
 // non-empty body must be sent as application/json and be one JSON object.
 func parseBody(contentType string, raw []byte) (body, error) {
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return body{}, nil
-	}
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil || !(mt == "application/json" || strings.HasSuffix(mt, "+json")) {
-		return nil, errNotJSON
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	var in body
-	if err := dec.Decode(&in); err != nil || in == nil {
-		return nil, errNotJSON
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errNotJSON // trailing data
-	}
-	return in, nil
-}
-
-// sleepCtx waits d or until ctx is done; it reports whether d elapsed.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// dropConnection closes the client connection without a response.
-func dropConnection(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		// Not hijackable (HTTP/2, a recorder): abort the response; net/http
-		// resets the stream and does not log http.ErrAbortHandler.
-		panic(http.ErrAbortHandler)
-	}
-	_ = conn.Close()
+	in, err := emukit.ParseObject(contentType, raw)
+	return body(in), err
 }

@@ -1,19 +1,14 @@
 package emulator
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
-	"io"
-	"math/rand/v2"
-	"mime"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // maxBody bounds a request body; a larger one is answered 400.
@@ -71,18 +66,13 @@ type Stats struct {
 // Server is an in-memory Capgo organization API. It is safe for concurrent
 // use.
 type Server struct {
-	mu    sync.Mutex
-	now   func() time.Time
-	log   *zap.Logger
-	limit int // <= 0: unlimited
+	mu  sync.Mutex // also the kit's lock
+	kit *emukit.Kit
+	now func() time.Time
+	log *zap.Logger
 
-	faults Faults
-	rng    *rand.Rand
-
-	keys    map[string]*apiKey
-	users   map[string]string // user id → email
-	windows map[string]*window
-	stats   Stats
+	keys  map[string]*apiKey
+	users map[string]string // user id → email
 
 	seq     int64
 	orgs    map[string]*orgRec
@@ -95,11 +85,8 @@ func New(opts Options) *Server {
 	s := &Server{
 		now:     opts.Now,
 		log:     opts.Logger,
-		limit:   opts.RateLimit,
 		keys:    map[string]*apiKey{},
 		users:   map[string]string{},
-		windows: map[string]*window{},
-		stats:   Stats{ByRoute: map[string]int{}},
 		orgs:    map[string]*orgRec{},
 		members: map[string]map[string]string{},
 	}
@@ -109,7 +96,22 @@ func New(opts Options) *Server {
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
-	s.setFaults(opts.Faults)
+	internal, _ := json.Marshal(errorBody{Error: msgInternal, Status: "KO"})
+	s.kit = emukit.New(emukit.Config{
+		Name:      "capgo",
+		Lock:      &s.mu,
+		Now:       s.now,
+		Logger:    s.log,
+		RateLimit: opts.RateLimit,
+		Limited: func() emukit.Response {
+			return fail(http.StatusTooManyRequests, msgTooMany)
+		},
+		Faults:        opts.Faults.kit(),
+		ServerErrors:  []int{http.StatusInternalServerError, http.StatusServiceUnavailable},
+		Fault:         fault(opts.RateLimit),
+		MaxBody:       maxBody,
+		InternalError: internal,
+	})
 	return s
 }
 
@@ -124,49 +126,44 @@ func NewDemo(logger *zap.Logger) *Server {
 
 // SetFaults replaces the fault settings and reseeds the fault generator
 // with f.Seed.
-func (s *Server) SetFaults(f Faults) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.setFaults(f)
+func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f.kit()) }
+
+func (f Faults) kit() emukit.Faults {
+	return emukit.Faults{Rate429: f.Rate429, Rate5xx: f.Rate5xx, Latency: f.Latency, Seed: f.Seed, RateDrop: f.RateDrop}
 }
 
-func (s *Server) setFaults(f Faults) {
-	s.faults = f
-	seed := uint64(f.Seed)
-	s.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+// fault answers an injected fault: a 429 with Retry-After 1 (and
+// X-RateLimit-Remaining 0 under a limit), a 500 or a 503.
+func fault(limit int) func(http.Header, int) emukit.Response {
+	return func(h http.Header, status int) emukit.Response {
+		switch status {
+		case http.StatusTooManyRequests:
+			if limit > 0 {
+				h.Set("X-RateLimit-Remaining", "0")
+			}
+			return fail(status, msgTooMany)
+		case http.StatusServiceUnavailable:
+			return fail(status, msgUnavailable)
+		default:
+			return fail(status, msgInternal)
+		}
+	}
 }
 
 // Stats returns a copy of the counters.
-func (s *Server) Stats() Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.stats
-	st.ByRoute = make(map[string]int, len(s.stats.ByRoute))
-	for k, v := range s.stats.ByRoute {
-		st.ByRoute[k] = v
-	}
-	return st
-}
+func (s *Server) Stats() Stats { return Stats(s.kit.Stats()) }
 
 // ResetStats sets every counter to zero.
-func (s *Server) ResetStats() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stats = Stats{ByRoute: map[string]int{}}
-}
+func (s *Server) ResetStats() { s.kit.ResetStats() }
 
-// response is what a handler returns; ServeHTTP encodes it.
-type response struct {
-	status int
-	body   any
-	header http.Header
-}
+// response is what a handler returns; the kit writes it.
+type response = emukit.Response
 
-func jsonResp(status int, body any) response { return response{status: status, body: body} }
+func jsonResp(status int, body any) response { return response{Status: status, Body: body} }
 
 // fail is the document's error shape: {"error": msg, "status": "KO"}.
 func fail(status int, msg string) response {
-	return response{status: status, body: errorBody{Error: msg, Status: "KO"}}
+	return response{Status: status, Body: errorBody{Error: msg, Status: "KO"}}
 }
 
 type errorBody struct {
@@ -200,81 +197,13 @@ const (
 // allowedMethods is the Allow header of a 405.
 const allowedMethods = "GET, POST, PUT, DELETE"
 
-// statusWriter remembers the status for the request log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // ServeHTTP serves the API. The order of checks: latency, rate limit, fault
 // injection, route (404/405), API key (401), body (400), validation (400),
 // organization lookup (404), role (403).
-func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	w := &statusWriter{ResponseWriter: rw}
-	defer func() {
-		s.log.Debug("capgo emulator request",
-			zap.String("method", r.Method),
-			zap.String("path", r.URL.Path),
-			zap.Int("status", w.status),
-			zap.Duration("duration", time.Since(start)))
-	}()
-
-	s.mu.Lock()
-	s.stats.Requests++
-	latency := s.faults.Latency
-	s.mu.Unlock()
-	if latency > 0 && !sleepCtx(r.Context(), latency) {
-		return // the client went away; nothing was processed
-	}
-
-	// The body is read before taking the lock so that a slow client cannot
-	// hold up the others.
-	var raw []byte
-	var readErr error
-	if r.Body != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
-		raw, readErr = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-		if readErr == nil && len(raw) > maxBody {
-			readErr = errors.New("body too large")
-		}
-	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-
-	if !s.rateLimit(w.Header(), clientIP(r), now) {
-		s.stats.RateLimited++
-		s.write(w, fail(http.StatusTooManyRequests, msgTooMany))
-		return
-	}
-	if resp, drop, faulted := s.injectFault(w.Header()); faulted {
-		s.stats.Faulted++
-		if drop {
-			dropConnection(w)
-			return
-		}
-		s.write(w, resp)
-		return
-	}
-	s.write(w, s.handle(r, raw, readErr, now))
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.kit.Serve(w, r, func(r *http.Request, c *emukit.Call) emukit.Response {
+		return s.handle(r, c.Body, c.BodyErr, c.Now)
+	})
 }
 
 func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Time) response {
@@ -293,12 +222,12 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 		h = s.deleteOrg
 	default:
 		resp := fail(http.StatusMethodNotAllowed, msgNotAllowed)
-		resp.header = http.Header{"Allow": {allowedMethods}}
+		resp.Header = http.Header{"Allow": {allowedMethods}}
 		return resp
 	}
-	s.stats.ByRoute[r.Method+" /organization/"]++
+	s.kit.CountRoute(r.Method + " /organization/")
 	if r.Method != http.MethodGet {
-		s.stats.Writes++
+		s.kit.CountWrite()
 	}
 	userID, ok := s.authenticate(r)
 	if !ok {
@@ -316,22 +245,6 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 		c.in = in
 	}
 	return h(c)
-}
-
-// write encodes resp; every response has a JSON body.
-func (s *Server) write(w http.ResponseWriter, resp response) {
-	for k, vs := range resp.header {
-		w.Header()[k] = vs
-	}
-	b, err := json.Marshal(resp.body)
-	if err != nil {
-		s.log.Error("capgo emulator: encode response", zap.Error(err))
-		b, _ = json.Marshal(errorBody{Error: msgInternal, Status: "KO"})
-		resp.status = http.StatusInternalServerError
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(resp.status)
-	_, _ = w.Write(b)
 }
 
 // call is one routed, authenticated request.
@@ -354,48 +267,9 @@ func (c *call) q(key string) string {
 // and mistyped fields can be told apart.
 type body map[string]json.RawMessage
 
-var errNotJSON = errors.New("not a JSON object")
-
 // parseBody decodes a JSON object. An empty body is an empty object; a
 // non-empty body must be sent as application/json and be one JSON object.
 func parseBody(contentType string, raw []byte) (body, error) {
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return body{}, nil
-	}
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil || !(mt == "application/json" || strings.HasSuffix(mt, "+json")) {
-		return nil, errNotJSON
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	var in body
-	if err := dec.Decode(&in); err != nil || in == nil {
-		return nil, errNotJSON
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errNotJSON // trailing data
-	}
-	return in, nil
-}
-
-// sleepCtx waits d or until ctx is done; it reports whether d elapsed.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// dropConnection closes the client connection without a response.
-func dropConnection(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		// Not hijackable (HTTP/2, a recorder): abort the response; net/http
-		// resets the stream and does not log http.ErrAbortHandler.
-		panic(http.ErrAbortHandler)
-	}
-	_ = conn.Close()
+	in, err := emukit.ParseObject(contentType, raw)
+	return body(in), err
 }

@@ -95,7 +95,7 @@ func (s *Server) unassign(c *call) response {
 		return resp
 	}
 	delete(c.org.byKey, assignmentKey{c.subject, c.code})
-	return response{status: http.StatusNoContent}
+	return response{Status: http.StatusNoContent}
 }
 
 // existing finds the assignment of the path, or answers 404.

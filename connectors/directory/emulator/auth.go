@@ -74,7 +74,7 @@ func (s *Server) issueToken(r *http.Request, raw []byte, readErr error, now time
 	if !ok || secret == "" || subtle.ConstantTimeCompare([]byte(known), []byte(secret)) != 1 {
 		resp := tokenError(http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
 		if basic {
-			resp.header = http.Header{"Www-Authenticate": {`Basic realm="directory"`}}
+			resp.Header = http.Header{"Www-Authenticate": {`Basic realm="directory"`}}
 		}
 		return resp
 	}
@@ -96,7 +96,7 @@ func (s *Server) issueToken(r *http.Request, raw []byte, readErr error, now time
 		body["scope"] = sc
 	}
 	resp := jsonResp(http.StatusOK, body)
-	resp.header = http.Header{"Cache-Control": {"no-store"}}
+	resp.Header = http.Header{"Cache-Control": {"no-store"}}
 	return resp
 }
 
@@ -131,7 +131,7 @@ func (s *Server) authorize(r *http.Request, now time.Time) (response, bool) {
 	tok = strings.TrimSpace(tok)
 	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
 		resp := message(http.StatusUnauthorized, "Unauthorized: a bearer access token is required.")
-		resp.header = http.Header{"Www-Authenticate": {`Bearer realm="directory"`}}
+		resp.Header = http.Header{"Www-Authenticate": {`Bearer realm="directory"`}}
 		return resp, false
 	}
 	exp, ok := s.tokens[tok]
@@ -144,7 +144,7 @@ func (s *Server) authorize(r *http.Request, now time.Time) (response, bool) {
 			Error: "invalid_token", Description: "The access token is invalid or has expired.",
 			Message: "Unauthorized: the access token is invalid or has expired.",
 		})
-		resp.header = http.Header{"Www-Authenticate": {`Bearer realm="directory", error="invalid_token"`}}
+		resp.Header = http.Header{"Www-Authenticate": {`Bearer realm="directory", error="invalid_token"`}}
 		return resp, false
 	}
 	return response{}, true

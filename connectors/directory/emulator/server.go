@@ -1,11 +1,7 @@
 package emulator
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // DefaultTokenTTL is the lifetime of an access token (the document gives
@@ -70,19 +68,14 @@ const (
 // Server is an in-memory directory account-type API. It is safe for
 // concurrent use.
 type Server struct {
-	mu    sync.Mutex
-	now   func() time.Time
-	log   *zap.Logger
-	limit int // <= 0: unlimited
-	ttl   time.Duration
-
-	faults Faults
-	rng    *rand.Rand
+	mu  sync.Mutex // also the kit's lock
+	kit *emukit.Kit
+	now func() time.Time
+	log *zap.Logger
+	ttl time.Duration
 
 	clients map[string]string    // client id → secret
 	tokens  map[string]time.Time // access token → expiry
-	windows map[string]*window
-	stats   Stats
 
 	orgs map[string]*org
 }
@@ -93,12 +86,9 @@ func New(opts Options) *Server {
 	s := &Server{
 		now:     opts.Now,
 		log:     opts.Logger,
-		limit:   opts.RateLimit,
 		ttl:     opts.TokenTTL,
 		clients: map[string]string{},
 		tokens:  map[string]time.Time{},
-		windows: map[string]*window{},
-		stats:   Stats{ByRoute: map[string]int{}},
 		orgs:    map[string]*org{},
 	}
 	if s.now == nil {
@@ -110,51 +100,67 @@ func New(opts Options) *Server {
 	if s.ttl <= 0 {
 		s.ttl = DefaultTokenTTL
 	}
-	s.setFaults(opts.Faults)
+	s.kit = emukit.New(emukit.Config{
+		Name:        "directory",
+		Lock:        &s.mu,
+		Now:         s.now,
+		Logger:      s.log,
+		RateLimit:   opts.RateLimit,
+		ResetHeader: emukit.ResetOnLimit,
+		Limited: func() emukit.Response {
+			return message(http.StatusTooManyRequests, msgTooMany)
+		},
+		Faults:        opts.Faults.kit(),
+		ServerErrors:  []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable},
+		Fault:         fault(opts.RateLimit),
+		MaxBody:       maxBody,
+		InternalError: []byte(`{"message":"Internal server error."}`),
+		LogRoute:      true, // a path holds subject ids
+	})
 	return s
 }
 
 // SetFaults replaces the fault settings and reseeds the fault generator
 // with f.Seed.
-func (s *Server) SetFaults(f Faults) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.setFaults(f)
+func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f.kit()) }
+
+func (f Faults) kit() emukit.Faults {
+	return emukit.Faults{Rate429: f.Rate429, Rate5xx: f.Rate5xx, Latency: f.Latency, Seed: f.Seed}
 }
 
-func (s *Server) setFaults(f Faults) {
-	s.faults = f
-	seed := uint64(f.Seed)
-	s.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+const msgTooMany = "Too many requests: retry after the time in Retry-After."
+
+// fault answers an injected fault: a 429 like the limiter's (Retry-After
+// 1), a 500, a 502 or a 503 (with Retry-After 1).
+func fault(limit int) func(http.Header, int) emukit.Response {
+	return func(h http.Header, status int) emukit.Response {
+		switch status {
+		case http.StatusTooManyRequests:
+			if limit > 0 {
+				h.Set("X-RateLimit-Remaining", "0")
+			}
+			return message(status, msgTooMany)
+		case http.StatusBadGateway:
+			return message(status, "Bad gateway.")
+		case http.StatusServiceUnavailable:
+			h.Set("Retry-After", "1")
+			return message(status, "Service unavailable.")
+		default:
+			return message(status, "Internal server error.")
+		}
+	}
 }
 
 // Stats returns a copy of the counters.
-func (s *Server) Stats() Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.stats
-	st.ByRoute = make(map[string]int, len(s.stats.ByRoute))
-	for k, v := range s.stats.ByRoute {
-		st.ByRoute[k] = v
-	}
-	return st
-}
+func (s *Server) Stats() Stats { return Stats(s.kit.Stats()) }
 
 // ResetStats sets every counter to zero.
-func (s *Server) ResetStats() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stats = Stats{ByRoute: map[string]int{}}
-}
+func (s *Server) ResetStats() { s.kit.ResetStats() }
 
-// response is what a handler returns; ServeHTTP encodes it.
-type response struct {
-	status int
-	body   any // nil: no body
-	header http.Header
-}
+// response is what a handler returns; the kit writes it.
+type response = emukit.Response
 
-func jsonResp(status int, body any) response { return response{status: status, body: body} }
+func jsonResp(status int, body any) response { return response{Status: status, Body: body} }
 
 // apiError is the error body of every API route: {"message": …} and, on a
 // 422, "errors" by field name.
@@ -165,80 +171,19 @@ type apiError struct {
 
 func message(status int, msg string) response { return jsonResp(status, apiError{Message: msg}) }
 
-// statusWriter remembers the status for the request log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
 // ServeHTTP serves the API. The order of checks: latency, rate limit, fault
 // injection, route (404/405), token (401), organization (404), assignment
 // (404), body (400/413/415), validation (422), conflict (409).
-func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	w := &statusWriter{ResponseWriter: rw}
-	route := "unrouted"
-	defer func() {
-		// The route pattern, not the path: a path holds subject ids.
-		s.log.Debug("directory emulator request",
-			zap.String("method", r.Method), zap.String("route", route),
-			zap.Int("status", w.status), zap.Duration("duration", time.Since(start)))
-	}()
-
-	s.mu.Lock()
-	s.stats.Requests++
-	latency := s.faults.Latency
-	s.mu.Unlock()
-	if latency > 0 && !sleepCtx(r.Context(), latency) {
-		return // the client went away; nothing was processed
-	}
-
-	// Read the body before taking the lock, so that a slow client cannot
-	// hold up the others.
-	var raw []byte
-	var readErr error
-	if r.Body != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
-		raw, readErr = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-		if readErr == nil && len(raw) > maxBody {
-			readErr = errTooLarge
-		}
-	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	if !s.rateLimit(w.Header(), clientIP(r), now) {
-		s.stats.RateLimited++
-		s.write(w, message(http.StatusTooManyRequests, "Too many requests: retry after the time in Retry-After."))
-		return
-	}
-	if resp, faulted := s.injectFault(w.Header()); faulted {
-		s.stats.Faulted++
-		s.write(w, resp)
-		return
-	}
-	resp, pattern := s.handle(r, raw, readErr, now)
-	if pattern != "" {
-		route = pattern
-	}
-	s.write(w, resp)
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.kit.Serve(w, r, func(r *http.Request, c *emukit.Call) emukit.Response {
+		resp, pattern := s.handle(r, c.Body, c.BodyErr, c.Now)
+		c.Route = pattern // the request log names the route, not the path
+		return resp
+	})
 }
 
-var errTooLarge = errors.New("body too large")
+// errTooLarge is the read error of a body over maxBody (answered 413).
+var errTooLarge = emukit.ErrBodyTooLarge
 
 // call is one routed API request.
 type call struct {
@@ -265,15 +210,15 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 			}
 		}
 		resp := message(http.StatusMethodNotAllowed, "Method not allowed.")
-		resp.header = http.Header{"Allow": {strings.Join(allowed, ", ")}}
+		resp.Header = http.Header{"Allow": {strings.Join(allowed, ", ")}}
 		return resp, rt.pattern
 	}
-	s.stats.ByRoute[r.Method+" "+rt.pattern]++
+	s.kit.CountRoute(r.Method + " " + rt.pattern)
 	if rt.pattern == RouteToken {
 		return s.issueToken(r, raw, readErr, now), rt.pattern
 	}
 	if r.Method != http.MethodGet {
-		s.stats.Writes++
+		s.kit.CountWrite()
 	}
 	if resp, ok := s.authorize(r, now); !ok {
 		return resp, rt.pattern
@@ -328,39 +273,6 @@ func match(u *url.URL) *routed {
 		}}
 	}
 	return nil
-}
-
-// write encodes resp. Every JSON response gets Content-Type
-// application/json; a 204 has no body.
-func (s *Server) write(w http.ResponseWriter, resp response) {
-	for k, vs := range resp.header {
-		w.Header()[k] = vs
-	}
-	if resp.body == nil {
-		w.WriteHeader(resp.status)
-		return
-	}
-	b, err := json.Marshal(resp.body)
-	if err != nil {
-		s.log.Error("directory emulator: encode response", zap.Error(err))
-		b = []byte(`{"message":"Internal server error."}`)
-		resp.status = http.StatusInternalServerError
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(resp.status)
-	_, _ = w.Write(b)
-}
-
-// sleepCtx waits d or until ctx is done; it reports whether d elapsed.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 func quote(s string) string {

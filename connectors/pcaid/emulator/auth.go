@@ -78,7 +78,7 @@ const (
 
 func oauthError(status int, code, desc string) response {
 	resp := jsonResp(status, map[string]string{"error": code, "error_description": desc})
-	resp.header = http.Header{"Cache-Control": {"no-store"}}
+	resp.Header = http.Header{"Cache-Control": {"no-store"}}
 	return resp
 }
 
@@ -114,7 +114,7 @@ func (s *Server) issueToken(r *http.Request, raw []byte, now time.Time) response
 	if id == "" || cl == nil || secret == "" || subtle.ConstantTimeCompare([]byte(cl.secret), []byte(secret)) != 1 {
 		resp := oauthError(http.StatusUnauthorized, "invalid_client", "client authentication failed")
 		if basic {
-			resp.header.Set("WWW-Authenticate", `Basic realm="pcaid"`)
+			resp.Header.Set("WWW-Authenticate", `Basic realm="pcaid"`)
 		}
 		return resp
 	}
@@ -139,7 +139,7 @@ func (s *Server) issueToken(r *http.Request, raw []byte, now time.Time) response
 		"expires_in":   int(s.ttl / time.Second),
 		"scope":        c.Scope,
 	})
-	resp.header = http.Header{"Cache-Control": {"no-store"}}
+	resp.Header = http.Header{"Cache-Control": {"no-store"}}
 	return resp
 }
 
@@ -179,7 +179,7 @@ func (s *Server) verify(tok string) (Claims, bool) {
 
 func unauthorized() response {
 	resp := errResp(http.StatusUnauthorized, "UNAUTHORIZED", msgUnauthorized)
-	resp.header = http.Header{"WWW-Authenticate": {`Bearer realm="pcaid"`}}
+	resp.Header = http.Header{"WWW-Authenticate": {`Bearer realm="pcaid"`}}
 	return resp
 }
 

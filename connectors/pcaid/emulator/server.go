@@ -1,18 +1,16 @@
 package emulator
 
 import (
-	"context"
 	crand "crypto/rand"
 	"encoding/json"
-	"errors"
-	"io"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // Defaults of Options.
@@ -80,21 +78,16 @@ type Stats struct {
 // Server is an in-memory pcaid organization API (api/orgs/v1). It is an
 // http.Handler, safe for concurrent use.
 type Server struct {
-	mu      sync.Mutex
+	mu      sync.Mutex // also the kit's lock
+	kit     *emukit.Kit
 	now     func() time.Time
 	log     *zap.Logger
-	limit   int
 	ttl     time.Duration
 	perPoll int
-
-	faults Faults
-	rng    *rand.Rand
 
 	signKey []byte
 	clients map[string]*client // client id → client
 	tokens  map[string]bool    // jti of every token not revoked
-	windows map[string]*window
-	stats   Stats
 
 	seq        int64
 	defaultOrg string
@@ -108,13 +101,10 @@ func New(opts Options) *Server {
 	s := &Server{
 		now:     opts.Now,
 		log:     opts.Logger,
-		limit:   opts.RateLimit,
 		ttl:     opts.TokenTTL,
 		perPoll: opts.ImportRowsPerPoll,
 		clients: map[string]*client{},
 		tokens:  map[string]bool{},
-		windows: map[string]*window{},
-		stats:   Stats{ByRoute: map[string]int{}},
 		orgs:    map[string]*orgState{},
 		signKey: make([]byte, 32),
 	}
@@ -131,7 +121,23 @@ func New(opts Options) *Server {
 	if s.perPoll <= 0 {
 		s.perPoll = DefaultImportRowsPerPoll
 	}
-	s.setFaults(opts.Faults)
+	internal, _ := json.Marshal(apiError{Code: "INTERNAL_ERROR", Message: msgInternal})
+	s.kit = emukit.New(emukit.Config{
+		Name:      "pcaid",
+		Lock:      &s.mu,
+		Now:       s.now,
+		Logger:    s.log,
+		RateLimit: opts.RateLimit,
+		Limited: func() emukit.Response {
+			return errResp(http.StatusTooManyRequests, "TOO_MANY_REQUESTS", msgTooMany)
+		},
+		Faults: opts.Faults.kit(),
+		ServerErrors: []int{http.StatusInternalServerError, http.StatusBadGateway,
+			http.StatusServiceUnavailable, http.StatusGatewayTimeout},
+		Fault:         fault,
+		MaxBody:       maxBody,
+		InternalError: internal,
+	})
 	name := opts.OrganizationName
 	if name == "" {
 		name = DefaultOrganizationName
@@ -188,47 +194,41 @@ func (s *Server) addOrganization(name string) string {
 }
 
 // SetFaults replaces the fault settings and reseeds the generator.
-func (s *Server) SetFaults(f Faults) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.setFaults(f)
+func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f.kit()) }
+
+func (f Faults) kit() emukit.Faults {
+	return emukit.Faults{Rate429: f.Rate429, Rate5xx: f.Rate5xx, Latency: f.Latency, Seed: f.Seed}
 }
 
-func (s *Server) setFaults(f Faults) {
-	s.faults = f
-	seed := uint64(f.Seed)
-	s.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+// fault answers an injected fault: a 429 with Retry-After 1, or a 500, 502,
+// 503 or 504.
+func fault(_ http.Header, status int) emukit.Response {
+	switch status {
+	case http.StatusTooManyRequests:
+		return errResp(status, "TOO_MANY_REQUESTS", msgTooMany)
+	case http.StatusBadGateway:
+		return errResp(status, "BAD_GATEWAY", "Bad Gateway")
+	case http.StatusServiceUnavailable:
+		return errResp(status, "SERVICE_UNAVAILABLE", "Service Unavailable")
+	case http.StatusGatewayTimeout:
+		return errResp(status, "GATEWAY_TIMEOUT", "Endpoint request timed out")
+	default:
+		return errResp(status, "INTERNAL_ERROR", msgInternal)
+	}
 }
 
 // Stats returns a copy of the counters.
-func (s *Server) Stats() Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.stats
-	st.ByRoute = make(map[string]int, len(s.stats.ByRoute))
-	for k, v := range s.stats.ByRoute {
-		st.ByRoute[k] = v
-	}
-	return st
-}
+func (s *Server) Stats() Stats { return Stats(s.kit.Stats()) }
 
 // ResetStats sets every counter to zero.
-func (s *Server) ResetStats() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stats = Stats{ByRoute: map[string]int{}}
-}
+func (s *Server) ResetStats() { s.kit.ResetStats() }
 
-// response is what a handler returns; write encodes it.
-type response struct {
-	status int
-	body   any // nil: no body
-	header http.Header
-}
+// response is what a handler returns; the kit writes it.
+type response = emukit.Response
 
-func jsonResp(status int, body any) response { return response{status: status, body: body} }
+func jsonResp(status int, body any) response { return response{Status: status, Body: body} }
 
-func noContent() response { return response{status: http.StatusNoContent} }
+func noContent() response { return response{Status: http.StatusNoContent} }
 
 // apiError is the error body of every API endpoint.
 type apiError struct {
@@ -255,78 +255,21 @@ const (
 func badRequest() response { return errResp(http.StatusBadRequest, "BAD_REQUEST", msgBadRequest) }
 func notFound() response   { return errResp(http.StatusNotFound, "NOT_FOUND", msgNotFound) }
 
-// statusWriter remembers the status for the request log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
 // ServeHTTP serves the API. Order: latency, rate limit, faults, route
 // (404/405), token (401/403), body (400), the handler (404 for an unknown
 // id, 422 for validation).
-func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	w := &statusWriter{ResponseWriter: rw}
-	defer func() {
-		s.log.Debug("pcaid emulator request",
-			zap.String("method", r.Method), zap.String("path", r.URL.Path),
-			zap.Int("status", w.status), zap.Duration("duration", time.Since(start)))
-	}()
-
-	s.mu.Lock()
-	s.stats.Requests++
-	latency := s.faults.Latency
-	s.mu.Unlock()
-	if latency > 0 && !sleepCtx(r.Context(), latency) {
-		return // the client went away; nothing was processed
-	}
-
-	// Read the body outside the lock so a slow client holds up no one.
-	var raw []byte
-	var readErr error
-	if r.Body != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
-		raw, readErr = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-		if readErr == nil && len(raw) > maxBody {
-			readErr = errors.New("body too large")
-		}
-	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	if !s.rateLimit(w.Header(), clientIP(r), now) {
-		s.stats.RateLimited++
-		s.write(w, errResp(http.StatusTooManyRequests, "TOO_MANY_REQUESTS", msgTooMany))
-		return
-	}
-	if resp, faulted := s.injectFault(w.Header()); faulted {
-		s.stats.Faulted++
-		s.write(w, resp)
-		return
-	}
-	s.write(w, s.handle(r, raw, readErr, now))
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.kit.Serve(w, r, func(r *http.Request, c *emukit.Call) emukit.Response {
+		return s.handle(r, c.Body, c.BodyErr, c.Now)
+	})
 }
 
 func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Time) response {
 	if r.URL.Path == TokenPath {
-		s.stats.ByRoute[r.Method+" "+TokenPath]++
+		s.kit.CountRoute(r.Method + " " + TokenPath)
 		if r.Method != http.MethodPost {
 			resp := errResp(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", msgNotAllowed)
-			resp.header = http.Header{"Allow": {http.MethodPost}}
+			resp.Header = http.Header{"Allow": {http.MethodPost}}
 			return resp
 		}
 		if readErr != nil {
@@ -344,12 +287,12 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 			return notFound()
 		}
 		resp := errResp(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", msgNotAllowed)
-		resp.header = http.Header{"Allow": {strings.Join(allowed, ", ")}}
+		resp.Header = http.Header{"Allow": {strings.Join(allowed, ", ")}}
 		return resp
 	}
-	s.stats.ByRoute[r.Method+" "+rt.pattern]++
+	s.kit.CountRoute(r.Method + " " + rt.pattern)
 	if r.Method != http.MethodGet && !rt.readOnly {
-		s.stats.Writes++
+		s.kit.CountWrite()
 	}
 	org, resp, ok := s.authorize(r, rt.scope, now)
 	if !ok {
@@ -369,26 +312,6 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 	return rt.handler(c)
 }
 
-// write encodes resp; a JSON body gets Content-Type application/json.
-func (s *Server) write(w http.ResponseWriter, resp response) {
-	for k, vs := range resp.header {
-		w.Header()[k] = vs
-	}
-	if resp.body == nil {
-		w.WriteHeader(resp.status)
-		return
-	}
-	b, err := json.Marshal(resp.body)
-	if err != nil {
-		s.log.Error("pcaid emulator: encode response", zap.Error(err))
-		b, _ = json.Marshal(apiError{Code: "INTERNAL_ERROR", Message: msgInternal})
-		resp.status = http.StatusInternalServerError
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(resp.status)
-	_, _ = w.Write(b)
-}
-
 // call is one routed, authorized request.
 type call struct {
 	s      *Server
@@ -405,16 +328,4 @@ func (c *call) q(key string) string {
 		return v[0]
 	}
 	return ""
-}
-
-// sleepCtx waits d or until ctx ends; it reports whether d elapsed.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -3,16 +3,15 @@ package emulator
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"net/mail"
 	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // Validation messages; the attribute is the field's key ("users.3.email").
@@ -114,27 +113,11 @@ func (b *errorBag) unprocessable() response {
 // mistyped fields can be told apart.
 type body map[string]json.RawMessage
 
-var errNotJSON = errors.New("not a JSON object")
-
 // parseBody decodes a JSON object. An empty body is {}; a non-empty one
 // must be application/json and one JSON object.
 func parseBody(contentType string, raw []byte) (body, error) {
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return body{}, nil
-	}
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil || !(mt == "application/json" || strings.HasSuffix(mt, "+json")) {
-		return nil, errNotJSON
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	var in body
-	if err := dec.Decode(&in); err != nil || in == nil {
-		return nil, errNotJSON
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errNotJSON
-	}
-	return in, nil
+	in, err := emukit.ParseObject(contentType, raw)
+	return body(in), err
 }
 
 // Values of an optional string field.

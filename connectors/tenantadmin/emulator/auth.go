@@ -1,11 +1,8 @@
 package emulator
 
 import (
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 )
 
 // AddToken registers an admin token: requests bearing it are accepted
@@ -43,53 +40,12 @@ func (s *Server) authorize(r *http.Request) (response, bool) {
 	switch {
 	case h == "":
 		resp = errorResp(http.StatusUnauthorized, "missing Authorization: Bearer token")
-		resp.header = http.Header{"Www-Authenticate": {`Bearer realm="tenant-admin"`}}
+		resp.Header = http.Header{"Www-Authenticate": {`Bearer realm="tenant-admin"`}}
 	case !strings.EqualFold(scheme, "Bearer") || tok == "" || !s.tokens[tok]:
 		resp = errorResp(http.StatusUnauthorized, "invalid, expired or revoked token")
-		resp.header = http.Header{"Www-Authenticate": {`Bearer realm="tenant-admin", error="invalid_token"`}}
+		resp.Header = http.Header{"Www-Authenticate": {`Bearer realm="tenant-admin", error="invalid_token"`}}
 	default:
 		return response{}, true
 	}
 	return resp, false
-}
-
-// window is one client's fixed rate-limit window of a minute, opened by its
-// first request.
-type window struct {
-	end  time.Time
-	hits int
-}
-
-// rateLimit counts the request against ip's window and sets
-// X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset. It
-// reports false when the window is used up (answer 429 with Retry-After).
-// An unlimited server sets no header.
-func (s *Server) rateLimit(h http.Header, ip string, now time.Time) bool {
-	if s.limit <= 0 {
-		return true
-	}
-	w := s.windows[ip]
-	if w == nil || !now.Before(w.end) {
-		w = &window{end: now.Add(time.Minute)}
-		s.windows[ip] = w
-	}
-	h.Set("X-RateLimit-Limit", strconv.Itoa(s.limit))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(w.end.Unix(), 10))
-	if w.hits >= s.limit {
-		retry := max(int((w.end.Sub(now)+time.Second-1)/time.Second), 1)
-		h.Set("X-RateLimit-Remaining", "0")
-		h.Set("Retry-After", strconv.Itoa(retry))
-		return false
-	}
-	w.hits++
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(s.limit-w.hits))
-	return true
-}
-
-// clientIP is the host part of r.RemoteAddr.
-func clientIP(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
 }

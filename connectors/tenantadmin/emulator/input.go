@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"io"
-	"mime"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // errorBag collects validation errors in the order found, one message per
@@ -64,21 +63,8 @@ type input map[string]json.RawMessage
 // parseBody decodes one JSON object. An empty body is {}; a non-empty one
 // must be sent as application/json.
 func parseBody(contentType string, raw []byte) (input, error) {
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return input{}, nil
-	}
-	if mt, _, err := mime.ParseMediaType(contentType); err != nil || !(mt == "application/json" || strings.HasSuffix(mt, "+json")) {
-		return nil, errors.New("the request body must be sent as Content-Type: application/json")
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	var in input
-	if err := dec.Decode(&in); err != nil || in == nil {
-		return nil, errors.New("the request body is not a JSON object")
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("the request body holds more than one JSON value")
-	}
-	return in, nil
+	in, err := emukit.ParseObject(contentType, raw)
+	return input(in), err
 }
 
 // field is one body field as sent.

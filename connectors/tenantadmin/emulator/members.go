@@ -91,5 +91,5 @@ func (c *call) removeMember() response {
 	if len(s.members[c.id]) == 0 {
 		delete(s.members, c.id)
 	}
-	return response{status: http.StatusNoContent}
+	return response{Status: http.StatusNoContent}
 }

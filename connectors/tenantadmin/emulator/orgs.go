@@ -164,7 +164,7 @@ func (c *call) createOrg() response {
 	s.orgs[o.ID] = o
 	resp := jsonResp(http.StatusCreated, created{ID: o.ID, Name: o.Name, DisplayName: o.DisplayName,
 		Description: nullable(o.Description), ParentID: nullable(o.ParentID), CreatedAt: o.CreatedAt})
-	resp.header = http.Header{"Location": {prefix + "/" + o.ID}}
+	resp.Header = http.Header{"Location": {prefix + "/" + o.ID}}
 	return resp
 }
 
@@ -219,7 +219,7 @@ func (c *call) deleteOrg() response {
 	}
 	delete(s.orgs, c.id)
 	delete(s.members, c.id)
-	return response{status: http.StatusNoContent}
+	return response{Status: http.StatusNoContent}
 }
 
 // GET /api/admin/organizations/{id}/hierarchy?depth=N: the organization and

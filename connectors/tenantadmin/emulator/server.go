@@ -1,18 +1,14 @@
 package emulator
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
-	"io"
-	"maps"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // maxBody bounds a request body; a larger one is answered 400.
@@ -57,17 +53,12 @@ type Stats struct {
 // Server is an in-memory tenant admin organizations API. It is safe for
 // concurrent use.
 type Server struct {
-	mu    sync.Mutex
-	now   func() time.Time
-	log   *zap.Logger
-	limit int // <= 0: unlimited
+	mu  sync.Mutex // also the kit's lock
+	kit *emukit.Kit
+	now func() time.Time
+	log *zap.Logger
 
-	faults Faults
-	rng    *rand.Rand
-
-	tokens  map[string]bool
-	windows map[string]*window
-	stats   Stats
+	tokens map[string]bool
 
 	orgs    map[string]*Org
 	issued  map[string]bool // every org id ever issued: ids are never reused
@@ -80,10 +71,7 @@ func New(opts Options) *Server {
 	s := &Server{
 		now:     opts.Now,
 		log:     opts.Logger,
-		limit:   opts.RateLimit,
 		tokens:  map[string]bool{},
-		windows: map[string]*window{},
-		stats:   Stats{ByRoute: map[string]int{}},
 		orgs:    map[string]*Org{},
 		issued:  map[string]bool{},
 		users:   map[string]User{},
@@ -95,7 +83,22 @@ func New(opts Options) *Server {
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
-	s.setFaults(opts.Faults)
+	s.kit = emukit.New(emukit.Config{
+		Name:        "tenantadmin",
+		Lock:        &s.mu,
+		Now:         s.now,
+		Logger:      s.log,
+		RateLimit:   opts.RateLimit,
+		ResetHeader: emukit.ResetAlways,
+		Limited: func() emukit.Response {
+			return errorResp(http.StatusTooManyRequests, msgTooMany)
+		},
+		Faults:        opts.Faults.kit(),
+		ServerErrors:  []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable},
+		Fault:         fault,
+		MaxBody:       maxBody,
+		InternalError: []byte(`{"error":"internal_error","message":"internal error"}`),
+	})
 	for _, u := range opts.Users {
 		s.users[u.ID] = u
 	}
@@ -106,42 +109,33 @@ func New(opts Options) *Server {
 }
 
 // SetFaults replaces the fault settings and reseeds the fault generator.
-func (s *Server) SetFaults(f Faults) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.setFaults(f)
+func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f.kit()) }
+
+func (f Faults) kit() emukit.Faults {
+	return emukit.Faults{Rate429: f.Rate429, Rate5xx: f.Rate5xx, Latency: f.Latency, Seed: f.Seed}
 }
 
-func (s *Server) setFaults(f Faults) {
-	s.faults = f
-	seed := uint64(f.Seed)
-	s.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+const msgTooMany = "too many requests"
+
+// fault answers an injected fault: a 429 with Retry-After 1, or a 500, 502
+// or 503.
+func fault(_ http.Header, status int) emukit.Response {
+	if status == http.StatusTooManyRequests {
+		return errorResp(status, msgTooMany)
+	}
+	return errorResp(status, "injected fault")
 }
 
 // Stats returns a copy of the counters.
-func (s *Server) Stats() Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.stats
-	st.ByRoute = maps.Clone(s.stats.ByRoute)
-	return st
-}
+func (s *Server) Stats() Stats { return Stats(s.kit.Stats()) }
 
 // ResetStats sets every counter to zero.
-func (s *Server) ResetStats() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stats = Stats{ByRoute: map[string]int{}}
-}
+func (s *Server) ResetStats() { s.kit.ResetStats() }
 
-// response is what a handler returns; write encodes it.
-type response struct {
-	status int
-	body   any // nil: no body
-	header http.Header
-}
+// response is what a handler returns; the kit writes it.
+type response = emukit.Response
 
-func jsonResp(status int, body any) response { return response{status: status, body: body} }
+func jsonResp(status int, body any) response { return response{Status: status, Body: body} }
 
 // errorBody is the shape of every error response.
 type errorBody struct {
@@ -168,61 +162,12 @@ var errorCodes = map[int]string{
 	http.StatusServiceUnavailable:  "service_unavailable",
 }
 
-// statusWriter remembers the status for the request log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
 // ServeHTTP serves the API: latency, rate limit (429), fault injection,
 // bearer token (401), route (404/405), body (400), then the handler.
-func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	w := &statusWriter{ResponseWriter: rw}
-	defer func() {
-		s.log.Debug("tenantadmin emulator request",
-			zap.String("method", r.Method), zap.String("path", r.URL.Path),
-			zap.Int("status", w.status), zap.Duration("duration", time.Since(start)))
-	}()
-
-	s.mu.Lock()
-	s.stats.Requests++
-	latency := s.faults.Latency
-	s.mu.Unlock()
-	if latency > 0 && !sleepCtx(r.Context(), latency) {
-		return // the client went away; nothing was processed
-	}
-	// Read the body outside the lock so that a slow client holds up no one.
-	var raw []byte
-	var readErr error
-	if r.Body != nil && r.Method != http.MethodGet {
-		raw, readErr = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-		if readErr == nil && len(raw) > maxBody {
-			readErr = errors.New("body too large")
-		}
-	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	if !s.rateLimit(w.Header(), clientIP(r), now) {
-		s.stats.RateLimited++
-		s.write(w, errorResp(http.StatusTooManyRequests, "too many requests"))
-		return
-	}
-	if resp, faulted := s.injectFault(w.Header()); faulted {
-		s.stats.Faulted++
-		s.write(w, resp)
-		return
-	}
-	s.write(w, s.handle(r, raw, readErr, now))
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.kit.Serve(w, r, func(r *http.Request, c *emukit.Call) emukit.Response {
+		return s.handle(r, c.Body, c.BodyErr, c.Now)
+	})
 }
 
 func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Time) response {
@@ -235,12 +180,12 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 			return errorResp(http.StatusNotFound, "no such endpoint: "+r.URL.Path)
 		}
 		resp := errorResp(http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here")
-		resp.header = http.Header{"Allow": {strings.Join(allowed, ", ")}}
+		resp.Header = http.Header{"Allow": {strings.Join(allowed, ", ")}}
 		return resp
 	}
-	s.stats.ByRoute[r.Method+" "+rt.pattern]++
+	s.kit.CountRoute(r.Method + " " + rt.pattern)
 	if r.Method != http.MethodGet {
-		s.stats.Writes++
+		s.kit.CountWrite()
 	}
 	c := &call{s: s, r: r, id: rt.id, userID: rt.userID, query: r.URL.Query(), now: now.Unix()}
 	if rt.body {
@@ -254,26 +199,6 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 		c.in = in
 	}
 	return rt.h(c)
-}
-
-// write encodes resp; a body is always application/json.
-func (s *Server) write(w http.ResponseWriter, resp response) {
-	for k, vs := range resp.header {
-		w.Header()[k] = vs
-	}
-	if resp.body == nil {
-		w.WriteHeader(resp.status)
-		return
-	}
-	b, err := json.Marshal(resp.body)
-	if err != nil {
-		s.log.Error("tenantadmin emulator: encode response", zap.Error(err))
-		b = []byte(`{"error":"internal_error","message":"internal error"}`)
-		resp.status = http.StatusInternalServerError
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(resp.status)
-	_, _ = w.Write(b)
 }
 
 // call is one routed request.
@@ -356,35 +281,4 @@ func match(method, path string) (*routed, []string) {
 		allowed = append(allowed, e.method)
 	}
 	return nil, allowed
-}
-
-// injectFault draws this request's fate: a 429 with Retry-After 1, or a
-// 500, 502 or 503 with equal odds.
-func (s *Server) injectFault(h http.Header) (response, bool) {
-	f := s.faults
-	if f.Rate429 <= 0 && f.Rate5xx <= 0 {
-		return response{}, false
-	}
-	x := s.rng.Float64()
-	switch {
-	case x < f.Rate429:
-		h.Set("Retry-After", "1")
-		return errorResp(http.StatusTooManyRequests, "too many requests"), true
-	case x < f.Rate429+f.Rate5xx:
-		status := []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable}[s.rng.IntN(3)]
-		return errorResp(status, "injected fault"), true
-	}
-	return response{}, false
-}
-
-// sleepCtx waits d or until ctx is done; it reports whether d elapsed.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
