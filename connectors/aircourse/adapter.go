@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -25,8 +24,8 @@ import (
 // Defaults of the target config.
 const (
 	DefaultPageSize   = 1000
-	DefaultTimeout    = 30 * time.Second
-	DefaultMaxRetries = 5
+	DefaultTimeout    = httpkit.DefaultTimeout
+	DefaultMaxRetries = httpkit.DefaultMaxRetries
 	DefaultLicense    = "free"
 	DefaultRole       = "user"
 	// EveryoneCode is the code of the everyone group (全員).
@@ -67,54 +66,38 @@ var _ connectors.Target = (*Adapter)(nil)
 // Option adjusts New, mostly for tests.
 type Option func(*options)
 
-type options struct {
-	transport                  http.RoundTripper
-	clock                      httpkit.Clock
-	retryWaitMin, retryWaitMax time.Duration
-}
+type options struct{ httpkit.TargetOptions }
+
+func kitOption(f httpkit.TargetOption) Option { return func(o *options) { f(&o.TargetOptions) } }
 
 // WithTransport sends requests through rt instead of a pooled transport.
-func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
+func WithTransport(rt http.RoundTripper) Option { return kitOption(httpkit.WithTransport(rt)) }
 
 // WithClock sets the clock of the pacer and the token cache (a fake one in
 // tests, shared with an emulator).
-func WithClock(c httpkit.Clock) Option { return func(o *options) { o.clock = c } }
+func WithClock(c httpkit.Clock) Option { return kitOption(httpkit.WithClock(c)) }
 
 // WithRetryWait sets the bounds of the exponential backoff between retries
 // (default 500ms to 30s).
-func WithRetryWait(lo, hi time.Duration) Option {
-	return func(o *options) { o.retryWaitMin, o.retryWaitMax = lo, hi }
-}
+func WithRetryWait(lo, hi time.Duration) Option { return kitOption(httpkit.WithRetryWait(lo, hi)) }
 
 // New validates cfg, fills its defaults, resolves the client secret and
 // returns an adapter. It makes no request: the first call fetches a token.
 func New(ctx context.Context, cfg config.AirCourseTarget, logger *zap.Logger, opts ...Option) (*Adapter, error) {
 	_ = ctx // nothing to do on the network yet
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if logger == nil {
-		logger = zap.NewNop()
-	}
-	logger = logger.With(zap.String("target", "aircourse"))
+	o := httpkit.ApplyOptions(options{}, opts)
+	logger = httpkit.TargetLogger(logger, "aircourse")
 
-	const key = "aircourse."
-	var errs []error
-	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(key+format, args...)) }
+	cfgErrs := httpkit.NewConfigErrors("aircourse")
+	fail := cfgErrs.Failf
 
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	if base == "" {
 		fail("base_url: missing")
-	} else if !absoluteURL(base) {
+	} else if !httpkit.AbsoluteURL(base) {
 		fail("base_url: %q is not an absolute http(s) URL", cfg.BaseURL)
 	}
-	tokenURL := cfg.TokenURL
-	if tokenURL == "" {
-		tokenURL = base + "/oauth/token"
-	} else if !absoluteURL(tokenURL) {
-		fail("token_url: %q is not an absolute http(s) URL", cfg.TokenURL)
-	}
+	tokenURL := cfgErrs.TokenURL(cfg.TokenURL, base+"/oauth/token")
 	if cfg.ClientID == "" {
 		fail("client_id: missing")
 	}
@@ -141,66 +124,33 @@ func New(ctx context.Context, cfg config.AirCourseTarget, logger *zap.Logger, op
 	} else if pageSize < 1 || pageSize > 1000 {
 		fail("page_size: %d is not within 1..1000", pageSize)
 	}
-	timeout := cfg.Timeout
-	if timeout == 0 {
-		timeout = DefaultTimeout
-	} else if timeout < 0 {
-		fail("timeout: %v is negative", timeout)
-	}
-	retries := DefaultMaxRetries
-	if cfg.MaxRetries != nil {
-		retries = *cfg.MaxRetries
-		if retries < 0 {
-			fail("max_retries: %d is negative", retries)
-		}
-	}
+	settings := cfgErrs.HTTPClient(config.HTTPClient{Timeout: cfg.Timeout, MaxRetries: cfg.MaxRetries})
 	public := true
 	if cfg.Public != nil {
 		public = *cfg.Public
 	}
-	// A relative secret file was resolved against the config file by the
-	// registry, so no base directory is needed here.
-	secret, err := cfg.ClientSecret.Resolve(key+"client_secret", "")
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	secret := cfgErrs.Secret("client_secret", cfg.ClientSecret)
+	if err := cfgErrs.Err(); err != nil {
+		return nil, err
 	}
 
-	clock := o.clock
-	if clock == nil {
-		clock = httpkit.SystemClock
-	}
-	pacer := httpkit.NewPacer(httpkit.PacerOptions{Clock: clock, Logger: logger})
-	hc := httpkit.NewClient(httpkit.Options{
-		Timeout:      timeout,
-		MaxRetries:   retries,
-		RetryWaitMin: o.retryWaitMin,
-		RetryWaitMax: o.retryWaitMax,
-		Pacer:        pacer,
-		Logger:       logger,
-		Transport:    o.transport,
-	})
-	tokens, err := httpkit.NewTokenSource(httpkit.TokenSourceOptions{
-		Client:         hc,
+	h := httpkit.NewTargetHTTP(settings, o.TargetOptions, logger)
+	tokens, err := h.NewTokenSource(httpkit.TokenSourceOptions{
 		TokenURL:       tokenURL,
 		ClientID:       cfg.ClientID,
 		ClientSecret:   secret,
 		Scopes:         scopes,
 		ScopeSeparator: ",",
-		Clock:          clock,
-		Logger:         logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("aircourse: %w", err)
 	}
-	client, err := NewClient(ClientOptions{BaseURL: base, HTTP: hc, Tokens: tokens, Logger: logger})
+	client, err := NewClient(ClientOptions{BaseURL: base, HTTP: h.Client, Tokens: tokens, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
 	return &Adapter{
-		client: client, pacer: pacer, logger: logger,
+		client: client, pacer: h.Pacer, logger: logger,
 		pageSize: pageSize, license: license, role: role, public: public,
 	}, nil
 }
@@ -210,11 +160,6 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
-}
-
-func absoluteURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // Client returns the adapter's API client.
@@ -307,16 +252,10 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 		withMembers = append(withMembers, gr)
 	}
 
-	members := make([][]Member, len(withMembers))
-	g, gctx = errgroup.WithContext(ctx)
-	g.SetLimit(readConcurrency)
-	for i, gr := range withMembers {
-		g.Go(func() (err error) {
-			members[i], err = a.client.ListGroupUsers(gctx, gr.ID, a.pageSize)
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	members, err := httpkit.ReadEach(ctx, readConcurrency, withMembers, func(ctx context.Context, gr Group) ([]Member, error) {
+		return a.client.ListGroupUsers(ctx, gr.ID, a.pageSize)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("aircourse: read group users: %w", err)
 	}
 	for i, gr := range withMembers {

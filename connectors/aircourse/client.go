@@ -1,7 +1,6 @@
 package aircourse
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -103,12 +102,10 @@ const (
 
 // Client is a typed AirCourse API client over httpkit. Every call sends a
 // bearer token from its TokenSource; a 401 invalidates the token and the
-// call is tried once more with a new one.
+// call is tried once more with a new one (httpkit.BearerTokens).
 type Client struct {
-	base   *url.URL
-	http   *retryablehttp.Client
-	tokens *httpkit.TokenSource
-	logger *zap.Logger
+	base *url.URL
+	api  httpkit.Endpoint
 }
 
 // ClientOptions configure NewClient.
@@ -123,9 +120,9 @@ type ClientOptions struct {
 
 // NewClient returns a client of the API at o.BaseURL.
 func NewClient(o ClientOptions) (*Client, error) {
-	u, err := url.Parse(strings.TrimRight(o.BaseURL, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("aircourse: base URL %q is not an absolute http(s) URL", o.BaseURL)
+	u, err := httpkit.ParseBaseURL("aircourse", o.BaseURL)
+	if err != nil {
+		return nil, err
 	}
 	if o.HTTP == nil || o.Tokens == nil {
 		return nil, errors.New("aircourse: client needs an HTTP client and a token source")
@@ -133,7 +130,8 @@ func NewClient(o ClientOptions) (*Client, error) {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
-	return &Client{base: u, http: o.HTTP, tokens: o.Tokens, logger: o.Logger}, nil
+	auth := httpkit.BearerTokens{Tokens: o.Tokens, Logger: o.Logger}
+	return &Client{base: u, api: httpkit.Endpoint{Base: u.String(), HTTP: o.HTTP, Auth: auth}}, nil
 }
 
 // maxPages stops a server that never says it is done.
@@ -171,57 +169,9 @@ func list[T any](ctx context.Context, c *Client, path string, pageSize int) ([]T
 }
 
 // do sends one API call: body (nil: none) as JSON, out (nil: discarded)
-// decoded from the response.
+// decoded from the response. path is already escaped (idPath).
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
-	var payload []byte
-	if body != nil {
-		var err error
-		if payload, err = json.Marshal(body); err != nil {
-			return fmt.Errorf("%s %s: encode body: %w", method, path, err)
-		}
-	}
-	// path is already escaped (idPath).
-	target := c.base.String() + path
-	if len(query) > 0 {
-		target += "?" + query.Encode()
-	}
-
-	for attempt := 0; ; attempt++ {
-		tok, err := c.tokens.Token(ctx)
-		if err != nil {
-			return fmt.Errorf("%s %s: access token: %w", method, path, err)
-		}
-		var rd any
-		if payload != nil {
-			rd = payload
-		}
-		req, err := retryablehttp.NewRequestWithContext(ctx, method, target, rd)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", method, path, err)
-		}
-		req.Header.Set("Accept", "application/json")
-		if payload != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-
-		resp, err := httpkit.Do(c.http, req)
-		if err != nil {
-			var se *httpkit.StatusError
-			if attempt == 0 && errors.As(err, &se) && se.Status == http.StatusUnauthorized {
-				// Expired or revoked early: one more try with a new token.
-				c.tokens.Invalidate(tok)
-				c.logger.Debug("access token refused, renewing", zap.String("method", method), zap.String("path", path))
-				continue
-			}
-			return err
-		}
-		if out == nil {
-			httpkit.Discard(resp)
-			return nil
-		}
-		return httpkit.DecodeJSON(resp, out)
-	}
+	return c.api.JSON(ctx, method, path, query, body, out)
 }
 
 func idPath(prefix, id string, rest ...string) string {
@@ -382,35 +332,10 @@ type memberBody struct {
 
 type rawObject map[string]json.RawMessage
 
-func (o rawObject) str(keys ...string) string {
-	for _, k := range keys {
-		if s := rawString(o[k]); s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
-func rawString(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return ""
-	}
-	if raw[0] == '"' {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			return s
-		}
-		return ""
-	}
-	if raw[0] == '{' || raw[0] == '[' {
-		return ""
-	}
-	return string(raw) // a number or a boolean, as written
-}
+func (o rawObject) str(keys ...string) string { return httpkit.FirstScalar(o, keys...) }
 
 func (o rawObject) boolean(k string) bool {
-	switch strings.ToLower(rawString(o[k])) {
+	switch strings.ToLower(httpkit.Scalar(o[k])) {
 	case "true", "1":
 		return true
 	}
@@ -418,7 +343,7 @@ func (o rawObject) boolean(k string) bool {
 }
 
 func (o rawObject) integer(k string) (int, bool) {
-	s := rawString(o[k])
+	s := httpkit.Scalar(o[k])
 	if s == "" {
 		return 0, false
 	}
@@ -443,7 +368,7 @@ func (o rawObject) strings(k string) []string {
 	}
 	out := make([]string, 0, len(list))
 	for _, e := range list {
-		if s := rawString(e); s != "" {
+		if s := httpkit.Scalar(e); s != "" {
 			out = append(out, s)
 		}
 	}

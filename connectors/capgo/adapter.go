@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/mail"
-	"net/url"
 	"strings"
 	"time"
 
@@ -20,8 +19,8 @@ import (
 
 // Defaults of the target config.
 const (
-	DefaultTimeout    = 30 * time.Second
-	DefaultMaxRetries = 5
+	DefaultTimeout    = httpkit.DefaultTimeout
+	DefaultMaxRetries = httpkit.DefaultMaxRetries
 )
 
 // Adapter is the Capgo connectors.Target: flat organizations only.
@@ -36,64 +35,42 @@ var _ connectors.Target = (*Adapter)(nil)
 // Option adjusts New, mostly for tests.
 type Option func(*options)
 
-type options struct {
-	transport                  http.RoundTripper
-	clock                      httpkit.Clock
-	retryWaitMin, retryWaitMax time.Duration
-}
+type options struct{ httpkit.TargetOptions }
+
+func kitOption(f httpkit.TargetOption) Option { return func(o *options) { f(&o.TargetOptions) } }
 
 // WithTransport sends requests through rt instead of a pooled transport.
-func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
+func WithTransport(rt http.RoundTripper) Option { return kitOption(httpkit.WithTransport(rt)) }
 
 // WithClock sets the clock of the pacer (a fake one in tests, shared with an
 // emulator).
-func WithClock(c httpkit.Clock) Option { return func(o *options) { o.clock = c } }
+func WithClock(c httpkit.Clock) Option { return kitOption(httpkit.WithClock(c)) }
 
 // WithRetryWait sets the bounds of the exponential backoff between retries
 // (default 500ms to 30s).
-func WithRetryWait(lo, hi time.Duration) Option {
-	return func(o *options) { o.retryWaitMin, o.retryWaitMax = lo, hi }
-}
+func WithRetryWait(lo, hi time.Duration) Option { return kitOption(httpkit.WithRetryWait(lo, hi)) }
 
 // New validates cfg, resolves the API key and returns an adapter. It makes
 // no request. Errors name the key under the target ("capgo.base_url:
 // required"), all of them at once.
 func New(ctx context.Context, cfg config.CapgoTarget, logger *zap.Logger, opts ...Option) (*Adapter, error) {
 	_ = ctx // nothing to do on the network yet
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if logger == nil {
-		logger = zap.NewNop()
-	}
-	logger = logger.With(zap.String("target", "capgo"))
+	o := httpkit.ApplyOptions(options{}, opts)
+	logger = httpkit.TargetLogger(logger, "capgo")
 
-	const key = "capgo."
-	var errs []error
-	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(key+format, args...)) }
+	cfgErrs := httpkit.NewConfigErrors("capgo")
+	fail := cfgErrs.Failf
 
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	if base == "" {
 		fail("base_url: required")
-	} else if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	} else if _, err := httpkit.ParseBaseURL("capgo", base); err != nil {
 		fail("base_url: %q is not an absolute http(s) URL", cfg.BaseURL)
 	}
 	if e := cfg.ManagementEmail; e != "" && !validEmail(e) {
 		fail("management_email: %q is not an email address (a bare address such as it-admin@example.com)", e)
 	}
-	timeout := cfg.Timeout
-	if timeout == 0 {
-		timeout = DefaultTimeout
-	} else if timeout < 0 {
-		fail("timeout: %v is negative", timeout)
-	}
-	retries := DefaultMaxRetries
-	if cfg.MaxRetries != nil {
-		if retries = *cfg.MaxRetries; retries < 0 {
-			fail("max_retries: %d is negative", retries)
-		}
-	}
+	settings := cfgErrs.HTTPClient(cfg.HTTPClient)
 	var apiKey string
 	switch s := cfg.APIKey; {
 	case s.Env == "" && s.File == "":
@@ -103,34 +80,17 @@ func New(ctx context.Context, cfg config.CapgoTarget, logger *zap.Logger, opts .
 	default:
 		// A relative key file was resolved against the config file by the
 		// registry, so no base directory is needed here.
-		v, err := s.Resolve(key+"api_key", "")
-		if err != nil {
-			errs = append(errs, err)
-		}
-		apiKey = v
+		apiKey = cfgErrs.Secret("api_key", s)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if err := cfgErrs.Err(); err != nil {
+		return nil, err
 	}
 
-	clock := o.clock
-	if clock == nil {
-		clock = httpkit.SystemClock
-	}
-	// The document states no rate limit; a pacer still honours the
+	// The document states no rate limit; the pacer still honours the
 	// X-RateLimit headers and a 429's Retry-After should a server send them.
-	pacer := httpkit.NewPacer(httpkit.PacerOptions{Clock: clock, Logger: logger})
-	hc := httpkit.NewClient(httpkit.Options{
-		Timeout:      timeout,
-		MaxRetries:   retries,
-		RetryWaitMin: o.retryWaitMin,
-		RetryWaitMax: o.retryWaitMax,
-		Pacer:        pacer,
-		Logger:       logger,
-		Transport:    o.transport,
-	})
+	h := httpkit.NewTargetHTTP(settings, o.TargetOptions, logger)
 	client, err := NewClient(ClientOptions{
-		BaseURL: base, HTTP: hc, APIKey: apiKey, KeyName: keyName(cfg.APIKey), Logger: logger,
+		BaseURL: base, HTTP: h.Client, APIKey: apiKey, KeyName: keyName(cfg.APIKey), Logger: logger,
 	})
 	if err != nil {
 		return nil, err

@@ -51,8 +51,7 @@ var (
 // Client is a typed client of the Capgo organization API over httpkit.
 // Every call sends the raw API key in the authorization header.
 type Client struct {
-	base    string
-	http    *retryablehttp.Client
+	api     httpkit.Endpoint
 	key     string
 	keyName string
 	logger  *zap.Logger
@@ -73,10 +72,8 @@ type ClientOptions struct {
 
 // NewClient returns a client of the API at o.BaseURL.
 func NewClient(o ClientOptions) (*Client, error) {
-	base := strings.TrimRight(o.BaseURL, "/")
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("capgo: base URL %q is not an absolute http(s) URL", o.BaseURL)
+	if _, err := httpkit.ParseBaseURL("capgo", o.BaseURL); err != nil {
+		return nil, err
 	}
 	if o.HTTP == nil || o.APIKey == "" {
 		return nil, errors.New("capgo: client needs an HTTP client and an API key")
@@ -87,7 +84,9 @@ func NewClient(o ClientOptions) (*Client, error) {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
-	return &Client{base: base, http: o.HTTP, key: o.APIKey, keyName: o.KeyName, logger: o.Logger}, nil
+	// The document's header: the raw key, no scheme.
+	api := httpkit.Endpoint{Base: strings.TrimRight(o.BaseURL, "/"), HTTP: o.HTTP, Auth: httpkit.HeaderAuth{Value: o.APIKey}}
+	return &Client{api: api, key: o.APIKey, keyName: o.KeyName, logger: o.Logger}, nil
 }
 
 // ListOrgs returns every organization the key's user belongs to. The
@@ -168,33 +167,7 @@ func (c *Client) DeleteOrg(ctx context.Context, id string) error {
 
 // do sends one call to OrgPath and returns the 2xx body.
 func (c *Client) do(ctx context.Context, method string, query url.Values, body any) (json.RawMessage, error) {
-	var payload []byte
-	if body != nil {
-		var err error
-		if payload, err = json.Marshal(body); err != nil {
-			return nil, fmt.Errorf("%s %s: encode body: %w", method, OrgPath, err)
-		}
-	}
-	target := c.base + OrgPath
-	if len(query) > 0 {
-		target += "?" + query.Encode()
-	}
-	var rd any
-	if payload != nil {
-		rd = payload
-	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, target, rd)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, OrgPath, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if payload != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	// The document's header: the raw key, no scheme.
-	req.Header.Set("Authorization", c.key)
-
-	resp, err := httpkit.Do(c.http, req)
+	resp, err := c.api.Send(ctx, method, OrgPath, query, body)
 	if err != nil {
 		return nil, httpkit.RedactError(c.classify(err), c.key)
 	}
@@ -315,23 +288,7 @@ func decodeOne(raw json.RawMessage) (Organization, error) {
 // text, null as "").
 type rawObject map[string]json.RawMessage
 
-func (o rawObject) str(k string) string {
-	raw := bytes.TrimSpace(o[k])
-	if len(raw) == 0 || string(raw) == "null" {
-		return ""
-	}
-	if raw[0] == '"' {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			return s
-		}
-		return ""
-	}
-	if raw[0] == '{' || raw[0] == '[' {
-		return ""
-	}
-	return string(raw)
-}
+func (o rawObject) str(k string) string { return httpkit.Scalar(o[k]) }
 
 // UnmarshalJSON reads an organization leniently.
 func (g *Organization) UnmarshalJSON(b []byte) error {

@@ -2,10 +2,8 @@ package directory
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -25,8 +23,8 @@ const (
 	// DefaultTokenPath is appended to base_url when token_url is not set
 	// (the document leaves the token URL blank).
 	DefaultTokenPath  = "/oauth2/token"
-	DefaultTimeout    = 30 * time.Second
-	DefaultMaxRetries = 5
+	DefaultTimeout    = httpkit.DefaultTimeout
+	DefaultMaxRetries = httpkit.DefaultMaxRetries
 	// DefaultAccountType is assigned to a user whose account_type is not
 	// mapped or renders empty.
 	DefaultAccountType = "standard"
@@ -55,24 +53,22 @@ var _ connectors.Target = (*Adapter)(nil)
 type Option func(*options)
 
 type options struct {
-	transport                  http.RoundTripper
-	clock                      httpkit.Clock
-	retryWaitMin, retryWaitMax time.Duration
-	defaultCode                string
+	httpkit.TargetOptions
+	defaultCode string
 }
 
+func kitOption(f httpkit.TargetOption) Option { return func(o *options) { f(&o.TargetOptions) } }
+
 // WithTransport sends requests through rt instead of a pooled transport.
-func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
+func WithTransport(rt http.RoundTripper) Option { return kitOption(httpkit.WithTransport(rt)) }
 
 // WithClock sets the clock of the pacer and the token cache (a fake one in
 // tests, shared with an emulator).
-func WithClock(c httpkit.Clock) Option { return func(o *options) { o.clock = c } }
+func WithClock(c httpkit.Clock) Option { return kitOption(httpkit.WithClock(c)) }
 
 // WithRetryWait sets the bounds of the exponential backoff between retries
 // (default 500ms to 30s).
-func WithRetryWait(lo, hi time.Duration) Option {
-	return func(o *options) { o.retryWaitMin, o.retryWaitMax = lo, hi }
-}
+func WithRetryWait(lo, hi time.Duration) Option { return kitOption(httpkit.WithRetryWait(lo, hi)) }
 
 // WithDefaultAccountType sets the code assigned to a user without an
 // account_type (default DefaultAccountType).
@@ -82,31 +78,19 @@ func WithDefaultAccountType(code string) Option { return func(o *options) { o.de
 // returns an adapter. It makes no request: the first call fetches a token.
 func New(ctx context.Context, cfg config.DirectoryTarget, logger *zap.Logger, opts ...Option) (*Adapter, error) {
 	_ = ctx // nothing to do on the network yet
-	o := options{defaultCode: DefaultAccountType}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if logger == nil {
-		logger = zap.NewNop()
-	}
-	logger = logger.With(zap.String("target", "directory"))
+	o := httpkit.ApplyOptions(options{defaultCode: DefaultAccountType}, opts)
+	logger = httpkit.TargetLogger(logger, "directory")
 
-	const key = "directory."
-	var errs []error
-	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(key+format, args...)) }
+	cfgErrs := httpkit.NewConfigErrors("directory")
+	fail := cfgErrs.Failf
 
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	if base == "" {
 		fail("base_url: required")
-	} else if !absoluteURL(base) {
+	} else if !httpkit.AbsoluteURL(base) {
 		fail("base_url: %q is not an absolute http(s) URL", cfg.BaseURL)
 	}
-	tokenURL := cfg.TokenURL
-	if tokenURL == "" {
-		tokenURL = base + DefaultTokenPath
-	} else if !absoluteURL(tokenURL) {
-		fail("token_url: %q is not an absolute http(s) URL", cfg.TokenURL)
-	}
+	tokenURL := cfgErrs.TokenURL(cfg.TokenURL, base+DefaultTokenPath)
 	if cfg.ClientID == "" {
 		fail("client_id: required")
 	}
@@ -118,72 +102,35 @@ func New(ctx context.Context, cfg config.DirectoryTarget, logger *zap.Logger, op
 	if strings.TrimSpace(cfg.OrganizationID) == "" {
 		fail("organization_id: required")
 	}
-	timeout := cfg.Timeout
-	if timeout == 0 {
-		timeout = DefaultTimeout
-	} else if timeout < 0 {
-		fail("timeout: %v is negative", timeout)
-	}
-	retries := DefaultMaxRetries
-	if cfg.MaxRetries != nil {
-		if retries = *cfg.MaxRetries; retries < 0 {
-			fail("max_retries: %d is negative", retries)
-		}
-	}
+	settings := cfgErrs.HTTPClient(cfg.HTTPClient)
 	if codes := parseCodes(o.defaultCode); len(codes) != 1 {
 		fail("default account type: %q is not one code", o.defaultCode)
 	}
-	// A relative secret file was resolved against the config file by the
-	// registry, so no base directory is needed here.
-	secret, err := cfg.ClientSecret.Resolve(key+"client_secret", "")
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	secret := cfgErrs.Secret("client_secret", cfg.ClientSecret)
+	if err := cfgErrs.Err(); err != nil {
+		return nil, err
 	}
 
-	clock := o.clock
-	if clock == nil {
-		clock = httpkit.SystemClock
-	}
-	pacer := httpkit.NewPacer(httpkit.PacerOptions{Clock: clock, Logger: logger})
-	hc := httpkit.NewClient(httpkit.Options{
-		Timeout:      timeout,
-		MaxRetries:   retries,
-		RetryWaitMin: o.retryWaitMin,
-		RetryWaitMax: o.retryWaitMax,
-		Pacer:        pacer,
-		Logger:       logger,
-		Transport:    o.transport,
-	})
-	tokens, err := httpkit.NewTokenSource(httpkit.TokenSourceOptions{
-		Client:       hc,
+	h := httpkit.NewTargetHTTP(settings, o.TargetOptions, logger)
+	tokens, err := h.NewTokenSource(httpkit.TokenSourceOptions{
 		TokenURL:     tokenURL,
 		ClientID:     cfg.ClientID,
 		ClientSecret: secret,
 		Scopes:       cfg.Scopes,
 		// OIDC's default client authentication, client_secret_basic.
 		AuthStyle: httpkit.AuthInHeader,
-		Clock:     clock,
-		Logger:    logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("directory: %w", err)
 	}
 	client, err := NewClient(ClientOptions{
 		BaseURL: base, OrganizationID: strings.TrimSpace(cfg.OrganizationID),
-		HTTP: hc, Tokens: tokens, Logger: logger,
+		HTTP: h.Client, Tokens: tokens, Logger: logger,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &Adapter{client: client, logger: logger, defaultCode: o.defaultCode}, nil
-}
-
-func absoluteURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // Client returns the adapter's API client.

@@ -63,11 +63,10 @@ type Listing struct {
 // TokenSource; a 401 invalidates the token and the call is tried once more
 // with a new one.
 type Client struct {
-	base   *url.URL
-	orgID  string
-	http   *retryablehttp.Client
-	tokens *httpkit.TokenSource
-	logger *zap.Logger
+	base  *url.URL
+	orgID string
+	http  *retryablehttp.Client
+	auth  httpkit.Auth
 }
 
 // ClientOptions configure NewClient.
@@ -83,9 +82,9 @@ type ClientOptions struct {
 
 // NewClient returns a client of the organization's accounts at o.BaseURL.
 func NewClient(o ClientOptions) (*Client, error) {
-	u, err := url.Parse(strings.TrimRight(o.BaseURL, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("directory: base URL %q is not an absolute http(s) URL", o.BaseURL)
+	u, err := httpkit.ParseBaseURL("directory", o.BaseURL)
+	if err != nil {
+		return nil, err
 	}
 	if o.OrganizationID == "" {
 		return nil, errors.New("directory: client needs an organization id")
@@ -96,7 +95,8 @@ func NewClient(o ClientOptions) (*Client, error) {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
-	return &Client{base: u, orgID: o.OrganizationID, http: o.HTTP, tokens: o.Tokens, logger: o.Logger}, nil
+	auth := httpkit.BearerTokens{Tokens: o.Tokens, Logger: o.Logger}
+	return &Client{base: u, orgID: o.OrganizationID, http: o.HTTP, auth: auth}, nil
 }
 
 // OrganizationID returns the organization the client works in.
@@ -193,53 +193,10 @@ type statusBody struct {
 	Status string `json:"status"`
 }
 
-// do sends one API call: body (nil: none) as JSON, out (nil: discarded)
-// decoded from the response.
+// do sends one API call to target: body (nil: none) as JSON, out (nil:
+// discarded) decoded from the response.
 func (c *Client) do(ctx context.Context, method, target string, body, out any) error {
-	path := pathOf(target)
-	var payload []byte
-	if body != nil {
-		var err error
-		if payload, err = json.Marshal(body); err != nil {
-			return fmt.Errorf("%s %s: encode body: %w", method, path, err)
-		}
-	}
-	for attempt := 0; ; attempt++ {
-		tok, err := c.tokens.Token(ctx)
-		if err != nil {
-			return fmt.Errorf("%s %s: access token: %w", method, path, err)
-		}
-		var rd any
-		if payload != nil {
-			rd = payload
-		}
-		req, err := retryablehttp.NewRequestWithContext(ctx, method, target, rd)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", method, path, err)
-		}
-		req.Header.Set("Accept", "application/json")
-		if payload != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-
-		resp, err := httpkit.Do(c.http, req)
-		if err != nil {
-			var se *httpkit.StatusError
-			if attempt == 0 && errors.As(err, &se) && se.Status == http.StatusUnauthorized {
-				// Expired or revoked early: one more try with a new token.
-				c.tokens.Invalidate(tok)
-				c.logger.Debug("access token refused, renewing", zap.String("method", method))
-				continue
-			}
-			return err
-		}
-		if out == nil {
-			httpkit.Discard(resp)
-			return nil
-		}
-		return httpkit.DecodeJSON(resp, out)
-	}
+	return httpkit.JSON(ctx, c.http, method, target, body, out, c.auth)
 }
 
 // pathOf is a URL's path, for errors.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 )
 
 // Lenient decoding: the document gives no response shapes, so the listing
@@ -56,20 +58,8 @@ func (o rawObject) list(keys ...string) ([]json.RawMessage, bool) {
 	return nil, false
 }
 
-func rawString(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" || raw[0] == '{' || raw[0] == '[' {
-		return ""
-	}
-	if raw[0] == '"' {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			return strings.TrimSpace(s)
-		}
-		return ""
-	}
-	return string(raw) // a number or a boolean, as written
-}
+// rawString is a scalar as text, a string's value trimmed.
+func rawString(raw json.RawMessage) string { return strings.TrimSpace(httpkit.Scalar(raw)) }
 
 // status reads "status" or "state", or a "suspended"/"isSuspended"
 // boolean when there is neither.

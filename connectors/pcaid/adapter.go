@@ -2,11 +2,9 @@ package pcaid
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,8 +23,8 @@ import (
 const (
 	DefaultPageSize        = 100
 	MaxPageSize            = 100
-	DefaultTimeout         = 30 * time.Second
-	DefaultMaxRetries      = 5
+	DefaultTimeout         = httpkit.DefaultTimeout
+	DefaultMaxRetries      = httpkit.DefaultMaxRetries
 	DefaultImportThreshold = 100
 	DefaultImportPoll      = 2 * time.Second
 	// DefaultImportMaxWait bounds how long one import is polled.
@@ -71,23 +69,21 @@ var (
 type Option func(*options)
 
 type options struct {
-	transport                  http.RoundTripper
-	clock                      httpkit.Clock
-	retryWaitMin, retryWaitMax time.Duration
-	importMaxWait              time.Duration
+	httpkit.TargetOptions
+	importMaxWait time.Duration
 }
 
+func kitOption(f httpkit.TargetOption) Option { return func(o *options) { f(&o.TargetOptions) } }
+
 // WithTransport sends requests through rt instead of a pooled transport.
-func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
+func WithTransport(rt http.RoundTripper) Option { return kitOption(httpkit.WithTransport(rt)) }
 
 // WithClock sets the clock of the pacer, the token cache and the import
 // poll (a fake one in tests: the poll's sleeps then take no time).
-func WithClock(c httpkit.Clock) Option { return func(o *options) { o.clock = c } }
+func WithClock(c httpkit.Clock) Option { return kitOption(httpkit.WithClock(c)) }
 
 // WithRetryWait sets the bounds of the backoff between retries.
-func WithRetryWait(lo, hi time.Duration) Option {
-	return func(o *options) { o.retryWaitMin, o.retryWaitMax = lo, hi }
-}
+func WithRetryWait(lo, hi time.Duration) Option { return kitOption(httpkit.WithRetryWait(lo, hi)) }
 
 // WithImportMaxWait bounds how long one import task is polled (default an
 // hour); past it every row of the import fails transiently.
@@ -97,33 +93,25 @@ func WithImportMaxWait(d time.Duration) Option { return func(o *options) { o.imp
 // returns an adapter. It makes no request: the first call fetches a token.
 func New(ctx context.Context, cfg config.PcaidTarget, logger *zap.Logger, opts ...Option) (*Adapter, error) {
 	_ = ctx // nothing to do on the network yet
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if logger == nil {
-		logger = zap.NewNop()
-	}
-	logger = logger.With(zap.String("target", "pcaid"))
+	o := httpkit.ApplyOptions(options{}, opts)
+	logger = httpkit.TargetLogger(logger, "pcaid")
 
-	const key = "pcaid."
-	var errs []error
-	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(key+format, args...)) }
+	cfgErrs := httpkit.NewConfigErrors("pcaid")
+	fail := cfgErrs.Failf
 
 	base := strings.TrimRight(cfg.BaseURL, "/")
-	baseURL, err := url.Parse(base)
+	baseURL, err := httpkit.ParseBaseURL("pcaid", base)
 	switch {
 	case base == "":
 		fail("base_url: required")
-	case err != nil || (baseURL.Scheme != "http" && baseURL.Scheme != "https") || baseURL.Host == "" || baseURL.RawQuery != "" || baseURL.Fragment != "":
+	case err != nil:
 		fail("base_url: %q is not an absolute http(s) URL", cfg.BaseURL)
 	}
-	tokenURL := cfg.TokenURL
-	if tokenURL == "" && len(errs) == 0 {
-		tokenURL = baseURL.Scheme + "://" + baseURL.Host + TokenPath
-	} else if tokenURL != "" && !absoluteURL(tokenURL) {
-		fail("token_url: %q is not an absolute http(s) URL", cfg.TokenURL)
+	var defaultTokenURL string // on the base URL's host
+	if baseURL != nil {
+		defaultTokenURL = baseURL.Scheme + "://" + baseURL.Host + TokenPath
 	}
+	tokenURL := cfgErrs.TokenURL(cfg.TokenURL, defaultTokenURL)
 	if cfg.ClientID == "" {
 		fail("client_id: required")
 	}
@@ -151,72 +139,35 @@ func New(ctx context.Context, cfg config.PcaidTarget, logger *zap.Logger, opts .
 	} else if poll < 0 {
 		fail("import_poll: %s is negative", poll)
 	}
-	timeout := cfg.Timeout
-	if timeout == 0 {
-		timeout = DefaultTimeout
-	} else if timeout < 0 {
-		fail("timeout: %s is negative", timeout)
-	}
-	retries := DefaultMaxRetries
-	if cfg.MaxRetries != nil {
-		if retries = *cfg.MaxRetries; retries < 0 {
-			fail("max_retries: %d is negative", retries)
-		}
-	}
-	// A relative secret file was resolved against the config file by the
-	// registry, so no base directory is needed here.
-	secret, err := cfg.ClientSecret.Resolve(key+"client_secret", "")
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	settings := cfgErrs.HTTPClient(cfg.HTTPClient)
+	secret := cfgErrs.Secret("client_secret", cfg.ClientSecret)
+	if err := cfgErrs.Err(); err != nil {
+		return nil, err
 	}
 
-	clock := o.clock
-	if clock == nil {
-		clock = httpkit.SystemClock
-	}
 	maxWait := o.importMaxWait
 	if maxWait <= 0 {
 		maxWait = DefaultImportMaxWait
 	}
-	pacer := httpkit.NewPacer(httpkit.PacerOptions{Clock: clock, Logger: logger})
-	hc := httpkit.NewClient(httpkit.Options{
-		Timeout:      timeout,
-		MaxRetries:   retries,
-		RetryWaitMin: o.retryWaitMin,
-		RetryWaitMax: o.retryWaitMax,
-		Pacer:        pacer,
-		Logger:       logger,
-		Transport:    o.transport,
-	})
-	tokens, err := httpkit.NewTokenSource(httpkit.TokenSourceOptions{
-		Client:       hc,
+	h := httpkit.NewTargetHTTP(settings, o.TargetOptions, logger)
+	tokens, err := h.NewTokenSource(httpkit.TokenSourceOptions{
 		TokenURL:     tokenURL,
 		ClientID:     cfg.ClientID,
 		ClientSecret: secret,
 		Scopes:       cfg.Scopes,
 		AuthStyle:    httpkit.AuthInHeader,
-		Clock:        clock,
-		Logger:       logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pcaid: %w", err)
 	}
-	client, err := NewClient(ClientOptions{BaseURL: base, HTTP: hc, Tokens: tokens, Logger: logger})
+	client, err := NewClient(ClientOptions{BaseURL: base, HTTP: h.Client, Tokens: tokens, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
 	return &Adapter{
-		client: client, logger: logger, clock: clock, pageSize: pageSize,
+		client: client, logger: logger, clock: h.Clock, pageSize: pageSize,
 		importThreshold: threshold, importPoll: poll, importMaxWait: maxWait,
 	}, nil
-}
-
-func absoluteURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // Client returns the adapter's API client.
@@ -276,16 +227,10 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 		listed = append(listed, p)
 	}
 
-	members := make([][]PartitionUser, len(listed))
-	g, gctx = errgroup.WithContext(ctx)
-	g.SetLimit(readConcurrency)
-	for i, p := range listed {
-		g.Go(func() (err error) {
-			members[i], err = a.client.ListPartitionUsers(gctx, p.ID, a.pageSize)
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	members, err := httpkit.ReadEach(ctx, readConcurrency, listed, func(ctx context.Context, p ServicePartition) ([]PartitionUser, error) {
+		return a.client.ListPartitionUsers(ctx, p.ID, a.pageSize)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("pcaid: read service partition users: %w", err)
 	}
 	for i, p := range listed {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/hashicorp/go-retryablehttp"
 	"go.uber.org/zap"
@@ -24,10 +23,7 @@ type Fields map[string]any
 // Every call sends a bearer token from its TokenSource; a 401 invalidates
 // the token and the call is sent once more with a new one.
 type Client struct {
-	base   *url.URL
-	http   *retryablehttp.Client
-	tokens *httpkit.TokenSource
-	logger *zap.Logger
+	api httpkit.Endpoint
 }
 
 // ClientOptions configure NewClient.
@@ -43,9 +39,9 @@ type ClientOptions struct {
 
 // NewClient returns a client of the API at o.BaseURL.
 func NewClient(o ClientOptions) (*Client, error) {
-	u, err := url.Parse(strings.TrimRight(o.BaseURL, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("pcaid: base URL %q is not an absolute http(s) URL", o.BaseURL)
+	u, err := httpkit.ParseBaseURL("pcaid", o.BaseURL)
+	if err != nil {
+		return nil, err
 	}
 	if o.HTTP == nil || o.Tokens == nil {
 		return nil, errors.New("pcaid: client needs an HTTP client and a token source")
@@ -53,58 +49,14 @@ func NewClient(o ClientOptions) (*Client, error) {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
-	return &Client{base: u, http: o.HTTP, tokens: o.Tokens, logger: o.Logger}, nil
+	auth := httpkit.BearerTokens{Tokens: o.Tokens, Logger: o.Logger}
+	return &Client{api: httpkit.Endpoint{Base: u.String(), HTTP: o.HTTP, Auth: auth}}, nil
 }
 
 // do sends one API call: body (nil: none) as JSON, out (nil: discarded)
 // decoded from the response. path is already escaped.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
-	var payload []byte
-	if body != nil {
-		var err error
-		if payload, err = json.Marshal(body); err != nil {
-			return fmt.Errorf("%s %s: encode body: %w", method, path, err)
-		}
-	}
-	target := c.base.String() + path
-	if len(query) > 0 {
-		target += "?" + query.Encode()
-	}
-	for attempt := 0; ; attempt++ {
-		tok, err := c.tokens.Token(ctx)
-		if err != nil {
-			return fmt.Errorf("%s %s: access token: %w", method, path, err)
-		}
-		var rd any
-		if payload != nil {
-			rd = payload
-		}
-		req, err := retryablehttp.NewRequestWithContext(ctx, method, target, rd)
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", method, path, err)
-		}
-		req.Header.Set("Accept", "application/json")
-		if payload != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := httpkit.Do(c.http, req)
-		if err != nil {
-			var se *httpkit.StatusError
-			if attempt == 0 && errors.As(err, &se) && se.Status == http.StatusUnauthorized {
-				// Expired or revoked early: one more try with a new token.
-				c.tokens.Invalidate(tok)
-				c.logger.Debug("access token refused, renewing", zap.String("method", method), zap.String("path", path))
-				continue
-			}
-			return err
-		}
-		if out == nil {
-			httpkit.Discard(resp)
-			return nil
-		}
-		return httpkit.DecodeJSON(resp, out)
-	}
+	return c.api.JSON(ctx, method, path, query, body, out)
 }
 
 // maxPages stops a server that never says it is done.

@@ -1,11 +1,12 @@
 package pcaid
 
 import (
-	"bytes"
 	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 )
 
 // User is a pcaid user. Optional strings the API reports as null are "".
@@ -86,29 +87,7 @@ const (
 
 type rawObject map[string]json.RawMessage
 
-func (o rawObject) str(keys ...string) string {
-	for _, k := range keys {
-		if s := rawString(o[k]); s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
-func rawString(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" || raw[0] == '{' || raw[0] == '[' {
-		return ""
-	}
-	if raw[0] == '"' {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			return s
-		}
-		return ""
-	}
-	return string(raw) // a number or a boolean, as written
-}
+func (o rawObject) str(keys ...string) string { return httpkit.FirstScalar(o, keys...) }
 
 // boolean reports whether any of keys holds true, 1 or "true"; ok is false
 // when none of them is present.
@@ -117,7 +96,7 @@ func (o rawObject) boolean(keys ...string) (v, ok bool) {
 		if _, present := o[k]; !present {
 			continue
 		}
-		switch strings.ToLower(rawString(o[k])) {
+		switch strings.ToLower(httpkit.Scalar(o[k])) {
 		case "true", "1":
 			return true, true
 		}
@@ -128,7 +107,7 @@ func (o rawObject) boolean(keys ...string) (v, ok bool) {
 
 func (o rawObject) integer(keys ...string) (int, bool) {
 	for _, k := range keys {
-		if f, err := strconv.ParseFloat(rawString(o[k]), 64); err == nil {
+		if f, err := strconv.ParseFloat(httpkit.Scalar(o[k]), 64); err == nil {
 			return int(f), true
 		}
 	}
@@ -143,7 +122,7 @@ func (o rawObject) strings(keys ...string) []string {
 		}
 		out := make([]string, 0, len(list))
 		for _, e := range list {
-			if s := rawString(e); s != "" {
+			if s := httpkit.Scalar(e); s != "" {
 				out = append(out, s)
 			}
 		}
@@ -283,7 +262,7 @@ func rowErrors(raw json.RawMessage) map[string][]string {
 				if len(list) > 0 {
 					out[k] = list
 				}
-			} else if s := rawString(v); s != "" {
+			} else if s := httpkit.Scalar(v); s != "" {
 				out[k] = []string{s}
 			}
 		}

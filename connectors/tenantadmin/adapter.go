@@ -18,8 +18,8 @@ import (
 // Defaults of the target config.
 const (
 	DefaultPageSize   = 100 // the document's largest limit
-	DefaultTimeout    = 30 * time.Second
-	DefaultMaxRetries = 5
+	DefaultTimeout    = httpkit.DefaultTimeout
+	DefaultMaxRetries = httpkit.DefaultMaxRetries
 )
 
 // UserRef is the user attribute that carries each user's id in the tenant:
@@ -41,43 +41,29 @@ var _ connectors.Target = (*Adapter)(nil)
 // Option adjusts New, mostly for tests.
 type Option func(*options)
 
-type options struct {
-	transport                  http.RoundTripper
-	clock                      httpkit.Clock
-	retryWaitMin, retryWaitMax time.Duration
-}
+type options struct{ httpkit.TargetOptions }
+
+func kitOption(f httpkit.TargetOption) Option { return func(o *options) { f(&o.TargetOptions) } }
 
 // WithTransport sends requests through rt instead of a pooled transport.
-func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
+func WithTransport(rt http.RoundTripper) Option { return kitOption(httpkit.WithTransport(rt)) }
 
 // WithClock sets the clock of the pacer (a fake one in tests).
-func WithClock(c httpkit.Clock) Option { return func(o *options) { o.clock = c } }
+func WithClock(c httpkit.Clock) Option { return kitOption(httpkit.WithClock(c)) }
 
 // WithRetryWait sets the bounds of the backoff between retries (default
 // 500ms to 30s).
-func WithRetryWait(lo, hi time.Duration) Option {
-	return func(o *options) { o.retryWaitMin, o.retryWaitMax = lo, hi }
-}
+func WithRetryWait(lo, hi time.Duration) Option { return kitOption(httpkit.WithRetryWait(lo, hi)) }
 
 // New validates cfg, resolves the token and returns an adapter. It makes
 // no request. Errors name the key under the target ("tenantadmin.base_url").
 func New(ctx context.Context, cfg config.TenantAdminTarget, logger *zap.Logger, opts ...Option) (*Adapter, error) {
 	_ = ctx // nothing to do on the network yet
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if logger == nil {
-		logger = zap.NewNop()
-	}
-	logger = logger.With(zap.String("target", "tenantadmin"))
+	o := httpkit.ApplyOptions(options{}, opts)
+	logger = httpkit.TargetLogger(logger, "tenantadmin")
 
-	const key = "tenantadmin."
-	var (
-		errs   []error
-		secret string
-	)
-	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(key+format, args...)) }
+	cfgErrs := httpkit.NewConfigErrors("tenantadmin")
+	fail := cfgErrs.Failf
 	base := trimBase(cfg.BaseURL)
 	switch {
 	case cfg.BaseURL == "":
@@ -91,46 +77,21 @@ func New(ctx context.Context, cfg config.TenantAdminTarget, logger *zap.Logger, 
 	} else if pageSize < 1 || pageSize > 100 {
 		fail("page_size: %d is not within 1..100 (the API's limit)", pageSize)
 	}
-	timeout := cfg.Timeout
-	if timeout == 0 {
-		timeout = DefaultTimeout
-	} else if timeout < 0 {
-		fail("timeout: %v is negative", timeout)
-	}
-	retries := DefaultMaxRetries
-	if cfg.MaxRetries != nil {
-		if retries = *cfg.MaxRetries; retries < 0 {
-			fail("max_retries: %d is negative", retries)
-		}
-	}
-	// The registry resolved a relative secret file against the config file.
+	settings := cfgErrs.HTTPClient(cfg.HTTPClient)
+	var secret string
 	if cfg.Token.Env != "" && cfg.Token.File != "" {
 		fail("token: set only one of env and file")
-	} else if token, err := cfg.Token.Resolve(key+"token", ""); err != nil {
-		errs = append(errs, err)
 	} else {
-		secret = token
+		secret = cfgErrs.Secret("token", cfg.Token)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if err := cfgErrs.Err(); err != nil {
+		return nil, err
 	}
 
-	clock := o.clock
-	if clock == nil {
-		clock = httpkit.SystemClock
-	}
-	hc := httpkit.NewClient(httpkit.Options{
-		Timeout:      timeout,
-		MaxRetries:   retries,
-		RetryWaitMin: o.retryWaitMin,
-		RetryWaitMax: o.retryWaitMax,
-		// The document has no rate limit; the pacer only acts on a server
-		// that announces one in X-RateLimit-* headers.
-		Pacer:     httpkit.NewPacer(httpkit.PacerOptions{Clock: clock, Logger: logger}),
-		Logger:    logger,
-		Transport: o.transport,
-	})
-	client, err := NewClient(ClientOptions{BaseURL: base, HTTP: hc, Token: secret, Logger: logger})
+	// The document has no rate limit; the pacer only acts on a server that
+	// announces one in X-RateLimit-* headers.
+	h := httpkit.NewTargetHTTP(settings, o.TargetOptions, logger)
+	client, err := NewClient(ClientOptions{BaseURL: base, HTTP: h.Client, Token: secret, Logger: logger})
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package tenantadmin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -73,10 +72,7 @@ const (
 // X-RateLimit-* headers when a server sends them, and a static bearer
 // token.
 type Client struct {
-	base   string
-	http   *retryablehttp.Client
-	token  string
-	logger *zap.Logger
+	api httpkit.Endpoint
 }
 
 // ClientOptions configure NewClient.
@@ -98,10 +94,7 @@ func NewClient(o ClientOptions) (*Client, error) {
 	if o.HTTP == nil || o.Token == "" {
 		return nil, errors.New("tenantadmin: client needs an HTTP client and a token")
 	}
-	if o.Logger == nil {
-		o.Logger = zap.NewNop()
-	}
-	return &Client{base: base, http: o.HTTP, token: o.Token, logger: o.Logger}, nil
+	return &Client{api: httpkit.Endpoint{Base: base, HTTP: o.HTTP, Auth: httpkit.Bearer(o.Token)}}, nil
 }
 
 func trimBase(s string) string {
@@ -118,36 +111,7 @@ func absoluteURL(s string) bool {
 // do sends one call: body (nil: none) as JSON, out (nil: discarded)
 // decoded from the response. path is already escaped.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
-	target := c.base + path
-	if len(query) > 0 {
-		target += "?" + query.Encode()
-	}
-	var payload any
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return fmt.Errorf("%s %s: encode body: %w", method, path, err)
-		}
-		payload = b
-	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, target, payload)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := httpkit.Do(c.http, req)
-	if err != nil {
-		return refine(err)
-	}
-	if out == nil {
-		httpkit.Discard(resp)
-		return nil
-	}
-	return httpkit.DecodeJSON(resp, out)
+	return refine(c.api.JSON(ctx, method, path, query, body, out))
 }
 
 // refine marks a refused token, and reads a 400 as a validation error (a

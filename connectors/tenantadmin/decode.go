@@ -1,10 +1,11 @@
 package tenantadmin
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
+
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 )
 
 // Lenient decoding: the document shows few shapes, so every field is read
@@ -14,27 +15,7 @@ import (
 type rawObject map[string]json.RawMessage
 
 // str returns the first of keys that holds a non-empty scalar, as text.
-func (o rawObject) str(keys ...string) string {
-	for _, k := range keys {
-		if s := rawString(o[k]); s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
-func rawString(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" || raw[0] == '{' || raw[0] == '[' {
-		return ""
-	}
-	if raw[0] == '"' {
-		var s string
-		_ = json.Unmarshal(raw, &s)
-		return s
-	}
-	return string(raw) // a number or a boolean, as written
-}
+func (o rawObject) str(keys ...string) string { return httpkit.FirstScalar(o, keys...) }
 
 // integer reads a number (or a numeric string) of the first key present.
 func (o rawObject) integer(keys ...string) (int64, bool) {

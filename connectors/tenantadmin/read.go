@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -149,21 +150,14 @@ func (a *Adapter) fetchCodes(ctx context.Context, orgs map[string]*Org, order []
 // readMembers lists the members of every organization (in order) that may
 // have some: member_count 0 saves the request.
 func (a *Adapter) readMembers(ctx context.Context, orgs map[string]*Org, order []string) ([][]Member, error) {
-	members := make([][]Member, len(order))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(readConcurrency)
-	for i, id := range order {
+	return httpkit.ReadEach(ctx, readConcurrency, order, func(ctx context.Context, id string) ([]Member, error) {
 		if orgs[id].MemberCount == 0 {
-			continue
+			return nil, nil
 		}
-		g.Go(func() error {
-			ms, err := a.client.ListMembers(gctx, id, a.pageSize)
-			if errors.Is(err, connectors.ErrNotFound) {
-				return nil // deleted since the list
-			}
-			members[i] = ms
-			return err
-		})
-	}
-	return members, g.Wait()
+		ms, err := a.client.ListMembers(ctx, id, a.pageSize)
+		if errors.Is(err, connectors.ErrNotFound) {
+			return nil, nil // deleted since the list
+		}
+		return ms, err
+	})
 }

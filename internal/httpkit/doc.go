@@ -67,6 +67,30 @@
 // httpkit imports package connectors for those error types; connectors (the
 // interfaces) must therefore never import httpkit.
 //
-// Secrets are resolved by config.Secret.Resolve; package httpkittest holds test helpers: AssertNoSecret, a fake clock and an
-// observed zap logger.
+// # Targets
+//
+// The plumbing every HTTP target adapter shares, so that an adapter keeps
+// only what its API's document makes different:
+//
+//   - New: TargetOptions (set by WithTransport, WithClock and WithRetryWait,
+//     which each adapter's options embed and its own With… functions
+//     re-export), ApplyOptions and TargetLogger; ConfigErrors, which checks
+//     the config key by key (HTTPClient: timeout and max_retries with their
+//     defaults; TokenURL; Secret) and reports every error at once, each
+//     naming its key ("pcaid.max_retries: -1 is negative"); NewTargetHTTP,
+//     which builds the clock, the pacer and the paced retrying client, and
+//     TargetHTTP.NewTokenSource, which fetches tokens through them.
+//   - Calls: Endpoint.JSON and JSON send one JSON call (encode the body,
+//     set Accept and Content-Type, authenticate, Do, decode the answer).
+//     An Auth puts the credentials on: HeaderAuth and Bearer a static key
+//     or token; BearerTokens a TokenSource's token, where a 401 invalidates
+//     the refused token and the call is sent once more, never twice.
+//     Endpoint.Send leaves the 2xx answer to the caller.
+//   - Reads: ReadEach runs per-container reads (the members of each group)
+//     a few at a time, in order; Scalar reads a JSON value leniently as
+//     text.
+//   - URLs: ParseBaseURL and AbsoluteURL.
+//
+// Package httpkittest holds test helpers: AssertNoSecret, a fake clock and
+// an observed zap logger.
 package httpkit

@@ -1,0 +1,209 @@
+package httpkit
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/internal/config"
+)
+
+// DefaultMaxRetries is the retry budget of a target whose config leaves
+// max_retries unset.
+const DefaultMaxRetries = 5
+
+// TargetOptions are what every HTTP target's New can be told besides its
+// config, mostly by tests: each target's Option embeds them and its
+// WithTransport, WithClock and WithRetryWait set them (see the TargetOption
+// functions of the same names). The zero value is the production setting.
+type TargetOptions struct {
+	// Transport replaces the pooled transport (nil: NewClient's default).
+	Transport http.RoundTripper
+	// Clock is the clock of the pacer and the token cache (nil:
+	// SystemClock).
+	Clock Clock
+	// RetryWaitMin and RetryWaitMax bound the backoff between retries
+	// (zero: NewClient's defaults, 500ms to 30s).
+	RetryWaitMin, RetryWaitMax time.Duration
+}
+
+// TargetOption sets a field of TargetOptions.
+type TargetOption func(*TargetOptions)
+
+// WithTransport sends requests through rt instead of a pooled transport.
+func WithTransport(rt http.RoundTripper) TargetOption {
+	return func(o *TargetOptions) { o.Transport = rt }
+}
+
+// WithClock sets the clock of the pacer and the token cache.
+func WithClock(c Clock) TargetOption { return func(o *TargetOptions) { o.Clock = c } }
+
+// WithRetryWait sets the bounds of the exponential backoff between retries.
+func WithRetryWait(lo, hi time.Duration) TargetOption {
+	return func(o *TargetOptions) { o.RetryWaitMin, o.RetryWaitMax = lo, hi }
+}
+
+// ApplyOptions applies a target's options to o, in order, and returns it.
+func ApplyOptions[O any, F ~func(*O)](o O, opts []F) O {
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// TargetLogger is logger (nil: a no-op logger) naming the target in every
+// entry.
+func TargetLogger(logger *zap.Logger, target string) *zap.Logger {
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	return logger.With(zap.String("target", target))
+}
+
+// HTTPSettings are a target's config.HTTPClient settings, checked and
+// defaulted by ConfigErrors.HTTPClient.
+type HTTPSettings struct {
+	Timeout    time.Duration
+	MaxRetries int
+}
+
+// TargetHTTP is the HTTP plumbing of one target: the clock, the pacer that
+// follows the server's X-RateLimit-* headers and a 429's Retry-After, and
+// the retrying client paced by it.
+type TargetHTTP struct {
+	Clock  Clock
+	Pacer  *Pacer
+	Client *retryablehttp.Client
+	Logger *zap.Logger
+}
+
+// NewTargetHTTP builds a target's clock, pacer and client from its checked
+// settings and its options. Every target paces: a server that announces no
+// rate limit leaves the pacer idle.
+func NewTargetHTTP(s HTTPSettings, o TargetOptions, logger *zap.Logger) TargetHTTP {
+	clock := o.Clock
+	if clock == nil {
+		clock = SystemClock
+	}
+	pacer := NewPacer(PacerOptions{Clock: clock, Logger: logger})
+	return TargetHTTP{
+		Clock:  clock,
+		Pacer:  pacer,
+		Logger: logger,
+		Client: NewClient(Options{
+			Timeout:      s.Timeout,
+			MaxRetries:   s.MaxRetries,
+			RetryWaitMin: o.RetryWaitMin,
+			RetryWaitMax: o.RetryWaitMax,
+			Pacer:        pacer,
+			Logger:       logger,
+			Transport:    o.Transport,
+		}),
+	}
+}
+
+// NewTokenSource returns a token source that fetches through the target's
+// client (so the pacer counts the token calls too), on its clock and
+// logger; o says the rest (URL, credentials, scopes, auth style).
+func (h TargetHTTP) NewTokenSource(o TokenSourceOptions) (*TokenSource, error) {
+	o.Client, o.Clock, o.Logger = h.Client, h.Clock, h.Logger
+	return NewTokenSource(o)
+}
+
+// ConfigErrors collects the errors of one target's config, each naming its
+// key under the target ("capgo.base_url: required"), so that New reports
+// them all at once.
+type ConfigErrors struct {
+	prefix string
+	errs   []error
+}
+
+// NewConfigErrors returns a collector for the config of target ("capgo").
+func NewConfigErrors(target string) *ConfigErrors {
+	return &ConfigErrors{prefix: target + "."}
+}
+
+// Key is name's full config key ("capgo.api_key").
+func (c *ConfigErrors) Key(name string) string { return c.prefix + name }
+
+// Failf adds an error; format starts with the key under the target
+// ("timeout: %v is negative").
+func (c *ConfigErrors) Failf(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf(c.prefix+format, args...))
+}
+
+// Add adds an error that already names its key (nil is ignored).
+func (c *ConfigErrors) Add(err error) {
+	if err != nil {
+		c.errs = append(c.errs, err)
+	}
+}
+
+// Len is the count of errors so far.
+func (c *ConfigErrors) Len() int { return len(c.errs) }
+
+// Err joins the errors in the order they were added; nil when there are
+// none.
+func (c *ConfigErrors) Err() error { return errors.Join(c.errs...) }
+
+// HTTPClient checks timeout and max_retries and fills their defaults
+// (DefaultTimeout, DefaultMaxRetries).
+func (c *ConfigErrors) HTTPClient(h config.HTTPClient) HTTPSettings {
+	s := HTTPSettings{Timeout: h.Timeout, MaxRetries: DefaultMaxRetries}
+	if s.Timeout == 0 {
+		s.Timeout = DefaultTimeout
+	} else if s.Timeout < 0 {
+		c.Failf("timeout: %v is negative", s.Timeout)
+	}
+	if h.MaxRetries != nil {
+		if s.MaxRetries = *h.MaxRetries; s.MaxRetries < 0 {
+			c.Failf("max_retries: %d is negative", s.MaxRetries)
+		}
+	}
+	return s
+}
+
+// TokenURL checks token_url: an absolute http(s) URL when set, else def.
+func (c *ConfigErrors) TokenURL(raw, def string) string {
+	if raw == "" {
+		return def
+	}
+	if !AbsoluteURL(raw) {
+		c.Failf("token_url: %q is not an absolute http(s) URL", raw)
+	}
+	return raw
+}
+
+// Secret resolves the secret under name ("client_secret"); a failure is
+// added, naming the key, and "" returned. A relative secret file has been
+// resolved against the config file by the registry, so no base directory
+// is needed here.
+func (c *ConfigErrors) Secret(name string, s config.Secret) string {
+	v, err := s.Resolve(c.Key(name), "")
+	c.Add(err)
+	return v
+}
+
+// AbsoluteURL reports whether s is an absolute http or https URL with a
+// host.
+func AbsoluteURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// ParseBaseURL reads an API's base URL: an absolute http(s) URL without
+// query or fragment; trailing slashes are dropped. The error names the
+// target ("pcaid: base URL … is not an absolute http(s) URL").
+func ParseBaseURL(target, raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("%s: base URL %q is not an absolute http(s) URL", target, raw)
+	}
+	return u, nil
+}

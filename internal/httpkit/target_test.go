@@ -1,0 +1,166 @@
+package httpkit
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/httpkit/httpkittest"
+)
+
+func TestTargetOptions(t *testing.T) {
+	clock := httpkittest.NewFakeClock(time.Time{})
+	rt := http.DefaultTransport
+	var o TargetOptions
+	for _, opt := range []TargetOption{WithTransport(rt), WithClock(clock), WithRetryWait(time.Millisecond, 2*time.Millisecond)} {
+		opt(&o)
+	}
+	if o.Transport != rt || o.Clock != clock || o.RetryWaitMin != time.Millisecond || o.RetryWaitMax != 2*time.Millisecond {
+		t.Fatalf("options = %+v", o)
+	}
+	h := NewTargetHTTP(HTTPSettings{Timeout: 7 * time.Second, MaxRetries: 2}, o, nil)
+	if h.Clock != clock || h.Pacer == nil || h.Client == nil {
+		t.Fatalf("TargetHTTP = %+v", h)
+	}
+	c := h.Client
+	if c.HTTPClient.Timeout != 7*time.Second || c.RetryMax != 2 || c.HTTPClient.Transport != rt ||
+		c.RetryWaitMin != time.Millisecond || c.RetryWaitMax != 2*time.Millisecond || c.RequestLogHook == nil {
+		t.Errorf("client: timeout %v retries %d wait %v..%v paced %v", c.HTTPClient.Timeout, c.RetryMax, c.RetryWaitMin, c.RetryWaitMax, c.RequestLogHook != nil)
+	}
+	if d := NewTargetHTTP(HTTPSettings{}, TargetOptions{}, nil); d.Clock != SystemClock {
+		t.Errorf("default clock = %v", d.Clock)
+	}
+}
+
+func TestConfigErrorsHTTPClient(t *testing.T) {
+	intp := func(n int) *int { return &n }
+	for _, tc := range []struct {
+		in   config.HTTPClient
+		want HTTPSettings
+		errs []string
+	}{
+		{config.HTTPClient{}, HTTPSettings{DefaultTimeout, DefaultMaxRetries}, nil},
+		{config.HTTPClient{Timeout: time.Second, MaxRetries: intp(0)}, HTTPSettings{time.Second, 0}, nil},
+		{config.HTTPClient{Timeout: -time.Second, MaxRetries: intp(-1)}, HTTPSettings{-time.Second, -1},
+			[]string{"demo.timeout: -1s is negative", "demo.max_retries: -1 is negative"}},
+	} {
+		c := NewConfigErrors("demo")
+		got := c.HTTPClient(tc.in)
+		if got != tc.want {
+			t.Errorf("%+v: settings %+v, want %+v", tc.in, got, tc.want)
+		}
+		if c.Len() != len(tc.errs) {
+			t.Errorf("%+v: %d errors (%v), want %d", tc.in, c.Len(), c.Err(), len(tc.errs))
+		}
+		if len(tc.errs) == 0 {
+			if c.Err() != nil {
+				t.Errorf("%+v: Err = %v", tc.in, c.Err())
+			}
+			continue
+		}
+		if got := c.Err().Error(); got != strings.Join(tc.errs, "\n") {
+			t.Errorf("%+v: Err = %q", tc.in, got)
+		}
+	}
+}
+
+func TestConfigErrorsCollects(t *testing.T) {
+	t.Setenv("DEMO_SECRET", "s3cret")
+	c := NewConfigErrors("demo")
+	if c.Key("api_key") != "demo.api_key" {
+		t.Errorf("Key = %q", c.Key("api_key"))
+	}
+	c.Failf("base_url: %q is wrong", "x")
+	c.Add(nil)
+	if v := c.Secret("client_secret", config.Secret{Env: "DEMO_SECRET"}); v != "s3cret" {
+		t.Errorf("Secret = %q", v)
+	}
+	if v := c.Secret("token", config.Secret{Env: "DEMO_UNSET_VARIABLE"}); v != "" {
+		t.Errorf("Secret of an unset variable = %q", v)
+	}
+	c.Add(errors.New("other"))
+	want := "demo.base_url: \"x\" is wrong\ndemo.token: environment variable DEMO_UNSET_VARIABLE is not set\nother"
+	if err := c.Err(); err == nil || err.Error() != want {
+		t.Errorf("Err = %v, want %q", err, want)
+	}
+}
+
+func TestApplyOptionsAndLogger(t *testing.T) {
+	type opts struct {
+		TargetOptions
+		extra string
+	}
+	type option func(*opts)
+	o := ApplyOptions(opts{extra: "default"}, []option{
+		func(o *opts) { WithRetryWait(time.Second, time.Minute)(&o.TargetOptions) },
+		func(o *opts) { o.extra = "set" },
+	})
+	if o.extra != "set" || o.RetryWaitMin != time.Second || o.RetryWaitMax != time.Minute {
+		t.Errorf("options = %+v", o)
+	}
+
+	logger, logs := httpkittest.ObservedLogger()
+	TargetLogger(logger, "demo").Info("hello")
+	if e := logs.All(); len(e) != 1 || e[0].ContextMap()["target"] != "demo" {
+		t.Errorf("entries = %+v", e)
+	}
+	TargetLogger(nil, "demo").Info("a nil logger logs nothing")
+}
+
+func TestTokenURLAndTargetTokenSource(t *testing.T) {
+	c := NewConfigErrors("demo")
+	if got := c.TokenURL("", "https://a.example/oauth/token"); got != "https://a.example/oauth/token" {
+		t.Errorf("default TokenURL = %q", got)
+	}
+	if got := c.TokenURL("https://auth.example/t", "https://a.example/oauth/token"); got != "https://auth.example/t" || c.Len() != 0 {
+		t.Errorf("set TokenURL = %q (%v)", got, c.Err())
+	}
+	c.TokenURL("/relative", "")
+	if err := c.Err(); err == nil || err.Error() != `demo.token_url: "/relative" is not an absolute http(s) URL` {
+		t.Errorf("Err = %v", err)
+	}
+
+	srv := newTokenServer(t, "3600")
+	clock := httpkittest.NewFakeClock(time.Time{})
+	h := NewTargetHTTP(HTTPSettings{Timeout: time.Second}, TargetOptions{Clock: clock}, nil)
+	ts, err := h.NewTokenSource(TokenSourceOptions{
+		TokenURL: srv.URL + "/oauth/token", ClientID: testClientID, ClientSecret: testSecret,
+		Scopes: []string{"read", "write"}, ScopeSeparator: ",",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts.o.Client != h.Client || ts.o.Clock != clock {
+		t.Errorf("the token source does not use the target's client and clock")
+	}
+	if tok, err := ts.Token(context.Background()); err != nil || tok != "tok-1" {
+		t.Errorf("Token = %q, %v", tok, err)
+	}
+	if st := h.Pacer.State(); st.WindowEnd.IsZero() {
+		t.Errorf("the pacer did not count the token call: %+v", st)
+	}
+}
+
+func TestURLs(t *testing.T) {
+	for s, want := range map[string]bool{
+		"https://a.example": true, "http://a.example/x?q=1": true,
+		"ftp://a.example": false, "/relative": false, "https://": false, "::": false,
+	} {
+		if got := AbsoluteURL(s); got != want {
+			t.Errorf("AbsoluteURL(%q) = %v", s, got)
+		}
+	}
+	u, err := ParseBaseURL("demo", "https://a.example/api/v1//")
+	if err != nil || u.String() != "https://a.example/api/v1" {
+		t.Errorf("ParseBaseURL = %v, %v", u, err)
+	}
+	for _, bad := range []string{"", "a.example", "https://a.example/?q=1", "https://a.example/#f", "ftp://a.example"} {
+		if _, err := ParseBaseURL("demo", bad); err == nil || !strings.HasPrefix(err.Error(), "demo: base URL ") {
+			t.Errorf("ParseBaseURL(%q) err = %v", bad, err)
+		}
+	}
+}
