@@ -18,6 +18,17 @@ type Source interface {
 	Read(ctx context.Context) ([]Record, error)
 }
 
+// IncrementalSource is a source that can read only what changed since a
+// high-water mark (LDAP's uSNChanged, entryCSN or modifyTimestamp).
+// ReadChanged with an empty mark reads everything, like Read. The mark it
+// returns is opaque: the runner stores it after a successful run and hands
+// it back next time. Records of a partial read are complete in themselves:
+// a user's record carries all of its memberships.
+type IncrementalSource interface {
+	Source
+	ReadChanged(ctx context.Context, mark string) (records []Record, newMark string, err error)
+}
+
 // Capabilities says what a target holds and how it takes memberships.
 type Capabilities struct {
 	Orgs   bool `json:"orgs"`

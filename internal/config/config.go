@@ -57,8 +57,75 @@ type Guard struct {
 
 // Source selects and configures one source connector.
 type Source struct {
-	Type string     `yaml:"type"`
-	CSV  *CSVSource `yaml:"csv"`
+	Type string      `yaml:"type"`
+	CSV  *CSVSource  `yaml:"csv"`
+	LDAP *LDAPSource `yaml:"ldap"`
+}
+
+// LDAPSource reads Active Directory or OpenLDAP.
+type LDAPSource struct {
+	// URL is ldaps://host:636 or ldap://host:389.
+	URL string `yaml:"url"`
+	// StartTLS upgrades an ldap:// connection.
+	StartTLS bool `yaml:"start_tls"`
+	// AllowPlain permits ldap:// without StartTLS; it must be set
+	// explicitly, as the bind password then crosses the network in clear.
+	AllowPlain bool `yaml:"allow_plain"`
+	// CAFile verifies the server's certificate (PEM); empty uses the
+	// system roots. ServerName overrides the name checked.
+	CAFile     string `yaml:"ca_file"`
+	ServerName string `yaml:"server_name"`
+	BindDN     string `yaml:"bind_dn"`
+	// BindPassword comes from an environment variable or a file.
+	BindPassword Secret `yaml:"bind_password"`
+	// Timeout of the dial and of each operation; default 30s.
+	Timeout time.Duration `yaml:"timeout"`
+	// PageSize of the simple paged results control; default 1000.
+	PageSize int `yaml:"page_size"`
+	// Flavor is "ad" or "openldap" (default): the key attribute, disabled
+	// accounts, range retrieval and nested-group expansion follow it.
+	Flavor string `yaml:"flavor"`
+	// KeyAttribute is each entry's stable key; default objectGUID on AD,
+	// entryUUID on OpenLDAP.
+	KeyAttribute string `yaml:"key_attribute"`
+	// Users, Groups and Orgs say where to search.
+	Users  LDAPSearch  `yaml:"users"`
+	Groups *LDAPSearch `yaml:"groups"`
+	Orgs   *LDAPOrgs   `yaml:"orgs"`
+	// Attributes lists the user attributes to read (those the mapping
+	// uses); an attribute an entry lacks reads as "".
+	Attributes []string `yaml:"attributes"`
+	// Required lists attributes every user entry must have; OnMissing says
+	// what happens to one that lacks them: "fail" (default: the run fails,
+	// naming every such DN) or "skip" (the entry is left out and reported).
+	Required  []string `yaml:"required"`
+	OnMissing string   `yaml:"on_missing"`
+	// NestedGroups expands groups within groups; default true.
+	NestedGroups *bool `yaml:"nested_groups"`
+	// Incremental names the high-water-mark attribute of incremental runs;
+	// default uSNChanged on AD, modifyTimestamp on OpenLDAP.
+	Incremental string `yaml:"incremental"`
+}
+
+// LDAPSearch is one search.
+type LDAPSearch struct {
+	BaseDN string `yaml:"base_dn"`
+	Filter string `yaml:"filter"`
+	// Scope is "sub" (default) or "one".
+	Scope string `yaml:"scope"`
+}
+
+// LDAPOrgs says where the org tree comes from.
+type LDAPOrgs struct {
+	// From is "ou" (the OU path of each user's DN below the users' base)
+	// or "attribute" (a user attribute such as department, a path).
+	From string `yaml:"from"`
+	// Include and Exclude filter OUs by DN (an OU and everything below
+	// it); exclusion wins. Only with from: ou.
+	Include []string `yaml:"include"`
+	Exclude []string `yaml:"exclude"`
+	// Attribute holds the path with from: attribute.
+	Attribute string `yaml:"attribute"`
 }
 
 // CSVSource reads HR exports.

@@ -189,7 +189,7 @@ func (c *Config) Validate() error {
 }
 
 func (s *Source) validate(p *problems, key string) {
-	blocks := map[string]bool{"csv": s.CSV != nil}
+	blocks := map[string]bool{"csv": s.CSV != nil, "ldap": s.LDAP != nil}
 	// The CSV block's own values are checked by connectors/csv when it
 	// opens (validate opens every job).
 	validateType(p, key, s.Type, blocks)

@@ -38,7 +38,7 @@ func TestLoadErrorsNameLineOrKey(t *testing.T) {
 			`testdata/bad-values.yaml: store.driver: "mysql" is not a known store (known: sqlite)`,
 			`log.format: "xml" is not console or json`,
 			`jobs[0].name: "HR Sync" must be lower-case letters, digits, '-' and '_'`,
-			`jobs[0].source.type: "ldap" is not a known type (known: csv)`,
+			`jobs[0].source.type: "oracle" is not a known type (known: csv, ldap)`,
 			`jobs[0].target.aircourse.base_url: "ftp://x" is not an http(s) URL`,
 			`jobs[0].target.aircourse.client_id: required`,
 			`jobs[0].target.aircourse.client_secret: set only one of env and file`,
