@@ -193,7 +193,17 @@ func (r *Rules) AttributeNames() []string { return r.attributeNames }
 // Build turns records into a validated desired snapshot. Any problem with
 // any record fails the whole build, each problem naming its record: a
 // snapshot with holes would look like deletions.
-func (r *Rules) Build(records []Record) (*Snapshot, Report, error) {
+func (r *Rules) Build(records []Record) (*Snapshot, Report, error) { return r.build(records, false) }
+
+// BuildPartial builds the snapshot of an incremental read: only what
+// changed. Memberships and parents may name orgs and groups the read did
+// not include (they exist already, and the planner resolves them through
+// its links), and no group is derived from a user's references.
+func (r *Rules) BuildPartial(records []Record) (*Snapshot, Report, error) {
+	return r.build(records, true)
+}
+
+func (r *Rules) build(records []Record, partial bool) (*Snapshot, Report, error) {
 	b := builder{rules: r, origins: Origins{}, orgs: map[string]*Org{}, groups: map[string]*Group{}}
 	report := Report{Records: len(records)}
 	var orgRecords, groupRecords []Record
@@ -229,7 +239,7 @@ func (r *Rules) Build(records []Record) (*Snapshot, Report, error) {
 	// Groups named only by users' group lists are created with their key as
 	// name; when a groups file declares groups, a reference to an undeclared
 	// one is an error that Validate reports.
-	if !declaredGroups {
+	if !declaredGroups && !partial {
 		for _, m := range b.snap.Memberships {
 			if m.Kind == KindGroup && b.groups[m.ContainerKey] == nil {
 				b.groups[m.ContainerKey] = &Group{Key: m.ContainerKey, Name: m.ContainerKey}
@@ -246,7 +256,7 @@ func (r *Rules) Build(records []Record) (*Snapshot, Report, error) {
 		b.snap.Groups = append(b.snap.Groups, *g)
 	}
 	b.snap.Sort()
-	if err := Validate(&b.snap, b.origins); err != nil {
+	if err := validate(&b.snap, b.origins, partial); err != nil {
 		return nil, report, err
 	}
 	if f := r.flatten; f != nil {

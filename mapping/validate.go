@@ -77,7 +77,11 @@ func (o Origins) describe(kind Kind, key string) string {
 // and mail addresses, orgs whose parent is missing, cycles in the org tree,
 // memberships that point at nothing, unknown roles. Every problem names the
 // offending object and, when origins know it, where it came from.
-func Validate(s *Snapshot, origins Origins) error {
+func Validate(s *Snapshot, origins Origins) error { return validate(s, origins, false) }
+
+// validate checks a snapshot; a partial one may refer to orgs and groups it
+// does not hold.
+func validate(s *Snapshot, origins Origins, partial bool) error {
 	var p Problems
 	orgs := map[string]*Org{}
 	for i := range s.Orgs {
@@ -97,7 +101,7 @@ func Validate(s *Snapshot, origins Origins) error {
 	}
 	for _, key := range sortedOrgKeys(orgs) {
 		o := orgs[key]
-		if o.ParentKey != "" {
+		if o.ParentKey != "" && !partial {
 			if _, ok := orgs[o.ParentKey]; !ok {
 				p.Addf("%s: parent %q does not exist", origins.describe(KindOrg, key), o.ParentKey)
 			}
@@ -153,7 +157,7 @@ func Validate(s *Snapshot, origins Origins) error {
 			continue
 		}
 		groups[g.Key] = true
-		if g.OrgKey != "" {
+		if g.OrgKey != "" && !partial {
 			if _, ok := orgs[g.OrgKey]; !ok {
 				p.Addf("%s: org %q does not exist", origins.describe(KindGroup, g.Key), g.OrgKey)
 			}
@@ -169,11 +173,11 @@ func Validate(s *Snapshot, origins Origins) error {
 		}
 		switch m.Kind {
 		case KindOrg:
-			if _, ok := orgs[m.ContainerKey]; !ok {
+			if _, ok := orgs[m.ContainerKey]; !ok && !partial {
 				p.Addf("%s: member of org %q, which does not exist", where, m.ContainerKey)
 			}
 		case KindGroup:
-			if !groups[m.ContainerKey] {
+			if !groups[m.ContainerKey] && !partial {
 				p.Addf("%s: member of group %q, which does not exist", where, m.ContainerKey)
 			}
 		default:

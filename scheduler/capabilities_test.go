@@ -107,3 +107,36 @@ func TestExecutorBatchesUserCreates(t *testing.T) {
 		t.Errorf("outcome = %+v", out)
 	}
 }
+
+// A partial plan (an incremental read) holds one changed user: its group
+// membership change is planned against a group the read did not include,
+// resolved through the links; nobody else is touched.
+func TestPartialPlan(t *testing.T) {
+	fake := newFake(fullCaps())
+	links := scheduler.Links{}
+	syncOnce(t, fake, links, firstExport(), scheduler.PlanOptions{})
+
+	changed := &mapping.Snapshot{
+		Users: []mapping.User{user("1003", "鈴木 一郎")},
+		Memberships: []mapping.Membership{
+			inOrg("1003", "本社/営業部/第一課", mapping.RoleMember), // unchanged org, not in the read
+			// 1003 left 新人研修; 1004 is still in it but not in the read.
+		},
+	}
+	actual, _ := fake.Read(context.Background())
+	plan, err := scheduler.MakePlan(changed, actual, links, fake.caps, scheduler.PlanOptions{Partial: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range plan.Changes {
+		got = append(got, string(c.Action)+" "+string(c.Kind)+" "+c.Key)
+	}
+	want := []string{"delete membership group:新人研修/1003"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("partial plan = %v, want %v", got, want)
+	}
+	if err := (scheduler.Guard{MaxDeleteRatio: 0.05, MaxDeleteCount: 500}).Check(plan); err != nil {
+		t.Errorf("guard refused a partial plan: %v", err)
+	}
+}

@@ -32,7 +32,7 @@ func (g Guard) Check(p *Plan) error {
 	// A kind the source returned none of while orgbridge manages some is
 	// an empty source (a truncated export, a wrong filter), not a decision.
 	for _, kind := range []mapping.Kind{mapping.KindUser, mapping.KindOrg, mapping.KindGroup} {
-		if p.Desired[kind] == 0 && p.Managed[kind] > 0 {
+		if p.Desired[kind] == 0 && p.Managed[kind] > 0 && !p.Partial {
 			return fmt.Errorf("%w: the source returned no %ss while orgbridge manages %d in the target; an empty source never empties a target (check the source, or use --force)", ErrRefused, kind, p.Managed[kind])
 		}
 	}

@@ -22,6 +22,11 @@ const (
 type PlanOptions struct {
 	// Leavers is LeaversSuspend (default) or LeaversDelete.
 	Leavers string
+	// Partial plans from an incremental read: desired holds only what
+	// changed, so nothing absent from it is removed, and a membership is
+	// removed only from a user the read included. The next full run
+	// reconciles the rest.
+	Partial bool
 }
 
 // Adoption links a pre-existing target object to a source key.
@@ -47,6 +52,8 @@ type Plan struct {
 	// memberships in managed containers are removed, and the guard counts
 	// them like suspends.
 	Departed []string `json:"departed,omitempty"`
+	// Partial is set on a plan made from an incremental read.
+	Partial bool `json:"partial,omitempty"`
 	// Desired counts, per kind, the objects the source produced.
 	Desired map[mapping.Kind]int `json:"desired"`
 }
@@ -165,7 +172,7 @@ func MakePlan(desired, actual *mapping.Snapshot, links Links, caps connectors.Ca
 	}
 	p := &planner{
 		desired: desired, actual: actual, links: links, caps: caps, opts: opts,
-		plan: &Plan{Managed: map[mapping.Kind]int{}, Desired: map[mapping.Kind]int{
+		plan: &Plan{Partial: opts.Partial, Managed: map[mapping.Kind]int{}, Desired: map[mapping.Kind]int{
 			mapping.KindOrg: len(desired.Orgs), mapping.KindUser: len(desired.Users), mapping.KindGroup: len(desired.Groups),
 		}},
 		match: map[mapping.Kind]map[string]string{},
@@ -206,6 +213,20 @@ type planner struct {
 	// removed: kind → target ids linked to a source key that is no longer
 	// desired (leavers, removed orgs and groups).
 	removed map[mapping.Kind][]string
+	// desiredUsers: the desired users' keys, built on first use.
+	desiredUsers map[string]bool
+}
+
+// inDesired reports whether the user with target id id is in the desired
+// snapshot.
+func (p *planner) inDesired(id string) bool {
+	if p.desiredUsers == nil {
+		p.desiredUsers = map[string]bool{}
+		for _, u := range p.desired.Users {
+			p.desiredUsers[u.Key] = true
+		}
+	}
+	return p.desiredUsers[p.owner[mapping.KindUser][id]]
 }
 
 // referencesUsers: the target holds users it does not create.
@@ -265,7 +286,9 @@ func (p *planner) matchAll() {
 				continue
 			}
 			p.plan.Managed[kind]++
-			if desiredKeys[kind][key] {
+			if desiredKeys[kind][key] || p.opts.Partial {
+				// A partial read leaves out what did not change: its
+				// links stand for objects that are still wanted.
 				p.bind(kind, key, id)
 			} else {
 				p.removed[kind] = append(p.removed[kind], id)
@@ -293,7 +316,7 @@ func (p *planner) matchAll() {
 			}
 		}
 		for _, key := range sortedKeys(p.links[mapping.KindUser]) {
-			if !desiredKeys[mapping.KindUser][key] {
+			if !desiredKeys[mapping.KindUser][key] && !p.opts.Partial {
 				p.owner[mapping.KindUser][p.links[mapping.KindUser][key]] = key
 				p.plan.Departed = append(p.plan.Departed, key)
 				p.plan.Managed[mapping.KindUser]++
@@ -672,6 +695,9 @@ func (p *planner) planMemberships() {
 				continue
 			}
 			a := actual[k]
+			if p.opts.Partial && !p.inDesired(a.UserKey) {
+				continue // the read did not include this user's memberships
+			}
 			userKey, userManaged := p.owner[mapping.KindUser][a.UserKey]
 			containerKey, containerManaged := p.owner[kind][a.ContainerKey]
 			if !userManaged || !containerManaged || removedUsers[a.UserKey] || removedContainers[a.ContainerKey] {

@@ -30,6 +30,10 @@ type Job struct {
 type RunOptions struct {
 	// DryRun plans and records the run without writing to the target.
 	DryRun bool
+	// Incremental reads only what changed since the job's high-water mark
+	// (a source that implements connectors.IncrementalSource) and removes
+	// nothing; without a mark yet, it runs in full.
+	Incremental bool
 	// Force skips the safety guard.
 	Force bool
 }
@@ -44,7 +48,14 @@ type RunResult struct {
 	Refused error
 	// Desired and Actual are the snapshots the plan was made from.
 	Desired, Actual *mapping.Snapshot
+	// Mark is the source's new high-water mark, stored after a successful
+	// run ("" for a source without one).
+	Mark string
 }
+
+// ErrNotIncremental is returned for an incremental run of a source that
+// reads only in full.
+var ErrNotIncremental = errors.New("the source reads only in full: run without --incremental")
 
 // Runner plans and syncs jobs, recording runs in the store.
 type Runner struct {
@@ -68,13 +79,45 @@ func (r *Runner) logger(job string) *zap.Logger {
 }
 
 // Plan reads the source and the target and plans, writing nothing anywhere.
-func (r *Runner) Plan(ctx context.Context, job *Job) (*RunResult, error) {
+// With incremental, it reads only what changed since the job's mark.
+func (r *Runner) Plan(ctx context.Context, job *Job, incremental bool) (*RunResult, error) {
+	return r.plan(ctx, job, incremental)
+}
+
+// read reads the source: in full, or from the stored mark when incremental.
+func (r *Runner) read(ctx context.Context, job *Job, incremental bool) (records []connectors.Record, mark string, partial bool, err error) {
+	inc, ok := job.Source.(connectors.IncrementalSource)
+	if !ok {
+		if incremental {
+			return nil, "", false, ErrNotIncremental
+		}
+		records, err = job.Source.Read(ctx)
+		return records, "", false, err
+	}
+	since := ""
+	if incremental {
+		if since, err = r.Store.Mark(ctx, job.Name); err != nil {
+			return nil, "", false, err
+		}
+		if since == "" {
+			r.logger(job.Name).Info("no high-water mark yet: this incremental run reads in full")
+		}
+	}
+	records, mark, err = inc.ReadChanged(ctx, since)
+	return records, mark, since != "", err
+}
+
+func (r *Runner) plan(ctx context.Context, job *Job, incremental bool) (*RunResult, error) {
 	log := r.logger(job.Name)
-	records, err := job.Source.Read(ctx)
+	records, mark, partial, err := r.read(ctx, job, incremental)
 	if err != nil {
 		return nil, fmt.Errorf("job %s: read source: %w", job.Name, err)
 	}
-	desired, report, err := job.Rules.Build(records)
+	build := job.Rules.Build
+	if partial {
+		build = job.Rules.BuildPartial
+	}
+	desired, report, err := build(records)
 	if err != nil {
 		return nil, fmt.Errorf("job %s: map records: %w", job.Name, err)
 	}
@@ -90,11 +133,11 @@ func (r *Runner) Plan(ctx context.Context, job *Job) (*RunResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("job %s: read links: %w", job.Name, err)
 	}
-	plan, err := MakePlan(desired, actual, links, job.Target.Capabilities(), PlanOptions{Leavers: job.Leavers})
+	plan, err := MakePlan(desired, actual, links, job.Target.Capabilities(), PlanOptions{Leavers: job.Leavers, Partial: partial})
 	if err != nil {
 		return nil, fmt.Errorf("job %s: plan: %w", job.Name, err)
 	}
-	res := &RunResult{Plan: plan, Report: report, Desired: desired, Actual: actual}
+	res := &RunResult{Plan: plan, Report: report, Desired: desired, Actual: actual, Mark: mark}
 	res.Refused = job.Guard.Check(plan)
 	return res, nil
 }
@@ -111,9 +154,12 @@ func (r *Runner) Sync(ctx context.Context, job *Job, opts RunOptions) (*RunResul
 		log.Warn("an earlier run was interrupted; this run re-plans from the links and resumes it",
 			zap.Int64("run_id", run.ID), zap.Int("pending_changes", countPending(pending, run.ID)))
 	}
-	mode := "full"
-	if opts.DryRun {
-		mode = "dry_run"
+	mode := store.ModeFull
+	switch {
+	case opts.DryRun:
+		mode = store.ModeDryRun
+	case opts.Incremental:
+		mode = store.ModeIncremental
 	}
 	runID, err := r.Store.StartRun(ctx, job.Name, mode)
 	if err != nil {
@@ -126,7 +172,7 @@ func (r *Runner) Sync(ctx context.Context, job *Job, opts RunOptions) (*RunResul
 			log.Error("record run outcome", zap.Error(err))
 		}
 	}
-	res, err := r.Plan(ctx, job)
+	res, err := r.plan(ctx, job, opts.Incremental)
 	if err != nil {
 		finish(store.RunFailed, "", err)
 		return nil, err
@@ -184,6 +230,12 @@ func (r *Runner) Sync(ctx context.Context, job *Job, opts RunOptions) (*RunResul
 		if err := r.Store.Forget(ctx, job.Name, mapping.KindUser, res.Plan.Departed); err != nil {
 			finish(store.RunFailed, summary, err)
 			return res, fmt.Errorf("job %s: forget departed users: %w", job.Name, err)
+		}
+	}
+	if res.Mark != "" {
+		if err := r.Store.SetMark(ctx, job.Name, res.Mark); err != nil {
+			finish(store.RunFailed, summary, err)
+			return res, fmt.Errorf("job %s: record high-water mark: %w", job.Name, err)
 		}
 	}
 	finish(store.RunSucceeded, summary, nil)

@@ -173,3 +173,79 @@ func TestSyncDryRunWritesNothing(t *testing.T) {
 		t.Errorf("a dry run stored %d links", links.Len())
 	}
 }
+
+// changingSource is an incremental source whose records change between
+// reads: ReadChanged("") returns every record, a later mark only the
+// records changed after it.
+type changingSource struct {
+	all     []connectors.Record
+	changed map[string][]connectors.Record // mark → records changed since
+	mark    string
+	calls   []string
+}
+
+func (s *changingSource) Read(ctx context.Context) ([]connectors.Record, error) {
+	recs, _, err := s.ReadChanged(ctx, "")
+	return recs, err
+}
+
+func (s *changingSource) ReadChanged(_ context.Context, mark string) ([]connectors.Record, string, error) {
+	s.calls = append(s.calls, mark)
+	if mark == "" {
+		return s.all, s.mark, nil
+	}
+	return s.changed[mark], s.mark, nil
+}
+
+func TestSyncIncremental(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "state.db"))
+	defer st.Close()
+	fake := newFake(fullCaps())
+	all := hrRecords(10)
+	src := &changingSource{all: all, mark: "m1", changed: map[string][]connectors.Record{}}
+	job := newJob(t, src, fake)
+	runner := &scheduler.Runner{Store: st}
+	ctx := context.Background()
+
+	// Without a mark, an incremental run reads in full, and stores m1.
+	if _, err := runner.Sync(ctx, job, scheduler.RunOptions{Incremental: true}); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := st.Mark(ctx, "hr"); m != "m1" {
+		t.Fatalf("mark after the first run = %q, want m1", m)
+	}
+
+	// One user renamed since m1: the partial read holds only that user,
+	// and the other nine are neither suspended nor touched.
+	renamed := all[3]
+	renamed.Attrs = map[string][]string{"id": {renamed.Key}, "name": {"改名 太郎"}, "dept": renamed.Attrs["dept"]}
+	src.changed["m1"] = []connectors.Record{renamed}
+	src.mark = "m2"
+	writes := fake.writes
+	res, err := runner.Sync(ctx, job, scheduler.RunOptions{Incremental: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Plan.Partial || len(res.Plan.Changes) != 1 || res.Plan.Changes[0].Action != connectors.ActionUpdate || fake.writes-writes != 1 {
+		t.Fatalf("incremental plan:\n%s", planText(t, res.Plan))
+	}
+	if m, _ := st.Mark(ctx, "hr"); m != "m2" {
+		t.Errorf("mark = %q, want m2", m)
+	}
+	if got := src.calls[len(src.calls)-1]; got != "m1" {
+		t.Errorf("incremental read started at %q, want the stored m1", got)
+	}
+
+	// Nothing changed since m2: an empty read is not an empty source.
+	src.mark = "m3"
+	res, err = runner.Sync(ctx, job, scheduler.RunOptions{Incremental: true})
+	if err != nil || len(res.Plan.Changes) != 0 {
+		t.Fatalf("empty incremental read: %v\n%s", err, planText(t, res.Plan))
+	}
+
+	// A source that reads only in full refuses an incremental run.
+	_, err = runner.Sync(ctx, newJob(t, &staticSource{records: all}, fake), scheduler.RunOptions{Incremental: true})
+	if !errors.Is(err, scheduler.ErrNotIncremental) {
+		t.Errorf("err = %v, want ErrNotIncremental", err)
+	}
+}

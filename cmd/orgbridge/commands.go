@@ -97,8 +97,9 @@ func (a *app) open(ctx context.Context, file *config.File, jobName string) (*loa
 
 func (a *app) planCommand() *cobra.Command {
 	var (
-		f      jobFlags
-		asJSON bool
+		f           jobFlags
+		asJSON      bool
+		incremental bool
 	)
 	cmd := &cobra.Command{
 		Use:   "plan -c FILE [--json]",
@@ -114,7 +115,10 @@ target or the store. Exit code 3 says the safety guard would refuse the plan.`,
 			}
 			defer l.Close()
 			runner := &scheduler.Runner{Store: l.store, Logger: a.logger}
-			res, err := runner.Plan(cmd.Context(), l.job)
+			res, err := runner.Plan(cmd.Context(), l.job, incremental)
+			if errors.Is(err, scheduler.ErrNotIncremental) {
+				return usageError(err)
+			}
 			if err != nil {
 				return failedError(err)
 			}
@@ -134,6 +138,7 @@ target or the store. Exit code 3 says the safety guard would refuse the plan.`,
 	}
 	f.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON")
+	cmd.Flags().BoolVar(&incremental, "incremental", false, "read only what changed since the last run (LDAP); remove nothing")
 	return cmd
 }
 
@@ -164,6 +169,7 @@ writing to the target.`,
 	f.register(cmd)
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "plan and record the run, but write nothing to the target")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "apply even if the safety guard refuses")
+	cmd.Flags().BoolVar(&opts.Incremental, "incremental", false, "read only what changed since the last run's high-water mark (LDAP) and remove nothing; the next full run reconciles")
 	return cmd
 }
 
@@ -182,6 +188,8 @@ func (a *app) sync(ctx context.Context, l *loaded, opts scheduler.RunOptions) (*
 	switch {
 	case errors.Is(err, scheduler.ErrRefused):
 		return res, &exitError{code: exitRefused, err: err}
+	case errors.Is(err, scheduler.ErrNotIncremental):
+		return res, usageError(err)
 	case err != nil:
 		if res != nil {
 			for _, ce := range res.Outcome.Errors {

@@ -54,4 +54,12 @@ CREATE TABLE links (
 );
 CREATE INDEX links_target ON links (job, kind, target_id);
 `,
+	// 2: high-water marks of incremental sources.
+	`
+CREATE TABLE marks (
+	job        TEXT    PRIMARY KEY,
+	mark       TEXT    NOT NULL,
+	updated_at INTEGER NOT NULL
+);
+`,
 }

@@ -422,6 +422,32 @@ ON CONFLICT (job, kind, source_key) DO UPDATE SET target_id = excluded.target_id
 	return nil
 }
 
+// Mark implements Store.
+func (s *SQLite) Mark(ctx context.Context, job string) (string, error) {
+	var mark string
+	err := s.r.QueryRowContext(ctx, `SELECT mark FROM marks WHERE job = ?`, job).Scan(&mark)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: read mark of job %q: %w", job, err)
+	}
+	return mark, nil
+}
+
+// SetMark implements Store.
+func (s *SQLite) SetMark(ctx context.Context, job, mark string) error {
+	if job == "" {
+		return errors.New("store: set mark: empty job name")
+	}
+	_, err := s.w.ExecContext(ctx, `INSERT INTO marks (job, mark, updated_at) VALUES (?, ?, ?)
+ON CONFLICT (job) DO UPDATE SET mark = excluded.mark, updated_at = excluded.updated_at`, job, mark, now())
+	if err != nil {
+		return fmt.Errorf("store: set mark of job %q: %w", job, err)
+	}
+	return nil
+}
+
 // Forget implements Store.
 func (s *SQLite) Forget(ctx context.Context, job string, kind mapping.Kind, keys []string) error {
 	if job == "" || kind == "" {

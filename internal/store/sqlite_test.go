@@ -87,8 +87,8 @@ func TestSQLiteSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err := s.SchemaVersion(ctx)
-	if err != nil || v != 1 {
-		t.Fatalf("SchemaVersion = %d, %v; want 1", v, err)
+	if err != nil || v != 2 {
+		t.Fatalf("SchemaVersion = %d, %v; want 2", v, err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -108,8 +108,8 @@ func TestSQLiteSchema(t *testing.T) {
 		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
 	}
 	var versions int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_version`).Scan(&versions); err != nil || versions != 1 {
-		t.Fatalf("schema_version rows = %d, %v; want 1", versions, err)
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_version`).Scan(&versions); err != nil || versions != 2 {
+		t.Fatalf("schema_version rows = %d, %v; want 2", versions, err)
 	}
 	var idx string
 	if err := db.QueryRowContext(ctx, `SELECT group_concat(name) FROM pragma_index_list('links')`).Scan(&idx); err != nil {

@@ -164,6 +164,11 @@ type Store interface {
 	// write to the target happened), all or none, replacing any link of the
 	// same kind/key. Membership links are refused.
 	Adopt(ctx context.Context, job string, links []Link) error
+	// Mark returns the job's high-water mark ("" when it has none): where
+	// the next incremental read of its source starts.
+	Mark(ctx context.Context, job string) (string, error)
+	// SetMark records the job's high-water mark after a successful run.
+	SetMark(ctx context.Context, job, mark string) error
 	// Forget removes the links of the given kind and keys (a referenced
 	// user who left the source and whose memberships are gone). Keys that
 	// have no link are ignored.

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteRemovesAdoptedLink", testDeleteRemovesAdoptedLink},
 		{"Adopt", testAdopt},
 		{"Forget", testForget},
+		{"Marks", testMarks},
 		{"Journal", testJournal},
 		{"NotFound", testNotFound},
 		{"InvalidArguments", testInvalidArguments},
@@ -234,6 +235,26 @@ func testDeleteRemovesAdoptedLink(t *testing.T, open func(t *testing.T) store.St
 	must(t, s.Plan(ctx, run, []connectors.Change{{Action: connectors.ActionDelete, Kind: mapping.KindUser, Key: "u9", TargetID: "U9"}}), "Plan")
 	must(t, s.Applied(ctx, run, 0, ""), "Applied delete")
 	wantLinks(t, s, "hr", store.Links{mapping.KindUser: {"u8": "U8"}})
+}
+
+func testMarks(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := t.Context()
+	s := openStore(t, open)
+	if m, err := s.Mark(ctx, "hr"); err != nil || m != "" {
+		t.Fatalf("Mark of a new job = %q, %v; want \"\"", m, err)
+	}
+	must(t, s.SetMark(ctx, "hr", "20261123000000Z"), "SetMark")
+	must(t, s.SetMark(ctx, "ad", "12345"), "SetMark other job")
+	must(t, s.SetMark(ctx, "hr", "20261124000000Z"), "SetMark again")
+	if m, err := s.Mark(ctx, "hr"); err != nil || m != "20261124000000Z" {
+		t.Errorf("Mark = %q, %v; want the latest", m, err)
+	}
+	if m, _ := s.Mark(ctx, "ad"); m != "12345" {
+		t.Errorf("Mark of the other job = %q", m)
+	}
+	if err := s.SetMark(ctx, "", "x"); err == nil {
+		t.Error("SetMark with an empty job: got no error")
+	}
 }
 
 func testForget(t *testing.T, open func(t *testing.T) store.Store) {
