@@ -13,6 +13,7 @@ import (
 	"github.com/orgbridge/orgbridge/connectors/capgo"
 	"github.com/orgbridge/orgbridge/connectors/csv"
 	"github.com/orgbridge/orgbridge/connectors/directory"
+	"github.com/orgbridge/orgbridge/connectors/ldap"
 	"github.com/orgbridge/orgbridge/connectors/pcaid"
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin"
 	"github.com/orgbridge/orgbridge/internal/config"
@@ -33,6 +34,14 @@ type (
 var sources = map[string]sourceOpener{
 	"csv": func(_ context.Context, cfg config.Source, env Env) (connectors.Source, error) {
 		return csv.New(*cfg.CSV, env.BaseDir, env.Logger)
+	},
+	"ldap": func(_ context.Context, cfg config.Source, env Env) (connectors.Source, error) {
+		c := *cfg.LDAP
+		c.BindPassword = env.secretPath(c.BindPassword)
+		if c.CAFile != "" && !filepath.IsAbs(c.CAFile) {
+			c.CAFile = filepath.Join(env.BaseDir, c.CAFile)
+		}
+		return ldap.New(c, env.Logger)
 	},
 }
 
