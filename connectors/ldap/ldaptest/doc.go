@@ -26,11 +26,14 @@
 // DN. Start takes about 0.1–0.3 s.
 //
 // Accounts: BindDN/BindPassword is the root DN, without limits. ReaderDN
-// (cn=reader,<suffix>) is an ordinary account that reads everything except
-// passwords, held to AD's defaults: an unpaged search stops at 500 entries
-// with sizeLimitExceeded, a paged one returns everything in pages of at
-// most 1000. Anonymous binds read the root DSE and the schema only, as on
-// AD. Passwords are random per server.
+// (cn=reader,<suffix>) is an ordinary account that reads everything but
+// other entries' userPassword, with limits like AD's defaults: an unpaged
+// search stops at 500 entries with sizeLimitExceeded; a paged one returns
+// everything, in pages of at most 1000. Unlike AD, which silently returns
+// 1000 when asked for more, slapd refuses a larger page size with
+// adminLimitExceeded ("illegal pagedResults page size"). Anonymous binds
+// read the root DSE and the schema only, as on AD. Passwords are random per
+// server.
 //
 // TLS (Options.TLS): a CA and a server certificate (ECDSA P-256, SAN IP
 // 127.0.0.1, ::1 and DNS localhost) are generated with crypto/x509 and
@@ -60,6 +63,11 @@
 // the programs explicitly. Start calls Require, which skips the test when
 // they are missing — except when CI is true (CI=true or CI=1), where it
 // fails it: CI must install slapd, and a test that skips there never runs.
+// On Ubuntu, the slapd package's AppArmor profile keeps slapd (and slapadd,
+// the same binary) out of temp directories ("Permission denied" on
+// slapd.conf; a failed Start then says so): put the profile in complain
+// mode (aa-complain /usr/sbin/slapd) or unload it (apparmor_parser -R
+// /etc/apparmor.d/usr.sbin.slapd). Debian has no such profile.
 //
 // # testdata/base.ldif
 //

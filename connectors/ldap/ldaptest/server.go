@@ -27,7 +27,8 @@ const DefaultSuffix = "dc=example,dc=jp"
 
 // Reader limits, as Active Directory's defaults: an unpaged search stops at
 // ReaderSizeLimit entries (sizeLimitExceeded), a paged one may return any
-// number of entries in pages of at most ReaderMaxPageSize.
+// number of entries in pages of at most ReaderMaxPageSize (a larger page
+// size is refused with adminLimitExceeded).
 const (
 	ReaderSizeLimit   = 500
 	ReaderMaxPageSize = 1000
@@ -84,8 +85,9 @@ type Server struct {
 	// ReaderDN and ReaderPassword are an ordinary account that may read
 	// everything but is held to ReaderSizeLimit entries per unpaged
 	// search and ReaderMaxPageSize entries per page, as a service account
-	// on Active Directory is. Anonymous binds read nothing but the root
-	// DSE and the schema.
+	// on Active Directory is (but a larger page size is refused with
+	// adminLimitExceeded, where AD would cap it). Anonymous binds read
+	// nothing but the root DSE and the schema.
 	ReaderDN, ReaderPassword string
 	// Dir holds the configuration, the database, the certificates and
 	// slapd.log; ConfigFile is its slapd.conf.
@@ -321,9 +323,20 @@ func (s *Server) slapaddFile(path string) error {
 	cmd.Env = s.toolEnv()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("%w\n%s", err, bytes.TrimSpace(out))
+		return fmt.Errorf("%w\n%s%s", err, bytes.TrimSpace(out), apparmorHint(string(out)))
 	}
 	return nil
+}
+
+// apparmorHint explains a "Permission denied" from slapd or slapadd (the
+// same binary): Ubuntu's slapd package confines /usr/sbin/slapd with an
+// AppArmor profile that keeps it out of temp directories.
+func apparmorHint(log string) string {
+	if !strings.Contains(log, "Permission denied") {
+		return ""
+	}
+	return "\n(an AppArmor profile may confine slapd to its own directories, as Ubuntu's does: " +
+		"`aa-complain /usr/sbin/slapd` (apparmor-utils) or `apparmor_parser -R /etc/apparmor.d/usr.sbin.slapd` lifts it)"
 }
 
 // toolEnv is the environment of the harness's own ldap-utils runs: no
@@ -347,8 +360,9 @@ func (s *Server) ClientEnv() []string {
 	return append(env, "LDAPCONF="+s.ldapConf, "LDAPRC=ldaptest-no-ldaprc")
 }
 
-// TLSConfig returns a client TLS configuration that trusts the server's
-// CA. It is nil without Options.TLS.
+// TLSConfig returns a new client TLS configuration that trusts the
+// server's CA and checks the name 127.0.0.1 (for ldaps:// and StartTLS
+// alike). It is nil without Options.TLS.
 func (s *Server) TLSConfig() *tls.Config {
 	if !s.tls {
 		return nil
@@ -359,7 +373,7 @@ func (s *Server) TLSConfig() *tls.Config {
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
-	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
 }
 
 // freePort asks the kernel for a free loopback port. Another process may
@@ -438,7 +452,7 @@ func (s *Server) run() error {
 			if strings.Contains(log, "Address already in use") {
 				return errAddrInUse
 			}
-			return fmt.Errorf("slapd exited before answering (%v); %s:\n%s", p.err, s.logPath, log)
+			return fmt.Errorf("slapd exited before answering (%v); %s:\n%s%s", p.err, s.logPath, log, apparmorHint(log))
 		default:
 		}
 		if s.ping() == nil {

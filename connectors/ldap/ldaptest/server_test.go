@@ -156,6 +156,11 @@ func TestReaderLimits(t *testing.T) {
 	if err != nil || len(res.Entries) != n {
 		t.Errorf("paged search as the reader: %v, %d entries, want %d", err, len(res.Entries), n)
 	}
+	big := req()
+	big.Controls = []ldap.Control{ldap.NewControlPaging(ReaderMaxPageSize + 1)}
+	if _, err := c.Search(big); !ldap.IsErrorWithCode(err, ldap.LDAPResultAdminLimitExceeded) {
+		t.Errorf("page size %d as the reader: %v, want adminLimitExceeded", ReaderMaxPageSize+1, err)
+	}
 	// The root DN has no limit.
 	root := s.Conn(t)
 	res, err = root.Search(req())
@@ -246,9 +251,7 @@ func TestTLS(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		cfg := s.TLSConfig()
-		cfg.ServerName = "127.0.0.1"
-		if err := c.StartTLS(cfg); err != nil {
+		if err := c.StartTLS(s.TLSConfig()); err != nil {
 			t.Fatal(err)
 		}
 		check(t, c)
@@ -455,6 +458,15 @@ func TestRequire(t *testing.T) {
 		if InCI() != want {
 			t.Errorf("CI=%q: InCI %v", v, !want)
 		}
+	}
+}
+
+func TestAppArmorHint(t *testing.T) {
+	if apparmorHint("slapd stopped.") != "" {
+		t.Error("hint without a denial")
+	}
+	if h := apparmorHint(`could not open config file "/tmp/x/slapd.conf": Permission denied (13)`); !strings.Contains(h, "aa-complain") {
+		t.Errorf("hint %q", h)
 	}
 }
 
