@@ -3,7 +3,10 @@ package connectors
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+
+	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/mapping"
 )
@@ -131,6 +134,26 @@ type Change struct {
 	// Stage orders a plan: every change of a stage is applied before any of
 	// the next, and the changes within one stage may run concurrently.
 	Stage int `json:"stage"`
+}
+
+// NeedTargetID returns an error wrapping ErrUnresolved when a change that
+// acts on an existing object (update, suspend, delete) carries no target id.
+func (c Change) NeedTargetID() error {
+	if c.TargetID == "" {
+		return fmt.Errorf("%s needs the target id: %w", c.Action, ErrUnresolved)
+	}
+	return nil
+}
+
+// IgnoreNotFound makes the removal of something already gone a success:
+// the goal is met. The executor applies the same rule to deletes; targets
+// use it where a removal is part of a larger change.
+func IgnoreNotFound(err error, log *zap.Logger) error {
+	if errors.Is(err, ErrNotFound) {
+		log.Info("already gone")
+		return nil
+	}
+	return err
 }
 
 // IDs resolves a source key of a kind to the target's id.

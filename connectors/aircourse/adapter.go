@@ -431,22 +431,6 @@ func (a *Adapter) RootOrgID(ctx context.Context) (string, error) {
 	return id, nil
 }
 
-func needTargetID(c connectors.Change) error {
-	if c.TargetID == "" {
-		return fmt.Errorf("%s needs the target id: %w", c.Action, connectors.ErrUnresolved)
-	}
-	return nil
-}
-
-// ignoreNotFound makes a delete of something already gone a success.
-func ignoreNotFound(err error, log *zap.Logger) error {
-	if errors.Is(err, connectors.ErrNotFound) {
-		log.Info("already gone")
-		return nil
-	}
-	return err
-}
-
 func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
 	switch c.Action {
 	case connectors.ActionCreate:
@@ -476,7 +460,7 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connect
 		if c.Org == nil {
 			return connectors.Result{}, errors.New("change carries no org")
 		}
-		if err := needTargetID(c); err != nil {
+		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
 		names, err := diffFields(c.Diff, orgFields)
@@ -512,10 +496,10 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connect
 		return connectors.Result{TargetID: c.TargetID}, nil
 
 	case connectors.ActionDelete:
-		if err := needTargetID(c); err != nil {
+		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
-		return connectors.Result{TargetID: c.TargetID}, ignoreNotFound(a.client.DeleteOrg(ctx, c.TargetID), log)
+		return connectors.Result{TargetID: c.TargetID}, connectors.IgnoreNotFound(a.client.DeleteOrg(ctx, c.TargetID), log)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for an org", c.Action)
 }
@@ -548,7 +532,7 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, ids conne
 		if c.Group == nil {
 			return connectors.Result{}, errors.New("change carries no group")
 		}
-		if err := needTargetID(c); err != nil {
+		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
 		names, err := diffFields(c.Diff, groupFields)
@@ -584,10 +568,10 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, ids conne
 		return connectors.Result{TargetID: c.TargetID}, nil
 
 	case connectors.ActionDelete:
-		if err := needTargetID(c); err != nil {
+		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
-		return connectors.Result{TargetID: c.TargetID}, ignoreNotFound(a.client.DeleteGroup(ctx, c.TargetID), log)
+		return connectors.Result{TargetID: c.TargetID}, connectors.IgnoreNotFound(a.client.DeleteGroup(ctx, c.TargetID), log)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a group", c.Action)
 }
@@ -643,7 +627,7 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connec
 		if c.User == nil {
 			return connectors.Result{}, errors.New("change carries no user")
 		}
-		if err := needTargetID(c); err != nil {
+		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
 		names, err := diffFields(c.Diff, userFields)
@@ -694,7 +678,7 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connec
 		return connectors.Result{TargetID: c.TargetID}, nil
 
 	case connectors.ActionSuspend:
-		if err := needTargetID(c); err != nil {
+		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
 		if _, err := a.client.UpdateUser(ctx, c.TargetID, Fields{"isSuspended": true}); err != nil {
@@ -703,10 +687,10 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connec
 		return connectors.Result{TargetID: c.TargetID}, nil
 
 	case connectors.ActionDelete:
-		if err := needTargetID(c); err != nil {
+		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
-		return connectors.Result{TargetID: c.TargetID}, ignoreNotFound(a.client.DeleteUser(ctx, c.TargetID), log)
+		return connectors.Result{TargetID: c.TargetID}, connectors.IgnoreNotFound(a.client.DeleteUser(ctx, c.TargetID), log)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a user", c.Action)
 }
@@ -840,9 +824,9 @@ func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids 
 		return res, a.client.UpdateOrgUser(ctx, containerID, userID, r)
 	case connectors.ActionDelete:
 		if group {
-			return res, ignoreNotFound(a.client.RemoveGroupUser(ctx, containerID, userID), log)
+			return res, connectors.IgnoreNotFound(a.client.RemoveGroupUser(ctx, containerID, userID), log)
 		}
-		return res, ignoreNotFound(a.client.RemoveOrgUser(ctx, containerID, userID), log)
+		return res, connectors.IgnoreNotFound(a.client.RemoveOrgUser(ctx, containerID, userID), log)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a membership", c.Action)
 }

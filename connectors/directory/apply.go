@@ -155,13 +155,6 @@ func (a *Adapter) heldByActual(ctx context.Context, c connectors.Change) ([]stri
 	return a.held(ctx, c.TargetID)
 }
 
-func needTargetID(c connectors.Change) error {
-	if c.TargetID == "" {
-		return fmt.Errorf("%s needs the target id (the subjectId): %w", c.Action, connectors.ErrUnresolved)
-	}
-	return nil
-}
-
 // create assigns the user's account types to its login id, the subjectId.
 func (a *Adapter) create(ctx context.Context, c connectors.Change, log *zap.Logger) (connectors.Result, error) {
 	u := c.User
@@ -240,7 +233,7 @@ func (a *Adapter) update(ctx context.Context, c connectors.Change, log *zap.Logg
 	if u == nil {
 		return connectors.Result{}, errors.New("change carries no user")
 	}
-	if err := needTargetID(c); err != nil {
+	if err := c.NeedTargetID(); err != nil {
 		return connectors.Result{}, err
 	}
 	fields, err := diffFields(c.Diff)
@@ -325,7 +318,7 @@ func (a *Adapter) setStatus(ctx context.Context, subject string, codes []string,
 
 // suspend sets every assignment of the subject to suspended.
 func (a *Adapter) suspend(ctx context.Context, c connectors.Change, log *zap.Logger) (connectors.Result, error) {
-	if err := needTargetID(c); err != nil {
+	if err := c.NeedTargetID(); err != nil {
 		return connectors.Result{}, err
 	}
 	codes, err := a.heldByActual(ctx, c)
@@ -347,7 +340,7 @@ func (a *Adapter) suspend(ctx context.Context, c connectors.Change, log *zap.Log
 // remove deletes every assignment of the subject; a subject that holds
 // none is already gone.
 func (a *Adapter) remove(ctx context.Context, c connectors.Change, log *zap.Logger) (connectors.Result, error) {
-	if err := needTargetID(c); err != nil {
+	if err := c.NeedTargetID(); err != nil {
 		return connectors.Result{}, err
 	}
 	codes, err := a.heldByActual(ctx, c)

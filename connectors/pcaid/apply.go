@@ -70,22 +70,6 @@ func resolve(ids connectors.IDs, kind mapping.Kind, key string) (string, error) 
 	return "", fmt.Errorf("%s %q: %w", kind, key, connectors.ErrUnresolved)
 }
 
-func needTargetID(c connectors.Change) error {
-	if c.TargetID == "" {
-		return fmt.Errorf("%s needs the target id: %w", c.Action, connectors.ErrUnresolved)
-	}
-	return nil
-}
-
-// ignoreNotFound makes a removal of something already gone a success.
-func ignoreNotFound(err error, log *zap.Logger) error {
-	if errors.Is(err, connectors.ErrNotFound) {
-		log.Info("already gone")
-		return nil
-	}
-	return err
-}
-
 // Field names of a change's Diff, normalised (lower case, no "_", "-" or
 // "attributes." prefix), to the API's names. "" marks a field pcaid does
 // not keep and that is never sent (a group's org).
@@ -189,22 +173,22 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, log *zap.L
 		return res, a.afterCreate(ctx, u.AccountID, admin, c.User.Suspended)
 
 	case connectors.ActionUpdate:
-		if err := needTargetID(c); err != nil {
+		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
 		return connectors.Result{TargetID: c.TargetID}, a.updateUser(ctx, c)
 
 	case connectors.ActionSuspend:
-		if err := needTargetID(c); err != nil {
+		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
 		return connectors.Result{TargetID: c.TargetID}, a.client.SuspendUser(ctx, c.TargetID)
 
 	case connectors.ActionDelete:
-		if err := needTargetID(c); err != nil {
+		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
-		return connectors.Result{TargetID: c.TargetID}, ignoreNotFound(a.client.RemoveUser(ctx, c.TargetID), log)
+		return connectors.Result{TargetID: c.TargetID}, connectors.IgnoreNotFound(a.client.RemoveUser(ctx, c.TargetID), log)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a user", c.Action)
 }
@@ -318,7 +302,7 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, log *zap.
 		if c.Group == nil {
 			return connectors.Result{}, errors.New("change carries no group")
 		}
-		if err := needTargetID(c); err != nil {
+		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
 		names, err := diffFields(c.Diff, groupFields, "service partition")
@@ -348,10 +332,10 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, log *zap.
 		return connectors.Result{TargetID: c.TargetID}, nil
 
 	case connectors.ActionDelete:
-		if err := needTargetID(c); err != nil {
+		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
-		return connectors.Result{TargetID: c.TargetID}, ignoreNotFound(a.client.RemovePartition(ctx, c.TargetID), log)
+		return connectors.Result{TargetID: c.TargetID}, connectors.IgnoreNotFound(a.client.RemovePartition(ctx, c.TargetID), log)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a group", c.Action)
 }
@@ -399,7 +383,7 @@ func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids 
 	case connectors.ActionUpdate:
 		return res, a.client.SetPartitionRole(ctx, userID, spID, role)
 	case connectors.ActionDelete:
-		return res, ignoreNotFound(a.client.RemoveUserPartitions(ctx, userID, spID), log)
+		return res, connectors.IgnoreNotFound(a.client.RemoveUserPartitions(ctx, userID, spID), log)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a membership", c.Action)
 }

@@ -158,19 +158,3 @@ func resolve(ids connectors.IDs, kind mapping.Kind, key string) (string, error) 
 	}
 	return "", fmt.Errorf("%s %q: %w", kind, key, connectors.ErrUnresolved)
 }
-
-func needTargetID(c connectors.Change) error {
-	if c.TargetID == "" {
-		return fmt.Errorf("%s needs the target id: %w", c.Action, connectors.ErrUnresolved)
-	}
-	return nil
-}
-
-// ignoreNotFound makes removing something already gone a success.
-func ignoreNotFound(err error, log *zap.Logger) error {
-	if errors.Is(err, connectors.ErrNotFound) {
-		log.Info("already gone")
-		return nil
-	}
-	return err
-}

@@ -51,7 +51,7 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connect
 		return connectors.Result{TargetID: created.ID}, nil
 
 	case connectors.ActionUpdate:
-		if err := needTargetID(c); err != nil {
+		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
 		f, err := a.orgUpdate(ctx, c, ids)
@@ -67,7 +67,7 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connect
 		return connectors.Result{TargetID: c.TargetID}, nil
 
 	case connectors.ActionDelete:
-		if err := needTargetID(c); err != nil {
+		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
 		return connectors.Result{TargetID: c.TargetID}, a.deleteOrg(ctx, c.TargetID, log)
@@ -134,7 +134,7 @@ func (a *Adapter) orgUpdate(ctx context.Context, c connectors.Change, ids connec
 func (a *Adapter) deleteOrg(ctx context.Context, id string, log *zap.Logger) error {
 	tree, err := a.client.Hierarchy(ctx, id, -1)
 	if err != nil {
-		return ignoreNotFound(err, log)
+		return connectors.IgnoreNotFound(err, log)
 	}
 	if len(tree.Children) > 0 {
 		kids := make([]string, len(tree.Children))
@@ -144,7 +144,7 @@ func (a *Adapter) deleteOrg(ctx context.Context, id string, log *zap.Logger) err
 		return fmt.Errorf("organization %s still has child organizations %s: delete or move them first: %w",
 			id, strings.Join(kids, ", "), connectors.ErrConflict)
 	}
-	return ignoreNotFound(a.client.DeleteOrg(ctx, id), log)
+	return connectors.IgnoreNotFound(a.client.DeleteOrg(ctx, id), log)
 }
 
 func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
@@ -173,12 +173,12 @@ func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids 
 		return res, a.addMember(ctx, orgID, userID, r, log)
 	case connectors.ActionUpdate:
 		// No call changes a role: remove the member and add it back.
-		if err := ignoreNotFound(a.client.RemoveMember(ctx, orgID, userID), log); err != nil {
+		if err := connectors.IgnoreNotFound(a.client.RemoveMember(ctx, orgID, userID), log); err != nil {
 			return res, fmt.Errorf("remove before re-adding as %s: %w", r, err)
 		}
 		return res, a.addMember(ctx, orgID, userID, r, log)
 	case connectors.ActionDelete:
-		return res, ignoreNotFound(a.client.RemoveMember(ctx, orgID, userID), log)
+		return res, connectors.IgnoreNotFound(a.client.RemoveMember(ctx, orgID, userID), log)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a membership", c.Action)
 }
