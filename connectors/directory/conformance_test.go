@@ -3,8 +3,6 @@ package directory_test
 import (
 	"context"
 	"net/http/httptest"
-	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,11 +32,11 @@ func TestConformance(t *testing.T) {
 // limit, no latency, a fake clock shared by both sides, fast retries with a
 // budget that outlasts the fault case.
 //
-// The directory keeps no user name and the suite compares names (it can
-// leave out only login id and email, Harness.Unsupported): the target
-// under test is the adapter behind nameKeeper, which keeps the names the
-// suite writes and hands them back on Read. Everything else goes to the
-// adapter and the emulator unchanged.
+// The directory keeps no user name (Read reports the subjectId as the
+// name, and an update naming it is refused) and no email: both are
+// Harness.Unsupported, so the suite neither writes nor compares them, and
+// tells its users apart by login id, the subjectId. It has no orgs or
+// groups (Capabilities), so their optional fields do not arise.
 func newConformanceHarness(t *testing.T, opts targettest.Options) *targettest.Harness {
 	t.Helper()
 	clock := httpkittest.NewFakeClock(time.Time{})
@@ -72,7 +70,7 @@ func newConformanceHarness(t *testing.T, opts targettest.Options) *targettest.Ha
 	invalid := mapping.User{Key: "invalid", Name: "無効 太郎", LoginID: "invalid@example.com",
 		Attributes: map[string]string{directory.AttrAccountType: "owner"}}
 	return &targettest.Harness{
-		Target: &nameKeeper{Adapter: a, names: map[string]string{}},
+		Target: a,
 		Faults: func(rate429, rate5xx float64) {
 			emu.SetFaults(emulator.Faults{Rate429: rate429, Rate5xx: rate5xx, Seed: faultSeed})
 		},
@@ -85,52 +83,6 @@ func newConformanceHarness(t *testing.T, opts targettest.Options) *targettest.Ha
 		UserAttributes:    map[string]string{directory.AttrAccountType: "admin"},
 		// Two codes: the set is read back sorted.
 		UpdatedUserAttributes: map[string]string{directory.AttrAccountType: "auditor,standard"},
-		Unsupported:           []targettest.Field{targettest.UserEmail},
+		Unsupported:           []targettest.Field{targettest.UserName, targettest.UserEmail},
 	}
-}
-
-// nameKeeper stands in for targettest support of an unkept user name: it
-// remembers the name of every user the suite creates or renames (by
-// subject id), takes "name" out of update diffs (the adapter refuses it),
-// and puts the names back on the users Read reports.
-type nameKeeper struct {
-	*directory.Adapter
-	mu    sync.Mutex
-	names map[string]string // subject id → name
-}
-
-func (k *nameKeeper) Apply(ctx context.Context, c connectors.Change, ids connectors.IDs) (connectors.Result, error) {
-	if c.Kind == mapping.KindUser && c.User != nil {
-		subject := c.TargetID
-		if c.Action == connectors.ActionCreate {
-			subject = c.User.LoginID
-		}
-		if c.Action == connectors.ActionCreate || c.Action == connectors.ActionUpdate {
-			k.mu.Lock()
-			k.names[subject] = c.User.Name
-			k.mu.Unlock()
-		}
-		if c.Action == connectors.ActionUpdate && len(c.Diff) > 0 {
-			c.Diff = slices.DeleteFunc(slices.Clone(c.Diff), func(d connectors.FieldChange) bool { return d.Field == "name" })
-			if len(c.Diff) == 0 {
-				return connectors.Result{TargetID: c.TargetID}, nil
-			}
-		}
-	}
-	return k.Adapter.Apply(ctx, c, ids)
-}
-
-func (k *nameKeeper) Read(ctx context.Context) (*mapping.Snapshot, error) {
-	s, err := k.Adapter.Read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for i := range s.Users {
-		if name, ok := k.names[s.Users[i].Key]; ok {
-			s.Users[i].Name = name
-		}
-	}
-	return s, nil
 }

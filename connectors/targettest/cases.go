@@ -338,6 +338,7 @@ func testFaults(r *run) {
 	// reseed the emulator and replay the same faults on the same requests).
 	r.h.Faults(0.15, 0.15)
 	failedReads := 0
+	strangers := -1 // users the suite does not know, in the first read (see linkByName)
 	for round := 1; ; round++ {
 		// Read (a planner's run starts with one) and work out what is
 		// missing. A read that failed transiently ends the round, as it
@@ -353,8 +354,12 @@ func testFaults(r *run) {
 			failedReads++
 			continue
 		}
-		if !r.linkByName(snap, orgs, users, groups) {
+		ok, unknown := r.linkByName(snap, orgs, users, groups)
+		if !ok {
 			r.t.FailNow()
+		}
+		if strangers < 0 { // the first read, before any write
+			strangers = unknown
 		}
 		present := map[string]bool{}
 		for _, m := range r.translate(snap).Memberships {
@@ -494,23 +499,36 @@ func testFaults(r *run) {
 			r.members[m.ID()] = m
 		}
 	}
-	r.check("after the faults")
+	final := r.check("after the faults")
+	if _, _, known := r.userIdentity(); !known && r.caps.Users {
+		// Nothing tells users apart but the ids creates returned: a user
+		// the suite does not know that was not there before the run is a
+		// create applied twice.
+		if unknown := r.unknownUsers(final); unknown > strangers {
+			r.t.Errorf("after the faults: Read reports %d users the suite does not know, %d before anything was written: a create applied twice (the target keeps no user name, login id or email to tell which)",
+				unknown, strangers)
+		}
+	}
 }
 
 // linkByName records the target ids of the suite's objects found in a read
-// by name (unique in the fixtures), and reports every name found more than
-// once. It returns false on a duplicate.
-func (r *run) linkByName(s *mapping.Snapshot, orgs []mapping.Org, users []mapping.User, groups []mapping.Group) bool {
+// by name (unique in the fixtures; for users, by the identity userIdentity
+// gives: the login id, else the email, when the target keeps no name), and
+// reports every one found more than once. It returns false on a duplicate.
+// When the target keeps none of a user's name, login id and email, users
+// are linked only by the target ids their creates returned, and unknown
+// counts the users of the read that the suite does not know.
+func (r *run) linkByName(s *mapping.Snapshot, orgs []mapping.Org, users []mapping.User, groups []mapping.Group) (ok bool, unknown int) {
 	r.t.Helper()
-	ok := true
-	link := func(kind mapping.Kind, want map[string]string, found map[string][]string) {
+	ok = true
+	link := func(kind mapping.Kind, field string, want map[string]string, found map[string][]string) {
 		for name, key := range want {
 			switch ids := found[name]; len(ids) {
 			case 0:
 			case 1:
 				r.ids.set(kind, key, ids[0])
 			default:
-				r.t.Errorf("%s %q exists %d times: %v", kind, name, len(ids), ids)
+				r.t.Errorf("%s with %s %q exists %d times: %v", kind, field, name, len(ids), ids)
 				ok = false
 			}
 		}
@@ -522,15 +540,19 @@ func (r *run) linkByName(s *mapping.Snapshot, orgs []mapping.Org, users []mappin
 	for _, o := range s.Orgs {
 		foundOrgs[o.Name] = append(foundOrgs[o.Name], o.Key)
 	}
-	link(mapping.KindOrg, wantOrgs, foundOrgs)
-	wantUsers, foundUsers := map[string]string{}, map[string][]string{}
-	for _, u := range users {
-		wantUsers[u.Name] = u.Key
+	link(mapping.KindOrg, "name", wantOrgs, foundOrgs)
+	if field, of, known := r.userIdentity(); known {
+		wantUsers, foundUsers := map[string]string{}, map[string][]string{}
+		for _, u := range users {
+			wantUsers[of(u)] = u.Key
+		}
+		for _, u := range s.Users {
+			foundUsers[of(u)] = append(foundUsers[of(u)], u.Key)
+		}
+		link(mapping.KindUser, field, wantUsers, foundUsers)
+	} else {
+		unknown = r.unknownUsers(s)
 	}
-	for _, u := range s.Users {
-		foundUsers[u.Name] = append(foundUsers[u.Name], u.Key)
-	}
-	link(mapping.KindUser, wantUsers, foundUsers)
 	wantGroups, foundGroups := map[string]string{}, map[string][]string{}
 	for _, g := range groups {
 		wantGroups[g.Name] = g.Key
@@ -538,8 +560,21 @@ func (r *run) linkByName(s *mapping.Snapshot, orgs []mapping.Org, users []mappin
 	for _, g := range s.Groups {
 		foundGroups[g.Name] = append(foundGroups[g.Name], g.Key)
 	}
-	link(mapping.KindGroup, wantGroups, foundGroups)
-	return ok
+	link(mapping.KindGroup, "name", wantGroups, foundGroups)
+	return ok, unknown
+}
+
+// unknownUsers counts the users of s whose target id the suite has not
+// recorded.
+func (r *run) unknownUsers(s *mapping.Snapshot) int {
+	rev := r.ids.reverse(mapping.KindUser)
+	n := 0
+	for _, u := range s.Users {
+		if _, ok := rev[u.Key]; !ok {
+			n++
+		}
+	}
+	return n
 }
 
 // applyConcurrently applies each stage with four workers, stage after

@@ -46,13 +46,24 @@
 // it was not told about) are left out, and so are memberships between
 // objects the suite does not know. An object the suite deleted that still
 // comes back is a failure, and so is an object the suite does not know that
-// bears the name of one it created (a create applied twice). The fields compared are the mapped ones: org
-// name, code, parent, description; group name, code, org, description; user
-// name, login id, email, suspended (when Capabilities.SuspendsUsers) and,
-// of its Attributes, exactly those the suite wrote (a target may report
-// more: the planner compares only what is mapped; an absent attribute reads
-// as ""); memberships with their role. A field the target does not keep is
-// named in Harness.Unsupported: the suite neither writes nor compares it.
+// bears the name of one it created (a create applied twice). The fields
+// compared are the mapped ones: org name, code, parent, description; group
+// name, code, org, description; user name, login id, email, suspended (when
+// Capabilities.SuspendsUsers) and, of its Attributes, exactly those the
+// suite wrote (a target may report more: the planner compares only what is
+// mapped; an absent attribute reads as ""); memberships with their role. A
+// field the target does not keep is named in Harness.Unsupported (OrgCode,
+// OrgDescription, GroupCode, GroupDescription, UserName, UserLoginID,
+// UserEmail): the suite neither writes it (what the suite creates carries
+// it empty, a pre-existing user keeps what Read reported, and no update's
+// Diff names it) nor compares it.
+//
+// Users are told apart, where the suite looks for a duplicate, by their
+// name; when the target keeps no name (UserName), by their login id, else
+// by their email (the fixtures make each unique). A target that keeps none
+// of the three is checked by the target ids its creates return: in the
+// faults case, a user the suite does not know that was not there before
+// the first write is a create applied twice.
 //
 // Every Read is also checked on its own: no key twice in a kind, no
 // membership twice, every parent, group org and membership end present in
@@ -80,7 +91,8 @@
 //     description; when nested a move to another parent, and one to the
 //     top level), delete children-first; deleting again succeeds or fails
 //     with ErrNotFound.
-//   - users: create, read back, update (name, email, attributes); when
+//   - users: create, read back, update (name, email, attributes, those of
+//     them the target keeps); when
 //     SuspendsUsers: suspend, reactivate, create suspended; delete, and
 //     delete again. Without CreatesUsers: Read reports ExistingUsers.
 //   - groups: create (in an org when the target has orgs), update (rename,
@@ -98,8 +110,9 @@
 //     by four workers). A change or a Read that fails with a transient
 //     error is tried again in the next round (at most ten); any other
 //     error fails the case. Faults off, a last Read: every object exactly
-//     once (names are unique, so a create applied twice shows) and nothing
-//     lost. With Harness.Faulted set, the case also checks that faults
+//     once (names are unique, and so are login ids and emails, so a create
+//     applied twice shows; a user is found by what tells users apart, see
+//     above) and nothing lost. With Harness.Faulted set, the case also checks that faults
 //     were met. Faults is called once to turn them on and once to turn
 //     them off, because an emulator may reseed on every call and would
 //     then replay the same faults on the same requests round after round.

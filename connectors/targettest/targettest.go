@@ -51,10 +51,11 @@ type Harness struct {
 	// that does not create users (Capabilities.CreatesUsers false), as
 	// Read reports them: Key is the target's id. The suite refers to them
 	// by that key and compares only their name, login id, email and
-	// suspension. The memberships and read_after_write cases need 3, the
-	// pagination case 2×PageSize+1 (5), the faults case uses up to 12; a
-	// case (or the part of one) that needs more than there are is
-	// skipped. Nil when the target creates users.
+	// suspension (those of them the target keeps). The memberships and
+	// read_after_write cases need 3, the pagination case 2×PageSize+1 (5),
+	// the faults case uses up to 12; a case (or the part of one) that
+	// needs more than there are is skipped. Nil when the target creates
+	// users.
 	ExistingUsers []mapping.User
 
 	// UserAttributes are attribute values (the target's field names) valid
@@ -64,7 +65,9 @@ type Harness struct {
 	UpdatedUserAttributes map[string]string
 
 	// Unsupported names canonical fields the target does not keep: the
-	// suite neither writes nor compares them.
+	// suite neither writes nor compares them. Without UserName, users are
+	// told apart by their login id (else their email) where the suite
+	// looks for duplicates; see userIdentity.
 	Unsupported []Field
 }
 
@@ -77,6 +80,7 @@ const (
 	OrgDescription   Field = "org.description"
 	GroupCode        Field = "group.code"
 	GroupDescription Field = "group.description"
+	UserName         Field = "user.name"
 	UserLoginID      Field = "user.login_id"
 	UserEmail        Field = "user.email"
 )
@@ -443,6 +447,9 @@ func (r *run) normGroup(g mapping.Group) mapping.Group {
 // normUser keeps of u's attributes exactly the names in keep (an absent one
 // as "").
 func (r *run) normUser(u mapping.User, keep map[string]string) mapping.User {
+	if r.unsupported(UserName) {
+		u.Name = ""
+	}
 	if r.unsupported(UserLoginID) {
 		u.LoginID = ""
 	}
@@ -495,9 +502,28 @@ func (r *run) check(when string) *mapping.Snapshot {
 	return raw
 }
 
+// userIdentity is what tells the suite's users apart where it looks for
+// duplicates (strangers, and linkByName in the faults case): the first
+// field of name, login id and email that the target keeps (the fixtures
+// make each unique), as its planner name and a func reading it. ok is false
+// when the target keeps none of them; the suite then finds duplicate users
+// only by counting the users it does not know (the faults case).
+func (r *run) userIdentity() (field string, of func(mapping.User) string, ok bool) {
+	switch {
+	case !r.unsupported(UserName):
+		return "name", func(u mapping.User) string { return u.Name }, true
+	case !r.unsupported(UserLoginID):
+		return "login_id", func(u mapping.User) string { return u.LoginID }, true
+	case !r.unsupported(UserEmail):
+		return "email", func(u mapping.User) string { return u.Email }, true
+	}
+	return "", nil, false
+}
+
 // strangers reports objects the suite did not create that bear the name of
-// one it did: a create applied twice. (Other objects the suite does not know,
-// a target's own root, say, are left alone.)
+// one it did (for users, the identity userIdentity gives): a create applied
+// twice. (Other objects the suite does not know, a target's own root, say,
+// are left alone.)
 func (r *run) strangers(s *mapping.Snapshot) []string {
 	var out []string
 	rev := map[mapping.Kind]map[string]string{
@@ -505,32 +531,36 @@ func (r *run) strangers(s *mapping.Snapshot) []string {
 		mapping.KindUser:  r.ids.reverse(mapping.KindUser),
 		mapping.KindGroup: r.ids.reverse(mapping.KindGroup),
 	}
-	find := func(kind mapping.Kind, names map[string]string, key, name string) {
-		if _, known := rev[kind][key]; known {
+	find := func(kind mapping.Kind, field string, names map[string]string, key, name string) {
+		if _, known := rev[kind][key]; known || name == "" {
 			return
 		}
 		if k, ok := names[name]; ok {
-			out = append(out, fmt.Sprintf("%s %s is named %q like %s %s, which the suite created once: a duplicate", kind, key, name, kind, k))
+			out = append(out, fmt.Sprintf("%s %s has the %s %q of %s %s, which the suite created once: a duplicate", kind, key, field, name, kind, k))
 		}
 	}
 	orgs, users, groups := map[string]string{}, map[string]string{}, map[string]string{}
 	for k, o := range r.orgs {
 		orgs[o.Name] = k
 	}
-	for k, u := range r.users {
-		users[u.Name] = k
-	}
 	for k, g := range r.groups {
 		groups[g.Name] = k
 	}
 	for _, o := range s.Orgs {
-		find(mapping.KindOrg, orgs, o.Key, o.Name)
-	}
-	for _, u := range s.Users {
-		find(mapping.KindUser, users, u.Key, u.Name)
+		find(mapping.KindOrg, "name", orgs, o.Key, o.Name)
 	}
 	for _, g := range s.Groups {
-		find(mapping.KindGroup, groups, g.Key, g.Name)
+		find(mapping.KindGroup, "name", groups, g.Key, g.Name)
+	}
+	if field, of, ok := r.userIdentity(); ok {
+		for k, u := range r.users {
+			if v := of(u); v != "" {
+				users[v] = k
+			}
+		}
+		for _, u := range s.Users {
+			find(mapping.KindUser, field, users, u.Key, of(u))
+		}
 	}
 	return out
 }
@@ -678,7 +708,9 @@ func (r *run) updateUser(u mapping.User) {
 	u = r.fitUser(u)
 	old := r.users[u.Key]
 	var diff []connectors.FieldChange
-	diff = diffField(diff, "name", old.Name, u.Name)
+	if !r.unsupported(UserName) {
+		diff = diffField(diff, "name", old.Name, u.Name)
+	}
 	if u.LoginID != "" {
 		diff = diffField(diff, "login_id", old.LoginID, u.LoginID)
 	}
