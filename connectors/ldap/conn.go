@@ -1,6 +1,7 @@
 package ldap
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -19,10 +20,15 @@ import (
 type session struct {
 	src  *Source
 	conn *goldap.Conn
-	stop func() bool // ends the context watch
-	log  *zap.Logger
+	// shared is the connection under conn, which the users search takes
+	// over (fastsearch.go).
+	shared *sharedConn
+	stop   func() bool // ends the context watch
+	log    *zap.Logger
 	// searches counts the search operations sent, for the log.
 	searches int
+	// fastID numbers the users search's requests.
+	fastID int
 }
 
 // opError is an error the server or the library returned for an
@@ -67,10 +73,24 @@ func (src *Source) open(ctx context.Context) (*session, error) {
 		}
 		raw = tc
 	}
-	conn := goldap.NewConn(raw, s.ldaps)
+	if s.startTLS {
+		// StartTLS by hand, as go-ldap does it, so that the TLS connection
+		// is ours to share with the users search.
+		tc, err := startTLS(ctx, raw, s.tlsConfig)
+		if err != nil {
+			raw.Close()
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, tlsError("source.ldap.start_tls", s.addr, err)
+		}
+		raw = tc
+	}
+	shared := newSharedConn(raw)
+	conn := goldap.NewConn(shared, s.ldaps || s.startTLS)
 	conn.Start()
 	conn.SetTimeout(s.timeout)
-	sess := &session{src: src, conn: conn, log: src.logger}
+	sess := &session{src: src, conn: conn, shared: shared, log: src.logger}
 	sess.stop = context.AfterFunc(ctx, func() { conn.Close() })
 	fail := func(err error) (*session, error) {
 		sess.close()
@@ -78,11 +98,6 @@ func (src *Source) open(ctx context.Context) (*session, error) {
 			return nil, ctx.Err()
 		}
 		return nil, err
-	}
-	if s.startTLS {
-		if err := conn.StartTLS(s.tlsConfig); err != nil {
-			return fail(tlsError("source.ldap.start_tls", s.addr, err))
-		}
 	}
 	if err := conn.Bind(s.bindDN, s.password()); err != nil {
 		err = fmt.Errorf("source.ldap.bind_dn: bind as %q: %w", s.bindDN, err)
@@ -94,6 +109,45 @@ func (src *Source) open(ctx context.Context) (*session, error) {
 	}
 	_ = raw.SetDeadline(time.Time{})
 	return sess, nil
+}
+
+// startTLS sends the StartTLS extended operation on c and, once the
+// server agrees, returns c secured with cfg. Its errors are those of
+// go-ldap's Conn.StartTLS.
+func startTLS(ctx context.Context, c net.Conn, cfg *tls.Config) (net.Conn, error) {
+	defer context.AfterFunc(ctx, func() { c.Close() })()
+	var req []byte
+	req = appendInt(req, tagInteger, 1)
+	req = appendTLV(req, tagExtendedRequest, appendString(nil, 0x80, "1.3.6.1.4.1.1466.20037"))
+	closed := goldap.NewError(goldap.ErrorNetwork, errors.New("ldap: response channel closed"))
+	if _, err := c.Write(appendTLV(nil, tagSequence, req)); err != nil {
+		return nil, goldap.NewError(goldap.ErrorNetwork, err)
+	}
+	br := bufio.NewReaderSize(c, 16)
+	tag, msg, _, err := readMessage(br, nil)
+	if err != nil || tag != tagSequence || br.Buffered() > 0 {
+		return nil, closed
+	}
+	r := berReader{msg}
+	if _, err := r.expect(tagInteger); err != nil {
+		return nil, closed
+	}
+	op, err := r.expect(tagExtendedResp)
+	if err != nil {
+		return nil, closed
+	}
+	res, err := parseResult(op)
+	if err != nil {
+		return nil, closed
+	}
+	if res != nil {
+		return nil, res
+	}
+	tc := tls.Client(c, cfg)
+	if err := tc.Handshake(); err != nil {
+		return nil, goldap.NewError(goldap.ErrorNetwork, fmt.Errorf("TLS handshake failed (%v)", err))
+	}
+	return tc, nil
 }
 
 func tlsError(key, addr string, err error) error {

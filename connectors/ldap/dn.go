@@ -146,3 +146,111 @@ func parseDNList(key string, dns []string, base string) ([]string, []error) {
 	}
 	return out, errs
 }
+
+// parentInfo is what a user's parent DN gives the user: the canonical
+// parent, and the user's OU path with its error.
+type parentInfo struct {
+	ndn     string
+	path    string
+	pathErr error
+}
+
+// parentCache caches parentInfo by parent DN as the server spells it: the
+// users of one OU share it, so each entry's DN is parsed down to its own
+// RDN only.
+type parentCache map[string]*parentInfo
+
+// maxParents bounds the cache (a directory with more distinct parents
+// than that just parses more).
+const maxParents = 1 << 16
+
+// split returns the canonical form of a user's DN, the same as
+// normDN(dn), and what its parent gives it (with ouPath(d, baseDepth,
+// false) as its path). A DN whose first RDN is not plain (quotes, a
+// multi-valued RDN, no parent) is parsed whole.
+func (c *parentCache) split(dn string, baseDepth int) (string, *parentInfo, error) {
+	i := firstRDNEnd(dn)
+	if i < 0 {
+		return c.whole(dn, baseDepth)
+	}
+	rdn, parent := dn[:i], dn[i+1:]
+	p := (*c)[parent]
+	if p == nil {
+		pd, err := goldap.ParseDN(parent)
+		if err != nil || len(pd.RDNs) == 0 {
+			return c.whole(dn, baseDepth)
+		}
+		p = &parentInfo{ndn: normParsed(pd)}
+		p.path, p.pathErr = ouPath(pd, baseDepth, true)
+		if *c == nil {
+			*c = parentCache{}
+		}
+		if len(*c) < maxParents {
+			(*c)[parent] = p
+		}
+	}
+	if n, ok := plainRDN(rdn); ok {
+		return n + "," + p.ndn, p, nil
+	}
+	rd, err := goldap.ParseDN(rdn)
+	if err != nil || len(rd.RDNs) != 1 {
+		return c.whole(dn, baseDepth)
+	}
+	return normParsed(rd) + "," + p.ndn, p, nil
+}
+
+// plainRDN returns the canonical form of an RDN type=value whose type is a
+// name and whose value is printable ASCII that needs no escape (no
+// leading or trailing space, no leading "#", none of "+,;<>\=): the
+// whole of it in lower case, as normParsed gives it.
+func plainRDN(rdn string) (string, bool) {
+	eq := strings.IndexByte(rdn, '=')
+	if eq < 1 || eq == len(rdn)-1 {
+		return "", false
+	}
+	for i := 0; i < eq; i++ {
+		c := rdn[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && ('0' <= c && c <= '9' || c == '-')) {
+			return "", false
+		}
+	}
+	v := rdn[eq+1:]
+	if v[0] == ' ' || v[0] == '#' || v[len(v)-1] == ' ' {
+		return "", false
+	}
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c < ' ' || c > '~':
+			return "", false
+		case c == '"' || c == '+' || c == ',' || c == ';' || c == '<' || c == '>' || c == '\\' || c == '=':
+			return "", false
+		}
+	}
+	return strings.ToLower(rdn), true
+}
+
+func (c *parentCache) whole(dn string, baseDepth int) (string, *parentInfo, error) {
+	d, err := goldap.ParseDN(dn)
+	if err != nil {
+		return "", nil, err
+	}
+	p := &parentInfo{}
+	p.path, p.pathErr = ouPath(d, baseDepth, false)
+	return normParsed(d), p, nil
+}
+
+// firstRDNEnd is the index of the comma that ends dn's first RDN, or -1
+// when the RDN holds a quote, a "+" or a ";", or there is no comma.
+func firstRDNEnd(dn string) int {
+	for i := 0; i < len(dn); i++ {
+		switch dn[i] {
+		case '\\':
+			i++
+		case '"', '+', ';':
+			return -1
+		case ',':
+			return i
+		}
+	}
+	return -1
+}

@@ -119,6 +119,8 @@ type reader struct {
 	// group holds it, to search for it as the server spells it.
 	memberDN map[string]string
 
+	parents parentCache // the users' parent DNs
+
 	changedOUs []string // DNs of OUs changed since prev, in scope
 	maxHW      string   // greatest hwKey seen
 }
@@ -341,6 +343,22 @@ func values(e *goldap.Entry, attr string) ([]string, error) {
 		out[i] = s
 	}
 	return out, nil
+}
+
+// appendValues appends what values(e, attr) returns to dst.
+func appendValues(dst []string, e *goldap.Entry, attr string) ([]string, error) {
+	raw := e.GetEqualFoldAttributeValues(attr)
+	if len(raw) == 0 {
+		return append(dst, ""), nil
+	}
+	for _, v := range raw {
+		s, err := renderValue(attr, v)
+		if err != nil {
+			return dst, fmt.Errorf("attribute %q: %v", attr, err)
+		}
+		dst = append(dst, s)
+	}
+	return dst, nil
 }
 
 func firstValue(e *goldap.Entry, attr string) string {
@@ -632,15 +650,15 @@ func (r *reader) readUsers(ctx context.Context) error {
 	attrs := r.userAttrs()
 	add := r.addUser
 	if r.prev == nil {
-		err := r.sess.search(ctx, searchSpec{base: u.base, scope: u.scope, filter: u.filter, attrs: attrs, paged: true}, add)
+		err := r.sess.searchUsers(ctx, searchSpec{base: u.base, scope: u.scope, filter: u.filter, attrs: attrs, paged: true}, add)
 		return searchError("source.ldap.users", u.base, err)
 	}
 	filter := "(&" + u.filter + r.prev.filter() + ")"
-	if err := r.sess.search(ctx, searchSpec{base: u.base, scope: u.scope, filter: filter, attrs: attrs, paged: true}, add); err != nil {
+	if err := r.sess.searchUsers(ctx, searchSpec{base: u.base, scope: u.scope, filter: filter, attrs: attrs, paged: true}, add); err != nil {
 		return searchError("source.ldap.users", u.base, err)
 	}
 	for _, ou := range r.changedOUs {
-		if err := r.sess.search(ctx, searchSpec{base: ou, scope: goldap.ScopeWholeSubtree, filter: u.filter, attrs: attrs, paged: true}, add); err != nil {
+		if err := r.sess.searchUsers(ctx, searchSpec{base: ou, scope: goldap.ScopeWholeSubtree, filter: u.filter, attrs: attrs, paged: true}, add); err != nil {
 			return searchError("source.ldap.users", ou, err)
 		}
 	}
@@ -685,7 +703,7 @@ func (r *reader) readUsers(ctx context.Context) error {
 				sb.WriteString("(" + attr + "=" + goldap.EscapeFilter(v) + ")")
 			}
 			sb.WriteString("))")
-			if err := r.sess.search(ctx, searchSpec{base: u.base, scope: u.scope, filter: sb.String(), attrs: attrs, paged: true}, add); err != nil {
+			if err := r.sess.searchUsers(ctx, searchSpec{base: u.base, scope: u.scope, filter: sb.String(), attrs: attrs, paged: true}, add); err != nil {
 				return searchError("source.ldap.users", u.base, err)
 			}
 		}
@@ -698,11 +716,10 @@ func (r *reader) readUsers(ctx context.Context) error {
 // kept once.
 func (r *reader) addUser(e *goldap.Entry) error {
 	r.seen(e)
-	d, err := goldap.ParseDN(e.DN)
+	ndn, parent, err := r.parents.split(e.DN, r.s.users.depth)
 	if err != nil {
 		return fmt.Errorf("source.ldap: the server returned a malformed DN %q: %v", e.DN, err)
 	}
-	ndn := normParsed(d)
 	if _, done := r.byNDN[ndn]; done {
 		return nil
 	}
@@ -724,18 +741,27 @@ func (r *reader) addUser(e *goldap.Entry) error {
 		errs = append(errs, missingError(missing))
 	}
 	attrs := make(map[string][]string, len(r.s.attributes)+4)
+	// One array holds the record's values, each attribute a full slice of
+	// it (its capacity its length).
+	n := 4
 	for _, a := range r.s.attributes {
-		v, err := values(e, a)
+		n += max(1, len(e.GetEqualFoldAttributeValues(a)))
+	}
+	back := make([]string, 0, n)
+	for _, a := range r.s.attributes {
+		start := len(back)
+		back, err = appendValues(back, e, a)
 		if err != nil {
+			back = back[:start]
 			errs = append(errs, err)
 			continue
 		}
-		attrs[a] = v
+		attrs[a] = back[start:len(back):len(back)]
 	}
 	var path string
 	if r.s.orgsFrom == "attribute" {
 		path = firstValue(e, r.s.orgAttr)
-	} else if path, err = ouPath(d, r.s.users.depth, false); err != nil {
+	} else if path, err = parent.path, parent.pathErr; err != nil {
 		errs = append(errs, err)
 	}
 	disabled, err := r.disabled(e)
@@ -749,10 +775,12 @@ func (r *reader) addUser(e *goldap.Entry) error {
 	if !r.claim(mapping.KindUser, key, e.DN) {
 		return nil
 	}
-	attrs[attrDN] = []string{e.DN}
-	attrs[attrOUPath] = []string{path}
-	attrs[attrDisabled] = []string{strconv.FormatBool(disabled)}
-	attrs[attrGroups] = []string{""}
+	k := len(back)
+	back = append(back, e.DN, path, strconv.FormatBool(disabled), "")
+	attrs[attrDN] = back[k : k+1 : k+1]
+	attrs[attrOUPath] = back[k+1 : k+2 : k+2]
+	attrs[attrDisabled] = back[k+2 : k+3 : k+3]
+	attrs[attrGroups] = back[k+3 : k+4 : k+4]
 	r.byNDN[ndn] = len(r.users)
 	r.users = append(r.users, connectors.Record{Kind: mapping.KindUser, Key: key, Attrs: attrs, Origin: e.DN})
 	var uids []string

@@ -58,10 +58,10 @@ const (
 // attributes as GUID strings, objectSid as a SID string, anything else as
 // text.
 func binaryAttr(name string) binaryKind {
-	switch strings.ToLower(name) {
-	case "objectguid", "ms-ds-consistencyguid", "msds-consistencyguid":
+	switch {
+	case strings.EqualFold(name, "objectGUID"), strings.EqualFold(name, "ms-DS-ConsistencyGuid"), strings.EqualFold(name, "msDS-ConsistencyGuid"):
 		return binGUID
-	case "objectsid":
+	case strings.EqualFold(name, "objectSid"):
 		return binSID
 	}
 	return binNone
