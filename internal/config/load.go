@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -200,12 +199,9 @@ func (t *Target) validate(p *problems, key string) {
 		"aircourse": t.AirCourse != nil, "tenantadmin": t.TenantAdmin != nil, "capgo": t.Capgo != nil,
 		"pcaid": t.Pcaid != nil, "directory": t.Directory != nil,
 	}
-	// The new targets check their own blocks when they open (validate opens
-	// every job), as the CSV source does.
+	// Each target checks its own block when it opens (validate opens every
+	// job), as the sources do: one place for each rule.
 	validateType(p, key, t.Type, blocks)
-	if t.AirCourse != nil {
-		t.AirCourse.validate(p, key+".aircourse")
-	}
 }
 
 // validateType checks that type names a known connector whose block is
@@ -228,56 +224,6 @@ func validateType(p *problems, key, typ string, blocks map[string]bool) {
 		if present && name != typ {
 			p.add(key+"."+name, "set, but type is %q", typ)
 		}
-	}
-}
-
-func (a *AirCourseTarget) validate(p *problems, key string) {
-	if a.BaseURL == "" {
-		p.add(key+".base_url", "required")
-	} else if u, err := url.Parse(a.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		p.add(key+".base_url", "%q is not an http(s) URL", a.BaseURL)
-	}
-	if a.TokenURL != "" {
-		if u, err := url.Parse(a.TokenURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			p.add(key+".token_url", "%q is not an http(s) URL", a.TokenURL)
-		}
-	}
-	if a.ClientID == "" {
-		p.add(key+".client_id", "required")
-	}
-	a.ClientSecret.validate(p, key+".client_secret")
-	for i, s := range a.Scopes {
-		if s != "read" && s != "write" {
-			p.add(fmt.Sprintf("%s.scopes[%d]", key, i), "%q is not read or write", s)
-		}
-	}
-	switch a.DefaultLicense {
-	case "", "free", "basic", "contents":
-	default:
-		p.add(key+".default_license", "%q is not free, basic or contents", a.DefaultLicense)
-	}
-	switch a.DefaultRole {
-	case "", "read", "user", "manager", "admin":
-	default:
-		p.add(key+".default_role", "%q is not read, user, manager or admin", a.DefaultRole)
-	}
-	if a.PageSize < 0 || a.PageSize > 1000 {
-		p.add(key+".page_size", "%d is not between 1 and 1000", a.PageSize)
-	}
-	if a.Timeout < 0 {
-		p.add(key+".timeout", "%s is negative", a.Timeout)
-	}
-	if a.MaxRetries != nil && *a.MaxRetries < 0 {
-		p.add(key+".max_retries", "%d is negative", *a.MaxRetries)
-	}
-}
-
-func (s Secret) validate(p *problems, key string) {
-	switch {
-	case s.Env == "" && s.File == "":
-		p.add(key, "set env (an environment variable's name) or file (a path); the secret itself never goes in the config")
-	case s.Env != "" && s.File != "":
-		p.add(key, "set only one of env and file")
 	}
 }
 

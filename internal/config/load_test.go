@@ -39,16 +39,10 @@ func TestLoadErrorsNameLineOrKey(t *testing.T) {
 			`log.format: "xml" is not console or json`,
 			`jobs[0].name: "HR Sync" must be lower-case letters, digits, '-' and '_'`,
 			`jobs[0].source.type: "oracle" is not a known type (known: csv, ldap)`,
-			`jobs[0].target.aircourse.base_url: "ftp://x" is not an http(s) URL`,
-			`jobs[0].target.aircourse.client_id: required`,
-			`jobs[0].target.aircourse.client_secret: set only one of env and file`,
-			`jobs[0].target.aircourse.default_role: "owner" is not read, user, manager or admin`,
-			`jobs[0].target.aircourse.page_size: 5000 is not between 1 and 1000`,
 			`jobs[0].guard.max_delete_ratio: 1.5 is not between 0 and 1`,
 			`jobs[0].leavers: "archive" is not suspend or delete`,
 			`jobs[0].concurrency: 100 is not between 1 and 64`,
 			`jobs[1].source.csv: required when type is "csv"`,
-			`jobs[1].target.aircourse.client_secret: set env (an environment variable's name) or file (a path); the secret itself never goes in the config`,
 		}},
 	}
 	for _, tt := range tests {
