@@ -51,6 +51,9 @@ type RunResult struct {
 	// Mark is the source's new high-water mark, stored after a successful
 	// run ("" for a source without one).
 	Mark string
+	// links are the store's links the plan was made from; the executor
+	// adds the plan's adoptions to them itself.
+	links Links
 }
 
 // ErrNotIncremental is returned for an incremental run of a source that
@@ -137,7 +140,7 @@ func (r *Runner) plan(ctx context.Context, job *Job, incremental bool) (*RunResu
 	if err != nil {
 		return nil, fmt.Errorf("job %s: plan: %w", job.Name, err)
 	}
-	res := &RunResult{Plan: plan, Report: report, Desired: desired, Actual: actual, Mark: mark}
+	res := &RunResult{Plan: plan, Report: report, Desired: desired, Actual: actual, Mark: mark, links: links}
 	res.Refused = job.Guard.Check(plan)
 	return res, nil
 }
@@ -208,13 +211,8 @@ func (r *Runner) Sync(ctx context.Context, job *Job, opts RunOptions) (*RunResul
 			return res, fmt.Errorf("job %s: record adopted objects: %w", job.Name, err)
 		}
 	}
-	links, err := r.Store.Links(ctx, job.Name)
-	if err != nil {
-		finish(store.RunFailed, summary, err)
-		return res, fmt.Errorf("job %s: read links: %w", job.Name, err)
-	}
 	exec := &Executor{Target: job.Target, Concurrency: job.Concurrency, Logger: log, Journal: r.Store, RunID: runID, Progress: r.Progress}
-	res.Outcome, err = exec.Apply(ctx, res.Plan, links)
+	res.Outcome, err = exec.Apply(ctx, res.Plan, res.links)
 	switch {
 	case err != nil:
 		finish(store.RunInterrupted, summary, err)
