@@ -1,6 +1,6 @@
 // Package store is orgbridge's state store: per job, the links between
 // source keys and target ids, the journal of each run's changes, and the run
-// history.
+// history; and the resources SCIM identity providers push.
 //
 // # Links
 //
@@ -30,6 +30,27 @@
 // not have reached the target. The next full run re-reads the target and
 // reconciles them (a create that did reach the target is matched and
 // adopted).
+//
+// # SCIM resources
+//
+// The SCIM server keeps the Users and Groups identity providers push in the
+// store (SCIMCreate, SCIMUpdate, SCIMDelete, SCIMGet, SCIMList), so that a
+// restart loses nothing acknowledged. Updates are optimistic: the caller
+// names the Version it read and gets ErrStale if another write came first,
+// then re-reads and retries, so concurrent requests lose no write. A live
+// User's userName is unique, compared case-insensitively (strings.ToLower);
+// a clash is ErrDuplicate. A delete leaves a tombstone that keeps the id
+// taken but frees the name.
+//
+// Every SCIM write stamps what it writes with a new store-wide sequence
+// number (Seq), and may touch Users (give them the same Seq, changing
+// nothing else), as when a Group's members change. Sequences only grow and
+// are never reused, and writes commit in sequence order, so a SCIM-backed
+// sync source reads SCIMChanged(since) and keeps the returned highest Seq
+// as its mark: each read returns the current state, tombstones included,
+// of every resource written or touched since the previous read, and misses
+// none. (An implementation must keep that order: a sequence taken by a
+// transaction that commits after a later sequence's would be skipped.)
 //
 // # Implementations
 //

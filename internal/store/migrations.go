@@ -62,4 +62,33 @@ CREATE TABLE marks (
 	updated_at INTEGER NOT NULL
 );
 `,
+	// 3: resources pushed by SCIM identity providers, and the store-wide
+	// change sequence they are stamped with.
+	`
+CREATE TABLE scim_resources (
+	type        TEXT    NOT NULL, -- 'User' or 'Group'
+	id          TEXT    NOT NULL,
+	external_id TEXT    NOT NULL DEFAULT '',
+	name        TEXT    NOT NULL, -- userName or displayName
+	name_key    TEXT    NOT NULL, -- strings.ToLower(name), computed in Go
+	doc         BLOB    NOT NULL, -- the attributes as JSON, opaque
+	version     INTEGER NOT NULL,
+	seq         INTEGER NOT NULL,
+	deleted     INTEGER NOT NULL DEFAULT 0,
+	created_at  INTEGER NOT NULL,
+	modified_at INTEGER NOT NULL,
+	PRIMARY KEY (type, id)
+);
+CREATE UNIQUE INDEX scim_user_name ON scim_resources (name_key) WHERE type = 'User' AND deleted = 0;
+CREATE INDEX scim_live ON scim_resources (type, created_at, id) WHERE deleted = 0;
+CREATE INDEX scim_seq ON scim_resources (seq);
+
+-- One row: the last sequence handed out. Incremented in the write
+-- transaction that uses it, so it never goes back and is never reused.
+CREATE TABLE scim_sequence (
+	id  INTEGER PRIMARY KEY CHECK (id = 1),
+	seq INTEGER NOT NULL
+);
+INSERT INTO scim_sequence (id, seq) VALUES (1, 0);
+`,
 }

@@ -87,8 +87,8 @@ func TestSQLiteSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err := s.SchemaVersion(ctx)
-	if err != nil || v != 2 {
-		t.Fatalf("SchemaVersion = %d, %v; want 2", v, err)
+	if err != nil || v != 3 {
+		t.Fatalf("SchemaVersion = %d, %v; want 3", v, err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -108,8 +108,8 @@ func TestSQLiteSchema(t *testing.T) {
 		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
 	}
 	var versions int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_version`).Scan(&versions); err != nil || versions != 2 {
-		t.Fatalf("schema_version rows = %d, %v; want 2", versions, err)
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_version`).Scan(&versions); err != nil || versions != 3 {
+		t.Fatalf("schema_version rows = %d, %v; want 3", versions, err)
 	}
 	var idx string
 	if err := db.QueryRowContext(ctx, `SELECT group_concat(name) FROM pragma_index_list('links')`).Scan(&idx); err != nil {
@@ -117,6 +117,18 @@ func TestSQLiteSchema(t *testing.T) {
 	}
 	if !strings.Contains(idx, "links_target") {
 		t.Fatalf("links indexes = %q, want links_target", idx)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT group_concat(name) FROM pragma_index_list('scim_resources')`).Scan(&idx); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"scim_user_name", "scim_live", "scim_seq"} {
+		if !strings.Contains(idx, want) {
+			t.Fatalf("scim_resources indexes = %q, want %s", idx, want)
+		}
+	}
+	var seq int64
+	if err := db.QueryRowContext(ctx, `SELECT seq FROM scim_sequence WHERE id = 1`).Scan(&seq); err != nil || seq != 0 {
+		t.Fatalf("scim_sequence = %d, %v; want 0", seq, err)
 	}
 
 	// A file from a newer orgbridge is refused.

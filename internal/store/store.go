@@ -17,6 +17,12 @@ var (
 	// names (a run planned twice or finished twice, a dry run asked to record
 	// an applied change, an applied entry marked failed).
 	ErrConflict = errors.New("conflict")
+	// ErrDuplicate: a live SCIM User with the same userName (compared
+	// case-insensitively) exists.
+	ErrDuplicate = errors.New("duplicate")
+	// ErrStale: the SCIM resource changed since the version the caller read
+	// (optimistic concurrency): re-read it and retry.
+	ErrStale = errors.New("stale version")
 )
 
 // Link ties a source key of a kind to the target's id of the object
@@ -136,6 +142,36 @@ type JournalEntry struct {
 	UpdatedAt time.Time // UTC
 }
 
+// The types of SCIM resources the store keeps.
+const (
+	SCIMUser  = "User"
+	SCIMGroup = "Group"
+)
+
+// SCIMResource is one resource pushed by an identity provider to orgbridge's
+// SCIM server.
+type SCIMResource struct {
+	Type       string // SCIMUser or SCIMGroup
+	ID         string // the server-assigned id (a UUID made by the caller)
+	ExternalID string
+	// Name is userName for a User (unique among live Users, compared
+	// case-insensitively: strings.ToLower of both, Unicode-aware) and
+	// displayName for a Group (not unique).
+	Name string
+	// Doc is the resource's attributes as JSON (opaque to the store).
+	Doc []byte
+	// Version is 1 after create and grows by one with each update.
+	Version int64
+	// Seq is the store-wide change sequence of the resource's last write,
+	// delete or touch; it only grows, across all resources and types, and is
+	// never reused.
+	Seq int64
+	// Deleted marks a tombstone left by SCIMDelete.
+	Deleted bool
+	// Created and Modified are UTC.
+	Created, Modified time.Time
+}
+
 // Store keeps, per job, the links between source keys and target ids, the
 // journal of each run's changes and the run history. Every method is safe
 // for concurrent use.
@@ -188,6 +224,49 @@ type Store interface {
 	// Run returns one run with all its entries ordered by seq; ErrNotFound
 	// (wrapped) if there is no such run.
 	Run(ctx context.Context, id int64) (Run, []JournalEntry, error)
+
+	// SCIM resources. Type must be SCIMUser or SCIMGroup; a resource is
+	// identified by type and id. An unknown type, and for SCIMCreate and
+	// SCIMUpdate an empty ID or Name, is refused with an error naming the
+	// argument (no sentinel). Every write takes a new Seq; writes commit in
+	// Seq order, so a reader that has seen Seq n has seen every write up to
+	// n.
+
+	// SCIMCreate stores a new resource: Version 1, a new Seq, Created and
+	// Modified now (UTC; Created is the caller's, in UTC, if set). The
+	// caller's Version, Seq and Deleted are ignored. ErrDuplicate (wrapped)
+	// for a User whose Name is taken by a live User; ErrConflict (wrapped)
+	// if the type/id exists (live or tombstone). Returns the stored
+	// resource.
+	SCIMCreate(ctx context.Context, res SCIMResource) (SCIMResource, error)
+	// SCIMUpdate replaces ExternalID, Name and Doc of the live resource
+	// res.Type/res.ID if its current Version equals version; the stored
+	// Version becomes version+1, Seq a new sequence, Modified now (Created
+	// is kept). In the same transaction it touches the live Users whose ids
+	// are in touch: their Seq becomes the same new sequence, nothing else
+	// changes; unknown or deleted ids are ignored. ErrNotFound if missing or
+	// deleted, ErrStale if the version differs, ErrDuplicate as for create
+	// (all wrapped, checked in that order). Returns the stored resource.
+	SCIMUpdate(ctx context.Context, res SCIMResource, version int64, touch []string) (SCIMResource, error)
+	// SCIMDelete turns the live resource into a tombstone (Deleted, a new
+	// Seq, Modified now; Version and Doc kept) and touches the Users in
+	// touch as SCIMUpdate does, in one transaction. ErrNotFound (wrapped) if
+	// missing or already deleted. A tombstoned User's name no longer blocks
+	// a new User with that name; its id stays taken.
+	SCIMDelete(ctx context.Context, typ, id string, touch []string) error
+	// SCIMGet returns the live resource; ErrNotFound (wrapped) if missing or
+	// deleted.
+	SCIMGet(ctx context.Context, typ, id string) (SCIMResource, error)
+	// SCIMList returns every live resource of the type, ordered by Created
+	// then ID.
+	SCIMList(ctx context.Context, typ string) ([]SCIMResource, error)
+	// SCIMChanged returns every resource of any type, tombstones included,
+	// whose Seq is greater than since, ordered by Seq then Type then ID, and
+	// the highest Seq in the store: since itself if nothing is newer (0 on
+	// an empty store; a negative since counts as 0). Both come from one
+	// snapshot.
+	SCIMChanged(ctx context.Context, since int64) ([]SCIMResource, int64, error)
+
 	// Close releases the store. It is safe to call more than once.
 	Close() error
 }

@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -38,6 +40,15 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Runs", testRuns},
 		{"ConcurrentApplied", testConcurrentApplied},
 		{"Reopen", testReopen},
+		{"SCIMCreateGetList", testSCIMCreateGetList},
+		{"SCIMDuplicateUserName", testSCIMDuplicateUserName},
+		{"SCIMUpdate", testSCIMUpdate},
+		{"SCIMNotFound", testSCIMNotFound},
+		{"SCIMInvalidArguments", testSCIMInvalidArguments},
+		{"SCIMTouch", testSCIMTouch},
+		{"SCIMChanged", testSCIMChanged},
+		{"SCIMConcurrentUpdates", testSCIMConcurrentUpdates},
+		{"SCIMReopen", testSCIMReopen},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -678,5 +689,569 @@ func testReopen(t *testing.T, open func(t *testing.T) store.Store) {
 	next := startRun(t, s2, "hr", store.ModeFull)
 	if next <= running {
 		t.Fatalf("run id after reopen = %d, want more than %d", next, running)
+	}
+}
+
+func scimUser(id, name string) store.SCIMResource {
+	return store.SCIMResource{Type: store.SCIMUser, ID: id, ExternalID: "ext-" + id, Name: name,
+		Doc: []byte(`{"userName":` + jsonString(name) + `,"active":true}`)}
+}
+
+func scimGroup(id, name string) store.SCIMResource {
+	return store.SCIMResource{Type: store.SCIMGroup, ID: id, Name: name,
+		Doc: []byte(`{"displayName":` + jsonString(name) + `}`)}
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func scimCreate(t *testing.T, s store.Store, res store.SCIMResource) store.SCIMResource {
+	t.Helper()
+	got, err := s.SCIMCreate(t.Context(), res)
+	must(t, err, fmt.Sprintf("SCIMCreate(%s %q)", res.Type, res.ID))
+	return got
+}
+
+func scimGet(t *testing.T, s store.Store, typ, id string) store.SCIMResource {
+	t.Helper()
+	got, err := s.SCIMGet(t.Context(), typ, id)
+	must(t, err, fmt.Sprintf("SCIMGet(%s %q)", typ, id))
+	return got
+}
+
+func scimChanged(t *testing.T, s store.Store, since int64) ([]store.SCIMResource, int64) {
+	t.Helper()
+	list, hi, err := s.SCIMChanged(t.Context(), since)
+	must(t, err, fmt.Sprintf("SCIMChanged(%d)", since))
+	return list, hi
+}
+
+// scimEqual compares two resources, Doc as bytes (nil and empty alike).
+func scimEqual(a, b store.SCIMResource) bool {
+	if !bytes.Equal(a.Doc, b.Doc) {
+		return false
+	}
+	a.Doc, b.Doc = nil, nil
+	return reflect.DeepEqual(a, b)
+}
+
+func wantSCIM(t *testing.T, got, want store.SCIMResource, what string) {
+	t.Helper()
+	if !scimEqual(got, want) {
+		t.Fatalf("%s = %+v (doc %s), want %+v (doc %s)", what, got, got.Doc, want, want.Doc)
+	}
+}
+
+// scimIDs lists type/id of each resource, in order.
+func scimIDs(list []store.SCIMResource) []string {
+	ids := []string{}
+	for _, r := range list {
+		ids = append(ids, r.Type+"/"+r.ID)
+	}
+	return ids
+}
+
+func wantSCIMIDs(t *testing.T, list []store.SCIMResource, what string, want ...string) {
+	t.Helper()
+	if want == nil {
+		want = []string{}
+	}
+	if got := scimIDs(list); !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s = %v, want %v", what, got, want)
+	}
+}
+
+func testSCIMCreateGetList(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := t.Context()
+	s := openStore(t, open)
+	before := time.Now().Add(-time.Second)
+
+	in := scimUser("u-b", "bob@example.com")
+	b := scimCreate(t, s, in)
+	if b.Type != in.Type || b.ID != in.ID || b.ExternalID != in.ExternalID || b.Name != in.Name || !bytes.Equal(b.Doc, in.Doc) {
+		t.Fatalf("SCIMCreate = %+v, want the fields of %+v", b, in)
+	}
+	if b.Version != 1 || b.Seq <= 0 || b.Deleted {
+		t.Fatalf("SCIMCreate: Version %d Seq %d Deleted %v, want 1, > 0, false", b.Version, b.Seq, b.Deleted)
+	}
+	if b.Created.Location() != timeUTC || b.Modified.Location() != timeUTC || b.Created.Before(before) || !b.Modified.Equal(b.Created) {
+		t.Fatalf("SCIMCreate: Created %v Modified %v, want the same UTC time, now", b.Created, b.Modified)
+	}
+	wantSCIM(t, scimGet(t, s, store.SCIMUser, "u-b"), b, "SCIMGet(u-b)")
+
+	// Created set by the caller is kept, in UTC; List orders by Created then
+	// ID. Whole seconds, which every database stores exactly.
+	early := time.Date(2024, 4, 1, 9, 0, 0, 0, time.FixedZone("JST", 9*3600))
+	in = scimUser("u-z", "zed@example.com")
+	in.Created = early
+	z := scimCreate(t, s, in)
+	if !z.Created.Equal(early) || z.Created.Location() != timeUTC || z.Modified.Before(before) {
+		t.Fatalf("SCIMCreate with Created %v: Created %v Modified %v", early, z.Created, z.Modified)
+	}
+	in = scimUser("u-a", "alice@example.com")
+	in.Created = early.UTC()
+	a := scimCreate(t, s, in)
+	wantSCIM(t, scimGet(t, s, store.SCIMUser, "u-z"), z, "SCIMGet(u-z)")
+	if !(b.Seq < z.Seq && z.Seq < a.Seq) {
+		t.Fatalf("Seq of three creates = %d, %d, %d, want them growing", b.Seq, z.Seq, a.Seq)
+	}
+
+	created := func(res store.SCIMResource, at time.Time) store.SCIMResource {
+		res.Created = at
+		return res
+	}
+	g2 := scimCreate(t, s, created(scimGroup("g-2", "Sales"), early.Add(time.Hour)))
+	g1 := scimCreate(t, s, created(scimGroup("g-1", "Engineering"), early.Add(2*time.Hour)))
+	// A Group and a User may share an id: resources are keyed by type and id.
+	shared := scimCreate(t, s, created(scimGroup("u-a", "Shared id"), early.Add(2*time.Hour)))
+
+	users, err := s.SCIMList(ctx, store.SCIMUser)
+	must(t, err, "SCIMList(User)")
+	wantSCIMIDs(t, users, "SCIMList(User)", "User/u-a", "User/u-z", "User/u-b")
+	for i, want := range []store.SCIMResource{a, z, b} {
+		wantSCIM(t, users[i], want, "SCIMList(User) item")
+	}
+	groups, err := s.SCIMList(ctx, store.SCIMGroup)
+	must(t, err, "SCIMList(Group)")
+	wantSCIMIDs(t, groups, "SCIMList(Group)", "Group/g-2", "Group/g-1", "Group/u-a")
+	for i, want := range []store.SCIMResource{g2, g1, shared} {
+		wantSCIM(t, groups[i], want, "SCIMList(Group) item")
+	}
+	if g := scimGet(t, s, store.SCIMUser, "u-a"); g.Name != "alice@example.com" {
+		t.Fatalf("SCIMGet(User u-a) = %+v, want the User", g)
+	}
+}
+
+func testSCIMDuplicateUserName(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := t.Context()
+	s := openStore(t, open)
+	first := scimCreate(t, s, scimUser("u1", "UserName123"))
+
+	_, err := s.SCIMCreate(ctx, scimUser("u2", "username123"))
+	wantErr(t, err, store.ErrDuplicate, "SCIMCreate of a userName differing in case")
+	_, err = s.SCIMCreate(ctx, scimUser("u2", "UserName123"))
+	wantErr(t, err, store.ErrDuplicate, "SCIMCreate of the same userName")
+	scimCreate(t, s, scimUser("e1", "ÉLODIE.Ünal@example.com"))
+	_, err = s.SCIMCreate(ctx, scimUser("e2", "élodie.ünal@EXAMPLE.com"))
+	wantErr(t, err, store.ErrDuplicate, "SCIMCreate of a non-ASCII userName differing in case")
+
+	// The same id, live or deleted, is a conflict, not a duplicate name.
+	_, err = s.SCIMCreate(ctx, scimUser("u1", "someone-else"))
+	wantErr(t, err, store.ErrConflict, "SCIMCreate of an existing id")
+
+	// An update may not take another User's name, but may recase its own.
+	other := scimCreate(t, s, scimUser("u3", "other"))
+	upd := other
+	upd.Name = "USERNAME123"
+	_, err = s.SCIMUpdate(ctx, upd, other.Version, nil)
+	wantErr(t, err, store.ErrDuplicate, "SCIMUpdate to a taken userName")
+	wantSCIM(t, scimGet(t, s, store.SCIMUser, "u3"), other, "User after a refused update")
+	upd = first
+	upd.Name = "USERNAME123"
+	first, err = s.SCIMUpdate(ctx, upd, first.Version, nil)
+	must(t, err, "SCIMUpdate recasing its own userName")
+
+	// Groups' names may repeat, and may equal a User's.
+	scimCreate(t, s, scimGroup("g1", "Sales"))
+	scimCreate(t, s, scimGroup("g2", "sales"))
+	scimCreate(t, s, scimGroup("g3", "Sales"))
+	scimCreate(t, s, scimGroup("g4", "username123"))
+	groups, err := s.SCIMList(ctx, store.SCIMGroup)
+	must(t, err, "SCIMList(Group)")
+	if len(groups) != 4 {
+		t.Fatalf("SCIMList(Group): %d groups, want 4", len(groups))
+	}
+
+	// A deleted User's name is free again; its id is not.
+	must(t, s.SCIMDelete(ctx, store.SCIMUser, "u1", nil), "SCIMDelete(u1)")
+	again := scimCreate(t, s, scimUser("u4", "username123"))
+	_, err = s.SCIMCreate(ctx, scimUser("u1", "fresh"))
+	wantErr(t, err, store.ErrConflict, "SCIMCreate of a deleted id")
+	_, err = s.SCIMCreate(ctx, scimUser("u5", "UserName123"))
+	wantErr(t, err, store.ErrDuplicate, "SCIMCreate of the new User's name")
+	// Deleting the new one too leaves two tombstones of the name.
+	must(t, s.SCIMDelete(ctx, store.SCIMUser, again.ID, nil), "SCIMDelete(u4)")
+	scimCreate(t, s, scimUser("u6", "userNAME123"))
+	users, err := s.SCIMList(ctx, store.SCIMUser)
+	must(t, err, "SCIMList(User)")
+	if len(users) != 3 { // e1, u3, u6
+		t.Fatalf("SCIMList(User) = %v, want 3 live users", scimIDs(users))
+	}
+}
+
+func testSCIMUpdate(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := t.Context()
+	s := openStore(t, open)
+	u := scimCreate(t, s, scimUser("u1", "alice"))
+
+	in := store.SCIMResource{Type: store.SCIMUser, ID: "u1", ExternalID: "ext-2", Name: "alice.smith",
+		Doc: []byte(`{"userName":"alice.smith","active":false}`)}
+	got, err := s.SCIMUpdate(ctx, in, 1, nil)
+	must(t, err, "SCIMUpdate with the right version")
+	if got.Version != 2 || got.Seq <= u.Seq || got.Deleted {
+		t.Fatalf("SCIMUpdate: Version %d Seq %d (was %d) Deleted %v, want 2, more, false", got.Version, got.Seq, u.Seq, got.Deleted)
+	}
+	if got.ExternalID != in.ExternalID || got.Name != in.Name || !bytes.Equal(got.Doc, in.Doc) {
+		t.Fatalf("SCIMUpdate = %+v, want the fields of %+v", got, in)
+	}
+	if !got.Created.Equal(u.Created) || got.Modified.Before(u.Modified) || got.Modified.Location() != timeUTC {
+		t.Fatalf("SCIMUpdate: Created %v Modified %v, want Created %v and a later UTC Modified", got.Created, got.Modified, u.Created)
+	}
+	wantSCIM(t, scimGet(t, s, store.SCIMUser, "u1"), got, "SCIMGet after update")
+
+	// A writer that read version 1 is too late.
+	stale := in
+	stale.Name = "lost"
+	_, err = s.SCIMUpdate(ctx, stale, 1, nil)
+	wantErr(t, err, store.ErrStale, "SCIMUpdate with an old version")
+	_, err = s.SCIMUpdate(ctx, stale, 3, nil)
+	wantErr(t, err, store.ErrStale, "SCIMUpdate with a future version")
+	wantSCIM(t, scimGet(t, s, store.SCIMUser, "u1"), got, "SCIMGet after stale updates")
+
+	// The freed name can be taken by another User.
+	scimCreate(t, s, scimUser("u2", "Alice"))
+
+	got3, err := s.SCIMUpdate(ctx, in, 2, nil)
+	must(t, err, "SCIMUpdate again")
+	if got3.Version != 3 || got3.Seq <= got.Seq {
+		t.Fatalf("second SCIMUpdate: Version %d Seq %d, want 3 and more than %d", got3.Version, got3.Seq, got.Seq)
+	}
+
+	g := scimCreate(t, s, scimGroup("g1", "Sales"))
+	gin := scimGroup("g1", "Sales EMEA")
+	gin.Doc = nil
+	gu, err := s.SCIMUpdate(ctx, gin, g.Version, nil)
+	must(t, err, "SCIMUpdate of a group to an empty doc")
+	if gu.Version != 2 || len(gu.Doc) != 0 || gu.Name != "Sales EMEA" {
+		t.Fatalf("SCIMUpdate(group) = %+v", gu)
+	}
+	wantSCIM(t, scimGet(t, s, store.SCIMGroup, "g1"), gu, "SCIMGet(group) after update")
+}
+
+func testSCIMNotFound(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := t.Context()
+	s := openStore(t, open)
+	u := scimCreate(t, s, scimUser("u1", "alice"))
+	scimCreate(t, s, scimGroup("g1", "Sales"))
+
+	_, err := s.SCIMGet(ctx, store.SCIMUser, "nope")
+	wantErr(t, err, store.ErrNotFound, "SCIMGet of a missing user")
+	_, err = s.SCIMGet(ctx, store.SCIMUser, "g1")
+	wantErr(t, err, store.ErrNotFound, "SCIMGet of a group's id as a user")
+	_, err = s.SCIMUpdate(ctx, scimUser("nope", "nobody"), 1, nil)
+	wantErr(t, err, store.ErrNotFound, "SCIMUpdate of a missing user")
+	wantErr(t, s.SCIMDelete(ctx, store.SCIMGroup, "nope", nil), store.ErrNotFound, "SCIMDelete of a missing group")
+	wantErr(t, s.SCIMDelete(ctx, store.SCIMGroup, "u1", nil), store.ErrNotFound, "SCIMDelete of a user's id as a group")
+
+	must(t, s.SCIMDelete(ctx, store.SCIMUser, "u1", nil), "SCIMDelete")
+	_, err = s.SCIMGet(ctx, store.SCIMUser, "u1")
+	wantErr(t, err, store.ErrNotFound, "SCIMGet of a deleted user")
+	_, err = s.SCIMUpdate(ctx, u, u.Version, nil)
+	wantErr(t, err, store.ErrNotFound, "SCIMUpdate of a deleted user")
+	wantErr(t, s.SCIMDelete(ctx, store.SCIMUser, "u1", nil), store.ErrNotFound, "SCIMDelete twice")
+	users, err := s.SCIMList(ctx, store.SCIMUser)
+	must(t, err, "SCIMList(User)")
+	wantSCIMIDs(t, users, "SCIMList(User) after delete")
+	groups, err := s.SCIMList(ctx, store.SCIMGroup)
+	must(t, err, "SCIMList(Group)")
+	wantSCIMIDs(t, groups, "SCIMList(Group)", "Group/g1")
+}
+
+func testSCIMInvalidArguments(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := t.Context()
+	s := openStore(t, open)
+	for _, bad := range []store.SCIMResource{
+		{Type: "Widget", ID: "w1", Name: "w", Doc: []byte(`{}`)},
+		{Type: "", ID: "w1", Name: "w", Doc: []byte(`{}`)},
+		{Type: "user", ID: "w1", Name: "w", Doc: []byte(`{}`)},
+		{Type: store.SCIMUser, ID: "", Name: "w", Doc: []byte(`{}`)},
+		{Type: store.SCIMUser, ID: "w1", Name: "", Doc: []byte(`{}`)},
+		{Type: store.SCIMGroup, ID: "w1", Name: "", Doc: []byte(`{}`)},
+	} {
+		if _, err := s.SCIMCreate(ctx, bad); err == nil {
+			t.Fatalf("SCIMCreate(%+v): got no error", bad)
+		}
+	}
+	u := scimCreate(t, s, scimUser("u1", "alice"))
+	noName := u
+	noName.Name = ""
+	if _, err := s.SCIMUpdate(ctx, noName, u.Version, nil); err == nil {
+		t.Fatal("SCIMUpdate with an empty Name: got no error")
+	}
+	if _, err := s.SCIMList(ctx, "Widget"); err == nil {
+		t.Fatal("SCIMList(Widget): got no error")
+	}
+	wantSCIM(t, scimGet(t, s, store.SCIMUser, "u1"), u, "user after refused calls")
+	list, hi := scimChanged(t, s, 0)
+	wantSCIMIDs(t, list, "SCIMChanged(0)", "User/u1")
+	if hi != u.Seq {
+		t.Fatalf("SCIMChanged(0) highest Seq = %d, want %d (refused calls take none)", hi, u.Seq)
+	}
+}
+
+func testSCIMTouch(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := t.Context()
+	s := openStore(t, open)
+	u1 := scimCreate(t, s, scimUser("u1", "alice"))
+	u2 := scimCreate(t, s, scimUser("u2", "bob"))
+	u3 := scimCreate(t, s, scimUser("u3", "carol"))
+	g := scimCreate(t, s, scimGroup("g1", "Sales"))
+	must(t, s.SCIMDelete(ctx, store.SCIMUser, "u3", nil), "SCIMDelete(u3)")
+	_, since := scimChanged(t, s, 0) // the Seq of u3's tombstone
+	if since <= u3.Seq {
+		t.Fatalf("highest Seq after deleting u3 = %d, want more than %d", since, u3.Seq)
+	}
+	u3Deleted := since
+
+	// Adding u1 to the group touches u1; unknown and deleted ids and a
+	// group's id are ignored.
+	gin := scimGroup("g1", "Sales")
+	gin.Doc = []byte(`{"displayName":"Sales","members":[{"value":"u1"}]}`)
+	g, err := s.SCIMUpdate(ctx, gin, g.Version, []string{"u1", "nope", "u3", "g1"})
+	must(t, err, "SCIMUpdate(group) touching u1")
+	list, hi := scimChanged(t, s, since)
+	wantSCIMIDs(t, list, "SCIMChanged after a touching update", "Group/g1", "User/u1")
+	if list[0].Seq != g.Seq || list[1].Seq != g.Seq || hi != g.Seq {
+		t.Fatalf("SCIMChanged: Seqs %d, %d and highest %d, want all %d", list[0].Seq, list[1].Seq, hi, g.Seq)
+	}
+	wantSCIM(t, list[0], g, "changed group")
+	// A touch changes the Seq and nothing else.
+	touched := u1
+	touched.Seq = g.Seq
+	wantSCIM(t, list[1], touched, "touched user")
+	wantSCIM(t, scimGet(t, s, store.SCIMUser, "u1"), touched, "SCIMGet of the touched user")
+	wantSCIM(t, scimGet(t, s, store.SCIMUser, "u2"), u2, "SCIMGet of an untouched user")
+
+	// Deleting the group touches its members, in the same sequence as the
+	// tombstone.
+	since = hi
+	must(t, s.SCIMDelete(ctx, store.SCIMGroup, "g1", []string{"u2", "u1"}), "SCIMDelete(group) touching u1 and u2")
+	list, hi = scimChanged(t, s, since)
+	wantSCIMIDs(t, list, "SCIMChanged after a touching delete", "Group/g1", "User/u1", "User/u2")
+	if hi <= since {
+		t.Fatalf("SCIMChanged highest Seq = %d, want more than %d", hi, since)
+	}
+	for _, r := range list {
+		if r.Seq != hi {
+			t.Fatalf("SCIMChanged: %s/%s has Seq %d, want %d", r.Type, r.ID, r.Seq, hi)
+		}
+	}
+	if !list[0].Deleted || !bytes.Equal(list[0].Doc, g.Doc) || list[0].Version != g.Version {
+		t.Fatalf("group tombstone = %+v, want Deleted with version and doc kept", list[0])
+	}
+	if list[1].Deleted || list[1].Version != 1 || list[2].Deleted {
+		t.Fatalf("touched users = %+v, want live and unchanged", list[1:])
+	}
+
+	// A touching update of a user may name the user itself.
+	uin := scimUser("u2", "bob")
+	u2b, err := s.SCIMUpdate(ctx, uin, 1, []string{"u2", "u1"})
+	must(t, err, "SCIMUpdate(user) touching itself")
+	list, _ = scimChanged(t, s, hi)
+	wantSCIMIDs(t, list, "SCIMChanged after a user's touching update", "User/u1", "User/u2")
+	wantSCIM(t, list[1], u2b, "updated user")
+	if got := scimGet(t, s, store.SCIMUser, "u1"); got.Seq != u2b.Seq {
+		t.Fatalf("touched u1 Seq = %d, want %d", got.Seq, u2b.Seq)
+	}
+
+	// The deleted user was never touched: its Seq is its delete's.
+	list, _ = scimChanged(t, s, 0)
+	for _, r := range list {
+		if r.ID == "u3" && r.Seq != u3Deleted {
+			t.Fatalf("deleted user u3 has Seq %d, want %d (never touched)", r.Seq, u3Deleted)
+		}
+	}
+}
+
+func testSCIMChanged(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := t.Context()
+	s := openStore(t, open)
+	list, hi := scimChanged(t, s, 0)
+	if len(list) != 0 || hi != 0 {
+		t.Fatalf("SCIMChanged(0) on an empty store = %v, %d; want nothing, 0", scimIDs(list), hi)
+	}
+
+	u1 := scimCreate(t, s, scimUser("u1", "alice"))
+	g1 := scimCreate(t, s, scimGroup("g1", "Sales"))
+	u2 := scimCreate(t, s, scimUser("u2", "bob"))
+	must(t, s.SCIMDelete(ctx, store.SCIMUser, "u1", nil), "SCIMDelete(u1)")
+	g1, err := s.SCIMUpdate(ctx, scimGroup("g1", "Sales EMEA"), g1.Version, nil)
+	must(t, err, "SCIMUpdate(g1)")
+
+	list, hi = scimChanged(t, s, 0)
+	wantSCIMIDs(t, list, "SCIMChanged(0)", "User/u2", "User/u1", "Group/g1")
+	for i := 1; i < len(list); i++ {
+		if list[i].Seq <= list[i-1].Seq {
+			t.Fatalf("SCIMChanged(0) Seqs %d then %d, want them growing", list[i-1].Seq, list[i].Seq)
+		}
+	}
+	if hi != g1.Seq {
+		t.Fatalf("SCIMChanged(0) highest Seq = %d, want %d", hi, g1.Seq)
+	}
+	tomb := list[1]
+	if !tomb.Deleted || tomb.Seq <= u2.Seq || !bytes.Equal(tomb.Doc, u1.Doc) || tomb.Version != 1 ||
+		!tomb.Created.Equal(u1.Created) || tomb.Modified.Before(u1.Modified) || tomb.Modified.Location() != timeUTC {
+		t.Fatalf("tombstone = %+v, want u1 deleted with a later Seq and Modified", tomb)
+	}
+	wantSCIM(t, list[0], u2, "changed u2")
+	wantSCIM(t, list[2], g1, "changed g1")
+
+	list, hi2 := scimChanged(t, s, u2.Seq)
+	wantSCIMIDs(t, list, "SCIMChanged(u2)", "User/u1", "Group/g1")
+	if hi2 != hi {
+		t.Fatalf("SCIMChanged(%d) highest Seq = %d, want %d", u2.Seq, hi2, hi)
+	}
+	list, hi2 = scimChanged(t, s, hi)
+	if len(list) != 0 || hi2 != hi {
+		t.Fatalf("SCIMChanged(%d) = %v, %d; want nothing and the same Seq", hi, scimIDs(list), hi2)
+	}
+	list, hi2 = scimChanged(t, s, hi+100)
+	if len(list) != 0 || hi2 != hi+100 {
+		t.Fatalf("SCIMChanged(%d) = %v, %d; want nothing and since itself", hi+100, scimIDs(list), hi2)
+	}
+
+	// Sequences are never reused: a new resource, even one that takes a
+	// deleted user's name, gets a higher one.
+	u3 := scimCreate(t, s, scimUser("u3", "alice"))
+	if u3.Seq <= hi {
+		t.Fatalf("Seq after a delete = %d, want more than %d", u3.Seq, hi)
+	}
+
+	// Changes of equal Seq come by Type, then ID.
+	scimCreate(t, s, scimUser("u0", "zoe"))
+	scimCreate(t, s, scimGroup("g0", "Ops"))
+	_, hi = scimChanged(t, s, 0)
+	g0, err := s.SCIMUpdate(ctx, scimGroup("g0", "Ops"), 1, []string{"u3", "u2", "u0"})
+	must(t, err, "SCIMUpdate(g0) touching three users")
+	list, _ = scimChanged(t, s, hi)
+	wantSCIMIDs(t, list, "SCIMChanged of one touching update", "Group/g0", "User/u0", "User/u2", "User/u3")
+	for _, r := range list {
+		if r.Seq != g0.Seq {
+			t.Fatalf("%s/%s Seq = %d, want %d", r.Type, r.ID, r.Seq, g0.Seq)
+		}
+	}
+}
+
+// testSCIMConcurrentUpdates runs read-modify-write loops on one resource
+// from many goroutines, retrying on ErrStale: every increment must land.
+func testSCIMConcurrentUpdates(t *testing.T, open func(t *testing.T) store.Store) {
+	const workers, each = 8, 5
+	ctx := t.Context()
+	s := openStore(t, open)
+	type counter struct {
+		N     int      `json:"n"`
+		Marks []string `json:"marks"`
+	}
+	doc := func(c counter) []byte {
+		b, err := json.Marshal(c)
+		must(t, err, "encode counter")
+		return b
+	}
+	scimCreate(t, s, store.SCIMResource{Type: store.SCIMGroup, ID: "g1", Name: "Counter", Doc: doc(counter{})})
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	stale := 0
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				for attempt := 0; ; attempt++ {
+					if attempt > 1000 {
+						t.Errorf("worker %d: no update landed in %d attempts", w, attempt)
+						return
+					}
+					cur, err := s.SCIMGet(ctx, store.SCIMGroup, "g1")
+					if err != nil {
+						t.Errorf("worker %d: SCIMGet: %v", w, err)
+						return
+					}
+					var c counter
+					if err := json.Unmarshal(cur.Doc, &c); err != nil {
+						t.Errorf("worker %d: decode %s: %v", w, cur.Doc, err)
+						return
+					}
+					c.N++
+					c.Marks = append(c.Marks, fmt.Sprintf("w%d-%d", w, i))
+					b, err := json.Marshal(c)
+					if err != nil {
+						t.Errorf("worker %d: encode: %v", w, err)
+						return
+					}
+					next := cur
+					next.Doc = b
+					_, err = s.SCIMUpdate(ctx, next, cur.Version, nil)
+					if errors.Is(err, store.ErrStale) {
+						mu.Lock()
+						stale++
+						mu.Unlock()
+						continue
+					}
+					if err != nil {
+						t.Errorf("worker %d: SCIMUpdate: %v", w, err)
+						return
+					}
+					break
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	got := scimGet(t, s, store.SCIMGroup, "g1")
+	var c counter
+	must(t, json.Unmarshal(got.Doc, &c), "decode final counter")
+	if got.Version != 1+workers*each || c.N != workers*each || len(c.Marks) != workers*each {
+		t.Fatalf("after %d concurrent increments: Version %d, n %d, %d marks; want %d, %d, %d",
+			workers*each, got.Version, c.N, len(c.Marks), 1+workers*each, workers*each, workers*each)
+	}
+	seen := map[string]bool{}
+	for _, m := range c.Marks {
+		if seen[m] {
+			t.Fatalf("mark %s recorded twice", m)
+		}
+		seen[m] = true
+	}
+	t.Logf("%d stale updates retried", stale)
+}
+
+func testSCIMReopen(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := t.Context()
+	s1 := openStore(t, open)
+	u1 := scimCreate(t, s1, scimUser("u1", "alice"))
+	scimCreate(t, s1, scimUser("u2", "bob"))
+	g := scimCreate(t, s1, scimGroup("g1", "Sales"))
+	_, err := s1.SCIMUpdate(ctx, scimGroup("g1", "Sales EMEA"), g.Version, []string{"u1"})
+	must(t, err, "SCIMUpdate")
+	must(t, s1.SCIMDelete(ctx, store.SCIMUser, "u2", nil), "SCIMDelete")
+	wantChanged, wantHi := scimChanged(t, s1, 0)
+	wantUsers, err := s1.SCIMList(ctx, store.SCIMUser)
+	must(t, err, "SCIMList")
+	must(t, s1.Close(), "Close")
+
+	s2 := openStore(t, open)
+	gotChanged, gotHi := scimChanged(t, s2, 0)
+	if gotHi != wantHi || len(gotChanged) != len(wantChanged) {
+		t.Fatalf("SCIMChanged(0) after reopen = %v, %d; want %v, %d", scimIDs(gotChanged), gotHi, scimIDs(wantChanged), wantHi)
+	}
+	for i := range wantChanged {
+		wantSCIM(t, gotChanged[i], wantChanged[i], "resource after reopen")
+	}
+	gotUsers, err := s2.SCIMList(ctx, store.SCIMUser)
+	must(t, err, "SCIMList after reopen")
+	wantSCIMIDs(t, gotUsers, "SCIMList(User) after reopen", scimIDs(wantUsers)...)
+	if got := scimGet(t, s2, store.SCIMUser, "u1"); got.Version != u1.Version || got.Name != u1.Name {
+		t.Fatalf("SCIMGet(u1) after reopen = %+v", got)
+	}
+	_, err = s2.SCIMUpdate(ctx, scimGroup("g1", "x"), g.Version, nil)
+	wantErr(t, err, store.ErrStale, "SCIMUpdate with the version from before reopen")
+	_, err = s2.SCIMCreate(ctx, scimUser("u2", "bob"))
+	wantErr(t, err, store.ErrConflict, "SCIMCreate of a deleted id after reopen")
+	u3 := scimCreate(t, s2, scimUser("u3", "bob"))
+	if u3.Seq <= wantHi {
+		t.Fatalf("Seq after reopen = %d, want more than %d", u3.Seq, wantHi)
 	}
 }

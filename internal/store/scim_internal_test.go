@@ -1,0 +1,50 @@
+package store
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"go.uber.org/zap/zaptest"
+)
+
+// TestSCIMConstraint checks that the constraint failures the SCIM writes
+// guard against map to the store's sentinels, should a write ever reach
+// them: the writes check first, so this drives the table directly.
+func TestSCIMConstraint(t *testing.T) {
+	ctx := t.Context()
+	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "state.db"), zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	insert := func(typ, id, nameKey string, deleted int) error {
+		_, err := s.w.ExecContext(ctx, `INSERT INTO scim_resources (`+scimColumns+`, name_key) VALUES (?, ?, '', ?, x'', 1, 1, ?, 0, 0, ?)`,
+			typ, id, nameKey, deleted, nameKey)
+		return scimConstraint(err)
+	}
+	if err := insert(SCIMUser, "u1", "alice", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := insert(SCIMUser, "u2", "alice", 0); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("second live User named alice: %v, want ErrDuplicate", err)
+	}
+	if err := insert(SCIMUser, "u1", "bob", 0); !errors.Is(err, ErrConflict) {
+		t.Fatalf("second User u1: %v, want ErrConflict", err)
+	}
+	for _, ok := range []struct {
+		typ, id string
+		deleted int
+	}{{SCIMUser, "u3", 1}, {SCIMUser, "u4", 1}, {SCIMGroup, "g1", 0}, {SCIMGroup, "g2", 0}} {
+		if err := insert(ok.typ, ok.id, "alice", ok.deleted); err != nil {
+			t.Fatalf("%s %s named alice (deleted %d): %v", ok.typ, ok.id, ok.deleted, err)
+		}
+	}
+	if err := scimConstraint(nil); err != nil {
+		t.Fatalf("scimConstraint(nil) = %v", err)
+	}
+	plain := errors.New("disk on fire")
+	if err := scimConstraint(plain); err != plain {
+		t.Fatalf("scimConstraint(%v) = %v, want it unchanged", plain, err)
+	}
+}
