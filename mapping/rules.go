@@ -18,6 +18,7 @@ type Rules struct {
 	pathSeparator  string
 	multiSeparator string
 	orgRef         *field
+	orgSeparator   string
 
 	role        *field
 	roleValues  map[string]Role
@@ -99,6 +100,10 @@ func Compile(cfg config.Mapping, prefix string) (*Rules, error) {
 		}
 	}
 	r.orgRef = compile("users.org", u.Org)
+	r.orgSeparator = u.OrgSeparator
+	if u.OrgSeparator != "" && u.Org == "" {
+		p.Addf("%s.users.org_separator: only used with users.org", prefix)
+	}
 
 	r.roleDefault = RoleMember
 	if rm := u.Role; rm != nil {
@@ -388,6 +393,9 @@ func (b *builder) userOrgs(rec Record, data map[string]string) ([]string, error)
 		key, err := r.orgRef.render(data)
 		if err != nil || key == "" {
 			return nil, err
+		}
+		if r.orgSeparator != "" {
+			return splitList(key, r.orgSeparator), nil
 		}
 		return []string{key}, nil
 	}

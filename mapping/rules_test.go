@@ -221,6 +221,7 @@ func TestCompileErrorsNameTheKey(t *testing.T) {
 		{"unknown function", config.Mapping{Users: config.UserMapping{Name: "{{.x | shout}}", LoginID: "x"}}, `jobs[0].mapping.users.name: template: jobs[0].mapping.users.name:1: function "shout" not defined`},
 		{"bad role value", config.Mapping{Users: config.UserMapping{Name: "x", LoginID: "x", Role: &config.RoleMap{Template: "{{.r}}", Values: map[string]string{"boss": "owner"}}}}, `jobs[0].mapping.users.role.values.boss: "owner" is not member or admin`},
 		{"exclusive org sources", config.Mapping{Users: config.UserMapping{Name: "x", LoginID: "x", Org: "{{.o}}", OrgPath: &config.OrgPath{Template: "{{.p}}"}}}, "jobs[0].mapping.users: org_path and org are exclusive"},
+		{"org separator without org", config.Mapping{Users: config.UserMapping{Name: "x", LoginID: "x", OrgSeparator: ";"}}, "jobs[0].mapping.users.org_separator: only used with users.org"},
 		{"match without values", config.Mapping{Users: config.UserMapping{Name: "x", LoginID: "x", Scope: config.Scope{Exclude: []config.Match{{Template: "{{.s}}"}}}}}, "jobs[0].mapping.users.scope.exclude[0]: one of equals and in is required"},
 	}
 	for _, tt := range tests {
@@ -230,5 +231,36 @@ func TestCompileErrorsNameTheKey(t *testing.T) {
 				t.Errorf("Compile error = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestBuildOrgSeparatorGivesSeveralOrgs(t *testing.T) {
+	rules, err := mapping.Compile(config.Mapping{
+		Users: config.UserMapping{LoginID: "{{.id}}", Name: "{{.id}}", Org: "{{.groups}}", OrgSeparator: ";"},
+		Orgs:  config.OrgMapping{Name: "{{.displayName}}"},
+	}, "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	org := func(key, name string) mapping.Record {
+		return mapping.Record{Kind: mapping.KindOrg, Key: key, Attrs: map[string][]string{"displayName": {name}}, Origin: "org " + key}
+	}
+	snap, _, err := rules.Build([]mapping.Record{
+		org("g1", "営業"), org("g2", "開発"),
+		userRec(1, map[string]string{"id": "u1", "groups": "g1; g2"}),
+		userRec(2, map[string]string{"id": "u2", "groups": ""}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []mapping.Membership{
+		{UserKey: "u1", Kind: mapping.KindOrg, ContainerKey: "g1", Role: mapping.RoleMember},
+		{UserKey: "u1", Kind: mapping.KindOrg, ContainerKey: "g2", Role: mapping.RoleMember},
+	}
+	if diff := cmp.Diff(want, snap.Memberships); diff != "" {
+		t.Errorf("memberships (-want +got):\n%s", diff)
+	}
+	if len(snap.Orgs) != 2 || snap.Orgs[0].Name != "営業" {
+		t.Errorf("orgs = %+v", snap.Orgs)
 	}
 }

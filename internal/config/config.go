@@ -7,8 +7,38 @@ type Config struct {
 	// Store is where links, the journal and the run history are kept.
 	Store Store `yaml:"store"`
 	// Log sets the default log format; the --log-format flag overrides it.
-	Log  Log   `yaml:"log"`
+	Log Log `yaml:"log"`
+	// SCIM configures the SCIM 2.0 endpoint `orgbridge serve` runs; nil
+	// serves none.
+	SCIM *SCIM `yaml:"scim"`
 	Jobs []Job `yaml:"jobs"`
+}
+
+// SCIM configures the SCIM 2.0 endpoint identity providers push to.
+type SCIM struct {
+	// Listen is the address to listen on; default 127.0.0.1:8443.
+	Listen string `yaml:"listen"`
+	// TLS serves HTTPS with this certificate and key (PEM files); without
+	// it the endpoint is plain HTTP, for use behind a TLS proxy.
+	TLS *TLS `yaml:"tls"`
+	// Tokens are the bearer tokens accepted; several let a token be rotated
+	// without downtime (add the new one, switch the IdP, drop the old).
+	Tokens []Secret `yaml:"tokens"`
+	// MaxBodyBytes bounds a request body; default 1 MiB.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxResults bounds one page of a list; default 100.
+	MaxResults int `yaml:"max_results"`
+	// Debounce is the quiet time after a push before the scim jobs run
+	// incrementally; default 2s. MaxDelay bounds the wait under a steady
+	// stream of pushes; default 10s.
+	Debounce time.Duration `yaml:"debounce"`
+	MaxDelay time.Duration `yaml:"max_delay"`
+}
+
+// TLS names a certificate and its key, relative to the config file.
+type TLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
 }
 
 // Log settings.
@@ -60,6 +90,15 @@ type Source struct {
 	Type string      `yaml:"type"`
 	CSV  *CSVSource  `yaml:"csv"`
 	LDAP *LDAPSource `yaml:"ldap"`
+	SCIM *SCIMSource `yaml:"scim"`
+}
+
+// SCIMSource reads what identity providers pushed to the SCIM endpoint, from
+// the state store.
+type SCIMSource struct {
+	// GroupsAs says what SCIM groups become: "groups" (default) or "orgs"
+	// (flat orgs; map users.org: "{{.groups}}" with org_separator ";").
+	GroupsAs string `yaml:"groups_as"`
 }
 
 // LDAPSource reads Active Directory or OpenLDAP.
@@ -171,6 +210,8 @@ type UserMapping struct {
 	// Org names the user's org by org key (when orgs come from their own
 	// file); exclusive with OrgPath.
 	Org string `yaml:"org"`
+	// OrgSeparator, when set, splits Org's value into several org keys.
+	OrgSeparator string `yaml:"org_separator"`
 	// Role maps the user's role in their orgs.
 	Role *RoleMap `yaml:"role"`
 	// Groups lists group keys the user is a member of.

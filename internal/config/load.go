@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -96,6 +97,23 @@ func (c *Config) applyDefaults() {
 	if c.Store.Path == "" {
 		c.Store.Path = DefaultStorePath
 	}
+	if sc := c.SCIM; sc != nil {
+		if sc.Listen == "" {
+			sc.Listen = "127.0.0.1:8443"
+		}
+		if sc.MaxBodyBytes == 0 {
+			sc.MaxBodyBytes = 1 << 20
+		}
+		if sc.MaxResults == 0 {
+			sc.MaxResults = 100
+		}
+		if sc.Debounce == 0 {
+			sc.Debounce = 2 * time.Second
+		}
+		if sc.MaxDelay == 0 {
+			sc.MaxDelay = 10 * time.Second
+		}
+	}
 	for i := range c.Jobs {
 		j := &c.Jobs[i]
 		if j.Leavers == "" {
@@ -107,6 +125,32 @@ func (c *Config) applyDefaults() {
 		if j.Source.CSV != nil && j.Source.CSV.Encoding == "" {
 			j.Source.CSV.Encoding = "auto"
 		}
+		if j.Source.SCIM != nil && j.Source.SCIM.GroupsAs == "" {
+			j.Source.SCIM.GroupsAs = "groups"
+		}
+	}
+}
+
+func (sc *SCIM) validate(p *problems) {
+	if len(sc.Tokens) == 0 {
+		p.add("scim.tokens", "at least one token is required")
+	}
+	for i, t := range sc.Tokens {
+		if (t.Env == "") == (t.File == "") {
+			p.add(fmt.Sprintf("scim.tokens[%d]", i), "one of env and file is required")
+		}
+	}
+	if t := sc.TLS; t != nil && (t.CertFile == "" || t.KeyFile == "") {
+		p.add("scim.tls", "cert_file and key_file are both required")
+	}
+	if sc.MaxBodyBytes < 0 {
+		p.add("scim.max_body_bytes", "%d is negative", sc.MaxBodyBytes)
+	}
+	if sc.MaxResults < 0 {
+		p.add("scim.max_results", "%d is negative", sc.MaxResults)
+	}
+	if sc.Debounce < 0 || sc.MaxDelay < 0 {
+		p.add("scim.debounce", "durations must not be negative")
 	}
 }
 
@@ -141,6 +185,9 @@ func (c *Config) Validate() error {
 	}
 	if len(c.Jobs) == 0 {
 		p.add("jobs", "at least one job is required")
+	}
+	if sc := c.SCIM; sc != nil {
+		sc.validate(&p)
 	}
 	names := map[string]int{}
 	for i := range c.Jobs {
@@ -188,7 +235,7 @@ func (c *Config) Validate() error {
 }
 
 func (s *Source) validate(p *problems, key string) {
-	blocks := map[string]bool{"csv": s.CSV != nil, "ldap": s.LDAP != nil}
+	blocks := map[string]bool{"csv": s.CSV != nil, "ldap": s.LDAP != nil, "scim": s.SCIM != nil}
 	// The CSV block's own values are checked by connectors/csv when it
 	// opens (validate opens every job).
 	validateType(p, key, s.Type, blocks)
