@@ -4,7 +4,7 @@ PKGS    ?= ./...
 # No cgo anywhere: the SQLite driver is pure Go.
 export CGO_ENABLED ?= 0
 
-.PHONY: all build demo test bench lint scale clean
+.PHONY: all build demo test bench lint scale scim-conformance clean
 
 all: lint test build
 
@@ -27,6 +27,11 @@ bench:
 ## to change) with bin/orgbridge against a separate emulator; see scripts/scale.sh.
 scale:
 	GO=$(GO) bash scripts/scale.sh $(USERS)
+
+## scim-conformance: Microsoft's SCIM test collection, run by newman against
+## `orgbridge serve` (NEWMAN=path to use a newman not on PATH).
+scim-conformance:
+	GO=$(GO) bash scripts/scim-conformance.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

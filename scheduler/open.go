@@ -9,15 +9,17 @@ import (
 
 	"github.com/orgbridge/orgbridge/connectors/registry"
 	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
 // OpenJob compiles a job's mapping and opens its source and target. It does
-// no network I/O: a target connects on its first call.
-func OpenJob(ctx context.Context, file *config.File, index int, logger *zap.Logger) (*Job, error) {
+// no network I/O: a target connects on its first call. st is the state
+// store a source may read (the scim source); nil only validates.
+func OpenJob(ctx context.Context, file *config.File, index int, st store.Store, logger *zap.Logger) (*Job, error) {
 	jc := file.Jobs[index]
 	key := fmt.Sprintf("jobs[%d]", index)
-	env := registry.Env{BaseDir: file.Dir, Logger: logger.With(zap.String("job", jc.Name))}
+	env := registry.Env{BaseDir: file.Dir, Logger: logger.With(zap.String("job", jc.Name)), Store: st}
 	rules, err := mapping.Compile(jc.Mapping, key+".mapping")
 	if err != nil {
 		return nil, err
@@ -41,7 +43,7 @@ func OpenJob(ctx context.Context, file *config.File, index int, logger *zap.Logg
 	for _, k := range jc.Kinds {
 		kinds = append(kinds, mapping.Kind(strings.TrimSuffix(k, "s")))
 	}
-	return &Job{Name: jc.Name, Source: src, Rules: rules, Target: tgt, Guard: guard, Leavers: jc.Leavers, Concurrency: jc.Concurrency, Kinds: kinds}, nil
+	return &Job{Name: jc.Name, SourceType: jc.Source.Type, Source: src, Rules: rules, Target: tgt, Guard: guard, Leavers: jc.Leavers, Concurrency: jc.Concurrency, Kinds: kinds}, nil
 }
 
 // FindJob returns the index of the named job; an empty name selects the

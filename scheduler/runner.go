@@ -15,7 +15,9 @@ import (
 
 // Job is one source synced into one target, opened and ready to run.
 type Job struct {
-	Name        string
+	Name string
+	// SourceType is the source's config type (csv, ldap, scim).
+	SourceType  string
 	Source      connectors.Source
 	Rules       *mapping.Rules
 	Target      connectors.Target

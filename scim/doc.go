@@ -1,5 +1,69 @@
-// Package scim will hold orgbridge's SCIM 2.0 endpoint (on
-// github.com/elimity-com/scim) and the source that reads what identity
-// providers push. It is empty until the SCIM issue lands; the layout keeps
-// its place.
+// Package scim is orgbridge's SCIM 2.0 endpoint (RFC 7643/7644) and the
+// source that reads what identity providers pushed to it.
+//
+// # The endpoint
+//
+// Server serves /scim/v2/Users (core and enterprise extension) and
+// /scim/v2/Groups, ServiceProviderConfig, ResourceTypes and Schemas, on
+// github.com/elimity-com/scim, which parses and validates requests. What the
+// library leaves out, or does in a way identity providers trip over, is done
+// here, each with a test:
+//   - Auth: the library has no hook. Bearer tokens (several, for rotation)
+//     are compared in constant time; a miss is 401 with a SCIM error body.
+//     Tokens are never logged. Bodies are bounded (413 beyond MaxBodyBytes).
+//   - Filters: the library validates filters but does not apply them, and
+//     rejects filters on id, externalId and meta.* unless the schemas list
+//     them, so the served schemas carry those common attributes and the
+//     handlers apply filters themselves (matcher, filter.go): eq, ne, co,
+//     sw, ew, gt, ge, lt, le, pr, and, or, not, value paths, case rules from
+//     the schemas (userName case-insensitive). Bare comparison values
+//     (`userName sw O`, as Microsoft's collection sends) are quoted first.
+//   - attributes and excludedAttributes are applied here (project.go),
+//     including Entra's excludedAttributes=members.
+//   - Entra sends string booleans ("active": "True"); the library's
+//     schema.SetAllowStringValues is turned on (it is process-wide).
+//     PATCH op and path arrive in the client's casing; members given as bare
+//     ids or with displayName, and the enterprise manager as a bare id, are
+//     normalized before validation (normalize.go).
+//   - "/Users/?filter=" (trailing slash) would reach Get with an empty id,
+//     and "/users" would be a 404: paths are trimmed and endpoint names
+//     matched case-insensitively.
+//   - 201 gets a Location header; every resource an ETag (W/"version"),
+//     If-Match is honoured (412), and ServiceProviderConfig, served here,
+//     says so (the library's says etag unsupported).
+//   - PATCH answers 204 (RFC 7644 §3.5.2 allows it; Microsoft's collection
+//     expects it), or 200 with the resource when attributes or
+//     excludedAttributes are asked for.
+//
+// DELETE removes the resource (it leaves a tombstone in the store that only
+// the source sees); deactivation is PATCH or PUT with active false, which
+// the mapping turns into a suspended user.
+//
+// # Storage
+//
+// Resources live in the state store (store.SCIMResource): a restart loses
+// nothing acknowledged. Every PUT and PATCH is a read-modify-write guarded
+// by the stored version and retried when another writer won, so concurrent
+// requests lose no write. userName is unique case-insensitively (409
+// uniqueness).
+//
+// # The source
+//
+// Source (source type scim) reads the stored resources as records: a user
+// record per live User with flattened attributes for the mapping's
+// templates: id, externalId, userName, displayName, nickName, title,
+// userType, preferredLanguage, locale, timezone, active ("true"/"false"),
+// givenName, familyName, middleName, formattedName, email (the primary
+// email, else the work one, else the first), emails (all, ;-joined), phone,
+// employeeNumber, costCenter, organization, division, department, manager
+// (the manager's id), groups (the ids of the user's groups, ;-joined) and
+// groupNames; and a group record per live Group (id, externalId,
+// displayName), of kind group, or org with groups_as: orgs.
+//
+// It is incremental: its mark is the store's change sequence. A changed
+// user is re-read; a group whose membership changed re-reads the group and
+// every member added or removed, each user record carrying all of its
+// memberships. A User deleted since the mark comes as active "false",
+// deleted "true" (so it is suspended at once); the full run leaves it out,
+// and the job's leavers policy applies.
 package scim

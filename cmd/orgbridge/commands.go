@@ -41,7 +41,7 @@ on the network. Errors name the file and line or the key.`,
 				return usageError(err)
 			}
 			for i := range file.Jobs {
-				if _, err := scheduler.OpenJob(cmd.Context(), file, i, a.logger); err != nil {
+				if _, err := scheduler.OpenJob(cmd.Context(), file, i, nil, a.logger); err != nil {
 					return usageError(fmt.Errorf("%s: %w", f.config, err))
 				}
 			}
@@ -80,10 +80,20 @@ func (a *app) open(ctx context.Context, file *config.File, jobName string) (*loa
 	if err != nil {
 		return nil, usageError(err)
 	}
-	job, err := scheduler.OpenJob(ctx, file, i, a.logger)
+	st, err := a.openStore(ctx, file)
 	if err != nil {
+		return nil, err
+	}
+	job, err := scheduler.OpenJob(ctx, file, i, st, a.logger)
+	if err != nil {
+		_ = st.Close()
 		return nil, usageError(fmt.Errorf("%s: %w", file.Path, err))
 	}
+	return &loaded{file: file, job: job, store: st}, nil
+}
+
+// openStore opens the config's state store.
+func (a *app) openStore(ctx context.Context, file *config.File) (*store.SQLite, error) {
 	path := file.Store.Path
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(file.Dir, path)
@@ -92,7 +102,7 @@ func (a *app) open(ctx context.Context, file *config.File, jobName string) (*loa
 	if err != nil {
 		return nil, failedError(fmt.Errorf("open store: %w", err))
 	}
-	return &loaded{file: file, job: job, store: st}, nil
+	return st, nil
 }
 
 func (a *app) planCommand() *cobra.Command {

@@ -17,6 +17,8 @@ import (
 	"github.com/orgbridge/orgbridge/connectors/pcaid"
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin"
 	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/store"
+	"github.com/orgbridge/orgbridge/scim"
 )
 
 // Env is what every connector may need besides its own config.
@@ -24,6 +26,9 @@ type Env struct {
 	// BaseDir resolves relative paths: the config file's directory.
 	BaseDir string
 	Logger  *zap.Logger
+	// Store is the state store, which the scim source reads; nil when the
+	// job is only validated.
+	Store store.Store
 }
 
 type (
@@ -42,6 +47,9 @@ var sources = map[string]sourceOpener{
 			c.CAFile = filepath.Join(env.BaseDir, c.CAFile)
 		}
 		return ldap.New(c, env.Logger)
+	},
+	"scim": func(_ context.Context, cfg config.Source, env Env) (connectors.Source, error) {
+		return scim.NewSource(*cfg.SCIM, env.Store, env.Logger)
 	},
 }
 

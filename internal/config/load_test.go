@@ -34,11 +34,17 @@ func TestLoadErrorsNameLineOrKey(t *testing.T) {
 		{"wrong-type.yaml", []string{"testdata/wrong-type.yaml:3: cannot unmarshal !!str `many` into int"}},
 		{"empty.yaml", []string{"testdata/empty.yaml: the config is empty"}},
 		{"duplicate-job.yaml", []string{`testdata/duplicate-job.yaml: jobs[1].name: "a" is also the name of jobs[0]`}},
+		{"bad-scim.yaml", []string{
+			`testdata/bad-scim.yaml: scim.tokens[0]: one of env and file is required`,
+			`scim.tokens[1]: one of env and file is required`,
+			`scim.tls: cert_file and key_file are both required`,
+			`scim.max_results: -1 is negative`,
+		}},
 		{"bad-values.yaml", []string{
 			`testdata/bad-values.yaml: store.driver: "mysql" is not a known store (known: sqlite)`,
 			`log.format: "xml" is not console or json`,
 			`jobs[0].name: "HR Sync" must be lower-case letters, digits, '-' and '_'`,
-			`jobs[0].source.type: "oracle" is not a known type (known: csv, ldap)`,
+			`jobs[0].source.type: "oracle" is not a known type (known: csv, ldap, scim)`,
 			`jobs[0].guard.max_delete_ratio: 1.5 is not between 0 and 1`,
 			`jobs[0].leavers: "archive" is not suspend or delete`,
 			`jobs[0].concurrency: 100 is not between 1 and 64`,

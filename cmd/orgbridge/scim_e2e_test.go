@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/orgbridge/orgbridge/configs"
+	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+	"github.com/orgbridge/orgbridge/internal/config"
+)
+
+const scimToken = "e2e-scim-token-5f0c"
+
+// scimConfig is configs/scim.yaml pointed at a test emulator, on a free
+// port, without TLS, with the given debounce.
+func scimConfig(t *testing.T, dir, emulatorURL, debounce string) string {
+	t.Helper()
+	data, err := configs.Files.ReadFile("scim.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	s = strings.Replace(s, "listen: 0.0.0.0:8443", "listen: 127.0.0.1:0", 1)
+	s = regexp.MustCompile(`(?m)^  tls:\n(    .*\n)+`).ReplaceAllString(s, "")
+	s = strings.Replace(s, "http://127.0.0.1:8081", emulatorURL, 1)
+	s = regexp.MustCompile(`debounce: \S+`).ReplaceAllString(s, "debounce: "+debounce)
+	s = regexp.MustCompile(`max_delay: \S+`).ReplaceAllString(s, "max_delay: "+debounce)
+	path := filepath.Join(dir, "scim.yaml")
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// daemon is one `orgbridge serve` running in process.
+type daemon struct {
+	t      *testing.T
+	base   string
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startServe(t *testing.T, cfgPath string) *daemon {
+	t.Helper()
+	file, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &app{stdout: io.Discard, stderr: io.Discard, logger: zaptest.NewLogger(t)}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	d := &daemon{t: t, cancel: cancel, done: make(chan error, 1)}
+	go func() { d.done <- a.serveSCIM(ctx, file, ready) }()
+	select {
+	case addr := <-ready:
+		d.base = "http://" + addr + "/scim/v2"
+	case err := <-d.done:
+		t.Fatalf("serve: %v", err)
+	}
+	return d
+}
+
+func (d *daemon) stop() {
+	d.t.Helper()
+	d.cancel()
+	if err := <-d.done; err != nil {
+		d.t.Fatalf("serve ended with %v", err)
+	}
+}
+
+// push sends one SCIM request as an identity provider would.
+func (d *daemon) push(method, path, body string, want int) map[string]any {
+	d.t.Helper()
+	req, err := http.NewRequest(method, d.base+path, strings.NewReader(body))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+scimToken)
+	req.Header.Set("Content-Type", "application/scim+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		d.t.Fatalf("%s %s: status %d, want %d: %s", method, path, resp.StatusCode, want, raw)
+	}
+	var out map[string]any
+	if len(bytes.TrimSpace(raw)) > 0 {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			d.t.Fatalf("%s %s: %v: %s", method, path, err, raw)
+		}
+	}
+	return out
+}
+
+// eventually polls the emulator until cond holds. The deadline is a hang
+// guard, not a performance assertion: the time taken is logged.
+func eventually(t *testing.T, emu *emulator.Server, what string, cond func(view) bool) {
+	t.Helper()
+	start := time.Now()
+	for deadline := start.Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if cond(newView(emu.Dump())) {
+			t.Logf("%s: in AirCourse after %v", what, time.Since(start).Round(time.Millisecond))
+			return
+		}
+	}
+	t.Fatalf("%s: not in AirCourse after a minute", what)
+}
+
+func userJSON(userName, display, active, employee string) string {
+	return fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+		"userName":%q,"externalId":%q,"active":%q,"displayName":%q,
+		"name":{"givenName":"x","familyName":"y"},
+		"emails":[{"value":%q,"type":"work","primary":true}],
+		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":%q,"department":"営業部"}}`,
+		userName, "ext-"+employee, active, display, userName, employee)
+}
+
+// IdP-style pushes against a running `orgbridge serve` show up in AirCourse
+// within seconds, and what was acknowledged survives a restart.
+func TestEndToEndSCIMServe(t *testing.T) {
+	emu := emulator.New(emulator.Options{RateLimit: -1})
+	emu.AddClient(demoClientID, demoClientSecret)
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	work := t.TempDir()
+	t.Setenv("SCIM_TOKEN", scimToken)
+	t.Setenv(demoSecretEnv, demoClientSecret)
+	c := cli{t: t, dir: work}
+	cfg := scimConfig(t, work, srv.URL, "200ms")
+	if code, out, errs := c.run("validate", "-c", cfg); code != exitOK {
+		t.Fatalf("validate: exit %d\n%s%s", code, out, errs)
+	}
+
+	d := startServe(t, cfg)
+	// Entra's sequence: look up by externalId, create, group, membership.
+	if got := d.push("GET", `/Users?filter=externalId+eq+"ext-1001"`, "", 200); got["totalResults"] != float64(0) {
+		t.Fatalf("lookup before create: %v", got)
+	}
+	alice := d.push("POST", "/Users", userJSON("alice@example.jp", "鈴木 アリス", "True", "1001"), 201)["id"].(string)
+	bob := d.push("POST", "/Users", userJSON("bob@example.jp", "佐藤 ボブ", "True", "1002"), 201)["id"].(string)
+	group := d.push("POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"営業チーム","externalId":"g-1"}`, 201)["id"].(string)
+	d.push("PATCH", "/Groups/"+group, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+		"Operations":[{"op":"Add","path":"members","value":[{"value":"`+alice+`"},{"value":"`+bob+`"}]}]}`, 204)
+	groupHas := func(v view, name, login string) bool {
+		for _, g := range v.st.Groups {
+			if g.Name == name {
+				_, ok := v.st.GroupMembers[g.ID][v.userByLI[login].ID]
+				return ok
+			}
+		}
+		return false
+	}
+	eventually(t, emu, "two users and their group", func(v view) bool {
+		return v.userByLI["alice@example.jp"].Name == "鈴木 アリス" && groupHas(v, "営業チーム", "alice@example.jp") && groupHas(v, "営業チーム", "bob@example.jp")
+	})
+
+	// Deactivation with Entra's capitalised op and string boolean, and a
+	// membership removed: both follow.
+	d.push("PATCH", "/Users/"+bob, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"False"}]}`, 204)
+	d.push("PATCH", "/Groups/"+group, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Remove","path":"members","value":[{"value":"`+bob+`"}]}]}`, 204)
+	eventually(t, emu, "bob suspended and out of the group", func(v view) bool {
+		return v.userByLI["bob@example.jp"].IsSuspended && !groupHas(v, "営業チーム", "bob@example.jp") && groupHas(v, "営業チーム", "alice@example.jp")
+	})
+	d.stop()
+
+	// A push acknowledged by a daemon that stops before applying it (its
+	// debounce is an hour) is applied by the next start.
+	d = startServe(t, scimConfig(t, work, srv.URL, "1h"))
+	d.push("PATCH", "/Users/"+alice, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"displayName":"鈴木 ありす"}}]}`, 204)
+	d.stop()
+	if v := newView(emu.Dump()); v.userByLI["alice@example.jp"].Name != "鈴木 アリス" {
+		t.Fatalf("the rename was applied before the restart; the test proves nothing")
+	}
+	d = startServe(t, scimConfig(t, work, srv.URL, "200ms"))
+	defer d.stop()
+	eventually(t, emu, "the rename acknowledged before the restart", func(v view) bool {
+		return v.userByLI["alice@example.jp"].Name == "鈴木 ありす"
+	})
+	if got := d.push("GET", "/Users/"+alice, "", 200); got["displayName"] != "鈴木 ありす" || got["id"] != alice {
+		t.Errorf("after restart the SCIM resource is %v", got)
+	}
+
+	// The nightly full run finds nothing left to do.
+	emu.ResetStats()
+	if code, out, errs := c.run("sync", "-c", cfg); code != exitOK || emu.Stats().Writes != 0 {
+		t.Errorf("full sync after the pushes: exit %d, %d writes\n%s\n%s", code, emu.Stats().Writes, out, errs)
+	}
+}
+
+func TestServeNeedsAnSCIMBlock(t *testing.T) {
+	c, _ := setup(t)
+	code, _, errs := c.run("serve", "-c", c.config())
+	if code != exitUsage || !strings.Contains(errs, "scim: required by serve") {
+		t.Errorf("serve without a scim block: exit %d, %s", code, errs)
+	}
+}

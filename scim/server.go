@@ -1,0 +1,288 @@
+package scim
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	libscim "github.com/elimity-com/scim"
+	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/elimity-com/scim/schema"
+	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/internal/store"
+)
+
+// BasePath is where the endpoint is served: /scim/v2/Users and so on.
+const BasePath = "/scim/v2"
+
+// contentType is the media type of every SCIM response (RFC 7644 §3.1).
+const contentType = "application/scim+json"
+
+// Options configure a Server.
+type Options struct {
+	Store store.Store
+	// Tokens are the bearer tokens accepted (at least one).
+	Tokens []string
+	// MaxBodyBytes bounds a request body; default 1 MiB.
+	MaxBodyBytes int64
+	// MaxResults bounds a list page; default 100.
+	MaxResults int
+	Logger     *zap.Logger
+	// OnChange, when set, is called after every write that was accepted
+	// (the daemon debounces these into incremental runs).
+	OnChange func()
+}
+
+// Server is the SCIM 2.0 endpoint: the library's server, wrapped with what
+// it lacks (see doc.go).
+type Server struct {
+	lib      libscim.Server
+	tokens   [][]byte
+	maxBody  int64
+	maxPage  int
+	log      *zap.Logger
+	onChange func()
+}
+
+// New makes the endpoint. It turns on the library's (process-wide) string
+// values for booleans and numbers, which Entra sends ("active": "True").
+func New(opts Options) (*Server, error) {
+	if opts.Store == nil {
+		return nil, errors.New("scim: no store")
+	}
+	if len(opts.Tokens) == 0 {
+		return nil, errors.New("scim: at least one token is required")
+	}
+	s := &Server{maxBody: opts.MaxBodyBytes, maxPage: opts.MaxResults, log: opts.Logger, onChange: opts.OnChange}
+	if s.maxBody <= 0 {
+		s.maxBody = 1 << 20
+	}
+	if s.maxPage <= 0 {
+		s.maxPage = 100
+	}
+	if s.log == nil {
+		s.log = zap.NewNop()
+	}
+	for i, t := range opts.Tokens {
+		if t == "" {
+			return nil, fmt.Errorf("scim: token %d is empty", i)
+		}
+		s.tokens = append(s.tokens, []byte(t))
+	}
+	schema.SetAllowStringValues(true)
+	m := newMatcher(userSchema(), enterpriseSchema())
+	users := &resources{typ: TypeUser, store: opts.Store, match: m, log: s.log}
+	groups := &resources{typ: TypeGroup, store: opts.Store, match: newMatcher(groupSchema()), log: s.log}
+	lib, err := libscim.NewServer(&libscim.ServerArgs{
+		ServiceProviderConfig: &libscim.ServiceProviderConfig{MaxResults: s.maxPage, SupportFiltering: true, SupportPatch: true},
+		ResourceTypes:         resourceTypes(users, groups),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scim: %w", err)
+	}
+	s.lib = lib
+	return s, nil
+}
+
+// writeError writes a SCIM error response.
+func writeError(w http.ResponseWriter, e scimerrors.ScimError) {
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(e.Status)
+	_ = json.NewEncoder(w).Encode(e)
+}
+
+// authorized compares the bearer token with every configured token in
+// constant time, looking at all of them whichever matches.
+func (s *Server) authorized(r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	got := []byte(strings.TrimSpace(token))
+	match := 0
+	for _, t := range s.tokens {
+		match |= subtle.ConstantTimeCompare(got, t)
+	}
+	return match == 1
+}
+
+// ServeHTTP authenticates, bounds and normalizes the request, serves it
+// with the library and completes the response.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	s.serve(rec, r)
+	// Never log the Authorization header or bodies: they carry secrets
+	// and personal data.
+	s.log.Info("scim request", zap.String("method", r.Method), zap.String("path", r.URL.Path),
+		zap.Int("status", rec.status), zap.Duration("duration", time.Since(start)))
+}
+
+func (s *Server) serve(w *recorder, r *http.Request) {
+	path := strings.TrimSuffix(r.URL.Path, "/")
+	if path != BasePath && !strings.HasPrefix(path, BasePath+"/") {
+		writeError(w, scimerrors.ScimError{Status: http.StatusNotFound, Detail: "SCIM is served under " + BasePath})
+		return
+	}
+	if !s.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="orgbridge"`)
+		writeError(w, scimerrors.ScimError{Status: http.StatusUnauthorized, Detail: "a valid bearer token is required"})
+		return
+	}
+	rest := canonicalEndpoint(strings.TrimPrefix(path, BasePath))
+	if rest == "/ServiceProviderConfig" && r.Method == http.MethodGet {
+		s.serviceProviderConfig(w, r)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeError(w, scimerrors.ScimError{Status: http.StatusRequestEntityTooLarge,
+				Detail: fmt.Sprintf("the request body exceeds %d bytes", s.maxBody)})
+			return
+		}
+		writeError(w, scimerrors.ScimErrorBadRequest("reading the request body: "+err.Error()))
+		return
+	}
+	if len(body) > 0 && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
+		if body, err = normalizeBody(body); err != nil {
+			writeError(w, scimerrors.ScimError{ScimType: scimerrors.ScimTypeInvalidSyntax, Status: http.StatusBadRequest,
+				Detail: "the body is not valid JSON: " + err.Error()})
+			return
+		}
+	}
+	// The library routes "/v2/Users/" (a trailing slash, as Microsoft's
+	// collection sends with a filter) to Get with an empty id: trim it.
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = "/v2" + rest
+	r2.URL.RawPath = ""
+	q := r2.URL.Query()
+	if f := q.Get("filter"); f != "" {
+		q.Set("filter", normalizeFilter(f))
+		r2.URL.RawQuery = q.Encode()
+	}
+	r2.Body = io.NopCloser(bytes.NewReader(body))
+	r2.ContentLength = int64(len(body))
+
+	if r.Method == http.MethodPost {
+		s.create(w, r2, rest)
+		return
+	}
+	s.lib.ServeHTTP(w, r2)
+	if w.status/100 == 2 && r.Method != http.MethodGet {
+		s.changed()
+	}
+}
+
+// endpoints are the names of the endpoints, in the RFC's spelling.
+var endpoints = []string{"Users", "Groups", "Schemas", "ResourceTypes", "ServiceProviderConfig", "Me", "Bulk"}
+
+// canonicalEndpoint spells the endpoint of a path ("/users/1") as the RFC
+// does ("/Users/1"): Microsoft's collection asks for /users, and an
+// endpoint name is no place for case to matter.
+func canonicalEndpoint(rest string) string {
+	seg, tail, _ := strings.Cut(strings.TrimPrefix(rest, "/"), "/")
+	for _, e := range endpoints {
+		if strings.EqualFold(seg, e) {
+			if tail != "" {
+				return "/" + e + "/" + tail
+			}
+			return "/" + e
+		}
+	}
+	return rest
+}
+
+// create serves a POST, buffered so that the Location header the library
+// does not set can be added from the new resource's id (RFC 7644 §3.3).
+func (s *Server) create(w *recorder, r *http.Request, rest string) {
+	buf := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
+	s.lib.ServeHTTP(buf, r)
+	for k, v := range buf.header {
+		w.Header()[k] = v
+	}
+	if buf.status == http.StatusCreated {
+		var created struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(buf.body.Bytes(), &created) == nil && created.ID != "" {
+			w.Header().Set("Location", baseURL(r)+BasePath+rest+"/"+url.PathEscape(created.ID))
+		}
+	}
+	w.WriteHeader(buf.status)
+	_, _ = w.Write(buf.body.Bytes())
+	if buf.status == http.StatusCreated {
+		s.changed()
+	}
+}
+
+func (s *Server) changed() {
+	if s.onChange != nil {
+		s.onChange()
+	}
+}
+
+// baseURL is the scheme and host the client reached.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// serviceProviderConfig is served here rather than by the library, whose
+// document says ETags are unsupported; this endpoint sends them and honours
+// If-Match.
+func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
+	doc := map[string]any{
+		"schemas":          []string{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"},
+		"documentationUri": "https://github.com/orgbridge/orgbridge#scim",
+		"patch":            map[string]any{"supported": true},
+		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": s.maxBody},
+		"filter":           map[string]any{"supported": true, "maxResults": s.maxPage},
+		"changePassword":   map[string]any{"supported": false},
+		"sort":             map[string]any{"supported": false},
+		"etag":             map[string]any{"supported": true},
+		"authenticationSchemes": []map[string]any{{
+			"type": "oauthbearertoken", "name": "OAuth Bearer Token", "primary": true,
+			"description": "A bearer token from the orgbridge configuration (scim.tokens).",
+			"specUri":     "https://www.rfc-editor.org/info/rfc6750",
+		}},
+		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": baseURL(r) + BasePath + "/ServiceProviderConfig"},
+	}
+	w.Header().Set("Content-Type", contentType)
+	_ = json.NewEncoder(w).Encode(doc)
+}
+
+// recorder remembers the status written.
+type recorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// bufferedResponse holds a whole response until it is complete.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header         { return b.header }
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
+func (b *bufferedResponse) WriteHeader(code int)        { b.status = code }
