@@ -47,6 +47,10 @@ func (h *resources) split(attrs libscim.ResourceAttributes) (externalID, name st
 		switch k {
 		case "id", "meta", "schemas":
 			continue
+		case "password":
+			// Write-only and returned never (RFC 7643 §4.1.1); orgbridge
+			// has no use for it, so it is not kept at all.
+			continue
 		case "externalId":
 			externalID, _ = v.(string)
 			continue
@@ -157,8 +161,10 @@ func full(res store.SCIMResource, doc map[string]any) map[string]any {
 	}
 	m["meta"] = map[string]any{
 		"resourceType": res.Type,
-		"created":      res.Created.Format(time.RFC3339Nano),
-		"lastModified": res.Modified.Format(time.RFC3339Nano),
+		// Seconds, as the library serves them: a filter on a value a
+		// client read back must match.
+		"created":      res.Created.Format(time.RFC3339),
+		"lastModified": res.Modified.Format(time.RFC3339),
 		"version":      etag(res.Version),
 	}
 	return m
@@ -385,6 +391,7 @@ func (h *resources) Patch(r *http.Request, id string, ops []libscim.PatchOperati
 		}
 		externalID, _ := next["externalId"].(string)
 		delete(next, "externalId")
+		delete(next, "password")
 		if h.typ == TypeGroup {
 			next["members"] = normalizeMembers(next["members"])
 			if len(next["members"].([]any)) == 0 {

@@ -178,6 +178,10 @@ func (s *Server) serve(w *recorder, r *http.Request) {
 		s.create(w, r2, rest)
 		return
 	}
+	if r.Method == http.MethodGet && (rest == "/Users" || rest == "/Groups") {
+		s.list(w, r2)
+		return
+	}
 	s.lib.ServeHTTP(w, r2)
 	if w.status/100 == 2 && r.Method != http.MethodGet {
 		s.changed()
@@ -224,6 +228,35 @@ func (s *Server) create(w *recorder, r *http.Request, rest string) {
 	if buf.status == http.StatusCreated {
 		s.changed()
 	}
+}
+
+// list serves a GET of a collection, buffered so that itemsPerPage can be
+// set to the number of resources on the page (RFC 7644 §3.4.2), where the
+// library puts the count asked for.
+func (s *Server) list(w *recorder, r *http.Request) {
+	buf := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
+	s.lib.ServeHTTP(buf, r)
+	for k, v := range buf.header {
+		w.Header()[k] = v
+	}
+	body := buf.body.Bytes()
+	if buf.status == http.StatusOK {
+		var page map[string]json.RawMessage
+		if json.Unmarshal(body, &page) == nil {
+			var resources []json.RawMessage
+			_ = json.Unmarshal(page["Resources"], &resources)
+			if resources == nil {
+				page["Resources"] = json.RawMessage("[]")
+			}
+			page["itemsPerPage"] = json.RawMessage(fmt.Sprint(len(resources)))
+			if b, err := json.Marshal(page); err == nil {
+				body = b
+			}
+		}
+	}
+	w.Header().Del("Content-Length")
+	w.WriteHeader(buf.status)
+	_, _ = w.Write(body)
 }
 
 func (s *Server) changed() {

@@ -601,11 +601,6 @@ func TestFilterAndPagination(t *testing.T) {
 			if total(list) != tt.wantTotal {
 				t.Errorf("totalResults %d, want %d", total(list), tt.wantTotal)
 			}
-			// RFC 7644 §3.4.2: itemsPerPage is the number of resources
-			// returned in this page.
-			if ipp, _ := list["itemsPerPage"].(float64); int(ipp) != len(tt.want) {
-				t.Errorf("itemsPerPage %v, want %d (resources on the page)", list["itemsPerPage"], len(tt.want))
-			}
 			wantStart := 1.0
 			if tt.startIndex != "" {
 				fmt.Sscan(tt.startIndex, &wantStart)
@@ -614,6 +609,35 @@ func TestFilterAndPagination(t *testing.T) {
 				t.Errorf("startIndex %v, want %v", list["startIndex"], wantStart)
 			}
 		})
+	}
+}
+
+// TestItemsPerPage: RFC 7644 §3.4.2 defines itemsPerPage as "the number of
+// resources returned in a list response page" (Okta's documented empty
+// answer has 0), not the count asked for.
+func TestItemsPerPage(t *testing.T) {
+	e := newEnv(t)
+	for i := range 3 {
+		e.createUser(t, fmt.Sprintf("ipp%d@example.com", i), nil)
+	}
+	tests := []struct {
+		query string
+		want  int
+	}{
+		{"filter=" + url.QueryEscape(`userName eq "nobody@example.com"`) + "&startIndex=1&count=100", 0},
+		{"", 3},
+		{"startIndex=1&count=2", 2},
+		{"startIndex=3&count=2", 1},
+		{"startIndex=9&count=2", 0},
+	}
+	for _, tt := range tests {
+		_, list := e.must(t, http.StatusOK, http.MethodGet, "/scim/v2/Users?"+tt.query, "")
+		if n := len(resources(t, list)); n != tt.want {
+			t.Fatalf("?%s: %d resources, want %d", tt.query, n, tt.want)
+		}
+		if ipp, _ := list["itemsPerPage"].(float64); int(ipp) != tt.want {
+			t.Errorf("?%s: itemsPerPage %v, want %d (the resources on the page)", tt.query, list["itemsPerPage"], tt.want)
+		}
 	}
 }
 
@@ -1194,9 +1218,120 @@ func TestPasswordNeverReturned(t *testing.T) {
 	_, u := e.must(t, http.StatusCreated, http.MethodPost, "/scim/v2/Users", body)
 	_, got := e.must(t, http.StatusOK, http.MethodGet, "/scim/v2/Users/"+str(u, "id"), "")
 	list := e.list(t, "Users")
-	for where, doc := range map[string]map[string]any{"POST": u, "GET": got, "list": resources(t, list)[0]} {
+	id := str(u, "id")
+	e.must(t, http.StatusNoContent, http.MethodPatch, "/scim/v2/Users/"+id,
+		patchBody(t, map[string]any{"op": "replace", "path": "password", "value": "t0psecret"}))
+	_, patched := e.must(t, http.StatusOK, http.MethodGet, "/scim/v2/Users/"+id, "")
+	for where, doc := range map[string]map[string]any{"POST": u, "GET": got, "list": resources(t, list)[0], "GET after PATCH": patched} {
 		if _, has := doc["password"]; has {
-			t.Errorf("%s answer returns the password (RFC 7643 §4.1.1: returned never): %v", where, doc)
+			t.Errorf("%s answer returns the password (RFC 7643 §4.1.1: returned never): %v", where, doc["password"])
 		}
+	}
+	// Nor is it kept in plain text in the state store (orgbridge has no
+	// use for it).
+	res, err := e.store.SCIMGet(context.Background(), store.SCIMUser, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pw := range []string{"1mz050nq", "t0psecret"} {
+		if bytes.Contains(res.Doc, []byte(pw)) {
+			t.Errorf("the state store keeps the password %q: %s", pw, res.Doc)
+		}
+	}
+}
+
+func TestWriteSemantics(t *testing.T) {
+	e := newEnv(t)
+	a := e.createUser(t, "first@example.com", map[string]any{"id": "client-chosen", "meta": map[string]any{"version": `W/"99"`}})
+	aid := str(a, "id")
+	if aid == "" || aid == "client-chosen" || str(a, "meta", "version") != `W/"1"` {
+		t.Errorf("POST took the client's id or version: %v", a)
+	}
+	b := e.createUser(t, "second@example.com", nil)
+	bid := str(b, "id")
+
+	// Renaming onto another live user's name (in any case) is refused.
+	status, h, body := e.do(t, http.MethodPut, "/scim/v2/Users/"+bid, userBody(t, "FIRST@example.com", nil))
+	assertSCIMError(t, status, h, body, http.StatusConflict, "uniqueness")
+	status, h, body = e.do(t, http.MethodPatch, "/scim/v2/Users/"+bid, patchBody(t, map[string]any{"op": "replace", "path": "userName", "value": "First@Example.com"}))
+	assertSCIMError(t, status, h, body, http.StatusConflict, "uniqueness")
+	// Changing only the case of one's own name is fine.
+	e.must(t, http.StatusNoContent, http.MethodPatch, "/scim/v2/Users/"+aid, patchBody(t, map[string]any{"op": "replace", "path": "userName", "value": "First@example.com"}))
+
+	// A deleted user's name is free again, and the new user has a new id.
+	e.must(t, http.StatusNoContent, http.MethodDelete, "/scim/v2/Users/"+bid, "")
+	c := e.createUser(t, "second@example.com", nil)
+	if str(c, "id") == bid {
+		t.Errorf("re-created user reuses the deleted id %s", bid)
+	}
+	status, h, body = e.do(t, http.MethodPatch, "/scim/v2/Users/"+bid, patchBody(t, map[string]any{"op": "replace", "path": "active", "value": false}))
+	assertSCIMError(t, status, h, body, http.StatusNotFound, "")
+
+	// PUT replaces everything: what it leaves out is gone; the id in the
+	// path wins over one in the body.
+	e.must(t, http.StatusOK, http.MethodPut, "/scim/v2/Users/"+aid, userBody(t, "First@example.com", map[string]any{"id": "other", "displayName": "Only"}))
+	_, got := e.must(t, http.StatusOK, http.MethodGet, "/scim/v2/Users/"+aid, "")
+	if str(got, "id") != aid || str(got, "displayName") != "Only" || get(got, "name") != nil {
+		t.Errorf("after PUT: %v", got)
+	}
+
+	// externalId can be patched, and is then found by filter.
+	e.must(t, http.StatusNoContent, http.MethodPatch, "/scim/v2/Users/"+aid, patchBody(t, map[string]any{"op": "replace", "path": "externalId", "value": "ext-new"}))
+	if list := e.list(t, "Users", "filter", `externalId eq "ext-new"`); total(list) != 1 {
+		t.Errorf("externalId after PATCH: %v", list)
+	}
+
+	// Path-less operations with dotted and URN-qualified keys (Entra).
+	e.must(t, http.StatusNoContent, http.MethodPatch, "/scim/v2/Users/"+aid, patchBody(t,
+		map[string]any{"op": "Add", "value": map[string]any{
+			"name.givenName":       "Given",
+			entURN + ":department": "Dept",
+			entURN + ":manager":    str(c, "id"),
+		}}))
+	_, got = e.must(t, http.StatusOK, http.MethodGet, "/scim/v2/Users/"+aid, "")
+	if str(got, "name", "givenName") != "Given" || str(got, entURN, "department") != "Dept" || str(got, entURN, "manager", "value") != str(c, "id") {
+		t.Errorf("after path-less add: %v", got)
+	}
+	// Entra's manager update and removal by path.
+	e.must(t, http.StatusNoContent, http.MethodPatch, "/scim/v2/Users/"+aid, patchBody(t,
+		map[string]any{"op": "Replace", "path": entURN + ":manager", "value": aid}))
+	_, got = e.must(t, http.StatusOK, http.MethodGet, "/scim/v2/Users/"+aid, "")
+	if !equalJSON(get(got, entURN, "manager"), map[string]any{"value": aid}) {
+		t.Errorf("manager after replace by path: %v", get(got, entURN, "manager"))
+	}
+	e.must(t, http.StatusNoContent, http.MethodPatch, "/scim/v2/Users/"+aid, patchBody(t,
+		map[string]any{"op": "Remove", "path": entURN + ":manager"}))
+	_, got = e.must(t, http.StatusOK, http.MethodGet, "/scim/v2/Users/"+aid, "")
+	if get(got, entURN, "manager") != nil || str(got, entURN, "department") != "Dept" {
+		t.Errorf("after removing the manager: %v", get(got, entURN))
+	}
+
+	// Group members: a bare id, a single object, displayName for display;
+	// adding a member twice keeps one.
+	g := e.createGroup(t, "members")
+	gpath := "/scim/v2/Groups/" + str(g, "id")
+	for _, v := range []any{
+		aid,
+		map[string]any{"value": str(c, "id"), "displayName": "Second"},
+		[]any{map[string]any{"value": aid}},
+	} {
+		e.must(t, http.StatusNoContent, http.MethodPatch, gpath, patchBody(t, map[string]any{"op": "Add", "path": "members", "value": v}))
+	}
+	_, got = e.must(t, http.StatusOK, http.MethodGet, gpath, "")
+	want := []string{aid, str(c, "id")}
+	sort.Strings(want)
+	if m := memberValues(got); !slices.Equal(m, want) {
+		t.Errorf("members %v, want %v", m, want)
+	}
+	for _, m := range get(got, "members").([]any) {
+		if str(m, "value") == str(c, "id") && str(m, "display") != "Second" {
+			t.Errorf("member displayName not kept as display: %v", m)
+		}
+	}
+	// A PUT without members empties the group.
+	e.must(t, http.StatusOK, http.MethodPut, gpath, jsonBody(t, map[string]any{"schemas": []string{groupURN}, "displayName": "members"}))
+	_, got = e.must(t, http.StatusOK, http.MethodGet, gpath, "")
+	if m := memberValues(got); len(m) != 0 {
+		t.Errorf("members after PUT without members: %v", m)
 	}
 }

@@ -3,9 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -208,5 +217,89 @@ func TestServeNeedsAnSCIMBlock(t *testing.T) {
 	code, _, errs := c.run("serve", "-c", c.config())
 	if code != exitUsage || !strings.Contains(errs, "scim: required by serve") {
 		t.Errorf("serve without a scim block: exit %d, %s", code, errs)
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key as PEM files
+// and returns a pool that trusts it.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "orgbridge test"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "scim-cert.pem"), filepath.Join(dir, "scim-key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+// With scim.tls the endpoint speaks HTTPS only, with the configured
+// certificate (named relative to the config file).
+func TestServeTLS(t *testing.T) {
+	emu := emulator.New(emulator.Options{RateLimit: -1})
+	emu.AddClient(demoClientID, demoClientSecret)
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	work := t.TempDir()
+	t.Setenv("SCIM_TOKEN", scimToken)
+	t.Setenv(demoSecretEnv, demoClientSecret)
+	_, _, pool := selfSigned(t, work)
+	cfg := scimConfig(t, work, srv.URL, "200ms")
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = []byte(strings.Replace(string(data), "  tokens:\n", "  tls: {cert_file: scim-cert.pem, key_file: scim-key.pem}\n  tokens:\n", 1))
+	if err := os.WriteFile(cfg, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := startServe(t, cfg)
+	defer d.stop()
+	base := strings.Replace(d.base, "http://", "https://", 1)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	req, _ := http.NewRequest("GET", base+"/Users", nil)
+	req.Header.Set("Authorization", "Bearer "+scimToken)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("HTTPS request: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("HTTPS GET /Users: %d", resp.StatusCode)
+	}
+	// Plain HTTP on the TLS port gets no SCIM answer.
+	if resp, err := http.Get(d.base + "/Users"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Errorf("plain HTTP was served on the TLS listener")
+		}
 	}
 }
