@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"cmp"
 	"encoding/json"
 	"math"
 	"strconv"
@@ -374,25 +375,14 @@ func compareStrings(a, op, b string, caseExact bool) bool {
 		a, b = strings.ToLower(a), strings.ToLower(b)
 	}
 	switch op {
-	case "eq":
-		return a == b
 	case "co":
 		return strings.Contains(a, b)
 	case "sw":
 		return strings.HasPrefix(a, b)
 	case "ew":
 		return strings.HasSuffix(a, b)
-	case "gt":
-		return a > b
-	case "ge":
-		return a >= b
-	case "lt":
-		return a < b
-	case "le":
-		return a <= b
-	default:
-		return false
 	}
+	return compareOrdered(a, op, b)
 }
 
 // compareBool accepts "true"/"True" strings on either side because some
@@ -429,7 +419,7 @@ func compareTime(v any, op string, cv any) bool {
 	return compareOrdered(a.Compare(b), op, 0)
 }
 
-func compareOrdered[T int | float64](a T, op string, b T) bool {
+func compareOrdered[T cmp.Ordered](a T, op string, b T) bool {
 	switch op {
 	case "eq":
 		return a == b

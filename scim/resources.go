@@ -382,7 +382,7 @@ func (h *resources) Delete(r *http.Request, id string) error {
 // names attributes or excludedAttributes gets 200 with the resource.
 func (h *resources) Patch(r *http.Request, id string, ops []libscim.PatchOperation) (libscim.Resource, error) {
 	res, _, err := h.update(r, id, func(cur store.SCIMResource, doc map[string]any) (string, map[string]any, bool, error) {
-		next := clone(doc)
+		next := deepCopyMap(doc)
 		if cur.ExternalID != "" {
 			next["externalId"] = cur.ExternalID
 		}
@@ -410,29 +410,6 @@ func (h *resources) Patch(r *http.Request, id string, ops []libscim.PatchOperati
 	}
 	h.projectResource(r, &res)
 	return res, nil
-}
-
-// clone deep-copies a JSON document.
-func clone(doc map[string]any) map[string]any {
-	out := make(map[string]any, len(doc))
-	for k, v := range doc {
-		out[k] = cloneValue(v)
-	}
-	return out
-}
-
-func cloneValue(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		return clone(t)
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = cloneValue(e)
-		}
-		return out
-	}
-	return v
 }
 
 // lowerKey finds the key of m equal to name case-insensitively.

@@ -140,16 +140,23 @@ func userJSON(userName, display, active, employee string) string {
 		userName, "ext-"+employee, active, display, userName, employee)
 }
 
-// IdP-style pushes against a running `orgbridge serve` show up in AirCourse
-// within seconds, and what was acknowledged survives a restart.
-func TestEndToEndSCIMServe(t *testing.T) {
+// scimSetup starts an AirCourse emulator and sets the secrets the SCIM
+// config reads; it returns the emulator, its server and a work directory.
+func scimSetup(t *testing.T) (*emulator.Server, *httptest.Server, string) {
+	t.Helper()
 	emu := emulator.New(emulator.Options{RateLimit: -1})
 	emu.AddClient(demoClientID, demoClientSecret)
 	srv := httptest.NewServer(emu)
-	defer srv.Close()
-	work := t.TempDir()
+	t.Cleanup(srv.Close)
 	t.Setenv("SCIM_TOKEN", scimToken)
 	t.Setenv(demoSecretEnv, demoClientSecret)
+	return emu, srv, t.TempDir()
+}
+
+// IdP-style pushes against a running `orgbridge serve` show up in AirCourse
+// within seconds, and what was acknowledged survives a restart.
+func TestEndToEndSCIMServe(t *testing.T) {
+	emu, srv, work := scimSetup(t)
 	c := cli{t: t, dir: work}
 	cfg := scimConfig(t, work, srv.URL, "200ms")
 	if code, out, errs := c.run("validate", "-c", cfg); code != exitOK {
@@ -264,13 +271,7 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 // With scim.tls the endpoint speaks HTTPS only, with the configured
 // certificate (named relative to the config file).
 func TestServeTLS(t *testing.T) {
-	emu := emulator.New(emulator.Options{RateLimit: -1})
-	emu.AddClient(demoClientID, demoClientSecret)
-	srv := httptest.NewServer(emu)
-	defer srv.Close()
-	work := t.TempDir()
-	t.Setenv("SCIM_TOKEN", scimToken)
-	t.Setenv(demoSecretEnv, demoClientSecret)
+	_, srv, work := scimSetup(t)
 	_, _, pool := selfSigned(t, work)
 	cfg := scimConfig(t, work, srv.URL, "200ms")
 	data, err := os.ReadFile(cfg)
