@@ -67,4 +67,29 @@
 // stored as UTC unix nanoseconds and returned in UTC. The schema is versioned
 // in schema_version and migrated forward at open; a file whose version is
 // newer than the binary knows is refused.
+//
+// Postgres (OpenPostgres) keeps the same state in a PostgreSQL database
+// that several orgbridge processes (replicas) share, through a pgx
+// connection pool. Its schema has its own migrations and schema_version
+// (postgres_migrations.go), applied at open under a transaction-scoped
+// advisory lock so that replicas starting together do not race. Writes run
+// in READ COMMITTED transactions that lock what they read first: the run's
+// row for Plan, the journal entry's for Applied and Failed, and for every
+// SCIM write the one row of scim_sequence, so that SCIM writes from all
+// processes run one at a time and commit in Seq order; a transaction that
+// fails on a deadlock or serialization failure is retried. Interrupted
+// claims running runs with one UPDATE, so two replicas never both return
+// a run. Unique violations (SQLSTATE 23505) on scim_resources map to
+// ErrDuplicate (userName) and ErrConflict (type and id), as SQLite's
+// constraint errors do. Times are timestamptz, microseconds: the store
+// truncates every time it writes (a caller's Created included) to the
+// microsecond, UTC, and returns what it stored. Text columns refuse NUL and
+// invalid UTF-8, which SQLite accepts: keys and names with them are
+// refused, and error messages and summaries are stored with NUL removed
+// and invalid bytes replaced by U+FFFD.
+//
+// Leader (NewLeader, Postgres.Leader) elects one replica among several on
+// one PostgreSQL database with a session-level advisory lock on a
+// dedicated connection, released when its process dies. SQLite, owned by
+// one machine, needs no such thing.
 package store

@@ -1,0 +1,98 @@
+package store
+
+// postgresMigrations are the PostgreSQL schema's migrations, in order:
+// migration i brings the schema to version i+1. A migration may hold
+// several statements; it runs in one transaction together with its
+// schema_version row, under the migration advisory lock. Append new
+// migrations; never edit or reorder one that has shipped.
+//
+// The tables mirror SQLite's (migrations.go). Times are timestamptz
+// (microseconds; the store truncates to microseconds before writing, so a
+// value it returns is the value it stored), statuses are checked in Go,
+// SCIM documents are bytea and journal changes JSON text (not jsonb, which
+// would refuse \u0000 in a string). The SCIM type, id and name_key are
+// COLLATE "C": lists are ordered by the bytes of ids, as Go and SQLite
+// compare them, whatever the database's collation, and names are compared
+// as strings.ToLower made them (PostgreSQL's lower() depends on the
+// database's locale).
+var postgresMigrations = []string{
+	// 1: runs, journal, links, marks, SCIM resources and their sequence.
+	`
+CREATE TABLE runs (
+	id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	job         text        NOT NULL,
+	mode        text        NOT NULL,
+	status      text        NOT NULL,
+	started_at  timestamptz NOT NULL,
+	finished_at timestamptz,
+	planned_at  timestamptz, -- set by Plan; a run is planned once
+	planned     integer     NOT NULL DEFAULT 0,
+	applied     integer     NOT NULL DEFAULT 0,
+	failed      integer     NOT NULL DEFAULT 0,
+	summary     text        NOT NULL DEFAULT '',
+	error       text        NOT NULL DEFAULT ''
+);
+CREATE INDEX runs_job ON runs (job, id);
+CREATE INDEX runs_running ON runs (job) WHERE status = 'running';
+
+CREATE TABLE journal (
+	run_id     bigint      NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+	seq        integer     NOT NULL,
+	action     text        NOT NULL,
+	kind       text        NOT NULL,
+	source_key text        NOT NULL,
+	change     text        NOT NULL, -- connectors.Change as JSON
+	status     text        NOT NULL,
+	target_id  text        NOT NULL DEFAULT '',
+	error      text        NOT NULL DEFAULT '',
+	updated_at timestamptz NOT NULL,
+	PRIMARY KEY (run_id, seq)
+);
+CREATE INDEX journal_pending ON journal (run_id, seq) WHERE status = 'pending';
+
+CREATE TABLE links (
+	job        text        NOT NULL,
+	kind       text        NOT NULL,
+	source_key text        NOT NULL,
+	target_id  text        NOT NULL,
+	created_at timestamptz NOT NULL,
+	updated_at timestamptz NOT NULL,
+	PRIMARY KEY (job, kind, source_key)
+);
+CREATE INDEX links_target ON links (job, kind, target_id);
+
+CREATE TABLE marks (
+	job        text        PRIMARY KEY,
+	mark       text        NOT NULL,
+	updated_at timestamptz NOT NULL
+);
+
+CREATE TABLE scim_resources (
+	type        text        COLLATE "C" NOT NULL, -- 'User' or 'Group'
+	id          text        COLLATE "C" NOT NULL,
+	external_id text        NOT NULL DEFAULT '',
+	name        text        NOT NULL, -- userName or displayName
+	name_key    text        COLLATE "C" NOT NULL, -- strings.ToLower(name), computed in Go
+	doc         bytea       NOT NULL, -- the attributes as JSON, opaque
+	version     bigint      NOT NULL,
+	seq         bigint      NOT NULL,
+	deleted     boolean     NOT NULL DEFAULT false,
+	created_at  timestamptz NOT NULL,
+	modified_at timestamptz NOT NULL,
+	CONSTRAINT scim_resources_pkey PRIMARY KEY (type, id)
+);
+CREATE UNIQUE INDEX scim_user_name ON scim_resources (name_key) WHERE type = 'User' AND NOT deleted;
+CREATE INDEX scim_live ON scim_resources (type, created_at, id) WHERE NOT deleted;
+CREATE INDEX scim_seq ON scim_resources (seq);
+
+-- One row: the last sequence handed out. Every SCIM write transaction
+-- locks it first (SELECT ... FOR UPDATE) and increments it, so SCIM
+-- writes, from every process, run one at a time and commit in sequence
+-- order; the counter never goes back and is never reused.
+CREATE TABLE scim_sequence (
+	id  integer PRIMARY KEY CHECK (id = 1),
+	seq bigint  NOT NULL
+);
+INSERT INTO scim_sequence (id, seq) VALUES (1, 0);
+`,
+}
