@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/elimity-com/scim/schema"
 	"go.uber.org/zap"
 
+	"github.com/orgbridge/orgbridge/internal/metrics"
 	"github.com/orgbridge/orgbridge/internal/store"
 )
 
@@ -125,6 +127,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// and personal data.
 	s.log.Info("scim request", zap.String("method", r.Method), zap.String("path", r.URL.Path),
 		zap.Int("status", rec.status), zap.Duration("duration", time.Since(start)))
+
+	// Metrics: orgbridge_scim_requests_total{method,resource,status}.
+	metrics.ObserveSCIMRequest(r.Method, metricsResource(r.URL.Path), rec.status)
+}
+
+// metricsResource is the endpoint a path asks for, as the RFC spells it
+// ("Users" for /scim/v2/users/1), the metrics' resource label; any other
+// path (Me, Bulk, an unknown one) is "other".
+func metricsResource(path string) string {
+	if rest, ok := strings.CutPrefix(strings.TrimSuffix(path, "/"), BasePath+"/"); ok {
+		seg, _, _ := strings.Cut(strings.TrimPrefix(canonicalEndpoint("/"+rest), "/"), "/")
+		if slices.Contains(metrics.SCIMResources, seg) {
+			return seg
+		}
+	}
+	return metrics.Other
 }
 
 func (s *Server) serve(w *recorder, r *http.Request) {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/internal/metrics"
 )
 
 // Defaults of Options.
@@ -43,8 +45,12 @@ type Options struct {
 	// logs nothing.
 	Logger *zap.Logger
 	// Transport defaults to a clone of http.DefaultTransport (proxy from
-	// the environment, pooled connections).
+	// the environment, pooled connections). NewClient wraps it to count
+	// every attempt in the metrics.
 	Transport http.RoundTripper
+	// Target names the target in the metrics (orgbridge_api_requests_total
+	// and friends); "" counts as "unknown".
+	Target string
 }
 
 // NewClient builds the retrying client every HTTP target uses. Callers send
@@ -81,8 +87,13 @@ func NewClient(o Options) *retryablehttp.Client {
 		logger = zap.NewNop()
 	}
 
+	target := o.Target
+	if target == "" {
+		target = UnknownTarget
+	}
+
 	c := &retryablehttp.Client{
-		HTTPClient:   &http.Client{Transport: o.Transport, Timeout: o.Timeout},
+		HTTPClient:   &http.Client{Transport: instrument(target, o.Transport), Timeout: o.Timeout},
 		Logger:       NewLeveledLogger(logger),
 		RetryWaitMin: o.RetryWaitMin,
 		RetryWaitMax: o.RetryWaitMax,
@@ -93,13 +104,19 @@ func NewClient(o Options) *retryablehttp.Client {
 		// error carrying the API's message (the default handler drops it).
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
-	if p := o.Pacer; p != nil {
-		// The request hook runs before every attempt, outside the attempt's
-		// http.Client timeout, so pacing never times a request out. It
-		// cannot return an error: when the context ends while waiting, the
-		// attempt that follows fails at once with the context's error.
-		c.RequestLogHook = func(_ retryablehttp.Logger, req *http.Request, _ int) {
-			_ = p.Wait(req.Context())
+	// The request hook runs before every attempt (attempt 0 is the first
+	// one), outside the attempt's http.Client timeout, so pacing never times
+	// a request out. It cannot return an error: when the context ends while
+	// waiting, the attempt that follows fails at once with the context's
+	// error. It also counts the retries (the attempts themselves are
+	// counted by the transport).
+	pacer := o.Pacer
+	c.RequestLogHook = func(_ retryablehttp.Logger, req *http.Request, attempt int) {
+		if attempt > 0 {
+			metrics.ObserveRetry(target)
+		}
+		if pacer != nil {
+			_ = pacer.Wait(req.Context())
 		}
 	}
 	c.ResponseLogHook = func(_ retryablehttp.Logger, resp *http.Response) {

@@ -67,6 +67,18 @@
 // httpkit imports package connectors for those error types; connectors (the
 // interfaces) must therefore never import httpkit.
 //
+// # Metrics
+//
+// NewClient wraps the transport so that every attempt (each retry, each
+// token request, each redirect hop) counts in orgbridge_api_requests_total
+// under Options.Target with its method and status ("error" when no
+// response came), a 429 in orgbridge_api_rate_limited_total too; the
+// request hook counts each retry in orgbridge_api_retries_total. A target
+// names itself through NewConfigErrors: ConfigErrors.HTTPClient puts the
+// name in HTTPSettings, and NewTargetHTTP passes it on. A client built
+// without a name counts as "unknown". The resend after a 401 (see Calls)
+// is a new request, not a retry.
+//
 // # Targets
 //
 // The plumbing every HTTP target adapter shares, so that an adapter keeps

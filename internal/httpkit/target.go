@@ -71,6 +71,9 @@ func TargetLogger(logger *zap.Logger, target string) *zap.Logger {
 type HTTPSettings struct {
 	Timeout    time.Duration
 	MaxRetries int
+	// Target names the target in the metrics; ConfigErrors.HTTPClient sets
+	// it to the collector's target ("capgo").
+	Target string
 }
 
 // TargetHTTP is the HTTP plumbing of one target: the clock, the pacer that
@@ -104,6 +107,7 @@ func NewTargetHTTP(s HTTPSettings, o TargetOptions, logger *zap.Logger) TargetHT
 			Pacer:        pacer,
 			Logger:       logger,
 			Transport:    o.Transport,
+			Target:       s.Target,
 		}),
 	}
 }
@@ -120,13 +124,14 @@ func (h TargetHTTP) NewTokenSource(o TokenSourceOptions) (*TokenSource, error) {
 // key under the target ("capgo.base_url: required"), so that New reports
 // them all at once.
 type ConfigErrors struct {
+	target string
 	prefix string
 	errs   []error
 }
 
 // NewConfigErrors returns a collector for the config of target ("capgo").
 func NewConfigErrors(target string) *ConfigErrors {
-	return &ConfigErrors{prefix: target + "."}
+	return &ConfigErrors{target: target, prefix: target + "."}
 }
 
 // Key is name's full config key ("capgo.api_key").
@@ -153,9 +158,10 @@ func (c *ConfigErrors) Len() int { return len(c.errs) }
 func (c *ConfigErrors) Err() error { return errors.Join(c.errs...) }
 
 // HTTPClient checks timeout and max_retries and fills their defaults
-// (DefaultTimeout, DefaultMaxRetries).
+// (DefaultTimeout, DefaultMaxRetries); the settings name the target, so
+// that its client counts its requests under that name in the metrics.
 func (c *ConfigErrors) HTTPClient(h config.HTTPClient) HTTPSettings {
-	s := HTTPSettings{Timeout: h.Timeout, MaxRetries: DefaultMaxRetries}
+	s := HTTPSettings{Timeout: h.Timeout, MaxRetries: DefaultMaxRetries, Target: c.target}
 	if s.Timeout == 0 {
 		s.Timeout = DefaultTimeout
 	} else if s.Timeout < 0 {

@@ -27,7 +27,7 @@ func TestTargetOptions(t *testing.T) {
 		t.Fatalf("TargetHTTP = %+v", h)
 	}
 	c := h.Client
-	if c.HTTPClient.Timeout != 7*time.Second || c.RetryMax != 2 || c.HTTPClient.Transport != rt ||
+	if c.HTTPClient.Timeout != 7*time.Second || c.RetryMax != 2 || baseTransport(c.HTTPClient.Transport) != rt ||
 		c.RetryWaitMin != time.Millisecond || c.RetryWaitMax != 2*time.Millisecond || c.RequestLogHook == nil {
 		t.Errorf("client: timeout %v retries %d wait %v..%v paced %v", c.HTTPClient.Timeout, c.RetryMax, c.RetryWaitMin, c.RetryWaitMax, c.RequestLogHook != nil)
 	}
@@ -43,9 +43,9 @@ func TestConfigErrorsHTTPClient(t *testing.T) {
 		want HTTPSettings
 		errs []string
 	}{
-		{config.HTTPClient{}, HTTPSettings{DefaultTimeout, DefaultMaxRetries}, nil},
-		{config.HTTPClient{Timeout: time.Second, MaxRetries: intp(0)}, HTTPSettings{time.Second, 0}, nil},
-		{config.HTTPClient{Timeout: -time.Second, MaxRetries: intp(-1)}, HTTPSettings{-time.Second, -1},
+		{config.HTTPClient{}, HTTPSettings{DefaultTimeout, DefaultMaxRetries, "demo"}, nil},
+		{config.HTTPClient{Timeout: time.Second, MaxRetries: intp(0)}, HTTPSettings{time.Second, 0, "demo"}, nil},
+		{config.HTTPClient{Timeout: -time.Second, MaxRetries: intp(-1)}, HTTPSettings{-time.Second, -1, "demo"},
 			[]string{"demo.timeout: -1s is negative", "demo.max_retries: -1 is negative"}},
 	} {
 		c := NewConfigErrors("demo")

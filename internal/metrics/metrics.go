@@ -1,0 +1,202 @@
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Outcomes of a run (the outcome label of orgbridge_runs_total).
+const (
+	OutcomeSucceeded   = "succeeded"
+	OutcomeFailed      = "failed"
+	OutcomeRefused     = "refused"
+	OutcomeInterrupted = "interrupted"
+	OutcomeDryRun      = "dry_run"
+)
+
+// Results of a change (the result label of orgbridge_changes_total).
+const (
+	ResultApplied = "applied"
+	ResultFailed  = "failed"
+)
+
+// StatusError is the status label of an API request that got no response
+// (a transport error).
+const StatusError = "error"
+
+// Other is the label value of a method or SCIM resource outside the known
+// set.
+const Other = "other"
+
+// SCIMResources are the resource label values of orgbridge_scim_requests_total
+// besides Other.
+var SCIMResources = []string{"Users", "Groups", "Schemas", "ResourceTypes", "ServiceProviderConfig"}
+
+// runDurationBuckets span a quick incremental run to a long full one.
+var runDurationBuckets = []float64{0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200}
+
+var (
+	runsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "orgbridge_runs_total",
+		Help: "Sync runs finished, by job, mode and outcome (succeeded, failed, refused, interrupted, dry_run).",
+	}, []string{"job", "mode", "outcome"})
+
+	runDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "orgbridge_run_duration_seconds",
+		Help:    "Duration of sync runs, by job and mode.",
+		Buckets: runDurationBuckets,
+	}, []string{"job", "mode"})
+
+	lastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "orgbridge_last_success_timestamp_seconds",
+		Help: "Unix time at which the job's last successful run finished.",
+	}, []string{"job"})
+
+	changesTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "orgbridge_changes_total",
+		Help: "Changes sent to targets, by job, object kind, action and result (applied, failed).",
+	}, []string{"job", "kind", "action", "result"})
+
+	apiRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "orgbridge_api_requests_total",
+		Help: "HTTP requests sent to target APIs (every attempt, token requests included), by target, method and status (the HTTP code, or error when no response came).",
+	}, []string{"target", "method", "status"})
+
+	apiRateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "orgbridge_api_rate_limited_total",
+		Help: "Target API responses with status 429 Too Many Requests, by target.",
+	}, []string{"target"})
+
+	apiRetries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "orgbridge_api_retries_total",
+		Help: "Target API requests sent again after a retryable failure, by target.",
+	}, []string{"target"})
+
+	scimRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "orgbridge_scim_requests_total",
+		Help: "Requests served by the SCIM endpoint, by method, resource and status.",
+	}, []string{"method", "resource", "status"})
+
+	jobQuarantined = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "orgbridge_job_quarantined",
+		Help: "1 while the job is quarantined (not run until released), else 0.",
+	}, []string{"job"})
+
+	leader = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "orgbridge_leader",
+		Help: "1 while this process holds the scheduler's leadership, else 0.",
+	})
+)
+
+var registry = newRegistry()
+
+func newRegistry() *prometheus.Registry {
+	r := prometheus.NewRegistry()
+	r.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		runsTotal, runDuration, lastSuccess, changesTotal,
+		apiRequests, apiRateLimited, apiRetries,
+		scimRequests, jobQuarantined, leader,
+	)
+	return r
+}
+
+// Registry is the process's registry: the Go and process collectors and
+// every orgbridge metric.
+func Registry() *prometheus.Registry { return registry }
+
+// Handler serves Registry in the Prometheus exposition formats. A metric
+// that fails to gather is left out and the rest is still served.
+func Handler() http.Handler {
+	return promhttp.HandlerFor(registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+}
+
+// ObserveRun counts a finished run of job in mode with its outcome (one of
+// the Outcome constants) and records its duration.
+func ObserveRun(job, mode, outcome string, duration time.Duration) {
+	runsTotal.WithLabelValues(job, mode, outcome).Inc()
+	runDuration.WithLabelValues(job, mode).Observe(max(duration, 0).Seconds())
+}
+
+// SetLastSuccess records when job's last successful run finished.
+func SetLastSuccess(job string, t time.Time) {
+	lastSuccess.WithLabelValues(job).Set(float64(t.UnixNano()) / 1e9)
+}
+
+// ObserveChange counts one change of kind (user, group, membership…) and
+// action (create, update, delete…) that job sent, with its result
+// (ResultApplied or ResultFailed).
+func ObserveChange(job, kind, action, result string) {
+	changesTotal.WithLabelValues(job, kind, action, result).Inc()
+}
+
+// ObserveAPIRequest counts one attempt of an HTTP request to target's API:
+// status is the response's code, or 0 with err set when none came (counted
+// with status "error"; err is otherwise not looked at). A 429 is also
+// counted in orgbridge_api_rate_limited_total.
+func ObserveAPIRequest(target, method string, status int, err error) {
+	label := StatusError
+	if status > 0 {
+		label = strconv.Itoa(status)
+	}
+	apiRequests.WithLabelValues(target, normalizeMethod(method), label).Inc()
+	if status == http.StatusTooManyRequests {
+		apiRateLimited.WithLabelValues(target).Inc()
+	}
+}
+
+// ObserveRetry counts one retry of a request to target's API.
+func ObserveRetry(target string) {
+	apiRetries.WithLabelValues(target).Inc()
+}
+
+// ObserveSCIMRequest counts one request served by the SCIM endpoint.
+// resource is one of SCIMResources (any other value counts as "other").
+func ObserveSCIMRequest(method, resource string, status int) {
+	scimRequests.WithLabelValues(normalizeMethod(method), normalizeResource(resource), strconv.Itoa(status)).Inc()
+}
+
+// SetQuarantined sets whether job is quarantined.
+func SetQuarantined(job string, on bool) {
+	jobQuarantined.WithLabelValues(job).Set(b2f(on))
+}
+
+// SetLeader sets whether this process is the leader.
+func SetLeader(on bool) { leader.Set(b2f(on)) }
+
+func b2f(on bool) float64 {
+	if on {
+		return 1
+	}
+	return 0
+}
+
+// normalizeMethod keeps the standard methods (upper case, "" being GET) and
+// counts any other as Other, so that a client cannot mint series.
+func normalizeMethod(m string) string {
+	if m == "" {
+		return http.MethodGet
+	}
+	switch u := strings.ToUpper(m); u {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return u
+	}
+	return Other
+}
+
+func normalizeResource(r string) string {
+	for _, k := range SCIMResources {
+		if r == k {
+			return k
+		}
+	}
+	return Other
+}
