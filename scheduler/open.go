@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
 
 	"go.uber.org/zap"
 
@@ -43,7 +46,46 @@ func OpenJob(ctx context.Context, file *config.File, index int, st store.Store, 
 	for _, k := range jc.Kinds {
 		kinds = append(kinds, mapping.Kind(strings.TrimSuffix(k, "s")))
 	}
-	return &Job{Name: jc.Name, SourceType: jc.Source.Type, Source: src, Rules: rules, Target: tgt, Guard: guard, Leavers: jc.Leavers, Concurrency: jc.Concurrency, Kinds: kinds}, nil
+	sched, err := parseSchedule(jc.Schedule, key+".schedule")
+	if err != nil {
+		return nil, err
+	}
+	q := QuarantinePolicy{Backoff: jc.Quarantine.Backoff, MaxBackoff: jc.Quarantine.MaxBackoff}
+	if r := jc.Quarantine.FailureRatio; r != nil {
+		q.FailureRatio = *r
+	}
+	return &Job{Name: jc.Name, SourceType: jc.Source.Type, TargetType: jc.Target.Type, Source: src, Rules: rules, Target: tgt,
+		Guard: guard, Leavers: jc.Leavers, Concurrency: jc.Concurrency, Kinds: kinds, Schedule: sched, Quarantine: q}, nil
+}
+
+// cronParser takes the standard five fields and descriptors (@daily,
+// @every 10m).
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+func parseSchedule(cfg *config.Schedule, key string) (*JobSchedule, error) {
+	if cfg == nil {
+		return nil, nil
+	}
+	s := &JobSchedule{FullSpec: cfg.Full, IncrementalSpec: cfg.Incremental, Location: time.Local}
+	if cfg.TimeZone != "" {
+		loc, err := time.LoadLocation(cfg.TimeZone)
+		if err != nil {
+			return nil, fmt.Errorf("%s.timezone: %w", key, err)
+		}
+		s.Location = loc
+	}
+	var err error
+	if cfg.Full != "" {
+		if s.Full, err = cronParser.Parse(cfg.Full); err != nil {
+			return nil, fmt.Errorf("%s.full: %q: %w", key, cfg.Full, err)
+		}
+	}
+	if cfg.Incremental != "" {
+		if s.Incremental, err = cronParser.Parse(cfg.Incremental); err != nil {
+			return nil, fmt.Errorf("%s.incremental: %q: %w", key, cfg.Incremental, err)
+		}
+	}
+	return s, nil
 }
 
 // FindJob returns the index of the named job; an empty name selects the

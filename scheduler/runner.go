@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/connectors"
@@ -26,6 +27,20 @@ type Job struct {
 	Concurrency int
 	// Kinds limits what the job syncs; empty means everything mapped.
 	Kinds []mapping.Kind
+	// TargetType is the target's config type.
+	TargetType string
+	// Schedule, when set, runs the job under the daemon.
+	Schedule *JobSchedule
+	// Quarantine tunes how the daemon slows the job when it fails.
+	Quarantine QuarantinePolicy
+}
+
+// JobSchedule is a job's parsed schedule.
+type JobSchedule struct {
+	FullSpec, IncrementalSpec string
+	// Full and Incremental are nil when not scheduled.
+	Full, Incremental cron.Schedule
+	Location          *time.Location
 }
 
 // RunOptions tune one run.

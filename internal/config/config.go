@@ -11,7 +11,49 @@ type Config struct {
 	// SCIM configures the SCIM 2.0 endpoint `orgbridge serve` runs; nil
 	// serves none.
 	SCIM *SCIM `yaml:"scim"`
-	Jobs []Job `yaml:"jobs"`
+	// Admin configures the daemon's admin HTTP listener; nil serves none.
+	Admin *Admin `yaml:"admin"`
+	Jobs  []Job  `yaml:"jobs"`
+}
+
+// Admin configures the admin HTTP listener of `orgbridge serve`: health,
+// readiness, metrics, the run history, triggers, approvals and the status
+// page.
+type Admin struct {
+	// Listen is the address; default 127.0.0.1:9090.
+	Listen string `yaml:"listen"`
+	// Token guards everything but /healthz, /readyz and /metrics: a bearer
+	// token, or the password of HTTP Basic auth (any user) for browsers.
+	Token Secret `yaml:"token"`
+	// MetricsPublic serves /metrics without the token (for a Prometheus
+	// that scrapes without credentials); default false.
+	MetricsPublic bool `yaml:"metrics_public"`
+	// ReadyMaxFailedAge: /readyz fails when a job's last run failed and it
+	// has not succeeded for this long; default 26h.
+	ReadyMaxFailedAge time.Duration `yaml:"ready_max_failed_age"`
+	// Replica names this process on the status page; default the host name.
+	Replica string `yaml:"replica"`
+}
+
+// Schedule runs a job by itself under `orgbridge serve`.
+type Schedule struct {
+	// Full is a cron spec (5 fields, or @daily and the like) of full runs.
+	Full string `yaml:"full"`
+	// Incremental is an optional cron spec of incremental runs.
+	Incremental string `yaml:"incremental"`
+	// TimeZone of the specs, e.g. Asia/Tokyo; default the machine's.
+	TimeZone string `yaml:"timezone"`
+}
+
+// Quarantine slows a job whose calls mostly fail.
+type Quarantine struct {
+	// FailureRatio: a run in which more than this share of the changes
+	// failed (or that failed as a whole) quarantines the job; default 0.5.
+	FailureRatio *float64 `yaml:"failure_ratio"`
+	// Backoff is the first pause of scheduled runs; it doubles with each
+	// further failed run up to MaxBackoff. Defaults 5m and 6h.
+	Backoff    time.Duration `yaml:"backoff"`
+	MaxBackoff time.Duration `yaml:"max_backoff"`
 }
 
 // SCIM configures the SCIM 2.0 endpoint identity providers push to.
@@ -51,10 +93,14 @@ type Log struct {
 
 // Store settings.
 type Store struct {
-	// Driver is "sqlite" (the default).
+	// Driver is "sqlite" (the default: one machine) or "postgres" (several
+	// replicas sharing one database).
 	Driver string `yaml:"driver"`
 	// Path of the SQLite database file; default "orgbridge.db".
 	Path string `yaml:"path"`
+	// DSN of the PostgreSQL database (postgres://user:pass@host/db), from
+	// an environment variable or file, as it holds a password.
+	DSN Secret `yaml:"dsn"`
 }
 
 // Job is one source synced into one target.
@@ -73,6 +119,11 @@ type Job struct {
 	// their memberships). Empty means every kind the mapping produces. A
 	// target that lacks a kind the job syncs is a config error.
 	Kinds []string `yaml:"kinds"`
+	// Schedule runs the job under `orgbridge serve`; nil runs it only on
+	// demand (and on SCIM pushes for a scim source).
+	Schedule *Schedule `yaml:"schedule"`
+	// Quarantine tunes how a failing job is slowed.
+	Quarantine Quarantine `yaml:"quarantine"`
 }
 
 // Guard refuses a run that would remove too much, unless forced.

@@ -97,6 +97,14 @@ func (c *Config) applyDefaults() {
 	if c.Store.Path == "" {
 		c.Store.Path = DefaultStorePath
 	}
+	if a := c.Admin; a != nil {
+		if a.Listen == "" {
+			a.Listen = "127.0.0.1:9090"
+		}
+		if a.ReadyMaxFailedAge == 0 {
+			a.ReadyMaxFailedAge = 26 * time.Hour
+		}
+	}
 	if sc := c.SCIM; sc != nil {
 		if sc.Listen == "" {
 			sc.Listen = "127.0.0.1:8443"
@@ -170,8 +178,12 @@ func (c *Config) Validate() error {
 	var p problems
 	switch c.Store.Driver {
 	case "sqlite":
+	case "postgres":
+		if (c.Store.DSN.Env == "") == (c.Store.DSN.File == "") {
+			p.add("store.dsn", "one of env and file is required with driver postgres")
+		}
 	default:
-		p.add("store.driver", "%q is not a known store (known: sqlite)", c.Store.Driver)
+		p.add("store.driver", "%q is not a known store (known: sqlite, postgres)", c.Store.Driver)
 	}
 	switch c.Log.Format {
 	case "", "console", "json":
@@ -188,6 +200,14 @@ func (c *Config) Validate() error {
 	}
 	if sc := c.SCIM; sc != nil {
 		sc.validate(&p)
+	}
+	if a := c.Admin; a != nil {
+		if (a.Token.Env == "") == (a.Token.File == "") {
+			p.add("admin.token", "one of env and file is required")
+		}
+		if a.ReadyMaxFailedAge < 0 {
+			p.add("admin.ready_max_failed_age", "%v is negative", a.ReadyMaxFailedAge)
+		}
 	}
 	names := map[string]int{}
 	for i := range c.Jobs {
@@ -223,6 +243,22 @@ func (c *Config) Validate() error {
 			default:
 				p.add(fmt.Sprintf("%s.kinds[%d]", key, k), "%q is not orgs, users or groups", kind)
 			}
+		}
+		if sch := j.Schedule; sch != nil {
+			if sch.Full == "" && sch.Incremental == "" {
+				p.add(key+".schedule", "one of full and incremental is required")
+			}
+			if sch.TimeZone != "" {
+				if _, err := time.LoadLocation(sch.TimeZone); err != nil {
+					p.add(key+".schedule.timezone", "%q is not a known time zone", sch.TimeZone)
+				}
+			}
+		}
+		if r := j.Quarantine.FailureRatio; r != nil && (*r <= 0 || *r > 1) {
+			p.add(key+".quarantine.failure_ratio", "%v is not above 0 and at most 1", *r)
+		}
+		if j.Quarantine.Backoff < 0 || j.Quarantine.MaxBackoff < 0 {
+			p.add(key+".quarantine", "durations must not be negative")
 		}
 		if j.Concurrency < 1 || j.Concurrency > 64 {
 			p.add(key+".concurrency", "%d is not between 1 and 64", j.Concurrency)

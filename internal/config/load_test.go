@@ -41,7 +41,7 @@ func TestLoadErrorsNameLineOrKey(t *testing.T) {
 			`scim.max_results: -1 is negative`,
 		}},
 		{"bad-values.yaml", []string{
-			`testdata/bad-values.yaml: store.driver: "mysql" is not a known store (known: sqlite)`,
+			`testdata/bad-values.yaml: store.driver: "mysql" is not a known store (known: sqlite, postgres)`,
 			`log.format: "xml" is not console or json`,
 			`jobs[0].name: "HR Sync" must be lower-case letters, digits, '-' and '_'`,
 			`jobs[0].source.type: "oracle" is not a known type (known: csv, ldap, scim)`,

@@ -1,0 +1,597 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/internal/store"
+)
+
+// Errors of the daemon's on-demand runs.
+var (
+	// ErrUnknownJob: no job has that name.
+	ErrUnknownJob = errors.New("no such job")
+	// ErrBusy: the job is running already; runs of one job never overlap.
+	ErrBusy = errors.New("the job is running")
+	// ErrNotLeader: another replica runs the jobs.
+	ErrNotLeader = errors.New("this replica is a standby: the leader runs the jobs")
+	// ErrNoApproval: no plan with that run id waits for approval.
+	ErrNoApproval = errors.New("no plan with that run id waits for approval")
+)
+
+// Elector decides which replica runs the jobs: with a shared PostgreSQL
+// store an advisory lock, with SQLite the one process (Solo).
+type Elector interface {
+	TryAcquire(ctx context.Context) (bool, error)
+	// Held reports whether the lock is still held (its connection alive).
+	Held(ctx context.Context) bool
+	Release(ctx context.Context) error
+}
+
+// Solo is the elector of a single process: it is always the leader.
+type Solo struct{}
+
+func (Solo) TryAcquire(context.Context) (bool, error) { return true, nil }
+func (Solo) Held(context.Context) bool                { return true }
+func (Solo) Release(context.Context) error            { return nil }
+
+// Trigger says what started a run.
+type Trigger string
+
+// The triggers of a run.
+const (
+	TriggerSchedule    Trigger = "schedule"
+	TriggerIncremental Trigger = "incremental schedule"
+	TriggerSCIM        Trigger = "scim"
+	TriggerManual      Trigger = "manual"
+	TriggerApproval    Trigger = "approval"
+)
+
+// Quarantine defaults.
+const (
+	DefaultFailureRatio = 0.5
+	DefaultBackoff      = 5 * time.Minute
+	DefaultMaxBackoff   = 6 * time.Hour
+)
+
+// DaemonHooks are told about runs and changes (the metrics).
+type DaemonHooks struct {
+	// Run is called after every run with its mode, outcome (a store run
+	// status) and duration.
+	Run func(job, mode, outcome string, took time.Duration, finished time.Time)
+	// Change is called for every applied or failed change.
+	Change func(job string, ev Event)
+	// Quarantine is called when a job enters or leaves quarantine.
+	Quarantine func(job string, on bool)
+	// Leader is called when this replica becomes or stops being leader.
+	Leader func(on bool)
+}
+
+// Daemon runs jobs on their schedules and on demand, one run of a job at a
+// time, on the replica that holds the elector's lock. A job whose runs
+// mostly fail is quarantined: its scheduled runs pause, with a backoff that
+// doubles, until a run succeeds. A plan the guard refuses is held for
+// approval.
+type Daemon struct {
+	store   store.Store
+	log     *zap.Logger
+	elector Elector
+	every   time.Duration
+	hooks   DaemonHooks
+	now     func() time.Time
+
+	mu     sync.Mutex
+	jobs   map[string]*jobState
+	order  []string
+	leader bool
+	crons  []*cron.Cron
+	ctx    context.Context // the daemon's run context, for runs it starts
+	wg     sync.WaitGroup  // runs the daemon started
+}
+
+type jobState struct {
+	job  *Job
+	lock chan struct{} // a one-slot semaphore: held while the job runs
+
+	mu               sync.Mutex
+	failures         int
+	quarantineUntil  time.Time
+	quarantineReason string
+	pending          *PendingApproval
+	fullEntry        cron.EntryID
+	incEntry         cron.EntryID
+	cron             *cron.Cron
+}
+
+// PendingApproval is a plan the guard refused, held until approved (the
+// job runs with the guard overridden) or rejected.
+type PendingApproval struct {
+	Job     string
+	RunID   int64
+	At      time.Time
+	Summary string
+	Reason  string
+}
+
+// JobInfo is a job's state for the status page and the API.
+type JobInfo struct {
+	Name                  string
+	SourceType            string
+	TargetType            string
+	Schedule              string
+	IncrementalSchedule   string
+	TimeZone              string
+	Next, NextIncremental time.Time
+	Running               bool
+	Quarantined           bool
+	QuarantineReason      string
+	QuarantineUntil       time.Time
+	Pending               *PendingApproval
+}
+
+// DaemonOptions configure a Daemon.
+type DaemonOptions struct {
+	Store   store.Store
+	Logger  *zap.Logger
+	Elector Elector // default Solo
+	// ElectEvery is how often a standby tries for the lock and the leader
+	// checks it still holds it; default 5s.
+	ElectEvery time.Duration
+	Hooks      DaemonHooks
+	Now        func() time.Time
+}
+
+// NewDaemon makes a daemon of the jobs; Run starts it.
+func NewDaemon(jobs []*Job, opts DaemonOptions) *Daemon {
+	d := &Daemon{store: opts.Store, log: opts.Logger, elector: opts.Elector, every: opts.ElectEvery, hooks: opts.Hooks, now: opts.Now}
+	if d.log == nil {
+		d.log = zap.NewNop()
+	}
+	if d.elector == nil {
+		d.elector = Solo{}
+	}
+	if d.every <= 0 {
+		d.every = 5 * time.Second
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	d.jobs = map[string]*jobState{}
+	d.setJobs(jobs, nil)
+	return d
+}
+
+func (d *Daemon) setJobs(jobs []*Job, old map[string]*jobState) {
+	d.jobs = make(map[string]*jobState, len(jobs))
+	d.order = d.order[:0]
+	for _, j := range jobs {
+		st := &jobState{job: j, lock: make(chan struct{}, 1)}
+		if prev := old[j.Name]; prev != nil {
+			// A reload keeps what the daemon learnt of the job, and its
+			// lock, so a run in flight still excludes a new one.
+			prev.mu.Lock()
+			st.failures, st.quarantineUntil, st.quarantineReason, st.pending = prev.failures, prev.quarantineUntil, prev.quarantineReason, prev.pending
+			prev.mu.Unlock()
+			st.lock = prev.lock
+		}
+		d.jobs[j.Name] = st
+		d.order = append(d.order, j.Name)
+	}
+}
+
+// Run elects, schedules and runs until ctx ends; then it stops the
+// schedules, waits for the runs in flight (each finishes the change it is
+// applying and journals the rest) and gives up the lock.
+func (d *Daemon) Run(ctx context.Context) {
+	d.mu.Lock()
+	d.ctx = ctx
+	d.mu.Unlock()
+	d.elect(ctx)
+	ticker := time.NewTicker(d.every)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			d.stopSchedules()
+			d.wg.Wait()
+			if err := d.elector.Release(context.WithoutCancel(ctx)); err != nil {
+				d.log.Warn("release leadership", zap.Error(err))
+			}
+			d.setLeader(false)
+			return
+		case <-ticker.C:
+			d.elect(ctx)
+		}
+	}
+}
+
+func (d *Daemon) elect(ctx context.Context) {
+	if d.IsLeader() {
+		if d.elector.Held(ctx) {
+			return
+		}
+		d.log.Warn("leadership lost: stopping the schedules")
+		d.stopSchedules()
+		d.setLeader(false)
+		return
+	}
+	ok, err := d.elector.TryAcquire(ctx)
+	if err != nil {
+		d.log.Warn("leader election", zap.Error(err))
+		return
+	}
+	if !ok {
+		return
+	}
+	d.log.Info("this replica is the leader: it runs the schedules")
+	d.setLeader(true)
+	d.startSchedules()
+}
+
+func (d *Daemon) setLeader(on bool) {
+	d.mu.Lock()
+	changed := d.leader != on
+	d.leader = on
+	d.mu.Unlock()
+	if changed && d.hooks.Leader != nil {
+		d.hooks.Leader(on)
+	}
+}
+
+// IsLeader reports whether this replica runs the jobs.
+func (d *Daemon) IsLeader() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.leader
+}
+
+// cronLogger routes cron's own messages (and recovered panics) to zap.
+type cronLogger struct{ log *zap.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug("cron: "+msg, zap.Any("details", kv)) }
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error("cron: "+msg, zap.Error(err), zap.Any("details", kv))
+}
+
+func (d *Daemon) startSchedules() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, name := range d.order {
+		st := d.jobs[name]
+		sch := st.job.Schedule
+		if sch == nil {
+			continue
+		}
+		cl := cronLogger{d.log.With(zap.String("job", name))}
+		c := cron.New(cron.WithLocation(sch.Location), cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
+		st.mu.Lock()
+		if sch.Full != nil {
+			st.fullEntry = c.Schedule(sch.Full, cron.FuncJob(func() { d.scheduled(name, TriggerSchedule) }))
+		}
+		if sch.Incremental != nil {
+			st.incEntry = c.Schedule(sch.Incremental, cron.FuncJob(func() { d.scheduled(name, TriggerIncremental) }))
+		}
+		st.cron = c
+		st.mu.Unlock()
+		c.Start()
+		d.crons = append(d.crons, c)
+	}
+}
+
+// stopSchedules stops every cron and waits for the runs they started.
+func (d *Daemon) stopSchedules() {
+	d.mu.Lock()
+	crons := d.crons
+	d.crons = nil
+	for _, st := range d.jobs {
+		st.mu.Lock()
+		st.cron, st.fullEntry, st.incEntry = nil, 0, 0
+		st.mu.Unlock()
+	}
+	d.mu.Unlock()
+	for _, c := range crons {
+		<-c.Stop().Done()
+	}
+}
+
+// scheduled is a cron tick: it runs the job unless it is quarantined.
+func (d *Daemon) scheduled(name string, trigger Trigger) {
+	d.mu.Lock()
+	st, ctx := d.jobs[name], d.ctx
+	d.mu.Unlock()
+	if st == nil || ctx == nil || ctx.Err() != nil {
+		return
+	}
+	st.mu.Lock()
+	until := st.quarantineUntil
+	st.mu.Unlock()
+	if d.now().Before(until) {
+		d.log.Info("scheduled run skipped: the job is quarantined", zap.String("job", name), zap.Time("until", until))
+		return
+	}
+	opts := RunOptions{Incremental: trigger == TriggerIncremental}
+	if _, err := d.RunJob(ctx, name, opts, trigger); err != nil && !errors.Is(err, ErrBusy) {
+		d.log.Warn("scheduled run", zap.String("job", name), zap.String("trigger", string(trigger)), zap.Error(err))
+	}
+}
+
+// Trigger starts a run of the job in the background and returns at once.
+func (d *Daemon) Trigger(name string, opts RunOptions, trigger Trigger) error {
+	d.mu.Lock()
+	st, ctx, leader := d.jobs[name], d.ctx, d.leader
+	d.mu.Unlock()
+	switch {
+	case st == nil:
+		return fmt.Errorf("%w: %q", ErrUnknownJob, name)
+	case !leader || ctx == nil:
+		return ErrNotLeader
+	case len(st.lock) > 0:
+		return fmt.Errorf("job %s: %w", name, ErrBusy)
+	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		if _, err := d.RunJob(ctx, name, opts, trigger); err != nil {
+			d.log.Warn("triggered run", zap.String("job", name), zap.String("trigger", string(trigger)), zap.Error(err))
+		}
+	}()
+	return nil
+}
+
+// RunJob runs the job now and returns when the run ends. It refuses when
+// this replica is not the leader or the job is running.
+func (d *Daemon) RunJob(ctx context.Context, name string, opts RunOptions, trigger Trigger) (*RunResult, error) {
+	d.mu.Lock()
+	st, leader := d.jobs[name], d.leader
+	d.mu.Unlock()
+	if st == nil {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownJob, name)
+	}
+	if !leader {
+		return nil, ErrNotLeader
+	}
+	select {
+	case st.lock <- struct{}{}:
+	default:
+		return nil, fmt.Errorf("job %s: %w", name, ErrBusy)
+	}
+	defer func() { <-st.lock }()
+
+	job := st.job
+	log := d.log.With(zap.String("job", name), zap.String("trigger", string(trigger)))
+	runner := &Runner{Store: d.store, Logger: d.log, Now: d.now}
+	if d.hooks.Change != nil {
+		runner.Progress = func(ev Event) { d.hooks.Change(name, ev) }
+	}
+	mode := store.ModeFull
+	switch {
+	case opts.DryRun:
+		mode = store.ModeDryRun
+	case opts.Incremental:
+		mode = store.ModeIncremental
+	}
+	start := d.now()
+	res, err := runner.Sync(ctx, job, opts)
+	took := d.now().Sub(start)
+	outcome := runOutcome(res, err, opts)
+	if d.hooks.Run != nil {
+		d.hooks.Run(name, mode, string(outcome), took, d.now())
+	}
+	d.afterRun(st, res, err, outcome, opts, log)
+	return res, err
+}
+
+// runOutcome names a run's end as the store records it.
+func runOutcome(res *RunResult, err error, opts RunOptions) store.RunStatus {
+	switch {
+	case errors.Is(err, ErrRefused):
+		return store.RunRefused
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return store.RunInterrupted
+	case err != nil:
+		return store.RunFailed
+	case opts.DryRun:
+		return store.RunDryRun
+	}
+	return store.RunSucceeded
+}
+
+// afterRun keeps the quarantine and the approvals up to date.
+func (d *Daemon) afterRun(st *jobState, res *RunResult, err error, outcome store.RunStatus, opts RunOptions, log *zap.Logger) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	name := st.job.Name
+	switch outcome {
+	case store.RunSucceeded:
+		if !st.quarantineUntil.IsZero() {
+			log.Info("the job left quarantine: a run succeeded")
+			if d.hooks.Quarantine != nil {
+				d.hooks.Quarantine(name, false)
+			}
+		}
+		st.failures, st.quarantineUntil, st.quarantineReason = 0, time.Time{}, ""
+		if !opts.Incremental {
+			st.pending = nil
+		}
+	case store.RunRefused:
+		st.pending = &PendingApproval{Job: name, RunID: res.RunID, At: d.now(), Summary: Summarize(res.Plan), Reason: err.Error()}
+		log.Warn("plan held for approval", zap.Int64("run_id", res.RunID))
+	case store.RunFailed:
+		ratio := 1.0 // the run failed as a whole (source, target, store)
+		if res != nil && len(res.Plan.Changes) > 0 && res.Outcome.Applied+res.Outcome.Failed > 0 {
+			ratio = float64(res.Outcome.Failed) / float64(len(res.Plan.Changes))
+		}
+		policy := st.job.Quarantine
+		if ratio <= policy.ratio() {
+			return // some changes failed; the next run retries them
+		}
+		st.failures++
+		backoff := policy.backoff(st.failures)
+		st.quarantineUntil = d.now().Add(backoff)
+		st.quarantineReason = fmt.Sprintf("%d run(s) in a row failed (%.0f%% of the last run's changes failed): %v", st.failures, ratio*100, err)
+		log.Warn("job quarantined: its scheduled runs pause", zap.Duration("backoff", backoff), zap.Int("failed_runs", st.failures))
+		if d.hooks.Quarantine != nil {
+			d.hooks.Quarantine(name, true)
+		}
+	}
+}
+
+// QuarantinePolicy tunes the quarantine of one job.
+type QuarantinePolicy struct {
+	FailureRatio        float64
+	Backoff, MaxBackoff time.Duration
+}
+
+func (q QuarantinePolicy) ratio() float64 {
+	if q.FailureRatio <= 0 {
+		return DefaultFailureRatio
+	}
+	return q.FailureRatio
+}
+
+// backoff is the pause after the n-th failed run in a row: Backoff,
+// doubling, at most MaxBackoff.
+func (q QuarantinePolicy) backoff(n int) time.Duration {
+	base, ceiling := q.Backoff, q.MaxBackoff
+	if base <= 0 {
+		base = DefaultBackoff
+	}
+	if ceiling <= 0 {
+		ceiling = DefaultMaxBackoff
+	}
+	b := base
+	for i := 1; i < n && b < ceiling; i++ {
+		b *= 2
+	}
+	return min(b, ceiling)
+}
+
+// Approve runs the job whose plan (run runID) was held, with the guard
+// overridden, in the background.
+func (d *Daemon) Approve(runID int64) (string, error) {
+	st := d.pendingJob(runID)
+	if st == nil {
+		return "", fmt.Errorf("%w: run %d", ErrNoApproval, runID)
+	}
+	if err := d.Trigger(st.job.Name, RunOptions{Force: true}, TriggerApproval); err != nil {
+		return "", err
+	}
+	st.mu.Lock()
+	st.pending = nil
+	st.mu.Unlock()
+	d.log.Info("held plan approved", zap.String("job", st.job.Name), zap.Int64("run_id", runID))
+	return st.job.Name, nil
+}
+
+// Reject drops a held plan; the job runs again on its schedule (and may be
+// refused again).
+func (d *Daemon) Reject(runID int64) (string, error) {
+	st := d.pendingJob(runID)
+	if st == nil {
+		return "", fmt.Errorf("%w: run %d", ErrNoApproval, runID)
+	}
+	st.mu.Lock()
+	st.pending = nil
+	st.mu.Unlock()
+	d.log.Info("held plan rejected", zap.String("job", st.job.Name), zap.Int64("run_id", runID))
+	return st.job.Name, nil
+}
+
+func (d *Daemon) pendingJob(runID int64) *jobState {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, st := range d.jobs {
+		st.mu.Lock()
+		p := st.pending
+		st.mu.Unlock()
+		if p != nil && p.RunID == runID {
+			return st
+		}
+	}
+	return nil
+}
+
+// Jobs describes every job, in config order.
+func (d *Daemon) Jobs() []JobInfo {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]JobInfo, 0, len(d.order))
+	for _, name := range d.order {
+		st := d.jobs[name]
+		j := st.job
+		info := JobInfo{Name: name, SourceType: j.SourceType, TargetType: j.TargetType, Running: len(st.lock) > 0}
+		if sch := j.Schedule; sch != nil {
+			info.Schedule, info.IncrementalSchedule, info.TimeZone = sch.FullSpec, sch.IncrementalSpec, sch.Location.String()
+		}
+		st.mu.Lock()
+		if c := st.cron; c != nil {
+			if st.fullEntry != 0 {
+				info.Next = c.Entry(st.fullEntry).Next
+			}
+			if st.incEntry != 0 {
+				info.NextIncremental = c.Entry(st.incEntry).Next
+			}
+		}
+		info.Quarantined = d.now().Before(st.quarantineUntil)
+		info.QuarantineReason, info.QuarantineUntil = st.quarantineReason, st.quarantineUntil
+		if p := st.pending; p != nil {
+			cp := *p
+			info.Pending = &cp
+		}
+		st.mu.Unlock()
+		out = append(out, info)
+	}
+	return out
+}
+
+// Pending lists the plans held for approval, oldest first.
+func (d *Daemon) Pending() []PendingApproval {
+	var out []PendingApproval
+	for _, j := range d.Jobs() {
+		if j.Pending != nil {
+			out = append(out, *j.Pending)
+		}
+	}
+	sort.Slice(out, func(i, k int) bool { return out[i].RunID < out[k].RunID })
+	return out
+}
+
+// Reload replaces the jobs (SIGHUP with a config that opened cleanly):
+// schedules restart with the new specs; runs in flight finish with the job
+// they started with; quarantine and held plans carry over by job name.
+func (d *Daemon) Reload(jobs []*Job) {
+	leader := d.IsLeader()
+	d.stopSchedules()
+	d.mu.Lock()
+	old := d.jobs
+	d.setJobs(jobs, old)
+	d.mu.Unlock()
+	if leader {
+		d.startSchedules()
+	}
+	d.log.Info("jobs reloaded", zap.Int("jobs", len(jobs)))
+}
+
+// JobNames lists the jobs, in config order.
+func (d *Daemon) JobNames() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.order...)
+}
+
+// Job returns the named job, or nil.
+func (d *Daemon) Job(name string) *Job {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if st := d.jobs[name]; st != nil {
+		return st.job
+	}
+	return nil
+}
