@@ -1,0 +1,400 @@
+package admin
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/internal/store"
+	"github.com/orgbridge/orgbridge/scheduler"
+)
+
+// Options configure the admin handler.
+type Options struct {
+	Store  store.Store
+	Daemon *scheduler.Daemon
+	// Token guards everything but /healthz, /readyz and (with
+	// MetricsPublic) /metrics.
+	Token         string
+	MetricsPublic bool
+	// Metrics serves /metrics.
+	Metrics http.Handler
+	// ReadyMaxFailedAge: /readyz fails when a job's last run failed and
+	// it has not succeeded for this long.
+	ReadyMaxFailedAge time.Duration
+	Replica           string
+	Logger            *zap.Logger
+	Now               func() time.Time
+}
+
+// Handler serves the admin API and the status page.
+type Handler struct {
+	opts Options
+	mux  *http.ServeMux
+}
+
+// runsShown is how many runs of a job the status page and chart show.
+const runsShown = 30
+
+// New makes the admin handler.
+func New(opts Options) (*Handler, error) {
+	if opts.Token == "" {
+		return nil, errors.New("admin: a token is required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	h := &Handler{opts: opts, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /healthz", h.healthz)
+	h.mux.HandleFunc("GET /readyz", h.readyz)
+	if opts.Metrics != nil {
+		if opts.MetricsPublic {
+			h.mux.Handle("GET /metrics", opts.Metrics)
+		} else {
+			h.mux.Handle("GET /metrics", h.auth(opts.Metrics.ServeHTTP))
+		}
+	}
+	h.mux.Handle("GET /api/jobs", h.auth(h.jobs))
+	h.mux.Handle("POST /api/jobs/{name}/run", h.auth(sameOrigin(h.trigger)))
+	h.mux.Handle("GET /api/runs", h.auth(h.runs))
+	h.mux.Handle("GET /api/runs/{id}", h.auth(h.run))
+	h.mux.Handle("GET /api/approvals", h.auth(h.approvals))
+	h.mux.Handle("POST /api/approvals/{id}/{decision}", h.auth(sameOrigin(h.decide)))
+	h.mux.Handle("GET /{$}", h.auth(h.status))
+	return h, nil
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// auth accepts the token as a bearer token, or as the password of HTTP
+// Basic auth (any user), so that a browser can open the status page.
+func (h *Handler) auth(next http.HandlerFunc) http.Handler {
+	want := []byte(h.opts.Token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var got string
+		if _, pass, ok := r.BasicAuth(); ok {
+			got = pass
+		} else if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+			got = strings.TrimSpace(tok)
+		}
+		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="orgbridge admin", charset="UTF-8"`)
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "the admin token is required (bearer, or as the HTTP Basic password)"})
+			return
+		}
+		next(w, r)
+	})
+}
+
+// sameOrigin refuses a POST that a browser sent from another site: the
+// status page's forms ride on the browser's Basic credentials, which a
+// cross-site form would carry too. Clients other than browsers send
+// neither header and pass.
+func sameOrigin(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		site := r.Header.Get("Sec-Fetch-Site")
+		crossSite := site != "" && site != "same-origin" && site != "none"
+		if o := r.Header.Get("Origin"); o != "" && o != "null" {
+			if u, err := url.Parse(o); err != nil || u.Host != r.Host {
+				crossSite = true
+			}
+		}
+		if crossSite {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "cross-site request refused"})
+			return
+		}
+		next(w, r)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func (h *Handler) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz is ready when the store answers and no job's last run failed
+// with its last success (or, lacking one, its first failure) older than
+// ReadyMaxFailedAge.
+func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	var problems []string
+	if _, err := h.opts.Store.Runs(ctx, "", 1); err != nil {
+		problems = append(problems, "store: "+err.Error())
+	} else if h.opts.Daemon != nil {
+		for _, name := range h.opts.Daemon.JobNames() {
+			if p := h.stale(ctx, name); p != "" {
+				problems = append(problems, p)
+			}
+		}
+	}
+	if len(problems) > 0 {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "problems": problems})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (h *Handler) stale(ctx context.Context, job string) string {
+	runs, err := h.opts.Store.Runs(ctx, job, 200)
+	if err != nil {
+		return fmt.Sprintf("job %s: %v", job, err)
+	}
+	// Runs come newest first: since ends as the start of the oldest
+	// failure of the current streak.
+	var since time.Time
+streak:
+	for _, run := range runs {
+		switch run.Status {
+		case store.RunRunning, store.RunDryRun:
+		case store.RunFailed, store.RunInterrupted:
+			since = run.StartedAt
+		default:
+			break streak
+		}
+	}
+	if len(runs) == 0 || since.IsZero() {
+		return ""
+	}
+	if age := h.opts.Now().Sub(since); age > h.opts.ReadyMaxFailedAge {
+		return fmt.Sprintf("job %s: failing since %s (%s)", job, since.Format(time.RFC3339), age.Round(time.Second))
+	}
+	return ""
+}
+
+func (h *Handler) jobs(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"leader": h.opts.Daemon.IsLeader(), "replica": h.opts.Replica, "jobs": h.opts.Daemon.Jobs()})
+}
+
+// trigger starts a run: POST /api/jobs/{name}/run[?dry_run=true][&incremental=true].
+func (h *Handler) trigger(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	q := r.URL.Query()
+	opts := scheduler.RunOptions{DryRun: truthy(q.Get("dry_run")), Incremental: truthy(q.Get("incremental"))}
+	err := h.opts.Daemon.Trigger(name, opts, scheduler.TriggerManual)
+	switch {
+	case errors.Is(err, scheduler.ErrUnknownJob):
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+	case errors.Is(err, scheduler.ErrBusy):
+		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+	case errors.Is(err, scheduler.ErrNotLeader):
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+	case err != nil:
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+	default:
+		h.opts.Logger.Info("run triggered over HTTP", zap.String("job", name), zap.Bool("dry_run", opts.DryRun), zap.Bool("incremental", opts.Incremental))
+		writeJSON(w, http.StatusAccepted, map[string]any{"job": name, "started": true, "dry_run": opts.DryRun, "incremental": opts.Incremental})
+	}
+}
+
+func truthy(s string) bool {
+	b, _ := strconv.ParseBool(s)
+	return b
+}
+
+// runJSON is a run as the API shows it.
+type runJSON struct {
+	ID         int64      `json:"id"`
+	Job        string     `json:"job"`
+	Mode       string     `json:"mode"`
+	Status     string     `json:"status"`
+	StartedAt  time.Time  `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	Planned    int        `json:"planned"`
+	Applied    int        `json:"applied"`
+	Failed     int        `json:"failed"`
+	Summary    string     `json:"summary,omitempty"`
+	Error      string     `json:"error,omitempty"`
+}
+
+func toRunJSON(r store.Run) runJSON {
+	out := runJSON{ID: r.ID, Job: r.Job, Mode: r.Mode, Status: string(r.Status), StartedAt: r.StartedAt,
+		Planned: r.Planned, Applied: r.Applied, Failed: r.Failed, Summary: r.Summary, Error: r.Error}
+	if !r.FinishedAt.IsZero() {
+		f := r.FinishedAt
+		out.FinishedAt = &f
+	}
+	return out
+}
+
+// runs lists runs: GET /api/runs[?job=NAME][&limit=N] (default 50).
+func (h *Handler) runs(w http.ResponseWriter, r *http.Request) {
+	limit := 50
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "limit: a positive integer is required"})
+			return
+		}
+		limit = n
+	}
+	runs, err := h.opts.Store.Runs(r.Context(), r.URL.Query().Get("job"), limit)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	out := make([]runJSON, len(runs))
+	for i, run := range runs {
+		out[i] = toRunJSON(run)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"runs": out})
+}
+
+// entryJSON is one journal entry: a change and what became of it.
+type entryJSON struct {
+	Seq      int    `json:"seq"`
+	Action   string `json:"action"`
+	Kind     string `json:"kind"`
+	Key      string `json:"key"`
+	Status   string `json:"status"`
+	TargetID string `json:"target_id,omitempty"`
+	Error    string `json:"error,omitempty"`
+	Change   any    `json:"change"`
+}
+
+// run shows one run with every change and error: GET /api/runs/{id}.
+func (h *Handler) run(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "run id: an integer is required"})
+		return
+	}
+	run, entries, err := h.opts.Store.Run(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no run %d", id)})
+		return
+	}
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	changes := make([]entryJSON, len(entries))
+	for i, e := range entries {
+		changes[i] = entryJSON{Seq: e.Seq, Action: string(e.Change.Action), Kind: string(e.Change.Kind), Key: e.Change.Key,
+			Status: string(e.Status), TargetID: e.TargetID, Error: e.Error, Change: e.Change}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"run": toRunJSON(run), "changes": changes})
+}
+
+func (h *Handler) approvals(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"pending": h.opts.Daemon.Pending()})
+}
+
+// decide approves or rejects a held plan: POST /api/approvals/{id}/approve
+// or /reject. A browser's form post is sent back to the status page.
+func (h *Handler) decide(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "run id: an integer is required"})
+		return
+	}
+	var job string
+	switch d := r.PathValue("decision"); d {
+	case "approve":
+		job, err = h.opts.Daemon.Approve(id)
+	case "reject":
+		job, err = h.opts.Daemon.Reject(id)
+	default:
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("%q: approve or reject", d)})
+		return
+	}
+	switch {
+	case errors.Is(err, scheduler.ErrNoApproval):
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+		return
+	case errors.Is(err, scheduler.ErrBusy):
+		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+		return
+	case errors.Is(err, scheduler.ErrNotLeader):
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+		return
+	case err != nil:
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	h.opts.Logger.Info("held plan decided", zap.String("job", job), zap.Int64("run_id", id), zap.String("decision", r.PathValue("decision")))
+	if strings.Contains(r.Header.Get("Accept"), "text/html") || r.Header.Get("Content-Type") == "application/x-www-form-urlencoded" {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"job": job, "run_id": id, "decision": r.PathValue("decision")})
+}
+
+// failedShown bounds the failed operations on the status page.
+const failedShown = 50
+
+// statusData gathers what the status page shows.
+func (h *Handler) statusData(ctx context.Context) (StatusData, error) {
+	d := StatusData{Now: h.opts.Now(), Replica: h.opts.Replica, Leader: h.opts.Daemon.IsLeader()}
+	var failedRuns []store.Run
+	for _, info := range h.opts.Daemon.Jobs() {
+		runs, err := h.opts.Store.Runs(ctx, info.Name, runsShown)
+		if err != nil {
+			return d, fmt.Errorf("runs of %s: %w", info.Name, err)
+		}
+		d.Jobs = append(d.Jobs, JobView{
+			Name: info.Name, SourceType: info.SourceType, TargetType: info.TargetType,
+			Schedule: info.Schedule, IncrementalSchedule: info.IncrementalSchedule, TimeZone: info.TimeZone,
+			Next: info.Next, NextIncremental: info.NextIncremental, Running: info.Running,
+			Quarantined: info.Quarantined, QuarantineReason: info.QuarantineReason, QuarantineUntil: info.QuarantineUntil,
+			Runs: runs,
+		})
+		for _, run := range runs {
+			if run.Failed > 0 {
+				failedRuns = append(failedRuns, run)
+			}
+		}
+	}
+	sort.Slice(failedRuns, func(i, j int) bool { return failedRuns[i].ID > failedRuns[j].ID })
+	for _, run := range failedRuns {
+		if len(d.Failed) >= failedShown {
+			break
+		}
+		_, entries, err := h.opts.Store.Run(ctx, run.ID)
+		if err != nil {
+			return d, fmt.Errorf("run %d: %w", run.ID, err)
+		}
+		for _, e := range entries {
+			if e.Status == store.EntryFailed && len(d.Failed) < failedShown {
+				d.Failed = append(d.Failed, FailedOp{Job: run.Job, RunID: run.ID, At: e.UpdatedAt, Action: string(e.Change.Action),
+					Kind: string(e.Change.Kind), Key: e.Change.Key, Error: e.Error})
+			}
+		}
+	}
+	for _, p := range h.opts.Daemon.Pending() {
+		d.Pending = append(d.Pending, PendingApproval{Job: p.Job, RunID: p.RunID, At: p.At, Summary: p.Summary, Reason: p.Reason})
+	}
+	return d, nil
+}
+
+func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
+	d, err := h.statusData(r.Context())
+	if err != nil {
+		http.Error(w, "status: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := renderStatus(w, d); err != nil {
+		h.opts.Logger.Error("render the status page", zap.Error(err))
+	}
+}
