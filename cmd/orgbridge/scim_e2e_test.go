@@ -58,6 +58,7 @@ func scimConfig(t *testing.T, dir, emulatorURL, debounce string) string {
 type daemon struct {
 	t      *testing.T
 	base   string
+	admin  string
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -70,12 +71,13 @@ func startServe(t *testing.T, cfgPath string) *daemon {
 	}
 	a := &app{stdout: io.Discard, stderr: io.Discard, logger: zaptest.NewLogger(t)}
 	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
+	ready := make(chan listening, 1)
 	d := &daemon{t: t, cancel: cancel, done: make(chan error, 1)}
-	go func() { d.done <- a.serveSCIM(ctx, file, ready) }()
+	go func() { d.done <- a.serveDaemon(ctx, cfgPath, file, ready) }()
 	select {
-	case addr := <-ready:
-		d.base = "http://" + addr + "/scim/v2"
+	case l := <-ready:
+		d.base = "http://" + l.SCIM + "/scim/v2"
+		d.admin = "http://" + l.Admin
 	case err := <-d.done:
 		t.Fatalf("serve: %v", err)
 	}
@@ -222,7 +224,7 @@ func TestEndToEndSCIMServe(t *testing.T) {
 func TestServeNeedsAnSCIMBlock(t *testing.T) {
 	c, _ := setup(t)
 	code, _, errs := c.run("serve", "-c", c.config())
-	if code != exitUsage || !strings.Contains(errs, "scim: required by serve") {
+	if code != exitUsage || !strings.Contains(errs, "nothing to serve") {
 		t.Errorf("serve without a scim block: exit %d, %s", code, errs)
 	}
 }

@@ -6,14 +6,21 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/orgbridge/orgbridge/admin"
 	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/metrics"
+	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/scheduler"
 	"github.com/orgbridge/orgbridge/scim"
 )
@@ -22,20 +29,29 @@ func (a *app) serveCommand() *cobra.Command {
 	var configPath string
 	cmd := &cobra.Command{
 		Use:   "serve -c FILE",
-		Short: "Serve the SCIM 2.0 endpoint and apply pushes to the targets within seconds",
-		Long: `serve runs the SCIM 2.0 endpoint of the config's scim block (at /scim/v2, TLS
-when scim.tls names a certificate and key) for identity providers such as
-Entra ID and Okta. What they push is kept in the state store; every accepted
-change triggers, after scim.debounce of quiet (default 2s, at most
-scim.max_delay), an incremental sync of each job whose source is scim, for the
-objects it touched. Run 'orgbridge sync' (for example nightly) for the full
-reconciliation, which also applies deletions of users and groups.`,
+		Short: "Run as a service: schedules, the SCIM endpoint and the admin listener",
+		Long: `serve runs orgbridge as a service until SIGTERM or SIGINT:
+  - every job with a schedule runs on it (full, and optionally incremental,
+    cron specs in the job's time zone); runs of one job never overlap; a job
+    whose runs mostly fail is quarantined: its scheduled runs pause with a
+    doubling backoff until a run succeeds; a plan the guard refuses is held
+    for approval;
+  - the SCIM 2.0 endpoint of the scim block (at /scim/v2, TLS when scim.tls
+    is set): every accepted push triggers, after scim.debounce, an
+    incremental run of each job whose source is scim;
+  - the admin listener of the admin block: /healthz, /readyz, /metrics,
+    /api/runs, /api/jobs/{name}/run, /api/approvals and the status page at /.
+With store.driver postgres several replicas share one database: all serve
+SCIM and the admin listener, and one at a time, chosen by an advisory lock,
+runs the jobs. SIGTERM stops taking work, finishes the changes in flight,
+journals the rest and exits; SIGHUP reloads the config (a config that does not
+load is rejected and the old one kept).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			file, err := config.Load(configPath)
 			if err != nil {
 				return usageError(err)
 			}
-			return a.serveSCIM(cmd.Context(), file, nil)
+			return a.serveDaemon(cmd.Context(), configPath, file, nil)
 		},
 	}
 	cmd.Flags().StringVarP(&configPath, "config", "c", "", "config file (required)")
@@ -43,122 +59,292 @@ reconciliation, which also applies deletions of users and groups.`,
 	return cmd
 }
 
-// serveSCIM runs until ctx ends. ready, when set, receives the address the
-// endpoint listens on (tests listen on port 0).
-func (a *app) serveSCIM(ctx context.Context, file *config.File, ready chan<- string) error {
-	sc := file.SCIM
-	if sc == nil {
-		return usageError(fmt.Errorf("%s: scim: required by serve (the endpoint to serve)", file.Path))
-	}
-	tokens := make([]string, len(sc.Tokens))
-	for i, t := range sc.Tokens {
-		v, err := t.Resolve(fmt.Sprintf("scim.tokens[%d]", i), file.Dir)
+// listening tells tests the addresses the daemon listens on.
+type listening struct {
+	SCIM, Admin string
+}
+
+// openJobs opens every job of the config against the store.
+func (a *app) openJobs(ctx context.Context, file *config.File, st store.Store) ([]*scheduler.Job, error) {
+	jobs := make([]*scheduler.Job, 0, len(file.Jobs))
+	for i := range file.Jobs {
+		job, err := scheduler.OpenJob(ctx, file, i, st, a.logger)
 		if err != nil {
-			return usageError(fmt.Errorf("%s: %w", file.Path, err))
+			return nil, fmt.Errorf("%s: %w", file.Path, err)
 		}
-		tokens[i] = v
+		jobs = append(jobs, job)
 	}
-	st, err := a.openStore(ctx, file)
+	return jobs, nil
+}
+
+// scimJobs are the names of the jobs whose source is the SCIM endpoint.
+func scimJobs(jobs []*scheduler.Job) []string {
+	var names []string
+	for _, j := range jobs {
+		if j.SourceType == "scim" {
+			names = append(names, j.Name)
+		}
+	}
+	return names
+}
+
+// serveDaemon runs until ctx ends. ready, when set, receives the addresses
+// listened on (tests listen on port 0).
+func (a *app) serveDaemon(ctx context.Context, configPath string, file *config.File, ready chan<- listening) error {
+	hasSchedule := false
+	for _, j := range file.Jobs {
+		hasSchedule = hasSchedule || j.Schedule != nil
+	}
+	if file.SCIM == nil && file.Admin == nil && !hasSchedule {
+		return usageError(fmt.Errorf("%s: nothing to serve: add a scim block, an admin block or a job schedule", file.Path))
+	}
+	st, elector, err := a.openServeStore(ctx, file)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	jobs, err := a.openJobs(ctx, file, st)
+	if err != nil {
+		return usageError(err)
+	}
+	daemon := scheduler.NewDaemon(jobs, scheduler.DaemonOptions{
+		Store: st, Logger: a.logger, Elector: elector,
+		Hooks: scheduler.DaemonHooks{
+			Run: func(job, mode, outcome string, took time.Duration, finished time.Time) {
+				metrics.ObserveRun(job, mode, outcome, took)
+				if outcome == string(store.RunSucceeded) {
+					metrics.SetLastSuccess(job, finished)
+				}
+			},
+			Change: func(job string, ev scheduler.Event) {
+				result := "applied"
+				if ev.Err != nil {
+					result = "failed"
+				}
+				metrics.ObserveChange(job, string(ev.Change.Kind), string(ev.Change.Action), result)
+			},
+			Quarantine: metrics.SetQuarantined,
+			Leader:     metrics.SetLeader,
+		},
+	})
 
-	var jobs []*scheduler.Job
-	for i := range file.Jobs {
-		job, err := scheduler.OpenJob(ctx, file, i, st, a.logger)
+	var (
+		servers []*http.Server
+		lst     listening
+		wg      sync.WaitGroup
+		errs    = make(chan error, 2)
+	)
+	runCtx, stopRuns := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRuns()
+	start := func(name, addr string, h http.Handler, tlsCfg *config.TLS) (string, error) {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return "", fmt.Errorf("%s.listen: %w", name, err)
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+		servers = append(servers, srv)
+		go func() {
+			var err error
+			if tlsCfg != nil {
+				err = srv.ServeTLS(ln, abs(file.Dir, tlsCfg.CertFile), abs(file.Dir, tlsCfg.KeyFile))
+			} else {
+				err = srv.Serve(ln)
+			}
+			if !errors.Is(err, http.ErrServerClosed) {
+				errs <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+		scheme := "http"
+		if tlsCfg != nil {
+			scheme = "https"
+		}
+		a.logger.Info("listening", zap.String("listener", name), zap.String("url", fmt.Sprintf("%s://%s", scheme, ln.Addr())))
+		return ln.Addr().String(), nil
+	}
+
+	// The SCIM endpoint: pushes are debounced into incremental runs of the
+	// scim jobs (on the leader; a standby's pushes reach the leader through
+	// the store's change sequence, which the leader polls).
+	var scimNames atomic.Pointer[[]string]
+	names := scimJobs(jobs)
+	scimNames.Store(&names)
+	var debouncer *scheduler.Debouncer
+	if sc := file.SCIM; sc != nil {
+		tokens := make([]string, len(sc.Tokens))
+		for i, t := range sc.Tokens {
+			v, err := t.Resolve(fmt.Sprintf("scim.tokens[%d]", i), file.Dir)
+			if err != nil {
+				return usageError(fmt.Errorf("%s: %w", file.Path, err))
+			}
+			tokens[i] = v
+		}
+		debouncer = scheduler.NewDebouncer(sc.Debounce, sc.MaxDelay, func(ctx context.Context) {
+			for _, name := range *scimNames.Load() {
+				_, err := daemon.RunJob(ctx, name, scheduler.RunOptions{Incremental: true}, scheduler.TriggerSCIM)
+				switch {
+				case errors.Is(err, scheduler.ErrBusy):
+					debouncer.Notify() // a run is on: try again after it
+				case errors.Is(err, scheduler.ErrNotLeader):
+				case err != nil:
+					a.logger.Error("incremental run after SCIM pushes failed", zap.String("job", name), zap.Error(err))
+				}
+			}
+		})
+		endpoint, err := scim.New(scim.Options{
+			Store: st, Tokens: tokens, MaxBodyBytes: sc.MaxBodyBytes, MaxResults: sc.MaxResults,
+			Logger: a.logger.Named("scim"), OnChange: debouncer.Notify,
+		})
+		if err != nil {
+			return failedError(err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle(scim.BasePath+"/", endpoint)
+		mux.Handle(scim.BasePath, endpoint)
+		if lst.SCIM, err = start("scim", sc.Listen, mux, sc.TLS); err != nil {
+			return failedError(err)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); debouncer.Run(runCtx) }()
+		// What was acknowledged before a restart but not yet applied is
+		// applied now: the incremental read starts from the stored mark.
+		debouncer.Notify()
+		if file.Store.Driver == "postgres" {
+			wg.Add(1)
+			go func() { defer wg.Done(); pollSCIM(runCtx, st, daemon, debouncer, sc.Debounce) }()
+		}
+	}
+
+	if ac := file.Admin; ac != nil {
+		token, err := ac.Token.Resolve("admin.token", file.Dir)
 		if err != nil {
 			return usageError(fmt.Errorf("%s: %w", file.Path, err))
 		}
-		if job.SourceType == "scim" {
-			jobs = append(jobs, job)
+		replica := ac.Replica
+		if replica == "" {
+			replica, _ = os.Hostname()
+		}
+		h, err := admin.New(admin.Options{Store: st, Daemon: daemon, Token: token, MetricsPublic: ac.MetricsPublic,
+			Metrics: metrics.Handler(), ReadyMaxFailedAge: ac.ReadyMaxFailedAge, Replica: replica, Logger: a.logger.Named("admin")})
+		if err != nil {
+			return failedError(err)
+		}
+		if lst.Admin, err = start("admin", ac.Listen, h, nil); err != nil {
+			return failedError(err)
 		}
 	}
-	if len(jobs) == 0 {
-		a.logger.Warn("no job reads the scim source: pushes are stored but applied nowhere")
-	}
-	if _, _, err := st.Interrupted(ctx, ""); err != nil {
-		return failedError(fmt.Errorf("check interrupted runs: %w", err))
+
+	wg.Add(1)
+	go func() { defer wg.Done(); daemon.Run(runCtx) }()
+	if ready != nil {
+		ready <- lst
 	}
 
-	runner := &scheduler.Runner{Store: st, Logger: a.logger}
-	apply := func(ctx context.Context) {
-		for _, job := range jobs {
-			log := a.logger.With(zap.String("job", job.Name))
-			res, err := runner.Sync(ctx, job, scheduler.RunOptions{Incremental: true})
-			switch {
-			case err != nil:
-				log.Error("incremental sync after SCIM pushes failed", zap.Error(err))
-			case res != nil:
-				log.Info("incremental sync after SCIM pushes", zap.Int64("run_id", res.RunID),
-					zap.Int("changes", len(res.Plan.Changes)), zap.Int("applied", res.Outcome.Applied))
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	var result error
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			break wait
+		case err := <-errs:
+			result = failedError(err)
+			break wait
+		case <-hup:
+			if jobs, err := a.reload(ctx, configPath, st); err != nil {
+				a.logger.Error("SIGHUP: the new config is rejected; the old one stays", zap.Error(err))
+			} else {
+				names := scimJobs(jobs)
+				scimNames.Store(&names)
+				daemon.Reload(jobs)
+				a.logger.Info("SIGHUP: config reloaded (listeners, tokens and the store change only on restart)")
 			}
 		}
 	}
-	debouncer := scheduler.NewDebouncer(sc.Debounce, sc.MaxDelay, apply)
-	endpoint, err := scim.New(scim.Options{
-		Store: st, Tokens: tokens, MaxBodyBytes: sc.MaxBodyBytes, MaxResults: sc.MaxResults,
-		Logger: a.logger.Named("scim"), OnChange: debouncer.Notify,
-	})
-	if err != nil {
-		return failedError(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle(scim.BasePath+"/", endpoint)
-	mux.Handle(scim.BasePath, endpoint)
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       time.Minute,
-		WriteTimeout:      time.Minute,
-		IdleTimeout:       2 * time.Minute,
-	}
-	ln, err := net.Listen("tcp", sc.Listen)
-	if err != nil {
-		return failedError(fmt.Errorf("scim.listen: %w", err))
-	}
-	scheme := "http"
-	if sc.TLS != nil {
-		scheme = "https"
-	}
-	a.logger.Info("serving SCIM", zap.String("url", fmt.Sprintf("%s://%s%s", scheme, ln.Addr(), scim.BasePath)), zap.Int("scim_jobs", len(jobs)))
-	if ready != nil {
-		ready <- ln.Addr().String()
-	}
-
-	runCtx, stopRuns := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); debouncer.Run(runCtx) }()
-	// Pushes acknowledged before a restart but not yet applied are applied
-	// now: the incremental read starts from the stored mark.
-	debouncer.Notify()
-
-	serveErr := make(chan error, 1)
-	go func() {
-		if sc.TLS != nil {
-			serveErr <- srv.ServeTLS(ln, abs(file.Dir, sc.TLS.CertFile), abs(file.Dir, sc.TLS.KeyFile))
-			return
-		}
-		serveErr <- srv.Serve(ln)
-	}()
-	var result error
-	select {
-	case <-ctx.Done():
-	case err := <-serveErr:
-		if !errors.Is(err, http.ErrServerClosed) {
-			result = failedError(fmt.Errorf("serve SCIM: %w", err))
-		}
-	}
-	a.logger.Info("shutting down")
+	a.logger.Info("shutting down: no new work; runs in flight finish their changes and journal the rest")
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	_ = srv.Shutdown(shutdownCtx)
-	// The pushes just acknowledged are stored; stop the runs (a run in
-	// flight is journalled and resumed by the next start).
+	for _, srv := range servers {
+		_ = srv.Shutdown(shutdownCtx)
+	}
 	stopRuns()
 	wg.Wait()
 	return result
+}
+
+// reload loads and opens the config again for SIGHUP.
+func (a *app) reload(ctx context.Context, path string, st store.Store) ([]*scheduler.Job, error) {
+	file, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return a.openJobs(ctx, file, st)
+}
+
+// openServeStore opens the store and the elector that picks the replica
+// running the jobs: an advisory lock with PostgreSQL, the one process with
+// SQLite.
+func (a *app) openServeStore(ctx context.Context, file *config.File) (store.Store, scheduler.Elector, error) {
+	if file.Store.Driver != "postgres" {
+		st, err := a.openStore(ctx, file)
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, scheduler.Solo{}, nil
+	}
+	dsn, err := file.Store.DSN.Resolve("store.dsn", file.Dir)
+	if err != nil {
+		return nil, nil, usageError(fmt.Errorf("%s: %w", file.Path, err))
+	}
+	pg, err := store.OpenPostgres(ctx, dsn, a.logger)
+	if err != nil {
+		return nil, nil, failedError(fmt.Errorf("open store: %w", err))
+	}
+	leader, err := pg.Leader("scheduler")
+	if err != nil {
+		_ = pg.Close()
+		return nil, nil, failedError(fmt.Errorf("leader lock: %w", err))
+	}
+	return &pgWithLeader{Postgres: pg, leader: leader}, leader, nil
+}
+
+// pgWithLeader closes the leader lock's connection with the store.
+type pgWithLeader struct {
+	*store.Postgres
+	leader *store.Leader
+}
+
+func (p *pgWithLeader) Close() error {
+	return errors.Join(p.leader.Close(), p.Postgres.Close())
+}
+
+// pollSCIM lets the leader see pushes that other replicas stored: when the
+// store's SCIM change sequence moves, the debouncer is told.
+func pollSCIM(ctx context.Context, st store.Store, daemon *scheduler.Daemon, deb *scheduler.Debouncer, every time.Duration) {
+	every = max(every, time.Second)
+	var seen int64 = -1
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !daemon.IsLeader() {
+			continue
+		}
+		since := max(seen, 0)
+		changed, top, err := st.SCIMChanged(ctx, since)
+		if err != nil {
+			continue
+		}
+		if seen >= 0 && len(changed) > 0 {
+			deb.Notify()
+		}
+		seen = top
+	}
 }
 
 func abs(dir, path string) string {

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+)
+
+const adminToken = "e2e-admin-token-93ac"
+
+// daemonConfig is the demo config with a schedule every two seconds (in
+// Tokyo time), retries off (so a failing target fails fast), and an admin
+// listener.
+func daemonConfig(t *testing.T, c cli) string {
+	t.Helper()
+	data, err := os.ReadFile(c.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(data), "  - name: hr-to-aircourse\n",
+		"  - name: hr-to-aircourse\n    schedule: {full: \"@every 2s\", timezone: Asia/Tokyo}\n    quarantine: {backoff: 1h}\n", 1)
+	s = strings.Replace(s, "          env: AIRCOURSE_CLIENT_SECRET\n", "          env: AIRCOURSE_CLIENT_SECRET\n        max_retries: 0\n", 1)
+	s = "admin:\n  listen: 127.0.0.1:0\n  token: {env: ORGBRIDGE_ADMIN_TOKEN}\n  replica: e2e\n" + s
+	path := filepath.Join(c.dir, "daemon.yaml")
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ORGBRIDGE_ADMIN_TOKEN", adminToken)
+	return path
+}
+
+// call makes an admin request with the token and decodes a JSON answer.
+func (d *daemon) call(method, path string, want int) (map[string]any, string) {
+	d.t.Helper()
+	req, err := http.NewRequest(method, d.admin+path, nil)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		d.t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, raw)
+	}
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	return out, string(raw)
+}
+
+// waitFor polls until cond holds; the deadline is a hang guard only.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("%s: not after 90s", what)
+}
+
+func runsOf(d *daemon) []map[string]any {
+	out, _ := d.call("GET", "/api/runs?job=hr-to-aircourse", http.StatusOK)
+	var runs []map[string]any
+	for _, r := range out["runs"].([]any) {
+		runs = append(runs, r.(map[string]any))
+	}
+	return runs
+}
+
+// orgbridge serve runs a job on its schedule, takes a trigger over HTTP,
+// and shows it all in /api/runs, /metrics and the status page; a failing
+// target quarantines the job until a run succeeds.
+func TestEndToEndDaemon(t *testing.T) {
+	c, emu := setup(t)
+	cfg := daemonConfig(t, c)
+	if code, out, errs := c.run("validate", "-c", cfg); code != exitOK {
+		t.Fatalf("validate: exit %d\n%s%s", code, out, errs)
+	}
+	d := startServe(t, cfg)
+	defer d.stop()
+
+	// Unauthenticated: health yes, the rest no.
+	for path, want := range map[string]int{"/healthz": 200, "/api/runs": 401, "/": 401, "/metrics": 401} {
+		resp, err := http.Get(d.admin + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s without the token: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+
+	// The schedule runs the job: the first run creates, the next find
+	// nothing to do.
+	waitFor(t, "two scheduled runs", func() bool { return len(runsOf(d)) >= 2 })
+	runs := runsOf(d)
+	first := runs[len(runs)-1]
+	if first["status"] != "succeeded" || first["applied"] != float64(26) {
+		t.Errorf("first scheduled run = %v; want succeeded with 26 changes", first)
+	}
+	if runs[0]["status"] != "succeeded" || runs[0]["applied"] != float64(0) {
+		t.Errorf("a later scheduled run = %v; want succeeded with nothing to do", runs[0])
+	}
+	jobs, _ := d.call("GET", "/api/jobs", http.StatusOK)
+	job := jobs["jobs"].([]any)[0].(map[string]any)
+	if job["TimeZone"] != "Asia/Tokyo" || job["Schedule"] != "@every 2s" || jobs["leader"] != true {
+		t.Errorf("/api/jobs = %v", jobs)
+	}
+	detail, _ := d.call("GET", fmt.Sprintf("/api/runs/%v", first["id"]), http.StatusOK)
+	if n := len(detail["changes"].([]any)); n != 26 {
+		t.Errorf("run %v shows %d changes, want 26", first["id"], n)
+	}
+	d.call("GET", "/api/runs/999999", http.StatusNotFound)
+
+	// A trigger over HTTP: a dry run, recorded as such.
+	waitFor(t, "a manual dry run", func() bool {
+		req, _ := http.NewRequest("POST", d.admin+"/api/jobs/hr-to-aircourse/run?dry_run=true", nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusAccepted // 409 while a scheduled run is on
+	})
+	waitFor(t, "the dry run recorded", func() bool {
+		for _, r := range runsOf(d) {
+			if r["mode"] == "dry_run" && r["status"] == "dry_run" {
+				return true
+			}
+		}
+		return false
+	})
+	d.call("POST", "/api/jobs/no-such-job/run", http.StatusNotFound)
+
+	// The target fails every call: the job is quarantined, its schedule
+	// pauses, and it shows on the status page and in the metrics.
+	emu.SetFaults(emulator.Faults{Rate5xx: 1})
+	waitFor(t, "quarantine", func() bool {
+		jobs, _ := d.call("GET", "/api/jobs", http.StatusOK)
+		return jobs["jobs"].([]any)[0].(map[string]any)["Quarantined"] == true
+	})
+	_, page := d.call("GET", "/", http.StatusOK)
+	for _, want := range []string{"hr-to-aircourse", "succeeded", "failed", "uarantine"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the status page does not show %q", want)
+		}
+	}
+	_, metricsText := d.call("GET", "/metrics", http.StatusOK)
+	for _, want := range []string{
+		`orgbridge_runs_total{job="hr-to-aircourse",mode="full",outcome="succeeded"}`,
+		`orgbridge_runs_total{job="hr-to-aircourse",mode="full",outcome="failed"}`,
+		`orgbridge_job_quarantined{job="hr-to-aircourse"} 1`,
+		`orgbridge_changes_total{action="create",job="hr-to-aircourse",kind="user",result="applied"} 11`,
+		`orgbridge_last_success_timestamp_seconds{job="hr-to-aircourse"}`,
+		`orgbridge_leader 1`,
+	} {
+		if !strings.Contains(metricsText, want) {
+			t.Errorf("/metrics lacks %s\n%s", want, grepLines(metricsText, "orgbridge_api"))
+		}
+	}
+	if !regexp.MustCompile(`orgbridge_api_requests_total\{method="GET",status="5\d\d",target="aircourse"\} \d`).MatchString(metricsText) {
+		t.Errorf("/metrics counts no 5xx from aircourse\n%s", grepLines(metricsText, "orgbridge_api"))
+	}
+	// The target recovers; a manual run succeeds and lifts the quarantine.
+	emu.SetFaults(emulator.Faults{})
+	waitFor(t, "a manual run after recovery", func() bool {
+		req, _ := http.NewRequest("POST", d.admin+"/api/jobs/hr-to-aircourse/run", nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusAccepted
+	})
+	waitFor(t, "quarantine lifted", func() bool {
+		jobs, _ := d.call("GET", "/api/jobs", http.StatusOK)
+		return jobs["jobs"].([]any)[0].(map[string]any)["Quarantined"] == false
+	})
+	if out, _ := d.call("GET", "/readyz", http.StatusOK); out["status"] != "ready" {
+		t.Errorf("/readyz = %v", out)
+	}
+	loadInChromium(t, d)
+}
+
+// loadInChromium opens the live status page in headless Chromium with the
+// token as the HTTP Basic password and checks what the browser shows.
+func loadInChromium(t *testing.T, d *daemon) {
+	t.Helper()
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is not installed (CI installs Debian's chromium)")
+		}
+		t.Log("chromium not installed: the browser check is skipped")
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	url := "http://admin:" + adminToken + "@" + strings.TrimPrefix(d.admin, "http://") + "/"
+	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+t.TempDir(), "--dump-dom", url)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	dom := string(out)
+	for _, want := range []string{"hr-to-aircourse", "e2e", "succeeded", "Asia/Tokyo", "<svg"} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("the status page in Chromium does not show %q", want)
+		}
+	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
