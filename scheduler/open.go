@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/registry"
 	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/store"
@@ -49,6 +50,9 @@ func OpenJob(ctx context.Context, file *config.File, index int, st store.Store, 
 	sched, err := parseSchedule(jc.Schedule, key+".schedule")
 	if err != nil {
 		return nil, err
+	}
+	if _, ok := src.(connectors.IncrementalSource); sched != nil && sched.Incremental != nil && !ok {
+		return nil, fmt.Errorf("%s.schedule.incremental: the %s source reads only in full", key, jc.Source.Type)
 	}
 	q := QuarantinePolicy{Backoff: jc.Quarantine.Backoff, MaxBackoff: jc.Quarantine.MaxBackoff}
 	if r := jc.Quarantine.FailureRatio; r != nil {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -239,4 +240,71 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// SIGHUP reloads the config; a config that does not load is rejected and
+// the old one kept.
+func TestServeReloadsOnSIGHUP(t *testing.T) {
+	c, _ := setup(t)
+	cfg := daemonConfig(t, c)
+	d := startServe(t, cfg)
+	defer d.stop()
+	schedule := func() string {
+		jobs, _ := d.call("GET", "/api/jobs", http.StatusOK)
+		return jobs["jobs"].([]any)[0].(map[string]any)["Schedule"].(string)
+	}
+	if got := schedule(); got != "@every 2s" {
+		t.Fatalf("schedule = %q", got)
+	}
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(s string) {
+		if err := os.WriteFile(cfg, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hup := func() {
+		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(strings.Replace(string(data), "@every 2s", "0 3 * * *", 1))
+	hup()
+	waitFor(t, "the new schedule", func() bool { return schedule() == "0 3 * * *" })
+
+	write(strings.Replace(string(data), "@every 2s", "not a cron spec", 1))
+	hup()
+	// The rejected reload leaves the last good config; a later good one
+	// still applies, which shows the daemon kept listening for SIGHUP.
+	time.Sleep(200 * time.Millisecond)
+	if got := schedule(); got != "0 3 * * *" {
+		t.Errorf("after a bad config the schedule is %q; want the last good one", got)
+	}
+	write(strings.Replace(string(data), "@every 2s", "0 4 * * *", 1))
+	hup()
+	waitFor(t, "the next good schedule", func() bool { return schedule() == "0 4 * * *" })
+}
+
+// The service example validates; an incremental schedule on a source that
+// reads only in full is refused, naming the key.
+func TestServeExampleValidates(t *testing.T) {
+	c, _ := setup(t)
+	for _, env := range []string{"SCIM_TOKEN", "ORGBRIDGE_ADMIN_TOKEN"} {
+		t.Setenv(env, "x")
+	}
+	path := filepath.Join(c.dir, "serve.yaml")
+	if code, out, errs := c.run("validate", "-c", path); code != exitOK {
+		t.Fatalf("validate serve.yaml: exit %d\n%s%s", code, out, errs)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.write("serve.yaml", strings.Replace(string(data), `full: "0 2,12 * * *"`, `incremental: "*/15 * * * *"`, 1))
+	code, _, errs := c.run("validate", "-c", path)
+	if code != exitUsage || !strings.Contains(errs, "jobs[0].schedule.incremental: the csv source reads only in full") {
+		t.Errorf("an incremental schedule on csv: exit %d, %s", code, errs)
+	}
 }

@@ -158,4 +158,17 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 		}
 	}
 	t.Logf("%d runs, none overlapping", len(all))
+
+	// SIGTERM: the survivor stops cleanly, leaving no run marked running.
+	if err := b.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.cmd.Wait(); err != nil {
+		t.Errorf("after SIGTERM the replica exited with %v", err)
+	}
+	for _, r := range runs() {
+		if r.Status == store.RunRunning && r.StartedAt.After(killed) {
+			t.Errorf("run %d is still marked running after a clean stop", r.ID)
+		}
+	}
 }
