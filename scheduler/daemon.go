@@ -345,9 +345,14 @@ func (d *Daemon) Trigger(name string, opts RunOptions, trigger Trigger) error {
 	return nil
 }
 
+// ErrPanic wraps a panic recovered from a run: the daemon goes on.
+var ErrPanic = errors.New("the run panicked")
+
 // RunJob runs the job now and returns when the run ends. It refuses when
-// this replica is not the leader or the job is running.
-func (d *Daemon) RunJob(ctx context.Context, name string, opts RunOptions, trigger Trigger) (*RunResult, error) {
+// this replica is not the leader or the job is running. A panic in the run
+// (a connector's bug) is recovered, logged and returned as ErrPanic, so one
+// job cannot take the daemon down.
+func (d *Daemon) RunJob(ctx context.Context, name string, opts RunOptions, trigger Trigger) (res *RunResult, err error) {
 	d.mu.Lock()
 	st, leader := d.jobs[name], d.leader
 	d.mu.Unlock()
@@ -363,6 +368,12 @@ func (d *Daemon) RunJob(ctx context.Context, name string, opts RunOptions, trigg
 		return nil, fmt.Errorf("job %s: %w", name, ErrBusy)
 	}
 	defer func() { <-st.lock }()
+	defer func() {
+		if p := recover(); p != nil {
+			d.log.Error("run panicked", zap.String("job", name), zap.Any("panic", p), zap.Stack("stack"))
+			res, err = nil, fmt.Errorf("job %s: %w: %v", name, ErrPanic, p)
+		}
+	}()
 
 	job := st.job
 	log := d.log.With(zap.String("job", name), zap.String("trigger", string(trigger)))
@@ -378,7 +389,7 @@ func (d *Daemon) RunJob(ctx context.Context, name string, opts RunOptions, trigg
 		mode = store.ModeIncremental
 	}
 	start := d.now()
-	res, err := runner.Sync(ctx, job, opts)
+	res, err = runner.Sync(ctx, job, opts)
 	took := d.now().Sub(start)
 	outcome := runOutcome(res, err, opts)
 	if d.hooks.Run != nil {

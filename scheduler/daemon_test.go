@@ -266,3 +266,20 @@ func TestDaemonRunsOnlyWhileLeader(t *testing.T) {
 		t.Errorf("after losing the lock: %v", err)
 	}
 }
+
+// panicSource is a source with a bug.
+type panicSource struct{}
+
+func (panicSource) Read(context.Context) ([]connectors.Record, error) { panic("connector bug") }
+
+func TestDaemonSurvivesAPanickingRun(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "state.db"))
+	d := startDaemon(t, st, []*scheduler.Job{newJob(t, panicSource{}, newFake(fullCaps()))}, scheduler.DaemonOptions{})
+	if _, err := d.RunJob(context.Background(), "hr", scheduler.RunOptions{}, scheduler.TriggerManual); !errors.Is(err, scheduler.ErrPanic) {
+		t.Fatalf("RunJob = %v, want ErrPanic", err)
+	}
+	// The job's lock was given back: it can run again.
+	if _, err := d.RunJob(context.Background(), "hr", scheduler.RunOptions{}, scheduler.TriggerManual); !errors.Is(err, scheduler.ErrPanic) {
+		t.Errorf("second RunJob = %v, want ErrPanic again (not ErrBusy)", err)
+	}
+}
