@@ -97,8 +97,12 @@ func readMessage(r *bufio.Reader, buf []byte) (tag byte, content, newBuf []byte,
 		if k > 4 {
 			k = 0 // parseLength reports it
 		}
-		if _, err := io.ReadFull(r, hdr[1:1+k]); err != nil {
-			return 0, nil, buf, unexpected(err)
+		// Byte by byte: hdr passed to io.ReadFull would escape, an
+		// allocation per message.
+		for i := 1; i <= k; i++ {
+			if hdr[i], err = r.ReadByte(); err != nil {
+				return 0, nil, buf, unexpected(err)
+			}
 		}
 	}
 	n, _, err := parseLength(hdr[:1+k])

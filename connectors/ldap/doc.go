@@ -100,6 +100,16 @@
 // gives (its canonical form and the OU path) is parsed once per parent and
 // kept for the read.
 //
+// A user record costs its Attrs map and little else, since the map and the
+// garbage collection it drives are most of what a large read spends: the
+// decoder notes where each attribute asked for is in the entry, so that
+// none is looked up by name; the values of some hundred records share one
+// backing array, each attribute's values a full slice of it; an entry's
+// value slices are reused batch by batch; the users are kept in chunks
+// that grow without copying, and sorted by key once, at the end, which on
+// a full read also finds two users with the same key (reported among the
+// other entry errors in read order, as if found while reading).
+//
 // # Records
 //
 // Users (Kind user): Key is the key_attribute (default objectGUID on AD,

@@ -3,6 +3,7 @@ package ldap
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -34,6 +35,19 @@ func (l *problemList) add(err error) {
 	l.count++
 	if len(l.errs) < maxProblems {
 		l.errs = append(l.errs, err)
+	}
+}
+
+// insert adds err as the problem at index i, as if added after the first
+// i problems: the first maxProblems are kept.
+func (l *problemList) insert(i int, err error) {
+	l.count++
+	if i >= maxProblems {
+		return
+	}
+	l.errs = slices.Insert(l.errs, min(i, len(l.errs)), err)
+	if len(l.errs) > maxProblems {
+		l.errs = l.errs[:maxProblems]
 	}
 }
 

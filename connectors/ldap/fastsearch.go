@@ -106,8 +106,12 @@ const firstFastID = 1 << 30
 // searchUsers runs a users search on the connection taken from go-ldap:
 // the same paged search as search, decoded without go-ldap (see "Bulk
 // user search" in doc.go). fn gets an entry that is valid only during the
-// call, except for its strings and value slices, which it may keep.
-func (sess *session) searchUsers(ctx context.Context, sp searchSpec, fn func(*goldap.Entry) error) error {
+// call, except for its strings, which it may keep (not its value slices),
+// and where each of sp.attrs is in it: at[i] is the index in
+// e.Attributes of the first attribute named sp.attrs[i] (case aside),
+// -1 when there is none, so that e.GetEqualFoldAttributeValues(sp.attrs[i])
+// is e.Attributes[at[i]].Values without a search.
+func (sess *session) searchUsers(ctx context.Context, sp searchSpec, fn func(e *goldap.Entry, at []int32) error) error {
 	filter, err := goldap.CompileFilter(sp.filter)
 	if err != nil {
 		return &opError{goldap.NewError(goldap.ErrorFilterCompile, err)}
@@ -135,8 +139,9 @@ func (sess *session) searchUsers(ctx context.Context, sp searchSpec, fn func(*go
 		if ferr != nil {
 			continue // let the reader end
 		}
+		m := len(sp.attrs)
 		for i := range batch.entries {
-			if err := fn(&batch.entries[i]); err != nil {
+			if err := fn(&batch.entries[i], batch.at[i*m:(i+1)*m:(i+1)*m]); err != nil {
 				ferr = err
 				close(stop)
 				_ = c.SetReadDeadline(time.Unix(1, 0))
@@ -224,26 +229,32 @@ type fastSearch struct {
 	names  []string // attribute names of the entry
 	vals   [][]byte // values of the entry, in order
 	counts []int    // values per attribute
-	sb     strings.Builder
+	// guess[k] is the index in sp.attrs of the last entry's k-th
+	// attribute: entries mostly list their attributes in one order.
+	guess []int
+	at    []int32 // the entry's at (see searchUsers)
+	sb    strings.Builder
 	// batch holds the entries decoded and not yet passed on.
 	batch *entryBatch
 	free  chan *entryBatch // batches done with, to reuse
 }
 
-// entryBatch holds up to fastBatch entries, and their attributes: all
-// but the strings (and the value slices) are reused once the records of
-// the batch are built.
+// entryBatch holds up to fastBatch entries, their attributes and their
+// value slices: all but the strings are reused once the records of the
+// batch are built.
 type entryBatch struct {
 	entries []goldap.Entry
 	attrs   []goldap.EntryAttribute
 	ptrs    []*goldap.EntryAttribute
+	strs    []string
+	at      []int32 // len(sp.attrs) an entry: see searchUsers
 }
 
 // newBatch returns an empty batch, one done with when there is one.
 func (fs *fastSearch) newBatch() *entryBatch {
 	select {
 	case b := <-fs.free:
-		b.entries, b.attrs, b.ptrs = b.entries[:0], b.attrs[:0], b.ptrs[:0]
+		b.entries, b.attrs, b.ptrs, b.strs, b.at = b.entries[:0], b.attrs[:0], b.ptrs[:0], b.strs[:0], b.at[:0]
 		return b
 	default:
 	}
@@ -486,6 +497,11 @@ func (fs *fastSearch) entryOf(b []byte) error {
 	if err != nil {
 		return err
 	}
+	at := fs.at[:0]
+	for range fs.sp.attrs {
+		at = append(at, -1)
+	}
+	fs.at = at
 	fs.vals = append(fs.vals[:0], dn)
 	fs.counts = fs.counts[:0]
 	fs.names = fs.names[:0]
@@ -516,8 +532,13 @@ func (fs *fastSearch) entryOf(b []byte) error {
 			total += len(v)
 			n++
 		}
+		k := len(fs.names)
+		j := fs.attrIndex(k, name)
+		if j >= 0 && at[j] < 0 {
+			at[j] = int32(k)
+		}
 		fs.counts = append(fs.counts, n)
-		fs.names = append(fs.names, fs.attrName(name))
+		fs.names = append(fs.names, fs.attrName(j, name))
 	}
 	// One string holds the DN and the values; each is a substring of it.
 	fs.sb.Reset()
@@ -530,15 +551,18 @@ func (fs *fastSearch) entryOf(b []byte) error {
 		fs.batch = fs.newBatch()
 	}
 	bt := fs.batch
+	bt.at = append(bt.at, at...)
 	bt.entries = append(bt.entries, goldap.Entry{})
 	e := &bt.entries[len(bt.entries)-1]
-	strs := make([]string, len(fs.vals)-1)
+	// The values go at the end of bt.strs, like the attributes below.
+	s0 := len(bt.strs)
 	off := len(fs.vals[0])
 	e.DN = all[:off]
-	for i, v := range fs.vals[1:] {
-		strs[i] = all[off : off+len(v)]
+	for _, v := range fs.vals[1:] {
+		bt.strs = append(bt.strs, all[off:off+len(v)])
 		off += len(v)
 	}
+	strs := bt.strs[s0:]
 	// The attributes go at the end of bt.attrs; when it must grow, the
 	// entries before keep the old array.
 	a0 := len(bt.attrs)
@@ -556,13 +580,29 @@ func (fs *fastSearch) entryOf(b []byte) error {
 	return nil
 }
 
-// attrName is the attribute's name: the requested spelling when it is one
-// of the attributes asked for (no allocation), else a copy.
-func (fs *fastSearch) attrName(b []byte) string {
-	for _, a := range fs.sp.attrs {
-		if len(a) == len(b) && strings.EqualFold(a, string(b)) {
-			return a
+// attrIndex is the index in sp.attrs of the name of the entry's k-th
+// attribute, b (case aside), or -1.
+func (fs *fastSearch) attrIndex(k int, b []byte) int {
+	for len(fs.guess) <= k {
+		fs.guess = append(fs.guess, 0)
+	}
+	if g := fs.guess[k]; g < len(fs.sp.attrs) && strings.EqualFold(fs.sp.attrs[g], string(b)) {
+		return g
+	}
+	for j, a := range fs.sp.attrs {
+		if strings.EqualFold(a, string(b)) {
+			fs.guess[k] = j
+			return j
 		}
+	}
+	return -1
+}
+
+// attrName is the attribute's name: the requested spelling when it is
+// sp.attrs[j] in the same bytes but for case (no allocation), else a copy.
+func (fs *fastSearch) attrName(j int, b []byte) string {
+	if j >= 0 && len(fs.sp.attrs[j]) == len(b) {
+		return fs.sp.attrs[j]
 	}
 	return string(b)
 }

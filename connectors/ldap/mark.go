@@ -56,21 +56,48 @@ func validHW(attr, v string) bool {
 // hwKey makes values of a high-water attribute comparable as strings:
 // USNs zero-padded, times cut to the second (the granularity of the
 // filter), CSNs as they are (they sort as text).
+// It is called for every entry read, so it checks the forms of digits,
+// timeValue and csnValue by hand.
 func hwKey(attr, v string) (string, bool) {
 	switch attr {
 	case "uSNChanged":
-		if !digits.MatchString(v) || len(v) > 19 {
+		if v == "" || len(v) > 19 || !isDigits(v) {
 			return "", false
 		}
-		return fmt.Sprintf("%019s", v), true
+		return strings.Repeat("0", 19-len(v)) + v, true
 	case "entryCSN":
-		return v, csnValue.MatchString(v)
+		return v, isCSN(v)
 	default:
-		if !timeValue.MatchString(v) {
+		if len(v) < 14 || !isDigits(v[:14]) {
 			return "", false
 		}
 		return v[:14], true
 	}
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isCSN is csnValue.MatchString(v): 20250401093000.123456Z#000000#000#000000.
+func isCSN(v string) bool {
+	if len(v) != 40 || !isDigits(v[:14]) || v[14] != '.' || !isDigits(v[15:21]) || v[21:23] != "Z#" ||
+		v[29] != '#' || v[33] != '#' {
+		return false
+	}
+	for _, part := range []string{v[23:29], v[30:33], v[34:40]} {
+		for i := 0; i < len(part); i++ {
+			if c := part[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // filter returns the filter clause that selects entries changed since m:

@@ -3,6 +3,7 @@ package ldap
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -105,11 +106,20 @@ type reader struct {
 	problems problemList
 	skipped  int
 
-	users  []connectors.Record
-	uids   [][]string     // uid values of users[i], for memberUid
-	ndns   []string       // canonical DN of users[i]
-	byNDN  map[string]int // users by canonical DN
-	byKey  map[mapping.Kind]map[string]string
+	users userList
+	// byNDN holds the users' canonical DNs on an incremental read, whose
+	// searches may read a user twice. A full read's one search does not.
+	byNDN map[string]struct{}
+	// byKey finds duplicate keys as they are read: groups always, users
+	// on an incremental read (a full read finds them once sorted).
+	byKey map[mapping.Kind]map[string]string
+	// kinds says how each of s.attributes is rendered.
+	kinds []binaryKind
+	// slab is the backing array of the users' values, handed out record
+	// by record: one allocation for many records.
+	slab []string
+	ux   userAttrIndex // where addUser finds each attribute
+
 	orgs   []connectors.Record
 	orgNDN map[string]bool
 	groups []connectors.Record
@@ -131,20 +141,30 @@ func (src *Source) readOnce(ctx context.Context, prev *hwMark) (*result, error) 
 		return nil, err
 	}
 	defer sess.close()
-	r := &reader{
-		s: &src.s, sess: sess, log: src.logger, prev: prev,
-		byNDN:    map[string]int{},
-		byKey:    map[mapping.Kind]map[string]string{mapping.KindUser: {}, mapping.KindGroup: {}},
-		orgNDN:   map[string]bool{},
-		gs:       newGroupSet(),
-		memberDN: map[string]string{},
-	}
-	res, err := r.run(ctx)
+	res, err := src.newReader(sess, prev).run(ctx)
 	if err != nil {
 		return nil, err
 	}
 	res.searches = sess.searches
 	return res, nil
+}
+
+func (src *Source) newReader(sess *session, prev *hwMark) *reader {
+	r := &reader{
+		s: &src.s, sess: sess, log: src.logger, prev: prev,
+		byKey:    map[mapping.Kind]map[string]string{mapping.KindUser: {}, mapping.KindGroup: {}},
+		orgNDN:   map[string]bool{},
+		gs:       newGroupSet(),
+		memberDN: map[string]string{},
+	}
+	if prev != nil {
+		r.byNDN = map[string]struct{}{}
+	}
+	r.kinds = make([]binaryKind, len(r.s.attributes))
+	for i, a := range r.s.attributes {
+		r.kinds[i] = binaryAttr(a)
+	}
+	return r
 }
 
 func (r *reader) run(ctx context.Context) (*result, error) {
@@ -166,22 +186,9 @@ func (r *reader) run(ctx context.Context) (*result, error) {
 	if err := r.readUsers(ctx); err != nil {
 		return nil, err
 	}
-	if err := r.problems.err(); err != nil {
+	res, err := r.assemble()
+	if err != nil {
 		return nil, err
-	}
-
-	// Memberships.
-	ix := r.gs.index(r.s.nested && !r.s.ad, func(g *group) {
-		r.log.Warn("ldap: group nesting cycle", zap.String("dn", g.dn))
-	})
-	for i := range r.users {
-		r.users[i].Attrs[attrGroups] = []string{ix.groupsOf(r.ndns[i], r.uids[i])}
-	}
-
-	res := &result{users: len(r.users), groups: len(r.groups), orgs: len(r.orgs), skipped: r.skipped}
-	for _, list := range [][]connectors.Record{r.users, r.orgs, r.groups} {
-		slices.SortFunc(list, func(a, b connectors.Record) int { return cmp.Compare(a.Key, b.Key) })
-		res.records = append(res.records, list...)
 	}
 	switch {
 	case startMark != "":
@@ -197,6 +204,148 @@ func (r *reader) run(ctx context.Context) (*result, error) {
 		res.mark = r.prev.String()
 	}
 	return res, nil
+}
+
+// assemble fails the read on the problems found, or fills in the users'
+// groups and returns the records: users, orgs, then groups, each sorted by
+// key.
+func (r *reader) assemble() (*result, error) {
+	users := r.users.sorted()
+	if r.prev == nil {
+		users = r.dropDuplicates(users)
+	}
+	if err := r.problems.err(); err != nil {
+		return nil, err
+	}
+
+	// Memberships.
+	if r.s.groups != nil {
+		ix := r.gs.index(r.s.nested && !r.s.ad, func(g *group) {
+			r.log.Warn("ldap: group nesting cycle", zap.String("dn", g.dn))
+		})
+		for _, u := range users {
+			*u.groups = ix.groupsOf(u.ndn, u.uids)
+		}
+	}
+
+	res := &result{users: len(users), groups: len(r.groups), orgs: len(r.orgs), skipped: r.skipped}
+	res.records = make([]connectors.Record, 0, len(users)+len(r.orgs)+len(r.groups))
+	for _, u := range users {
+		res.records = append(res.records, u.rec)
+	}
+	for _, list := range [][]connectors.Record{r.orgs, r.groups} {
+		slices.SortFunc(list, func(a, b connectors.Record) int { return cmp.Compare(a.Key, b.Key) })
+		res.records = append(res.records, list...)
+	}
+	return res, nil
+}
+
+// dropDuplicates leaves out, on a full read, the users whose key an
+// earlier one has (users is sorted by key, then read order), each a
+// problem placed among the others where claim would have put it during
+// the search; an entry the server returned twice is kept once.
+func (r *reader) dropDuplicates(users []*userRec) []*userRec {
+	type dup struct{ u, first *userRec }
+	var dups []dup
+	out := users[:0]
+	for i := 0; i < len(users); {
+		first := users[i]
+		j := i + 1
+		for j < len(users) && users[j].rec.Key == first.rec.Key {
+			j++
+		}
+		for _, u := range users[i+1 : j] {
+			if userNDN(u) != userNDN(first) {
+				dups = append(dups, dup{u, first})
+			}
+		}
+		out = append(out, first)
+		i = j
+	}
+	slices.SortFunc(dups, func(a, b dup) int { return cmp.Compare(a.u.ord, b.u.ord) })
+	for k, d := range dups {
+		r.problems.insert(d.u.before+k, &EntryError{DN: d.u.rec.Origin,
+			Err: fmt.Errorf("duplicate %s key %q (also %s)", mapping.KindUser, d.u.rec.Key, d.first.rec.Origin)})
+	}
+	return out
+}
+
+// userNDN is the user's canonical DN.
+func userNDN(u *userRec) string {
+	if u.ndn != "" {
+		return u.ndn
+	}
+	n, err := normDN(u.rec.Origin)
+	if err != nil {
+		return u.rec.Origin
+	}
+	return n
+}
+
+// userRec is a user's record, with what the end of the read needs.
+type userRec struct {
+	rec  connectors.Record
+	ndn  string   // canonical DN, kept when groups are read
+	uids []string // uid values, for memberUid (OpenLDAP with groups)
+	// groups is the record's groups value, filled in at the end.
+	groups *string
+	ord    int // read order
+	before int // problems found before it
+}
+
+// userList holds a read's users in chunks, so that it grows without
+// copying what it holds.
+type userList struct {
+	chunks [][]userRec
+	n      int
+}
+
+// add returns a new user at the end of the list.
+func (l *userList) add() *userRec {
+	last := len(l.chunks) - 1
+	if last < 0 || len(l.chunks[last]) == cap(l.chunks[last]) {
+		// Each chunk as large as all before it, from 256 up to 8192.
+		l.chunks = append(l.chunks, make([]userRec, 0, min(max(l.n, 256), 8192)))
+		last++
+	}
+	l.chunks[last] = l.chunks[last][:len(l.chunks[last])+1]
+	u := &l.chunks[last][len(l.chunks[last])-1]
+	u.ord = l.n
+	l.n++
+	return u
+}
+
+// sorted returns the users by key, in read order among equal keys.
+func (l *userList) sorted() []*userRec {
+	// The first 8 bytes of each key, big-endian, decide most comparisons
+	// without reading the keys themselves, which lie all over the heap.
+	type keyed struct {
+		prefix uint64
+		key    string
+		u      *userRec
+	}
+	ks := make([]keyed, 0, l.n)
+	for _, c := range l.chunks {
+		for i := range c {
+			var p [8]byte
+			copy(p[:], c[i].rec.Key)
+			ks = append(ks, keyed{binary.BigEndian.Uint64(p[:]), c[i].rec.Key, &c[i]})
+		}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		if a.prefix != b.prefix {
+			return cmp.Compare(a.prefix, b.prefix)
+		}
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.u.ord, b.u.ord)
+	})
+	out := make([]*userRec, len(ks))
+	for i, k := range ks {
+		out[i] = k.u
+	}
+	return out
 }
 
 // serverMark reads the directory's own high-water value before the read,
@@ -277,7 +426,12 @@ func (r *reader) readServerMark(ctx context.Context) (string, error) {
 
 // seen keeps the greatest high-water value of the entries read.
 func (r *reader) seen(e *goldap.Entry) {
-	if k, ok := hwKey(r.s.hwAttr, e.GetEqualFoldAttributeValue(r.s.hwAttr)); ok && k > r.maxHW {
+	r.seenValue(e.GetEqualFoldAttributeValue(r.s.hwAttr))
+}
+
+// seenValue is seen for an entry whose high-water value is v.
+func (r *reader) seenValue(v string) {
+	if k, ok := hwKey(r.s.hwAttr, v); ok && k > r.maxHW {
 		r.maxHW = k
 	}
 }
@@ -300,7 +454,11 @@ func (r *reader) bad(kind mapping.Kind, dn string, errs []error) {
 
 // key reads the entry's key attribute.
 func (r *reader) key(e *goldap.Entry) (string, error) {
-	vals := e.GetEqualFoldAttributeValues(r.s.keyAttr)
+	return r.keyOf(e.GetEqualFoldAttributeValues(r.s.keyAttr))
+}
+
+// keyOf is key for an entry whose key attribute has the values vals.
+func (r *reader) keyOf(vals []string) (string, error) {
 	switch {
 	case len(vals) == 0 || vals[0] == "":
 		return "", fmt.Errorf("%w %q (the key attribute)", ErrMissingAttribute, r.s.keyAttr)
@@ -328,9 +486,55 @@ func (r *reader) claim(kind mapping.Kind, key, dn string) bool {
 	return true
 }
 
+func firstOf(vals []string) string {
+	if len(vals) == 0 {
+		return ""
+	}
+	return vals[0]
+}
+
+// userAttrIndex says where each attribute addUser reads is among those the
+// users search asks for (-1: not asked for), for searchUsers's at.
+type userAttrIndex struct {
+	attributes, required        []int // of s.attributes, s.required
+	key, hw, disabled, uid, org int
+}
+
+func newUserAttrIndex(s *settings, asked []string) userAttrIndex {
+	find := func(a string) int {
+		return slices.IndexFunc(asked, func(b string) bool { return attrsEqual(a, b) })
+	}
+	ux := userAttrIndex{key: find(s.keyAttr), hw: find(s.hwAttr), uid: find("uid"), org: find(s.orgAttr)}
+	if s.ad {
+		ux.disabled = find("userAccountControl")
+	} else {
+		ux.disabled = find("pwdAccountLockedTime")
+	}
+	for _, a := range s.attributes {
+		ux.attributes = append(ux.attributes, find(a))
+	}
+	for _, a := range s.required {
+		ux.required = append(ux.required, find(a))
+	}
+	return ux
+}
+
+// valuesAt is e.GetEqualFoldAttributeValues(asked[i]) for an entry of the
+// users search, whose at is at (see searchUsers); nil when absent.
+func valuesAt(e *goldap.Entry, at []int32, i int) []string {
+	if i < 0 || at[i] < 0 {
+		return nil
+	}
+	return e.Attributes[at[i]].Values
+}
+
 // values renders every value of attr; [""] when the entry lacks it.
 func values(e *goldap.Entry, attr string) ([]string, error) {
-	raw := e.GetEqualFoldAttributeValues(attr)
+	return renderAll(attr, e.GetEqualFoldAttributeValues(attr))
+}
+
+// renderAll is values for the raw values of attr.
+func renderAll(attr string, raw []string) ([]string, error) {
 	if len(raw) == 0 {
 		return []string{""}, nil
 	}
@@ -345,14 +549,14 @@ func values(e *goldap.Entry, attr string) ([]string, error) {
 	return out, nil
 }
 
-// appendValues appends what values(e, attr) returns to dst.
-func appendValues(dst []string, e *goldap.Entry, attr string) ([]string, error) {
-	raw := e.GetEqualFoldAttributeValues(attr)
+// appendValues appends to dst what values returns for the raw values of
+// attr, rendered as kind (binaryAttr(attr)) says.
+func appendValues(dst []string, raw []string, attr string, kind binaryKind) ([]string, error) {
 	if len(raw) == 0 {
 		return append(dst, ""), nil
 	}
 	for _, v := range raw {
-		s, err := renderValue(attr, v)
+		s, err := renderKind(kind, v)
 		if err != nil {
 			return dst, fmt.Errorf("attribute %q: %v", attr, err)
 		}
@@ -648,6 +852,7 @@ func (r *reader) userAttrs() []string {
 func (r *reader) readUsers(ctx context.Context) error {
 	u := r.s.users
 	attrs := r.userAttrs()
+	r.ux = newUserAttrIndex(r.s, attrs)
 	add := r.addUser
 	if r.prev == nil {
 		err := r.sess.searchUsers(ctx, searchSpec{base: u.base, scope: u.scope, filter: u.filter, attrs: attrs, paged: true}, add)
@@ -713,9 +918,11 @@ func (r *reader) readUsers(ctx context.Context) error {
 
 // addUser turns a user entry into a record (its groups are filled in at
 // the end of the read). An entry read twice in an incremental read is
-// kept once.
-func (r *reader) addUser(e *goldap.Entry) error {
-	r.seen(e)
+// kept once. at says where the attributes asked for are in e (see
+// searchUsers), as r.ux reads them.
+func (r *reader) addUser(e *goldap.Entry, at []int32) error {
+	ux := &r.ux
+	r.seenValue(firstOf(valuesAt(e, at, ux.hw)))
 	ndn, parent, err := r.parents.split(e.DN, r.s.users.depth)
 	if err != nil {
 		return fmt.Errorf("source.ldap: the server returned a malformed DN %q: %v", e.DN, err)
@@ -727,30 +934,36 @@ func (r *reader) addUser(e *goldap.Entry) error {
 		return nil
 	}
 	var errs []error
-	key, err := r.key(e)
+	key, err := r.keyOf(valuesAt(e, at, ux.key))
 	if err != nil {
 		errs = append(errs, err)
 	}
 	var missing []string
-	for _, a := range r.s.required {
-		if slices.IndexFunc(e.GetEqualFoldAttributeValues(a), func(v string) bool { return v != "" }) < 0 {
+	for i, a := range r.s.required {
+		if slices.IndexFunc(valuesAt(e, at, ux.required[i]), func(v string) bool { return v != "" }) < 0 {
 			missing = append(missing, a)
 		}
 	}
 	if len(missing) > 0 {
 		errs = append(errs, missingError(missing))
 	}
-	attrs := make(map[string][]string, len(r.s.attributes)+4)
-	// One array holds the record's values, each attribute a full slice of
-	// it (its capacity its length).
+	// The record's values are a run of r.slab, each attribute a full
+	// slice of it (its capacity its length), so that a record costs its
+	// map and no allocation of its own. The run is taken from the slab
+	// only when the record is kept.
 	n := 4
-	for _, a := range r.s.attributes {
-		n += max(1, len(e.GetEqualFoldAttributeValues(a)))
+	for _, i := range ux.attributes {
+		n += max(1, len(valuesAt(e, at, i)))
 	}
-	back := make([]string, 0, n)
-	for _, a := range r.s.attributes {
+	if cap(r.slab)-len(r.slab) < n {
+		r.slab = make([]string, 0, max(n, slabSize))
+	}
+	off := len(r.slab)
+	back := r.slab[off : off : off+n]
+	attrs := make(map[string][]string, len(r.s.attributes)+4)
+	for i, a := range r.s.attributes {
 		start := len(back)
-		back, err = appendValues(back, e, a)
+		back, err = appendValues(back, valuesAt(e, at, ux.attributes[i]), a, r.kinds[i])
 		if err != nil {
 			back = back[:start]
 			errs = append(errs, err)
@@ -760,11 +973,13 @@ func (r *reader) addUser(e *goldap.Entry) error {
 	}
 	var path string
 	if r.s.orgsFrom == "attribute" {
-		path = firstValue(e, r.s.orgAttr)
+		if v, err := renderAll(r.s.orgAttr, valuesAt(e, at, ux.org)); err == nil {
+			path = v[0]
+		}
 	} else if path, err = parent.path, parent.pathErr; err != nil {
 		errs = append(errs, err)
 	}
-	disabled, err := r.disabled(e)
+	disabled, err := r.disabledOf(valuesAt(e, at, ux.disabled))
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -772,33 +987,46 @@ func (r *reader) addUser(e *goldap.Entry) error {
 		r.bad(mapping.KindUser, e.DN, errs)
 		return nil
 	}
-	if !r.claim(mapping.KindUser, key, e.DN) {
+	// A full read finds duplicate keys once the users are sorted
+	// (dropDuplicates).
+	if r.prev != nil && !r.claim(mapping.KindUser, key, e.DN) {
 		return nil
 	}
 	k := len(back)
 	back = append(back, e.DN, path, strconv.FormatBool(disabled), "")
+	r.slab = r.slab[:off+len(back)]
 	attrs[attrDN] = back[k : k+1 : k+1]
 	attrs[attrOUPath] = back[k+1 : k+2 : k+2]
 	attrs[attrDisabled] = back[k+2 : k+3 : k+3]
 	attrs[attrGroups] = back[k+3 : k+4 : k+4]
-	r.byNDN[ndn] = len(r.users)
-	r.users = append(r.users, connectors.Record{Kind: mapping.KindUser, Key: key, Attrs: attrs, Origin: e.DN})
-	var uids []string
-	if !r.s.ad && r.s.groups != nil {
-		uids = e.GetEqualFoldAttributeValues("uid")
+	if r.byNDN != nil {
+		r.byNDN[ndn] = struct{}{}
 	}
-	r.uids = append(r.uids, uids)
-	r.ndns = append(r.ndns, ndn)
+	u := r.users.add()
+	u.rec = connectors.Record{Kind: mapping.KindUser, Key: key, Attrs: attrs, Origin: e.DN}
+	u.groups = &back[k+3]
+	u.before = r.problems.count
+	if r.s.groups != nil {
+		u.ndn = ndn
+		if !r.s.ad {
+			// A copy: the entry's value slices are reused.
+			u.uids = slices.Clone(valuesAt(e, at, ux.uid))
+		}
+	}
 	return nil
 }
 
-// disabled: on AD bit 0x2 (ACCOUNTDISABLE) of userAccountControl; on
-// OpenLDAP a pwdAccountLockedTime (ppolicy's lock) of any value.
-func (r *reader) disabled(e *goldap.Entry) (bool, error) {
+// slabSize is how many values a new r.slab holds: some hundred users'.
+const slabSize = 4096
+
+// disabledOf: on AD bit 0x2 (ACCOUNTDISABLE) of userAccountControl; on
+// OpenLDAP a pwdAccountLockedTime (ppolicy's lock) of any value. vals
+// are the values of the one or the other.
+func (r *reader) disabledOf(vals []string) (bool, error) {
 	if !r.s.ad {
-		return len(e.GetEqualFoldAttributeValues("pwdAccountLockedTime")) > 0, nil
+		return len(vals) > 0, nil
 	}
-	v := e.GetEqualFoldAttributeValue("userAccountControl")
+	v := firstOf(vals)
 	if v == "" {
 		return false, nil
 	}

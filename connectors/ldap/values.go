@@ -72,7 +72,12 @@ func binaryAttr(name string) binaryKind {
 // photo, a certificate) in standard base64 as LDIF writes it, anything
 // else as is.
 func renderValue(attr, raw string) (string, error) {
-	switch binaryAttr(attr) {
+	return renderKind(binaryAttr(attr), raw)
+}
+
+// renderKind is renderValue for an attribute of the kind given.
+func renderKind(kind binaryKind, raw string) (string, error) {
+	switch kind {
 	case binGUID:
 		return formatGUID([]byte(raw))
 	case binSID:

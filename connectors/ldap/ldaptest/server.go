@@ -588,6 +588,40 @@ func (s *Server) stop() error {
 	return fmt.Errorf("slapd (pid %d) ignored SIGTERM for %s and was killed; %s:\n%s", p.cmd.Process.Pid, stopTimeout, s.logPath, s.logTail())
 }
 
+// CPUTime is the CPU time (user and system) the running slapd has used
+// so far, or 0 when it is not running or the platform does not say (only
+// Linux does): benchmarks compare it before and after a read.
+func (s *Server) CPUTime() time.Duration {
+	s.mu.Lock()
+	p := s.proc
+	s.mu.Unlock()
+	if p == nil {
+		return 0
+	}
+	return procCPUTime(p.cmd.Process.Pid)
+}
+
+// parseStatCPU returns utime + stime of a /proc/<pid>/stat line, in clock
+// ticks of 1/100 s (USER_HZ, fixed for /proc on Linux); 0 when malformed.
+func parseStatCPU(stat string) time.Duration {
+	// The fields after the command name, which is in parentheses and may
+	// hold spaces and parentheses: state is field 3, utime 14, stime 15.
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(stat[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil || ut < 0 || st < 0 {
+		return 0
+	}
+	return time.Duration(ut+st) * (time.Second / 100)
+}
+
 // Conn dials the server (URL, plain) and binds as the root DN. The
 // connection is closed on t.Cleanup.
 func (s *Server) Conn(t testing.TB) *ldap.Conn {

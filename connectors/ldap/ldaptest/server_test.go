@@ -496,3 +496,21 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestParseStatCPU(t *testing.T) {
+	for _, tc := range []struct {
+		name, stat string
+		want       time.Duration
+	}{
+		{"slapd", "4242 (slapd) S 1 4242 4242 0 -1 4194560 900 0 0 0 152 31 0 0 20 0 5 0 100 0 0", 1830 * time.Millisecond},
+		{"name with spaces and parens", "7 (a (b) c) R 1 7 7 0 -1 0 0 0 0 0 5 5 0 0", 100 * time.Millisecond},
+		{"no name", "4242 slapd S 1", 0},
+		{"short", "4242 (slapd) S 1 4242", 0},
+		{"not a number", "4242 (slapd) S 1 4242 4242 0 -1 4194560 900 0 0 0 x 31", 0},
+		{"empty", "", 0},
+	} {
+		if got := parseStatCPU(tc.stat); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
