@@ -15,6 +15,7 @@ import (
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/elimity-com/scim/optional"
 	"github.com/google/uuid"
+	"github.com/scim2/filter-parser/v2"
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/internal/store"
@@ -249,7 +250,17 @@ func (h *resources) projectResource(r *http.Request, res *libscim.Resource) {
 }
 
 func (h *resources) GetAll(r *http.Request, params libscim.ListRequestParams) (libscim.Page, error) {
-	list, err := h.store.SCIMList(r.Context(), h.typ)
+	var expr filter.Expression
+	if v := params.FilterValidator; v != nil {
+		expr = v.GetFilter()
+	}
+	var list []store.SCIMResource
+	var err error
+	if field, value, ok := h.lookup(expr); ok {
+		list, err = h.store.SCIMFind(r.Context(), h.typ, field, value)
+	} else {
+		list, err = h.store.SCIMList(r.Context(), h.typ)
+	}
 	if err != nil {
 		return libscim.Page{}, h.storeError(err, "", "")
 	}
@@ -259,7 +270,7 @@ func (h *resources) GetAll(r *http.Request, params libscim.ListRequestParams) (l
 		if err != nil {
 			return libscim.Page{}, h.storeError(err, res.ID, "")
 		}
-		if v := params.FilterValidator; v != nil && !h.match.match(full(res, doc), v.GetFilter()) {
+		if expr != nil && !h.match.match(full(res, doc), expr) {
 			continue
 		}
 		matched = append(matched, h.resource(res, doc))
@@ -274,6 +285,34 @@ func (h *resources) GetAll(r *http.Request, params libscim.ListRequestParams) (l
 		h.projectResource(r, &page.Resources[i])
 	}
 	return page, nil
+}
+
+// lookup is the fast path of the lookups identity providers make before
+// every create (Entra: externalId eq, Okta: userName eq): a filter that is
+// one eq on id, externalId or the name (userName, a group's displayName)
+// is answered by the store's index. The full matcher still confirms each
+// result.
+func (h *resources) lookup(expr filter.Expression) (store.SCIMField, string, bool) {
+	e, ok := expr.(*filter.AttributeExpression)
+	if !ok || e.Operator != filter.EQ || e.AttributePath.SubAttribute != nil {
+		return "", "", false
+	}
+	if uri := e.AttributePath.URI(); uri != "" && uri != userSchema().ID && uri != groupSchema().ID {
+		return "", "", false
+	}
+	want, ok := e.CompareValue.(string)
+	if !ok {
+		return "", "", false
+	}
+	switch name := e.AttributePath.AttributeName; {
+	case strings.EqualFold(name, "id"):
+		return store.SCIMByID, want, true
+	case strings.EqualFold(name, "externalId"):
+		return store.SCIMByExternalID, want, true
+	case strings.EqualFold(name, nameAttr(h.typ)):
+		return store.SCIMByName, want, true
+	}
+	return "", "", false
 }
 
 // update is the read-modify-write loop of PUT and PATCH: change returns the

@@ -91,4 +91,10 @@ CREATE TABLE scim_sequence (
 );
 INSERT INTO scim_sequence (id, seq) VALUES (1, 0);
 `,
+	// 4: lookups of SCIM resources by externalId and by name (Entra and
+	// Okta look a user up before each create).
+	`
+CREATE INDEX scim_external ON scim_resources (type, external_id) WHERE deleted = 0;
+CREATE INDEX scim_name ON scim_resources (type, name_key) WHERE deleted = 0;
+`,
 }

@@ -908,6 +908,23 @@ func (p *Postgres) SCIMList(ctx context.Context, typ string) ([]SCIMResource, er
 	return list, nil
 }
 
+// SCIMFind implements Store.
+func (p *Postgres) SCIMFind(ctx context.Context, typ string, field SCIMField, value string) ([]SCIMResource, error) {
+	if err := checkSCIMType(typ); err != nil {
+		return nil, fmt.Errorf("store: find SCIM resources: %w", err)
+	}
+	column, bound, err := scimFindWhere(field, value)
+	if err != nil {
+		return nil, fmt.Errorf("store: find SCIM resources: %w", err)
+	}
+	list, err := pgQuerySCIM(ctx, p.pool, `SELECT `+scimColumns+` FROM scim_resources WHERE type = $1 AND `+column+` = $2 AND NOT deleted`, typ, pgText(bound))
+	if err != nil {
+		return nil, fmt.Errorf("store: find SCIM %s by %s: %w", typ, field, err)
+	}
+	sortSCIM(list)
+	return list, nil
+}
+
 // SCIMChanged implements Store. One statement, so one snapshot; the
 // highest Seq in the store is that of the last row returned, since every
 // transaction that takes a sequence writes it to a row.

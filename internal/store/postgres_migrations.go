@@ -95,4 +95,9 @@ CREATE TABLE scim_sequence (
 );
 INSERT INTO scim_sequence (id, seq) VALUES (1, 0);
 `,
+	// 2: lookups of SCIM resources by externalId and by name.
+	`
+CREATE INDEX scim_external ON scim_resources (type, external_id) WHERE NOT deleted;
+CREATE INDEX scim_name ON scim_resources (type, name_key) WHERE NOT deleted;
+`,
 }

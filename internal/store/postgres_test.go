@@ -81,8 +81,8 @@ func TestPostgresSchema(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	s := openPostgres(t, dsn)
 	v, err := s.SchemaVersion(ctx)
-	if err != nil || v != 1 {
-		t.Fatalf("SchemaVersion = %d, %v; want 1", v, err)
+	if err != nil || v != 2 {
+		t.Fatalf("SchemaVersion = %d, %v; want 2", v, err)
 	}
 	must(t, s.Close())
 	must(t, s.Close()) // twice is harmless
@@ -92,14 +92,14 @@ func TestPostgresSchema(t *testing.T) {
 
 	db := rawPG(t, dsn)
 	var versions int
-	if err := db.QueryRow(ctx, `SELECT count(*) FROM schema_version`).Scan(&versions); err != nil || versions != 1 {
-		t.Fatalf("schema_version rows = %d, %v; want 1", versions, err)
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM schema_version`).Scan(&versions); err != nil || versions != 2 {
+		t.Fatalf("schema_version rows = %d, %v; want 2", versions, err)
 	}
 	var idx []string
 	if err := db.QueryRow(ctx, `SELECT array_agg(indexname::text ORDER BY indexname) FROM pg_indexes WHERE schemaname = current_schema()`).Scan(&idx); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"links_target", "runs_job", "runs_running", "journal_pending", "scim_user_name", "scim_live", "scim_seq", "scim_resources_pkey"} {
+	for _, want := range []string{"links_target", "runs_job", "runs_running", "journal_pending", "scim_user_name", "scim_live", "scim_seq", "scim_external", "scim_name", "scim_resources_pkey"} {
 		if !slices.Contains(idx, want) {
 			t.Fatalf("indexes = %v, want %s", idx, want)
 		}
@@ -163,8 +163,8 @@ func TestPostgresConcurrentOpen(t *testing.T) {
 	wg.Wait()
 	must(t, errors.Join(errs...))
 	var versions int
-	if err := rawPG(t, dsn).QueryRow(t.Context(), `SELECT count(*) FROM schema_version`).Scan(&versions); err != nil || versions != 1 {
-		t.Fatalf("schema_version rows = %d, %v; want 1", versions, err)
+	if err := rawPG(t, dsn).QueryRow(t.Context(), `SELECT count(*) FROM schema_version`).Scan(&versions); err != nil || versions != 2 {
+		t.Fatalf("schema_version rows = %d, %v; want 2", versions, err)
 	}
 }
 

@@ -290,6 +290,23 @@ func (s *SQLite) SCIMList(ctx context.Context, typ string) ([]SCIMResource, erro
 	return list, nil
 }
 
+// SCIMFind implements Store.
+func (s *SQLite) SCIMFind(ctx context.Context, typ string, field SCIMField, value string) ([]SCIMResource, error) {
+	if err := checkSCIMType(typ); err != nil {
+		return nil, fmt.Errorf("store: find SCIM resources: %w", err)
+	}
+	column, bound, err := scimFindWhere(field, value)
+	if err != nil {
+		return nil, fmt.Errorf("store: find SCIM resources: %w", err)
+	}
+	list, err := querySCIM(ctx, s.r, `SELECT `+scimColumns+` FROM scim_resources WHERE type = ? AND `+column+` = ? AND deleted = 0`, typ, bound)
+	if err != nil {
+		return nil, fmt.Errorf("store: find SCIM %s by %s: %w", typ, field, err)
+	}
+	sortSCIM(list)
+	return list, nil
+}
+
 // SCIMChanged implements Store. The highest Seq in the store is that of the
 // last row returned: the sequence counter never runs ahead of the rows,
 // since every transaction that takes a sequence writes it to a row.

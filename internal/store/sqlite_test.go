@@ -87,8 +87,8 @@ func TestSQLiteSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err := s.SchemaVersion(ctx)
-	if err != nil || v != 3 {
-		t.Fatalf("SchemaVersion = %d, %v; want 3", v, err)
+	if err != nil || v != 4 {
+		t.Fatalf("SchemaVersion = %d, %v; want 4", v, err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -108,8 +108,8 @@ func TestSQLiteSchema(t *testing.T) {
 		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
 	}
 	var versions int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_version`).Scan(&versions); err != nil || versions != 3 {
-		t.Fatalf("schema_version rows = %d, %v; want 3", versions, err)
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_version`).Scan(&versions); err != nil || versions != 4 {
+		t.Fatalf("schema_version rows = %d, %v; want 4", versions, err)
 	}
 	var idx string
 	if err := db.QueryRowContext(ctx, `SELECT group_concat(name) FROM pragma_index_list('links')`).Scan(&idx); err != nil {
@@ -121,7 +121,7 @@ func TestSQLiteSchema(t *testing.T) {
 	if err := db.QueryRowContext(ctx, `SELECT group_concat(name) FROM pragma_index_list('scim_resources')`).Scan(&idx); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"scim_user_name", "scim_live", "scim_seq"} {
+	for _, want := range []string{"scim_user_name", "scim_live", "scim_seq", "scim_external", "scim_name"} {
 		if !strings.Contains(idx, want) {
 			t.Fatalf("scim_resources indexes = %q, want %s", idx, want)
 		}

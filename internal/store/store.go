@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/orgbridge/orgbridge/connectors"
@@ -260,6 +263,11 @@ type Store interface {
 	// SCIMList returns every live resource of the type, ordered by Created
 	// then ID.
 	SCIMList(ctx context.Context, typ string) ([]SCIMResource, error)
+	// SCIMFind returns the live resources of the type whose field equals
+	// value (SCIMByName compares case-insensitively, as userName is),
+	// ordered by Created then ID, through an index: the lookup identity
+	// providers make before each create.
+	SCIMFind(ctx context.Context, typ string, field SCIMField, value string) ([]SCIMResource, error)
 	// SCIMChanged returns every resource of any type, tombstones included,
 	// whose Seq is greater than since, ordered by Seq then Type then ID, and
 	// the highest Seq in the store: since itself if nothing is newer (0 on
@@ -269,4 +277,38 @@ type Store interface {
 
 	// Close releases the store. It is safe to call more than once.
 	Close() error
+}
+
+// SCIMField names a column SCIMFind looks resources up by.
+type SCIMField string
+
+// The fields SCIMFind takes.
+const (
+	SCIMByID         SCIMField = "id"
+	SCIMByExternalID SCIMField = "external_id"
+	SCIMByName       SCIMField = "name_key"
+)
+
+// scimFindWhere is the condition of a SCIMFind on field and the value to
+// bind: names are matched on their lower-cased key.
+func scimFindWhere(field SCIMField, value string) (column, bound string, err error) {
+	switch field {
+	case SCIMByID, SCIMByExternalID:
+		return string(field), value, nil
+	case SCIMByName:
+		return string(field), strings.ToLower(value), nil
+	}
+	return "", "", fmt.Errorf("%q is not a SCIM lookup field", field)
+}
+
+// sortSCIM orders a lookup's few results as SCIMList orders: by Created,
+// then ID. Sorting them here rather than in SQL keeps the planner on the
+// lookup's index instead of the index that would spare it the sort.
+func sortSCIM(list []SCIMResource) {
+	sort.Slice(list, func(i, j int) bool {
+		if !list[i].Created.Equal(list[j].Created) {
+			return list[i].Created.Before(list[j].Created)
+		}
+		return list[i].ID < list[j].ID
+	})
 }

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SCIMInvalidArguments", testSCIMInvalidArguments},
 		{"SCIMTouch", testSCIMTouch},
 		{"SCIMChanged", testSCIMChanged},
+		{"SCIMFind", testSCIMFind},
 		{"SCIMConcurrentUpdates", testSCIMConcurrentUpdates},
 		{"SCIMReopen", testSCIMReopen},
 	}
@@ -1253,5 +1254,49 @@ func testSCIMReopen(t *testing.T, open func(t *testing.T) store.Store) {
 	u3 := scimCreate(t, s2, scimUser("u3", "bob"))
 	if u3.Seq <= wantHi {
 		t.Fatalf("Seq after reopen = %d, want more than %d", u3.Seq, wantHi)
+	}
+}
+
+// testSCIMFind: lookups by id, externalId and name (case-insensitively),
+// live resources of the asked type only.
+func testSCIMFind(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := t.Context()
+	s := openStore(t, open)
+	scimCreate(t, s, scimUser("u-1", "Alice@Example.com"))
+	scimCreate(t, s, scimUser("u-2", "bob@example.com"))
+	scimCreate(t, s, scimGroup("g-1", "Sales"))
+	scimCreate(t, s, scimGroup("g-2", "sales"))
+	gone := scimCreate(t, s, scimUser("u-3", "carol@example.com"))
+	must(t, s.SCIMDelete(ctx, store.SCIMUser, gone.ID, nil), "SCIMDelete(u-3)")
+	ids := func(list []store.SCIMResource) []string {
+		out := []string{}
+		for _, r := range list {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	tests := []struct {
+		typ   string
+		field store.SCIMField
+		value string
+		want  []string
+	}{
+		{store.SCIMUser, store.SCIMByName, "alice@example.COM", []string{"u-1"}},
+		{store.SCIMUser, store.SCIMByExternalID, "ext-u-2", []string{"u-2"}},
+		{store.SCIMUser, store.SCIMByExternalID, "EXT-U-2", []string{}},
+		{store.SCIMUser, store.SCIMByID, "u-1", []string{"u-1"}},
+		{store.SCIMUser, store.SCIMByID, "g-1", []string{}},
+		{store.SCIMUser, store.SCIMByName, "carol@example.com", []string{}},
+		{store.SCIMGroup, store.SCIMByName, "SALES", []string{"g-1", "g-2"}},
+	}
+	for _, tt := range tests {
+		got, err := s.SCIMFind(ctx, tt.typ, tt.field, tt.value)
+		must(t, err, fmt.Sprintf("SCIMFind(%s, %s, %q)", tt.typ, tt.field, tt.value))
+		if g := ids(got); fmt.Sprint(g) != fmt.Sprint(tt.want) {
+			t.Errorf("SCIMFind(%s, %s, %q) = %v, want %v", tt.typ, tt.field, tt.value, g, tt.want)
+		}
+	}
+	if _, err := s.SCIMFind(ctx, store.SCIMUser, "doc", "x"); err == nil {
+		t.Errorf("SCIMFind on an unknown field: no error")
 	}
 }
