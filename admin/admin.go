@@ -357,7 +357,8 @@ func (h *Handler) statusData(ctx context.Context) (StatusData, error) {
 			Schedule: info.Schedule, IncrementalSchedule: info.IncrementalSchedule, TimeZone: info.TimeZone,
 			Next: info.Next, NextIncremental: info.NextIncremental, Running: info.Running,
 			Quarantined: info.Quarantined, QuarantineReason: info.QuarantineReason, QuarantineUntil: info.QuarantineUntil,
-			Runs: runs,
+			RetryingLater: info.RetryingLater,
+			Runs:          runs,
 		})
 		for _, run := range runs {
 			if run.Failed > 0 {

@@ -83,6 +83,7 @@ type statusJob struct {
 	Quarantined      bool
 	QuarantineReason string
 	QuarantineUntil  *statusStamp // nil when not given
+	RetryingLater    int
 
 	Runs      []statusRun // newest first, at most statusTableRuns
 	TotalRuns int
@@ -182,6 +183,7 @@ func newStatusJob(i int, j JobView, now time.Time) statusJob {
 		Running:          j.Running,
 		Quarantined:      j.Quarantined,
 		QuarantineReason: j.QuarantineReason,
+		RetryingLater:    j.RetryingLater,
 		TotalRuns:        len(j.Runs),
 	}
 	for _, s := range []struct {

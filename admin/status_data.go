@@ -37,6 +37,9 @@ type JobView struct {
 	Quarantined      bool
 	QuarantineReason string
 	QuarantineUntil  time.Time
+	// RetryingLater counts changes that keep failing and wait for their
+	// retry backoff.
+	RetryingLater int
 	// Runs are the job's last runs, newest first.
 	Runs []store.Run
 }

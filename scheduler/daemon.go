@@ -11,6 +11,7 @@ import (
 	"github.com/robfig/cron/v3"
 	"go.uber.org/zap"
 
+	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/internal/store"
 )
 
@@ -105,10 +106,21 @@ type jobState struct {
 	quarantineUntil  time.Time
 	quarantineReason string
 	pending          *PendingApproval
-	fullEntry        cron.EntryID
-	incEntry         cron.EntryID
-	cron             *cron.Cron
+	// retries tracks changes that keep failing, by kind and key: scheduled
+	// and SCIM-triggered runs hold them back until their backoff ends.
+	retries   map[string]*retry
+	fullEntry cron.EntryID
+	incEntry  cron.EntryID
+	cron      *cron.Cron
 }
+
+// retry is the backoff of one change that failed.
+type retry struct {
+	fails int
+	next  time.Time
+}
+
+func changeKey(c connectors.Change) string { return string(c.Kind) + "\x00" + c.Key }
 
 // PendingApproval is a plan the guard refused, held until approved (the
 // job runs with the guard overridden) or rejected.
@@ -134,6 +146,8 @@ type JobInfo struct {
 	QuarantineReason      string
 	QuarantineUntil       time.Time
 	Pending               *PendingApproval
+	// RetryingLater counts changes held back by their retry backoff.
+	RetryingLater int
 }
 
 // DaemonOptions configure a Daemon.
@@ -177,7 +191,7 @@ func (d *Daemon) setJobs(jobs []*Job, old map[string]*jobState) {
 			// A reload keeps what the daemon learnt of the job, and its
 			// lock, so a run in flight still excludes a new one.
 			prev.mu.Lock()
-			st.failures, st.quarantineUntil, st.quarantineReason, st.pending = prev.failures, prev.quarantineUntil, prev.quarantineReason, prev.pending
+			st.failures, st.quarantineUntil, st.quarantineReason, st.pending, st.retries = prev.failures, prev.quarantineUntil, prev.quarantineReason, prev.pending, prev.retries
 			prev.mu.Unlock()
 			st.lock = prev.lock
 		}
@@ -378,8 +392,21 @@ func (d *Daemon) RunJob(ctx context.Context, name string, opts RunOptions, trigg
 	job := st.job
 	log := d.log.With(zap.String("job", name), zap.String("trigger", string(trigger)))
 	runner := &Runner{Store: d.store, Logger: d.log, Now: d.now}
-	if d.hooks.Change != nil {
-		runner.Progress = func(ev Event) { d.hooks.Change(name, ev) }
+	runner.Progress = func(ev Event) {
+		d.noteChange(st, ev)
+		if d.hooks.Change != nil {
+			d.hooks.Change(name, ev)
+		}
+	}
+	// A change that keeps failing is retried by scheduled and SCIM runs
+	// only when its backoff ends; a manual run retries everything now.
+	if trigger != TriggerManual && trigger != TriggerApproval && opts.Hold == nil {
+		opts.Hold = func(c connectors.Change) bool {
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			r := st.retries[changeKey(c)]
+			return r != nil && d.now().Before(r.next)
+		}
 	}
 	mode := store.ModeFull
 	switch {
@@ -412,6 +439,28 @@ func runOutcome(res *RunResult, err error, opts RunOptions) store.RunStatus {
 		return store.RunDryRun
 	}
 	return store.RunSucceeded
+}
+
+// noteChange keeps the retry backoff of each change: a failure doubles
+// it (from the quarantine backoff up to its maximum), success clears it.
+func (d *Daemon) noteChange(st *jobState, ev Event) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	key := changeKey(ev.Change)
+	if ev.Err == nil {
+		delete(st.retries, key)
+		return
+	}
+	if st.retries == nil {
+		st.retries = map[string]*retry{}
+	}
+	r := st.retries[key]
+	if r == nil {
+		r = &retry{}
+		st.retries[key] = r
+	}
+	r.fails++
+	r.next = d.now().Add(st.job.Quarantine.backoff(r.fails))
 }
 
 // afterRun keeps the quarantine and the approvals up to date.
@@ -555,6 +604,11 @@ func (d *Daemon) Jobs() []JobInfo {
 		if p := st.pending; p != nil {
 			cp := *p
 			info.Pending = &cp
+		}
+		for _, r := range st.retries {
+			if d.now().Before(r.next) {
+				info.RetryingLater++
+			}
 		}
 		st.mu.Unlock()
 		out = append(out, info)

@@ -283,3 +283,61 @@ func TestDaemonSurvivesAPanickingRun(t *testing.T) {
 		t.Errorf("second RunJob = %v, want ErrPanic again (not ErrBusy)", err)
 	}
 }
+
+// A change that keeps failing is held back by scheduled runs until its
+// backoff ends (doubling); the rest of the job goes on, and a manual run
+// retries it at once.
+func TestDaemonRetriesAFailingChangeWithBackoff(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "state.db"))
+	clk := &clock{t: time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)}
+	target := newFake(fullCaps())
+	records := hrRecords(10)
+	bad := records[3].Key
+	target.failKeys = map[string]bool{bad: true}
+	job := newJob(t, &staticSource{records: records}, target)
+	job.Quarantine = scheduler.QuarantinePolicy{Backoff: time.Minute, MaxBackoff: time.Hour}
+	d := startDaemon(t, st, []*scheduler.Job{job}, scheduler.DaemonOptions{Now: clk.now})
+	ctx := context.Background()
+	run := func(trigger scheduler.Trigger) *scheduler.RunResult {
+		t.Helper()
+		res, _ := d.RunJob(ctx, "hr", scheduler.RunOptions{}, trigger)
+		if res == nil {
+			t.Fatal("no run result")
+		}
+		return res
+	}
+	heldKeys := func(res *scheduler.RunResult) []string {
+		var keys []string
+		for _, c := range res.Held {
+			keys = append(keys, c.Key)
+		}
+		return keys
+	}
+	if res := run(scheduler.TriggerSchedule); res.Outcome.Failed != 1 || len(res.Held) != 0 {
+		t.Fatalf("first run: %d failed, held %v; want the bad user failed", res.Outcome.Failed, heldKeys(res))
+	}
+	if d.Jobs()[0].Quarantined {
+		t.Errorf("one failed change of 13 quarantined the job")
+	}
+	if res := run(scheduler.TriggerSchedule); len(res.Held) != 1 || res.Held[0].Key != bad || res.Outcome.Failed != 0 {
+		t.Errorf("within the backoff: held %v, %d failed; want the bad user held", heldKeys(res), res.Outcome.Failed)
+	}
+	if n := d.Jobs()[0].RetryingLater; n != 1 {
+		t.Errorf("RetryingLater = %d, want 1", n)
+	}
+	clk.add(61 * time.Second)
+	if res := run(scheduler.TriggerSchedule); len(res.Held) != 0 || res.Outcome.Failed != 1 {
+		t.Errorf("after the backoff: held %v, %d failed; want a retry that fails", heldKeys(res), res.Outcome.Failed)
+	}
+	clk.add(61 * time.Second) // the backoff doubled to 2m
+	if res := run(scheduler.TriggerSchedule); len(res.Held) != 1 {
+		t.Errorf("within the doubled backoff: held %v", heldKeys(res))
+	}
+	target.failKeys = nil
+	if res := run(scheduler.TriggerManual); len(res.Held) != 0 || res.Outcome.Applied != 1 {
+		t.Errorf("manual run: held %v, %d applied; want the retry applied", heldKeys(res), res.Outcome.Applied)
+	}
+	if n := d.Jobs()[0].RetryingLater; n != 0 {
+		t.Errorf("RetryingLater after success = %d", n)
+	}
+}

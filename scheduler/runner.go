@@ -53,6 +53,10 @@ type RunOptions struct {
 	Incremental bool
 	// Force skips the safety guard.
 	Force bool
+	// Hold, when set, holds back planned changes for which it returns
+	// true: they are left out of this run (the daemon's retry backoff for
+	// changes that keep failing) and planned again by the next.
+	Hold func(connectors.Change) bool
 }
 
 // RunResult is what one plan or sync found and did.
@@ -68,6 +72,8 @@ type RunResult struct {
 	// Mark is the source's new high-water mark, stored after a successful
 	// run ("" for a source without one).
 	Mark string
+	// Held are the planned changes opts.Hold kept out of this run.
+	Held []connectors.Change
 	// links are the store's links the plan was made from; the executor
 	// adds the plan's adoptions to them itself.
 	links Links
@@ -198,6 +204,12 @@ func (r *Runner) Sync(ctx context.Context, job *Job, opts RunOptions) (*RunResul
 		return nil, err
 	}
 	res.RunID = runID
+	if opts.Hold != nil {
+		res.Held = holdBack(res.Plan, opts.Hold)
+		if len(res.Held) > 0 {
+			log.Info("changes held back until their retry backoff ends", zap.Int("held", len(res.Held)))
+		}
+	}
 	summary := Summarize(res.Plan)
 	if r.BeforeApply != nil {
 		r.BeforeApply(res)
@@ -266,4 +278,34 @@ func countPending(entries []store.JournalEntry, runID int64) int {
 		}
 	}
 	return n
+}
+
+// holdBack removes the held changes from the plan, and with them the
+// memberships of held users, orgs and groups (they would fail unresolved).
+func holdBack(p *Plan, hold func(connectors.Change) bool) []connectors.Change {
+	held := map[mapping.Kind]map[string]bool{}
+	for _, c := range p.Changes {
+		if c.Kind != mapping.KindMembership && hold(c) {
+			if held[c.Kind] == nil {
+				held[c.Kind] = map[string]bool{}
+			}
+			held[c.Kind][c.Key] = true
+		}
+	}
+	var out []connectors.Change
+	kept := p.Changes[:0:0]
+	for _, c := range p.Changes {
+		drop := held[c.Kind][c.Key]
+		if c.Kind == mapping.KindMembership {
+			m := c.Membership
+			drop = hold(c) || (m != nil && (held[mapping.KindUser][m.UserKey] || held[m.Kind][m.ContainerKey]))
+		}
+		if drop {
+			out = append(out, c)
+			continue
+		}
+		kept = append(kept, c)
+	}
+	p.Changes = kept
+	return out
 }
