@@ -650,13 +650,3 @@ func (d *Daemon) JobNames() []string {
 	defer d.mu.Unlock()
 	return append([]string(nil), d.order...)
 }
-
-// Job returns the named job, or nil.
-func (d *Daemon) Job(name string) *Job {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if st := d.jobs[name]; st != nil {
-		return st.job
-	}
-	return nil
-}

@@ -49,8 +49,11 @@ func TestDebouncerNotificationDuringACallIsServed(t *testing.T) {
 	<-running
 	d.Notify() // arrives while the first call runs
 	close(release)
-	for calls.Load() < 2 {
-		time.Sleep(time.Millisecond)
+	// The deadline only turns a hang into a failure.
+	for deadline := time.Now().Add(time.Minute); calls.Load() < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the notification sent during a call was never served")
+		}
 	}
 }
 

@@ -225,14 +225,29 @@ func canonicalEndpoint(rest string) string {
 	return rest
 }
 
-// create serves a POST, buffered so that the Location header the library
-// does not set can be added from the new resource's id (RFC 7644 §3.3).
-func (s *Server) create(w *recorder, r *http.Request, rest string) {
+// buffered serves r with the library into a buffer and carries its headers
+// over to w, so that the response can be completed before it is sent.
+func (s *Server) buffered(w *recorder, r *http.Request) *bufferedResponse {
 	buf := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
 	s.lib.ServeHTTP(buf, r)
 	for k, v := range buf.header {
 		w.Header()[k] = v
 	}
+	return buf
+}
+
+// send writes the buffered status with body, which may differ from the
+// buffered one.
+func (b *bufferedResponse) send(w *recorder, body []byte) {
+	w.Header().Del("Content-Length")
+	w.WriteHeader(b.status)
+	_, _ = w.Write(body)
+}
+
+// create serves a POST, buffered so that the Location header the library
+// does not set can be added from the new resource's id (RFC 7644 §3.3).
+func (s *Server) create(w *recorder, r *http.Request, rest string) {
+	buf := s.buffered(w, r)
 	if buf.status == http.StatusCreated {
 		var created struct {
 			ID string `json:"id"`
@@ -241,8 +256,7 @@ func (s *Server) create(w *recorder, r *http.Request, rest string) {
 			w.Header().Set("Location", baseURL(r)+BasePath+rest+"/"+url.PathEscape(created.ID))
 		}
 	}
-	w.WriteHeader(buf.status)
-	_, _ = w.Write(buf.body.Bytes())
+	buf.send(w, buf.body.Bytes())
 	if buf.status == http.StatusCreated {
 		s.changed()
 	}
@@ -252,11 +266,7 @@ func (s *Server) create(w *recorder, r *http.Request, rest string) {
 // set to the number of resources on the page (RFC 7644 §3.4.2), where the
 // library puts the count asked for.
 func (s *Server) list(w *recorder, r *http.Request) {
-	buf := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
-	s.lib.ServeHTTP(buf, r)
-	for k, v := range buf.header {
-		w.Header()[k] = v
-	}
+	buf := s.buffered(w, r)
 	body := buf.body.Bytes()
 	if buf.status == http.StatusOK {
 		var page map[string]json.RawMessage
@@ -272,9 +282,7 @@ func (s *Server) list(w *recorder, r *http.Request) {
 			}
 		}
 	}
-	w.Header().Del("Content-Length")
-	w.WriteHeader(buf.status)
-	_, _ = w.Write(body)
+	buf.send(w, body)
 }
 
 func (s *Server) changed() {

@@ -288,7 +288,9 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 	hup()
 	// The rejected reload leaves the last good config; a later good one
 	// still applies, which shows the daemon kept listening for SIGHUP.
-	time.Sleep(200 * time.Millisecond)
+	waitFor(t, "the bad config rejected", func() bool {
+		return d.logs.FilterMessageSnippet("the new config is rejected").Len() > 0
+	})
 	if got := schedule(); got != "0 3 * * *" {
 		t.Errorf("after a bad config the schedule is %q; want the last good one", got)
 	}

@@ -24,7 +24,10 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/orgbridge/orgbridge/configs"
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
@@ -59,6 +62,7 @@ type daemon struct {
 	t      *testing.T
 	base   string
 	admin  string
+	logs   *observer.ObservedLogs // what the daemon logged
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -69,10 +73,13 @@ func startServe(t *testing.T, cfgPath string) *daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &app{stdout: io.Discard, stderr: io.Discard, logger: zaptest.NewLogger(t)}
+	core, logs := observer.New(zap.InfoLevel)
+	a := &app{stdout: io.Discard, stderr: io.Discard, logger: zaptest.NewLogger(t, zaptest.WrapOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return zapcore.NewTee(c, core)
+	})))}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan listening, 1)
-	d := &daemon{t: t, cancel: cancel, done: make(chan error, 1)}
+	d := &daemon{t: t, cancel: cancel, done: make(chan error, 1), logs: logs}
 	go func() { d.done <- a.serveDaemon(ctx, cfgPath, file, ready) }()
 	select {
 	case l := <-ready:
