@@ -90,14 +90,41 @@ type Options struct {
 	// PageSize is the page size the target must read with (small, so that
 	// every list spans pages).
 	PageSize int
+	// Readings names the readings of its document the emulator must serve
+	// (see each emulator's Readings); nil is its default reading.
+	Readings []string
 }
 
 // pageSize is the page size every harness is built with.
 const pageSize = 2
 
+// RunReadings runs the whole suite once for each set of readings in
+// combos (an emulator's Readings.Combinations()), as a subtest named by the
+// set ("default" for none), each harness built with Options.Readings set.
+func RunReadings(t *testing.T, combos [][]string, newHarness func(t *testing.T, opts Options) *Harness) {
+	t.Helper()
+	for _, readings := range combos {
+		name := strings.Join(readings, "+")
+		if name == "" {
+			name = "default"
+		}
+		t.Run(name, func(t *testing.T) {
+			runCases(t, func(t *testing.T, opts Options) *Harness {
+				opts.Readings = readings
+				return newHarness(t, opts)
+			})
+		})
+	}
+}
+
 // Run runs every case of the suite as a subtest of t, each with a harness
-// from newHarness.
+// from newHarness, under the emulator's default reading.
 func Run(t *testing.T, newHarness func(t *testing.T, opts Options) *Harness) {
+	t.Helper()
+	runCases(t, newHarness)
+}
+
+func runCases(t *testing.T, newHarness func(t *testing.T, opts Options) *Harness) {
 	t.Helper()
 	cases := []struct {
 		name string

@@ -55,6 +55,8 @@ type Config struct {
 	RateLimit int
 	// ResetHeader chooses the X-RateLimit-Reset header.
 	ResetHeader ResetHeader
+	// Window chooses a fixed or a sliding one-minute window.
+	Window Window
 	// Limited answers a request the rate limiter turned away; the
 	// rate-limit headers are set already.
 	Limited func() Response

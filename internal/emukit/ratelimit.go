@@ -20,6 +20,19 @@ const (
 	ResetAlways
 )
 
+// Window chooses how the rate limiter counts "N requests a minute", which
+// documents rarely pin down.
+type Window int
+
+const (
+	// WindowFixed counts requests in a minute that opens at the IP's first
+	// request and is followed by a fresh one when it ends.
+	WindowFixed Window = iota
+	// WindowSliding counts the requests of the last 60 seconds, whenever
+	// they were made.
+	WindowSliding
+)
+
 // maxWindows is how many windows are kept before the expired ones are
 // dropped.
 const maxWindows = 4096
