@@ -91,3 +91,21 @@ func (l *limiter) allow(h http.Header, ip string, now time.Time) bool {
 	h.Set("X-RateLimit-Remaining", strconv.Itoa(l.limit-w.hits))
 	return true
 }
+
+// ReadingSlidingWindow names the reading of "N requests a minute" as a
+// sliding window (Config.Window = WindowSliding), for the emulators whose
+// document states a per-minute limit without saying how the minute is
+// counted.
+const ReadingSlidingWindow = "ratelimit-sliding"
+
+// RateLimitReading returns the ReadingSlidingWindow reading for an
+// emulator's catalogue; seed quotes the document's rate-limit line
+// ("003:120 「1分あたり60リクエスト」" style). The emulator maps it to
+// Config.Window = WindowSliding.
+func RateLimitReading(seed string) Reading {
+	return Reading{
+		Name: ReadingSlidingWindow,
+		Seed: seed,
+		Doc:  "the N requests a minute are counted over the last 60 seconds (a sliding window) rather than a fixed minute",
+	}
+}
