@@ -27,13 +27,33 @@
 // # Rate limit
 //
 // Config.RateLimit requests per minute per client IP (the host of
-// RemoteAddr), in a fixed window that opens at the IP's first request and
-// lasts one minute. A positive limit sets X-RateLimit-Limit and
-// X-RateLimit-Remaining on every response; a request past the limit gets
-// Retry-After (whole seconds to the window's end, at least 1) and
-// X-RateLimit-Remaining 0. Config.ResetHeader chooses whether and how
-// X-RateLimit-Reset is sent. A limit of zero or less is no limit and sets
-// no header.
+// RemoteAddr), counted in one of two windows, as Config.Window says:
+//
+//   - WindowFixed (the default): a minute that opens at the IP's first
+//     request and is followed by a fresh one at the first request after it
+//     ends, so up to twice the limit can pass within a minute across a
+//     boundary;
+//   - WindowSliding: the requests of the last 60 seconds, whenever they
+//     were made (a log of the IP's counted requests), so no 60 seconds ever
+//     hold more than the limit and a place frees up each time a counted
+//     request turns a minute old.
+//
+// Documents that say "N requests a minute" rarely say which; an emulator
+// serves the sliding one under the reading ReadingSlidingWindow
+// ("ratelimit-sliding", see RateLimitReading), which it maps to
+// Config.Window. A refused request is not counted under either.
+//
+// A positive limit sets X-RateLimit-Limit and X-RateLimit-Remaining on
+// every response; a request past the limit gets Retry-After (whole seconds,
+// at least 1, until a request is next counted out of the window: the fixed
+// window's end, or the moment the oldest request of the sliding one is a
+// minute old) and X-RateLimit-Remaining 0. Config.ResetHeader chooses
+// whether and how X-RateLimit-Reset (Unix seconds) is sent: ResetOnLimit on
+// a refused request only, now plus Retry-After; ResetAlways on every
+// limited response, the same moment as Retry-After's (the fixed window's
+// end; for the sliding window, when its oldest counted request, this one
+// included, leaves it). A limit of zero or less is no limit and sets no
+// header.
 //
 // # Faults
 //

@@ -100,7 +100,7 @@ func New(cfg Config) *Kit {
 		mu:      cfg.Lock,
 		now:     cfg.Now,
 		log:     cfg.Logger,
-		limiter: newLimiter(cfg.RateLimit, cfg.ResetHeader),
+		limiter: newLimiter(cfg.RateLimit, cfg.ResetHeader, cfg.Window),
 		faults:  newInjector(cfg.ServerErrors),
 		stats:   Stats{ByRoute: map[string]int{}},
 	}

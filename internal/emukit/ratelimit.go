@@ -37,36 +37,55 @@ const (
 // dropped.
 const maxWindows = 4096
 
-// window is one client IP's fixed rate-limit window: it opens at the IP's
-// first request and lasts a minute.
+// window is one client IP's rate-limit window. A fixed window opens at the
+// IP's first request and lasts a minute (end, hits); a sliding window is
+// the log of the requests the IP made in the last minute (sent, oldest
+// first), so that it holds at most limit entries.
 type window struct {
 	end  time.Time
 	hits int
+	sent []time.Time
 }
 
-// limiter is a fixed one-minute window per client IP.
+// limiter counts the requests of each client IP in a one-minute window,
+// fixed or sliding.
 type limiter struct {
 	limit   int // <= 0: unlimited
 	reset   ResetHeader
+	kind    Window
 	windows map[string]*window
 }
 
-func newLimiter(limit int, reset ResetHeader) limiter {
-	return limiter{limit: limit, reset: reset, windows: map[string]*window{}}
+func newLimiter(limit int, reset ResetHeader, kind Window) limiter {
+	return limiter{limit: limit, reset: reset, kind: kind, windows: map[string]*window{}}
+}
+
+// expired reports whether w counts no request at now.
+func (l *limiter) expired(w *window, now time.Time) bool {
+	if l.kind == WindowSliding {
+		return len(w.sent) == 0 || !now.Before(w.sent[len(w.sent)-1].Add(time.Minute))
+	}
+	return !now.Before(w.end)
 }
 
 // allow counts the request against ip's window and sets the rate-limit
 // headers. It reports false when the window is used up (answer 429). An
 // unlimited limiter sets no header.
+//
+// Under both windows X-RateLimit-Reset (ResetAlways) is the time a request
+// is next counted out of the window: the end of a fixed window, the moment
+// the oldest request of a sliding one is a minute old. Retry-After on a
+// refused request is the wait until then, so a client that waits it out is
+// let through.
 func (l *limiter) allow(h http.Header, ip string, now time.Time) bool {
 	if l.limit <= 0 {
 		return true
 	}
 	w := l.windows[ip]
-	if w == nil || !now.Before(w.end) {
+	if w == nil || l.expired(w, now) {
 		if len(l.windows) >= maxWindows {
 			for k, old := range l.windows {
-				if !now.Before(old.end) {
+				if l.expired(old, now) {
 					delete(l.windows, k)
 				}
 			}
@@ -74,20 +93,41 @@ func (l *limiter) allow(h http.Header, ip string, now time.Time) bool {
 		w = &window{end: now.Add(time.Minute)}
 		l.windows[ip] = w
 	}
-	h.Set("X-RateLimit-Limit", strconv.Itoa(l.limit))
-	if l.reset == ResetAlways {
-		h.Set("X-RateLimit-Reset", strconv.FormatInt(w.end.Unix(), 10))
+	if l.kind == WindowSliding {
+		// Drop the requests that are a minute old or older; what is left
+		// is the count of the last 60 seconds.
+		i := 0
+		for i < len(w.sent) && !now.Before(w.sent[i].Add(time.Minute)) {
+			i++
+		}
+		w.sent = w.sent[i:]
+		w.hits = len(w.sent)
+		w.end = now.Add(time.Minute) // the window of a request counted now
+		if len(w.sent) > 0 {
+			w.end = w.sent[0].Add(time.Minute)
+		}
 	}
+	h.Set("X-RateLimit-Limit", strconv.Itoa(l.limit))
 	if w.hits >= l.limit {
 		retry := max(int((w.end.Sub(now)+time.Second-1)/time.Second), 1)
 		h.Set("X-RateLimit-Remaining", "0")
 		h.Set("Retry-After", strconv.Itoa(retry))
-		if l.reset == ResetOnLimit {
+		switch l.reset {
+		case ResetOnLimit:
 			h.Set("X-RateLimit-Reset", strconv.FormatInt(now.Unix()+int64(retry), 10))
+		case ResetAlways:
+			h.Set("X-RateLimit-Reset", strconv.FormatInt(w.end.Unix(), 10))
 		}
 		return false
 	}
 	w.hits++
+	if l.kind == WindowSliding {
+		w.sent = append(w.sent, now)
+		w.end = w.sent[0].Add(time.Minute)
+	}
+	if l.reset == ResetAlways {
+		h.Set("X-RateLimit-Reset", strconv.FormatInt(w.end.Unix(), 10))
+	}
 	h.Set("X-RateLimit-Remaining", strconv.Itoa(l.limit-w.hits))
 	return true
 }
