@@ -58,7 +58,7 @@ on the network. Errors name the file and line or the key.`,
 type loaded struct {
 	file  *config.File
 	job   *scheduler.Job
-	store *store.SQLite
+	store store.Store
 }
 
 func (l *loaded) Close() {
@@ -92,14 +92,27 @@ func (a *app) open(ctx context.Context, file *config.File, jobName string) (*loa
 	return &loaded{file: file, job: job, store: st}, nil
 }
 
-// openStore opens the config's state store.
-func (a *app) openStore(ctx context.Context, file *config.File) (*store.SQLite, error) {
-	path := file.Store.Path
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(file.Dir, path)
+// openStore opens the config's state store, SQLite or PostgreSQL as its
+// store block says, for every command alike. A PostgreSQL store that cannot
+// be reached is a configuration problem (exit 2), and nothing falls back to
+// a local file.
+func (a *app) openStore(ctx context.Context, file *config.File) (store.Store, error) {
+	cfg := store.Config{Driver: file.Store.Driver, Path: file.Store.Path}
+	if !filepath.IsAbs(cfg.Path) {
+		cfg.Path = filepath.Join(file.Dir, cfg.Path)
 	}
-	st, err := store.OpenSQLite(ctx, path, a.logger)
-	if err != nil {
+	if cfg.Driver == store.DriverPostgres {
+		dsn, err := file.Store.DSN.Resolve("store.dsn", file.Dir)
+		if err != nil {
+			return nil, usageError(fmt.Errorf("%s: %w", file.Path, err))
+		}
+		cfg.DSN = dsn
+	}
+	st, err := store.Open(ctx, cfg, a.logger)
+	switch {
+	case errors.Is(err, store.ErrUnreachable):
+		return nil, usageError(fmt.Errorf("%s: store (driver %s): %w", file.Path, cfg.Driver, err))
+	case err != nil:
 		return nil, failedError(fmt.Errorf("open store: %w", err))
 	}
 	return st, nil

@@ -286,20 +286,13 @@ func (a *app) reload(ctx context.Context, path string, st store.Store) ([]*sched
 // running the jobs: an advisory lock with PostgreSQL, the one process with
 // SQLite.
 func (a *app) openServeStore(ctx context.Context, file *config.File) (store.Store, scheduler.Elector, error) {
-	if file.Store.Driver != "postgres" {
-		st, err := a.openStore(ctx, file)
-		if err != nil {
-			return nil, nil, err
-		}
+	st, err := a.openStore(ctx, file)
+	if err != nil {
+		return nil, nil, err
+	}
+	pg, ok := st.(*store.Postgres)
+	if !ok {
 		return st, scheduler.Solo{}, nil
-	}
-	dsn, err := file.Store.DSN.Resolve("store.dsn", file.Dir)
-	if err != nil {
-		return nil, nil, usageError(fmt.Errorf("%s: %w", file.Path, err))
-	}
-	pg, err := store.OpenPostgres(ctx, dsn, a.logger)
-	if err != nil {
-		return nil, nil, failedError(fmt.Errorf("open store: %w", err))
 	}
 	leader, err := pg.Leader("scheduler")
 	if err != nil {
