@@ -418,7 +418,7 @@ func TestAdapterFaultBurst(t *testing.T) {
 
 	// Nothing duplicated.
 	e.emu.SetFaults(emulator.Faults{})
-	dump := e.emu.Dump()
+	dump := e.emu.State()
 	codes, logins := map[string]int{}, map[string]int{}
 	for _, o := range dump.Orgs {
 		if o.Code != nil {

@@ -160,7 +160,7 @@ func TestOrgDeleteCascade(t *testing.T) {
 	if got := e.mustStatus(200, "GET", "/groups/"+g, nil).data()["organizationId"]; got != a {
 		t.Errorf("group moved to %v, want %s", got, a)
 	}
-	st := e.srv.Dump()
+	st := e.srv.State()
 	if len(st.Orgs) != 3 {
 		t.Errorf("%d orgs left", len(st.Orgs))
 	}
@@ -216,7 +216,7 @@ func TestMembershipEndpoints(t *testing.T) {
 	g := e.create("/groups", map[string]any{"name": "g", "organizationId": a, "isViewableMember": true, "isEnableDiscussion": true})
 	e.mustStatus(204, "POST", "/groups/"+g+"/users", map[string]any{"userId": u, "role": "member"})
 	e.mustStatus(204, "PUT", "/groups/"+g+"/users", map[string]any{"userId": u, "role": "admin"})
-	st := e.srv.Dump()
+	st := e.srv.State()
 	if st.GroupMembers[g][u] != "admin" || len(st.GroupMembers[g]) != 1 || len(st.GroupMembers[e.srv.EveryoneGroupID()]) != 2 {
 		t.Errorf("group members %v", st.GroupMembers)
 	}

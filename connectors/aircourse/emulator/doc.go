@@ -37,8 +37,8 @@
 // the value is trimmed and empty parts dropped, so "read write" and
 // "read, write" are unknown scopes, "read,,write" is fine); absent or empty
 // means read and write. A token is 64 random alphanumerics, valid until
-// TokenTTL after issue (expires_in is TokenTTL in seconds, 3600 by default)
-// by the Options.Now clock. GET needs the read
+// TokenTTL after issue (expires_in is TokenTTL in seconds, 3600 by default;
+// 20 under the token-short reading) by the Options.Now clock. GET needs the read
 // scope; POST, PUT, PATCH and DELETE need write (403 "Invalid scope(s)
 // provided."). The header is read as Passport reads it (/^\s*Bearer\s/, then
 // trimmed): the scheme is "Bearer" exactly as the document writes it, so
@@ -49,7 +49,8 @@
 //
 // Options.RateLimit requests (default 60) per client IP (the host of
 // r.RemoteAddr) in a fixed window that opens at the IP's first request and
-// closes a minute later (Laravel's throttle). Every request counts: the
+// closes a minute later (Laravel's throttle; a sliding window under the
+// ratelimit-sliding reading). Every request counts: the
 // token call, 401s, 404s and requests that are then faulted. Each response
 // carries X-RateLimit-Limit and X-RateLimit-Remaining (the requests left in
 // the window after this one); a 429 has Remaining 0, Retry-After (whole
@@ -80,11 +81,13 @@
 // The root organization (name ルート組織, code null, parentId null,
 // isPublic true, no dates, discussion enabled) and the everyone group (name
 // 全員, code "everyone", in the root, isViewableMember true, discussion
-// disabled, description 全てのユーザが所属するグループ) exist from the start.
+// disabled, description 全てのユーザが所属するグループ) exist from the start;
+// under admins-required so does the tenant's global administrator
+// (テナント管理者, loginId tenant-admin, role admin, a member of the root).
 // Ids are usr_/org_/grp_ followed by 16 random alphanumerics. createdAt and
 // updatedAt are UTC with microseconds ("2025-04-01T09:00:00.000000Z", as
 // Laravel serializes dates); updatedAt changes on the resource's own
-// updates, not on membership changes. Lists are in creation order; Dump is
+// updates, not on membership changes. Lists are in creation order; State is
 // sorted by id.
 //
 // # Validation
@@ -225,8 +228,56 @@
 // resource, whatever their outcome, not the token call), RateLimited (the
 // limiter's 429s) and Faulted (injected faults), and ByRoute per method and
 // route pattern ("POST /users", "PUT /organizations/{organizationId}/users",
-// "POST /oauth/token"). Dump returns a deep copy of the state. The Server is
-// safe for concurrent use (one mutex; request bodies are read outside it).
-// Each request is logged at debug level with method, path (no query),
-// status and duration; tokens, secrets and bodies are never logged.
+// "POST /oauth/token"). State returns a deep copy of the state, ids and
+// all; Dump the same as canonical text with no generated id (organizations
+// by their path of names, users by loginId or mail, groups by name; the
+// root, the everyone group and the tenant's own administrator left out), so
+// that the same source synced under any reading gives the same Dump. The
+// Server is safe for concurrent use (one mutex; request bodies are read
+// outside it). Each request is logged at debug level with method, path (no
+// query), status and duration; tokens, secrets and bodies are never logged.
+//
+// # Readings
+//
+// The document leaves some questions open; the emulator answers each the
+// way this doc describes (the default) and, behind Options.Readings (names
+// parsed by Readings.Parse; `orgbridge emulate aircourse --reading NAME`),
+// another way a server built from the same document may answer it. Every
+// reading can be served together with every other.
+//
+//   - admins-required: adminUserIds on POST /organizations must name at
+//     least one user, as Laravel's required reads an empty array: [] is 422
+//     on adminUserIds (adminUserIdsは必須項目です。). The tenant's own global
+//     administrator (role admin, loginId tenant-admin, TenantAdminID) exists
+//     from the start, as in every real tenant, so that an organization can be
+//     created at all. 003:637 「adminUserIds required Array of strings」.
+//   - ratelimit-sliding: the 60 requests a minute are counted over the last
+//     60 seconds (a sliding window; Retry-After and X-RateLimit-Reset from
+//     the oldest request in it) rather than a fixed minute.
+//     003:11 「同一IPからのアクセスは1分間で60回までの制限がかかります。」.
+//   - token-short: tokens live ShortTokenTTL (20 seconds, expires_in 20).
+//     003:105 「"expires_in": 3600」: the lifetime travels in the response
+//     (003:66 says 60 minutes).
+//   - users-active-default: GET /users without status lists status 1
+//     (使用中) only; suspended and invited users need status=1,2,3. 003:125
+//     「指定したステータスと一致するデータのみ取得します。」, where 003:574 says
+//     for organizations 「未指定の場合は全て取得します」 and 003:120 does not.
+//   - meta-snake-case: a list's meta is Laravel's paginator (current_page,
+//     from, last_page, per_page, to, total). 003:192 「"meta": {」 gives no key.
+//   - user-orgs-absent: user objects carry no memberOrganizationIds or
+//     adminOrganizationIds; a user's organizations show only in the
+//     organization user lists. 003:333 「"data": {」 gives no field.
+//   - suspension-as-status: user objects carry no isSuspended, only status
+//     (2 利用停止). 003:120 「status integer (ユーザステータス)」, 003:417
+//     「isSuspended boolean」 is a request field.
+//   - member-rows-userid: rows of the organization and group user lists name
+//     the user "userId" rather than "id". 003:897 「"data": [」 gives no field;
+//     the requests say 003:920 「userId」.
+//   - everyone-no-code: the everyone group (全員, in the root) has code null.
+//     003:1205 「全員グループの場合、以下の項目は変更できません」 is the document's
+//     only word on it.
+//   - writes-answer-200: DELETE, and POST/PUT/DELETE on the user lists,
+//     answer 200 {"message":"正常に処理が行われました。"} instead of 204.
+//     003:34 「200 正常に処理が行われました」, 003:35 「204 …」: which one a call
+//     answers is not said.
 package emulator

@@ -501,7 +501,7 @@ func TestInitialState(t *testing.T) {
 	if g["name"] != "全員" || g["code"] != "everyone" || g["organizationId"] != root {
 		t.Errorf("everyone %v", g)
 	}
-	st := e.srv.Dump()
+	st := e.srv.State()
 	if len(st.Users) != 0 || len(st.Orgs) != 1 || len(st.Groups) != 1 {
 		t.Errorf("dump %+v", st)
 	}
@@ -540,11 +540,11 @@ func TestStats(t *testing.T) {
 func TestDumpIsACopy(t *testing.T) {
 	e := newEnv(t, unlimited())
 	u := e.newUser("a", "a", map[string]any{"department": "営業"})
-	st := e.srv.Dump()
+	st := e.srv.State()
 	*st.Users[0].Department = "changed"
 	st.Users[0].MemberOrganizationIDs[0] = "x"
 	st.GroupMembers[e.srv.EveryoneGroupID()][u] = "admin"
-	again := e.srv.Dump()
+	again := e.srv.State()
 	if *again.Users[0].Department != "営業" || again.Users[0].MemberOrganizationIDs[0] != e.srv.RootOrgID() ||
 		again.GroupMembers[e.srv.EveryoneGroupID()][u] != "member" {
 		t.Errorf("Dump shares state: %+v", again.Users[0])
@@ -606,7 +606,7 @@ func TestConcurrentWrites(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if n := len(e.srv.Dump().Users); n != 80 {
+	if n := len(e.srv.State().Users); n != 80 {
 		t.Errorf("%d users", n)
 	}
 }

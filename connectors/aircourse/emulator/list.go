@@ -22,6 +22,17 @@ type List[T any] struct {
 	Meta Meta `json:"meta"`
 }
 
+// snakeMeta is the pagination block under ReadingMetaSnakeCase: Laravel's
+// paginator, with from and to (null on an empty page).
+type snakeMeta struct {
+	CurrentPage int  `json:"current_page"`
+	From        *int `json:"from"`
+	LastPage    int  `json:"last_page"`
+	PerPage     int  `json:"per_page"`
+	To          *int `json:"to"`
+	Total       int  `json:"total"`
+}
+
 const (
 	defaultLimit = 100
 	maxLimit     = 1000
@@ -135,6 +146,14 @@ func page[R, T any](q *query, items []R, limit, page int, render func(R) T) resp
 	data := make([]T, 0, to-from)
 	for _, it := range items[from:to] {
 		data = append(data, render(it))
+	}
+	if q.c.readings.Has(ReadingMetaSnakeCase) {
+		m := snakeMeta{CurrentPage: page, LastPage: last, PerPage: limit, Total: total}
+		if len(data) > 0 {
+			first, end := from+1, to
+			m.From, m.To = &first, &end
+		}
+		return jsonResp(http.StatusOK, map[string]any{"data": data, "meta": m})
 	}
 	return jsonResp(http.StatusOK, List[T]{
 		Data: data,

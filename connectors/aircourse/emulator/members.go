@@ -35,7 +35,20 @@ func listMembers(c *call, rows []Member) response {
 			items = append(items, m)
 		}
 	}
+	if c.readings.Has(ReadingMemberRowsUserID) {
+		return page(q, items, limit, pg, func(m Member) userIDRow { return userIDRow(m) })
+	}
 	return page(q, items, limit, pg, func(m Member) Member { return m })
+}
+
+// userIDRow is a member row under ReadingMemberRowsUserID: the user's id
+// as "userId".
+type userIDRow struct {
+	ID      string  `json:"userId"`
+	Name    string  `json:"name"`
+	LoginID *string `json:"loginId"`
+	Mail    *string `json:"mail"`
+	Role    string  `json:"role"`
 }
 
 // GET /organizations/{organizationId}/users

@@ -2,7 +2,11 @@ package emulator
 
 import (
 	"crypto/rand"
+	"fmt"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 )
 
 // User is an AirCourse user as the API encodes it. Optional strings that were
@@ -332,8 +336,8 @@ func (s *Server) isDescendant(orgID, ancestorID string) bool {
 	return false
 }
 
-// Dump returns a deep copy of the whole state, sorted by id.
-func (s *Server) Dump() State {
+// State returns a deep copy of the whole state, ids and all, sorted by id.
+func (s *Server) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := State{
@@ -371,3 +375,112 @@ func cloneStr(p *string) *string {
 }
 
 func strPtr(v string) *string { return &v }
+
+// Dump returns the state as canonical text: one line per organization,
+// user, group and membership, sorted, with no generated id and no
+// timestamp. An organization is named by the path of names from the top
+// ("本社/営業部"; the root is "(root)"), a user by its loginId (else its
+// mail), a group by its name. The tenant's own objects are left out: the
+// root organization (except as a parent or a membership), the everyone
+// group, and the global administrator seeded under ReadingAdminsRequired
+// with its memberships (a client names it as the admin of the
+// organizations it creates, only under that reading). So the same source
+// synced under any reading gives the same text.
+//
+//	org 本社/営業部 code="SALES" public=true discussion=false start=- end=- description="営業部"
+//	user e1002 name="佐藤 花子" mail="hanako.sato@example.co.jp" status=1 suspended=false role=user license=basic …
+//	org-member 本社/営業部 e1002 admin
+//	group 新人研修 org=(root) code=- viewable=true discussion=false description=-
+//	group-member 新人研修 e1004 member
+func (s *Server) Dump() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var lines []string
+	orgName := func(id string) string { return s.orgPath(id) }
+	userName := func(r *userRec) string {
+		switch {
+		case r.u.LoginID != nil:
+			return *r.u.LoginID
+		case r.u.Mail != nil:
+			return *r.u.Mail
+		}
+		return r.u.Name
+	}
+	for id, r := range s.orgs {
+		if id == s.rootID {
+			continue
+		}
+		o := r.o
+		lines = append(lines, fmt.Sprintf("org %s code=%s public=%t discussion=%t start=%s end=%s description=%s",
+			orgName(id), optText(o.Code), o.IsPublic, o.IsEnableDiscussion, optText(o.StartDate), optText(o.EndDate), optText(o.Description)))
+	}
+	for id, r := range s.users {
+		if id == s.tenantAdminID {
+			continue
+		}
+		u := r.u
+		gender := "-"
+		if u.Gender != nil {
+			gender = strconv.Itoa(*u.Gender)
+		}
+		lines = append(lines, fmt.Sprintf("user %s name=%q mail=%s loginId=%s status=%d suspended=%t locked=%t role=%s license=%s ai=%d"+
+			" number=%s department=%s position=%s gender=%s birthday=%s profile=%s slack=%s notification=%s passwordLogin=%t",
+			userName(r), u.Name, optText(u.Mail), optText(u.LoginID), u.Status, u.IsSuspended, u.IsAccountLocked, u.Role, u.License,
+			u.HasAiKnowledgeLicense, optText(u.UserNumber), optText(u.Department), optText(u.Position), gender,
+			optText(u.Birthday), optText(u.Profile), optText(u.SlackMemberID), strings.Join(slices.Sorted(slices.Values(u.Notification)), ","),
+			u.IsEnabledPasswordLogin))
+		for orgID, role := range s.userOrgs[id] {
+			lines = append(lines, fmt.Sprintf("org-member %s %s %s", orgName(orgID), userName(r), role))
+		}
+	}
+	for id, r := range s.groups {
+		if id == s.everyoneID {
+			continue
+		}
+		g := r.g
+		lines = append(lines, fmt.Sprintf("group %s org=%s code=%s viewable=%t discussion=%t description=%s",
+			g.Name, orgName(g.OrganizationID), optText(g.Code), g.IsViewableMember, g.IsEnableDiscussion, optText(g.Description)))
+		for userID, role := range s.groupUsers[id] {
+			if u := s.users[userID]; u != nil && userID != s.tenantAdminID {
+				lines = append(lines, fmt.Sprintf("group-member %s %s %s", g.Name, userName(u), role))
+			}
+		}
+	}
+	slices.Sort(lines)
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// orgPath names an organization by the names from the top, without the
+// root ("本社/営業部"); the root itself is "(root)".
+func (s *Server) orgPath(id string) string {
+	var names []string
+	for seen := 0; seen <= len(s.orgs); seen++ {
+		r := s.orgs[id]
+		if r == nil {
+			return "(gone)"
+		}
+		if r.o.ParentID == nil {
+			break
+		}
+		names = append(names, r.o.Name)
+		id = *r.o.ParentID
+	}
+	if len(names) == 0 {
+		return "(root)"
+	}
+	slices.Reverse(names)
+	return strings.Join(names, "/")
+}
+
+// optText renders an optional string for Dump: "-" when unset, else quoted.
+func optText(p *string) string {
+	if p == nil {
+		return "-"
+	}
+	return strconv.Quote(*p)
+}

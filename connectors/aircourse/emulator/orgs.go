@@ -61,6 +61,10 @@ func (s *Server) createOrg(c *call) response {
 	}
 	parent := ch.ref("parentId", true, "org_", s.orgExists)
 	admins := ch.array("adminUserIds", true, ch.idElem("usr_", s.userExists))
+	if admins.present && admins.ok && len(admins.v) == 0 && s.readings.Has(ReadingAdminsRequired) {
+		// Laravel's required fails an empty array.
+		ch.fail("adminUserIds", msgRequired("adminUserIds"))
+	}
 	public := ch.boolean("isPublic", true)
 	start := ch.date("startDate")
 	end := ch.date("endDate")

@@ -32,7 +32,7 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("token call: %d", r.status)
 	}
 	e.mustStatus(429, "POST", "/users", map[string]any{"name": "x", "loginId": "x", "license": "free", "role": "user"})
-	if n := len(e.srv.Dump().Users); n != 0 {
+	if n := len(e.srv.State().Users); n != 0 {
 		t.Errorf("a limited POST created %d users", n)
 	}
 	e.clk.Add(39*time.Second + 500*time.Millisecond)
@@ -195,7 +195,7 @@ func TestFaultsHaveNoSideEffects(t *testing.T) {
 		t.Fatalf("injected 429: %d %v", r.status, r.header)
 	}
 	e.srv.SetFaults(emulator.Faults{})
-	if n := len(e.srv.Dump().Users); n != 0 {
+	if n := len(e.srv.State().Users); n != 0 {
 		t.Errorf("faulted POSTs created %d users", n)
 	}
 	if st := e.srv.Stats(); st.Writes != 0 || st.Faulted != 6 || st.Requests != 6 {

@@ -59,6 +59,10 @@ type Options struct {
 	// and 「特定のユーザのみパスワード認証を使用可能にする」 both on: then
 	// isEnabledPasswordLogin is required on user create.
 	SAMLPerUserPasswordLogin bool
+
+	// Readings are the readings of the document served besides the
+	// default one (parse names with Readings.Parse). nil: the default.
+	Readings emukit.Set
 }
 
 // Stats counts what the emulator was asked.
@@ -83,21 +87,23 @@ type Server struct {
 	licenseSeats map[string]int // nil: unlimited
 	aiSeats      int
 	samlPerUser  bool
+	readings     emukit.Set
 
 	clients map[string]string // client id → secret
 	tokens  map[string]token
 
-	seq        int64
-	rootID     string
-	everyoneID string
-	users      map[string]*userRec
-	orgs       map[string]*orgRec
-	groups     map[string]*groupRec
-	userOrgs   map[string]map[string]string // user → org → role
-	orgUsers   map[string]map[string]string // org → user → role
-	groupUsers map[string]map[string]string // group → user → role (not the everyone group)
-	mailIdx    map[string]string            // lower-case mail → user
-	loginIdx   map[string]string            // lower-case loginId → user
+	seq           int64
+	rootID        string
+	everyoneID    string
+	tenantAdminID string // the seeded global administrator, or ""
+	users         map[string]*userRec
+	orgs          map[string]*orgRec
+	groups        map[string]*groupRec
+	userOrgs      map[string]map[string]string // user → org → role
+	orgUsers      map[string]map[string]string // org → user → role
+	groupUsers    map[string]map[string]string // group → user → role (not the everyone group)
+	mailIdx       map[string]string            // lower-case mail → user
+	loginIdx      map[string]string            // lower-case loginId → user
 }
 
 // New returns a server holding only the root organization (ルート組織) and the
@@ -109,6 +115,7 @@ func New(opts Options) *Server {
 		ttl:         opts.TokenTTL,
 		aiSeats:     opts.AIKnowledgeSeats,
 		samlPerUser: opts.SAMLPerUserPasswordLogin,
+		readings:    emukit.Set{},
 		clients:     map[string]string{},
 		tokens:      map[string]token{},
 		users:       map[string]*userRec{},
@@ -136,8 +143,18 @@ func New(opts Options) *Server {
 	if limit == 0 {
 		limit = DefaultRateLimit
 	}
+	for name, on := range opts.Readings {
+		s.readings[name] = on
+	}
 	if s.ttl <= 0 {
 		s.ttl = DefaultTokenTTL
+	}
+	if s.readings.Has(ReadingTokenShort) {
+		s.ttl = ShortTokenTTL
+	}
+	window := emukit.WindowFixed
+	if s.readings.Has(ReadingSlidingWindow) {
+		window = emukit.WindowSliding
 	}
 	s.kit = emukit.New(emukit.Config{
 		Name:        "aircourse",
@@ -146,6 +163,7 @@ func New(opts Options) *Server {
 		Logger:      s.log,
 		RateLimit:   limit,
 		ResetHeader: emukit.ResetOnLimit,
+		Window:      window,
 		Limited: func() emukit.Response {
 			return message(http.StatusTooManyRequests, msgTooMany)
 		},
@@ -167,10 +185,14 @@ func New(opts Options) *Server {
 		UpdatedAt:          ts,
 	}}
 	s.everyoneID = newID("grp_", s.groups)
+	everyoneCode := strPtr("everyone")
+	if s.readings.Has(ReadingEveryoneNoCode) {
+		everyoneCode = nil
+	}
 	s.groups[s.everyoneID] = &groupRec{seq: s.nextSeq(), g: Group{
 		ID:                 s.everyoneID,
 		Name:               "全員",
-		Code:               strPtr("everyone"),
+		Code:               everyoneCode,
 		OrganizationID:     s.rootID,
 		IsViewableMember:   true,
 		IsEnableDiscussion: false,
@@ -178,8 +200,33 @@ func New(opts Options) *Server {
 		CreatedAt:          ts,
 		UpdatedAt:          ts,
 	}}
+	if s.readings.Has(ReadingAdminsRequired) {
+		s.tenantAdminID = s.seedUser(User{
+			Name: TenantAdminName, LoginID: strPtr(TenantAdminLoginID), Mail: strPtr(TenantAdminMail),
+			License: "free", Role: "admin",
+		})
+	}
 	return s
 }
+
+// seedUser stores a user as if it had been made in the tenant's own
+// screens (active, a member of the root) and returns its id.
+func (s *Server) seedUser(u User) string {
+	ts := s.stamp()
+	u.ID = newID("usr_", s.users)
+	u.Status = statusActive
+	u.Notification = []string{}
+	u.CreatedAt, u.UpdatedAt = ts, ts
+	s.users[u.ID] = &userRec{u: u, password: randomAlnum(8), seq: s.nextSeq()}
+	reindex(s.mailIdx, u.ID, nil, u.Mail)
+	reindex(s.loginIdx, u.ID, nil, u.LoginID)
+	s.ensureHome(u.ID)
+	return u.ID
+}
+
+// TenantAdminID returns the id of the tenant's own global administrator
+// (ReadingAdminsRequired), or "" when the emulator started without one.
+func (s *Server) TenantAdminID() string { return s.tenantAdminID }
 
 // RootOrgID returns the id of the root organization.
 func (s *Server) RootOrgID() string { return s.rootID }
@@ -241,6 +288,9 @@ const (
 	msgUnauth     = "Unauthenticated."
 	msgScope      = "Invalid scope(s) provided."
 	msgTooMany    = "Too Many Attempts."
+	// msgDone is the status table's 200 (003:34), the body of a write that
+	// answers 200 rather than 204 (ReadingWritesAnswer200).
+	msgDone = "正常に処理が行われました。"
 )
 
 // ServeHTTP serves the API. The order of checks: latency, rate limit, fault
@@ -288,15 +338,20 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 			return message(http.StatusBadRequest, msgBadRequest)
 		}
 	}
-	return rt.h(&call{r: r, id: rt.id, in: in, query: r.URL.Query()})
+	resp := rt.h(&call{r: r, id: rt.id, in: in, query: r.URL.Query(), readings: s.readings})
+	if resp.Status == http.StatusNoContent && s.readings.Has(ReadingWritesAnswer200) {
+		resp = message(http.StatusOK, msgDone)
+	}
+	return resp
 }
 
 // call is one routed request.
 type call struct {
-	r     *http.Request
-	id    string // the path id, if the route has one
-	in    body   // the JSON body, for routes that take one
-	query map[string][]string
+	r        *http.Request
+	id       string // the path id, if the route has one
+	in       body   // the JSON body, for routes that take one
+	query    map[string][]string
+	readings emukit.Set
 }
 
 func (c *call) q(key string) string {

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,6 +37,9 @@ func reindex(idx map[string]string, userID string, old, new *string) {
 func (s *Server) listUsers(c *call) response {
 	q := &query{c: c}
 	statuses := q.multi("status", "1", "2", "3")
+	if _, given := q.get("status"); !given && c.readings.Has(ReadingUsersActiveDefault) {
+		statuses = map[string]bool{"1": true}
+	}
 	lics := q.multi("license", licenses...)
 	ai, aiOK := q.one("hasAiKnowledgeLicense", "0", "1")
 	name, nameOK := q.get("name")
@@ -60,7 +64,7 @@ func (s *Server) listUsers(c *call) response {
 			items = append(items, r)
 		}
 	}
-	return page(q, items, limit, pg, s.renderUser)
+	return page(q, items, limit, pg, s.apiUser)
 }
 
 // GET /users/{userId}
@@ -69,7 +73,7 @@ func (s *Server) getUser(c *call) response {
 	if r == nil {
 		return message(http.StatusNotFound, msgNotFound)
 	}
-	return jsonResp(http.StatusOK, map[string]any{"data": s.renderUser(r)})
+	return jsonResp(http.StatusOK, map[string]any{"data": s.apiUser(r)})
 }
 
 // POST /users
@@ -154,7 +158,7 @@ func (s *Server) createUser(c *call) response {
 		members = []string{s.rootID}
 	}
 	s.setMemberships(u.ID, members, adminOrgs.v)
-	out := map[string]any{"data": s.renderUser(rec)}
+	out := map[string]any{"data": s.apiUser(rec)}
 	if generated {
 		out["password"] = rec.password
 	}
@@ -277,7 +281,33 @@ func (s *Server) updateUser(c *call) response {
 		s.setMemberships(u.ID, members, admins)
 	}
 	u.UpdatedAt = s.stamp()
-	return jsonResp(http.StatusOK, map[string]any{"data": s.renderUser(r)})
+	return jsonResp(http.StatusOK, map[string]any{"data": s.apiUser(r)})
+}
+
+// apiUser is a user as the API answers it: renderUser, less the fields
+// the readings leave out (ReadingUserOrgsAbsent, ReadingSuspensionAsStatus).
+func (s *Server) apiUser(r *userRec) any {
+	u := s.renderUser(r)
+	orgs, suspended := !s.readings.Has(ReadingUserOrgsAbsent), !s.readings.Has(ReadingSuspensionAsStatus)
+	if orgs && suspended {
+		return u
+	}
+	b, err := json.Marshal(u)
+	if err != nil {
+		return u // a User always encodes
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return u
+	}
+	if !orgs {
+		delete(m, "memberOrganizationIds")
+		delete(m, "adminOrganizationIds")
+	}
+	if !suspended {
+		delete(m, "isSuspended")
+	}
+	return m
 }
 
 // DELETE /users/{userId}
