@@ -111,7 +111,7 @@ func (e *env) seed(subject, code, status string) {
 // assignments returns the emulator's assignments as "subject/code=status".
 func (e *env) assignments() []string {
 	var out []string
-	for _, a := range e.emu.Dump().Organization(testOrg).Assignments {
+	for _, a := range e.emu.State().Organization(testOrg).Assignments {
 		out = append(out, a.SubjectID+"/"+a.Code+"="+a.Status)
 	}
 	return out

@@ -164,7 +164,7 @@ func TestExampleConfigSyncsTwice(t *testing.T) {
 	if st.Writes != 12 { // 11 POSTs, and a PUT for the one on leave
 		t.Errorf("first run: %d writes, want 12", st.Writes)
 	}
-	org := emu.Dump().Organization(emulator.DemoOrganizationID)
+	org := emu.State().Organization(emulator.DemoOrganizationID)
 	byStatus := map[string]int{}
 	for _, as := range org.Assignments {
 		byStatus[as.Code+"/"+as.Status]++
@@ -200,7 +200,7 @@ func TestExampleConfigSyncsTwice(t *testing.T) {
 		t.Errorf("v2 run: %d writes, want 3", st.Writes)
 	}
 	got := map[string]string{}
-	for _, as := range emu.Dump().Organization(emulator.DemoOrganizationID).Assignments {
+	for _, as := range emu.State().Organization(emulator.DemoOrganizationID).Assignments {
 		got[as.SubjectID] += as.Code + "=" + as.Status
 	}
 	if got["sho.ito@example.co.jp"] != "admin=active" || got["daisuke.nakamura@example.co.jp"] != "standard=suspended" {

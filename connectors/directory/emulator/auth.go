@@ -70,6 +70,12 @@ func (s *Server) issueToken(r *http.Request, raw []byte, readErr error, now time
 	if problem != "" {
 		return tokenError(http.StatusBadRequest, "invalid_request", problem)
 	}
+	if basic && s.readings.Has(ReadingTokenClientSecretPost) {
+		// A server that registered its clients for client_secret_post
+		// only: HTTP Basic is not a way it authenticates them.
+		return tokenError(http.StatusUnauthorized, "invalid_client",
+			"Client authentication failed: send client_id and client_secret in the request body.")
+	}
 	known, ok := s.clients[id]
 	if !ok || secret == "" || subtle.ConstantTimeCompare([]byte(known), []byte(secret)) != 1 {
 		resp := tokenError(http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
@@ -130,7 +136,7 @@ func (s *Server) authorize(r *http.Request, now time.Time) (response, bool) {
 	scheme, tok, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	tok = strings.TrimSpace(tok)
 	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		resp := message(http.StatusUnauthorized, "Unauthorized: a bearer access token is required.")
+		resp := s.message(http.StatusUnauthorized, "Unauthorized: a bearer access token is required.")
 		resp.Header = http.Header{"Www-Authenticate": {`Bearer realm="directory"`}}
 		return resp, false
 	}
@@ -144,6 +150,9 @@ func (s *Server) authorize(r *http.Request, now time.Time) (response, bool) {
 			Error: "invalid_token", Description: "The access token is invalid or has expired.",
 			Message: "Unauthorized: the access token is invalid or has expired.",
 		})
+		if s.readings.Has(ReadingErrorsNested) {
+			resp = s.apiError(http.StatusUnauthorized, "invalid_token", "Unauthorized: the access token is invalid or has expired.", nil)
+		}
 		resp.Header = http.Header{"Www-Authenticate": {`Bearer realm="directory", error="invalid_token"`}}
 		return resp, false
 	}

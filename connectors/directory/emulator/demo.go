@@ -25,8 +25,11 @@ var DemoAccountTypes = []AccountType{
 // NewDemo returns an emulator ready for configs/directory.yaml: the demo
 // client registered, and the demo organization with its account types and
 // no assignment. No rate limit, no faults.
-func NewDemo(logger *zap.Logger) *Server {
-	s := New(Options{Logger: logger})
+func NewDemo(logger *zap.Logger) *Server { return NewDemoWith(Options{Logger: logger}) }
+
+// NewDemoWith is NewDemo with options: readings, a clock, a rate limit.
+func NewDemoWith(opts Options) *Server {
+	s := New(opts)
 	s.AddClient(DemoClientID, DemoClientSecret)
 	s.AddOrganization(DemoOrganizationID, DemoAccountTypes...)
 	return s

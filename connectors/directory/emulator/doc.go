@@ -10,7 +10,8 @@
 //	srv.AddOrganization("org-1", emulator.AccountType{Code: "standard", Name: "一般利用者"})
 //	ts := httptest.NewServer(srv)
 //
-// NewDemo returns one ready for configs/directory.yaml: client DemoClientID
+// NewDemo (NewDemoWith, to give options such as readings) returns one
+// ready for configs/directory.yaml: client DemoClientID
 // with DemoClientSecret, organization DemoOrganizationID with the account
 // types standard (一般利用者) and admin (管理者). `orgbridge emulate directory`
 // serves it on 127.0.0.1:DefaultPort (8085).
@@ -110,12 +111,82 @@
 // replaces the settings and reseeds. Latency is real time; everything else
 // follows Options.Now.
 //
+// # Readings
+//
+// Document 004 gives paths, path parameters and one optional enum, and
+// leaves almost everything else open. The default reading is the one
+// above (the wire contract of connectors/directory); Options.Readings
+// (names from Readings, `orgbridge emulate directory --reading NAME,...`)
+// serves others, each allowed by the seed line named:
+//
+//   - list-types-with-users (004:9 「These accounts can be linked to users,
+//     providing visibility into available user account options」): GET
+//     lists the account types, each with the subjects that hold it
+//     ({"code","name","users":[{"subjectId","status",…}]}); no list of
+//     assignments. Excludes list-account-types.
+//   - list-account-types (004:9 「This endpoint returns the account types
+//     registered within the specified organization」): GET lists the
+//     account types only ({"code","name"}); nothing says who holds which.
+//     orgbridge cannot sync such a server and refuses to (exit 1).
+//   - list-bare-array (004:21 「Responses」, no shape given): GET answers
+//     a bare JSON array of its entries, without organizationId or the
+//     organization's accountTypes.
+//   - paginated (004:19 「Path parameters」 and 004:21 「Responses」: no
+//     query parameter and no shape rule pages out): Options.PageSize
+//     entries a page (default 50), ?page=N from 1 (400 when not a positive
+//     integer; past the end an empty page); an object carries "total" and
+//     "next" (the absolute URL of the next page, null on the last), a bare
+//     array a Link header with rel="next".
+//   - status-upper (004:66 「statusstring · enumOptionalPossible values:」,
+//     an enum without values): the values are ACTIVE and INACTIVE, or
+//     Options.StatusValues (which, set, apply under any reading); PUT
+//     refuses any other with 422 on status, "active" and "suspended"
+//     included.
+//   - put-replaces-code (004:51 「It requires the organization ID, subject
+//     ID, and the new account type code」): PUT to a code the subject does
+//     not hold gives it that account type in place of every one it holds,
+//     in one call: the status is the body's, else the one it had (active
+//     if any was); 404 when it holds none, 422 for a code that is not the
+//     organization's. To a code it holds, PUT sets the status only.
+//   - single-account-type (004:25 「Assign a user to an account type.」):
+//     a subject holds at most one account type; a POST of another code
+//     to a subject that holds one is 409.
+//   - post-duplicate-ok (004:43 「Responses」, none for an association
+//     that exists): a POST of an assignment the subject holds is 200 with
+//     it as it is (its status unchanged), not 409.
+//   - delete-missing-ok (004:95 「No content」, the only answer DELETE
+//     documents): a DELETE of an assignment that does not exist is 204,
+//     not 404.
+//   - errors-nested (004:21 「Responses」, no error body documented): every
+//     API error is {"error":{"code","message"[,"errors"]}}, code being
+//     not_found, conflict, validation_failed, invalid_token and so on; the
+//     token endpoint keeps RFC 6749's {"error","error_description"}.
+//   - token-short-lived (004:18 「Authorization URL: Token URL:」, no
+//     lifetime given): a token lives ShortTokenTTL, 60 seconds, unless
+//     Options.TokenTTL is set.
+//   - token-client-secret-post (004:16 「An OIDC service account that was
+//     authenticated.」, no client authentication method named): the token
+//     endpoint takes the client's credentials in the form only; HTTP Basic
+//     is 401 invalid_client.
+//
+// Considered and not served: the DELETE parameters are listed code before
+// subjectId (004:87-88), but the path (004:93) fixes their order; the
+// DELETE body 「stringOptional」 (004:90) is optional and its meaning
+// unknown, so it is ignored under every reading; the 「User Credential」
+// note (004:11) beside 「OAuth2clientCredentialsRequired」 (004:14) would
+// make a server that refuses service accounts, which no client-credentials
+// client can use; and the document has no rate limit, so no window to
+// read two ways.
+//
 // # Inspection
 //
 // Stats counts Requests (all), Writes (POST/PUT/DELETE routed to an
 // assignment, whatever their outcome; not the token call), RateLimited,
-// Faulted, and ByRoute per method and route pattern. Dump returns a deep
-// copy of every organization; Assign seeds an assignment directly. The
+// Faulted, and ByRoute per method and route pattern. Dump returns the
+// state as canonical text, the same under every reading for the same data
+// (sorted lines, statuses as "active" or "suspended" whatever the server's
+// words, no times); State returns a deep copy of every organization;
+// Assign seeds an assignment directly. The
 // Server is safe for concurrent use (one mutex; bodies are read outside
 // it). Each request is logged at debug with method, route pattern (not the
 // path, which holds subject ids), status and duration; tokens, secrets and

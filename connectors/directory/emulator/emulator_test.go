@@ -81,6 +81,9 @@ func (f *fixture) tokenRequest(form url.Values, user, pass string) reply {
 func (f *fixture) token() string {
 	f.t.Helper()
 	r := f.tokenRequest(url.Values{"grant_type": {"client_credentials"}}, testClient, testSecret)
+	if f.srv.readings.Has(ReadingTokenClientSecretPost) {
+		r = f.tokenRequest(url.Values{"grant_type": {"client_credentials"}, "client_id": {testClient}, "client_secret": {testSecret}}, "", "")
+	}
 	if r.status != http.StatusOK {
 		f.t.Fatalf("token: %d %s", r.status, r.raw)
 	}
@@ -404,7 +407,7 @@ func TestUnassign(t *testing.T) {
 	if r := f.call(http.MethodDelete, path, tok, ""); r.status != 404 {
 		t.Errorf("again: %d, want 404", r.status)
 	}
-	if org := f.srv.Dump().Organization(testOrg); len(org.Assignments) != 0 {
+	if org := f.srv.State().Organization(testOrg); len(org.Assignments) != 0 {
 		t.Errorf("left: %v", org.Assignments)
 	}
 }
@@ -423,9 +426,9 @@ func TestStatsAndDump(t *testing.T) {
 	if st.ByRoute["POST "+RouteAssignment] != 2 || st.ByRoute["POST "+RouteToken] != 1 || st.ByRoute["GET "+RouteAccounts] != 1 {
 		t.Errorf("by route %v", st.ByRoute)
 	}
-	d := f.srv.Dump()
+	d := f.srv.State()
 	d.Organizations[0].Assignments[0].Status = "changed"
-	if f.srv.Dump().Organization(testOrg).Assignments[0].Status != "active" {
+	if f.srv.State().Organization(testOrg).Assignments[0].Status != "active" {
 		t.Error("Dump is not a copy")
 	}
 	f.srv.ResetStats()
@@ -438,7 +441,7 @@ func TestStatsAndDump(t *testing.T) {
 	if err := f.srv.Assign(testOrg, "b", "admin", StatusSuspended); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.srv.Dump().Organization(testOrg).Assignments[1]; got.SubjectID != "b" || got.Status != StatusSuspended {
+	if got := f.srv.State().Organization(testOrg).Assignments[1]; got.SubjectID != "b" || got.Status != StatusSuspended {
 		t.Errorf("seeded %+v", got)
 	}
 }
@@ -457,7 +460,7 @@ func TestRateLimit(t *testing.T) {
 	if r.status != 429 || r.header.Get("Retry-After") != "40" || r.header.Get("X-RateLimit-Remaining") != "0" || r.header.Get("X-RateLimit-Reset") == "" {
 		t.Fatalf("over the limit: %d Retry-After %q", r.status, r.header.Get("Retry-After"))
 	}
-	if len(f.srv.Dump().Organization(testOrg).Assignments) != 0 {
+	if len(f.srv.State().Organization(testOrg).Assignments) != 0 {
 		t.Error("a refused request had an effect")
 	}
 	f.clock.Advance(40 * time.Second)
@@ -491,7 +494,7 @@ func TestFaults(t *testing.T) {
 	if len(seen) != 3 || !seen[500] || !seen[502] || !seen[503] {
 		t.Errorf("statuses %v, want 500, 502 and 503", seen)
 	}
-	if len(f.srv.Dump().Organization(testOrg).Assignments) != 0 {
+	if len(f.srv.State().Organization(testOrg).Assignments) != 0 {
 		t.Error("a faulted request had an effect")
 	}
 	f.srv.SetFaults(Faults{Rate429: 1})

@@ -41,10 +41,31 @@ type Options struct {
 	// document's, and the document has none: unlimited. Negative is
 	// unlimited too.
 	RateLimit int
-	TokenTTL  time.Duration    // 0: DefaultTokenTTL
-	Faults    Faults           // injected from the first request on; see SetFaults
-	Now       func() time.Time // clock of tokens, windows and timestamps; nil = time.Now
-	Logger    *zap.Logger      // nil = nop
+	// TokenTTL is the lifetime of an access token; 0: DefaultTokenTTL, or
+	// ShortTokenTTL under token-short-lived.
+	TokenTTL time.Duration
+	Faults   Faults           // injected from the first request on; see SetFaults
+	Now      func() time.Time // clock of tokens, windows and timestamps; nil = time.Now
+	Logger   *zap.Logger      // nil = nop
+
+	// Readings are the readings of the document served besides the
+	// default (names from Readings, checked with Readings.Parse); nil
+	// serves the default reading.
+	Readings emukit.Set
+	// StatusValues are the status values of the PUT enum. Zero: active and
+	// suspended, or ACTIVE and INACTIVE under status-upper; set, they are
+	// served under any reading.
+	StatusValues StatusValues
+	// PageSize is the number of list entries a page under paginated; 0:
+	// DefaultPageSize.
+	PageSize int
+}
+
+// StatusValues are the two values of the status enum, the one that grants
+// access and the one that withholds it.
+type StatusValues struct {
+	Active    string
+	Suspended string
 }
 
 // Stats counts what the emulator was asked.
@@ -78,18 +99,28 @@ type Server struct {
 	tokens  map[string]time.Time // access token → expiry
 
 	orgs map[string]*org
+
+	readings emukit.Set
+	statuses StatusValues
+	pageSize int
 }
 
 // New returns a server with no organization and no client: register them
 // with AddOrganization and AddClient (or use NewDemo).
 func New(opts Options) *Server {
 	s := &Server{
-		now:     opts.Now,
-		log:     opts.Logger,
-		ttl:     opts.TokenTTL,
-		clients: map[string]string{},
-		tokens:  map[string]time.Time{},
-		orgs:    map[string]*org{},
+		now:      opts.Now,
+		log:      opts.Logger,
+		ttl:      opts.TokenTTL,
+		clients:  map[string]string{},
+		tokens:   map[string]time.Time{},
+		orgs:     map[string]*org{},
+		readings: emukit.Set{},
+		statuses: opts.StatusValues,
+		pageSize: opts.PageSize,
+	}
+	for name, on := range opts.Readings {
+		s.readings[name] = on
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -97,8 +128,26 @@ func New(opts Options) *Server {
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
-	if s.ttl <= 0 {
+	switch {
+	case s.ttl > 0:
+	case s.readings.Has(ReadingTokenShortLived):
+		s.ttl = ShortTokenTTL
+	default:
 		s.ttl = DefaultTokenTTL
+	}
+	switch {
+	case s.statuses.Active != "" && s.statuses.Suspended != "":
+	case s.readings.Has(ReadingStatusUpper):
+		s.statuses = StatusValues{Active: StatusUpperActive, Suspended: StatusUpperSuspended}
+	default:
+		s.statuses = StatusValues{Active: StatusActive, Suspended: StatusSuspended}
+	}
+	if s.pageSize <= 0 {
+		s.pageSize = DefaultPageSize
+	}
+	internal := []byte(`{"message":"Internal server error."}`)
+	if s.readings.Has(ReadingErrorsNested) {
+		internal = []byte(`{"error":{"code":"server_error","message":"Internal server error."}}`)
 	}
 	s.kit = emukit.New(emukit.Config{
 		Name:        "directory",
@@ -108,13 +157,13 @@ func New(opts Options) *Server {
 		RateLimit:   opts.RateLimit,
 		ResetHeader: emukit.ResetOnLimit,
 		Limited: func() emukit.Response {
-			return message(http.StatusTooManyRequests, msgTooMany)
+			return s.message(http.StatusTooManyRequests, msgTooMany)
 		},
 		Faults:        opts.Faults.kit(),
 		ServerErrors:  []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable},
-		Fault:         fault(opts.RateLimit),
+		Fault:         s.fault(opts.RateLimit),
 		MaxBody:       maxBody,
-		InternalError: []byte(`{"message":"Internal server error."}`),
+		InternalError: internal,
 		LogRoute:      true, // a path holds subject ids
 	})
 	return s
@@ -132,21 +181,21 @@ const msgTooMany = "Too many requests: retry after the time in Retry-After."
 
 // fault answers an injected fault: a 429 like the limiter's (Retry-After
 // 1), a 500, a 502 or a 503 (with Retry-After 1).
-func fault(limit int) func(http.Header, int) emukit.Response {
+func (s *Server) fault(limit int) func(http.Header, int) emukit.Response {
 	return func(h http.Header, status int) emukit.Response {
 		switch status {
 		case http.StatusTooManyRequests:
 			if limit > 0 {
 				h.Set("X-RateLimit-Remaining", "0")
 			}
-			return message(status, msgTooMany)
+			return s.message(status, msgTooMany)
 		case http.StatusBadGateway:
-			return message(status, "Bad gateway.")
+			return s.message(status, "Bad gateway.")
 		case http.StatusServiceUnavailable:
 			h.Set("Retry-After", "1")
-			return message(status, "Service unavailable.")
+			return s.message(status, "Service unavailable.")
 		default:
-			return message(status, "Internal server error.")
+			return s.message(status, "Internal server error.")
 		}
 	}
 }
@@ -163,13 +212,57 @@ type response = emukit.Response
 func jsonResp(status int, body any) response { return response{Status: status, Body: body} }
 
 // apiError is the error body of every API route: {"message": …} and, on a
-// 422, "errors" by field name.
+// 422, "errors" by field name. Under errors-nested it is the "error"
+// member of nestedError, with a code.
 type apiError struct {
+	Code    string              `json:"code,omitempty"`
 	Message string              `json:"message"`
 	Errors  map[string][]string `json:"errors,omitempty"`
 }
 
-func message(status int, msg string) response { return jsonResp(status, apiError{Message: msg}) }
+type nestedError struct {
+	Error apiError `json:"error"`
+}
+
+// message is an error answer with no field errors.
+func (s *Server) message(status int, msg string) response { return s.apiError(status, "", msg, nil) }
+
+// apiError is an error answer in the shape of the reading: code is the
+// machine-readable code under errors-nested ("" derives one from status).
+func (s *Server) apiError(status int, code, msg string, fields map[string][]string) response {
+	if !s.readings.Has(ReadingErrorsNested) {
+		return jsonResp(status, apiError{Message: msg, Errors: fields})
+	}
+	if code == "" {
+		code = errorCode(status)
+	}
+	return jsonResp(status, nestedError{Error: apiError{Code: code, Message: msg, Errors: fields}})
+}
+
+// errorCode names a status under errors-nested.
+func errorCode(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "bad_request"
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusConflict:
+		return "conflict"
+	case http.StatusRequestEntityTooLarge:
+		return "payload_too_large"
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_media_type"
+	case http.StatusUnprocessableEntity:
+		return "validation_failed"
+	case http.StatusTooManyRequests:
+		return "too_many_requests"
+	}
+	return "server_error"
+}
 
 // ServeHTTP serves the API. The order of checks: latency, rate limit, fault
 // injection, route (404/405), token (401), organization (404), assignment
@@ -194,12 +287,17 @@ type call struct {
 	readErr error
 	ctype   string
 	now     time.Time
+	// query and the request's origin and escaped path, for the pages of
+	// paginated.
+	query  url.Values
+	origin string
+	path   string
 }
 
 func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Time) (response, string) {
 	rt := match(r.URL)
 	if rt == nil {
-		return message(http.StatusNotFound, "Not found: no such route."), ""
+		return s.message(http.StatusNotFound, "Not found: no such route."), ""
 	}
 	h, ok := rt.methods[r.Method]
 	if !ok {
@@ -209,7 +307,7 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 				allowed = append(allowed, m)
 			}
 		}
-		resp := message(http.StatusMethodNotAllowed, "Method not allowed.")
+		resp := s.message(http.StatusMethodNotAllowed, "Method not allowed.")
 		resp.Header = http.Header{"Allow": {strings.Join(allowed, ", ")}}
 		return resp, rt.pattern
 	}
@@ -225,11 +323,16 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 	}
 	o := s.orgs[rt.orgID]
 	if o == nil {
-		return message(http.StatusNotFound, "Organization "+quote(rt.orgID)+" not found."), rt.pattern
+		return s.message(http.StatusNotFound, "Organization "+quote(rt.orgID)+" not found."), rt.pattern
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
 	}
 	return h(s, &call{
 		org: o, subject: rt.subject, code: rt.code,
 		raw: raw, readErr: readErr, ctype: r.Header.Get("Content-Type"), now: now,
+		query: r.URL.Query(), origin: scheme + "://" + r.Host, path: r.URL.EscapedPath(),
 	}), rt.pattern
 }
 
@@ -268,7 +371,7 @@ func match(u *url.URL) *routed {
 	case len(seg) == 7 && seg[0] == "directory" && seg[1] == "orgs" && seg[3] == "accounts" && seg[4] == "users":
 		return &routed{pattern: RouteAssignment, orgID: seg[2], subject: seg[5], code: seg[6], methods: map[string]handler{
 			http.MethodPost:   (*Server).assign,
-			http.MethodPut:    (*Server).updateStatus,
+			http.MethodPut:    (*Server).update,
 			http.MethodDelete: (*Server).unassign,
 		}}
 	}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // The assignment statuses (the document's enum, whose values it does not
@@ -14,8 +15,9 @@ const (
 	StatusSuspended = "suspended"
 )
 
-// Statuses lists the values PUT accepts, in the order error messages name
-// them.
+// Statuses lists the values PUT accepts under the default reading, in the
+// order error messages name them (status-upper and Options.StatusValues
+// change them).
 var Statuses = []string{StatusActive, StatusSuspended}
 
 // AccountType is an account type registered in an organization.
@@ -85,6 +87,18 @@ func (o *org) typeCodes() []string {
 	return codes
 }
 
+// held returns copies of the subject's assignments, by code.
+func (o *org) held(subject string) []Assignment {
+	var out []Assignment
+	for k, a := range o.byKey {
+		if k.subject == subject {
+			out = append(out, *a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out
+}
+
 // sorted returns copies of the assignments by subject id, then code.
 func (o *org) sorted() []Assignment {
 	out := make([]Assignment, 0, len(o.byKey))
@@ -124,7 +138,10 @@ func (s *Server) AddOrganization(id string, types ...AccountType) {
 }
 
 // Assign seeds an assignment directly, as if it had been made before: for
-// tests of pre-existing data. status "" is active.
+// tests of pre-existing data. status "" is active; StatusActive and
+// StatusSuspended name the server's own values under any reading
+// (status-upper's ACTIVE and INACTIVE, say), and the server's own values
+// are taken as they are.
 func (s *Server) Assign(organizationID, subjectID, code, status string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -137,8 +154,13 @@ func (s *Server) Assign(organizationID, subjectID, code, status string) error {
 	case subjectID == "":
 		return fmt.Errorf("emulator: empty subject id")
 	}
-	if status == "" {
-		status = StatusActive
+	switch status {
+	case "", StatusActive, s.statuses.Active:
+		status = s.statuses.Active
+	case StatusSuspended, s.statuses.Suspended:
+		status = s.statuses.Suspended
+	default:
+		return fmt.Errorf("emulator: status %q is neither %q nor %q", status, s.statuses.Active, s.statuses.Suspended)
 	}
 	ts := stamp(s.now())
 	o.byKey[assignmentKey{subjectID, code}] = &Assignment{
@@ -148,8 +170,9 @@ func (s *Server) Assign(organizationID, subjectID, code, status string) error {
 	return nil
 }
 
-// Dump returns a deep copy of every organization.
-func (s *Server) Dump() State {
+// State returns a deep copy of every organization, statuses as the server
+// writes them.
+func (s *Server) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var st State
@@ -162,6 +185,45 @@ func (s *Server) Dump() State {
 	}
 	sort.Slice(st.Organizations, func(i, j int) bool { return st.Organizations[i].ID < st.Organizations[j].ID })
 	return st
+}
+
+// Dump returns the state as canonical text, the same under every reading
+// for the same data: one line per account type and per assignment, sorted,
+// with no time and no generated value; a status is StatusActive or
+// StatusSuspended whatever words the server uses.
+//
+//	org-demo assignment hanako@example.jp admin active
+//	org-demo type admin "管理者"
+func (s *Server) Dump() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var lines []string
+	for _, o := range s.orgs {
+		for _, t := range o.types {
+			lines = append(lines, fmt.Sprintf("%s type %s %s", o.id, t.Code, quote(t.Name)))
+		}
+		for _, a := range o.byKey {
+			status := StatusActive
+			if a.Status == s.statuses.Suspended {
+				status = StatusSuspended
+			}
+			lines = append(lines, fmt.Sprintf("%s assignment %s %s %s", o.id, word(a.SubjectID), a.Code, status))
+		}
+	}
+	sort.Strings(lines)
+	if len(lines) == 0 {
+		return ""
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// word is s as one word of a Dump line: as it is, or quoted when it is
+// empty or holds a space, a quote or a control character.
+func word(s string) string {
+	if s == "" || strings.ContainsFunc(s, func(r rune) bool { return r == '"' || unicode.IsSpace(r) || unicode.IsControl(r) }) {
+		return quote(s)
+	}
+	return s
 }
 
 // stamp renders a time as the API does: UTC, RFC 3339, whole seconds.
