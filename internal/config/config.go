@@ -397,6 +397,7 @@ type PcaidTarget struct {
 }
 
 // DirectoryTarget configures the directory account-type API (seed 004).
+// connectors/directory checks its values when it opens.
 type DirectoryTarget struct {
 	BaseURL        string   `yaml:"base_url"`
 	TokenURL       string   `yaml:"token_url"`
@@ -404,7 +405,23 @@ type DirectoryTarget struct {
 	ClientSecret   Secret   `yaml:"client_secret"`
 	Scopes         []string `yaml:"scopes"`
 	OrganizationID string   `yaml:"organization_id"`
-	HTTPClient     `yaml:",inline"`
+	// StatusValues are the words of the PUT status enum, whose values the
+	// document does not list; defaults active and suspended.
+	StatusValues DirectoryStatusValues `yaml:"status_values"`
+	// ManagedAccountTypes are the account type codes orgbridge assigns and
+	// removes; a code outside them that a subject holds was given by hand
+	// and is left alone. Empty: every account type of the organization.
+	ManagedAccountTypes []string `yaml:"managed_account_types"`
+	HTTPClient          `yaml:",inline"`
+}
+
+// DirectoryStatusValues are the two values of the directory's status enum.
+// An empty one takes its default.
+type DirectoryStatusValues struct {
+	// Active grants access; default "active".
+	Active string `yaml:"active"`
+	// Suspended withholds it; default "suspended".
+	Suspended string `yaml:"suspended"`
 }
 
 // AirCourseTarget configures the AirCourse API (seed 003).
