@@ -237,7 +237,7 @@ func TestOrgNames(t *testing.T) {
 	if n := f.emu.Stats().ByRoute["GET /api/admin/organizations/{id}"]; n != 2 {
 		t.Errorf("%d detail GETs, want 2 (the slug-named orgs only)", n)
 	}
-	st := f.emu.Dump()
+	st := f.emu.State()
 	for _, o := range st.Orgs {
 		if o.ID == dev && (o.Metadata["code"] != "開発" || o.Metadata["orgbridge_key"] != "本社/開発部" || o.DisplayName != "開発部") {
 			t.Errorf("stored %+v", o)
@@ -258,7 +258,7 @@ func TestCodeChangeKeepsOthersMetadata(t *testing.T) {
 	o.Code, o.Name = "本店コード", "本店"
 	f.mustApply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: o.Key, TargetID: id, Org: &o,
 		Diff: []connectors.FieldChange{{Field: "name", Old: "本社", New: "本店"}, {Field: "code", Old: "HQ", New: "本店コード"}}})
-	got := f.emu.Dump().Orgs[0]
+	got := f.emu.State().Orgs[0]
 	if got.Name != tenantadmin.OrgName(o) || got.DisplayName != "本店" || got.Metadata["cost_center"] != "CC-001" || got.Metadata["code"] != "本店コード" {
 		t.Errorf("after the code change %+v", got)
 	}
@@ -270,7 +270,7 @@ func TestCodeChangeKeepsOthersMetadata(t *testing.T) {
 	o.Description = "説明"
 	f.mustApply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: o.Key, TargetID: id, Org: &o,
 		Diff: []connectors.FieldChange{{Field: "description", New: "説明"}}})
-	if st := f.emu.Stats(); st.Requests != 1 || f.emu.Dump().Orgs[0].Metadata["cost_center"] != "CC-001" {
+	if st := f.emu.Stats(); st.Requests != 1 || f.emu.State().Orgs[0].Metadata["cost_center"] != "CC-001" {
 		t.Errorf("%d requests for a description change", st.Requests)
 	}
 	if _, err := f.apply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: o.Key, TargetID: id, Org: &o,
@@ -360,7 +360,7 @@ func TestDeleteOrgNeverTakesChildren(t *testing.T) {
 	}
 	f.mustApply(connectors.Change{Action: connectors.ActionDelete, Kind: mapping.KindOrg, Key: "hq", TargetID: hq})
 	f.mustApply(connectors.Change{Action: connectors.ActionDelete, Kind: mapping.KindOrg, Key: "hq", TargetID: hq}) // gone
-	if len(f.emu.Dump().Orgs) != 0 {
+	if len(f.emu.State().Orgs) != 0 {
 		t.Error("org not deleted")
 	}
 }
@@ -462,8 +462,8 @@ func TestPacedUnderAnAnnouncedLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if st := emu.Stats(); st.RateLimited != 0 || len(emu.Dump().Orgs) != 25 {
-		t.Errorf("%d requests refused by the limit, %d orgs", st.RateLimited, len(emu.Dump().Orgs))
+	if st := emu.Stats(); st.RateLimited != 0 || len(emu.State().Orgs) != 25 {
+		t.Errorf("%d requests refused by the limit, %d orgs", st.RateLimited, len(emu.State().Orgs))
 	}
 	if n, _ := clock.Sleeps(); n == 0 {
 		t.Error("the pacer never waited")

@@ -174,7 +174,7 @@ func TestDemoSync(t *testing.T) {
 
 	c, w := sync("users.csv")
 	check("first sync", 18, 18, c, w) // 7 org creates, 11 member adds
-	st0 := emu.Dump()
+	st0 := emu.State()
 	if len(st0.Orgs) != 7 || countMembers(st0) != 11 {
 		t.Fatalf("after the first sync: %d orgs, %d members; want 7, 11", len(st0.Orgs), countMembers(st0))
 	}
@@ -201,7 +201,7 @@ func TestDemoSync(t *testing.T) {
 	// change: remove and add back), 中村 大輔 leaves (his membership goes).
 	c, w = sync("users_v2.csv")
 	check("sync of the second export", 4, 5, c, w)
-	st1 := emu.Dump()
+	st1 := emu.State()
 	if countMembers(st1) != 10 {
 		t.Errorf("after the second export: %d members, want 10", countMembers(st1))
 	}

@@ -31,7 +31,8 @@ func (s *Server) ExpireTokens() {
 
 // authorize accepts "Authorization: Bearer <token>" with a registered token
 // (the scheme case-insensitively, RFC 7235), else answers 401 with a
-// WWW-Authenticate challenge (RFC 6750).
+// WWW-Authenticate challenge (RFC 6750), or 403 without one under the
+// token-403 reading.
 func (s *Server) authorize(r *http.Request) (response, bool) {
 	h := strings.TrimSpace(r.Header.Get("Authorization"))
 	scheme, tok, _ := strings.Cut(h, " ")
@@ -46,6 +47,9 @@ func (s *Server) authorize(r *http.Request) (response, bool) {
 		resp.Header = http.Header{"Www-Authenticate": {`Bearer realm="tenant-admin", error="invalid_token"`}}
 	default:
 		return response{}, true
+	}
+	if s.readings.Has(ReadingToken403) {
+		resp = errorResp(http.StatusForbidden, resp.Body.(errorBody).Message)
 	}
 	return resp, false
 }

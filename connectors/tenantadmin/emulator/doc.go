@@ -1,7 +1,9 @@
 // Package emulator is an in-memory tenant admin organizations API (seed
 // document 001, 組織管理) served as an http.Handler. It follows the document
-// to the letter and, where the document is silent, serves exactly the wire
-// contract written in the package doc of connectors/tenantadmin.
+// to the letter and, where the document is silent, serves by default
+// exactly the wire contract written in the package doc of
+// connectors/tenantadmin; where the document allows another reading just as
+// well, it serves that one behind a flag (see Readings).
 //
 //	srv := emulator.New(emulator.Options{Users: emulator.DemoUsers(), Tokens: []string{"t0ken"}})
 //	ts := httptest.NewServer(srv)
@@ -105,7 +107,99 @@
 // Stats counts Requests (all), Writes (POST, PUT and DELETE past the token
 // check and routed to a resource, whatever their outcome), RateLimited,
 // Faulted and ByRoute
-// ("POST /api/admin/organizations/{id}/members"). Dump returns a deep copy.
-// Each request is logged at debug level with method, path, status and
-// duration; never a token or a body.
+// ("POST /api/admin/organizations/{id}/members"). State returns a deep
+// copy, ids and all. Dump returns the state as canonical text with no
+// generated id and no timestamp (organizations by name, parents by name,
+// users by user_id), one sorted line per organization, membership and
+// user, so that the same source synced under any reading gives the same
+// Dump. Each request is logged at debug level with method, path, status
+// and duration; never a token or a body.
+//
+// # Readings
+//
+// Options.Readings (names parsed with Readings.Parse; `orgbridge emulate
+// tenantadmin --reading NAME,...`) serves another reading of a place where
+// seed 001 allows more than one. Each is named below with the seed line
+// (001:line) that allows it; the default is the behaviour described above.
+//
+// What the organization list holds (one of the three; they exclude each
+// other):
+//
+//   - children-nested (001:37 「include_childrenboolean-子組織を含める」,
+//     001:102 「"children": [」): only top-level organizations; with
+//     include_children=true each item carries "children", its child
+//     organizations as items of the same shape, nested to every depth.
+//     limit, cursor and total count the top-level items.
+//   - top-level-only (001:37): without include_children=true (and without
+//     parent_id) only the top-level organizations; with it, all of them.
+//   - roots-only (001:36 「parent_idstring-親組織IDでフィルタ」, 001:37):
+//     include_children qualifies parent_id alone: without parent_id only
+//     the top-level organizations, whatever include_children says.
+//
+// Pages and rows:
+//
+//   - cursor-on-last-page (001:247 「"cursor": "eyJ1c2VyX2lkIjoidXNyX21lbWJlcjAwMiJ9"」,
+//     the last item's key; 001:71 「"cursor": null」): every non-empty page
+//     carries its last item's cursor; the page after the last is empty,
+//     cursor null.
+//   - limit-clamped (001:33 「limitinteger-取得件数(デフォルト: 20、最大: 100)」):
+//     a limit over 100 is served as 100, not a 400.
+//   - member-role-field (001:235 「"organization_role": "admin"」 against
+//     001:280 「"role": "member"」): member rows name the role "role".
+//   - member-count-inclusive (001:55 「"member_count": 25」, 001:334): the
+//     count includes the members of every organization below.
+//
+// Members:
+//
+//   - member-post-upserts (001:252 「組織にメンバーを追加します。」, 001:262):
+//     adding an existing member sets the role sent, 200.
+//   - member-post-keeps (001:252, 001:262; excludes member-post-upserts):
+//     adding an existing member changes nothing, 200 with its current role.
+//   - member-delete-idempotent (001:286 「組織からメンバーを削除します。」,
+//     001:306 「ステータスコード 204 No Content(ボディなし)」): removing a
+//     non-member is 204, not 404.
+//
+// Updates and deletes:
+//
+//   - put-replaces (001:174 「PUT /api/admin/organizations/:id」, its example
+//     sending two fields): description, parent_id and metadata not sent are
+//     cleared; name and display_name not sent are kept.
+//   - metadata-merged (001:138 「metadataobject-カスタムメタデータ」): PUT
+//     merges metadata's keys into the stored ones (null removes a key).
+//   - put-no-content (001:174, no response given where 001:203 gives
+//     DELETE's): PUT answers 204 with no body.
+//   - delete-cascades (001:189 「組織を削除します。」): deleting an
+//     organization with children deletes the subtree and its memberships.
+//   - delete-orphans (001:189; excludes delete-cascades): its children
+//     move to the top level.
+//   - delete-needs-empty (001:189): an organization with members (in the
+//     subtree it would take) is 409 until they are removed.
+//
+// Errors:
+//
+//   - forbidden-unknown (001:7 「組織単位でのアクセス制御が可能です」, 001:80
+//     「GET /api/admin/organizations/:id」 with no status for an unknown id):
+//     a path naming an organization that does not exist is 403 forbidden.
+//   - token-403 (001:43 「-H "Authorization: Bearer {token}"」): a missing or
+//     refused token is 403 forbidden, with no WWW-Authenticate.
+//   - errors-nested (001:45 「レスポンス例」: the document shows no error
+//     body): every error is {"error": {"code", "message", "errors"?}}.
+//   - validation-400 (001:134 「namestring組織名(英数字、ハイフン、アンダースコア)」,
+//     a rule with no status): an invalid body is 400 invalid_request.
+//
+// Not served, and why:
+//
+//   - Member lists that include the members of organizations below
+//     (001:208 「指定された組織のメンバー一覧を取得します。」 could be read
+//     so): the document's member row names no organization, so no client
+//     could tell a direct membership from an inherited one, and none could
+//     sync such a server; the emulator and the adapter read member lists as
+//     direct (001:290 deletes a member of one organization by id).
+//   - A PUT that ignores parent_id (001:182-185 sends none): such a server
+//     cannot be synced; the adapter checks the answer and fails naming the
+//     organization instead of planning the move again every run.
+//   - Rate limits: the document gives none; Options.RateLimit is a test
+//     knob, not a reading.
+//   - search, total, timestamps, depth and the role filter: orgbridge does
+//     not use them.
 package emulator

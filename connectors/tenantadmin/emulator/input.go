@@ -116,13 +116,17 @@ const (
 	maxLimit     = 100
 )
 
-// limit reads ?limit: an integer 1..100, 20 when absent or empty.
+// limit reads ?limit: an integer 1..100, 20 when absent or empty; over
+// 100 is served as 100 under limit-clamped.
 func (c *call) limit(b *errorBag) int {
 	v := c.q("limit")
 	if v == "" {
 		return defaultLimit
 	}
 	n, err := strconv.Atoi(v)
+	if err == nil && n > maxLimit && c.s.readings.Has(ReadingLimitClamped) {
+		return maxLimit
+	}
 	if err != nil || n < 1 || n > maxLimit {
 		b.add("limit", "limit must be an integer between 1 and 100")
 		return defaultLimit
@@ -170,15 +174,16 @@ func encodeCursor(key, after string) *string {
 }
 
 // listBody is the shape of every list response.
-type listBody[T any] struct {
-	Items  []T     `json:"items"`
+type listBody struct {
+	Items  []any   `json:"items"`
 	Total  int     `json:"total"`
 	Cursor *string `json:"cursor"`
 }
 
 // page answers one page of keys (sorted) after the cursor key after, each
-// rendered; the cursor names the page's last key when more follow.
-func page[T any](keys []string, cursorKey, after string, limit int, render func(string) T) response {
+// rendered; the cursor names the page's last key when more follow (under
+// cursor-on-last-page, whenever the page is not empty).
+func (c *call) page(keys []string, cursorKey, after string, limit int, render func(string) any) response {
 	// Keyset: the first key after the cursor's, so that a deletion
 	// between pages skips nothing.
 	from := 0
@@ -189,11 +194,11 @@ func page[T any](keys []string, cursorKey, after string, limit int, render func(
 		}
 	}
 	to := min(from+limit, len(keys))
-	body := listBody[T]{Items: make([]T, 0, to-from), Total: len(keys)}
+	body := listBody{Items: make([]any, 0, to-from), Total: len(keys)}
 	for _, k := range keys[from:to] {
 		body.Items = append(body.Items, render(k))
 	}
-	if to < len(keys) {
+	if to < len(keys) || (to > from && c.s.readings.Has(ReadingCursorOnLastPage)) {
 		body.Cursor = encodeCursor(cursorKey, keys[to-1])
 	}
 	return jsonResp(http.StatusOK, body)

@@ -9,7 +9,7 @@ import (
 func (c *call) listMembers() response {
 	s := c.s
 	if s.orgs[c.id] == nil {
-		return notFound(c.id)
+		return c.notFound()
 	}
 	var b errorBag
 	limit := c.limit(&b)
@@ -29,19 +29,23 @@ func (c *call) listMembers() response {
 		}
 	}
 	slices.Sort(keys)
-	return page(keys, "user_id", after, limit, func(uid string) memberItem {
+	return c.page(keys, "user_id", after, limit, func(uid string) any {
 		m, u := ms[uid], s.users[uid]
+		if s.readings.Has(ReadingMemberRoleField) {
+			return memberRoleItem{UserID: uid, Email: u.Email, Name: u.Name, Role: m.Role, JoinedAt: m.JoinedAt}
+		}
 		return memberItem{UserID: uid, Email: u.Email, Name: u.Name, OrganizationRole: m.Role, JoinedAt: m.JoinedAt}
 	})
 }
 
 // POST /api/admin/organizations/{id}/members {"user_id", "role"}: 201. The
 // user must exist in the tenant (422 otherwise); one who is already a
-// member is a 409, whatever the role.
+// member is a 409, whatever the role (member-post-upserts: 200 with the
+// role set; member-post-keeps: 200 with the membership unchanged).
 func (c *call) addMember() response {
 	s := c.s
 	if s.orgs[c.id] == nil {
-		return notFound(c.id)
+		return c.notFound()
 	}
 	var b errorBag
 	uid, ok := c.in.str(&b, "user_id")
@@ -67,8 +71,15 @@ func (c *call) addMember() response {
 	if !b.empty() {
 		return b.fail(http.StatusUnprocessableEntity)
 	}
-	if s.members[c.id][uid] != nil {
-		return errorResp(http.StatusConflict, "user "+uid+" is already a member of organization "+c.id)
+	if m := s.members[c.id][uid]; m != nil {
+		switch {
+		case s.readings.Has(ReadingMemberPostUpserts):
+			m.Role = role
+		case s.readings.Has(ReadingMemberPostKeeps):
+		default:
+			return errorResp(http.StatusConflict, "user "+uid+" is already a member of organization "+c.id)
+		}
+		return jsonResp(http.StatusOK, memberAdded{OrganizationID: c.id, UserID: uid, Role: m.Role, JoinedAt: m.JoinedAt})
 	}
 	if s.members[c.id] == nil {
 		s.members[c.id] = map[string]*Member{}
@@ -78,13 +89,16 @@ func (c *call) addMember() response {
 }
 
 // DELETE /api/admin/organizations/{id}/members/{userId}: 204; 404 when the
-// user is not a member.
+// user is not a member (member-delete-idempotent: 204).
 func (c *call) removeMember() response {
 	s := c.s
 	if s.orgs[c.id] == nil {
-		return notFound(c.id)
+		return c.notFound()
 	}
 	if s.members[c.id][c.userID] == nil {
+		if s.readings.Has(ReadingMemberDeleteIdempotent) {
+			return response{Status: http.StatusNoContent}
+		}
 		return errorResp(http.StatusNotFound, "user "+c.userID+" is not a member of organization "+c.id)
 	}
 	delete(s.members[c.id], c.userID)

@@ -53,7 +53,7 @@ func TestAddMemberAsDocumented(t *testing.T) {
 	if r.str("error") != "conflict" {
 		t.Errorf("409 body %s", r.raw)
 	}
-	if m := e.srv.Dump().Members[org]; len(m) != 4 || m[0].UserID != "usr_1001" || m[0].Role != "admin" {
+	if m := e.srv.State().Members[org]; len(m) != 4 || m[0].UserID != "usr_1001" || m[0].Role != "admin" {
 		t.Errorf("members %+v", m)
 	}
 	if got := e.want(e.call("GET", orgs+"/"+org, nil), http.StatusOK).body["member_count"]; got != float64(4) {
@@ -123,7 +123,7 @@ func TestMemberListAndRemove(t *testing.T) {
 	}
 	e.want(e.call("DELETE", orgs+"/"+org+"/members/usr_1002", nil), http.StatusNotFound)
 	e.want(e.call("DELETE", orgs+"/org_none/members/usr_1001", nil), http.StatusNotFound)
-	if n := len(e.srv.Dump().Members[org]); n != 11 {
+	if n := len(e.srv.State().Members[org]); n != 11 {
 		t.Errorf("%d members after a removal", n)
 	}
 }

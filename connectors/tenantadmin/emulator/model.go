@@ -3,6 +3,7 @@ package emulator
 import (
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -59,8 +60,8 @@ func (s *Server) AddUser(u User) {
 	s.users[u.ID] = u
 }
 
-// Dump returns a deep copy of the state.
-func (s *Server) Dump() State {
+// State returns a deep copy of the state, ids and all.
+func (s *Server) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := State{Members: map[string][]Member{}}
@@ -78,6 +79,46 @@ func (s *Server) Dump() State {
 		}
 	}
 	return st
+}
+
+// Dump returns the state as canonical text, one sorted line per
+// organization, membership and user, with no generated id and no
+// timestamp: an organization is named by its name (unique in the tenant),
+// its parent by the parent's name ("-" at the top level), a user by its
+// user_id. The same source synced under any reading gives the same text.
+//
+//	org HQ parent=- display="本社" description="…" metadata={"code":"HQ","orgbridge_key":"本社"}
+//	member HQ usr_1001 admin
+//	user usr_1001 name="山田 太郎" email="taro.yamada@example.co.jp"
+func (s *Server) Dump() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var lines []string
+	for _, o := range s.orgs {
+		parent := "-"
+		if p := s.orgs[o.ParentID]; p != nil {
+			parent = p.Name
+		}
+		meta := "{}"
+		if len(o.Metadata) > 0 {
+			b, _ := json.Marshal(o.Metadata) // map keys sorted
+			meta = string(b)
+		}
+		lines = append(lines, fmt.Sprintf("org %s parent=%s display=%q description=%q metadata=%s",
+			o.Name, parent, o.DisplayName, o.Description, meta))
+		for uid, m := range s.members[o.ID] {
+			lines = append(lines, fmt.Sprintf("member %s %s %s", o.Name, uid, m.Role))
+		}
+	}
+	for _, u := range s.users {
+		lines = append(lines, fmt.Sprintf("user %s name=%q email=%q", u.ID, u.Name, u.Email))
+	}
+	slices.Sort(lines)
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(l + "\n")
+	}
+	return b.String()
 }
 
 // cloneMetadata deep-copies decoded JSON through a round trip.
@@ -149,7 +190,23 @@ func (s *Server) nameTaken(name, except string) string {
 	return ""
 }
 
-func (s *Server) memberCount(id string) int { return len(s.members[id]) }
+// memberCount is the member_count of an organization: its direct members,
+// or under member-count-inclusive the distinct members of it and of every
+// organization below it.
+func (s *Server) memberCount(id string) int {
+	if !s.readings.Has(ReadingMemberCountInclusive) {
+		return len(s.members[id])
+	}
+	users := map[string]bool{}
+	for org, ms := range s.members {
+		if s.isUnder(org, id) {
+			for uid := range ms {
+				users[uid] = true
+			}
+		}
+	}
+	return len(users)
+}
 
 // nullable renders "" as JSON null.
 func nullable(v string) *string {
@@ -176,6 +233,20 @@ func (s *Server) item(o *Org) orgItem {
 		ID: o.ID, Name: o.Name, DisplayName: o.DisplayName, Description: nullable(o.Description),
 		ParentID: nullable(o.ParentID), MemberCount: s.memberCount(o.ID), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
 	}
+}
+
+// orgTreeItem is a list item with its children nested (children-nested).
+type orgTreeItem struct {
+	orgItem
+	Children []orgTreeItem `json:"children"`
+}
+
+func (s *Server) treeItem(o *Org) orgTreeItem {
+	t := orgTreeItem{orgItem: s.item(o), Children: []orgTreeItem{}}
+	for _, id := range s.children(o.ID) {
+		t.Children = append(t.Children, s.treeItem(s.orgs[id]))
+	}
+	return t
 }
 
 // orgRef is a parent or a child in an organization's detail.
@@ -246,6 +317,15 @@ type memberItem struct {
 	Name             string `json:"name"`
 	OrganizationRole string `json:"organization_role"`
 	JoinedAt         int64  `json:"joined_at"`
+}
+
+// memberRoleItem is a row of a member list under member-role-field.
+type memberRoleItem struct {
+	UserID   string `json:"user_id"`
+	Email    string `json:"email"`
+	Name     string `json:"name"`
+	Role     string `json:"role"`
+	JoinedAt int64  `json:"joined_at"`
 }
 
 // memberAdded is the answer to adding a member.

@@ -11,8 +11,14 @@ import (
 // nameRE is the document's rule for name: 英数字、ハイフン、アンダースコア.
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
-func notFound(id string) response {
-	return errorResp(http.StatusNotFound, "organization "+id+" not found")
+// notFound answers a path naming an organization that does not exist: 404,
+// or 403 under forbidden-unknown (a tenant that does not reveal which ids
+// exist outside the token's reach).
+func (c *call) notFound() response {
+	if c.s.readings.Has(ReadingForbiddenUnknown) {
+		return errorResp(http.StatusForbidden, "organization "+c.id+" is not accessible")
+	}
+	return errorResp(http.StatusNotFound, "organization "+c.id+" not found")
 }
 
 // GET /api/admin/organizations
@@ -27,11 +33,20 @@ func (c *call) listOrgs() response {
 	}
 	search := strings.ToLower(c.q("search"))
 	parent := c.q("parent_id")
+	nested := s.readings.Has(ReadingChildrenNested)
+	// Which organizations the list holds without parent_id depends on the
+	// reading of include_children (see Readings).
+	topOnly := parent == "" && (nested || s.readings.Has(ReadingRootsOnly) ||
+		(!descendants && s.readings.Has(ReadingTopLevelOnly)))
 	var keys []string
 	for id, o := range s.orgs {
 		switch {
+		case topOnly:
+			if o.ParentID != "" {
+				continue
+			}
 		case parent == "":
-		case descendants:
+		case descendants && !nested:
 			if id == parent || !s.isUnder(id, parent) {
 				continue
 			}
@@ -44,14 +59,17 @@ func (c *call) listOrgs() response {
 		keys = append(keys, id)
 	}
 	slices.Sort(keys)
-	return page(keys, "id", after, limit, func(id string) orgItem { return s.item(s.orgs[id]) })
+	if nested && descendants {
+		return c.page(keys, "id", after, limit, func(id string) any { return s.treeItem(s.orgs[id]) })
+	}
+	return c.page(keys, "id", after, limit, func(id string) any { return s.item(s.orgs[id]) })
 }
 
 // GET /api/admin/organizations/{id}
 func (c *call) getOrg() response {
 	o := c.s.orgs[c.id]
 	if o == nil {
-		return notFound(c.id)
+		return c.notFound()
 	}
 	return jsonResp(http.StatusOK, c.s.detail(o))
 }
@@ -169,12 +187,15 @@ func (c *call) createOrg() response {
 }
 
 // PUT /api/admin/organizations/{id}: the fields sent replace theirs; the
-// others are left as they are.
+// others are left as they are (put-replaces: description, parent_id and
+// metadata not sent are cleared). metadata replaces the stored object
+// whole (metadata-merged: its keys are merged in). 200 with the detail
+// (put-no-content: 204).
 func (c *call) updateOrg() response {
 	s := c.s
 	o := s.orgs[c.id]
 	if o == nil {
-		return notFound(c.id)
+		return c.notFound()
 	}
 	var b errorBag
 	name, setName := readName(&b, c.in, false)
@@ -194,31 +215,81 @@ func (c *call) updateOrg() response {
 	if setDisplay {
 		o.DisplayName = display
 	}
+	if s.readings.Has(ReadingPutReplaces) {
+		// What is not sent is replaced by nothing; setX is "sent".
+		setDesc, setParent, setMeta = true, true, true
+	}
 	if setDesc {
 		o.Description = desc
 	}
 	if setParent {
 		o.ParentID = parent
 	}
-	if setMeta {
+	switch {
+	case setMeta && meta != nil && s.readings.Has(ReadingMetadataMerged):
+		merged := cloneMetadata(o.Metadata)
+		if merged == nil {
+			merged = map[string]any{}
+		}
+		for k, v := range meta {
+			if v == nil {
+				delete(merged, k)
+			} else {
+				merged[k] = v
+			}
+		}
+		o.Metadata = merged
+	case setMeta:
 		o.Metadata = meta
 	}
 	o.UpdatedAt = c.now
+	if s.readings.Has(ReadingPutNoContent) {
+		return response{Status: http.StatusNoContent}
+	}
 	return jsonResp(http.StatusOK, s.detail(o))
 }
 
 // DELETE /api/admin/organizations/{id}: 204. An organization with child
-// organizations is not deleted (409); its memberships go with it.
+// organizations is not deleted (409); delete-cascades deletes them too,
+// delete-orphans moves them to the top level. Its memberships go with it
+// (delete-needs-empty: while it has members, 409).
 func (c *call) deleteOrg() response {
 	s := c.s
 	if s.orgs[c.id] == nil {
-		return notFound(c.id)
+		return c.notFound()
 	}
-	if kids := s.children(c.id); len(kids) > 0 {
+	gone := []string{c.id}
+	kids := s.children(c.id)
+	switch {
+	case len(kids) == 0:
+	case s.readings.Has(ReadingDeleteCascades):
+		for id := range s.orgs {
+			if id != c.id && s.isUnder(id, c.id) {
+				gone = append(gone, id)
+			}
+		}
+	case s.readings.Has(ReadingDeleteOrphans):
+	default:
 		return errorResp(http.StatusConflict, "organization "+c.id+" has child organizations ("+strings.Join(kids, ", ")+"): delete or move them first")
 	}
-	delete(s.orgs, c.id)
-	delete(s.members, c.id)
+	if s.readings.Has(ReadingDeleteNeedsEmpty) {
+		n := 0
+		for _, id := range gone {
+			n += len(s.members[id])
+		}
+		if n > 0 {
+			return errorResp(http.StatusConflict, "organization "+c.id+" still has "+strconv.Itoa(n)+" members: remove them first")
+		}
+	}
+	if s.readings.Has(ReadingDeleteOrphans) {
+		for _, id := range kids {
+			s.orgs[id].ParentID = ""
+		}
+	}
+	for _, id := range gone {
+		delete(s.orgs, id)
+		delete(s.members, id)
+	}
 	return response{Status: http.StatusNoContent}
 }
 
@@ -228,7 +299,7 @@ func (c *call) hierarchy() response {
 	s := c.s
 	o := s.orgs[c.id]
 	if o == nil {
-		return notFound(c.id)
+		return c.notFound()
 	}
 	depth := -1
 	if v := c.q("depth"); v != "" {

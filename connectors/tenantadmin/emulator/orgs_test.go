@@ -100,7 +100,7 @@ func TestOrgValidation(t *testing.T) {
 	}
 	// Valid: every charset character, a parent, null optional fields.
 	e.want(e.call("POST", orgs, map[string]any{"name": "Az09_-", "display_name": "x", "parent_id": parent, "description": nil, "metadata": nil}), http.StatusCreated)
-	if n := len(e.srv.Dump().Orgs); n != 2 {
+	if n := len(e.srv.State().Orgs); n != 2 {
 		t.Errorf("%d orgs; refused creates left something", n)
 	}
 }
@@ -186,7 +186,7 @@ func TestDeleteOrg(t *testing.T) {
 	}
 	e.want(e.call("DELETE", orgs+"/"+b, nil), http.StatusNotFound)
 	e.want(e.call("GET", orgs+"/"+b+"/members", nil), http.StatusNotFound)
-	if st := e.srv.Dump(); len(st.Members) != 0 {
+	if st := e.srv.State(); len(st.Members) != 0 {
 		t.Errorf("the deleted org's memberships stayed: %v", st.Members)
 	}
 	e.want(e.call("DELETE", orgs+"/"+a, nil), http.StatusNoContent)

@@ -37,6 +37,10 @@ type Options struct {
 	Users []User
 	// Tokens are the admin tokens accepted from the start.
 	Tokens []string
+	// Readings are the readings of the document served besides the
+	// default one (names from Readings, checked with Readings.Parse).
+	// nil: the default reading.
+	Readings emukit.Set
 }
 
 // Stats counts what the emulator was asked.
@@ -58,7 +62,8 @@ type Server struct {
 	now func() time.Time
 	log *zap.Logger
 
-	tokens map[string]bool
+	tokens   map[string]bool
+	readings emukit.Set
 
 	orgs    map[string]*Org
 	issued  map[string]bool // every org id ever issued: ids are never reused
@@ -69,13 +74,14 @@ type Server struct {
 // New returns a tenant holding opts.Users and no organization.
 func New(opts Options) *Server {
 	s := &Server{
-		now:     opts.Now,
-		log:     opts.Logger,
-		tokens:  map[string]bool{},
-		orgs:    map[string]*Org{},
-		issued:  map[string]bool{},
-		users:   map[string]User{},
-		members: map[string]map[string]*Member{},
+		now:      opts.Now,
+		log:      opts.Logger,
+		tokens:   map[string]bool{},
+		orgs:     map[string]*Org{},
+		issued:   map[string]bool{},
+		users:    map[string]User{},
+		members:  map[string]map[string]*Member{},
+		readings: opts.Readings,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -91,13 +97,15 @@ func New(opts Options) *Server {
 		RateLimit:   opts.RateLimit,
 		ResetHeader: emukit.ResetAlways,
 		Limited: func() emukit.Response {
-			return errorResp(http.StatusTooManyRequests, msgTooMany)
+			return s.shape(errorResp(http.StatusTooManyRequests, msgTooMany))
 		},
-		Faults:        opts.Faults.kit(),
-		ServerErrors:  []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable},
-		Fault:         fault,
+		Faults:       opts.Faults.kit(),
+		ServerErrors: []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable},
+		Fault: func(h http.Header, status int) emukit.Response {
+			return s.shape(fault(h, status))
+		},
 		MaxBody:       maxBody,
-		InternalError: []byte(`{"error":"internal_error","message":"internal error"}`),
+		InternalError: internalError(opts.Readings),
 	})
 	for _, u := range opts.Users {
 		s.users[u.ID] = u
@@ -144,6 +152,46 @@ type errorBody struct {
 	Errors  *errorBag `json:"errors,omitempty"`
 }
 
+// nestedError is an error body under the errors-nested reading.
+type nestedError struct {
+	Error nestedDetail `json:"error"`
+}
+
+type nestedDetail struct {
+	Code    string    `json:"code"`
+	Message string    `json:"message"`
+	Errors  *errorBag `json:"errors,omitempty"`
+}
+
+// internalError is the body of a 500 the kit writes when a response cannot
+// be encoded, in the reading's error shape.
+func internalError(readings emukit.Set) []byte {
+	if readings.Has(ReadingErrorsNested) {
+		return []byte(`{"error":{"code":"internal_error","message":"internal error"}}`)
+	}
+	return []byte(`{"error":"internal_error","message":"internal error"}`)
+}
+
+// shape turns an error response into the reading's: a validation 422 into
+// a 400 (validation-400), the body into the nested shape (errors-nested).
+// Every error passes through here, so that each reading holds for all.
+func (s *Server) shape(resp response) response {
+	eb, ok := resp.Body.(errorBody)
+	if !ok {
+		return resp
+	}
+	if resp.Status == http.StatusUnprocessableEntity && s.readings.Has(ReadingValidation400) {
+		resp.Status = http.StatusBadRequest
+		eb.Error = errorCodes[http.StatusBadRequest]
+	}
+	if s.readings.Has(ReadingErrorsNested) {
+		resp.Body = nestedError{Error: nestedDetail{Code: eb.Error, Message: eb.Message, Errors: eb.Errors}}
+	} else {
+		resp.Body = eb
+	}
+	return resp
+}
+
 func errorResp(status int, msg string) response {
 	return jsonResp(status, errorBody{Error: errorCodes[status], Message: msg})
 }
@@ -152,6 +200,7 @@ func errorResp(status int, msg string) response {
 var errorCodes = map[int]string{
 	http.StatusBadRequest:          "invalid_request",
 	http.StatusUnauthorized:        "unauthorized",
+	http.StatusForbidden:           "forbidden",
 	http.StatusNotFound:            "not_found",
 	http.StatusMethodNotAllowed:    "method_not_allowed",
 	http.StatusConflict:            "conflict",
@@ -166,7 +215,7 @@ var errorCodes = map[int]string{
 // bearer token (401), route (404/405), body (400), then the handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.kit.Serve(w, r, func(r *http.Request, c *emukit.Call) emukit.Response {
-		return s.handle(r, c.Body, c.BodyErr, c.Now)
+		return s.shape(s.handle(r, c.Body, c.BodyErr, c.Now))
 	})
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,7 +45,7 @@ func TestBearerToken(t *testing.T) {
 	e.want(e.call("GET", orgs, nil, "Authorization", "Bearer second"), http.StatusUnauthorized)
 	e.srv.AddToken(token)
 	e.want(e.call("GET", orgs, nil), http.StatusOK)
-	if st := e.srv.Dump(); len(st.Orgs) != 0 {
+	if st := e.srv.State(); len(st.Orgs) != 0 {
 		t.Error("a refused request changed the state")
 	}
 }
@@ -103,8 +105,8 @@ func TestFaults(t *testing.T) {
 		t.Errorf("5xx statuses %v, want 500, 502 and 503", seen)
 	}
 	st := e.srv.Stats()
-	if st.Faulted != 31 || st.Writes != 0 || len(e.srv.Dump().Orgs) != 0 {
-		t.Errorf("faulted %d, writes %d, orgs %d: a fault must come before any processing", st.Faulted, st.Writes, len(e.srv.Dump().Orgs))
+	if st.Faulted != 31 || st.Writes != 0 || len(e.srv.State().Orgs) != 0 {
+		t.Errorf("faulted %d, writes %d, orgs %d: a fault must come before any processing", st.Faulted, st.Writes, len(e.srv.State().Orgs))
 	}
 	// The same seed gives the same faults.
 	sequence := func() string {
@@ -131,7 +133,7 @@ func TestLatencyAbandonedWithTheRequest(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	w := httptest.NewRecorder()
 	srv.ServeHTTP(w, req) // returns at once: the context has ended
-	if st := srv.Stats(); st.Requests != 1 || st.Writes != 0 || len(srv.Dump().Orgs) != 0 {
+	if st := srv.Stats(); st.Requests != 1 || st.Writes != 0 || len(srv.State().Orgs) != 0 {
 		t.Errorf("stats %+v: an abandoned request was processed", st)
 	}
 }
@@ -179,10 +181,10 @@ func TestStatsAndDump(t *testing.T) {
 		t.Errorf("after reset %+v", st)
 	}
 	e.want(e.call("PUT", orgs+"/"+org, map[string]any{"metadata": map[string]any{"k": map[string]any{"deep": "v"}}}), http.StatusOK)
-	d := e.srv.Dump()
+	d := e.srv.State()
 	d.Orgs[0].Metadata["k"].(map[string]any)["deep"] = "changed"
 	d.Members[org][0].Role = "member"
-	again := e.srv.Dump()
+	again := e.srv.State()
 	if again.Orgs[0].Metadata["k"].(map[string]any)["deep"] != "v" || again.Members[org][0].Role != "admin" {
 		t.Error("Dump is not a deep copy")
 	}
@@ -195,11 +197,45 @@ func TestNewDemo(t *testing.T) {
 	e := &env{t: t, srv: srv, ts: ts}
 	e.want(e.call("GET", orgs, nil, "Authorization", "Bearer "+emulator.DemoToken), http.StatusOK)
 	e.want(e.call("GET", orgs, nil), http.StatusUnauthorized) // only the demo token
-	st := srv.Dump()
+	st := srv.State()
 	if len(st.Users) != 12 || st.Users[0].ID != "usr_1001" || st.Users[0].Name != "山田 太郎" || st.Users[11].Email != "ren.yamamoto@example.co.jp" {
 		t.Errorf("demo users %+v", st.Users)
 	}
 	if len(st.Orgs) != 0 {
 		t.Error("the demo tenant starts with organizations")
+	}
+}
+
+// TestDumpGolden: Dump names organizations, parents and users by name and
+// user_id, with no generated id and no timestamp, one sorted line each.
+func TestDumpGolden(t *testing.T) {
+	e := newEnv(t, emulator.Options{Users: emulator.DemoUsers()[:3]})
+	hq := e.want(e.call("POST", orgs, map[string]any{"name": "HQ", "display_name": "本社", "description": "本社です",
+		"metadata": map[string]any{"orgbridge_key": "本社", "code": "HQ", "n": 3}}), http.StatusCreated).str("id")
+	sales := e.createOrg("SALES", "営業部", hq)
+	e.createOrg("Other", "誰かの組織", "")
+	e.addMember(hq, "usr_1001", "admin")
+	e.addMember(sales, "usr_1002", "member")
+	e.addMember(sales, "usr_1001", "member")
+	e.clk.Add(time.Hour) // no timestamp shows
+	got := e.srv.Dump()
+	golden := filepath.Join("testdata", "dump.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("Dump:\n%s\nwant (%s):\n%s", got, golden, want)
+	}
+	if strings.Contains(got, hq) || strings.Contains(got, sales) {
+		t.Error("Dump shows a generated id")
+	}
+	if d := emulator.New(emulator.Options{}).Dump(); d != "" {
+		t.Errorf("an empty tenant dumps %q", d)
 	}
 }
