@@ -127,6 +127,13 @@ type Change struct {
 	// OrgMemberships is the user's whole desired set of org memberships,
 	// set on user create/update when the target takes them in the user call.
 	OrgMemberships []mapping.Membership `json:"org_memberships,omitempty"`
+	// ForeignOrgMemberships are the user's actual org memberships in orgs
+	// orgbridge does not manage (made by hand, the target's own), set beside
+	// OrgMemberships on a user update. They are in target ids (UserKey and
+	// ContainerKey as Read reported them). A target that takes the whole set
+	// in the user call sends them along, so that the update never removes
+	// a membership orgbridge does not own.
+	ForeignOrgMemberships []mapping.Membership `json:"foreign_org_memberships,omitempty"`
 
 	// Diff lists the fields an update changes.
 	Diff []FieldChange `json:"diff,omitempty"`

@@ -611,9 +611,15 @@ func (p *planner) planUsers() {
 			diff = diffField(diff, k, a.Attributes[k], u.Attributes[k])
 		}
 		c := connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindUser, Key: u.Key, TargetID: id, User: &u, Stage: stageUserWrite}
-		if fold && p.desiredOrgSet(desiredOrgs[u.Key]) != actualOrgSet(actualOrgs[id]) {
-			diff = append(diff, connectors.FieldChange{Field: "orgs", Old: p.describeOrgSet(actualOrgs[id], true), New: p.describeOrgSet(desiredOrgs[u.Key], false)})
-			c.OrgMemberships = nonNil(desiredOrgs[u.Key])
+		if fold {
+			// Only memberships in managed orgs are compared; the others
+			// ride along so that the whole set the target takes keeps them.
+			managed, foreign := p.splitOrgMemberships(actualOrgs[id])
+			if p.desiredOrgSet(desiredOrgs[u.Key]) != actualOrgSet(managed) {
+				diff = append(diff, connectors.FieldChange{Field: "orgs", Old: p.describeOrgSet(managed, true), New: p.describeOrgSet(desiredOrgs[u.Key], false)})
+				c.OrgMemberships = nonNil(desiredOrgs[u.Key])
+				c.ForeignOrgMemberships = foreign
+			}
 		}
 		if len(diff) > 0 {
 			c.Diff = diff
@@ -631,6 +637,20 @@ func (p *planner) planUsers() {
 				Diff: []connectors.FieldChange{{Field: "suspended", Old: "false", New: "true"}}, Stage: stageUserRemove})
 		}
 	}
+}
+
+// splitOrgMemberships parts a user's actual org memberships into those in
+// orgs orgbridge manages (linked, adopted, or linked and about to be
+// removed) and the others: orgs made by hand, the target's own root.
+func (p *planner) splitOrgMemberships(ms []mapping.Membership) (managed, foreign []mapping.Membership) {
+	for _, m := range ms {
+		if _, ok := p.owner[mapping.KindOrg][m.ContainerKey]; ok {
+			managed = append(managed, m)
+		} else {
+			foreign = append(foreign, m)
+		}
+	}
+	return managed, foreign
 }
 
 func nonNil(ms []mapping.Membership) []mapping.Membership {
