@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"database/sql"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -213,48 +212,4 @@ func TestLinks(t *testing.T) {
 		t.Fatalf("Len = %d, want 2", l.Len())
 	}
 	var _ connectors.IDs = l
-}
-
-// BenchmarkApplied measures Applied throughput on a planned run, one caller
-// (serial) and eight (parallel): each Applied is one write transaction
-// (entry, counts and link).
-func BenchmarkApplied(b *testing.B) {
-	for _, workers := range []int{1, 8} {
-		b.Run(fmt.Sprintf("callers=%d", workers), func(b *testing.B) {
-			ctx := b.Context()
-			s, err := store.OpenSQLite(ctx, filepath.Join(b.TempDir(), "state.db"), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
-			run, err := s.StartRun(ctx, "bench", store.ModeFull)
-			if err != nil {
-				b.Fatal(err)
-			}
-			changes := make([]connectors.Change, b.N)
-			for i := range changes {
-				key := fmt.Sprintf("u%07d", i)
-				changes[i] = connectors.Change{Action: connectors.ActionCreate, Kind: mapping.KindUser, Key: key,
-					User: &mapping.User{Key: key, Name: "User " + key, Email: key + "@example.com"}}
-			}
-			if err := s.Plan(ctx, run, changes); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			var wg sync.WaitGroup
-			for w := range workers {
-				wg.Go(func() {
-					for seq := w; seq < b.N; seq += workers {
-						if err := s.Applied(ctx, run, seq, "T"+changes[seq].Key); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
-		})
-	}
 }

@@ -1,0 +1,168 @@
+package store_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/store"
+	"github.com/orgbridge/orgbridge/internal/store/pgtest"
+	"github.com/orgbridge/orgbridge/mapping"
+)
+
+// benchSQLite opens a store in a new SQLite file.
+func benchSQLite(b *testing.B) store.Store {
+	s, err := store.OpenSQLite(b.Context(), filepath.Join(b.TempDir(), "state.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// benchPostgres opens a store on a new PostgreSQL database (pgtest's
+// server runs without fsync: the figures compare code, not disks).
+func benchPostgres(b *testing.B) store.Store {
+	s, err := store.OpenPostgres(b.Context(), pgtest.NewDatabase(b), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// benchChanges returns n user creates.
+func benchChanges(n int) []connectors.Change {
+	changes := make([]connectors.Change, n)
+	for i := range changes {
+		key := fmt.Sprintf("u%07d", i)
+		changes[i] = connectors.Change{Action: connectors.ActionCreate, Kind: mapping.KindUser, Key: key,
+			User: &mapping.User{Key: key, Name: "User " + key, Email: key + "@example.com"}}
+	}
+	return changes
+}
+
+// BenchmarkApplied measures Applied throughput on a planned run in SQLite,
+// one caller (serial) and eight (parallel): each Applied is one write
+// transaction (entry, counts and link).
+func BenchmarkApplied(b *testing.B) { benchApplied(b, benchSQLite) }
+
+// BenchmarkPostgresApplied is BenchmarkApplied on PostgreSQL.
+func BenchmarkPostgresApplied(b *testing.B) { benchApplied(b, benchPostgres) }
+
+func benchApplied(b *testing.B, open func(*testing.B) store.Store) {
+	for _, workers := range []int{1, 8} {
+		b.Run(fmt.Sprintf("callers=%d", workers), func(b *testing.B) {
+			ctx := b.Context()
+			s := open(b)
+			defer s.Close()
+			run, err := s.StartRun(ctx, "bench", store.ModeFull)
+			if err != nil {
+				b.Fatal(err)
+			}
+			changes := benchChanges(b.N)
+			if err := s.Plan(ctx, run, changes); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for w := range workers {
+				wg.Go(func() {
+					for seq := w; seq < b.N; seq += workers {
+						if err := s.Applied(ctx, run, seq, "T"+changes[seq].Key); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+		})
+	}
+}
+
+// BenchmarkPlan measures Plan of 10,000 changes (one transaction) and
+// Adopt of 10,000 links, in SQLite and PostgreSQL.
+func BenchmarkPlan(b *testing.B) {
+	for _, db := range []struct {
+		name string
+		open func(*testing.B) store.Store
+	}{{"sqlite", benchSQLite}, {"postgres", benchPostgres}} {
+		changes := benchChanges(10000)
+		links := make([]store.Link, len(changes))
+		for i, c := range changes {
+			links[i] = store.Link{Kind: c.Kind, Key: c.Key, TargetID: "T" + c.Key}
+		}
+		b.Run(db.name+"/plan", func(b *testing.B) {
+			ctx := b.Context()
+			s := db.open(b)
+			defer s.Close()
+			for b.Loop() {
+				run, err := s.StartRun(ctx, "bench", store.ModeFull)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := s.Plan(ctx, run, changes); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(db.name+"/adopt", func(b *testing.B) {
+			ctx := b.Context()
+			s := db.open(b)
+			defer s.Close()
+			for b.Loop() {
+				if err := s.Adopt(ctx, "bench", links); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSCIM measures SCIM writes in SQLite and PostgreSQL: a User's
+// create, and a Group's update that touches its 100 members.
+func BenchmarkSCIM(b *testing.B) {
+	for _, db := range []struct {
+		name string
+		open func(*testing.B) store.Store
+	}{{"sqlite", benchSQLite}, {"postgres", benchPostgres}} {
+		b.Run(db.name+"/create", func(b *testing.B) {
+			ctx := b.Context()
+			s := db.open(b)
+			defer s.Close()
+			i := 0
+			for b.Loop() {
+				id := fmt.Sprintf("u%07d", i)
+				i++
+				if _, err := s.SCIMCreate(ctx, store.SCIMResource{Type: store.SCIMUser, ID: id, ExternalID: "ext-" + id,
+					Name: id + "@example.com", Doc: []byte(`{"userName":"` + id + `@example.com"}`)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(db.name+"/touch100", func(b *testing.B) {
+			ctx := b.Context()
+			s := db.open(b)
+			defer s.Close()
+			members := make([]string, 100)
+			for i := range members {
+				members[i] = fmt.Sprintf("u%03d", i)
+				if _, err := s.SCIMCreate(ctx, store.SCIMResource{Type: store.SCIMUser, ID: members[i], Name: members[i], Doc: []byte(`{}`)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			g, err := s.SCIMCreate(ctx, store.SCIMResource{Type: store.SCIMGroup, ID: "g1", Name: "Group", Doc: []byte(`{}`)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if g, err = s.SCIMUpdate(ctx, g, g.Version, members); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
