@@ -265,13 +265,19 @@ func TestCodeChangeKeepsOthersMetadata(t *testing.T) {
 	if snap := f.read(); snap.Orgs[0].Code != "本店コード" {
 		t.Errorf("read code %q", snap.Orgs[0].Code)
 	}
-	// An update of other fields sends only those.
+	// An update of another field reads the organization and sends it
+	// whole with that field changed: what others put there stays.
 	f.emu.ResetStats()
 	o.Description = "説明"
 	f.mustApply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: o.Key, TargetID: id, Org: &o,
 		Diff: []connectors.FieldChange{{Field: "description", New: "説明"}}})
-	if st := f.emu.Stats(); st.Requests != 1 || f.emu.State().Orgs[0].Metadata["cost_center"] != "CC-001" {
-		t.Errorf("%d requests for a description change", st.Requests)
+	st := f.emu.Stats()
+	got = f.emu.State().Orgs[0]
+	if st.Requests != 2 || st.ByRoute["GET /api/admin/organizations/{id}"] != 1 || st.ByRoute["PUT /api/admin/organizations/{id}"] != 1 {
+		t.Errorf("a description change took %v, want one GET and one PUT", st.ByRoute)
+	}
+	if got.Description != "説明" || got.Metadata["cost_center"] != "CC-001" || got.Metadata["code"] != "本店コード" || got.DisplayName != "本店" {
+		t.Errorf("after the description change %+v", got)
 	}
 	if _, err := f.apply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: o.Key, TargetID: id, Org: &o,
 		Diff: []connectors.FieldChange{{Field: "colour"}}}); err == nil || !strings.Contains(err.Error(), `"colour"`) {

@@ -37,6 +37,12 @@ type Org struct {
 	Metadata    map[string]any
 	CreatedAt   int64
 	UpdatedAt   int64
+	// Stub: only ID, Name, DisplayName and ParentID are known (a child a
+	// list gave by reference); its detail must be read.
+	Stub bool
+	// hasParent: the response named the parent (parent_id, parentId or
+	// parent, null included), so ParentID "" is the top level, not unsaid.
+	hasParent bool
 }
 
 // Member is a row of an organization's member list.
@@ -111,7 +117,62 @@ func absoluteURL(s string) bool {
 // do sends one call: body (nil: none) as JSON, out (nil: discarded)
 // decoded from the response. path is already escaped.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
-	return refine(c.api.JSON(ctx, method, path, query, body, out))
+	err := c.api.JSON(ctx, method, path, query, body, out)
+	if id := pathOrg(path); id != "" && statusOf(err) == http.StatusForbidden {
+		return c.forbidden(ctx, method, id, err)
+	}
+	return refine(err)
+}
+
+func statusOf(err error) int {
+	var se *httpkit.StatusError
+	if errors.As(err, &se) {
+		return se.Status
+	}
+	return 0
+}
+
+// pathOrg is the organization id a path names ("" for the collection).
+func pathOrg(path string) string {
+	rest, ok := strings.CutPrefix(path, OrgsPath+"/")
+	if !ok {
+		return ""
+	}
+	seg, _, _ := strings.Cut(rest, "/")
+	id, err := url.PathUnescape(seg)
+	if err != nil {
+		return seg
+	}
+	return id
+}
+
+// forbidden reads a 403 on a path naming organization id. The document
+// gives no status for an unknown id, and a tenant with per-organization
+// access control (001:7) may answer 403 rather than 404 for one that does
+// not exist. So a 403 is the token's fault only when the collection is
+// refused too; else, for a GET, the organization is gone (or out of the
+// token's reach, which reads the same); for a write, it is gone only if a
+// GET of it is refused or 404 too, and otherwise the token lacks rights on
+// an organization that exists: that is an error, never "already done".
+func (c *Client) forbidden(ctx context.Context, method, id string, err error) error {
+	probe := c.api.JSON(ctx, http.MethodGet, OrgsPath, url.Values{"limit": {"1"}}, nil, nil)
+	switch st := statusOf(probe); {
+	case probe == nil:
+	case st == http.StatusUnauthorized || st == http.StatusForbidden:
+		return refine(err)
+	default:
+		return fmt.Errorf("%w (and checking whether the token still lists organizations failed: %w)", refine(err), probe)
+	}
+	if method != http.MethodGet {
+		get := c.api.JSON(ctx, http.MethodGet, orgPath(id), nil, nil, nil)
+		switch st := statusOf(get); {
+		case get == nil:
+			return fmt.Errorf("%w: organization %s exists and the token lists organizations, but may not change this one: %w", err, id, ErrTokenRefused)
+		case st != http.StatusForbidden && st != http.StatusNotFound:
+			return fmt.Errorf("%w (and reading organization %s to tell gone from refused failed: %w)", refine(err), id, get)
+		}
+	}
+	return fmt.Errorf("%w: organization %s is gone or out of the token's reach (the token still lists organizations): %w", err, id, connectors.ErrNotFound)
 }
 
 // refine marks a refused token, and reads a 400 as a validation error (a
@@ -174,10 +235,21 @@ func list[T any](ctx context.Context, c *Client, path string, query url.Values, 
 	return nil, fmt.Errorf("GET %s: more than %d pages", path, maxPages)
 }
 
-// ListOrgs returns every organization of the tenant (query may filter:
-// search, parent_id, include_children), limit at a time.
+// ListOrgs returns the organizations a list query names (search,
+// parent_id, include_children), limit at a time, flattened: items a server
+// nests under an item's "children" follow it, with that item as parent when
+// they name none. A nested child given by reference only (no member_count,
+// as the detail's children are) is returned with Stub set.
 func (c *Client) ListOrgs(ctx context.Context, query url.Values, limit int) ([]Org, error) {
-	return list(ctx, c, OrgsPath, query, limit, decodeOrg)
+	pages, err := list(ctx, c, OrgsPath, query, limit, func(o rawObject) []Org { return decodeOrgTree(o, "", nil) })
+	if err != nil {
+		return nil, err
+	}
+	var all []Org
+	for _, p := range pages {
+		all = append(all, p...)
+	}
+	return all, nil
 }
 
 // GetOrg returns an organization's detail, metadata included.
@@ -200,7 +272,9 @@ func (c *Client) CreateOrg(ctx context.Context, f Fields) (Org, error) {
 	return org, nil
 }
 
-// UpdateOrg changes the given fields of an organization.
+// UpdateOrg changes the given fields of an organization and returns the
+// server's answer: the detail, or an Org with no ID when it answered no
+// body (204).
 func (c *Client) UpdateOrg(ctx context.Context, id string, f Fields) (Org, error) {
 	var o rawObject
 	err := c.do(ctx, http.MethodPut, orgPath(id), nil, f, &o)

@@ -26,9 +26,11 @@ const (
 	staffOrg = "all-staff"
 )
 
-// TestConformance runs the target conformance suite against the emulator.
+// TestConformance runs the target conformance suite against the emulator
+// under every combination of the readings of seed 001 it serves: the
+// adapter is configured the same under all of them.
 func TestConformance(t *testing.T) {
-	targettest.Run(t, newConformanceHarness)
+	targettest.RunReadings(t, emulator.Readings.Combinations(), newConformanceHarness)
 }
 
 // existingUsers are the tenant's users (the API does not create users):
@@ -51,7 +53,11 @@ func existingUsers() []emulator.User {
 func newConformanceHarness(t *testing.T, opts targettest.Options) *targettest.Harness {
 	t.Helper()
 	users := existingUsers()
-	emu := emulator.New(emulator.Options{Users: users, Tokens: []string{conformanceToken}})
+	readings, err := emulator.Readings.Parse(opts.Readings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu := emulator.New(emulator.Options{Users: users, Tokens: []string{conformanceToken}, Readings: readings})
 	ts := httptest.NewServer(emu)
 	t.Cleanup(ts.Close)
 

@@ -75,6 +75,7 @@ func decodeOrg(o rawObject) Org {
 	if org.ParentID == "" {
 		org.ParentID = o.object("parent").str("id")
 	}
+	org.hasParent = o["parent_id"] != nil || o["parentId"] != nil || o["parent"] != nil
 	if n, ok := o.integer("member_count", "memberCount"); ok {
 		org.MemberCount = int(n)
 	}
@@ -85,6 +86,25 @@ func decodeOrg(o rawObject) Org {
 	org.CreatedAt, _ = o.integer("created_at", "createdAt")
 	org.UpdatedAt, _ = o.integer("updated_at", "updatedAt")
 	return org
+}
+
+// decodeOrgTree decodes a list item and every item nested under its
+// "children" (depth first), each child's parent the item it is nested in
+// when it names none. A child without member_count is a reference (as the
+// detail's children are) and comes back as a Stub.
+func decodeOrgTree(o rawObject, parent string, out []Org) []Org {
+	org := decodeOrg(o)
+	if org.ParentID == "" {
+		org.ParentID = parent
+	}
+	if parent != "" && o["member_count"] == nil && o["memberCount"] == nil {
+		org.Stub = true
+	}
+	out = append(out, org)
+	for _, child := range o.objects("children") {
+		out = decodeOrgTree(child, org.ID, out)
+	}
+	return out
 }
 
 func decodeMember(o rawObject) Member {

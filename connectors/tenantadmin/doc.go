@@ -74,6 +74,8 @@
 // parameter. 404 for an unknown organization, 405, 409 for a conflict. The
 // document gives no rate limit; a server that sends X-RateLimit-Limit and
 // X-RateLimit-Remaining is paced, and a 429's Retry-After is honoured.
+// This is the emulator's default reading; where the document allows others
+// just as well, see "Readings".
 //
 // # Client
 //
@@ -90,26 +92,70 @@
 // TransientError; each names method, path and status with the API's
 // message. The token is never logged.
 //
+// A 403 on a path naming an organization is not taken on its face: the
+// document gives no status for an unknown id, and a tenant with access
+// control per organization (001:7) may answer 403 for one that does not
+// exist. The client lists one organization: refused too, it is the
+// token's (ErrTokenRefused); else a GET's 403 is connectors.ErrNotFound,
+// and a write's is ErrNotFound only when a GET of the organization is
+// refused or 404 too, otherwise an error saying the token may not change
+// that organization (never "already done").
+//
 // # Reading
 //
-// Read lists every organization (limit = page_size, default 100, following
-// cursor until it is null or empty, a page is empty, or has_more is false;
-// a cursor given twice is an error), then GETs any parent the list missed
-// (an organization created while it was paged). It reads the code of each
-// organization (see Mapping) and lists the members of each one whose
-// member_count is not 0, four organizations at a time. Keys are the API's
-// ids: Org.Key the org id and ParentKey its parent_id (top level: ""),
-// Name display_name (name when empty), Description; memberships (Kind org,
-// ContainerKey the org id, UserKey the user_id, Role admin when
-// organization_role is admin, else member).
+// Read lists the organizations with include_children=true (limit =
+// page_size, default 100, following cursor until it is null or empty, a
+// page is empty, or has_more is false; a cursor given twice is an error).
+// Items a server nests under an item's "children" are flattened, their
+// parent the item they are nested in when they name none; a nested child
+// given by reference only (no member_count) has its detail read. When the
+// list shows no organization below the top level (a server that holds the
+// top level only, whatever include_children says), the hierarchy of each
+// top-level organization (…/hierarchy, every level) says what lies below,
+// and a root with organizations the list missed is listed by parent_id
+// with include_children=true, then what is still missing is read by its
+// detail. A list that shows some child costs nothing more; a tenant of
+// top-level organizations only costs one hierarchy request each. Read then
+// GETs any parent still missing (an organization created while it was
+// paged), reads the code of each organization (see Mapping) and lists the
+// members of each one whose member_count is not 0, four at a time
+// (member_count 0 means no direct member whether it counts the
+// organizations below or not). Keys are the API's ids: Org.Key the org id
+// and ParentKey its parent_id (top level: ""), Name display_name (name
+// when empty), Description; memberships (Kind org, ContainerKey the org
+// id, UserKey the user_id, Role admin when organization_role is admin,
+// else member).
 //
 // Leniency: list items under "items" or "data", the next cursor under
 // "cursor", "next_cursor" or "nextCursor"; parent_id or parentId or
 // parent.id; organization_role or role; user_id, userId or id; email or
 // mail; numbers as numbers or strings; null as empty; metadata in list
-// items is used when a server sends it.
+// items is used when a server sends it. The API's message is read wherever
+// the error body puts it (internal/httpkit).
 //
-// # Mapping
+// # Readings
+//
+// The emulator serves every reading of the document it allows (see the
+// emulator's package doc) and the conformance suite runs under each
+// combination; the adapter needs no configuration for any of them:
+//
+//   - what the list holds (children-nested, top-level-only, roots-only),
+//     cursor-on-last-page, limit-clamped, member-role-field,
+//     member-count-inclusive: read as above.
+//   - adding a member twice (409, member-post-upserts, member-post-keeps):
+//     see member create below; a role is never dropped in silence.
+//   - member-delete-idempotent: 204 and 404 both count as done.
+//   - PUT (put-replaces, metadata-merged, put-no-content): every update
+//     sends the whole organization, read just before, so nothing is
+//     cleared and no key is lost; see org update.
+//   - DELETE (delete-cascades, delete-orphans, delete-needs-empty): see org
+//     delete.
+//   - forbidden-unknown, token-403: a 403 on an organization's path is
+//     told apart by a list request (see Client).
+//   - errors-nested, validation-400: the message is read wherever the body
+//     puts it; a 400 on a write is a FieldError as a 422 is.
+//
+// // # Mapping
 //
 // The canonical org's Name (本社) is display_name: name only allows
 // [A-Za-z0-9_-]. name is the org's Code when it fits that charset (HQ,
@@ -130,20 +176,32 @@
 //
 //	org create     POST {name: OrgName, display_name: Name, parent_id?, description?,
 //	               metadata: {orgbridge_key, code?}}
-//	org update     PUT with the fields Change.Diff names (planner names: name → display_name,
-//	               code → name and metadata, parent → parent_id, description); every field
-//	               without a Diff. A code change first GETs the detail and sends its metadata
-//	               with orgbridge's keys set, because PUT replaces metadata whole.
+//	org update     GET the detail, then one PUT of every field (name, display_name,
+//	               description, parent_id, metadata): those Change.Diff names (planner
+//	               names: name → display_name, code → name and metadata, parent →
+//	               parent_id, description; every field without a Diff) with orgbridge's
+//	               values, the others as read. The document does not say whether PUT
+//	               clears what it is not sent, nor whether metadata is replaced or merged:
+//	               sent whole, it is right either way, and keys others put in metadata
+//	               stay. A metadata key orgbridge takes away (a code no more) that the
+//	               answer still holds is sent again as null (a server that merges). An
+//	               answer (or, after a 204, a GET) whose parent_id is not the one sent is
+//	               an error: that server does not move organizations through PUT, and
+//	               saying so beats planning the same move every run.
 //	org delete     GET …/hierarchy, then DELETE. An org that still has child organizations is
 //	               not deleted (connectors.ErrConflict naming them): the planner deletes
-//	               children first, and a server that would delete a subtree with its root must
-//	               not take organizations orgbridge was not told to delete. 404 (already gone)
-//	               counts as done. Its memberships go with it.
-//	member create  POST …/members {user_id, role}; 409 (already a member, as after a POST
-//	               whose answer was lost) counts as done; an answer naming another role than
-//	               asked is an error.
+//	               children first, and a server that would delete a subtree with its root, or
+//	               move the children up, must not touch organizations orgbridge was not
+//	               told to delete. 404 (already gone) counts as done. Its memberships go
+//	               with it: a server that answers 409 while the org has members (and no
+//	               child) gets them removed and the DELETE again.
+//	member create  POST …/members {user_id, role}. Adding a member twice is a 409, an
+//	               upsert or an answer with the membership as it was, by reading. A 409
+//	               reads the member list: the role asked is done; another role is set as
+//	               a member update. An answer naming another role is set likewise.
 //	member update  (a role change) DELETE …/members/{userId}, then POST with the new role:
-//	               the document has no call that changes a role.
+//	               the document has no call that changes a role. An answer that still
+//	               names another role is an error naming it.
 //	member delete  DELETE …/members/{userId}; 404 counts as done.
 //
 // Result.TargetID is the org id, or a membership's ID() in API ids

@@ -2,7 +2,9 @@ package tenantadmin_test
 
 import (
 	"context"
+	"flag"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -135,9 +137,26 @@ func TestExampleConfig(t *testing.T) {
 
 // TestDemoSync syncs the demo export into the demo emulator through the
 // real planner, executor and store: twice (the second run writes nothing),
-// then the second export, and it again.
+// then the second export, and it again; under every combination of the
+// emulator's readings, with the same config, to the same state (Dump,
+// compared with testdata/demo_sync_*.golden).
 func TestDemoSync(t *testing.T) {
-	emu := emulator.NewDemo(zaptest.NewLogger(t))
+	for _, combo := range emulator.Readings.Combinations() {
+		name := strings.Join(combo, "+")
+		if name == "" {
+			name = "default"
+		}
+		t.Run(name, func(t *testing.T) { testDemoSync(t, combo) })
+	}
+}
+
+func testDemoSync(t *testing.T, readings []string) {
+	set, err := emulator.Readings.Parse(readings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu := emulator.New(emulator.Options{Users: emulator.DemoUsers(), Tokens: []string{emulator.DemoToken},
+		Readings: set, Logger: zaptest.NewLogger(t)})
 	ts := httptest.NewServer(emu)
 	t.Cleanup(ts.Close)
 	e := loadExample(t, ts.URL)
@@ -171,9 +190,14 @@ func TestDemoSync(t *testing.T) {
 			t.Errorf("%s: %d changes, %d writes; want %d, %d", when, gotChanges, gotWrites, wantChanges, wantWrites)
 		}
 	}
+	golden := func(file string) {
+		t.Helper()
+		checkGolden(t, filepath.Join("testdata", file), emu.Dump())
+	}
 
 	c, w := sync("users.csv")
 	check("first sync", 18, 18, c, w) // 7 org creates, 11 member adds
+	golden("demo_sync_1.golden")
 	st0 := emu.State()
 	if len(st0.Orgs) != 7 || countMembers(st0) != 11 {
 		t.Fatalf("after the first sync: %d orgs, %d members; want 7, 11", len(st0.Orgs), countMembers(st0))
@@ -201,6 +225,7 @@ func TestDemoSync(t *testing.T) {
 	// change: remove and add back), 中村 大輔 leaves (his membership goes).
 	c, w = sync("users_v2.csv")
 	check("sync of the second export", 4, 5, c, w)
+	golden("demo_sync_2.golden")
 	st1 := emu.State()
 	if countMembers(st1) != 10 {
 		t.Errorf("after the second export: %d members, want 10", countMembers(st1))
@@ -217,6 +242,29 @@ func TestDemoSync(t *testing.T) {
 
 	c, w = sync("users_v2.csv")
 	check("second sync of the second export", 0, 0, c, w)
+	golden("demo_sync_2.golden")
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// checkGolden compares got with the golden file (rewritten with -update).
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("state differs from %s:\n%s\nwant:\n%s", path, got, want)
+	}
 }
 
 func countMembers(st emulator.State) int {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -54,17 +55,7 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connect
 		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
-		f, err := a.orgUpdate(ctx, c, ids)
-		if err != nil {
-			return connectors.Result{}, err
-		}
-		if len(f) == 0 {
-			return connectors.Result{TargetID: c.TargetID}, nil
-		}
-		if _, err := a.client.UpdateOrg(ctx, c.TargetID, f); err != nil {
-			return connectors.Result{}, err
-		}
-		return connectors.Result{TargetID: c.TargetID}, nil
+		return connectors.Result{TargetID: c.TargetID}, a.updateOrg(ctx, c, ids, log)
 
 	case connectors.ActionDelete:
 		if err := c.NeedTargetID(); err != nil {
@@ -84,67 +75,171 @@ var orgFields = map[string]string{
 	"description": "description",
 }
 
-// orgUpdate builds the PUT body of the fields the diff names (all of them
-// without a diff).
-func (a *Adapter) orgUpdate(ctx context.Context, c connectors.Change, ids connectors.IDs) (Fields, error) {
+// updateOrg sends one PUT holding every field of the organization: the
+// ones the diff names (all of them without a diff) with orgbridge's values,
+// the others as the server holds them now. The document does not say
+// whether PUT leaves the fields it is not sent or clears them (001:174; its
+// example sends two), so nothing is left out; and metadata, one object, is
+// what the server holds with orgbridge's keys set, so the keys others put
+// there survive whether PUT replaces or merges it.
+func (a *Adapter) updateOrg(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) error {
 	names := []string{"display_name", "name", "parent_id", "description"}
 	if len(c.Diff) > 0 {
 		names = names[:0]
 		for _, d := range c.Diff {
 			n, ok := orgFields[strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(d.Field))]
 			if !ok {
-				return nil, fmt.Errorf("field %q is not a field of a tenant admin organization", d.Field)
+				return fmt.Errorf("field %q is not a field of a tenant admin organization", d.Field)
 			}
 			if !slices.Contains(names, n) {
 				names = append(names, n)
 			}
 		}
 	}
+	cur, err := a.client.GetOrg(ctx, c.TargetID)
+	if err != nil {
+		return fmt.Errorf("read the organization before updating it: %w", err)
+	}
 	o := *c.Org
-	f := Fields{}
+	want := cur
+	meta := maps.Clone(cur.Metadata)
 	for _, n := range names {
 		switch n {
 		case "display_name":
-			f[n] = o.Name
+			want.DisplayName = o.Name
 		case "description":
-			f[n] = o.Description
+			want.Description = o.Description
 		case "parent_id":
 			parent, err := parentID(ids, o.ParentKey)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			f[n] = parent
+			want.ParentID, _ = parent.(string)
 		case "name":
-			// PUT replaces metadata whole: keep what others put there.
-			cur, err := a.client.GetOrg(ctx, c.TargetID)
-			if err != nil {
-				return nil, fmt.Errorf("read metadata before changing the code: %w", err)
-			}
-			f["name"] = OrgName(o)
-			f["metadata"] = withOrgMetadata(cur.Metadata, o)
+			want.Name = OrgName(o)
+			meta = withOrgMetadata(cur.Metadata, o)
 		}
 	}
-	return f, nil
+	var removed []string // metadata keys orgbridge takes away (a code no more)
+	for k := range cur.Metadata {
+		if _, ok := meta[k]; !ok {
+			removed = append(removed, k)
+		}
+	}
+	slices.Sort(removed)
+	f := orgBody(want, meta)
+	got, err := a.client.UpdateOrg(ctx, c.TargetID, f)
+	if err != nil {
+		return err
+	}
+	moved := want.ParentID != cur.ParentID
+	if (moved && !got.hasParent) || (len(removed) > 0 && got.Metadata == nil) {
+		// The answer (none, 204, or a partial one) does not show what
+		// must be checked: read it back.
+		if got, err = a.client.GetOrg(ctx, c.TargetID); err != nil {
+			return fmt.Errorf("read the organization back after the update: %w", err)
+		}
+	}
+	if got.hasParent && got.ParentID != want.ParentID {
+		// A server that ignores parent_id on PUT would leave the
+		// organization where it is, and every run would plan the move
+		// again: say so instead.
+		return fmt.Errorf("the server kept organization %s under %q after a PUT with parent_id %q: it does not move organizations through PUT; move it by hand",
+			c.TargetID, cmp.Or(got.ParentID, "(top level)"), cmp.Or(want.ParentID, "(top level)"))
+	}
+	if kept := keptKeys(got.Metadata, removed); len(kept) > 0 {
+		// A server that merges metadata keeps a key left out; null
+		// removes it there.
+		log.Info("the server merges metadata; removing keys with null", zap.Strings("keys", kept))
+		for _, k := range kept {
+			meta[k] = nil
+		}
+		if _, err := a.client.UpdateOrg(ctx, c.TargetID, orgBody(want, meta)); err != nil {
+			return fmt.Errorf("remove metadata keys %v: %w", kept, err)
+		}
+	}
+	return nil
+}
+
+// orgBody is the full PUT body of o: "" is null for description and
+// parent_id (none, the top level).
+func orgBody(o Org, meta map[string]any) Fields {
+	f := Fields{"name": o.Name, "display_name": o.DisplayName, "description": nil, "parent_id": nil}
+	if o.Description != "" {
+		f["description"] = o.Description
+	}
+	if o.ParentID != "" {
+		f["parent_id"] = o.ParentID
+	}
+	if meta == nil {
+		meta = map[string]any{}
+	}
+	f["metadata"] = meta
+	return f
+}
+
+// keptKeys returns the keys of removed that meta still holds with a value.
+func keptKeys(meta map[string]any, removed []string) []string {
+	var kept []string
+	for _, k := range removed {
+		if v, ok := meta[k]; ok && v != nil {
+			kept = append(kept, k)
+		}
+	}
+	return kept
 }
 
 // deleteOrg deletes an organization that has no child organization. The
 // hierarchy is checked first, so that a server that deletes a subtree
-// with its root never takes organizations orgbridge was not told to delete
-// (the planner deletes children first).
+// with its root (or moves the children up) never touches organizations
+// orgbridge was not told to delete (the planner deletes children first).
+// The document does not say what happens to the members of a deleted
+// organization (001:189): a server that refuses (409) while it has some
+// gets them removed, as a server that takes them along would, and the
+// DELETE is sent again.
 func (a *Adapter) deleteOrg(ctx context.Context, id string, log *zap.Logger) error {
-	tree, err := a.client.Hierarchy(ctx, id, -1)
-	if err != nil {
+	if err := a.noChildren(ctx, id); err != nil {
 		return connectors.IgnoreNotFound(err, log)
 	}
-	if len(tree.Children) > 0 {
-		kids := make([]string, len(tree.Children))
-		for i, k := range tree.Children {
-			kids[i] = fmt.Sprintf("%s (%s)", k.ID, cmp.Or(k.DisplayName, k.Name))
+	err := a.client.DeleteOrg(ctx, id)
+	if !errors.Is(err, connectors.ErrConflict) {
+		return connectors.IgnoreNotFound(err, log)
+	}
+	if cerr := a.noChildren(ctx, id); cerr != nil {
+		return connectors.IgnoreNotFound(cerr, log)
+	}
+	members, merr := a.client.ListMembers(ctx, id, a.pageSize)
+	switch {
+	case merr != nil:
+		return fmt.Errorf("%w (and listing its members to see whether they hold it back failed: %w)", err, merr)
+	case len(members) == 0:
+		return err // a conflict that is not about members: the server's word stands
+	}
+	log.Info("the server deletes only an organization without members; removing them first", zap.Int("members", len(members)))
+	for _, m := range members {
+		if rerr := connectors.IgnoreNotFound(a.client.RemoveMember(ctx, id, m.UserID), log); rerr != nil {
+			return fmt.Errorf("remove member %s before deleting the organization: %w", m.UserID, rerr)
 		}
-		return fmt.Errorf("organization %s still has child organizations %s: delete or move them first: %w",
-			id, strings.Join(kids, ", "), connectors.ErrConflict)
 	}
 	return connectors.IgnoreNotFound(a.client.DeleteOrg(ctx, id), log)
+}
+
+// noChildren fails with connectors.ErrConflict, naming them, when the
+// organization has child organizations.
+func (a *Adapter) noChildren(ctx context.Context, id string) error {
+	tree, err := a.client.Hierarchy(ctx, id, -1)
+	if err != nil {
+		return err
+	}
+	if len(tree.Children) == 0 {
+		return nil
+	}
+	kids := make([]string, len(tree.Children))
+	for i, k := range tree.Children {
+		kids[i] = fmt.Sprintf("%s (%s)", k.ID, cmp.Or(k.DisplayName, k.Name))
+	}
+	return fmt.Errorf("organization %s still has child organizations %s: delete or move them first: %w",
+		id, strings.Join(kids, ", "), connectors.ErrConflict)
 }
 
 func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
@@ -172,31 +267,76 @@ func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids 
 	case connectors.ActionCreate:
 		return res, a.addMember(ctx, orgID, userID, r, log)
 	case connectors.ActionUpdate:
-		// No call changes a role: remove the member and add it back.
-		if err := connectors.IgnoreNotFound(a.client.RemoveMember(ctx, orgID, userID), log); err != nil {
-			return res, fmt.Errorf("remove before re-adding as %s: %w", r, err)
-		}
-		return res, a.addMember(ctx, orgID, userID, r, log)
+		return res, a.setRole(ctx, orgID, userID, r, log)
 	case connectors.ActionDelete:
 		return res, connectors.IgnoreNotFound(a.client.RemoveMember(ctx, orgID, userID), log)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a membership", c.Action)
 }
 
-// addMember adds a member. A 409 (already a member, as after a POST whose
-// answer was lost) counts as done: a different role shows in the next
-// Read. A server that answers with another role than asked is an error,
-// lest every run plan the same change again in silence.
+// addMember adds a member with a role. The document does not say what
+// adding a member twice does (001:252): a 409, an upsert, or an answer
+// with the membership as it was. A 409 (a POST whose answer was lost, or a
+// membership the last Read could not see) is done only when the member
+// list shows the role asked; with another role, or an answer naming
+// another role, the role is set as a role change is. Never a silent
+// success with the wrong role.
 func (a *Adapter) addMember(ctx context.Context, orgID, userID, r string, log *zap.Logger) error {
 	got, err := a.client.AddMember(ctx, orgID, userID, r)
 	switch {
 	case errors.Is(err, connectors.ErrConflict):
-		log.Info("already a member")
-		return nil
+		cur, found, lerr := a.memberRole(ctx, orgID, userID)
+		switch {
+		case lerr != nil:
+			return fmt.Errorf("%w (and reading the member list to learn the role failed: %w)", err, lerr)
+		case !found:
+			return fmt.Errorf("%w, but %s is not in the member list of %s: cannot tell the role", err, userID, orgID)
+		case strings.EqualFold(cur, r):
+			log.Info("already a member with that role")
+			return nil
+		}
+		log.Info("already a member with another role; setting it", zap.String("role", cur), zap.String("want", r))
+		return a.setRole(ctx, orgID, userID, r, log)
 	case err != nil:
 		return err
+	case got != "" && !strings.EqualFold(got, r):
+		log.Info("the server kept another role; setting it", zap.String("role", got), zap.String("want", r))
+		return a.setRole(ctx, orgID, userID, r, log)
+	}
+	return nil
+}
+
+// setRole gives a member another role. The document has no call that
+// changes a role (001:250-306: add and remove only), and an add may leave
+// an existing member as it was: so the member is removed and added back
+// with the role. An answer that still names another role is an error,
+// lest every run plan the same change again in silence.
+func (a *Adapter) setRole(ctx context.Context, orgID, userID, r string, log *zap.Logger) error {
+	if err := connectors.IgnoreNotFound(a.client.RemoveMember(ctx, orgID, userID), log); err != nil {
+		return fmt.Errorf("remove before re-adding as %s: %w", r, err)
+	}
+	got, err := a.client.AddMember(ctx, orgID, userID, r)
+	switch {
+	case errors.Is(err, connectors.ErrConflict):
+		return fmt.Errorf("re-add %s to %s as %s: still a member after its removal: %w", userID, orgID, r, err)
+	case err != nil:
+		return fmt.Errorf("re-add %s to %s as %s: %w", userID, orgID, r, err)
 	case got != "" && !strings.EqualFold(got, r):
 		return fmt.Errorf("added %s to %s as %s, but the server stored role %q", userID, orgID, r, got)
 	}
 	return nil
+}
+
+// memberRole returns the role of a user in an organization's member list.
+func (a *Adapter) memberRole(ctx context.Context, orgID, userID string) (string, bool, error) {
+	ms, err := a.client.ListMembers(ctx, orgID, a.pageSize)
+	if err != nil {
+		return "", false, err
+	}
+	for _, m := range ms {
+		if m.UserID == userID {
+			return cmp.Or(m.Role, RoleMember), true, nil
+		}
+	}
+	return "", false, nil
 }
