@@ -26,7 +26,8 @@
 //
 // Other paths are 404 and other methods 405 (with Allow). An empty orgId
 // query parameter is absent; other query parameters (a page, say) are
-// ignored: the document has no pagination.
+// ignored: the document shows no pagination (but see list-paged under
+// Readings).
 //
 // # Order of processing
 //
@@ -112,8 +113,52 @@
 //
 // Stats counts Requests (all), Writes (POST, PUT and DELETE routed to
 // /organization/, whatever their outcome; not faulted or rate-limited
-// ones), RateLimited, Faulted, and ByRoute ("PUT /organization/"). Dump
+// ones), RateLimited, Faulted, and ByRoute ("PUT /organization/"). State
 // returns a deep copy of the organizations (creation order) and their
-// members. Each request is logged at debug level with method, path (no
-// query), status and duration; keys and bodies are never logged.
+// members; Dump the same as canonical text with no id or time (an org line
+// with its name, creator's email, management_email, logo and customer_id,
+// a member line per member), sorted, the same under every reading. Each
+// request is logged at debug level with method, path (no query), status
+// and duration; keys and bodies are never logged.
+//
+// # Readings
+//
+// Where document 002 allows more than one reading, the default is what the
+// sections above describe and each other one is served behind
+// Options.Readings (`orgbridge emulate capgo --reading NAME,…`); the
+// catalogue is Readings. Each with the seed line that allows it:
+//
+//   - list-bare-array (002:14,28 「アクセス可能なすべての組織を返します」「# Get all
+//     organizations」: no list body is shown, and the one example body,
+//     wrapped in data, follows the single-organization call): the list is
+//     a bare JSON array.
+//   - list-paged (002:16 「orgId (オプション)」, the only parameter named; nothing
+//     says the list is whole): the list holds at most Options.PageSize
+//     organizations (default 50, Capgo's own page), ?page= from 0 choosing
+//     the page (not a number: 0); a page past the end is empty.
+//   - list-all-orgs (002:28 「# Get all organizations」): the list holds every
+//     organization of the server, and ?orgId= reads any of them; PUT and
+//     DELETE by a key whose user is not an admin of the organization
+//     (member or not) are 403 Admin role required.
+//   - create-management-email (002:48-50 「interface OrganizationCreate { name:
+//     string }」, an interface names what must be sent, not all that may,
+//     with 002:24 「management_email: string」): POST takes management_email
+//     (a bare address, else 400 Invalid management_email) and sets it.
+//     Excludes create-strict-body.
+//   - create-strict-body (002:48-50 read as the whole body): POST with any
+//     key but name is 400 Invalid body and creates nothing. Excludes
+//     create-management-email.
+//   - errors-http-200 (002:107-123 「一般的なエラーのシナリオとその対応」: the
+//     errors are bodies with "status": "KO" and no status code, and the
+//     success bodies carry a status too, 002:60): every API error (401,
+//     403, 404, 400, 405) is answered 200 with its KO body. The rate
+//     limiter and injected faults keep 429 and 5xx. Excludes
+//     errors-http-400.
+//   - errors-http-400 (002:107-123, the same lines): every API error is
+//     answered 400 with its KO body. Excludes errors-http-200.
+//   - put-partial-data (002:84-91 「"data": { "id", "name", "management_email" }」):
+//     the PUT answer's data holds those three fields only.
+//   - new-org-email-empty (002:24 「management_email: string」 with 002:48-50,
+//     a create that takes no address): a new organization's
+//     management_email is "" until set, not its creator's address.
 package emulator

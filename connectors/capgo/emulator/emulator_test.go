@@ -172,7 +172,7 @@ func TestAPIKey(t *testing.T) {
 	}
 	e.srv.RevokeAPIKeys()
 	wantError(t, e.do("POST", "/organization/", otherKey, `{"name":"x"}`), 401, "Invalid API key")
-	if n := len(e.srv.Dump().Orgs); n != 0 {
+	if n := len(e.srv.State().Orgs); n != 0 {
 		t.Errorf("a refused create created %d orgs", n)
 	}
 }
@@ -206,7 +206,7 @@ func TestCreateAndGet(t *testing.T) {
 			t.Errorf("%s = %#v, want %#v", k, org[k], v)
 		}
 	}
-	if m := e.srv.Dump().Members[id]; m[ownerID] != emulator.RoleAdmin || len(m) != 1 {
+	if m := e.srv.State().Members[id]; m[ownerID] != emulator.RoleAdmin || len(m) != 1 {
 		t.Errorf("members of a new org: %v; want its creator as admin", m)
 	}
 }
@@ -217,7 +217,7 @@ func TestCreateIgnoresOtherKeys(t *testing.T) {
 	if r.status != 200 {
 		t.Fatalf("create with extra keys: %d %s", r.status, r.raw)
 	}
-	for _, o := range e.srv.Dump().Orgs {
+	for _, o := range e.srv.State().Orgs {
 		if o.ManagementEmail != ownerEmail || o.Logo != nil {
 			t.Errorf("org %s: management_email %q, logo %v; the create call takes only name", o.ID, o.ManagementEmail, o.Logo)
 		}
@@ -288,7 +288,7 @@ func TestValidation(t *testing.T) {
 		{"PUT bad field on an unknown org", "PUT", `{"orgId":"nope","name":""}`, "", "Name must not be empty"},
 		{"DELETE no orgId", "DELETE", ``, "", "orgId is required"},
 	}
-	before := e.srv.Dump()
+	before := e.srv.State()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ct := tt.contentType
@@ -299,7 +299,7 @@ func TestValidation(t *testing.T) {
 			wantError(t, e.doType(tt.method, path, ownerKey, tt.body, ct), 400, tt.msg)
 		})
 	}
-	after := e.srv.Dump()
+	after := e.srv.State()
 	if len(after.Orgs) != 1 || after.Orgs[0] != before.Orgs[0] {
 		t.Errorf("refused requests changed the state: %+v → %+v", before.Orgs, after.Orgs)
 	}
@@ -336,7 +336,7 @@ func TestUpdate(t *testing.T) {
 			t.Errorf("logo %s: %d %s; want logo null", clear, r.status, r.raw)
 		}
 	}
-	if o := e.srv.Dump().Orgs[0]; o.Name != "New Company Name" || o.ManagementEmail != "newemail@example.com" || o.Logo != nil {
+	if o := e.srv.State().Orgs[0]; o.Name != "New Company Name" || o.ManagementEmail != "newemail@example.com" || o.Logo != nil {
 		t.Errorf("stored: %+v", o)
 	}
 }
@@ -353,7 +353,7 @@ func TestRolesAndVisibility(t *testing.T) {
 	// A member: reads, but needs the admin role to write.
 	wantError(t, e.do("PUT", "/organization/", ownerKey, `{"orgId":"`+shared+`","name":"x"}`), 403, "Admin role required")
 	wantError(t, e.do("DELETE", "/organization/?orgId="+shared, ownerKey, ""), 403, "Admin role required")
-	if n := len(e.srv.Dump().Orgs); n != 2 {
+	if n := len(e.srv.State().Orgs); n != 2 {
 		t.Fatalf("refused deletes removed orgs: %d left", n)
 	}
 	// Made an admin, it may.
@@ -376,7 +376,7 @@ func TestDelete(t *testing.T) {
 	}
 	wantError(t, e.do("GET", "/organization/?orgId="+id, ownerKey, ""), 404, "Organization not found")
 	wantError(t, e.do("DELETE", "/organization/?orgId="+id, ownerKey, ""), 404, "Organization not found")
-	st := e.srv.Dump()
+	st := e.srv.State()
 	if len(st.Orgs) != 1 || st.Orgs[0].ID != keep || st.Members[id] != nil {
 		t.Errorf("after delete: %+v", st)
 	}
@@ -441,8 +441,8 @@ func TestRateLimitOption(t *testing.T) {
 	if r.header.Get("Retry-After") != "40" || r.header.Get("X-RateLimit-Remaining") != "0" {
 		t.Errorf("429 headers: %v", r.header)
 	}
-	if st := e.srv.Stats(); st.RateLimited != 1 || st.Writes != 0 || len(e.srv.Dump().Orgs) != 0 {
-		t.Errorf("a rate-limited create: %+v, %d orgs", st, len(e.srv.Dump().Orgs))
+	if st := e.srv.Stats(); st.RateLimited != 1 || st.Writes != 0 || len(e.srv.State().Orgs) != 0 {
+		t.Errorf("a rate-limited create: %+v, %d orgs", st, len(e.srv.State().Orgs))
 	}
 	e.clk.Add(40 * time.Second)
 	if r := e.do("GET", "/organization/", ownerKey, ""); r.status != 200 {
@@ -469,8 +469,8 @@ func TestFaults(t *testing.T) {
 	if len(seen) != 2 || !seen[500] || !seen[503] {
 		t.Errorf("5xx faults gave %v; want 500 and 503", seen)
 	}
-	if st := e.srv.Stats(); st.Faulted != 41 || st.Writes != 0 || len(e.srv.Dump().Orgs) != 0 {
-		t.Errorf("faults had effects: %+v, %d orgs", st, len(e.srv.Dump().Orgs))
+	if st := e.srv.Stats(); st.Faulted != 41 || st.Writes != 0 || len(e.srv.State().Orgs) != 0 {
+		t.Errorf("faults had effects: %+v, %d orgs", st, len(e.srv.State().Orgs))
 	}
 
 	// Same seed, same sequence.
@@ -507,7 +507,7 @@ func TestNewDemo(t *testing.T) {
 	t.Cleanup(ts.Close)
 	e := &env{t: t, srv: srv, ts: ts}
 	id := e.create(emulator.DemoAPIKey, "本社 / 営業部")
-	st := srv.Dump()
+	st := srv.State()
 	if len(st.Orgs) != 1 || st.Orgs[0].ID != id || st.Orgs[0].CreatedBy != emulator.DemoUserID || st.Orgs[0].ManagementEmail != emulator.DemoEmail {
 		t.Errorf("demo: %+v", st.Orgs)
 	}
@@ -519,10 +519,10 @@ func TestAddOrgAndDumpIsACopy(t *testing.T) {
 	if !uuidRE.MatchString(o.ID) || o.CreatedBy != otherID || o.ManagementEmail != otherEmail {
 		t.Errorf("AddOrg: %+v", o)
 	}
-	st := e.srv.Dump()
+	st := e.srv.State()
 	st.Orgs[0].Name = "changed"
 	st.Members[o.ID][ownerID] = emulator.RoleAdmin
-	if again := e.srv.Dump(); again.Orgs[0].Name != "Pre-existing" || len(again.Members[o.ID]) != 1 {
+	if again := e.srv.State(); again.Orgs[0].Name != "Pre-existing" || len(again.Members[o.ID]) != 1 {
 		t.Errorf("Dump shares state: %+v", again)
 	}
 	if e.srv.SetRole("no-such-org", ownerID, emulator.RoleAdmin) {
@@ -556,7 +556,7 @@ func TestConcurrentCreates(t *testing.T) {
 		wg.Go(func() { e.create(ownerKey, "org "+string(rune('a'+i))) })
 	}
 	wg.Wait()
-	st := e.srv.Dump()
+	st := e.srv.State()
 	ids := make([]string, 0, len(st.Orgs))
 	for _, o := range st.Orgs {
 		ids = append(ids, o.ID)

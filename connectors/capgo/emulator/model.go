@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -26,7 +28,8 @@ const (
 	RoleMember = "member"
 )
 
-// State is a deep copy of the emulator's data, for assertions.
+// State is a deep copy of the emulator's data, for assertions (Dump is its
+// canonical text).
 type State struct {
 	// Orgs in creation order.
 	Orgs []Org
@@ -74,6 +77,9 @@ func (s *Server) newOrg(userID, name string, now time.Time) *orgRec {
 		Name:            name,
 		ManagementEmail: s.users[userID],
 	}}
+	if s.readings.Has(ReadingNewOrgEmailEmpty) {
+		rec.o.ManagementEmail = ""
+	}
 	s.orgs[id] = rec
 	s.members[id] = map[string]string{userID: RoleAdmin}
 	return rec
@@ -110,8 +116,22 @@ func (s *Server) SetRole(orgID, userID, role string) bool {
 	return true
 }
 
-// Dump returns a deep copy of the state.
-func (s *Server) Dump() State {
+// SetManagementEmail sets an organization's management_email as a change
+// made by hand in Capgo would (for tests of what orgbridge does with it).
+// It reports whether the organization exists.
+func (s *Server) SetManagementEmail(orgID, email string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := s.orgs[orgID]
+	if rec == nil {
+		return false
+	}
+	rec.o.ManagementEmail = email
+	return true
+}
+
+// State returns a deep copy of the state.
+func (s *Server) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := State{Members: make(map[string]map[string]string, len(s.members))}
@@ -149,4 +169,44 @@ func cloneStr(p *string) *string {
 	}
 	v := *p
 	return &v
+}
+
+// Dump returns the state as canonical text: one line per organization and
+// one per membership, sorted, with no generated id or time. Organizations
+// are named by name, users (the owners of API keys) by email:
+//
+//	org "本社" created_by=owner@example.co.jp management_email=it-admin@example.co.jp logo=null customer_id=null
+//	member "本社" owner@example.co.jp admin
+//
+// Two organizations of one name give two equal lines, so a create applied
+// twice shows. The same requests give the same Dump under every reading.
+func (s *Server) Dump() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	orNull := func(p *string) string {
+		if p == nil {
+			return "null"
+		}
+		return strconv.Quote(*p)
+	}
+	user := func(id string) string {
+		if e, ok := s.users[id]; ok {
+			return e
+		}
+		return "user:" + id
+	}
+	var lines []string
+	for id, rec := range s.orgs {
+		o := rec.o
+		lines = append(lines, fmt.Sprintf("org %q created_by=%s management_email=%s logo=%s customer_id=%s",
+			o.Name, user(o.CreatedBy), o.ManagementEmail, orNull(o.Logo), orNull(o.CustomerID)))
+		for u, role := range s.members[id] {
+			lines = append(lines, fmt.Sprintf("member %q %s %s", o.Name, user(u), role))
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n") + "\n"
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/mail"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -23,8 +24,22 @@ type updatedBody struct {
 	Data   Org    `json:"data"`
 }
 
+// partialBody is the PUT answer under ReadingPutPartialData: the
+// document's example, field for field.
+type partialBody struct {
+	Status string     `json:"status"`
+	Data   partialOrg `json:"data"`
+}
+
+type partialOrg struct {
+	ID              string `json:"id"`
+	Name            string `json:"name"`
+	ManagementEmail string `json:"management_email"`
+}
+
 // getOrgs serves GET /organization/: one organization with ?orgId=, else
-// every organization the key's user belongs to.
+// every organization the key's user belongs to (ReadingListAllOrgs: every
+// organization), one page of them under ReadingListPaged.
 func (s *Server) getOrgs(c *call) response {
 	if id := c.q("orgId"); id != "" {
 		rec, resp, ok := s.lookup(id, c.user)
@@ -35,28 +50,61 @@ func (s *Server) getOrgs(c *call) response {
 	}
 	list := []Org{}
 	for _, rec := range s.sortedOrgs() {
-		if s.members[rec.o.ID][c.user] != "" {
+		if s.readings.Has(ReadingListAllOrgs) || s.members[rec.o.ID][c.user] != "" {
 			list = append(list, cloneOrg(rec.o))
 		}
+	}
+	if s.readings.Has(ReadingListPaged) {
+		// Capgo's own paging: ?page= from 0; anything that is not a
+		// non-negative number is page 0, as an absent parameter.
+		page, err := strconv.Atoi(c.q("page"))
+		if err != nil || page < 0 {
+			page = 0
+		}
+		from := min(page*s.pageSize, len(list))
+		list = list[from:min(from+s.pageSize, len(list))]
+	}
+	if s.readings.Has(ReadingListBareArray) {
+		return jsonResp(http.StatusOK, list)
 	}
 	return jsonResp(http.StatusOK, dataBody{Data: list})
 }
 
-// createOrg serves POST /organization/ {"name"}. Other keys are ignored:
-// the document's OrganizationCreate has only name.
+// createOrg serves POST /organization/ {"name"}. Other keys are ignored
+// (the document's OrganizationCreate has only name), refused under
+// ReadingCreateStrictBody; management_email is taken under
+// ReadingCreateManagementEmail.
 func (s *Server) createOrg(c *call) response {
+	if s.readings.Has(ReadingCreateStrictBody) {
+		for k := range c.in {
+			if k != "name" {
+				return s.apiFail(http.StatusBadRequest, msgInvalidBody)
+			}
+		}
+	}
 	raw, present := c.in["name"]
 	if !present || isNull(raw) {
-		return fail(http.StatusBadRequest, msgNameRequired)
+		return s.apiFail(http.StatusBadRequest, msgNameRequired)
 	}
 	name, ok := jsonString(raw)
 	if !ok {
-		return fail(http.StatusBadRequest, msgNameString)
+		return s.apiFail(http.StatusBadRequest, msgNameString)
 	}
 	if strings.TrimSpace(name) == "" {
-		return fail(http.StatusBadRequest, msgNameRequired)
+		return s.apiFail(http.StatusBadRequest, msgNameRequired)
+	}
+	email, setEmail := "", false
+	if raw, present := c.in["management_email"]; present && s.readings.Has(ReadingCreateManagementEmail) {
+		v, ok := jsonString(raw)
+		if !ok || !validEmail(v) {
+			return s.apiFail(http.StatusBadRequest, msgInvalidEmail)
+		}
+		email, setEmail = v, true
 	}
 	rec := s.newOrg(c.user, name, c.now)
+	if setEmail {
+		rec.o.ManagementEmail = email
+	}
 	return jsonResp(http.StatusOK, createdBody{Status: msgStatusCreated, ID: rec.o.ID})
 }
 
@@ -67,7 +115,7 @@ func (s *Server) createOrg(c *call) response {
 func (s *Server) updateOrg(c *call) response {
 	id, ok := jsonString(c.in["orgId"])
 	if !ok || id == "" {
-		return fail(http.StatusBadRequest, msgOrgIDRequired)
+		return s.apiFail(http.StatusBadRequest, msgOrgIDRequired)
 	}
 	var (
 		logo, name, email          string
@@ -78,7 +126,7 @@ func (s *Server) updateOrg(c *call) response {
 		if !isNull(raw) {
 			v, ok := jsonString(raw)
 			if !ok || (v != "" && !httpsURL(v)) {
-				return fail(http.StatusBadRequest, msgInvalidLogo)
+				return s.apiFail(http.StatusBadRequest, msgInvalidLogo)
 			}
 			logo = v
 		}
@@ -86,17 +134,17 @@ func (s *Server) updateOrg(c *call) response {
 	if raw, present := c.in["name"]; present {
 		v, ok := jsonString(raw)
 		if !ok {
-			return fail(http.StatusBadRequest, msgNameString)
+			return s.apiFail(http.StatusBadRequest, msgNameString)
 		}
 		if strings.TrimSpace(v) == "" {
-			return fail(http.StatusBadRequest, msgNameEmpty)
+			return s.apiFail(http.StatusBadRequest, msgNameEmpty)
 		}
 		name, setName = v, true
 	}
 	if raw, present := c.in["management_email"]; present {
 		v, ok := jsonString(raw)
 		if !ok || !validEmail(v) {
-			return fail(http.StatusBadRequest, msgInvalidEmail)
+			return s.apiFail(http.StatusBadRequest, msgInvalidEmail)
 		}
 		email, setEmail = v, true
 	}
@@ -105,7 +153,7 @@ func (s *Server) updateOrg(c *call) response {
 		return resp
 	}
 	if s.members[id][c.user] != RoleAdmin {
-		return fail(http.StatusForbidden, msgAdminRequired)
+		return s.apiFail(http.StatusForbidden, msgAdminRequired)
 	}
 	o := &rec.o
 	changed := false
@@ -127,6 +175,9 @@ func (s *Server) updateOrg(c *call) response {
 	if changed {
 		o.UpdatedAt = stamp(c.now)
 	}
+	if s.readings.Has(ReadingPutPartialData) {
+		return jsonResp(http.StatusOK, partialBody{Status: msgStatusUpdated, Data: partialOrg{ID: o.ID, Name: o.Name, ManagementEmail: o.ManagementEmail}})
+	}
 	return jsonResp(http.StatusOK, updatedBody{Status: msgStatusUpdated, Data: cloneOrg(*o)})
 }
 
@@ -134,14 +185,14 @@ func (s *Server) updateOrg(c *call) response {
 func (s *Server) deleteOrg(c *call) response {
 	id := c.q("orgId")
 	if id == "" {
-		return fail(http.StatusBadRequest, msgOrgIDRequired)
+		return s.apiFail(http.StatusBadRequest, msgOrgIDRequired)
 	}
 	_, resp, ok := s.lookup(id, c.user)
 	if !ok {
 		return resp
 	}
 	if s.members[id][c.user] != RoleAdmin {
-		return fail(http.StatusForbidden, msgAdminRequired)
+		return s.apiFail(http.StatusForbidden, msgAdminRequired)
 	}
 	delete(s.orgs, id)
 	delete(s.members, id)
@@ -150,11 +201,13 @@ func (s *Server) deleteOrg(c *call) response {
 
 // lookup finds an organization the user belongs to. One that does not exist
 // and one the user cannot see are both 404, so a key learns nothing of
-// organizations outside its reach.
+// organizations outside its reach. Under ReadingListAllOrgs every
+// organization is in reach (PUT and DELETE then answer 403 to a
+// non-member, as to a member who is not an admin).
 func (s *Server) lookup(id, user string) (*orgRec, response, bool) {
 	rec := s.orgs[id]
-	if rec == nil || s.members[id][user] == "" {
-		return nil, fail(http.StatusNotFound, msgOrgNotFound), false
+	if rec == nil || (s.members[id][user] == "" && !s.readings.Has(ReadingListAllOrgs)) {
+		return nil, s.apiFail(http.StatusNotFound, msgOrgNotFound), false
 	}
 	return rec, response{}, true
 }

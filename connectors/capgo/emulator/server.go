@@ -50,6 +50,13 @@ type Options struct {
 	Faults    Faults           // injected from the first request on; see SetFaults
 	Now       func() time.Time // clock, for tests; nil = time.Now
 	Logger    *zap.Logger      // nil = nop
+	// Readings are the readings of the document served besides the
+	// default (names from Readings, parsed with Readings.Parse); nil is
+	// the default reading of every place.
+	Readings emukit.Set
+	// PageSize is how many organizations a page holds under
+	// ReadingListPaged; 0 is DefaultPageSize.
+	PageSize int
 }
 
 // Stats counts what the emulator was asked.
@@ -66,10 +73,12 @@ type Stats struct {
 // Server is an in-memory Capgo organization API. It is safe for concurrent
 // use.
 type Server struct {
-	mu  sync.Mutex // also the kit's lock
-	kit *emukit.Kit
-	now func() time.Time
-	log *zap.Logger
+	mu       sync.Mutex // also the kit's lock
+	kit      *emukit.Kit
+	now      func() time.Time
+	log      *zap.Logger
+	readings emukit.Set
+	pageSize int
 
 	keys  map[string]*apiKey
 	users map[string]string // user id → email
@@ -83,18 +92,23 @@ type Server struct {
 // key with AddAPIKey before use.
 func New(opts Options) *Server {
 	s := &Server{
-		now:     opts.Now,
-		log:     opts.Logger,
-		keys:    map[string]*apiKey{},
-		users:   map[string]string{},
-		orgs:    map[string]*orgRec{},
-		members: map[string]map[string]string{},
+		now:      opts.Now,
+		log:      opts.Logger,
+		readings: opts.Readings,
+		pageSize: opts.PageSize,
+		keys:     map[string]*apiKey{},
+		users:    map[string]string{},
+		orgs:     map[string]*orgRec{},
+		members:  map[string]map[string]string{},
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.log == nil {
 		s.log = zap.NewNop()
+	}
+	if s.pageSize <= 0 {
+		s.pageSize = DefaultPageSize
 	}
 	internal, _ := json.Marshal(errorBody{Error: msgInternal, Status: "KO"})
 	s.kit = emukit.New(emukit.Config{
@@ -166,6 +180,19 @@ func fail(status int, msg string) response {
 	return response{Status: status, Body: errorBody{Error: msg, Status: "KO"}}
 }
 
+// apiFail is an error of the API itself (not of the rate limiter or an
+// injected fault): the document's shape, with the status the readings
+// give it (ReadingErrorsHTTP200: 200, ReadingErrorsHTTP400: 400).
+func (s *Server) apiFail(status int, msg string) response {
+	switch {
+	case s.readings.Has(ReadingErrorsHTTP200):
+		status = http.StatusOK
+	case s.readings.Has(ReadingErrorsHTTP400):
+		status = http.StatusBadRequest
+	}
+	return fail(status, msg)
+}
+
 type errorBody struct {
 	Error  string `json:"error"`
 	Status string `json:"status"`
@@ -208,7 +235,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Time) response {
 	if r.URL.Path != "/organization/" && r.URL.Path != "/organization" {
-		return fail(http.StatusNotFound, msgNotFound)
+		return s.apiFail(http.StatusNotFound, msgNotFound)
 	}
 	var h func(*call) response
 	switch r.Method {
@@ -221,7 +248,7 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 	case http.MethodDelete:
 		h = s.deleteOrg
 	default:
-		resp := fail(http.StatusMethodNotAllowed, msgNotAllowed)
+		resp := s.apiFail(http.StatusMethodNotAllowed, msgNotAllowed)
 		resp.Header = http.Header{"Allow": {allowedMethods}}
 		return resp
 	}
@@ -231,16 +258,16 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 	}
 	userID, ok := s.authenticate(r)
 	if !ok {
-		return fail(http.StatusUnauthorized, msgInvalidKey)
+		return s.apiFail(http.StatusUnauthorized, msgInvalidKey)
 	}
 	c := &call{r: r, user: userID, now: now, query: r.URL.Query()}
 	if r.Method == http.MethodPost || r.Method == http.MethodPut {
 		if readErr != nil {
-			return fail(http.StatusBadRequest, msgInvalidBody)
+			return s.apiFail(http.StatusBadRequest, msgInvalidBody)
 		}
 		in, err := parseBody(r.Header.Get("Content-Type"), raw)
 		if err != nil {
-			return fail(http.StatusBadRequest, msgInvalidBody)
+			return s.apiFail(http.StatusBadRequest, msgInvalidBody)
 		}
 		c.in = in
 	}
