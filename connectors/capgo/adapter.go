@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/mail"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -28,7 +30,26 @@ type Adapter struct {
 	client          *Client
 	logger          *zap.Logger
 	managementEmail string
+
+	// createEmail is what the server was found to do with a
+	// management_email sent in the create call (createEmailUnknown until
+	// the first create tells).
+	createEmail atomic.Int32
+
+	mu sync.Mutex
+	// known holds, by name, the ids of the organizations the last Read
+	// listed and of those created since: what was there before a create
+	// whose answer was lost (nil before the first Read).
+	known map[string]map[string]bool
 }
+
+// What the create call does with management_email.
+const (
+	createEmailUnknown int32 = iota
+	createEmailTaken         // sets it
+	createEmailIgnored       // drops it: a PUT sets it
+	createEmailRefused       // answers 400: the create sends the name alone, a PUT sets it
+)
 
 var _ connectors.Target = (*Adapter)(nil)
 
@@ -124,25 +145,48 @@ func (a *Adapter) Capabilities() connectors.Capabilities {
 	return connectors.Capabilities{Orgs: true}
 }
 
-// Read returns every organization the key's user belongs to, keyed by
-// Capgo id. Capgo keeps no code, parent or description: they read as "".
+// Read returns every organization the key lists, keyed by Capgo id.
+// Capgo keeps no code, parent or description: they read as "". An
+// organization whose management_email differs from capgo.management_email
+// is logged (orgbridge sets it when it next writes the organization; see
+// the package doc for the planner's part).
 func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 	orgs, err := a.client.ListOrgs(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("capgo: read: %w", err)
 	}
 	snap := &mapping.Snapshot{}
-	seen := map[string]bool{}
+	known := map[string]map[string]bool{}
+	var drifted []string
 	for _, o := range orgs {
-		if o.ID == "" || seen[o.ID] {
+		if o.ID == "" || known[o.Name][o.ID] {
 			continue
 		}
-		seen[o.ID] = true
+		if known[o.Name] == nil {
+			known[o.Name] = map[string]bool{}
+		}
+		known[o.Name][o.ID] = true
 		snap.Orgs = append(snap.Orgs, mapping.Org{Key: o.ID, Name: o.Name})
+		if a.emailDrift(o) {
+			drifted = append(drifted, o.ID)
+		}
 	}
+	a.mu.Lock()
+	a.known = known
+	a.mu.Unlock()
 	snap.Sort()
 	a.logger.Debug("read", zap.Int("orgs", len(snap.Orgs)))
+	if len(drifted) > 0 {
+		a.logger.Info("organizations whose management_email differs from capgo.management_email",
+			zap.Int("count", len(drifted)), zap.Strings("ids", drifted))
+	}
 	return snap, nil
+}
+
+// emailDrift reports whether o's management_email is not the configured
+// one (never when none is configured).
+func (a *Adapter) emailDrift(o Organization) bool {
+	return a.managementEmail != "" && !strings.EqualFold(o.ManagementEmail, a.managementEmail)
 }
 
 // Apply makes one change to an organization. Errors name the change and
@@ -179,18 +223,7 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, log *zap.Lo
 		if err := keptFields(*c.Org); err != nil {
 			return connectors.Result{}, err
 		}
-		id, err := a.client.CreateOrg(ctx, c.Org.Name)
-		if err != nil {
-			return connectors.Result{}, err
-		}
-		res := connectors.Result{TargetID: id}
-		if a.managementEmail != "" {
-			// The create call takes only a name.
-			if _, err := a.client.UpdateOrg(ctx, id, Fields{"management_email": a.managementEmail}); err != nil {
-				return res, fmt.Errorf("created as %s, then set management_email: %w", id, err)
-			}
-		}
-		return res, nil
+		return a.createOrg(ctx, c.Org.Name, log)
 
 	case connectors.ActionUpdate:
 		if c.Org == nil {
@@ -199,15 +232,19 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, log *zap.Lo
 		if c.TargetID == "" {
 			return connectors.Result{}, fmt.Errorf("update needs the target id: %w", connectors.ErrUnresolved)
 		}
-		f := Fields{}
 		for _, d := range c.Diff {
 			if err := diffField(d.Field); err != nil {
 				return connectors.Result{}, err
 			}
 		}
 		// The name is the only field Capgo keeps of a canonical org, so a
-		// full update (no Diff) and a rename send the same body.
-		f["name"] = c.Org.Name
+		// full update (no Diff) and a rename send the same body; it sets
+		// management_email too, so that every write of an organization
+		// corrects it (a diff of management_email alone sends the same).
+		f := Fields{"name": c.Org.Name}
+		if a.managementEmail != "" {
+			f["management_email"] = a.managementEmail
+		}
 		if _, err := a.client.UpdateOrg(ctx, c.TargetID, f); err != nil {
 			return connectors.Result{}, err
 		}
@@ -241,11 +278,12 @@ func keptFields(o mapping.Org) error {
 	return nil
 }
 
-// diffField accepts the planner's name field and refuses the canonical
-// fields Capgo does not keep.
+// diffField accepts the planner's name field (and management_email, a
+// drift of the configured address) and refuses the canonical fields Capgo
+// does not keep.
 func diffField(field string) error {
 	switch strings.ToLower(strings.TrimSpace(field)) {
-	case "name":
+	case "name", "management_email":
 		return nil
 	case "parent", "parent_key":
 		return errors.New("field parent: Capgo organizations do not nest: set mapping.orgs.flatten")
@@ -253,4 +291,133 @@ func diffField(field string) error {
 		return fmt.Errorf("field %s: Capgo organizations have none: leave mapping.orgs.%s unset for this target", field, strings.ToLower(field))
 	}
 	return fmt.Errorf("field %q is not a field of a Capgo organization", field)
+}
+
+// createOrg creates an organization and sees that its management_email is
+// the configured one. The address rides in the create call: a server that
+// takes it sets it there (the document's create lists name only, but an
+// interface names what must be sent, not all that may: "management_email",
+// and "email", the field Capgo's own server reads); one that ignores it
+// gets a PUT after the create; one that refuses it (400, a body of name
+// alone) gets the name alone and then the PUT, from then on. The first
+// create tells which: its organization is read back (a GET, no write).
+//
+// A create whose answer is lost (a 500, a timeout: the organization may
+// exist) is recovered at once: the organizations are listed again, and the
+// one of that name that was not there at the last Read is ours; its
+// management_email is set as for any create. None: the create did not
+// happen (a transient error: try again). More than one: orgbridge cannot
+// tell which is its own, and fails, not transiently, naming them.
+func (a *Adapter) createOrg(ctx context.Context, name string, log *zap.Logger) (connectors.Result, error) {
+	f := Fields{"name": name}
+	state := a.createEmail.Load()
+	sent := a.managementEmail != "" && state != createEmailRefused
+	if sent {
+		f["management_email"] = a.managementEmail
+		f["email"] = a.managementEmail
+	}
+	id, err := a.client.CreateOrg(ctx, f)
+	if sent && refusedBody(err) {
+		// Refused before anything was created (a 400): the name alone.
+		log.Info("the create call refused management_email: creating with the name alone, then setting it",
+			zap.String("refusal", err.Error()))
+		a.createEmail.Store(createEmailRefused)
+		sent, state = false, createEmailRefused
+		id, err = a.client.CreateOrg(ctx, Fields{"name": name})
+	}
+	if err != nil && answerLost(err) {
+		id, err = a.recoverCreate(ctx, name, err, log)
+	}
+	if err != nil {
+		return connectors.Result{}, err
+	}
+	a.remember(name, id)
+	res := connectors.Result{TargetID: id}
+	if a.managementEmail == "" || state == createEmailTaken {
+		return res, nil
+	}
+	if sent && state == createEmailUnknown {
+		o, err := a.client.GetOrg(ctx, id)
+		if err != nil {
+			return res, fmt.Errorf("created as %s, then read it back: %w", id, err)
+		}
+		if !a.emailDrift(o) {
+			a.createEmail.Store(createEmailTaken)
+			return res, nil
+		}
+		a.createEmail.CompareAndSwap(createEmailUnknown, createEmailIgnored)
+	}
+	if _, err := a.client.UpdateOrg(ctx, id, Fields{"management_email": a.managementEmail}); err != nil {
+		return res, fmt.Errorf("created as %s, then set management_email: %w", id, err)
+	}
+	return res, nil
+}
+
+// refusedBody reports a create refused for its body rather than its name:
+// a validation error that names no name.
+func refusedBody(err error) bool {
+	var fe *connectors.FieldError
+	return errors.As(err, &fe) && len(fe.Fields["name"]) == 0
+}
+
+// answerLost reports an error after which a create may have been applied
+// unseen: a server error or a timeout (transient), not a 429 or another
+// refusal before processing.
+func answerLost(err error) bool {
+	if !connectors.IsTransient(err) {
+		return false
+	}
+	var se *httpkit.StatusError
+	if errors.As(err, &se) {
+		return se.Status >= 500
+	}
+	return true // no answer at all
+}
+
+// recoverCreate looks for the organization a create whose answer was lost
+// may have made: one named name that the last Read did not list.
+func (a *Adapter) recoverCreate(ctx context.Context, name string, lost error, log *zap.Logger) (string, error) {
+	a.mu.Lock()
+	before := a.known
+	a.mu.Unlock()
+	if before == nil {
+		// No Read yet: nothing to tell a new organization from an old one.
+		return "", lost
+	}
+	orgs, err := a.client.ListOrgs(ctx)
+	if err != nil {
+		return "", &connectors.TransientError{Err: fmt.Errorf("%w; then looking for the organization it may have created: %w", lost, err)}
+	}
+	a.mu.Lock()
+	var found []string
+	for _, o := range orgs {
+		if o.Name == name && !a.known[name][o.ID] {
+			found = append(found, o.ID)
+		}
+	}
+	a.mu.Unlock()
+	switch len(found) {
+	case 0:
+		return "", lost
+	case 1:
+		log.Warn("the create's answer was lost; the organization it made was found", zap.String("result_id", found[0]))
+		return found[0], nil
+	}
+	// Not transient: trying again cannot tell them apart either.
+	return "", fmt.Errorf("the create's answer was lost (%v) and %d organizations named %q appeared since the last read (%s): orgbridge cannot tell which is its own; delete the extra ones in Capgo",
+		lost, len(found), name, strings.Join(found, ", "))
+}
+
+// remember records a created organization, so that a later lost create of
+// the same name does not take it for its own.
+func (a *Adapter) remember(name, id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.known == nil {
+		return
+	}
+	if a.known[name] == nil {
+		a.known[name] = map[string]bool{}
+	}
+	a.known[name][id] = true
 }

@@ -173,7 +173,7 @@ func TestCreateSetsManagementEmail(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			st := f.emu.Dump()
+			st := f.emu.State()
 			if len(st.Orgs) != 1 || st.Orgs[0].ID != res.TargetID || st.Orgs[0].Name != "本社 / 営業部" || st.Orgs[0].ManagementEmail != tt.wantEmail {
 				t.Errorf("state %+v, result %+v", st.Orgs, res)
 			}
@@ -235,7 +235,7 @@ func TestUpdateAndDelete(t *testing.T) {
 			t.Fatalf("delete %d: %v", i+1, err)
 		}
 	}
-	if n := len(f.emu.Dump().Orgs); n != 0 {
+	if n := len(f.emu.State().Orgs); n != 0 {
 		t.Errorf("%d orgs left", n)
 	}
 	// An update of an org that is gone.

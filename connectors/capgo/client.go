@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -89,18 +90,43 @@ func NewClient(o ClientOptions) (*Client, error) {
 	return &Client{api: api, key: o.APIKey, keyName: o.KeyName, logger: o.Logger}, nil
 }
 
-// ListOrgs returns every organization the key's user belongs to. The
-// document has no pagination: one call returns them all.
+// maxPages stops a server that keeps answering new organizations.
+const maxPages = 10000
+
+// ListOrgs returns every organization the key lists. The document shows no
+// pagination, but a server may page the list (Capgo's own server does:
+// ?page= from 0, 50 a page), and one that does not ignores the parameter.
+// So pages are asked for from 0 until one is empty or brings no
+// organization not seen before: a whole list costs one more GET, a paged
+// one is read to its end, whatever its page size.
 func (c *Client) ListOrgs(ctx context.Context) ([]Organization, error) {
-	raw, err := c.do(ctx, http.MethodGet, nil, nil)
-	if err != nil {
-		return nil, err
+	var all []Organization
+	seen := map[string]bool{}
+	for page := 0; ; page++ {
+		if page >= maxPages {
+			return nil, fmt.Errorf("GET %s: more than %d pages", OrgPath, maxPages)
+		}
+		raw, err := c.do(ctx, http.MethodGet, url.Values{"page": {strconv.Itoa(page)}}, nil)
+		if err != nil {
+			return nil, err
+		}
+		orgs, err := decodeList(raw)
+		if err != nil {
+			return nil, fmt.Errorf("GET %s: %w", OrgPath, err)
+		}
+		fresh := 0
+		for _, o := range orgs {
+			if o.ID == "" || seen[o.ID] {
+				continue
+			}
+			seen[o.ID] = true
+			all = append(all, o)
+			fresh++
+		}
+		if fresh == 0 {
+			return all, nil
+		}
 	}
-	orgs, err := decodeList(raw)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", OrgPath, err)
-	}
-	return orgs, nil
 }
 
 // GetOrg returns one organization; connectors.ErrNotFound when the key
@@ -113,10 +139,11 @@ func (c *Client) GetOrg(ctx context.Context, id string) (Organization, error) {
 	return decodeOne(raw)
 }
 
-// CreateOrg creates an organization named name and returns its id. The
-// document's create call takes nothing else.
-func (c *Client) CreateOrg(ctx context.Context, name string) (string, error) {
-	raw, err := c.do(ctx, http.MethodPost, nil, map[string]string{"name": name})
+// CreateOrg creates an organization and returns its id. The document's
+// create call takes a name; f may carry more (management_email), which a
+// server may take, ignore or refuse (see the adapter).
+func (c *Client) CreateOrg(ctx context.Context, f Fields) (string, error) {
+	raw, err := c.do(ctx, http.MethodPost, nil, f)
 	if err != nil {
 		return "", err
 	}
@@ -165,7 +192,9 @@ func (c *Client) DeleteOrg(ctx context.Context, id string) error {
 	return err
 }
 
-// do sends one call to OrgPath and returns the 2xx body.
+// do sends one call to OrgPath and returns the 2xx body. A 2xx whose body
+// is in the error shape ({"error":…,"status":"KO"}: the document gives its
+// errors as bodies, with no status code) is an error like any other.
 func (c *Client) do(ctx context.Context, method string, query url.Values, body any) (json.RawMessage, error) {
 	resp, err := c.api.Send(ctx, method, OrgPath, query, body)
 	if err != nil {
@@ -176,26 +205,77 @@ func (c *Client) do(ctx context.Context, method string, query url.Values, body a
 		return nil, httpkit.RedactError(err, c.key)
 	}
 	if msg, ko := koError(raw); ko {
-		return nil, fmt.Errorf("%s %s: %d with an error body: %s", method, OrgPath, resp.StatusCode, msg)
+		se := &httpkit.StatusError{Method: method, Path: OrgPath, Status: resp.StatusCode, Message: msg}
+		return nil, httpkit.RedactError(fmt.Errorf("an error body with a %d: %w", resp.StatusCode, c.classify(se)), c.key)
 	}
 	return raw, nil
 }
 
-// classify adds what the document's statuses mean: 401 an invalid key
-// (naming the config key, never retried), 403 the admin role, 400 a
-// validation error (as a *connectors.FieldError naming the field).
+// errorKind is what an error response means.
+type errorKind int
+
+const (
+	kindOther errorKind = iota
+	kindInvalidKey
+	kindAdminRole
+	kindNotFound
+	kindValidation
+)
+
+// kindOf tells what an error means. 401, 403 and 404 say it by their
+// status. Any other (a 400, a 422, or the 2xx of a KO body) is read by its
+// message, since the document gives the errors as messages and no status
+// codes, and a server may answer all of them 400 or 200: the document's
+// "Invalid API key" and "Admin role required", and a message saying not
+// found (or, as Capgo's own server says, that the organization cannot be
+// accessed); anything else is a validation error.
+func kindOf(status int, msg string) errorKind {
+	switch status {
+	case http.StatusUnauthorized:
+		return kindInvalidKey
+	case http.StatusForbidden:
+		return kindAdminRole
+	case http.StatusNotFound:
+		return kindNotFound
+	case http.StatusMethodNotAllowed, http.StatusTooManyRequests:
+		return kindOther
+	}
+	if status >= 500 {
+		return kindOther
+	}
+	m := strings.ToLower(msg)
+	switch {
+	case strings.Contains(m, "api key") || strings.Contains(m, "apikey"):
+		return kindInvalidKey
+	case strings.Contains(m, "admin role") || strings.Contains(m, "permission"):
+		return kindAdminRole
+	case strings.Contains(m, "not found") || strings.Contains(m, "can't access") || strings.Contains(m, "cannot access"):
+		return kindNotFound
+	case strings.Contains(m, "method not allowed"):
+		return kindOther
+	}
+	return kindValidation
+}
+
+// classify adds what an error means (kindOf): an invalid key (naming the
+// config key, never retried), the admin role, not found, or a validation
+// error (as a *connectors.FieldError naming the field).
 func (c *Client) classify(err error) error {
 	var se *httpkit.StatusError
 	if !errors.As(err, &se) {
 		return err
 	}
-	switch se.Status {
-	case http.StatusUnauthorized:
+	switch kindOf(se.Status, se.Message) {
+	case kindInvalidKey:
 		return fmt.Errorf("%s: %w: %w; a Capgo API key cannot be renewed: create a new one in Capgo and set it there",
-			c.keyName, ErrInvalidAPIKey, se)
-	case http.StatusForbidden:
-		return fmt.Errorf("%w: %w", ErrAdminRoleRequired, se)
-	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+			c.keyName, ErrInvalidAPIKey, err)
+	case kindAdminRole:
+		return fmt.Errorf("%w: %w", ErrAdminRoleRequired, err)
+	case kindNotFound:
+		if se.Err == nil {
+			se.Err = connectors.ErrNotFound
+		}
+	case kindValidation:
 		var fe *connectors.FieldError
 		if errors.As(se.Err, &fe) {
 			if len(fe.Fields) == 0 {
@@ -203,7 +283,12 @@ func (c *Client) classify(err error) error {
 			}
 			return err
 		}
-		se.Err = &connectors.FieldError{Status: se.Status, Message: se.Message, Fields: fieldOf(se.Message)}
+		status := se.Status
+		if status < 400 {
+			// A KO body answered 2xx: a bad request all the same.
+			status = http.StatusBadRequest
+		}
+		se.Err = &connectors.FieldError{Status: status, Message: se.Message, Fields: fieldOf(se.Message)}
 	}
 	return err
 }

@@ -75,7 +75,7 @@ func TestRequests(t *testing.T) {
 	ctx := t.Context()
 	c, s := newScriptedClient(t, 200, `{"status":"ok","id":"org_456","data":{"id":"org_123"}}`)
 
-	if _, err := c.CreateOrg(ctx, "New Organization"); err != nil {
+	if _, err := c.CreateOrg(ctx, capgo.Fields{"name": "New Organization"}); err != nil {
 		t.Fatal(err)
 	}
 	r := s.last(t)
@@ -111,7 +111,7 @@ func TestRequests(t *testing.T) {
 	if _, err := c.ListOrgs(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if r = s.last(t); r.method != "GET" || r.path != "/organization/" || r.query != "" || r.auth != testKey {
+	if r = s.last(t); r.method != "GET" || r.path != "/organization/" || r.query != "page=0" || r.auth != testKey {
 		t.Errorf("list sent %+v", r)
 	}
 }
@@ -162,18 +162,18 @@ func TestLenientReading(t *testing.T) {
 			`{"status":"Organization created","id":1}`: "1",
 		} {
 			c, _ := newScriptedClient(t, 201, body)
-			if id, err := c.CreateOrg(ctx, "x"); err != nil || id != want {
+			if id, err := c.CreateOrg(ctx, capgo.Fields{"name": "x"}); err != nil || id != want {
 				t.Errorf("%s: %q, %v; want %q", body, id, err, want)
 			}
 		}
 		c, _ := newScriptedClient(t, 200, `{"status":"Organization created"}`)
-		if _, err := c.CreateOrg(ctx, "x"); err == nil || !strings.Contains(err.Error(), "no id") {
+		if _, err := c.CreateOrg(ctx, capgo.Fields{"name": "x"}); err == nil || !strings.Contains(err.Error(), "no id") {
 			t.Errorf("a create without id: %v", err)
 		}
 	})
 	t.Run("a 2xx in the error shape", func(t *testing.T) {
 		c, _ := newScriptedClient(t, 200, `{"error":"Cannot create org","status":"KO"}`)
-		if _, err := c.CreateOrg(ctx, "x"); err == nil || !strings.Contains(err.Error(), "Cannot create org") {
+		if _, err := c.CreateOrg(ctx, capgo.Fields{"name": "x"}); err == nil || !strings.Contains(err.Error(), "Cannot create org") {
 			t.Errorf("KO body: %v", err)
 		}
 	})

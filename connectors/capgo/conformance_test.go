@@ -26,9 +26,11 @@ const (
 	faultSeed         = 20250401
 )
 
-// TestConformance runs the target conformance suite against the emulator.
+// TestConformance runs the target conformance suite against the emulator
+// under every reading of the document it serves: the default, each alone,
+// and all together (both of each excluding pair).
 func TestConformance(t *testing.T) {
-	targettest.Run(t, func(t *testing.T, opts targettest.Options) *targettest.Harness {
+	targettest.RunReadings(t, emulator.Readings.Combinations(), func(t *testing.T, opts targettest.Options) *targettest.Harness {
 		return newConformanceHarness(t, opts, nil)
 	})
 }
@@ -45,11 +47,18 @@ func TestConformanceCapgoShapes(t *testing.T) {
 
 // newConformanceHarness is the adapter against a fresh emulator: no rate
 // limit, no latency, a fake clock for the pacer, fast retries with a budget
-// large enough for the fault case. wrap, when set, wraps the emulator.
-func newConformanceHarness(t *testing.T, _ targettest.Options, wrap func(http.Handler) http.Handler) *targettest.Harness {
+// large enough for the fault case; the emulator serves opts.Readings. wrap,
+// when set, wraps the emulator.
+func newConformanceHarness(t *testing.T, opts targettest.Options, wrap func(http.Handler) http.Handler) *targettest.Harness {
 	t.Helper()
+	readings, err := emulator.Readings.Parse(opts.Readings)
+	if err != nil {
+		t.Fatal(err)
+	}
 	clock := httpkittest.NewFakeClock(time.Time{})
-	emu := emulator.New(emulator.Options{Now: clock.Now})
+	// PageSize only matters under list-paged, where every list then spans
+	// pages.
+	emu := emulator.New(emulator.Options{Now: clock.Now, Readings: readings, PageSize: opts.PageSize})
 	emu.AddAPIKey(conformanceKey, conformanceUser, conformanceEmail)
 	var h http.Handler = emu
 	if wrap != nil {

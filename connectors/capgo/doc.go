@@ -17,10 +17,12 @@
 // with no scheme, as the document's curl examples do; bodies are JSON
 // (Content-Type: application/json).
 //
-//	GET    /organization/              → 200 {"data":[Organization…]}: every organization the key's user
-//	                                     belongs to, in creation order, all in one response (no pagination)
+//	GET    /organization/?page=N       → 200 {"data":[Organization…]}: every organization the key's user
+//	                                     belongs to, in creation order, all in one response (no pagination;
+//	                                     page is sent for servers that page, see "Reading")
 //	GET    /organization/?orgId=ID     → 200 {"data":Organization}
-//	POST   /organization/ {"name"}     → 200 {"status":"Organization created","id":ID}
+//	POST   /organization/ {"name", "management_email"?, "email"?}
+//	                                   → 200 {"status":"Organization created","id":ID}
 //	PUT    /organization/ {"orgId","logo"?,"name"?,"management_email"?}
 //	                                   → 200 {"status":"Organization updated","data":Organization}
 //	DELETE /organization/?orgId=ID     → 200 {"status":"Organization deleted","id":ID}
@@ -60,24 +62,46 @@
 //     key; …"). A Capgo API key cannot be renewed, so it is neither retried
 //     nor transient.
 //   - 403 wraps ErrAdminRoleRequired.
-//   - 400 (and 422) is a *connectors.FieldError whose Fields name the field
-//     the message is about (name, management_email, logo, orgId).
+//   - 400 (and 422, and a KO body answered 2xx) is a *connectors.FieldError
+//     whose Fields name the field the message is about (name,
+//     management_email, logo, orgId), unless its message says it is one of
+//     the others (see "Reading").
 //   - 404 wraps connectors.ErrNotFound; 429 and 5xx are transient.
 //
 // The key is never logged and is redacted from any error text.
 //
 // # Reading
 //
-// A list is read as {"data":[…]} or as a bare array (what Capgo itself
-// answers); one organization as {"data":{…}} or a bare object; the id of a
-// new organization from "id" or "data.id". Any 2xx is success, unless its
-// body is in the error shape ("status":"KO"). Every field is read whatever
-// JSON type it comes in (a number as its text, null as "").
+// The emulator serves every reading of the document (emulator.Readings);
+// the adapter holds under all of them, telling at run time which it meets:
+//
+//   - The list is read as {"data":[…]} or as a bare array (what Capgo
+//     itself answers); one organization as {"data":{…}} or a bare object;
+//     the id of a new organization from "id" or "data.id".
+//   - The list is asked for page by page, ?page= from 0, until a page is
+//     empty or brings no organization not seen before: a server that pages
+//     (Capgo's own does, 50 a page) is read to the end whatever its page
+//     size, one that does not ignores the parameter and costs one more GET.
+//   - An error is known by its message wherever the status leaves it open:
+//     the document gives its errors as bodies ({"error":…,"status":"KO"})
+//     with no status code, so a server may answer them 400, or 200 (a 2xx
+//     with "status":"KO" is an error). 401, 403 and 404 say what they are;
+//     otherwise "Invalid API key" is the key, "Admin role required" the
+//     role, "… not found" (or Capgo's "can't access this organization")
+//     not found, and anything else a validation error (a 400 FieldError).
+//   - Every field is read whatever JSON type it comes in (a number as its
+//     text, null as ""), and a PUT answered with some fields only is fine.
+//   - A server that lists every organization, not only the key user's,
+//     lists some orgbridge cannot change: a write to one fails with
+//     ErrAdminRoleRequired (403), never silently.
 //
 // In the actual snapshot an org's Key is its Capgo id and Name its name;
 // Capgo has no code, parent or description, so they read as "" and the
 // planner matches a pre-existing organization by name. Organizations
 // outside the key's reach are not listed, so they are never planned for.
+// An organization whose management_email is not capgo.management_email is
+// logged at info ("organizations whose management_email differs", with
+// their ids).
 //
 // # Mapping
 //
@@ -88,15 +112,38 @@
 //
 // # Writing
 //
-//	org create   POST {name}; then, when capgo.management_email is set, PUT {orgId, management_email}:
-//	             the create call takes only a name, so a new organization otherwise gets the key
-//	             user's address. If that PUT fails, the change fails with the new id in
-//	             Result.TargetID; the next run adopts the organization by name, and its
-//	             management_email is left as Capgo set it.
-//	org update   PUT {orgId, name} (a rename; with no Diff the same). management_email is set on
-//	             create only: orgbridge never changes it on an existing organization.
+//	org create   POST {name, management_email, email} (the address when capgo.management_email is set),
+//	             then, unless the server took it, PUT {orgId, management_email}. See below.
+//	org update   PUT {orgId, name, management_email}: a rename (with no Diff the same) that also
+//	             sets the configured address, so that every write of an organization corrects
+//	             it; a Diff naming management_email sends the same.
 //	org delete   DELETE ?orgId=; a 404 (already gone) counts as done. Capgo deletes the
 //	             organization's apps and bundles with it, irreversibly: the guard's limits apply.
+//
+// The document's create takes a name (OrganizationCreate), and a server
+// may take management_email there too, ignore it, or refuse the body: the
+// create sends it (and "email", the field Capgo's own server reads) and
+// the first create tells which, by reading the new organization back (a
+// GET). Taken: no PUT, ever. Ignored: a PUT after each create. Refused (a
+// 400 that names no name, before anything was made): the same create with
+// the name alone, then the PUT, from then on. Without capgo.management_email
+// a new organization keeps what Capgo gives it (the key user's address, or
+// none).
+//
+// A create whose answer is lost (a 500, a timeout) may have made the
+// organization. The adapter looks at once: it lists the organizations, and
+// the one of that name that the last Read did not list (nor an earlier
+// create) is its own; its management_email is set as for any create and
+// its id returned. None: the create did not happen (a transient error,
+// tried again). Several: the change fails, not transiently, naming them,
+// for the operator to delete the extra ones. If the PUT after a create
+// fails, the change fails with the new id in Result.TargetID.
+//
+// An organization adopted by name (one made by hand, or one whose create
+// failed after the POST) keeps the address Capgo gave it until orgbridge
+// next writes it (a rename); the planner does not compare management_email
+// (it is no canonical field), so an adoption with nothing else to change
+// writes nothing, and Read logs the drift.
 //
 // An org carrying a parent, a code or a description, or an update whose Diff
 // names one, is refused before any call with an error naming the mapping

@@ -174,7 +174,7 @@ func TestExampleSyncTwice(t *testing.T) {
 		t.Errorf("first run: %+v; want a POST and a PUT per org", st)
 	}
 	var names []string
-	for _, o := range emu.Dump().Orgs {
+	for _, o := range emu.State().Orgs {
 		names = append(names, o.Name)
 		if o.ManagementEmail != cfg.ManagementEmail || o.CreatedBy != emulator.DemoUserID {
 			t.Errorf("org %+v: want management_email %s, created by the demo user", o, cfg.ManagementEmail)
