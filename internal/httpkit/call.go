@@ -15,12 +15,16 @@ import (
 
 // Auth puts a target's credentials on its requests.
 type Auth interface {
-	// Authorize sets the credentials of req. Its error says what could
-	// not be obtained ("access token: …"); the caller names the request.
+	// Authorize sets the credentials of req. It is called for every
+	// attempt of a call, right before the attempt is sent (after the
+	// pacer's wait and any backoff), and once more before that wait, so
+	// it must be cheap when nothing changed and may set the same header
+	// twice. Its error says what could not be obtained ("access token:
+	// …"); the caller names the request.
 	Authorize(ctx context.Context, req *retryablehttp.Request) error
-	// Refused is told that the server answered req with 401. It reports
-	// whether the credentials were renewed, so that sending the request
-	// once more may succeed.
+	// Refused is told that the server answered req (the attempt as it was
+	// sent) with 401. It reports whether the credentials were renewed, so
+	// that sending the request once more may succeed.
 	Refused(req *retryablehttp.Request) bool
 }
 
@@ -137,12 +141,22 @@ func send(ctx context.Context, c *retryablehttp.Client, method, target, name str
 			return nil, fmt.Errorf("%s %s: encode body: %w", method, name, err)
 		}
 	}
-	for attempt := 0; ; attempt++ {
+	for renewed := false; ; renewed = true {
 		var rd any
 		if payload != nil {
 			rd = payload
 		}
-		req, err := retryablehttp.NewRequestWithContext(ctx, method, target, rd)
+		// The credentials go on each attempt as it is sent (see
+		// prepareAttempt), not here: the pacer may hold the request, and a
+		// retry may follow a long Retry-After, longer than a token lives.
+		a := &attempt{}
+		if auth != nil {
+			authorize := func(ctx context.Context, r *http.Request) error {
+				return auth.Authorize(ctx, &retryablehttp.Request{Request: r})
+			}
+			a.warm, a.before = authorize, authorize
+		}
+		req, err := retryablehttp.NewRequestWithContext(withAttempt(ctx, a), method, target, rd)
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", method, name, err)
 		}
@@ -150,15 +164,15 @@ func send(ctx context.Context, c *retryablehttp.Client, method, target, name str
 		if payload != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
-		if auth != nil {
-			if err := auth.Authorize(ctx, req); err != nil {
-				return nil, fmt.Errorf("%s %s: %w", method, name, err)
-			}
-		}
 		resp, err := Do(c, req)
 		if err != nil {
+			var ae *authError
+			if errors.As(err, &ae) {
+				return nil, fmt.Errorf("%s %s: %w", method, name, ae.err)
+			}
 			var se *StatusError
-			if attempt == 0 && auth != nil && errors.As(err, &se) && se.Status == http.StatusUnauthorized && auth.Refused(req) {
+			if !renewed && auth != nil && a.last != nil && errors.As(err, &se) && se.Status == http.StatusUnauthorized &&
+				auth.Refused(&retryablehttp.Request{Request: a.last}) {
 				continue
 			}
 			return nil, err

@@ -118,10 +118,19 @@ func TestJSONErrors(t *testing.T) {
 		t.Errorf("calls = %d, want 1 (nothing sent for a body that cannot be encoded)", n)
 	}
 
-	e := Endpoint{Base: srv.URL + "/base", HTTP: c, Auth: BearerTokens{Tokens: failingTokens(t)}}
+	// No token: the call is not sent, not retried (the token call had
+	// its retries) and, the client being refused, not transient.
+	e := Endpoint{Base: srv.URL + "/base", HTTP: fastClient(3), Auth: BearerTokens{Tokens: failingTokens(t)}}
 	err = e.JSON(ctx, http.MethodGet, "/users", nil, nil, nil)
-	if err == nil || !strings.HasPrefix(err.Error(), "GET /users: access token: ") {
+	if err == nil || !strings.HasPrefix(err.Error(), "GET /users: access token: ") || connectors.IsTransient(err) {
 		t.Errorf("token failure: %v", err)
+	}
+	var se *StatusError
+	if !errors.As(err, &se) || se.Status != http.StatusUnauthorized || se.Path != "/oauth/token" {
+		t.Errorf("token failure does not wrap the token endpoint's 401: %v", err)
+	}
+	if n := srv.calls.Load(); n != 1 {
+		t.Errorf("calls = %d, want 1 (nothing sent without a token)", n)
 	}
 }
 

@@ -108,16 +108,15 @@ func NewClient(o Options) *retryablehttp.Client {
 	// one), outside the attempt's http.Client timeout, so pacing never times
 	// a request out. It cannot return an error: when the context ends while
 	// waiting, the attempt that follows fails at once with the context's
-	// error. It also counts the retries (the attempts themselves are
-	// counted by the transport).
+	// error; when the call's credentials cannot be had, the transport fails
+	// the attempt unsent (see attempt). It also counts the retries (the
+	// attempts themselves are counted by the transport).
 	pacer := o.Pacer
-	c.RequestLogHook = func(_ retryablehttp.Logger, req *http.Request, attempt int) {
-		if attempt > 0 {
+	c.RequestLogHook = func(_ retryablehttp.Logger, req *http.Request, n int) {
+		if n > 0 {
 			metrics.ObserveRetry(target)
 		}
-		if pacer != nil {
-			_ = pacer.Wait(req.Context())
-		}
+		prepareAttempt(req, pacer)
 	}
 	c.ResponseLogHook = func(_ retryablehttp.Logger, resp *http.Response) {
 		if o.Pacer != nil {
@@ -206,6 +205,10 @@ func RetryPolicy(ctx context.Context, resp *http.Response, err error) (bool, err
 		return false, ctx.Err()
 	}
 	if err != nil {
+		if isAuthError(err) {
+			// Not sent: the token call behind it had its own retries.
+			return false, nil
+		}
 		// A request that timed out waiting for its answer reached the
 		// server, which may have applied it: like a 500, only an
 		// idempotent one is sent again.
@@ -240,6 +243,40 @@ func errMethod(err error) string {
 		return strings.ToUpper(ue.Op)
 	}
 	return ""
+}
+
+// prepareAttempt readies one attempt of req: the call's credentials are
+// fetched if need be, the pacer waits, and then the credentials are put on
+// the attempt, so that a token that expired during the wait (or during the
+// backoff before a retry) is never sent.
+func prepareAttempt(req *http.Request, pacer *Pacer) {
+	ctx := req.Context()
+	a := attemptFrom(ctx)
+	if a != nil {
+		a.err = nil
+		// A header map of its own: the previous attempt's connection may
+		// still be reading the old one.
+		req.Header = req.Header.Clone()
+		if a.warm != nil {
+			if a.err = a.warm(ctx, req); a.err != nil {
+				return
+			}
+		}
+	}
+	var admitted time.Time
+	if pacer != nil {
+		admitted, _ = pacer.wait(ctx)
+	}
+	if a != nil && a.before != nil {
+		if a.err = a.before(ctx, req); a.err != nil {
+			return
+		}
+		a.last = req
+	}
+	if pacer != nil && !admitted.IsZero() {
+		// A token call made by before went out first.
+		pacer.sending(admitted)
+	}
 }
 
 // newBackoff honours Retry-After on 429 and 503 (capped), else backs off

@@ -33,26 +33,50 @@
 //
 // # Pacer
 //
-// A Pacer keeps a client under a fixed-window rate limit advertised by
-// X-RateLimit-Limit and X-RateLimit-Remaining, so that the client rarely
-// meets a 429. It learns the limit and the remaining count from every
-// response, assumes the window (one minute by default) starts at the first
-// request after the previous one ended, and counts each request it admits.
-// When the remaining count reaches a small reserve, callers wait for the
-// window to end; when it runs low, requests are spread over what is left of
-// the window. A 429 that arrives anyway holds every caller for its
-// Retry-After. The pacer runs in the client's request hook, before each
-// attempt and outside the attempt's timeout, so waiting never times a
-// request out; Wait honours the request's context. Time comes from a Clock,
-// so tests pace against a fake clock and never sleep.
+// A Pacer keeps a client under a rate limit of N requests a window (a
+// minute by default) advertised by X-RateLimit-Limit, so that the client
+// rarely meets a 429, whether the server counts a fixed minute (one that
+// opens at a request and ends a minute later) or the last 60 seconds (a
+// sliding window): documents that say "60 requests a minute" seldom say
+// which. Two rules, and a request waits until both let it through:
+//
+//   - its own sends: the pacer logs when it admitted each request and never
+//     lets one window (plus Slack, one second) hold more than the limit
+//     less a reserve (one request). Any fixed minute lies within such a
+//     stretch, so this holds under both kinds of window, with no guess of
+//     when the server's window began;
+//   - the server's count, for what the log cannot know (another client of
+//     the same quota, an earlier run): X-RateLimit-Remaining, less the
+//     requests unanswered when it came and those admitted since. At the
+//     reserve, requests wait until X-RateLimit-Reset (Unix seconds, or
+//     seconds from now when small) plus Slack, or, without it, until the
+//     oldest request the server had counted leaves the window.
+//
+// Against emukit's limiter at 60 a minute this gives about 59 requests a
+// minute once past the first (59 per 61 seconds) with no 429, under either
+// window (TestPacerAgainstEmukitLimiter). A 429 that arrives anyway holds
+// every caller for its Retry-After. The pacer runs in the client's request
+// hook, before each attempt and outside the attempt's timeout, so waiting
+// never times a request out; Wait honours the request's context. Time comes
+// from a Clock, so tests pace against a fake clock and never sleep.
 //
 // # Tokens
 //
 // TokenSource fetches OAuth2 client-credentials tokens through the same
 // retrying client (so the pacer counts the token call too), caches the token,
-// renews it ahead of expiry (5 minutes early, or 10% of a shorter lifetime)
-// and after a 401 (Invalidate), and lets concurrent callers share one fetch.
-// The client secret never appears in an error or a log.
+// renews it ahead of expiry (5 minutes early, or 10% of a shorter lifetime:
+// 100ms of a 1s token, 2s of a 20s one) and after a 401 (Invalidate), and
+// lets concurrent callers share one fetch. The lifetime counts from when the
+// token request was last sent, after the pacer's wait and any retry, not
+// from when the fetch began. The client secret never appears in an error or
+// a log.
+//
+// A call's token goes on each attempt right before it is sent, after the
+// pacer's wait and any backoff or Retry-After, retries included (the client's
+// request hook does it, see BearerTokens): a token that was fresh when the
+// call began may have expired by the time the pacer lets the request go. A
+// token that will be needed is fetched before the wait, so that the token
+// call does not come between the wait and the send.
 //
 // # Errors
 //
@@ -94,9 +118,10 @@
 //     TargetHTTP.NewTokenSource, which fetches tokens through them.
 //   - Calls: Endpoint.JSON and JSON send one JSON call (encode the body,
 //     set Accept and Content-Type, authenticate, Do, decode the answer).
-//     An Auth puts the credentials on: HeaderAuth and Bearer a static key
-//     or token; BearerTokens a TokenSource's token, where a 401 invalidates
-//     the refused token and the call is sent once more, never twice.
+//     An Auth puts the credentials on each attempt as it is sent: HeaderAuth
+//     and Bearer a static key or token; BearerTokens a TokenSource's token,
+//     where any 401 invalidates the refused token and the call is sent once
+//     more with a new one, never twice.
 //     Endpoint.Send leaves the 2xx answer to the caller.
 //   - Reads: ReadEach runs per-container reads (the members of each group)
 //     a few at a time, in order; Scalar reads a JSON value leniently as

@@ -106,6 +106,10 @@ func Do(c *retryablehttp.Client, req *retryablehttp.Request) (*http.Response, er
 		if resp != nil {
 			resp.Body.Close()
 		}
+		var ae *authError
+		if errors.As(err, &ae) {
+			return nil, ae // the caller names it (see send)
+		}
 		where := req.Method + " " + req.URL.Path
 		if cerr := req.Context().Err(); cerr != nil {
 			return nil, fmt.Errorf("%s: %w", where, cerr)

@@ -14,13 +14,20 @@ const UnknownTarget = "unknown"
 // request, each token request, each redirect hop) in
 // orgbridge_api_requests_total under the target's name, and 429s in
 // orgbridge_api_rate_limited_total. Retries are counted by the client's
-// request hook, which knows the attempt number.
+// request hook, which knows the attempt number. It also fails, unsent and
+// uncounted, an attempt whose preparation failed (see attempt).
 type countingTransport struct {
 	target string
 	next   http.RoundTripper
 }
 
 func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if a := attemptFrom(req.Context()); a != nil && a.err != nil {
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return nil, &authError{err: a.err}
+	}
 	resp, err := t.next.RoundTrip(req)
 	status := 0
 	if err == nil && resp != nil {

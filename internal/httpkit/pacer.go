@@ -1,6 +1,7 @@
 package httpkit
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"strconv"
@@ -42,52 +43,67 @@ func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
 
 // PacerOptions configure a Pacer. The zero value is usable.
 type PacerOptions struct {
-	// Window is the length of the server's fixed window; default one
-	// minute.
+	// Window is the length of the server's window, fixed or sliding;
+	// default one minute.
 	Window time.Duration
-	// Slack is added to the end of each window, because the server starts
-	// its window when it receives the first request, a little after the
-	// pacer admits it; default one second.
+	// Slack is added to every wait for the server's window to move on: a
+	// request the pacer admits reaches the server a little later, and one
+	// sent late by the network may be counted later than its neighbours;
+	// X-RateLimit-Reset has whole seconds. Default one second; negative is
+	// none.
 	Slack time.Duration
 	// Reserve is the count of requests left unused in each window, for
-	// other clients of the same quota and for estimates that run behind;
-	// default 2, and never more than a tenth of the limit.
+	// other clients of the same quota and for answers still on their way;
+	// default 1, and never more than a tenth of the limit.
 	Reserve int
-	// SpreadBelow is the share of the limit under which the remaining
-	// requests are spread evenly over what is left of the window; default
-	// 0.25. A negative value disables spreading.
-	SpreadBelow float64
 	// MaxWait caps a wait ordered by Retry-After; default 5 minutes.
 	MaxWait time.Duration
 	Clock   Clock
 	Logger  *zap.Logger
 }
 
-// Pacer keeps a client under a fixed-window rate limit learned from the
-// X-RateLimit-Limit and X-RateLimit-Remaining response headers. It is safe
-// for concurrent use; one pacer is shared by every client of one quota.
+// maxLog bounds the log of sends while the limit is unknown.
+const maxLog = 4096
+
+// Pacer keeps a client under a rate limit of "N requests a window" learned
+// from the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset
+// response headers, whether the server counts the window as a fixed minute
+// or as the last 60 seconds. It is safe for concurrent use; one pacer is
+// shared by every client of one quota.
 //
-// The model: a window starts when the pacer admits the first request after
-// the previous window ended and lasts Window (+Slack). Each admission counts
-// one request against the estimate of the remaining count; each response
-// lowers the estimate to what the server reports, never raises it (responses
-// of concurrent requests arrive out of order). A new window starts from the
-// full limit. A server whose window really began earlier than the pacer
-// thinks resets sooner than expected, which only makes the pacer cautious.
+// The model has two parts, and a request must pass both:
+//
+//   - A log of its own sends. No Window+Slack ever holds more than the
+//     limit less the reserve of them. That is right under either kind of
+//     window, because a fixed window is a stretch of Window too, and it needs
+//     no knowledge of when the server's window started.
+//   - The server's count, for the requests the log cannot know (another
+//     client of the quota, an earlier run): the last X-RateLimit-Remaining,
+//     less the requests still unanswered when it came and those admitted
+//     since. When it is down to the reserve, requests wait until
+//     X-RateLimit-Reset (plus Slack) if the server sent one, else until the
+//     oldest send the server had counted leaves the window; after that the
+//     count is taken as unknown until the next answer.
+//
+// A 429 (or 503) with Retry-After holds every caller until then.
 type Pacer struct {
 	window, slack, maxWait time.Duration
 	reserve                int
-	spreadBelow            float64
 	clock                  Clock
 	logger                 *zap.Logger
 
-	mu           sync.Mutex
-	limit        int       // 0: not known yet
-	remaining    int       // estimate for the current window, valid when counted
-	counted      bool      // remaining has been learned in this window
-	inflight     int       // admitted in this window, no response yet
-	windowStart  time.Time // zero: no current window
-	lastAdmit    time.Time
+	mu    sync.Mutex
+	limit int         // 0: not known yet
+	sent  []time.Time // own admissions of the last window+slack, oldest first
+	// The server's count: remaining requests as of observed, less the
+	// admissions since; valid when counted.
+	remaining int
+	counted   bool
+	resetAt   time.Time // X-RateLimit-Reset of the last answer; zero: none
+	// freeAt is when the oldest send the server had counted at its last
+	// answer leaves the window; zero: there was none.
+	freeAt       time.Time
+	inflight     int // admitted, no answer yet
 	blockedUntil time.Time
 }
 
@@ -103,10 +119,7 @@ func NewPacer(o PacerOptions) *Pacer {
 		o.Slack = time.Second
 	}
 	if o.Reserve <= 0 {
-		o.Reserve = 2
-	}
-	if o.SpreadBelow == 0 {
-		o.SpreadBelow = 0.25
+		o.Reserve = 1
 	}
 	if o.MaxWait <= 0 {
 		o.MaxWait = DefaultMaxRetryAfter
@@ -119,16 +132,22 @@ func NewPacer(o PacerOptions) *Pacer {
 	}
 	return &Pacer{
 		window: o.Window, slack: o.Slack, maxWait: o.MaxWait,
-		reserve: o.Reserve, spreadBelow: o.SpreadBelow,
-		clock: o.Clock, logger: o.Logger,
+		reserve: o.Reserve, clock: o.Clock, logger: o.Logger,
 	}
 }
 
 // PacerState is a snapshot of what a pacer believes, for logs and tests.
 type PacerState struct {
-	Limit        int
-	Remaining    int
+	Limit int
+	// Remaining is the server's count as the pacer estimates it; -1 when
+	// it is not known.
+	Remaining int
+	// Sent is the count of the pacer's own sends in the last window.
+	Sent int
+	// WindowEnd is when the oldest of those leaves the window (zero when
+	// there is none).
 	WindowEnd    time.Time
+	ResetAt      time.Time
 	BlockedUntil time.Time
 }
 
@@ -136,9 +155,13 @@ type PacerState struct {
 func (p *Pacer) State() PacerState {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := PacerState{Limit: p.limit, Remaining: p.remaining, BlockedUntil: p.blockedUntil}
-	if !p.windowStart.IsZero() {
-		s.WindowEnd = p.windowEnd()
+	p.prune(p.clock.Now())
+	s := PacerState{Limit: p.limit, Remaining: -1, Sent: len(p.sent), ResetAt: p.resetAt, BlockedUntil: p.blockedUntil}
+	if p.counted {
+		s.Remaining = p.remaining
+	}
+	if len(p.sent) > 0 {
+		s.WindowEnd = p.leaves(p.sent[0])
 	}
 	return s
 }
@@ -146,26 +169,66 @@ func (p *Pacer) State() PacerState {
 // Wait blocks until one more request may be sent, and counts it. It
 // returns ctx.Err() if ctx ends first.
 func (p *Pacer) Wait(ctx context.Context) error {
+	_, err := p.wait(ctx)
+	return err
+}
+
+// wait is Wait returning the time the request was admitted, for sent.
+func (p *Pacer) wait(ctx context.Context) (time.Time, error) {
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return time.Time{}, err
 		}
+		now := p.clock.Now()
 		p.mu.Lock()
-		d, why := p.admit(p.clock.Now())
+		d, why := p.admit(now)
 		p.mu.Unlock()
 		if d <= 0 {
-			return nil
+			return now, nil
 		}
 		if ce := p.logger.Check(zap.DebugLevel, "rate limit: waiting"); ce != nil {
 			ce.Write(zap.Duration("wait", d), zap.String("reason", why))
 		}
 		if err := p.clock.Sleep(ctx, d); err != nil {
-			return err
+			return time.Time{}, err
 		}
 	}
 }
 
-func (p *Pacer) windowEnd() time.Time { return p.windowStart.Add(p.window + p.slack) }
+// sending tells the pacer that the request admitted at admitted goes out
+// only now (its credentials took a token call first), so that the log
+// holds when the server will count it.
+func (p *Pacer) sending(admitted time.Time) {
+	now := p.clock.Now()
+	if !now.After(admitted) {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := len(p.sent) - 1; i >= 0; i-- {
+		if p.sent[i].Equal(admitted) {
+			p.sent = append(p.sent[:i], p.sent[i+1:]...)
+			p.sent = append(p.sent, now)
+			return
+		}
+	}
+}
+
+// leaves is when a send at t no longer counts in the server's window.
+func (p *Pacer) leaves(t time.Time) time.Time { return t.Add(p.window + p.slack) }
+
+// prune drops the sends that have left the window. Called with p.mu held.
+func (p *Pacer) prune(now time.Time) {
+	i := 0
+	for i < len(p.sent) && !now.Before(p.leaves(p.sent[i])) {
+		i++
+	}
+	if i > 0 {
+		p.sent = append(p.sent[:0], p.sent[i:]...)
+	}
+	// A request sent a window ago has been answered or has failed.
+	p.inflight = min(p.inflight, len(p.sent))
+}
 
 func (p *Pacer) effectiveReserve() int {
 	return min(p.reserve, p.limit/10)
@@ -177,33 +240,44 @@ func (p *Pacer) admit(now time.Time) (time.Duration, string) {
 	if now.Before(p.blockedUntil) {
 		return p.blockedUntil.Sub(now), "retry-after"
 	}
-	if p.windowStart.IsZero() || !now.Before(p.windowEnd()) {
-		p.windowStart = now
-		p.remaining = p.limit
-		p.counted = p.limit > 0
-		p.inflight = 0
-		p.lastAdmit = time.Time{}
-	}
-	if p.limit > 0 && p.counted {
+	p.prune(now)
+	if p.limit > 0 {
 		reserve := p.effectiveReserve()
-		if p.remaining <= reserve {
-			return p.windowEnd().Sub(now), "window exhausted"
+		if budget := p.limit - reserve; len(p.sent) >= budget {
+			return p.leaves(p.sent[len(p.sent)-budget]).Sub(now), "own requests fill the window"
 		}
-		if p.spreadBelow > 0 && float64(p.remaining) < p.spreadBelow*float64(p.limit) && !p.lastAdmit.IsZero() {
-			interval := p.windowEnd().Sub(now) / time.Duration(p.remaining-reserve+1)
-			if next := p.lastAdmit.Add(interval); now.Before(next) {
-				return next.Sub(now), "spreading"
+		if p.counted && p.remaining <= reserve {
+			switch {
+			case !p.resetAt.IsZero():
+				if until := p.resetAt.Add(p.slack); now.Before(until) {
+					return until.Sub(now), "server window exhausted"
+				}
+			case !p.freeAt.IsZero():
+				// The oldest send the server had counted leaves first; a
+				// fixed window may end later, which a 429 will tell.
+				if now.Before(p.freeAt) {
+					return p.freeAt.Sub(now), "server window exhausted"
+				}
 			}
+			// The server has moved on since its count: unknown until the
+			// next answer.
+			p.counted = false
 		}
+	}
+	if p.counted {
 		p.remaining--
 	}
+	p.sent = append(p.sent, now)
+	if bound := cmp.Or(p.limit, maxLog); len(p.sent) > bound {
+		p.sent = append(p.sent[:0], p.sent[len(p.sent)-bound:]...)
+	}
 	p.inflight++
-	p.lastAdmit = now
 	return 0, ""
 }
 
-// Observe learns from a response: the limit and remaining count, and a
-// 429's (or 503's) Retry-After. Pass every response of the paced client.
+// Observe learns from a response: the limit, the remaining count and the
+// reset time, and a 429's (or 503's) Retry-After. Pass every response of
+// the paced client.
 func (p *Pacer) Observe(resp *http.Response) {
 	if resp == nil {
 		return
@@ -219,18 +293,16 @@ func (p *Pacer) Observe(resp *http.Response) {
 		p.limit = limit
 	}
 	if rem, ok := headerInt(resp.Header, "X-RateLimit-Remaining"); ok && rem >= 0 {
-		switch {
-		case p.windowStart.IsZero() || !now.Before(p.windowEnd()):
-			// A late answer after the window the pacer knew ended:
-			// assume a window that started now, which is cautious.
-			p.windowStart = now
-			p.remaining, p.counted, p.inflight = rem, true, 0
-		case !p.counted:
-			// First count in this window (the limit was not known when
-			// it began): the requests still in flight are not in rem.
-			p.remaining, p.counted = max(rem-p.inflight, 0), true
-		default:
-			p.remaining = min(p.remaining, rem)
+		// Requests still unanswered may not be in rem yet: count them
+		// as spent, which errs on the side of waiting.
+		p.remaining, p.counted = max(rem-p.inflight, 0), true
+		p.resetAt, p.freeAt = time.Time{}, time.Time{}
+		p.prune(now)
+		if len(p.sent) > 0 {
+			p.freeAt = p.leaves(p.sent[0])
+		}
+		if at, ok := parseReset(resp.Header.Get("X-RateLimit-Reset"), now); ok {
+			p.resetAt = at
 		}
 	}
 
@@ -248,15 +320,31 @@ func (p *Pacer) Observe(resp *http.Response) {
 		p.blockedUntil = until
 	}
 	if status == http.StatusTooManyRequests {
-		// The server's window ends when it says; a new one starts at the
-		// first request after that.
-		p.remaining, p.counted = 0, true
-		p.windowStart = until.Add(-p.window - p.slack)
+		// The server has room again when Retry-After ends; how much,
+		// the next answer says.
+		p.counted = false
 	}
 	p.logger.Info("rate limited: holding requests",
 		zap.Int("status", status), zap.Duration("retry_after", d))
 }
 
+// parseReset reads X-RateLimit-Reset: Unix seconds (GitHub, most APIs) or,
+// for a small number, seconds from now (the IETF RateLimit draft's
+// reading).
+func parseReset(v string, now time.Time) (time.Time, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return time.Time{}, false
+	}
+	if n < 1_000_000_000 { // before 2001 as Unix time: a delta
+		return now.Add(time.Duration(n) * time.Second), true
+	}
+	return time.Unix(n, 0), true
+}
 func headerInt(h http.Header, name string) (int, bool) {
 	v := strings.TrimSpace(h.Get(name))
 	if v == "" {

@@ -38,91 +38,79 @@ func TestPacerWithoutHeadersNeverWaits(t *testing.T) {
 	}
 }
 
-func TestPacerWaitsForWindowAtReserve(t *testing.T) {
-	clock := httpkittest.NewFakeClock(time.Time{})
-	start := clock.Now()
-	p := NewPacer(PacerOptions{Clock: clock, SpreadBelow: -1})
-	ctx := context.Background()
-	// The server allows 60 a minute; the pacer keeps a reserve of 2.
-	for i := range 58 {
-		if err := p.Wait(ctx); err != nil {
-			t.Fatal(err)
-		}
-		p.Observe(rlResponse(200, 60, 59-i, ""))
-	}
-	if n, _ := clock.Sleeps(); n != 0 {
-		t.Fatalf("slept %d times within the first 58 requests", n)
-	}
-	if s := p.State(); s.Limit != 60 || s.Remaining != 2 {
-		t.Fatalf("state = %+v, want limit 60, remaining 2", s)
-	}
-	if err := p.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
-	// The 59th request waits for the window (which began at the first
-	// request) to end, plus the slack.
-	if got, want := clock.Now().Sub(start), time.Minute+time.Second; got != want {
-		t.Errorf("59th request admitted after %v, want %v", got, want)
-	}
-	if s := p.State(); s.Remaining != 59 {
-		t.Errorf("new window: remaining %d, want 59", s.Remaining)
-	}
-}
-
-func TestPacerFollowsLowerServerCount(t *testing.T) {
-	clock := httpkittest.NewFakeClock(time.Time{})
-	p := NewPacer(PacerOptions{Clock: clock, SpreadBelow: -1})
-	ctx := context.Background()
-	_ = p.Wait(ctx)
-	p.Observe(rlResponse(200, 60, 59, ""))
-	_ = p.Wait(ctx)
-	// Someone else on the same quota used most of it.
-	p.Observe(rlResponse(200, 60, 3, ""))
-	_ = p.Wait(ctx) // remaining 3 → 2
-	if n, _ := clock.Sleeps(); n != 0 {
-		t.Fatal("waited too early")
-	}
-	p.Observe(rlResponse(200, 60, 2, ""))
-	_ = p.Wait(ctx)
-	if n, _ := clock.Sleeps(); n != 1 {
-		t.Errorf("sleeps = %d, want 1 wait for the window", n)
-	}
-	// An out-of-order answer reporting more than the estimate is ignored
-	// within the window.
-	_ = p.Wait(ctx) // new window: 60 → 59 → 58
-	p.Observe(rlResponse(200, 60, 59, ""))
-	if s := p.State(); s.Remaining != 58 {
-		t.Errorf("remaining = %d, want 58", s.Remaining)
-	}
-}
-
-func TestPacerSpreadsWhenLow(t *testing.T) {
+func TestPacerWaitsForItsOwnSendsToLeave(t *testing.T) {
 	clock := httpkittest.NewFakeClock(time.Time{})
 	start := clock.Now()
 	p := NewPacer(PacerOptions{Clock: clock})
 	ctx := context.Background()
-	var admitted []time.Duration
-	for i := range 58 {
+	// The server allows 60 a minute; the pacer keeps a reserve of 1.
+	for i := range 59 {
 		if err := p.Wait(ctx); err != nil {
 			t.Fatal(err)
 		}
-		admitted = append(admitted, clock.Now().Sub(start))
 		p.Observe(rlResponse(200, 60, 59-i, ""))
+		clock.Advance(100 * time.Millisecond)
 	}
-	// Below a quarter of the limit (15) the requests are spread: each
-	// later one waits, and all stay inside the first window.
-	for i := 46; i < 58; i++ {
-		if admitted[i] <= admitted[i-1] {
-			t.Errorf("request %d admitted at %v, not after %v", i, admitted[i], admitted[i-1])
-		}
+	if n, _ := clock.Sleeps(); n != 0 {
+		t.Fatalf("slept %d times within the first 59 requests", n)
 	}
-	if last := admitted[57]; last >= time.Minute+time.Second {
-		t.Errorf("last request of the window admitted at %v, after the window", last)
+	if s := p.State(); s.Limit != 60 || s.Remaining != 1 || s.Sent != 59 {
+		t.Fatalf("state = %+v, want limit 60, remaining 1, 59 sent", s)
 	}
-	for i := 1; i < 45; i++ {
-		if admitted[i] != 0 {
-			t.Fatalf("request %d waited (%v) while the quota was plentiful", i, admitted[i])
-		}
+	if err := p.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The 60th request waits for the first to leave the window, plus the
+	// slack.
+	if got, want := clock.Now().Sub(start), time.Minute+time.Second; got != want {
+		t.Errorf("60th request admitted after %v, want %v", got, want)
+	}
+	if s := p.State(); s.Remaining != -1 || s.Sent != 59 {
+		t.Errorf("after the wait: %+v, want an unknown server count and 59 sent", s)
+	}
+}
+
+func TestPacerFollowsLowerServerCount(t *testing.T) {
+	tests := []struct {
+		name  string
+		reset string // X-RateLimit-Reset of the answer that reports 1 left
+		wait  time.Duration
+	}{
+		// No reset time: until the oldest request the server counted
+		// (the first, at 0s) leaves, plus the slack.
+		{"no reset", "", time.Minute + time.Second},
+		// The server's word, plus the slack (Reset has whole seconds).
+		{"unix reset", "1743465630", 31 * time.Second}, // 09:00:30 JST
+		{"delta reset", "20", 21 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := httpkittest.NewFakeClock(time.Time{})
+			start := clock.Now()
+			p := NewPacer(PacerOptions{Clock: clock})
+			ctx := context.Background()
+			_ = p.Wait(ctx)
+			p.Observe(rlResponse(200, 60, 59, ""))
+			_ = p.Wait(ctx)
+			// Someone else on the same quota used most of it.
+			p.Observe(rlResponse(200, 60, 3, ""))
+			_ = p.Wait(ctx) // remaining 3 → 2
+			if n, _ := clock.Sleeps(); n != 0 {
+				t.Fatal("waited too early")
+			}
+			resp := rlResponse(200, 60, 1, "")
+			if tt.reset != "" {
+				resp.Header.Set("X-RateLimit-Reset", tt.reset)
+			}
+			p.Observe(resp)
+			_ = p.Wait(ctx)
+			if n, _ := clock.Sleeps(); n != 1 {
+				t.Errorf("sleeps = %d, want 1 wait for the server's window", n)
+			}
+			if got := clock.Now().Sub(start); got != tt.wait {
+				t.Errorf("admitted after %v, want %v", got, tt.wait)
+			}
+		})
 	}
 }
 
@@ -141,9 +129,9 @@ func TestPacerHonoursRetryAfter(t *testing.T) {
 	if got := clock.Now().Sub(start); got != 17*time.Second {
 		t.Errorf("waited %v after a 429 with Retry-After 17, want 17s", got)
 	}
-	// The server's window ended with the Retry-After: the quota is whole.
-	if s := p.State(); s.Remaining != 59 {
-		t.Errorf("remaining after the wait = %d, want 59", s.Remaining)
+	// After the Retry-After the server's count is unknown until it answers.
+	if s := p.State(); s.Remaining != -1 {
+		t.Errorf("remaining after the wait = %d, want -1 (unknown)", s.Remaining)
 	}
 	// A 503 with Retry-After (maintenance) holds callers too.
 	p.Observe(rlResponse(503, -1, 0, "5"))
@@ -157,6 +145,39 @@ func TestPacerHonoursRetryAfter(t *testing.T) {
 	p2.Observe(rlResponse(429, 60, 0, "86400"))
 	if s := p2.State(); s.BlockedUntil.Sub(clock.Now()) != time.Minute {
 		t.Errorf("blocked until %v, want now+1m", s.BlockedUntil)
+	}
+}
+
+func TestParseReset(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	tests := []struct {
+		in   string
+		want time.Time
+		ok   bool
+	}{
+		{"1700000042", time.Unix(1_700_000_042, 0), true},
+		{"42", now.Add(42 * time.Second), true},
+		{" 0 ", now, true},
+		{"", time.Time{}, false},
+		{"-3", time.Time{}, false},
+		{"soon", time.Time{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseReset(tt.in, now)
+		if ok != tt.ok || !got.Equal(tt.want) {
+			t.Errorf("parseReset(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestPacerLogIsBounded(t *testing.T) {
+	clock := httpkittest.NewFakeClock(time.Time{})
+	p := NewPacer(PacerOptions{Clock: clock})
+	for range 2 * maxLog {
+		_ = p.Wait(context.Background())
+	}
+	if s := p.State(); s.Sent != maxLog {
+		t.Errorf("%d sends kept without a known limit, want %d", s.Sent, maxLog)
 	}
 }
 

@@ -173,9 +173,20 @@ func (s *TokenSource) fetch(ctx context.Context) (string, error) {
 		form.Set("client_id", s.o.ClientID)
 		form.Set("client_secret", s.o.ClientSecret)
 	}
+	// The lifetime counts from when the server issued the token, which is
+	// after the last attempt went out (past the pacer's wait and any
+	// retry), not from when the fetch began. The attempt also hides the
+	// call that needed the token, whose credentials this request must not
+	// carry.
+	// (The hook runs on this goroutine, inside Do.)
+	var sentAt time.Time
+	a := &attempt{before: func(context.Context, *http.Request) error {
+		sentAt = s.o.Clock.Now()
+		return nil
+	}}
 	// Getting a token changes nothing on the server: safe to repeat after
 	// a 500.
-	req, err := retryablehttp.NewRequestWithContext(MarkIdempotent(ctx), http.MethodPost, s.o.TokenURL, strings.NewReader(form.Encode()))
+	req, err := retryablehttp.NewRequestWithContext(withAttempt(MarkIdempotent(ctx), a), http.MethodPost, s.o.TokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return "", s.redact(fmt.Errorf("oauth2 token: %w", err))
 	}
@@ -185,7 +196,7 @@ func (s *TokenSource) fetch(ctx context.Context) (string, error) {
 		req.SetBasicAuth(url.QueryEscape(s.o.ClientID), url.QueryEscape(s.o.ClientSecret))
 	}
 
-	obtained := s.o.Clock.Now()
+	started := s.o.Clock.Now()
 	resp, err := Do(s.o.Client, req)
 	if err != nil {
 		return "", s.redact(fmt.Errorf("oauth2 token: %w", err))
@@ -199,6 +210,10 @@ func (s *TokenSource) fetch(ctx context.Context) (string, error) {
 	}
 	if tt := tr.TokenType; tt != "" && !strings.EqualFold(tt, "bearer") {
 		return "", fmt.Errorf("oauth2 token: %s %s: token type %q is not Bearer", http.MethodPost, req.URL.Path, tt)
+	}
+	obtained := sentAt
+	if obtained.IsZero() { // a client without the kit's request hook
+		obtained = started
 	}
 	var renewAt time.Time
 	if ttl, ok := parseExpiresIn(tr.ExpiresIn); ok {
