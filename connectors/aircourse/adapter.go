@@ -28,8 +28,9 @@ const (
 	DefaultMaxRetries = httpkit.DefaultMaxRetries
 	DefaultLicense    = "free"
 	DefaultRole       = "user"
-	// EveryoneCode is the code of the everyone group (全員).
+	// EveryoneCode is the code of the everyone group, EveryoneName its name.
 	EveryoneCode = "everyone"
+	EveryoneName = "全員"
 	// readConcurrency bounds the group member listings of Read.
 	readConcurrency = 4
 )
@@ -59,6 +60,14 @@ type Adapter struct {
 
 	rootMu sync.Mutex
 	rootID string
+
+	// adminMu guards what org creates learn about the tenant: whether the
+	// server refuses an organization without an admin, and the global
+	// administrator to name then (see createOrg).
+	adminMu        sync.Mutex
+	adminsRequired bool
+	globalAdmin    string // a global administrator's id, "" when none is known
+	adminsRead     bool   // globalAdmin comes from a listing (Read or ListGlobalAdmins)
 }
 
 var _ connectors.Target = (*Adapter)(nil)
@@ -206,10 +215,19 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 	a.rootID = rootID
 	a.rootMu.Unlock()
 
+	a.noteGlobalAdmins(users)
+
 	snap := &mapping.Snapshot{}
 	seen := map[string]bool{}
 	for _, o := range orgs {
-		if o.ID == rootID || o.ID == "" || seen[o.ID] {
+		if o.ID == "" || seen[o.ID] {
+			continue
+		}
+		if o.ID == rootID {
+			// The target's own: never planned for, but present, so that an
+			// admin membership in it can be kept (see orgMemberships).
+			seen[o.ID] = true
+			snap.Orgs = append(snap.Orgs, mapping.Org{Key: o.ID, Name: o.Name, Code: o.Code, Description: o.Description, System: true})
 			continue
 		}
 		seen[o.ID] = true
@@ -221,6 +239,7 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 			Key: o.ID, Name: o.Name, Code: o.Code, ParentKey: parent, Description: o.Description,
 		})
 	}
+	listsInUsers := true
 	for _, u := range users {
 		if u.ID == "" || seen[u.ID] {
 			continue
@@ -234,11 +253,26 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 			Suspended:  u.IsSuspended || u.Status == 2,
 			Attributes: userAttributes(u),
 		})
+		if !u.HasOrgLists {
+			listsInUsers = false
+		}
 		snap.Memberships = append(snap.Memberships, orgMemberships(u, rootID)...)
+	}
+	if !listsInUsers {
+		// The server's user objects do not carry their organization lists
+		// (the document gives no response field): read every organization's
+		// user list instead, the root's admins only (a member of the root
+		// is one with no other organization, see orgMemberships).
+		snap.Memberships = nil
+		ms, err := a.readOrgMembers(ctx, orgs, rootID)
+		if err != nil {
+			return nil, fmt.Errorf("aircourse: read organization users: %w", err)
+		}
+		snap.Memberships = ms
 	}
 	var withMembers []Group
 	for _, gr := range groups {
-		if gr.ID == "" || seen[gr.ID] || isEveryone(gr) {
+		if gr.ID == "" || seen[gr.ID] || isEveryone(gr, rootID) {
 			continue
 		}
 		seen[gr.ID] = true
@@ -277,7 +311,48 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 	return snap, nil
 }
 
-func isEveryone(g Group) bool { return g.Code == EveryoneCode }
+// readOrgMembers reads org memberships from the organization user lists,
+// four organizations at a time: every member and admin of each
+// organization but the root, and the admins of the root.
+func (a *Adapter) readOrgMembers(ctx context.Context, orgs []Organization, rootID string) ([]mapping.Membership, error) {
+	var list []Organization
+	seen := map[string]bool{}
+	for _, o := range orgs {
+		if o.ID != "" && !seen[o.ID] {
+			seen[o.ID] = true
+			list = append(list, o)
+		}
+	}
+	members, err := httpkit.ReadEach(ctx, readConcurrency, list, func(ctx context.Context, o Organization) ([]Member, error) {
+		if o.ID == rootID {
+			return a.client.ListOrgUsers(ctx, o.ID, RoleAdmin, a.pageSize)
+		}
+		return a.client.ListOrgUsers(ctx, o.ID, "", a.pageSize)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []mapping.Membership
+	for i, o := range list {
+		dup := map[string]bool{}
+		for _, m := range members[i] {
+			r := role(m.Role)
+			if m.UserID == "" || dup[m.UserID] || (o.ID == rootID && r != mapping.RoleAdmin) {
+				continue
+			}
+			dup[m.UserID] = true
+			out = append(out, mapping.Membership{UserKey: m.UserID, Kind: mapping.KindOrg, ContainerKey: o.ID, Role: r})
+		}
+	}
+	return out, nil
+}
+
+// isEveryone reports the everyone group (全員): code "everyone", or, where
+// a server gives it no code (the document never names one), the group
+// called 全員 in the root organization.
+func isEveryone(g Group, rootID string) bool {
+	return g.Code == EveryoneCode || (g.Code == "" && g.Name == EveryoneName && g.OrganizationID == rootID)
+}
 
 // findRoot returns the organization without a parent.
 func findRoot(orgs []Organization) (string, error) {
@@ -297,12 +372,16 @@ func role(s string) mapping.Role {
 }
 
 // orgMemberships reads a user's organization lists: an id in both is an
-// admin; the root is left out.
+// admin. In the root only an admin is reported: a member of the root is a
+// user the server put there for want of another organization (未指定の場合、
+// ルート組織に所属します), and it puts it back by itself; an admin of the root
+// was made one on purpose, and an update keeps it (a membership in an org
+// orgbridge does not manage, Change.ForeignOrgMemberships).
 func orgMemberships(u User, rootID string) []mapping.Membership {
 	var out []mapping.Membership
 	admin := map[string]bool{}
 	for _, id := range u.AdminOrganizationIDs {
-		if id == rootID || admin[id] {
+		if admin[id] {
 			continue
 		}
 		admin[id] = true
@@ -444,13 +523,12 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connect
 		f := Fields{
 			"name":               c.Org.Name,
 			"parentId":           parent,
-			"adminUserIds":       []string{},
 			"isPublic":           a.public,
 			"isEnableDiscussion": false,
 		}
 		setIf(f, "code", c.Org.Code)
 		setIf(f, "description", c.Org.Description)
-		o, err := a.client.CreateOrg(ctx, f)
+		o, err := a.createOrg(ctx, f, log)
 		if err != nil {
 			return connectors.Result{}, err
 		}
@@ -502,6 +580,111 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connect
 		return connectors.Result{TargetID: c.TargetID}, connectors.IgnoreNotFound(a.client.DeleteOrg(ctx, c.TargetID), log)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for an org", c.Action)
+}
+
+// createOrg creates an organization with adminUserIds [], the key the
+// document requires (003:637) with no admin yet: the admins arrive in their
+// own user calls, which come later in a plan. A server that reads required
+// as "not empty" (Laravel's required fails an empty array) answers 422 on
+// adminUserIds; then, and for every later create of this adapter, the
+// organization names a global administrator (role admin, 全体管理者), who
+// administers every organization already, so naming it grants nothing new.
+// That costs one refused request per adapter, against a user update more
+// for every admin if the users came first. The global administrator is
+// the one Read listed (no request), else one listing; the earliest made
+// wins. It is a user orgbridge does not manage (pick one that is not in the
+// source), so its admin membership lies outside orgbridge's links: no plan
+// ever removes it or writes because of it. With no active global
+// administrator the create fails saying so.
+func (a *Adapter) createOrg(ctx context.Context, f Fields, log *zap.Logger) (Organization, error) {
+	a.adminMu.Lock()
+	required := a.adminsRequired
+	a.adminMu.Unlock()
+	refused := errNoAdmin
+	if !required {
+		f["adminUserIds"] = []string{}
+		o, err := a.client.CreateOrg(ctx, f)
+		if err == nil || !refusesNoAdmin(err) {
+			return o, err
+		}
+		refused = err
+		a.adminMu.Lock()
+		first := !a.adminsRequired
+		a.adminsRequired = true
+		a.adminMu.Unlock()
+		if first {
+			log.Info("the server refuses an organization without an admin: new organizations name a global administrator", zap.Error(err))
+		}
+	}
+	admin, err := a.orgAdmin(ctx)
+	if err != nil {
+		return Organization{}, err
+	}
+	if admin == "" {
+		return Organization{}, fmt.Errorf("the tenant has no active global administrator (role admin, 全体管理者) to name as the admin "+
+			"of a new organization, which the server requires: make one in AirCourse, then run again: %w", refused)
+	}
+	f["adminUserIds"] = []string{admin}
+	return a.client.CreateOrg(ctx, f)
+}
+
+// errNoAdmin is what an org create wraps when the server is known to
+// refuse an organization without an admin and no global administrator can
+// be named.
+var errNoAdmin = errors.New("adminUserIds: an organization needs an admin")
+
+// refusesNoAdmin reports a 422 on adminUserIds itself (not on one of its
+// elements): the server wants at least one admin. The key is read, not the
+// message, whose wording the document does not give.
+func refusesNoAdmin(err error) bool {
+	var fe *connectors.FieldError
+	if !errors.As(err, &fe) {
+		return false
+	}
+	_, ok := fe.Fields["adminUserIds"]
+	return ok
+}
+
+// orgAdmin returns the global administrator an org create names: the one
+// Read found, else one found by listing the active admins once.
+func (a *Adapter) orgAdmin(ctx context.Context) (string, error) {
+	a.adminMu.Lock()
+	defer a.adminMu.Unlock() // one listing, however many creates wait
+	if !a.adminsRead {
+		users, err := a.client.ListGlobalAdmins(ctx, a.pageSize)
+		if err != nil {
+			return "", fmt.Errorf("find a global administrator to name as the organization's admin: %w", err)
+		}
+		a.globalAdmin, a.adminsRead = pickGlobalAdmin(users), true
+	}
+	return a.globalAdmin, nil
+}
+
+// noteGlobalAdmins keeps the global administrator of a full user list.
+func (a *Adapter) noteGlobalAdmins(users []User) {
+	id := pickGlobalAdmin(users)
+	a.adminMu.Lock()
+	a.globalAdmin, a.adminsRead = id, true
+	a.adminMu.Unlock()
+}
+
+// pickGlobalAdmin returns the earliest made active user whose role is
+// admin (the tenant's owner, as a rule), or "".
+func pickGlobalAdmin(users []User) string {
+	var best *User
+	for i := range users {
+		u := &users[i]
+		if u.ID == "" || u.Role != "admin" || u.IsSuspended || (u.Status != 0 && u.Status != 1) {
+			continue
+		}
+		if best == nil || u.CreatedAt < best.CreatedAt || (u.CreatedAt == best.CreatedAt && u.ID < best.ID) {
+			best = u
+		}
+	}
+	if best == nil {
+		return ""
+	}
+	return best.ID
 }
 
 func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
@@ -603,7 +786,7 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connec
 			f["role"] = a.role
 		}
 		if c.OrgMemberships != nil {
-			if err := a.setOrgLists(ctx, f, c.OrgMemberships, ids); err != nil {
+			if err := a.setOrgLists(ctx, f, c.OrgMemberships, nil, ids); err != nil {
 				return connectors.Result{}, err
 			}
 		}
@@ -661,7 +844,7 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connec
 			}
 		}
 		if c.OrgMemberships != nil {
-			if err := a.setOrgLists(ctx, f, c.OrgMemberships, ids); err != nil {
+			if err := a.setOrgLists(ctx, f, c.OrgMemberships, c.ForeignOrgMemberships, ids); err != nil {
 				return connectors.Result{}, err
 			}
 		}
@@ -752,12 +935,24 @@ func (a *Adapter) attrValue(name, v string) (any, error) {
 }
 
 // setOrgLists puts a user's whole set of org memberships in f: admins in
-// adminOrganizationIds, the others in memberOrganizationIds, disjoint.
+// adminOrganizationIds, the others in memberOrganizationIds, disjoint. ms
+// are the desired ones (source keys), foreign the user's memberships in
+// orgs orgbridge does not manage (AirCourse ids), kept as they are: the
+// API replaces the whole set (差分ではなく、所属させる組織のIDをすべて指定します).
 // Empty lists make the user a member of the root organization.
-func (a *Adapter) setOrgLists(ctx context.Context, f Fields, ms []mapping.Membership, ids connectors.IDs) error {
-	members, admins := []string{}, []string{}
+func (a *Adapter) setOrgLists(ctx context.Context, f Fields, ms, foreign []mapping.Membership, ids connectors.IDs) error {
 	role := map[string]mapping.Role{}
 	var order []string
+	add := func(id string, r mapping.Role) {
+		if _, ok := role[id]; !ok {
+			order = append(order, id)
+		}
+		if r == mapping.RoleAdmin || role[id] == mapping.RoleAdmin {
+			role[id] = mapping.RoleAdmin
+		} else {
+			role[id] = mapping.RoleMember
+		}
+	}
 	for _, m := range ms {
 		if m.Kind != mapping.KindOrg && m.Kind != "" {
 			continue
@@ -766,15 +961,14 @@ func (a *Adapter) setOrgLists(ctx context.Context, f Fields, ms []mapping.Member
 		if err != nil {
 			return fmt.Errorf("org membership: %w", err)
 		}
-		if _, ok := role[id]; !ok {
-			order = append(order, id)
-		}
-		if m.Role == mapping.RoleAdmin || role[id] == mapping.RoleAdmin {
-			role[id] = mapping.RoleAdmin
-		} else {
-			role[id] = mapping.RoleMember
+		add(id, m.Role)
+	}
+	for _, m := range foreign {
+		if (m.Kind == mapping.KindOrg || m.Kind == "") && m.ContainerKey != "" {
+			add(m.ContainerKey, m.Role) // an AirCourse id already
 		}
 	}
+	members, admins := []string{}, []string{}
 	for _, id := range order {
 		if role[id] == mapping.RoleAdmin {
 			admins = append(admins, id)

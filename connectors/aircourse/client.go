@@ -42,6 +42,11 @@ type User struct {
 	IsEnabledPasswordLogin bool
 	CreatedAt              string
 	UpdatedAt              string
+
+	// HasOrgLists: the object carried memberOrganizationIds or
+	// adminOrganizationIds, empty or not (a server may leave both out; the
+	// document gives no response field; see Adapter.Read).
+	HasOrgLists bool
 }
 
 // Organization is an AirCourse organization; ParentID is "" for the root.
@@ -82,12 +87,37 @@ type Member struct {
 	Role    string // member or admin
 }
 
-// Meta is the pagination block of a list.
+// Meta is the pagination block of a list. The document does not give its
+// keys: it is read in camel case (currentPage, lastPage) or in Laravel's
+// paginator's snake case (current_page, last_page).
 type Meta struct {
 	CurrentPage int `json:"currentPage"`
 	LastPage    int `json:"lastPage"`
 	PerPage     int `json:"perPage"`
 	Total       int `json:"total"`
+}
+
+// UnmarshalJSON reads a meta block in either case, each number leniently.
+func (m *Meta) UnmarshalJSON(b []byte) error {
+	var o rawObject
+	if err := json.Unmarshal(b, &o); err != nil {
+		return err
+	}
+	get := func(keys ...string) int {
+		for _, k := range keys {
+			if n, ok := o.integer(k); ok {
+				return n
+			}
+		}
+		return 0
+	}
+	*m = Meta{
+		CurrentPage: get("currentPage", "current_page"),
+		LastPage:    get("lastPage", "last_page"),
+		PerPage:     get("perPage", "per_page"),
+		Total:       get("total"),
+	}
+	return nil
 }
 
 // Fields is the JSON body of a create or update call, by the API's field
@@ -139,13 +169,16 @@ const maxPages = 100000
 
 // list pages through path until a page is the last (meta.lastPage when the
 // server gives it, else a page shorter than asked or empty).
-func list[T any](ctx context.Context, c *Client, path string, pageSize int) ([]T, error) {
+func list[T any](ctx context.Context, c *Client, path string, filter url.Values, pageSize int) ([]T, error) {
 	var all []T
 	for page := 1; ; page++ {
 		if page > maxPages {
 			return nil, fmt.Errorf("GET %s: more than %d pages", path, maxPages)
 		}
 		q := url.Values{"limit": {strconv.Itoa(pageSize)}, "page": {strconv.Itoa(page)}}
+		for k, v := range filter {
+			q[k] = v
+		}
 		var out struct {
 			Data []T   `json:"data"`
 			Meta *Meta `json:"meta"`
@@ -186,9 +219,20 @@ type one[T any] struct {
 	Data T `json:"data"`
 }
 
-// ListUsers returns every user, pageSize at a time.
+// allStatuses names every user status (使用中, 利用停止, 招待中). The document
+// does not say what a list without status holds (for organizations it says
+// 未指定の場合は全て取得します; for users it does not), so every list of users
+// names them all.
+const allStatuses = "1,2,3"
+
+// ListUsers returns every user whatever its status, pageSize at a time.
 func (c *Client) ListUsers(ctx context.Context, pageSize int) ([]User, error) {
-	return list[User](ctx, c, "/users", pageSize)
+	return list[User](ctx, c, "/users", url.Values{"status": {allStatuses}}, pageSize)
+}
+
+// ListGlobalAdmins returns the active users whose role is admin (全体管理者).
+func (c *Client) ListGlobalAdmins(ctx context.Context, pageSize int) ([]User, error) {
+	return list[User](ctx, c, "/users", url.Values{"status": {"1"}, "role": {"admin"}}, pageSize)
 }
 
 // GetUser returns one user.
@@ -220,7 +264,7 @@ func (c *Client) DeleteUser(ctx context.Context, id string) error {
 
 // ListOrgs returns every organization, the root included.
 func (c *Client) ListOrgs(ctx context.Context, pageSize int) ([]Organization, error) {
-	return list[Organization](ctx, c, "/organizations", pageSize)
+	return list[Organization](ctx, c, "/organizations", nil, pageSize)
 }
 
 // GetOrg returns one organization.
@@ -250,9 +294,14 @@ func (c *Client) DeleteOrg(ctx context.Context, id string) error {
 	return c.do(ctx, http.MethodDelete, idPath("/organizations", id), nil, nil, nil)
 }
 
-// ListOrgUsers returns the users of an organization with their roles.
-func (c *Client) ListOrgUsers(ctx context.Context, orgID string, pageSize int) ([]Member, error) {
-	return list[Member](ctx, c, idPath("/organizations", orgID, "users"), pageSize)
+// ListOrgUsers returns the users of an organization with their roles; a
+// role ("member" or "admin") lists only those, "" every one.
+func (c *Client) ListOrgUsers(ctx context.Context, orgID, role string, pageSize int) ([]Member, error) {
+	var filter url.Values
+	if role != "" {
+		filter = url.Values{"role": {role}}
+	}
+	return list[Member](ctx, c, idPath("/organizations", orgID, "users"), filter, pageSize)
 }
 
 // AddOrgUser adds a user to an organization with a role.
@@ -272,7 +321,7 @@ func (c *Client) RemoveOrgUser(ctx context.Context, orgID, userID string) error 
 
 // ListGroups returns every group, the everyone group included.
 func (c *Client) ListGroups(ctx context.Context, pageSize int) ([]Group, error) {
-	return list[Group](ctx, c, "/groups", pageSize)
+	return list[Group](ctx, c, "/groups", nil, pageSize)
 }
 
 // GetGroup returns one group.
@@ -303,7 +352,7 @@ func (c *Client) DeleteGroup(ctx context.Context, id string) error {
 
 // ListGroupUsers returns the users of a group with their roles.
 func (c *Client) ListGroupUsers(ctx context.Context, groupID string, pageSize int) ([]Member, error) {
-	return list[Member](ctx, c, idPath("/groups", groupID, "users"), pageSize)
+	return list[Member](ctx, c, idPath("/groups", groupID, "users"), nil, pageSize)
 }
 
 // AddGroupUser adds a user to a group with a role.
@@ -403,6 +452,9 @@ func (u *User) UnmarshalJSON(b []byte) error {
 		CreatedAt:              o.str("createdAt"),
 		UpdatedAt:              o.str("updatedAt"),
 	}
+	_, hasMember := o["memberOrganizationIds"]
+	_, hasAdmin := o["adminOrganizationIds"]
+	u.HasOrgLists = hasMember || hasAdmin
 	u.Status, _ = o.integer("status")
 	u.HasAiKnowledgeLicense, _ = o.integer("hasAiKnowledgeLicense")
 	if g, ok := o.integer("gender"); ok {

@@ -148,7 +148,7 @@ func TestClientDecodesLeniently(t *testing.T) {
 	want := User{
 		ID: "usr_AAAAAAAAAAAAAAAA", Name: "山田太郎", UserNumber: "123", LoginID: "yamada",
 		Status: 2, IsSuspended: true, Gender: &one, HasAiKnowledgeLicense: 1,
-		MemberOrganizationIDs: []string{"org_1"}, Birthday: "1981-01-01",
+		MemberOrganizationIDs: []string{"org_1"}, Birthday: "1981-01-01", HasOrgLists: true,
 	}
 	if diff := cmp.Diff(want, u); diff != "" {
 		t.Errorf("user (-want +got):\n%s", diff)
@@ -185,9 +185,25 @@ func TestClientPagination(t *testing.T) {
 		}
 		fmt.Fprintf(w, `{"data":[%s]}`, strings.Join(data, ","))
 	})
+	// Laravel's paginator meta, in snake case, capping a page at two too.
+	api.mux.HandleFunc("GET /users", func(w http.ResponseWriter, r *http.Request) {
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		var data []string
+		for i := (page - 1) * 2; i < min(page*2, total); i++ {
+			data = append(data, fmt.Sprintf(`{"id":"usr_%d","name":"u%d"}`, i, i))
+		}
+		fmt.Fprintf(w, `{"data":[%s],"meta":{"current_page":%d,"from":1,"last_page":"3","per_page":2,"to":2,"total":%d}}`, strings.Join(data, ","), page, total)
+	})
 	c := newTestAdapter(t, testConfig(t, api.URL), nil).Client()
 	ctx := context.Background()
 
+	users, err := c.ListUsers(ctx, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != total || users[4].ID != "usr_4" {
+		t.Errorf("users = %+v", users)
+	}
 	groups, err := c.ListGroups(ctx, 1000)
 	if err != nil {
 		t.Fatal(err)
@@ -203,6 +219,8 @@ func TestClientPagination(t *testing.T) {
 		t.Errorf("orgs = %+v", orgs)
 	}
 	want := []string{
+		// Every status, named: a list without status may hold active users only.
+		"GET /users?limit=1000&page=1&status=1%2C2%2C3", "GET /users?limit=1000&page=2&status=1%2C2%2C3", "GET /users?limit=1000&page=3&status=1%2C2%2C3",
 		"GET /groups?limit=1000&page=1", "GET /groups?limit=1000&page=2", "GET /groups?limit=1000&page=3",
 		"GET /organizations?limit=2&page=1", "GET /organizations?limit=2&page=2", "GET /organizations?limit=2&page=3",
 	}

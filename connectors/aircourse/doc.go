@@ -17,6 +17,7 @@
 //	                                             → 200 {"token_type":"Bearer","expires_in":3600,"access_token":"…"}
 //	                                             → 401 {"message":"Client authentication failed"} on a bad client
 //	GET    /users                                ?status ?license ?hasAiKnowledgeLicense ?name ?mail ?loginId ?role ?limit ?page
+//	                                             (the adapter always sends status=1,2,3)
 //	POST   /users                                → 200 {"data":User,"password":"…"} (password only when generated)
 //	GET    /users/{userId}                       → 200 {"data":User}
 //	PUT    /users/{userId}  (PATCH also served)  → 200 {"data":User}; absent fields are left as they are
@@ -41,6 +42,10 @@
 //	DELETE /groups/{groupId}/users               {"userId"} (JSON body) → 204
 //
 // A list answers {"data":[…],"meta":{"currentPage":1,"lastPage":3,"perPage":100,"total":250}}.
+//
+// The emulator serves other readings of the document behind flags (see the
+// emulator's "Readings"); the adapter holds under every one of them with no
+// configuration, as "Reading" and "Writing" say.
 //
 // User: id ("usr_" + 16 alphanumerics), name, userNumber, mail, loginId,
 // slackMemberId, status (1 使用中, 2 利用停止, 3 招待中), isSuspended,
@@ -70,7 +75,8 @@
 // for array elements; 429 {"message":"Too Many Attempts."} with Retry-After.
 // Every response carries X-RateLimit-Limit and X-RateLimit-Remaining; the
 // limit is per client IP over a fixed one-minute window that starts at the
-// window's first request (Laravel's throttle), and the token call counts.
+// window's first request (Laravel's throttle; a sliding 60 seconds under the
+// emulator's ratelimit-sliding reading), and the token call counts.
 //
 // # Client
 //
@@ -79,7 +85,9 @@
 // X-RateLimit-Limit/Remaining (so a run rarely meets a 429 and waits out the
 // Retry-After of one that comes anyway), and an OAuth2 client-credentials
 // token source (scope "read,write", comma-separated as the document says;
-// renewed 5 minutes before expiry). The token call goes through the same
+// renewed ahead of the expires_in the server gives: 5 minutes early, or
+// 10% of a shorter lifetime such as the 20 seconds of the token-short
+// reading). The token call goes through the same
 // client, so it is paced and counted like any other. A 401 on a call
 // invalidates the token and the call is sent once more with a new one.
 // Every request sends Accept: application/json; bodies are JSON. Errors
@@ -93,26 +101,35 @@
 //
 // # Reading
 //
-// The adapter pages with limit = page_size: it stops at meta.lastPage when
-// the server sends one (so a server that caps a page below the limit is
-// still read to the end), otherwise at a page shorter than asked, and always
-// at an empty page. It takes a member's id from "id" or "userId", reads
-// every field whatever JSON type it comes in (a number as a string, 0/1 as a
-// boolean, null as empty), and treats an organization whose parentId is
-// empty as the root. The root organization and the everyone group (code
-// "everyone") are the target's own: they are left out of the actual
-// snapshot, an org or group whose parent is the root has ParentKey/OrgKey
-// "", and memberships in the root are not reported. Users, organizations
-// and groups are listed concurrently, then the users of every group but
+// The adapter pages with limit = page_size: it stops at meta.lastPage (or
+// Laravel's meta.last_page: the document gives no meta key) when the server
+// sends one (so a server that caps a page below the limit is still read to
+// the end), otherwise at a page shorter than asked, and always at an empty
+// page. It lists users with status=1,2,3, because the document does not
+// say that a list without status holds suspended and invited users (it
+// says so for organizations only). It takes a member's id from "id" or
+// "userId", reads every field whatever JSON type it comes in (a number as a
+// string, 0/1 as a boolean, null as empty), and treats an organization
+// whose parentId is empty as the root. The root organization is the
+// target's own: it is in the actual snapshot once, as a System org (never
+// planned for), and an org or group whose parent is the root has
+// ParentKey/OrgKey "". The everyone group (code "everyone", or, with no
+// code, the group 全員 in the root) is left out. Users, organizations and
+// groups are listed concurrently, then the users of every group but
 // everyone, four groups at a time.
 //
 // In the actual snapshot every key is an AirCourse id. A user's Suspended
 // is isSuspended or status 2; its Attributes hold every field of
 // UserAttributes as a string (null is "", gender "", "0" or "1",
 // hasAiKnowledgeLicense "0" or "1", isEnabledPasswordLogin "true" or
-// "false"). Org memberships come from the user's
-// own lists (an id in both is an admin); group memberships from the group
-// users endpoints, role member unless "admin".
+// "false"). Org memberships come from the user's own lists (an id in both
+// is an admin); when the server's user objects carry neither list (the
+// document gives no response field), from GET /organizations/{id}/users of
+// every organization instead (four at a time; the root with role=admin),
+// one request more per organization. An admin of the root is reported; a
+// member of the root is not: the server puts a user there for want of
+// another organization, and puts it back by itself. Group memberships
+// come from the group users endpoints, role member unless "admin".
 //
 // # Mapping
 //
@@ -136,9 +153,27 @@
 // # Writing
 //
 // Organizations are created with adminUserIds [] (the key the document
-// requires, with no admin yet: admins arrive in their own user calls). A
-// server that read "required" as "non-empty" would refuse that; the
-// emulator reads it as "present", as the OpenAPI schema does.
+// requires, with no admin yet: admins arrive in their own user calls,
+// later in the plan). A server that reads "required" as "not empty"
+// (Laravel's required fails an empty array) answers 422 on adminUserIds:
+// the adapter then sends the create again naming a global administrator
+// (role admin, 全体管理者: the earliest made active one, from the users
+// Read listed, else from GET /users?status=1&role=admin), and names it in
+// every later create, without trying [] again. A global administrator
+// administers every organization already, so naming it grants nothing
+// new; it costs one refused request per adapter (a run), where creating
+// the admins first would cost a user update more per admin. The named
+// administrator should be one orgbridge does not manage (not in the
+// source): its admin membership then lies outside orgbridge's links, and
+// no plan removes it or writes because of it. With no active global
+// administrator the create fails, saying so and naming adminUserIds.
+//
+// The user calls replace the whole set of org memberships (差分ではなく、
+// 所属させる組織のIDをすべて指定します). An update sends the memberships the
+// change wants (OrgMemberships) and, as they are, those in orgs orgbridge
+// does not manage (ForeignOrgMemberships, which the planner fills from the
+// same Read: no request), so that no hand-made membership, member or admin,
+// is lost.
 //
 // Apply resolves every reference (ParentKey, OrgKey, membership keys, org
 // memberships) through the IDs it is given. An empty ParentKey or OrgKey
@@ -148,7 +183,8 @@
 // change built from the actual snapshot) is used as it is; anything else
 // fails with connectors.ErrUnresolved naming the key, before any write.
 //
-//	org create        POST /organizations {name, code?, parentId, adminUserIds: [], isPublic (config public),
+//	org create        POST /organizations {name, code?, parentId, adminUserIds: [] (or [a global admin], see
+//	                  above), isPublic (config public),
 //	                  isEnableDiscussion: false, description?}
 //	group create      POST /groups {name, code?, organizationId, isViewableMember: true,
 //	                  isEnableDiscussion: false, description?}
@@ -159,7 +195,7 @@
 //	                  "attributes." prefix allowed, e.g. parent_key → parentId, email → mail,
 //	                  suspended → isSuspended); with no Diff every mapped field is sent. A field
 //	                  that AirCourse does not have is an error. On a user, a non-nil OrgMemberships
-//	                  sets both org lists (empty lists: the root). "" clears an optional field
+//	                  sets both org lists, with ForeignOrgMemberships kept (empty lists: the root). "" clears an optional field
 //	                  (gender "" as the document says); license and role fall back to the defaults.
 //	user suspend      PUT /users/{id} {"isSuspended": true}
 //	delete            DELETE; a 404 (already gone) counts as done

@@ -229,11 +229,10 @@
 // limiter's 429s) and Faulted (injected faults), and ByRoute per method and
 // route pattern ("POST /users", "PUT /organizations/{organizationId}/users",
 // "POST /oauth/token"). State returns a deep copy of the state, ids and
-// all (Dump is the same, for the callers in cmd/orgbridge); DumpText the
-// same as canonical text with no generated id (organizations by their path
-// of names, users by loginId or mail, groups by name; the root, the
-// everyone group and the tenant's own administrator left out), so that the
-// same source synced under any reading gives the same DumpText. The
+// all; Dump the same as canonical text with no generated id (organizations
+// by their path of names, users by loginId or mail, groups by name; the
+// root, the everyone group and the tenant's own administrator left out), so
+// that the same source synced under any reading gives the same Dump. The
 // Server is safe for concurrent use (one mutex; request bodies are read
 // outside it). Each request is logged at debug level with method, path (no
 // query), status and duration; tokens, secrets and bodies are never logged.

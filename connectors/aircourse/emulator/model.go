@@ -376,12 +376,7 @@ func cloneStr(p *string) *string {
 
 func strPtr(v string) *string { return &v }
 
-// Dump is State, for the callers in cmd/orgbridge that still read the
-// deep copy under this name; it becomes DumpText (the emulator contract's
-// Dump() string) once they call State.
-func (s *Server) Dump() State { return s.State() }
-
-// DumpText returns the state as canonical text: one line per organization,
+// Dump returns the state as canonical text: one line per organization,
 // user, group and membership, sorted, with no generated id and no
 // timestamp. An organization is named by the path of names from the top
 // ("本社/営業部"; the root is "(root)"), a user by its loginId (else its
@@ -397,7 +392,7 @@ func (s *Server) Dump() State { return s.State() }
 //	org-member 本社/営業部 e1002 admin
 //	group 新人研修 org=(root) code=- viewable=true discussion=false description=-
 //	group-member 新人研修 e1004 member
-func (s *Server) DumpText() string {
+func (s *Server) Dump() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var lines []string

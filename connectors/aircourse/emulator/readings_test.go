@@ -268,7 +268,7 @@ func TestDumpGoldenUnderEveryReading(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, withReadings(t, combo...))
 			dumpFixture(t, e)
-			got := e.srv.DumpText()
+			got := e.srv.Dump()
 			if want == "" {
 				if *update {
 					if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {

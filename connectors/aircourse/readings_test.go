@@ -1,0 +1,228 @@
+package aircourse
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+	"github.com/orgbridge/orgbridge/mapping"
+)
+
+func readingsOf(t *testing.T, names ...string) emulator.Options {
+	t.Helper()
+	set, err := emulator.Readings.Parse(names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return emulator.Options{RateLimit: -1, Readings: set}
+}
+
+// An organization is created with adminUserIds []; a server that wants an
+// admin refuses it once, and from then on every create names the tenant's
+// global administrator, found in the Read or by one listing. With none the
+// create fails saying so.
+func TestAdapterOrgAdminsRequired(t *testing.T) {
+	tests := []struct {
+		name     string
+		readings []string
+		read     bool // Read before the creates, as a run does
+		demote   bool // the tenant has no global administrator
+		// wantPosts and wantLookups count POST /organizations and
+		// GET /users for two creates.
+		wantPosts, wantLookups int
+		wantAdmin              bool // the organizations name the tenant's admin
+		wantErr                string
+	}{
+		{name: "default reading", wantPosts: 2},
+		{name: "default reading after a Read", read: true, wantPosts: 2},
+		{name: "admins required, after a Read", readings: []string{emulator.ReadingAdminsRequired}, read: true, wantPosts: 3, wantAdmin: true},
+		{name: "admins required, no Read", readings: []string{emulator.ReadingAdminsRequired}, wantPosts: 3, wantLookups: 1, wantAdmin: true},
+		{name: "admins required, only active users listed by default", readings: []string{emulator.ReadingAdminsRequired, emulator.ReadingUsersActiveDefault},
+			wantPosts: 3, wantLookups: 1, wantAdmin: true},
+		{name: "admins required, no global administrator", readings: []string{emulator.ReadingAdminsRequired}, read: true, demote: true,
+			wantPosts: 1, wantErr: "no active global administrator"}, // the second create knows already
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, readingsOf(t, tt.readings...), nil)
+			ctx := context.Background()
+			if tt.demote {
+				if _, err := e.a.Client().UpdateUser(ctx, e.emu.TenantAdminID(), Fields{"role": "manager"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.read {
+				e.read()
+			}
+			e.emu.ResetStats()
+			var errs []error
+			for _, o := range []mapping.Org{{Key: "hq", Name: "本社", Code: "hq"}, {Key: "dev", Name: "開発部", Code: "dev"}} {
+				if _, err := e.try(createOrg(o)); err != nil {
+					errs = append(errs, err)
+				}
+			}
+			st := e.emu.Stats().ByRoute
+			if st["POST /organizations"] != tt.wantPosts || st["GET /users"] != tt.wantLookups {
+				t.Errorf("requests %v; want %d POST /organizations, %d GET /users", st, tt.wantPosts, tt.wantLookups)
+			}
+			if tt.wantErr != "" {
+				if len(errs) != 2 {
+					t.Fatalf("errors %v, want both creates to fail", errs)
+				}
+				for _, err := range errs {
+					var fe *connectors.FieldError
+					if !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "adminUserIds") || connectors.IsTransient(err) {
+						t.Errorf("error %q: want it to name adminUserIds and say %q, not transient", err, tt.wantErr)
+					}
+					if errors.As(err, &fe) && fe.Fields["adminUserIds"] == nil {
+						t.Errorf("field error %v does not name adminUserIds", fe.Fields)
+					}
+				}
+				return
+			}
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			for _, key := range []string{"hq", "dev"} {
+				o, err := e.a.Client().GetOrg(ctx, e.id("org", key))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := []string(nil)
+				if tt.wantAdmin {
+					want = []string{e.emu.TenantAdminID()}
+				}
+				if !cmp.Equal(want, o.AdminUserIDs, cmpopts.EquateEmpty()) {
+					t.Errorf("%s: adminUserIds %v, want %v", key, o.AdminUserIDs, want)
+				}
+			}
+		})
+	}
+}
+
+// An update of a user's orgs keeps the memberships the change carries as
+// foreign (a hand-made org, an admin of the root), whatever the role.
+func TestAdapterKeepsForeignOrgMemberships(t *testing.T) {
+	for _, role := range []string{RoleMember, RoleAdmin} {
+		t.Run(role, func(t *testing.T) {
+			e := newEnv(t, readingsOf(t), nil)
+			ctx := context.Background()
+			e.apply(createOrg(mapping.Org{Key: "sales", Name: "営業部"}))
+			e.apply(createOrg(mapping.Org{Key: "dev", Name: "開発部"}))
+			u := mapping.User{Key: "u1", Name: "山田太郎", LoginID: "yamada"}
+			id := e.apply(createUser(u, orgMember("u1", "sales", "member"))).TargetID
+			c := e.a.Client()
+			hand, err := c.CreateOrg(ctx, Fields{"name": "手作業", "parentId": e.emu.RootOrgID(), "adminUserIds": []string{}, "isPublic": true, "isEnableDiscussion": true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.AddOrgUser(ctx, hand.ID, id, role); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.AddOrgUser(ctx, e.emu.RootOrgID(), id, RoleAdmin); err != nil {
+				t.Fatal(err)
+			}
+			// The snapshot shows both, the root as a System org.
+			var foreign []mapping.Membership
+			for _, m := range e.read().Memberships {
+				if m.UserKey == id && (m.ContainerKey == hand.ID || m.ContainerKey == e.emu.RootOrgID()) {
+					foreign = append(foreign, m)
+				}
+			}
+			if len(foreign) != 2 {
+				t.Fatalf("Read shows %v of the hand-made memberships, want 2", foreign)
+			}
+			e.apply(connectors.Change{Action: "update", Kind: "user", Key: "u1", TargetID: id, User: &u,
+				Diff:                  []connectors.FieldChange{{Field: "orgs"}},
+				OrgMemberships:        []mapping.Membership{orgMember("u1", "dev", "member")},
+				ForeignOrgMemberships: foreign})
+			got, err := c.GetUser(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantAdmin, wantMember := []string{e.emu.RootOrgID()}, []string{e.id("org", "dev")}
+			if role == RoleAdmin {
+				wantAdmin = append(wantAdmin, hand.ID)
+			} else {
+				wantMember = append(wantMember, hand.ID)
+			}
+			less := cmpopts.SortSlices(func(a, b string) bool { return a < b })
+			if !cmp.Equal(wantAdmin, got.AdminOrganizationIDs, less) || !cmp.Equal(wantMember, got.MemberOrganizationIDs, less) {
+				t.Errorf("after the update: admin of %v, member of %v; want %v and %v", got.AdminOrganizationIDs, got.MemberOrganizationIDs, wantAdmin, wantMember)
+			}
+		})
+	}
+}
+
+// Read gives the same org memberships whether the server puts them in the
+// user objects or only in the organization user lists: members and admins
+// of each org, an admin of the root, never a member of the root (the
+// server's fallback home).
+func TestAdapterReadsOrgMembershipsEitherWay(t *testing.T) {
+	tests := []struct {
+		readings []string
+		// wantOrgUserLists is how many GET /organizations/{id}/users a
+		// Read sends (3 orgs with the root, page size 100).
+		wantOrgUserLists int
+	}{
+		{nil, 0},
+		{[]string{emulator.ReadingUserOrgsAbsent}, 3},
+		{[]string{emulator.ReadingUserOrgsAbsent, emulator.ReadingMemberRowsUserID, emulator.ReadingMetaSnakeCase}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(append([]string{"default"}, tt.readings...), "+"), func(t *testing.T) {
+			e := newEnv(t, readingsOf(t, tt.readings...), nil)
+			ctx := context.Background()
+			e.apply(createOrg(mapping.Org{Key: "sales", Name: "営業部"}))
+			e.apply(createOrg(mapping.Org{Key: "dev", Name: "開発部"}))
+			e.apply(createUser(mapping.User{Key: "u1", Name: "山田太郎", LoginID: "yamada"}, orgMember("u1", "sales", "admin"), orgMember("u1", "dev", "member")))
+			e.apply(createUser(mapping.User{Key: "u2", Name: "佐藤花子", LoginID: "sato"})) // in the root, for want of an org
+			e.apply(createUser(mapping.User{Key: "u3", Name: "鈴木一郎", LoginID: "suzuki"}, orgMember("u3", "dev", "member")))
+			if err := e.a.Client().AddOrgUser(ctx, e.emu.RootOrgID(), e.id("user", "u3"), RoleAdmin); err != nil {
+				t.Fatal(err)
+			}
+			e.emu.ResetStats()
+			var got []mapping.Membership
+			for _, m := range e.read().Memberships {
+				if m.Kind == mapping.KindOrg {
+					got = append(got, m)
+				}
+			}
+			want := []mapping.Membership{
+				orgMember(e.id("user", "u1"), e.id("org", "sales"), "admin"), orgMember(e.id("user", "u1"), e.id("org", "dev"), "member"),
+				orgMember(e.id("user", "u3"), e.id("org", "dev"), "member"), orgMember(e.id("user", "u3"), e.emu.RootOrgID(), "admin"),
+			}
+			less := cmpopts.SortSlices(func(a, b mapping.Membership) bool { return a.ID() < b.ID() })
+			if diff := cmp.Diff(want, got, less); diff != "" {
+				t.Errorf("org memberships (-want +got):\n%s", diff)
+			}
+			if n := e.emu.Stats().ByRoute["GET /organizations/{organizationId}/users"]; n != tt.wantOrgUserLists {
+				t.Errorf("%d organization user lists read, want %d", n, tt.wantOrgUserLists)
+			}
+		})
+	}
+}
+
+// The everyone group is the target's own whether or not it has a code.
+func TestAdapterLeavesOutEveryoneGroup(t *testing.T) {
+	for _, readings := range [][]string{nil, {emulator.ReadingEveryoneNoCode}} {
+		t.Run(strings.Join(append([]string{"default"}, readings...), "+"), func(t *testing.T) {
+			e := newEnv(t, readingsOf(t, readings...), nil)
+			e.apply(createUser(mapping.User{Key: "u1", Name: "山田太郎", LoginID: "yamada"}))
+			e.emu.ResetStats()
+			s := e.read()
+			if len(s.Groups) != 0 || len(s.Memberships) != 0 {
+				t.Errorf("Read: groups %v, memberships %v; want none (the everyone group is the target's own)", s.Groups, s.Memberships)
+			}
+			if n := e.emu.Stats().ByRoute["GET /groups/{groupId}/users"]; n != 0 {
+				t.Errorf("the everyone group's users were read (%d requests)", n)
+			}
+		})
+	}
+}
