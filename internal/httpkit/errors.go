@@ -2,6 +2,7 @@ package httpkit
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,8 +35,9 @@ type StatusError struct {
 	Method string
 	Path   string
 	Status int
-	// Message is the API's own message ("message", "error_description",
-	// "detail" or "error" of a JSON body, else the start of the body).
+	// Message is the API's own message, wherever its body puts it (see
+	// parseErrorBody), else the start of the body; "" only for an empty
+	// body.
 	Message string
 	// RetryAfter is the server's Retry-After, if it sent one.
 	RetryAfter time.Duration
@@ -72,8 +74,8 @@ func CheckResponse(resp *http.Response) error {
 	if resp.Request != nil {
 		se.Method, se.Path = resp.Request.Method, resp.Request.URL.Path
 	}
-	msg, fields := parseErrorBody(body)
-	se.Message = msg
+	eb := parseErrorBody(body)
+	se.Message = eb.Message
 	if d, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 		se.RetryAfter = d
 	}
@@ -84,9 +86,10 @@ func CheckResponse(resp *http.Response) error {
 	case s == http.StatusConflict:
 		se.Err = connectors.ErrConflict
 	case s == http.StatusUnprocessableEntity:
-		fe := &connectors.FieldError{Status: s, Message: msg, Fields: fields}
-		if fe.Message == "" {
-			fe.Message = firstFieldMessage(fields)
+		fe := &connectors.FieldError{Status: s, Message: eb.Message, Fields: eb.Fields}
+		if eb.FromFields {
+			// FieldError names every field itself.
+			fe.Message = firstFieldMessage(eb.Fields)
 		}
 		se.Err = fe
 	case s == http.StatusTooManyRequests || s >= 500:
@@ -163,27 +166,199 @@ func Discard(resp *http.Response) {
 	resp.Body.Close()
 }
 
+// errorBody is what parseErrorBody found in an error body.
+type errorBody struct {
+	// Message is the API's message, never empty when the body has text.
+	Message string
+	// Fields are field errors by field path, when the body names fields.
+	Fields map[string][]string
+	// FromFields says Message was composed from Fields (there was no
+	// message of its own).
+	FromFields bool
+}
+
+// messageKeys are where APIs put an error's message, best first: Laravel
+// and most JSON APIs ("message"), OAuth2 ("error_description" over the
+// "error" code), RFC 7807 and SCIM ("detail" over "title"), a bare or
+// nested "error" ({"error":{"message":…}}), FastAPI's "msg".
+var messageKeys = []string{"message", "error_description", "detail", "error", "msg", "errors", "title", "description"}
+
+// fieldKeys name the field an entry of an error list is about.
+var fieldKeys = []string{"field", "path", "attribute", "param", "property", "loc"}
+
+// maxListMessages bounds how many entries of an error list make the
+// message.
+const maxListMessages = 10
+
 // parseErrorBody takes the message and the field errors out of an error
-// body: {"message":…,"errors":{"field":["…"]}} (Laravel, AirCourse),
-// {"error":…,"error_description":…} (OAuth2), {"detail":…} (SCIM, RFC
-// 7807), or plain text.
-func parseErrorBody(body []byte) (string, map[string][]string) {
+// body, wherever the API puts them: "message", "error_description",
+// "detail", "error" (a string or an object holding any of these), "msg",
+// "errors" (a string, a list of strings, a list of objects with a message
+// and perhaps a field, or Laravel's map of field → messages), "title",
+// "description"; a top-level list or string; or plain text. A body with
+// text but no message anywhere gives its start (snippet), so an error never
+// ends in an empty message.
+func parseErrorBody(body []byte) errorBody {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
-		return "", nil
+		return errorBody{}
 	}
+	var raw json.RawMessage
+	if json.Unmarshal(body, &raw) != nil {
+		return errorBody{Message: snippet(body)}
+	}
+	var eb errorBody
 	var doc map[string]json.RawMessage
 	if json.Unmarshal(body, &doc) == nil {
-		msg := ""
-		for _, k := range []string{"message", "error_description", "detail", "error", "title"} {
-			if s := jsonText(doc[k]); s != "" {
-				msg = s
+		eb.Fields = fieldsOf(doc)
+		for _, k := range messageKeys {
+			if k == "errors" && len(eb.Fields) > 0 && isObject(doc[k]) {
+				// Laravel's map: the fields are the message.
+				eb.Message, eb.FromFields = fieldsMessage(eb.Fields), true
+				break
+			}
+			if eb.Message = messageOf(doc[k], 0); eb.Message != "" {
 				break
 			}
 		}
-		return msg, jsonFields(doc["errors"])
+	} else {
+		eb.Message = messageOf(raw, 0)
 	}
-	return snippet(body), nil
+	if eb.Message == "" {
+		eb.Message, eb.FromFields = snippet(body), false
+	}
+	if len(eb.Fields) > 0 && eb.Message == fieldsMessage(eb.Fields) {
+		eb.FromFields = true // a list of field errors under another key
+	}
+	return eb
+}
+
+// messageOf reads a message out of a JSON value: a string's text; an
+// object's first messageKeys entry; a list's messages joined by "; ", each
+// prefixed by its field when it names one. Anything else is "".
+func messageOf(raw json.RawMessage, depth int) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || depth > 3 {
+		return ""
+	}
+	switch raw[0] {
+	case '"':
+		return jsonText(raw)
+	case '{':
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil {
+			return ""
+		}
+		for _, k := range messageKeys {
+			if k == "errors" && isObject(obj[k]) {
+				if f := jsonFields(obj[k]); len(f) > 0 {
+					return fieldsMessage(f)
+				}
+			}
+			if m := messageOf(obj[k], depth+1); m != "" {
+				return m
+			}
+		}
+	case '[':
+		var list []json.RawMessage
+		if json.Unmarshal(raw, &list) != nil {
+			return ""
+		}
+		var parts []string
+		for _, item := range list {
+			m := messageOf(item, depth+1)
+			if m == "" {
+				continue
+			}
+			if f := fieldOf(item); f != "" && !strings.HasPrefix(m, f) {
+				m = f + ": " + m
+			}
+			if len(parts) == maxListMessages {
+				parts = append(parts, fmt.Sprintf("(%d more)", len(list)-maxListMessages))
+				break
+			}
+			parts = append(parts, m)
+		}
+		return strings.Join(parts, "; ")
+	}
+	return ""
+}
+
+// fieldsOf finds the field errors of a body: Laravel's "errors" map, or a
+// list under "errors" (or "detail", FastAPI) whose entries name a field,
+// at the top or in an "error" object.
+func fieldsOf(doc map[string]json.RawMessage) map[string][]string {
+	for _, k := range []string{"errors", "detail"} {
+		if f := jsonFields(doc[k]); len(f) > 0 {
+			return f
+		}
+	}
+	var inner map[string]json.RawMessage
+	if isObject(doc["error"]) && json.Unmarshal(doc["error"], &inner) == nil {
+		for _, k := range []string{"errors", "details"} {
+			if f := jsonFields(inner[k]); len(f) > 0 {
+				return f
+			}
+		}
+	}
+	return nil
+}
+
+// fieldsMessage renders field errors as "field: message; …", fields
+// sorted.
+func fieldsMessage(fields map[string][]string) string {
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		for _, m := range fields[k] {
+			parts = append(parts, k+": "+m)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func isObject(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && raw[0] == '{'
+}
+
+// fieldOf is the field an error list entry names ("field", "path", …; a
+// "loc" list is joined with dots; a JSON:API "source" gives its pointer or
+// parameter), or "".
+func fieldOf(item json.RawMessage) string {
+	var obj map[string]json.RawMessage
+	if !isObject(item) || json.Unmarshal(item, &obj) != nil {
+		return ""
+	}
+	for _, k := range fieldKeys {
+		if s := Scalar(obj[k]); s != "" {
+			return s
+		}
+		var parts []string
+		if json.Unmarshal(obj[k], &parts) == nil && len(parts) > 0 {
+			return strings.Join(parts, ".")
+		}
+		var mixed []any // FastAPI's loc: ["body", "users", 0, "name"]
+		if json.Unmarshal(obj[k], &mixed) == nil && len(mixed) > 0 {
+			strs := make([]string, len(mixed))
+			for i, v := range mixed {
+				strs[i] = fmt.Sprint(v)
+			}
+			return strings.Join(strs, ".")
+		}
+	}
+	var src struct {
+		Pointer   string `json:"pointer"`
+		Parameter string `json:"parameter"`
+	}
+	if isObject(obj["source"]) && json.Unmarshal(obj["source"], &src) == nil {
+		return cmp.Or(strings.TrimPrefix(src.Pointer, "/data/attributes/"), src.Parameter)
+	}
+	return ""
 }
 
 // jsonText returns a JSON string's value, or "" for anything else.
@@ -195,10 +370,33 @@ func jsonText(raw json.RawMessage) string {
 	return strings.TrimSpace(s)
 }
 
-// jsonFields reads {"field":["…"]} or {"field":"…"}.
+// jsonFields reads field errors: Laravel's {"field":["…"]} or
+// {"field":"…"}, or a list of entries that name their field
+// ([{"field":"email","message":"…"}]).
 func jsonFields(raw json.RawMessage) map[string][]string {
+	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return nil
+	}
+	if raw[0] == '[' {
+		var list []json.RawMessage
+		if json.Unmarshal(raw, &list) != nil {
+			return nil
+		}
+		fields := map[string][]string{}
+		for _, item := range list {
+			f := fieldOf(item)
+			if f == "" {
+				continue
+			}
+			if m := messageOf(item, 1); m != "" {
+				fields[f] = append(fields[f], m)
+			}
+		}
+		if len(fields) == 0 {
+			return nil
+		}
+		return fields
 	}
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(raw, &obj) != nil || len(obj) == 0 {
@@ -208,12 +406,17 @@ func jsonFields(raw json.RawMessage) map[string][]string {
 	for k, v := range obj {
 		var list []string
 		if json.Unmarshal(v, &list) == nil {
-			fields[k] = list
+			if len(list) > 0 {
+				fields[k] = list
+			}
 			continue
 		}
 		if s := jsonText(v); s != "" {
 			fields[k] = []string{s}
 		}
+	}
+	if len(fields) == 0 {
+		return nil
 	}
 	return fields
 }

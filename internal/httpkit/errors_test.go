@@ -134,3 +134,98 @@ func TestDecodeJSON(t *testing.T) {
 		t.Fatalf("bad JSON: %v", err)
 	}
 }
+
+// TestErrorBodyShapes: the API's message is read wherever the body puts
+// it, and an error never ends in an empty message when the body has text.
+func TestErrorBodyShapes(t *testing.T) {
+	tests := []struct {
+		name   string
+		method string
+		status int
+		body   string
+		want   string
+	}{
+		{"message", "GET", 404, `{"message":"No query results."}`,
+			"GET /users/usr_1013: 404 Not Found: No query results."},
+		{"error string", "GET", 400, `{"error":"user not found"}`,
+			"GET /users/usr_1013: 400 Bad Request: user not found"},
+		{"error object", "GET", 400, `{"error":{"message":"user not found: usr_1013"}}`,
+			"GET /users/usr_1013: 400 Bad Request: user not found: usr_1013"},
+		{"error object with code", "DELETE", 400, `{"error":{"code":"NOT_FOUND","message":"user not found: usr_1013","status":400}}`,
+			"DELETE /users/usr_1013: 400 Bad Request: user not found: usr_1013"},
+		{"error object with description", "GET", 403, `{"error":{"code":"forbidden","description":"scope users:write is missing"}}`,
+			"GET /users/usr_1013: 403 Forbidden: scope users:write is missing"},
+		{"empty message, error string", "GET", 403, `{"message":"","error":"denied"}`,
+			"GET /users/usr_1013: 403 Forbidden: denied"},
+		{"errors string", "PUT", 400, `{"errors":"user not found"}`,
+			"PUT /users/usr_1013: 400 Bad Request: user not found"},
+		{"errors strings", "PUT", 400, `{"errors":["name is required","email is invalid"]}`,
+			"PUT /users/usr_1013: 400 Bad Request: name is required; email is invalid"},
+		{"errors objects", "PUT", 400, `{"errors":[{"message":"name is required"},{"code":7,"message":"email is invalid"}]}`,
+			"PUT /users/usr_1013: 400 Bad Request: name is required; email is invalid"},
+		{"errors objects with field", "PUT", 400, `{"errors":[{"field":"email","message":"is invalid"}]}`,
+			"PUT /users/usr_1013: 400 Bad Request: email: is invalid"},
+		{"errors Laravel map", "PUT", 400, `{"errors":{"name":["nameは必須です。"],"email":["形式が不正です。","長すぎます。"]}}`,
+			"PUT /users/usr_1013: 400 Bad Request: email: 形式が不正です。; email: 長すぎます。; name: nameは必須です。"},
+		{"errors Laravel map with message", "PUT", 422, `{"message":"The given data was invalid.","errors":{"name":["nameは必須です。"]}}`,
+			"PUT /users/usr_1013: 422 Unprocessable Entity: The given data was invalid.; name: nameは必須です。"},
+		{"errors Laravel map, 422", "PUT", 422, `{"errors":{"name":["nameは必須です。"],"mail":"The mail must be a valid email address."}}`,
+			"PUT /users/usr_1013: 422 Unprocessable Entity: mail: The mail must be a valid email address.; name: nameは必須です。"},
+		{"errors objects with field, 422", "POST", 422, `{"errors":[{"field":"email","message":"is invalid"},{"field":"name","message":"is required"}]}`,
+			"POST /users/usr_1013: 422 Unprocessable Entity: email: is invalid; name: is required"},
+		{"JSON:API errors, 422", "POST", 422, `{"errors":[{"status":"422","source":{"pointer":"/data/attributes/email"},"title":"Invalid Attribute","detail":"is invalid"}]}`,
+			"POST /users/usr_1013: 422 Unprocessable Entity: email: is invalid"},
+		{"FastAPI detail list, 422", "POST", 422, `{"detail":[{"loc":["body","name"],"msg":"field required","type":"value_error.missing"}]}`,
+			"POST /users/usr_1013: 422 Unprocessable Entity: body.name: field required"},
+		{"error object with field errors, 422", "POST", 422, `{"error":{"message":"Validation failed","errors":[{"field":"name","message":"required"}]}}`,
+			"POST /users/usr_1013: 422 Unprocessable Entity: Validation failed; name: required"},
+		{"detail (SCIM)", "GET", 404, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"detail":"Resource usr_1013 not found","status":"404"}`,
+			"GET /users/usr_1013: 404 Not Found: Resource usr_1013 not found"},
+		{"detail over title (RFC 7807)", "GET", 409, `{"type":"about:blank","title":"Conflict","detail":"login taken"}`,
+			"GET /users/usr_1013: 409 Conflict: login taken"},
+		{"title only", "GET", 400, `{"type":"about:blank","title":"Invalid filter","status":400}`,
+			"GET /users/usr_1013: 400 Bad Request: Invalid filter"},
+		{"OAuth2", "POST", 400, `{"error":"invalid_client","error_description":"Client authentication failed"}`,
+			"POST /users/usr_1013: 400 Bad Request: Client authentication failed"},
+		{"msg", "GET", 400, `{"code":40001,"msg":"invalid department id"}`,
+			"GET /users/usr_1013: 400 Bad Request: invalid department id"},
+		{"top-level list", "GET", 400, `[{"message":"bad filter"}]`,
+			"GET /users/usr_1013: 400 Bad Request: bad filter"},
+		{"top-level string", "GET", 400, `"bad filter"`,
+			"GET /users/usr_1013: 400 Bad Request: bad filter"},
+		{"no known key: the body", "GET", 400, `{"code": 42, "reason": "quota"}`,
+			`GET /users/usr_1013: 400 Bad Request: {"code": 42, "reason": "quota"}`},
+		{"message not a string: the body", "GET", 400, `{"message":123}`,
+			`GET /users/usr_1013: 400 Bad Request: {"message":123}`},
+		{"plain text", "GET", 502, "upstream connect error\nor disconnect",
+			"GET /users/usr_1013: 502 Bad Gateway: upstream connect error or disconnect"},
+		{"empty", "GET", 400, "  \n",
+			"GET /users/usr_1013: 400 Bad Request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckResponse(response(tt.method, "/users/usr_1013", tt.status, tt.body))
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("error = %v\nwant    %s", err, tt.want)
+			}
+			var se *StatusError
+			if !errors.As(err, &se) {
+				t.Fatalf("no StatusError in %v", err)
+			}
+			if strings.TrimSpace(tt.body) != "" && se.Message == "" {
+				t.Errorf("empty message for body %s", tt.body)
+			}
+		})
+	}
+}
+
+func TestErrorListIsBounded(t *testing.T) {
+	var items []string
+	for i := range 25 {
+		items = append(items, `"problem `+string(rune('a'+i))+`"`)
+	}
+	err := CheckResponse(response("POST", "/users", 400, `{"errors":[`+strings.Join(items, ",")+`]}`))
+	if !strings.HasSuffix(err.Error(), "problem j; (15 more)") {
+		t.Errorf("error = %v", err)
+	}
+}
