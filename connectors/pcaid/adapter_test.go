@@ -319,7 +319,7 @@ func TestApplyUserUpdateLandsOnTheUser(t *testing.T) {
 	id := e.id(mapping.KindUser, "k")
 	e.apply(update(id, mapping.User{Key: "k", Name: "B", Email: "b@example.com", Attributes: map[string]string{
 		"department": "", "employee_number": "77", "admin": "true"}}, "name", "email", "department", "employee_number", "admin"))
-	u := e.emu.Dump().Users[0]
+	u := e.emu.State().Users[0]
 	if u.Name != "B" || u.Email != "b@example.com" || u.Department != nil || *u.EmployeeNumber != "77" || len(u.AdminRoles) != 1 {
 		t.Errorf("after update: %+v", u)
 	}
@@ -393,7 +393,7 @@ func TestApplyGroupsAndMemberships(t *testing.T) {
 	if got := e.calls.take(); !cmp.Equal(got, want) {
 		t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if st := e.emu.Dump(); len(st.Partitions) != 0 {
+	if st := e.emu.State(); len(st.Partitions) != 0 {
 		t.Errorf("partitions left: %+v", st.Partitions)
 	}
 }

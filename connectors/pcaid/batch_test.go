@@ -95,7 +95,7 @@ func TestImportAboveThreshold(t *testing.T) {
 			t.Errorf("%s: %v; want a FieldError naming %sand %s", ce.Change.Key, ce.Err, w.row, w.field)
 		}
 	}
-	state := e.emu.Dump()
+	state := e.emu.State()
 	if len(state.Users) != 116 {
 		t.Fatalf("%d users, want 116", len(state.Users))
 	}
@@ -197,7 +197,7 @@ func TestImportRefusesRowsBeforeSending(t *testing.T) {
 	if errs[0] != nil || errs[2] != nil || errs[1] == nil || !strings.Contains(errs[1].Error(), "login_id") {
 		t.Errorf("errs %v", errs)
 	}
-	if n := len(e.emu.Dump().Users); n != 2 {
+	if n := len(e.emu.State().Users); n != 2 {
 		t.Errorf("%d users, want 2", n)
 	}
 }

@@ -130,7 +130,7 @@ func TestExampleConfigSyncsTwice(t *testing.T) {
 	if first.Writes != 26 || first.ByRoute["POST /users/import"] != 0 {
 		t.Errorf("first sync: %d writes (%v); want 26 and no import below the threshold", first.Writes, first.ByRoute)
 	}
-	state := emu.Dump()
+	state := emu.State()
 	admins, suspended := 0, 0
 	for _, u := range state.Users {
 		if len(u.AdminRoles) > 0 {

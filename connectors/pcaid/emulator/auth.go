@@ -133,12 +133,17 @@ func (s *Server) issueToken(r *http.Request, raw []byte, now time.Time) response
 		IssuedAt: now.Unix(), Expires: now.Add(s.ttl).Unix(), ID: randomID(24),
 	}
 	s.tokens[c.ID] = true
-	resp := jsonResp(http.StatusOK, map[string]any{
+	body := map[string]any{
 		"access_token": s.sign(c),
 		"token_type":   "Bearer",
 		"expires_in":   int(s.ttl / time.Second),
 		"scope":        c.Scope,
-	})
+	}
+	if s.readings.Has(ReadingTokenNoExpiresIn) {
+		// RFC 6749 5.1 only recommends it.
+		delete(body, "expires_in")
+	}
+	resp := jsonResp(http.StatusOK, body)
 	resp.Header = http.Header{"Cache-Control": {"no-store"}}
 	return resp
 }

@@ -62,7 +62,7 @@ func TestFaultsAreDeterministic(t *testing.T) {
 				created++
 			}
 		}
-		if n := len(e.emu.Dump().Users); n != created {
+		if n := len(e.emu.State().Users); n != created {
 			t.Errorf("%d users for %d created answers: a fault had a side effect", n, created)
 		}
 		return statuses, e.emu.Stats().Faulted
@@ -100,10 +100,10 @@ func TestStatsAndDump(t *testing.T) {
 	if st := e.emu.Stats(); st.Requests != 0 || len(st.ByRoute) != 0 {
 		t.Errorf("after reset %+v", st)
 	}
-	d := e.emu.Dump()
+	d := e.emu.State()
 	d.Users[0].Name = "changed"
 	*d.Users[0].Department = "x"
-	if u := e.emu.Dump().Users[0]; u.Name != "A" || *u.Department != "営業部" {
+	if u := e.emu.State().Users[0]; u.Name != "A" || *u.Department != "営業部" {
 		t.Error("Dump is not a copy")
 	}
 }

@@ -126,10 +126,85 @@
 // Stats counts Requests (all), Writes (POST and PUT routed to an API
 // resource, whatever their outcome; not the token call, not import status
 // polls), RateLimited, Faulted, and ByRoute per method and pattern ("POST
-// /users/{account_id}/lifecycle/suspend", "POST /oauth2/token"). Dump
-// returns a deep copy of every organization's state. Each request is
-// logged at debug with method, path, status and duration; tokens, secrets
-// and bodies never are.
+// /users/{account_id}/lifecycle/suspend", "POST /oauth2/token"). State
+// returns a deep copy of every organization's state; Dump the same as
+// canonical text with no id or time (organizations by name, users by
+// email with their profile, invitation status, suspension and admin roles,
+// partitions by name, members with their role; removed users left out),
+// sorted and the same under every reading. SetAdminRoles and
+// SetPartitionMember change a user as pcaid's console would, for tests of
+// what a client keeps. Each request is logged at debug with method, path,
+// status and duration; tokens, secrets and bodies never are.
+//
+// # Readings
+//
+// The document is a table of endpoints: every shape is open. The default
+// reading of each place is the contract above; each other one is served
+// behind Options.Readings (`orgbridge emulate pcaid --reading NAME,…`),
+// the catalogue being Readings. Each with the seed line that allows it:
+//
+//   - users-list-active (000:22,24,37 「ユーザー一覧取得」「ユーザー一覧検索」
+//     「ユーザー無効化」: a plain list beside a search may leave the disabled
+//     out): GET /users leaves suspended users out; GET /users/query finds
+//     them (?suspended=true, or ?status=).
+//   - users-list-removed (000:39 「/users/{account_id}/remove | POST |
+//     ユーザー削除」: a POST on the user, not a DELETE, a removal that keeps
+//     the record): a removed user stays with status "removed"; GET /users,
+//     /users/query and /users/{account_id} answer it, any other call on it
+//     is 404 (a second remove too); it leaves its partitions; its email and
+//     employee_number are free again.
+//   - suspended-as-status (000:37-38 「/lifecycle/suspend」「/lifecycle/unsuspend」:
+//     suspension as a lifecycle state): users and partition user rows have
+//     no suspended field; status is "suspended" while suspended, the
+//     invitation status otherwise; ?status=suspended finds them.
+//   - admin-roles-several (000:35-36 「/admin_roles POST 組織管理者権限の付与」
+//     「/admin_roles/unassign POST 取り消し」: a plural collection, the roles
+//     being defined in 000:8 「ロール（役割）.md」, which is not given): the
+//     admin roles are organization_admin, user_admin and service_admin; the
+//     grant takes {"admin_roles":[…]} (required, 422 otherwise) and adds
+//     them; the unassign takes them away, and without a body takes every
+//     role away.
+//   - partition-id-single (000:43-44 「ユーザーへのサービス区画追加」
+//     「ユーザーからのサービス区画削除」, no count given): the two calls take one
+//     "service_partition_id" (422 when absent or unknown), not
+//     "service_partition_ids".
+//   - sp-manager-grant-only (000:45 「/sp_manager_roles | POST |
+//     サービス責任者権限の付与」: a grant, with no revoke listed, unlike
+//     admin_roles/unassign at 000:36): the call makes the user manager
+//     whatever role it is sent; leaving the partition is the only way back.
+//   - put-replaces (000:27 「/users/{account_id} | PUT | ユーザー更新」: a PUT
+//     replaces the resource): email and name are required and
+//     employee_number, department or position not sent are cleared.
+//   - paging-page (000:15,22,24 「サービス区画内ユーザー取得」「ユーザー一覧取得」
+//     「ユーザー一覧検索」, lists with no paging given): ?page (from 1, 422
+//     below) and ?limit, answering "page", "limit" and "total" and no
+//     next_cursor (?cursor is ignored); the partition list is paged too.
+//     Excludes paging-none.
+//   - paging-none (000:15,22,24 「サービス区画内ユーザー取得」…, the same lines):
+//     lists are whole; limit, cursor and page are ignored and no paging
+//     field is answered. Excludes paging-page.
+//   - import-task-words (000:41 「ユーザーインポート状態取得」, no status given):
+//     task statuses PENDING, IN_PROGRESS, SUCCEEDED, FAILED; row statuses
+//     SUCCEEDED and FAILED.
+//   - import-failed-with-rows (000:40-41 「ユーザーインポート非同期」「ユーザーインポート状態取得」:
+//     what a task with failed rows ends as is not given): such a task ends
+//     failed, with every row's result.
+//   - import-result-lists (000:40-41 「ユーザーインポート」…, no result shape):
+//     no "results"; "created" [{"row" (from 1), "email", "account_id"}]
+//     and "errors" [{"row", "email", "field", "message"}], one entry per
+//     field error.
+//   - token-no-expires-in (000:9 「管理コンソール向けオーソライザー」: the token
+//     and its lifetime are documented elsewhere): the token answer has no
+//     expires_in (RFC 6749 only recommends it), and a token lives
+//     NoExpiresInTTL, 10 minutes (Options.TokenTTL when set).
+//   - errors-as-list (000:9 「管理コンソール向けオーソライザー」: the endpoints sit
+//     behind a gateway authorizer, whose own errors are {"message"}; no
+//     error body is given): every error body is {"message"} (no code), a
+//     422's with "errors" as a list of {"field","message"}. OAuth2 errors
+//     keep RFC 6749's shape.
+//
+// No document line states a rate limit, so there is no rate-limit
+// reading.
 //
 // NewDemo serves configs/pcaid.yaml: the organization デモ株式会社 and the
 // client DemoClientID with DemoClientSecret (read by the config from

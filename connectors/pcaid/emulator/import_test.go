@@ -36,7 +36,7 @@ func TestImportTaskLifecycle(t *testing.T) {
 	if !taskIDRE.MatchString(id) || task["status"] != "pending" || task["total"] != float64(10) || len(task["results"].([]any)) != 0 {
 		t.Fatalf("submitted: %v", task)
 	}
-	if n := len(e.emu.Dump().Users); n != 1 {
+	if n := len(e.emu.State().Users); n != 1 {
 		t.Errorf("%d users before any poll, want 1: rows wait for the task", n)
 	}
 	poll := func() map[string]any { return e.must(200, "POST", "/users/import/tasks/"+id, nil) }
@@ -81,7 +81,7 @@ func TestImportTaskLifecycle(t *testing.T) {
 	if roles := admin["admin_roles"].([]any); len(roles) != 1 {
 		t.Errorf("an admin row: %v", admin)
 	}
-	if n := len(e.emu.Dump().Users); n != 7 {
+	if n := len(e.emu.State().Users); n != 7 {
 		t.Errorf("%d users, want 7", n)
 	}
 	if d := e.emu.Stats().Writes - w0; d != 1 {
@@ -117,7 +117,7 @@ func TestImportEnvelope(t *testing.T) {
 	if r := e.doAs(e.fetchToken("o", "s", ""), "POST", "/users/import/tasks/"+id, nil); r.status != 404 {
 		t.Errorf("another organization's task: %d", r.status)
 	}
-	if st := e.emu.Dump(); len(st.Tasks) != 1 || st.Tasks[0].Status != emulator.TaskPending {
+	if st := e.emu.State(); len(st.Tasks) != 1 || st.Tasks[0].Status != emulator.TaskPending {
 		t.Errorf("Dump tasks: %+v", st.Tasks)
 	}
 }

@@ -3,7 +3,9 @@ package emulator
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 )
 
 // Import task statuses. The emulator never fails a whole task; "failed" is
@@ -92,7 +94,7 @@ func (c *call) importUsers() response {
 		CreatedAt: c.s.stamp(),
 	}}
 	c.org.tasks[t.t.TaskID] = t
-	return jsonResp(http.StatusAccepted, t.render())
+	return jsonResp(http.StatusAccepted, c.s.taskView(t))
 }
 
 // importStatus serves POST /users/import/tasks/{task_id}. The task moves
@@ -115,12 +117,80 @@ func (c *call) importStatus() response {
 		t.t.Processed = end
 		if end == t.t.Total {
 			t.t.Status = TaskCompleted
+			if t.t.Failed > 0 && c.s.readings.Has(ReadingImportFailedWithRows) {
+				t.t.Status = TaskFailed
+			}
 			ts := c.s.stamp()
 			t.t.CompletedAt = &ts
 			t.rows = nil
 		}
 	}
-	return jsonResp(http.StatusOK, t.render())
+	return jsonResp(http.StatusOK, c.s.taskView(t))
+}
+
+// Status words of ReadingImportTaskWords.
+var (
+	taskWords = map[string]string{TaskPending: "PENDING", TaskRunning: "IN_PROGRESS", TaskCompleted: "SUCCEEDED", TaskFailed: "FAILED"}
+	rowWords  = map[string]string{RowCreated: "SUCCEEDED", RowFailed: "FAILED"}
+)
+
+// importTaskLists is a task under ReadingImportResultLists: the rows'
+// outcomes in two lists instead of results.
+type importTaskLists struct {
+	TaskID      string       `json:"task_id"`
+	Status      string       `json:"status"`
+	Total       int          `json:"total"`
+	Processed   int          `json:"processed"`
+	Succeeded   int          `json:"succeeded"`
+	Failed      int          `json:"failed"`
+	Created     []createdRow `json:"created"`
+	Errors      []errorRow   `json:"errors"`
+	CreatedAt   string       `json:"created_at"`
+	CompletedAt *string      `json:"completed_at"`
+}
+
+type createdRow struct {
+	Row       int    `json:"row"`
+	Email     string `json:"email"`
+	AccountID string `json:"account_id"`
+}
+
+type errorRow struct {
+	Row     int    `json:"row"`
+	Email   string `json:"email,omitempty"`
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// taskView is a task as the readings render it.
+func (s *Server) taskView(t *importTask) any {
+	out := t.render()
+	if s.readings.Has(ReadingImportTaskWords) {
+		out.Status = taskWords[out.Status]
+		for i := range out.Results {
+			out.Results[i].Status = rowWords[out.Results[i].Status]
+		}
+	}
+	if !s.readings.Has(ReadingImportResultLists) {
+		return out
+	}
+	v := importTaskLists{
+		TaskID: out.TaskID, Status: out.Status, Total: out.Total, Processed: out.Processed,
+		Succeeded: out.Succeeded, Failed: out.Failed, Created: []createdRow{}, Errors: []errorRow{},
+		CreatedAt: out.CreatedAt, CompletedAt: out.CompletedAt,
+	}
+	for _, r := range out.Results {
+		if r.AccountID != "" {
+			v.Created = append(v.Created, createdRow{Row: r.Row, Email: r.Email, AccountID: r.AccountID})
+			continue
+		}
+		for _, field := range slices.Sorted(maps.Keys(r.Errors)) {
+			for _, msg := range r.Errors[field] {
+				v.Errors = append(v.Errors, errorRow{Row: r.Row, Email: r.Email, Field: field, Message: msg})
+			}
+		}
+	}
+	return v
 }
 
 // importRow validates and creates one row, as POST /users would, with
@@ -129,7 +199,7 @@ func (c *call) importStatus() response {
 func (c *call) importRow(t *importTask, i int) ImportRowResult {
 	res := ImportRowResult{Index: i, Row: i + 1}
 	var errs errorBag
-	in := c.org.readUser(reader{in: t.rows[i], errs: &errs}, "", true)
+	in := c.org.readUser(reader{in: t.rows[i], errs: &errs}, "", true, false)
 	if in.email.value != nil {
 		res.Email = *in.email.value
 	}

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/base64"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -17,15 +18,7 @@ const (
 // opaque value from an earlier page's next_cursor). An empty parameter is
 // absent.
 func (c *call) paging(errs *errorBag) (limit int, after int64) {
-	limit = DefaultLimit
-	if v := c.q("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxLimit {
-			errs.add("limit", msgRange("limit", 1, MaxLimit))
-		} else {
-			limit = n
-		}
-	}
+	limit = c.limit(errs)
 	if v := c.q("cursor"); v != "" {
 		seq, ok := decodeCursor(v)
 		if !ok {
@@ -53,6 +46,56 @@ func decodeCursor(v string) (int64, bool) {
 	}
 	seq, err := strconv.ParseInt(n, 10, 64)
 	return seq, err == nil && seq > 0
+}
+
+// pageOf returns the items of the page a list request asks for and the
+// answer's paging fields, as the readings page: by cursor ("next_cursor",
+// null on the last page; the default), by page number (ReadingPagingPage:
+// "page", "limit", "total"), or not at all (ReadingPagingNone: every
+// item, no field). A bad limit, cursor or page is a 422.
+func pageOf[T any](c *call, all []T, seq func(T) int64) ([]T, map[string]any, *errorBag) {
+	var errs errorBag
+	switch {
+	case c.s.readings.Has(ReadingPagingNone):
+		return all, map[string]any{}, &errs
+	case c.s.readings.Has(ReadingPagingPage):
+		limit := c.limit(&errs)
+		page := 1
+		if v := c.q("page"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				errs.add("page", msgRange("page", 1, math.MaxInt32))
+			} else {
+				page = n
+			}
+		}
+		if !errs.empty() {
+			return nil, nil, &errs
+		}
+		from := min((page-1)*limit, len(all))
+		out := all[from:min(from+limit, len(all))]
+		return out, map[string]any{"page": page, "limit": limit, "total": len(all)}, &errs
+	}
+	limit, after := c.paging(&errs)
+	if !errs.empty() {
+		return nil, nil, &errs
+	}
+	out, next := pageAfter(all, seq, limit, after)
+	return out, map[string]any{"next_cursor": next}, &errs
+}
+
+// limit reads ?limit (1..MaxLimit, default DefaultLimit).
+func (c *call) limit(errs *errorBag) int {
+	limit := DefaultLimit
+	if v := c.q("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxLimit {
+			errs.add("limit", msgRange("limit", 1, MaxLimit))
+		} else {
+			limit = n
+		}
+	}
+	return limit
 }
 
 // pageAfter returns up to limit items (in creation order) whose sequence is

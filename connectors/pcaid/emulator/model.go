@@ -2,9 +2,11 @@ package emulator
 
 import (
 	"crypto/rand"
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -81,7 +83,8 @@ type PartitionUser struct {
 }
 
 // State is a deep copy of every organization's data, each slice sorted by
-// id. PartitionUsers maps a partition id to its users' ids and roles.
+// id. PartitionUsers maps a partition id to its users' ids and roles. Dump
+// is its canonical text.
 type State struct {
 	Organizations  []Organization
 	Users          []User
@@ -120,6 +123,9 @@ func (o *orgState) index(u *User, add bool) {
 type userRec struct {
 	u   User // AdminRoles is kept; ServicePartitionIDs is filled on render
 	seq int64
+	// removed: removed under ReadingUsersListRemoved, kept with status
+	// "removed" (in default reading a removed user is deleted).
+	removed bool
 }
 
 type partitionRec struct {
@@ -161,8 +167,9 @@ func (o *orgState) partitionsByAge() []*partitionRec {
 	return out
 }
 
-// Dump returns a deep copy of the state of every organization.
-func (s *Server) Dump() State {
+// State returns a deep copy of the state of every organization (a user
+// removed under ReadingUsersListRemoved included, with status "removed").
+func (s *Server) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := State{PartitionUsers: map[string]map[string]string{}}
@@ -171,7 +178,11 @@ func (s *Server) Dump() State {
 		org.CustomerID = clonePtr(org.CustomerID)
 		st.Organizations = append(st.Organizations, org)
 		for _, u := range o.users {
-			st.Users = append(st.Users, o.renderUser(u))
+			ru := o.renderUser(u)
+			if u.removed {
+				ru.Status = StatusRemoved
+			}
+			st.Users = append(st.Users, ru)
 		}
 		for _, p := range o.partitions {
 			st.Partitions = append(st.Partitions, o.renderPartition(p))
@@ -188,6 +199,95 @@ func (s *Server) Dump() State {
 	})
 	sort.Slice(st.Tasks, func(i, j int) bool { return st.Tasks[i].TaskID < st.Tasks[j].TaskID })
 	return st
+}
+
+// Dump returns the state as canonical text: one line per organization,
+// user, partition and partition member, sorted, with no generated id or
+// time. Objects are named by organization name, user email and partition
+// name; a user's invitation status and its suspension are two fields
+// whatever reading renders them, and removed users are left out, so that
+// the same requests give the same Dump under every reading:
+//
+//	org "デモ株式会社"
+//	user "デモ株式会社" taro@example.co.jp name="山田 太郎" employee_number="1001" department="本社" position=null status=uninvited suspended=false admin_roles=organization_admin
+//	partition "デモ株式会社" "新人研修" code=null description=null
+//	member "デモ株式会社" "新人研修" kenta@example.co.jp member
+func (s *Server) Dump() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	orNull := func(p *string) string {
+		if p == nil {
+			return "null"
+		}
+		return strconv.Quote(*p)
+	}
+	var lines []string
+	for _, o := range s.orgs {
+		org := strconv.Quote(o.org.Name)
+		lines = append(lines, "org "+org)
+		email := map[string]string{}
+		for id, rec := range o.users {
+			if rec.removed {
+				continue
+			}
+			u := rec.u
+			email[id] = u.Email
+			roles := slices.Sorted(slices.Values(u.AdminRoles))
+			rs := strings.Join(roles, ",")
+			if rs == "" {
+				rs = "-"
+			}
+			lines = append(lines, fmt.Sprintf("user %s %s name=%q employee_number=%s department=%s position=%s status=%s suspended=%t admin_roles=%s",
+				org, u.Email, u.Name, orNull(u.EmployeeNumber), orNull(u.Department), orNull(u.Position), u.Status, u.Suspended, rs))
+		}
+		for id, p := range o.partitions {
+			lines = append(lines, fmt.Sprintf("partition %s %q code=%s description=%s", org, p.p.Name, orNull(p.p.Code), orNull(p.p.Description)))
+			for acc, role := range o.members[id] {
+				lines = append(lines, fmt.Sprintf("member %s %q %s %s", org, p.p.Name, email[acc], role))
+			}
+		}
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// SetAdminRoles gives a user exactly the admin roles (any names: a role
+// given by hand in pcaid's console), for tests of what orgbridge keeps. It
+// reports whether the user exists.
+func (s *Server) SetAdminRoles(accountID string, roles ...string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range s.orgs {
+		if rec := o.users[accountID]; rec != nil && !rec.removed {
+			rec.u.AdminRoles = slices.Clone(roles)
+			if rec.u.AdminRoles == nil {
+				rec.u.AdminRoles = []string{}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// SetPartitionMember puts a user in a partition with a role (RoleMember or
+// RoleManager; "" takes it out), as a change made by hand in pcaid's
+// console would. It reports whether both exist in one organization.
+func (s *Server) SetPartitionMember(partitionID, accountID, role string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range s.orgs {
+		rec, p := o.users[accountID], o.partitions[partitionID]
+		if rec == nil || rec.removed || p == nil {
+			continue
+		}
+		if role == "" {
+			delete(o.members[partitionID], accountID)
+		} else {
+			o.members[partitionID][accountID] = role
+		}
+		return true
+	}
+	return false
 }
 
 func clonePtr(p *string) *string {

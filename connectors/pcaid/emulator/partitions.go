@@ -7,24 +7,32 @@ import (
 	"strings"
 )
 
-// partitionList is the answer of GET /organizations/service_partition.
-type partitionList struct {
-	ServicePartitions []ServicePartition `json:"service_partitions"`
+// partitionUserAsStatus is a partition user row under
+// ReadingSuspendedAsStatus: no suspended field, a status instead.
+type partitionUserAsStatus struct {
+	PartitionUser
+	Suspended *bool  `json:"suspended,omitempty"`
+	Status    string `json:"status"`
 }
 
-// partitionUserList is the answer of GET
-// /organizations/service_partition/users.
-type partitionUserList struct {
-	Users      []PartitionUser `json:"users"`
-	NextCursor *string         `json:"next_cursor"`
-}
-
+// listPartitions serves GET /organizations/service_partition: every
+// partition in one answer, paged only under ReadingPagingPage.
 func (c *call) listPartitions() response {
-	out := partitionList{ServicePartitions: []ServicePartition{}}
-	for _, p := range c.org.partitionsByAge() {
-		out.ServicePartitions = append(out.ServicePartitions, c.org.renderPartition(p))
+	all := c.org.partitionsByAge()
+	fields := map[string]any{}
+	if c.s.readings.Has(ReadingPagingPage) {
+		var errs *errorBag
+		all, fields, errs = pageOf(c, all, func(p *partitionRec) int64 { return p.seq })
+		if !errs.empty() {
+			return errs.unprocessable()
+		}
 	}
-	return jsonResp(http.StatusOK, out)
+	list := make([]ServicePartition, 0, len(all))
+	for _, p := range all {
+		list = append(list, c.org.renderPartition(p))
+	}
+	fields["service_partitions"] = list
+	return jsonResp(http.StatusOK, fields)
 }
 
 // savePartition serves POST /organizations/service_partition. Without
@@ -122,20 +130,14 @@ func (c *call) removePartition() response {
 }
 
 // listPartitionUsers serves GET /organizations/service_partition/users
-// ?service_partition_id (required) &limit &cursor, in the users' creation
-// order.
+// ?service_partition_id (required) and the paging parameters, in the
+// users' creation order.
 func (c *call) listPartitionUsers() response {
-	var errs errorBag
 	id := c.q("service_partition_id")
 	if id == "" {
+		var errs errorBag
 		errs.add("service_partition_id", msgRequired("service_partition_id"))
-	}
-	limit, after := c.paging(&errs)
-	if !errs.empty() {
 		return errs.unprocessable()
-	}
-	if c.org.partitions[id] == nil {
-		return notFound()
 	}
 	members := c.org.members[id]
 	var in []*userRec
@@ -144,22 +146,47 @@ func (c *call) listPartitionUsers() response {
 			in = append(in, u)
 		}
 	}
-	recs, next := pageAfter(in, func(u *userRec) int64 { return u.seq }, limit, after)
-	out := partitionUserList{Users: make([]PartitionUser, 0, len(recs)), NextCursor: next}
+	recs, fields, errs := pageOf(c, in, func(u *userRec) int64 { return u.seq })
+	if !errs.empty() {
+		return errs.unprocessable()
+	}
+	if c.org.partitions[id] == nil {
+		return notFound()
+	}
+	users := make([]any, 0, len(recs))
 	for _, u := range recs {
-		out.Users = append(out.Users, PartitionUser{
+		row := PartitionUser{
 			AccountID: u.u.AccountID, Email: u.u.Email, Name: u.u.Name,
 			Suspended: u.u.Suspended, Role: members[u.u.AccountID],
-		})
+		}
+		if c.s.readings.Has(ReadingSuspendedAsStatus) {
+			users = append(users, partitionUserAsStatus{PartitionUser: row, Status: c.s.statusOf(u)})
+		} else {
+			users = append(users, row)
+		}
 	}
-	return jsonResp(http.StatusOK, out)
+	fields["users"] = users
+	return jsonResp(http.StatusOK, fields)
 }
 
 // partitionIDs reads a body's service_partition_ids, each of which must
-// name a partition of the organization (422 on its index).
+// name a partition of the organization (422 on its index); under
+// ReadingPartitionIDSingle the one service_partition_id.
 func (c *call) partitionIDs() ([]string, response, bool) {
 	var errs errorBag
-	ids := reader{in: c.in, errs: &errs}.ids("service_partition_ids")
+	r := reader{in: c.in, errs: &errs}
+	if c.s.readings.Has(ReadingPartitionIDSingle) {
+		id := r.str("service_partition_id", true, 64)
+		if !errs.empty() {
+			return nil, errs.unprocessable(), false
+		}
+		if c.org.partitions[*id.value] == nil {
+			errs.add("service_partition_id", msgExists("service_partition_id"))
+			return nil, errs.unprocessable(), false
+		}
+		return []string{*id.value}, response{}, true
+	}
+	ids := r.ids("service_partition_ids")
 	for i, id := range ids {
 		if c.org.partitions[id] == nil {
 			key := fmt.Sprintf("service_partition_ids.%d", i)
@@ -189,7 +216,7 @@ func (c *call) addUserPartitions() response {
 			c.org.members[id][rec.u.AccountID] = RoleMember
 		}
 	}
-	return jsonResp(http.StatusOK, c.org.renderUser(rec))
+	return jsonResp(http.StatusOK, c.userView(rec))
 }
 
 // removeUserPartitions serves POST
@@ -207,13 +234,14 @@ func (c *call) removeUserPartitions() response {
 	for _, id := range ids {
 		delete(c.org.members[id], rec.u.AccountID)
 	}
-	return jsonResp(http.StatusOK, c.org.renderUser(rec))
+	return jsonResp(http.StatusOK, c.userView(rec))
 }
 
 // setPartitionRole serves POST /users/{account_id}/sp_manager_roles
 // {"service_partition_id", "role"}: role manager (the default) grants the
 // サービス責任者 role in that partition, member takes it back. The user must
-// be in the partition (422 on service_partition_id).
+// be in the partition (422 on service_partition_id). Under
+// ReadingSPManagerGrantOnly the call only grants: role is not read.
 func (c *call) setPartitionRole() response {
 	rec, resp, ok := c.user()
 	if !ok {
@@ -223,7 +251,8 @@ func (c *call) setPartitionRole() response {
 	r := reader{in: c.in, errs: &errs}
 	id := r.str("service_partition_id", true, 64)
 	role := RoleManager
-	if raw, ok := c.in["role"]; ok && !isNull(raw) {
+	grantOnly := c.s.readings.Has(ReadingSPManagerGrantOnly)
+	if raw, ok := c.in["role"]; ok && !isNull(raw) && !grantOnly {
 		if json.Unmarshal(raw, &role) != nil || (role != RoleManager && role != RoleMember) {
 			errs.add("role", msgIn("role"))
 		}
@@ -241,5 +270,5 @@ func (c *call) setPartitionRole() response {
 		return errs.unprocessable()
 	}
 	members[rec.u.AccountID] = role
-	return jsonResp(http.StatusOK, c.org.renderUser(rec))
+	return jsonResp(http.StatusOK, c.userView(rec))
 }

@@ -82,7 +82,7 @@ func TestPartitionMembers(t *testing.T) {
 		t.Errorf("partition users: %v", rows)
 	}
 	e.must(200, "POST", "/users/"+a+"/sp_manager_roles", map[string]any{"service_partition_id": sp, "role": "member"})
-	if st := e.emu.Dump(); st.PartitionUsers[sp][a] != "member" {
+	if st := e.emu.State(); st.PartitionUsers[sp][a] != "member" {
 		t.Errorf("role after revoke: %v", st.PartitionUsers[sp])
 	}
 

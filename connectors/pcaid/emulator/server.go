@@ -62,6 +62,10 @@ type Options struct {
 	ImportRowsPerPoll int
 	// OrganizationName names the organization New creates.
 	OrganizationName string
+	// Readings are the readings of the document served besides the
+	// default (names from Readings, parsed with Readings.Parse); nil is
+	// the default reading of every place.
+	Readings emukit.Set
 }
 
 // Stats counts what the emulator was asked.
@@ -78,12 +82,13 @@ type Stats struct {
 // Server is an in-memory pcaid organization API (api/orgs/v1). It is an
 // http.Handler, safe for concurrent use.
 type Server struct {
-	mu      sync.Mutex // also the kit's lock
-	kit     *emukit.Kit
-	now     func() time.Time
-	log     *zap.Logger
-	ttl     time.Duration
-	perPoll int
+	mu       sync.Mutex // also the kit's lock
+	kit      *emukit.Kit
+	now      func() time.Time
+	log      *zap.Logger
+	ttl      time.Duration
+	perPoll  int
+	readings emukit.Set
 
 	signKey []byte
 	clients map[string]*client // client id → client
@@ -99,14 +104,15 @@ type Server struct {
 // AddClient.
 func New(opts Options) *Server {
 	s := &Server{
-		now:     opts.Now,
-		log:     opts.Logger,
-		ttl:     opts.TokenTTL,
-		perPoll: opts.ImportRowsPerPoll,
-		clients: map[string]*client{},
-		tokens:  map[string]bool{},
-		orgs:    map[string]*orgState{},
-		signKey: make([]byte, 32),
+		now:      opts.Now,
+		log:      opts.Logger,
+		ttl:      opts.TokenTTL,
+		perPoll:  opts.ImportRowsPerPoll,
+		readings: opts.Readings,
+		clients:  map[string]*client{},
+		tokens:   map[string]bool{},
+		orgs:     map[string]*orgState{},
+		signKey:  make([]byte, 32),
 	}
 	_, _ = crand.Read(s.signKey)
 	if s.now == nil {
@@ -115,7 +121,11 @@ func New(opts Options) *Server {
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
-	if s.ttl <= 0 {
+	switch {
+	case s.ttl > 0:
+	case s.readings.Has(ReadingTokenNoExpiresIn):
+		s.ttl = NoExpiresInTTL
+	default:
 		s.ttl = DefaultTokenTTL
 	}
 	if s.perPoll <= 0 {
@@ -129,12 +139,12 @@ func New(opts Options) *Server {
 		Logger:    s.log,
 		RateLimit: opts.RateLimit,
 		Limited: func() emukit.Response {
-			return errResp(http.StatusTooManyRequests, "TOO_MANY_REQUESTS", msgTooMany)
+			return s.shape(errResp(http.StatusTooManyRequests, "TOO_MANY_REQUESTS", msgTooMany))
 		},
 		Faults: opts.Faults.kit(),
 		ServerErrors: []int{http.StatusInternalServerError, http.StatusBadGateway,
 			http.StatusServiceUnavailable, http.StatusGatewayTimeout},
-		Fault:         fault,
+		Fault:         func(h http.Header, status int) emukit.Response { return s.shape(fault(h, status)) },
 		MaxBody:       maxBody,
 		InternalError: internal,
 	})
@@ -252,6 +262,28 @@ const (
 	msgInternal       = "予期しないエラーが発生しました。"
 )
 
+// shape gives an error body the shape of the readings: under
+// ReadingErrorsAsList {"message"} and, for a 422, "errors" as a list of
+// {"field","message"}. Other bodies pass unchanged.
+func (s *Server) shape(r response) response {
+	e, ok := r.Body.(apiError)
+	if !ok || !s.readings.Has(ReadingErrorsAsList) {
+		return r
+	}
+	out := map[string]any{"message": e.Message}
+	if !e.Errors.empty() {
+		list := []map[string]string{}
+		for _, k := range e.Errors.keys {
+			for _, m := range e.Errors.msgs[k] {
+				list = append(list, map[string]string{"field": k, "message": m})
+			}
+		}
+		out["errors"] = list
+	}
+	r.Body = out
+	return r
+}
+
 func badRequest() response { return errResp(http.StatusBadRequest, "BAD_REQUEST", msgBadRequest) }
 func notFound() response   { return errResp(http.StatusNotFound, "NOT_FOUND", msgNotFound) }
 
@@ -260,7 +292,7 @@ func notFound() response   { return errResp(http.StatusNotFound, "NOT_FOUND", ms
 // id, 422 for validation).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.kit.Serve(w, r, func(r *http.Request, c *emukit.Call) emukit.Response {
-		return s.handle(r, c.Body, c.BodyErr, c.Now)
+		return s.shape(s.handle(r, c.Body, c.BodyErr, c.Now))
 	})
 }
 

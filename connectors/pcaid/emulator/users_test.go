@@ -83,7 +83,7 @@ func TestUserValidation(t *testing.T) {
 	if !r.errKey("email") || !r.errKey("name") || r.str("message") != "emailはメールアドレスの形式で指定してください。" {
 		t.Errorf("two errors: %s", r.raw)
 	}
-	if n := len(e.emu.Dump().Users); n != 2 {
+	if n := len(e.emu.State().Users); n != 2 {
 		t.Errorf("%d users after refused creates, want 2 (%s and ok)", n, first)
 	}
 }
