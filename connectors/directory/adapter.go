@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"go.uber.org/zap"
 
@@ -42,10 +43,30 @@ type Adapter struct {
 	client      *Client
 	logger      *zap.Logger
 	defaultCode string
+	status      config.DirectoryStatusValues // both set
+	managed     map[string]bool              // nil: every account type
 
 	mu    sync.Mutex
 	known map[string]bool // account type codes of the last listing; nil: not known
+	// handMade holds, for each subject of the last listing, the codes it
+	// holds outside managed_account_types.
+	handMade map[string][]string
+	put      putMode
+	// single: the server refused a second account type to a subject (409
+	// on a code it did not hold), so codes are removed before others are
+	// assigned.
+	single bool
 }
+
+// putMode is what PUT to a code the subject does not hold was found to do.
+type putMode int
+
+const (
+	putUnknown    putMode = iota
+	putStatusOnly         // 404: PUT only sets the status of an assignment
+	putReplaces           // the new code took the old one's place
+	putAdds               // the new code came beside the old one
+)
 
 var _ connectors.Target = (*Adapter)(nil)
 
@@ -106,31 +127,85 @@ func New(ctx context.Context, cfg config.DirectoryTarget, logger *zap.Logger, op
 	if codes := parseCodes(o.defaultCode); len(codes) != 1 {
 		fail("default account type: %q is not one code", o.defaultCode)
 	}
+	status := checkStatusValues(cfg.StatusValues, fail)
+	managed := checkManaged(cfg.ManagedAccountTypes, o.defaultCode, fail)
 	secret := cfgErrs.Secret("client_secret", cfg.ClientSecret)
 	if err := cfgErrs.Err(); err != nil {
 		return nil, err
 	}
 
 	h := httpkit.NewTargetHTTP(settings, o.TargetOptions, logger)
-	tokens, err := h.NewTokenSource(httpkit.TokenSourceOptions{
-		TokenURL:     tokenURL,
-		ClientID:     cfg.ClientID,
-		ClientSecret: secret,
-		Scopes:       cfg.Scopes,
-		// OIDC's default client authentication, client_secret_basic.
-		AuthStyle: httpkit.AuthInHeader,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("directory: %w", err)
+	auth := &clientAuth{logger: logger}
+	for _, style := range []httpkit.AuthStyle{httpkit.AuthInHeader, httpkit.AuthInBody} {
+		tokens, err := h.NewTokenSource(httpkit.TokenSourceOptions{
+			TokenURL:     tokenURL,
+			ClientID:     cfg.ClientID,
+			ClientSecret: secret,
+			Scopes:       cfg.Scopes,
+			AuthStyle:    style,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("directory: %w", err)
+		}
+		if style == httpkit.AuthInHeader {
+			auth.basic = tokens
+		} else {
+			auth.post = tokens
+		}
 	}
 	client, err := NewClient(ClientOptions{
 		BaseURL: base, OrganizationID: strings.TrimSpace(cfg.OrganizationID),
-		HTTP: h.Client, Tokens: tokens, Logger: logger,
+		HTTP: h.Client, Auth: auth, Logger: logger,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Adapter{client: client, logger: logger, defaultCode: o.defaultCode}, nil
+	return &Adapter{client: client, logger: logger, defaultCode: o.defaultCode, status: status, managed: managed}, nil
+}
+
+// checkStatusValues fills the defaults of status_values and checks them:
+// words without surrounding spaces, and two different ones (statuses are
+// read without regard to case).
+func checkStatusValues(v config.DirectoryStatusValues, fail func(string, ...any)) config.DirectoryStatusValues {
+	if v.Active == "" {
+		v.Active = StatusActive
+	}
+	if v.Suspended == "" {
+		v.Suspended = StatusSuspended
+	}
+	for _, kv := range [][2]string{{"active", v.Active}, {"suspended", v.Suspended}} {
+		if strings.TrimSpace(kv[1]) != kv[1] || strings.ContainsFunc(kv[1], unicode.IsControl) {
+			fail("status_values.%s: %q has surrounding spaces or control characters", kv[0], kv[1])
+		}
+	}
+	if strings.EqualFold(v.Active, v.Suspended) {
+		fail("status_values: active and suspended are both %q; they must differ", v.Active)
+	}
+	return v
+}
+
+// checkManaged checks managed_account_types: codes, each once, and the
+// default account type among them (a user without account_type gets it).
+// Empty is nil: every account type is orgbridge's.
+func checkManaged(codes []string, defaultCode string, fail func(string, ...any)) map[string]bool {
+	if len(codes) == 0 {
+		return nil
+	}
+	managed := make(map[string]bool, len(codes))
+	for i, c := range codes {
+		switch {
+		case strings.TrimSpace(c) != c || c == "" || strings.Contains(c, ","):
+			fail("managed_account_types[%d]: %q is not an account type code", i, c)
+		case managed[c]:
+			fail("managed_account_types[%d]: %q is named twice", i, c)
+		}
+		managed[c] = true
+	}
+	if !managed[defaultCode] {
+		fail("managed_account_types: %s leaves out %q, the account type a user without account_type is given",
+			strings.Join(codes, ", "), defaultCode)
+	}
+	return managed
 }
 
 // Client returns the adapter's API client.
@@ -149,14 +224,20 @@ func (a *Adapter) Capabilities() connectors.Capabilities {
 }
 
 // Read returns one user per subject that holds an account type in the
-// organization (see the package doc).
+// organization (see the package doc). It fails, rather than report a
+// target it cannot see, when the list does not give the assignments
+// (ErrNoAssignments) or holds a status it cannot place.
 func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 	l, err := a.client.List(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("directory: read: %w", err)
 	}
 	a.learn(l)
-	snap := &mapping.Snapshot{Users: usersOf(l.Assignments)}
+	users, err := a.usersOf(l.Assignments)
+	if err != nil {
+		return nil, fmt.Errorf("directory: read: %w", err)
+	}
+	snap := &mapping.Snapshot{Users: users}
 	snap.Sort()
 	a.logger.Debug("read", zap.Int("users", len(snap.Users)), zap.Int("assignments", len(l.Assignments)),
 		zap.Int("account_types", len(l.AccountTypes)))
@@ -164,12 +245,20 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 }
 
 // learn keeps the organization's account type codes, to check codes before
-// a write, and reports entries it could not read.
+// a write, and the hand-made codes of each subject.
 func (a *Adapter) learn(l Listing) {
-	if l.Skipped > 0 {
-		a.logger.Warn("read: list entries that are neither an assignment nor an account type were skipped",
-			zap.Int("skipped", l.Skipped))
+	handMade := map[string][]string{}
+	for _, as := range l.Assignments {
+		if _, ok := handMade[as.SubjectID]; !ok {
+			handMade[as.SubjectID] = nil
+		}
+		if !a.isManaged(as.Code) && !slices.Contains(handMade[as.SubjectID], as.Code) {
+			handMade[as.SubjectID] = append(handMade[as.SubjectID], as.Code)
+		}
 	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.handMade = handMade
 	if len(l.AccountTypes) == 0 {
 		return // a server that does not list them: the server checks
 	}
@@ -177,43 +266,90 @@ func (a *Adapter) learn(l Listing) {
 	for _, t := range l.AccountTypes {
 		known[t.Code] = true
 	}
-	a.mu.Lock()
 	a.known = known
-	a.mu.Unlock()
+	for code := range a.managed {
+		if !known[code] {
+			a.logger.Warn("managed_account_types names a code the organization does not list", zap.String("code", code))
+		}
+	}
 }
 
-// usersOf groups assignments by subject: the user's account_type is its
-// codes, sorted and comma-separated; it is suspended when every one of its
-// assignments is.
-func usersOf(assignments []Assignment) []mapping.User {
+// isManaged reports whether orgbridge assigns and removes the code.
+func (a *Adapter) isManaged(code string) bool { return a.managed == nil || a.managed[code] }
+
+// classify places a status the server wrote: suspended or not, and whether
+// the word was recognised. The configured words come first, in any case;
+// then the words servers commonly use; no status at all is active.
+func (a *Adapter) classify(status string) (suspended, ok bool) {
+	s := strings.TrimSpace(status)
+	switch {
+	case s == "", strings.EqualFold(s, a.status.Active):
+		return false, true
+	case strings.EqualFold(s, a.status.Suspended):
+		return true, true
+	case suspendedWords[strings.ToLower(s)]:
+		return true, true
+	case activeWords[strings.ToLower(s)]:
+		return false, true
+	}
+	return false, false
+}
+
+// usersOf groups assignments by subject: the user's account_type is the
+// managed codes it holds, sorted and comma-separated; it is suspended when
+// every one of them is (every one of its codes, when it holds no managed
+// one). A status the adapter cannot place fails the read: reading it as
+// active, or as suspended, could leave a leaver with access.
+func (a *Adapter) usersOf(assignments []Assignment) ([]mapping.User, error) {
 	type held struct {
-		codes     []string
-		suspended bool
+		managed                 []string
+		suspended, allSuspended bool
 	}
 	bySubject := map[string]*held{}
+	caseOff := map[string]string{} // a configured word the server writes in another case
 	for _, as := range assignments {
 		if as.SubjectID == "" || as.Code == "" {
 			continue
 		}
+		suspended, ok := a.classify(as.Status)
+		if !ok {
+			return nil, fmt.Errorf("subject %s holds account type %q with status %q, which is neither "+
+				"directory.status_values.active (%q) nor directory.status_values.suspended (%q): set them to the words this server uses",
+				as.SubjectID, as.Code, as.Status, a.status.Active, a.status.Suspended)
+		}
+		for key, want := range map[string]string{"active": a.status.Active, "suspended": a.status.Suspended} {
+			if strings.EqualFold(as.Status, want) && as.Status != want {
+				caseOff[key] = as.Status
+			}
+		}
 		h := bySubject[as.SubjectID]
 		if h == nil {
-			h = &held{suspended: true}
+			h = &held{suspended: true, allSuspended: true}
 			bySubject[as.SubjectID] = h
 		}
-		if !slices.Contains(h.codes, as.Code) {
-			h.codes = append(h.codes, as.Code)
+		h.allSuspended = h.allSuspended && suspended
+		if a.isManaged(as.Code) && !slices.Contains(h.managed, as.Code) {
+			h.managed = append(h.managed, as.Code)
+			h.suspended = h.suspended && suspended
 		}
-		h.suspended = h.suspended && as.Suspended()
+	}
+	for key, seen := range caseOff {
+		a.logger.Warn("the server writes a status in another case than directory.status_values: writes will send the configured word, which it may refuse",
+			zap.String("key", "status_values."+key), zap.String("server_writes", seen))
 	}
 	users := make([]mapping.User, 0, len(bySubject))
 	for subject, h := range bySubject {
+		suspended := h.suspended
+		if len(h.managed) == 0 {
+			suspended = h.allSuspended
+		}
 		users = append(users, mapping.User{
 			Key: subject, LoginID: subject, Name: subject,
-			Suspended:  h.suspended,
-			Attributes: map[string]string{AttrAccountType: formatCodes(h.codes)},
+			Suspended:  suspended,
+			Attributes: map[string]string{AttrAccountType: formatCodes(h.managed)},
 		})
 	}
-	return users
+	return users, nil
 }
 
 // parseCodes reads an account_type value: codes separated by commas,

@@ -40,6 +40,9 @@ type env struct {
 
 	mu   sync.Mutex
 	sent []string // "METHOD path" of every API request, not the token call
+	// intercept, when set, may answer an API request instead of the
+	// emulator (it reports whether it did).
+	intercept func(w http.ResponseWriter, r *http.Request) bool
 }
 
 func newEnv(t *testing.T, opts emulator.Options, edit func(*config.DirectoryTarget), aopts ...directory.Option) *env {
@@ -59,7 +62,11 @@ func newEnv(t *testing.T, opts emulator.Options, edit func(*config.DirectoryTarg
 		if r.URL.Path != emulator.TokenPath {
 			e.mu.Lock()
 			e.sent = append(e.sent, r.Method+" "+r.URL.EscapedPath())
+			intercept := e.intercept
 			e.mu.Unlock()
+			if intercept != nil && intercept(w, r) {
+				return
+			}
 		}
 		e.emu.ServeHTTP(w, r)
 	}))
@@ -186,6 +193,25 @@ func TestNewValidatesConfig(t *testing.T) {
 			nil, []string{"directory.client_secret: environment variable DIRECTORY_UNSET_SECRET is not set"}},
 		{"default account type", nil, []directory.Option{directory.WithDefaultAccountType("a,b")},
 			[]string{`directory.default account type: "a,b" is not one code`}},
+		{"status values", func(c *config.DirectoryTarget) {
+			c.StatusValues = config.DirectoryStatusValues{Active: " ACTIVE", Suspended: "Active"}
+		}, nil, []string{
+			`directory.status_values.active: " ACTIVE" has surrounding spaces or control characters`,
+		}},
+		{"status values equal", func(c *config.DirectoryTarget) {
+			c.StatusValues = config.DirectoryStatusValues{Active: "on", Suspended: "ON"}
+		}, nil, []string{`directory.status_values: active and suspended are both "on"; they must differ`}},
+		{"status values equal to a default", func(c *config.DirectoryTarget) {
+			c.StatusValues = config.DirectoryStatusValues{Active: "suspended"}
+		}, nil, []string{`directory.status_values: active and suspended are both "suspended"`}},
+		{"managed account types", func(c *config.DirectoryTarget) {
+			c.ManagedAccountTypes = []string{"admin", "a,b", "", "admin"}
+		}, nil, []string{
+			`directory.managed_account_types[1]: "a,b" is not an account type code`,
+			`directory.managed_account_types[2]: "" is not an account type code`,
+			`directory.managed_account_types[3]: "admin" is named twice`,
+			`directory.managed_account_types: admin, a,b, , admin leaves out "standard", the account type a user without account_type is given`,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -269,8 +295,10 @@ func TestCreate(t *testing.T) {
 		{"two codes", nil, user("a@example.com", "standard, admin", false),
 			[]string{"POST /a@example.com/admin", "POST /a@example.com/standard"},
 			[]string{"a@example.com/admin=active", "a@example.com/standard=active"}},
-		{"already held, suspended: the status is set", [][3]string{{"a@example.com", "admin", "suspended"}}, user("a@example.com", "admin", false),
-			[]string{"POST /a@example.com/admin", "PUT /a@example.com/admin"}, []string{"a@example.com/admin=active"}},
+		{"already held, suspended: read, and the status is set", [][3]string{{"a@example.com", "admin", "suspended"}}, user("a@example.com", "admin", false),
+			[]string{"POST /a@example.com/admin", "GET ", "PUT /a@example.com/admin"}, []string{"a@example.com/admin=active"}},
+		{"already held, as wanted: read, nothing more", [][3]string{{"a@example.com", "admin", "active"}}, user("a@example.com", "admin", false),
+			[]string{"POST /a@example.com/admin", "GET "}, []string{"a@example.com/admin=active"}},
 		{"escaped subject", nil, user("x/y", "standard", false),
 			[]string{"POST /x%2Fy/standard"}, []string{"x/y/standard=active"}},
 	}
@@ -333,15 +361,15 @@ func TestUpdate(t *testing.T) {
 		want     []string
 		targetID string
 	}{
-		{"account type: remove, then assign",
+		{"account type: PUT of the new code is 404 here, so assign, then remove",
 			[][3]string{{s, "standard", "active"}},
 			update(s, user(s, "admin", false), field("account_type", "standard", "admin")),
-			[]string{"DELETE /" + s + "/standard", "POST /" + s + "/admin"},
+			[]string{"PUT /" + s + "/admin", "POST /" + s + "/admin", "DELETE /" + s + "/standard"},
 			[]string{s + "/admin=active"}, s},
 		{"account type of a suspended user",
 			[][3]string{{s, "standard", "suspended"}},
 			update(s, user(s, "admin", true), field("attributes.account_type", "standard", "admin")),
-			[]string{"DELETE /" + s + "/standard", "POST /" + s + "/admin", "PUT /" + s + "/admin"},
+			[]string{"PUT /" + s + "/admin", "POST /" + s + "/admin", "PUT /" + s + "/admin", "DELETE /" + s + "/standard"},
 			[]string{s + "/admin=suspended"}, s},
 		{"a code added, one kept",
 			[][3]string{{s, "standard", "active"}},

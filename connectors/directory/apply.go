@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"net/http"
 	"slices"
 	"strings"
 
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -47,11 +50,12 @@ func (a *Adapter) Apply(ctx context.Context, c connectors.Change, _ connectors.I
 	return res, nil
 }
 
-func statusOf(suspended bool) string {
+// statusValue is the word written for a status (directory.status_values).
+func (a *Adapter) statusValue(suspended bool) string {
 	if suspended {
-		return StatusSuspended
+		return a.status.Suspended
 	}
-	return StatusActive
+	return a.status.Active
 }
 
 // codesOf returns the account type codes a desired user asks for (the
@@ -65,48 +69,114 @@ func (a *Adapter) codesOf(u *mapping.User) ([]string, bool) {
 	return codes, mapped
 }
 
-// checkCodes refuses, before any write, a code that the organization's
-// last listing did not name, so that a typo does not cost a user the
-// account type it holds.
+// checkCodes refuses, before any write, a code outside
+// managed_account_types, and one that the organization's last listing did
+// not name, so that a typo does not cost a user the account type it holds.
 func (a *Adapter) checkCodes(codes []string) error {
 	a.mu.Lock()
 	known := a.known
 	a.mu.Unlock()
-	if known == nil {
-		return nil
-	}
 	for _, c := range codes {
-		if !known[c] {
-			names := make([]string, 0, len(known))
-			for k := range known {
-				names = append(names, k)
-			}
-			slices.Sort(names)
-			msg := fmt.Sprintf("account type %q is not one of the organization's (%s)", c, strings.Join(names, ", "))
+		if !a.isManaged(c) {
+			msg := fmt.Sprintf("account type %q is not in directory.managed_account_types (%s): orgbridge does not assign it",
+				c, strings.Join(slices.Sorted(maps.Keys(a.managed)), ", "))
+			return &connectors.FieldError{Message: msg, Fields: map[string][]string{"code": {msg}}}
+		}
+		if known != nil && !known[c] {
+			msg := fmt.Sprintf("account type %q is not one of the organization's (%s)", c, strings.Join(slices.Sorted(maps.Keys(known)), ", "))
 			return &connectors.FieldError{Message: msg, Fields: map[string][]string{"code": {msg}}}
 		}
 	}
 	return nil
 }
 
-// grant assigns each code to the subject with the status: a new
-// assignment is active, so it is suspended after when it must be; one that
-// already exists (409) gets the status set, which also proves it is there.
-func (a *Adapter) grant(ctx context.Context, subject string, codes []string, suspended bool, log *zap.Logger) error {
+// secondCodeError is a 409 on a code the subject does not hold: the server
+// allows one account type per subject.
+type secondCodeError struct {
+	subject, code string
+	held          []string
+	err           error
+}
+
+func (e *secondCodeError) Error() string {
+	return fmt.Sprintf("assign account type %q: the server refused it to subject %s, which holds %s: it allows one account type per subject: %v",
+		e.code, e.subject, strings.Join(e.held, ", "), e.err)
+}
+
+func (e *secondCodeError) Unwrap() error { return e.err }
+
+// refusedStatus reports whether the server refused a PUT's status word: a
+// 400 or 422 naming the status field, or saying "status", or saying
+// nothing at all (then the word is the likely cause).
+func refusedStatus(err error) bool {
+	var se *httpkit.StatusError
+	if !errors.As(err, &se) || (se.Status != http.StatusBadRequest && se.Status != http.StatusUnprocessableEntity) {
+		return false
+	}
+	text := se.Message
+	var fe *connectors.FieldError
+	if errors.As(err, &fe) {
+		if _, ok := fe.Fields["status"]; ok {
+			return true
+		}
+		text += " " + fe.Error()
+	}
+	text = strings.ToLower(strings.TrimSpace(text))
+	return text == "" || strings.Contains(text, "status")
+}
+
+// statusError wraps a refused PUT of a status: the document lists no
+// status values, so the fix is the config key, and the error names it.
+func (a *Adapter) statusError(subject, code string, suspended bool, err error) error {
+	key, val := "active", a.status.Active
+	if suspended {
+		key, val = "suspended", a.status.Suspended
+	}
+	if refusedStatus(err) {
+		return fmt.Errorf("set account type %q of %s to status %q: %w (the document lists no status values: "+
+			"set directory.status_values.%s to the word this server uses)", code, subject, val, err, key)
+	}
+	return fmt.Errorf("set account type %q of %s to status %q: %w", code, subject, val, err)
+}
+
+// setStatus PUTs the status on an assignment the subject holds.
+func (a *Adapter) setStatus(ctx context.Context, subject, code string, suspended bool) error {
+	if _, err := a.client.SetStatus(ctx, subject, code, a.statusValue(suspended)); err != nil {
+		return a.statusError(subject, code, suspended, err)
+	}
+	return nil
+}
+
+// assign gives the subject each code with the status. A new assignment is
+// active, so a suspended one is set after; one the subject already holds
+// (409, or 200 from a server whose POST is idempotent) gets the status set
+// when it differs. A 409 on a code the subject does not hold is a
+// *secondCodeError.
+func (a *Adapter) assign(ctx context.Context, subject string, codes []string, suspended bool, log *zap.Logger) error {
 	for _, code := range codes {
-		_, err := a.client.Assign(ctx, subject, code)
+		got, err := a.client.Assign(ctx, subject, code)
+		status := got.Status
 		switch {
 		case err == nil:
-			if !suspended {
-				continue
-			}
 		case errors.Is(err, connectors.ErrConflict):
+			h, rerr := a.holdings(ctx, subject)
+			if rerr != nil {
+				return fmt.Errorf("assign account type %q: %w; then reading what %s holds: %w", code, err, subject, rerr)
+			}
+			st, held := h[code]
+			if !held {
+				return &secondCodeError{subject: subject, code: code, held: slices.Sorted(maps.Keys(h)), err: err}
+			}
 			log.Info("already assigned", zap.String("code", code))
+			status = st
 		default:
 			return fmt.Errorf("assign account type %q: %w", code, err)
 		}
-		if _, err := a.client.SetStatus(ctx, subject, code, statusOf(suspended)); err != nil {
-			return fmt.Errorf("set status of account type %q: %w", code, err)
+		if is, ok := a.classify(status); ok && is == suspended {
+			continue
+		}
+		if err := a.setStatus(ctx, subject, code, suspended); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -127,32 +197,193 @@ func (a *Adapter) revoke(ctx context.Context, subject string, codes []string, lo
 	return nil
 }
 
-// held returns the codes the subject holds now, reading the organization.
-func (a *Adapter) held(ctx context.Context, subject string) ([]string, error) {
+// holdings reads, from a fresh listing, every assignment the subject holds:
+// code → status as the server wrote it.
+func (a *Adapter) holdings(ctx context.Context, subject string) (map[string]string, error) {
 	l, err := a.client.List(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("find the account types of %s: %w", subject, err)
 	}
 	a.learn(l)
-	var codes []string
+	out := map[string]string{}
 	for _, as := range l.Assignments {
-		if as.SubjectID == subject && as.Code != "" && !slices.Contains(codes, as.Code) {
-			codes = append(codes, as.Code)
+		if as.SubjectID == subject && as.Code != "" {
+			out[as.Code] = as.Status
+		}
+	}
+	return out, nil
+}
+
+// managedOf returns the codes orgbridge manages among codes, sorted.
+func (a *Adapter) managedOf(codes []string) []string {
+	var out []string
+	for _, c := range codes {
+		if a.isManaged(c) && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// handMadeOf returns the codes the subject holds outside
+// managed_account_types: from the last listing, or a fresh one when the
+// subject was not in it. None when every code is managed.
+func (a *Adapter) handMadeOf(ctx context.Context, subject string) ([]string, error) {
+	if a.managed == nil {
+		return nil, nil
+	}
+	a.mu.Lock()
+	codes, listed := a.handMade[subject]
+	a.mu.Unlock()
+	if listed {
+		return codes, nil
+	}
+	h, err := a.holdings(ctx, subject)
+	if err != nil {
+		return nil, err
+	}
+	for code := range h {
+		if !a.isManaged(code) {
+			codes = append(codes, code)
 		}
 	}
 	slices.Sort(codes)
 	return codes, nil
 }
 
-// heldByActual returns the codes of an actual user (as Read reported it,
-// on suspend and delete), or reads them when the change carries none.
-func (a *Adapter) heldByActual(ctx context.Context, c connectors.Change) ([]string, error) {
+// heldByActual returns the managed codes of an actual user (as Read
+// reported it, on suspend and delete), or reads them when the change
+// carries none; and whether the subject holds anything at all.
+func (a *Adapter) heldByActual(ctx context.Context, c connectors.Change) ([]string, bool, error) {
 	if c.User != nil {
-		if codes := parseCodes(c.User.Attributes[AttrAccountType]); len(codes) > 0 {
-			return codes, nil
+		if codes := a.managedOf(parseCodes(c.User.Attributes[AttrAccountType])); len(codes) > 0 {
+			return codes, true, nil
 		}
 	}
-	return a.held(ctx, c.TargetID)
+	h, err := a.holdings(ctx, c.TargetID)
+	if err != nil {
+		return nil, false, err
+	}
+	return a.managedOf(slices.Collect(maps.Keys(h))), len(h) > 0, nil
+}
+
+func (a *Adapter) putMode() putMode {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.put
+}
+
+func (a *Adapter) learnPut(m putMode, log *zap.Logger) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.put != m {
+		log.Debug("learned what PUT to a new code does", zap.Int("put_mode", int(m)))
+	}
+	a.put = m
+}
+
+func (a *Adapter) oneCodeEach() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.single
+}
+
+// changeCodes makes the subject hold want instead of had (managed codes
+// both), the new ones with the status:
+//
+//   - one code for another, the subject holding nothing else: PUT the new
+//     code, which the document says takes "the new account type code", in
+//     one call. A server whose PUT only sets the status answers 404 (and is
+//     not asked again); one that put the new code beside the old one is
+//     told so by the DELETE of the old code that follows (404 when the PUT
+//     replaced it, and then that DELETE is not sent again);
+//   - otherwise POST the new codes, then DELETE the old ones, so that the
+//     subject never goes without access;
+//   - on a server that allows one account type per subject (a 409 on a
+//     code it did not hold), DELETE first, then POST, and give the old
+//     codes back when the POST fails.
+func (a *Adapter) changeCodes(ctx context.Context, subject string, had, want []string, suspended bool, log *zap.Logger) error {
+	var add, drop []string
+	for _, code := range want {
+		if !slices.Contains(had, code) {
+			add = append(add, code)
+		}
+	}
+	for _, code := range had {
+		if !slices.Contains(want, code) {
+			drop = append(drop, code)
+		}
+	}
+	if len(add) == 0 && len(drop) == 0 {
+		return nil
+	}
+	if len(add) == 1 && len(drop) == 1 && len(had) == 1 && a.putMode() != putStatusOnly {
+		handMade, err := a.handMadeOf(ctx, subject)
+		if err != nil {
+			return err
+		}
+		// A PUT that replaces would take hand-made codes with it.
+		if len(handMade) == 0 {
+			done, err := a.replace(ctx, subject, drop[0], add[0], suspended, log)
+			if done || err != nil {
+				return err
+			}
+		}
+	}
+	if !a.oneCodeEach() {
+		err := a.assign(ctx, subject, add, suspended, log)
+		var second *secondCodeError
+		switch {
+		case errors.As(err, &second) && len(drop) > 0:
+			a.mu.Lock()
+			a.single = true
+			a.mu.Unlock()
+			log.Info("the server allows one account type per subject: removing the old one before assigning the new", zap.Error(err))
+		case err != nil:
+			return err
+		default:
+			return a.revoke(ctx, subject, drop, log)
+		}
+	}
+	if err := a.revoke(ctx, subject, drop, log); err != nil {
+		return err
+	}
+	if err := a.assign(ctx, subject, add, suspended, log); err != nil {
+		if len(drop) == 0 {
+			return err
+		}
+		if rerr := a.assign(ctx, subject, drop, suspended, log); rerr != nil {
+			return fmt.Errorf("%w; giving back account type %s failed too: %v", err, strings.Join(drop, ","), rerr)
+		}
+		return fmt.Errorf("%w (account type %s given back)", err, strings.Join(drop, ","))
+	}
+	return nil
+}
+
+// replace PUTs the code to in place of from, with the status. It reports
+// false, having written nothing, when the server's PUT only sets statuses.
+func (a *Adapter) replace(ctx context.Context, subject, from, to string, suspended bool, log *zap.Logger) (bool, error) {
+	_, err := a.client.SetStatus(ctx, subject, to, a.statusValue(suspended))
+	switch {
+	case errors.Is(err, connectors.ErrNotFound):
+		a.learnPut(putStatusOnly, log)
+		return false, nil
+	case err != nil:
+		return true, a.statusError(subject, to, suspended, err)
+	case a.putMode() == putReplaces:
+		return true, nil
+	}
+	err = a.client.Unassign(ctx, subject, from)
+	switch {
+	case errors.Is(err, connectors.ErrNotFound):
+		a.learnPut(putReplaces, log)
+	case err == nil:
+		a.learnPut(putAdds, log)
+	default:
+		return true, fmt.Errorf("remove account type %q after PUT of %q: %w", from, to, err)
+	}
+	return true, nil
 }
 
 // create assigns the user's account types to its login id, the subjectId.
@@ -168,7 +399,7 @@ func (a *Adapter) create(ctx context.Context, c connectors.Change, log *zap.Logg
 	if err := a.checkCodes(codes); err != nil {
 		return connectors.Result{}, err
 	}
-	if err := a.grant(ctx, u.LoginID, codes, u.Suspended, log); err != nil {
+	if err := a.assign(ctx, u.LoginID, codes, u.Suspended, log); err != nil {
 		return connectors.Result{}, err
 	}
 	return connectors.Result{TargetID: u.LoginID}, nil
@@ -224,10 +455,9 @@ func diffFields(diff []connectors.FieldChange) (map[string]string, error) {
 }
 
 // update writes the fields the diff names; with no diff, every field. An
-// account type change removes the codes no longer wanted before it assigns
-// the new ones (the path holds the code and PUT changes only the status,
-// and a server may allow one code per subject); a login id change moves
-// the assignments to the new subject.
+// account type change goes through changeCodes (one PUT where the server
+// takes it); a login id change moves the managed assignments to the new
+// subject. Codes outside managed_account_types are never written.
 func (a *Adapter) update(ctx context.Context, c connectors.Change, log *zap.Logger) (connectors.Result, error) {
 	u := c.User
 	if u == nil {
@@ -248,30 +478,34 @@ func (a *Adapter) update(ctx context.Context, c connectors.Change, log *zap.Logg
 	oldTypes, typeChanged := fields[AttrAccountType]
 	switch {
 	case full || !mapped || (typeChanged && len(parseCodes(oldTypes)) == 0):
-		if had, err = a.held(ctx, subject); err != nil {
+		h, err := a.holdings(ctx, subject)
+		if err != nil {
 			return connectors.Result{}, err
 		}
-		if len(had) == 0 {
+		if len(h) == 0 {
 			return connectors.Result{}, fmt.Errorf("subject %s holds no account type in organization %s: %w",
 				subject, a.client.OrganizationID(), connectors.ErrNotFound)
 		}
+		had = a.managedOf(slices.Collect(maps.Keys(h)))
 	case typeChanged:
-		had = parseCodes(oldTypes)
+		had = a.managedOf(parseCodes(oldTypes))
 	default:
 		had = want // unchanged
 	}
 	if !mapped {
 		want = had // account_type is not synced: keep what the subject holds
 	}
-	if err := a.checkCodes(want); err != nil {
-		return connectors.Result{}, err
+	if len(want) > 0 {
+		if err := a.checkCodes(want); err != nil {
+			return connectors.Result{}, err
+		}
 	}
 
 	_, moved := fields["login_id"]
 	if (moved || full) && u.LoginID != "" && u.LoginID != subject {
 		// The new subject first, so that a failure leaves the old one
 		// whole; the next run then finds both and finishes.
-		if err := a.grant(ctx, u.LoginID, want, u.Suspended, log); err != nil {
+		if err := a.assign(ctx, u.LoginID, want, u.Suspended, log); err != nil {
 			return connectors.Result{}, fmt.Errorf("move to subject %s: %w", u.LoginID, err)
 		}
 		if err := a.revoke(ctx, subject, had, log); err != nil {
@@ -280,75 +514,74 @@ func (a *Adapter) update(ctx context.Context, c connectors.Change, log *zap.Logg
 		return connectors.Result{TargetID: u.LoginID}, nil
 	}
 
-	var add, keep, drop []string
-	for _, code := range want {
-		if slices.Contains(had, code) {
-			keep = append(keep, code)
-		} else {
-			add = append(add, code)
-		}
-	}
-	for _, code := range had {
-		if !slices.Contains(want, code) {
-			drop = append(drop, code)
-		}
-	}
-	if err := a.revoke(ctx, subject, drop, log); err != nil {
-		return connectors.Result{}, err
-	}
-	if err := a.grant(ctx, subject, add, u.Suspended, log); err != nil {
+	if err := a.changeCodes(ctx, subject, had, want, u.Suspended, log); err != nil {
 		return connectors.Result{}, err
 	}
 	if _, statusChanged := fields["suspended"]; statusChanged || full {
-		if err := a.setStatus(ctx, subject, keep, u.Suspended); err != nil {
-			return connectors.Result{}, err
+		for _, code := range want {
+			if !slices.Contains(had, code) {
+				continue // assigned just now, with the status
+			}
+			if err := a.setStatus(ctx, subject, code, u.Suspended); err != nil {
+				return connectors.Result{}, err
+			}
 		}
 	}
 	return connectors.Result{TargetID: subject}, nil
 }
 
-func (a *Adapter) setStatus(ctx context.Context, subject string, codes []string, suspended bool) error {
-	for _, code := range codes {
-		if _, err := a.client.SetStatus(ctx, subject, code, statusOf(suspended)); err != nil {
-			return fmt.Errorf("set status of account type %q: %w", code, err)
-		}
-	}
-	return nil
-}
-
-// suspend sets every assignment of the subject to suspended.
+// suspend sets every managed assignment of the subject to suspended. Codes
+// given by hand (outside managed_account_types) are left as they are, and
+// the log says the subject keeps them; a subject that holds nothing else
+// fails the change, since orgbridge cannot withhold its access.
 func (a *Adapter) suspend(ctx context.Context, c connectors.Change, log *zap.Logger) (connectors.Result, error) {
 	if err := c.NeedTargetID(); err != nil {
 		return connectors.Result{}, err
 	}
-	codes, err := a.heldByActual(ctx, c)
+	codes, holds, err := a.heldByActual(ctx, c)
 	if err != nil {
 		return connectors.Result{}, err
 	}
+	handMade, err := a.handMadeOf(ctx, c.TargetID)
+	if err != nil {
+		return connectors.Result{}, err
+	}
+	switch {
+	case len(codes) == 0 && len(handMade) > 0:
+		return connectors.Result{}, fmt.Errorf("subject %s holds only account types orgbridge does not manage (%s), which it leaves "+
+			"as they are: suspend them by hand, or name them in directory.managed_account_types", c.TargetID, strings.Join(handMade, ", "))
+	case len(codes) == 0 && !holds:
+		log.Info("already gone")
+	case len(handMade) > 0:
+		log.Warn("suspended user keeps account types orgbridge does not manage", zap.Strings("codes", handMade))
+	}
 	for _, code := range codes {
-		if _, err := a.client.SetStatus(ctx, c.TargetID, code, StatusSuspended); err != nil {
+		if err := a.setStatus(ctx, c.TargetID, code, true); err != nil {
 			if errors.Is(err, connectors.ErrNotFound) {
 				log.Info("already gone", zap.String("code", code))
 				continue
 			}
-			return connectors.Result{}, fmt.Errorf("suspend account type %q: %w", code, err)
+			return connectors.Result{}, err
 		}
 	}
 	return connectors.Result{TargetID: c.TargetID}, nil
 }
 
-// remove deletes every assignment of the subject; a subject that holds
-// none is already gone.
+// remove deletes every managed assignment of the subject; a subject that
+// holds none is already gone. Hand-made codes stay.
 func (a *Adapter) remove(ctx context.Context, c connectors.Change, log *zap.Logger) (connectors.Result, error) {
 	if err := c.NeedTargetID(); err != nil {
 		return connectors.Result{}, err
 	}
-	codes, err := a.heldByActual(ctx, c)
+	codes, _, err := a.heldByActual(ctx, c)
 	if err != nil {
 		return connectors.Result{}, err
 	}
 	if len(codes) == 0 {
 		log.Info("already gone")
+	}
+	if handMade, err := a.handMadeOf(ctx, c.TargetID); err == nil && len(handMade) > 0 {
+		log.Warn("deleted user keeps account types orgbridge does not manage", zap.Strings("codes", handMade))
 	}
 	return connectors.Result{TargetID: c.TargetID}, a.revoke(ctx, c.TargetID, codes, log)
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/orgbridge/orgbridge/internal/httpkit"
@@ -48,14 +50,34 @@ func (o rawObject) str(keys ...string) string {
 	return ""
 }
 
+// list returns the first of keys that holds an array (or null, an empty
+// one), and whether there was one.
 func (o rawObject) list(keys ...string) ([]json.RawMessage, bool) {
 	for _, k := range keys {
+		raw, ok := o[k]
+		if !ok {
+			continue
+		}
+		if string(bytes.TrimSpace(raw)) == "null" {
+			return nil, true
+		}
 		var l []json.RawMessage
-		if raw, ok := o[k]; ok && json.Unmarshal(raw, &l) == nil && l != nil {
+		if json.Unmarshal(raw, &l) == nil {
 			return l, true
 		}
 	}
 	return nil, false
+}
+
+// total reads a count of the whole list, when the answer gives one.
+func (o rawObject) total() int {
+	for _, k := range []string{"total", "totalCount", "total_count", "totalItems", "totalResults", "count"} {
+		var n int
+		if raw, ok := o[k]; ok && json.Unmarshal(raw, &n) == nil && n >= 0 {
+			return n
+		}
+	}
+	return -1
 }
 
 // rawString is a scalar as text, a string's value trimmed.
@@ -80,92 +102,156 @@ func (o rawObject) status() string {
 
 var errNotListing = errors.New("the response is neither a list nor an object holding one")
 
+// page is one answer of GET .../accounts/users.
+type page struct {
+	Listing
+	// Next is the answer's link to the next page ("" on the last).
+	Next string
+	// Total is what the answer says the whole list holds, -1 when it does
+	// not say.
+	Total int
+}
+
 // decodeListing reads GET .../accounts/users: a list of assignments (or of
-// account types with their subjects), bare or under one of listKeys, with
-// the organization's account types under one of typeKeys, and a next link.
-func decodeListing(body []byte) (Listing, string, error) {
+// account types, with their subjects or without), bare or under one of
+// listKeys, with the organization's account types under one of typeKeys,
+// a next link and a total.
+func decodeListing(body []byte) (page, error) {
 	body = bytes.TrimSpace(body)
-	var l Listing
+	p := page{Total: -1}
 	if len(body) == 0 {
-		return l, "", nil
+		return p, nil
 	}
 	var entries []json.RawMessage
-	next := ""
 	switch body[0] {
 	case '[':
 		if err := json.Unmarshal(body, &entries); err != nil {
-			return l, "", err
+			return p, err
 		}
 	case '{':
 		var o rawObject
 		if err := json.Unmarshal(body, &o); err != nil {
-			return l, "", err
+			return p, err
 		}
-		entries, _ = o.list(listKeys...)
-		types, _ := o.list(typeKeys...)
+		var found bool
+		entries, found = o.list(listKeys...)
+		types, typesFound := o.list(typeKeys...)
 		for _, t := range types {
 			if at, ok := decodeType(t); ok {
-				l.AccountTypes = append(l.AccountTypes, at)
+				p.AccountTypes = append(p.AccountTypes, at)
 			}
 		}
-		next = o.str(nextKeys...)
-		if next == "" {
-			for _, k := range []string{"links", "_links"} {
-				var links rawObject
-				if json.Unmarshal(o[k], &links) == nil {
-					if next = links.str("next"); next == "" {
-						var href rawObject
-						if json.Unmarshal(links["next"], &href) == nil {
-							next = href.str("href")
-						}
-					}
-				}
-				if next != "" {
-					break
-				}
+		if !found {
+			keys := make([]string, 0, len(o))
+			for k := range o {
+				keys = append(keys, k)
 			}
+			slices.Sort(keys)
+			if typesFound {
+				// The organization's account types and no list beside
+				// them: they are all the answer says.
+				p.TypesOnly = len(types)
+				p.Entries = len(types)
+				return p, nil
+			}
+			return p, fmt.Errorf("no list of assignments in the answer (it holds %s)", strings.Join(keys, ", "))
 		}
+		p.Next = o.next()
+		p.Total = o.total()
 	default:
-		return l, "", errNotListing
+		return p, errNotListing
 	}
+	p.Entries = len(entries)
 	for _, e := range entries {
 		var o rawObject
-		if json.Unmarshal(e, &o) != nil {
-			l.Skipped++
+		if json.Unmarshal(e, &o) != nil || o == nil {
+			p.unreadable(e, nil)
 			continue
 		}
 		subject, code := o.str(subjectKeys...), o.str(codeKeys...)
 		if subject != "" && code != "" {
-			l.Assignments = append(l.Assignments, Assignment{
-				SubjectID: subject, Code: code, Status: o.status(),
-				CreatedAt: o.str("createdAt", "created_at"), UpdatedAt: o.str("updatedAt", "updated_at"),
-			})
+			p.Assignments = append(p.Assignments, assignmentOf(o, subject, code))
 			continue
 		}
-		// An account type listing its subjects.
+		if code == "" {
+			p.unreadable(e, o)
+			continue
+		}
+		// An account type: with the subjects that hold it, or alone.
+		p.AccountTypes = append(p.AccountTypes, AccountType{Code: code, Name: o.str("name", "displayName")})
 		nested, ok := o.list(nestedKeys...)
-		if code == "" || !ok {
-			l.Skipped++
+		if !ok {
+			p.TypesOnly++
 			continue
 		}
-		l.AccountTypes = append(l.AccountTypes, AccountType{Code: code, Name: o.str("name", "displayName")})
+		p.WithHolders++
 		for _, n := range nested {
 			if s := rawString(n); s != "" {
-				l.Assignments = append(l.Assignments, Assignment{SubjectID: s, Code: code})
+				p.Assignments = append(p.Assignments, Assignment{SubjectID: s, Code: code})
 				continue
 			}
 			var no rawObject
 			if json.Unmarshal(n, &no) != nil || no.str(subjectKeys...) == "" {
-				l.Skipped++
+				p.unreadable(n, no)
 				continue
 			}
-			l.Assignments = append(l.Assignments, Assignment{
-				SubjectID: no.str(subjectKeys...), Code: code, Status: no.status(),
-				CreatedAt: no.str("createdAt", "created_at"), UpdatedAt: no.str("updatedAt", "updated_at"),
-			})
+			p.Assignments = append(p.Assignments, assignmentOf(no, no.str(subjectKeys...), code))
 		}
 	}
-	return l, next, nil
+	return p, nil
+}
+
+// next reads a link to the next page: next, nextLink, next_link, or
+// links/_links with next as a string or {"href"}.
+func (o rawObject) next() string {
+	if next := o.str(nextKeys...); next != "" {
+		return next
+	}
+	for _, k := range []string{"links", "_links"} {
+		var links rawObject
+		if json.Unmarshal(o[k], &links) != nil {
+			continue
+		}
+		if next := links.str("next"); next != "" {
+			return next
+		}
+		var href rawObject
+		if json.Unmarshal(links["next"], &href) == nil {
+			if next := href.str("href"); next != "" {
+				return next
+			}
+		}
+	}
+	return ""
+}
+
+func assignmentOf(o rawObject, subject, code string) Assignment {
+	return Assignment{
+		SubjectID: subject, Code: code, Status: o.status(),
+		CreatedAt: o.str("createdAt", "created_at"), UpdatedAt: o.str("updatedAt", "updated_at"),
+	}
+}
+
+// unreadable counts an entry that is neither an assignment nor an account
+// type, keeping the keys of the first for the error.
+func (p *page) unreadable(raw json.RawMessage, o rawObject) {
+	p.Unreadable++
+	if p.UnreadableExample != "" {
+		return
+	}
+	if o == nil {
+		p.UnreadableExample = string(bytes.TrimSpace(raw))
+		if len(p.UnreadableExample) > 40 {
+			p.UnreadableExample = p.UnreadableExample[:40] + "…"
+		}
+		return
+	}
+	keys := make([]string, 0, len(o))
+	for k := range o {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	p.UnreadableExample = "an object with " + strings.Join(keys, ", ")
 }
 
 // decodeType reads an account type: an object with a code, or a bare code.

@@ -16,7 +16,7 @@ import (
 	"github.com/orgbridge/orgbridge/internal/config"
 )
 
-// TestDecodeListing reads the emulator's shape and the variants a server
+// TestDecodeListing reads the emulator's shapes and the variants a server
 // built from the same document may answer.
 func TestDecodeListing(t *testing.T) {
 	a := func(subject, code, status string) Assignment {
@@ -25,54 +25,85 @@ func TestDecodeListing(t *testing.T) {
 	tests := []struct {
 		name  string
 		body  string
-		want  Listing
-		next  string
-		isErr bool
+		want  page
+		isErr string
 	}{
 		{
 			name: "the emulator's",
 			body: `{"organizationId":"o","accountTypes":[{"code":"standard","name":"一般"},{"code":"admin","name":"管理者"}],
 				"items":[{"organizationId":"o","subjectId":"a","code":"admin","status":"active","createdAt":"c","updatedAt":"u"}]}`,
-			want: Listing{
+			want: page{Total: -1, Listing: Listing{
 				AccountTypes: []AccountType{{"standard", "一般"}, {"admin", "管理者"}},
 				Assignments:  []Assignment{{SubjectID: "a", Code: "admin", Status: "active", CreatedAt: "c", UpdatedAt: "u"}},
-			},
+				Entries:      1,
+			}},
 		},
 		{name: "a bare array", body: `[{"subjectId":"a","code":"x"},{"subject_id":"b","account_type":"y","state":"DISABLED"}]`,
-			want: Listing{Assignments: []Assignment{a("a", "x", ""), a("b", "y", "DISABLED")}}},
+			want: page{Total: -1, Listing: Listing{Assignments: []Assignment{a("a", "x", ""), a("b", "y", "DISABLED")}, Entries: 2}}},
 		{name: "data, accountType object, suspended boolean",
 			body: `{"data":[{"userId":"a","accountType":{"code":"x","name":"X"},"suspended":true},{"sub":"b","accountTypeCode":"y","isSuspended":false}]}`,
-			want: Listing{Assignments: []Assignment{a("a", "x", "suspended"), a("b", "y", "active")}}},
+			want: page{Total: -1, Listing: Listing{Assignments: []Assignment{a("a", "x", "suspended"), a("b", "y", "active")}, Entries: 2}}},
 		{name: "account types listing their subjects",
 			body: `{"items":[{"code":"admin","name":"管理者","users":["a",{"subjectId":"b","status":"suspended"}]},{"code":"standard","subjects":[]}]}`,
-			want: Listing{
+			want: page{Total: -1, Listing: Listing{
 				AccountTypes: []AccountType{{"admin", "管理者"}, {"standard", ""}},
 				Assignments:  []Assignment{a("a", "admin", ""), a("b", "admin", "suspended")},
-			}},
+				Entries:      2, WithHolders: 2,
+			}}},
+		{name: "account types only, as the list (list-account-types)",
+			body: `{"organizationId":"o","items":[{"code":"standard","name":"一般"},{"code":"admin","name":"管理者"}]}`,
+			want: page{Total: -1, Listing: Listing{AccountTypes: []AccountType{{"standard", "一般"}, {"admin", "管理者"}}, Entries: 2, TypesOnly: 2}}},
+		{name: "account types only, beside no list",
+			body: `{"organizationId":"o","accountTypes":[{"code":"standard"}]}`,
+			want: page{Total: -1, Listing: Listing{AccountTypes: []AccountType{{Code: "standard"}}, Entries: 1, TypesOnly: 1}}},
 		{name: "types as strings, a next link", body: `{"types":["x","y"],"results":[],"next":"/page/2"}`,
-			want: Listing{AccountTypes: []AccountType{{Code: "x"}, {Code: "y"}}}, next: "/page/2"},
-		{name: "links.next.href", body: `{"items":[],"_links":{"next":{"href":"https://h/p2"}}}`, next: "https://h/p2"},
+			want: page{Total: -1, Next: "/page/2", Listing: Listing{AccountTypes: []AccountType{{Code: "x"}, {Code: "y"}}}}},
+		{name: "links.next.href and a total", body: `{"items":[],"total":7,"_links":{"next":{"href":"https://h/p2"}}}`,
+			want: page{Total: 7, Next: "https://h/p2"}},
 		{name: "numbers as ids", body: `{"items":[{"subjectId":42,"code":7}]}`,
-			want: Listing{Assignments: []Assignment{a("42", "7", "")}}},
-		{name: "unreadable entries are counted", body: `{"items":[1,{"code":"x"},{"subjectId":"a"},{"subjectId":"b","code":"y"}]}`,
-			want: Listing{Assignments: []Assignment{a("b", "y", "")}, Skipped: 3}},
-		{name: "empty", body: ``},
-		{name: "an empty object", body: `{}`},
-		{name: "a string", body: `"nope"`, isErr: true},
+			want: page{Total: -1, Listing: Listing{Assignments: []Assignment{a("42", "7", "")}, Entries: 1}}},
+		{name: "unreadable entries are counted", body: `{"items":[1,{"subjectId":"a"},{"code":"x","users":[{"id":1}]},{"subjectId":"b","code":"y"}]}`,
+			want: page{Total: -1, Listing: Listing{
+				AccountTypes: []AccountType{{Code: "x"}}, Assignments: []Assignment{a("b", "y", "")},
+				Entries: 4, WithHolders: 1, Unreadable: 3, UnreadableExample: "1",
+			}}},
+		{name: "a null list is empty", body: `{"items":null}`, want: page{Total: -1}},
+		{name: "empty", body: ``, want: page{Total: -1}},
+		{name: "an object without a list", body: `{"organizationId":"o"}`, isErr: "no list of assignments in the answer (it holds organizationId)"},
+		{name: "a string", body: `"nope"`, isErr: "neither a list nor an object"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, next, err := decodeListing([]byte(tt.body))
-			if (err != nil) != tt.isErr {
-				t.Fatalf("err %v, want error %v", err, tt.isErr)
+			got, err := decodeListing([]byte(tt.body))
+			if (err != nil) != (tt.isErr != "") || (err != nil && !strings.Contains(err.Error(), tt.isErr)) {
+				t.Fatalf("err %v, want %q", err, tt.isErr)
+			}
+			if err != nil {
+				return
 			}
 			if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
-				t.Errorf("listing (-want +got):\n%s", diff)
-			}
-			if next != tt.next {
-				t.Errorf("next %q, want %q", next, tt.next)
+				t.Errorf("page (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestNextLink(t *testing.T) {
+	tests := []struct {
+		values []string
+		want   string
+	}{
+		{nil, ""},
+		{[]string{`<https://h/a?page=2>; rel="next"`}, "https://h/a?page=2"},
+		{[]string{`<https://h/a?page=1>; rel="prev", <https://h/a?page=3>; rel="next"`}, "https://h/a?page=3"},
+		{[]string{`<https://h/first>; rel=first`, `</a?page=2>; rel="next last"`}, "/a?page=2"},
+		{[]string{`<https://h/a?page=2>; rel="nextish"`}, ""},
+		{[]string{`https://h/a?page=2; rel="next"`}, ""},
+	}
+	for _, tt := range tests {
+		if got := nextLink(tt.values); got != tt.want {
+			t.Errorf("nextLink(%q) = %q, want %q", tt.values, got, tt.want)
+		}
 	}
 }
 
