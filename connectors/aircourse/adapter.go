@@ -65,9 +65,13 @@ type Adapter struct {
 	// server refuses an organization without an admin, and the global
 	// administrator to name then (see createOrg).
 	adminMu        sync.Mutex
+	adminsKnown    bool // an org create has shown whether adminUserIds [] is taken
 	adminsRequired bool
 	globalAdmin    string // a global administrator's id, "" when none is known
 	adminsRead     bool   // globalAdmin comes from a listing (Read or ListGlobalAdmins)
+	// probe holds concurrent org creates back while the first one finds out
+	// whether adminUserIds [] is taken, so that a stage meets one refusal.
+	probe sync.Mutex
 }
 
 var _ connectors.Target = (*Adapter)(nil)
@@ -597,25 +601,59 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connect
 // ever removes it or writes because of it. With no active global
 // administrator the create fails saying so.
 func (a *Adapter) createOrg(ctx context.Context, f Fields, log *zap.Logger) (Organization, error) {
-	a.adminMu.Lock()
-	required := a.adminsRequired
-	a.adminMu.Unlock()
-	refused := errNoAdmin
+	required, known := a.adminVerdict()
+	if !known {
+		a.probe.Lock()
+		if required, known = a.adminVerdict(); !known {
+			o, err := a.createWithoutAdmin(ctx, f, log)
+			a.probe.Unlock()
+			if !refusesNoAdmin(err) {
+				return o, err
+			}
+			return a.createNamingAdmin(ctx, f, err)
+		}
+		a.probe.Unlock()
+	}
 	if !required {
-		f["adminUserIds"] = []string{}
-		o, err := a.client.CreateOrg(ctx, f)
-		if err == nil || !refusesNoAdmin(err) {
+		o, err := a.createWithoutAdmin(ctx, f, log)
+		if !refusesNoAdmin(err) {
 			return o, err
 		}
-		refused = err
-		a.adminMu.Lock()
-		first := !a.adminsRequired
-		a.adminsRequired = true
-		a.adminMu.Unlock()
-		if first {
-			log.Info("the server refuses an organization without an admin: new organizations name a global administrator", zap.Error(err))
-		}
+		return a.createNamingAdmin(ctx, f, err)
 	}
+	return a.createNamingAdmin(ctx, f, errNoAdmin)
+}
+
+func (a *Adapter) adminVerdict() (required, known bool) {
+	a.adminMu.Lock()
+	defer a.adminMu.Unlock()
+	return a.adminsRequired, a.adminsKnown
+}
+
+// createWithoutAdmin sends the create with adminUserIds [] and records
+// what the answer says of it: taken, or refused for want of an admin (any
+// other failure says nothing).
+func (a *Adapter) createWithoutAdmin(ctx context.Context, f Fields, log *zap.Logger) (Organization, error) {
+	f["adminUserIds"] = []string{}
+	o, err := a.client.CreateOrg(ctx, f)
+	refused := refusesNoAdmin(err)
+	if err != nil && !refused {
+		return o, err
+	}
+	a.adminMu.Lock()
+	first := refused && !a.adminsRequired
+	a.adminsKnown, a.adminsRequired = true, refused
+	a.adminMu.Unlock()
+	if first {
+		log.Info("the server refuses an organization without an admin: new organizations name a global administrator", zap.Error(err))
+	}
+	return o, err
+}
+
+// createNamingAdmin sends the create naming the global administrator;
+// refused is the refusal that made it necessary, wrapped when there is
+// none to name.
+func (a *Adapter) createNamingAdmin(ctx context.Context, f Fields, refused error) (Organization, error) {
 	admin, err := a.orgAdmin(ctx)
 	if err != nil {
 		return Organization{}, err

@@ -3,7 +3,9 @@ package aircourse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -222,6 +224,39 @@ func TestAdapterLeavesOutEveryoneGroup(t *testing.T) {
 			}
 			if n := e.emu.Stats().ByRoute["GET /groups/{groupId}/users"]; n != 0 {
 				t.Errorf("the everyone group's users were read (%d requests)", n)
+			}
+		})
+	}
+}
+
+// Org creates of one stage run concurrently; while the first finds out
+// whether adminUserIds [] is taken the others wait, so a server that
+// refuses it does so once.
+func TestAdapterOrgAdminsProbedOnce(t *testing.T) {
+	for _, tt := range []struct {
+		readings  []string
+		wantPosts int
+	}{
+		{nil, 8},
+		{[]string{emulator.ReadingAdminsRequired}, 9},
+	} {
+		t.Run(strings.Join(append([]string{"default"}, tt.readings...), "+"), func(t *testing.T) {
+			e := newEnv(t, readingsOf(t, tt.readings...), nil)
+			e.read()
+			e.emu.ResetStats()
+			var wg sync.WaitGroup
+			for i := range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := e.try(createOrg(mapping.Org{Key: fmt.Sprint("o", i), Name: fmt.Sprint("組織", i)})); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			wg.Wait()
+			if n := e.emu.Stats().ByRoute["POST /organizations"]; n != tt.wantPosts {
+				t.Errorf("%d POST /organizations for 8 creates, want %d", n, tt.wantPosts)
 			}
 		})
 	}
