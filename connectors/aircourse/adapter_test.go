@@ -507,11 +507,21 @@ func TestAdapterFieldError(t *testing.T) {
 }
 
 // TestAdapterPacing applies many changes from four workers under the
-// document's 60 a minute: the pacer keeps (nearly) every request under the
-// limit. The emulator and the pacer share a fake clock, so the minutes of
-// waiting take no real time.
+// document's 60 a minute, counted in a fixed minute or over the last 60
+// seconds, with 60-minute or 20-second tokens: the pacer keeps (nearly)
+// every request under the limit. The emulator and the pacer share a fake
+// clock, so the minutes of waiting take no real time.
 func TestAdapterPacing(t *testing.T) {
-	e := newEnv(t, emulator.Options{RateLimit: 60}, nil)
+	for _, readings := range [][]string{nil, {emulator.ReadingSlidingWindow}, {emulator.ReadingSlidingWindow, emulator.ReadingTokenShort}} {
+		t.Run(readingName(readings), func(t *testing.T) {
+			opts := readingsOf(t, readings...)
+			opts.RateLimit = 60
+			testPacing(t, newEnv(t, opts, nil))
+		})
+	}
+}
+
+func testPacing(t *testing.T, e *env) {
 	start := e.clock.Now()
 	e.apply(createOrg(mapping.Org{Key: "o", Name: "o"}))
 	const n = 200

@@ -178,7 +178,7 @@ func TestAdapterReadsOrgMembershipsEitherWay(t *testing.T) {
 		{[]string{emulator.ReadingUserOrgsAbsent, emulator.ReadingMemberRowsUserID, emulator.ReadingMetaSnakeCase}, 3},
 	}
 	for _, tt := range tests {
-		t.Run(strings.Join(append([]string{"default"}, tt.readings...), "+"), func(t *testing.T) {
+		t.Run(readingName(tt.readings), func(t *testing.T) {
 			e := newEnv(t, readingsOf(t, tt.readings...), nil)
 			ctx := context.Background()
 			e.apply(createOrg(mapping.Org{Key: "sales", Name: "営業部"}))
@@ -214,7 +214,7 @@ func TestAdapterReadsOrgMembershipsEitherWay(t *testing.T) {
 // The everyone group is the target's own whether or not it has a code.
 func TestAdapterLeavesOutEveryoneGroup(t *testing.T) {
 	for _, readings := range [][]string{nil, {emulator.ReadingEveryoneNoCode}} {
-		t.Run(strings.Join(append([]string{"default"}, readings...), "+"), func(t *testing.T) {
+		t.Run(readingName(readings), func(t *testing.T) {
 			e := newEnv(t, readingsOf(t, readings...), nil)
 			e.apply(createUser(mapping.User{Key: "u1", Name: "山田太郎", LoginID: "yamada"}))
 			e.emu.ResetStats()
@@ -240,7 +240,7 @@ func TestAdapterOrgAdminsProbedOnce(t *testing.T) {
 		{nil, 8},
 		{[]string{emulator.ReadingAdminsRequired}, 9},
 	} {
-		t.Run(strings.Join(append([]string{"default"}, tt.readings...), "+"), func(t *testing.T) {
+		t.Run(readingName(tt.readings), func(t *testing.T) {
 			e := newEnv(t, readingsOf(t, tt.readings...), nil)
 			e.read()
 			e.emu.ResetStats()
@@ -260,4 +260,12 @@ func TestAdapterOrgAdminsProbedOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readingName names a subtest by its readings ("default" for none).
+func readingName(readings []string) string {
+	if len(readings) == 0 {
+		return "default"
+	}
+	return strings.Join(readings, "+")
 }
