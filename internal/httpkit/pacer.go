@@ -302,7 +302,9 @@ func (p *Pacer) Observe(resp *http.Response) {
 			p.freeAt = p.leaves(p.sent[0])
 		}
 		if at, ok := parseReset(resp.Header.Get("X-RateLimit-Reset"), now); ok {
-			p.resetAt = at
+			// Capped like Retry-After: a value read the wrong way must
+			// not hold the client for hours.
+			p.resetAt = minTime(at, now.Add(p.maxWait))
 		}
 	}
 
@@ -328,9 +330,9 @@ func (p *Pacer) Observe(resp *http.Response) {
 		zap.Int("status", status), zap.Duration("retry_after", d))
 }
 
-// parseReset reads X-RateLimit-Reset: Unix seconds (GitHub, most APIs) or,
-// for a small number, seconds from now (the IETF RateLimit draft's
-// reading).
+// parseReset reads X-RateLimit-Reset: Unix seconds (GitHub, most APIs),
+// Unix milliseconds for a very large number, or, for a small one, seconds
+// from now (the IETF RateLimit draft's reading).
 func parseReset(v string, now time.Time) (time.Time, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -340,10 +342,20 @@ func parseReset(v string, now time.Time) (time.Time, bool) {
 	if err != nil || n < 0 {
 		return time.Time{}, false
 	}
-	if n < 1_000_000_000 { // before 2001 as Unix time: a delta
+	switch {
+	case n < 1_000_000_000: // before 2001 as Unix time: a delta
 		return now.Add(time.Duration(n) * time.Second), true
+	case n >= 100_000_000_000: // after 5138 as Unix seconds: milliseconds
+		return time.UnixMilli(n), true
 	}
 	return time.Unix(n, 0), true
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 func headerInt(h http.Header, name string) (int, bool) {
 	v := strings.TrimSpace(h.Get(name))

@@ -157,6 +157,7 @@ func TestParseReset(t *testing.T) {
 	}{
 		{"1700000042", time.Unix(1_700_000_042, 0), true},
 		{"42", now.Add(42 * time.Second), true},
+		{"1700000042500", time.UnixMilli(1_700_000_042_500), true},
 		{" 0 ", now, true},
 		{"", time.Time{}, false},
 		{"-3", time.Time{}, false},
@@ -167,6 +168,20 @@ func TestParseReset(t *testing.T) {
 		if ok != tt.ok || !got.Equal(tt.want) {
 			t.Errorf("parseReset(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+func TestPacerCapsReset(t *testing.T) {
+	clock := httpkittest.NewFakeClock(time.Time{})
+	p := NewPacer(PacerOptions{Clock: clock, MaxWait: time.Minute})
+	_ = p.Wait(context.Background())
+	resp := rlResponse(200, 60, 0, "")
+	resp.Header.Set("X-RateLimit-Reset", strconv.FormatInt(clock.Now().Add(24*time.Hour).Unix(), 10))
+	p.Observe(resp)
+	before := clock.Now()
+	_ = p.Wait(context.Background())
+	if got := clock.Now().Sub(before); got != time.Minute+time.Second {
+		t.Errorf("waited %v for a reset a day away, want the 1m cap plus the slack", got)
 	}
 }
 
