@@ -154,7 +154,7 @@ func BenchmarkSyncInitial(b *testing.B) {
 		env.sync(b, &stderr)
 
 		b.StopTimer()
-		if got := len(env.emu.Dump().Users); got != n {
+		if got := len(env.emu.State().Users); got != n {
 			b.Fatalf("after the first sync the emulator holds %d users, want %d", got, n)
 		}
 		st := env.emu.Stats()
@@ -179,7 +179,7 @@ func BenchmarkSyncNoChange(b *testing.B) {
 	b.Setenv(demoSecretEnv, demoClientSecret)
 	var stderr bytes.Buffer
 	env.sync(b, &stderr) // the first sync, not timed
-	if got := len(env.emu.Dump().Users); got != n {
+	if got := len(env.emu.State().Users); got != n {
 		b.Fatalf("after the first sync the emulator holds %d users, want %d", got, n)
 	}
 	env.emu.ResetStats()

@@ -118,7 +118,7 @@ func (a *app) demo(ctx context.Context, keep bool) error {
 			continue
 		}
 		fmt.Fprintln(a.stdout)
-		printEmulatorState(a.stdout, emu.Dump(), emu.RootOrgID(), emu.EveryoneGroupID())
+		printEmulatorState(a.stdout, emu.State(), emu.RootOrgID(), emu.EveryoneGroupID())
 	}
 	fmt.Fprintf(a.stdout, `
 Done. The config this demo ran is configs/demo.yaml; copy it and point it at

@@ -145,7 +145,7 @@ func TestEndToEndDemoFlow(t *testing.T) {
 	if code, out, errs := c.run("sync", "-c", c.config()); code != exitOK {
 		t.Fatalf("sync 1: exit %d\n%s\n%s", code, out, errs)
 	}
-	v := newView(emu.Dump())
+	v := newView(emu.State())
 	if len(v.st.Orgs) != 8 || len(v.st.Users) != 11 || len(v.st.Groups) != 3 {
 		t.Fatalf("after sync 1: %d orgs, %d users, %d groups; want 8 (with the root), 11, 3 (with everyone)", len(v.st.Orgs), len(v.st.Users), len(v.st.Groups))
 	}
@@ -185,7 +185,7 @@ func TestEndToEndDemoFlow(t *testing.T) {
 	if code, out, errs := c.run("sync", "-c", c.config()); code != exitOK {
 		t.Fatalf("sync 2: exit %d\n%s\n%s", code, out, errs)
 	}
-	v = newView(emu.Dump())
+	v = newView(emu.State())
 	if n := *v.userByLI["e1002"].Mail; v.userByLI["e1002"].Name != "木村 花子" {
 		t.Errorf("rename: 1002 is %q (%s)", v.userByLI["e1002"].Name, n)
 	}
@@ -221,7 +221,7 @@ func TestEndToEndRefusesAndRejects(t *testing.T) {
 	if code, _, errs := c.run("sync", "-c", c.config()); code != exitOK {
 		t.Fatalf("sync: exit %d\n%s", code, errs)
 	}
-	before := emu.Dump()
+	before := emu.State()
 
 	tests := []struct {
 		name     string
@@ -286,10 +286,10 @@ func TestEndToEndRefusesAndRejects(t *testing.T) {
 			}
 		})
 	}
-	if after := emu.Dump(); len(after.Users) != len(before.Users) {
+	if after := emu.State(); len(after.Users) != len(before.Users) {
 		t.Errorf("users changed from %d to %d", len(before.Users), len(after.Users))
 	}
-	for _, u := range emu.Dump().Users {
+	for _, u := range emu.State().Users {
 		if u.IsSuspended && *u.LoginID != "e1009" {
 			t.Errorf("%s was suspended by a refused run", *u.LoginID)
 		}

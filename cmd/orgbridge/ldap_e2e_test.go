@@ -77,7 +77,7 @@ func TestEndToEndLDAP(t *testing.T) {
 	if code, out, errs := c.run("sync", "-c", cfg); code != exitOK {
 		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errs)
 	}
-	v := newView(emu.Dump())
+	v := newView(emu.State())
 	if len(v.st.Users) != 19 {
 		t.Errorf("%d users in AirCourse, want the fixture's 20 less the one under the excluded 退職者", len(v.st.Users))
 	}

@@ -132,7 +132,7 @@ func eventually(t *testing.T, emu *emulator.Server, what string, cond func(view)
 	t.Helper()
 	start := time.Now()
 	for deadline := start.Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if cond(newView(emu.Dump())) {
+		if cond(newView(emu.State())) {
 			t.Logf("%s: in AirCourse after %v", what, time.Since(start).Round(time.Millisecond))
 			return
 		}
@@ -209,7 +209,7 @@ func TestEndToEndSCIMServe(t *testing.T) {
 	d = startServe(t, scimConfig(t, work, srv.URL, "1h"))
 	d.push("PATCH", "/Users/"+alice, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"displayName":"鈴木 ありす"}}]}`, 204)
 	d.stop()
-	if v := newView(emu.Dump()); v.userByLI["alice@example.jp"].Name != "鈴木 アリス" {
+	if v := newView(emu.State()); v.userByLI["alice@example.jp"].Name != "鈴木 アリス" {
 		t.Fatalf("the rename was applied before the restart; the test proves nothing")
 	}
 	d = startServe(t, scimConfig(t, work, srv.URL, "200ms"))
