@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -58,6 +60,10 @@ type Adapter struct {
 	importThreshold int // math.MaxInt: never
 	importPoll      time.Duration
 	importMaxWait   time.Duration
+
+	// spRevoke is how a partition manager is made a member again,
+	// revokeUnknown until the first demotion tells (see demote).
+	spRevoke atomic.Int32
 }
 
 var (
@@ -190,22 +196,33 @@ func (a *Adapter) Capabilities() connectors.Capabilities {
 
 // Read returns the actual state keyed by pcaid ids: users, service
 // partitions as groups, and partition memberships (manager as admin).
+//
+// Users are what GET /users lists together with what GET
+// /users/query?suspended=true finds: a server may leave suspended users
+// out of the plain list (the document's list and search sit side by side),
+// and a user it left out would be planned as new, and refused as a
+// duplicate email, on every run. A user whose status is removed (or
+// deleted) is left out: a server may keep removed users listed.
 func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 	var (
-		users      []User
-		partitions []ServicePartition
+		users, suspended []User
+		partitions       []ServicePartition
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { users, err = a.client.ListUsers(gctx, a.pageSize); return })
-	g.Go(func() (err error) { partitions, err = a.client.ListPartitions(gctx); return })
+	g.Go(func() (err error) {
+		suspended, err = a.client.QueryUsers(gctx, url.Values{"suspended": {"true"}}, a.pageSize)
+		return
+	})
+	g.Go(func() (err error) { partitions, err = a.client.ListPartitions(gctx, a.pageSize); return })
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("pcaid: read: %w", err)
 	}
 
 	snap := &mapping.Snapshot{}
 	seen, seenUser := map[string]bool{}, map[string]bool{}
-	for _, u := range users {
-		if u.AccountID == "" || seenUser[u.AccountID] {
+	for _, u := range append(users, suspended...) {
+		if u.AccountID == "" || seenUser[u.AccountID] || u.Removed() {
 			continue
 		}
 		seenUser[u.AccountID] = true

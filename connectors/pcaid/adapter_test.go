@@ -270,7 +270,8 @@ func TestRead(t *testing.T) {
 
 // Apply's calls for each change, in order: what POST /users does not
 // take goes through the role and lifecycle endpoints; a user coming back
-// is unsuspended first, one leaving suspended last.
+// is unsuspended first, one leaving suspended last; a PUT is preceded by
+// a GET of the user, whose other fields it carries.
 func TestApplyUserCalls(t *testing.T) {
 	e := newEnv(t, emulator.Options{}, nil)
 	u := mapping.User{Key: "k", Name: "山田", Email: "k@example.com", Suspended: true,
@@ -285,9 +286,9 @@ func TestApplyUserCalls(t *testing.T) {
 		{"create", connectors.Change{}, []string{"POST /users", "POST /users/" + id + "/admin_roles", "POST /users/" + id + "/lifecycle/suspend"}},
 		{"come back, lose admin, clear position", update(id, mapping.User{Key: "k", Name: "山田", Email: "k@example.com",
 			Attributes: map[string]string{"admin": "false", "position": ""}}, "suspended", "admin", "position"),
-			[]string{"POST /users/" + id + "/lifecycle/unsuspend", "PUT /users/" + id, "POST /users/" + id + "/admin_roles/unassign"}},
+			[]string{"POST /users/" + id + "/lifecycle/unsuspend", "GET /users/" + id, "PUT /users/" + id, "POST /users/" + id + "/admin_roles/unassign"}},
 		{"rename and leave", update(id, mapping.User{Key: "k", Name: "山田 一郎", Email: "k@example.com", Suspended: true}, "name", "suspended"),
-			[]string{"PUT /users/" + id, "POST /users/" + id + "/lifecycle/suspend"}},
+			[]string{"GET /users/" + id, "PUT /users/" + id, "POST /users/" + id + "/lifecycle/suspend"}},
 		{"suspend", connectors.Change{Action: connectors.ActionSuspend, Kind: mapping.KindUser, Key: "k", TargetID: id},
 			[]string{"POST /users/" + id + "/lifecycle/suspend"}},
 		{"delete", connectors.Change{Action: connectors.ActionDelete, Kind: mapping.KindUser, Key: "k", TargetID: id},
@@ -386,7 +387,8 @@ func TestApplyGroupsAndMemberships(t *testing.T) {
 	want := []string{
 		"POST /organizations/service_partition",
 		"POST /users/" + uid + "/service_partitions", "POST /users/" + uid + "/sp_manager_roles",
-		"POST /users/" + uid + "/sp_manager_roles",
+		// The first demotion checks that role member took.
+		"POST /users/" + uid + "/sp_manager_roles", "GET /organizations/service_partition/users",
 		"POST /users/" + uid + "/service_partitions/remove", "POST /users/" + uid + "/service_partitions/remove",
 		"POST /organizations/service_partition/remove", "POST /organizations/service_partition/remove",
 	}

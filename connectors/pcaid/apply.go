@@ -258,7 +258,7 @@ func (a *Adapter) updateUser(ctx context.Context, c connectors.Change) error {
 		}
 	}
 	if len(f) > 0 {
-		if _, err := a.client.UpdateUser(ctx, id, f); err != nil {
+		if err := a.putProfile(ctx, id, f); err != nil {
 			return err
 		}
 	}
@@ -278,6 +278,36 @@ func (a *Adapter) updateUser(ctx context.Context, c connectors.Change) error {
 		}
 	}
 	return nil
+}
+
+// profileFields are the fields of a user's profile, what PUT
+// /users/{account_id} writes.
+var profileFields = []string{"email", "name", AttrEmployeeNumber, AttrDepartment, AttrPosition}
+
+// putProfile changes the profile fields in f and keeps the others. A PUT
+// may merge the fields sent or replace the whole profile (the document
+// says PUT and no more), so the user is read first and the PUT carries
+// every field it holds, f's values over them: an attribute orgbridge does
+// not map survives either way.
+func (a *Adapter) putProfile(ctx context.Context, id string, f Fields) error {
+	cur, err := a.client.GetUser(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read the user before the update: %w", err)
+	}
+	held := map[string]string{
+		"email": cur.Email, "name": cur.Name, AttrEmployeeNumber: cur.EmployeeNumber,
+		AttrDepartment: cur.Department, AttrPosition: cur.Position,
+	}
+	body := Fields{}
+	for _, k := range profileFields {
+		if v, ok := f[k]; ok {
+			body[k] = v
+		} else if held[k] != "" {
+			body[k] = held[k]
+		}
+	}
+	_, err = a.client.UpdateUser(ctx, id, body)
+	return err
 }
 
 func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, log *zap.Logger) (connectors.Result, error) {
@@ -371,7 +401,7 @@ func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids 
 	res := connectors.Result{TargetID: mapping.Membership{UserKey: userID, Kind: m.Kind, ContainerKey: spID}.ID()}
 	switch c.Action {
 	case connectors.ActionCreate:
-		if err := a.client.AddUserPartitions(ctx, userID, spID); err != nil {
+		if err := a.client.AddUserPartition(ctx, userID, spID); err != nil {
 			return res, err
 		}
 		if role == RoleManager {
@@ -381,9 +411,61 @@ func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids 
 		}
 		return res, nil
 	case connectors.ActionUpdate:
-		return res, a.client.SetPartitionRole(ctx, userID, spID, role)
+		if role == RoleManager {
+			return res, a.client.SetPartitionRole(ctx, userID, spID, role)
+		}
+		return res, a.demote(ctx, userID, spID, log)
 	case connectors.ActionDelete:
-		return res, connectors.IgnoreNotFound(a.client.RemoveUserPartitions(ctx, userID, spID), log)
+		return res, connectors.IgnoreNotFound(a.client.RemoveUserPartition(ctx, userID, spID), log)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a membership", c.Action)
+}
+
+// How a manager is made a member again (Adapter.spRevoke).
+const (
+	revokeUnknown  int32 = iota
+	revokeByRole         // sp_manager_roles with role member
+	revokeByRejoin       // leave the partition and join it again
+)
+
+// demote makes a partition manager a member again. The document lists
+// sp_manager_roles as a grant and no revoke: a server may take role
+// member, or ignore it and grant anyway. The first demotion sends role
+// member and reads the partition's users to see which (reads, no write);
+// where the role did not take, the user leaves the partition and joins it
+// again (as a member), then and from then on.
+func (a *Adapter) demote(ctx context.Context, userID, spID string, log *zap.Logger) error {
+	switch a.spRevoke.Load() {
+	case revokeByRole:
+		return a.client.SetPartitionRole(ctx, userID, spID, RoleMember)
+	case revokeByRejoin:
+		return a.rejoin(ctx, userID, spID)
+	}
+	if err := a.client.SetPartitionRole(ctx, userID, spID, RoleMember); err != nil {
+		return err
+	}
+	members, err := a.client.ListPartitionUsers(ctx, spID, a.pageSize)
+	if err != nil {
+		return fmt.Errorf("role member sent, then reading the partition's users to check it: %w", err)
+	}
+	for _, m := range members {
+		if m.AccountID == userID && !m.Manager {
+			a.spRevoke.Store(revokeByRole)
+			return nil
+		}
+	}
+	log.Info("sp_manager_roles does not take role member: a manager becomes a member by leaving the partition and joining it again")
+	a.spRevoke.Store(revokeByRejoin)
+	return a.rejoin(ctx, userID, spID)
+}
+
+// rejoin takes a user out of a partition and puts it back, as a member.
+func (a *Adapter) rejoin(ctx context.Context, userID, spID string) error {
+	if err := a.client.RemoveUserPartition(ctx, userID, spID); err != nil {
+		return fmt.Errorf("leave the partition to drop the manager role: %w", err)
+	}
+	if err := a.client.AddUserPartition(ctx, userID, spID); err != nil {
+		return fmt.Errorf("left the partition to drop the manager role, then join it again: %w", err)
+	}
+	return nil
 }

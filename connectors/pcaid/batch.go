@@ -87,6 +87,11 @@ func (a *Adapter) ApplyBatch(ctx context.Context, changes []connectors.Change, i
 		log.Warn("user import did not complete", zap.Int("polls", polls), zap.Error(err))
 		return results, errs
 	}
+	if taskFailed(task.Status) {
+		// A task that failed with its rows' outcomes (a server may end a
+		// task with failed rows so): each row as it went.
+		log.Warn("user import task failed; its rows are taken one by one", zap.String("status", task.Status), zap.Int("rows_reported", len(task.Results)))
+	}
 
 	byIndex, byEmail := map[int]ImportRowResult{}, map[string]ImportRowResult{}
 	for _, r := range task.Results {
@@ -105,6 +110,9 @@ func (a *Adapter) ApplyBatch(ctx context.Context, changes []connectors.Change, i
 			r, ok = byEmail[strings.ToLower(changes[i].User.Email)]
 		}
 		switch {
+		case !ok && taskFailed(task.Status):
+			// The task stopped before this row: try it again.
+			fail(i, &connectors.TransientError{Err: fmt.Errorf("import task %s failed before row %d", task.TaskID, row+1)})
 		case !ok:
 			fail(i, fmt.Errorf("import task %s reported nothing for row %d", task.TaskID, row+1))
 		case r.Failed:
@@ -149,9 +157,11 @@ func taskFailed(status string) bool {
 }
 
 // waitImport polls the task every importPoll until it is final. A failed
-// task, a task still running after importMaxWait and polls that keep
-// failing transiently are transient errors: rows the server did create
-// are matched by email on the next run.
+// task that reports its rows is returned like a completed one (its rows
+// say what became of each). A failed task that reports none, a task still
+// running after importMaxWait and polls that keep failing transiently are
+// transient errors: rows the server did create are matched by email on
+// the next run.
 func (a *Adapter) waitImport(ctx context.Context, task ImportTask) (ImportTask, int, error) {
 	id := task.TaskID
 	deadline := a.clock.Now().Add(a.importMaxWait)
@@ -159,6 +169,8 @@ func (a *Adapter) waitImport(ctx context.Context, task ImportTask) (ImportTask, 
 	for {
 		switch {
 		case completed(task.Status):
+			return task, polls, nil
+		case taskFailed(task.Status) && len(task.Results) > 0:
 			return task, polls, nil
 		case taskFailed(task.Status):
 			msg := task.Message

@@ -62,11 +62,15 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 // maxPages stops a server that never says it is done.
 const maxPages = 100000
 
-// listPages reads every page of a cursor-paged list (limit 0 sends no
-// limit, for a list the contract does not page): items under the first
-// of itemKeys (or "items", "data") present, the next page's cursor in
-// next_cursor (or nextCursor, next); no cursor ends the list. A cursor
-// that comes back twice is an error, not an endless loop.
+// listPages reads every page of a list (limit 0 sends no limit). The
+// document gives no paging, so a page is asked for in every way at once,
+// each ignored by a server that pages otherwise: limit, page (from 1) and,
+// after the first page, the cursor the server gave. The answer says how to
+// go on: a next_cursor (or nextCursor, next) goes on by cursor; a "total"
+// (with or without "page") goes on to the next page number until that many
+// items came; neither ends the list, as does an empty page. Items are
+// taken from the first of itemKeys present (or "items", "data", or a bare
+// array). A cursor that comes back twice is an error, not an endless loop.
 func listPages[T any](ctx context.Context, c *Client, path string, query url.Values, limit int, itemKeys ...string) ([]T, error) {
 	var all []T
 	seen := map[string]bool{}
@@ -82,6 +86,7 @@ func listPages[T any](ctx context.Context, c *Client, path string, query url.Val
 		if limit > 0 {
 			q.Set("limit", strconv.Itoa(limit))
 		}
+		q.Set("page", strconv.Itoa(page))
 		if cursor != "" {
 			q.Set("cursor", cursor)
 		}
@@ -89,43 +94,63 @@ func listPages[T any](ctx context.Context, c *Client, path string, query url.Val
 		if err := c.do(ctx, http.MethodGet, path, q, nil, &raw); err != nil {
 			return nil, err
 		}
-		items, next, err := decodePage[T](raw, itemKeys)
+		p, err := decodePage[T](raw, itemKeys)
 		if err != nil {
 			return nil, fmt.Errorf("GET %s: %w", path, err)
 		}
-		all = append(all, items...)
-		if next == "" || len(items) == 0 {
+		all = append(all, p.items...)
+		switch {
+		case len(p.items) == 0:
+			return all, nil
+		case p.next != "":
+			if seen[p.next] {
+				return nil, fmt.Errorf("GET %s: the server sent cursor %q twice", path, p.next)
+			}
+			seen[p.next], cursor = true, p.next
+		case p.total >= 0:
+			if len(all) >= p.total {
+				return all, nil
+			}
+			cursor = ""
+		default:
 			return all, nil
 		}
-		if seen[next] {
-			return nil, fmt.Errorf("GET %s: the server sent cursor %q twice", path, next)
-		}
-		seen[next], cursor = true, next
 	}
 }
 
-// decodePage takes the items and the next cursor out of a list answer; a
-// bare JSON array is every item.
-func decodePage[T any](raw json.RawMessage, itemKeys []string) ([]T, string, error) {
+// page is one answer of a list.
+type page[T any] struct {
+	items []T
+	next  string // the next page's cursor; "" for none
+	total int    // the list's length when the answer says it; -1 otherwise
+}
+
+// decodePage takes the items and the paging fields out of a list answer;
+// a bare JSON array is every item.
+func decodePage[T any](raw json.RawMessage, itemKeys []string) (page[T], error) {
 	raw = bytes.TrimSpace(raw)
-	var items []T
+	p := page[T]{total: -1}
 	if len(raw) > 0 && raw[0] == '[' {
-		err := json.Unmarshal(raw, &items)
-		return items, "", err
+		err := json.Unmarshal(raw, &p.items)
+		return p, err
 	}
 	var o rawObject
 	if err := json.Unmarshal(raw, &o); err != nil {
-		return nil, "", fmt.Errorf("decode list: %w", err)
+		return p, fmt.Errorf("decode list: %w", err)
 	}
 	for _, k := range append(itemKeys, "items", "data") {
 		if v, ok := o[k]; ok && !bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
-			if err := json.Unmarshal(v, &items); err != nil {
-				return nil, "", fmt.Errorf("decode list %q: %w", k, err)
+			if err := json.Unmarshal(v, &p.items); err != nil {
+				return p, fmt.Errorf("decode list %q: %w", k, err)
 			}
 			break
 		}
 	}
-	return items, o.str("next_cursor", "nextCursor", "next"), nil
+	p.next = o.str("next_cursor", "nextCursor", "next")
+	if n, ok := o.integer("total", "total_count", "totalCount"); ok {
+		p.total = n
+	}
+	return p, nil
 }
 
 func idPath(prefix, id string, rest ...string) string {
@@ -136,9 +161,15 @@ func idPath(prefix, id string, rest ...string) string {
 	return p
 }
 
-// ListUsers returns every user of the organization, limit a page.
+// ListUsers returns every user GET /users lists, limit a page.
 func (c *Client) ListUsers(ctx context.Context, limit int) ([]User, error) {
 	return listPages[User](ctx, c, "/users", nil, limit, "users")
+}
+
+// QueryUsers returns every user GET /users/query finds with the filters,
+// limit a page.
+func (c *Client) QueryUsers(ctx context.Context, filters url.Values, limit int) ([]User, error) {
+	return listPages[User](ctx, c, "/users/query", filters, limit, "users")
 }
 
 // GetUser returns one user.
@@ -177,20 +208,26 @@ func (c *Client) RemoveUser(ctx context.Context, accountID string) error {
 	return c.do(ctx, http.MethodPost, idPath("/users", accountID, "remove"), nil, nil, nil)
 }
 
+// adminRolesBody names the one admin role orgbridge manages. A server
+// with one admin role takes the call without a body; one with several
+// needs it on the grant, and without it would take every role away on the
+// unassign, a role given by hand included.
+func adminRolesBody() Fields { return Fields{"admin_roles": []string{RoleOrganizationAdmin}} }
+
 // AssignAdmin grants the organization admin role.
 func (c *Client) AssignAdmin(ctx context.Context, accountID string) error {
-	return c.do(ctx, http.MethodPost, idPath("/users", accountID, "admin_roles"), nil, nil, nil)
+	return c.do(ctx, http.MethodPost, idPath("/users", accountID, "admin_roles"), nil, adminRolesBody(), nil)
 }
 
-// UnassignAdmin takes the organization admin role back.
+// UnassignAdmin takes the organization admin role back, and no other.
 func (c *Client) UnassignAdmin(ctx context.Context, accountID string) error {
-	return c.do(ctx, http.MethodPost, idPath("/users", accountID, "admin_roles", "unassign"), nil, nil, nil)
+	return c.do(ctx, http.MethodPost, idPath("/users", accountID, "admin_roles", "unassign"), nil, adminRolesBody(), nil)
 }
 
 // ListPartitions returns every service partition of the organization, in
-// one answer (a server that pages anyway is followed through next_cursor).
-func (c *Client) ListPartitions(ctx context.Context) ([]ServicePartition, error) {
-	return listPages[ServicePartition](ctx, c, "/organizations/service_partition", nil, 0, "service_partitions")
+// one answer or, from a server that pages it, limit a page.
+func (c *Client) ListPartitions(ctx context.Context, limit int) ([]ServicePartition, error) {
+	return listPages[ServicePartition](ctx, c, "/organizations/service_partition", nil, limit, "service_partitions")
 }
 
 // CreatePartition adds a service partition.
@@ -225,16 +262,21 @@ func (c *Client) ListPartitionUsers(ctx context.Context, id string, limit int) (
 		url.Values{"service_partition_id": {id}}, limit, "users")
 }
 
-// AddUserPartitions assigns a user to service partitions (as a member).
-func (c *Client) AddUserPartitions(ctx context.Context, accountID string, ids ...string) error {
-	return c.do(ctx, http.MethodPost, idPath("/users", accountID, "service_partitions"), nil,
-		Fields{"service_partition_ids": ids}, nil)
+// partitionBody names one partition both ways a server may read it: in a
+// list ("service_partition_ids") and alone ("service_partition_id"); each
+// server ignores the key it does not know.
+func partitionBody(id string) Fields {
+	return Fields{"service_partition_ids": []string{id}, "service_partition_id": id}
 }
 
-// RemoveUserPartitions takes a user out of service partitions.
-func (c *Client) RemoveUserPartitions(ctx context.Context, accountID string, ids ...string) error {
-	return c.do(ctx, http.MethodPost, idPath("/users", accountID, "service_partitions", "remove"), nil,
-		Fields{"service_partition_ids": ids}, nil)
+// AddUserPartition assigns a user to a service partition (as a member).
+func (c *Client) AddUserPartition(ctx context.Context, accountID, id string) error {
+	return c.do(ctx, http.MethodPost, idPath("/users", accountID, "service_partitions"), nil, partitionBody(id), nil)
+}
+
+// RemoveUserPartition takes a user out of a service partition.
+func (c *Client) RemoveUserPartition(ctx context.Context, accountID, id string) error {
+	return c.do(ctx, http.MethodPost, idPath("/users", accountID, "service_partitions", "remove"), nil, partitionBody(id), nil)
 }
 
 // SetPartitionRole sets a user's role in a service partition it is in:

@@ -23,18 +23,25 @@ const (
 	faultSeed            = 20250401
 )
 
-// TestConformance runs the target conformance suite against the emulator.
+// TestConformance runs the target conformance suite against the emulator
+// under every reading of the document it serves: the default, each alone,
+// and all together (once with each of paging-page and paging-none).
 func TestConformance(t *testing.T) {
-	targettest.Run(t, newConformanceHarness)
+	targettest.RunReadings(t, emulator.Readings.Combinations(), newConformanceHarness)
 }
 
 // newConformanceHarness is the pcaid adapter against a fresh emulator: no
 // rate limit, no latency, a fake clock shared by both sides, fast retries
-// with a budget that outlasts the fault case.
+// with a budget that outlasts the fault case; the emulator serves
+// opts.Readings.
 func newConformanceHarness(t *testing.T, opts targettest.Options) *targettest.Harness {
 	t.Helper()
+	readings, err := emulator.Readings.Parse(opts.Readings)
+	if err != nil {
+		t.Fatal(err)
+	}
 	clock := httpkittest.NewFakeClock(time.Time{})
-	emu := emulator.New(emulator.Options{Now: clock.Now})
+	emu := emulator.New(emulator.Options{Now: clock.Now, Readings: readings})
 	emu.AddClient(conformanceClientID, conformanceSecret)
 	ts := httptest.NewServer(emu)
 	t.Cleanup(ts.Close)

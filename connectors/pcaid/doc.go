@@ -35,6 +35,7 @@
 //	GET  /organizations/service_partition/users  ?service_partition_id (required) ?limit ?cursor
 //	                                             → 200 {"users":[PartitionUser],"next_cursor"}
 //	GET  /users                                  ?limit ?cursor → 200 {"users":[User],"next_cursor"}
+//	                                             (the adapter also sends ?page, not read)
 //	POST /users                                  {email, name, employee_number?, department?,
 //	                                             position?} → 201 User (status uninvited)
 //	GET  /users/query                            ?email ?employee_number ?name ?status ?suspended
@@ -43,8 +44,10 @@
 //	PUT  /users/{account_id}                     the fields sent change, the others stay; an
 //	                                             optional field sent "" or null is cleared → 200 User
 //	POST /users/{account_id}/invite              → 200 User (status invited)
-//	POST /users/{account_id}/admin_roles         no body → 200 User (grants organization_admin)
-//	POST /users/{account_id}/admin_roles/unassign → 200 User
+//	POST /users/{account_id}/admin_roles         no body (the adapter sends {"admin_roles":
+//	                                             ["organization_admin"]}, not read) → 200 User
+//	                                             (grants organization_admin)
+//	POST /users/{account_id}/admin_roles/unassign → 200 User (takes it back)
 //	POST /users/{account_id}/lifecycle/suspend   → 200 User (suspended true)
 //	POST /users/{account_id}/lifecycle/unsuspend → 200 User
 //	POST /users/{account_id}/remove              → 204 (the user is deleted)
@@ -123,17 +126,35 @@
 //
 // # Reading
 //
-// Read lists the users and the service partitions concurrently, then the
-// users of each partition, four at a time, every list paged with limit =
-// page_size. Paging stops at a missing or null next_cursor (also read as
-// nextCursor or next), at an empty page, and with an error at a cursor
-// that comes back. Items are taken from "users"/"service_partitions" (or
-// "items", "data", or a bare array); ids from account_id, accountId or id
-// (service_partition_id, servicePartitionId or id); booleans from true,
-// 1 or "true". A user is suspended when "suspended" is true or its status
-// is "suspended"; an admin when admin_roles (or roles) holds
-// organization_admin, or admin/is_admin is true. A partition user is a
-// manager when its role is manager (or admin), or sp_manager is true.
+// The emulator serves every reading the table allows (emulator.Readings);
+// the adapter holds under all of them, telling at run time which it
+// meets, with no configuration:
+//
+//   - Read lists the users (GET /users) together with the suspended ones
+//     (GET /users/query?suspended=true), the service partitions, then the
+//     users of each partition, four at a time, all concurrently. A server
+//     may leave suspended users out of the plain list; taken together,
+//     each user comes once (by account_id). A user whose status is removed
+//     or deleted (a server may keep removed users listed) is left out.
+//   - Every list is asked for with limit = page_size, page (from 1) and,
+//     after the first page, the cursor the server gave: a server ignores
+//     what it does not page by. The answer says how to go on: next_cursor
+//     (or nextCursor, next) by cursor; a total (total, total_count) by page
+//     number until that many came; neither ends the list, as does an empty
+//     page. A cursor that comes back is an error.
+//   - Items are taken from "users"/"service_partitions" (or "items",
+//     "data", or a bare array); ids from account_id, accountId or id
+//     (service_partition_id, servicePartitionId or id); booleans from true,
+//     1 or "true". A user is suspended when "suspended" is true or its
+//     status is "suspended" (a server may have no suspended field); an
+//     admin when admin_roles (or roles) holds organization_admin (another
+//     admin role, user_admin say, is not), or admin/is_admin is true. A
+//     partition user is a manager when its role is manager (or admin), or
+//     sp_manager is true.
+//   - An error's message is read from "message" whatever else the body
+//     holds (a code, or none; field errors as an object or a list).
+//   - A token answer without expires_in is kept until a call is refused
+//     (401), then renewed and the call sent once more.
 //
 // # Mapping
 //
@@ -154,17 +175,40 @@
 //	user create     POST /users {email, name, non-empty attributes}; then POST admin_roles when
 //	                admin is "true", then lifecycle/suspend when created suspended
 //	user update     the fields the diff names (every mapped field without a diff): unsuspend first
-//	                when the user comes back, PUT the profile fields, admin_roles or
-//	                admin_roles/unassign for admin, lifecycle/suspend last
+//	                when the user comes back, GET the user and PUT its profile with the changed
+//	                fields over it, admin_roles or admin_roles/unassign for admin,
+//	                lifecycle/suspend last
 //	user suspend    POST lifecycle/suspend
 //	user delete     POST remove; a 404 counts as done
 //	group create    POST /organizations/service_partition {name, code?, description?}
 //	group update    POST /organizations/service_partition {service_partition_id, the diff's fields}
 //	group delete    POST /organizations/service_partition/remove; a 404 counts as done
 //	membership      create: POST /users/{id}/service_partitions, then sp_manager_roles manager for
-//	                admin; update: sp_manager_roles with the role; delete:
-//	                service_partitions/remove (a 404 counts as done). Result.TargetID is the
-//	                membership's ID() in pcaid ids ("group:sp_…/acc_…").
+//	                admin; update to admin: sp_manager_roles manager; to member: see below;
+//	                delete: service_partitions/remove (a 404 counts as done). Result.TargetID is
+//	                the membership's ID() in pcaid ids ("group:sp_…/acc_…").
+//
+// Where the table leaves a call's reading open, the adapter writes what
+// holds under each, and never takes away what it does not manage:
+//
+//   - PUT /users/{account_id} may merge the fields sent or replace the
+//     profile: the user is read first and the PUT carries every profile
+//     field it holds (email, name, employee_number, department, position),
+//     the changed ones over them, so a field orgbridge does not map (set
+//     in pcaid's console) survives either way.
+//   - admin_roles and admin_roles/unassign carry {"admin_roles":
+//     ["organization_admin"]}: a server with one admin role ignores it; one
+//     with several needs it on the grant, and without it would take every
+//     role away on the unassign, one given by hand included.
+//   - service_partitions and service_partitions/remove carry the partition
+//     as "service_partition_ids" (a list of one) and "service_partition_id";
+//     a server reads the one it knows. A user's other partitions are never
+//     sent, so none is dropped.
+//   - sp_manager_roles is listed as a grant with no revoke. The first
+//     demotion of a manager sends role member and reads the partition's
+//     users to see whether it took (reads only); where it did not, a
+//     manager becomes a member by leaving the partition and joining it
+//     again, then and from then on.
 //
 // # Import
 //
@@ -177,9 +221,14 @@
 // errors as a *connectors.FieldError whose message names the task and the
 // row (from 1) and whose Fields are the row's fields ("import task task_…
 // row 3 failed; email: emailは既に使用されています。"). Rows are matched by
-// index (or row), else by email. A failed task, a task not done in time
-// and a poll that keeps failing fail every row transiently: the next run
-// reads the target and matches what the import did create. Users created
+// index (or row), else by email. A task's status is read in any case and
+// in other words (SUCCEEDED, done, IN_PROGRESS…); its rows come as
+// "results" (one per row) or as "created" and "errors" lists (one entry per
+// field error). A task that failed but reports its rows is taken row by
+// row (a row it did not reach fails transiently). A failed task that
+// reports none, a task not done in time and a poll that keeps failing fail
+// every row transiently: the next run reads the target and matches what
+// the import did create. Users created
 // suspended are suspended after the import, four at a time. Below the
 // threshold every user is a plain POST /users.
 //

@@ -2,6 +2,7 @@ package pcaid
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +24,12 @@ type User struct {
 	// Admin: the user holds the organization admin role.
 	Admin               bool
 	ServicePartitionIDs []string
+}
+
+// Removed reports a user a server keeps listed after its removal: status
+// removed or deleted.
+func (u User) Removed() bool {
+	return strings.EqualFold(u.Status, "removed") || strings.EqualFold(u.Status, "deleted")
 }
 
 // ServicePartition is a service partition (サービス区画) of the
@@ -195,7 +202,9 @@ func (m *PartitionUser) UnmarshalJSON(b []byte) error {
 }
 
 // UnmarshalJSON reads an import task leniently; the rows' outcomes come
-// as "results" (or "rows").
+// as "results" (or "rows"), one entry per row, or, where a server lists
+// them apart, as "created" (the rows made: row, email, account_id) and
+// "errors" (one entry per field error: row, email, field, message).
 func (t *ImportTask) UnmarshalJSON(b []byte) error {
 	var o rawObject
 	if err := json.Unmarshal(b, &o); err != nil {
@@ -214,8 +223,49 @@ func (t *ImportTask) UnmarshalJSON(b []byte) error {
 				return err
 			}
 			t.Results = rows
-			break
+			return nil
 		}
+	}
+	return t.readLists(o)
+}
+
+// readLists reads the rows' outcomes from "created" and "errors" lists.
+func (t *ImportTask) readLists(o rawObject) error {
+	var created, failed []rawObject
+	if raw, ok := o["created"]; ok {
+		if err := json.Unmarshal(raw, &created); err != nil {
+			return fmt.Errorf("created: %w", err)
+		}
+	}
+	if raw, ok := o["errors"]; ok {
+		if err := json.Unmarshal(raw, &failed); err != nil {
+			// Not a list of rows: a task-level error, not row outcomes.
+			return nil
+		}
+	}
+	index := func(e rawObject) int {
+		if i, ok := e.integer("index"); ok {
+			return i
+		}
+		if row, ok := e.integer("row", "line"); ok {
+			return row - 1
+		}
+		return -1
+	}
+	for _, e := range created {
+		t.Results = append(t.Results, ImportRowResult{Index: index(e), Email: e.str("email"), AccountID: e.str("account_id", "accountId")})
+	}
+	byRow := map[int]int{} // index → position in Results, for the failed rows
+	for _, e := range failed {
+		i := index(e)
+		pos, ok := byRow[i]
+		if !ok || i < 0 {
+			t.Results = append(t.Results, ImportRowResult{Index: i, Email: e.str("email"), Failed: true, Errors: map[string][]string{}})
+			pos = len(t.Results) - 1
+			byRow[i] = pos
+		}
+		field := e.str("field", "key", "name")
+		t.Results[pos].Errors[field] = append(t.Results[pos].Errors[field], e.str("message", "error"))
 	}
 	return nil
 }
