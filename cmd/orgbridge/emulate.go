@@ -19,6 +19,7 @@ import (
 	diremu "github.com/orgbridge/orgbridge/connectors/directory/emulator"
 	pcemu "github.com/orgbridge/orgbridge/connectors/pcaid/emulator"
 	taemu "github.com/orgbridge/orgbridge/connectors/tenantadmin/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // Demo credentials: the emulator accepts them by default and
@@ -38,6 +39,10 @@ type emulateFlags struct {
 	rate5xx   float64
 	latency   time.Duration
 	seed      int64
+	// readingNames is --reading as given; readings is it parsed against
+	// the emulator's catalogue.
+	readingNames []string
+	readings     emukit.Set
 }
 
 // tenantAdminTokenEnv is the variable configs/tenantadmin.yaml reads its
@@ -49,7 +54,10 @@ type emulatorSpec struct {
 	port int
 	// credentials says, without the secret, what the emulator accepts.
 	credentials string
-	build       func(f emulateFlags, logger *zap.Logger) http.Handler
+	// readings are the readings of its document it serves besides the
+	// default, each behind --reading.
+	readings emukit.Readings
+	build    func(f emulateFlags, logger *zap.Logger) http.Handler
 }
 
 func orDefault(v, def string) string {
@@ -70,9 +78,11 @@ func secretOr(env, demo string) string {
 var emulators = map[string]emulatorSpec{
 	"aircourse": {
 		port:        8081,
+		readings:    emulator.Readings,
 		credentials: "OAuth2 client --client-id (default " + demoClientID + ") with the secret from $" + demoSecretEnv + " (or the demo secret)",
 		build: func(f emulateFlags, logger *zap.Logger) http.Handler {
 			emu := emulator.New(emulator.Options{
+				Readings:  f.readings,
 				RateLimit: f.rateLimit,
 				Faults:    emulator.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed},
 				Logger:    logger,
@@ -83,9 +93,11 @@ var emulators = map[string]emulatorSpec{
 	},
 	"tenantadmin": {
 		port:        8082,
+		readings:    taemu.Readings,
 		credentials: "the bearer token from $" + tenantAdminTokenEnv + " (or the demo token in configs/tenantadmin.yaml), and the demo's users usr_1001…usr_1012",
 		build: func(f emulateFlags, logger *zap.Logger) http.Handler {
 			emu := taemu.New(taemu.Options{
+				Readings:  f.readings,
 				RateLimit: f.rateLimit,
 				Faults:    taemu.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed},
 				Logger:    logger,
@@ -97,9 +109,11 @@ var emulators = map[string]emulatorSpec{
 	},
 	"pcaid": {
 		port:        pcemu.DefaultPort,
+		readings:    pcemu.Readings,
 		credentials: "OAuth2 client --client-id (default " + pcemu.DemoClientID + ") with the secret from $" + pcemu.DemoSecretEnv + " (or the demo secret), under " + pcemu.Prefix,
 		build: func(f emulateFlags, logger *zap.Logger) http.Handler {
 			emu := pcemu.New(pcemu.Options{
+				Readings:         f.readings,
 				RateLimit:        f.rateLimit,
 				Faults:           pcemu.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed},
 				Logger:           logger,
@@ -111,9 +125,11 @@ var emulators = map[string]emulatorSpec{
 	},
 	"directory": {
 		port:        diremu.DefaultPort,
+		readings:    diremu.Readings,
 		credentials: "OAuth2 client --client-id (default " + diremu.DemoClientID + ") with the secret from $" + diremu.DemoSecretEnv + " (or the demo secret), organization " + diremu.DemoOrganizationID,
 		build: func(f emulateFlags, logger *zap.Logger) http.Handler {
 			emu := diremu.New(diremu.Options{
+				Readings:  f.readings,
 				RateLimit: f.rateLimit,
 				Faults:    diremu.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed},
 				Logger:    logger,
@@ -125,9 +141,11 @@ var emulators = map[string]emulatorSpec{
 	},
 	"capgo": {
 		port:        capgoemu.DefaultPort,
+		readings:    capgoemu.Readings,
 		credentials: "the API key from $" + capgoemu.DemoAPIKeyEnv + " (or the demo key in configs/capgo.yaml)",
 		build: func(f emulateFlags, logger *zap.Logger) http.Handler {
 			emu := capgoemu.New(capgoemu.Options{
+				Readings:  f.readings,
 				RateLimit: f.rateLimit,
 				Faults:    capgoemu.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed},
 				Logger:    logger,
@@ -144,6 +162,20 @@ func emulatorPorts() string {
 		ports = append(ports, fmt.Sprintf("%s %d", name, emulators[name].port))
 	}
 	return strings.Join(ports, ", ")
+}
+
+// readingsHelp lists every emulator's readings for --help.
+func readingsHelp() string {
+	var b strings.Builder
+	for _, name := range emulatorNames() {
+		rs := emulators[name].readings
+		if len(rs) == 0 {
+			fmt.Fprintf(&b, "%s: the default reading only\n", name)
+			continue
+		}
+		fmt.Fprintf(&b, "%s:\n%s", name, rs.Doc())
+	}
+	return b.String()
 }
 
 func emulatorNames() []string {
@@ -168,7 +200,14 @@ Each emulator accepts the demo credentials of its example config in
 configs/ (aircourse: demo.yaml; the others: NAME.yaml), or the secret from
 the environment variable that config names. The AirCourse one accepts one
 OAuth2 client: --client-id, with the secret from the variable named by
---client-secret-env.`,
+--client-secret-env.
+
+Where its document allows more than one reading (a required list that may
+be empty, what a list contains, enum values, the shape of an error body,
+the rate-limit window), an emulator serves the first by default and each
+other behind --reading NAME[,NAME]. The readings of each emulator:
+
+` + readingsHelp(),
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return fmt.Errorf("emulate takes one emulator name (%s)", strings.Join(emulatorNames(), ", "))
@@ -180,6 +219,11 @@ OAuth2 client: --client-id, with the secret from the variable named by
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec := emulators[args[0]]
+			readings, err := spec.readings.Parse(f.readingNames)
+			if err != nil {
+				return usageError(fmt.Errorf("--reading: %w", err))
+			}
+			f.readings = readings
 			addr := f.addr
 			if addr == "" {
 				addr = fmt.Sprintf("127.0.0.1:%d", spec.port)
@@ -197,6 +241,7 @@ OAuth2 client: --client-id, with the secret from the variable named by
 	cmd.Flags().Float64Var(&f.rate5xx, "fault-5xx", 0, "share of requests answered 5xx, for tests")
 	cmd.Flags().DurationVar(&f.latency, "latency", 0, "latency added to every request")
 	cmd.Flags().Int64Var(&f.seed, "seed", 1, "seed of the fault injection")
+	cmd.Flags().StringSliceVar(&f.readingNames, "reading", nil, "readings of the document to serve besides the default (comma-separated; see above)")
 	return cmd
 }
 
