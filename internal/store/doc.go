@@ -58,6 +58,11 @@
 // a single file through the pure-Go modernc.org/sqlite driver. Every
 // implementation must pass storetest.Run.
 //
+// SQLite is sqlStore, a database/sql implementation whose statements are
+// written for any SQL database, with SQLite's dialect (dialect.go): what
+// SQLite does not share with PostgreSQL, and nothing else. PostgreSQL is
+// to move onto it next.
+//
 // The SQLite file runs in WAL mode with synchronous=NORMAL, busy_timeout
 // 5000 ms and foreign keys on, all set through the DSN's _pragma parameters.
 // Writes go through a pool of one connection whose transactions begin

@@ -90,7 +90,7 @@ func advisoryKey(name string) int64 {
 	return int64(h.Sum64())
 }
 
-var pgMigrateLock = advisoryKey("orgbridge:migrate")
+var migrateLockKey = advisoryKey("orgbridge:migrate")
 
 // SchemaVersion returns the schema version the database is at.
 func (p *Postgres) SchemaVersion(ctx context.Context) (int, error) {
@@ -121,7 +121,7 @@ func (p *Postgres) migrate(ctx context.Context) error {
 func (p *Postgres) migrateOne(ctx context.Context) (done bool, err error) {
 	err = p.tx(ctx, func(tx pgx.Tx) error {
 		done = false
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, pgMigrateLock); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLockKey); err != nil {
 			return fmt.Errorf("lock for migration: %w", err)
 		}
 		var exists bool

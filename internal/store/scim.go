@@ -7,9 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // checkSCIMType refuses a type the store does not keep.
@@ -34,11 +31,31 @@ func checkSCIM(res SCIMResource) error {
 	return nil
 }
 
-// scimNameKey is the form in which User names are compared.
+// scimNameKey is the form in which User names are compared: computed in
+// Go, not by the database's lower(), which depends on its locale.
 func scimNameKey(name string) string { return strings.ToLower(name) }
 
+// writeSCIM runs fn in a write transaction that, where writes run beside
+// each other, first locks the SCIM sequence row until it ends. As every
+// SCIM write goes through it, SCIM writes, in this process and every
+// other, run one at a time: each reads the state the previous ones
+// committed (READ COMMITTED takes a new snapshot per statement), and they
+// commit in the order of the sequences they take. SQLite's single writer
+// gives the same without a lock.
+func (s *sqlStore) writeSCIM(ctx context.Context, fn func(*txn) error) error {
+	return s.write(ctx, func(tx *txn) error {
+		if s.d.rowLocks {
+			var seq int64
+			if err := tx.QueryRowContext(ctx, `SELECT seq FROM scim_sequence WHERE id = 1`+s.d.forUpdate("")).Scan(&seq); err != nil {
+				return fmt.Errorf("lock sequence: %w", err)
+			}
+		}
+		return fn(tx)
+	})
+}
+
 // nextSCIMSeq takes the next store-wide SCIM sequence in tx.
-func nextSCIMSeq(ctx context.Context, tx *sql.Tx) (int64, error) {
+func nextSCIMSeq(ctx context.Context, tx *txn) (int64, error) {
 	var seq int64
 	if err := tx.QueryRowContext(ctx, `UPDATE scim_sequence SET seq = seq + 1 WHERE id = 1 RETURNING seq`).Scan(&seq); err != nil {
 		return 0, fmt.Errorf("next sequence: %w", err)
@@ -46,15 +63,15 @@ func nextSCIMSeq(ctx context.Context, tx *sql.Tx) (int64, error) {
 	return seq, nil
 }
 
-// checkSCIMName returns ErrDuplicate if a live User other than id has the
-// name. Groups' names are not unique. The literal type and deleted match
-// the partial index scim_user_name.
-func checkSCIMName(ctx context.Context, tx *sql.Tx, res SCIMResource) error {
+// checkSCIMName returns ErrDuplicate if a live User other than res.ID has
+// the name. Groups' names are not unique. The literal type and live
+// condition match the partial index scim_user_name.
+func (s *sqlStore) checkSCIMName(ctx context.Context, tx *txn, res SCIMResource) error {
 	if res.Type != SCIMUser {
 		return nil
 	}
 	var other string
-	err := tx.QueryRowContext(ctx, `SELECT id FROM scim_resources WHERE type = 'User' AND deleted = 0 AND name_key = ? AND id <> ?`,
+	err := tx.QueryRowContext(ctx, `SELECT id FROM scim_resources WHERE type = 'User' AND `+s.d.live+` AND name_key = $1 AND id <> $2`,
 		scimNameKey(res.Name), res.ID).Scan(&other)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -65,39 +82,12 @@ func checkSCIMName(ctx context.Context, tx *sql.Tx, res SCIMResource) error {
 	return fmt.Errorf("userName %q is taken by User %q: %w", res.Name, other, ErrDuplicate)
 }
 
-// scimConstraint maps a SQLite constraint failure on scim_resources to the
-// store's sentinel: the unique userName index to ErrDuplicate, the primary
-// key to ErrConflict. The writes check both first, inside the write
-// transaction, so this only keeps a missed case from surfacing as a bare
-// driver error.
-func scimConstraint(err error) error {
-	var se *sqlite.Error
-	if !errors.As(err, &se) {
-		return err
-	}
-	switch se.Code() {
-	case sqlite3.SQLITE_CONSTRAINT_UNIQUE:
-		return fmt.Errorf("%w: %w", ErrDuplicate, err)
-	case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-		return fmt.Errorf("%w: %w", ErrConflict, err)
-	}
-	return err
-}
-
 // touchSCIMUsers gives the live Users among ids the sequence seq.
-func touchSCIMUsers(ctx context.Context, tx *sql.Tx, seq int64, ids []string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, `UPDATE scim_resources SET seq = ? WHERE type = 'User' AND id = ? AND deleted = 0`)
+func (s *sqlStore) touchSCIMUsers(ctx context.Context, tx *txn, seq int64, ids []string) error {
+	err := tx.execKeys(ctx, `UPDATE scim_resources SET seq = $1 WHERE type = 'User' AND `+s.d.live+` AND id `+s.d.oneOf(2), []any{seq}, ids,
+		func(i int) string { return fmt.Sprintf("User %q", ids[i]) })
 	if err != nil {
 		return fmt.Errorf("touch users: %w", err)
-	}
-	defer stmt.Close()
-	for _, id := range ids {
-		if _, err := stmt.ExecContext(ctx, seq, id); err != nil {
-			return fmt.Errorf("touch User %q: %w", id, err)
-		}
 	}
 	return nil
 }
@@ -106,37 +96,19 @@ const scimColumns = `type, id, external_id, name, doc, version, seq, deleted, cr
 
 func scanSCIM(sc scanner) (SCIMResource, error) {
 	var r SCIMResource
-	var created, modified int64
-	if err := sc.Scan(&r.Type, &r.ID, &r.ExternalID, &r.Name, &r.Doc, &r.Version, &r.Seq, &r.Deleted, &created, &modified); err != nil {
+	if err := sc.Scan(&r.Type, &r.ID, &r.ExternalID, &r.Name, &r.Doc, &r.Version, &r.Seq, &r.Deleted,
+		(*scanTime)(&r.Created), (*scanTime)(&r.Modified)); err != nil {
 		return SCIMResource{}, err
 	}
 	if r.Doc == nil {
 		r.Doc = []byte{}
 	}
-	r.Created, r.Modified = fromNanos(created), fromNanos(modified)
 	return r, nil
 }
 
-func querySCIM(ctx context.Context, q querier, query string, args ...any) ([]SCIMResource, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var list []SCIMResource
-	for rows.Next() {
-		r, err := scanSCIM(rows)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, r)
-	}
-	return list, rows.Err()
-}
-
 // getSCIM reads the resource typ/id, live or tombstone, in tx.
-func getSCIM(ctx context.Context, tx *sql.Tx, typ, id string) (SCIMResource, error) {
-	r, err := scanSCIM(tx.QueryRowContext(ctx, `SELECT `+scimColumns+` FROM scim_resources WHERE type = ? AND id = ?`, typ, id))
+func getSCIM(ctx context.Context, tx *txn, typ, id string) (SCIMResource, error) {
+	r, err := scanSCIM(tx.QueryRowContext(ctx, `SELECT `+scimColumns+` FROM scim_resources WHERE type = $1 AND id = $2`, typ, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return SCIMResource{}, ErrNotFound
 	}
@@ -153,37 +125,39 @@ func scimDoc(doc []byte) []byte {
 }
 
 // SCIMCreate implements Store.
-func (s *SQLite) SCIMCreate(ctx context.Context, res SCIMResource) (SCIMResource, error) {
+func (s *sqlStore) SCIMCreate(ctx context.Context, res SCIMResource) (SCIMResource, error) {
 	if err := checkSCIM(res); err != nil {
 		return SCIMResource{}, fmt.Errorf("store: create SCIM resource: %w", err)
 	}
-	t := now()
-	created := t
-	if !res.Created.IsZero() {
-		created = res.Created.UTC().UnixNano()
-	}
-	out := SCIMResource{
-		Type: res.Type, ID: res.ID, ExternalID: res.ExternalID, Name: res.Name, Doc: scimDoc(res.Doc),
-		Version: 1, Created: fromNanos(created), Modified: fromNanos(t),
-	}
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	var out SCIMResource
+	err := s.writeSCIM(ctx, func(tx *txn) error {
+		t := s.now()
+		created := t
+		if !res.Created.IsZero() {
+			created = s.d.stamp(res.Created)
+		}
+		out = SCIMResource{
+			Type: res.Type, ID: res.ID, ExternalID: res.ExternalID, Name: res.Name, Doc: scimDoc(res.Doc),
+			Version: 1, Created: created, Modified: t,
+		}
 		var exists int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM scim_resources WHERE type = ? AND id = ?`, res.Type, res.ID).Scan(&exists)
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM scim_resources WHERE type = $1 AND id = $2`, res.Type, res.ID).Scan(&exists)
 		if err == nil {
 			return fmt.Errorf("id is taken: %w", ErrConflict)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if err := checkSCIMName(ctx, tx, res); err != nil {
+		if err := s.checkSCIMName(ctx, tx, res); err != nil {
 			return err
 		}
 		if out.Seq, err = nextSCIMSeq(ctx, tx); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO scim_resources (`+scimColumns+`, name_key) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
-			out.Type, out.ID, out.ExternalID, out.Name, out.Doc, out.Version, out.Seq, created, t, scimNameKey(out.Name))
-		return scimConstraint(err)
+		_, err = tx.ExecContext(ctx, `INSERT INTO scim_resources (`+scimColumns+`, name_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			out.Type, out.ID, out.ExternalID, out.Name, out.Doc, out.Version, out.Seq, false,
+			s.d.timeArg(out.Created), s.d.timeArg(out.Modified), scimNameKey(out.Name))
+		return s.d.constraint(err)
 	})
 	if err != nil {
 		return SCIMResource{}, fmt.Errorf("store: create SCIM %s %q: %w", res.Type, res.ID, err)
@@ -192,12 +166,12 @@ func (s *SQLite) SCIMCreate(ctx context.Context, res SCIMResource) (SCIMResource
 }
 
 // SCIMUpdate implements Store.
-func (s *SQLite) SCIMUpdate(ctx context.Context, res SCIMResource, version int64, touch []string) (SCIMResource, error) {
+func (s *sqlStore) SCIMUpdate(ctx context.Context, res SCIMResource, version int64, touch []string) (SCIMResource, error) {
 	if err := checkSCIM(res); err != nil {
 		return SCIMResource{}, fmt.Errorf("store: update SCIM resource: %w", err)
 	}
 	var out SCIMResource
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.writeSCIM(ctx, func(tx *txn) error {
 		cur, err := getSCIM(ctx, tx, res.Type, res.ID)
 		if err != nil {
 			return err
@@ -208,24 +182,23 @@ func (s *SQLite) SCIMUpdate(ctx context.Context, res SCIMResource, version int64
 		if cur.Version != version {
 			return fmt.Errorf("version is %d, not %d: %w", cur.Version, version, ErrStale)
 		}
-		if err := checkSCIMName(ctx, tx, res); err != nil {
+		if err := s.checkSCIMName(ctx, tx, res); err != nil {
 			return err
 		}
 		seq, err := nextSCIMSeq(ctx, tx)
 		if err != nil {
 			return err
 		}
-		t := now()
 		out = SCIMResource{
 			Type: cur.Type, ID: cur.ID, ExternalID: res.ExternalID, Name: res.Name, Doc: scimDoc(res.Doc),
-			Version: version + 1, Seq: seq, Created: cur.Created, Modified: fromNanos(t),
+			Version: version + 1, Seq: seq, Created: cur.Created, Modified: s.now(),
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE scim_resources SET external_id = ?, name = ?, name_key = ?, doc = ?, version = ?, seq = ?, modified_at = ?
-WHERE type = ? AND id = ?`, out.ExternalID, out.Name, scimNameKey(out.Name), out.Doc, out.Version, out.Seq, t, out.Type, out.ID)
+		_, err = tx.ExecContext(ctx, `UPDATE scim_resources SET external_id = $1, name = $2, name_key = $3, doc = $4, version = $5, seq = $6, modified_at = $7
+WHERE type = $8 AND id = $9`, out.ExternalID, out.Name, scimNameKey(out.Name), out.Doc, out.Version, out.Seq, s.d.timeArg(out.Modified), out.Type, out.ID)
 		if err != nil {
-			return scimConstraint(err)
+			return s.d.constraint(err)
 		}
-		return touchSCIMUsers(ctx, tx, seq, touch)
+		return s.touchSCIMUsers(ctx, tx, seq, touch)
 	})
 	if err != nil {
 		return SCIMResource{}, fmt.Errorf("store: update SCIM %s %q: %w", res.Type, res.ID, err)
@@ -234,11 +207,11 @@ WHERE type = ? AND id = ?`, out.ExternalID, out.Name, scimNameKey(out.Name), out
 }
 
 // SCIMDelete implements Store.
-func (s *SQLite) SCIMDelete(ctx context.Context, typ, id string, touch []string) error {
+func (s *sqlStore) SCIMDelete(ctx context.Context, typ, id string, touch []string) error {
 	if err := checkSCIMType(typ); err != nil {
 		return fmt.Errorf("store: delete SCIM resource: %w", err)
 	}
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.writeSCIM(ctx, func(tx *txn) error {
 		cur, err := getSCIM(ctx, tx, typ, id)
 		if err != nil {
 			return err
@@ -250,11 +223,11 @@ func (s *SQLite) SCIMDelete(ctx context.Context, typ, id string, touch []string)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE scim_resources SET deleted = 1, seq = ?, modified_at = ? WHERE type = ? AND id = ?`,
-			seq, now(), typ, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE scim_resources SET deleted = $1, seq = $2, modified_at = $3 WHERE type = $4 AND id = $5`,
+			true, seq, s.d.timeArg(s.now()), typ, id); err != nil {
 			return err
 		}
-		return touchSCIMUsers(ctx, tx, seq, touch)
+		return s.touchSCIMUsers(ctx, tx, seq, touch)
 	})
 	if err != nil {
 		return fmt.Errorf("store: delete SCIM %s %q: %w", typ, id, err)
@@ -263,11 +236,11 @@ func (s *SQLite) SCIMDelete(ctx context.Context, typ, id string, touch []string)
 }
 
 // SCIMGet implements Store.
-func (s *SQLite) SCIMGet(ctx context.Context, typ, id string) (SCIMResource, error) {
+func (s *sqlStore) SCIMGet(ctx context.Context, typ, id string) (SCIMResource, error) {
 	if err := checkSCIMType(typ); err != nil {
 		return SCIMResource{}, fmt.Errorf("store: read SCIM resource: %w", err)
 	}
-	r, err := scanSCIM(s.r.QueryRowContext(ctx, `SELECT `+scimColumns+` FROM scim_resources WHERE type = ? AND id = ? AND deleted = 0`, typ, id))
+	r, err := scanSCIM(s.r.QueryRowContext(ctx, `SELECT `+scimColumns+` FROM scim_resources WHERE type = $1 AND id = $2 AND `+s.d.live, typ, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return SCIMResource{}, fmt.Errorf("store: read SCIM %s %q: %w", typ, id, ErrNotFound)
 	}
@@ -278,12 +251,13 @@ func (s *SQLite) SCIMGet(ctx context.Context, typ, id string) (SCIMResource, err
 }
 
 // SCIMList implements Store.
-func (s *SQLite) SCIMList(ctx context.Context, typ string) ([]SCIMResource, error) {
+func (s *sqlStore) SCIMList(ctx context.Context, typ string) ([]SCIMResource, error) {
 	if err := checkSCIMType(typ); err != nil {
 		return nil, fmt.Errorf("store: list SCIM resources: %w", err)
 	}
-	// Literal deleted = 0, so that the partial index scim_live applies.
-	list, err := querySCIM(ctx, s.r, `SELECT `+scimColumns+` FROM scim_resources WHERE type = ? AND deleted = 0 ORDER BY created_at, id`, typ)
+	// The literal live condition, so that the partial index scim_live
+	// applies.
+	list, err := queryAll(ctx, s.r, scanSCIM, `SELECT `+scimColumns+` FROM scim_resources WHERE type = $1 AND `+s.d.live+` ORDER BY created_at, id`, typ)
 	if err != nil {
 		return nil, fmt.Errorf("store: list SCIM %s resources: %w", typ, err)
 	}
@@ -291,7 +265,7 @@ func (s *SQLite) SCIMList(ctx context.Context, typ string) ([]SCIMResource, erro
 }
 
 // SCIMFind implements Store.
-func (s *SQLite) SCIMFind(ctx context.Context, typ string, field SCIMField, value string) ([]SCIMResource, error) {
+func (s *sqlStore) SCIMFind(ctx context.Context, typ string, field SCIMField, value string) ([]SCIMResource, error) {
 	if err := checkSCIMType(typ); err != nil {
 		return nil, fmt.Errorf("store: find SCIM resources: %w", err)
 	}
@@ -299,7 +273,9 @@ func (s *SQLite) SCIMFind(ctx context.Context, typ string, field SCIMField, valu
 	if err != nil {
 		return nil, fmt.Errorf("store: find SCIM resources: %w", err)
 	}
-	list, err := querySCIM(ctx, s.r, `SELECT `+scimColumns+` FROM scim_resources WHERE type = ? AND `+column+` = ? AND deleted = 0`, typ, bound)
+	// Cleaned as PostgreSQL's text must be (no NUL, valid UTF-8), so that
+	// an odd value from a filter is looked up rather than refused.
+	list, err := queryAll(ctx, s.r, scanSCIM, `SELECT `+scimColumns+` FROM scim_resources WHERE type = $1 AND `+column+` = $2 AND `+s.d.live, typ, s.d.text(bound))
 	if err != nil {
 		return nil, fmt.Errorf("store: find SCIM %s by %s: %w", typ, field, err)
 	}
@@ -307,11 +283,12 @@ func (s *SQLite) SCIMFind(ctx context.Context, typ string, field SCIMField, valu
 	return list, nil
 }
 
-// SCIMChanged implements Store. The highest Seq in the store is that of the
-// last row returned: the sequence counter never runs ahead of the rows,
-// since every transaction that takes a sequence writes it to a row.
-func (s *SQLite) SCIMChanged(ctx context.Context, since int64) ([]SCIMResource, int64, error) {
-	list, err := querySCIM(ctx, s.r, `SELECT `+scimColumns+` FROM scim_resources WHERE seq > ? ORDER BY seq, type, id`, since)
+// SCIMChanged implements Store. One statement, so one snapshot; the
+// highest Seq in the store is that of the last row returned: the sequence
+// counter never runs ahead of the rows, since every transaction that takes
+// a sequence writes it to a row.
+func (s *sqlStore) SCIMChanged(ctx context.Context, since int64) ([]SCIMResource, int64, error) {
+	list, err := queryAll(ctx, s.r, scanSCIM, `SELECT `+scimColumns+` FROM scim_resources WHERE seq > $1 ORDER BY seq, type, id`, since)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: read SCIM changes since %d: %w", since, err)
 	}

@@ -19,9 +19,9 @@ func TestSCIMConstraint(t *testing.T) {
 	}
 	defer s.Close()
 	insert := func(typ, id, nameKey string, deleted int) error {
-		_, err := s.w.ExecContext(ctx, `INSERT INTO scim_resources (`+scimColumns+`, name_key) VALUES (?, ?, '', ?, x'', 1, 1, ?, 0, 0, ?)`,
+		_, err := s.w.ExecContext(ctx, `INSERT INTO scim_resources (`+scimColumns+`, name_key) VALUES ($1, $2, '', $3, x'', 1, 1, $4, 0, 0, $5)`,
 			typ, id, nameKey, deleted, nameKey)
-		return scimConstraint(err)
+		return sqliteConstraint(err)
 	}
 	if err := insert(SCIMUser, "u1", "alice", 0); err != nil {
 		t.Fatal(err)
@@ -40,11 +40,11 @@ func TestSCIMConstraint(t *testing.T) {
 			t.Fatalf("%s %s named alice (deleted %d): %v", ok.typ, ok.id, ok.deleted, err)
 		}
 	}
-	if err := scimConstraint(nil); err != nil {
-		t.Fatalf("scimConstraint(nil) = %v", err)
+	if err := sqliteConstraint(nil); err != nil {
+		t.Fatalf("sqliteConstraint(nil) = %v", err)
 	}
 	plain := errors.New("disk on fire")
-	if err := scimConstraint(plain); err != plain {
-		t.Fatalf("scimConstraint(%v) = %v, want it unchanged", plain, err)
+	if err := sqliteConstraint(plain); err != plain {
+		t.Fatalf("sqliteConstraint(%v) = %v, want it unchanged", plain, err)
 	}
 }
