@@ -472,3 +472,17 @@ func TestTokenWithoutExpiresIn(t *testing.T) {
 		t.Errorf("%d token calls, want 2", n)
 	}
 }
+
+// A 422 whose field errors come as a list still names its fields.
+func TestValidationUnderErrorsAsList(t *testing.T) {
+	e := readingsEnv(t, []string{emulator.ReadingErrorsAsList}, nil)
+	_, err := e.a.Apply(context.Background(), createUser(mapping.User{Key: "u", Name: "U", Email: "not-an-email"}), e.ids)
+	var fe *connectors.FieldError
+	if !errors.As(err, &fe) || fe.Fields["email"] == nil || fe.Status != 422 || connectors.IsTransient(err) {
+		t.Fatalf("bad email: %v (%+v), want a FieldError on email", err, fe)
+	}
+	_, err = e.a.Apply(context.Background(), connectors.Change{Action: connectors.ActionDelete, Kind: mapping.KindUser, Key: "x", TargetID: "acc_aaaaaaaaaaaaaaaaaaaa"}, e.ids)
+	if err != nil {
+		t.Errorf("delete of a missing user: %v; want done", err)
+	}
+}
