@@ -54,47 +54,72 @@
 //
 // # Implementations
 //
-// Store is the interface; SQLite (OpenSQLite) is the default implementation,
-// a single file through the pure-Go modernc.org/sqlite driver. Every
-// implementation must pass storetest.Run.
+// Store is the interface, and every implementation must pass
+// storetest.Run. There is one implementation, on database/sql, whose
+// statements are written once for two databases; what differs between
+// them is a small dialect (dialect.go; dex's storage/sql flavors are the
+// model): the schema migrations, the literal that selects live SCIM
+// resources (so that partial indexes apply), row locks, the time codec,
+// what text may hold, which errors are worth a retry, how unique
+// violations read, and how many rows cross the network at once. SQL both
+// databases share is written once: placeholders $1…$n (modernc's SQLite
+// binds them by number), INSERT … ON CONFLICT … DO UPDATE for upserts,
+// RETURNING. Open picks the database from the config; OpenSQLite and
+// OpenPostgres open one directly and return what only it has (SQLite's
+// pragmas, PostgreSQL's Leader).
 //
-// SQLite is sqlStore, a database/sql implementation whose statements are
-// written for any SQL database, with SQLite's dialect (dialect.go): what
-// SQLite does not share with PostgreSQL, and nothing else. PostgreSQL is
-// to move onto it next.
+// SQLite (OpenSQLite) is the default: a single file through the pure-Go
+// modernc.org/sqlite driver. The file runs in WAL mode with
+// synchronous=NORMAL, busy_timeout 5000 ms and foreign keys on, all set
+// through the DSN's _pragma parameters. Writes go through a pool of one
+// connection whose transactions begin IMMEDIATE, so concurrent callers
+// queue for SQLite's single write lock (and another process sharing the
+// file waits up to busy_timeout), while reads use a small query-only pool
+// that runs beside the writer. With one writer nothing needs a row lock or
+// a retry. Times are stored as INTEGER UTC unix nanoseconds and returned in
+// UTC; deleted is an INTEGER 0 or 1.
 //
-// The SQLite file runs in WAL mode with synchronous=NORMAL, busy_timeout
-// 5000 ms and foreign keys on, all set through the DSN's _pragma parameters.
-// Writes go through a pool of one connection whose transactions begin
-// IMMEDIATE, so concurrent callers queue for SQLite's single write lock
-// (and another process sharing the file waits up to busy_timeout), while
-// reads use a small query-only pool that runs beside the writer. Times are
-// stored as UTC unix nanoseconds and returned in UTC. The schema is versioned
-// in schema_version and migrated forward at open; a file whose version is
-// newer than the binary knows is refused.
-//
-// Postgres (OpenPostgres) keeps the same state in a PostgreSQL database
-// that several orgbridge processes (replicas) share, through a pgx
-// connection pool. Its schema has its own migrations and schema_version
-// (postgres_migrations.go), applied at open under a transaction-scoped
-// advisory lock so that replicas starting together do not race. Writes run
-// in READ COMMITTED transactions that lock what they read first: the run's
-// row for Plan, the journal entry's for Applied and Failed, and for every
-// SCIM write the one row of scim_sequence, so that SCIM writes from all
+// PostgreSQL (OpenPostgres) keeps the same state in a database that
+// several orgbridge processes (replicas) share, through pgx's
+// database/sql driver (github.com/jackc/pgx/v5/stdlib); the DSN's pool_*
+// parameters size the pool as they did pgxpool's. Writes run in READ
+// COMMITTED transactions that lock what they read first: the run's row for
+// Plan, the journal entry's for Applied and Failed, and for every SCIM
+// write the one row of scim_sequence, so that SCIM writes from all
 // processes run one at a time and commit in Seq order; a transaction that
-// fails on a deadlock or serialization failure is retried. Interrupted
-// claims running runs with one UPDATE, so two replicas never both return
-// a run. Unique violations (SQLSTATE 23505) on scim_resources map to
-// ErrDuplicate (userName) and ErrConflict (type and id), as SQLite's
-// constraint errors do. Times are timestamptz, microseconds: the store
-// truncates every time it writes (a caller's Created included) to the
-// microsecond, UTC, and returns what it stored. Text columns refuse NUL and
-// invalid UTF-8, which SQLite accepts: keys and names with them are
-// refused, and error messages and summaries are stored with NUL removed
-// and invalid bytes replaced by U+FFFD.
+// fails on a deadlock or serialization failure (SQLSTATE 40P01, 40001) is
+// retried, up to five times. Interrupted claims running runs with one
+// UPDATE, so two replicas never both return a run. Unique violations
+// (SQLSTATE 23505) on scim_resources map to ErrDuplicate (userName) and
+// ErrConflict (type and id), as SQLite's constraint errors do. Many rows
+// go in one round trip: Plan's entries by COPY and Adopt's links in a pgx
+// batch, both on the pgx connection beneath the transaction
+// (database/sql's Conn.Raw), and Forget's and a touch's keys as one array
+// (= ANY($n)). Times are timestamptz, microseconds: the store truncates
+// every time it writes (a caller's Created included) to the microsecond,
+// UTC, and returns what it stored. Text columns refuse NUL and invalid
+// UTF-8, which SQLite accepts: keys and names with them are refused, and
+// error messages and summaries are stored with NUL removed and invalid
+// bytes replaced by U+FFFD.
+//
+// # Schema
+//
+// Each database has its own migrations (migrations.go,
+// postgres_migrations.go: SQLite at version 4, PostgreSQL at 2, the same
+// tables), recorded in schema_version and applied at open, each in one
+// write transaction with its schema_version row; PostgreSQL's also under a
+// transaction-scoped advisory lock, so that replicas starting together do
+// not race. A database whose version is newer than the binary knows is
+// refused. testdata holds a database of each that an earlier orgbridge
+// wrote; TestSQLiteCompat and TestPostgresCompat check that this one reads
+// them as that one did, works on them, and creates the same schema.
+//
+// # Leader
 //
 // Leader (NewLeader, Postgres.Leader) elects one replica among several on
 // one PostgreSQL database with a session-level advisory lock on a
-// dedicated connection, released when its process dies. SQLite, owned by
-// one machine, needs no such thing.
+// dedicated pgx connection, released when its process dies. It stays
+// outside database/sql on purpose: a session lock lives and dies with one
+// session, and a pool replaces a broken connection behind its caller's
+// back. SQLite, owned by one machine, needs no such thing.
 package store

@@ -24,3 +24,6 @@ func SQLitePragmas(ctx context.Context, s *SQLite) (map[string]string, error) {
 	}
 	return got, nil
 }
+
+// PoolStats reports the statistics of p's connection pool, for tests.
+func PoolStats(p *Postgres) sql.DBStats { return p.w.Stats() }

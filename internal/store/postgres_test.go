@@ -144,6 +144,37 @@ func TestPostgresBadDSN(t *testing.T) {
 	}
 }
 
+// TestPostgresPoolParams: the DSN's pool_* parameters size the pool (the
+// server, which would refuse them as settings, never sees them), and
+// sessions are named orgbridge unless the DSN names them.
+func TestPostgresPoolParams(t *testing.T) {
+	ctx := t.Context()
+	dsn := pgtest.NewDatabase(t)
+	s := openPostgresCleanup(t, dsn+"&pool_max_conns=3&pool_max_conn_lifetime=1h&pool_max_conn_idle_time=10m")
+	if _, err := s.Runs(ctx, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := store.PoolStats(s).MaxOpenConnections; got != 3 {
+		t.Fatalf("MaxOpenConnections = %d, want pool_max_conns 3", got)
+	}
+	var names []string
+	if err := rawPG(t, dsn).QueryRow(ctx, `SELECT array_agg(DISTINCT application_name) FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&names); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(names, []string{"orgbridge"}) {
+		t.Fatalf("application names of the store's sessions = %q, want orgbridge", names)
+	}
+	named := openPostgresCleanup(t, dsn+"&application_name=hr-sync")
+	if _, err := named.Runs(ctx, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := rawPG(t, dsn).QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'hr-sync'`).Scan(&n); err != nil || n == 0 {
+		t.Fatalf("sessions named by the DSN: %d, %v", n, err)
+	}
+}
+
 // TestPostgresConcurrentOpen starts several replicas at once on a new
 // database: the migration lock lets one create the schema, once.
 func TestPostgresConcurrentOpen(t *testing.T) {
