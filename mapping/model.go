@@ -38,6 +38,20 @@ type Org struct {
 	// System marks an object the target owns itself (AirCourse's root
 	// organization): it is never planned for.
 	System bool `json:"system,omitempty"`
+	// Drift, set only by a target's Read, is a setting the target keeps
+	// outside the canonical model that is not what the target's own config
+	// asks (Capgo's management_email): the planner plans an update carrying
+	// it for a matched org, adopted or linked. Never set in a desired
+	// snapshot; the zero value is none.
+	Drift Drift `json:"drift,omitzero"`
+}
+
+// Drift is one target-side setting of an object that is not what the
+// target's config asks.
+type Drift struct {
+	Field string `json:"field"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
 }
 
 // User is one person. Attributes holds every other mapped field by the

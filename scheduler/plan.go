@@ -483,6 +483,9 @@ func (p *planner) planOrgs() {
 		if o.Description != "" {
 			diff = diffField(diff, "description", a.Description, o.Description)
 		}
+		if d := a.Drift; d.Field != "" {
+			diff = append(diff, connectors.FieldChange{Field: d.Field, Old: d.Old, New: d.New})
+		}
 		if len(diff) > 0 {
 			p.add(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: o.Key, TargetID: id, Org: &o, Diff: diff, Stage: stageOrgUpdate})
 		}

@@ -204,3 +204,54 @@ func lineDiff(want, got string) string {
 	}
 	return b.String()
 }
+
+// A Capgo organization adopted by name (made by hand, or created by a POST
+// whose answer was lost) gets the configured management_email in the same
+// run, and the next run plans nothing.
+func TestCapgoAdoptionSetsManagementEmail(t *testing.T) {
+	emu := capgoemu.NewDemo(nil)
+	org := emu.AddOrg(capgoemu.DemoUserID, "本社")
+	emu.SetManagementEmail(org.ID, "someone-else@example.com")
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	dir := t.TempDir()
+	if err := writeDemoFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "capgo.yaml")
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, bytes.ReplaceAll(data, []byte("http://127.0.0.1:8083"), []byte(srv.URL)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(capgoemu.DemoAPIKeyEnv, capgoemu.DemoAPIKey)
+	c := cli{t: t, dir: dir}
+	code, out, errs := c.run("sync", "-c", cfg)
+	if code != exitOK {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, `management_email: "someone-else@example.com" → "it-admin@example.co.jp"`) {
+		t.Errorf("the plan does not show the address corrected:\n%s", out)
+	}
+	for _, o := range emu.State().Orgs {
+		if o.ManagementEmail != "it-admin@example.co.jp" {
+			t.Errorf("org %s keeps management_email %q", o.Name, o.ManagementEmail)
+		}
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "readings", "capgo-first.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := emu.Dump(); got != string(want) {
+		t.Errorf("the emulator holds (-want +got):\n%s", lineDiff(string(want), got))
+	}
+	before := emu.Stats().Writes
+	if code, out, errs := c.run("sync", "-c", cfg); code != exitOK || !strings.Contains(out, "no changes") {
+		t.Errorf("second run: exit %d\n%s\n%s", code, out, errs)
+	}
+	if w := emu.Stats().Writes - before; w != 0 {
+		t.Errorf("the second run wrote %d times", w)
+	}
+}

@@ -148,8 +148,7 @@ func (a *Adapter) Capabilities() connectors.Capabilities {
 // Read returns every organization the key lists, keyed by Capgo id.
 // Capgo keeps no code, parent or description: they read as "". An
 // organization whose management_email differs from capgo.management_email
-// is logged (orgbridge sets it when it next writes the organization; see
-// the package doc for the planner's part).
+// carries it as a Drift, for the planner to plan its correction.
 func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 	orgs, err := a.client.ListOrgs(ctx)
 	if err != nil {
@@ -157,7 +156,6 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 	}
 	snap := &mapping.Snapshot{}
 	known := map[string]map[string]bool{}
-	var drifted []string
 	for _, o := range orgs {
 		if o.ID == "" || known[o.Name][o.ID] {
 			continue
@@ -166,20 +164,19 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 			known[o.Name] = map[string]bool{}
 		}
 		known[o.Name][o.ID] = true
-		snap.Orgs = append(snap.Orgs, mapping.Org{Key: o.ID, Name: o.Name})
+		org := mapping.Org{Key: o.ID, Name: o.Name}
 		if a.emailDrift(o) {
-			drifted = append(drifted, o.ID)
+			// The planner plans an update of a matched org that carries
+			// this, adopted or linked, so the configured address is set.
+			org.Drift = mapping.Drift{Field: "management_email", Old: o.ManagementEmail, New: a.managementEmail}
 		}
+		snap.Orgs = append(snap.Orgs, org)
 	}
 	a.mu.Lock()
 	a.known = known
 	a.mu.Unlock()
 	snap.Sort()
 	a.logger.Debug("read", zap.Int("orgs", len(snap.Orgs)))
-	if len(drifted) > 0 {
-		a.logger.Info("organizations whose management_email differs from capgo.management_email",
-			zap.Int("count", len(drifted)), zap.Strings("ids", drifted))
-	}
 	return snap, nil
 }
 

@@ -139,11 +139,12 @@
 // for the operator to delete the extra ones. If the PUT after a create
 // fails, the change fails with the new id in Result.TargetID.
 //
-// An organization adopted by name (one made by hand, or one whose create
-// failed after the POST) keeps the address Capgo gave it until orgbridge
-// next writes it (a rename); the planner does not compare management_email
-// (it is no canonical field), so an adoption with nothing else to change
-// writes nothing, and Read logs the drift.
+// An organization whose management_email is not capgo.management_email (one
+// adopted by name: made by hand, or one whose create failed after the POST;
+// or one changed in Capgo since) is read with a mapping.Drift naming the
+// field, its address and the configured one: the planner plans an update
+// carrying it (`~ org … management_email: "old" → "new"`), adopted or
+// linked, and the next run finds nothing to change.
 //
 // An org carrying a parent, a code or a description, or an update whose Diff
 // names one, is refused before any call with an error naming the mapping
