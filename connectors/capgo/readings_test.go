@@ -307,16 +307,3 @@ func TestReadReportsManagementEmailDrift(t *testing.T) {
 	}
 }
 
-func toStrings(v any) []string {
-	switch l := v.(type) {
-	case []string:
-		return l
-	case []any:
-		out := make([]string, len(l))
-		for i, e := range l {
-			out[i], _ = e.(string)
-		}
-		return out
-	}
-	return nil
-}
