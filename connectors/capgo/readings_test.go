@@ -306,4 +306,3 @@ func TestReadReportsManagementEmailDrift(t *testing.T) {
 		}
 	}
 }
-
