@@ -202,3 +202,39 @@ func TestHeaderAuthHeader(t *testing.T) {
 		t.Errorf("X-API-Key = %q, Authorization = %q", got, req.Header.Get("Authorization"))
 	}
 }
+
+// cancellingClock ends the call's context when the pacer sleeps.
+type cancellingClock struct {
+	*httpkittest.FakeClock
+	cancel context.CancelFunc
+}
+
+func (c cancellingClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.cancel()
+	return c.FakeClock.Sleep(ctx, d)
+}
+
+// TestCancelWhilePacedIsTheContextsError: a call whose context ends while
+// the pacer holds it fails with the context's error, unsent, and is not
+// blamed on the token.
+func TestCancelWhilePacedIsTheContextsError(t *testing.T) {
+	tokens := newTokenServer(t, "3600")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	clock := cancellingClock{httpkittest.NewFakeClock(time.Time{}), cancel}
+	srv := newAPIServer(t, nil)
+	pacer := NewPacer(PacerOptions{Clock: clock})
+	pacer.Observe(rlResponse(http.StatusTooManyRequests, 60, 0, "30"))
+	c := NewClient(Options{Pacer: pacer, MaxRetries: 3, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond})
+	ts := newTestTokenSource(t, tokens.URL, clock, testSecret)
+	err := JSON(ctx, c, http.MethodGet, srv.URL+"/api/things", nil, nil, BearerTokens{Tokens: ts})
+	if !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "access token") || connectors.IsTransient(err) {
+		t.Errorf("err = %v, want the context's error", err)
+	}
+	if n := srv.calls.Load(); n != 0 {
+		t.Errorf("calls = %d, want 0", n)
+	}
+	if n := tokens.fetches.Load(); n != 1 {
+		t.Errorf("token fetches = %d, want 1 (before the wait)", n)
+	}
+}

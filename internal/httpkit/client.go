@@ -265,7 +265,10 @@ func prepareAttempt(req *http.Request, pacer *Pacer) {
 	}
 	var admitted time.Time
 	if pacer != nil {
-		admitted, _ = pacer.wait(ctx)
+		var err error
+		if admitted, err = pacer.wait(ctx); err != nil {
+			return // the attempt fails at once with the context's error
+		}
 	}
 	if a != nil && a.before != nil {
 		if a.err = a.before(ctx, req); a.err != nil {
