@@ -95,6 +95,10 @@ type Daemon struct {
 	crons  []*cron.Cron
 	ctx    context.Context // the daemon's run context, for runs it starts
 	wg     sync.WaitGroup  // runs the daemon started
+	scim   *scimTrigger    // nil without SCIM options
+
+	cancel context.CancelFunc // set by Start, cleared by Stop
+	done   chan struct{}      // closed when the daemon Start began has stopped
 }
 
 type jobState struct {
@@ -160,9 +164,12 @@ type DaemonOptions struct {
 	ElectEvery time.Duration
 	Hooks      DaemonHooks
 	Now        func() time.Time
+	// SCIM, when set, turns SCIM pushes (NotifySCIM) into incremental runs
+	// of the scim jobs.
+	SCIM *SCIMOptions
 }
 
-// NewDaemon makes a daemon of the jobs; Run starts it.
+// NewDaemon makes a daemon of the jobs; Start (or Run) starts it.
 func NewDaemon(jobs []*Job, opts DaemonOptions) *Daemon {
 	d := &Daemon{store: opts.Store, log: opts.Logger, elector: opts.Elector, every: opts.ElectEvery, hooks: opts.Hooks, now: opts.Now}
 	if d.log == nil {
@@ -176,6 +183,9 @@ func NewDaemon(jobs []*Job, opts DaemonOptions) *Daemon {
 	}
 	if d.now == nil {
 		d.now = time.Now
+	}
+	if opts.SCIM != nil {
+		d.scim = d.newSCIMTrigger(*opts.SCIM)
 	}
 	d.jobs = map[string]*jobState{}
 	d.setJobs(jobs, nil)
@@ -200,20 +210,84 @@ func (d *Daemon) setJobs(jobs []*Job, old map[string]*jobState) {
 	}
 }
 
-// Run elects, schedules and runs until ctx ends; then it stops the
-// schedules, waits for the runs in flight (each finishes the change it is
-// applying and journals the rest) and gives up the lock.
+// Start runs the daemon in the background until Stop. It returns once the
+// first election is done (IsLeader tells its outcome). The runs keep ctx's
+// values but not its end: only Stop ends them, so that a caller can close
+// its listeners first. A daemon starts once; Start after Start is an
+// error.
+func (d *Daemon) Start(ctx context.Context) error {
+	d.mu.Lock()
+	if d.done != nil {
+		d.mu.Unlock()
+		return errors.New("scheduler: the daemon is started already")
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	d.cancel, d.done = cancel, done
+	d.mu.Unlock()
+	scimDone := d.begin(ctx)
+	go func() { defer close(done); d.loop(ctx, scimDone) }()
+	return nil
+}
+
+// Stop stops taking work and waits until the daemon has stopped: the
+// schedules and the SCIM debounce stop, the runs in flight finish the
+// changes they are applying and journal the rest, and the lock is given
+// up. If ctx ends first Stop returns its error and the daemon goes on
+// stopping in the background. Stop without Start, or again, is harmless.
+func (d *Daemon) Stop(ctx context.Context) error {
+	d.mu.Lock()
+	cancel, done := d.cancel, d.done
+	d.cancel = nil
+	d.mu.Unlock()
+	if done == nil {
+		return nil
+	}
+	if cancel != nil {
+		cancel()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Run elects, schedules, serves the SCIM debounce and runs until ctx ends;
+// then it stops the schedules, waits for the runs in flight (each finishes
+// the change it is applying and journals the rest) and gives up the lock.
+// Start and Stop do the same in the background.
 func (d *Daemon) Run(ctx context.Context) {
+	d.loop(ctx, d.begin(ctx))
+}
+
+// begin takes the run context and holds the first election; with SCIM
+// options it starts the debounce (and the poll), whose end the returned
+// channel tells.
+func (d *Daemon) begin(ctx context.Context) <-chan struct{} {
 	d.mu.Lock()
 	d.ctx = ctx
 	d.mu.Unlock()
 	d.elect(ctx)
+	scimDone := make(chan struct{})
+	if d.scim == nil {
+		close(scimDone)
+		return scimDone
+	}
+	go func() { defer close(scimDone); d.runSCIM(ctx) }()
+	return scimDone
+}
+
+// loop holds the elections until ctx ends, then stops.
+func (d *Daemon) loop(ctx context.Context, scimDone <-chan struct{}) {
 	ticker := time.NewTicker(d.every)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			d.stopSchedules()
+			<-scimDone
 			d.wg.Wait()
 			if err := d.elector.Release(context.WithoutCancel(ctx)); err != nil {
 				d.log.Warn("release leadership", zap.Error(err))
