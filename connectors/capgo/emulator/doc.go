@@ -14,7 +14,8 @@
 //
 // # Routes
 //
-// One resource, /organization/ (also served without the trailing slash):
+// One resource, /organization/, the document's URL to the letter (without
+// its trailing slash it is another path, 404):
 //
 //	GET    /organization/              → 200 {"data":[Organization…]}: every organization the key's user
 //	                                     belongs to, in creation order, all in one response
@@ -35,8 +36,9 @@
 // request's context ends); the rate limiter (429); fault injection (429,
 // 5xx, dropped connection); the route (404, 405: an unknown route is 404
 // even without a key); the API key (401); the body of POST and PUT (400);
-// validation (400); the organization (404); the key's role (403). A request
-// stopped before its handler has no side effect.
+// validation (400); the organization (404); the key's role (403; under
+// role-checked-first before the organization). A request stopped before
+// its handler has no side effect.
 //
 // # API keys
 //
@@ -135,7 +137,8 @@
 //   - list-paged (002:16 「orgId (オプション)」, the only parameter named; nothing
 //     says the list is whole): the list holds at most Options.PageSize
 //     organizations (default 50, Capgo's own page), ?page= from 0 choosing
-//     the page (not a number: 0); a page past the end is empty.
+//     the page (not a number: 0); a page past the end is empty. Excludes
+//     list-paged-from-1.
 //   - list-all-orgs (002:28 「# Get all organizations」): the list holds every
 //     organization of the server, and ?orgId= reads any of them; PUT and
 //     DELETE by a key whose user is not an admin of the organization
@@ -161,4 +164,20 @@
 //   - new-org-email-empty (002:24 「management_email: string」 with 002:48-50,
 //     a create that takes no address): a new organization's
 //     management_email is "" until set, not its creator's address.
+//   - role-checked-first (002:66,95 「管理者の役割が必要です」 with 002:107-123,
+//     whose errors are the key, a missing field and the role, and no "not
+//     found"): PUT and DELETE check the admin role before the
+//     organization, so an orgId that does not exist (a deleted one, say)
+//     is 403 Admin role required, not 404.
+//   - invalid-key-403 (002:109-113 「// Invalid API key」, a body with no
+//     status code): a missing, unknown or revoked key is 403, like the
+//     role; errors-http-200 and errors-http-400 override it.
+//   - list-paged-from-1 (002:16 「orgId (オプション)」, nothing says how a page
+//     is counted): as list-paged, but ?page= counts from 1, and page 0, a
+//     negative page, no page or not a number is page 1 (a clamp).
+//     Excludes list-paged.
+//   - put-absent-logo-cleared (002:70 「logo?: string」 with 002:22 「logo:
+//     string | null」: the update's logo read as the new logo): a PUT
+//     without logo sets it to null; absent name and management_email are
+//     kept.
 package emulator

@@ -130,6 +130,23 @@ func (s *Server) SetManagementEmail(orgID, email string) bool {
 	return true
 }
 
+// SetLogo sets an organization's logo as a change made by hand in Capgo
+// would ("" is null), for tests of what orgbridge keeps. It reports
+// whether the organization exists.
+func (s *Server) SetLogo(orgID, logo string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := s.orgs[orgID]
+	if rec == nil {
+		return false
+	}
+	rec.o.Logo = nil
+	if logo != "" {
+		rec.o.Logo = &logo
+	}
+	return true
+}
+
 // State returns a deep copy of the state.
 func (s *Server) State() State {
 	s.mu.Lock()

@@ -54,20 +54,34 @@ func (s *Server) getOrgs(c *call) response {
 			list = append(list, cloneOrg(rec.o))
 		}
 	}
-	if s.readings.Has(ReadingListPaged) {
+	switch {
+	case s.readings.Has(ReadingListPaged):
 		// Capgo's own paging: ?page= from 0; anything that is not a
 		// non-negative number is page 0, as an absent parameter.
 		page, err := strconv.Atoi(c.q("page"))
 		if err != nil || page < 0 {
 			page = 0
 		}
-		from := min(page*s.pageSize, len(list))
-		list = list[from:min(from+s.pageSize, len(list))]
+		list = s.page(list, page)
+	case s.readings.Has(ReadingListPagedFrom1):
+		// Pages counted from 1, the first page where the number is below
+		// 1 or not a number (a clamp, as most paging helpers do).
+		page, err := strconv.Atoi(c.q("page"))
+		if err != nil || page < 1 {
+			page = 1
+		}
+		list = s.page(list, page-1)
 	}
 	if s.readings.Has(ReadingListBareArray) {
 		return jsonResp(http.StatusOK, list)
 	}
 	return jsonResp(http.StatusOK, dataBody{Data: list})
+}
+
+// page returns the n-th page (from 0) of list; past the end, an empty one.
+func (s *Server) page(list []Org, n int) []Org {
+	from := min(n*s.pageSize, len(list))
+	return list[from:min(from+s.pageSize, len(list))]
 }
 
 // createOrg serves POST /organization/ {"name"}. Other keys are ignored
@@ -121,8 +135,13 @@ func (s *Server) updateOrg(c *call) response {
 		logo, name, email          string
 		setLogo, setName, setEmail bool
 	)
-	if raw, present := c.in["logo"]; present {
+	if raw, present := c.in["logo"]; present || s.readings.Has(ReadingPutAbsentLogoCleared) {
+		// Under ReadingPutAbsentLogoCleared an absent logo is null: the
+		// body is the organization's new logo.
 		setLogo = true
+		if !present {
+			raw = json.RawMessage("null")
+		}
 		if !isNull(raw) {
 			v, ok := jsonString(raw)
 			if !ok || (v != "" && !httpsURL(v)) {
@@ -148,12 +167,9 @@ func (s *Server) updateOrg(c *call) response {
 		}
 		email, setEmail = v, true
 	}
-	rec, resp, ok := s.lookup(id, c.user)
+	rec, resp, ok := s.lookupAdmin(id, c.user)
 	if !ok {
 		return resp
-	}
-	if s.members[id][c.user] != RoleAdmin {
-		return s.apiFail(http.StatusForbidden, msgAdminRequired)
 	}
 	o := &rec.o
 	changed := false
@@ -187,12 +203,8 @@ func (s *Server) deleteOrg(c *call) response {
 	if id == "" {
 		return s.apiFail(http.StatusBadRequest, msgOrgIDRequired)
 	}
-	_, resp, ok := s.lookup(id, c.user)
-	if !ok {
+	if _, resp, ok := s.lookupAdmin(id, c.user); !ok {
 		return resp
-	}
-	if s.members[id][c.user] != RoleAdmin {
-		return s.apiFail(http.StatusForbidden, msgAdminRequired)
 	}
 	delete(s.orgs, id)
 	delete(s.members, id)
@@ -208,6 +220,25 @@ func (s *Server) lookup(id, user string) (*orgRec, response, bool) {
 	rec := s.orgs[id]
 	if rec == nil || (s.members[id][user] == "" && !s.readings.Has(ReadingListAllOrgs)) {
 		return nil, s.apiFail(http.StatusNotFound, msgOrgNotFound), false
+	}
+	return rec, response{}, true
+}
+
+// lookupAdmin finds an organization the user is an admin of, for PUT and
+// DELETE: 404 for one out of reach, then 403 for one the user is not an
+// admin of. Under ReadingRoleCheckedFirst the role is checked first, so
+// that an organization that does not exist is 403 too: the document's
+// errors have no "not found".
+func (s *Server) lookupAdmin(id, user string) (*orgRec, response, bool) {
+	if s.readings.Has(ReadingRoleCheckedFirst) && s.members[id][user] != RoleAdmin {
+		return nil, s.apiFail(http.StatusForbidden, msgAdminRequired), false
+	}
+	rec, resp, ok := s.lookup(id, user)
+	if !ok {
+		return nil, resp, false
+	}
+	if s.members[id][user] != RoleAdmin {
+		return nil, s.apiFail(http.StatusForbidden, msgAdminRequired), false
 	}
 	return rec, response{}, true
 }

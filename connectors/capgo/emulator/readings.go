@@ -14,6 +14,10 @@ const (
 	ReadingErrorsHTTP400         = "errors-http-400"
 	ReadingPutPartialData        = "put-partial-data"
 	ReadingNewOrgEmailEmpty      = "new-org-email-empty"
+	ReadingRoleCheckedFirst      = "role-checked-first"
+	ReadingInvalidKey403         = "invalid-key-403"
+	ReadingListPagedFrom1        = "list-paged-from-1"
+	ReadingPutAbsentLogoCleared  = "put-absent-logo-cleared"
 )
 
 // DefaultPageSize is how many organizations one GET answers under
@@ -30,9 +34,10 @@ var Readings = emukit.Readings{
 		Doc:  `GET /organization/ without orgId answers the list as a bare JSON array, not {"data":[…]}`,
 	},
 	{
-		Name: ReadingListPaged,
-		Seed: "002:16 「orgId (オプション): 取得する特定の組織の ID」 (the only parameter named; nothing says the list is whole or paged)",
-		Doc:  "GET /organization/ answers at most Options.PageSize organizations (default 50, Capgo's own page), the page chosen by ?page= counted from 0; a page past the end is empty",
+		Name:     ReadingListPaged,
+		Seed:     "002:16 「orgId (オプション): 取得する特定の組織の ID」 (the only parameter named; nothing says the list is whole or paged)",
+		Doc:      "GET /organization/ answers at most Options.PageSize organizations (default 50, Capgo's own page), the page chosen by ?page= counted from 0; a page past the end is empty",
+		Excludes: []string{ReadingListPagedFrom1},
 	},
 	{
 		Name: ReadingListAllOrgs,
@@ -72,5 +77,26 @@ var Readings = emukit.Readings{
 		Name: ReadingNewOrgEmailEmpty,
 		Seed: "002:24 「management_email: string」 with 002:48-50 (the create takes no address)",
 		Doc:  `a new organization's management_email is "" until a PUT (or, under create-management-email, the POST) sets one, not the creating user's address`,
+	},
+	{
+		Name: ReadingRoleCheckedFirst,
+		Seed: "002:66,95 「管理者の役割が必要です」 with 002:107-123 (the document's errors are the key, a missing field and the role: it has no not-found error)",
+		Doc:  "PUT and DELETE check the admin role before the organization: an orgId the key's user is not an admin of, one that does not exist (or no longer does) included, is 403 Admin role required, never 404",
+	},
+	{
+		Name: ReadingInvalidKey403,
+		Seed: "002:109-113 「// Invalid API key」 (given as a body, with no status code)",
+		Doc:  "a missing, unknown or revoked key is answered 403 (as Admin role required is), not 401; under errors-http-200 or errors-http-400 their status wins",
+	},
+	{
+		Name:     ReadingListPagedFrom1,
+		Seed:     "002:16 「orgId (オプション)」 (the only parameter named; nothing says how a page would be counted)",
+		Doc:      "GET /organization/ answers at most Options.PageSize organizations, the page chosen by ?page= counted from 1; page 0, a negative page, no page or not a number is page 1; a page past the end is empty",
+		Excludes: []string{ReadingListPaged},
+	},
+	{
+		Name: ReadingPutAbsentLogoCleared,
+		Seed: "002:70 「logo?: string」 with 002:22 「logo: string | null」 (the update's optional logo read as the organization's new logo: absent is none)",
+		Doc:  "a PUT without logo sets the organization's logo to null; name and management_email, absent, are kept",
 	},
 }

@@ -106,6 +106,11 @@ func TestReadingLists(t *testing.T) {
 		{"every org of the server", []string{emulator.ReadingListAllOrgs}, 0, map[string]string{
 			"/organization/": `data:A,Other's,B,Shared`,
 		}},
+		{"paged by 2 from page 1", []string{emulator.ReadingListPagedFrom1}, 2, map[string]string{
+			"/organization/": `data:A,B`, "/organization/?page=0": `data:A,B`, "/organization/?page=1": `data:A,B`,
+			"/organization/?page=2": `data:Shared`, "/organization/?page=3": `data:`, "/organization/?page=x": `data:A,B`,
+			"/organization/?page=-1": `data:A,B`,
+		}},
 		{"all three", []string{emulator.ReadingListAllOrgs, emulator.ReadingListPaged, emulator.ReadingListBareArray}, 3, map[string]string{
 			"/organization/?page=1": `bare:Shared`,
 		}},
@@ -230,6 +235,13 @@ func TestReadingErrorStatuses(t *testing.T) {
 		{"default", nil, func(s int) int { return s }},
 		{"errors-http-200", []string{emulator.ReadingErrorsHTTP200}, func(int) int { return 200 }},
 		{"errors-http-400", []string{emulator.ReadingErrorsHTTP400}, func(int) int { return 400 }},
+		{"invalid-key-403", []string{emulator.ReadingInvalidKey403}, func(s int) int {
+			if s == 401 {
+				return 403
+			}
+			return s
+		}},
+		{"invalid-key-403 under errors-http-400", []string{emulator.ReadingInvalidKey403, emulator.ReadingErrorsHTTP400}, func(int) int { return 400 }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, emulator.Options{Readings: readings(t, tt.readings...), RateLimit: 100})
@@ -243,6 +255,58 @@ func TestReadingErrorStatuses(t *testing.T) {
 			e.srv.SetFaults(emulator.Faults{Rate5xx: 1, Seed: 1})
 			if r := e.do("GET", "/organization/", ownerKey, ""); r.status < 500 {
 				t.Errorf("an injected fault answered %d", r.status)
+			}
+		})
+	}
+}
+
+// Under role-checked-first a PUT or DELETE of an organization that does
+// not exist, or no longer does, is 403 Admin role required; a GET of it
+// is still 404. By default both are 404.
+func TestReadingRoleCheckedFirst(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		readings []string
+		status   int
+		msg      string
+	}{
+		{"default", nil, 404, "Organization not found"},
+		{"role-checked-first", []string{emulator.ReadingRoleCheckedFirst}, 403, "Admin role required"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, emulator.Options{Readings: readings(t, tt.readings...)})
+			id := e.create(ownerKey, "Acme")
+			if r := e.do("DELETE", "/organization/?orgId="+id, ownerKey, ""); r.status != 200 {
+				t.Fatalf("first delete: %d %s", r.status, r.raw)
+			}
+			wantError(t, e.do("DELETE", "/organization/?orgId="+id, ownerKey, ""), tt.status, tt.msg)
+			wantError(t, e.do("PUT", "/organization/", ownerKey, `{"orgId":"`+id+`","name":"x"}`), tt.status, tt.msg)
+			wantError(t, e.do("GET", "/organization/?orgId="+id, ownerKey, ""), 404, "Organization not found")
+			// Validation still comes first.
+			wantError(t, e.do("PUT", "/organization/", ownerKey, `{"orgId":"`+id+`","name":" "}`), 400, "Name must not be empty")
+		})
+	}
+}
+
+// Under put-absent-logo-cleared a PUT without logo clears it; name and
+// management_email, absent, are kept. By default an absent logo is kept.
+func TestReadingPutAbsentLogoCleared(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		readings []string
+		logo     any
+	}{
+		{"default", nil, "https://cdn.example.com/l.png"},
+		{"put-absent-logo-cleared", []string{emulator.ReadingPutAbsentLogoCleared}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, emulator.Options{Readings: readings(t, tt.readings...)})
+			id := e.create(ownerKey, "Acme")
+			e.do("PUT", "/organization/", ownerKey, `{"orgId":"`+id+`","logo":"https://cdn.example.com/l.png","management_email":"team@example.com"}`)
+			r := e.do("PUT", "/organization/", ownerKey, `{"orgId":"`+id+`","name":"Acme 2"}`)
+			d, _ := r.body["data"].(map[string]any)
+			if r.status != 200 || d["logo"] != tt.logo || d["name"] != "Acme 2" || d["management_email"] != "team@example.com" {
+				t.Errorf("PUT without logo: %d %s; want logo %v, the rest kept", r.status, r.raw, tt.logo)
 			}
 		})
 	}

@@ -234,7 +234,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Time) response {
-	if r.URL.Path != "/organization/" && r.URL.Path != "/organization" {
+	// The document's URL, exactly: https://api.capgo.app/organization/
+	// (002:12). Without its slash it is another path, as on a router that
+	// does not redirect.
+	if r.URL.Path != "/organization/" {
 		return s.apiFail(http.StatusNotFound, msgNotFound)
 	}
 	var h func(*call) response
@@ -258,7 +261,11 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 	}
 	userID, ok := s.authenticate(r)
 	if !ok {
-		return s.apiFail(http.StatusUnauthorized, msgInvalidKey)
+		status := http.StatusUnauthorized
+		if s.readings.Has(ReadingInvalidKey403) {
+			status = http.StatusForbidden
+		}
+		return s.apiFail(status, msgInvalidKey)
 	}
 	c := &call{r: r, user: userID, now: now, query: r.URL.Query()}
 	if r.Method == http.MethodPost || r.Method == http.MethodPut {
