@@ -41,6 +41,9 @@ type Adapter struct {
 	// listed and of those created since: what was there before a create
 	// whose answer was lost (nil before the first Read).
 	known map[string]map[string]bool
+	// logos holds, by id, the logo of each organization the last Read
+	// listed ("" for none): an update sends it back (see updateFields).
+	logos map[string]string
 }
 
 // What the create call does with management_email.
@@ -156,10 +159,12 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 	}
 	snap := &mapping.Snapshot{}
 	known := map[string]map[string]bool{}
+	logos := make(map[string]string, len(orgs))
 	for _, o := range orgs {
 		if o.ID == "" || known[o.Name][o.ID] {
 			continue
 		}
+		logos[o.ID] = o.Logo
 		if known[o.Name] == nil {
 			known[o.Name] = map[string]bool{}
 		}
@@ -173,7 +178,7 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 		snap.Orgs = append(snap.Orgs, org)
 	}
 	a.mu.Lock()
-	a.known = known
+	a.known, a.logos = known, logos
 	a.mu.Unlock()
 	snap.Sort()
 	a.logger.Debug("read", zap.Int("orgs", len(snap.Orgs)))
@@ -242,7 +247,13 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, log *zap.Lo
 		if a.managementEmail != "" {
 			f["management_email"] = a.managementEmail
 		}
+		if err := a.keepLogo(ctx, c.TargetID, f); err != nil {
+			return connectors.Result{}, err
+		}
 		if _, err := a.client.UpdateOrg(ctx, c.TargetID, f); err != nil {
+			if a.roleForGone(ctx, c.TargetID, err, log) {
+				return connectors.Result{}, fmt.Errorf("%w: %w", connectors.ErrNotFound, err)
+			}
 			return connectors.Result{}, err
 		}
 		return connectors.Result{TargetID: c.TargetID}, nil
@@ -252,13 +263,64 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, log *zap.Lo
 			return connectors.Result{}, fmt.Errorf("delete needs the target id: %w", connectors.ErrUnresolved)
 		}
 		err := a.client.DeleteOrg(ctx, c.TargetID)
-		if errors.Is(err, connectors.ErrNotFound) {
+		if errors.Is(err, connectors.ErrNotFound) || a.roleForGone(ctx, c.TargetID, err, log) {
 			log.Info("already gone")
 			err = nil
 		}
 		return connectors.Result{TargetID: c.TargetID}, err
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a Capgo organization", c.Action)
+}
+
+// keepLogo adds the organization's logo, when it has one, to the body of
+// an update. orgbridge does not manage logos, but the document's update
+// makes logo optional (002:70 「logo?: string」) next to an Organization
+// whose logo may be null (002:22), so a server may read a PUT without logo
+// as "no logo" and clear a logo set by hand in Capgo; sent back as it is,
+// it is kept under either reading. The logo is the one the last Read
+// listed; an organization that Read did not list is read first (a GET).
+// One with no logo sends none (a null could be refused: the field is a
+// string).
+func (a *Adapter) keepLogo(ctx context.Context, id string, f Fields) error {
+	a.mu.Lock()
+	logo, ok := a.logos[id]
+	a.mu.Unlock()
+	if !ok {
+		o, err := a.client.GetOrg(ctx, id)
+		if err != nil {
+			return fmt.Errorf("read it before the update, to keep its logo: %w", err)
+		}
+		logo = o.Logo
+	}
+	if logo != "" {
+		f["logo"] = logo
+	}
+	return nil
+}
+
+// roleForGone reports whether err is the document's "Admin role required"
+// answered for an organization that is no longer there. The document lists
+// no not-found error (002:107-123), so a server may check the role first
+// and answer a deleted organization as one the key's user is not an admin
+// of: the organizations are listed to tell (only on this failing path),
+// and one the key no longer lists is gone. A failure to list keeps the
+// 403.
+func (a *Adapter) roleForGone(ctx context.Context, id string, err error, log *zap.Logger) bool {
+	if !errors.Is(err, ErrAdminRoleRequired) {
+		return false
+	}
+	orgs, lerr := a.client.ListOrgs(ctx)
+	if lerr != nil {
+		log.Warn("admin role required: listing to see whether the organization is gone failed", zap.Error(lerr))
+		return false
+	}
+	for _, o := range orgs {
+		if o.ID == id {
+			return false
+		}
+	}
+	log.Info("admin role required for an organization the key no longer lists: gone (or out of the key's reach)")
+	return true
 }
 
 // keptFields refuses an org carrying what Capgo cannot keep: written anyway,

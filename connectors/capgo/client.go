@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -97,10 +98,20 @@ const maxPages = 10000
 // pagination, but a server may page the list (Capgo's own server does:
 // ?page= from 0, 50 a page), and one that does not ignores the parameter.
 // So pages are asked for from 0 until one is empty or brings no
-// organization not seen before: a whole list costs one more GET, a paged
-// one is read to its end, whatever its page size.
+// organization not seen before: a paged list is read to its end, whatever
+// its page size.
+//
+// A server may count its pages from 1 and take page 0 for page 1 (a clamp,
+// as most paging helpers do): its page 1 then repeats page 0 exactly, as a
+// server that does not page repeats its whole list. Only page 2 tells them
+// apart (the next page, or the whole list again), so when page 1 repeats
+// page 0 it is asked for too: a whole list costs two more GETs, never a
+// page left unread (which would have orgbridge create again what exists).
 func (c *Client) ListOrgs(ctx context.Context) ([]Organization, error) {
-	var all []Organization
+	var (
+		all   []Organization
+		first []string // the ids of page 0, in order
+	)
 	seen := map[string]bool{}
 	for page := 0; ; page++ {
 		if page >= maxPages {
@@ -115,13 +126,21 @@ func (c *Client) ListOrgs(ctx context.Context) ([]Organization, error) {
 			return nil, fmt.Errorf("GET %s: %w", OrgPath, err)
 		}
 		fresh := 0
+		ids := make([]string, 0, len(orgs))
 		for _, o := range orgs {
+			ids = append(ids, o.ID)
 			if o.ID == "" || seen[o.ID] {
 				continue
 			}
 			seen[o.ID] = true
 			all = append(all, o)
 			fresh++
+		}
+		switch {
+		case page == 0:
+			first = ids
+		case fresh == 0 && page == 1 && len(ids) > 0 && slices.Equal(ids, first):
+			continue // page 0 was page 1, or there are no pages: page 2 tells
 		}
 		if fresh == 0 {
 			return all, nil
@@ -222,25 +241,17 @@ const (
 	kindValidation
 )
 
-// kindOf tells what an error means. 401, 403 and 404 say it by their
-// status. Any other (a 400, a 422, or the 2xx of a KO body) is read by its
-// message, since the document gives the errors as messages and no status
-// codes, and a server may answer all of them 400 or 200: the document's
-// "Invalid API key" and "Admin role required", and a message saying not
-// found (or, as Capgo's own server says, that the organization cannot be
-// accessed); anything else is a validation error.
+// kindOf tells what an error means. The document gives its errors as
+// messages with no status code (002:107-123), so the message comes first:
+// the document's "Invalid API key" is the key and "Admin role required"
+// the role whatever status carries them (a server may answer the key 403
+// or the role 401, or every error 400 or 200). Then 401, 403 and 404 say
+// it by their status; then a message saying not found (or, as Capgo's own
+// server says, that the organization cannot be accessed); anything else is
+// a validation error.
 func kindOf(status int, msg string) errorKind {
-	switch status {
-	case http.StatusUnauthorized:
-		return kindInvalidKey
-	case http.StatusForbidden:
-		return kindAdminRole
-	case http.StatusNotFound:
-		return kindNotFound
-	case http.StatusMethodNotAllowed, http.StatusTooManyRequests:
-		return kindOther
-	}
-	if status >= 500 {
+	switch {
+	case status == http.StatusMethodNotAllowed, status == http.StatusTooManyRequests, status >= 500:
 		return kindOther
 	}
 	m := strings.ToLower(msg)
@@ -249,6 +260,16 @@ func kindOf(status int, msg string) errorKind {
 		return kindInvalidKey
 	case strings.Contains(m, "admin role") || strings.Contains(m, "permission"):
 		return kindAdminRole
+	}
+	switch status {
+	case http.StatusUnauthorized:
+		return kindInvalidKey
+	case http.StatusForbidden:
+		return kindAdminRole
+	case http.StatusNotFound:
+		return kindNotFound
+	}
+	switch {
 	case strings.Contains(m, "not found") || strings.Contains(m, "can't access") || strings.Contains(m, "cannot access"):
 		return kindNotFound
 	case strings.Contains(m, "method not allowed"):

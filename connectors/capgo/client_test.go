@@ -203,6 +203,12 @@ func TestErrorStatuses(t *testing.T) {
 		{401, `{"error":"Invalid API key","status":"KO"}`, capgo.ErrInvalidAPIKey, "", false, 1},
 		{403, `{"error":"Admin role required","status":"KO"}`, capgo.ErrAdminRoleRequired, "", false, 1},
 		{404, `{"error":"Organization not found","status":"KO"}`, connectors.ErrNotFound, "", false, 1},
+		// The document's messages come with no status: the message says
+		// what the error is, whatever status carries it.
+		{403, `{"error":"Invalid API key","status":"KO"}`, capgo.ErrInvalidAPIKey, "", false, 1},
+		{401, `{"error":"Admin role required","status":"KO"}`, capgo.ErrAdminRoleRequired, "", false, 1},
+		{401, `{"error":"Unauthorized","status":"KO"}`, capgo.ErrInvalidAPIKey, "", false, 1},
+		{403, `{"error":"Forbidden","status":"KO"}`, capgo.ErrAdminRoleRequired, "", false, 1},
 		{429, `{"error":"Too many requests","status":"KO"}`, nil, "", true, 2},
 		{500, `{"error":"Internal server error","status":"KO"}`, nil, "", true, 2}, // PUT: idempotent, retried
 		{503, `{"error":"Service unavailable","status":"KO"}`, nil, "", true, 2},

@@ -20,6 +20,7 @@
 //	GET    /organization/?page=N       → 200 {"data":[Organization…]}: every organization the key's user
 //	                                     belongs to, in creation order, all in one response (no pagination;
 //	                                     page is sent for servers that page, see "Reading")
+//	                                     (the path is the document's, trailing slash included)
 //	GET    /organization/?orgId=ID     → 200 {"data":Organization}
 //	POST   /organization/ {"name", "management_email"?, "email"?}
 //	                                   → 200 {"status":"Organization created","id":ID}
@@ -81,7 +82,26 @@
 //   - The list is asked for page by page, ?page= from 0, until a page is
 //     empty or brings no organization not seen before: a server that pages
 //     (Capgo's own does, 50 a page) is read to the end whatever its page
-//     size, one that does not ignores the parameter and costs one more GET.
+//     size. A server that counts pages from 1 and takes 0 for 1 answers
+//     page 1 as it answered page 0, as a server that does not page does:
+//     then page 2 is asked for too, and tells them apart (the next page,
+//     or the whole list again). A list that is not paged costs two more
+//     GETs.
+//   - The document's error messages say what an error is whatever status
+//     carries them: "Invalid API key" answered 403 is the key, "Admin role
+//     required" answered 401 the role.
+//   - The document has no not-found error, so a server may check the role
+//     first and answer a deleted organization 403 "Admin role required".
+//     On that answer to a DELETE or a PUT the adapter lists the
+//     organizations: one the key no longer lists is gone (a delete is
+//     done, an update fails with connectors.ErrNotFound); one still listed
+//     fails with ErrAdminRoleRequired.
+//   - The update's logo is optional (002:70 「logo?: string」) beside a
+//     nullable logo (002:22), so a server may read a PUT without logo as
+//     "no logo". orgbridge does not manage logos, so every PUT of an update
+//     sends the organization's logo back when it has one (the one the last
+//     Read listed, or a GET when Read did not list it): a logo set by hand
+//     in Capgo is kept under either reading.
 //   - An error is known by its message wherever the status leaves it open:
 //     the document gives its errors as bodies ({"error":…,"status":"KO"})
 //     with no status code, so a server may answer them 400, or 200 (a 2xx
@@ -114,10 +134,12 @@
 //
 //	org create   POST {name, management_email, email} (the address when capgo.management_email is set),
 //	             then, unless the server took it, PUT {orgId, management_email}. See below.
-//	org update   PUT {orgId, name, management_email}: a rename (with no Diff the same) that also
+//	org update   PUT {orgId, name, management_email, logo?}: a rename (with no Diff the same) that also
 //	             sets the configured address, so that every write of an organization corrects
-//	             it; a Diff naming management_email sends the same.
-//	org delete   DELETE ?orgId=; a 404 (already gone) counts as done. Capgo deletes the
+//	             it; a Diff naming management_email sends the same. logo is the organization's
+//	             own, sent back when it has one (see "Reading").
+//	org delete   DELETE ?orgId=; a 404 (already gone), or a 403 for an organization the key no
+//	             longer lists, counts as done. Capgo deletes the
 //	             organization's apps and bundles with it, irreversibly: the guard's limits apply.
 //
 // The document's create takes a name (OrganizationCreate), and a server

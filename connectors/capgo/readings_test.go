@@ -2,6 +2,7 @@ package capgo_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -188,79 +189,146 @@ func TestCreateNotAppliedStaysTransient(t *testing.T) {
 // An adopted (hand-made) organization whose management_email Capgo set is
 // corrected by orgbridge's next write of it, and what orgbridge does not
 // manage (logo, members) is kept.
+// Under every combination of readings (put-absent-logo-cleared among
+// them: a PUT without logo clears it), with a Read before the updates or
+// none.
 func TestUpdateCorrectsManagementEmailAndKeepsTheRest(t *testing.T) {
-	for _, readings := range [][]string{nil, {emulator.ReadingPutPartialData, emulator.ReadingErrorsHTTP200}} {
-		t.Run(strings.Join(append([]string{"default"}, readings...), "+"), func(t *testing.T) {
-			f := readingFixture(t, readings, nil)
-			hand := f.emu.AddOrg(testUser, "営業部")
-			f.emu.SetRole(hand.ID, otherUser, emulator.RoleMember)
-			// A logo set by hand in Capgo.
-			h := &http.Client{}
-			req, _ := http.NewRequest(http.MethodPut, f.url+"/organization/", strings.NewReader(`{"orgId":"`+hand.ID+`","logo":"https://cdn.example.com/l.png"}`))
-			req.Header.Set("authorization", testKey)
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := h.Do(req)
+	for _, readings := range emulator.Readings.Combinations() {
+		name := strings.Join(readings, "+")
+		if name == "" {
+			name = "default"
+		}
+		for _, read := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/read=%v", name, read), func(t *testing.T) {
+				updateKeepsTheRest(t, readings, read)
+			})
+		}
+	}
+}
+
+func updateKeepsTheRest(t *testing.T, readings []string, read bool) {
+	f := readingFixture(t, readings, nil)
+	hand := f.emu.AddOrg(testUser, "営業部")
+	f.emu.SetRole(hand.ID, otherUser, emulator.RoleMember)
+	// A logo set by hand in Capgo.
+	f.emu.SetLogo(hand.ID, "https://cdn.example.com/l.png")
+	if read {
+		if _, err := f.a.Read(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []connectors.Change{
+		// A rename.
+		{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: "sales", TargetID: hand.ID, Org: &mapping.Org{Key: "sales", Name: "本社 / 営業部"},
+			Diff: []connectors.FieldChange{{Field: "name", Old: "営業部", New: "本社 / 営業部"}}},
+		// The drift of management_email alone.
+		{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: "sales", TargetID: hand.ID, Org: &mapping.Org{Key: "sales", Name: "本社 / 営業部"},
+			Diff: []connectors.FieldChange{{Field: "management_email", Old: "x@example.com", New: itAdmin}}},
+	}
+	for i, c := range tests {
+		if i == 1 {
+			// Someone changes it by hand again.
+			f.emu.SetManagementEmail(hand.ID, "x@example.com")
+		}
+		if _, err := f.a.Apply(t.Context(), c, nil); err != nil {
+			t.Fatal(err)
+		}
+		st := f.emu.State()
+		o := st.Orgs[0]
+		if o.Name != "本社 / 営業部" || o.ManagementEmail != itAdmin || o.Logo == nil || *o.Logo != "https://cdn.example.com/l.png" {
+			t.Errorf("after change %d: %+v (logo %v)", i, o, o.Logo)
+		}
+		if m := st.Members[hand.ID]; m[otherUser] != emulator.RoleMember || m[testUser] != emulator.RoleAdmin {
+			t.Errorf("after change %d: members %v", i, m)
+		}
+	}
+}
+
+// Under list-all-orgs the key sees another user's organization; a write
+// to it fails loudly (ErrAdminRoleRequired), never silently, and never
+// taken for one that is gone (under role-checked-first a gone one is 403
+// too).
+func TestListAllOrgsWriteIsLoud(t *testing.T) {
+	for _, rs := range [][]string{
+		{emulator.ReadingListAllOrgs},
+		{emulator.ReadingListAllOrgs, emulator.ReadingRoleCheckedFirst},
+		{emulator.ReadingListAllOrgs, emulator.ReadingRoleCheckedFirst, emulator.ReadingErrorsHTTP400, emulator.ReadingListPagedFrom1},
+	} {
+		t.Run(strings.Join(rs, "+"), func(t *testing.T) {
+			f := readingFixture(t, rs, nil)
+			theirs := f.emu.AddOrg(otherUser, "本社")
+			snap, err := f.a.Read(t.Context())
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp.Body.Close()
-
-			tests := []connectors.Change{
-				// A rename.
-				{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: "sales", TargetID: hand.ID, Org: &mapping.Org{Key: "sales", Name: "本社 / 営業部"},
-					Diff: []connectors.FieldChange{{Field: "name", Old: "営業部", New: "本社 / 営業部"}}},
-				// The drift of management_email alone.
-				{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: "sales", TargetID: hand.ID, Org: &mapping.Org{Key: "sales", Name: "本社 / 営業部"},
-					Diff: []connectors.FieldChange{{Field: "management_email", Old: "x@example.com", New: itAdmin}}},
+			if len(snap.Orgs) != 1 || snap.Orgs[0].Key != theirs.ID {
+				t.Fatalf("Read = %+v", snap.Orgs)
 			}
-			for i, c := range tests {
-				if i == 1 {
-					// Someone changes it by hand again.
-					f.emu.SetManagementEmail(hand.ID, "x@example.com")
+			hq := &mapping.Org{Key: "hq", Name: "本社"}
+			for _, c := range []connectors.Change{
+				{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: "hq", TargetID: theirs.ID, Org: hq},
+				{Action: connectors.ActionDelete, Kind: mapping.KindOrg, Key: "hq", TargetID: theirs.ID, Org: hq},
+			} {
+				if _, err := f.a.Apply(t.Context(), c, nil); !errors.Is(err, capgo.ErrAdminRoleRequired) || errors.Is(err, connectors.ErrNotFound) || connectors.IsTransient(err) {
+					t.Errorf("%s of another user's org: %v; want ErrAdminRoleRequired", c.Action, err)
 				}
-				if _, err := f.a.Apply(t.Context(), c, nil); err != nil {
-					t.Fatal(err)
-				}
-				st := f.emu.State()
-				o := st.Orgs[0]
-				if o.Name != "本社 / 営業部" || o.ManagementEmail != itAdmin || o.Logo == nil || *o.Logo != "https://cdn.example.com/l.png" {
-					t.Errorf("after change %d: %+v (logo %v)", i, o, o.Logo)
-				}
-				if m := st.Members[hand.ID]; m[otherUser] != emulator.RoleMember || m[testUser] != emulator.RoleAdmin {
-					t.Errorf("after change %d: members %v", i, m)
-				}
+			}
+			if st := f.emu.State(); len(st.Orgs) != 1 || st.Orgs[0].ManagementEmail != "other@example.com" {
+				t.Errorf("another user's org changed: %+v", st.Orgs)
 			}
 		})
 	}
 }
 
-// Under list-all-orgs the key sees another user's organization; a write
-// to it fails loudly (ErrAdminRoleRequired), never silently.
-func TestListAllOrgsWriteIsLoud(t *testing.T) {
-	f := readingFixture(t, []string{emulator.ReadingListAllOrgs}, nil)
-	theirs := f.emu.AddOrg(otherUser, "本社")
-	snap, err := f.a.Read(t.Context())
-	if err != nil {
-		t.Fatal(err)
+// The list is read to its end however a server pages it, page 0 taken for
+// page 1 included, and a server that does not page costs three GETs.
+func TestListPagesUnderReadings(t *testing.T) {
+	tests := []struct {
+		readings []string
+		gets     int // for 5 organizations, 2 a page where pages are
+	}{
+		{nil, 3},                                 // page 0, then pages 1 and 2 repeating it
+		{[]string{emulator.ReadingListPaged}, 4}, // pages 0, 1, 2, and 3 empty
+		{[]string{emulator.ReadingListPagedFrom1}, 5}, // pages 0 (=1), 1 (repeats it), 2, 3, and 4 empty
+		{[]string{emulator.ReadingListPagedFrom1, emulator.ReadingListBareArray, emulator.ReadingErrorsHTTP200}, 5},
 	}
-	if len(snap.Orgs) != 1 || snap.Orgs[0].Key != theirs.ID {
-		t.Fatalf("Read = %+v", snap.Orgs)
-	}
-	upd := connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: "hq", TargetID: theirs.ID, Org: &mapping.Org{Key: "hq", Name: "本社"}}
-	if _, err := f.a.Apply(t.Context(), upd, nil); !errors.Is(err, capgo.ErrAdminRoleRequired) || connectors.IsTransient(err) {
-		t.Errorf("update of another user's org: %v; want ErrAdminRoleRequired", err)
-	}
-	if o := f.emu.State().Orgs[0]; o.ManagementEmail != "other@example.com" {
-		t.Errorf("management_email changed to %q", o.ManagementEmail)
+	for _, tt := range tests {
+		t.Run(strings.Join(append([]string{"default"}, tt.readings...), "+"), func(t *testing.T) {
+			f := readingFixture(t, tt.readings, nil)
+			for i := range 5 {
+				f.emu.AddOrg(testUser, fmt.Sprintf("組織%d", i))
+			}
+			f.emu.ResetStats()
+			snap, err := f.a.Read(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(snap.Orgs) != 5 {
+				t.Errorf("Read %d orgs, want 5: %+v", len(snap.Orgs), snap.Orgs)
+			}
+			if n := f.emu.Stats().Requests; n != tt.gets {
+				t.Errorf("%d GETs, want %d", n, tt.gets)
+			}
+		})
 	}
 }
 
 // Under the readings that answer every error 200 or 400, a refused key is
 // still ErrInvalidAPIKey and a missing organization ErrNotFound.
 func TestErrorsReadByMessage(t *testing.T) {
-	for _, r := range []string{emulator.ReadingErrorsHTTP200, emulator.ReadingErrorsHTTP400} {
-		t.Run(r, func(t *testing.T) {
-			f := readingFixture(t, []string{r}, nil)
+	for _, rs := range [][]string{
+		{emulator.ReadingErrorsHTTP200},
+		{emulator.ReadingErrorsHTTP400},
+		// The key answered 403, as the role is.
+		{emulator.ReadingInvalidKey403},
+		// A missing organization answered as the role: the adapter lists
+		// to tell it from one it may not write.
+		{emulator.ReadingRoleCheckedFirst},
+		{emulator.ReadingRoleCheckedFirst, emulator.ReadingInvalidKey403, emulator.ReadingListAllOrgs},
+		{emulator.ReadingRoleCheckedFirst, emulator.ReadingErrorsHTTP200},
+	} {
+		t.Run(strings.Join(rs, "+"), func(t *testing.T) {
+			f := readingFixture(t, rs, nil)
 			del := connectors.Change{Action: connectors.ActionDelete, Kind: mapping.KindOrg, Key: "gone", TargetID: "4d3c2b1a-0000-4000-8000-000000000000"}
 			if _, err := f.a.Apply(t.Context(), del, nil); err != nil {
 				t.Errorf("delete of a missing org: %v; want done", err)
