@@ -9,8 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -77,19 +75,10 @@ func (a *app) openJobs(ctx context.Context, file *config.File, st store.Store) (
 	return jobs, nil
 }
 
-// scimJobs are the names of the jobs whose source is the SCIM endpoint.
-func scimJobs(jobs []*scheduler.Job) []string {
-	var names []string
-	for _, j := range jobs {
-		if j.SourceType == "scim" {
-			names = append(names, j.Name)
-		}
-	}
-	return names
-}
-
 // serveDaemon runs until ctx ends. ready, when set, receives the addresses
-// listened on (tests listen on port 0).
+// listened on (tests listen on port 0). It binds the listeners and the
+// signals; the daemon (scheduler.Daemon) holds the policy: schedules, the
+// SCIM debounce, leadership, reload and the orderly stop of runs.
 func (a *app) serveDaemon(ctx context.Context, configPath string, file *config.File, ready chan<- listening) error {
 	hasSchedule := false
 	for _, j := range file.Jobs {
@@ -107,170 +96,182 @@ func (a *app) serveDaemon(ctx context.Context, configPath string, file *config.F
 	if err != nil {
 		return usageError(err)
 	}
-	daemon := scheduler.NewDaemon(jobs, scheduler.DaemonOptions{
-		Store: st, Logger: a.logger, Elector: elector,
-		Hooks: scheduler.DaemonHooks{
-			Run: func(job, mode, outcome string, took time.Duration, finished time.Time) {
-				metrics.ObserveRun(job, mode, outcome, took)
-				if outcome == string(store.RunSucceeded) {
-					metrics.SetLastSuccess(job, finished)
-				}
-			},
-			Change: func(job string, ev scheduler.Event) {
-				result := "applied"
-				if ev.Err != nil {
-					result = "failed"
-				}
-				metrics.ObserveChange(job, string(ev.Change.Kind), string(ev.Change.Action), result)
-			},
-			Quarantine: metrics.SetQuarantined,
-			Leader:     metrics.SetLeader,
-		},
-	})
-
-	var (
-		servers []*http.Server
-		lst     listening
-		wg      sync.WaitGroup
-		errs    = make(chan error, 2)
-	)
-	runCtx, stopRuns := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopRuns()
-	start := func(name, addr string, h http.Handler, tlsCfg *config.TLS) (string, error) {
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return "", fmt.Errorf("%s.listen: %w", name, err)
-		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
-		servers = append(servers, srv)
-		go func() {
-			var err error
-			if tlsCfg != nil {
-				err = srv.ServeTLS(ln, abs(file.Dir, tlsCfg.CertFile), abs(file.Dir, tlsCfg.KeyFile))
-			} else {
-				err = srv.Serve(ln)
-			}
-			if !errors.Is(err, http.ErrServerClosed) {
-				errs <- fmt.Errorf("%s: %w", name, err)
-			}
-		}()
-		scheme := "http"
-		if tlsCfg != nil {
-			scheme = "https"
-		}
-		a.logger.Info("listening", zap.String("listener", name), zap.String("url", fmt.Sprintf("%s://%s", scheme, ln.Addr())))
-		return ln.Addr().String(), nil
-	}
-
-	// The SCIM endpoint: pushes are debounced into incremental runs of the
-	// scim jobs (on the leader; a standby's pushes reach the leader through
-	// the store's change sequence, which the leader polls).
-	var scimNames atomic.Pointer[[]string]
-	names := scimJobs(jobs)
-	scimNames.Store(&names)
-	var debouncer *scheduler.Debouncer
+	opts := scheduler.DaemonOptions{Store: st, Logger: a.logger, Elector: elector, Hooks: metricsHooks()}
 	if sc := file.SCIM; sc != nil {
-		tokens := make([]string, len(sc.Tokens))
-		for i, t := range sc.Tokens {
-			v, err := t.Resolve(fmt.Sprintf("scim.tokens[%d]", i), file.Dir)
-			if err != nil {
-				return usageError(fmt.Errorf("%s: %w", file.Path, err))
-			}
-			tokens[i] = v
-		}
-		debouncer = scheduler.NewDebouncer(sc.Debounce, sc.MaxDelay, func(ctx context.Context) {
-			for _, name := range *scimNames.Load() {
-				_, err := daemon.RunJob(ctx, name, scheduler.RunOptions{Incremental: true}, scheduler.TriggerSCIM)
-				switch {
-				case errors.Is(err, scheduler.ErrBusy):
-					debouncer.Notify() // a run is on: try again after it
-				case errors.Is(err, scheduler.ErrNotLeader):
-				case err != nil:
-					a.logger.Error("incremental run after SCIM pushes failed", zap.String("job", name), zap.Error(err))
-				}
-			}
-		})
-		endpoint, err := scim.New(scim.Options{
-			Store: st, Tokens: tokens, MaxBodyBytes: sc.MaxBodyBytes, MaxResults: sc.MaxResults,
-			Logger: a.logger.Named("scim"), OnChange: debouncer.Notify,
-		})
+		// With PostgreSQL every replica takes pushes; the leader polls
+		// the store for those another replica took.
+		opts.SCIM = &scheduler.SCIMOptions{Debounce: sc.Debounce, MaxDelay: sc.MaxDelay, Poll: file.Store.Driver == "postgres"}
+	}
+	daemon := scheduler.NewDaemon(jobs, opts)
+
+	srv := &servers{log: a.logger, dir: file.Dir, errs: make(chan error, 2)}
+	var lst listening
+	if sc := file.SCIM; sc != nil {
+		h, err := a.scimHandler(file, st, daemon.NotifySCIM)
 		if err != nil {
-			return failedError(err)
+			return err
 		}
-		mux := http.NewServeMux()
-		mux.Handle(scim.BasePath+"/", endpoint)
-		mux.Handle(scim.BasePath, endpoint)
-		if lst.SCIM, err = start("scim", sc.Listen, mux, sc.TLS); err != nil {
+		if lst.SCIM, err = srv.listen("scim", sc.Listen, h, sc.TLS); err != nil {
 			return failedError(err)
-		}
-		wg.Add(1)
-		go func() { defer wg.Done(); debouncer.Run(runCtx) }()
-		// What was acknowledged before a restart but not yet applied is
-		// applied now: the incremental read starts from the stored mark.
-		debouncer.Notify()
-		if file.Store.Driver == "postgres" {
-			wg.Add(1)
-			go func() { defer wg.Done(); pollSCIM(runCtx, st, daemon, debouncer, sc.Debounce) }()
 		}
 	}
-
 	if ac := file.Admin; ac != nil {
-		token, err := ac.Token.Resolve("admin.token", file.Dir)
+		h, err := a.adminHandler(file, st, daemon)
 		if err != nil {
-			return usageError(fmt.Errorf("%s: %w", file.Path, err))
+			return err
 		}
-		replica := ac.Replica
-		if replica == "" {
-			replica, _ = os.Hostname()
-		}
-		h, err := admin.New(admin.Options{Store: st, Daemon: daemon, Token: token, MetricsPublic: ac.MetricsPublic,
-			Metrics: metrics.Handler(), ReadyMaxFailedAge: ac.ReadyMaxFailedAge, Replica: replica, Logger: a.logger.Named("admin")})
-		if err != nil {
-			return failedError(err)
-		}
-		if lst.Admin, err = start("admin", ac.Listen, h, nil); err != nil {
+		if lst.Admin, err = srv.listen("admin", ac.Listen, h, nil); err != nil {
 			return failedError(err)
 		}
 	}
 
-	wg.Add(1)
-	go func() { defer wg.Done(); daemon.Run(runCtx) }()
+	if err := daemon.Start(ctx); err != nil {
+		return failedError(err)
+	}
 	if ready != nil {
 		ready <- lst
 	}
+	result := a.waitForSignals(ctx, configPath, st, daemon, srv.errs)
+	a.logger.Info("shutting down: no new work; runs in flight finish their changes and journal the rest")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	srv.shutdown(shutdownCtx)
+	_ = daemon.Stop(context.WithoutCancel(ctx)) // waits for the runs in flight, however long
+	return result
+}
 
+// waitForSignals reloads the config on SIGHUP until ctx ends (SIGTERM,
+// SIGINT) or a listener fails.
+func (a *app) waitForSignals(ctx context.Context, configPath string, st store.Store, daemon *scheduler.Daemon, errs <-chan error) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	var result error
-wait:
 	for {
 		select {
 		case <-ctx.Done():
-			break wait
+			return nil
 		case err := <-errs:
-			result = failedError(err)
-			break wait
+			return failedError(err)
 		case <-hup:
 			if jobs, err := a.reload(ctx, configPath, st); err != nil {
 				a.logger.Error("SIGHUP: the new config is rejected; the old one stays", zap.Error(err))
 			} else {
-				names := scimJobs(jobs)
-				scimNames.Store(&names)
 				daemon.Reload(jobs)
 				a.logger.Info("SIGHUP: config reloaded (listeners, tokens and the store change only on restart)")
 			}
 		}
 	}
-	a.logger.Info("shutting down: no new work; runs in flight finish their changes and journal the rest")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	for _, srv := range servers {
-		_ = srv.Shutdown(shutdownCtx)
+}
+
+// metricsHooks report the daemon's runs, changes, quarantines and
+// leadership as metrics.
+func metricsHooks() scheduler.DaemonHooks {
+	return scheduler.DaemonHooks{
+		Run: func(job, mode, outcome string, took time.Duration, finished time.Time) {
+			metrics.ObserveRun(job, mode, outcome, took)
+			if outcome == string(store.RunSucceeded) {
+				metrics.SetLastSuccess(job, finished)
+			}
+		},
+		Change: func(job string, ev scheduler.Event) {
+			result := "applied"
+			if ev.Err != nil {
+				result = "failed"
+			}
+			metrics.ObserveChange(job, string(ev.Change.Kind), string(ev.Change.Action), result)
+		},
+		Quarantine: metrics.SetQuarantined,
+		Leader:     metrics.SetLeader,
 	}
-	stopRuns()
-	wg.Wait()
-	return result
+}
+
+// scimHandler is the SCIM endpoint of the scim block; every accepted push
+// calls onChange.
+func (a *app) scimHandler(file *config.File, st store.Store, onChange func()) (http.Handler, error) {
+	sc := file.SCIM
+	tokens := make([]string, len(sc.Tokens))
+	for i, t := range sc.Tokens {
+		v, err := t.Resolve(fmt.Sprintf("scim.tokens[%d]", i), file.Dir)
+		if err != nil {
+			return nil, usageError(fmt.Errorf("%s: %w", file.Path, err))
+		}
+		tokens[i] = v
+	}
+	endpoint, err := scim.New(scim.Options{
+		Store: st, Tokens: tokens, MaxBodyBytes: sc.MaxBodyBytes, MaxResults: sc.MaxResults,
+		Logger: a.logger.Named("scim"), OnChange: onChange,
+	})
+	if err != nil {
+		return nil, failedError(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(scim.BasePath+"/", endpoint)
+	mux.Handle(scim.BasePath, endpoint)
+	return mux, nil
+}
+
+// adminHandler is the admin listener's handler of the admin block.
+func (a *app) adminHandler(file *config.File, st store.Store, daemon *scheduler.Daemon) (http.Handler, error) {
+	ac := file.Admin
+	token, err := ac.Token.Resolve("admin.token", file.Dir)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("%s: %w", file.Path, err))
+	}
+	replica := ac.Replica
+	if replica == "" {
+		replica, _ = os.Hostname()
+	}
+	h, err := admin.New(admin.Options{Store: st, Daemon: daemon, Token: token, MetricsPublic: ac.MetricsPublic,
+		Metrics: metrics.Handler(), ReadyMaxFailedAge: ac.ReadyMaxFailedAge, Replica: replica, Logger: a.logger.Named("admin")})
+	if err != nil {
+		return nil, failedError(err)
+	}
+	return h, nil
+}
+
+// servers are the daemon's HTTP listeners; errs receives the error of one
+// that stops serving on its own.
+type servers struct {
+	log  *zap.Logger
+	dir  string // the config's directory, for TLS files
+	list []*http.Server
+	errs chan error
+}
+
+// listen serves h on addr (with TLS when tlsCfg is set) and returns the
+// address it listens on.
+func (s *servers) listen(name, addr string, h http.Handler, tlsCfg *config.TLS) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("%s.listen: %w", name, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	s.list = append(s.list, srv)
+	go func() {
+		var err error
+		if tlsCfg != nil {
+			err = srv.ServeTLS(ln, abs(s.dir, tlsCfg.CertFile), abs(s.dir, tlsCfg.KeyFile))
+		} else {
+			err = srv.Serve(ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			s.errs <- fmt.Errorf("%s: %w", name, err)
+		}
+	}()
+	scheme := "http"
+	if tlsCfg != nil {
+		scheme = "https"
+	}
+	s.log.Info("listening", zap.String("listener", name), zap.String("url", fmt.Sprintf("%s://%s", scheme, ln.Addr())))
+	return ln.Addr().String(), nil
+}
+
+// shutdown closes the listeners and waits for their requests, until ctx
+// ends.
+func (s *servers) shutdown(ctx context.Context) {
+	for _, srv := range s.list {
+		_ = srv.Shutdown(ctx)
+	}
 }
 
 // reload loads and opens the config again for SIGHUP.
@@ -310,34 +311,6 @@ type pgWithLeader struct {
 
 func (p *pgWithLeader) Close() error {
 	return errors.Join(p.leader.Close(), p.Postgres.Close())
-}
-
-// pollSCIM lets the leader see pushes that other replicas stored: when the
-// store's SCIM change sequence moves, the debouncer is told.
-func pollSCIM(ctx context.Context, st store.Store, daemon *scheduler.Daemon, deb *scheduler.Debouncer, every time.Duration) {
-	every = max(every, time.Second)
-	var seen int64 = -1
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if !daemon.IsLeader() {
-			continue
-		}
-		since := max(seen, 0)
-		changed, top, err := st.SCIMChanged(ctx, since)
-		if err != nil {
-			continue
-		}
-		if seen >= 0 && len(changed) > 0 {
-			deb.Notify()
-		}
-		seen = top
-	}
 }
 
 func abs(dir, path string) string {
