@@ -39,8 +39,9 @@
 // name is required, [A-Za-z0-9_-]+ and unique in the tenant compared
 // case-insensitively (a duplicate is 409); display_name is required and
 // not blank; description is a string or null ("" reads back as null);
-// parent_id must name an organization (422) and, on PUT, neither the
-// organization itself nor one below it (422); metadata is an object of any
+// parent_id must name an organization (422; "" names none: null is the top
+// level) and, on PUT, neither the organization itself nor one below it
+// (422); metadata is an object of any
 // JSON values, or null for none. A field of another JSON type is 422 on
 // it; unknown fields are ignored. Lengths are not limited (the document
 // gives none). POST answers 201 with the document's create example fields
@@ -186,6 +187,22 @@
 //     body): every error is {"error": {"code", "message", "errors"?}}.
 //   - validation-400 (001:134 「namestring組織名(英数字、ハイフン、アンダースコア)」,
 //     a rule with no status): an invalid body is 400 invalid_request.
+//
+// Null and names (the PUT of 001:174 has no field table):
+//
+//   - null-ignored (001:174 「PUT /api/admin/organizations/:id」, 001:54
+//     「"parent_id": null」 shown only in answers): fields are optional
+//     pointers, Go style: null is read as not sent (PUT leaves the field as
+//     it is); "" clears description and, as parent_id, is the top level;
+//     answers leave out every null field and empty children and metadata.
+//   - null-refused (001:136 「descriptionstring-説明」, 001:137
+//     「parent_idstring-親組織ID」; excludes null-ignored): a schema of
+//     optional strings: null for any field is 422 ("must be a string, not
+//     null"); "" clears description and, as parent_id, is the top level.
+//   - name-immutable (001:134 「namestring組織名(英数字、ハイフン、アンダースコア)」,
+//     an identifier; 001:182-185 change only display_name and
+//     description): PUT with a name other than the stored one is 422 on
+//     name; the same name is accepted.
 //
 // Not served, and why:
 //

@@ -75,10 +75,10 @@ func (c *call) getOrg() response {
 }
 
 // readName checks name: required on create; when sent, a non-empty string
-// of letters, digits, '-' and '_'.
-func readName(b *errorBag, in input, required bool) (string, bool) {
+// of letters, digits, '-' and '_' (null on update: see nullSent).
+func (s *Server) readName(b *errorBag, in input, required bool) (string, bool) {
 	f := in.get("name")
-	if !f.present && !required {
+	if !required && (!f.present || (f.null && s.readings.Has(ReadingNullIgnored))) {
 		return "", false
 	}
 	if !f.present || f.null {
@@ -99,10 +99,10 @@ func readName(b *errorBag, in input, required bool) (string, bool) {
 }
 
 // readDisplayName checks display_name: required on create; when sent, a
-// string that is not blank.
-func readDisplayName(b *errorBag, in input, required bool) (string, bool) {
+// string that is not blank (null on update: see nullSent).
+func (s *Server) readDisplayName(b *errorBag, in input, required bool) (string, bool) {
 	f := in.get("display_name")
-	if !f.present && !required {
+	if !required && (!f.present || (f.null && s.readings.Has(ReadingNullIgnored))) {
 		return "", false
 	}
 	if !f.present || f.null {
@@ -117,25 +117,58 @@ func readDisplayName(b *errorBag, in input, required bool) (string, bool) {
 	return v, ok
 }
 
-// readOptional reads an optional string that may be null (read as ""). It
-// reports whether the field was sent and is valid.
-func readOptional(b *errorBag, in input, key string) (string, bool) {
-	f := in.get(key)
-	if !f.present {
+// nullSent reads a field sent as JSON null, by the reading of null: by
+// default null clears it (reported as set); under null-ignored it is as if
+// the field were not sent; under null-refused it is an error on the field
+// (its type is a string or an object, and null is neither).
+func (s *Server) nullSent(b *errorBag, key, want string) bool {
+	switch {
+	case s.readings.Has(ReadingNullIgnored):
+		return false
+	case s.readings.Has(ReadingNullRefused):
+		b.add(key, key+" must be "+want+", not null")
+		return false
+	}
+	return true
+}
+
+// emptyIsNone: under null-ignored and null-refused, "" is how a client
+// says "none" (null cannot), so parent_id "" is the top level. By default
+// "" names no organization.
+func (s *Server) emptyIsNone() bool {
+	return s.readings.Has(ReadingNullIgnored) || s.readings.Has(ReadingNullRefused)
+}
+
+// readDescription reads description: a string ("" is none) or null (see
+// nullSent). It reports whether the field is to be set.
+func (s *Server) readDescription(b *errorBag, in input) (string, bool) {
+	f := in.get("description")
+	switch {
+	case !f.present:
 		return "", false
+	case f.null:
+		return "", s.nullSent(b, "description", "a string")
 	}
-	if f.null {
-		return "", true
-	}
-	return in.str(b, key)
+	return in.str(b, "description")
 }
 
 // readParent checks parent_id: an existing organization, and on update
-// neither the organization itself nor one below it.
+// neither the organization itself nor one below it; null (see nullSent)
+// or, where null cannot say it, "" is the top level.
 func (s *Server) readParent(b *errorBag, in input, self string) (string, bool) {
-	parent, ok := readOptional(b, in, "parent_id")
+	f := in.get("parent_id")
 	switch {
-	case !ok || parent == "":
+	case !f.present:
+		return "", false
+	case f.null:
+		return "", s.nullSent(b, "parent_id", "an organization id")
+	}
+	parent, ok := in.str(b, "parent_id")
+	switch {
+	case !ok:
+		return "", false
+	case parent == "" && s.emptyIsNone():
+		return "", true
 	case s.orgs[parent] == nil:
 		b.add("parent_id", "parent_id names no organization")
 		return "", false
@@ -143,17 +176,18 @@ func (s *Server) readParent(b *errorBag, in input, self string) (string, bool) {
 		b.add("parent_id", "parent_id must not be the organization itself or one below it")
 		return "", false
 	}
-	return parent, ok
+	return parent, true
 }
 
-// readMetadata reads metadata: an object, or null for none.
-func readMetadata(b *errorBag, in input) (map[string]any, bool) {
+// readMetadata reads metadata: an object, or null for none (see
+// nullSent).
+func (s *Server) readMetadata(b *errorBag, in input) (map[string]any, bool) {
 	f := in.get("metadata")
-	if !f.present {
+	switch {
+	case !f.present:
 		return nil, false
-	}
-	if f.null {
-		return nil, true
+	case f.null:
+		return nil, s.nullSent(b, "metadata", "an object")
 	}
 	return in.object(b, "metadata")
 }
@@ -166,11 +200,11 @@ func nameConflict(name, other string) response {
 func (c *call) createOrg() response {
 	s := c.s
 	var b errorBag
-	name, _ := readName(&b, c.in, true)
-	display, _ := readDisplayName(&b, c.in, true)
-	desc, _ := readOptional(&b, c.in, "description")
+	name, _ := s.readName(&b, c.in, true)
+	display, _ := s.readDisplayName(&b, c.in, true)
+	desc, _ := s.readDescription(&b, c.in)
 	parent, _ := s.readParent(&b, c.in, "")
-	meta, _ := readMetadata(&b, c.in)
+	meta, _ := s.readMetadata(&b, c.in)
 	if !b.empty() {
 		return b.fail(http.StatusUnprocessableEntity)
 	}
@@ -188,7 +222,9 @@ func (c *call) createOrg() response {
 
 // PUT /api/admin/organizations/{id}: the fields sent replace theirs; the
 // others are left as they are (put-replaces: description, parent_id and
-// metadata not sent are cleared). metadata replaces the stored object
+// metadata not sent are cleared; null-ignored: null is not sent;
+// null-refused: null is an error; name-immutable: another name is an
+// error). metadata replaces the stored object
 // whole (metadata-merged: its keys are merged in). 200 with the detail
 // (put-no-content: 204).
 func (c *call) updateOrg() response {
@@ -198,11 +234,14 @@ func (c *call) updateOrg() response {
 		return c.notFound()
 	}
 	var b errorBag
-	name, setName := readName(&b, c.in, false)
-	display, setDisplay := readDisplayName(&b, c.in, false)
-	desc, setDesc := readOptional(&b, c.in, "description")
+	name, setName := s.readName(&b, c.in, false)
+	display, setDisplay := s.readDisplayName(&b, c.in, false)
+	desc, setDesc := s.readDescription(&b, c.in)
 	parent, setParent := s.readParent(&b, c.in, o.ID)
-	meta, setMeta := readMetadata(&b, c.in)
+	meta, setMeta := s.readMetadata(&b, c.in)
+	if setName && name != o.Name && s.readings.Has(ReadingNameImmutable) {
+		b.add("name", "name cannot be changed (it is "+strconv.Quote(o.Name)+")")
+	}
 	if !b.empty() {
 		return b.fail(http.StatusUnprocessableEntity)
 	}

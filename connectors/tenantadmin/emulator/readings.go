@@ -25,6 +25,9 @@ const (
 	ReadingToken403               = "token-403"
 	ReadingErrorsNested           = "errors-nested"
 	ReadingValidation400          = "validation-400"
+	ReadingNullIgnored            = "null-ignored"
+	ReadingNullRefused            = "null-refused"
+	ReadingNameImmutable          = "name-immutable"
 )
 
 // Readings are the places where seed 001 allows more than one reading,
@@ -139,5 +142,22 @@ var Readings = emukit.Readings{
 		Name: ReadingValidation400,
 		Seed: "001:134 「namestring組織名(英数字、ハイフン、アンダースコア)」 (a rule with no status)",
 		Doc:  "an invalid body is 400 invalid_request instead of 422 validation_failed (same body otherwise)",
+	},
+	{
+		Name:     ReadingNullIgnored,
+		Seed:     "001:174 「PUT /api/admin/organizations/:id」 (no field table; 001:54 「\"parent_id\": null」 is shown only in answers)",
+		Doc:      "the fields are optional pointers, Go style: a field sent as null is read as not sent (PUT leaves it as it is), \"\" clears description and, as parent_id, is the top level; answers leave out every null field and empty children and metadata",
+		Excludes: []string{ReadingNullRefused},
+	},
+	{
+		Name:     ReadingNullRefused,
+		Seed:     "001:136 「descriptionstring-説明」, 001:137 「parent_idstring-親組織ID」 (typed string, optional: null is not a string)",
+		Doc:      "a field sent as null is a validation error (\"must be a string, not null\"), as a schema of optional strings says; \"\" clears description and, as parent_id, is the top level",
+		Excludes: []string{ReadingNullIgnored},
+	},
+	{
+		Name: ReadingNameImmutable,
+		Seed: "001:134 「namestring組織名(英数字、ハイフン、アンダースコア)」 (an identifier; 001:182-185: the PUT example changes only display_name and description)",
+		Doc:  "PUT may not change name: another name than the stored one is a validation error on name (the same name is accepted)",
 	},
 }

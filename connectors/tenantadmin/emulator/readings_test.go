@@ -272,6 +272,27 @@ func TestUpdateReadings(t *testing.T) {
 			emulator.Org{Name: "C", DisplayName: "新", Metadata: map[string]any{"a": "1", "b": "2", "c": "3"}}},
 		{[]string{emulator.ReadingPutNoContent}, map[string]any{"display_name": "新"}, http.StatusNoContent,
 			emulator.Org{Name: "C", DisplayName: "新", Description: "説明", ParentID: "P", Metadata: map[string]any{"a": "1", "b": "2"}}},
+		// null clears; "" names no parent (a client says the top level with null).
+		{nil, map[string]any{"description": nil, "parent_id": nil, "metadata": nil}, http.StatusOK,
+			emulator.Org{Name: "C", DisplayName: "子"}},
+		{nil, map[string]any{"parent_id": ""}, http.StatusUnprocessableEntity,
+			emulator.Org{Name: "C", DisplayName: "子", Description: "説明", ParentID: "P", Metadata: map[string]any{"a": "1", "b": "2"}}},
+		{[]string{emulator.ReadingNullIgnored}, map[string]any{"description": nil, "parent_id": nil, "metadata": nil, "name": nil, "display_name": nil}, http.StatusOK,
+			emulator.Org{Name: "C", DisplayName: "子", Description: "説明", ParentID: "P", Metadata: map[string]any{"a": "1", "b": "2"}}},
+		{[]string{emulator.ReadingNullIgnored}, map[string]any{"description": "", "parent_id": ""}, http.StatusOK,
+			emulator.Org{Name: "C", DisplayName: "子", Metadata: map[string]any{"a": "1", "b": "2"}}},
+		{[]string{emulator.ReadingNullRefused}, map[string]any{"display_name": "新", "description": nil}, http.StatusUnprocessableEntity,
+			emulator.Org{Name: "C", DisplayName: "子", Description: "説明", ParentID: "P", Metadata: map[string]any{"a": "1", "b": "2"}}},
+		{[]string{emulator.ReadingNullRefused}, map[string]any{"parent_id": nil}, http.StatusUnprocessableEntity,
+			emulator.Org{Name: "C", DisplayName: "子", Description: "説明", ParentID: "P", Metadata: map[string]any{"a": "1", "b": "2"}}},
+		{[]string{emulator.ReadingNullRefused, emulator.ReadingValidation400}, map[string]any{"metadata": nil}, http.StatusBadRequest,
+			emulator.Org{Name: "C", DisplayName: "子", Description: "説明", ParentID: "P", Metadata: map[string]any{"a": "1", "b": "2"}}},
+		{[]string{emulator.ReadingNullRefused}, map[string]any{"description": "", "parent_id": ""}, http.StatusOK,
+			emulator.Org{Name: "C", DisplayName: "子", Metadata: map[string]any{"a": "1", "b": "2"}}},
+		{[]string{emulator.ReadingNameImmutable}, map[string]any{"name": "D", "display_name": "新"}, http.StatusUnprocessableEntity,
+			emulator.Org{Name: "C", DisplayName: "子", Description: "説明", ParentID: "P", Metadata: map[string]any{"a": "1", "b": "2"}}},
+		{[]string{emulator.ReadingNameImmutable}, map[string]any{"name": "C", "display_name": "新"}, http.StatusOK,
+			emulator.Org{Name: "C", DisplayName: "新", Description: "説明", ParentID: "P", Metadata: map[string]any{"a": "1", "b": "2"}}},
 	}
 	for _, tt := range tests {
 		e := withReadings(t, tt.readings...)
@@ -296,6 +317,31 @@ func TestUpdateReadings(t *testing.T) {
 			got.ParentID != tt.want.ParentID || !sameMeta(got.Metadata, tt.want.Metadata) {
 			t.Errorf("%v PUT %v: stored %+v, want %+v", tt.readings, tt.body, got, tt.want)
 		}
+	}
+}
+
+// TestNullIgnoredAnswers: under null-ignored no answer holds a null, an
+// empty children or an empty metadata, and the last page has no cursor.
+func TestNullIgnoredAnswers(t *testing.T) {
+	e := withReadings(t, emulator.ReadingNullIgnored)
+	top := e.createOrg("Top", "上", "")
+	e.createOrg("Leaf", "葉", top)
+	for _, path := range []string{orgs, orgs + "?include_children=true", orgs + "/" + top, orgs + "/" + top + "/hierarchy", orgs + "/" + top + "/members"} {
+		r := e.want(e.call("GET", path, nil), http.StatusOK)
+		for _, bad := range []string{"null", `"children":[]`, `"metadata":{}`} {
+			if strings.Contains(string(r.raw), bad) {
+				t.Errorf("GET %s holds %s: %s", path, bad, r.raw)
+			}
+		}
+	}
+	d := e.want(e.call("GET", orgs+"/"+top, nil), http.StatusOK)
+	for _, k := range []string{"parent_id", "parent", "description", "metadata"} {
+		if _, ok := d.body[k]; ok {
+			t.Errorf("the detail of a top-level org without description holds %s: %s", k, d.raw)
+		}
+	}
+	if _, ok := d.body["children"]; !ok || d.str("id") != top {
+		t.Errorf("the detail lost what it has: %s", d.raw)
 	}
 }
 

@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
@@ -172,12 +174,16 @@ func internalError(readings emukit.Set) []byte {
 	return []byte(`{"error":"internal_error","message":"internal error"}`)
 }
 
-// shape turns an error response into the reading's: a validation 422 into
-// a 400 (validation-400), the body into the nested shape (errors-nested).
-// Every error passes through here, so that each reading holds for all.
+// shape turns a response into the reading's: a validation 422 into a 400
+// (validation-400), an error body into the nested shape (errors-nested), a
+// success body into one without nulls (null-ignored). Every response
+// passes through here, so that each reading holds for all.
 func (s *Server) shape(resp response) response {
 	eb, ok := resp.Body.(errorBody)
 	if !ok {
+		if s.readings.Has(ReadingNullIgnored) && resp.Body != nil {
+			resp.Body = omitEmpty(resp.Body)
+		}
 		return resp
 	}
 	if resp.Status == http.StatusUnprocessableEntity && s.readings.Has(ReadingValidation400) {
@@ -190,6 +196,52 @@ func (s *Server) shape(resp response) response {
 		resp.Body = eb
 	}
 	return resp
+}
+
+// omitEmpty renders a success body as a server whose fields are pointers
+// with omitempty would (null-ignored): no null anywhere, no empty
+// "children" or "metadata".
+func omitEmpty(body any) any {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return body // the kit reports it when it encodes the original
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return body
+	}
+	return prune(v)
+}
+
+func prune(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			switch y := x.(type) {
+			case nil:
+				delete(t, k)
+				continue
+			case []any:
+				if len(y) == 0 && k == "children" {
+					delete(t, k)
+					continue
+				}
+			case map[string]any:
+				if len(y) == 0 && k == "metadata" {
+					delete(t, k)
+					continue
+				}
+			}
+			t[k] = prune(x)
+		}
+	case []any:
+		for i := range t {
+			t[i] = prune(t[i])
+		}
+	}
+	return v
 }
 
 func errorResp(status int, msg string) response {
