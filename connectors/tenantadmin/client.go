@@ -43,6 +43,8 @@ type Org struct {
 	// hasParent: the response named the parent (parent_id, parentId or
 	// parent, null included), so ParentID "" is the top level, not unsaid.
 	hasParent bool
+	// hasDescription: the response named the description (null included).
+	hasDescription bool
 }
 
 // Member is a row of an organization's member list.

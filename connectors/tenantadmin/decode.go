@@ -76,6 +76,7 @@ func decodeOrg(o rawObject) Org {
 		org.ParentID = o.object("parent").str("id")
 	}
 	org.hasParent = o["parent_id"] != nil || o["parentId"] != nil || o["parent"] != nil
+	org.hasDescription = o["description"] != nil
 	if n, ok := o.integer("member_count", "memberCount"); ok {
 		org.MemberCount = int(n)
 	}

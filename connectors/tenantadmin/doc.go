@@ -56,9 +56,9 @@
 // required, of [A-Za-z0-9_-] and unique in the tenant (case-insensitive;
 // a duplicate is 409); display_name is required and free text; parent_id
 // must name an organization and, on PUT, not the organization itself or
-// one below it (422). PUT is a partial update: the fields sent replace
-// theirs (metadata is one field, replaced whole), null clears description,
-// parent_id (to the top level) and metadata.
+// one below it (422; "" names none). PUT is a partial update: the fields
+// sent replace theirs (metadata is one field, replaced whole), null clears
+// description, parent_id (to the top level) and metadata.
 //
 // Members: role is admin or member (default member). A user_id the tenant
 // does not know is 422; adding a member twice is 409, whatever the role;
@@ -154,8 +154,14 @@
 //     told apart by a list request (see Client).
 //   - errors-nested, validation-400: the message is read wherever the body
 //     puts it; a 400 on a write is a FieldError as a 422 is.
+//   - null-ignored, null-refused (what null means on PUT): a PUT carries
+//     null only to clear (a move to the top level, a description taken
+//     away); where the answer still holds the field, or the PUT is refused
+//     as invalid, it is sent again with "" (one PUT more, only there).
+//   - name-immutable: see org update; a code change that would rename an
+//     organization named by its code fails naming it.
 //
-// // # Mapping
+// # Mapping
 //
 // The canonical org's Name (本社) is display_name: name only allows
 // [A-Za-z0-9_-]. name is the org's Code when it fits that charset (HQ,
@@ -183,11 +189,21 @@
 //	               values, the others as read. The document does not say whether PUT
 //	               clears what it is not sent, nor whether metadata is replaced or merged:
 //	               sent whole, it is right either way, and keys others put in metadata
-//	               stay. A metadata key orgbridge takes away (a code no more) that the
-//	               answer still holds is sent again as null (a server that merges). An
-//	               answer (or, after a 204, a GET) whose parent_id is not the one sent is
-//	               an error: that server does not move organizations through PUT, and
-//	               saying so beats planning the same move every run.
+//	               stay. description and parent_id empty before and after are left out
+//	               (a server may refuse null or read it as "not sent"; left out, they stay
+//	               none on a partial PUT and become none on a replacing one); one to
+//	               clear is null. The document gives PUT no field table, so a PUT refused
+//	               as invalid is sent again with "" for null, then with the name the
+//	               organization has (a server that does not rename): the rest of the
+//	               change is applied, and a kept name that is a code (not a slug) is an
+//	               error naming it. A metadata key orgbridge takes away (a code no more)
+//	               that the answer still holds is sent again as null (a server that
+//	               merges). An answer (or, when it does not say, a GET) that still holds
+//	               a field cleared with null gets it again as "" (a server that reads null
+//	               as "not sent"); one whose parent_id is not the one sent, or that keeps
+//	               a cleared description still, is an error: that server does not move
+//	               organizations (or clear it) through PUT, and saying so beats planning
+//	               the same change every run.
 //	org delete     GET …/hierarchy, then DELETE. An org that still has child organizations is
 //	               not deleted (connectors.ErrConflict naming them): the planner deletes
 //	               children first, and a server that would delete a subtree with its root, or

@@ -2,6 +2,7 @@ package tenantadmin_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -265,6 +266,10 @@ func TestOrgUpdateKeepsWhatOthersWrote(t *testing.T) {
 		{emulator.ReadingMetadataMerged},
 		{emulator.ReadingPutNoContent},
 		{emulator.ReadingPutReplaces, emulator.ReadingMetadataMerged, emulator.ReadingPutNoContent},
+		{emulator.ReadingNullIgnored},
+		{emulator.ReadingNullRefused},
+		{emulator.ReadingNullIgnored, emulator.ReadingPutNoContent, emulator.ReadingMetadataMerged},
+		{emulator.ReadingNullRefused, emulator.ReadingPutReplaces, emulator.ReadingPutNoContent, emulator.ReadingValidation400},
 	} {
 		t.Run(readingName(readings), func(t *testing.T) {
 			f := newReadingFixture(t, readings, nil)
@@ -321,6 +326,102 @@ func TestOrgUpdateKeepsWhatOthersWrote(t *testing.T) {
 	}
 }
 
+// TestClearingUnderNullReadings: a move to the top level and a cleared
+// description take whether the server clears with null (the default), reads
+// null as "not sent" (null-ignored: "" clears) or refuses it (null-refused:
+// "" clears), with one PUT more only where null did not do it; a rename of
+// a top-level org without description sends no null at all.
+func TestClearingUnderNullReadings(t *testing.T) {
+	for _, tt := range []struct {
+		readings []string
+		puts     int // PUTs of the move-and-clear
+	}{
+		{nil, 1},
+		{[]string{emulator.ReadingPutNoContent}, 1},
+		{[]string{emulator.ReadingNullIgnored}, 2},
+		{[]string{emulator.ReadingNullIgnored, emulator.ReadingPutNoContent}, 2},
+		{[]string{emulator.ReadingNullRefused}, 2},
+		{[]string{emulator.ReadingNullRefused, emulator.ReadingValidation400, emulator.ReadingErrorsNested}, 2},
+	} {
+		t.Run(readingName(tt.readings), func(t *testing.T) {
+			f := newReadingFixture(t, tt.readings, nil)
+			hq := mapping.Org{Key: "本社", Name: "本社", Code: "HQ"}
+			hqID := f.createOrg(hq)
+			o := mapping.Org{Key: "本社/開発部", Name: "開発部", Code: "DEV", ParentKey: "本社", Description: "製品開発"}
+			id := f.createOrg(o)
+
+			f.emu.ResetStats()
+			hq.Name = "本店" // top level, no description: nothing to clear
+			f.mustApply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: hq.Key, TargetID: hqID, Org: &hq,
+				Diff: []connectors.FieldChange{{Field: "name", Old: "本社", New: "本店"}}})
+			if n := f.emu.Stats().ByRoute["PUT /api/admin/organizations/{id}"]; n != 1 {
+				t.Errorf("a rename took %d PUTs, want 1", n)
+			}
+
+			f.emu.ResetStats()
+			o.ParentKey, o.Description = "", ""
+			f.mustApply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: o.Key, TargetID: id, Org: &o})
+			want := `org DEV parent=- display="開発部" description="" metadata={"code":"DEV","orgbridge_key":"本社/開発部"}`
+			if got := orgLine(f.emu.Dump(), "DEV"); got != want {
+				t.Errorf("after a move to the top level and a cleared description:\n%s\nwant\n%s", got, want)
+			}
+			if n := f.emu.Stats().ByRoute["PUT /api/admin/organizations/{id}"]; n != tt.puts {
+				t.Errorf("the move took %d PUTs, want %d", n, tt.puts)
+			}
+			if got := orgLine(f.emu.Dump(), "HQ"); got != `org HQ parent=- display="本店" description="" metadata={"code":"HQ","orgbridge_key":"本社"}` {
+				t.Errorf("HQ: %s", got)
+			}
+		})
+	}
+}
+
+// TestNameImmutable: a server that does not rename organizations. A code
+// change that would rename an organization named by its code fails naming
+// it, with the rest of the change applied (one PUT more); one named by a
+// slug keeps the slug, takes the code in metadata, and Read reports it, so
+// the next plan has nothing to do.
+func TestNameImmutable(t *testing.T) {
+	for _, readings := range [][]string{
+		{emulator.ReadingNameImmutable},
+		{emulator.ReadingNameImmutable, emulator.ReadingValidation400, emulator.ReadingNullRefused, emulator.ReadingPutNoContent},
+	} {
+		t.Run(readingName(readings), func(t *testing.T) {
+			f := newReadingFixture(t, readings, nil)
+			o := mapping.Org{Key: "本社", Name: "本社", Code: "HQ"}
+			id := f.createOrg(o)
+			f.emu.ResetStats()
+			o.Code, o.Name = "HQ-1", "本店"
+			_, err := f.apply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: o.Key, TargetID: id, Org: &o,
+				Diff: []connectors.FieldChange{{Field: "code", Old: "HQ", New: "HQ-1"}, {Field: "name", Old: "本社", New: "本店"}}})
+			if err == nil || !strings.Contains(err.Error(), "does not rename organizations") || !strings.Contains(err.Error(), `"HQ-1"`) {
+				t.Errorf("a rename the server refuses: %v, want an error naming it", err)
+			}
+			if got := orgLine(f.emu.Dump(), "HQ"); !strings.HasPrefix(got, `org HQ parent=- display="本店" `) {
+				t.Errorf("the rest of the change is not applied: %s", got)
+			}
+			if n := f.emu.Stats().ByRoute["PUT /api/admin/organizations/{id}"]; n != 2 {
+				t.Errorf("%d PUTs, want 2 (the refused rename, then without it)", n)
+			}
+
+			s := mapping.Org{Key: "本社/開発部", Name: "開発部", Code: "開発"} // named by a slug
+			sid := f.createOrg(s)
+			slug := tenantadmin.OrgName(s)
+			s.Code = "DEV"
+			f.mustApply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: s.Key, TargetID: sid, Org: &s,
+				Diff: []connectors.FieldChange{{Field: "code", Old: "開発", New: "DEV"}}})
+			want := `org ` + slug + ` parent=- display="開発部" description="" metadata={"code":"DEV","orgbridge_key":"本社/開発部"}`
+			if got := orgLine(f.emu.Dump(), slug); got != want {
+				t.Errorf("after a code change of a slug-named org:\n%s\nwant\n%s", got, want)
+			}
+			for _, got := range f.read().Orgs {
+				if got.Key == sid && got.Code != "DEV" {
+					t.Errorf("Read after the code change: %+v, want code DEV", got)
+				}
+			}
+		})
+	}
+}
+
 // orgLine is the Dump line of the organization called name.
 func orgLine(dump, name string) string {
 	for _, l := range strings.Split(dump, "\n") {
@@ -356,6 +457,38 @@ func TestMoveIgnoredIsLoud(t *testing.T) {
 			Diff: []connectors.FieldChange{{Field: "parent", New: "a"}}})
 		if err == nil || !strings.Contains(err.Error(), "does not move organizations") || !strings.Contains(err.Error(), bid) {
 			t.Errorf("%s: a move the server ignored: %v", readingName(readings), err)
+		}
+	}
+}
+
+// TestClearIgnoredIsLoud: a server that keeps a description through null
+// and through "" fails the change naming it, rather than succeeding and
+// planning it again every run.
+func TestClearIgnoredIsLoud(t *testing.T) {
+	for _, readings := range [][]string{nil, {emulator.ReadingNullIgnored, emulator.ReadingPutNoContent}} {
+		f := newReadingFixture(t, readings, func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodPut {
+					var body map[string]any
+					if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+						t.Error(err)
+					}
+					delete(body, "description")
+					raw, _ := json.Marshal(body)
+					r2 := r.Clone(r.Context())
+					r2.Body, r2.ContentLength = newBody(string(raw)), int64(len(raw))
+					h.ServeHTTP(w, r2)
+					return
+				}
+				h.ServeHTTP(w, r)
+			})
+		})
+		o := mapping.Org{Key: "a", Name: "A", Code: "a", Description: "説明"}
+		id := f.createOrg(o)
+		o.Description = ""
+		_, err := f.apply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: "a", TargetID: id, Org: &o})
+		if err == nil || !strings.Contains(err.Error(), "kept the description") || !strings.Contains(err.Error(), id) {
+			t.Errorf("%s: a description the server kept: %v", readingName(readings), err)
 		}
 	}
 }

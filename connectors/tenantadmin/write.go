@@ -127,17 +127,25 @@ func (a *Adapter) updateOrg(ctx context.Context, c connectors.Change, ids connec
 		}
 	}
 	slices.Sort(removed)
-	f := orgBody(want, meta)
-	got, err := a.client.UpdateOrg(ctx, c.TargetID, f)
+	f, got, err := a.putOrg(ctx, c.TargetID, orgBody(want, cur, meta), cur.Name, log)
 	if err != nil {
 		return err
 	}
-	moved := want.ParentID != cur.ParentID
-	if (moved && !got.hasParent) || (len(removed) > 0 && got.Metadata == nil) {
-		// The answer (none, 204, or a partial one) does not show what
-		// must be checked: read it back.
-		if got, err = a.client.GetOrg(ctx, c.TargetID); err != nil {
-			return fmt.Errorf("read the organization back after the update: %w", err)
+	if got, err = a.settled(ctx, c.TargetID, got, want, cur, len(removed) > 0); err != nil {
+		return err
+	}
+	if kept := keptClears(f, got); len(kept) > 0 {
+		// The server read null as "not sent" (a Go server's *string):
+		// there, "" is how a field is cleared.
+		log.Info("the server keeps a field sent as null; clearing it with \"\"", zap.Strings("fields", kept))
+		for _, k := range kept {
+			f[k] = ""
+		}
+		if got, err = a.client.UpdateOrg(ctx, c.TargetID, f); err != nil {
+			return fmt.Errorf("clear %v with \"\" after the server kept them through null: %w", kept, err)
+		}
+		if got, err = a.settled(ctx, c.TargetID, got, want, cur, len(removed) > 0); err != nil {
+			return err
 		}
 	}
 	if got.hasParent && got.ParentID != want.ParentID {
@@ -147,29 +155,141 @@ func (a *Adapter) updateOrg(ctx context.Context, c connectors.Change, ids connec
 		return fmt.Errorf("the server kept organization %s under %q after a PUT with parent_id %q: it does not move organizations through PUT; move it by hand",
 			c.TargetID, cmp.Or(got.ParentID, "(top level)"), cmp.Or(want.ParentID, "(top level)"))
 	}
+	if want.Description == "" && got.hasDescription && got.Description != "" && cur.Description != "" {
+		return fmt.Errorf("the server kept the description of organization %s after a PUT that cleared it with null and with \"\"", c.TargetID)
+	}
 	if kept := keptKeys(got.Metadata, removed); len(kept) > 0 {
 		// A server that merges metadata keeps a key left out; null
 		// removes it there.
 		log.Info("the server merges metadata; removing keys with null", zap.Strings("keys", kept))
+		m := maps.Clone(meta)
 		for _, k := range kept {
-			meta[k] = nil
+			m[k] = nil
 		}
-		if _, err := a.client.UpdateOrg(ctx, c.TargetID, orgBody(want, meta)); err != nil {
+		f["metadata"] = m
+		if _, err := a.client.UpdateOrg(ctx, c.TargetID, f); err != nil {
 			return fmt.Errorf("remove metadata keys %v: %w", kept, err)
 		}
 	}
 	return nil
 }
 
-// orgBody is the full PUT body of o: "" is null for description and
-// parent_id (none, the top level).
-func orgBody(o Org, meta map[string]any) Fields {
-	f := Fields{"name": o.Name, "display_name": o.DisplayName, "description": nil, "parent_id": nil}
-	if o.Description != "" {
-		f["description"] = o.Description
+// putOrg sends the PUT of f and returns the body the server took and its
+// answer. The document gives PUT no field table (001:174), and a server may
+// refuse what another takes: null for a field to clear (a schema of
+// optional strings), or another name (name as an identifier, 001:134). So
+// a validation error is tried again with "" for null, then with the name
+// the organization has: one PUT more each, only on such a server. Their
+// error, if every try fails, is the first one. A name kept that is a code
+// (not a slug) is an error after the other fields are applied.
+func (a *Adapter) putOrg(ctx context.Context, id string, f Fields, curName string, log *zap.Logger) (Fields, Org, error) {
+	got, err := a.client.UpdateOrg(ctx, id, f)
+	var fe *connectors.FieldError
+	if !errors.As(err, &fe) {
+		return f, got, err
 	}
-	if o.ParentID != "" {
+	first := err
+	if g, ok := nullsAsEmpty(f); ok {
+		got, err = a.client.UpdateOrg(ctx, id, g)
+		if err == nil {
+			log.Info("the server refuses null for a field to clear; sent \"\" instead")
+			return g, got, nil
+		}
+		if !errors.As(err, &fe) {
+			return g, got, err
+		}
+		f = g
+	}
+	if f["name"] != curName {
+		g := maps.Clone(f)
+		g["name"] = curName
+		if got, err = a.client.UpdateOrg(ctx, id, g); err == nil {
+			if IsSlug(curName) {
+				// A slug says nothing; the code is in metadata, where
+				// Read looks for a slug-named organization's code.
+				log.Info("the server does not rename organizations; the slug stays and the code is in metadata",
+					zap.String("name", curName), zap.Any("code", f["name"]))
+				return g, got, nil
+			}
+			// The name is the old code, and Read takes a name for the
+			// code: every run would plan the change again. The other
+			// fields are applied; the rename is the operator's.
+			return g, got, fmt.Errorf("%w: the server does not rename organizations (name is its identifier): organization %s keeps name %q and cannot take %q; rename it by hand, or keep its code",
+				first, id, curName, f["name"])
+		}
+	}
+	return f, Org{}, first
+}
+
+// clearable are the fields orgBody sends as null to clear.
+var clearable = []string{"description", "parent_id"}
+
+// nullsAsEmpty returns f with "" for each field it clears with null, and
+// whether there was any.
+func nullsAsEmpty(f Fields) (Fields, bool) {
+	g := maps.Clone(f)
+	found := false
+	for _, k := range clearable {
+		if v, ok := g[k]; ok && v == nil {
+			g[k] = ""
+			found = true
+		}
+	}
+	return g, found
+}
+
+// keptClears returns the fields f clears with null that the server still
+// holds (got must say them; see settled).
+func keptClears(f Fields, got Org) []string {
+	var kept []string
+	for _, k := range clearable {
+		if v, ok := f[k]; !ok || v != nil {
+			continue
+		}
+		if (k == "parent_id" && got.hasParent && got.ParentID != "") || (k == "description" && got.hasDescription && got.Description != "") {
+			kept = append(kept, k)
+		}
+	}
+	return kept
+}
+
+// settled returns the organization as it is after a PUT, from the answer
+// when it says what must be checked (a move, a cleared description,
+// metadata keys taken away), else from a GET: the answer may be none (204)
+// or partial. A detail names every field it has, so one it leaves out (a
+// server that omits nulls) is empty.
+func (a *Adapter) settled(ctx context.Context, id string, got, want, cur Org, metaRemoved bool) (Org, error) {
+	moved := want.ParentID != cur.ParentID
+	cleared := want.Description == "" && cur.Description != ""
+	if !(moved && !got.hasParent) && !(cleared && !got.hasDescription) && !(metaRemoved && got.Metadata == nil) {
+		return got, nil
+	}
+	d, err := a.client.GetOrg(ctx, id)
+	if err != nil {
+		return got, fmt.Errorf("read the organization back after the update: %w", err)
+	}
+	d.hasParent, d.hasDescription = true, true
+	return d, nil
+}
+
+// orgBody is the full PUT body of o (cur is the organization as read):
+// description and parent_id to clear (cur has one, o none) are null; the
+// ones empty in both are left out, as a server may refuse null or read it
+// as "not sent", and leaving out says "none" as well (a partial PUT keeps
+// none; a replacing one sets none).
+func orgBody(o, cur Org, meta map[string]any) Fields {
+	f := Fields{"name": o.Name, "display_name": o.DisplayName}
+	switch {
+	case o.Description != "":
+		f["description"] = o.Description
+	case cur.Description != "":
+		f["description"] = nil
+	}
+	switch {
+	case o.ParentID != "":
 		f["parent_id"] = o.ParentID
+	case cur.ParentID != "":
+		f["parent_id"] = nil
 	}
 	if meta == nil {
 		meta = map[string]any{}
