@@ -977,7 +977,10 @@ func (a *Adapter) attrValue(name, v string) (any, error) {
 // are the desired ones (source keys), foreign the user's memberships in
 // orgs orgbridge does not manage (AirCourse ids), kept as they are: the
 // API replaces the whole set (差分ではなく、所属させる組織のIDをすべて指定します).
-// Empty lists make the user a member of the root organization.
+// A user with no organization is sent as a member of the root, by its id:
+// the document says only that an absent memberOrganizationIds means the
+// root (未指定の場合、ルート組織に所属します), and a server may leave a user
+// sent with two empty lists in no organization at all.
 func (a *Adapter) setOrgLists(ctx context.Context, f Fields, ms, foreign []mapping.Membership, ids connectors.IDs) error {
 	role := map[string]mapping.Role{}
 	var order []string
@@ -1013,6 +1016,13 @@ func (a *Adapter) setOrgLists(ctx context.Context, f Fields, ms, foreign []mappi
 		} else {
 			members = append(members, id)
 		}
+	}
+	if len(members) == 0 && len(admins) == 0 {
+		root, err := a.RootOrgID(ctx)
+		if err != nil {
+			return fmt.Errorf("org membership: %w", err)
+		}
+		members = []string{root}
 	}
 	f["memberOrganizationIds"] = members
 	f["adminOrganizationIds"] = admins

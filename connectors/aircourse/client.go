@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/go-retryablehttp"
 	"go.uber.org/zap"
@@ -88,13 +89,16 @@ type Member struct {
 }
 
 // Meta is the pagination block of a list. The document does not give its
-// keys: it is read in camel case (currentPage, lastPage) or in Laravel's
-// paginator's snake case (current_page, last_page).
+// keys: it is read in camel case (currentPage, lastPage), in Laravel's
+// paginator's snake case (current_page, last_page), or by the query's own
+// names (page, limit, total).
 type Meta struct {
 	CurrentPage int `json:"currentPage"`
 	LastPage    int `json:"lastPage"`
 	PerPage     int `json:"perPage"`
 	Total       int `json:"total"`
+
+	hasTotal bool // the server sent total
 }
 
 // UnmarshalJSON reads a meta block in either case, each number leniently.
@@ -112,11 +116,12 @@ func (m *Meta) UnmarshalJSON(b []byte) error {
 		return 0
 	}
 	*m = Meta{
-		CurrentPage: get("currentPage", "current_page"),
+		CurrentPage: get("currentPage", "current_page", "page"),
 		LastPage:    get("lastPage", "last_page"),
-		PerPage:     get("perPage", "per_page"),
+		PerPage:     get("perPage", "per_page", "limit"),
 		Total:       get("total"),
 	}
+	_, m.hasTotal = o.integer("total")
 	return nil
 }
 
@@ -134,8 +139,14 @@ const (
 // bearer token from its TokenSource; a 401 invalidates the token and the
 // call is tried once more with a new one (httpkit.BearerTokens).
 type Client struct {
-	base *url.URL
-	api  httpkit.Endpoint
+	base   *url.URL
+	api    httpkit.Endpoint
+	logger *zap.Logger
+
+	// updates is what the client learnt of each kind of update (see
+	// update), by route.
+	updatesMu sync.Mutex
+	updates   map[string]*updateRoute
 }
 
 // ClientOptions configure NewClient.
@@ -161,14 +172,107 @@ func NewClient(o ClientOptions) (*Client, error) {
 		o.Logger = zap.NewNop()
 	}
 	auth := httpkit.BearerTokens{Tokens: o.Tokens, Logger: o.Logger}
-	return &Client{base: u, api: httpkit.Endpoint{Base: u.String(), HTTP: o.HTTP, Auth: auth}}, nil
+	return &Client{base: u, api: httpkit.Endpoint{Base: u.String(), HTTP: o.HTTP, Auth: auth}, logger: o.Logger, updates: map[string]*updateRoute{}}, nil
+}
+
+// update sends an update call: PUT, or PATCH once the server has answered
+// this kind of update (route, e.g. "/users/{userId}") with 405. The
+// document names no method for any call: its updates change only the
+// fields given (003:380), which a server may serve as PATCH alone, and its
+// status table has the 405 (003:40), which leaves nothing applied, so the
+// call is sent once more by the other method. Each kind is learnt apart
+// (a server may take PUT on a user and PATCH on a member list), and
+// concurrent calls of a kind wait while the first finds out: one 405 a
+// kind and a run, two when neither method is served.
+func (c *Client) update(ctx context.Context, route, path string, body, out any) error {
+	c.updatesMu.Lock()
+	r := c.updates[route]
+	if r == nil {
+		r = &updateRoute{}
+		c.updates[route] = r
+	}
+	c.updatesMu.Unlock()
+	method, known := r.get()
+	if !known {
+		r.probe.Lock()
+		defer r.probe.Unlock()
+		if method, known = r.get(); !known {
+			method = http.MethodPut
+		}
+	}
+	err := c.do(ctx, method, path, nil, body, out)
+	if !isStatus(err, http.StatusMethodNotAllowed) {
+		if routed(err) {
+			r.set(method)
+		}
+		return err
+	}
+	other := http.MethodPatch
+	if method == http.MethodPatch {
+		other = http.MethodPut
+	}
+	c.logger.Info("the server refuses this update's method: sending it by the other",
+		zap.String("route", route), zap.String("refused", method), zap.String("method", other))
+	err = c.do(ctx, other, path, nil, body, out)
+	if isStatus(err, http.StatusMethodNotAllowed) {
+		return fmt.Errorf("%w (%s was 405 too)", err, method)
+	}
+	if routed(err) {
+		r.set(other)
+	}
+	return err
+}
+
+// updateRoute is what a client knows of one kind of update: the method
+// the server takes, once a response has shown it.
+type updateRoute struct {
+	probe  sync.Mutex // held by the calls that find the method out
+	mu     sync.Mutex
+	method string // "" until known
+}
+
+func (r *updateRoute) get() (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.method, r.method != ""
+}
+
+func (r *updateRoute) set(method string) {
+	r.mu.Lock()
+	r.method = method
+	r.mu.Unlock()
+}
+
+func isStatus(err error, status int) bool {
+	var se *httpkit.StatusError
+	return errors.As(err, &se) && se.Status == status
+}
+
+// routed reports whether err (nil included) shows that the server took the
+// call's method: a 2xx, or a refusal of its content (400, 409, 422). A 401
+// or 403 may come before the route, a 404 may be a server's way of saying
+// it has no such route, and a 429, a 5xx or no answer says nothing.
+func routed(err error) bool {
+	if err == nil {
+		return true
+	}
+	var se *httpkit.StatusError
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Status {
+	case http.StatusBadRequest, http.StatusConflict, http.StatusUnprocessableEntity:
+		return true
+	}
+	return false
 }
 
 // maxPages stops a server that never says it is done.
 const maxPages = 100000
 
-// list pages through path until a page is the last (meta.lastPage when the
-// server gives it, else a page shorter than asked or empty).
+// list pages through path until a page is the last: meta.lastPage when the
+// server gives it, else once meta.total items are read when it gives that,
+// else at a page shorter than asked; always at an empty page.
 func list[T any](ctx context.Context, c *Client, path string, filter url.Values, pageSize int) ([]T, error) {
 	var all []T
 	for page := 1; ; page++ {
@@ -193,6 +297,13 @@ func list[T any](ctx context.Context, c *Client, path string, filter url.Values,
 			return all, nil
 		case out.Meta != nil && out.Meta.LastPage > 0:
 			if page >= out.Meta.LastPage {
+				return all, nil
+			}
+		case out.Meta != nil && out.Meta.hasTotal:
+			// No last page (a meta of page, limit and total): the total
+			// says when all is read, also where the server cut a page
+			// shorter than asked.
+			if len(all) >= out.Meta.Total {
 				return all, nil
 			}
 		case n < pageSize:
@@ -253,7 +364,7 @@ func (c *Client) CreateUser(ctx context.Context, f Fields) (User, error) {
 // UpdateUser changes the given fields of a user.
 func (c *Client) UpdateUser(ctx context.Context, id string, f Fields) (User, error) {
 	var out one[User]
-	err := c.do(ctx, http.MethodPut, idPath("/users", id), nil, f, &out)
+	err := c.update(ctx, "/users/{userId}", idPath("/users", id), f, &out)
 	return out.Data, err
 }
 
@@ -284,7 +395,7 @@ func (c *Client) CreateOrg(ctx context.Context, f Fields) (Organization, error) 
 // UpdateOrg changes the given fields of an organization.
 func (c *Client) UpdateOrg(ctx context.Context, id string, f Fields) (Organization, error) {
 	var out one[Organization]
-	err := c.do(ctx, http.MethodPut, idPath("/organizations", id), nil, f, &out)
+	err := c.update(ctx, "/organizations/{organizationId}", idPath("/organizations", id), f, &out)
 	return out.Data, err
 }
 
@@ -311,7 +422,7 @@ func (c *Client) AddOrgUser(ctx context.Context, orgID, userID, role string) err
 
 // UpdateOrgUser changes a user's role in an organization.
 func (c *Client) UpdateOrgUser(ctx context.Context, orgID, userID, role string) error {
-	return c.do(ctx, http.MethodPut, idPath("/organizations", orgID, "users"), nil, memberBody{userID, role}, nil)
+	return c.update(ctx, "/organizations/{organizationId}/users", idPath("/organizations", orgID, "users"), memberBody{userID, role}, nil)
 }
 
 // RemoveOrgUser removes a user from an organization.
@@ -341,7 +452,7 @@ func (c *Client) CreateGroup(ctx context.Context, f Fields) (Group, error) {
 // UpdateGroup changes the given fields of a group.
 func (c *Client) UpdateGroup(ctx context.Context, id string, f Fields) (Group, error) {
 	var out one[Group]
-	err := c.do(ctx, http.MethodPut, idPath("/groups", id), nil, f, &out)
+	err := c.update(ctx, "/groups/{groupId}", idPath("/groups", id), f, &out)
 	return out.Data, err
 }
 
@@ -362,7 +473,7 @@ func (c *Client) AddGroupUser(ctx context.Context, groupID, userID, role string)
 
 // UpdateGroupUser changes a user's role in a group.
 func (c *Client) UpdateGroupUser(ctx context.Context, groupID, userID, role string) error {
-	return c.do(ctx, http.MethodPut, idPath("/groups", groupID, "users"), nil, memberBody{userID, role}, nil)
+	return c.update(ctx, "/groups/{groupId}/users", idPath("/groups", groupID, "users"), memberBody{userID, role}, nil)
 }
 
 // RemoveGroupUser removes a user from a group.

@@ -194,9 +194,26 @@ func TestClientPagination(t *testing.T) {
 		}
 		fmt.Fprintf(w, `{"data":[%s],"meta":{"current_page":%d,"from":1,"last_page":"3","per_page":2,"to":2,"total":%d}}`, strings.Join(data, ","), page, total)
 	})
+	// Meta by the query's own names, no last page, a page capped at two:
+	// only the total tells the end.
+	api.mux.HandleFunc("GET /groups/grp_1/users", func(w http.ResponseWriter, r *http.Request) {
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		var data []string
+		for i := (page - 1) * 2; i < min(page*2, total); i++ {
+			data = append(data, fmt.Sprintf(`{"userId":"usr_%d","role":"member"}`, i))
+		}
+		fmt.Fprintf(w, `{"data":[%s],"meta":{"page":%d,"limit":2,"total":%d}}`, strings.Join(data, ","), page, total)
+	})
 	c := newTestAdapter(t, testConfig(t, api.URL), nil).Client()
 	ctx := context.Background()
 
+	members, err := c.ListGroupUsers(ctx, "grp_1", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(members) != total || members[4].UserID != "usr_4" {
+		t.Errorf("members = %+v", members)
+	}
 	users, err := c.ListUsers(ctx, 1000)
 	if err != nil {
 		t.Fatal(err)
@@ -219,6 +236,7 @@ func TestClientPagination(t *testing.T) {
 		t.Errorf("orgs = %+v", orgs)
 	}
 	want := []string{
+		"GET /groups/grp_1/users?limit=1000&page=1", "GET /groups/grp_1/users?limit=1000&page=2", "GET /groups/grp_1/users?limit=1000&page=3",
 		// Every status, named: a list without status may hold active users only.
 		"GET /users?limit=1000&page=1&status=1%2C2%2C3", "GET /users?limit=1000&page=2&status=1%2C2%2C3", "GET /users?limit=1000&page=3&status=1%2C2%2C3",
 		"GET /groups?limit=1000&page=1", "GET /groups?limit=1000&page=2", "GET /groups?limit=1000&page=3",
@@ -324,5 +342,51 @@ func TestCreateUserNeverLeaksPassword(t *testing.T) {
 	httpkittest.AssertNoSecret(t, testSecret, text)
 	if !strings.Contains(text, "action=create") || !strings.Contains(text, "key=emp-1") || !strings.Contains(text, "result_id=usr_AAAAAAAAAAAAAAAA") {
 		t.Errorf("apply log lacks its fields:\n%s", text)
+	}
+}
+
+// An update goes by PUT; after a 405 by PATCH, and by PATCH from then on
+// for that kind of update only. A server that takes neither fails the call
+// naming both.
+func TestClientUpdateMethod(t *testing.T) {
+	api := newMiniAPI(t)
+	patchOnly := func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPatch {
+			w.Header().Set("Allow", "GET, PATCH, DELETE")
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			_, _ = io.WriteString(w, `{"message":"サポートされていないHTTPリクエストメソッドです。"}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"data":{"id":"usr_1"}}`)
+	}
+	api.mux.HandleFunc("/users/usr_1", patchOnly)
+	api.mux.HandleFunc("PUT /organizations/org_1", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"data":{"id":"org_1"}}`)
+	})
+	api.mux.HandleFunc("/groups/grp_1", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		_, _ = io.WriteString(w, `{"message":"サポートされていないHTTPリクエストメソッドです。"}`)
+	})
+	c := newTestAdapter(t, testConfig(t, api.URL), nil).Client()
+	ctx := context.Background()
+	for range 2 {
+		if _, err := c.UpdateUser(ctx, "usr_1", Fields{"name": "n"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.UpdateOrg(ctx, "org_1", Fields{"name": "n"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := c.UpdateGroup(ctx, "grp_1", Fields{"name": "n"})
+	if err == nil || !strings.Contains(err.Error(), "PATCH /groups/grp_1: 405") || !strings.Contains(err.Error(), "PUT was 405 too") {
+		t.Errorf("err = %v, want both methods named", err)
+	}
+	want := []string{
+		"PUT /users/usr_1", "PATCH /users/usr_1", "PUT /organizations/org_1",
+		"PATCH /users/usr_1", "PUT /organizations/org_1",
+		"PUT /groups/grp_1", "PATCH /groups/grp_1",
+	}
+	if diff := cmp.Diff(want, api.log()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 }

@@ -21,6 +21,7 @@
 //	POST   /users                                → 200 {"data":User,"password":"…"} (password only when generated)
 //	GET    /users/{userId}                       → 200 {"data":User}
 //	PUT    /users/{userId}  (PATCH also served)  → 200 {"data":User}; absent fields are left as they are
+//	                                             (every update below goes by PATCH once PUT is 405, see "Client")
 //	DELETE /users/{userId}                       → 204
 //	GET    /organizations                        ?name ?code ?isPublic ?period ?limit ?page
 //	POST   /organizations                        → 200 {"data":Organization}
@@ -42,6 +43,8 @@
 //	DELETE /groups/{groupId}/users               {"userId"} (JSON body) → 204
 //
 // A list answers {"data":[…],"meta":{"currentPage":1,"lastPage":3,"perPage":100,"total":250}}.
+// (The document gives no meta key: Laravel's snake case, or the query's
+// own names {"page","limit","total"}, are read as well.)
 //
 // The emulator serves other readings of the document behind flags (see the
 // emulator's "Readings"); the adapter holds under every one of them with no
@@ -90,7 +93,15 @@
 // reading). The token call goes through the same
 // client, so it is paced and counted like any other. A 401 on a call
 // invalidates the token and the call is sent once more with a new one.
-// Every request sends Accept: application/json; bodies are JSON. Errors
+// Every request sends Accept: application/json; bodies are JSON. Updates go
+// by PUT; the document names no method, and a server that serves its
+// partial updates as PATCH only answers 405 (003:40), which applied
+// nothing: the call is sent again by PATCH, and that kind of update (by
+// route) goes by PATCH for the rest of the run, concurrent calls waiting
+// while the first finds out (one 405 a kind and a run). A 429 with no
+// Retry-After and no X-RateLimit-Reset (the document names only
+// X-RateLimit-Limit and -Remaining) is waited out by the pacer from its own
+// log: until the oldest request the server had counted leaves the minute. Errors
 // follow httpkit: 422 → *connectors.FieldError with the indexed field names
 // (adminOrganizationIds.0), 404 → connectors.ErrNotFound, 429/5xx and
 // dropped connections → connectors.TransientError, each naming method, path
@@ -103,8 +114,9 @@
 //
 // The adapter pages with limit = page_size: it stops at meta.lastPage (or
 // Laravel's meta.last_page: the document gives no meta key) when the server
-// sends one (so a server that caps a page below the limit is still read to
-// the end), otherwise at a page shorter than asked, and always at an empty
+// sends one, else once meta.total items are read when it sends that (so a
+// server that caps a page below the limit is still read to the end either
+// way), otherwise at a page shorter than asked, and always at an empty
 // page. It lists users with status=1,2,3, because the document does not
 // say that a list without status holds suspended and invited users (it
 // says so for organizations only). It takes a member's id from "id" or
@@ -173,7 +185,10 @@
 // change wants (OrgMemberships) and, as they are, those in orgs orgbridge
 // does not manage (ForeignOrgMemberships, which the planner fills from the
 // same Read: no request), so that no hand-made membership, member or admin,
-// is lost.
+// is lost. A user left with no organization at all is sent as a member of
+// the root by its id, never as two empty lists: the document says only
+// that an absent memberOrganizationIds means the root (003:262), and a
+// server may leave a user sent [] and [] in no organization.
 //
 // Apply resolves every reference (ParentKey, OrgKey, membership keys, org
 // memberships) through the IDs it is given. An empty ParentKey or OrgKey
@@ -195,7 +210,7 @@
 //	                  "attributes." prefix allowed, e.g. parent_key → parentId, email → mail,
 //	                  suspended → isSuspended); with no Diff every mapped field is sent. A field
 //	                  that AirCourse does not have is an error. On a user, a non-nil OrgMemberships
-//	                  sets both org lists, with ForeignOrgMemberships kept (empty lists: the root). "" clears an optional field
+//	                  sets both org lists, with ForeignOrgMemberships kept (none left: [root id]). "" clears an optional field
 //	                  (gender "" as the document says); license and role fall back to the defaults.
 //	user suspend      PUT /users/{id} {"isSuspended": true}
 //	delete            DELETE; a 404 (already gone) counts as done
