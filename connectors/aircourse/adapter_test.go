@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -512,7 +513,8 @@ func TestAdapterFieldError(t *testing.T) {
 // every request under the limit. The emulator and the pacer share a fake
 // clock, so the minutes of waiting take no real time.
 func TestAdapterPacing(t *testing.T) {
-	for _, readings := range [][]string{nil, {emulator.ReadingSlidingWindow}, {emulator.ReadingSlidingWindow, emulator.ReadingTokenShort}} {
+	for _, readings := range [][]string{nil, {emulator.ReadingSlidingWindow}, {emulator.ReadingSlidingWindow, emulator.ReadingTokenShort},
+		{emulator.ReadingRateLimitNoRetry}, {emulator.ReadingRateLimitNoRetry, emulator.ReadingSlidingWindow}} {
 		t.Run(readingName(readings), func(t *testing.T) {
 			opts := readingsOf(t, readings...)
 			opts.RateLimit = 60
@@ -552,5 +554,40 @@ func testPacing(t *testing.T, e *env) {
 	}
 	if elapsed := e.clock.Now().Sub(start); elapsed < 3*time.Minute {
 		t.Errorf("%d requests at 60 a minute took %v of fake time: the pacer did not wait", st.Requests, elapsed)
+	}
+}
+
+// Another client of the same IP (an earlier run, a script) has spent the
+// minute when the adapter starts: its first requests meet 429s, with or
+// without Retry-After and X-RateLimit-Reset (ratelimit-no-retry-after),
+// and it waits the window out instead of failing.
+func TestAdapterWaitsOutASpentQuota(t *testing.T) {
+	for _, readings := range [][]string{nil, {emulator.ReadingRateLimitNoRetry}, {emulator.ReadingRateLimitNoRetry, emulator.ReadingSlidingWindow}} {
+		t.Run(readingName(readings), func(t *testing.T) {
+			opts := readingsOf(t, readings...)
+			opts.RateLimit = 60
+			e := newEnv(t, opts, nil)
+			start := e.clock.Now()
+			for range 60 {
+				r := httptest.NewRequest(http.MethodGet, "/users", nil)
+				r.RemoteAddr = "127.0.0.1:1"
+				e.emu.ServeHTTP(httptest.NewRecorder(), r)
+			}
+			e.clock.Advance(10 * time.Second)
+			e.apply(createOrg(mapping.Org{Key: "o", Name: "o"}))
+			e.apply(createUser(mapping.User{Key: "u", Name: "u", LoginID: "u"}, orgMember("u", "o", "member")))
+			if s := e.read(); len(s.Users) != 1 || len(s.Orgs) != 2 {
+				t.Errorf("read %d users and %d orgs, want 1 and 2 (the root)", len(s.Users), len(s.Orgs))
+			}
+			st := e.emu.Stats()
+			elapsed := e.clock.Now().Sub(start)
+			t.Logf("%d requests, %d rate limited, %v of fake time", st.Requests, st.RateLimited, elapsed)
+			if st.RateLimited == 0 || st.RateLimited > 3 {
+				t.Errorf("%d requests were rate limited, want 1 to 3", st.RateLimited)
+			}
+			if elapsed < time.Minute {
+				t.Errorf("done after %v: the spent minute was not waited out", elapsed)
+			}
+		})
 	}
 }

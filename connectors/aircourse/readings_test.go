@@ -269,3 +269,99 @@ func readingName(readings []string) string {
 	}
 	return strings.Join(readings, "+")
 }
+
+// A user orgbridge puts in no organization is sent as a member of the root
+// by its id, so that it lands there whether the server reads two empty
+// lists as the root (the default) or as no organization at all
+// (empty-lists-no-org): on create and on an update that takes its last
+// organization away.
+func TestAdapterUserWithoutOrgIsInRoot(t *testing.T) {
+	for _, readings := range [][]string{nil, {emulator.ReadingEmptyListsNoOrg}, {emulator.ReadingEmptyListsNoOrg, emulator.ReadingUserOrgsAbsent}} {
+		t.Run(readingName(readings), func(t *testing.T) {
+			e := newEnv(t, readingsOf(t, readings...), nil)
+			e.apply(createOrg(mapping.Org{Key: "sales", Name: "営業部"}))
+			u1 := mapping.User{Key: "u1", Name: "山田太郎", LoginID: "yamada"}
+			e.apply(createUser(u1, orgMember("u1", "sales", "member")))
+			e.apply(createUser(mapping.User{Key: "u2", Name: "佐藤花子", LoginID: "sato"}))
+			e.apply(connectors.Change{Action: "update", Kind: "user", Key: "u1", TargetID: e.id("user", "u1"), User: &u1,
+				Diff: []connectors.FieldChange{{Field: "orgs"}}, OrgMemberships: []mapping.Membership{}})
+			root := e.emu.RootOrgID()
+			for _, u := range e.emu.State().Users {
+				if !cmp.Equal(u.MemberOrganizationIDs, []string{root}) || len(u.AdminOrganizationIDs) != 0 {
+					t.Errorf("%s: member of %v, admin of %v; want a member of the root only", u.Name, u.MemberOrganizationIDs, u.AdminOrganizationIDs)
+				}
+			}
+			// Read reports no membership of the root: the plan stays empty.
+			for _, m := range e.read().Memberships {
+				t.Errorf("Read reports %v", m)
+			}
+		})
+	}
+}
+
+// Updates go by PUT; a server that takes PATCH only answers 405 once for
+// each kind of update (route), and from then on that kind goes by PATCH,
+// concurrent calls included. A server that takes neither fails the update
+// saying so.
+func TestAdapterUpdateMethod(t *testing.T) {
+	for _, tt := range []struct {
+		readings []string
+		want405  int
+	}{
+		{nil, 0},
+		// users, organizations, groups, group user lists.
+		{[]string{emulator.ReadingUpdatesPatchOnly}, 4},
+		{[]string{emulator.ReadingUpdatesPatchOnly, emulator.ReadingWritesAnswer200}, 4},
+	} {
+		t.Run(readingName(tt.readings), func(t *testing.T) {
+			e := newEnv(t, readingsOf(t, tt.readings...), nil)
+			e.apply(createOrg(mapping.Org{Key: "sales", Name: "営業部"}))
+			e.apply(createGroup(mapping.Group{Key: "g", Name: "新人研修", OrgKey: "sales"}))
+			const n = 8
+			users := make([]mapping.User, n)
+			for i := range users {
+				users[i] = mapping.User{Key: fmt.Sprint("u", i), Name: fmt.Sprint("利用者", i), LoginID: fmt.Sprint("u", i)}
+				e.apply(createUser(users[i], orgMember(users[i].Key, "sales", "member")))
+				e.apply(membership("create", groupMember(users[i].Key, "g", "member")))
+			}
+			e.emu.ResetStats()
+			var wg sync.WaitGroup
+			for i := range users {
+				wg.Go(func() {
+					u := users[i]
+					u.Attributes = map[string]string{"position": "主任"}
+					if _, err := e.try(connectors.Change{Action: "update", Kind: "user", Key: u.Key, TargetID: e.id("user", u.Key), User: &u,
+						Diff: []connectors.FieldChange{{Field: "position"}}}); err != nil {
+						t.Error(err)
+					}
+					if _, err := e.try(membership("update", groupMember(u.Key, "g", "admin"))); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			e.apply(connectors.Change{Action: "update", Kind: "org", Key: "sales", TargetID: e.id("org", "sales"),
+				Org: &mapping.Org{Key: "sales", Name: "営業本部"}, Diff: []connectors.FieldChange{{Field: "name"}}})
+			e.apply(connectors.Change{Action: "update", Kind: "group", Key: "g", TargetID: e.id("group", "g"),
+				Group: &mapping.Group{Key: "g", Name: "新人研修2", OrgKey: "sales"}, Diff: []connectors.FieldChange{{Field: "name"}}})
+			st := e.emu.Stats()
+			if got := st.Requests - st.Writes; got != tt.want405 {
+				t.Errorf("%d requests were not routed (405), want %d: %v", got, tt.want405, st.ByRoute)
+			}
+			snap := e.read()
+			if len(snap.Orgs) != 2 || len(snap.Groups) != 1 || snap.Groups[0].Name != "新人研修2" {
+				t.Errorf("orgs %v, groups %v", snap.Orgs, snap.Groups)
+			}
+			for _, u := range snap.Users {
+				if u.Attributes["position"] != "主任" {
+					t.Errorf("%s: position %q", u.LoginID, u.Attributes["position"])
+				}
+			}
+			for _, m := range snap.Memberships {
+				if m.Kind == mapping.KindGroup && m.Role != mapping.RoleAdmin {
+					t.Errorf("group membership %v not updated", m)
+				}
+			}
+		})
+	}
+}

@@ -243,7 +243,8 @@
 // way this doc describes (the default) and, behind Options.Readings (names
 // parsed by Readings.Parse; `orgbridge emulate aircourse --reading NAME`),
 // another way a server built from the same document may answer it. Every
-// reading can be served together with every other.
+// reading can be served together with every other but meta-snake-case with
+// meta-page-limit (two shapes of the same meta).
 //
 //   - admins-required: adminUserIds on POST /organizations must name at
 //     least one user, as Laravel's required reads an empty array: [] is 422
@@ -280,4 +281,24 @@
 //     answer 200 {"message":"正常に処理が行われました。"} instead of 204.
 //     003:34 「200 正常に処理が行われました」, 003:35 「204 …」: which one a call
 //     answers is not said.
+//   - updates-patch-only: every update is PATCH: PUT on /users/{userId},
+//     /organizations/{organizationId} and /groups/{groupId} is 405 (Allow:
+//     GET, PATCH, DELETE), and the organization and group user lists take
+//     their update as PATCH, PUT being 405 there too. 003:380
+//     「指定されていない項目は、データが更新されません。」 reads as a partial update,
+//     and the document names no method for any call; 003:40 has the 405.
+//   - ratelimit-no-retry-after: a 429, the limiter's or an injected one,
+//     carries X-RateLimit-Limit and X-RateLimit-Remaining (0) and no other
+//     rate-limit header: no Retry-After, no X-RateLimit-Reset. 003:26-27 name
+//     those two headers only; 003:42 「429 リクエスト数の制限を超えています」.
+//   - meta-page-limit: a list's meta names the query's own parameters,
+//     {"page","limit","total"}, and no last page. 003:192 「"meta": {」 gives
+//     no key; 003:171 「limit」 and 003:177 「page」 are the parameters.
+//     Excludes meta-snake-case.
+//   - empty-lists-no-org: memberOrganizationIds [] with no admin organization
+//     leaves the user in no organization, on create and on update; only an
+//     absent memberOrganizationIds on create means the root. Removing a user
+//     from its last organization (the root included) leaves it in none.
+//     003:262 「未指定の場合、ルート組織に所属します。」 says so of an absent list
+//     only; 003:449 「差分ではなく、所属させる組織のIDをすべて指定します。」.
 package emulator

@@ -33,6 +33,14 @@ type snakeMeta struct {
 	Total       int  `json:"total"`
 }
 
+// pageLimitMeta is the pagination block under ReadingMetaPageLimit: the
+// query's own parameters and the total, no last page.
+type pageLimitMeta struct {
+	Page  int `json:"page"`
+	Limit int `json:"limit"`
+	Total int `json:"total"`
+}
+
 const (
 	defaultLimit = 100
 	maxLimit     = 1000
@@ -146,6 +154,9 @@ func page[R, T any](q *query, items []R, limit, page int, render func(R) T) resp
 	data := make([]T, 0, to-from)
 	for _, it := range items[from:to] {
 		data = append(data, render(it))
+	}
+	if q.c.readings.Has(ReadingMetaPageLimit) {
+		return jsonResp(http.StatusOK, map[string]any{"data": data, "meta": pageLimitMeta{Page: page, Limit: limit, Total: total}})
 	}
 	if q.c.readings.Has(ReadingMetaSnakeCase) {
 		m := snakeMeta{CurrentPage: page, LastPage: last, PerPage: limit, Total: total}

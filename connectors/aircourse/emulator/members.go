@@ -103,7 +103,7 @@ func (s *Server) removeOrgUser(c *call) response {
 	if _, ok := s.orgUsers[c.id][userID]; !ok {
 		return message(http.StatusNotFound, msgNotFound)
 	}
-	if c.id == s.rootID && len(s.userOrgs[userID]) == 1 {
+	if c.id == s.rootID && len(s.userOrgs[userID]) == 1 && !c.readings.Has(ReadingEmptyListsNoOrg) {
 		// It would land straight back in the root.
 		return unprocessable422("userId", msgLastOrg)
 	}

@@ -175,9 +175,9 @@ func (s *Server) removeOrgRole(orgID, userID string) {
 }
 
 // ensureHome makes a user that belongs to no organization a member of the
-// root organization.
+// root organization; under ReadingEmptyListsNoOrg it leaves it in none.
 func (s *Server) ensureHome(userID string) {
-	if len(s.userOrgs[userID]) == 0 {
+	if len(s.userOrgs[userID]) == 0 && !s.readings.Has(ReadingEmptyListsNoOrg) {
 		s.setOrgRole(s.rootID, userID, roleMember)
 	}
 }

@@ -19,6 +19,10 @@ const (
 	ReadingMemberRowsUserID   = "member-rows-userid"
 	ReadingEveryoneNoCode     = "everyone-no-code"
 	ReadingWritesAnswer200    = "writes-answer-200"
+	ReadingUpdatesPatchOnly   = "updates-patch-only"
+	ReadingRateLimitNoRetry   = "ratelimit-no-retry-after"
+	ReadingMetaPageLimit      = "meta-page-limit"
+	ReadingEmptyListsNoOrg    = "empty-lists-no-org"
 )
 
 // ShortTokenTTL is the access token lifetime under ReadingTokenShort: the
@@ -37,7 +41,9 @@ const (
 // Readings are the places where seed 003 allows more than one reading,
 // each served behind its name (Options.Readings). The default reading is
 // the one the package doc describes. No two of them answer the same
-// question, so every reading can be served together with every other.
+// question, except the two shapes of meta (meta-snake-case and
+// meta-page-limit), so every other reading can be served together with
+// every other.
 var Readings = emukit.Readings{
 	{
 		Name: ReadingAdminsRequired,
@@ -58,9 +64,10 @@ var Readings = emukit.Readings{
 		Doc:  "GET /users without status lists only users in status 1 (使用中); suspended (2) and invited (3) users are listed only when status names them",
 	},
 	{
-		Name: ReadingMetaSnakeCase,
-		Seed: "003:192 「\"meta\": {」 (its keys are not given)",
-		Doc:  "a list's meta is Laravel's paginator: current_page, from, last_page, per_page, to, total (snake case)",
+		Name:     ReadingMetaSnakeCase,
+		Seed:     "003:192 「\"meta\": {」 (its keys are not given)",
+		Doc:      "a list's meta is Laravel's paginator: current_page, from, last_page, per_page, to, total (snake case)",
+		Excludes: []string{ReadingMetaPageLimit},
 	},
 	{
 		Name: ReadingUserOrgsAbsent,
@@ -86,5 +93,33 @@ var Readings = emukit.Readings{
 		Name: ReadingWritesAnswer200,
 		Seed: "003:34 「200 正常に処理が行われました」, 003:35 「204 … レスポンス内容がありません」 (which one a call answers is not said)",
 		Doc:  "every DELETE and every POST, PUT and DELETE on the organization and group user lists answers 200 {\"message\":\"正常に処理が行われました。\"} instead of 204",
+	},
+	{
+		Name: ReadingUpdatesPatchOnly,
+		Seed: "003:380 「指定されていない項目は、データが更新されません。」 (a partial update; the document names no method for any call) " +
+			"and 003:40 「405 サポートされていないHTTPリクエストメソッドです」",
+		Doc: "every update takes PATCH only: PUT on /users/{userId}, /organizations/{organizationId}, /groups/{groupId} " +
+			"and on the organization and group user lists is 405 (Allow names PATCH); the user lists take PATCH for their update",
+	},
+	{
+		Name: ReadingRateLimitNoRetry,
+		Seed: "003:26 「X-RateLimit-Limit」, 003:27 「X-RateLimit-Remaining」 (the only rate-limit headers the document names; " +
+			"003:42 「429 リクエスト数の制限を超えています」 gives no other)",
+		Doc: "a 429, the limiter's or an injected one, carries X-RateLimit-Limit and X-RateLimit-Remaining 0 only: " +
+			"no Retry-After and no X-RateLimit-Reset",
+	},
+	{
+		Name:     ReadingMetaPageLimit,
+		Seed:     "003:192 「\"meta\": {」 (its keys are not given; the list's own parameters are 003:171 「limit」 and 003:177 「page」)",
+		Doc:      "a list's meta names the query's parameters: page, limit and total, with no last page",
+		Excludes: []string{ReadingMetaSnakeCase},
+	},
+	{
+		Name: ReadingEmptyListsNoOrg,
+		Seed: "003:262 「未指定の場合、ルート組織に所属します。」 (only an absent memberOrganizationIds is said to mean the root) " +
+			"and 003:449 「差分ではなく、所属させる組織のIDをすべて指定します。」",
+		Doc: "memberOrganizationIds [] with no admin organization leaves the user in no organization, on create and on update " +
+			"(only an absent memberOrganizationIds on create means the root); removing a user from its last organization " +
+			"leaves it in none",
 	},
 }

@@ -36,10 +36,26 @@ func TestReadingsCatalogue(t *testing.T) {
 	if _, err := emulator.Readings.Parse([]string{"no-such-reading"}); err == nil {
 		t.Error("an unknown reading was accepted")
 	}
-	// Every reading is served together with every other: one "all" set.
+	// Every reading is served together with every other but the two shapes
+	// of meta: two "all" sets, each without one of them.
 	combos := emulator.Readings.Combinations()
-	if last := combos[len(combos)-1]; len(last) != len(emulator.Readings) {
-		t.Errorf("the last combination is %v, want all %d readings", last, len(emulator.Readings))
+	if len(combos) != len(emulator.Readings)+3 {
+		t.Fatalf("%d combinations, want the default, %d alone and two all sets", len(combos), len(emulator.Readings))
+	}
+	covered := map[string]bool{}
+	for _, all := range combos[len(combos)-2:] {
+		if len(all) != len(emulator.Readings)-1 {
+			t.Errorf("an all set is %v, want all %d readings but one", all, len(emulator.Readings))
+		}
+		for _, n := range all {
+			covered[n] = true
+		}
+	}
+	if len(covered) != len(emulator.Readings) {
+		t.Errorf("the all sets cover %v, want every reading", covered)
+	}
+	if _, err := emulator.Readings.Parse([]string{emulator.ReadingMetaSnakeCase, emulator.ReadingMetaPageLimit}); err == nil {
+		t.Error("meta-snake-case and meta-page-limit were served together")
 	}
 	doc, err := os.ReadFile("doc.go")
 	if err != nil {
@@ -197,6 +213,118 @@ func TestReadings(t *testing.T) {
 			// A refused write still answers its error.
 			e.mustStatus(http.StatusNotFound, http.MethodDelete, "/users/"+id, nil)
 		}},
+		{emulator.ReadingUpdatesPatchOnly, func(t *testing.T, e *env, on bool) {
+			root := e.srv.RootOrgID()
+			id := e.newUser("山田 太郎", "yamada", nil)
+			org := e.newOrg("営業部", root)
+			grp := e.create("/groups", map[string]any{"name": "新人研修", "organizationId": org, "isViewableMember": true, "isEnableDiscussion": false})
+			e.mustStatus(http.StatusNoContent, http.MethodPost, "/organizations/"+org+"/users", map[string]any{"userId": id, "role": "member"})
+			e.mustStatus(http.StatusNoContent, http.MethodPost, "/groups/"+grp+"/users", map[string]any{"userId": id, "role": "member"})
+			put, patch := http.StatusOK, http.StatusOK
+			if on {
+				put = http.StatusMethodNotAllowed
+			}
+			for _, c := range []struct{ path, key string }{{"/users/" + id, "position"}, {"/organizations/" + org, "description"}, {"/groups/" + grp, "description"}} {
+				r := e.do(http.MethodPut, c.path, map[string]any{c.key: "put"})
+				if r.status != put || on && r.header.Get("Allow") != "GET, PATCH, DELETE" {
+					t.Errorf("PUT %s: %d, Allow %q", c.path, r.status, r.header.Get("Allow"))
+				}
+				if r := e.do(http.MethodPatch, c.path, map[string]any{c.key: "patch"}); r.status != patch || r.data()[c.key] != "patch" {
+					t.Errorf("PATCH %s: %d %s", c.path, r.status, r.raw)
+				}
+			}
+			put, patch = http.StatusNoContent, http.StatusMethodNotAllowed
+			if on {
+				put, patch = patch, put
+			}
+			for _, path := range []string{"/organizations/" + org + "/users", "/groups/" + grp + "/users"} {
+				if r := e.do(http.MethodPut, path, map[string]any{"userId": id, "role": "admin"}); r.status != put {
+					t.Errorf("PUT %s: %d %s", path, r.status, r.raw)
+				}
+				if r := e.do(http.MethodPatch, path, map[string]any{"userId": id, "role": "admin"}); r.status != patch {
+					t.Errorf("PATCH %s: %d %s", path, r.status, r.raw)
+				}
+				rows := e.do(http.MethodGet, path, nil).list()
+				if len(rows) != 1 || rows[0]["role"] != "admin" {
+					t.Errorf("%s after the update: %v", path, rows)
+				}
+			}
+		}},
+		{emulator.ReadingRateLimitNoRetry, func(t *testing.T, e *env, on bool) {
+			// Limit 2: the token call and one request, then the limiter's
+			// 429; a minute later an injected one.
+			e.do(http.MethodGet, "/users", nil)
+			limited := e.do(http.MethodGet, "/users", nil)
+			e.clk.Add(61 * time.Second)
+			e.srv.SetFaults(emulator.Faults{Rate429: 1, Seed: 1})
+			injected := e.do(http.MethodGet, "/users", nil)
+			for _, r := range []result{limited, injected} {
+				h := r.header
+				if r.status != http.StatusTooManyRequests || h.Get("X-RateLimit-Limit") != "2" || h.Get("X-RateLimit-Remaining") != "0" {
+					t.Errorf("429 expected with the two named headers: %d %v", r.status, h)
+				}
+				if on != (h.Get("Retry-After") == "") {
+					t.Errorf("Retry-After %q", h.Get("Retry-After"))
+				}
+			}
+			if on != (limited.header.Get("X-RateLimit-Reset") == "") {
+				t.Errorf("the limiter's 429: X-RateLimit-Reset %q", limited.header.Get("X-RateLimit-Reset"))
+			}
+		}},
+		{emulator.ReadingMetaPageLimit, func(t *testing.T, e *env, on bool) {
+			for _, l := range []string{"a", "b", "c"} {
+				e.newUser("利用者 "+l, l, nil)
+			}
+			r := e.do(http.MethodGet, "/users?limit=2&page=2", nil)
+			m := r.meta()
+			pageLimit := len(m) == 3 && m["page"] == 2.0 && m["limit"] == 2.0 && m["total"] == 3.0
+			camel := m["lastPage"] == 2.0 && m["currentPage"] == 2.0 && m["perPage"] == 2.0 && m["total"] == 3.0
+			if on != pageLimit || on == camel || len(r.list()) != 1 {
+				t.Errorf("meta = %v, %d rows", m, len(r.list()))
+			}
+			if m := e.do(http.MethodGet, "/organizations/"+e.srv.RootOrgID()+"/users?limit=2&page=3", nil).meta(); on != (m["page"] == 3.0 && m["total"] == 3.0) {
+				t.Errorf("a member list past its end: meta = %v", m)
+			}
+		}},
+		{emulator.ReadingEmptyListsNoOrg, func(t *testing.T, e *env, on bool) {
+			root := e.srv.RootOrgID()
+			org := e.newOrg("営業部", root)
+			inRoot := func(id string) bool {
+				for _, row := range e.do(http.MethodGet, "/organizations/"+root+"/users", nil).list() {
+					if row["id"] == id {
+						return true
+					}
+				}
+				return false
+			}
+			absent := e.newUser("未指定 太郎", "absent", nil)
+			if !inRoot(absent) {
+				t.Error("a user created without memberOrganizationIds is not in the root")
+			}
+			empty := e.newUser("空 花子", "empty", map[string]any{"memberOrganizationIds": []string{}, "adminOrganizationIds": []string{}})
+			if on == inRoot(empty) {
+				t.Errorf("a user created with both lists empty: in the root %t", inRoot(empty))
+			}
+			e.mustStatus(http.StatusOK, http.MethodPatch, "/users/"+empty, map[string]any{"memberOrganizationIds": []string{org}})
+			e.mustStatus(http.StatusOK, http.MethodPatch, "/users/"+empty, map[string]any{"memberOrganizationIds": []string{}})
+			if on == inRoot(empty) {
+				t.Errorf("a user updated to both lists empty: in the root %t", inRoot(empty))
+			}
+			e.mustStatus(http.StatusNoContent, http.MethodPost, "/organizations/"+org+"/users", map[string]any{"userId": absent, "role": "member"})
+			e.mustStatus(http.StatusNoContent, http.MethodDelete, "/organizations/"+root+"/users", map[string]any{"userId": absent})
+			e.mustStatus(http.StatusNoContent, http.MethodDelete, "/organizations/"+org+"/users", map[string]any{"userId": absent})
+			if on == inRoot(absent) {
+				t.Errorf("a user removed from its last organization: in the root %t", inRoot(absent))
+			}
+			want := http.StatusUnprocessableEntity
+			if on {
+				want = http.StatusNoContent
+			}
+			if on {
+				e.mustStatus(http.StatusNoContent, http.MethodPost, "/organizations/"+root+"/users", map[string]any{"userId": absent, "role": "member"})
+			}
+			e.mustStatus(want, http.MethodDelete, "/organizations/"+root+"/users", map[string]any{"userId": absent})
+		}},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -208,7 +336,7 @@ func TestReadings(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				opts := unlimited()
-				if tt.reading == emulator.ReadingSlidingWindow {
+				if tt.reading == emulator.ReadingSlidingWindow || tt.reading == emulator.ReadingRateLimitNoRetry {
 					opts.RateLimit = 2
 				}
 				if on {
@@ -248,7 +376,7 @@ func dumpFixture(t *testing.T, e *env) {
 	yamada := e.newUser("山田 太郎", "yamada", map[string]any{"mail": "yamada@example.com", "adminOrganizationIds": []string{hq},
 		"memberOrganizationIds": []string{}, "department": "本社", "gender": 0})
 	sato := e.newUser("佐藤 花子", "sato", map[string]any{"memberOrganizationIds": []string{sales}, "license": "basic"})
-	e.mustStatus(http.StatusOK, http.MethodPut, "/users/"+sato, map[string]any{"isSuspended": true})
+	e.mustStatus(http.StatusOK, http.MethodPatch, "/users/"+sato, map[string]any{"isSuspended": true})
 	grp := e.create("/groups", map[string]any{"name": "新人研修", "code": "training", "organizationId": hq,
 		"isViewableMember": true, "isEnableDiscussion": false})
 	e.do(http.MethodPost, "/groups/"+grp+"/users", map[string]any{"userId": yamada, "role": "admin"})

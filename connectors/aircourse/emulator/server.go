@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -220,7 +221,7 @@ func (s *Server) seedUser(u User) string {
 	s.users[u.ID] = &userRec{u: u, password: randomAlnum(8), seq: s.nextSeq()}
 	reindex(s.mailIdx, u.ID, nil, u.Mail)
 	reindex(s.loginIdx, u.ID, nil, u.LoginID)
-	s.ensureHome(u.ID)
+	s.setOrgRole(s.rootID, u.ID, roleMember)
 	return u.ID
 }
 
@@ -297,6 +298,9 @@ const (
 // injection, Accept header, route (404/405), token (401/403), body (400),
 // validation (422), resource lookup (404).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.readings.Has(ReadingRateLimitNoRetry) {
+		w = &onlyNamedLimitHeaders{ResponseWriter: w}
+	}
 	s.kit.Serve(w, r, func(r *http.Request, c *emukit.Call) emukit.Response {
 		return s.handle(r, c.Body, c.BodyErr, c.Now)
 	})
@@ -344,6 +348,34 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 	}
 	return resp
 }
+
+// onlyNamedLimitHeaders sends, of the rate-limit headers, only the two the
+// document names (ReadingRateLimitNoRetry): Retry-After and
+// X-RateLimit-Reset are dropped from every answer, the limiter's 429 and an
+// injected one included. Unwrap lets http.ResponseController reach the
+// connection (RateDrop hijacks it).
+type onlyNamedLimitHeaders struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *onlyNamedLimitHeaders) WriteHeader(status int) {
+	if !w.wrote {
+		w.wrote = true
+		w.Header().Del("Retry-After")
+		w.Header().Del("X-RateLimit-Reset")
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *onlyNamedLimitHeaders) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *onlyNamedLimitHeaders) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // call is one routed request.
 type call struct {
@@ -422,6 +454,20 @@ func (s *Server) match(method, path string) (*routed, []string) {
 			{http.MethodPut, s.updateGroupUser}, {http.MethodDelete, s.removeGroupUser}}
 	default:
 		return nil, nil
+	}
+	if s.readings.Has(ReadingUpdatesPatchOnly) {
+		// Every update is PATCH: the resources drop PUT, the user lists
+		// take their update as PATCH.
+		kept := table[:0:0]
+		for _, e := range table {
+			switch {
+			case e.method != http.MethodPut:
+				kept = append(kept, e)
+			case !slices.ContainsFunc(table, func(x entry) bool { return x.method == http.MethodPatch }):
+				kept = append(kept, entry{http.MethodPatch, e.h})
+			}
+		}
+		table = kept
 	}
 	allowed := make([]string, 0, len(table))
 	for _, e := range table {

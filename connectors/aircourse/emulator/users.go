@@ -378,7 +378,8 @@ func (s *Server) aiLicense(want int, self string) int {
 
 // setMemberships replaces the user's organizations: admin of admins,
 // member of the rest of members (an id in both is an admin); none at all
-// makes it a member of the root organization.
+// makes it a member of the root organization (in none under
+// ReadingEmptyListsNoOrg).
 func (s *Server) setMemberships(userID string, members, admins []string) {
 	for orgID := range s.userOrgs[userID] {
 		s.removeOrgRole(orgID, userID)
