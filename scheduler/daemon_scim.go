@@ -54,6 +54,9 @@ func (d *Daemon) NotifySCIM() {
 // the pushes to the leader.
 func (d *Daemon) runSCIMJobs(ctx context.Context) {
 	for _, name := range d.scimJobNames() {
+		if ctx.Err() != nil {
+			return // stopping: what is left stays pending for the next start
+		}
 		_, err := d.RunJob(ctx, name, RunOptions{Incremental: true}, TriggerSCIM)
 		switch {
 		case errors.Is(err, ErrBusy):
@@ -95,8 +98,11 @@ func (d *Daemon) runSCIM(ctx context.Context) {
 }
 
 // pollSCIM lets the leader see pushes that other replicas stored: when the
-// store's SCIM change sequence moves, the debouncer is told. The first look
-// as leader only takes the sequence's position.
+// store's SCIM change sequence moves, the debouncer is told. A replica that
+// has just become leader tells it once as well: pushes stored while another
+// replica led (or while none did) may not have been applied, and the
+// incremental run reads from the stored mark, so it finds them, or
+// nothing.
 func (d *Daemon) pollSCIM(ctx context.Context, every time.Duration) {
 	var seen int64 = -1
 	t := time.NewTicker(every)
@@ -108,13 +114,15 @@ func (d *Daemon) pollSCIM(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 		if !d.IsLeader() {
+			seen = -1 // a later lead starts with a catch-up run
 			continue
 		}
 		changed, top, err := d.store.SCIMChanged(ctx, max(seen, 0))
 		if err != nil {
+			d.log.Debug("polling the SCIM change sequence failed", zap.Error(err))
 			continue
 		}
-		if seen >= 0 && len(changed) > 0 {
+		if seen < 0 || len(changed) > 0 {
 			d.scim.deb.Notify()
 		}
 		seen = top

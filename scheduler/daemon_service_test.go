@@ -277,3 +277,24 @@ func TestDaemonStopWaitsForARunInFlight(t *testing.T) {
 		t.Errorf("Trigger after Stop = %v, want ErrNotLeader", err)
 	}
 }
+
+// A replica that becomes leader applies what another replica stored while
+// it was a standby, without waiting for the next push.
+func TestDaemonNewLeaderCatchesUp(t *testing.T) {
+	sqlite := openStore(t, filepath.Join(t.TempDir(), "state.db"))
+	el := &fickle{}
+	scim := fastSCIM()
+	scim.Poll, scim.PollEvery = true, time.Millisecond
+	opts := scheduler.DaemonOptions{SCIM: scim, Elector: el, ElectEvery: time.Millisecond}
+	ran := reportRuns(&opts)
+	d := startService(t, sqlite, []*scheduler.Job{scimJob(t, "hr", &scimSource{staticSource: staticSource{records: hrRecords(3)}})}, opts)
+	if d.IsLeader() {
+		t.Fatal("the replica leads before the lock is free")
+	}
+	// Another replica, the leader, stored a push and died before applying it.
+	if _, err := sqlite.SCIMCreate(context.Background(), store.SCIMResource{Type: store.SCIMUser, ID: "u1", Name: "u1@example.com", Doc: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	el.set(true, false) // its lock is free: this replica takes over
+	expectRun(t, ran, "hr incremental succeeded")
+}
