@@ -125,7 +125,8 @@ func (s *Server) listAccounts(c *call) response {
 	return jsonResp(http.StatusOK, body)
 }
 
-// assign serves POST: link the subject to the account type, active. The
+// assign serves POST: link the subject to the account type, active
+// (new-inactive: suspended); 201 with it (post-no-content: 204). The
 // document gives the call no body; any body is ignored.
 func (s *Server) assign(c *call) response {
 	errs := fieldErrors{}
@@ -137,6 +138,9 @@ func (s *Server) assign(c *call) response {
 	key := assignmentKey{c.subject, c.code}
 	if a, dup := c.org.byKey[key]; dup {
 		if s.readings.Has(ReadingPostDuplicateOK) {
+			if s.readings.Has(ReadingPostNoContent) {
+				return response{Status: http.StatusNoContent}
+			}
 			return jsonResp(http.StatusOK, *a)
 		}
 		return s.message(http.StatusConflict, "Subject "+quote(c.subject)+" is already assigned to account type "+quote(c.code)+".")
@@ -149,11 +153,23 @@ func (s *Server) assign(c *call) response {
 	}
 	ts := stamp(c.now)
 	a := &Assignment{
-		OrganizationID: c.org.id, SubjectID: c.subject, Code: c.code, Status: s.statuses.Active,
+		OrganizationID: c.org.id, SubjectID: c.subject, Code: c.code, Status: s.initialStatus(),
 		CreatedAt: ts, UpdatedAt: ts,
 	}
 	c.org.byKey[key] = a
+	if s.readings.Has(ReadingPostNoContent) {
+		return response{Status: http.StatusNoContent}
+	}
 	return jsonResp(http.StatusCreated, *a)
+}
+
+// initialStatus is the status of a new assignment: active, or suspended
+// under new-inactive.
+func (s *Server) initialStatus() string {
+	if s.readings.Has(ReadingNewInactive) {
+		return s.statuses.Suspended
+	}
+	return s.statuses.Active
 }
 
 // checkCode validates the path's code: present and an account type of the
@@ -170,11 +186,12 @@ func (s *Server) checkCode(errs fieldErrors, c *call) {
 
 // update serves PUT {"status": …}: an absent or null status changes
 // nothing. Under put-replaces-code, a code the subject does not hold
-// replaces the ones it does.
+// replaces the ones it does; under put-upserts, it is created (201).
 func (s *Server) update(c *call) response {
 	a := c.org.byKey[assignmentKey{c.subject, c.code}]
 	var replaced []Assignment
-	if a == nil {
+	upsert := a == nil && s.readings.Has(ReadingPutUpserts)
+	if a == nil && !upsert {
 		if replaced = c.org.held(c.subject); !s.readings.Has(ReadingPutReplacesCode) || len(replaced) == 0 {
 			return c.notFound(s)
 		}
@@ -185,6 +202,9 @@ func (s *Server) update(c *call) response {
 	}
 	errs := fieldErrors{}
 	if a == nil {
+		if upsert {
+			checkSubject(errs, c.subject)
+		}
 		s.checkCode(errs, c)
 	}
 	status := ""
@@ -198,6 +218,19 @@ func (s *Server) update(c *call) response {
 	}
 	if resp, bad := s.invalid(errs); bad {
 		return resp
+	}
+	if upsert {
+		if held := c.org.held(c.subject); len(held) > 0 && s.readings.Has(ReadingSingleAccountType) {
+			return s.message(http.StatusConflict, "Subject "+quote(c.subject)+" already holds account type "+
+				quote(held[0].Code)+": a subject holds one account type.")
+		}
+		if status == "" {
+			status = s.initialStatus()
+		}
+		ts := stamp(c.now)
+		a = &Assignment{OrganizationID: c.org.id, SubjectID: c.subject, Code: c.code, Status: status, CreatedAt: ts, UpdatedAt: ts}
+		c.org.byKey[assignmentKey{c.subject, c.code}] = a
+		return jsonResp(http.StatusCreated, *a)
 	}
 	if a == nil {
 		// The subject's account type becomes the code: its status is the

@@ -168,8 +168,31 @@
 //     authenticated.」, no client authentication method named): the token
 //     endpoint takes the client's credentials in the form only; HTTP Basic
 //     is 401 invalid_client.
+//   - put-upserts (004:69 「/directory/orgs/{organizationId}/accounts/users/{subjectId}/{code}」,
+//     PUT's path being POST's, 004:45): PUT to an assignment that does not
+//     exist creates it, 201, beside what the subject holds (409 under
+//     single-account-type when it holds another), with the body's status,
+//     else a new assignment's; 422 as POST for a bad subject or code.
+//     Excludes put-replaces-code.
+//   - post-no-content (004:43 「Responses」, none given; DELETE's, 004:95,
+//     is 「No content」): POST answers 204 with no body, for a new
+//     assignment and, under post-duplicate-ok, for one that exists.
+//   - new-inactive (004:29 「This endpoint creates an association」, and
+//     the status enum of 004:66: nothing says what a new association's
+//     status is): a new assignment starts suspended (the server's word),
+//     to be activated by PUT.
 //
-// Considered and not served: the DELETE parameters are listed code before
+// Considered and not served, besides those above: a list that leaves
+// out suspended assignments, or shows no status at all (004:9 says
+// nothing of statuses in the list): no client could see a suspension
+// hold, so every run would suspend the same users again (the target right,
+// the run never quiet); the adapter reads a status it is not shown as
+// active. A token endpoint that requires a scope: directory.scopes sends
+// one, and the server's invalid_scope reaches the error. Pages by offset
+// or cursor with no link to the next one: the adapter fails the read when
+// a total says the list is longer (no parameter name could be guessed).
+//
+// Also considered and not served: the DELETE parameters are listed code before
 // subjectId (004:87-88), but the path (004:93) fixes their order; the
 // DELETE body 「stringOptional」 (004:90) is optional and its meaning
 // unknown, so it is ignored under every reading; the 「User Credential」

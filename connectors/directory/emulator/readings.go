@@ -21,6 +21,9 @@ const (
 	ReadingErrorsNested          = "errors-nested"
 	ReadingTokenShortLived       = "token-short-lived"
 	ReadingTokenClientSecretPost = "token-client-secret-post"
+	ReadingPutUpserts            = "put-upserts"
+	ReadingPostNoContent         = "post-no-content"
+	ReadingNewInactive           = "new-inactive"
 )
 
 // Readings is the catalogue of the places where document 004 allows more
@@ -71,6 +74,7 @@ var Readings = emukit.Readings{
 		Doc: "PUT …/{subjectId}/{code} gives the subject the account type code in place of those it holds, in one " +
 			"call (status from the body, else kept); on a code the subject already holds it sets the status only; " +
 			"404 when the subject holds none",
+		Excludes: []string{ReadingPutUpserts},
 	},
 	{
 		Name: ReadingSingleAccountType,
@@ -103,6 +107,23 @@ var Readings = emukit.Readings{
 		Seed: "004:16 「An OIDC service account that was authenticated.」 (no client authentication method is named)",
 		Doc: "the token endpoint takes the client's id and secret in the form only (client_secret_post); HTTP Basic " +
 			"is 401 invalid_client",
+	},
+	{
+		Name: ReadingPutUpserts,
+		Seed: "004:69 「/directory/orgs/{organizationId}/accounts/users/{subjectId}/{code}」 (PUT's path is POST's, 004:45)",
+		Doc: "PUT to an assignment that does not exist creates it (status from the body, else a new one's), " +
+			"beside what the subject holds (409 under single-account-type when it holds another), instead of a 404",
+		Excludes: []string{ReadingPutReplacesCode},
+	},
+	{
+		Name: ReadingPostNoContent,
+		Seed: "004:43 「Responses」 (POST documents no answer; DELETE's, 004:95, is 「No content」)",
+		Doc:  "POST answers 204 with no body, for a new assignment and (post-duplicate-ok) for one that exists, instead of 201 with it",
+	},
+	{
+		Name: ReadingNewInactive,
+		Seed: "004:29 「This endpoint creates an association」 and 004:66 「statusstring · enumOptional」 (nothing says what status a new association has)",
+		Doc:  "a new assignment (POST, or PUT under put-upserts without a status) starts suspended (the server's suspended word), to be activated by PUT",
 	},
 }
 

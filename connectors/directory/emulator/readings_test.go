@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -287,6 +288,18 @@ func TestPutReadings(t *testing.T) {
 			[][2]string{{"standard", "active"}}, "owner", "", 422, "standard active"},
 		{"a bad status leaves it as it was", []string{ReadingPutReplacesCode},
 			[][2]string{{"standard", "active"}}, "admin", `{"status":"gone"}`, 422, "standard active"},
+		{"put-upserts: another code comes beside", []string{ReadingPutUpserts},
+			[][2]string{{"standard", "suspended"}}, "admin", `{"status":"active"}`, 201, "admin active|standard suspended"},
+		{"put-upserts: a subject that holds none, no status", []string{ReadingPutUpserts},
+			nil, "admin", "", 201, "admin active"},
+		{"put-upserts and new-inactive: no status is a new one's", []string{ReadingPutUpserts, ReadingNewInactive},
+			nil, "admin", "", 201, "admin suspended"},
+		{"put-upserts: an unknown code", []string{ReadingPutUpserts},
+			nil, "owner", `{"status":"active"}`, 422, ""},
+		{"put-upserts and single-account-type: another code is 409", []string{ReadingPutUpserts, ReadingSingleAccountType},
+			[][2]string{{"standard", "active"}}, "admin", `{"status":"active"}`, 409, "standard active"},
+		{"put-upserts: a held code, the status only", []string{ReadingPutUpserts, ReadingSingleAccountType},
+			[][2]string{{"standard", "active"}}, "standard", `{"status":"suspended"}`, 200, "standard suspended"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -332,6 +345,9 @@ func TestPostAndDeleteReadings(t *testing.T) {
 		{"default: deleting a missing assignment is 404", nil, http.MethodDelete, "admin", 404, "suspended"},
 		{"delete-missing-ok: 204", []string{ReadingDeleteMissingOK}, http.MethodDelete, "admin", 204, "suspended"},
 		{"delete-missing-ok: an existing one goes", []string{ReadingDeleteMissingOK}, http.MethodDelete, "standard", 204, ""},
+		{"post-no-content: a new one is 204", []string{ReadingPostNoContent}, http.MethodPost, "admin", 204, "suspended"},
+		{"post-no-content: a duplicate is still 409", []string{ReadingPostNoContent}, http.MethodPost, "standard", 409, "suspended"},
+		{"post-no-content and post-duplicate-ok: 204", []string{ReadingPostNoContent, ReadingPostDuplicateOK}, http.MethodPost, "standard", 204, "suspended"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -346,6 +362,9 @@ func TestPostAndDeleteReadings(t *testing.T) {
 			}
 			if status == 200 && !strings.Contains(body, `"status":"suspended"`) {
 				t.Errorf("200 body %s does not carry the assignment as it is", body)
+			}
+			if status == 204 && body != "" {
+				t.Errorf("204 with a body %s", body)
 			}
 			got := ""
 			for _, a := range f.srv.State().Organization(testOrg).Assignments {
@@ -434,6 +453,21 @@ func TestTokenReadings(t *testing.T) {
 	}
 }
 
+// TestNewInactive: a new assignment starts with the suspended word, the
+// server's under status-upper; the answer says so.
+func TestNewInactive(t *testing.T) {
+	for _, readings := range [][]string{{ReadingNewInactive}, {ReadingNewInactive, ReadingStatusUpper}} {
+		f := newFixture(t, withReadings(t, readings...))
+		r := f.call(http.MethodPost, accounts+"/taro/standard", f.token(), "")
+		if r.status != 201 || r.body["status"] != f.srv.statuses.Suspended {
+			t.Errorf("%v: POST %d %s, want 201 with status %s", readings, r.status, r.raw, f.srv.statuses.Suspended)
+		}
+		if got := f.srv.Dump(); !strings.Contains(got, "org-1 assignment taro standard suspended\n") {
+			t.Errorf("%v: Dump\n%s", readings, got)
+		}
+	}
+}
+
 // TestDumpIsCanonical: the same writes under readings that change every
 // wire shape give the same Dump, which names no time.
 func TestDumpIsCanonical(t *testing.T) {
@@ -453,7 +487,9 @@ org-1 assignment hanako@example.jp admin active
 org-1 type admin "管理者"
 org-1 type standard "一般利用者"
 `
-	all := withReadings(t, Readings.Combinations()[len(Readings)+1]...)
+	// new-inactive changes what a POST makes, not how it is shown: the
+	// same writes make another state.
+	all := withReadings(t, slices.DeleteFunc(Readings.Combinations()[len(Readings)+1], func(r string) bool { return r == ReadingNewInactive })...)
 	for name, opts := range map[string]Options{"default": {}, "all": all, "status-upper": withReadings(t, ReadingStatusUpper)} {
 		if got := run(opts); got != want {
 			t.Errorf("%s: Dump\n%s\nwant\n%s", name, got, want)
