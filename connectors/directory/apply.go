@@ -147,16 +147,26 @@ func (a *Adapter) setStatus(ctx context.Context, subject, code string, suspended
 	return nil
 }
 
-// assign gives the subject each code with the status. A new assignment is
-// active, so a suspended one is set after; one the subject already holds
-// (409, or 200 from a server whose POST is idempotent) gets the status set
-// when it differs. A 409 on a code the subject does not hold is a
-// *secondCodeError.
+// assign gives the subject each code with the status: the POST's answer
+// says the status the assignment has (a new one is active on most
+// servers, suspended on some), and it is set when it differs; an answer
+// that says none (204) gets the status set whatever it is. One the subject
+// already holds (409, or 200 from a server whose POST is idempotent) gets
+// the status set when it differs. A 409 on a code the subject does not
+// hold is a *secondCodeError.
 func (a *Adapter) assign(ctx context.Context, subject string, codes []string, suspended bool, log *zap.Logger) error {
 	for _, code := range codes {
 		got, err := a.client.Assign(ctx, subject, code)
 		status := got.Status
 		switch {
+		case err == nil && status == "":
+			// The answer (204, or a body without a status) does not say
+			// what the server holds, and nothing says what status a new
+			// association starts with (004:29): set the one wanted.
+			if err := a.setStatus(ctx, subject, code, suspended); err != nil {
+				return err
+			}
+			continue
 		case err == nil:
 		case errors.Is(err, connectors.ErrConflict):
 			h, rerr := a.holdings(ctx, subject)
@@ -362,11 +372,17 @@ func (a *Adapter) changeCodes(ctx context.Context, subject string, had, want []s
 }
 
 // replace PUTs the code to in place of from, with the status. It reports
-// false, having written nothing, when the server's PUT only sets statuses.
+// false, having written nothing, when the server's PUT only sets statuses
+// (404), or creates beside but allows one account type per subject (409).
 func (a *Adapter) replace(ctx context.Context, subject, from, to string, suspended bool, log *zap.Logger) (bool, error) {
 	_, err := a.client.SetStatus(ctx, subject, to, a.statusValue(suspended))
 	switch {
 	case errors.Is(err, connectors.ErrNotFound):
+		a.learnPut(putStatusOnly, log)
+		return false, nil
+	case errors.Is(err, connectors.ErrConflict):
+		// A PUT that creates (as POST does) on a server that allows one
+		// account type per subject: PUT cannot replace here either.
 		a.learnPut(putStatusOnly, log)
 		return false, nil
 	case err != nil:

@@ -180,7 +180,8 @@
 // naming the key to set.
 //
 //	user create   POST each code for subjectId = LoginID (required), then PUT {"status"} when
-//	              the assignment's status (active when new) is not the one wanted. A 409
+//	              the status the answer gives (active when new on most servers, suspended
+//	              on some) is not the one wanted, or when the answer gives none (204). A 409
 //	              (already held) is checked with a fresh listing: held, it counts as done
 //	              (the status set if need be); not held, the server allows one account type
 //	              per subject, and the error says so. A 200 for an assignment that exists
@@ -189,7 +190,8 @@
 //	              account_type: one code for another, on a subject holding nothing else:
 //	                PUT {"status"} to the new code (004:51: PUT takes "the new account
 //	                type code"), one call. A server whose PUT only sets the status of an
-//	                assignment answers 404, writes nothing, and is not asked so again by
+//	                assignment answers 404 (or, creating beside but allowing one account
+//	                type per subject, 409), writes nothing, and is not asked so again by
 //	                this adapter; the DELETE of the old code after the first such PUT
 //	                tells whether the server replaced it (404: the DELETE is not sent
 //	                again) or put the new one beside it. Otherwise: POST the new codes,
@@ -236,4 +238,8 @@
 //	errors-nested             the message under "error" reaches the error
 //	token-short-lived         the token is renewed ahead of its 60 seconds
 //	token-client-secret-post  Basic refused: the credentials go in the form from then on
+//	put-upserts               a role change is PUT then DELETE (the PUT came beside); with
+//	                          single-account-type the PUT is 409, and DELETE then POST follow
+//	post-no-content           the answer says no status: a PUT sets the one wanted after each POST
+//	new-inactive              the POST's answer says suspended: an active user's is set by PUT
 package directory

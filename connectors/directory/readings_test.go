@@ -257,6 +257,21 @@ func TestRoleChangeUnderReadings(t *testing.T) {
 		{"post-duplicate-ok: as the default", []string{emulator.ReadingPostDuplicateOK},
 			[]string{"PUT /" + s + "/admin", "POST /" + s + "/admin", "PUT /" + s + "/admin", "DELETE /" + s + "/standard"},
 			[]string{"POST /" + s2 + "/admin", "DELETE /" + s2 + "/standard"}},
+		{"put-upserts: the PUT comes beside, so PUT then DELETE each time", []string{emulator.ReadingPutUpserts},
+			[]string{"PUT /" + s + "/admin", "DELETE /" + s + "/standard"},
+			[]string{"PUT /" + s2 + "/admin", "DELETE /" + s2 + "/standard"}},
+		{"put-upserts, single-account-type: the PUT is refused (409), so DELETE then POST", []string{emulator.ReadingPutUpserts, emulator.ReadingSingleAccountType},
+			[]string{"PUT /" + s + "/admin", "POST /" + s + "/admin", "GET ", "DELETE /" + s + "/standard", "POST /" + s + "/admin", "PUT /" + s + "/admin"},
+			[]string{"DELETE /" + s2 + "/standard", "POST /" + s2 + "/admin"}},
+		{"post-no-content: the status is set after every POST", []string{emulator.ReadingPostNoContent},
+			[]string{"PUT /" + s + "/admin", "POST /" + s + "/admin", "PUT /" + s + "/admin", "DELETE /" + s + "/standard"},
+			[]string{"POST /" + s2 + "/admin", "PUT /" + s2 + "/admin", "DELETE /" + s2 + "/standard"}},
+		{"new-inactive: the POST says suspended, so an active one is set", []string{emulator.ReadingNewInactive},
+			[]string{"PUT /" + s + "/admin", "POST /" + s + "/admin", "DELETE /" + s + "/standard"},
+			[]string{"POST /" + s2 + "/admin", "PUT /" + s2 + "/admin", "DELETE /" + s2 + "/standard"}},
+		{"new-inactive, post-no-content, single-account-type", []string{emulator.ReadingNewInactive, emulator.ReadingPostNoContent, emulator.ReadingSingleAccountType},
+			[]string{"PUT /" + s + "/admin", "POST /" + s + "/admin", "GET ", "DELETE /" + s + "/standard", "POST /" + s + "/admin", "PUT /" + s + "/admin"},
+			[]string{"DELETE /" + s2 + "/standard", "POST /" + s2 + "/admin", "PUT /" + s2 + "/admin"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
