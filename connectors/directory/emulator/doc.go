@@ -188,7 +188,7 @@
 // hold, so every run would suspend the same users again (the target right,
 // the run never quiet); the adapter reads a status it is not shown as
 // active. A token endpoint that requires a scope: directory.scopes sends
-// one, and the server's invalid_scope reaches the error. Pages by offset
+// one, and the token endpoint's message reaches the error. Pages by offset
 // or cursor with no link to the next one: the adapter fails the read when
 // a total says the list is longer (no parameter name could be guessed).
 //
