@@ -15,9 +15,11 @@
 # in PACED_WINDOWS (default "fixed sliding": the emulator's fixed window,
 # and the sliding 60 seconds of `--reading ratelimit-sliding`). Each prints
 # the requests a minute the emulator served (over whole minutes, see
-# pace_stats), the most in any 60 seconds, and the share answered 429,
-# which must stay under 0.5%. PACED_USERS=0 skips them (they take a few minutes each by design).
-# The paced syncs log at debug level, so the pacer's waits are counted from
+# pace_stats), the most in any 60 seconds, the share answered 429, which
+# must stay under 0.5%, and the count answered 401 (a token sent after it
+# expired). PACED_READINGS adds readings to every paced run
+# (PACED_READINGS=token-short: 20-second tokens). PACED_USERS=0 skips them
+# (they take a few minutes each by design). The paced syncs log at debug level, so the pacer's waits are counted from
 # orgbridge's own log too.
 #
 # Wall time is taken with $EPOCHREALTIME around each command; peak RSS (of
@@ -31,6 +33,7 @@ set -euo pipefail
 USERS=${1:-10000}
 PACED_USERS=${PACED_USERS:-150}
 PACED_WINDOWS=${PACED_WINDOWS:-fixed sliding}
+PACED_READINGS=${PACED_READINGS:-}
 STEP_TIMEOUT=${STEP_TIMEOUT:-900}     # seconds, per timed step
 GO=${GO:-go}
 
@@ -258,23 +261,29 @@ paced_notes=()
 paced_failed=""
 if [[ $PACED_USERS -gt 0 ]]; then
 	for window in $PACED_WINDOWS; do
+		readings=$PACED_READINGS
+		[[ $window == sliding ]] && readings=ratelimit-sliding${readings:+,$readings}
 		reading=()
-		if [[ $window == sliding ]]; then
-			"$bin" emulate aircourse --help 2>&1 | grep -q -- '--reading' ||
+		if [[ -n $readings ]]; then
+			# Not a pipe into grep -q: under pipefail, the help writer
+			# killed by SIGPIPE when grep quits early fails the test.
+			emu_help=$("$bin" emulate aircourse --help 2>&1 || true)
+			[[ $emu_help == *--reading* ]] ||
 				die "this orgbridge's emulate has no --reading flag, so the sliding-window sample cannot run (PACED_WINDOWS=fixed runs the fixed one alone)"
-			reading=(--reading ratelimit-sliding)
+			reading=(--reading "$readings")
 		fi
 		work=$tmp/paced-$window
 		mkdir -p "$work"
 		start_emulator "$work/emulator.log" "${reading[@]}" # --rate-limit 0: the document's 60 a minute
 		make_workdir "$work" "$PACED_USERS" "$emu_url"
-		echo "paced run: $PACED_USERS users, emulator $emu_url (60 requests a minute, $window window)"
+		echo "paced run: $PACED_USERS users, emulator $emu_url (60 requests a minute, $window window${readings:+, readings $readings})"
 		timed "sync (first, paced 60/min, $window window)" "$PACED_USERS" "$work/emulator.log" "$work/sync.out" "$work/sync.err" \
 			"$bin" sync -c "$work/scale.yaml" --log-level debug --log-format json
 		waits=$(grep -c '"msg":"rate limit: waiting"' "$work/sync.err" || true)
 		held=$(grep -c '"msg":"rate limited: holding requests"' "$work/sync.err" || true)
 		read -r n throttled minutes rate most share < <(pace_stats "$work/emulator.log")
-		paced_notes+=("paced sample, $window window: $n requests, $rate a minute over the first $minutes whole minutes, at most $most in any 60 s; $throttled answered 429 ($share%) (emulator log); orgbridge's pacer waited $waits times before sending and was told to hold (429/503 Retry-After) $held times")
+		refused=$(grep '"msg":"aircourse emulator request"' "$work/emulator.log" | grep -c '"status":401' || true)
+		paced_notes+=("paced sample, $window window${PACED_READINGS:+ (+$PACED_READINGS)}: $n requests, $rate a minute over the first $minutes whole minutes, at most $most in any 60 s; $throttled answered 429 ($share%), $refused answered 401 (emulator log); orgbridge's pacer waited $waits times before sending and was told to hold (429/503 Retry-After) $held times")
 		stop_emulator
 		if awk -v s="$share" 'BEGIN { exit !(s >= 0.5) }'; then
 			paced_failed+="${paced_failed:+; }$window window: $throttled of $n requests answered 429 ($share%)"

@@ -7,9 +7,10 @@ import (
 )
 
 // attempt is what one call asks of each of its attempts, carried in the
-// request's context: the client's request hook runs before right before the
-// attempt goes out, after the pacer's wait and any backoff, so that what it
-// sets (a bearer token) is fresh for that attempt, retries included.
+// request's context. The client's request hook (prepareAttempt) calls
+// before right before each attempt goes out, after the pacer's wait and
+// any backoff, so that what it sets (a bearer token) is fresh for that
+// attempt, retries included.
 type attempt struct {
 	// before prepares the attempt; an error stops the call without sending
 	// it (the transport returns the error).
