@@ -209,10 +209,12 @@ func RetryPolicy(ctx context.Context, resp *http.Response, err error) (bool, err
 			// Not sent: the token call behind it had its own retries.
 			return false, nil
 		}
-		// A request that timed out waiting for its answer reached the
-		// server, which may have applied it: like a 500, only an
-		// idempotent one is sent again.
-		if isTimeout(err) && !IsIdempotent(errMethod(err)) && !markedIdempotent(ctx) {
+		// A request that timed out waiting for its answer, or whose
+		// connection broke after it was sent (a reset, an EOF awaiting the
+		// answer), may have reached the server and been applied: like a
+		// 500, only an idempotent one is sent again. Only a failure to
+		// connect at all is sure to have done nothing.
+		if !IsIdempotent(errMethod(err)) && !markedIdempotent(ctx) && (isTimeout(err) || !isDialError(err)) {
 			return false, nil
 		}
 		retry, _ := retryablehttp.DefaultRetryPolicy(ctx, nil, err)
@@ -229,6 +231,13 @@ func RetryPolicy(ctx context.Context, resp *http.Response, err error) (bool, err
 		return true, nil
 	}
 	return ShouldRetry(method, resp.StatusCode), nil
+}
+
+// isDialError reports a request that never reached the server: the
+// connection could not be made.
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 func isTimeout(err error) bool {

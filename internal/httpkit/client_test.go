@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -61,8 +63,15 @@ func TestRetryTable(t *testing.T) {
 }
 
 func TestRetryPolicyErrorsAndContext(t *testing.T) {
-	if retry, _ := RetryPolicy(context.Background(), nil, errors.New("connection reset by peer")); !retry {
-		t.Error("connection error not retried")
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	if retry, _ := RetryPolicy(context.Background(), nil, &url.Error{Op: "Get", URL: "http://x/users", Err: reset}); !retry {
+		t.Error("a GET whose connection was reset is not retried")
+	}
+	if retry, _ := RetryPolicy(context.Background(), nil, &url.Error{Op: "Post", URL: "http://x/users", Err: reset}); retry {
+		t.Error("a POST whose connection was reset after sending is retried: it may have been applied")
+	}
+	if retry, _ := RetryPolicy(context.Background(), nil, &url.Error{Op: "Post", URL: "http://x/users", Err: io.EOF}); retry {
+		t.Error("a POST that met EOF awaiting its answer is retried")
 	}
 	timeout := &url.Error{Op: "Post", URL: "http://x/users", Err: timeoutErr{}}
 	if retry, _ := RetryPolicy(context.Background(), nil, timeout); retry {
@@ -74,7 +83,8 @@ func TestRetryPolicyErrorsAndContext(t *testing.T) {
 	if retry, _ := RetryPolicy(context.Background(), nil, &url.Error{Op: "Put", URL: "http://x/users/1", Err: timeoutErr{}}); !retry {
 		t.Error("a PUT that timed out is not retried")
 	}
-	if retry, _ := RetryPolicy(context.Background(), nil, &url.Error{Op: "Post", URL: "http://x/users", Err: errors.New("connect: connection refused")}); !retry {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	if retry, _ := RetryPolicy(context.Background(), nil, &url.Error{Op: "Post", URL: "http://x/users", Err: refused}); !retry {
 		t.Error("a POST refused at connect is not retried")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
