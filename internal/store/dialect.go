@@ -70,12 +70,12 @@ type dialect struct {
 	// arrays says that a []string binds as an array: execKeys matches the
 	// keys with one "= ANY($n)".
 	arrays bool
-	// batch runs query once for each args in rows in the transaction t
-	// and returns the index of the row that failed (-1 if none did, or the
+	// batch runs query once for each of rows in the transaction t and
+	// returns the index of the row that failed (-1 if none did, or the
 	// failure is not a row's).
-	batch func(ctx context.Context, t *txn, query string, rows [][]any) (int, error)
+	batch func(ctx context.Context, t *txn, query string, rows rowSource) (int, error)
 	// copyFrom writes rows into the columns of table.
-	copyFrom func(ctx context.Context, t *txn, table string, columns []string, rows [][]any) error
+	copyFrom func(ctx context.Context, t *txn, table string, columns []string, rows rowSource) error
 }
 
 // txn is a write transaction and the connection it runs on, which a
@@ -86,16 +86,25 @@ type txn struct {
 	d    *dialect
 }
 
-// execEach runs query for each args in rows; a failure is wrapped with
-// what(i), i being the row that failed.
-func (t *txn) execEach(ctx context.Context, query string, rows [][]any, what func(i int) string) error {
-	if len(rows) == 0 {
+// rowSource is n rows of width values each, made one at a time (fill puts
+// row i's into args), so that a statement run row by row never holds them
+// all.
+type rowSource struct {
+	n, width int
+	fill     func(i int, args []any) error
+	what     func(i int) string // names row i in an error
+}
+
+// execEach runs query for each of rows; a failure is wrapped with the
+// name of the row that failed.
+func (t *txn) execEach(ctx context.Context, query string, rows rowSource) error {
+	if rows.n == 0 {
 		return nil
 	}
 	if t.d.batch != nil {
 		i, err := t.d.batch(ctx, t, query, rows)
 		if err != nil && i >= 0 {
-			return fmt.Errorf("%s: %w", what(i), err)
+			return fmt.Errorf("%s: %w", rows.what(i), err)
 		}
 		return err
 	}
@@ -104,17 +113,21 @@ func (t *txn) execEach(ctx context.Context, query string, rows [][]any, what fun
 		return err
 	}
 	defer stmt.Close()
-	for i, args := range rows {
+	args := make([]any, rows.width)
+	for i := range rows.n {
+		if err := rows.fill(i, args); err != nil {
+			return fmt.Errorf("%s: %w", rows.what(i), err)
+		}
 		if _, err := stmt.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("%s: %w", what(i), err)
+			return fmt.Errorf("%s: %w", rows.what(i), err)
 		}
 	}
 	return nil
 }
 
 // insert writes rows into the columns of table.
-func (t *txn) insert(ctx context.Context, table string, columns []string, rows [][]any, what func(i int) string) error {
-	if len(rows) == 0 {
+func (t *txn) insert(ctx context.Context, table string, columns []string, rows rowSource) error {
+	if rows.n == 0 {
 		return nil
 	}
 	if t.d.copyFrom != nil {
@@ -124,7 +137,7 @@ func (t *txn) insert(ctx context.Context, table string, columns []string, rows [
 	for i := range params {
 		params[i] = "$" + strconv.Itoa(i+1)
 	}
-	return t.execEach(ctx, "INSERT INTO "+table+" ("+strings.Join(columns, ", ")+") VALUES ("+strings.Join(params, ", ")+")", rows, what)
+	return t.execEach(ctx, "INSERT INTO "+table+" ("+strings.Join(columns, ", ")+") VALUES ("+strings.Join(params, ", ")+")", rows)
 }
 
 // oneOf is the condition that a column is one of the keys execKeys binds
@@ -138,9 +151,9 @@ func (d *dialect) oneOf(n int) string {
 }
 
 // execKeys runs query, whose last parameter is a key matched with oneOf,
-// for args and each of keys: once with them all where they bind as an
+// with args and each of keys: once with them all where they bind as an
 // array, else once for each key.
-func (t *txn) execKeys(ctx context.Context, query string, args []any, keys []string, what func(i int) string) error {
+func (t *txn) execKeys(ctx context.Context, query string, args []any, keys []string, what func(key string) string) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -148,11 +161,15 @@ func (t *txn) execKeys(ctx context.Context, query string, args []any, keys []str
 		_, err := t.ExecContext(ctx, query, append(slices.Clip(args), keys)...)
 		return err
 	}
-	rows := make([][]any, len(keys))
-	for i, key := range keys {
-		rows[i] = append(slices.Clip(args), key)
-	}
-	return t.execEach(ctx, query, rows, what)
+	return t.execEach(ctx, query, rowSource{
+		n: len(keys), width: len(args) + 1,
+		fill: func(i int, row []any) error {
+			copy(row, args)
+			row[len(args)] = keys[i]
+			return nil
+		},
+		what: func(i int) string { return what(keys[i]) },
+	})
 }
 
 // forUpdate is the locking clause of a read that a write depends on: FOR

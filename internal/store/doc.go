@@ -88,7 +88,7 @@
 // write the one row of scim_sequence, so that SCIM writes from all
 // processes run one at a time and commit in Seq order; a transaction that
 // fails on a deadlock or serialization failure (SQLSTATE 40P01, 40001) is
-// retried, up to five times. Interrupted claims running runs with one
+// run again, five attempts in all. Interrupted claims running runs with one
 // UPDATE, so two replicas never both return a run. Unique violations
 // (SQLSTATE 23505) on scim_resources map to ErrDuplicate (userName) and
 // ErrConflict (type and id), as SQLite's constraint errors do. Many rows
@@ -106,7 +106,7 @@
 //
 // Each database has its own migrations (migrations.go,
 // postgres_migrations.go: SQLite at version 4, PostgreSQL at 2, the same
-// tables), recorded in schema_version and applied at open, each in one
+// tables; they shipped apart, and a shipped migration never changes), recorded in schema_version and applied at open, each in one
 // write transaction with its schema_version row; PostgreSQL's also under a
 // transaction-scoped advisory lock, so that replicas starting together do
 // not race. A database whose version is newer than the binary knows is

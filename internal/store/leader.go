@@ -94,7 +94,7 @@ func (p *Postgres) Leader(name string) (*Leader, error) {
 	if name == "" {
 		return nil, errors.New("store: leader: empty name")
 	}
-	return newLeader(p.conn.Copy(), name, p.baseLogger), nil
+	return newLeader(p.connConfig.Copy(), name, p.baseLogger), nil
 }
 
 func newLeader(cfg *pgx.ConnConfig, name string, logger *zap.Logger) *Leader {

@@ -29,7 +29,7 @@ import (
 // serialization failure is run again (a few times).
 type Postgres struct {
 	sqlStore
-	conn       *pgx.ConnConfig // as parsed from the DSN, for Leader
+	connConfig *pgx.ConnConfig // as parsed from the DSN, for Leader
 	baseLogger *zap.Logger     // as given to OpenPostgres, for Leader
 }
 
@@ -94,7 +94,7 @@ func OpenPostgres(ctx context.Context, dsn string, logger *zap.Logger) (*Postgre
 	p := &Postgres{
 		sqlStore: sqlStore{w: db, r: db, d: &postgresDialect, where: where,
 			logger: logger.With(zap.String("store", "postgres"), zap.String("database", where))},
-		conn:       cfg.ConnConfig,
+		connConfig: cfg.ConnConfig,
 		baseLogger: logger,
 	}
 	if err := p.migrate(ctx); err != nil {
@@ -171,15 +171,20 @@ func withPgx(t *txn, fn func(*pgx.Conn) error) error {
 
 // pgBatch sends every row's statement in one pgx batch: one round trip,
 // where a statement per row would wait for the server once per row.
-func pgBatch(ctx context.Context, t *txn, query string, rows [][]any) (failed int, err error) {
+func pgBatch(ctx context.Context, t *txn, query string, rows rowSource) (failed int, err error) {
 	failed = -1
 	err = withPgx(t, func(c *pgx.Conn) error {
 		b := &pgx.Batch{}
-		for _, args := range rows {
+		for i := range rows.n {
+			args := make([]any, rows.width) // the batch keeps them until sent
+			if err := rows.fill(i, args); err != nil {
+				failed = i
+				return err
+			}
 			b.Queue(query, args...)
 		}
 		br := c.SendBatch(ctx, b)
-		for i := range rows {
+		for i := range rows.n {
 			if _, err := br.Exec(); err != nil {
 				br.Close()
 				failed = i
@@ -192,9 +197,17 @@ func pgBatch(ctx context.Context, t *txn, query string, rows [][]any) (failed in
 }
 
 // pgCopyFrom writes rows with COPY, PostgreSQL's fastest way in.
-func pgCopyFrom(ctx context.Context, t *txn, table string, columns []string, rows [][]any) error {
+func pgCopyFrom(ctx context.Context, t *txn, table string, columns []string, rows rowSource) error {
 	return withPgx(t, func(c *pgx.Conn) error {
-		if _, err := c.CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows)); err != nil {
+		// pgx encodes each row as it is made: one args serves them all.
+		args := make([]any, rows.width)
+		src := pgx.CopyFromSlice(rows.n, func(i int) ([]any, error) {
+			if err := rows.fill(i, args); err != nil {
+				return nil, fmt.Errorf("%s: %w", rows.what(i), err)
+			}
+			return args, nil
+		})
+		if _, err := c.CopyFrom(ctx, pgx.Identifier{table}, columns, src); err != nil {
 			return fmt.Errorf("copy into %s: %w", table, err)
 		}
 		return nil

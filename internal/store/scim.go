@@ -85,7 +85,7 @@ func (s *sqlStore) checkSCIMName(ctx context.Context, tx *txn, res SCIMResource)
 // touchSCIMUsers gives the live Users among ids the sequence seq.
 func (s *sqlStore) touchSCIMUsers(ctx context.Context, tx *txn, seq int64, ids []string) error {
 	err := tx.execKeys(ctx, `UPDATE scim_resources SET seq = $1 WHERE type = 'User' AND `+s.d.live+` AND id `+s.d.oneOf(2), []any{seq}, ids,
-		func(i int) string { return fmt.Sprintf("User %q", ids[i]) })
+		func(id string) string { return fmt.Sprintf("User %q", id) })
 	if err != nil {
 		return fmt.Errorf("touch users: %w", err)
 	}

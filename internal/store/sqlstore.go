@@ -76,8 +76,11 @@ func (s *sqlStore) writeOnce(ctx context.Context, fn func(*txn) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	// Once committed, nothing to roll back; but should fn panic, the
+	// connection (SQLite's only writer) must not stay in the transaction,
+	// nor conn.Close wait for it forever.
+	defer tx.Rollback()
 	if err := fn(&txn{Tx: tx, conn: conn, d: s.d}); err != nil {
-		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -220,14 +223,6 @@ var entryInsert = []string{"run_id", "seq", "action", "kind", "source_key", "cha
 
 // Plan implements Store.
 func (s *sqlStore) Plan(ctx context.Context, runID int64, changes []connectors.Change) error {
-	rows := make([][]any, len(changes))
-	for i, c := range changes {
-		js, err := json.Marshal(c)
-		if err != nil {
-			return fmt.Errorf("store: plan run %d: change %d (%s %s %q): %w", runID, i, c.Action, c.Kind, c.Key, err)
-		}
-		rows[i] = []any{runID, i, string(c.Action), string(c.Kind), c.Key, string(js), string(EntryPending), c.TargetID, nil}
-	}
 	err := s.write(ctx, func(tx *txn) error {
 		var status string
 		var planned bool
@@ -245,12 +240,22 @@ func (s *sqlStore) Plan(ctx context.Context, runID int64, changes []connectors.C
 			return fmt.Errorf("run is already planned: %w", ErrConflict)
 		}
 		t := s.d.timeArg(s.now())
-		for _, r := range rows {
-			r[len(r)-1] = t
-		}
-		if err := tx.insert(ctx, "journal", entryInsert, rows, func(i int) string {
-			c := changes[i]
-			return fmt.Sprintf("change %d (%s %s %q)", i, c.Action, c.Kind, c.Key)
+		if err := tx.insert(ctx, "journal", entryInsert, rowSource{
+			n: len(changes), width: len(entryInsert),
+			fill: func(i int, row []any) error {
+				c := &changes[i]
+				js, err := json.Marshal(c)
+				if err != nil {
+					return err
+				}
+				row[0], row[1], row[2], row[3], row[4] = runID, i, string(c.Action), string(c.Kind), c.Key
+				row[5], row[6], row[7], row[8] = string(js), string(EntryPending), c.TargetID, t
+				return nil
+			},
+			what: func(i int) string {
+				c := &changes[i]
+				return fmt.Sprintf("change %d (%s %s %q)", i, c.Action, c.Kind, c.Key)
+			},
 		}); err != nil {
 			return err
 		}
@@ -399,11 +404,15 @@ func (s *sqlStore) Adopt(ctx context.Context, job string, links []Link) error {
 	}
 	err := s.write(ctx, func(tx *txn) error {
 		t := s.d.timeArg(s.now())
-		rows := make([][]any, len(links))
-		for i, l := range links {
-			rows[i] = []any{job, string(l.Kind), l.Key, l.TargetID, t}
-		}
-		return tx.execEach(ctx, upsertLink, rows, func(i int) string { return fmt.Sprintf("%s %q", links[i].Kind, links[i].Key) })
+		return tx.execEach(ctx, upsertLink, rowSource{
+			n: len(links), width: 5,
+			fill: func(i int, row []any) error {
+				l := &links[i]
+				row[0], row[1], row[2], row[3], row[4] = job, string(l.Kind), l.Key, l.TargetID, t
+				return nil
+			},
+			what: func(i int) string { return fmt.Sprintf("%s %q", links[i].Kind, links[i].Key) },
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("store: adopt links of job %q: %w", job, err)
@@ -447,7 +456,7 @@ func (s *sqlStore) Forget(ctx context.Context, job string, kind mapping.Kind, ke
 	}
 	err := s.write(ctx, func(tx *txn) error {
 		return tx.execKeys(ctx, `DELETE FROM links WHERE job = $1 AND kind = $2 AND source_key `+s.d.oneOf(3), []any{job, string(kind)}, keys,
-			func(i int) string { return fmt.Sprintf("%s %q", kind, keys[i]) })
+			func(key string) string { return fmt.Sprintf("%s %q", kind, key) })
 	})
 	if err != nil {
 		return fmt.Errorf("store: forget links of job %q: %w", job, err)

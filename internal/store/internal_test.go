@@ -4,6 +4,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"go.uber.org/zap/zaptest"
 )
@@ -46,5 +47,45 @@ func TestSCIMConstraint(t *testing.T) {
 	plain := errors.New("disk on fire")
 	if err := sqliteConstraint(plain); err != plain {
 		t.Fatalf("sqliteConstraint(%v) = %v, want it unchanged", plain, err)
+	}
+}
+
+// TestWritePanic: a write transaction whose function panics is rolled
+// back and its connection freed, so that SQLite's one writer goes on.
+func TestWritePanic(t *testing.T) {
+	ctx := t.Context()
+	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "state.db"), zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("no panic")
+			}
+		}()
+		_ = s.write(ctx, func(tx *txn) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO marks (job, mark, updated_at) VALUES ('hr', 'x', 0)`); err != nil {
+				return err
+			}
+			panic("bug")
+		})
+	}()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.StartRun(ctx, "hr", ModeFull)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the writer is still held by the panicked transaction")
+	}
+	if m, err := s.Mark(ctx, "hr"); err != nil || m != "" {
+		t.Fatalf("Mark after the panicked transaction = %q, %v; want it rolled back", m, err)
 	}
 }
