@@ -95,6 +95,10 @@ func (s *Server) issueToken(r *http.Request, raw []byte, now time.Time) response
 		return oauthError(http.StatusBadRequest, "invalid_request", "the body is not a valid form")
 	}
 	id, secret, basic := r.BasicAuth()
+	if s.readings.Has(ReadingTokenAuthBody) {
+		// The form alone authenticates: a Basic header is not read.
+		basic = false
+	}
 	if basic {
 		// RFC 6749 2.3.1: both are form-encoded before Basic encoding.
 		id, _ = url.QueryUnescape(id)
@@ -188,6 +192,17 @@ func unauthorized() response {
 	return resp
 }
 
+// refused answers a bearer token the server does not accept: 401, or
+// under ReadingExpiredToken403 what API Gateway answers when its custom
+// authorizer returns a Deny policy: 403 {"Message": …}, a body of the
+// gateway's, not the API's (no code, the key capitalised).
+func (s *Server) refused() response {
+	if s.readings.Has(ReadingExpiredToken403) {
+		return jsonResp(http.StatusForbidden, map[string]string{"Message": APIGatewayDeny})
+	}
+	return unauthorized()
+}
+
 // authorize checks the bearer token (signature, expiry, revocation), that
 // it carries the organization admin role, and the route's scope. The
 // token's organization is the only one the request can see.
@@ -200,11 +215,11 @@ func (s *Server) authorize(r *http.Request, scope string, now time.Time) (*orgSt
 	}
 	c, ok := s.verify(tok)
 	if !ok || !s.tokens[c.ID] {
-		return nil, unauthorized(), false
+		return nil, s.refused(), false
 	}
 	if now.Unix() >= c.Expires {
 		delete(s.tokens, c.ID)
-		return nil, unauthorized(), false
+		return nil, s.refused(), false
 	}
 	org := s.orgs[c.OrganizationID]
 	if org == nil || !slices.Contains(c.Roles, RoleOrganizationAdmin) {

@@ -143,53 +143,54 @@
 // behind Options.Readings (`orgbridge emulate pcaid --reading NAME,…`),
 // the catalogue being Readings. Each with the seed line that allows it:
 //
-//   - users-list-active (000:22,24,37 「ユーザー一覧取得」「ユーザー一覧検索」
+//   - users-list-active (000:34,36,49 「ユーザー一覧取得」「ユーザー一覧検索」
 //     「ユーザー無効化」: a plain list beside a search may leave the disabled
 //     out): GET /users leaves suspended users out; GET /users/query finds
 //     them (?suspended=true, or ?status=).
-//   - users-list-removed (000:39 「/users/{account_id}/remove | POST |
+//   - users-list-removed (000:51 「/users/{account_id}/remove | POST |
 //     ユーザー削除」: a POST on the user, not a DELETE, a removal that keeps
 //     the record): a removed user stays with status "removed"; GET /users,
 //     /users/query and /users/{account_id} answer it, any other call on it
 //     is 404 (a second remove too); it leaves its partitions; its email and
 //     employee_number are free again.
-//   - suspended-as-status (000:37-38 「/lifecycle/suspend」「/lifecycle/unsuspend」:
+//   - suspended-as-status (000:49-50 「/lifecycle/suspend」「/lifecycle/unsuspend」:
 //     suspension as a lifecycle state): users and partition user rows have
 //     no suspended field; status is "suspended" while suspended, the
 //     invitation status otherwise; ?status=suspended finds them.
-//   - admin-roles-several (000:35-36 「/admin_roles POST 組織管理者権限の付与」
+//   - admin-roles-several (000:47-48 「/admin_roles POST 組織管理者権限の付与」
 //     「/admin_roles/unassign POST 取り消し」: a plural collection, the roles
 //     being defined in 000:8 「ロール（役割）.md」, which is not given): the
 //     admin roles are organization_admin, user_admin and service_admin; the
 //     grant takes {"admin_roles":[…]} (required, 422 otherwise) and adds
 //     them; the unassign takes them away, and without a body takes every
 //     role away.
-//   - partition-id-single (000:43-44 「ユーザーへのサービス区画追加」
+//   - partition-id-single (000:55-56 「ユーザーへのサービス区画追加」
 //     「ユーザーからのサービス区画削除」, no count given): the two calls take one
 //     "service_partition_id" (422 when absent or unknown), not
 //     "service_partition_ids".
-//   - sp-manager-grant-only (000:45 「/sp_manager_roles | POST |
+//   - sp-manager-grant-only (000:57 「/sp_manager_roles | POST |
 //     サービス責任者権限の付与」: a grant, with no revoke listed, unlike
-//     admin_roles/unassign at 000:36): the call makes the user manager
+//     admin_roles/unassign at 000:48): the call makes the user manager
 //     whatever role it is sent; leaving the partition is the only way back.
-//   - put-replaces (000:27 「/users/{account_id} | PUT | ユーザー更新」: a PUT
+//   - put-replaces (000:39 「/users/{account_id} | PUT | ユーザー更新」: a PUT
 //     replaces the resource): email and name are required and
 //     employee_number, department or position not sent are cleared.
-//   - paging-page (000:15,22,24 「サービス区画内ユーザー取得」「ユーザー一覧取得」
+//   - paging-page (000:27,34,36 「サービス区画内ユーザー取得」「ユーザー一覧取得」
 //     「ユーザー一覧検索」, lists with no paging given): ?page (from 1, 422
 //     below) and ?limit, answering "page", "limit" and "total" and no
 //     next_cursor (?cursor is ignored); the partition list is paged too.
-//     Excludes paging-none.
-//   - paging-none (000:15,22,24 「サービス区画内ユーザー取得」…, the same lines):
+//     Excludes paging-none, paging-offset and paging-next-token.
+//   - paging-none (000:27,34,36 「サービス区画内ユーザー取得」…, the same lines):
 //     lists are whole; limit, cursor and page are ignored and no paging
-//     field is answered. Excludes paging-page.
-//   - import-task-words (000:41 「ユーザーインポート状態取得」, no status given):
+//     field is answered. Excludes paging-page, paging-offset and
+//     paging-next-token.
+//   - import-task-words (000:53 「ユーザーインポート状態取得」, no status given):
 //     task statuses PENDING, IN_PROGRESS, SUCCEEDED, FAILED; row statuses
 //     SUCCEEDED and FAILED.
-//   - import-failed-with-rows (000:40-41 「ユーザーインポート非同期」「ユーザーインポート状態取得」:
+//   - import-failed-with-rows (000:52-53 「ユーザーインポート非同期」「ユーザーインポート状態取得」:
 //     what a task with failed rows ends as is not given): such a task ends
 //     failed, with every row's result.
-//   - import-result-lists (000:40-41 「ユーザーインポート」…, no result shape):
+//   - import-result-lists (000:52-53 「ユーザーインポート」…, no result shape):
 //     no "results"; "created" [{"row" (from 1), "email", "account_id"}]
 //     and "errors" [{"row", "email", "field", "message"}], one entry per
 //     field error.
@@ -202,6 +203,37 @@
 //     error body is given): every error body is {"message"} (no code), a
 //     422's with "errors" as a list of {"field","message"}. OAuth2 errors
 //     keep RFC 6749's shape.
+//   - ids-uuid (000:38 「/users/{account_id}」, 000:29
+//     「/organizations/service_partition/{task_id}」: ids as path parameters,
+//     their format not given): every id is a random lower-case UUID
+//     (version 4) with no prefix.
+//   - expired-token-403 (000:9 「管理コンソール向けオーソライザー
+//     （pcaid-portal-portalAuthorizer）」: a gateway's custom authorizer, which
+//     refuses a token with a Deny policy): a malformed, forged, expired or
+//     revoked token is 403 {"Message": APIGatewayDeny}, API Gateway's body;
+//     only a request with no bearer token is 401.
+//   - validation-400 (000:35,39 「ユーザー作成」「ユーザー更新」: no status code for
+//     a refused body): a validation error is 400, and one whose every error
+//     is a value already in use 409 (code CONFLICT), each with the 422's
+//     body.
+//   - partition-unknown-422 (000:24-25 「組織内サービス区画追加」
+//     「/organizations/service_partition/remove」: the partition is named in
+//     the body, not the path): an unknown service_partition_id in the
+//     partition update or remove is 422 on service_partition_id, as in the
+//     membership calls, not 404.
+//   - token-auth-body (000:9 「管理コンソール向けオーソライザー」: the token
+//     endpoint is documented elsewhere): the token endpoint reads the client
+//     from the form only (client_secret_post); HTTP Basic is not read, so a
+//     request without client_id in the form is 401 invalid_client.
+//   - paging-offset (000:27,34,36 「サービス区画内ユーザー取得」「ユーザー一覧取得」
+//     「ユーザー一覧検索」, lists with no paging given): ?offset (from 0, 422
+//     below) and ?limit, answering "offset", "limit" and "total"; page and
+//     cursor are ignored; the partition list is paged too. Excludes the
+//     other paging readings.
+//   - paging-next-token (000:27,34,36, the same lines, and 000:9, an AWS
+//     gateway): lists are paged as AWS APIs page them: "next_token", absent
+//     on the last page, goes back as ?next_token; cursor and page are
+//     ignored. Excludes the other paging readings.
 //
 // No document line states a rate limit, so there is no rate-limit
 // reading.

@@ -28,6 +28,9 @@ type env struct {
 	srv   *httptest.Server
 	clock *httpkittest.FakeClock
 	token string
+	// formAuth: the token endpoint reads the client from the form only
+	// (token-auth-body).
+	formAuth bool
 }
 
 func newEnv(t testing.TB, opts emulator.Options) *env {
@@ -40,15 +43,16 @@ func newEnv(t testing.TB, opts emulator.Options) *env {
 	emu.AddClient(testClientID, testSecret)
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, emu: emu, srv: srv, clock: clock}
+	e := &env{t: t, emu: emu, srv: srv, clock: clock, formAuth: opts.Readings.Has(emulator.ReadingTokenAuthBody)}
 	e.token = e.fetchToken(testClientID, testSecret, "")
 	return e
 }
 
-// fetchToken gets a token by HTTP Basic; it fails the test on an error.
+// fetchToken gets a token by HTTP Basic (in the form where the server
+// reads only that); it fails the test on an error.
 func (e *env) fetchToken(id, secret, scope string) string {
 	e.t.Helper()
-	r := e.tokenRequest(id, secret, true, url.Values{"grant_type": {"client_credentials"}, "scope": {scope}})
+	r := e.tokenRequest(id, secret, !e.formAuth, url.Values{"grant_type": {"client_credentials"}, "scope": {scope}})
 	if r.status != 200 {
 		e.t.Fatalf("token: %d %s", r.status, r.raw)
 	}

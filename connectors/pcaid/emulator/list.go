@@ -52,7 +52,9 @@ func decodeCursor(v string) (int64, bool) {
 // answer's paging fields, as the readings page: by cursor ("next_cursor",
 // null on the last page; the default), by page number (ReadingPagingPage:
 // "page", "limit", "total"), or not at all (ReadingPagingNone: every
-// item, no field). A bad limit, cursor or page is a 422.
+// item, no field), by offset (ReadingPagingOffset: "offset", "limit",
+// "total") or by AWS's next_token (ReadingPagingNextToken). A bad limit,
+// cursor, page, offset or token is a 422.
 func pageOf[T any](c *call, all []T, seq func(T) int64) ([]T, map[string]any, *errorBag) {
 	var errs errorBag
 	switch {
@@ -75,6 +77,45 @@ func pageOf[T any](c *call, all []T, seq func(T) int64) ([]T, map[string]any, *e
 		from := min((page-1)*limit, len(all))
 		out := all[from:min(from+limit, len(all))]
 		return out, map[string]any{"page": page, "limit": limit, "total": len(all)}, &errs
+	case c.s.readings.Has(ReadingPagingOffset):
+		limit := c.limit(&errs)
+		offset := 0
+		if v := c.q("offset"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				errs.add("offset", msgRange("offset", 0, math.MaxInt32))
+			} else {
+				offset = n
+			}
+		}
+		if !errs.empty() {
+			return nil, nil, &errs
+		}
+		from := min(offset, len(all))
+		out := all[from:min(from+limit, len(all))]
+		return out, map[string]any{"offset": offset, "limit": limit, "total": len(all)}, &errs
+	case c.s.readings.Has(ReadingPagingNextToken):
+		// AWS's way: the token goes back as next_token, and the last page
+		// has none (the key left out, as DynamoDB leaves out
+		// LastEvaluatedKey).
+		limit := c.limit(&errs)
+		var after int64
+		if v := c.q("next_token"); v != "" {
+			seq, ok := decodeCursor(v)
+			if !ok {
+				errs.add("next_token", msgIn("next_token"))
+			}
+			after = seq
+		}
+		if !errs.empty() {
+			return nil, nil, &errs
+		}
+		out, next := pageAfter(all, seq, limit, after)
+		fields := map[string]any{}
+		if next != nil {
+			fields["next_token"] = *next
+		}
+		return out, fields, &errs
 	}
 	limit, after := c.paging(&errs)
 	if !errs.empty() {

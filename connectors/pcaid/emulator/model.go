@@ -324,14 +324,27 @@ func randomID(n int) string {
 	return string(out)
 }
 
-// newID returns a fresh id with prefix, unique across the server.
+// newID returns a fresh id with prefix, unique across the server; under
+// ReadingIDsUUID a random UUID, with no prefix.
 func (s *Server) newID(prefix string) string {
 	for {
 		id := prefix + randomID(idLength)
+		if s.readings.Has(ReadingIDsUUID) {
+			id = newUUID()
+		}
 		if !s.idTaken(id) {
 			return id
 		}
 	}
+}
+
+// newUUID returns a random (version 4) UUID, lower-case.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 func (s *Server) idTaken(id string) bool {

@@ -16,11 +16,12 @@ type partitionUserAsStatus struct {
 }
 
 // listPartitions serves GET /organizations/service_partition: every
-// partition in one answer, paged only under ReadingPagingPage.
+// partition in one answer, paged only under ReadingPagingPage and
+// ReadingPagingOffset.
 func (c *call) listPartitions() response {
 	all := c.org.partitionsByAge()
 	fields := map[string]any{}
-	if c.s.readings.Has(ReadingPagingPage) {
+	if c.s.readings.Has(ReadingPagingPage) || c.s.readings.Has(ReadingPagingOffset) {
 		var errs *errorBag
 		all, fields, errs = pageOf(c, all, func(p *partitionRec) int64 { return p.seq })
 		if !errs.empty() {
@@ -49,7 +50,7 @@ func (c *call) savePartition() response {
 			return errs.unprocessable()
 		}
 		if rec = c.org.partitions[*id.value]; rec == nil {
-			return notFound()
+			return c.unknownPartition()
 		}
 	}
 	self := ""
@@ -103,7 +104,7 @@ func (c *call) savePartition() response {
 }
 
 // partitionFromBody finds the partition a body's service_partition_id
-// names: 422 when missing, 404 when unknown.
+// names: 422 when missing, 404 when unknown (see unknownPartition).
 func (c *call) partitionFromBody() (*partitionRec, response, bool) {
 	var errs errorBag
 	id := reader{in: c.in, errs: &errs}.str("service_partition_id", true, 64)
@@ -112,9 +113,21 @@ func (c *call) partitionFromBody() (*partitionRec, response, bool) {
 	}
 	p := c.org.partitions[*id.value]
 	if p == nil {
-		return nil, notFound(), false
+		return nil, c.unknownPartition(), false
 	}
 	return p, response{}, true
+}
+
+// unknownPartition answers a body's service_partition_id that names no
+// partition: 404, or under ReadingPartitionUnknown422 a 422 on the field,
+// as the membership calls answer one.
+func (c *call) unknownPartition() response {
+	if c.s.readings.Has(ReadingPartitionUnknown422) {
+		var errs errorBag
+		errs.add("service_partition_id", msgExists("service_partition_id"))
+		return errs.unprocessable()
+	}
+	return notFound()
 }
 
 // removePartition serves POST /organizations/service_partition/remove:

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -270,6 +271,11 @@ func TestReadingPaging(t *testing.T) {
 		{"page past the end", []string{emulator.ReadingPagingPage}, "limit=2&page=4", " limit=2 page=4 total=5"},
 		{"cursor ignored", []string{emulator.ReadingPagingPage}, "limit=2&cursor=abc", "u0,u1 limit=2 page=1 total=5"},
 		{"none", []string{emulator.ReadingPagingNone}, "limit=2&page=2&cursor=abc", "u0,u1,u2,u3,u4"},
+		{"offset 3", []string{emulator.ReadingPagingOffset}, "limit=2&offset=3", "u3,u4 limit=2 offset=3 total=5"},
+		{"offset past the end", []string{emulator.ReadingPagingOffset}, "limit=2&offset=9", " limit=2 offset=9 total=5"},
+		{"page and cursor ignored by offset", []string{emulator.ReadingPagingOffset}, "limit=2&page=2&cursor=abc", "u0,u1 limit=2 offset=0 total=5"},
+		{"next_token first page", []string{emulator.ReadingPagingNextToken}, "limit=2&page=2&cursor=abc", "u0,u1 next_token"},
+		{"next_token whole", []string{emulator.ReadingPagingNextToken}, "limit=5", "u0,u1,u2,u3,u4"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -291,8 +297,8 @@ func TestReadingPaging(t *testing.T) {
 			}
 			slices.Sort(keys)
 			for _, k := range keys {
-				if k == "next_cursor" {
-					got += " next_cursor"
+				if k == "next_cursor" || k == "next_token" {
+					got += " " + k
 					continue
 				}
 				got += " " + k + "=" + itoa(int(m[k].(float64)))
@@ -311,6 +317,148 @@ func TestReadingPaging(t *testing.T) {
 	}
 	if r := e.do("GET", "/users?page=0", nil); r.status != 422 || !r.errKey("page") {
 		t.Errorf("page 0: %d %s", r.status, r.raw)
+	}
+
+	e = readingEnv(t, emulator.ReadingPagingOffset)
+	for _, n := range []string{"a", "b", "c"} {
+		e.createPartition(n)
+	}
+	if m := e.must(200, "GET", "/organizations/service_partition?limit=2&offset=2", nil); len(m["service_partitions"].([]any)) != 1 || m["total"] != float64(3) {
+		t.Errorf("partitions from offset 2: %v", m)
+	}
+	if r := e.do("GET", "/users?offset=-1", nil); r.status != 422 || !r.errKey("offset") {
+		t.Errorf("offset -1: %d %s", r.status, r.raw)
+	}
+
+	// next_token goes back as ?next_token and the last page has none.
+	e = readingEnv(t, emulator.ReadingPagingNextToken)
+	for i := range 3 {
+		e.createUser("t"+itoa(i)+"@example.com", "利用者")
+	}
+	m := e.must(200, "GET", "/users?limit=2", nil)
+	tok, _ := m["next_token"].(string)
+	m = e.must(200, "GET", "/users?limit=2&next_token="+url.QueryEscape(tok), nil)
+	if got := emails(m); tok == "" || len(got) != 1 || got[0] != "t2@example.com" {
+		t.Errorf("page after next_token %q: %v", tok, m)
+	}
+	if _, ok := m["next_token"]; ok {
+		t.Errorf("the last page has a next_token: %v", m)
+	}
+	if r := e.do("GET", "/users?next_token=nope", nil); r.status != 422 || !r.errKey("next_token") {
+		t.Errorf("a bad next_token: %d %s", r.status, r.raw)
+	}
+}
+
+// ids-uuid: every id a UUID, no prefix.
+func TestReadingIDsUUID(t *testing.T) {
+	e := readingEnv(t, emulator.ReadingIDsUUID)
+	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	for what, id := range map[string]string{
+		"account_id":           e.createUser("a@example.com", "甲"),
+		"service_partition_id": e.createPartition("区画"),
+		"organization_id":      e.emu.DefaultOrganizationID(),
+	} {
+		if !uuid.MatchString(id) {
+			t.Errorf("%s %q is not a UUID", what, id)
+		}
+	}
+	m := e.must(202, "POST", "/users/import", map[string]any{"users": []map[string]any{{"email": "b@example.com", "name": "乙"}}})
+	if id, _ := m["task_id"].(string); !uuid.MatchString(id) {
+		t.Errorf("task_id %q is not a UUID", id)
+	}
+}
+
+// expired-token-403: a token the server does not take is API Gateway's
+// 403 Deny; no token at all is still 401.
+func TestReadingExpiredToken403(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		readings []string
+		status   int
+		body     string
+	}{
+		{"default", nil, 401, `{"code":"UNAUTHORIZED","message":"Unauthorized"}`},
+		{"expired-token-403", []string{emulator.ReadingExpiredToken403}, 403, `{"Message":"` + emulator.APIGatewayDeny + `"}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := readingEnv(t, tt.readings...)
+			e.emu.ExpireTokens()
+			if r := e.do("GET", "/users", nil); r.status != tt.status || r.raw != tt.body {
+				t.Errorf("revoked token: %d %s; want %d %s", r.status, r.raw, tt.status, tt.body)
+			}
+			if r := e.doAs("forged.token.here", "GET", "/users", nil); r.status != tt.status {
+				t.Errorf("forged token: %d %s", r.status, r.raw)
+			}
+			if r := e.doAs("", "GET", "/users", nil); r.status != 401 {
+				t.Errorf("no token: %d %s", r.status, r.raw)
+			}
+		})
+	}
+}
+
+// validation-400: a refused body is 400, a value in use 409, with the
+// 422's body.
+func TestReadingValidation400(t *testing.T) {
+	e := readingEnv(t, emulator.ReadingValidation400)
+	r := e.do("POST", "/users", map[string]any{"email": "bad"})
+	if r.status != 400 || !r.errKey("email") || !r.errKey("name") || !strings.Contains(r.raw, "VALIDATION_ERROR") {
+		t.Errorf("invalid: %d %s", r.status, r.raw)
+	}
+	e.createUser("a@example.com", "甲")
+	r = e.do("POST", "/users", map[string]any{"email": "A@example.com", "name": "乙"})
+	if r.status != 409 || !r.errKey("email") || !strings.Contains(r.raw, "CONFLICT") {
+		t.Errorf("email in use: %d %s", r.status, r.raw)
+	}
+	// A value in use beside a bad one is a bad request.
+	r = e.do("POST", "/users", map[string]any{"email": "a@example.com", "name": strings.Repeat("長", 101)})
+	if r.status != 400 {
+		t.Errorf("in use and too long: %d %s", r.status, r.raw)
+	}
+}
+
+// partition-unknown-422: an unknown partition in the body of the update
+// or remove is a 422 on service_partition_id.
+func TestReadingPartitionUnknown422(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		readings []string
+		status   int
+	}{
+		{"default", nil, 404},
+		{"partition-unknown-422", []string{emulator.ReadingPartitionUnknown422}, 422},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := readingEnv(t, tt.readings...)
+			sp := e.createPartition("区画")
+			if r := e.do("POST", "/organizations/service_partition/remove", map[string]any{"service_partition_id": sp}); r.status != 204 {
+				t.Fatalf("remove: %d %s", r.status, r.raw)
+			}
+			for _, c := range []struct {
+				path string
+				body map[string]any
+			}{
+				{"/organizations/service_partition/remove", map[string]any{"service_partition_id": sp}},
+				{"/organizations/service_partition", map[string]any{"service_partition_id": sp, "name": "x"}},
+			} {
+				r := e.do("POST", c.path, c.body)
+				if r.status != tt.status || (tt.status == 422 && !r.errKey("service_partition_id")) {
+					t.Errorf("POST %s of a removed partition: %d %s", c.path, r.status, r.raw)
+				}
+			}
+		})
+	}
+}
+
+// token-auth-body: the client in the form only.
+func TestReadingTokenAuthBody(t *testing.T) {
+	e := readingEnv(t, emulator.ReadingTokenAuthBody)
+	form := func() url.Values { return url.Values{"grant_type": {"client_credentials"}} }
+	if r := e.tokenRequest(testClientID, testSecret, true, form()); r.status != 401 || !strings.Contains(r.raw, "invalid_client") ||
+		r.header.Get("WWW-Authenticate") != "" {
+		t.Errorf("Basic: %d %s %v", r.status, r.raw, r.header)
+	}
+	if r := e.tokenRequest(testClientID, testSecret, false, form()); r.status != 200 {
+		t.Errorf("form: %d %s", r.status, r.raw)
 	}
 }
 

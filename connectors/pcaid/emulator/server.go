@@ -267,7 +267,19 @@ const (
 // {"field","message"}. Other bodies pass unchanged.
 func (s *Server) shape(r response) response {
 	e, ok := r.Body.(apiError)
-	if !ok || !s.readings.Has(ReadingErrorsAsList) {
+	if !ok {
+		return r
+	}
+	if r.Status == http.StatusUnprocessableEntity && s.readings.Has(ReadingValidation400) {
+		// The same body under 400, or 409 when every error is a value
+		// already in use.
+		r.Status = http.StatusBadRequest
+		if e.Errors.allTaken() {
+			r.Status, e.Code = http.StatusConflict, "CONFLICT"
+			r.Body = e
+		}
+	}
+	if !s.readings.Has(ReadingErrorsAsList) {
 		return r
 	}
 	out := map[string]any{"message": e.Message}

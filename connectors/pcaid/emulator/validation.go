@@ -93,6 +93,22 @@ func (b *errorBag) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// allTaken reports a bag whose every error is a value already in use
+// (msgUnique): a conflict rather than a bad value.
+func (b *errorBag) allTaken() bool {
+	if b.empty() {
+		return false
+	}
+	for _, k := range b.keys {
+		for _, m := range b.msgs[k] {
+			if m != msgUnique(k) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // fields is the bag as a plain map (an import row's errors).
 func (b *errorBag) fields() map[string][]string {
 	out := make(map[string][]string, len(b.keys))
