@@ -54,8 +54,11 @@ var idPattern = map[mapping.Kind]*regexp.Regexp{
 
 // resolve turns a source key into a pcaid id through ids. A key ids does
 // not know but that already is a pcaid id of the kind (as in a change
-// built from the actual snapshot) is taken as it is.
-func resolve(ids connectors.IDs, kind mapping.Kind, key string) (string, error) {
+// built from the actual snapshot) is taken as it is: one a Read listed as
+// an id of that kind, or one in the contract's format. The
+// document gives no id format, so the format alone is not enough: a
+// server may use UUIDs.
+func (a *Adapter) resolve(ids connectors.IDs, kind mapping.Kind, key string) (string, error) {
 	if key == "" {
 		return "", fmt.Errorf("empty %s reference: %w", kind, connectors.ErrUnresolved)
 	}
@@ -63,6 +66,9 @@ func resolve(ids connectors.IDs, kind mapping.Kind, key string) (string, error) 
 		if id, ok := ids.TargetID(kind, key); ok && id != "" {
 			return id, nil
 		}
+	}
+	if a.listed(kind, key) {
+		return key, nil
 	}
 	if re := idPattern[kind]; re != nil && re.MatchString(key) {
 		return key, nil
@@ -357,6 +363,9 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, log *zap.
 			return connectors.Result{TargetID: c.TargetID}, nil
 		}
 		if _, err := a.client.UpdatePartition(ctx, c.TargetID, f); err != nil {
+			if a.partitionGone(ctx, c.TargetID, err, log) {
+				return connectors.Result{}, fmt.Errorf("%w: %w", connectors.ErrNotFound, err)
+			}
 			return connectors.Result{}, err
 		}
 		return connectors.Result{TargetID: c.TargetID}, nil
@@ -365,9 +374,40 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, log *zap.
 		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
-		return connectors.Result{TargetID: c.TargetID}, connectors.IgnoreNotFound(a.client.RemovePartition(ctx, c.TargetID), log)
+		err := a.client.RemovePartition(ctx, c.TargetID)
+		if a.partitionGone(ctx, c.TargetID, err, log) {
+			log.Info("already gone")
+			err = nil
+		}
+		return connectors.Result{TargetID: c.TargetID}, connectors.IgnoreNotFound(err, log)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a group", c.Action)
+}
+
+// partitionGone reports whether err is a validation error answered for a
+// service partition that is no longer there. The partition calls name it
+// in the body, not the path (000:24-25), so a server may answer an
+// unknown one as it answers any bad field of a body, 422 (or 400) on
+// service_partition_id, rather than 404. On such an answer the partitions
+// are listed (only on this failing path): one no longer listed is gone. A
+// failure to list keeps the error.
+func (a *Adapter) partitionGone(ctx context.Context, id string, err error, log *zap.Logger) bool {
+	var fe *connectors.FieldError
+	if !errors.As(err, &fe) {
+		return false
+	}
+	parts, lerr := a.client.ListPartitions(ctx, a.pageSize)
+	if lerr != nil {
+		log.Warn("a partition call was refused: listing the partitions to see whether it is gone failed", zap.Error(lerr))
+		return false
+	}
+	for _, p := range parts {
+		if p.ID == id {
+			return false
+		}
+	}
+	log.Debug("a partition call was refused for a partition no longer listed: gone", zap.String("service_partition_id", id))
+	return true
 }
 
 func setIf(f Fields, key, v string) {
@@ -386,11 +426,11 @@ func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids 
 	if m.Kind != mapping.KindGroup {
 		return connectors.Result{}, fmt.Errorf("membership kind %q: pcaid has service partitions (groups) only", m.Kind)
 	}
-	userID, err := resolve(ids, mapping.KindUser, m.UserKey)
+	userID, err := a.resolve(ids, mapping.KindUser, m.UserKey)
 	if err != nil {
 		return connectors.Result{}, fmt.Errorf("user: %w", err)
 	}
-	spID, err := resolve(ids, mapping.KindGroup, m.ContainerKey)
+	spID, err := a.resolve(ids, mapping.KindGroup, m.ContainerKey)
 	if err != nil {
 		return connectors.Result{}, fmt.Errorf("group: %w", err)
 	}
@@ -416,7 +456,13 @@ func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids 
 		}
 		return res, a.demote(ctx, userID, spID, log)
 	case connectors.ActionDelete:
-		return res, connectors.IgnoreNotFound(a.client.RemoveUserPartition(ctx, userID, spID), log)
+		// A partition that is gone took its memberships with it.
+		err := a.client.RemoveUserPartition(ctx, userID, spID)
+		if a.partitionGone(ctx, spID, err, log) {
+			log.Info("already gone with its partition")
+			err = nil
+		}
+		return res, connectors.IgnoreNotFound(err, log)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a membership", c.Action)
 }

@@ -35,7 +35,7 @@
 //	GET  /organizations/service_partition/users  ?service_partition_id (required) ?limit ?cursor
 //	                                             → 200 {"users":[PartitionUser],"next_cursor"}
 //	GET  /users                                  ?limit ?cursor → 200 {"users":[User],"next_cursor"}
-//	                                             (the adapter also sends ?page, not read)
+//	                                             (the adapter also sends ?page and ?offset, not read)
 //	POST /users                                  {email, name, employee_number?, department?,
 //	                                             position?} → 201 User (status uninvited)
 //	GET  /users/query                            ?email ?employee_number ?name ?status ?suspended
@@ -121,8 +121,9 @@
 // X-RateLimit-* when a server sends them; the document gives no limit),
 // and an OAuth2 client-credentials token source (HTTP Basic, scopes as
 // configured, renewed ahead of expiry). A 401 invalidates the token and
-// the call is sent once more with a new one. The import status poll is
-// marked idempotent, so a 500 on it is retried although it is a POST.
+// the call is sent once more with a new one; so does a 403 (see
+// "Reading"). The import status poll is marked idempotent, so a 500 on it
+// is retried although it is a POST.
 //
 // # Reading
 //
@@ -136,12 +137,22 @@
 //     may leave suspended users out of the plain list; taken together,
 //     each user comes once (by account_id). A user whose status is removed
 //     or deleted (a server may keep removed users listed) is left out.
-//   - Every list is asked for with limit = page_size, page (from 1) and,
-//     after the first page, the cursor the server gave: a server ignores
-//     what it does not page by. The answer says how to go on: next_cursor
-//     (or nextCursor, next) by cursor; a total (total, total_count) by page
-//     number until that many came; neither ends the list, as does an empty
-//     page. A cursor that comes back is an error.
+//   - Every list is asked for with limit = page_size, page (from 1),
+//     offset (the items so far) and, after a page that gave one, the
+//     cursor: a server ignores what it does not page by. The answer says
+//     how to go on: a cursor (next_cursor, nextCursor or next, sent back as
+//     cursor; AWS's next_token or nextToken, sent back under its own name;
+//     next_page_token as page_token) by cursor, its key with no value, or
+//     gone after earlier pages had it, ending the list; a total (total,
+//     total_count) or has_more by page and offset until that many came or
+//     it is false; with none of these the next page is asked for, and an
+//     empty page or one bringing nothing new ends the list (a list that is
+//     not paged costs one more GET). Where the answer said there was more
+//     but the next page brings nothing new, or where a full page comes
+//     again beside a key orgbridge does not know and the server honours
+//     limit (asked for one item fewer, it answers that), the read fails:
+//     the server pages in a way orgbridge cannot follow, and reading on
+//     would read the list short. A cursor that comes back is an error.
 //   - Items are taken from "users"/"service_partitions" (or "items",
 //     "data", or a bare array); ids from account_id, accountId or id
 //     (service_partition_id, servicePartitionId or id); booleans from true,
@@ -152,9 +163,30 @@
 //     partition user is a manager when its role is manager (or admin), or
 //     sp_manager is true.
 //   - An error's message is read from "message" whatever else the body
-//     holds (a code, or none; field errors as an object or a list).
+//     holds (a code, or none; field errors as an object or a list). A 400
+//     or a 409 is a *connectors.FieldError as a 422 is (the 409 also wraps
+//     connectors.ErrConflict): the table gives no status codes.
 //   - A token answer without expires_in is kept until a call is refused
 //     (401), then renewed and the call sent once more.
+//   - A 403 drops the token the call carried and sends the call once more
+//     with a new one: the endpoints sit behind a gateway's custom
+//     authorizer (000:9), which may refuse an expired or revoked token
+//     with a Deny (403, {"Message":…}) where an API says 401. A refused
+//     call was not processed, so sending it again is safe; a second 403
+//     is the answer (a token without the endpoint's scope).
+//   - The token request authenticates the client by HTTP Basic (RFC 6749
+//     2.3.1); a token endpoint that refuses it (401 or 400) is asked again
+//     with client_id and client_secret in the form, and from then on the
+//     form is used. A client refused both ways fails naming both answers.
+//   - A partition call (update, remove, a membership's removal) refused as
+//     a bad field rather than 404 lists the partitions: one no longer
+//     listed is gone (a removal is done, an update fails with
+//     connectors.ErrNotFound). The partition is named in the body, so a
+//     server may answer an unknown one 422 (or 400) on
+//     service_partition_id, as the membership calls do.
+//   - Ids are opaque: a membership change keyed by a pcaid id (one built
+//     from the actual snapshot, with no link) is taken as such when a Read
+//     listed that id, whatever its format (prefixed, or a UUID).
 //
 // # Mapping
 //
@@ -182,10 +214,12 @@
 //	user delete     POST remove; a 404 counts as done
 //	group create    POST /organizations/service_partition {name, code?, description?}
 //	group update    POST /organizations/service_partition {service_partition_id, the diff's fields}
-//	group delete    POST /organizations/service_partition/remove; a 404 counts as done
+//	group delete    POST /organizations/service_partition/remove; a 404, or a refusal for a
+//	                partition no longer listed, counts as done
 //	membership      create: POST /users/{id}/service_partitions, then sp_manager_roles manager for
 //	                admin; update to admin: sp_manager_roles manager; to member: see below;
-//	                delete: service_partitions/remove (a 404 counts as done). Result.TargetID is
+//	                delete: service_partitions/remove (a 404, or a refusal for a partition no
+//	                longer listed, counts as done). Result.TargetID is
 //	                the membership's ID() in pcaid ids ("group:sp_…/acc_…").
 //
 // Where the table leaves a call's reading open, the adapter writes what

@@ -432,6 +432,9 @@ func TestReadUnderListReadings(t *testing.T) {
 		{emulator.ReadingUsersListActive},
 		{emulator.ReadingUsersListRemoved},
 		{emulator.ReadingUsersListActive, emulator.ReadingUsersListRemoved, emulator.ReadingSuspendedAsStatus, emulator.ReadingPagingPage},
+		{emulator.ReadingUsersListActive, emulator.ReadingUsersListRemoved, emulator.ReadingPagingOffset, emulator.ReadingIDsUUID},
+		{emulator.ReadingUsersListActive, emulator.ReadingUsersListRemoved, emulator.ReadingPagingNextToken, emulator.ReadingExpiredToken403},
+		{emulator.ReadingUsersListRemoved, emulator.ReadingPagingNone, emulator.ReadingValidation400},
 	} {
 		t.Run(name(readings), func(t *testing.T) {
 			e := readingsEnv(t, readings, func(c *config.PcaidTarget) { c.PageSize = 1 })
@@ -484,5 +487,148 @@ func TestValidationUnderErrorsAsList(t *testing.T) {
 	_, err = e.a.Apply(context.Background(), connectors.Change{Action: connectors.ActionDelete, Kind: mapping.KindUser, Key: "x", TargetID: "acc_aaaaaaaaaaaaaaaaaaaa"}, e.ids)
 	if err != nil {
 		t.Errorf("delete of a missing user: %v; want done", err)
+	}
+}
+
+// Under expired-token-403 a lapsed or revoked token is answered 403 (the
+// gateway's Deny): the token is renewed and the call sent again, as after
+// a 401; a second 403 is the answer.
+func TestTokenRefusedWith403(t *testing.T) {
+	for _, readings := range [][]string{
+		{emulator.ReadingExpiredToken403},
+		{emulator.ReadingExpiredToken403, emulator.ReadingTokenNoExpiresIn},
+	} {
+		t.Run(name(readings), func(t *testing.T) {
+			e := readingsEnv(t, readings, nil)
+			if _, err := e.a.Read(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			e.emu.ExpireTokens()
+			if _, err := e.a.Read(context.Background()); err != nil {
+				t.Fatalf("a Read after the token was revoked: %v", err)
+			}
+			e.emu.ExpireTokens()
+			e.apply(createUser(mapping.User{Key: "u", Name: "U", Email: "u@example.com"}))
+			if n := e.emu.Stats().ByRoute["POST "+emulator.TokenPath]; n != 3 {
+				t.Errorf("%d token calls, want 3", n)
+			}
+			if n := len(e.emu.State().Users); n != 1 {
+				t.Errorf("%d users, want 1", n)
+			}
+		})
+	}
+	// A client without the scope: renewed once, then the 403 stands.
+	e := readingsEnv(t, []string{emulator.ReadingExpiredToken403}, func(c *config.PcaidTarget) { c.Scopes = []string{emulator.ScopeUsers} })
+	_, err := e.a.Apply(context.Background(), createGroup(mapping.Group{Key: "g", Name: "区画"}), e.ids)
+	if err == nil || !strings.Contains(err.Error(), "403") || connectors.IsTransient(err) {
+		t.Errorf("a call outside the token's scope: %v; want a permanent 403", err)
+	}
+	if n := e.emu.Stats().ByRoute["POST /organizations/service_partition"]; n != 2 {
+		t.Errorf("%d tries, want 2 (one with a new token)", n)
+	}
+}
+
+// Under token-auth-body the token endpoint refuses HTTP Basic: the client
+// goes in the form, then and from then on.
+func TestTokenEndpointTakingTheFormOnly(t *testing.T) {
+	e := readingsEnv(t, []string{emulator.ReadingTokenAuthBody}, nil)
+	if _, err := e.a.Read(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.emu.ExpireTokens()
+	if _, err := e.a.Read(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Basic refused once, then the form twice.
+	if n := e.emu.Stats().ByRoute["POST "+emulator.TokenPath]; n != 3 {
+		t.Errorf("%d token calls, want 3", n)
+	}
+	if e.logs.FilterMessage("the token endpoint refused HTTP Basic and took the client in the form: the form from now on").Len() != 1 {
+		t.Error("the switch to the form is not logged once")
+	}
+
+	// A wrong secret fails both ways, and says so.
+	bad := readingsEnv(t, []string{emulator.ReadingTokenAuthBody}, func(c *config.PcaidTarget) { c.ClientID = "someone-else" })
+	_, err := bad.a.Read(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "in the form instead") {
+		t.Errorf("a refused client: %v", err)
+	}
+}
+
+// Under validation-400 a refused body is a FieldError all the same, and
+// an address in use one that wraps ErrConflict.
+func TestValidationAs400And409(t *testing.T) {
+	e := readingsEnv(t, []string{emulator.ReadingValidation400}, nil)
+	_, err := e.a.Apply(context.Background(), createUser(mapping.User{Key: "u", Name: "U", Email: "not-an-email"}), e.ids)
+	var fe *connectors.FieldError
+	if !errors.As(err, &fe) || fe.Status != 400 || !strings.Contains(fe.Message, "email") || connectors.IsTransient(err) {
+		t.Errorf("bad email: %v (%+v); want a 400 FieldError naming email", err, fe)
+	}
+	e.apply(createUser(mapping.User{Key: "a", Name: "A", Email: "a@example.com"}))
+	_, err = e.a.Apply(context.Background(), createUser(mapping.User{Key: "b", Name: "B", Email: "a@example.com"}), e.ids)
+	if !errors.As(err, &fe) || fe.Status != 409 || !errors.Is(err, connectors.ErrConflict) {
+		t.Errorf("an address in use: %v (%+v); want a 409 FieldError wrapping ErrConflict", err, fe)
+	}
+}
+
+// Under partition-unknown-422 a partition that is gone is refused as a bad
+// field: removing it (or a membership in it) again is done, updating it
+// is ErrNotFound; one that is there but refused keeps its error.
+func TestGonePartitionUnderReadings(t *testing.T) {
+	for _, readings := range [][]string{
+		nil,
+		{emulator.ReadingPartitionUnknown422},
+		{emulator.ReadingPartitionUnknown422, emulator.ReadingValidation400, emulator.ReadingErrorsAsList, emulator.ReadingPartitionIDSingle},
+	} {
+		t.Run(name(readings), func(t *testing.T) {
+			e := readingsEnv(t, readings, nil)
+			e.apply(createUser(mapping.User{Key: "u", Name: "U", Email: "u@example.com"}))
+			e.apply(createGroup(mapping.Group{Key: "g", Name: "会計"}))
+			e.apply(createGroup(mapping.Group{Key: "h", Name: "総務"}))
+			e.apply(member(connectors.ActionCreate, "u", "g", mapping.RoleMember))
+			sp := e.id(mapping.KindGroup, "g")
+			del := connectors.Change{Action: connectors.ActionDelete, Kind: mapping.KindGroup, Key: "g", TargetID: sp}
+			e.apply(del)
+			e.apply(del)
+			e.apply(member(connectors.ActionDelete, "u", "g", mapping.RoleMember))
+			upd := connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindGroup, Key: "g", TargetID: sp, Group: &mapping.Group{Key: "g", Name: "経理"}}
+			if _, err := e.a.Apply(context.Background(), upd, e.ids); !errors.Is(err, connectors.ErrNotFound) {
+				t.Errorf("update of a gone partition: %v; want ErrNotFound", err)
+			}
+			// A partition that is there, refused for its name: not gone.
+			taken := connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindGroup, Key: "h", TargetID: e.id(mapping.KindGroup, "h"),
+				Group: &mapping.Group{Key: "h", Name: strings.Repeat("長", 51)}}
+			_, err := e.a.Apply(context.Background(), taken, e.ids)
+			var fe *connectors.FieldError
+			if !errors.As(err, &fe) || errors.Is(err, connectors.ErrNotFound) {
+				t.Errorf("a refused update of a partition that is there: %v; want its FieldError", err)
+			}
+		})
+	}
+}
+
+// Under ids-uuid a membership change keyed by the ids Read listed (no
+// link) resolves as one keyed by ids in the contract's format does.
+func TestMembershipByListedIDs(t *testing.T) {
+	for _, readings := range [][]string{nil, {emulator.ReadingIDsUUID}} {
+		t.Run(name(readings), func(t *testing.T) {
+			e := readingsEnv(t, readings, nil)
+			h := readingsClient(t, e)
+			uid := h.createUser("u@example.com", "U")
+			sp := h.must(201, "POST", "/organizations/service_partition", map[string]any{"name": "会計"})["service_partition_id"].(string)
+			if _, err := e.a.Read(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.a.Apply(context.Background(), member(connectors.ActionCreate, uid, sp, mapping.RoleMember), nil); err != nil {
+				t.Fatalf("a membership by listed ids: %v", err)
+			}
+			if m := e.emu.State().PartitionUsers[sp]; m[uid] != emulator.RoleMember {
+				t.Errorf("members %v", m)
+			}
+			_, err := e.a.Apply(context.Background(), member(connectors.ActionCreate, "unknown-user", sp, mapping.RoleMember), nil)
+			if !errors.Is(err, connectors.ErrUnresolved) {
+				t.Errorf("an id never listed: %v; want ErrUnresolved", err)
+			}
+		})
 	}
 }
