@@ -83,15 +83,20 @@ func CheckResponse(resp *http.Response) error {
 	switch s := resp.StatusCode; {
 	case s == http.StatusNotFound:
 		se.Err = connectors.ErrNotFound
-	case s == http.StatusConflict:
+	case s == http.StatusConflict && len(eb.Fields) == 0:
 		se.Err = connectors.ErrConflict
-	case s == http.StatusUnprocessableEntity:
+	case s == http.StatusUnprocessableEntity || (s == http.StatusBadRequest || s == http.StatusConflict) && len(eb.Fields) > 0:
+		// Not every API answers a refused field with 422: a 400 or a 409
+		// that names fields is a field error too (a 409 still a conflict).
 		fe := &connectors.FieldError{Status: s, Message: eb.Message, Fields: eb.Fields}
 		if eb.FromFields {
 			// FieldError names every field itself.
 			fe.Message = firstFieldMessage(eb.Fields)
 		}
 		se.Err = fe
+		if s == http.StatusConflict {
+			se.Err = errors.Join(fe, connectors.ErrConflict)
+		}
 	case s == http.StatusTooManyRequests || s >= 500:
 		return &connectors.TransientError{Err: se}
 	}

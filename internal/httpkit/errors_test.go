@@ -96,6 +96,21 @@ func TestCheckResponse(t *testing.T) {
 	if CheckResponse(response("GET", "/users", 204, "")) != nil {
 		t.Error("204 is an error")
 	}
+	// A 400 or a 409 that names fields is a field error too; the 409 is
+	// still a conflict.
+	for _, status := range []int{400, 409} {
+		err := CheckResponse(response("POST", "/users", status, `{"message":"invalid","errors":{"email":["already used"]}}`))
+		fe = nil
+		if !errors.As(err, &fe) || fe.Status != status || len(fe.Fields["email"]) != 1 {
+			t.Errorf("%d with fields: no FieldError naming email in %v", status, err)
+		}
+		if errors.Is(err, connectors.ErrConflict) != (status == 409) {
+			t.Errorf("%d with fields: errors.Is(ErrConflict) = %v", status, !(status == 409))
+		}
+		if !strings.Contains(err.Error(), "email: already used") {
+			t.Errorf("%d with fields: %q does not name the field", status, err)
+		}
+	}
 	// 422 with errors only: the first field's message stands in.
 	errors.As(CheckResponse(response("PUT", "/users/usr_x", 422, `{"errors":{"mail":"The mail must be a valid email address."}}`)), &fe)
 	if fe.Message != "The mail must be a valid email address." {
