@@ -40,6 +40,12 @@ func cpuPerOp(b *testing.B) func() {
 	return func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }
 }
 
+// benchStores are the databases BenchmarkPlan and BenchmarkSCIM run on.
+var benchStores = []struct {
+	name string
+	open func(*testing.B) store.Store
+}{{"sqlite", benchSQLite}, {"postgres", benchPostgres}}
+
 // benchChanges returns n user creates.
 func benchChanges(n int) []connectors.Change {
 	changes := make([]connectors.Change, n)
@@ -97,10 +103,7 @@ func benchApplied(b *testing.B, open func(*testing.B) store.Store) {
 // BenchmarkPlan measures Plan of 10,000 changes (one transaction) and
 // Adopt of 10,000 links, in SQLite and PostgreSQL.
 func BenchmarkPlan(b *testing.B) {
-	for _, db := range []struct {
-		name string
-		open func(*testing.B) store.Store
-	}{{"sqlite", benchSQLite}, {"postgres", benchPostgres}} {
+	for _, db := range benchStores {
 		changes := benchChanges(10000)
 		links := make([]store.Link, len(changes))
 		for i, c := range changes {
@@ -138,10 +141,7 @@ func BenchmarkPlan(b *testing.B) {
 // BenchmarkSCIM measures SCIM writes in SQLite and PostgreSQL: a User's
 // create, and a Group's update that touches its 100 members.
 func BenchmarkSCIM(b *testing.B) {
-	for _, db := range []struct {
-		name string
-		open func(*testing.B) store.Store
-	}{{"sqlite", benchSQLite}, {"postgres", benchPostgres}} {
+	for _, db := range benchStores {
 		b.Run(db.name+"/create", func(b *testing.B) {
 			ctx := b.Context()
 			s := db.open(b)

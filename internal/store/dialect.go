@@ -79,7 +79,7 @@ type dialect struct {
 }
 
 // txn is a write transaction and the connection it runs on, which a
-// dialect's batch reaches through to its driver.
+// dialect's batch and copyFrom reach through to its driver.
 type txn struct {
 	*sql.Tx
 	conn *sql.Conn

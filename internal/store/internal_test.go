@@ -9,16 +9,23 @@ import (
 	"go.uber.org/zap/zaptest"
 )
 
+// openSQLite opens a store in a new file and closes it when t ends.
+func openSQLite(t *testing.T) *SQLite {
+	t.Helper()
+	s, err := OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "state.db"), zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // TestSCIMConstraint checks that the constraint failures the SCIM writes
 // guard against map to the store's sentinels, should a write ever reach
 // them: the writes check first, so this drives the table directly.
 func TestSCIMConstraint(t *testing.T) {
 	ctx := t.Context()
-	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "state.db"), zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openSQLite(t)
 	insert := func(typ, id, nameKey string, deleted int) error {
 		_, err := s.w.ExecContext(ctx, `INSERT INTO scim_resources (`+scimColumns+`, name_key) VALUES ($1, $2, '', $3, x'', 1, 1, $4, 0, 0, $5)`,
 			typ, id, nameKey, deleted, nameKey)
@@ -54,11 +61,7 @@ func TestSCIMConstraint(t *testing.T) {
 // back and its connection freed, so that SQLite's one writer goes on.
 func TestWritePanic(t *testing.T) {
 	ctx := t.Context()
-	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "state.db"), zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openSQLite(t)
 	func() {
 		defer func() {
 			if recover() == nil {

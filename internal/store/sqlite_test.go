@@ -15,6 +15,16 @@ import (
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
+// openSQLite opens the store in the file at path; the caller closes it.
+func openSQLite(t *testing.T, path string) *store.SQLite {
+	t.Helper()
+	s, err := store.OpenSQLite(t.Context(), path, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatalf("OpenSQLite: %v", err)
+	}
+	return s
+}
+
 // sqliteOpener returns an open function for storetest.Run: one database file
 // per test, opened again on each call with the same test.
 func sqliteOpener() func(t *testing.T) store.Store {
@@ -29,11 +39,7 @@ func sqliteOpener() func(t *testing.T) store.Store {
 			paths[t] = path
 		}
 		mu.Unlock()
-		s, err := store.OpenSQLite(t.Context(), path, zaptest.NewLogger(t))
-		if err != nil {
-			t.Fatalf("OpenSQLite: %v", err)
-		}
-		return s
+		return openSQLite(t, path)
 	}
 }
 
@@ -43,10 +49,7 @@ func TestSQLite(t *testing.T) {
 
 func TestSQLiteMemory(t *testing.T) {
 	ctx := t.Context()
-	s, err := store.OpenSQLite(ctx, ":memory:", zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openSQLite(t, ":memory:")
 	defer s.Close()
 	run, err := s.StartRun(ctx, "hr", store.ModeFull)
 	if err != nil {
@@ -78,13 +81,24 @@ func rawDB(t *testing.T, path string) *sql.DB {
 	return db
 }
 
+// wantNewerRefused checks that open, on a database whose schema_version
+// holds 99, fails and says so.
+func wantNewerRefused(t *testing.T, what string, open func() (store.Store, error)) {
+	t.Helper()
+	s, err := open()
+	if err == nil {
+		s.Close()
+		t.Fatalf("%s of a newer schema: got no error", what)
+	}
+	if !strings.Contains(err.Error(), "schema version 99") {
+		t.Fatalf("%s of a newer schema: %v", what, err)
+	}
+}
+
 func TestSQLiteSchema(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "state.db")
-	s, err := store.OpenSQLite(ctx, path, zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openSQLite(t, path)
 	v, err := s.SchemaVersion(ctx)
 	if err != nil || v != 4 {
 		t.Fatalf("SchemaVersion = %d, %v; want 4", v, err)
@@ -93,10 +107,7 @@ func TestSQLiteSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Reopening applies nothing twice.
-	s, err = store.OpenSQLite(ctx, path, zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = openSQLite(t, path)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -134,20 +145,12 @@ func TestSQLiteSchema(t *testing.T) {
 	if _, err := db.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (99, 0)`); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := store.OpenSQLite(ctx, path, zaptest.NewLogger(t)); err == nil {
-		s.Close()
-		t.Fatal("OpenSQLite of a newer schema: got no error")
-	} else if !strings.Contains(err.Error(), "schema version 99") {
-		t.Fatalf("OpenSQLite of a newer schema: %v", err)
-	}
+	wantNewerRefused(t, "OpenSQLite", func() (store.Store, error) { return store.OpenSQLite(ctx, path, zaptest.NewLogger(t)) })
 }
 
 func TestSQLitePragmas(t *testing.T) {
 	ctx := t.Context()
-	s, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "state.db"), zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openSQLite(t, filepath.Join(t.TempDir(), "state.db"))
 	defer s.Close()
 	got, err := store.SQLitePragmas(ctx, s)
 	if err != nil {
@@ -167,10 +170,7 @@ func TestSQLitePragmas(t *testing.T) {
 func TestSQLiteAwkwardPath(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "odd 100% ?name#1.db")
-	s, err := store.OpenSQLite(ctx, path, zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openSQLite(t, path)
 	if _, err := s.StartRun(ctx, "hr", store.ModeFull); err != nil {
 		t.Fatal(err)
 	}
