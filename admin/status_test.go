@@ -39,14 +39,6 @@ func boolFlag(name, usage string) func() bool {
 // statusNow is the fixtures' page time: 2026-11-23 01:57 in Tokyo.
 var statusNow = time.Date(2026, 11, 22, 16, 57, 0, 0, time.UTC)
 
-func mustZone(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
-
 // run makes a run of job that started ago before statusNow and took took
 // (still running when took is 0 and status is running).
 func run(job string, id int64, mode string, status store.RunStatus, ago, took time.Duration, planned, applied, failed int, summary, errText string) store.Run {

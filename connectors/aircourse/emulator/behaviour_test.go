@@ -124,6 +124,9 @@ func TestOrgDates(t *testing.T) {
 	}
 	top := e.newOrg("T", e.srv.RootOrgID())
 	tp := e.mustStatus(200, "PUT", "/organizations/"+top, map[string]any{"endDate": "2024-01-01"}).data()
+	if tp["endDate"] != "2024-01-01" {
+		t.Errorf("set end on a top-level org: %v", tp["endDate"])
+	}
 	tp = e.mustStatus(200, "PUT", "/organizations/"+top, map[string]any{"endDate": ""}).data()
 	if tp["endDate"] != nil {
 		t.Errorf("cleared end under a parent without one: %v", tp["endDate"])

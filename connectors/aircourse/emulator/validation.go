@@ -68,8 +68,6 @@ func (b *errorBag) add(key, msg string) {
 	b.msgs[key] = []string{msg}
 }
 
-func (b *errorBag) has(key string) bool { _, ok := b.msgs[key]; return ok }
-
 func (b *errorBag) empty() bool { return len(b.keys) == 0 }
 
 // MarshalJSON encodes the errors as an object in the order found.

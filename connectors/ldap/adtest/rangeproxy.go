@@ -172,7 +172,7 @@ func attrType(a *ber.Packet) string {
 	if len(a.Children) == 0 {
 		return ""
 	}
-	return string(a.Children[0].Data.Bytes())
+	return a.Children[0].Data.String()
 }
 
 func hasRange(typ string) bool {
