@@ -145,7 +145,7 @@ func startTLS(ctx context.Context, c net.Conn, cfg *tls.Config) (net.Conn, error
 	}
 	tc := tls.Client(c, cfg)
 	if err := tc.Handshake(); err != nil {
-		return nil, goldap.NewError(goldap.ErrorNetwork, fmt.Errorf("TLS handshake failed (%v)", err))
+		return nil, goldap.NewError(goldap.ErrorNetwork, fmt.Errorf("TLS handshake failed (%w)", err))
 	}
 	return tc, nil
 }

@@ -133,7 +133,7 @@ func parseDNList(key string, dns []string, base string) ([]string, []error) {
 		}
 		n, err := normDN(raw)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %q is not a DN: %v", k, raw, err))
+			errs = append(errs, fmt.Errorf("%s: %q is not a DN: %w", k, raw, err))
 			continue
 		}
 		if base != "" && !under(n, base) {

@@ -467,7 +467,7 @@ func (r *reader) keyOf(vals []string) (string, error) {
 	}
 	v, err := renderValue(r.s.keyAttr, vals[0])
 	if err != nil {
-		return "", fmt.Errorf("key attribute %q: %v", r.s.keyAttr, err)
+		return "", fmt.Errorf("key attribute %q: %w", r.s.keyAttr, err)
 	}
 	if binaryAttr(r.s.keyAttr) == binNone && v != vals[0] {
 		return "", fmt.Errorf("key attribute %q is not valid UTF-8", r.s.keyAttr)
@@ -542,7 +542,7 @@ func renderAll(attr string, raw []string) ([]string, error) {
 	for i, v := range raw {
 		s, err := renderValue(attr, v)
 		if err != nil {
-			return nil, fmt.Errorf("attribute %q: %v", attr, err)
+			return nil, fmt.Errorf("attribute %q: %w", attr, err)
 		}
 		out[i] = s
 	}
@@ -558,7 +558,7 @@ func appendValues(dst []string, raw []string, attr string, kind binaryKind) ([]s
 	for _, v := range raw {
 		s, err := renderKind(kind, v)
 		if err != nil {
-			return dst, fmt.Errorf("attribute %q: %v", attr, err)
+			return dst, fmt.Errorf("attribute %q: %w", attr, err)
 		}
 		dst = append(dst, s)
 	}
@@ -586,7 +586,7 @@ func (r *reader) readOUs(ctx context.Context) error {
 		r.seen(e)
 		d, err := goldap.ParseDN(e.DN)
 		if err != nil {
-			return fmt.Errorf("source.ldap: the server returned a malformed DN %q: %v", e.DN, err)
+			return fmt.Errorf("source.ldap: the server returned a malformed DN %q: %w", e.DN, err)
 		}
 		ndn := normParsed(d)
 		if ndn == r.s.users.nbase || !under(ndn, r.s.users.nbase) || !r.s.scope.in(ndn) {
@@ -670,7 +670,7 @@ func (r *reader) readGroups(ctx context.Context) error {
 		r.seen(e)
 		ndn, err := normDN(e.DN)
 		if err != nil {
-			return fmt.Errorf("source.ldap: the server returned a malformed DN %q: %v", e.DN, err)
+			return fmt.Errorf("source.ldap: the server returned a malformed DN %q: %w", e.DN, err)
 		}
 		key, err := r.key(e)
 		if err == nil && strings.Contains(key, groupSep) {
@@ -700,7 +700,7 @@ func (r *reader) readGroups(ctx context.Context) error {
 					continue
 				}
 				if err != nil {
-					return fmt.Errorf("source.ldap.groups: %s: %v", e.DN, err)
+					return fmt.Errorf("source.ldap.groups: %s: %w", e.DN, err)
 				}
 				g.members = r.appendMembers(g.members, e.DN, a.Values)
 				if rg.High >= 0 {
@@ -787,7 +787,7 @@ func (r *reader) readRanges(ctx context.Context, g *group, next int) error {
 				continue
 			}
 			if err != nil {
-				return fmt.Errorf("source.ldap.groups: %s: %v", g.dn, err)
+				return fmt.Errorf("source.ldap.groups: %s: %w", g.dn, err)
 			}
 			if rg.Low != next {
 				return fmt.Errorf("source.ldap.groups: %s: asked for member values from %d, got %q", g.dn, next, a.Name)
@@ -813,7 +813,7 @@ func (r *reader) inChain(ctx context.Context, g *group) error {
 	err := r.sess.search(ctx, searchSpec{base: u.base, scope: u.scope, filter: filter, attrs: []string{"1.1"}, paged: true}, func(e *goldap.Entry) error {
 		n, err := normDN(e.DN)
 		if err != nil {
-			return fmt.Errorf("source.ldap: the server returned a malformed DN %q: %v", e.DN, err)
+			return fmt.Errorf("source.ldap: the server returned a malformed DN %q: %w", e.DN, err)
 		}
 		g.inChain = append(g.inChain, n)
 		if r.prev != nil {
@@ -925,7 +925,7 @@ func (r *reader) addUser(e *goldap.Entry, at []int32) error {
 	r.seenValue(firstOf(valuesAt(e, at, ux.hw)))
 	ndn, parent, err := r.parents.split(e.DN, r.s.users.depth)
 	if err != nil {
-		return fmt.Errorf("source.ldap: the server returned a malformed DN %q: %v", e.DN, err)
+		return fmt.Errorf("source.ldap: the server returned a malformed DN %q: %w", e.DN, err)
 	}
 	if _, done := r.byNDN[ndn]; done {
 		return nil

@@ -164,7 +164,7 @@ func New(cfg config.LDAPSource, logger *zap.Logger) (*Source, error) {
 			if cfg.CAFile != "" {
 				pool, err := loadCA(cfg.CAFile)
 				if err != nil {
-					fail("ca_file", "%v", err)
+					fail("ca_file", "%w", err)
 				}
 				tc.RootCAs = pool
 			}
@@ -359,7 +359,7 @@ func newSearch(key string, c config.LDAPSearch, defFilter string) (search, []err
 	if strings.TrimSpace(c.BaseDN) == "" {
 		errs = append(errs, fmt.Errorf("%s.base_dn: required", key))
 	} else if d, err := goldap.ParseDN(c.BaseDN); err != nil {
-		errs = append(errs, fmt.Errorf("%s.base_dn: %q is not a DN: %v", key, c.BaseDN, err))
+		errs = append(errs, fmt.Errorf("%s.base_dn: %q is not a DN: %w", key, c.BaseDN, err))
 	} else {
 		s.nbase = normParsed(d)
 		s.depth = len(d.RDNs)
@@ -371,7 +371,7 @@ func newSearch(key string, c config.LDAPSearch, defFilter string) (search, []err
 			s.filter = "(" + s.filter + ")"
 		}
 		if _, err := goldap.CompileFilter(s.filter); err != nil {
-			errs = append(errs, fmt.Errorf("%s.filter: %q: %v", key, c.Filter, err))
+			errs = append(errs, fmt.Errorf("%s.filter: %q: %w", key, c.Filter, err))
 		}
 	}
 	switch c.Scope {

@@ -290,7 +290,7 @@ func (dc *DC) provision() error {
 		"--option=ntp signd socket directory=" + filepath.Join(d, "ntp_signd"),
 	}
 	if out, err := runLogged(filepath.Join(d, "provision.log"), dc.sambaTool, args...); err != nil {
-		return fmt.Errorf("samba-tool domain provision: %v\n%s", err, out)
+		return fmt.Errorf("samba-tool domain provision: %w\n%s", err, out)
 	}
 	tls, err := writeTLS(filepath.Join(d, "tls"))
 	if err != nil {
@@ -329,7 +329,7 @@ func (dc *DC) load() error {
 		return err
 	}
 	if out, err := runLogged(filepath.Join(dc.Dir, "load.log"), dc.python, script, dc.ConfFile, ldif); err != nil {
-		return fmt.Errorf("loading %s: %v\n%s", ldif, err, out)
+		return fmt.Errorf("loading %s: %w\n%s", ldif, err, out)
 	}
 	return nil
 }
@@ -364,7 +364,7 @@ func (dc *DC) run(samba string) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("samba's LDAP did not answer on %s within 60s (%v); %s:\n%s", dc.URL, err, logPath, tail(logPath, 30))
+			return fmt.Errorf("samba's LDAP did not answer on %s within 60s (%w); %s:\n%s", dc.URL, err, logPath, tail(logPath, 30))
 		}
 	}
 }
