@@ -161,7 +161,7 @@ target or the store. Exit code 3 says the safety guard would refuse the plan.`,
 	}
 	f.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON")
-	cmd.Flags().BoolVar(&incremental, "incremental", false, "read only what changed since the last run (LDAP); remove nothing")
+	cmd.Flags().BoolVar(&incremental, "incremental", false, "read only what changed since the last run (an ldap or scim source); remove nothing")
 	return cmd
 }
 
@@ -192,7 +192,7 @@ writing to the target.`,
 	f.register(cmd)
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "plan and record the run, but write nothing to the target")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "apply even if the safety guard refuses")
-	cmd.Flags().BoolVar(&opts.Incremental, "incremental", false, "read only what changed since the last run's high-water mark (LDAP) and remove nothing; the next full run reconciles")
+	cmd.Flags().BoolVar(&opts.Incremental, "incremental", false, "read only what changed since the last run's high-water mark (an ldap or scim source) and remove nothing; the next full run reconciles")
 	return cmd
 }
 

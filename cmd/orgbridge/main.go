@@ -104,10 +104,12 @@ func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "orgbridge",
 		Short: "Keep an organization management API in step with HR CSV, LDAP/AD and SCIM",
-		Long: `orgbridge reads organizations, users and memberships from a source (an HR CSV
-export today), maps them through the rules of a YAML config, plans the changes
-that bring a target management API in step, guards against mass deletion, and
-applies them.
+		Long: `orgbridge reads organizations, users, groups and memberships from a source
+(an HR CSV export, an LDAP directory or Active Directory, or what identity
+providers pushed to its SCIM 2.0 endpoint), maps them through the rules of a
+YAML config, plans the changes that bring a target management API in step
+(aircourse, tenantadmin, capgo, pcaid or directory), guards against mass
+deletion, and applies them, journaling each change.
 
 Exit codes:
   0  ok
