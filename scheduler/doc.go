@@ -1,6 +1,6 @@
 // Package scheduler plans, guards and applies a sync, and runs jobs.
 //
-// The planner (Plan) is pure: desired and actual snapshots, the links the
+// The planner (MakePlan) is pure: desired and actual snapshots, the links the
 // store holds and the target's capabilities in, an ordered list of changes
 // out, with no I/O, so it is tested with tables and golden files alone. It
 // matches each desired object to the target: first through a stored link,
@@ -21,7 +21,7 @@
 // count (default 500), or whose source came back empty while orgbridge
 // manages objects, unless forced.
 //
-// The executor (Apply) runs a plan stage by stage with bounded concurrency,
+// The executor (Executor.Apply) runs a plan stage by stage with bounded concurrency,
 // resolving source keys to target ids as creates complete, journaling each
 // change in the store as it lands, so that an interrupted run is visible and
 // the next run, re-planning from links and matching, resumes it.

@@ -82,9 +82,10 @@
 //
 // Do sends a request and turns every outcome other than a 2xx into an error
 // (CheckResponse): 422 → *connectors.FieldError (message and field paths such
-// as adminUserIds.1), 404 → connectors.ErrNotFound, 409 →
-// connectors.ErrConflict, 429 and 5xx → *connectors.TransientError, anything
-// else a plain *StatusError. Every error names the method, the path and the
+// as adminUserIds.1), and so is a 400 or a 409 whose body names fields (the
+// 409 still wraps connectors.ErrConflict too); 404 → connectors.ErrNotFound,
+// another 409 → connectors.ErrConflict, 429 and 5xx →
+// *connectors.TransientError, anything else a plain *StatusError. Every error names the method, the path and the
 // status and carries the API's own message; bodies are read with a size cap.
 // A connection failure that outlasted its retries is transient too.
 //
