@@ -3,11 +3,11 @@ package connectors
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"go.uber.org/zap"
 
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -32,35 +32,23 @@ type IncrementalSource interface {
 	ReadChanged(ctx context.Context, mark string) (records []Record, newMark string, err error)
 }
 
-// Capabilities says what a target holds and how it takes memberships.
-type Capabilities struct {
-	Orgs   bool `json:"orgs"`
-	Users  bool `json:"users"`
-	Groups bool `json:"groups"`
-	// NestedOrgs: orgs may have a parent other than the target's root.
-	NestedOrgs bool `json:"nested_orgs"`
-	// CreatesUsers: the target creates users (false: users must exist and
-	// are only referenced).
-	CreatesUsers bool `json:"creates_users"`
-	// SuspendsUsers: a user can be suspended instead of deleted.
-	SuspendsUsers bool `json:"suspends_users"`
-	// Roles lists the membership roles the target knows.
-	Roles []mapping.Role `json:"roles"`
-	// OrgMembershipsInUser: a user's org memberships are written as part of
-	// the user's own create/update call (AirCourse memberOrganizationIds and
-	// adminOrganizationIds), so a new user costs one request.
-	OrgMembershipsInUser bool `json:"org_memberships_in_user"`
-	// GroupMemberships: memberships of users in groups can be written.
-	GroupMemberships bool `json:"group_memberships"`
-	// UserAttributes lists the attribute names a user may carry (the
-	// target's own field names). Empty means any.
-	UserAttributes []string `json:"user_attributes,omitempty"`
-	// UserRef, on a target that does not create users, names the user
-	// attribute that carries each user's id in the target (tenantadmin's
-	// user_id): the planner writes no user, and memberships refer to users
-	// by that id.
-	UserRef string `json:"user_ref,omitempty"`
-}
+// The change contract, defined in package change (which the planner
+// imports without importing any connector) and named here for targets.
+type (
+	Capabilities = change.Capabilities
+	Action       = change.Action
+	Change       = change.Change
+	FieldChange  = change.FieldChange
+	IDs          = change.IDs
+)
+
+// The actions of a plan; see package change.
+const (
+	ActionCreate  = change.ActionCreate
+	ActionUpdate  = change.ActionUpdate
+	ActionSuspend = change.ActionSuspend
+	ActionDelete  = change.ActionDelete
+)
 
 // BatchApplier is implemented by targets that take many user creates in one
 // call (pcaid's asynchronous import). The executor hands it the user creates
@@ -73,85 +61,6 @@ type BatchApplier interface {
 	ApplyBatch(ctx context.Context, changes []Change, ids IDs) ([]Result, []error)
 }
 
-// Action is what a change does.
-type Action string
-
-// The actions of a plan. Suspend is an update that suspends a user; it is
-// counted by the safety guard like a delete.
-const (
-	ActionCreate  Action = "create"
-	ActionUpdate  Action = "update"
-	ActionSuspend Action = "suspend"
-	ActionDelete  Action = "delete"
-)
-
-// Symbol is the one-character mark a plan prints for the action.
-func (a Action) Symbol() string {
-	switch a {
-	case ActionCreate:
-		return "+"
-	case ActionUpdate:
-		return "~"
-	case ActionSuspend:
-		return "!"
-	case ActionDelete:
-		return "-"
-	}
-	return "?"
-}
-
-// FieldChange is one field an update changes, for display and review.
-type FieldChange struct {
-	Field string `json:"field"`
-	Old   string `json:"old"`
-	New   string `json:"new"`
-}
-
-// Change is one write to a target. Desired values refer to other objects by
-// source key (Org.ParentKey, Group.OrgKey, Membership keys); the target
-// resolves them to its own ids through the IDs given to Apply, because an
-// object created earlier in the same run has no id at plan time.
-type Change struct {
-	Action Action       `json:"action"`
-	Kind   mapping.Kind `json:"kind"`
-	// Key is the source key of the object (for a membership, its ID()).
-	Key string `json:"key"`
-	// TargetID is the target's id of the object for update, suspend and
-	// delete; empty on create.
-	TargetID string `json:"target_id,omitempty"`
-
-	Org        *mapping.Org        `json:"org,omitempty"`
-	User       *mapping.User       `json:"user,omitempty"`
-	Group      *mapping.Group      `json:"group,omitempty"`
-	Membership *mapping.Membership `json:"membership,omitempty"`
-	// OrgMemberships is the user's whole desired set of org memberships,
-	// set on user create/update when the target takes them in the user call.
-	OrgMemberships []mapping.Membership `json:"org_memberships,omitempty"`
-	// ForeignOrgMemberships are the user's actual org memberships in orgs
-	// orgbridge does not manage (made by hand, the target's own), set beside
-	// OrgMemberships on a user update. They are in target ids (UserKey and
-	// ContainerKey as Read reported them). A target that takes the whole set
-	// in the user call sends them along, so that the update never removes
-	// a membership orgbridge does not own.
-	ForeignOrgMemberships []mapping.Membership `json:"foreign_org_memberships,omitempty"`
-
-	// Diff lists the fields an update changes.
-	Diff []FieldChange `json:"diff,omitempty"`
-
-	// Stage orders a plan: every change of a stage is applied before any of
-	// the next, and the changes within one stage may run concurrently.
-	Stage int `json:"stage"`
-}
-
-// NeedTargetID returns an error wrapping ErrUnresolved when a change that
-// acts on an existing object (update, suspend, delete) carries no target id.
-func (c Change) NeedTargetID() error {
-	if c.TargetID == "" {
-		return fmt.Errorf("%s needs the target id: %w", c.Action, ErrUnresolved)
-	}
-	return nil
-}
-
 // IgnoreNotFound makes the removal of something already gone a success:
 // the goal is met. The executor applies the same rule to deletes; targets
 // use it where a removal is part of a larger change.
@@ -161,11 +70,6 @@ func IgnoreNotFound(err error, log *zap.Logger) error {
 		return nil
 	}
 	return err
-}
-
-// IDs resolves a source key of a kind to the target's id.
-type IDs interface {
-	TargetID(kind mapping.Kind, key string) (string, bool)
 }
 
 // Result is what a target reports of an applied change.
@@ -188,7 +92,7 @@ var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("conflict")
 	// ErrUnresolved: a change refers to an object that has no target id.
-	ErrUnresolved = errors.New("reference has no target id")
+	ErrUnresolved = change.ErrUnresolved
 )
 
 // TransientError marks an error that may succeed if tried again later (a

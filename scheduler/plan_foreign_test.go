@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/mapping"
 	"github.com/orgbridge/orgbridge/scheduler"
 )
@@ -76,7 +77,7 @@ func TestPlanKeepsForeignOrgMemberships(t *testing.T) {
 			actual:  []mapping.Membership{in(yamada, sales, mapping.RoleMember), in(yamada, manual, mapping.RoleAdmin), in(yamada, root, mapping.RoleAdmin)},
 			desired: []mapping.Membership{in("1001", "開発部", mapping.RoleMember)},
 			want: &connectors.Change{
-				Diff:                  []connectors.FieldChange{{Field: "orgs", Old: "営業部(member)", New: "開発部(member)"}},
+				Diff:                  []connectors.FieldChange{{Field: change.FieldOrgs, Old: "営業部(member)", New: "開発部(member)"}},
 				OrgMemberships:        []mapping.Membership{in("1001", "開発部", mapping.RoleMember)},
 				ForeignOrgMemberships: []mapping.Membership{in(yamada, manual, mapping.RoleAdmin), in(yamada, root, mapping.RoleAdmin)},
 			},
@@ -86,7 +87,7 @@ func TestPlanKeepsForeignOrgMemberships(t *testing.T) {
 			actual:  []mapping.Membership{in(yamada, sales, mapping.RoleMember), in(yamada, manual, mapping.RoleMember)},
 			desired: []mapping.Membership{in("1001", "営業部", mapping.RoleAdmin)},
 			want: &connectors.Change{
-				Diff:                  []connectors.FieldChange{{Field: "orgs", Old: "営業部(member)", New: "営業部(admin)"}},
+				Diff:                  []connectors.FieldChange{{Field: change.FieldOrgs, Old: "営業部(member)", New: "営業部(admin)"}},
 				OrgMemberships:        []mapping.Membership{in("1001", "営業部", mapping.RoleAdmin)},
 				ForeignOrgMemberships: []mapping.Membership{in(yamada, manual, mapping.RoleMember)},
 			},
@@ -96,7 +97,7 @@ func TestPlanKeepsForeignOrgMemberships(t *testing.T) {
 			actual:  []mapping.Membership{in(yamada, old, mapping.RoleMember), in(yamada, manual, mapping.RoleMember)},
 			desired: nil,
 			want: &connectors.Change{
-				Diff:                  []connectors.FieldChange{{Field: "orgs", Old: "旧組織(member)", New: ""}},
+				Diff:                  []connectors.FieldChange{{Field: change.FieldOrgs, Old: "旧組織(member)", New: ""}},
 				OrgMemberships:        []mapping.Membership{},
 				ForeignOrgMemberships: []mapping.Membership{in(yamada, manual, mapping.RoleMember)},
 			},
@@ -106,7 +107,7 @@ func TestPlanKeepsForeignOrgMemberships(t *testing.T) {
 			actual:  nil,
 			desired: []mapping.Membership{in("1001", "営業部", mapping.RoleMember)},
 			want: &connectors.Change{
-				Diff:           []connectors.FieldChange{{Field: "orgs", Old: "", New: "営業部(member)"}},
+				Diff:           []connectors.FieldChange{{Field: change.FieldOrgs, Old: "", New: "営業部(member)"}},
 				OrgMemberships: []mapping.Membership{in("1001", "営業部", mapping.RoleMember)},
 			},
 		},

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"github.com/orgbridge/orgbridge/mapping"
@@ -462,36 +462,13 @@ func (a *Adapter) Apply(ctx context.Context, c connectors.Change, ids connectors
 	return res, nil
 }
 
-var idPattern = map[mapping.Kind]*regexp.Regexp{
-	mapping.KindOrg:   regexp.MustCompile(`^org_[A-Za-z0-9]{16}$`),
-	mapping.KindUser:  regexp.MustCompile(`^usr_[A-Za-z0-9]{16}$`),
-	mapping.KindGroup: regexp.MustCompile(`^grp_[A-Za-z0-9]{16}$`),
-}
-
-// resolve turns a source key into an AirCourse id through ids. A key that
-// ids does not know but that already is an AirCourse id of the kind (as in
-// a change built from the actual snapshot) is taken as it is.
-func resolve(ids connectors.IDs, kind mapping.Kind, key string) (string, error) {
-	if key == "" {
-		return "", fmt.Errorf("empty %s reference: %w", kind, connectors.ErrUnresolved)
-	}
-	if ids != nil {
-		if id, ok := ids.TargetID(kind, key); ok && id != "" {
-			return id, nil
-		}
-	}
-	if re := idPattern[kind]; re != nil && re.MatchString(key) {
-		return key, nil
-	}
-	return "", fmt.Errorf("%s %q: %w", kind, key, connectors.ErrUnresolved)
-}
-
-// resolveOrg resolves an org reference; "" is the root organization.
-func (a *Adapter) resolveOrg(ctx context.Context, ids connectors.IDs, key string) (string, error) {
-	if key == "" {
+// resolveOrg resolves an org reference; the zero Ref is the root
+// organization.
+func (a *Adapter) resolveOrg(ctx context.Context, ids connectors.IDs, r change.Ref) (string, error) {
+	if r.IsZero() {
 		return a.RootOrgID(ctx)
 	}
-	return resolve(ids, mapping.KindOrg, key)
+	return r.Resolve(ids)
 }
 
 // RootOrgID returns the id of the root organization, reading the
@@ -520,7 +497,7 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connect
 		if c.Org == nil {
 			return connectors.Result{}, errors.New("change carries no org")
 		}
-		parent, err := a.resolveOrg(ctx, ids, c.Org.ParentKey)
+		parent, err := a.resolveOrg(ctx, ids, c.Parent())
 		if err != nil {
 			return connectors.Result{}, fmt.Errorf("parent: %w", err)
 		}
@@ -545,7 +522,7 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connect
 		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
-		names, err := diffFields(c.Diff, orgFields)
+		names, err := diffFields(c.Diff, orgFields, nil)
 		if err != nil {
 			return connectors.Result{}, err
 		}
@@ -562,7 +539,7 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connect
 			case "description":
 				f[n] = c.Org.Description
 			case "parentId":
-				parent, err := a.resolveOrg(ctx, ids, c.Org.ParentKey)
+				parent, err := a.resolveOrg(ctx, ids, c.Parent())
 				if err != nil {
 					return connectors.Result{}, fmt.Errorf("parent: %w", err)
 				}
@@ -731,7 +708,7 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, ids conne
 		if c.Group == nil {
 			return connectors.Result{}, errors.New("change carries no group")
 		}
-		org, err := a.resolveOrg(ctx, ids, c.Group.OrgKey)
+		org, err := a.resolveOrg(ctx, ids, c.GroupOrg())
 		if err != nil {
 			return connectors.Result{}, fmt.Errorf("organization: %w", err)
 		}
@@ -756,7 +733,7 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, ids conne
 		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
-		names, err := diffFields(c.Diff, groupFields)
+		names, err := diffFields(c.Diff, groupFields, nil)
 		if err != nil {
 			return connectors.Result{}, err
 		}
@@ -773,7 +750,7 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, ids conne
 			case "description":
 				f[n] = c.Group.Description
 			case "organizationId":
-				org, err := a.resolveOrg(ctx, ids, c.Group.OrgKey)
+				org, err := a.resolveOrg(ctx, ids, c.GroupOrg())
 				if err != nil {
 					return connectors.Result{}, fmt.Errorf("organization: %w", err)
 				}
@@ -824,7 +801,7 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connec
 			f["role"] = a.role
 		}
 		if c.OrgMemberships != nil {
-			if err := a.setOrgLists(ctx, f, c.OrgMemberships, nil, ids); err != nil {
+			if err := a.setOrgLists(ctx, f, c.DesiredOrgs(), nil, ids); err != nil {
 				return connectors.Result{}, err
 			}
 		}
@@ -851,7 +828,7 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connec
 		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
-		names, err := diffFields(c.Diff, userFields)
+		names, err := diffFields(c.Diff, userFields, UserAttributes)
 		if err != nil {
 			return connectors.Result{}, err
 		}
@@ -882,7 +859,7 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connec
 			}
 		}
 		if c.OrgMemberships != nil {
-			if err := a.setOrgLists(ctx, f, c.OrgMemberships, c.ForeignOrgMemberships, ids); err != nil {
+			if err := a.setOrgLists(ctx, f, c.DesiredOrgs(), c.ForeignOrgs(), ids); err != nil {
 				return connectors.Result{}, err
 			}
 		}
@@ -981,7 +958,7 @@ func (a *Adapter) attrValue(name, v string) (any, error) {
 // the document says only that an absent memberOrganizationIds means the
 // root (未指定の場合、ルート組織に所属します), and a server may leave a user
 // sent with two empty lists in no organization at all.
-func (a *Adapter) setOrgLists(ctx context.Context, f Fields, ms, foreign []mapping.Membership, ids connectors.IDs) error {
+func (a *Adapter) setOrgLists(ctx context.Context, f Fields, ms, foreign []change.OrgRole, ids connectors.IDs) error {
 	role := map[string]mapping.Role{}
 	var order []string
 	add := func(id string, r mapping.Role) {
@@ -994,20 +971,12 @@ func (a *Adapter) setOrgLists(ctx context.Context, f Fields, ms, foreign []mappi
 			role[id] = mapping.RoleMember
 		}
 	}
-	for _, m := range ms {
-		if m.Kind != mapping.KindOrg && m.Kind != "" {
-			continue
-		}
-		id, err := a.resolveOrg(ctx, ids, m.ContainerKey)
+	for _, m := range append(ms, foreign...) {
+		id, err := a.resolveOrg(ctx, ids, m.Org)
 		if err != nil {
 			return fmt.Errorf("org membership: %w", err)
 		}
 		add(id, m.Role)
-	}
-	for _, m := range foreign {
-		if (m.Kind == mapping.KindOrg || m.Kind == "") && m.ContainerKey != "" {
-			add(m.ContainerKey, m.Role) // an AirCourse id already
-		}
 	}
 	members, admins := []string{}, []string{}
 	for _, id := range order {
@@ -1034,14 +1003,14 @@ func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids 
 	if m == nil {
 		return connectors.Result{}, errors.New("change carries no membership")
 	}
-	userID, err := resolve(ids, mapping.KindUser, m.UserKey)
+	userID, err := c.MemberUser().Resolve(ids)
 	if err != nil {
 		return connectors.Result{}, fmt.Errorf("user: %w", err)
 	}
 	var containerID string
 	switch m.Kind {
 	case mapping.KindGroup, mapping.KindOrg:
-		if containerID, err = resolve(ids, m.Kind, m.ContainerKey); err != nil {
+		if containerID, err = c.Container().Resolve(ids); err != nil {
 			return connectors.Result{}, fmt.Errorf("%s: %w", m.Kind, err)
 		}
 	default:
@@ -1079,50 +1048,39 @@ func setIf(f Fields, key, v string) {
 	}
 }
 
-// Field names of a change's Diff, normalised (lower case, no "_", "-" or
-// "attributes." prefix), to the API's field names.
+// The AirCourse names of the canonical fields an update may name, by kind;
+// "" marks a field that travels elsewhere (a user's org memberships, in
+// Change.OrgMemberships). A user's attribute is sent by its own name when
+// it is one of UserAttributes.
 var (
-	orgFields = map[string]string{
-		"name": "name", "code": "code", "description": "description",
-		"parentkey": "parentId", "parent": "parentId", "parentid": "parentId",
+	orgFields = map[change.Field]string{
+		change.FieldName: "name", change.FieldCode: "code", change.FieldDescription: "description",
+		change.FieldParent: "parentId",
 	}
-	groupFields = map[string]string{
-		"name": "name", "code": "code", "description": "description",
-		"orgkey": "organizationId", "org": "organizationId", "organizationid": "organizationId",
+	groupFields = map[change.Field]string{
+		change.FieldName: "name", change.FieldCode: "code", change.FieldDescription: "description",
+		change.FieldOrg: "organizationId",
 	}
-	userFields = func() map[string]string {
-		m := map[string]string{
-			"name": "name", "loginid": "loginId", "login": "loginId",
-			"email": "mail", "mail": "mail",
-			"suspended": "isSuspended", "issuspended": "isSuspended",
-			// Org memberships travel in Change.OrgMemberships.
-			"orgs": "", "orgmemberships": "", "memberships": "",
-		}
-		for _, a := range UserAttributes {
-			m[normField(a)] = a
-		}
-		return m
-	}()
+	userFields = map[change.Field]string{
+		change.FieldName: "name", change.FieldLoginID: "loginId", change.FieldEmail: "mail",
+		change.FieldSuspended: "isSuspended", change.FieldOrgs: "",
+	}
 )
 
-func normField(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	for _, p := range []string{"attributes.", "attributes[", "attrs.", "attr."} {
-		s = strings.TrimPrefix(s, p)
-	}
-	return strings.NewReplacer("_", "", "-", "", "]", "", "\"", "", "'", "").Replace(s)
-}
-
-// diffFields maps the field names of a diff to the API's, in order and
-// without repeats. It returns nil for an empty diff (the caller then sends
-// every field) and an error for a field the API does not have.
-func diffFields(diff []connectors.FieldChange, known map[string]string) ([]string, error) {
+// diffFields maps the fields of a diff to the API's, in order and without
+// repeats: canonical ones through known, attributes that are one of attrs
+// by their own name. It returns nil for an empty diff (the caller then
+// sends every field) and an error for a field the API does not have.
+func diffFields(diff []connectors.FieldChange, known map[change.Field]string, attrs []string) ([]string, error) {
 	if len(diff) == 0 {
 		return nil, nil
 	}
 	out := []string{}
 	for _, d := range diff {
-		name, ok := known[normField(d.Field)]
+		name, ok := known[d.Field]
+		if attr, isAttr := d.Field.Attribute(); isAttr {
+			name, ok = attr, slices.Contains(attrs, attr)
+		}
 		if !ok {
 			return nil, fmt.Errorf("field %q is not an AirCourse field", d.Field)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/httpkit/httpkittest"
 	"github.com/orgbridge/orgbridge/mapping"
@@ -257,14 +258,14 @@ func TestAdapterLifecycle(t *testing.T) {
 	// rename the group, promote a member.
 	sales1.Name, sales1.ParentKey = "第一営業課", "dev"
 	e.apply(connectors.Change{Action: "update", Kind: "org", Key: "sales1", TargetID: e.id("org", "sales1"), Org: &sales1,
-		Diff: []connectors.FieldChange{{Field: "name"}, {Field: "parent_key"}}})
+		Diff: []connectors.FieldChange{{Field: change.FieldName}, {Field: change.FieldParent}}})
 	u1.Attributes["department"] = "企画部"
 	e.apply(connectors.Change{Action: "update", Kind: "user", Key: "u1", TargetID: e.id("user", "u1"), User: &u1,
-		Diff:           []connectors.FieldChange{{Field: "attributes.department", Old: "営業部", New: "企画部"}},
+		Diff:           []connectors.FieldChange{{Field: change.Attr("department"), Old: "営業部", New: "企画部"}},
 		OrgMemberships: []mapping.Membership{orgMember("u1", "sales", "member")}})
 	g1.Name = "推進グループ"
 	e.apply(connectors.Change{Action: "update", Kind: "group", Key: "g1", TargetID: e.id("group", "g1"), Group: &g1,
-		Diff: []connectors.FieldChange{{Field: "name"}}})
+		Diff: []connectors.FieldChange{{Field: change.FieldName}}})
 	e.apply(membership("update", groupMember("u2", "g1", "admin")))
 	want.Orgs = []mapping.Org{hq, dev, sales, sales1}
 	want.Users[0] = withAttrs(u1)

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/mapping"
 )
@@ -145,7 +146,7 @@ func TestApplyRequests(t *testing.T) {
 			"org_NEWNEWNEWNEWNEW0"},
 		{"org update by diff", connectors.Change{Action: "update", Kind: "org", Key: "x", TargetID: "org_XXXXXXXXXXXXXXXX",
 			Org:  &mapping.Org{Key: "x", Name: "新", Code: "c", ParentKey: "hq"},
-			Diff: []connectors.FieldChange{{Field: "name"}, {Field: "parent_key"}}},
+			Diff: []connectors.FieldChange{{Field: change.FieldName}, {Field: change.FieldParent}}},
 			[]string{`PUT /organizations/org_XXXXXXXXXXXXXXXX {"name":"新","parentId":"org_HQHQHQHQHQHQHQHQ"}`},
 			"org_XXXXXXXXXXXXXXXX"},
 		{"org delete already gone", connectors.Change{Action: "delete", Kind: "org", Key: "x", TargetID: "org_GONEGONEGONEGONE"},
@@ -173,7 +174,7 @@ func TestApplyRequests(t *testing.T) {
 			"usr_NEWNEWNEWNEWNEW0"},
 		{"user update diff and orgs", connectors.Change{Action: "update", Kind: "user", Key: "emp-1", TargetID: "usr_EMP1EMP1EMP1EMP1",
 			User:           &mapping.User{Key: "emp-1", Name: "n", Email: "new@example.com", Attributes: map[string]string{"gender": "", "position": "部長"}},
-			Diff:           []connectors.FieldChange{{Field: "email"}, {Field: "attributes.gender"}, {Field: "position"}, {Field: "hasAiKnowledgeLicense"}},
+			Diff:           []connectors.FieldChange{{Field: change.FieldEmail}, {Field: change.Attr("gender")}, {Field: change.Attr("position")}, {Field: change.Attr("hasAiKnowledgeLicense")}},
 			OrgMemberships: []mapping.Membership{{UserKey: "emp-1", Kind: "org", ContainerKey: "hq", Role: "member"}}},
 			[]string{`PUT /users/usr_EMP1EMP1EMP1EMP1 {"adminOrganizationIds":[],"gender":"","hasAiKnowledgeLicense":0,"mail":"new@example.com","memberOrganizationIds":["org_HQHQHQHQHQHQHQHQ"],"position":"部長"}`},
 			"usr_EMP1EMP1EMP1EMP1"},
@@ -191,10 +192,9 @@ func TestApplyRequests(t *testing.T) {
 			Membership: &mapping.Membership{UserKey: "emp-1", Kind: "group", ContainerKey: "g1", Role: "admin"}},
 			[]string{`POST /groups/grp_G1G1G1G1G1G1G1G1/users {"userId":"usr_EMP1EMP1EMP1EMP1","role":"admin"}`},
 			"group:grp_G1G1G1G1G1G1G1G1/usr_EMP1EMP1EMP1EMP1"},
-		{"group membership delete by target ids", connectors.Change{Action: "delete", Kind: "membership", Key: "group:grp_G1G1G1G1G1G1G1G1/usr_OTHEROTHEROTHER1",
-			Membership: &mapping.Membership{UserKey: "usr_OTHEROTHEROTHER1", Kind: "group", ContainerKey: "grp_G1G1G1G1G1G1G1G1"}},
-			[]string{`DELETE /groups/grp_G1G1G1G1G1G1G1G1/users {"userId":"usr_OTHEROTHEROTHER1"}`},
-			"group:grp_G1G1G1G1G1G1G1G1/usr_OTHEROTHEROTHER1"},
+		{"group membership delete", change.DeleteMembership(mapping.Membership{UserKey: "emp-1", Kind: "group", ContainerKey: "g1"}),
+			[]string{`DELETE /groups/grp_G1G1G1G1G1G1G1G1/users {"userId":"usr_EMP1EMP1EMP1EMP1"}`},
+			"group:grp_G1G1G1G1G1G1G1G1/usr_EMP1EMP1EMP1EMP1"},
 		{"org membership update", connectors.Change{Action: "update", Kind: "membership", Key: "org:hq/emp-1",
 			Membership: &mapping.Membership{UserKey: "emp-1", Kind: "org", ContainerKey: "hq", Role: "member"}},
 			[]string{`PUT /organizations/org_HQHQHQHQHQHQHQHQ/users {"userId":"usr_EMP1EMP1EMP1EMP1","role":"member"}`},
@@ -259,7 +259,7 @@ func TestApplyRefusals(t *testing.T) {
 		{"update without target id", connectors.Change{Action: "update", Kind: "user", Key: "u", User: &mapping.User{Key: "u"}},
 			"aircourse: update user u: update needs the target id: reference has no target id", connectors.ErrUnresolved},
 		{"unknown diff field", connectors.Change{Action: "update", Kind: "user", Key: "u", TargetID: "usr_UUUUUUUUUUUUUUUU", User: &mapping.User{Key: "u"},
-			Diff: []connectors.FieldChange{{Field: "shoeSize"}}},
+			Diff: []connectors.FieldChange{{Field: change.Attr("shoeSize")}}},
 			`aircourse: update user u: field "shoeSize" is not an AirCourse field`, nil},
 		{"bad gender", connectors.Change{Action: "create", Kind: "user", Key: "u", User: &mapping.User{Key: "u", Name: "u", LoginID: "u", Attributes: map[string]string{"gender": "男性"}}},
 			`aircourse: create user u: attribute gender: "男性" is not 0, 1 or empty`, nil},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -32,7 +33,7 @@ func TestLicenceNotGrantedIsAnError(t *testing.T) {
 	id := e.id(mapping.KindUser, "1")
 	_, err = e.a.Apply(t.Context(), connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindUser, Key: "1", TargetID: id,
 		User: &mapping.User{Key: "1", Attributes: map[string]string{"license": "contents"}},
-		Diff: []connectors.FieldChange{{Field: "license", Old: "basic", New: "contents"}}}, e)
+		Diff: []connectors.FieldChange{{Field: change.Attr("license"), Old: "basic", New: "contents"}}}, e)
 	if err == nil || !strings.Contains(err.Error(), `license "contents" was stored as "free"`) {
 		t.Errorf("update to contents: err = %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -141,7 +142,7 @@ func TestAdapterKeepsForeignOrgMemberships(t *testing.T) {
 				t.Fatalf("Read shows %v of the hand-made memberships, want 2", foreign)
 			}
 			e.apply(connectors.Change{Action: "update", Kind: "user", Key: "u1", TargetID: id, User: &u,
-				Diff:                  []connectors.FieldChange{{Field: "orgs"}},
+				Diff:                  []connectors.FieldChange{{Field: change.FieldOrgs}},
 				OrgMemberships:        []mapping.Membership{orgMember("u1", "dev", "member")},
 				ForeignOrgMemberships: foreign})
 			got, err := c.GetUser(ctx, id)
@@ -284,7 +285,7 @@ func TestAdapterUserWithoutOrgIsInRoot(t *testing.T) {
 			e.apply(createUser(u1, orgMember("u1", "sales", "member")))
 			e.apply(createUser(mapping.User{Key: "u2", Name: "佐藤花子", LoginID: "sato"}))
 			e.apply(connectors.Change{Action: "update", Kind: "user", Key: "u1", TargetID: e.id("user", "u1"), User: &u1,
-				Diff: []connectors.FieldChange{{Field: "orgs"}}, OrgMemberships: []mapping.Membership{}})
+				Diff: []connectors.FieldChange{{Field: change.FieldOrgs}}, OrgMemberships: []mapping.Membership{}})
 			root := e.emu.RootOrgID()
 			for _, u := range e.emu.State().Users {
 				if !cmp.Equal(u.MemberOrganizationIDs, []string{root}) || len(u.AdminOrganizationIDs) != 0 {
@@ -331,7 +332,7 @@ func TestAdapterUpdateMethod(t *testing.T) {
 					u := users[i]
 					u.Attributes = map[string]string{"position": "主任"}
 					if _, err := e.try(connectors.Change{Action: "update", Kind: "user", Key: u.Key, TargetID: e.id("user", u.Key), User: &u,
-						Diff: []connectors.FieldChange{{Field: "position"}}}); err != nil {
+						Diff: []connectors.FieldChange{{Field: change.Attr("position")}}}); err != nil {
 						t.Error(err)
 					}
 					if _, err := e.try(membership("update", groupMember(u.Key, "g", "admin"))); err != nil {
@@ -341,9 +342,9 @@ func TestAdapterUpdateMethod(t *testing.T) {
 			}
 			wg.Wait()
 			e.apply(connectors.Change{Action: "update", Kind: "org", Key: "sales", TargetID: e.id("org", "sales"),
-				Org: &mapping.Org{Key: "sales", Name: "営業本部"}, Diff: []connectors.FieldChange{{Field: "name"}}})
+				Org: &mapping.Org{Key: "sales", Name: "営業本部"}, Diff: []connectors.FieldChange{{Field: change.FieldName}}})
 			e.apply(connectors.Change{Action: "update", Kind: "group", Key: "g", TargetID: e.id("group", "g"),
-				Group: &mapping.Group{Key: "g", Name: "新人研修2", OrgKey: "sales"}, Diff: []connectors.FieldChange{{Field: "name"}}})
+				Group: &mapping.Group{Key: "g", Name: "新人研修2", OrgKey: "sales"}, Diff: []connectors.FieldChange{{Field: change.FieldName}}})
 			st := e.emu.Stats()
 			if got := st.Requests - st.Writes; got != tt.want405 {
 				t.Errorf("%d requests were not routed (405), want %d: %v", got, tt.want405, st.ByRoute)

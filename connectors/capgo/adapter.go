@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"github.com/orgbridge/orgbridge/mapping"
@@ -173,7 +174,7 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 		if a.emailDrift(o) {
 			// The planner plans an update of a matched org that carries
 			// this, adopted or linked, so the configured address is set.
-			org.Drift = mapping.Drift{Field: "management_email", Old: o.ManagementEmail, New: a.managementEmail}
+			org.Drift = mapping.Drift{Field: settingManagementEmail, Old: o.ManagementEmail, New: a.managementEmail}
 		}
 		snap.Orgs = append(snap.Orgs, org)
 	}
@@ -340,17 +341,21 @@ func keptFields(o mapping.Org) error {
 // diffField accepts the planner's name field (and management_email, a
 // drift of the configured address) and refuses the canonical fields Capgo
 // does not keep.
-func diffField(field string) error {
-	switch strings.ToLower(strings.TrimSpace(field)) {
-	case "name", "management_email":
+func diffField(field change.Field) error {
+	switch field {
+	case change.FieldName, change.TargetSetting(settingManagementEmail):
 		return nil
-	case "parent", "parent_key":
+	case change.FieldParent:
 		return errors.New("field parent: Capgo organizations do not nest: set mapping.orgs.flatten")
-	case "code", "description":
-		return fmt.Errorf("field %s: Capgo organizations have none: leave mapping.orgs.%s unset for this target", field, strings.ToLower(field))
+	case change.FieldCode, change.FieldDescription:
+		return fmt.Errorf("field %s: Capgo organizations have none: leave mapping.orgs.%s unset for this target", field, field)
 	}
 	return fmt.Errorf("field %q is not a field of a Capgo organization", field)
 }
+
+// settingManagementEmail names the Drift Read reports for an organization
+// whose management_email is not the configured one.
+const settingManagementEmail = "management_email"
 
 // createOrg creates an organization and sees that its management_email is
 // the configured one. The address rides in the create call: a server that

@@ -18,6 +18,7 @@ import (
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/capgo"
 	"github.com/orgbridge/orgbridge/connectors/capgo/emulator"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"github.com/orgbridge/orgbridge/internal/httpkit/httpkittest"
@@ -217,7 +218,7 @@ func TestUpdateAndDelete(t *testing.T) {
 	}
 	renamed := mapping.Org{Key: "営業部", Name: "本社 / 営業部"}
 	upd := connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: renamed.Key, TargetID: res.TargetID, Org: &renamed,
-		Diff: []connectors.FieldChange{{Field: "name", Old: "営業部", New: renamed.Name}}}
+		Diff: []connectors.FieldChange{{Field: change.FieldName, Old: "営業部", New: renamed.Name}}}
 	if _, err := f.a.Apply(t.Context(), upd, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -264,11 +265,11 @@ func TestRefusesWhatCapgoCannotKeep(t *testing.T) {
 		{"create with a description", connectors.Change{Action: connectors.ActionCreate, Kind: mapping.KindOrg, Key: "hq",
 			Org: org(func(o *mapping.Org) { o.Description = "本社" })}, "leave mapping.orgs.description unset"},
 		{"update of a description", connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: "hq", TargetID: id,
-			Org: org(func(*mapping.Org) {}), Diff: []connectors.FieldChange{{Field: "description", New: "x"}}}, "leave mapping.orgs.description unset"},
+			Org: org(func(*mapping.Org) {}), Diff: []connectors.FieldChange{{Field: change.FieldDescription, New: "x"}}}, "leave mapping.orgs.description unset"},
 		{"update of a parent", connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: "hq", TargetID: id,
-			Org: org(func(*mapping.Org) {}), Diff: []connectors.FieldChange{{Field: "parent", New: "x"}}}, "do not nest"},
+			Org: org(func(*mapping.Org) {}), Diff: []connectors.FieldChange{{Field: change.FieldParent, New: "x"}}}, "do not nest"},
 		{"update of an unknown field", connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: "hq", TargetID: id,
-			Org: org(func(*mapping.Org) {}), Diff: []connectors.FieldChange{{Field: "colour"}}}, `field "colour" is not a field`},
+			Org: org(func(*mapping.Org) {}), Diff: []connectors.FieldChange{{Field: change.TargetSetting("colour")}}}, `field "colour" is not a field`},
 		{"update without target id", connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: "hq",
 			Org: org(func(*mapping.Org) {})}, "reference has no target id"},
 		{"a user", connectors.Change{Action: connectors.ActionCreate, Kind: mapping.KindUser, Key: "u", User: &mapping.User{Key: "u"}}, "organizations only"},

@@ -12,6 +12,7 @@ import (
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/capgo"
 	"github.com/orgbridge/orgbridge/connectors/capgo/emulator"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/mapping"
 )
@@ -220,10 +221,10 @@ func updateKeepsTheRest(t *testing.T, readings []string, read bool) {
 	tests := []connectors.Change{
 		// A rename.
 		{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: "sales", TargetID: hand.ID, Org: &mapping.Org{Key: "sales", Name: "本社 / 営業部"},
-			Diff: []connectors.FieldChange{{Field: "name", Old: "営業部", New: "本社 / 営業部"}}},
+			Diff: []connectors.FieldChange{{Field: change.FieldName, Old: "営業部", New: "本社 / 営業部"}}},
 		// The drift of management_email alone.
 		{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: "sales", TargetID: hand.ID, Org: &mapping.Org{Key: "sales", Name: "本社 / 営業部"},
-			Diff: []connectors.FieldChange{{Field: "management_email", Old: "x@example.com", New: itAdmin}}},
+			Diff: []connectors.FieldChange{{Field: change.TargetSetting("management_email"), Old: "x@example.com", New: itAdmin}}},
 	}
 	for i, c := range tests {
 		if i == 1 {

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/connectors/directory"
 	"github.com/orgbridge/orgbridge/connectors/directory/emulator"
 	"github.com/orgbridge/orgbridge/internal/config"
@@ -163,7 +164,7 @@ func update(subject string, u *mapping.User, diff ...connectors.FieldChange) con
 }
 
 func field(name, old, new string) connectors.FieldChange {
-	return connectors.FieldChange{Field: name, Old: old, New: new}
+	return connectors.FieldChange{Field: change.ParseField(mapping.KindUser, name), Old: old, New: new}
 }
 
 func TestNewValidatesConfig(t *testing.T) {
@@ -368,7 +369,7 @@ func TestUpdate(t *testing.T) {
 			[]string{s + "/admin=active"}, s},
 		{"account type of a suspended user",
 			[][3]string{{s, "standard", "suspended"}},
-			update(s, user(s, "admin", true), field("attributes.account_type", "standard", "admin")),
+			update(s, user(s, "admin", true), field("account_type", "standard", "admin")),
 			[]string{"PUT /" + s + "/admin", "POST /" + s + "/admin", "PUT /" + s + "/admin", "DELETE /" + s + "/standard"},
 			[]string{s + "/admin=suspended"}, s},
 		{"a code added, one kept",

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"github.com/orgbridge/orgbridge/mapping"
 )
@@ -421,30 +422,20 @@ func (a *Adapter) create(ctx context.Context, c connectors.Change, log *zap.Logg
 	return connectors.Result{TargetID: u.LoginID}, nil
 }
 
-// Fields of a diff, normalised (lower case, no "_", "-", "." or
-// "attributes." prefix): those the adapter writes, and those the API does
-// not keep, with what to do about it.
+// The fields a diff may name: those the adapter writes (by the name
+// update knows them by), and those the API does not keep, with what to do
+// about it.
 var (
-	writable = map[string]string{
-		"suspended": "suspended", "issuspended": "suspended", "status": "suspended",
-		"accounttype": AttrAccountType, "code": AttrAccountType,
-		"loginid": "login_id", "login": "login_id", "subjectid": "login_id",
+	writable = map[change.Field]string{
+		change.FieldSuspended:        "suspended",
+		change.Attr(AttrAccountType): AttrAccountType,
+		change.FieldLoginID:          "login_id",
 	}
-	notKept = map[string]string{
-		"name":        "the directory keeps no name (Read reports the subjectId as the name): map users.name to the same template as users.login_id",
-		"displayname": "the directory keeps no name (Read reports the subjectId as the name): map users.name to the same template as users.login_id",
-		"email":       "the directory keeps no email: leave users.email unmapped",
-		"mail":        "the directory keeps no email: leave users.email unmapped",
+	notKept = map[change.Field]string{
+		change.FieldName:  "the directory keeps no name (Read reports the subjectId as the name): map users.name to the same template as users.login_id",
+		change.FieldEmail: "the directory keeps no email: leave users.email unmapped",
 	}
 )
-
-func normField(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	for _, p := range []string{"attributes.", "attributes[", "attrs.", "attr."} {
-		s = strings.TrimPrefix(s, p)
-	}
-	return strings.NewReplacer("_", "", "-", "", ".", "", "]", "", "\"", "", "'", "").Replace(s)
-}
 
 // diffFields returns the writable fields a diff names, each with its old
 // value, or an error naming a field the API does not keep. Nothing is
@@ -453,12 +444,11 @@ func diffFields(diff []connectors.FieldChange) (map[string]string, error) {
 	out := map[string]string{}
 	var refused []string
 	for _, d := range diff {
-		n := normField(d.Field)
-		if f, ok := writable[n]; ok {
+		if f, ok := writable[d.Field]; ok {
 			out[f] = d.Old
 			continue
 		}
-		if why, ok := notKept[n]; ok {
+		if why, ok := notKept[d.Field]; ok {
 			refused = append(refused, fmt.Sprintf("field %q: %s", d.Field, why))
 			continue
 		}

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -65,31 +64,6 @@ type Adapter struct {
 	// spRevoke is how a partition manager is made a member again,
 	// revokeUnknown until the first demotion tells (see demote).
 	spRevoke atomic.Int32
-
-	mu sync.Mutex
-	// ids holds, by kind, the ids Read listed: what resolve takes as a
-	// pcaid id whatever its format.
-	ids map[mapping.Kind]map[string]bool
-}
-
-// listed reports whether id is an id of kind that a Read listed.
-func (a *Adapter) listed(kind mapping.Kind, id string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.ids[kind][id]
-}
-
-// remember records the id of an object of kind that Read listed.
-func (a *Adapter) remember(kind mapping.Kind, id string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.ids == nil {
-		a.ids = map[mapping.Kind]map[string]bool{}
-	}
-	if a.ids[kind] == nil {
-		a.ids[kind] = map[string]bool{}
-	}
-	a.ids[kind][id] = true
 }
 
 var (
@@ -304,12 +278,6 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 				UserKey: m.AccountID, Kind: mapping.KindGroup, ContainerKey: p.ID, Role: role,
 			})
 		}
-	}
-	for _, u := range snap.Users {
-		a.remember(mapping.KindUser, u.Key)
-	}
-	for _, g := range snap.Groups {
-		a.remember(mapping.KindGroup, g.Key)
 	}
 	snap.Sort()
 	a.logger.Debug("read", zap.Int("users", len(snap.Users)), zap.Int("groups", len(snap.Groups)),

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/connectors/pcaid"
 	"github.com/orgbridge/orgbridge/connectors/pcaid/emulator"
 	"github.com/orgbridge/orgbridge/internal/config"
@@ -309,7 +310,7 @@ func TestApplyUserCalls(t *testing.T) {
 func update(id string, u mapping.User, fields ...string) connectors.Change {
 	c := connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindUser, Key: u.Key, TargetID: id, User: &u}
 	for _, f := range fields {
-		c.Diff = append(c.Diff, connectors.FieldChange{Field: f})
+		c.Diff = append(c.Diff, connectors.FieldChange{Field: change.ParseField(mapping.KindUser, f)})
 	}
 	return c
 }
@@ -374,7 +375,7 @@ func TestApplyGroupsAndMemberships(t *testing.T) {
 
 	g := mapping.Group{Key: "g", Name: "経理", Code: "acc", OrgKey: "ignored"}
 	e.apply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindGroup, Key: "g", TargetID: sp, Group: &g,
-		Diff: []connectors.FieldChange{{Field: "name"}, {Field: "org"}}})
+		Diff: []connectors.FieldChange{{Field: change.FieldName}, {Field: change.FieldOrg}}})
 	res := e.apply(member(connectors.ActionCreate, "u", "g", mapping.RoleAdmin))
 	if want := "group:" + sp + "/" + uid; res.TargetID != want {
 		t.Errorf("membership result %q, want %q", res.TargetID, want)

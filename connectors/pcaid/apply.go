@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -47,71 +47,32 @@ func (a *Adapter) Apply(ctx context.Context, c connectors.Change, ids connectors
 	return res, nil
 }
 
-var idPattern = map[mapping.Kind]*regexp.Regexp{
-	mapping.KindUser:  regexp.MustCompile(`^acc_[a-z0-9]{20}$`),
-	mapping.KindGroup: regexp.MustCompile(`^sp_[a-z0-9]{20}$`),
-}
-
-// resolve turns a source key into a pcaid id through ids. A key ids does
-// not know but that already is a pcaid id of the kind (as in a change
-// built from the actual snapshot) is taken as it is: one a Read listed as
-// an id of that kind, or one in the contract's format. The
-// document gives no id format, so the format alone is not enough: a
-// server may use UUIDs.
-func (a *Adapter) resolve(ids connectors.IDs, kind mapping.Kind, key string) (string, error) {
-	if key == "" {
-		return "", fmt.Errorf("empty %s reference: %w", kind, connectors.ErrUnresolved)
-	}
-	if ids != nil {
-		if id, ok := ids.TargetID(kind, key); ok && id != "" {
-			return id, nil
-		}
-	}
-	if a.listed(kind, key) {
-		return key, nil
-	}
-	if re := idPattern[kind]; re != nil && re.MatchString(key) {
-		return key, nil
-	}
-	return "", fmt.Errorf("%s %q: %w", kind, key, connectors.ErrUnresolved)
-}
-
-// Field names of a change's Diff, normalised (lower case, no "_", "-" or
-// "attributes." prefix), to the API's names. "" marks a field pcaid does
-// not keep and that is never sent (a group's org).
+// The pcaid names of the fields an update may name. "" marks a field
+// pcaid does not keep and that is never sent (a group's org).
 var (
-	userFields = map[string]string{
-		"name": "name", "email": "email", "mail": "email",
-		"suspended": "suspended", "issuspended": "suspended",
-		"employeenumber": AttrEmployeeNumber, "department": AttrDepartment,
-		"position": AttrPosition, "admin": AttrAdmin, "isadmin": AttrAdmin,
+	userFields = map[change.Field]string{
+		change.FieldName: "name", change.FieldEmail: "email", change.FieldSuspended: "suspended",
+		change.Attr(AttrEmployeeNumber): AttrEmployeeNumber, change.Attr(AttrDepartment): AttrDepartment,
+		change.Attr(AttrPosition): AttrPosition, change.Attr(AttrAdmin): AttrAdmin,
 	}
-	groupFields = map[string]string{
-		"name": "name", "code": "code", "description": "description",
-		"org": "", "orgkey": "",
+	groupFields = map[change.Field]string{
+		change.FieldName: "name", change.FieldCode: "code", change.FieldDescription: "description",
+		change.FieldOrg: "",
 	}
 )
 
-func normField(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	for _, p := range []string{"attributes.", "attrs.", "attr."} {
-		s = strings.TrimPrefix(s, p)
-	}
-	return strings.NewReplacer("_", "", "-", "").Replace(s)
-}
-
-// diffFields maps a diff's field names to the API's, in order, without
+// diffFields maps a diff's fields to the API's names, in order, without
 // repeats. nil for an empty diff (the caller sends every field); an error
 // for a field pcaid does not have.
-func diffFields(diff []connectors.FieldChange, known map[string]string, what string) ([]string, error) {
+func diffFields(diff []connectors.FieldChange, known map[change.Field]string, what string) ([]string, error) {
 	if len(diff) == 0 {
 		return nil, nil
 	}
 	out := []string{}
 	for _, d := range diff {
-		name, ok := known[normField(d.Field)]
+		name, ok := known[d.Field]
 		if !ok {
-			if normField(d.Field) == "loginid" {
+			if d.Field == change.FieldLoginID {
 				return nil, errNoLoginID
 			}
 			return nil, fmt.Errorf("field %q is not a field of a pcaid %s", d.Field, what)
@@ -426,11 +387,11 @@ func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids 
 	if m.Kind != mapping.KindGroup {
 		return connectors.Result{}, fmt.Errorf("membership kind %q: pcaid has service partitions (groups) only", m.Kind)
 	}
-	userID, err := a.resolve(ids, mapping.KindUser, m.UserKey)
+	userID, err := c.MemberUser().Resolve(ids)
 	if err != nil {
 		return connectors.Result{}, fmt.Errorf("user: %w", err)
 	}
-	spID, err := a.resolve(ids, mapping.KindGroup, m.ContainerKey)
+	spID, err := c.Container().Resolve(ids)
 	if err != nil {
 		return connectors.Result{}, fmt.Errorf("group: %w", err)
 	}

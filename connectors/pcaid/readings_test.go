@@ -607,8 +607,10 @@ func TestGonePartitionUnderReadings(t *testing.T) {
 	}
 }
 
-// Under ids-uuid a membership change keyed by the ids Read listed (no
-// link) resolves as one keyed by ids in the contract's format does.
+// Under every id format a membership change resolves its ends through the
+// IDs given to Apply (the executor's: links and adoptions), never by how a
+// string looks: an id the IDs do not hold is ErrUnresolved, even one Read
+// listed.
 func TestMembershipByListedIDs(t *testing.T) {
 	for _, readings := range [][]string{nil, {emulator.ReadingIDsUUID}} {
 		t.Run(name(readings), func(t *testing.T) {
@@ -619,15 +621,16 @@ func TestMembershipByListedIDs(t *testing.T) {
 			if _, err := e.a.Read(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := e.a.Apply(context.Background(), member(connectors.ActionCreate, uid, sp, mapping.RoleMember), nil); err != nil {
-				t.Fatalf("a membership by listed ids: %v", err)
+			ids := idMap{"user/u": uid, "group/g": sp}
+			if _, err := e.a.Apply(context.Background(), member(connectors.ActionCreate, "u", "g", mapping.RoleMember), ids); err != nil {
+				t.Fatalf("a membership by linked keys: %v", err)
 			}
 			if m := e.emu.State().PartitionUsers[sp]; m[uid] != emulator.RoleMember {
 				t.Errorf("members %v", m)
 			}
-			_, err := e.a.Apply(context.Background(), member(connectors.ActionCreate, "unknown-user", sp, mapping.RoleMember), nil)
+			_, err := e.a.Apply(context.Background(), member(connectors.ActionCreate, uid, sp, mapping.RoleMember), nil)
 			if !errors.Is(err, connectors.ErrUnresolved) {
-				t.Errorf("an id never listed: %v; want ErrUnresolved", err)
+				t.Errorf("listed ids with no link: %v; want ErrUnresolved", err)
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -405,12 +406,12 @@ func testFaults(r *run) {
 		var first []connectors.Change
 		for _, o := range orgs {
 			if !linked(mapping.KindOrg, o.Key) {
-				first = append(first, connectors.Change{Action: connectors.ActionCreate, Kind: mapping.KindOrg, Key: o.Key, Org: &o})
+				first = append(first, change.CreateOrg(o))
 			}
 		}
 		for _, g := range groups {
 			if !linked(mapping.KindGroup, g.Key) {
-				first = append(first, connectors.Change{Action: connectors.ActionCreate, Kind: mapping.KindGroup, Key: g.Key, Group: &g})
+				first = append(first, change.CreateGroup(g))
 			}
 		}
 		n, errs := r.applyConcurrently(first)
@@ -432,9 +433,9 @@ func testFaults(r *run) {
 					if c, ok := created[key]; ok {
 						u = c
 					}
-					second = append(second, connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindUser, Key: key,
-						TargetID: r.idOr(mapping.KindUser, key), User: &u, OrgMemberships: folded[key],
-						Diff: []connectors.FieldChange{{Field: "orgs"}}})
+					c := change.UpdateUser(r.idOr(mapping.KindUser, key), u, u)
+					c.SetOrgs(nil, folded[key], nil)
+					second = append(second, c)
 				}
 				continue
 			}
@@ -444,11 +445,11 @@ func testFaults(r *run) {
 				}
 			}
 			u := created[key]
-			c := connectors.Change{Action: connectors.ActionCreate, Kind: mapping.KindUser, Key: key, User: &u}
+			var orgs []mapping.Membership
 			if r.folded() {
-				c.OrgMemberships = nonNil(folded[key])
+				orgs = nonNil(folded[key])
 			}
-			second = append(second, c)
+			second = append(second, change.CreateUser(u, orgs))
 		}
 		n, e := r.applyConcurrently(second)
 		transient += n
@@ -458,7 +459,7 @@ func testFaults(r *run) {
 		var third []connectors.Change
 		for _, m := range ms {
 			if !present[m.ID()] && linked(mapping.KindUser, m.UserKey) && linked(m.Kind, m.ContainerKey) {
-				third = append(third, membershipChange(connectors.ActionCreate, m))
+				third = append(third, change.CreateMembership(m))
 			}
 		}
 		n, e = r.applyConcurrently(third)
@@ -617,17 +618,17 @@ func (r *run) someCreate(suffix string) (connectors.Change, func()) {
 	switch {
 	case r.caps.Orgs:
 		o := r.fitOrg(mapping.Org{Key: "auth" + suffix, Name: "認証確認組織" + suffix, Code: "auth" + suffix})
-		return connectors.Change{Action: connectors.ActionCreate, Kind: mapping.KindOrg, Key: o.Key, Org: &o}, func() { r.orgs[o.Key] = o }
+		return change.CreateOrg(o), func() { r.orgs[o.Key] = o }
 	case r.caps.Groups:
 		g := r.fitGroup(mapping.Group{Key: "auth" + suffix, Name: "認証確認グループ" + suffix, Code: "auth" + suffix})
-		return connectors.Change{Action: connectors.ActionCreate, Kind: mapping.KindGroup, Key: g.Key, Group: &g}, func() { r.groups[g.Key] = g }
+		return change.CreateGroup(g), func() { r.groups[g.Key] = g }
 	case r.caps.Users && r.caps.CreatesUsers:
 		u := r.fitUser(numbered("auth"+suffix+"_", "認証", 1)[0])
-		c := connectors.Change{Action: connectors.ActionCreate, Kind: mapping.KindUser, Key: u.Key, User: &u}
+		var orgs []mapping.Membership
 		if r.folded() {
-			c.OrgMemberships = []mapping.Membership{}
+			orgs = []mapping.Membership{}
 		}
-		return c, func() { r.users[u.Key] = u }
+		return change.CreateUser(u, orgs), func() { r.users[u.Key] = u }
 	}
 	return connectors.Change{}, nil
 }

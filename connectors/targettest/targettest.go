@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -594,13 +594,6 @@ func (r *run) strangers(s *mapping.Snapshot) []string {
 
 // ---- writing, the way the planner shapes changes ----
 
-func diffField(diff []connectors.FieldChange, field, old, new string) []connectors.FieldChange {
-	if old != new {
-		diff = append(diff, connectors.FieldChange{Field: field, Old: old, New: new})
-	}
-	return diff
-}
-
 // fitOrg leaves out what the target does not keep.
 func (r *run) fitOrg(o mapping.Org) mapping.Org {
 	if !r.caps.NestedOrgs {
@@ -630,25 +623,14 @@ func (r *run) fitUser(u mapping.User) mapping.User {
 func (r *run) createOrg(o mapping.Org) {
 	r.t.Helper()
 	o = r.fitOrg(o)
-	r.apply(connectors.Change{Action: connectors.ActionCreate, Kind: mapping.KindOrg, Key: o.Key, Org: &o})
+	r.apply(change.CreateOrg(o))
 	r.orgs[o.Key] = o
 }
 
 func (r *run) updateOrg(o mapping.Org) {
 	r.t.Helper()
 	o = r.fitOrg(o)
-	old := r.orgs[o.Key]
-	var diff []connectors.FieldChange
-	diff = diffField(diff, "name", old.Name, o.Name)
-	if o.Code != "" {
-		diff = diffField(diff, "code", old.Code, o.Code)
-	}
-	diff = diffField(diff, "parent", old.ParentKey, o.ParentKey)
-	if o.Description != "" {
-		diff = diffField(diff, "description", old.Description, o.Description)
-	}
-	r.apply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: o.Key,
-		TargetID: r.id(mapping.KindOrg, o.Key), Org: &o, Diff: diff})
+	r.apply(change.UpdateOrg(r.id(mapping.KindOrg, o.Key), r.orgs[o.Key], o))
 	r.orgs[o.Key] = o
 }
 
@@ -658,7 +640,7 @@ func (r *run) deleteOrg(key string) connectors.Change {
 	r.t.Helper()
 	a := r.orgs[key]
 	a.Key, a.ParentKey = r.id(mapping.KindOrg, key), r.idOr(mapping.KindOrg, a.ParentKey)
-	c := connectors.Change{Action: connectors.ActionDelete, Kind: mapping.KindOrg, Key: key, TargetID: a.Key, Org: &a}
+	c := change.DeleteOrg(key, a.Key, &a)
 	r.apply(c)
 	delete(r.orgs, key)
 	r.forgetMembers(func(m mapping.Membership) bool { return m.Kind == mapping.KindOrg && m.ContainerKey == key })
@@ -668,27 +650,14 @@ func (r *run) deleteOrg(key string) connectors.Change {
 func (r *run) createGroup(g mapping.Group) {
 	r.t.Helper()
 	g = r.fitGroup(g)
-	r.apply(connectors.Change{Action: connectors.ActionCreate, Kind: mapping.KindGroup, Key: g.Key, Group: &g})
+	r.apply(change.CreateGroup(g))
 	r.groups[g.Key] = g
 }
 
 func (r *run) updateGroup(g mapping.Group) {
 	r.t.Helper()
 	g = r.fitGroup(g)
-	old := r.groups[g.Key]
-	var diff []connectors.FieldChange
-	diff = diffField(diff, "name", old.Name, g.Name)
-	if g.Code != "" {
-		diff = diffField(diff, "code", old.Code, g.Code)
-	}
-	if g.OrgKey != "" {
-		diff = diffField(diff, "org", old.OrgKey, g.OrgKey)
-	}
-	if g.Description != "" {
-		diff = diffField(diff, "description", old.Description, g.Description)
-	}
-	r.apply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindGroup, Key: g.Key,
-		TargetID: r.id(mapping.KindGroup, g.Key), Group: &g, Diff: diff})
+	r.apply(change.UpdateGroup(r.id(mapping.KindGroup, g.Key), r.groups[g.Key], g))
 	r.groups[g.Key] = g
 }
 
@@ -696,7 +665,7 @@ func (r *run) deleteGroup(key string) connectors.Change {
 	r.t.Helper()
 	a := r.groups[key]
 	a.Key, a.OrgKey = r.id(mapping.KindGroup, key), r.idOr(mapping.KindOrg, a.OrgKey)
-	c := connectors.Change{Action: connectors.ActionDelete, Kind: mapping.KindGroup, Key: key, TargetID: a.Key, Group: &a}
+	c := change.DeleteGroup(key, a.Key, &a)
 	r.apply(c)
 	delete(r.groups, key)
 	r.forgetMembers(func(m mapping.Membership) bool { return m.Kind == mapping.KindGroup && m.ContainerKey == key })
@@ -708,11 +677,11 @@ func (r *run) deleteGroup(key string) connectors.Change {
 func (r *run) createUser(u mapping.User, orgs []mapping.Membership) {
 	r.t.Helper()
 	u = r.fitUser(u)
-	c := connectors.Change{Action: connectors.ActionCreate, Kind: mapping.KindUser, Key: u.Key, User: &u}
+	var folded []mapping.Membership
 	if r.folded() {
-		c.OrgMemberships = nonNil(orgs)
+		folded = nonNil(orgs)
 	}
-	r.apply(c)
+	r.apply(change.CreateUser(u, folded))
 	r.users[u.Key] = u
 	if r.folded() {
 		for _, m := range orgs {
@@ -733,23 +702,10 @@ func nonNil(ms []mapping.Membership) []mapping.Membership {
 func (r *run) updateUser(u mapping.User) {
 	r.t.Helper()
 	u = r.fitUser(u)
-	old := r.users[u.Key]
-	var diff []connectors.FieldChange
-	if !r.unsupported(UserName) {
-		diff = diffField(diff, "name", old.Name, u.Name)
-	}
-	if u.LoginID != "" {
-		diff = diffField(diff, "login_id", old.LoginID, u.LoginID)
-	}
-	if u.Email != "" {
-		diff = diffField(diff, "email", old.Email, u.Email)
-	}
-	diff = diffField(diff, "suspended", fmt.Sprint(old.Suspended), fmt.Sprint(u.Suspended))
-	for _, k := range slices.Sorted(maps.Keys(u.Attributes)) {
-		diff = diffField(diff, k, old.Attributes[k], u.Attributes[k])
-	}
-	r.apply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindUser, Key: u.Key,
-		TargetID: r.id(mapping.KindUser, u.Key), User: &u, Diff: diff})
+	// The planner compares what is mapped: what the target does not keep
+	// is left out of both sides.
+	old := r.fitUser(r.users[u.Key])
+	r.apply(change.UpdateUser(r.id(mapping.KindUser, u.Key), old, u))
 	r.users[u.Key] = u
 }
 
@@ -763,8 +719,7 @@ func (r *run) actualUser(key string) mapping.User {
 func (r *run) suspendUser(key string) {
 	r.t.Helper()
 	a := r.actualUser(key)
-	r.apply(connectors.Change{Action: connectors.ActionSuspend, Kind: mapping.KindUser, Key: key, TargetID: a.Key, User: &a,
-		Diff: []connectors.FieldChange{{Field: "suspended", Old: "false", New: "true"}}})
+	r.apply(change.SuspendUser(key, a.Key, &a))
 	u := r.users[key]
 	u.Suspended = true
 	r.users[key] = u
@@ -773,7 +728,7 @@ func (r *run) suspendUser(key string) {
 func (r *run) deleteUser(key string) connectors.Change {
 	r.t.Helper()
 	a := r.actualUser(key)
-	c := connectors.Change{Action: connectors.ActionDelete, Kind: mapping.KindUser, Key: key, TargetID: a.Key, User: &a}
+	c := change.DeleteUser(key, a.Key, &a)
 	r.apply(c)
 	delete(r.users, key)
 	r.forgetMembers(func(m mapping.Membership) bool { return m.UserKey == key })
@@ -793,9 +748,9 @@ func (r *run) setOrgMemberships(userKey string, ms []mapping.Membership) {
 	}
 	if r.folded() {
 		u := r.users[userKey]
-		r.apply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindUser, Key: userKey,
-			TargetID: r.id(mapping.KindUser, userKey), User: &u, OrgMemberships: nonNil(ms),
-			Diff: []connectors.FieldChange{{Field: "orgs", Old: describeSet(current), New: describeSet(byID(ms))}}})
+		c := change.UpdateUser(r.id(mapping.KindUser, userKey), u, u)
+		c.SetOrgs(slices.Collect(maps.Values(current)), ms, nil)
+		r.apply(c)
 		for id := range current {
 			delete(r.members, id)
 		}
@@ -828,37 +783,22 @@ func byID(ms []mapping.Membership) map[string]mapping.Membership {
 	return out
 }
 
-func describeSet(ms map[string]mapping.Membership) string {
-	items := make([]string, 0, len(ms))
-	for _, m := range ms {
-		items = append(items, m.ContainerKey+"("+string(m.Role)+")")
-	}
-	sort.Strings(items)
-	return strings.Join(items, ", ")
-}
-
-func membershipChange(action connectors.Action, m mapping.Membership) connectors.Change {
-	return connectors.Change{Action: action, Kind: mapping.KindMembership, Key: m.ID(), Membership: &m}
-}
-
 func (r *run) addMember(m mapping.Membership) {
 	r.t.Helper()
-	r.apply(membershipChange(connectors.ActionCreate, m))
+	r.apply(change.CreateMembership(m))
 	r.members[m.ID()] = m
 }
 
 func (r *run) setRole(m mapping.Membership) {
 	r.t.Helper()
-	c := membershipChange(connectors.ActionUpdate, m)
-	c.Diff = []connectors.FieldChange{{Field: "role", Old: string(r.members[m.ID()].Role), New: string(m.Role)}}
-	r.apply(c)
+	r.apply(change.UpdateMembership(m, r.members[m.ID()].Role))
 	r.members[m.ID()] = m
 }
 
 func (r *run) removeMember(m mapping.Membership) connectors.Change {
 	r.t.Helper()
 	m.Role = r.members[m.ID()].Role
-	c := membershipChange(connectors.ActionDelete, m)
+	c := change.DeleteMembership(m)
 	r.apply(c)
 	delete(r.members, m.ID())
 	return c

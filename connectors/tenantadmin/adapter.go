@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"github.com/orgbridge/orgbridge/mapping"
@@ -143,18 +144,12 @@ func (a *Adapter) Apply(ctx context.Context, c connectors.Change, ids connectors
 	return res, nil
 }
 
-// resolve turns a source key into a target id through ids.
-func resolve(ids connectors.IDs, kind mapping.Kind, key string) (string, error) {
-	if key == "" {
-		return "", fmt.Errorf("empty %s reference: %w", kind, connectors.ErrUnresolved)
+// resolve turns a reference into a target id; a user orgbridge has no id
+// for is one without the attribute that references it.
+func resolve(ids connectors.IDs, r change.Ref) (string, error) {
+	id, err := r.Resolve(ids)
+	if err != nil && r.Kind == mapping.KindUser && !r.IsZero() {
+		return "", fmt.Errorf("user %q has no %s (map users.attributes.%s): %w", r.Key, UserRef, UserRef, connectors.ErrUnresolved)
 	}
-	if ids != nil {
-		if id, ok := ids.TargetID(kind, key); ok && id != "" {
-			return id, nil
-		}
-	}
-	if kind == mapping.KindUser {
-		return "", fmt.Errorf("user %q has no %s (map users.attributes.%s): %w", key, UserRef, UserRef, connectors.ErrUnresolved)
-	}
-	return "", fmt.Errorf("%s %q: %w", kind, key, connectors.ErrUnresolved)
+	return id, err
 }

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin"
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin/emulator"
 	"github.com/orgbridge/orgbridge/internal/config"
@@ -257,7 +258,7 @@ func TestCodeChangeKeepsOthersMetadata(t *testing.T) {
 	}
 	o.Code, o.Name = "本店コード", "本店"
 	f.mustApply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: o.Key, TargetID: id, Org: &o,
-		Diff: []connectors.FieldChange{{Field: "name", Old: "本社", New: "本店"}, {Field: "code", Old: "HQ", New: "本店コード"}}})
+		Diff: []connectors.FieldChange{{Field: change.FieldName, Old: "本社", New: "本店"}, {Field: change.FieldCode, Old: "HQ", New: "本店コード"}}})
 	got := f.emu.State().Orgs[0]
 	if got.Name != tenantadmin.OrgName(o) || got.DisplayName != "本店" || got.Metadata["cost_center"] != "CC-001" || got.Metadata["code"] != "本店コード" {
 		t.Errorf("after the code change %+v", got)
@@ -270,7 +271,7 @@ func TestCodeChangeKeepsOthersMetadata(t *testing.T) {
 	f.emu.ResetStats()
 	o.Description = "説明"
 	f.mustApply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: o.Key, TargetID: id, Org: &o,
-		Diff: []connectors.FieldChange{{Field: "description", New: "説明"}}})
+		Diff: []connectors.FieldChange{{Field: change.FieldDescription, New: "説明"}}})
 	st := f.emu.Stats()
 	got = f.emu.State().Orgs[0]
 	if st.Requests != 2 || st.ByRoute["GET /api/admin/organizations/{id}"] != 1 || st.ByRoute["PUT /api/admin/organizations/{id}"] != 1 {
@@ -280,7 +281,7 @@ func TestCodeChangeKeepsOthersMetadata(t *testing.T) {
 		t.Errorf("after the description change %+v", got)
 	}
 	if _, err := f.apply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: o.Key, TargetID: id, Org: &o,
-		Diff: []connectors.FieldChange{{Field: "colour"}}}); err == nil || !strings.Contains(err.Error(), `"colour"`) {
+		Diff: []connectors.FieldChange{{Field: change.TargetSetting("colour")}}}); err == nil || !strings.Contains(err.Error(), `"colour"`) {
 		t.Errorf("unknown diff field: %v", err)
 	}
 }
@@ -383,7 +384,7 @@ func TestOrgMoves(t *testing.T) {
 	}
 	b.ParentKey = ""
 	f.mustApply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: "b", TargetID: bid, Org: &b,
-		Diff: []connectors.FieldChange{{Field: "parent", Old: "a"}}})
+		Diff: []connectors.FieldChange{{Field: change.FieldParent, Old: "a"}}})
 	for _, o := range f.read().Orgs {
 		if o.ParentKey != "" {
 			t.Errorf("%s still has parent %s", o.Key, o.ParentKey)
@@ -392,10 +393,10 @@ func TestOrgMoves(t *testing.T) {
 	// A move below itself is the API's 422.
 	a := mapping.Org{Key: "a", Name: "A", Code: "a", ParentKey: "b"}
 	f.mustApply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: "a", TargetID: f.ids["org/a"], Org: &a,
-		Diff: []connectors.FieldChange{{Field: "parent", New: "b"}}})
+		Diff: []connectors.FieldChange{{Field: change.FieldParent, New: "b"}}})
 	b.ParentKey = "a"
 	_, err = f.apply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: "b", TargetID: bid, Org: &b,
-		Diff: []connectors.FieldChange{{Field: "parent", New: "a"}}})
+		Diff: []connectors.FieldChange{{Field: change.FieldParent, New: "a"}}})
 	var fe *connectors.FieldError
 	if !errors.As(err, &fe) || fe.Fields["parent_id"] == nil {
 		t.Errorf("a cycle: %v", err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin"
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin/emulator"
 	"github.com/orgbridge/orgbridge/mapping"
@@ -289,7 +290,7 @@ func TestOrgUpdateKeepsWhatOthersWrote(t *testing.T) {
 
 			o.Name = "開発本部"
 			f.mustApply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: o.Key, TargetID: id, Org: &o,
-				Diff: []connectors.FieldChange{{Field: "name", Old: "開発部", New: "開発本部"}}})
+				Diff: []connectors.FieldChange{{Field: change.FieldName, Old: "開発部", New: "開発本部"}}})
 			want := `org DEV parent=HQ display="開発本部" description="手で書いた説明" metadata={"code":"DEV","cost_center":"CC-003","orgbridge_key":"本社/開発部"}`
 			if got := orgLine(f.emu.Dump(), "DEV"); got != want {
 				t.Errorf("after a rename:\n%s\nwant\n%s", got, want)
@@ -297,7 +298,7 @@ func TestOrgUpdateKeepsWhatOthersWrote(t *testing.T) {
 
 			o.Code = "開発" // a code that does not fit the name: a slug, and the code in metadata
 			f.mustApply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: o.Key, TargetID: id, Org: &o,
-				Diff: []connectors.FieldChange{{Field: "code", Old: "DEV", New: "開発"}}})
+				Diff: []connectors.FieldChange{{Field: change.FieldCode, Old: "DEV", New: "開発"}}})
 			slug := tenantadmin.OrgName(o)
 			want = `org ` + slug + ` parent=HQ display="開発本部" description="手で書いた説明" metadata={"code":"開発","cost_center":"CC-003","orgbridge_key":"本社/開発部"}`
 			if got := orgLine(f.emu.Dump(), slug); got != want {
@@ -306,7 +307,7 @@ func TestOrgUpdateKeepsWhatOthersWrote(t *testing.T) {
 
 			o.Code = "" // no code any more: the key goes, whether PUT replaces or merges metadata
 			f.mustApply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: o.Key, TargetID: id, Org: &o,
-				Diff: []connectors.FieldChange{{Field: "code", Old: "開発"}}})
+				Diff: []connectors.FieldChange{{Field: change.FieldCode, Old: "開発"}}})
 			want = `org ` + slug + ` parent=HQ display="開発本部" description="手で書いた説明" metadata={"cost_center":"CC-003","orgbridge_key":"本社/開発部"}`
 			if got := orgLine(f.emu.Dump(), slug); got != want {
 				t.Errorf("after the code is taken away:\n%s\nwant\n%s", got, want)
@@ -314,7 +315,7 @@ func TestOrgUpdateKeepsWhatOthersWrote(t *testing.T) {
 
 			o.ParentKey = "" // a move to the top level
 			f.mustApply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: o.Key, TargetID: id, Org: &o,
-				Diff: []connectors.FieldChange{{Field: "parent", Old: "本社"}}})
+				Diff: []connectors.FieldChange{{Field: change.FieldParent, Old: "本社"}}})
 			want = `org ` + slug + ` parent=- display="開発本部" description="手で書いた説明" metadata={"cost_center":"CC-003","orgbridge_key":"本社/開発部"}`
 			if got := orgLine(f.emu.Dump(), slug); got != want {
 				t.Errorf("after a move:\n%s\nwant\n%s", got, want)
@@ -353,7 +354,7 @@ func TestClearingUnderNullReadings(t *testing.T) {
 			f.emu.ResetStats()
 			hq.Name = "本店" // top level, no description: nothing to clear
 			f.mustApply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: hq.Key, TargetID: hqID, Org: &hq,
-				Diff: []connectors.FieldChange{{Field: "name", Old: "本社", New: "本店"}}})
+				Diff: []connectors.FieldChange{{Field: change.FieldName, Old: "本社", New: "本店"}}})
 			if n := f.emu.Stats().ByRoute["PUT /api/admin/organizations/{id}"]; n != 1 {
 				t.Errorf("a rename took %d PUTs, want 1", n)
 			}
@@ -392,7 +393,7 @@ func TestNameImmutable(t *testing.T) {
 			f.emu.ResetStats()
 			o.Code, o.Name = "HQ-1", "本店"
 			_, err := f.apply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: o.Key, TargetID: id, Org: &o,
-				Diff: []connectors.FieldChange{{Field: "code", Old: "HQ", New: "HQ-1"}, {Field: "name", Old: "本社", New: "本店"}}})
+				Diff: []connectors.FieldChange{{Field: change.FieldCode, Old: "HQ", New: "HQ-1"}, {Field: change.FieldName, Old: "本社", New: "本店"}}})
 			if err == nil || !strings.Contains(err.Error(), "does not rename organizations") || !strings.Contains(err.Error(), `"HQ-1"`) {
 				t.Errorf("a rename the server refuses: %v, want an error naming it", err)
 			}
@@ -408,7 +409,7 @@ func TestNameImmutable(t *testing.T) {
 			slug := tenantadmin.OrgName(s)
 			s.Code = "DEV"
 			f.mustApply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: s.Key, TargetID: sid, Org: &s,
-				Diff: []connectors.FieldChange{{Field: "code", Old: "開発", New: "DEV"}}})
+				Diff: []connectors.FieldChange{{Field: change.FieldCode, Old: "開発", New: "DEV"}}})
 			want := `org ` + slug + ` parent=- display="開発部" description="" metadata={"code":"DEV","orgbridge_key":"本社/開発部"}`
 			if got := orgLine(f.emu.Dump(), slug); got != want {
 				t.Errorf("after a code change of a slug-named org:\n%s\nwant\n%s", got, want)
@@ -454,7 +455,7 @@ func TestMoveIgnoredIsLoud(t *testing.T) {
 		bid := f.createOrg(b)
 		b.ParentKey = "a"
 		_, err := f.apply(connectors.Change{Action: connectors.ActionUpdate, Kind: mapping.KindOrg, Key: "b", TargetID: bid, Org: &b,
-			Diff: []connectors.FieldChange{{Field: "parent", New: "a"}}})
+			Diff: []connectors.FieldChange{{Field: change.FieldParent, New: "a"}}})
 		if err == nil || !strings.Contains(err.Error(), "does not move organizations") || !strings.Contains(err.Error(), bid) {
 			t.Errorf("%s: a move the server ignored: %v", readingName(readings), err)
 		}

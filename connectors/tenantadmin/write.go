@@ -12,15 +12,16 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
-// parentID resolves an org's parent; "" (the top level) is JSON null.
-func parentID(ids connectors.IDs, key string) (any, error) {
-	if key == "" {
+// parentID resolves an org's parent; none (the top level) is JSON null.
+func parentID(ids connectors.IDs, r change.Ref) (any, error) {
+	if r.IsZero() {
 		return nil, nil
 	}
-	id, err := resolve(ids, mapping.KindOrg, key)
+	id, err := resolve(ids, r)
 	if err != nil {
 		return nil, fmt.Errorf("parent: %w", err)
 	}
@@ -34,7 +35,7 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connect
 	switch c.Action {
 	case connectors.ActionCreate:
 		o := *c.Org
-		parent, err := parentID(ids, o.ParentKey)
+		parent, err := parentID(ids, c.Parent())
 		if err != nil {
 			return connectors.Result{}, err
 		}
@@ -66,13 +67,13 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connect
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for an org", c.Action)
 }
 
-// orgFields maps the planner's field names (normalised: lower case, no
-// "_" or "-") to the API's. A code lives in name and metadata.
-var orgFields = map[string]string{
-	"name": "display_name", "displayname": "display_name",
-	"code":   "name",
-	"parent": "parent_id", "parentkey": "parent_id", "parentid": "parent_id",
-	"description": "description",
+// orgFields maps the fields an update names to the API's. A code lives in
+// name and metadata.
+var orgFields = map[change.Field]string{
+	change.FieldName:        "display_name",
+	change.FieldCode:        "name",
+	change.FieldParent:      "parent_id",
+	change.FieldDescription: "description",
 }
 
 // updateOrg sends one PUT holding every field of the organization: the
@@ -87,7 +88,7 @@ func (a *Adapter) updateOrg(ctx context.Context, c connectors.Change, ids connec
 	if len(c.Diff) > 0 {
 		names = names[:0]
 		for _, d := range c.Diff {
-			n, ok := orgFields[strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(d.Field))]
+			n, ok := orgFields[d.Field]
 			if !ok {
 				return fmt.Errorf("field %q is not a field of a tenant admin organization", d.Field)
 			}
@@ -110,7 +111,7 @@ func (a *Adapter) updateOrg(ctx context.Context, c connectors.Change, ids connec
 		case "description":
 			want.Description = o.Description
 		case "parent_id":
-			parent, err := parentID(ids, o.ParentKey)
+			parent, err := parentID(ids, c.Parent())
 			if err != nil {
 				return err
 			}
@@ -370,11 +371,11 @@ func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids 
 	if m.Kind != mapping.KindOrg {
 		return connectors.Result{}, fmt.Errorf("membership kind %q: the tenant admin API has org memberships only", m.Kind)
 	}
-	userID, err := resolve(ids, mapping.KindUser, m.UserKey)
+	userID, err := resolve(ids, c.MemberUser())
 	if err != nil {
 		return connectors.Result{}, err
 	}
-	orgID, err := resolve(ids, mapping.KindOrg, m.ContainerKey)
+	orgID, err := resolve(ids, c.Container())
 	if err != nil {
 		return connectors.Result{}, fmt.Errorf("org: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/mapping"
 )
@@ -166,7 +167,7 @@ func userChange(action connectors.Action, key, targetID string) connectors.Chang
 	switch action {
 	case connectors.ActionUpdate:
 		c.User = &mapping.User{Key: key, Name: "Renamed " + key}
-		c.Diff = []connectors.FieldChange{{Field: "name", Old: "User " + key, New: "Renamed " + key}}
+		c.Diff = []connectors.FieldChange{{Field: change.FieldName, Old: "User " + key, New: "Renamed " + key}}
 	case connectors.ActionSuspend:
 		c.User = &mapping.User{Key: key, Name: "User " + key, Suspended: true}
 	}

@@ -1,19 +1,20 @@
-package scheduler_test
+package plan_test
 
 import (
 	"fmt"
 	"testing"
 
+	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/mapping"
-	"github.com/orgbridge/orgbridge/scheduler"
+	"github.com/orgbridge/orgbridge/plan"
 )
 
 // scaleSnapshots builds a desired state of n users in 100 orgs (10 under
 // each of 10 divisions), and an actual state that matches it through links
 // except for every 100th user's name.
-func scaleSnapshots(n int) (desired, actual *mapping.Snapshot, links scheduler.Links) {
+func scaleSnapshots(n int) (desired, actual *mapping.Snapshot, links plan.Links) {
 	desired, actual = &mapping.Snapshot{}, &mapping.Snapshot{}
-	links = scheduler.Links{mapping.KindOrg: {}, mapping.KindUser: {}}
+	links = plan.Links{mapping.KindOrg: {}, mapping.KindUser: {}}
 	for d := 0; d < 10; d++ {
 		div := fmt.Sprintf("div%d", d)
 		desired.Orgs = append(desired.Orgs, mapping.Org{Key: div, Name: div})
@@ -46,15 +47,16 @@ func scaleSnapshots(n int) (desired, actual *mapping.Snapshot, links scheduler.L
 
 func BenchmarkPlan100k(b *testing.B) {
 	desired, actual, links := scaleSnapshots(100000)
-	caps := fullCaps()
+	caps := change.Capabilities{Orgs: true, Users: true, Groups: true, NestedOrgs: true, CreatesUsers: true, SuspendsUsers: true,
+		Roles: []mapping.Role{mapping.RoleMember, mapping.RoleAdmin}, OrgMembershipsInUser: true, GroupMemberships: true}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		plan, err := scheduler.MakePlan(desired, actual, links, caps, scheduler.PlanOptions{})
+		p, err := plan.Make(desired, actual, links, caps, plan.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(plan.Changes) != 1000 {
-			b.Fatalf("%d changes, want 1000", len(plan.Changes))
+		if len(p.Changes) != 1000 {
+			b.Fatalf("%d changes, want 1000", len(p.Changes))
 		}
 	}
 	b.ReportMetric(float64(len(desired.Users)*b.N)/b.Elapsed().Seconds(), "users/s")
