@@ -1,20 +1,11 @@
 // Package scheduler plans, guards and applies a sync, and runs jobs.
 //
-// The planner (MakePlan) is pure: desired and actual snapshots, the links the
-// store holds and the target's capabilities in, an ordered list of changes
-// out, with no I/O, so it is tested with tables and golden files alone. It
-// matches each desired object to the target: first through a stored link,
-// then, for an object orgbridge has never seen, by login id or mail (users),
-// code or name path (orgs), code or name (groups), so that a pre-existing
-// object is adopted rather than duplicated. It updates only where a mapped
-// field differs, and deletes or suspends only what the store says
-// orgbridge owns.
-//
-// Changes come in stages: org creates parent-first (one stage per depth),
-// org updates, group creates and updates, user creates and updates (with
-// their org memberships folded in when the target takes them in the user
-// call), membership creates and updates, membership deletes, user suspends
-// and deletes, group deletes, then org deletes children-first.
+// The planner lives in package plan, which imports no connector (only
+// mapping and the change contract, connectors/change), so its purity is
+// kept by what it can import; MakePlan, Plan, PlanOptions and Links here
+// are its names, kept for the scheduler's callers. Desired and actual
+// snapshots, the links the store holds and the target's capabilities in,
+// typed changes out, in stages (see package plan).
 //
 // The guard (Guard.Check) refuses a plan that would delete or suspend more
 // than a share of the managed objects of a kind (default 5%) or more than a

@@ -206,9 +206,9 @@
 //	user create       POST /users {name, loginId?, mail?, every non-empty attribute, license and role
 //	                  (defaults), memberOrganizationIds and adminOrganizationIds when the change carries
 //	                  OrgMemberships}; a user created suspended is then PUT {"isSuspended": true}
-//	update            PUT with the fields named in Change.Diff only (canonical or API names,
-//	                  "attributes." prefix allowed, e.g. parent_key → parentId, email → mail,
-//	                  suspended → isSuspended); with no Diff every mapped field is sent. A field
+//	update            PUT with the fields named in Change.Diff only (typed change.Field: parent →
+//	                  parentId, org → organizationId, email → mail, suspended → isSuspended, an
+//	                  attribute of UserAttributes by its name); with no Diff every mapped field is sent. A field
 //	                  that AirCourse does not have is an error. On a user, a non-nil OrgMemberships
 //	                  sets both org lists, with ForeignOrgMemberships kept (none left: [root id]). "" clears an optional field
 //	                  (gender "" as the document says); license and role fall back to the defaults.

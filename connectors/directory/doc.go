@@ -186,7 +186,7 @@
 //	              (the status set if need be); not held, the server allows one account type
 //	              per subject, and the error says so. A 200 for an assignment that exists
 //	              (an idempotent POST) is taken as it is. Result.TargetID is the subjectId.
-//	update        the fields Change.Diff names (planner names, "attributes." allowed):
+//	update        the fields Change.Diff names (typed: suspended, login_id, the account_type attribute):
 //	              account_type: one code for another, on a subject holding nothing else:
 //	                PUT {"status"} to the new code (004:51: PUT takes "the new account
 //	                type code"), one call. A server whose PUT only sets the status of an

@@ -184,9 +184,10 @@
 //     connectors.ErrNotFound). The partition is named in the body, so a
 //     server may answer an unknown one 422 (or 400) on
 //     service_partition_id, as the membership calls do.
-//   - Ids are opaque: a membership change keyed by a pcaid id (one built
-//     from the actual snapshot, with no link) is taken as such when a Read
-//     listed that id, whatever its format (prefixed, or a UUID).
+//   - Ids are opaque, whatever their format (prefixed, or a UUID): a
+//     membership change names its ends by source key (change.Ref), and
+//     the adapter takes their ids from the IDs given to Apply, never from
+//     how a string looks.
 //
 // # Mapping
 //

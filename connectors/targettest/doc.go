@@ -27,13 +27,13 @@
 //
 // # How the suite drives a target
 //
-// The suite never imports the scheduler: it builds the changes itself, in
-// the shapes and the order the planner produces (org creates parent-first,
-// then groups, users with their org memberships folded in when
-// Capabilities.OrgMembershipsInUser, membership writes, removals, org
-// deletes children-first; an update carries Diff with the planner's field
-// names: name, code, parent, description, org, login_id, email, suspended,
-// an attribute's own name, orgs, role). It keeps a small connectors.IDs map
+// The suite never imports the scheduler: it builds the changes itself with
+// the constructors of package connectors/change that the planner uses
+// (change.CreateOrg, change.UpdateUser, Change.SetOrgs, …), so every
+// change, its typed Diff included, has the planner's shape; and in the
+// planner's order (org creates parent-first, then groups, users with their
+// org memberships folded in when Capabilities.OrgMembershipsInUser,
+// membership writes, removals, org deletes children-first). It keeps a small connectors.IDs map
 // that records the target id of every create as it lands, and calls
 // Target.Apply and Target.Read directly. What it wrote is kept as a
 // canonical snapshot keyed by the suite's own keys; a Read is translated

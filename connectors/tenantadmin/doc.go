@@ -183,8 +183,8 @@
 //	org create     POST {name: OrgName, display_name: Name, parent_id?, description?,
 //	               metadata: {orgbridge_key, code?}}
 //	org update     GET the detail, then one PUT of every field (name, display_name,
-//	               description, parent_id, metadata): those Change.Diff names (planner
-//	               names: name → display_name, code → name and metadata, parent →
+//	               description, parent_id, metadata): those Change.Diff names (typed
+//	               fields: name → display_name, code → name and metadata, parent →
 //	               parent_id, description; every field without a Diff) with orgbridge's
 //	               values, the others as read. The document does not say whether PUT
 //	               clears what it is not sent, nor whether metadata is replaced or merged:
