@@ -147,13 +147,19 @@ func CheckCapabilities(desired *mapping.Snapshot, caps change.Capabilities) erro
 		for _, a := range caps.UserAttributes {
 			known[a] = true
 		}
+		// Every user is checked: mappings may give some users an
+		// attribute others lack (an empty cell leaves it out). Each unknown
+		// name is named once, with the first user that carries it.
+		unknown := map[string]string{}
 		for _, u := range desired.Users {
 			for a := range u.Attributes {
-				if !known[a] {
-					problems = append(problems, fmt.Sprintf("user attribute %q is not a field of the target (known: %s)", a, strings.Join(caps.UserAttributes, ", ")))
+				if _, seen := unknown[a]; !known[a] && !seen {
+					unknown[a] = u.Key
 				}
 			}
-			break
+		}
+		for _, a := range sortedKeys(unknown) {
+			problems = append(problems, fmt.Sprintf("user attribute %q (user %q) is not a field of the target (known: %s)", a, unknown[a], strings.Join(caps.UserAttributes, ", ")))
 		}
 	}
 	if len(problems) > 0 {
