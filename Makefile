@@ -38,10 +38,11 @@ scale:
 scim-conformance:
 	GO=$(GO) bash scripts/scim-conformance.sh
 
-## lint: gofmt, go vet.
+## lint: gofmt, go vet and staticcheck; each must be clean.
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(STATICCHECK) $(PKGS)
 
 ## staticcheck: staticcheck $(STATICCHECK_VERSION) on every package, tests included.
 staticcheck:

@@ -22,7 +22,8 @@ type Source interface {
 }
 
 // IncrementalSource is a source that can read only what changed since a
-// high-water mark (LDAP's uSNChanged, entryCSN or modifyTimestamp).
+// high-water mark (LDAP's uSNChanged, entryCSN or modifyTimestamp; the scim
+// source's change sequence in the store).
 // ReadChanged with an empty mark reads everything, like Read. The mark it
 // returns is opaque: the runner stores it after a successful run and hands
 // it back next time. Records of a partial read are complete in themselves:
