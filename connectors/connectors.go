@@ -62,9 +62,22 @@ type BatchApplier interface {
 	ApplyBatch(ctx context.Context, changes []Change, ids IDs) ([]Result, []error)
 }
 
+// GoneIsDone makes a delete whose object is already gone (err wraps
+// ErrNotFound) a success: the goal is met. The executor applies it to every
+// change, so a target returns a delete's not-found as it is and forgives
+// it nowhere itself.
+func GoneIsDone(c Change, err error) error {
+	if c.Action == ActionDelete && errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
 // IgnoreNotFound makes the removal of something already gone a success:
-// the goal is met. The executor applies the same rule to deletes; targets
-// use it where a removal is part of a larger change.
+// the goal is met. The executor does the same for a delete (GoneIsDone);
+// targets use IgnoreNotFound only where a removal is part of a larger
+// change (the members removed before their organization, a role set by
+// removing and adding back).
 func IgnoreNotFound(err error, log *zap.Logger) error {
 	if errors.Is(err, ErrNotFound) {
 		log.Info("already gone")

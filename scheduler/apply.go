@@ -1,8 +1,8 @@
 package scheduler
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -205,9 +205,10 @@ type recorder struct {
 
 func (r *recorder) record(ctx context.Context, seq int, res connectors.Result, err error) {
 	c := r.plan.Changes[seq]
-	if err != nil && c.Action == connectors.ActionDelete && errors.Is(err, connectors.ErrNotFound) {
+	if err != nil && connectors.GoneIsDone(c, err) == nil {
 		err = nil // already gone: the goal is met
 		res.TargetID = c.TargetID
+		r.logger.Info("already gone", changeFields(c, res)...)
 	}
 	if err == nil {
 		switch {
@@ -225,15 +226,24 @@ func (r *recorder) record(ctx context.Context, seq int, res connectors.Result, e
 	if err != nil {
 		r.errs[seq] = err
 		r.out.Failed++
-		r.logger.Warn("change failed", zap.String("action", string(c.Action)), zap.String("kind", string(c.Kind)),
-			zap.String("key", c.Key), zap.Error(err))
+		// The one log line of a failed change: targets return the error
+		// and do not log it.
+		r.logger.Warn("change failed", append(changeFields(c, res), zap.Bool("transient", connectors.IsTransient(err)), zap.Error(err))...)
 	} else {
 		r.out.Applied++
-		r.logger.Debug("change applied", zap.String("action", string(c.Action)), zap.String("kind", string(c.Kind)),
-			zap.String("key", c.Key), zap.String("target_id", res.TargetID))
+		r.logger.Debug("change applied", changeFields(c, res)...)
 	}
 	if r.exec.Progress != nil {
 		r.exec.Progress(Event{Done: r.done, Total: len(r.plan.Changes), Change: c, Err: err})
+	}
+}
+
+// changeFields names a change in a log line: its kind, action and key, and
+// its target id (the one the result reports, else the change's own).
+func changeFields(c connectors.Change, res connectors.Result) []zap.Field {
+	return []zap.Field{
+		zap.String("kind", string(c.Kind)), zap.String("action", string(c.Action)),
+		zap.String("key", c.Key), zap.String("target_id", cmp.Or(res.TargetID, c.TargetID)),
 	}
 }
 

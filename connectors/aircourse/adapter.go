@@ -455,7 +455,6 @@ func (a *Adapter) Apply(ctx context.Context, c connectors.Change, ids connectors
 		err = fmt.Errorf("unknown kind %q", c.Kind)
 	}
 	if err != nil {
-		log.Warn("apply failed", zap.Error(err), zap.Bool("transient", connectors.IsTransient(err)))
 		return res, fmt.Errorf("aircourse: %s %s %s: %w", c.Action, c.Kind, c.Key, err)
 	}
 	log.Debug("applied", zap.String("result_id", res.TargetID))
@@ -558,7 +557,7 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connect
 		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
-		return connectors.Result{TargetID: c.TargetID}, connectors.IgnoreNotFound(a.client.DeleteOrg(ctx, c.TargetID), log)
+		return connectors.Result{TargetID: c.TargetID}, a.client.DeleteOrg(ctx, c.TargetID)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for an org", c.Action)
 }
@@ -769,7 +768,7 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, ids conne
 		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
-		return connectors.Result{TargetID: c.TargetID}, connectors.IgnoreNotFound(a.client.DeleteGroup(ctx, c.TargetID), log)
+		return connectors.Result{TargetID: c.TargetID}, a.client.DeleteGroup(ctx, c.TargetID)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a group", c.Action)
 }
@@ -888,7 +887,7 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connec
 		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
-		return connectors.Result{TargetID: c.TargetID}, connectors.IgnoreNotFound(a.client.DeleteUser(ctx, c.TargetID), log)
+		return connectors.Result{TargetID: c.TargetID}, a.client.DeleteUser(ctx, c.TargetID)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a user", c.Action)
 }
@@ -1035,9 +1034,9 @@ func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids 
 		return res, a.client.UpdateOrgUser(ctx, containerID, userID, r)
 	case connectors.ActionDelete:
 		if group {
-			return res, connectors.IgnoreNotFound(a.client.RemoveGroupUser(ctx, containerID, userID), log)
+			return res, a.client.RemoveGroupUser(ctx, containerID, userID)
 		}
-		return res, connectors.IgnoreNotFound(a.client.RemoveOrgUser(ctx, containerID, userID), log)
+		return res, a.client.RemoveOrgUser(ctx, containerID, userID)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a membership", c.Action)
 }

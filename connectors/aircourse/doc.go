@@ -213,13 +213,14 @@
 //	                  sets both org lists, with ForeignOrgMemberships kept (none left: [root id]). "" clears an optional field
 //	                  (gender "" as the document says); license and role fall back to the defaults.
 //	user suspend      PUT /users/{id} {"isSuspended": true}
-//	delete            DELETE; a 404 (already gone) counts as done
+//	delete            DELETE; a 404 (already gone) is returned as connectors.ErrNotFound, which the executor counts as done
 //	membership        group: POST/PUT/DELETE /groups/{id}/users {"userId","role"}; org (when a change
 //	                  carries one): the same on /organizations/{id}/users. Result.TargetID is the
 //	                  membership's ID() in AirCourse ids ("group:grp_…/usr_…").
 //
 // gender must be "", "0" or "1" and hasAiKnowledgeLicense "", "0" or "1";
 // any other value is refused before the call. Suspend is a user action only.
-// Every Apply logs, at info, kind, action, key, target_id and the resulting
-// id; never a secret, a token, a password or a user's personal fields.
+// Every Apply logs, at debug, kind, action, key, target_id and the
+// resulting id; a failure is returned, not logged (the executor logs it
+// once); never a secret, a token, a password or a user's personal fields.
 package aircourse

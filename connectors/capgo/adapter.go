@@ -210,7 +210,6 @@ func (a *Adapter) Apply(ctx context.Context, c connectors.Change, _ connectors.I
 		err = fmt.Errorf("capgo holds organizations only: a %s change is not supported", c.Kind)
 	}
 	if err != nil {
-		log.Warn("apply failed", zap.Error(err), zap.Bool("transient", connectors.IsTransient(err)))
 		return res, fmt.Errorf("capgo: %s %s %s: %w", c.Action, c.Kind, c.Key, err)
 	}
 	log.Debug("applied", zap.String("result_id", res.TargetID))
@@ -264,9 +263,10 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, log *zap.Lo
 			return connectors.Result{}, fmt.Errorf("delete needs the target id: %w", connectors.ErrUnresolved)
 		}
 		err := a.client.DeleteOrg(ctx, c.TargetID)
-		if errors.Is(err, connectors.ErrNotFound) || a.roleForGone(ctx, c.TargetID, err, log) {
-			log.Info("already gone")
-			err = nil
+		if a.roleForGone(ctx, c.TargetID, err, log) {
+			// Gone (or out of the key's reach): the executor counts a
+			// delete of what is gone as done.
+			return connectors.Result{TargetID: c.TargetID}, fmt.Errorf("%w: %w", connectors.ErrNotFound, err)
 		}
 		return connectors.Result{TargetID: c.TargetID}, err
 	}

@@ -139,7 +139,7 @@
 //	             it; a Diff naming management_email sends the same. logo is the organization's
 //	             own, sent back when it has one (see "Reading").
 //	org delete   DELETE ?orgId=; a 404 (already gone), or a 403 for an organization the key no
-//	             longer lists, counts as done. Capgo deletes the
+//	             longer lists, is connectors.ErrNotFound, which the executor counts as done. Capgo deletes the
 //	             organization's apps and bundles with it, irreversibly: the guard's limits apply.
 //
 // The document's create takes a name (OrganizationCreate), and a server
@@ -172,6 +172,7 @@
 // names one, is refused before any call with an error naming the mapping
 // key to change: written anyway, it would read back different and be
 // planned again on every run. Changes of other kinds, and suspend, are
-// refused. Every Apply logs kind, action, key, target_id and the resulting
-// id; never the key.
+// refused. Every Apply logs, at debug, kind, action, key, target_id and
+// the resulting id; a failure is returned, not logged (the executor logs
+// it once); never the key.
 package capgo

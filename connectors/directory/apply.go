@@ -44,7 +44,6 @@ func (a *Adapter) Apply(ctx context.Context, c connectors.Change, _ connectors.I
 		err = fmt.Errorf("action %q is not supported for a user", c.Action)
 	}
 	if err != nil {
-		log.Warn("apply failed", zap.Error(err), zap.Bool("transient", connectors.IsTransient(err)))
 		return res, fmt.Errorf("directory: %s %s %s: %w", c.Action, c.Kind, c.Key, err)
 	}
 	log.Debug("applied", zap.String("result_id", res.TargetID))

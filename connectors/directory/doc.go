@@ -216,8 +216,8 @@
 // and memberships are refused: Capabilities declares users only. A
 // multi-step change that fails part-way returns the error; the next run
 // reads the target and finishes it. Every Apply logs, at debug, kind,
-// action, key, target_id and the resulting id, and a failure at warn;
-// never a secret or a token.
+// action, key, target_id and the resulting id; a failure is returned,
+// not logged (the executor logs it once); never a secret or a token.
 //
 // # Readings
 //

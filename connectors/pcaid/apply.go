@@ -40,7 +40,6 @@ func (a *Adapter) Apply(ctx context.Context, c connectors.Change, ids connectors
 		err = fmt.Errorf("unknown kind %q", c.Kind)
 	}
 	if err != nil {
-		log.Warn("apply failed", zap.Error(err), zap.Bool("transient", connectors.IsTransient(err)))
 		return res, fmt.Errorf("pcaid: %s %s %s: %w", c.Action, c.Kind, c.Key, err)
 	}
 	log.Debug("applied", zap.String("result_id", res.TargetID))
@@ -155,7 +154,7 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, log *zap.L
 		if err := c.NeedTargetID(); err != nil {
 			return connectors.Result{}, err
 		}
-		return connectors.Result{TargetID: c.TargetID}, connectors.IgnoreNotFound(a.client.RemoveUser(ctx, c.TargetID), log)
+		return connectors.Result{TargetID: c.TargetID}, a.client.RemoveUser(ctx, c.TargetID)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a user", c.Action)
 }
@@ -337,10 +336,9 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, log *zap.
 		}
 		err := a.client.RemovePartition(ctx, c.TargetID)
 		if a.partitionGone(ctx, c.TargetID, err, log) {
-			log.Info("already gone")
-			err = nil
+			return connectors.Result{}, fmt.Errorf("%w: %w", connectors.ErrNotFound, err)
 		}
-		return connectors.Result{TargetID: c.TargetID}, connectors.IgnoreNotFound(err, log)
+		return connectors.Result{TargetID: c.TargetID}, err
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a group", c.Action)
 }
@@ -417,13 +415,13 @@ func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids 
 		}
 		return res, a.demote(ctx, userID, spID, log)
 	case connectors.ActionDelete:
-		// A partition that is gone took its memberships with it.
+		// A partition that is gone took its memberships with it: the
+		// executor counts a delete of what is gone as done.
 		err := a.client.RemoveUserPartition(ctx, userID, spID)
 		if a.partitionGone(ctx, spID, err, log) {
-			log.Info("already gone with its partition")
-			err = nil
+			return res, fmt.Errorf("%w: the partition is gone, and its memberships with it: %w", connectors.ErrNotFound, err)
 		}
-		return res, connectors.IgnoreNotFound(err, log)
+		return res, err
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a membership", c.Action)
 }

@@ -84,7 +84,7 @@ func (a *Adapter) ApplyBatch(ctx context.Context, changes []connectors.Change, i
 	task, polls, err := a.waitImport(ctx, task)
 	if err != nil {
 		failAll(err)
-		log.Warn("user import did not complete", zap.Int("polls", polls), zap.Error(err))
+		log.Debug("user import did not complete", zap.Int("polls", polls), zap.Error(err))
 		return results, errs
 	}
 	if taskFailed(task.Status) {
@@ -117,7 +117,7 @@ func (a *Adapter) ApplyBatch(ctx context.Context, changes []connectors.Change, i
 			fail(i, fmt.Errorf("import task %s reported nothing for row %d", task.TaskID, row+1))
 		case r.Failed:
 			fail(i, rowError(task.TaskID, row, r))
-			log.Warn("import row failed", zap.String("key", changes[i].Key), zap.Int("row", row+1),
+			log.Debug("import row failed", zap.String("key", changes[i].Key), zap.Int("row", row+1),
 				zap.Strings("fields", sortedFields(r.Errors)))
 		case r.AccountID == "":
 			fail(i, fmt.Errorf("import task %s row %d: created, but no account_id was reported", task.TaskID, row+1))

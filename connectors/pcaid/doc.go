@@ -180,8 +180,8 @@
 //     form is used. A client refused both ways fails naming both answers.
 //   - A partition call (update, remove, a membership's removal) refused as
 //     a bad field rather than 404 lists the partitions: one no longer
-//     listed is gone (a removal is done, an update fails with
-//     connectors.ErrNotFound). The partition is named in the body, so a
+//     listed is gone: the call fails with connectors.ErrNotFound (for a
+//     removal the executor counts that as done). The partition is named in the body, so a
 //     server may answer an unknown one 422 (or 400) on
 //     service_partition_id, as the membership calls do.
 //   - Ids are opaque, whatever their format (prefixed, or a UUID): a
@@ -212,15 +212,15 @@
 //	                fields over it, admin_roles or admin_roles/unassign for admin,
 //	                lifecycle/suspend last
 //	user suspend    POST lifecycle/suspend
-//	user delete     POST remove; a 404 counts as done
+//	user delete     POST remove; a 404 is connectors.ErrNotFound, which the executor counts as done
 //	group create    POST /organizations/service_partition {name, code?, description?}
 //	group update    POST /organizations/service_partition {service_partition_id, the diff's fields}
 //	group delete    POST /organizations/service_partition/remove; a 404, or a refusal for a
-//	                partition no longer listed, counts as done
+//	                partition no longer listed, is ErrNotFound (done for the executor)
 //	membership      create: POST /users/{id}/service_partitions, then sp_manager_roles manager for
 //	                admin; update to admin: sp_manager_roles manager; to member: see below;
 //	                delete: service_partitions/remove (a 404, or a refusal for a partition no
-//	                longer listed, counts as done). Result.TargetID is
+//	                longer listed, is ErrNotFound: done for the executor). Result.TargetID is
 //	                the membership's ID() in pcaid ids ("group:sp_…/acc_…").
 //
 // Where the table leaves a call's reading open, the adapter writes what
@@ -268,7 +268,8 @@
 // threshold every user is a plain POST /users.
 //
 // Every Apply logs, at debug, kind, action, key, target_id and the
-// resulting id; an import logs its task id, rows, polls and counts at
-// info and each failed row's key and field names at warn. No log carries
+// resulting id; a failure is returned, not logged (the executor logs it
+// once). An import logs its task id, rows, polls and counts at info and
+// each failed row's key and field names at debug. No log carries
 // a secret, a token or a user's personal fields.
 package pcaid

@@ -137,7 +137,6 @@ func (a *Adapter) Apply(ctx context.Context, c connectors.Change, ids connectors
 		err = fmt.Errorf("kind %q is not held by this target", c.Kind)
 	}
 	if err != nil {
-		log.Warn("apply failed", zap.Error(err), zap.Bool("transient", connectors.IsTransient(err)))
 		return res, fmt.Errorf("tenantadmin: %s %s %s: %w", c.Action, c.Kind, c.Key, err)
 	}
 	log.Debug("applied", zap.String("result_id", res.TargetID))

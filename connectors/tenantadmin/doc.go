@@ -208,7 +208,7 @@
 //	               not deleted (connectors.ErrConflict naming them): the planner deletes
 //	               children first, and a server that would delete a subtree with its root, or
 //	               move the children up, must not touch organizations orgbridge was not
-//	               told to delete. 404 (already gone) counts as done. Its memberships go
+//	               told to delete. 404 (already gone) is ErrNotFound, done for the executor. Its memberships go
 //	               with it: a server that answers 409 while the org has members (and no
 //	               child) gets them removed and the DELETE again.
 //	member create  POST …/members {user_id, role}. Adding a member twice is a 409, an
@@ -218,9 +218,10 @@
 //	member update  (a role change) DELETE …/members/{userId}, then POST with the new role:
 //	               the document has no call that changes a role. An answer that still
 //	               names another role is an error naming it.
-//	member delete  DELETE …/members/{userId}; 404 counts as done.
+//	member delete  DELETE …/members/{userId}; 404 is ErrNotFound, done for the executor.
 //
 // Result.TargetID is the org id, or a membership's ID() in API ids
 // ("org:org_…/usr_…"). A user change is refused: users are not written.
-// Every Apply logs kind, action, key and target_id; never the token.
+// Every Apply logs, at debug, kind, action, key and target_id; a failure
+// is returned, not logged (the executor logs it once); never the token.
 package tenantadmin

@@ -320,14 +320,14 @@ func keptKeys(meta map[string]any, removed []string) []string {
 // DELETE is sent again.
 func (a *Adapter) deleteOrg(ctx context.Context, id string, log *zap.Logger) error {
 	if err := a.noChildren(ctx, id); err != nil {
-		return connectors.IgnoreNotFound(err, log)
+		return err
 	}
 	err := a.client.DeleteOrg(ctx, id)
 	if !errors.Is(err, connectors.ErrConflict) {
-		return connectors.IgnoreNotFound(err, log)
+		return err
 	}
 	if cerr := a.noChildren(ctx, id); cerr != nil {
-		return connectors.IgnoreNotFound(cerr, log)
+		return cerr
 	}
 	members, merr := a.client.ListMembers(ctx, id, a.pageSize)
 	switch {
@@ -342,7 +342,7 @@ func (a *Adapter) deleteOrg(ctx context.Context, id string, log *zap.Logger) err
 			return fmt.Errorf("remove member %s before deleting the organization: %w", m.UserID, rerr)
 		}
 	}
-	return connectors.IgnoreNotFound(a.client.DeleteOrg(ctx, id), log)
+	return a.client.DeleteOrg(ctx, id)
 }
 
 // noChildren fails with connectors.ErrConflict, naming them, when the
@@ -390,7 +390,7 @@ func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids 
 	case connectors.ActionUpdate:
 		return res, a.setRole(ctx, orgID, userID, r, log)
 	case connectors.ActionDelete:
-		return res, connectors.IgnoreNotFound(a.client.RemoveMember(ctx, orgID, userID), log)
+		return res, a.client.RemoveMember(ctx, orgID, userID)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a membership", c.Action)
 }
