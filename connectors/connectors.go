@@ -3,6 +3,7 @@ package connectors
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"go.uber.org/zap"
@@ -147,4 +148,127 @@ func (e *FieldError) Error() string {
 		parts = append([]string{e.Message}, parts...)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// Op is one kind of change a target applies: a kind and an action.
+type Op struct {
+	Kind   mapping.Kind
+	Action Action
+}
+
+// Handler applies one change for a target of type T. log carries the
+// change's kind, action, key and target_id.
+type Handler[T any] func(t T, ctx context.Context, c Change, ids IDs, log *zap.Logger) (Result, error)
+
+// Ops is a target's dispatch table: the handler of each (kind, action) it
+// applies. Its Apply makes the checks every target makes before a handler
+// runs, so that handlers do not repeat them:
+//
+//   - an Op without a handler is refused: with the reason given to Refuse
+//     for its kind, else "action … is not supported for a …" when the kind
+//     has other handlers, else "kind … is not held by this target";
+//   - a create or an update carries its object (Org, Group, User), and a
+//     membership change its Membership;
+//   - an update, a suspend or a delete of an org, a group or a user
+//     carries its target id (Change.NeedTargetID).
+//
+// Every error is returned wrapped with the target's name and the change
+// ("aircourse: delete org hq: …") and not logged: the executor logs each
+// failed change once. A success is logged at debug with its resulting id.
+type Ops[T any] struct {
+	target   string
+	handlers map[Op]Handler[T]
+	refused  map[mapping.Kind]string
+}
+
+// NewOps returns an empty table for the target named target.
+func NewOps[T any](target string) *Ops[T] {
+	return &Ops[T]{target: target, handlers: map[Op]Handler[T]{}, refused: map[mapping.Kind]string{}}
+}
+
+// On registers h for each of the actions of kind.
+func (o *Ops[T]) On(kind mapping.Kind, h Handler[T], actions ...Action) *Ops[T] {
+	for _, a := range actions {
+		o.handlers[Op{Kind: kind, Action: a}] = h
+	}
+	return o
+}
+
+// Refuse gives the reason a change of each of kinds is refused.
+func (o *Ops[T]) Refuse(why string, kinds ...mapping.Kind) *Ops[T] {
+	for _, k := range kinds {
+		o.refused[k] = why
+	}
+	return o
+}
+
+// Apply checks c, runs its handler with t, and wraps the error.
+func (o *Ops[T]) Apply(ctx context.Context, t T, logger *zap.Logger, c Change, ids IDs) (Result, error) {
+	log := logger.With(
+		zap.String("kind", string(c.Kind)), zap.String("action", string(c.Action)),
+		zap.String("key", c.Key), zap.String("target_id", c.TargetID))
+	res, err := o.apply(ctx, t, log, c, ids)
+	if err != nil {
+		return res, fmt.Errorf("%s: %s %s %s: %w", o.target, c.Action, c.Kind, c.Key, err)
+	}
+	log.Debug("applied", zap.String("result_id", res.TargetID))
+	return res, nil
+}
+
+func (o *Ops[T]) apply(ctx context.Context, t T, log *zap.Logger, c Change, ids IDs) (Result, error) {
+	h := o.handlers[Op{Kind: c.Kind, Action: c.Action}]
+	if h == nil {
+		return Result{}, o.unsupported(c)
+	}
+	if err := carries(c); err != nil {
+		return Result{}, err
+	}
+	if c.Kind != mapping.KindMembership && c.Action != ActionCreate {
+		if err := c.NeedTargetID(); err != nil {
+			return Result{}, err
+		}
+	}
+	return h(t, ctx, c, ids, log)
+}
+
+func (o *Ops[T]) unsupported(c Change) error {
+	if why, ok := o.refused[c.Kind]; ok {
+		return errors.New(why)
+	}
+	for op := range o.handlers {
+		if op.Kind == c.Kind {
+			return fmt.Errorf("action %q is not supported for %s", c.Action, withArticle(c.Kind))
+		}
+	}
+	return fmt.Errorf("kind %q is not held by this target", c.Kind)
+}
+
+// carries checks that a create or an update carries its object, and a
+// membership change its membership.
+func carries(c Change) error {
+	if c.Kind != mapping.KindMembership && c.Action != ActionCreate && c.Action != ActionUpdate {
+		return nil
+	}
+	var missing bool
+	switch c.Kind {
+	case mapping.KindOrg:
+		missing = c.Org == nil
+	case mapping.KindGroup:
+		missing = c.Group == nil
+	case mapping.KindUser:
+		missing = c.User == nil
+	case mapping.KindMembership:
+		missing = c.Membership == nil
+	}
+	if missing {
+		return fmt.Errorf("change carries no %s", c.Kind)
+	}
+	return nil
+}
+
+func withArticle(k mapping.Kind) string {
+	if k == mapping.KindOrg {
+		return "an org"
+	}
+	return "a " + string(k)
 }

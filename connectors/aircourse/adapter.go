@@ -435,31 +435,15 @@ func userAttributes(u User) map[string]string {
 // *connectors.FieldError for a 422, a TransientError for what may succeed
 // later.
 func (a *Adapter) Apply(ctx context.Context, c connectors.Change, ids connectors.IDs) (connectors.Result, error) {
-	log := a.logger.With(
-		zap.String("kind", string(c.Kind)), zap.String("action", string(c.Action)),
-		zap.String("key", c.Key), zap.String("target_id", c.TargetID))
-	var (
-		res connectors.Result
-		err error
-	)
-	switch c.Kind {
-	case mapping.KindOrg:
-		res, err = a.applyOrg(ctx, c, ids, log)
-	case mapping.KindUser:
-		res, err = a.applyUser(ctx, c, ids, log)
-	case mapping.KindGroup:
-		res, err = a.applyGroup(ctx, c, ids, log)
-	case mapping.KindMembership:
-		res, err = a.applyMembership(ctx, c, ids, log)
-	default:
-		err = fmt.Errorf("unknown kind %q", c.Kind)
-	}
-	if err != nil {
-		return res, fmt.Errorf("aircourse: %s %s %s: %w", c.Action, c.Kind, c.Key, err)
-	}
-	log.Debug("applied", zap.String("result_id", res.TargetID))
-	return res, nil
+	return ops.Apply(ctx, a, a.logger, c, ids)
 }
+
+// ops is what Apply applies, by kind and action.
+var ops = connectors.NewOps[*Adapter]("aircourse").
+	On(mapping.KindOrg, (*Adapter).applyOrg, connectors.ActionCreate, connectors.ActionUpdate, connectors.ActionDelete).
+	On(mapping.KindGroup, (*Adapter).applyGroup, connectors.ActionCreate, connectors.ActionUpdate, connectors.ActionDelete).
+	On(mapping.KindUser, (*Adapter).applyUser, connectors.ActionCreate, connectors.ActionUpdate, connectors.ActionSuspend, connectors.ActionDelete).
+	On(mapping.KindMembership, (*Adapter).applyMembership, connectors.ActionCreate, connectors.ActionUpdate, connectors.ActionDelete)
 
 // resolveOrg resolves an org reference; the zero Ref is the root
 // organization.
@@ -493,9 +477,6 @@ func (a *Adapter) RootOrgID(ctx context.Context) (string, error) {
 func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
 	switch c.Action {
 	case connectors.ActionCreate:
-		if c.Org == nil {
-			return connectors.Result{}, errors.New("change carries no org")
-		}
 		parent, err := a.resolveOrg(ctx, ids, c.Parent())
 		if err != nil {
 			return connectors.Result{}, fmt.Errorf("parent: %w", err)
@@ -515,12 +496,6 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connect
 		return connectors.Result{TargetID: o.ID}, nil
 
 	case connectors.ActionUpdate:
-		if c.Org == nil {
-			return connectors.Result{}, errors.New("change carries no org")
-		}
-		if err := c.NeedTargetID(); err != nil {
-			return connectors.Result{}, err
-		}
 		names, err := diffFields(c.Diff, orgFields, nil)
 		if err != nil {
 			return connectors.Result{}, err
@@ -554,9 +529,6 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connect
 		return connectors.Result{TargetID: c.TargetID}, nil
 
 	case connectors.ActionDelete:
-		if err := c.NeedTargetID(); err != nil {
-			return connectors.Result{}, err
-		}
 		return connectors.Result{TargetID: c.TargetID}, a.client.DeleteOrg(ctx, c.TargetID)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for an org", c.Action)
@@ -704,9 +676,6 @@ func pickGlobalAdmin(users []User) string {
 func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
 	switch c.Action {
 	case connectors.ActionCreate:
-		if c.Group == nil {
-			return connectors.Result{}, errors.New("change carries no group")
-		}
 		org, err := a.resolveOrg(ctx, ids, c.GroupOrg())
 		if err != nil {
 			return connectors.Result{}, fmt.Errorf("organization: %w", err)
@@ -726,12 +695,6 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, ids conne
 		return connectors.Result{TargetID: g.ID}, nil
 
 	case connectors.ActionUpdate:
-		if c.Group == nil {
-			return connectors.Result{}, errors.New("change carries no group")
-		}
-		if err := c.NeedTargetID(); err != nil {
-			return connectors.Result{}, err
-		}
 		names, err := diffFields(c.Diff, groupFields, nil)
 		if err != nil {
 			return connectors.Result{}, err
@@ -765,9 +728,6 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, ids conne
 		return connectors.Result{TargetID: c.TargetID}, nil
 
 	case connectors.ActionDelete:
-		if err := c.NeedTargetID(); err != nil {
-			return connectors.Result{}, err
-		}
 		return connectors.Result{TargetID: c.TargetID}, a.client.DeleteGroup(ctx, c.TargetID)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a group", c.Action)
@@ -776,9 +736,6 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, ids conne
 func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
 	switch c.Action {
 	case connectors.ActionCreate:
-		if c.User == nil {
-			return connectors.Result{}, errors.New("change carries no user")
-		}
 		f := Fields{"name": c.User.Name}
 		setIf(f, "loginId", c.User.LoginID)
 		setIf(f, "mail", c.User.Email)
@@ -821,12 +778,6 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connec
 		return res, nil
 
 	case connectors.ActionUpdate:
-		if c.User == nil {
-			return connectors.Result{}, errors.New("change carries no user")
-		}
-		if err := c.NeedTargetID(); err != nil {
-			return connectors.Result{}, err
-		}
 		names, err := diffFields(c.Diff, userFields, UserAttributes)
 		if err != nil {
 			return connectors.Result{}, err
@@ -875,18 +826,12 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connec
 		return connectors.Result{TargetID: c.TargetID}, nil
 
 	case connectors.ActionSuspend:
-		if err := c.NeedTargetID(); err != nil {
-			return connectors.Result{}, err
-		}
 		if _, err := a.client.UpdateUser(ctx, c.TargetID, Fields{"isSuspended": true}); err != nil {
 			return connectors.Result{}, err
 		}
 		return connectors.Result{TargetID: c.TargetID}, nil
 
 	case connectors.ActionDelete:
-		if err := c.NeedTargetID(); err != nil {
-			return connectors.Result{}, err
-		}
 		return connectors.Result{TargetID: c.TargetID}, a.client.DeleteUser(ctx, c.TargetID)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a user", c.Action)
@@ -999,9 +944,6 @@ func (a *Adapter) setOrgLists(ctx context.Context, f Fields, ms, foreign []chang
 
 func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
 	m := c.Membership
-	if m == nil {
-		return connectors.Result{}, errors.New("change carries no membership")
-	}
 	userID, err := c.MemberUser().Resolve(ids)
 	if err != nil {
 		return connectors.Result{}, fmt.Errorf("user: %w", err)

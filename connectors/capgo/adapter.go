@@ -196,44 +196,24 @@ func (a *Adapter) emailDrift(o Organization) bool {
 // wrap the API's error: ErrInvalidAPIKey for a refused key (naming
 // capgo.api_key), ErrAdminRoleRequired for a 403, *connectors.FieldError for
 // a 400, a TransientError for what may succeed later.
-func (a *Adapter) Apply(ctx context.Context, c connectors.Change, _ connectors.IDs) (connectors.Result, error) {
-	log := a.logger.With(
-		zap.String("kind", string(c.Kind)), zap.String("action", string(c.Action)),
-		zap.String("key", c.Key), zap.String("target_id", c.TargetID))
-	var (
-		res connectors.Result
-		err error
-	)
-	if c.Kind == mapping.KindOrg {
-		res, err = a.applyOrg(ctx, c, log)
-	} else {
-		err = fmt.Errorf("capgo holds organizations only: a %s change is not supported", c.Kind)
-	}
-	if err != nil {
-		return res, fmt.Errorf("capgo: %s %s %s: %w", c.Action, c.Kind, c.Key, err)
-	}
-	log.Debug("applied", zap.String("result_id", res.TargetID))
-	return res, nil
+func (a *Adapter) Apply(ctx context.Context, c connectors.Change, ids connectors.IDs) (connectors.Result, error) {
+	return ops.Apply(ctx, a, a.logger, c, ids)
 }
 
-func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, log *zap.Logger) (connectors.Result, error) {
+// ops is what Apply applies, by kind and action.
+var ops = connectors.NewOps[*Adapter]("capgo").
+	On(mapping.KindOrg, (*Adapter).applyOrg, connectors.ActionCreate, connectors.ActionUpdate, connectors.ActionDelete).
+	Refuse("capgo holds organizations only", mapping.KindUser, mapping.KindGroup, mapping.KindMembership)
+
+func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, _ connectors.IDs, log *zap.Logger) (connectors.Result, error) {
 	switch c.Action {
 	case connectors.ActionCreate:
-		if c.Org == nil {
-			return connectors.Result{}, errors.New("change carries no org")
-		}
 		if err := keptFields(*c.Org); err != nil {
 			return connectors.Result{}, err
 		}
 		return a.createOrg(ctx, c.Org.Name, log)
 
 	case connectors.ActionUpdate:
-		if c.Org == nil {
-			return connectors.Result{}, errors.New("change carries no org")
-		}
-		if c.TargetID == "" {
-			return connectors.Result{}, fmt.Errorf("update needs the target id: %w", connectors.ErrUnresolved)
-		}
 		for _, d := range c.Diff {
 			if err := diffField(d.Field); err != nil {
 				return connectors.Result{}, err
@@ -259,9 +239,6 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, log *zap.Lo
 		return connectors.Result{TargetID: c.TargetID}, nil
 
 	case connectors.ActionDelete:
-		if c.TargetID == "" {
-			return connectors.Result{}, fmt.Errorf("delete needs the target id: %w", connectors.ErrUnresolved)
-		}
 		err := a.client.DeleteOrg(ctx, c.TargetID)
 		if a.roleForGone(ctx, c.TargetID, err, log) {
 			// Gone (or out of the key's reach): the executor counts a

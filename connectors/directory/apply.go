@@ -21,34 +21,17 @@ import (
 // Errors name the change and wrap the API's: *connectors.FieldError for a
 // 422 or an unknown account type, connectors.ErrConflict, a TransientError
 // for what may succeed later.
-func (a *Adapter) Apply(ctx context.Context, c connectors.Change, _ connectors.IDs) (connectors.Result, error) {
-	log := a.logger.With(
-		zap.String("kind", string(c.Kind)), zap.String("action", string(c.Action)),
-		zap.String("key", c.Key), zap.String("target_id", c.TargetID))
-	var (
-		res connectors.Result
-		err error
-	)
-	switch {
-	case c.Kind != mapping.KindUser:
-		err = fmt.Errorf("kind %q: the directory holds only users (account-type assignments)", c.Kind)
-	case c.Action == connectors.ActionCreate:
-		res, err = a.create(ctx, c, log)
-	case c.Action == connectors.ActionUpdate:
-		res, err = a.update(ctx, c, log)
-	case c.Action == connectors.ActionSuspend:
-		res, err = a.suspend(ctx, c, log)
-	case c.Action == connectors.ActionDelete:
-		res, err = a.remove(ctx, c, log)
-	default:
-		err = fmt.Errorf("action %q is not supported for a user", c.Action)
-	}
-	if err != nil {
-		return res, fmt.Errorf("directory: %s %s %s: %w", c.Action, c.Kind, c.Key, err)
-	}
-	log.Debug("applied", zap.String("result_id", res.TargetID))
-	return res, nil
+func (a *Adapter) Apply(ctx context.Context, c connectors.Change, ids connectors.IDs) (connectors.Result, error) {
+	return ops.Apply(ctx, a, a.logger, c, ids)
 }
+
+// ops is what Apply applies, by kind and action.
+var ops = connectors.NewOps[*Adapter]("directory").
+	On(mapping.KindUser, (*Adapter).create, connectors.ActionCreate).
+	On(mapping.KindUser, (*Adapter).update, connectors.ActionUpdate).
+	On(mapping.KindUser, (*Adapter).suspend, connectors.ActionSuspend).
+	On(mapping.KindUser, (*Adapter).remove, connectors.ActionDelete).
+	Refuse("the directory holds only users (account-type assignments)", mapping.KindOrg, mapping.KindGroup, mapping.KindMembership)
 
 // statusValue is the word written for a status (directory.status_values).
 func (a *Adapter) statusValue(suspended bool) string {
@@ -403,11 +386,8 @@ func (a *Adapter) replace(ctx context.Context, subject, from, to string, suspend
 }
 
 // create assigns the user's account types to its login id, the subjectId.
-func (a *Adapter) create(ctx context.Context, c connectors.Change, log *zap.Logger) (connectors.Result, error) {
+func (a *Adapter) create(ctx context.Context, c connectors.Change, _ connectors.IDs, log *zap.Logger) (connectors.Result, error) {
 	u := c.User
-	if u == nil {
-		return connectors.Result{}, errors.New("change carries no user")
-	}
 	if u.LoginID == "" {
 		return connectors.Result{}, errors.New("login_id: required: it is the subjectId of the user's assignments")
 	}
@@ -463,14 +443,8 @@ func diffFields(diff []connectors.FieldChange) (map[string]string, error) {
 // account type change goes through changeCodes (one PUT where the server
 // takes it); a login id change moves the managed assignments to the new
 // subject. Codes outside managed_account_types are never written.
-func (a *Adapter) update(ctx context.Context, c connectors.Change, log *zap.Logger) (connectors.Result, error) {
+func (a *Adapter) update(ctx context.Context, c connectors.Change, _ connectors.IDs, log *zap.Logger) (connectors.Result, error) {
 	u := c.User
-	if u == nil {
-		return connectors.Result{}, errors.New("change carries no user")
-	}
-	if err := c.NeedTargetID(); err != nil {
-		return connectors.Result{}, err
-	}
 	fields, err := diffFields(c.Diff)
 	if err != nil {
 		return connectors.Result{}, err
@@ -539,10 +513,7 @@ func (a *Adapter) update(ctx context.Context, c connectors.Change, log *zap.Logg
 // given by hand (outside managed_account_types) are left as they are, and
 // the log says the subject keeps them; a subject that holds nothing else
 // fails the change, since orgbridge cannot withhold its access.
-func (a *Adapter) suspend(ctx context.Context, c connectors.Change, log *zap.Logger) (connectors.Result, error) {
-	if err := c.NeedTargetID(); err != nil {
-		return connectors.Result{}, err
-	}
+func (a *Adapter) suspend(ctx context.Context, c connectors.Change, _ connectors.IDs, log *zap.Logger) (connectors.Result, error) {
 	codes, holds, err := a.heldByActual(ctx, c)
 	if err != nil {
 		return connectors.Result{}, err
@@ -574,10 +545,7 @@ func (a *Adapter) suspend(ctx context.Context, c connectors.Change, log *zap.Log
 
 // remove deletes every managed assignment of the subject; a subject that
 // holds none is already gone. Hand-made codes stay.
-func (a *Adapter) remove(ctx context.Context, c connectors.Change, log *zap.Logger) (connectors.Result, error) {
-	if err := c.NeedTargetID(); err != nil {
-		return connectors.Result{}, err
-	}
+func (a *Adapter) remove(ctx context.Context, c connectors.Change, _ connectors.IDs, log *zap.Logger) (connectors.Result, error) {
 	codes, _, err := a.heldByActual(ctx, c)
 	if err != nil {
 		return connectors.Result{}, err

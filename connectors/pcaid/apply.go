@@ -20,31 +20,15 @@ import (
 // *connectors.FieldError for a 422, a TransientError for what may succeed
 // later.
 func (a *Adapter) Apply(ctx context.Context, c connectors.Change, ids connectors.IDs) (connectors.Result, error) {
-	log := a.logger.With(
-		zap.String("kind", string(c.Kind)), zap.String("action", string(c.Action)),
-		zap.String("key", c.Key), zap.String("target_id", c.TargetID))
-	var (
-		res connectors.Result
-		err error
-	)
-	switch c.Kind {
-	case mapping.KindUser:
-		res, err = a.applyUser(ctx, c, log)
-	case mapping.KindGroup:
-		res, err = a.applyGroup(ctx, c, log)
-	case mapping.KindMembership:
-		res, err = a.applyMembership(ctx, c, ids, log)
-	case mapping.KindOrg:
-		err = errors.New("pcaid has no orgs: the organization is the credential's own (sync kinds users and groups)")
-	default:
-		err = fmt.Errorf("unknown kind %q", c.Kind)
-	}
-	if err != nil {
-		return res, fmt.Errorf("pcaid: %s %s %s: %w", c.Action, c.Kind, c.Key, err)
-	}
-	log.Debug("applied", zap.String("result_id", res.TargetID))
-	return res, nil
+	return ops.Apply(ctx, a, a.logger, c, ids)
 }
+
+// ops is what Apply applies, by kind and action.
+var ops = connectors.NewOps[*Adapter]("pcaid").
+	On(mapping.KindUser, (*Adapter).applyUser, connectors.ActionCreate, connectors.ActionUpdate, connectors.ActionSuspend, connectors.ActionDelete).
+	On(mapping.KindGroup, (*Adapter).applyGroup, connectors.ActionCreate, connectors.ActionUpdate, connectors.ActionDelete).
+	On(mapping.KindMembership, (*Adapter).applyMembership, connectors.ActionCreate, connectors.ActionUpdate, connectors.ActionDelete).
+	Refuse("pcaid has no orgs: the organization is the credential's own (sync kinds users and groups)", mapping.KindOrg)
 
 // The pcaid names of the fields an update may name. "" marks a field
 // pcaid does not keep and that is never sent (a group's org).
@@ -118,10 +102,7 @@ func adminFlag(v string) (bool, error) {
 	return false, fmt.Errorf("attribute admin: %q is not true or false", v)
 }
 
-func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, log *zap.Logger) (connectors.Result, error) {
-	if c.User == nil && c.Action != connectors.ActionDelete && c.Action != connectors.ActionSuspend {
-		return connectors.Result{}, errors.New("change carries no user")
-	}
+func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, _ connectors.IDs, log *zap.Logger) (connectors.Result, error) {
 	switch c.Action {
 	case connectors.ActionCreate:
 		f, admin, err := userBody(c.User)
@@ -139,21 +120,12 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, log *zap.L
 		return res, a.afterCreate(ctx, u.AccountID, admin, c.User.Suspended)
 
 	case connectors.ActionUpdate:
-		if err := c.NeedTargetID(); err != nil {
-			return connectors.Result{}, err
-		}
 		return connectors.Result{TargetID: c.TargetID}, a.updateUser(ctx, c)
 
 	case connectors.ActionSuspend:
-		if err := c.NeedTargetID(); err != nil {
-			return connectors.Result{}, err
-		}
 		return connectors.Result{TargetID: c.TargetID}, a.client.SuspendUser(ctx, c.TargetID)
 
 	case connectors.ActionDelete:
-		if err := c.NeedTargetID(); err != nil {
-			return connectors.Result{}, err
-		}
 		return connectors.Result{TargetID: c.TargetID}, a.client.RemoveUser(ctx, c.TargetID)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a user", c.Action)
@@ -276,12 +248,9 @@ func (a *Adapter) putProfile(ctx context.Context, id string, f Fields) error {
 	return err
 }
 
-func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, log *zap.Logger) (connectors.Result, error) {
+func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, _ connectors.IDs, log *zap.Logger) (connectors.Result, error) {
 	switch c.Action {
 	case connectors.ActionCreate:
-		if c.Group == nil {
-			return connectors.Result{}, errors.New("change carries no group")
-		}
 		f := Fields{"name": c.Group.Name}
 		setIf(f, "code", c.Group.Code)
 		setIf(f, "description", c.Group.Description)
@@ -295,12 +264,6 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, log *zap.
 		return connectors.Result{TargetID: p.ID}, nil
 
 	case connectors.ActionUpdate:
-		if c.Group == nil {
-			return connectors.Result{}, errors.New("change carries no group")
-		}
-		if err := c.NeedTargetID(); err != nil {
-			return connectors.Result{}, err
-		}
 		names, err := diffFields(c.Diff, groupFields, "service partition")
 		if err != nil {
 			return connectors.Result{}, err
@@ -331,9 +294,6 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, log *zap.
 		return connectors.Result{TargetID: c.TargetID}, nil
 
 	case connectors.ActionDelete:
-		if err := c.NeedTargetID(); err != nil {
-			return connectors.Result{}, err
-		}
 		err := a.client.RemovePartition(ctx, c.TargetID)
 		if a.partitionGone(ctx, c.TargetID, err, log) {
 			return connectors.Result{}, fmt.Errorf("%w: %w", connectors.ErrNotFound, err)
@@ -379,9 +339,6 @@ func setIf(f Fields, key, v string) {
 // (then the manager role for admin), a role change, leaving.
 func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
 	m := c.Membership
-	if m == nil {
-		return connectors.Result{}, errors.New("change carries no membership")
-	}
 	if m.Kind != mapping.KindGroup {
 		return connectors.Result{}, fmt.Errorf("membership kind %q: pcaid has service partitions (groups) only", m.Kind)
 	}

@@ -2,7 +2,6 @@ package tenantadmin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -119,29 +118,14 @@ func (a *Adapter) Capabilities() connectors.Capabilities {
 // Apply makes one change: an org create, update or delete, or an org
 // membership create, role update or delete. Users are never written.
 func (a *Adapter) Apply(ctx context.Context, c connectors.Change, ids connectors.IDs) (connectors.Result, error) {
-	log := a.logger.With(
-		zap.String("kind", string(c.Kind)), zap.String("action", string(c.Action)),
-		zap.String("key", c.Key), zap.String("target_id", c.TargetID))
-	var (
-		res connectors.Result
-		err error
-	)
-	switch c.Kind {
-	case mapping.KindOrg:
-		res, err = a.applyOrg(ctx, c, ids, log)
-	case mapping.KindMembership:
-		res, err = a.applyMembership(ctx, c, ids, log)
-	case mapping.KindUser:
-		err = errors.New("the tenant's users are managed outside this API: orgbridge only references them by user_id (Capabilities.CreatesUsers is false)")
-	default:
-		err = fmt.Errorf("kind %q is not held by this target", c.Kind)
-	}
-	if err != nil {
-		return res, fmt.Errorf("tenantadmin: %s %s %s: %w", c.Action, c.Kind, c.Key, err)
-	}
-	log.Debug("applied", zap.String("result_id", res.TargetID))
-	return res, nil
+	return ops.Apply(ctx, a, a.logger, c, ids)
 }
+
+// ops is what Apply applies, by kind and action.
+var ops = connectors.NewOps[*Adapter]("tenantadmin").
+	On(mapping.KindOrg, (*Adapter).applyOrg, connectors.ActionCreate, connectors.ActionUpdate, connectors.ActionDelete).
+	On(mapping.KindMembership, (*Adapter).applyMembership, connectors.ActionCreate, connectors.ActionUpdate, connectors.ActionDelete).
+	Refuse("the tenant's users are managed outside this API: orgbridge only references them by user_id (Capabilities.CreatesUsers is false)", mapping.KindUser)
 
 // resolve turns a reference into a target id; a user orgbridge has no id
 // for is one without the attribute that references it.

@@ -29,9 +29,6 @@ func parentID(ids connectors.IDs, r change.Ref) (any, error) {
 }
 
 func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
-	if c.Action != connectors.ActionDelete && c.Org == nil {
-		return connectors.Result{}, errors.New("change carries no org")
-	}
 	switch c.Action {
 	case connectors.ActionCreate:
 		o := *c.Org
@@ -53,15 +50,9 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connect
 		return connectors.Result{TargetID: created.ID}, nil
 
 	case connectors.ActionUpdate:
-		if err := c.NeedTargetID(); err != nil {
-			return connectors.Result{}, err
-		}
 		return connectors.Result{TargetID: c.TargetID}, a.updateOrg(ctx, c, ids, log)
 
 	case connectors.ActionDelete:
-		if err := c.NeedTargetID(); err != nil {
-			return connectors.Result{}, err
-		}
 		return connectors.Result{TargetID: c.TargetID}, a.deleteOrg(ctx, c.TargetID, log)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for an org", c.Action)
@@ -365,9 +356,6 @@ func (a *Adapter) noChildren(ctx context.Context, id string) error {
 
 func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
 	m := c.Membership
-	if m == nil {
-		return connectors.Result{}, errors.New("change carries no membership")
-	}
 	if m.Kind != mapping.KindOrg {
 		return connectors.Result{}, fmt.Errorf("membership kind %q: the tenant admin API has org memberships only", m.Kind)
 	}
