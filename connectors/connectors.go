@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/connectors/change"
+	"github.com/orgbridge/orgbridge/internal/errkind"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -102,53 +102,27 @@ type Target interface {
 	Apply(ctx context.Context, c Change, ids IDs) (Result, error)
 }
 
-// Sentinel errors a target wraps so that callers can tell kinds apart.
+// The errors a target wraps so that callers can tell kinds apart. All but
+// ErrUnresolved are defined in internal/errkind, so that the HTTP kit
+// (internal/httpkit) makes them without importing a connector.
 var (
-	ErrNotFound = errors.New("not found")
-	ErrConflict = errors.New("conflict")
+	ErrNotFound = errkind.ErrNotFound
+	ErrConflict = errkind.ErrConflict
 	// ErrUnresolved: a change refers to an object that has no target id.
 	ErrUnresolved = change.ErrUnresolved
 )
 
-// TransientError marks an error that may succeed if tried again later (a
-// 5xx, a 429 that outlasted its retries, a dropped connection).
-type TransientError struct{ Err error }
-
-func (e *TransientError) Error() string { return e.Err.Error() }
-func (e *TransientError) Unwrap() error { return e.Err }
+type (
+	// TransientError marks an error that may succeed if tried again later
+	// (a 5xx, a 429 that outlasted its retries, a dropped connection).
+	TransientError = errkind.TransientError
+	// FieldError is a validation error from a target, naming the field
+	// path the API reported (adminUserIds.1).
+	FieldError = errkind.FieldError
+)
 
 // IsTransient reports whether err is marked transient.
-func IsTransient(err error) bool {
-	var t *TransientError
-	return errors.As(err, &t)
-}
-
-// FieldError is a validation error from a target, naming the field path the
-// API reported (adminUserIds.1).
-type FieldError struct {
-	Status  int
-	Message string
-	Fields  map[string][]string
-}
-
-func (e *FieldError) Error() string {
-	if len(e.Fields) == 0 {
-		return e.Message
-	}
-	// Every field is named, even where the API's message does not say it.
-	var parts []string
-	seen := false
-	for _, k := range sortedKeys(e.Fields) {
-		for _, m := range e.Fields[k] {
-			parts = append(parts, k+": "+m)
-			seen = seen || m == e.Message
-		}
-	}
-	if !seen && e.Message != "" {
-		parts = append([]string{e.Message}, parts...)
-	}
-	return strings.Join(parts, "; ")
-}
+func IsTransient(err error) bool { return errkind.IsTransient(err) }
 
 // Op is one kind of change a target applies: a kind and an action.
 type Op struct {

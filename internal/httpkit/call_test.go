@@ -14,7 +14,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
-	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/errkind"
 	"github.com/orgbridge/orgbridge/internal/httpkit/httpkittest"
 )
 
@@ -106,7 +106,7 @@ func TestJSONErrors(t *testing.T) {
 	ctx := context.Background()
 
 	err := JSON(ctx, c, http.MethodGet, srv.URL+"/api/missing", nil, nil, nil)
-	if !errors.Is(err, connectors.ErrNotFound) || !strings.Contains(err.Error(), "GET /api/missing: 404") {
+	if !errors.Is(err, errkind.ErrNotFound) || !strings.Contains(err.Error(), "GET /api/missing: 404") {
 		t.Errorf("404: %v", err)
 	}
 
@@ -122,7 +122,7 @@ func TestJSONErrors(t *testing.T) {
 	// its retries) and, the client being refused, not transient.
 	e := Endpoint{Base: srv.URL + "/base", HTTP: fastClient(3), Auth: BearerTokens{Tokens: failingTokens(t)}}
 	err = e.JSON(ctx, http.MethodGet, "/users", nil, nil, nil)
-	if err == nil || !strings.HasPrefix(err.Error(), "GET /users: access token: ") || connectors.IsTransient(err) {
+	if err == nil || !strings.HasPrefix(err.Error(), "GET /users: access token: ") || errkind.IsTransient(err) {
 		t.Errorf("token failure: %v", err)
 	}
 	var se *StatusError
@@ -187,7 +187,7 @@ func TestStaticAuthIsNotRetriedAfter401(t *testing.T) {
 	srv := newAPIServer(t, func(string) bool { return true })
 	err := JSON(context.Background(), fastClient(3), http.MethodGet, srv.URL+"/api/things", nil, nil, Bearer("static"))
 	var se *StatusError
-	if !errors.As(err, &se) || se.Status != http.StatusUnauthorized || connectors.IsTransient(err) {
+	if !errors.As(err, &se) || se.Status != http.StatusUnauthorized || errkind.IsTransient(err) {
 		t.Fatalf("err = %v, want a plain 401", err)
 	}
 	if n := srv.calls.Load(); n != 1 {
@@ -228,7 +228,7 @@ func TestCancelWhilePacedIsTheContextsError(t *testing.T) {
 	c := NewClient(Options{Pacer: pacer, MaxRetries: 3, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond})
 	ts := newTestTokenSource(t, tokens.URL, clock, testSecret)
 	err := JSON(ctx, c, http.MethodGet, srv.URL+"/api/things", nil, nil, BearerTokens{Tokens: ts})
-	if !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "access token") || connectors.IsTransient(err) {
+	if !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "access token") || errkind.IsTransient(err) {
 		t.Errorf("err = %v, want the context's error", err)
 	}
 	if n := srv.calls.Load(); n != 0 {

@@ -16,7 +16,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
-	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/errkind"
 	"github.com/orgbridge/orgbridge/internal/httpkit/httpkittest"
 )
 
@@ -168,7 +168,7 @@ func TestClientRetries(t *testing.T) {
 			if err == nil {
 				t.Fatal("Do succeeded, want an error")
 			}
-			if connectors.IsTransient(err) != tt.transient {
+			if errkind.IsTransient(err) != tt.transient {
 				t.Errorf("IsTransient(%v) = %v, want %v", err, !tt.transient, tt.transient)
 			}
 			if !strings.Contains(err.Error(), tt.method+" /things") || !strings.Contains(err.Error(), "boom") {
@@ -184,7 +184,7 @@ func TestClientConnectionErrorIsTransient(t *testing.T) {
 	srv.Close()
 	req, _ := retryablehttp.NewRequest("GET", url+"/gone", nil)
 	_, err := Do(fastClient(1), req)
-	if !connectors.IsTransient(err) || !strings.Contains(err.Error(), "GET /gone") {
+	if !errkind.IsTransient(err) || !strings.Contains(err.Error(), "GET /gone") {
 		t.Fatalf("err = %v, want a transient error naming GET /gone", err)
 	}
 }
@@ -195,7 +195,7 @@ func TestClientCancelledContextIsNotTransient(t *testing.T) {
 	cancel()
 	req, _ := retryablehttp.NewRequestWithContext(ctx, "GET", srv.URL+"/x", nil)
 	_, err := Do(fastClient(3), req)
-	if !errors.Is(err, context.Canceled) || connectors.IsTransient(err) {
+	if !errors.Is(err, context.Canceled) || errkind.IsTransient(err) {
 		t.Fatalf("err = %v, want context.Canceled, not transient", err)
 	}
 }
@@ -353,7 +353,7 @@ func TestClientTimeoutRetriesOnlyIdempotent(t *testing.T) {
 		n.Store(0)
 		req, _ := retryablehttp.NewRequest(tt.method, srv.URL+"/slow", strings.NewReader("{}"))
 		_, err := Do(c, req)
-		if !connectors.IsTransient(err) {
+		if !errkind.IsTransient(err) {
 			t.Errorf("%s: err = %v, want transient", tt.method, err)
 		}
 		if got := n.Load(); got != tt.attempts {

@@ -18,7 +18,7 @@
 //
 // A POST (or PATCH) that got a 500 may have been applied before the server
 // failed. Retrying it could create the object twice, so it is returned at once
-// as a connectors.TransientError; the next run reads the target again and
+// as an errkind.TransientError; the next run reads the target again and
 // matches the object instead of creating a duplicate. For the same reason a
 // POST or PATCH whose attempt timed out waiting for the answer (the server
 // had the whole request) is not sent again either. A request known to be
@@ -81,16 +81,17 @@
 // # Errors
 //
 // Do sends a request and turns every outcome other than a 2xx into an error
-// (CheckResponse): 422 → *connectors.FieldError (message and field paths such
+// (CheckResponse): 422 → *errkind.FieldError (message and field paths such
 // as adminUserIds.1), and so is a 400 or a 409 whose body names fields (the
-// 409 still wraps connectors.ErrConflict too); 404 → connectors.ErrNotFound,
-// another 409 → connectors.ErrConflict, 429 and 5xx →
-// *connectors.TransientError, anything else a plain *StatusError. Every error names the method, the path and the
+// 409 still wraps errkind.ErrConflict too); 404 → errkind.ErrNotFound,
+// another 409 → errkind.ErrConflict, 429 and 5xx →
+// *errkind.TransientError, anything else a plain *StatusError. Every error names the method, the path and the
 // status and carries the API's own message; bodies are read with a size cap.
 // A connection failure that outlasted its retries is transient too.
 //
-// httpkit imports package connectors for those error types; connectors (the
-// interfaces) must therefore never import httpkit.
+// The error kinds are package internal/errkind's, which package connectors
+// re-exports (connectors.FieldError is errkind.FieldError, and so on):
+// httpkit imports no connector.
 //
 // # Metrics
 //

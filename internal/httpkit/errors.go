@@ -16,7 +16,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
-	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/errkind"
 )
 
 // Body size caps.
@@ -28,9 +28,9 @@ const (
 )
 
 // StatusError is a non-2xx response. It wraps the kind of failure, when
-// there is one: connectors.ErrNotFound (404), connectors.ErrConflict (409)
-// or a *connectors.FieldError (422). Do and CheckResponse further wrap a 429
-// or a 5xx in a *connectors.TransientError.
+// there is one: errkind.ErrNotFound (404), errkind.ErrConflict (409)
+// or a *errkind.FieldError (422). Do and CheckResponse further wrap a 429
+// or a 5xx in a *errkind.TransientError.
 type StatusError struct {
 	Method string
 	Path   string
@@ -41,13 +41,13 @@ type StatusError struct {
 	Message string
 	// RetryAfter is the server's Retry-After, if it sent one.
 	RetryAfter time.Duration
-	// Err is the sentinel or *connectors.FieldError wrapped, or nil.
+	// Err is the sentinel or *errkind.FieldError wrapped, or nil.
 	Err error
 }
 
 func (e *StatusError) Error() string {
 	s := fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.Status, http.StatusText(e.Status))
-	var fe *connectors.FieldError
+	var fe *errkind.FieldError
 	switch {
 	case errors.As(e.Err, &fe):
 		s += ": " + fe.Error()
@@ -82,23 +82,23 @@ func CheckResponse(resp *http.Response) error {
 
 	switch s := resp.StatusCode; {
 	case s == http.StatusNotFound:
-		se.Err = connectors.ErrNotFound
+		se.Err = errkind.ErrNotFound
 	case s == http.StatusConflict && len(eb.Fields) == 0:
-		se.Err = connectors.ErrConflict
+		se.Err = errkind.ErrConflict
 	case s == http.StatusUnprocessableEntity || (s == http.StatusBadRequest || s == http.StatusConflict) && len(eb.Fields) > 0:
 		// Not every API answers a refused field with 422: a 400 or a 409
 		// that names fields is a field error too (a 409 still a conflict).
-		fe := &connectors.FieldError{Status: s, Message: eb.Message, Fields: eb.Fields}
+		fe := &errkind.FieldError{Status: s, Message: eb.Message, Fields: eb.Fields}
 		if eb.FromFields {
 			// FieldError names every field itself.
 			fe.Message = firstFieldMessage(eb.Fields)
 		}
 		se.Err = fe
 		if s == http.StatusConflict {
-			se.Err = errors.Join(fe, connectors.ErrConflict)
+			se.Err = errors.Join(fe, errkind.ErrConflict)
 		}
 	case s == http.StatusTooManyRequests || s >= 500:
-		return &connectors.TransientError{Err: se}
+		return &errkind.TransientError{Err: se}
 	}
 	return se
 }
@@ -106,7 +106,7 @@ func CheckResponse(resp *http.Response) error {
 // Do sends req through c and returns the response if its status is 2xx;
 // the caller closes its body. Any other outcome is an error: a non-2xx
 // status as CheckResponse says; a connection failure that outlasted its
-// retries a *connectors.TransientError naming method and path; an ended
+// retries a *errkind.TransientError naming method and path; an ended
 // context its own error (not transient: the caller gave up).
 func Do(c *retryablehttp.Client, req *retryablehttp.Request) (*http.Response, error) {
 	resp, err := c.Do(req)
@@ -123,7 +123,7 @@ func Do(c *retryablehttp.Client, req *retryablehttp.Request) (*http.Response, er
 			return nil, fmt.Errorf("%s: %w", where, cerr)
 		}
 		// Includes http.Client's own timeout of one attempt.
-		return nil, &connectors.TransientError{Err: fmt.Errorf("%s: %w", where, unwrapURLError(err))}
+		return nil, &errkind.TransientError{Err: fmt.Errorf("%s: %w", where, unwrapURLError(err))}
 	}
 	if err := CheckResponse(resp); err != nil {
 		return nil, err
@@ -151,7 +151,7 @@ func DecodeJSON(resp *http.Response, v any) error {
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
 	if err != nil {
-		return &connectors.TransientError{Err: fmt.Errorf("%sread body: %w", where, err)}
+		return &errkind.TransientError{Err: fmt.Errorf("%sread body: %w", where, err)}
 	}
 	if len(body) > MaxBody {
 		return fmt.Errorf("%sresponse body exceeds %d bytes", where, MaxBody)

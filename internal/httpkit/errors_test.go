@@ -11,7 +11,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
-	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/errkind"
 )
 
 func response(method, path string, status int, body string, header ...string) *http.Response {
@@ -36,9 +36,9 @@ func TestCheckResponse(t *testing.T) {
 		transient bool
 		want      []string // substrings of the error
 	}{
-		{"404", response("GET", "/users/usr_x", 404, `{"message":"No query results."}`), connectors.ErrNotFound, false,
+		{"404", response("GET", "/users/usr_x", 404, `{"message":"No query results."}`), errkind.ErrNotFound, false,
 			[]string{"GET /users/usr_x", "404", "No query results."}},
-		{"409", response("POST", "/groups", 409, `{"message":"Already exists"}`), connectors.ErrConflict, false,
+		{"409", response("POST", "/groups", 409, `{"message":"Already exists"}`), errkind.ErrConflict, false,
 			[]string{"POST /groups", "409", "Already exists"}},
 		{"429", response("GET", "/users", 429, `{"message":"Too Many Attempts."}`, "Retry-After", "12"), nil, true,
 			[]string{"GET /users", "429", "Too Many Attempts."}},
@@ -66,7 +66,7 @@ func TestCheckResponse(t *testing.T) {
 			if tt.sentinel != nil && !errors.Is(err, tt.sentinel) {
 				t.Errorf("errors.Is(%v, %v) = false", err, tt.sentinel)
 			}
-			if connectors.IsTransient(err) != tt.transient {
+			if errkind.IsTransient(err) != tt.transient {
 				t.Errorf("transient = %v, want %v", !tt.transient, tt.transient)
 			}
 			var se *StatusError
@@ -82,7 +82,7 @@ func TestCheckResponse(t *testing.T) {
 	}
 
 	err := CheckResponse(response("POST", "/organizations", 422, fieldBody))
-	var fe *connectors.FieldError
+	var fe *errkind.FieldError
 	if !errors.As(err, &fe) {
 		t.Fatalf("422: no FieldError in %v", err)
 	}
@@ -104,7 +104,7 @@ func TestCheckResponse(t *testing.T) {
 		if !errors.As(err, &fe) || fe.Status != status || len(fe.Fields["email"]) != 1 {
 			t.Errorf("%d with fields: no FieldError naming email in %v", status, err)
 		}
-		if errors.Is(err, connectors.ErrConflict) != (status == 409) {
+		if errors.Is(err, errkind.ErrConflict) != (status == 409) {
 			t.Errorf("%d with fields: errors.Is(ErrConflict) = %v", status, !(status == 409))
 		}
 		if !strings.Contains(err.Error(), "email: already used") {

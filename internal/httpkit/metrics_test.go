@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/errkind"
 	"github.com/orgbridge/orgbridge/internal/metrics"
 )
 
@@ -112,7 +112,7 @@ func TestMetricsCountEveryAttempt(t *testing.T) {
 		t.Fatal("GET /boom succeeded")
 	}
 	err = e.JSON(ctx, http.MethodPost, "/boom", nil, map[string]string{"a": "b"}, nil)
-	var te *connectors.TransientError
+	var te *errkind.TransientError
 	if !errors.As(err, &te) {
 		t.Fatalf("POST /boom: %v, want a TransientError", err)
 	}

@@ -16,7 +16,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/errkind"
 )
 
 // AuthStyle says where a token request carries the client's credentials.
@@ -251,7 +251,7 @@ func (s *TokenSource) redact(err error) error {
 	if errors.As(err, &se) {
 		// The server's own message, in case it echoes what it was sent.
 		se.Message = redactString(se.Message, s.o.ClientSecret)
-		var fe *connectors.FieldError
+		var fe *errkind.FieldError
 		if errors.As(se.Err, &fe) {
 			fe.Message = redactString(fe.Message, s.o.ClientSecret)
 			for k, msgs := range fe.Fields {
