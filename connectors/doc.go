@@ -2,7 +2,9 @@
 // the change contract the planner hands a target (Change, FieldChange,
 // Action, Capabilities, IDs: aliases of package connectors/change, where
 // the typed fields, references and constructors live), and the errors a
-// target wraps (ErrNotFound, TransientError, FieldError). The registry that
+// target wraps (ErrNotFound, ErrConflict, TransientError, FieldError:
+// aliases of internal/errkind, so that the HTTP kit under internal needs no
+// connector). The registry that
 // opens a connector from its config type name is package
 // connectors/registry, which imports every connector.
 //
@@ -16,4 +18,12 @@
 // change.Field values and its references through Change.Parent, GroupOrg,
 // MemberUser, Container, DesiredOrgs and ForeignOrgs: it parses no field
 // name and never guesses whether a string is one of its ids.
+//
+// Every target's Apply goes through an Ops table ((kind, action) → handler),
+// which makes the checks all of them need (the object carried, the target
+// id of an existing object, a kind or action the target does not take) and
+// wraps the error with the target and the change. A target returns errors
+// and does not log a failure: the executor logs each failed change once,
+// with its fields, and counts the delete of something already gone as done
+// (GoneIsDone); IgnoreNotFound is for a removal inside a larger change.
 package connectors
