@@ -28,6 +28,24 @@
 //   - "/Users/?filter=" (trailing slash) would reach Get with an empty id,
 //     and "/users" would be a 404: paths are trimmed and endpoint names
 //     matched case-insensitively.
+//   - meta.location is the resource's absolute URL (RFC 7643 §3.1), where
+//     the library writes it relative ("Users/<id>"): the scheme is https
+//     when the connection is TLS, else http, and the host is the request's
+//     Host header. X-Forwarded-* headers are not trusted; behind a proxy,
+//     the proxy must pass the public Host on (and the scheme is what
+//     reaches orgbridge). A 201's Location, and the Content-Location of a
+//     GET, PUT or PATCH that answers with the resource, are that same URL.
+//   - /Schemas is complete enough for a client to build its model from:
+//     every reference attribute has referenceTypes (meta.location, which
+//     the library leaves without, is a "uri").
+//   - POST /.search, /Users/.search and /Groups/.search (RFC 7644 §3.4.3,
+//     search.go): the SearchRequest (filter, attributes,
+//     excludedAttributes, sortBy, sortOrder, startIndex, count) is served
+//     as the GET of the collection with those parameters. The root search
+//     runs over each resource type whose schemas the filter fits (a filter
+//     on userName leaves Groups out) and pages the merged list; a filter
+//     no type accepts is invalidFilter. Sorting is not supported (and
+//     ServiceProviderConfig says so), in a search as in a GET.
 //   - 201 gets a Location header; every resource an ETag (W/"version"),
 //     If-Match is honoured (412), and ServiceProviderConfig, served here,
 //     says so (the library's says etag unsupported).

@@ -42,7 +42,10 @@ func commonAttributes() []schema.CoreAttribute {
 				schema.SimpleStringParams(schema.StringParams{CaseExact: true, Mutability: schema.AttributeMutabilityReadOnly(), Name: "resourceType"}),
 				schema.SimpleDateTimeParams(schema.DateTimeParams{Mutability: schema.AttributeMutabilityReadOnly(), Name: "created"}),
 				schema.SimpleDateTimeParams(schema.DateTimeParams{Mutability: schema.AttributeMutabilityReadOnly(), Name: "lastModified"}),
-				schema.SimpleReferenceParams(schema.ReferenceParams{Mutability: schema.AttributeMutabilityReadOnly(), Name: "location"}),
+				// A reference names what it may refer to (RFC 7643 §2.3.7):
+				// the resource's own URL, a "uri".
+				schema.SimpleReferenceParams(schema.ReferenceParams{Mutability: schema.AttributeMutabilityReadOnly(), Name: "location",
+					ReferenceTypes: []schema.AttributeReferenceType{schema.AttributeReferenceTypeURI}}),
 				schema.SimpleStringParams(schema.StringParams{CaseExact: true, Mutability: schema.AttributeMutabilityReadOnly(), Name: "version"}),
 			},
 		}),

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -192,18 +191,79 @@ func (s *Server) serve(w *recorder, r *http.Request) {
 	r2.Body = io.NopCloser(bytes.NewReader(body))
 	r2.ContentLength = int64(len(body))
 
+	if r.Method == http.MethodPost && (rest == "/.search" || rest == "/Users/.search" || rest == "/Groups/.search") {
+		s.search(w, r2, strings.TrimSuffix(rest, "/.search"), body)
+		return
+	}
 	if r.Method == http.MethodPost {
-		s.create(w, r2, rest)
+		s.create(w, r2)
 		return
 	}
 	if r.Method == http.MethodGet && (rest == "/Users" || rest == "/Groups") {
 		s.list(w, r2)
 		return
 	}
-	s.lib.ServeHTTP(w, r2)
+	buf := s.buffered(w, r2)
+	out, loc := absoluteLocations(r2, buf.body.Bytes())
+	if loc != "" && buf.status == http.StatusOK {
+		// RFC 7643 §3.1: meta.location is the Content-Location.
+		w.Header().Set("Content-Location", loc)
+	}
+	buf.send(w, out)
 	if w.status/100 == 2 && r.Method != http.MethodGet {
 		s.changed()
 	}
+}
+
+// absoluteLocations makes meta.location absolute in a response body: the
+// library writes it relative ("Users/<id>"), where RFC 7643 §3.1 wants the
+// resource's URI, the same as Location on create and Content-Location on
+// GET. A list has each of its Resources done; a single resource's location
+// is returned as well. The scheme and host are the request's (baseURL).
+// Bodies that are not JSON objects are returned as they are.
+func absoluteLocations(r *http.Request, body []byte) ([]byte, string) {
+	var doc map[string]json.RawMessage
+	if len(body) == 0 || json.Unmarshal(body, &doc) != nil {
+		return body, ""
+	}
+	if raw, ok := doc["Resources"]; ok {
+		var list []json.RawMessage
+		if json.Unmarshal(raw, &list) != nil {
+			return body, ""
+		}
+		for i, res := range list {
+			list[i], _ = absoluteLocations(r, res)
+		}
+		if b, err := json.Marshal(list); err == nil {
+			doc["Resources"] = b
+		}
+		if b, err := json.Marshal(doc); err == nil {
+			return b, ""
+		}
+		return body, ""
+	}
+	var meta map[string]json.RawMessage
+	if json.Unmarshal(doc["meta"], &meta) != nil || meta == nil {
+		return body, ""
+	}
+	var loc string
+	if json.Unmarshal(meta["location"], &loc) != nil || loc == "" {
+		return body, ""
+	}
+	if !strings.Contains(loc, "://") {
+		loc = baseURL(r) + BasePath + "/" + strings.TrimPrefix(loc, "/")
+	}
+	meta["location"], _ = json.Marshal(loc)
+	m, err := json.Marshal(meta)
+	if err != nil {
+		return body, ""
+	}
+	doc["meta"] = m
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return body, ""
+	}
+	return b, loc
 }
 
 // endpoints are the names of the endpoints, in the RFC's spelling.
@@ -245,18 +305,16 @@ func (b *bufferedResponse) send(w *recorder, body []byte) {
 }
 
 // create serves a POST, buffered so that the Location header the library
-// does not set can be added from the new resource's id (RFC 7644 §3.3).
-func (s *Server) create(w *recorder, r *http.Request, rest string) {
+// does not set can be added (RFC 7644 §3.3): the new resource's
+// meta.location, made absolute.
+func (s *Server) create(w *recorder, r *http.Request) {
 	buf := s.buffered(w, r)
-	if buf.status == http.StatusCreated {
-		var created struct {
-			ID string `json:"id"`
-		}
-		if json.Unmarshal(buf.body.Bytes(), &created) == nil && created.ID != "" {
-			w.Header().Set("Location", baseURL(r)+BasePath+rest+"/"+url.PathEscape(created.ID))
-		}
+	body, loc := absoluteLocations(r, buf.body.Bytes())
+	if buf.status == http.StatusCreated && loc != "" {
+		w.Header().Set("Location", loc)
+		w.Header().Set("Content-Location", loc)
 	}
-	buf.send(w, buf.body.Bytes())
+	buf.send(w, body)
 	if buf.status == http.StatusCreated {
 		s.changed()
 	}
@@ -278,7 +336,7 @@ func (s *Server) list(w *recorder, r *http.Request) {
 			}
 			page["itemsPerPage"] = json.RawMessage(fmt.Sprint(len(resources)))
 			if b, err := json.Marshal(page); err == nil {
-				body = b
+				body, _ = absoluteLocations(r, b)
 			}
 		}
 	}
@@ -291,7 +349,11 @@ func (s *Server) changed() {
 	}
 }
 
-// baseURL is the scheme and host the client reached.
+// baseURL is the scheme and host the client reached: the request's Host
+// header, https when the connection is TLS. Behind a proxy that terminates
+// TLS or rewrites Host, the proxy must pass the public Host on (and the
+// scheme is http unless TLS reaches orgbridge); X-Forwarded-* headers are
+// not trusted, as any client could send them.
 func baseURL(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
