@@ -8,11 +8,22 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 )
 
-// normDN returns the canonical form of a DN used to compare DNs: attribute
-// types and values folded to lower case, RDN components sorted, escapes
-// normalised ("CN=Alice, OU=Sales" and "cn=alice,ou=sales" are equal).
-// Values compare case-insensitively, which is right for the naming
-// attributes directories use (cn, ou, uid, dc: caseIgnoreMatch).
+// normDN returns the canonical form of a DN used to compare DNs, wherever
+// the source compares or maps DNs (a group's member to a user, a DN to a
+// base, an include or exclude, the naming context): RFC 4514 parsing
+// (go-ldap's ParseDN: escapes such as "\," and hex escapes such as "\2C"
+// decoded, unescaped spaces around types and values dropped), then each
+// value compared as RFC 4518 prepares a case-ignore string: folded to lower
+// case, white space (any Unicode space) mapped to a space, leading and
+// trailing spaces removed and inner runs of spaces collapsed to one (its
+// insignificant space handling); attribute types folded to lower case, the
+// components of a multi-valued RDN sorted, and the whole written back with
+// go-ldap's escapes. So "UID=Kim,OU=SALES\,  EAST,DC=Example" and
+// "uid=kim,ou=Sales\2C East,dc=example" are equal, as slapd and AD (both
+// distinguishedNameMatch with caseIgnoreMatch values) hold them. Values
+// compare case-insensitively, which is right for the naming attributes
+// directories use (cn, ou, uid, dc: caseIgnoreMatch). What RFC 4518 does
+// beyond that (NFKC, characters mapped to nothing) is not done.
 func normDN(dn string) (string, error) {
 	d, err := goldap.ParseDN(dn)
 	if err != nil {
@@ -26,20 +37,55 @@ func normParsed(d *goldap.DN) string {
 	for i, r := range d.RDNs {
 		nr := &goldap.RelativeDN{Attributes: make([]*goldap.AttributeTypeAndValue, len(r.Attributes))}
 		for j, a := range r.Attributes {
-			nr.Attributes[j] = &goldap.AttributeTypeAndValue{Type: strings.ToLower(a.Type), Value: strings.ToLower(a.Value)}
+			nr.Attributes[j] = &goldap.AttributeTypeAndValue{Type: strings.ToLower(a.Type), Value: normValue(a.Value)}
 		}
 		out.RDNs[i] = nr
 	}
 	return out.String()
 }
 
-// under reports whether the canonical DN dn is base itself or below it.
-// An empty base is the root, above everything.
+// normValue prepares a decoded attribute value for comparison as RFC 4518
+// does for caseIgnoreMatch: lower case, every white space character a
+// space, leading and trailing spaces removed, inner runs of spaces one
+// space; a value of spaces only is one space.
+func normValue(v string) string {
+	plain := v != "" && v[0] != ' ' && v[len(v)-1] != ' '
+	for i := 0; plain && i < len(v); i++ {
+		c := v[i]
+		plain = ' ' < c && c <= '~' && !('A' <= c && c <= 'Z') || c == ' ' && v[i-1] != ' '
+	}
+	if plain {
+		return v
+	}
+	f := strings.Fields(strings.ToLower(v))
+	if len(f) == 0 {
+		if v == "" {
+			return ""
+		}
+		return " "
+	}
+	return strings.Join(f, " ")
+}
+
+// under reports whether the canonical DN dn is base itself or below it:
+// base is the end of dn, after a comma that is not escaped (a value
+// "a,ou=x" is written "a\,ou=x", and is not below ou=x). An empty base is
+// the root, above everything.
 func under(dn, base string) bool {
-	if base == "" {
+	if base == "" || dn == base {
 		return true
 	}
-	return dn == base || strings.HasSuffix(dn, ","+base)
+	i := len(dn) - len(base) - 1
+	if i < 1 || dn[i] != ',' || dn[i+1:] != base {
+		return false
+	}
+	// An odd run of backslashes before the comma escapes it ("\\" is a
+	// backslash).
+	n := 0
+	for j := i - 1; j >= 0 && dn[j] == '\\'; j-- {
+		n++
+	}
+	return n%2 == 0
 }
 
 // scopeRule is the include/exclude rule of orgs.include and orgs.exclude:
@@ -200,9 +246,10 @@ func (c *parentCache) split(dn string, baseDepth int) (string, *parentInfo, erro
 }
 
 // plainRDN returns the canonical form of an RDN type=value whose type is a
-// name and whose value is printable ASCII that needs no escape (no
-// leading or trailing space, no leading "#", none of "+,;<>\=): the
-// whole of it in lower case, as normParsed gives it.
+// name and whose value is printable ASCII that needs no escape and has no
+// insignificant space (no leading or trailing space, no run of spaces, no
+// leading "#", none of "+,;<>\=): the whole of it in lower case, as
+// normParsed gives it.
 func plainRDN(rdn string) (string, bool) {
 	eq := strings.IndexByte(rdn, '=')
 	if eq < 1 || eq == len(rdn)-1 {
@@ -223,6 +270,8 @@ func plainRDN(rdn string) (string, bool) {
 		case c < ' ' || c > '~':
 			return "", false
 		case c == '"' || c == '+' || c == ',' || c == ';' || c == '<' || c == '>' || c == '\\' || c == '=':
+			return "", false
+		case c == ' ' && v[i-1] == ' ':
 			return "", false
 		}
 	}

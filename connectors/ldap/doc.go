@@ -169,13 +169,39 @@
 //
 // On OpenLDAP, a group's members are its member (groupOfNames) and
 // uniqueMember (groupOfUniqueNames; an optional #'…'B suffix is dropped)
-// DNs, matched to users by DN (compared case-insensitively), and its
-// memberUid values (posixGroup), matched to users by their uid attribute.
+// DNs, matched to users by DN, and its memberUid values (posixGroup),
+// matched to users by their uid attribute.
 // With nested_groups (the default), a member DN that is a group in scope
 // makes its members members of the outer group, at any depth; a cycle (A
 // in B in A) ends where a group repeats, and is logged. A member that is
-// neither a user nor a group in scope is ignored; so is a nesting through a
-// group outside the groups search.
+// neither a user nor a group in scope is left out; so is a nesting through
+// a group outside the groups search.
+//
+// DNs are compared as the directory compares them (distinguishedNameMatch,
+// RFC 4514, with the values as RFC 4518 prepares caseIgnoreMatch strings),
+// wherever the source compares or maps DNs: a member to a user or a group,
+// an entry to users.base_dn, to orgs.include and orgs.exclude, and to the
+// naming context. Escapes are decoded ("\," and "\2C" are a comma), case
+// is ignored in types and values, the components of a multi-valued RDN
+// ("cn=a+uid=b") may come in any order, and spaces are insignificant as
+// RFC 4518 says: spaces around types and values, leading and trailing
+// spaces in a value (escaped or not), and inner runs of white space, which
+// count as one space. So a member "UID=Kim,OU=SALES\,  EAST,dc=example" is
+// the user "uid=kim,ou=Sales\2C East,dc=example": slapd keeps a member
+// value as it was written and holds the two equal, and so does the source.
+// (RFC 4518's NFKC and its characters mapped to nothing are not applied.)
+//
+// A member value (member, uniqueMember or memberUid) that is no user of the
+// read and no group of the groups search — a deleted account left in the
+// group, a service entry, a user out of scope or skipped as a bad entry —
+// is left out of the memberships, and each group holding such values is
+// logged once per read at info level: "ldap: group members that are no
+// user in the read; left out", with the group's dn, their count and the
+// first three as the group holds them (a memberUid as "memberUid: <uid>").
+// Their sum is the read line's unresolved_members. A full read checks every
+// group; an incremental read checks the groups that changed (it reads all
+// their members). On AD with nested_groups the server finds the members
+// (users only), and nothing is checked.
 //
 // On AD with nested_groups, the members of each group at any depth are
 // found by the server with the in-chain matching rule: one paged search of
@@ -277,7 +303,9 @@
 //
 // The logger is scoped with source=ldap and url. Each read logs at info
 // level the counts of users, groups and orgs, the entries skipped, the
-// number of search requests, the new mark and the duration; a retried
-// read, a skipped entry, a nesting cycle and a member that is not a DN log
-// at warn level with the DN.
+// group member values that are no user (unresolved_members), the number of
+// search requests, the new mark and the duration, and before it one info
+// line for each group with such members (see Groups and nesting); a
+// retried read, a skipped entry, a nesting cycle and a member that is not
+// a DN log at warn level with the DN.
 package ldap

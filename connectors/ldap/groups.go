@@ -14,6 +14,9 @@ type group struct {
 	// members holds the canonical DNs of its member and uniqueMember
 	// values: users, groups, or entries out of scope.
 	members []string
+	// raw holds the same values as the group holds them (without a
+	// uniqueMember's #'…'B), one for each of members.
+	raw []string
 	// uids holds its memberUid values (posixGroup), matched against the
 	// users' uid attribute.
 	uids []string
@@ -133,6 +136,64 @@ func (ix userIndex) groupsOf(ndn string, uids []string) string {
 	sort.Strings(keys)
 	keys = slices.Compact(keys)
 	return strings.Join(keys, groupSep)
+}
+
+// unresolvedGroup is a group whose member values name no user of the read.
+type unresolvedGroup struct {
+	dn       string
+	count    int      // distinct member values that are no user
+	examples []string // the first few, as the group holds them
+}
+
+// maxUnresolvedExamples is how many of a group's unresolved member values
+// its log line quotes.
+const maxUnresolvedExamples = 3
+
+// unresolved returns, for each group in check, its member, uniqueMember
+// and memberUid values that are neither a user of the read (canonical DNs
+// in users, uid values in uids) nor a group of the set. Nothing else says
+// they were dropped: a deleted account left in member, an entry that is
+// not a user (a service account, a user out of scope, a group outside the
+// groups search), a user skipped as a bad entry.
+func (s *groupSet) unresolved(check func(*group) bool, users, uids map[string]bool) []unresolvedGroup {
+	var out []unresolvedGroup
+	for _, g := range s.list {
+		if !check(g) {
+			continue
+		}
+		var u unresolvedGroup
+		seen := map[string]bool{}
+		note := func(n, raw string) {
+			if seen[n] {
+				return
+			}
+			seen[n] = true
+			u.count++
+			if len(u.examples) < maxUnresolvedExamples {
+				u.examples = append(u.examples, raw)
+			}
+		}
+		for i, m := range g.members {
+			if _, isGroup := s.byNDN[m]; isGroup || users[m] {
+				continue
+			}
+			raw := m
+			if i < len(g.raw) {
+				raw = g.raw[i]
+			}
+			note(m, raw)
+		}
+		for _, id := range g.uids {
+			if !uids[id] {
+				note("\x00uid:"+id, "memberUid: "+id)
+			}
+		}
+		if u.count > 0 {
+			u.dn = g.dn
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // groupSep joins the keys of a user's groups attribute.

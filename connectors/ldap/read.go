@@ -80,10 +80,16 @@ func (src *Source) ReadChanged(ctx context.Context, mark string) ([]connectors.R
 		}
 		return nil, "", err
 	}
+	unresolved := 0
+	for _, u := range res.unresolved {
+		unresolved += u.count
+		src.logger.Info("ldap: group members that are no user in the read; left out",
+			zap.String("dn", u.dn), zap.Int("count", u.count), zap.Strings("examples", u.examples))
+	}
 	src.logger.Info("ldap: read",
 		zap.Bool("incremental", prev != nil),
 		zap.Int("users", res.users), zap.Int("groups", res.groups), zap.Int("orgs", res.orgs),
-		zap.Int("skipped", res.skipped), zap.Int("searches", res.searches),
+		zap.Int("skipped", res.skipped), zap.Int("unresolved_members", unresolved), zap.Int("searches", res.searches),
 		zap.String("mark", res.mark), zap.Duration("duration", time.Since(start)))
 	return res.records, res.mark, nil
 }
@@ -94,6 +100,9 @@ type result struct {
 	mark                string
 	users, groups, orgs int
 	skipped, searches   int
+	// unresolved: the groups with member values that are no user of the
+	// read, logged once the read has succeeded.
+	unresolved []unresolvedGroup
 }
 
 // reader is the state of one read on one connection.
@@ -229,6 +238,18 @@ func (r *reader) assemble() (*result, error) {
 	}
 
 	res := &result{users: len(users), groups: len(r.groups), orgs: len(r.orgs), skipped: r.skipped}
+	if r.s.groups != nil {
+		// A full read has every user in scope; an incremental one has read
+		// every member of each changed group, and only those are checked.
+		dns, uids := map[string]bool{}, map[string]bool{}
+		for _, u := range users {
+			dns[u.ndn] = true
+			for _, id := range u.uids {
+				uids[id] = true
+			}
+		}
+		res.unresolved = r.gs.unresolved(func(g *group) bool { return r.prev == nil || g.changed }, dns, uids)
+	}
 	res.records = make([]connectors.Record, 0, len(users)+len(r.orgs)+len(r.groups))
 	for _, u := range users {
 		res.records = append(res.records, u.rec)
@@ -691,7 +712,7 @@ func (r *reader) readGroups(ctx context.Context) error {
 		for _, a := range e.Attributes {
 			switch {
 			case attrsEqual(a.Name, "member") || attrsEqual(a.Name, "uniqueMember"):
-				g.members = r.appendMembers(g.members, e.DN, a.Values)
+				r.addMembers(g, a.Values)
 			case attrsEqual(a.Name, "memberUid"):
 				g.uids = append(g.uids, a.Values...)
 			default:
@@ -702,7 +723,7 @@ func (r *reader) readGroups(ctx context.Context) error {
 				if err != nil {
 					return fmt.Errorf("source.ldap.groups: %s: %w", e.DN, err)
 				}
-				g.members = r.appendMembers(g.members, e.DN, a.Values)
+				r.addMembers(g, a.Values)
 				if rg.High >= 0 {
 					next = rg.High + 1
 				}
@@ -750,21 +771,22 @@ func (r *reader) readGroups(ctx context.Context) error {
 	return nil
 }
 
-// appendMembers adds the canonical DNs of member or uniqueMember values.
-func (r *reader) appendMembers(list []string, groupDN string, vals []string) []string {
+// addMembers adds member or uniqueMember values to g: their canonical DNs
+// (normDN) and the values as g holds them.
+func (r *reader) addMembers(g *group, vals []string) {
 	for _, v := range vals {
 		dn := uniqueMemberDN(v)
 		n, err := normDN(dn)
 		if err != nil {
-			r.log.Warn("ldap: group member is not a DN; ignored", zap.String("dn", groupDN), zap.String("member", v))
+			r.log.Warn("ldap: group member is not a DN; ignored", zap.String("dn", g.dn), zap.String("member", v))
 			continue
 		}
 		if r.prev != nil {
 			r.memberDN[n] = dn
 		}
-		list = append(list, n)
+		g.members = append(g.members, n)
+		g.raw = append(g.raw, dn)
 	}
-	return list
 }
 
 // readRanges reads the rest of a group's member attribute that AD returns
@@ -793,7 +815,7 @@ func (r *reader) readRanges(ctx context.Context, g *group, next int) error {
 				return fmt.Errorf("source.ldap.groups: %s: asked for member values from %d, got %q", g.dn, next, a.Name)
 			}
 			found = true
-			g.members = r.appendMembers(g.members, g.dn, a.Values)
+			r.addMembers(g, a.Values)
 			if rg.High < 0 {
 				return nil
 			}

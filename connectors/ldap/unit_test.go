@@ -133,6 +133,147 @@ func TestNormDN(t *testing.T) {
 	}
 }
 
+// TestNormDNRFC4518 is DN comparison by RFC 4514 and RFC 4518: case,
+// escaped and hex-escaped characters, insignificant spaces (leading and
+// trailing ones removed, inner runs one space), multi-valued RDNs.
+func TestNormDNRFC4518(t *testing.T) {
+	for _, tc := range []struct {
+		a, b  string
+		equal bool
+	}{
+		// case
+		{"UID=Kim,OU=Sales,DC=Example,DC=JP", "uid=kim,ou=sales,dc=example,dc=jp", true},
+		{"uid=ÉMILE,dc=x", "uid=émile,dc=x", true},
+		// escaped comma, as "\," and as the hex escape "\2C" or "\2c"
+		{"ou=Sales\\, East,dc=x", "ou=Sales\\2C East,dc=x", true},
+		{"ou=Sales\\2c East,dc=x", "OU=SALES\\2C EAST,DC=X", true},
+		{"ou=\\E6\\9C\\AC\\E7\\A4\\BE,dc=x", "ou=本社,dc=x", true},
+		{"cn=a\\3Db,dc=x", "cn=a=b,dc=x", true},
+		// inner runs of spaces: one space (the case)
+		{"UID=Kim,OU=SALES\\,  EAST,DC=example,DC=jp", "uid=kim,ou=Sales\\2C East,dc=example,dc=jp", true},
+		{"cn=Kim   Lee,dc=x", "cn=kim lee,dc=x", true},
+		{"cn=Kim\\20\\20Lee,dc=x", "cn=Kim Lee,dc=x", true},
+		{"cn=Kim\\ \\ Lee,dc=x", "cn=Kim Lee,dc=x", true},
+		{"cn=Kim\tLee,dc=x", "cn=Kim Lee,dc=x", true},
+		{"cn=Kim\u00a0Lee,dc=x", "cn=Kim Lee,dc=x", true},
+		{"cn=KimLee,dc=x", "cn=Kim Lee,dc=x", false},
+		// leading and trailing spaces in values, escaped or not, and
+		// around separators
+		{"cn=\\ Kim,dc=x", "cn=Kim,dc=x", true},
+		{"cn=Kim\\ ,dc=x", "cn=Kim,dc=x", true},
+		{"cn=\\20Kim\\20,dc=x", "cn=Kim,dc=x", true},
+		{"cn = Kim , ou = Sales ,dc=x", "cn=Kim,ou=Sales,dc=x", true},
+		{"cn=\\ ,dc=x", "cn=\\20\\20,dc=x", true},
+		// multi-valued RDNs, in any order and spacing
+		{"cn=Kim+uid=KIM,dc=x", "uid=kim+cn=kim,dc=x", true},
+		{"cn=Kim  Lee + uid=k,dc=x", "uid=K+cn=kim lee,dc=x", true},
+		{"cn=Kim+uid=k,dc=x", "cn=Kim,uid=k,dc=x", false},
+		// different entries stay different
+		{"uid=kim,ou=sales,dc=x", "uid=kim,ou=sales east,dc=x", false},
+		{"ou=a\\,b,dc=x", "ou=a,ou=b,dc=x", false},
+	} {
+		a, err1 := normDN(tc.a)
+		b, err2 := normDN(tc.b)
+		if err1 != nil || err2 != nil || (a == b) != tc.equal {
+			t.Errorf("normDN(%q) = %q, %v; normDN(%q) = %q, %v: want equal %v", tc.a, a, err1, tc.b, b, err2, tc.equal)
+		}
+	}
+}
+
+// TestSplitAgreesWithNormDN: the users' fast path (parentCache.split,
+// plainRDN) gives what normDN gives, spaces included.
+func TestSplitAgreesWithNormDN(t *testing.T) {
+	var c parentCache
+	for _, dn := range []string{
+		"uid=kim,ou=Sales\\2C  East,dc=example,dc=jp",
+		"cn=Kim  Lee,ou=Sales,dc=x",
+		"cn=Kim Lee,ou=Sales,dc=x",
+		"cn=Kim Lee ,ou=Sales,dc=x",
+		"cn=\\ Kim,ou=Sales,dc=x",
+		"CN=KIM   LEE,OU=SALES  EAST , DC=X",
+		"cn=a+uid=b,ou=x,dc=x",
+	} {
+		want, err := normDN(dn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := c.split(dn, 1)
+		if err != nil || got != want {
+			t.Errorf("split(%q) = %q, %v; normDN gives %q", dn, got, err, want)
+		}
+	}
+}
+
+// TestUnder: base checks on canonical DNs; a comma that is escaped in a
+// value is no RDN boundary.
+func TestUnder(t *testing.T) {
+	n := func(dn string) string {
+		s, err := normDN(dn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		dn, base string
+		want     bool
+	}{
+		{"uid=a,ou=x,dc=org", "ou=x,dc=org", true},
+		{"ou=x,dc=org", "ou=x,dc=org", true},
+		{"UID=a,OU=X,  DC=Org", "ou=x,dc=org", true},
+		{"uid=a,ou=Sales  East,dc=org", "ou=sales east,dc=org", true},
+		{"cn=a\\,ou=x,dc=org", "ou=x,dc=org", false},
+		{"cn=a\\2Cou=x,dc=org", "ou=x,dc=org", false},
+		{"cn=a\\\\,ou=x,dc=org", "ou=x,dc=org", true}, // a value ending in a backslash
+		{"uid=a,ou=xx,dc=org", "ou=x,dc=org", false},
+		{"uid=a,dc=org", "", true},
+	} {
+		base := tc.base
+		if base != "" {
+			base = n(base)
+		}
+		if got := under(n(tc.dn), base); got != tc.want {
+			t.Errorf("under(%q, %q) = %v; want %v", n(tc.dn), base, got, tc.want)
+		}
+	}
+}
+
+// TestUnresolvedMembers: member values that are no user of the read nor a
+// group of the set, counted once each per group, quoted as the group holds
+// them.
+func TestUnresolvedMembers(t *testing.T) {
+	gs := newGroupSet()
+	mk := func(dn string, members []string, uids ...string) *group {
+		n, _ := normDN(dn)
+		g := &group{key: dn, dn: dn, ndn: n, uids: uids}
+		for _, m := range members {
+			mn, err := normDN(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g.members = append(g.members, mn)
+			g.raw = append(g.raw, m)
+		}
+		gs.add(g)
+		return g
+	}
+	mk("cn=G1,dc=x", []string{"UID=Kim,OU=SALES\\,  EAST,DC=x", "uid=gone,dc=x", "cn=G2,dc=x", "uid=GONE,dc=x", "cn=svc,dc=x"}, "kim", "ghost")
+	mk("cn=G2,dc=x", []string{"uid=kim,ou=Sales\\2C East,dc=x"})
+	users := map[string]bool{}
+	for _, dn := range []string{"uid=kim,ou=Sales\\, East,dc=x"} {
+		n, _ := normDN(dn)
+		users[n] = true
+	}
+	got := gs.unresolved(func(*group) bool { return true }, users, map[string]bool{"kim": true})
+	if len(got) != 1 || got[0].dn != "cn=G1,dc=x" || got[0].count != 3 ||
+		!slices.Equal(got[0].examples, []string{"uid=gone,dc=x", "cn=svc,dc=x", "memberUid: ghost"}) {
+		t.Errorf("unresolved = %+v", got)
+	}
+	if got := gs.unresolved(func(g *group) bool { return g.dn == "cn=G2,dc=x" }, users, nil); len(got) != 0 {
+		t.Errorf("unresolved of G2 only = %+v; want none", got)
+	}
+}
+
 func TestOUPath(t *testing.T) {
 	base := "ou=users,dc=example,dc=org"
 	bd, _ := goldap.ParseDN(base)

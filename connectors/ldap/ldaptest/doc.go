@@ -131,7 +131,8 @@
 //	               A (A gets B by a change record at the end of the file, so that
 //	               memberof records both directions); expansion must end
 //	旧プロジェクト a leaver and a dangling member DN (uid=deleted.user,… names no
-//	               entry): to be ignored
+//	               entry): left out of the memberships, logged and counted as a
+//	               member that is no user
 //	プロジェクトX  groupOfUniqueNames (uniqueMember): its members have no memberOf
 //	               for it — memberof is configured for groupOfNames only, as on
 //	               most servers — so membership must be read from the group side
@@ -143,6 +144,28 @@
 // updates the group's modifyTimestamp and entryCSN but not the member's,
 // although memberof rewrites the member's memberOf (slapd 2.5): an
 // incremental read sees a membership change through the group only.
+//
+// # testdata/members.ldif
+//
+// Loaded after base.ldif (StartBase with Options.LDIF:
+// Testdata("members.ldif")), as change records: group members spelled
+// otherwise than their users' DNs, and members that are no user.
+//
+//	ou=Sales\, East,ou=本社     an OU with an escaped comma and a space
+//	kim.lee, park.min            inetOrgPerson users in it (ou_path "本社/Sales, East")
+//	cn=svc-backup,ou=本社        an applicationProcess: a service entry, no user
+//	表記ゆれ (under ou=グループ)  groupOfNames whose member values are
+//	                             "UID=Kim.Lee,OU=SALES\,  EAST,…" (case, two spaces),
+//	                             "uid=PARK.MIN,ou=sales\2C east  ,…" (case, a hex escape,
+//	                             trailing spaces), uid=gone,… (no such entry: a deleted
+//	                             account) and cn=svc-backup,…
+//
+// slapd holds the first two equal to the users' DNs (distinguishedNameMatch
+// with RFC 4518's insignificant spaces; memberOf is set on both users) and
+// returns them as written, less the trailing spaces:
+// "uid=Kim.Lee,ou=SALES\2C  EAST,ou=本社,dc=Example,dc=JP". A read must put
+// both users in the group and report the other two as members that are no
+// user.
 //
 // # Generated users
 //
