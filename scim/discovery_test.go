@@ -102,7 +102,27 @@ func discover(t *testing.T, e *env) model {
 	var types struct {
 		Resources []resourceTypeDef `json:"Resources"`
 	}
-	decodeInto(t, e.list(t, "ResourceTypes"), &types)
+	typeList := e.list(t, "ResourceTypes")
+	decodeInto(t, typeList, &types)
+	// Schemas and resource types are resources too (RFC 7643 §6, §7):
+	// meta.location is their absolute URL, the Content-Location of a GET
+	// of it; a page's itemsPerPage is its number of resources.
+	for kind, list := range map[string]map[string]any{"Schema": e.list(t, "Schemas"), "ResourceType": typeList} {
+		if n := len(resources(t, list)); list["itemsPerPage"] != float64(n) {
+			t.Errorf("%s list: itemsPerPage %v, %d resources", kind, list["itemsPerPage"], n)
+		}
+		for _, r := range resources(t, list) {
+			loc := str(r, "meta", "location")
+			if str(r, "meta", "resourceType") != kind || !strings.HasPrefix(loc, e.srv.URL+"/scim/v2/"+kind+"s/") {
+				t.Errorf("%s %s: meta %v", kind, str(r, "id"), r["meta"])
+				continue
+			}
+			h, one := e.must(t, http.StatusOK, http.MethodGet, strings.TrimPrefix(loc, e.srv.URL), "")
+			if h.Get("Content-Location") != loc || !equalJSON(one, r) {
+				t.Errorf("GET %s: Content-Location %q, body %v", loc, h.Get("Content-Location"), one)
+			}
+		}
+	}
 	for _, rt := range types.Resources {
 		if _, ok := m.schemas[rt.Schema]; !ok {
 			t.Errorf("resource type %s: schema %s is not in /Schemas", rt.Name, rt.Schema)

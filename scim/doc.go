@@ -37,7 +37,9 @@
 //     GET, PUT or PATCH that answers with the resource, are that same URL.
 //   - /Schemas is complete enough for a client to build its model from:
 //     every reference attribute has referenceTypes (meta.location, which
-//     the library leaves without, is a "uri").
+//     the library leaves without, is a "uri"). Schemas and resource types
+//     get the meta the library leaves out (resourceType, location), and a
+//     list of them its true itemsPerPage.
 //   - POST /.search, /Users/.search and /Groups/.search (RFC 7644 §3.4.3,
 //     search.go): the SearchRequest (filter, attributes,
 //     excludedAttributes, sortBy, sortOrder, startIndex, count) is served

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -204,7 +205,11 @@ func (s *Server) serve(w *recorder, r *http.Request) {
 		return
 	}
 	buf := s.buffered(w, r2)
-	out, loc := absoluteLocations(r2, buf.body.Bytes())
+	out := buf.body.Bytes()
+	if r.Method == http.MethodGet && buf.status == http.StatusOK {
+		out = discoveryMeta(r2, rest, out)
+	}
+	out, loc := absoluteLocations(r2, out)
 	if loc != "" && buf.status == http.StatusOK {
 		// RFC 7643 §3.1: meta.location is the Content-Location.
 		w.Header().Set("Content-Location", loc)
@@ -213,6 +218,64 @@ func (s *Server) serve(w *recorder, r *http.Request) {
 	if w.status/100 == 2 && r.Method != http.MethodGet {
 		s.changed()
 	}
+}
+
+// discoveryMeta completes the documents of /Schemas and /ResourceTypes
+// (lists and single ones), which the library serves without meta: each
+// gets meta.resourceType ("Schema", "ResourceType") and meta.location, its
+// absolute URL (RFC 7643 §6, §7); a list's itemsPerPage becomes the number
+// of resources on the page (RFC 7644 §3.4.2), where the library puts the
+// count asked for. Other bodies are returned as they are.
+func discoveryMeta(r *http.Request, rest string, body []byte) []byte {
+	endpoint, _, _ := strings.Cut(strings.TrimPrefix(rest, "/"), "/")
+	kind, key := "Schema", "id"
+	switch endpoint {
+	case "Schemas":
+	case "ResourceTypes":
+		kind, key = "ResourceType", "name"
+	default:
+		return body
+	}
+	complete := func(raw json.RawMessage) json.RawMessage {
+		var doc map[string]json.RawMessage
+		var name string
+		if json.Unmarshal(raw, &doc) != nil || json.Unmarshal(doc[key], &name) != nil || name == "" {
+			return raw
+		}
+		if _, ok := doc["meta"]; ok {
+			return raw
+		}
+		doc["meta"], _ = json.Marshal(map[string]string{
+			"resourceType": kind,
+			"location":     baseURL(r) + BasePath + "/" + endpoint + "/" + url.PathEscape(name),
+		})
+		if b, err := json.Marshal(doc); err == nil {
+			return b
+		}
+		return raw
+	}
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(body, &doc) != nil {
+		return body
+	}
+	raw, ok := doc["Resources"]
+	if !ok {
+		return complete(body)
+	}
+	var list []json.RawMessage
+	_ = json.Unmarshal(raw, &list)
+	for i := range list {
+		list[i] = complete(list[i])
+	}
+	if list == nil {
+		list = []json.RawMessage{}
+	}
+	doc["Resources"], _ = json.Marshal(list)
+	doc["itemsPerPage"] = json.RawMessage(fmt.Sprint(len(list)))
+	if b, err := json.Marshal(doc); err == nil {
+		return b
+	}
+	return body
 }
 
 // absoluteLocations makes meta.location absolute in a response body: the
