@@ -48,6 +48,9 @@
 //     on userName leaves Groups out) and pages the merged list; a filter
 //     no type accepts is invalidFilter. Sorting is not supported (and
 //     ServiceProviderConfig says so), in a search as in a GET.
+//     attributes and excludedAttributes may also come as one
+//     comma-separated string. /Bulk, unsupported, is 501 (the library's
+//     404 would say there is no such endpoint).
 //   - 201 gets a Location header; every resource an ETag (W/"version"),
 //     If-Match is honoured (412), and ServiceProviderConfig, served here,
 //     says so (the library's says etag unsupported).

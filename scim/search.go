@@ -19,14 +19,28 @@ const listURN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
 // searchRequest is the body of POST /.search (RFC 7644 §3.4.3).
 type searchRequest struct {
-	Schemas            []string `json:"schemas"`
-	Attributes         []string `json:"attributes"`
-	ExcludedAttributes []string `json:"excludedAttributes"`
-	Filter             string   `json:"filter"`
-	SortBy             string   `json:"sortBy"`
-	SortOrder          string   `json:"sortOrder"`
-	StartIndex         *int     `json:"startIndex"`
-	Count              *int     `json:"count"`
+	Schemas            []string   `json:"schemas"`
+	Attributes         stringList `json:"attributes"`
+	ExcludedAttributes stringList `json:"excludedAttributes"`
+	Filter             string     `json:"filter"`
+	SortBy             string     `json:"sortBy"`
+	SortOrder          string     `json:"sortOrder"`
+	StartIndex         *int       `json:"startIndex"`
+	Count              *int       `json:"count"`
+}
+
+// stringList is a list of attribute names: an array, as RFC 7644 §3.4.3
+// has it, or one comma-separated string, as in a query (some clients send
+// that).
+type stringList []string
+
+func (l *stringList) UnmarshalJSON(b []byte) error {
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*l = splitAttrList(one)
+		return nil
+	}
+	return json.Unmarshal(b, (*[]string)(l))
 }
 
 // query is the search as the query parameters of a GET of a collection

@@ -62,6 +62,14 @@ func TestSearch(t *testing.T) {
 		}
 	}
 
+	// attributes as one comma-separated string, as some clients send.
+	_, m = e.must(t, http.StatusOK, http.MethodPost, "/scim/v2/Users/.search", searchBody(t, map[string]any{
+		"filter": `userName eq "cat@example.com"`, "attributes": "userName, displayName",
+	}))
+	if res := resources(t, m); len(res) != 1 || str(res[0], "displayName") != "Person cat" || res[0]["active"] != nil {
+		t.Errorf("Users/.search attributes as a string: %v", m)
+	}
+
 	// The root search: userName fits only Users; displayName both.
 	_, m = e.must(t, http.StatusOK, http.MethodPost, "/scim/v2/.search", searchBody(t, map[string]any{"filter": `userName eq "ann@example.com"`}))
 	if total(m) != 1 || str(resources(t, m)[0], "id") != ids[0] {
@@ -98,4 +106,13 @@ func TestSearch(t *testing.T) {
 	if e.changes.Load() != before {
 		t.Error("a search counted as a change")
 	}
+}
+
+// TestBulkNotImplemented: bulk is unsupported (ServiceProviderConfig says
+// so), which is 501 with a SCIM error, not 404 (RFC 7644 §3.12).
+func TestBulkNotImplemented(t *testing.T) {
+	e := newEnv(t)
+	status, h, body := e.do(t, http.MethodPost, "/scim/v2/Bulk",
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[]}`)
+	assertSCIMError(t, status, h, body, http.StatusNotImplemented, "")
 }

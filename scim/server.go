@@ -196,6 +196,12 @@ func (s *Server) serve(w *recorder, r *http.Request) {
 		s.search(w, r2, strings.TrimSuffix(rest, "/.search"), body)
 		return
 	}
+	if rest == "/Bulk" {
+		// ServiceProviderConfig says bulk is unsupported; the library
+		// would answer 404, as if the endpoint were unknown.
+		writeError(w, scimerrors.ScimError{Status: http.StatusNotImplemented, Detail: "bulk operations are not supported"})
+		return
+	}
 	if r.Method == http.MethodPost {
 		s.create(w, r2)
 		return
