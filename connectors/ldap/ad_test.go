@@ -17,7 +17,10 @@ import (
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/ldap"
@@ -324,4 +327,93 @@ func countUsers(recs []connectors.Record) int {
 		}
 	}
 	return n
+}
+
+// TestADMembersSpacedAndUnresolved: on AD (nested_groups off, so member
+// is read) a group whose member was written in another case and spacing
+// than the user's DN, and a member that is no user (a contact). AD keeps a
+// member as a link to the entry and returns the entry's own DN, whatever
+// spelling added it; the contact is logged and counted as a member that is
+// no user. Everything lives in its own OU outside the fixtures' bases.
+func TestADMembersSpacedAndUnresolved(t *testing.T) {
+	dc := adtest.Start(t)
+	c := dc.Conn(t)
+	ou := "OU=DNTest," + adtest.BaseDN
+	contact := "CN=svc-contact," + ou
+	group := "CN=dn-test," + ou
+	add := func(dn string, attrs ...[2]string) {
+		t.Helper()
+		req := goldap.NewAddRequest(dn, nil)
+		vals := map[string][]string{}
+		var names []string
+		for _, a := range attrs {
+			if _, ok := vals[a[0]]; !ok {
+				names = append(names, a[0])
+			}
+			vals[a[0]] = append(vals[a[0]], a[1])
+		}
+		for _, n := range names {
+			req.Attribute(n, vals[n])
+		}
+		if err := c.Add(req); err != nil {
+			t.Fatalf("add %s: %v", dn, err)
+		}
+		t.Cleanup(func() {
+			if err := dc.Conn(t).Del(goldap.NewDelRequest(dn, nil)); err != nil {
+				t.Errorf("delete %s: %v", dn, err)
+			}
+		})
+	}
+	yamada := adtest.Users[0]
+	// "CN=山田 太郎,OU=第一課,…" written as "cn=山田   太郎 ,ou=第一課,…,dc=EXAMPLE".
+	spaced := strings.ToLower(strings.Replace(yamada.DN(), " ", "   ", 1))
+	spaced = strings.Replace(spaced, ",", " ,", 1)
+	add(ou, [2]string{"objectClass", "organizationalUnit"})
+	add(contact, [2]string{"objectClass", "contact"})
+	add(group, [2]string{"objectClass", "group"}, [2]string{"sAMAccountName", "dn-test"},
+		[2]string{"member", spaced}, [2]string{"member", contact})
+
+	res, err := c.Search(goldap.NewSearchRequest(group, goldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", []string{"member"}, nil))
+	if err != nil || len(res.Entries) != 1 {
+		t.Fatalf("read the group: %v", err)
+	}
+	t.Logf("member written %q, AD returns %q", spaced, res.Entries[0].GetAttributeValues("member"))
+
+	cfg := adConfig(t, dc)
+	cfg.Groups = &config.LDAPSearch{BaseDN: ou}
+	no := false
+	cfg.NestedGroups = &no
+	core, logs := observer.New(zapcore.InfoLevel)
+	src, err := ldap.New(cfg, zap.New(core))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	recs, err := src.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, groups, _ := byKind(t, recs)
+	if len(groups) != 1 {
+		t.Fatalf("%d groups; want dn-test", len(groups))
+	}
+	if got := users["yamada"].Get("groups"); got != groups[0].Key {
+		t.Errorf("yamada's groups %q; want %q", got, groups[0].Key)
+	}
+	lines := logs.FilterMessage("ldap: group members that are no user in the read; left out").All()
+	if len(lines) != 1 {
+		t.Fatalf("%d lines for members that are no user; want 1", len(lines))
+	}
+	m := lines[0].ContextMap()
+	if !strings.EqualFold(m["dn"].(string), group) || m["count"] != int64(1) {
+		t.Errorf("log line %v", m)
+	}
+	if ex, _ := m["examples"].([]interface{}); len(ex) != 1 || !strings.EqualFold(ex[0].(string), contact) {
+		t.Errorf("examples %v; want [%s]", m["examples"], contact)
+	}
+	read := logs.FilterMessage("ldap: read").All()
+	if len(read) != 1 || read[0].ContextMap()["unresolved_members"] != int64(1) {
+		t.Errorf("read lines %v", read)
+	}
 }

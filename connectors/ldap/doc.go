@@ -189,6 +189,8 @@
 // count as one space. So a member "UID=Kim,OU=SALES\,  EAST,dc=example" is
 // the user "uid=kim,ou=Sales\2C East,dc=example": slapd keeps a member
 // value as it was written and holds the two equal, and so does the source.
+// (AD keeps member as a link to the entry and returns the entry's own DN,
+// whatever spelling added it.)
 // (RFC 4518's NFKC and its characters mapped to nothing are not applied.)
 //
 // A member value (member, uniqueMember or memberUid) that is no user of the
