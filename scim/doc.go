@@ -29,12 +29,14 @@
 //     and "/users" would be a 404: paths are trimmed and endpoint names
 //     matched case-insensitively.
 //   - meta.location is the resource's absolute URL (RFC 7643 §3.1), where
-//     the library writes it relative ("Users/<id>"): the scheme is https
-//     when the connection is TLS, else http, and the host is the request's
-//     Host header. X-Forwarded-* headers are not trusted; behind a proxy,
-//     the proxy must pass the public Host on (and the scheme is what
-//     reaches orgbridge). A 201's Location, and the Content-Location of a
-//     GET, PUT or PATCH that answers with the resource, are that same URL.
+//     the library writes it relative ("Users/<id>"). It starts with
+//     Options.PublicURL when that is set (a proxy in front); else the
+//     scheme is https when the connection is TLS, else http, and the host
+//     is the request's Host header. X-Forwarded-* headers are not trusted;
+//     behind a proxy without PublicURL, the proxy must pass the public Host
+//     on (and the scheme is what reaches orgbridge). A 201's Location, and
+//     the Content-Location of a GET, PUT or PATCH that answers with the
+//     resource, are that same URL.
 //   - /Schemas is complete enough for a client to build its model from:
 //     every reference attribute has referenceTypes (meta.location, which
 //     the library leaves without, is a "uri"). Schemas and resource types

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/orgbridge/orgbridge/scim"
 )
 
 const searchURN = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
@@ -115,4 +117,31 @@ func TestBulkNotImplemented(t *testing.T) {
 	status, h, body := e.do(t, http.MethodPost, "/scim/v2/Bulk",
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[]}`)
 	assertSCIMError(t, status, h, body, http.StatusNotImplemented, "")
+}
+
+// TestPublicURL: with Options.PublicURL, the absolute URLs served start
+// with it, whatever Host the request came with (a proxy in front).
+func TestPublicURL(t *testing.T) {
+	const public = "https://scim.example.com/idp"
+	e := newEnv(t, func(o *scim.Options) { o.PublicURL = public + "/" })
+	h, u := e.must(t, http.StatusCreated, http.MethodPost, "/scim/v2/Users", userBody(t, "pub@example.com", nil))
+	want := public + "/scim/v2/Users/" + str(u, "id")
+	if h.Get("Location") != want || str(u, "meta", "location") != want {
+		t.Errorf("Location %q, meta.location %q, want %q", h.Get("Location"), str(u, "meta", "location"), want)
+	}
+	h, _ = e.must(t, http.StatusOK, http.MethodGet, "/scim/v2/Users/"+str(u, "id"), "")
+	if h.Get("Content-Location") != want {
+		t.Errorf("Content-Location %q, want %q", h.Get("Content-Location"), want)
+	}
+	if loc := str(e.list(t, "ServiceProviderConfig"), "meta", "location"); loc != public+"/scim/v2/ServiceProviderConfig" {
+		t.Errorf("ServiceProviderConfig meta.location %q", loc)
+	}
+	if loc := str(resources(t, e.list(t, "ResourceTypes"))[0], "meta", "location"); !strings.HasPrefix(loc, public+"/scim/v2/ResourceTypes/") {
+		t.Errorf("ResourceTypes meta.location %q", loc)
+	}
+	for _, bad := range []string{"scim.example.com", "ftp://x", "https://", "https://x/?a=b"} {
+		if _, err := scim.New(scim.Options{Store: e.store, Tokens: []string{token}, PublicURL: bad}); err == nil {
+			t.Errorf("PublicURL %q accepted", bad)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -41,6 +42,11 @@ type Options struct {
 	// OnChange, when set, is called after every write that was accepted
 	// (the daemon debounces these into incremental runs).
 	OnChange func()
+	// PublicURL, when set, is the scheme, host and any path prefix clients
+	// reach the endpoint at ("https://scim.example.com"), for the absolute
+	// URLs of meta.location, Location and Content-Location; unset, they are
+	// derived from each request (baseURL).
+	PublicURL string
 }
 
 // Server is the SCIM 2.0 endpoint: the library's server, wrapped with what
@@ -52,6 +58,7 @@ type Server struct {
 	maxPage  int
 	log      *zap.Logger
 	onChange func()
+	public   string
 }
 
 // New makes the endpoint. It turns on the library's (process-wide) string
@@ -72,6 +79,13 @@ func New(opts Options) (*Server, error) {
 	}
 	if s.log == nil {
 		s.log = zap.NewNop()
+	}
+	if opts.PublicURL != "" {
+		u, err := url.Parse(opts.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return nil, fmt.Errorf("scim: public URL %q: want http(s)://host[/prefix]", opts.PublicURL)
+		}
+		s.public = strings.TrimSuffix(opts.PublicURL, "/")
 	}
 	for i, t := range opts.Tokens {
 		if t == "" {
@@ -155,6 +169,9 @@ func (s *Server) serve(w *recorder, r *http.Request) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="orgbridge"`)
 		writeError(w, scimerrors.ScimError{Status: http.StatusUnauthorized, Detail: "a valid bearer token is required"})
 		return
+	}
+	if s.public != "" {
+		r = r.WithContext(context.WithValue(r.Context(), publicURLKey{}, s.public))
 	}
 	rest := canonicalEndpoint(strings.TrimPrefix(path, BasePath))
 	if rest == "/ServiceProviderConfig" && r.Method == http.MethodGet {
@@ -418,12 +435,20 @@ func (s *Server) changed() {
 	}
 }
 
-// baseURL is the scheme and host the client reached: the request's Host
-// header, https when the connection is TLS. Behind a proxy that terminates
-// TLS or rewrites Host, the proxy must pass the public Host on (and the
-// scheme is http unless TLS reaches orgbridge); X-Forwarded-* headers are
-// not trusted, as any client could send them.
+// publicURLKey carries Options.PublicURL in a request's context.
+type publicURLKey struct{}
+
+// baseURL is what the absolute URLs served start with: Options.PublicURL
+// when set, else the scheme and host the client reached: the request's
+// Host header, https when the connection is TLS. Behind a proxy that
+// terminates TLS or rewrites Host, either PublicURL is set or the proxy
+// passes the public Host on (and the scheme is http unless TLS reaches
+// orgbridge); X-Forwarded-* headers are not trusted, as any client could
+// send them.
 func baseURL(r *http.Request) string {
+	if p, ok := r.Context().Value(publicURLKey{}).(string); ok && p != "" {
+		return p
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
