@@ -199,7 +199,7 @@ func (a *app) scimHandler(file *config.File, st store.Store, onChange func()) (h
 	}
 	endpoint, err := scim.New(scim.Options{
 		Store: st, Tokens: tokens, MaxBodyBytes: sc.MaxBodyBytes, MaxResults: sc.MaxResults,
-		Logger: a.logger.Named("scim"), OnChange: onChange,
+		PublicURL: sc.PublicURL, Logger: a.logger.Named("scim"), OnChange: onChange,
 	})
 	if err != nil {
 		return nil, failedError(err)

@@ -75,6 +75,11 @@ type SCIM struct {
 	// stream of pushes; default 10s.
 	Debounce time.Duration `yaml:"debounce"`
 	MaxDelay time.Duration `yaml:"max_delay"`
+	// PublicURL is the scheme, host and path prefix clients reach the
+	// endpoint at, behind a proxy (https://scim.example.com): the absolute
+	// URLs the endpoint answers (meta.location, Location) start with it.
+	// Default: each request's Host, https when TLS is on.
+	PublicURL string `yaml:"public_url"`
 }
 
 // TLS names a certificate and its key, relative to the config file.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -159,6 +160,11 @@ func (sc *SCIM) validate(p *problems) {
 	}
 	if sc.Debounce < 0 || sc.MaxDelay < 0 {
 		p.add("scim.debounce", "durations must not be negative")
+	}
+	if sc.PublicURL != "" {
+		if u, err := url.Parse(sc.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			p.add("scim.public_url", "%q is not http(s)://host[/prefix]", sc.PublicURL)
+		}
 	}
 }
 

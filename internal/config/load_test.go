@@ -39,6 +39,7 @@ func TestLoadErrorsNameLineOrKey(t *testing.T) {
 			`scim.tokens[1]: one of env and file is required`,
 			`scim.tls: cert_file and key_file are both required`,
 			`scim.max_results: -1 is negative`,
+			`scim.public_url: "scim.example.com/v2" is not http(s)://host[/prefix]`,
 		}},
 		{"bad-values.yaml", []string{
 			`testdata/bad-values.yaml: store.driver: "mysql" is not a known store (known: sqlite, postgres)`,
