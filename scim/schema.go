@@ -1,6 +1,8 @@
 package scim
 
 import (
+	"slices"
+
 	libscim "github.com/elimity-com/scim"
 	"github.com/elimity-com/scim/optional"
 	"github.com/elimity-com/scim/schema"
@@ -52,8 +54,12 @@ func commonAttributes() []schema.CoreAttribute {
 	}
 }
 
+// withCommon adds the common attributes. The list is clipped to its length:
+// the library appends externalId to it on every validation
+// (ResourceType.schemaWithCommon), and with room to spare those appends,
+// from concurrent requests, would write one shared array (a data race).
 func withCommon(s schema.Schema) schema.Schema {
-	s.Attributes = append(s.Attributes, commonAttributes()...)
+	s.Attributes = slices.Clip(append(s.Attributes, commonAttributes()...))
 	return s
 }
 
