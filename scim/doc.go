@@ -68,9 +68,20 @@
 //
 // Resources live in the state store (store.SCIMResource): a restart loses
 // nothing acknowledged. Every PUT and PATCH is a read-modify-write guarded
-// by the stored version and retried when another writer won, so concurrent
-// requests lose no write. userName is unique case-insensitively (409
-// uniqueness).
+// by the stored version, so concurrent requests lose no write. Within one
+// process, writes to one resource (PUT, PATCH, DELETE) first take that
+// resource's lock (keyedlock.go: one per resource in use, dropped when
+// none waits), so they queue instead of racing. Between replicas on one
+// PostgreSQL database, a write that finds the version changed under it
+// (store.ErrStale) re-reads and applies the request again, after a
+// jittered, exponentially growing wait (2 ms doubling up to 250 ms), until
+// 20 s after the request began or the request context's deadline if
+// sooner. A write that cannot be made by then (the resource kept changing,
+// or its lock stayed taken) is 503 with Retry-After: 1, which identity
+// providers retry, not 500; so is a cancelled request. (The library
+// answers 500 for a handler's 503; the handler notes it in the request's
+// context and the server answers it as it is.) userName is unique
+// case-insensitively (409 uniqueness).
 //
 // # The source
 //

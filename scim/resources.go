@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"sort"
 	"strconv"
@@ -21,18 +22,91 @@ import (
 	"github.com/orgbridge/orgbridge/internal/store"
 )
 
-// maxWriteAttempts bounds the read-modify-write retries of one PUT or PATCH
-// that keeps losing the race to other writers of the same resource.
-const maxWriteAttempts = 20
+// Retries of a PUT or PATCH whose read-modify-write lost the race to
+// another writer of the same resource (store.ErrStale; within one process
+// the keyed lock prevents that, so the other writer is another replica on
+// the same PostgreSQL): each waits a jittered, exponentially growing delay,
+// from retryBase up to retryMax, and the retries go on until writeTimeout
+// after the request began, or the request context's deadline if sooner.
+// Then, or when waiting for the resource's lock outlasts the same
+// deadline, the answer is 503 with Retry-After: the IdP retries.
+const (
+	retryBase    = 2 * time.Millisecond
+	retryMax     = 250 * time.Millisecond
+	writeTimeout = 20 * time.Second
+	// retryAfter is the Retry-After, in seconds, of a 503.
+	retryAfter = "1"
+)
+
+// errBusy is the answer to a write that could not be made before its
+// deadline because other writes to the resource kept coming first.
+var errBusy = scimerrors.ScimError{Status: http.StatusServiceUnavailable,
+	Detail: "the resource is being written by other requests; retry later"}
 
 // resources implements the library's ResourceHandler for one resource type
 // over the state store. Every write is a read-modify-write guarded by the
-// stored version, so concurrent requests never lose a write.
+// stored version, so concurrent requests never lose a write; within the
+// process, writes to one resource take its lock first, so they queue
+// instead of racing.
 type resources struct {
 	typ   string
 	store store.Store
 	match matcher
 	log   *zap.Logger
+	locks *keyedLock
+}
+
+// lockResource takes the process's lock on the resource id until deadline
+// (or the request's end). It answers errBusy when the deadline passes
+// first, and the cancellation's 503 when the request ends.
+func (h *resources) lockResource(ctx context.Context, id string, deadline time.Time) (func(), error) {
+	lctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	unlock, err := h.locks.lock(lctx, h.typ+"/"+id)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, h.storeError(ctx.Err(), id, "")
+		}
+		return nil, errBusy
+	}
+	return unlock, nil
+}
+
+// writeDeadline is when a write begun now gives up: writeTimeout from now,
+// or the context's deadline if sooner.
+func writeDeadline(ctx context.Context) time.Time {
+	deadline := time.Now().Add(writeTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	return deadline
+}
+
+// backoff is the wait before retry attempt (0 for the first retry): a
+// random duration in [d/2, d), d being retryBase doubled attempt times,
+// at most retryMax.
+func backoff(attempt int) time.Duration {
+	d := retryMax
+	if attempt < 16 {
+		d = min(retryBase<<attempt, retryMax)
+	}
+	return d/2 + rand.N(d/2)
+}
+
+// sleepUntil waits d unless that would pass deadline (false) or ctx ends
+// first (its error).
+func sleepUntil(ctx context.Context, d time.Duration, deadline time.Time) (bool, error) {
+	if time.Now().Add(d).After(deadline) {
+		return false, nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
 }
 
 var _ libscim.ResourceHandler = (*resources)(nil)
@@ -183,6 +257,8 @@ func (h *resources) storeError(err error, id, name string) error {
 		return scimerrors.ScimError{ScimType: scimerrors.ScimTypeUniqueness, Status: http.StatusConflict, Detail: err.Error()}
 	case errors.Is(err, context.Canceled):
 		return scimerrors.ScimError{Status: http.StatusServiceUnavailable, Detail: "the request was cancelled"}
+	case errors.Is(err, context.DeadlineExceeded):
+		return errBusy
 	}
 	h.log.Error("store", zap.String("resource_type", h.typ), zap.String("id", id), zap.Error(err))
 	return scimerrors.ScimError{Status: http.StatusInternalServerError, Detail: "the state store failed; see the server log"}
@@ -200,7 +276,7 @@ func (h *resources) Create(r *http.Request, attrs libscim.ResourceAttributes) (l
 	}
 	res, err := h.store.SCIMCreate(r.Context(), store.SCIMResource{Type: h.typ, ID: uuid.NewString(), ExternalID: externalID, Name: name, Doc: raw})
 	if err != nil {
-		return libscim.Resource{}, h.storeError(err, "", name)
+		return libscim.Resource{}, unavailable(r, h.storeError(err, "", name))
 	}
 	h.log.Info("created", zap.String("resource_type", h.typ), zap.String("id", res.ID))
 	return h.resource(res, doc), nil
@@ -316,10 +392,19 @@ func (h *resources) lookup(expr filter.Expression) (store.SCIMField, string, boo
 }
 
 // update is the read-modify-write loop of PUT and PATCH: change returns the
-// new document (and false when nothing changed); a lost race re-reads and
-// applies change again.
+// new document (and false when nothing changed). It holds the resource's
+// lock, so in this process no other write to it runs between the read and
+// the write; a race lost to another replica re-reads and applies change
+// again, after a backoff, until the deadline (writeDeadline), and then
+// answers errBusy (503, retryable).
 func (h *resources) update(r *http.Request, id string, change func(cur store.SCIMResource, doc map[string]any) (externalID string, next map[string]any, changed bool, err error)) (libscim.Resource, bool, error) {
 	ctx := r.Context()
+	deadline := writeDeadline(ctx)
+	unlock, err := h.lockResource(ctx, id, deadline)
+	if err != nil {
+		return libscim.Resource{}, false, err
+	}
+	defer unlock()
 	for attempt := 0; ; attempt++ {
 		cur, err := h.store.SCIMGet(ctx, h.typ, id)
 		if err != nil {
@@ -354,7 +439,18 @@ func (h *resources) update(r *http.Request, id string, change func(cur store.SCI
 			touch = touched(doc, next)
 		}
 		res, err := h.store.SCIMUpdate(ctx, store.SCIMResource{Type: h.typ, ID: id, ExternalID: externalID, Name: name, Doc: raw}, cur.Version, touch)
-		if errors.Is(err, store.ErrStale) && attempt < maxWriteAttempts {
+		if errors.Is(err, store.ErrStale) {
+			h.log.Debug("stale version: another replica wrote first; retrying", zap.String("resource_type", h.typ), zap.String("id", id),
+				zap.Int("attempt", attempt+1))
+			ok, err := sleepUntil(ctx, backoff(attempt), deadline)
+			if err != nil {
+				return libscim.Resource{}, false, h.storeError(err, id, name)
+			}
+			if !ok {
+				h.log.Warn("write gave up: the resource kept changing", zap.String("resource_type", h.typ), zap.String("id", id),
+					zap.Int("attempts", attempt+1))
+				return libscim.Resource{}, false, errBusy
+			}
 			continue
 		}
 		if err != nil {
@@ -372,7 +468,7 @@ func (h *resources) Replace(r *http.Request, id string, attrs libscim.ResourceAt
 		return externalID, next, changed || cur.ExternalID != externalID, err
 	})
 	if err != nil {
-		return libscim.Resource{}, err
+		return libscim.Resource{}, unavailable(r, err)
 	}
 	h.projectResource(r, &res)
 	return res, nil
@@ -392,7 +488,16 @@ func differ(a, b map[string]any) (bool, error) {
 }
 
 func (h *resources) Delete(r *http.Request, id string) error {
+	return unavailable(r, h.delete(r, id))
+}
+
+func (h *resources) delete(r *http.Request, id string) error {
 	ctx := r.Context()
+	unlock, err := h.lockResource(ctx, id, writeDeadline(ctx))
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	cur, err := h.store.SCIMGet(ctx, h.typ, id)
 	if err != nil {
 		return h.storeError(err, id, "")
@@ -441,7 +546,7 @@ func (h *resources) Patch(r *http.Request, id string, ops []libscim.PatchOperati
 		return externalID, next, changed || externalID != cur.ExternalID, err
 	})
 	if err != nil {
-		return libscim.Resource{}, err
+		return libscim.Resource{}, unavailable(r, err)
 	}
 	q := r.URL.Query()
 	if q.Get("attributes") == "" && q.Get("excludedAttributes") == "" {

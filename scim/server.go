@@ -59,6 +59,8 @@ type Server struct {
 	log      *zap.Logger
 	onChange func()
 	public   string
+	// locks serialize the writes to each resource (keyedlock.go).
+	locks *keyedLock
 }
 
 // New makes the endpoint. It turns on the library's (process-wide) string
@@ -95,8 +97,10 @@ func New(opts Options) (*Server, error) {
 	}
 	schema.SetAllowStringValues(true)
 	m := newMatcher(userSchema(), enterpriseSchema())
-	users := &resources{typ: TypeUser, store: opts.Store, match: m, log: s.log}
-	groups := &resources{typ: TypeGroup, store: opts.Store, match: newMatcher(groupSchema()), log: s.log}
+	locks := &keyedLock{}
+	s.locks = locks
+	users := &resources{typ: TypeUser, store: opts.Store, match: m, log: s.log, locks: locks}
+	groups := &resources{typ: TypeGroup, store: opts.Store, match: newMatcher(groupSchema()), log: s.log, locks: locks}
 	lib, err := libscim.NewServer(&libscim.ServerArgs{
 		ServiceProviderConfig: &libscim.ServiceProviderConfig{MaxResults: s.maxPage, SupportFiltering: true, SupportPatch: true},
 		ResourceTypes:         resourceTypes(users, groups),
@@ -375,7 +379,18 @@ func canonicalEndpoint(rest string) string {
 // over to w, so that the response can be completed before it is sent.
 func (s *Server) buffered(w *recorder, r *http.Request) *bufferedResponse {
 	buf := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
-	s.lib.ServeHTTP(buf, r)
+	note := &unavailableNote{}
+	s.lib.ServeHTTP(buf, r.WithContext(context.WithValue(r.Context(), unavailableKey{}, note)))
+	if note.err != nil {
+		// The library answers 500 for a 503 from a handler
+		// (errors.CheckScimError): a write that could not be made in
+		// time (errBusy), or a cancelled request. Answer it as it is,
+		// retryable.
+		buf.header = http.Header{"Content-Type": {contentType}, "Retry-After": {retryAfter}}
+		buf.status = note.err.Status
+		buf.body.Reset()
+		_ = json.NewEncoder(&buf.body).Encode(note.err)
+	}
 	for k, v := range buf.header {
 		w.Header()[k] = v
 	}
@@ -492,6 +507,27 @@ func (r *recorder) WriteHeader(code int) {
 }
 
 // bufferedResponse holds a whole response until it is complete.
+// unavailableKey is the context key of a request's *unavailableNote.
+type unavailableKey struct{}
+
+// unavailableNote carries a handler's 503 past the library, which would
+// answer 500 (see unavailable).
+type unavailableNote struct {
+	err *scimerrors.ScimError
+}
+
+// unavailable notes err, when it is a 503 SCIM error, in r's context for
+// buffered to answer, and returns it.
+func unavailable(r *http.Request, err error) error {
+	var e scimerrors.ScimError
+	if errors.As(err, &e) && e.Status == http.StatusServiceUnavailable {
+		if note, ok := r.Context().Value(unavailableKey{}).(*unavailableNote); ok {
+			note.err = &e
+		}
+	}
+	return err
+}
+
 type bufferedResponse struct {
 	header http.Header
 	status int

@@ -66,7 +66,15 @@ func openEnv(t *testing.T, path string, opts ...envOption) *env {
 		t.Fatalf("OpenSQLite: %v", err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	e := &env{store: st, path: path}
+	e := serveEnv(t, st, opts...)
+	e.store, e.path = st, path
+	return e
+}
+
+// serveEnv serves st, of any kind (env.store is then unset).
+func serveEnv(t *testing.T, st store.Store, opts ...envOption) *env {
+	t.Helper()
+	e := &env{}
 	o := scim.Options{
 		Store:    st,
 		Tokens:   []string{token, tokenNext},
