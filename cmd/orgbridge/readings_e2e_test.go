@@ -18,6 +18,7 @@ import (
 	diremu "github.com/orgbridge/orgbridge/connectors/directory/emulator"
 	pcemu "github.com/orgbridge/orgbridge/connectors/pcaid/emulator"
 	taemu "github.com/orgbridge/orgbridge/connectors/tenantadmin/emulator"
+	"github.com/orgbridge/orgbridge/internal/golden"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files of the readings test from the default reading")
@@ -145,7 +146,7 @@ func TestExampleConfigsUnderEveryReading(t *testing.T) {
 					}
 					return
 				}
-				golden := func(step string) string {
+				goldenPath := func(step string) string {
 					return filepath.Join("testdata", "readings", tt.emulator+"-"+step+".golden")
 				}
 				for i, export := range []string{"users.csv", "users_v2.csv"} {
@@ -156,16 +157,16 @@ func TestExampleConfigsUnderEveryReading(t *testing.T) {
 					}
 					got := emu.Dump()
 					if *updateGolden && len(combo) == 0 {
-						if err := os.WriteFile(golden(step), []byte(got), 0o644); err != nil {
+						if err := os.WriteFile(goldenPath(step), []byte(got), 0o644); err != nil {
 							t.Fatal(err)
 						}
 					}
-					want, err := os.ReadFile(golden(step))
+					want, err := os.ReadFile(goldenPath(step))
 					if err != nil {
 						t.Fatalf("%v (run with -update to write it from the default reading)", err)
 					}
 					if got != string(want) {
-						t.Errorf("after the %s export the emulator holds (-want +got):\n%s", step, lineDiff(string(want), got))
+						t.Errorf("after the %s export the emulator holds (-want +got):\n%s", step, golden.LineDiff(string(want), got))
 					}
 				}
 				before := writesOf(emu)
@@ -179,30 +180,6 @@ func TestExampleConfigsUnderEveryReading(t *testing.T) {
 			})
 		}
 	}
-}
-
-// lineDiff lists the lines only in want (-) and only in got (+).
-func lineDiff(want, got string) string {
-	in := func(s string) map[string]int {
-		m := map[string]int{}
-		for _, l := range strings.Split(s, "\n") {
-			m[l]++
-		}
-		return m
-	}
-	w, g := in(want), in(got)
-	var b strings.Builder
-	for _, l := range strings.Split(want, "\n") {
-		if g[l] == 0 {
-			b.WriteString("- " + l + "\n")
-		}
-	}
-	for _, l := range strings.Split(got, "\n") {
-		if w[l] == 0 {
-			b.WriteString("+ " + l + "\n")
-		}
-	}
-	return b.String()
 }
 
 // A Capgo organization adopted by name (made by hand, or created by a POST
@@ -245,7 +222,7 @@ func TestCapgoAdoptionSetsManagementEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := emu.Dump(); got != string(want) {
-		t.Errorf("the emulator holds (-want +got):\n%s", lineDiff(string(want), got))
+		t.Errorf("the emulator holds (-want +got):\n%s", golden.LineDiff(string(want), got))
 	}
 	before := emu.Stats().Writes
 	if code, out, errs := c.run("sync", "-c", cfg); code != exitOK || !strings.Contains(out, "no changes") {

@@ -19,6 +19,7 @@ import (
 	"github.com/orgbridge/orgbridge/connectors/aircourse"
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
 	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/golden"
 	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/scheduler"
 )
@@ -145,23 +146,6 @@ func userID(t *testing.T, st emulator.State, login string) string {
 	return ""
 }
 
-func goldenText(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run with -update to create): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\n got:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
 // TestDemoSyncUnderEveryReading syncs the demo export (configs/demo.yaml)
 // into the emulator under every combination of readings: users.csv, then a
 // hand-made organization holding two of the synced users (one a member,
@@ -184,7 +168,7 @@ func TestDemoSyncUnderEveryReading(t *testing.T) {
 
 			_, st := d.sync()
 			c.requests[0], c.writes[0] = st.Requests, st.Writes
-			goldenText(t, "demo_sync1.golden", d.emu.Dump())
+			golden.Check(t, filepath.Join("testdata", "demo_sync1.golden"), d.emu.Dump(), *update)
 
 			// By hand: an organization under the root with 1004 (moved by
 			// v2) as a member and 1006 (promoted in 第二課 by v2) as its
@@ -214,7 +198,7 @@ func TestDemoSyncUnderEveryReading(t *testing.T) {
 			d.useExport("users_v2.csv")
 			res, st := d.sync()
 			c.requests[1], c.writes[1] = st.Requests, st.Writes
-			goldenText(t, "demo_sync2.golden", d.emu.Dump())
+			golden.Check(t, filepath.Join("testdata", "demo_sync2.golden"), d.emu.Dump(), *update)
 			for _, ch := range res.Plan.Changes {
 				if ch.Key == "1004" && len(ch.ForeignOrgMemberships) != 1 {
 					t.Errorf("the update of 1004 carries foreign memberships %v, want the hand-made one", ch.ForeignOrgMemberships)
@@ -226,7 +210,7 @@ func TestDemoSyncUnderEveryReading(t *testing.T) {
 			if n := len(res.Plan.Changes); n != 0 || st.Writes != 0 {
 				t.Errorf("the unchanged run planned %d changes and wrote %d times", n, st.Writes)
 			}
-			goldenText(t, "demo_sync2.golden", d.emu.Dump())
+			golden.Check(t, filepath.Join("testdata", "demo_sync2.golden"), d.emu.Dump(), *update)
 			measured[name] = c
 		})
 	}

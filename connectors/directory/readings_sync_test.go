@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/orgbridge/orgbridge/connectors/directory/emulator"
 	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/golden"
 	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/scheduler"
 )
@@ -91,25 +91,6 @@ func (d *demoSync) mustRun(csvPath string) *scheduler.RunResult {
 	return res
 }
 
-// goldenDump compares the emulator's Dump with testdata/name.
-func goldenDump(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *updateGolden {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("Dump differs from %s:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
 // TestDemoSyncUnderEveryReading syncs the demo export, then the second
 // one twice, under every combination of readings orgbridge can sync,
 // configured as an operator would (status-upper's words in
@@ -147,7 +128,7 @@ func TestDemoSyncUnderEveryReading(t *testing.T) {
 			// Right after the first run, not only after the next one has
 			// mended it: a status the server gave that the run did not
 			// check would show here.
-			goldenDump(t, "demo-v1.dump", d.emu.Dump())
+			golden.Check(t, filepath.Join("testdata", "demo-v1.dump"), d.emu.Dump(), *updateGolden)
 			d.mustRun("demo/users_v2.csv")
 			before := d.emu.Stats().Writes
 			again := d.mustRun("demo/users_v2.csv")
@@ -157,7 +138,7 @@ func TestDemoSyncUnderEveryReading(t *testing.T) {
 			if w := d.emu.Stats().Writes - before; w != 0 {
 				t.Errorf("v2 again wrote %d times", w)
 			}
-			goldenDump(t, "demo-v2.dump", d.emu.Dump())
+			golden.Check(t, filepath.Join("testdata", "demo-v2.dump"), d.emu.Dump(), *updateGolden)
 		})
 	}
 }
@@ -210,5 +191,5 @@ func TestDemoSyncStatusUpperNeedsTheKey(t *testing.T) {
 	if again := d.mustRun("demo/users_v2.csv"); len(again.Plan.Changes) != 0 {
 		t.Errorf("v2 again planned %+v", again.Plan.Changes)
 	}
-	goldenDump(t, "demo-v2.dump", d.emu.Dump())
+	golden.Check(t, filepath.Join("testdata", "demo-v2.dump"), d.emu.Dump(), *updateGolden)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin"
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin/emulator"
 	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/golden"
 	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/mapping"
 	"github.com/orgbridge/orgbridge/scheduler"
@@ -192,7 +192,7 @@ func testDemoSync(t *testing.T, readings []string) {
 	}
 	golden := func(file string) {
 		t.Helper()
-		checkGolden(t, filepath.Join("testdata", file), emu.Dump())
+		golden.Check(t, filepath.Join("testdata", file), emu.Dump(), *update)
 	}
 
 	c, w := sync("users.csv")
@@ -246,26 +246,6 @@ func testDemoSync(t *testing.T, readings []string) {
 }
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// checkGolden compares got with the golden file (rewritten with -update).
-func checkGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("state differs from %s:\n%s\nwant:\n%s", path, got, want)
-	}
-}
 
 func countMembers(st emulator.State) int {
 	n := 0

@@ -13,6 +13,7 @@ import (
 
 	"github.com/orgbridge/orgbridge/connectors/capgo/emulator"
 	"github.com/orgbridge/orgbridge/internal/emukit"
+	"github.com/orgbridge/orgbridge/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -340,17 +341,5 @@ func TestDump(t *testing.T) {
 			t.Errorf("Dump holds the id %s:\n%s", id, got)
 		}
 	}
-	golden := filepath.Join("testdata", "dump.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("Dump:\n%s\nwant:\n%s", got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "dump.golden"), got, *update)
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/orgbridge/orgbridge/internal/emukit"
+	"github.com/orgbridge/orgbridge/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -96,25 +97,6 @@ func (f *fixture) rawCall(method, target, tok, body string) (int, http.Header, s
 	return resp.StatusCode, resp.Header, string(b)
 }
 
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\n got: %s\nwant: %s", path, got, want)
-	}
-}
-
 // indent renders a JSON body indented, so that golden files read well.
 func indent(t *testing.T, raw string) string {
 	t.Helper()
@@ -165,7 +147,7 @@ func TestListReadings(t *testing.T) {
 			// The next link names the test server's address: put a
 			// stable one in the golden file.
 			body = strings.ReplaceAll(body, f.ts.URL, "http://directory.test")
-			golden(t, tt.golden, indent(t, body))
+			golden.Check(t, filepath.Join("testdata", tt.golden), indent(t, body), *update)
 			if link := header.Get("Link"); link != "" {
 				t.Errorf("Link header %q on an object body", link)
 			}

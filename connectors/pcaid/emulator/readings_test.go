@@ -15,6 +15,7 @@ import (
 
 	"github.com/orgbridge/orgbridge/connectors/pcaid/emulator"
 	"github.com/orgbridge/orgbridge/internal/emukit"
+	"github.com/orgbridge/orgbridge/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -575,19 +576,7 @@ func TestDump(t *testing.T) {
 			}
 			if first == "" {
 				first = got
-				golden := filepath.Join("testdata", "dump.golden")
-				if *update {
-					if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got != string(want) {
-					t.Errorf("Dump:\n%s\nwant:\n%s", got, want)
-				}
+				golden.Check(t, filepath.Join("testdata", "dump.golden"), got, *update)
 			} else if got != first {
 				t.Errorf("Dump differs from the default reading's:\n%s\nwant:\n%s", got, first)
 			}

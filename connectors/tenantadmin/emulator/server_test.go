@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin/emulator"
+	"github.com/orgbridge/orgbridge/internal/golden"
 )
 
 func TestBearerToken(t *testing.T) {
@@ -219,19 +219,7 @@ func TestDumpGolden(t *testing.T) {
 	e.addMember(sales, "usr_1001", "member")
 	e.clk.Add(time.Hour) // no timestamp shows
 	got := e.srv.Dump()
-	golden := filepath.Join("testdata", "dump.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("Dump:\n%s\nwant (%s):\n%s", got, golden, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "dump.golden"), got, *update)
 	if strings.Contains(got, hq) || strings.Contains(got, sales) {
 		t.Error("Dump shows a generated id")
 	}
