@@ -7,7 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/orgbridge/orgbridge/connectors/change"
+	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/internal/errkind"
 	"github.com/orgbridge/orgbridge/mapping"
 )

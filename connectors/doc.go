@@ -1,6 +1,6 @@
 // Package connectors defines what every source and target implements, names
 // the change contract the planner hands a target (Change, FieldChange,
-// Action, Capabilities, IDs: aliases of package connectors/change, where
+// Action, Capabilities, IDs: aliases of package change, where
 // the typed fields, references and constructors live), and the errors a
 // target wraps (ErrNotFound, ErrConflict, TransientError, FieldError:
 // aliases of internal/errkind, so that the HTTP kit under internal needs no

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/orgbridge/orgbridge/connectors/change"
+	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/mapping"
 	"github.com/orgbridge/orgbridge/plan"
 )

@@ -1,6 +1,6 @@
 // Package plan is the pure planner: desired and actual snapshots, the links
 // the store holds and the target's capabilities in, an ordered list of
-// typed changes (package connectors/change) out, with no I/O, so it is
+// typed changes (package change) out, with no I/O, so it is
 // tested with tables and golden files alone. It imports mapping and the
 // change contract and nothing else of orgbridge: no connector, no store,
 // no logger, so its purity is kept by what it can import (`go list -deps

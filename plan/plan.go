@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/orgbridge/orgbridge/connectors/change"
+	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 

@@ -1,7 +1,7 @@
 // Package scheduler plans, guards and applies a sync, and runs jobs.
 //
 // The planner lives in package plan, which imports no connector (only
-// mapping and the change contract, connectors/change), so its purity is
+// mapping and the change contract, package change), so its purity is
 // kept by what it can import; MakePlan, Plan, PlanOptions and Links here
 // are its names, kept for the scheduler's callers. Desired and actual
 // snapshots, the links the store holds and the target's capabilities in,

@@ -11,7 +11,7 @@ import (
 	"github.com/orgbridge/orgbridge/scheduler"
 )
 
-// The plans saved in connectors/change/testdata were made by the planner
+// The plans saved in change/testdata were made by the planner
 // before its changes were typed: the typed planner makes the same plan,
 // its JSON (the journal's, `plan --json`'s) and its printed lines alike.
 func TestPlanSameAsBeforeTypedChanges(t *testing.T) {
@@ -62,7 +62,7 @@ func TestPlanSameAsBeforeTypedChanges(t *testing.T) {
 				rows = append(rows, js)
 			}
 			got, _ := json.MarshalIndent(rows, "", "  ")
-			want, err := os.ReadFile("../connectors/change/testdata/journal_" + tt.name + ".json")
+			want, err := os.ReadFile("../change/testdata/journal_" + tt.name + ".json")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +73,7 @@ func TestPlanSameAsBeforeTypedChanges(t *testing.T) {
 			if err := scheduler.WriteText(&text, "gen", p); err != nil {
 				t.Fatal(err)
 			}
-			wantText, err := os.ReadFile("../connectors/change/testdata/plan_" + tt.name + ".txt")
+			wantText, err := os.ReadFile("../change/testdata/plan_" + tt.name + ".txt")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,8 +7,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/connectors"
-	"github.com/orgbridge/orgbridge/connectors/change"
 )
 
 // resolveOrg resolves an org reference; the zero Ref is the root

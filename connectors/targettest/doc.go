@@ -28,7 +28,7 @@
 // # How the suite drives a target
 //
 // The suite never imports the scheduler: it builds the changes itself with
-// the constructors of package connectors/change that the planner uses
+// the constructors of package change that the planner uses
 // (change.CreateOrg, change.UpdateUser, Change.SetOrgs, …), so every
 // change, its typed Diff included, has the planner's shape; and in the
 // planner's order (org creates parent-first, then groups, users with their

@@ -12,8 +12,8 @@ import (
 
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/connectors"
-	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin"
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin/emulator"
 	"github.com/orgbridge/orgbridge/internal/config"

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/connectors"
-	"github.com/orgbridge/orgbridge/connectors/change"
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin"
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin/emulator"
 	"github.com/orgbridge/orgbridge/mapping"

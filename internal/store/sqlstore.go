@@ -14,7 +14,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -222,7 +222,7 @@ func (s *sqlStore) StartRun(ctx context.Context, job, mode string) (int64, error
 var entryInsert = []string{"run_id", "seq", "action", "kind", "source_key", "change", "status", "target_id", "updated_at"}
 
 // Plan implements Store.
-func (s *sqlStore) Plan(ctx context.Context, runID int64, changes []connectors.Change) error {
+func (s *sqlStore) Plan(ctx context.Context, runID int64, changes []change.Change) error {
 	err := s.write(ctx, func(tx *txn) error {
 		var status string
 		var planned bool
@@ -271,7 +271,7 @@ func (s *sqlStore) Plan(ctx context.Context, runID int64, changes []connectors.C
 // entryState is what Applied and Failed read of an entry before changing it.
 type entryState struct {
 	job, mode       string
-	action          connectors.Action
+	action          change.Action
 	kind            mapping.Kind
 	key, status, id string
 }
@@ -289,7 +289,7 @@ FROM journal j JOIN runs r ON r.id = j.run_id WHERE j.run_id = $1 AND j.seq = $2
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, ErrNotFound
 	}
-	e.action, e.kind = connectors.Action(action), mapping.Kind(kind)
+	e.action, e.kind = change.Action(action), mapping.Kind(kind)
 	return e, err
 }
 
@@ -338,11 +338,11 @@ func (s *sqlStore) Applied(ctx context.Context, runID int64, seq int, targetID s
 			return fmt.Errorf("run is a dry run: %w", ErrConflict)
 		}
 		id := targetID
-		if id == "" && e.action != connectors.ActionCreate {
+		if id == "" && e.action != change.ActionCreate {
 			id = e.id
 		}
 		linked := e.kind != mapping.KindMembership
-		if linked && id == "" && e.action != connectors.ActionDelete {
+		if linked && id == "" && e.action != change.ActionDelete {
 			return fmt.Errorf("%s %s %q: no target id to link", e.action, e.kind, e.key)
 		}
 		if err := s.setEntry(ctx, tx, runID, seq, e.status, EntryApplied, id, ""); err != nil {
@@ -352,9 +352,9 @@ func (s *sqlStore) Applied(ctx context.Context, runID int64, seq int, targetID s
 			return nil
 		}
 		switch e.action {
-		case connectors.ActionCreate, connectors.ActionUpdate, connectors.ActionSuspend:
+		case change.ActionCreate, change.ActionUpdate, change.ActionSuspend:
 			_, err = tx.ExecContext(ctx, upsertLink, e.job, string(e.kind), e.key, id, s.d.timeArg(s.now()))
-		case connectors.ActionDelete:
+		case change.ActionDelete:
 			_, err = tx.ExecContext(ctx, deleteLink, e.job, string(e.kind), e.key)
 		default:
 			err = fmt.Errorf("unknown action %q", e.action)

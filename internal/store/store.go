@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -36,10 +36,10 @@ type Link struct {
 	TargetID string
 }
 
-// Links maps kind → source key → target id. It satisfies connectors.IDs.
+// Links maps kind → source key → target id. It satisfies change.IDs.
 type Links map[mapping.Kind]map[string]string
 
-var _ connectors.IDs = Links(nil)
+var _ change.IDs = Links(nil)
 
 // TargetID returns the target id linked to key of kind. It is safe on a nil
 // Links.
@@ -136,7 +136,7 @@ type JournalEntry struct {
 	RunID int64
 	// Seq is the index of the change in the slice given to Plan (from 0).
 	Seq    int
-	Change connectors.Change
+	Change change.Change
 	Status EntryStatus
 	// TargetID is the target's id of the object: Change.TargetID until the
 	// entry is applied, then the id Applied recorded.
@@ -187,7 +187,7 @@ type Store interface {
 	// Plan writes every planned change of the run as a pending journal
 	// entry, in one transaction; entry Seq is the change's index in changes.
 	// The run must be running and not yet planned (else ErrConflict).
-	Plan(ctx context.Context, runID int64, changes []connectors.Change) error
+	Plan(ctx context.Context, runID int64, changes []change.Change) error
 	// Applied marks entry seq applied and, in the same transaction, records
 	// the link change it implies: create, update and suspend link the
 	// change's kind/key to targetID (for update and suspend, an empty

@@ -11,8 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orgbridge/orgbridge/connectors"
-	"github.com/orgbridge/orgbridge/connectors/change"
+	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/mapping"
 )
@@ -151,32 +150,32 @@ func wantEntry(t *testing.T, e store.JournalEntry, status store.EntryStatus, tar
 	}
 }
 
-func orgCreate(key, parent string) connectors.Change {
-	return connectors.Change{Action: connectors.ActionCreate, Kind: mapping.KindOrg, Key: key,
+func orgCreate(key, parent string) change.Change {
+	return change.Change{Action: change.ActionCreate, Kind: mapping.KindOrg, Key: key,
 		Org: &mapping.Org{Key: key, Name: "Org " + key, ParentKey: parent}}
 }
 
-func userCreate(key string) connectors.Change {
-	return connectors.Change{Action: connectors.ActionCreate, Kind: mapping.KindUser, Key: key,
+func userCreate(key string) change.Change {
+	return change.Change{Action: change.ActionCreate, Kind: mapping.KindUser, Key: key,
 		User: &mapping.User{Key: key, LoginID: key, Email: key + "@example.com", Name: "User " + key,
 			Attributes: map[string]string{"department": "本社/営業部/第一課"}}}
 }
 
-func userChange(action connectors.Action, key, targetID string) connectors.Change {
-	c := connectors.Change{Action: action, Kind: mapping.KindUser, Key: key, TargetID: targetID}
+func userChange(action change.Action, key, targetID string) change.Change {
+	c := change.Change{Action: action, Kind: mapping.KindUser, Key: key, TargetID: targetID}
 	switch action {
-	case connectors.ActionUpdate:
+	case change.ActionUpdate:
 		c.User = &mapping.User{Key: key, Name: "Renamed " + key}
-		c.Diff = []connectors.FieldChange{{Field: change.FieldName, Old: "User " + key, New: "Renamed " + key}}
-	case connectors.ActionSuspend:
+		c.Diff = []change.FieldChange{{Field: change.FieldName, Old: "User " + key, New: "Renamed " + key}}
+	case change.ActionSuspend:
 		c.User = &mapping.User{Key: key, Name: "User " + key, Suspended: true}
 	}
 	return c
 }
 
-func membershipCreate(user, org string) connectors.Change {
+func membershipCreate(user, org string) change.Change {
 	m := mapping.Membership{UserKey: user, Kind: mapping.KindOrg, ContainerKey: org, Role: mapping.RoleAdmin}
-	return connectors.Change{Action: connectors.ActionCreate, Kind: mapping.KindMembership, Key: m.ID(), Membership: &m}
+	return change.Change{Action: change.ActionCreate, Kind: mapping.KindMembership, Key: m.ID(), Membership: &m}
 }
 
 func testEmptyLinks(t *testing.T, open func(t *testing.T) store.Store) {
@@ -194,13 +193,13 @@ func testAppliedMaintainsLinks(t *testing.T, open func(t *testing.T) store.Store
 	ctx := t.Context()
 	s := openStore(t, open)
 	run := startRun(t, s, "hr", store.ModeFull)
-	changes := []connectors.Change{
-		orgCreate("o1", ""),                              // 0
-		userCreate("u1"),                                 // 1
-		membershipCreate("u1", "o1"),                     // 2
-		userChange(connectors.ActionUpdate, "u1", "U1"),  // 3
-		userChange(connectors.ActionSuspend, "u1", "U1"), // 4
-		{Action: connectors.ActionDelete, Kind: mapping.KindOrg, Key: "o1", TargetID: "O1"}, // 5
+	changes := []change.Change{
+		orgCreate("o1", ""),                          // 0
+		userCreate("u1"),                             // 1
+		membershipCreate("u1", "o1"),                 // 2
+		userChange(change.ActionUpdate, "u1", "U1"),  // 3
+		userChange(change.ActionSuspend, "u1", "U1"), // 4
+		{Action: change.ActionDelete, Kind: mapping.KindOrg, Key: "o1", TargetID: "O1"}, // 5
 		userCreate("u2"), // 6
 	}
 	must(t, s.Plan(ctx, run, changes), "Plan")
@@ -245,7 +244,7 @@ func testDeleteRemovesAdoptedLink(t *testing.T, open func(t *testing.T) store.St
 	s := openStore(t, open)
 	must(t, s.Adopt(ctx, "hr", []store.Link{{Kind: mapping.KindUser, Key: "u9", TargetID: "U9"}, {Kind: mapping.KindUser, Key: "u8", TargetID: "U8"}}), "Adopt")
 	run := startRun(t, s, "hr", store.ModeIncremental)
-	must(t, s.Plan(ctx, run, []connectors.Change{{Action: connectors.ActionDelete, Kind: mapping.KindUser, Key: "u9", TargetID: "U9"}}), "Plan")
+	must(t, s.Plan(ctx, run, []change.Change{{Action: change.ActionDelete, Kind: mapping.KindUser, Key: "u9", TargetID: "U9"}}), "Plan")
 	must(t, s.Applied(ctx, run, 0, ""), "Applied delete")
 	wantLinks(t, s, "hr", store.Links{mapping.KindUser: {"u8": "U8"}})
 }
@@ -329,10 +328,10 @@ func testJournal(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := t.Context()
 	s := openStore(t, open)
 	run := startRun(t, s, "hr", store.ModeFull)
-	changes := []connectors.Change{
+	changes := []change.Change{
 		userCreate("u1"),
 		orgCreate("o2", "o1"),
-		userChange(connectors.ActionUpdate, "u3", "U3"),
+		userChange(change.ActionUpdate, "u3", "U3"),
 	}
 	changes[0].OrgMemberships = []mapping.Membership{{UserKey: "u1", Kind: mapping.KindOrg, ContainerKey: "o1", Role: mapping.RoleMember}}
 
@@ -420,7 +419,7 @@ func testNotFound(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := t.Context()
 	s := openStore(t, open)
 	run := startRun(t, s, "hr", store.ModeFull)
-	must(t, s.Plan(ctx, run, []connectors.Change{userCreate("u1")}), "Plan")
+	must(t, s.Plan(ctx, run, []change.Change{userCreate("u1")}), "Plan")
 	missing := run + 1000
 
 	_, _, err := s.Run(ctx, missing)
@@ -463,7 +462,7 @@ func testDryRun(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := t.Context()
 	s := openStore(t, open)
 	run := startRun(t, s, "hr", store.ModeDryRun)
-	must(t, s.Plan(ctx, run, []connectors.Change{userCreate("u1"), orgCreate("o1", "")}), "Plan")
+	must(t, s.Plan(ctx, run, []change.Change{userCreate("u1"), orgCreate("o1", "")}), "Plan")
 	wantErr(t, s.Applied(ctx, run, 0, "U1"), store.ErrConflict, "Applied in a dry run")
 	must(t, s.FinishRun(ctx, run, store.RunDryRun, "+2", nil), "FinishRun")
 	wantLinks(t, s, "hr", store.Links{})
@@ -481,7 +480,7 @@ func testInterrupted(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := t.Context()
 	s1 := openStore(t, open)
 	a1 := startRun(t, s1, "a", store.ModeFull)
-	must(t, s1.Plan(ctx, a1, []connectors.Change{userCreate("u1"), userCreate("u2"), userCreate("u3"), userCreate("u4")}), "Plan")
+	must(t, s1.Plan(ctx, a1, []change.Change{userCreate("u1"), userCreate("u2"), userCreate("u3"), userCreate("u4")}), "Plan")
 	must(t, s1.Applied(ctx, a1, 0, "U1"), "Applied")
 	must(t, s1.Failed(ctx, a1, 1, errors.New("409 conflict")), "Failed")
 	a2 := startRun(t, s1, "a", store.ModeIncremental)
@@ -595,7 +594,7 @@ func testConcurrentApplied(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := t.Context()
 	s := openStore(t, open)
 	run := startRun(t, s, "hr", store.ModeFull)
-	changes := make([]connectors.Change, workers*each)
+	changes := make([]change.Change, workers*each)
 	for i := range changes {
 		changes[i] = userCreate(fmt.Sprintf("u%03d", i))
 	}
@@ -662,7 +661,7 @@ func testReopen(t *testing.T, open func(t *testing.T) store.Store) {
 	s1 := openStore(t, open)
 	must(t, s1.Adopt(ctx, "hr", []store.Link{{Kind: mapping.KindGroup, Key: "g1", TargetID: "G1"}}), "Adopt")
 	run := startRun(t, s1, "hr", store.ModeFull)
-	must(t, s1.Plan(ctx, run, []connectors.Change{orgCreate("o1", ""), userCreate("u1"), membershipCreate("u1", "o1")}), "Plan")
+	must(t, s1.Plan(ctx, run, []change.Change{orgCreate("o1", ""), userCreate("u1"), membershipCreate("u1", "o1")}), "Plan")
 	must(t, s1.Applied(ctx, run, 0, "O1"), "Applied")
 	must(t, s1.Failed(ctx, run, 1, errors.New("422 email taken")), "Failed")
 	must(t, s1.FinishRun(ctx, run, store.RunFailed, "+1, 1 failed", errors.New("1 change failed")), "FinishRun")

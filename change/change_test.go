@@ -7,7 +7,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/orgbridge/orgbridge/connectors/change"
+	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
