@@ -10,15 +10,15 @@ import (
 	"testing"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	scimsource "github.com/orgbridge/orgbridge/connectors/scim"
 	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/mapping"
-	"github.com/orgbridge/orgbridge/scim"
 )
 
-func newSource(t *testing.T, e *env, groupsAs string) *scim.Source {
+func newSource(t *testing.T, e *env, groupsAs string) *scimsource.Source {
 	t.Helper()
-	src, err := scim.NewSource(config.SCIMSource{GroupsAs: groupsAs}, e.store, nil)
+	src, err := scimsource.NewSource(config.SCIMSource{GroupsAs: groupsAs}, e.store, nil)
 	if err != nil {
 		t.Fatalf("NewSource(%q): %v", groupsAs, err)
 	}
@@ -348,11 +348,11 @@ func TestSourceErrors(t *testing.T) {
 			t.Errorf("ReadChanged(%q): error %v, want one naming the mark", mark, err)
 		}
 	}
-	_, err := scim.NewSource(config.SCIMSource{GroupsAs: "teams"}, e.store, nil)
+	_, err := scimsource.NewSource(config.SCIMSource{GroupsAs: "teams"}, e.store, nil)
 	if err == nil || !strings.Contains(err.Error(), "source.scim.groups_as") || !strings.Contains(err.Error(), "teams") {
 		t.Errorf("groups_as teams: error %v", err)
 	}
-	noStore, err := scim.NewSource(config.SCIMSource{}, nil, nil)
+	noStore, err := scimsource.NewSource(config.SCIMSource{}, nil, nil)
 	if err != nil {
 		t.Fatalf("NewSource without a store (validation only): %v", err)
 	}

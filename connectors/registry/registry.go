@@ -18,7 +18,7 @@ import (
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin"
 	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/store"
-	"github.com/orgbridge/orgbridge/scim"
+	"github.com/orgbridge/orgbridge/connectors/scim"
 )
 
 // Env is what every connector may need besides its own config.

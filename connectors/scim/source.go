@@ -89,11 +89,11 @@ func (s *Source) ReadChanged(ctx context.Context, mark string) ([]connectors.Rec
 	if !full && len(changed) == 0 {
 		return nil, newMark, nil
 	}
-	groups, err := s.store.SCIMList(ctx, TypeGroup)
+	groups, err := s.store.SCIMList(ctx, store.SCIMGroup)
 	if err != nil {
 		return nil, "", fmt.Errorf("scim source: list groups: %w", err)
 	}
-	users, err := s.store.SCIMList(ctx, TypeUser)
+	users, err := s.store.SCIMList(ctx, store.SCIMUser)
 	if err != nil {
 		return nil, "", fmt.Errorf("scim source: list users: %w", err)
 	}
@@ -105,11 +105,11 @@ func (s *Source) ReadChanged(ctx context.Context, mark string) ([]connectors.Rec
 	memberOf := map[string][]store.SCIMResource{}
 	groupMembers := map[string][]string{}
 	for _, g := range groups {
-		doc, err := decodeStored(g)
+		ids, err := memberIDs(g)
 		if err != nil {
 			return nil, "", err
 		}
-		for id := range memberIDs(doc) {
+		for id := range ids {
 			if liveUser[id] {
 				memberOf[id] = append(memberOf[id], g)
 				groupMembers[g.ID] = append(groupMembers[g.ID], id)
@@ -130,11 +130,11 @@ func (s *Source) ReadChanged(ctx context.Context, mark string) ([]connectors.Rec
 	} else {
 		for _, c := range changed {
 			switch {
-			case c.Type == TypeUser && c.Deleted:
+			case c.Type == store.SCIMUser && c.Deleted:
 				tombstones = append(tombstones, c)
-			case c.Type == TypeUser:
+			case c.Type == store.SCIMUser:
 				wantUser[c.ID] = true
-			case c.Type == TypeGroup && !c.Deleted:
+			case c.Type == store.SCIMGroup && !c.Deleted:
 				wantGroup[c.ID] = true
 				for _, id := range groupMembers[c.ID] {
 					wantUser[id] = true
@@ -315,4 +315,26 @@ func joinValues(list []multi) string {
 		}
 	}
 	return strings.Join(vals, ";")
+}
+
+// memberIDs lists the member values of a stored group. The endpoint
+// stores members normalized (one object with a string value each).
+func memberIDs(g store.SCIMResource) (map[string]bool, error) {
+	var doc struct {
+		Members []struct {
+			Value string `json:"value"`
+		} `json:"members"`
+	}
+	if len(g.Doc) > 0 {
+		if err := json.Unmarshal(g.Doc, &doc); err != nil {
+			return nil, fmt.Errorf("scim source: Group %s: decode: %w", g.ID, err)
+		}
+	}
+	ids := make(map[string]bool, len(doc.Members))
+	for _, m := range doc.Members {
+		if m.Value != "" {
+			ids[m.Value] = true
+		}
+	}
+	return ids, nil
 }
