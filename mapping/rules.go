@@ -52,6 +52,10 @@ func (m matcher) match(data map[string]string) (bool, error) {
 type Report struct {
 	Records  int `json:"records"`
 	Excluded int `json:"excluded"`
+	// LeftOut are the records an isolating build (Isolate) could not map,
+	// each with its reason, in kind then key order. Their objects are not
+	// in the snapshot.
+	LeftOut []LeftOut `json:"left_out,omitempty"`
 }
 
 // Compile checks a mapping config and compiles its templates. prefix is the
@@ -196,49 +200,66 @@ func (r *Rules) UsesGroups() bool { return r.groups != nil }
 func (r *Rules) AttributeNames() []string { return r.attributeNames }
 
 // Build turns records into a validated desired snapshot. Any problem with
-// any record fails the whole build, each problem naming its record: a
-// snapshot with holes would look like deletions.
-func (r *Rules) Build(records []Record) (*Snapshot, Report, error) { return r.build(records, false) }
+// any record fails the whole build, each problem naming its record. Runs use
+// Isolate, which leaves the bad records out instead.
+func (r *Rules) Build(records []Record) (*Snapshot, Report, error) { return r.strict(records, false) }
 
 // BuildPartial builds the snapshot of an incremental read: only what
 // changed. Memberships and parents may name orgs and groups the read did
 // not include (they exist already, and the planner resolves them through
 // its links), and no group is derived from a user's references.
 func (r *Rules) BuildPartial(records []Record) (*Snapshot, Report, error) {
-	return r.build(records, true)
+	return r.strict(records, true)
 }
 
-func (r *Rules) build(records []Record, partial bool) (*Snapshot, Report, error) {
-	b := builder{rules: r, origins: Origins{}, orgs: map[string]*Org{}, groups: map[string]*Group{}}
-	report := Report{Records: len(records)}
+// strict builds and fails on the first round of problems.
+func (r *Rules) strict(records []Record, partial bool) (*Snapshot, Report, error) {
+	b := r.newBuilder(records, partial)
+	if err := b.problems.Err(); err != nil {
+		return nil, b.report, err
+	}
+	if err := validate(&b.snap, b.origins, partial); err != nil {
+		return nil, b.report, err
+	}
+	if err := b.flatten(); err != nil {
+		return nil, b.report, err
+	}
+	return &b.snap, b.report, nil
+}
+
+// newBuilder maps every record into a sorted, not yet validated snapshot;
+// the problems of single records are in b.problems and b.bad.
+func (r *Rules) newBuilder(records []Record, partial bool) *builder {
+	b := &builder{rules: r, origins: Origins{}, orgs: map[string]*Org{}, groups: map[string]*Group{},
+		report: Report{Records: len(records)}, suspended: map[string]bool{}}
 	var orgRecords, groupRecords []Record
 	for _, rec := range records {
 		switch rec.Kind {
 		case KindUser:
 			excluded, err := b.user(rec)
 			if err != nil {
-				b.problems.Add(fmt.Errorf("%s: %w", rec.Origin, err))
+				b.fail(KindUser, rec, err)
 			}
 			if excluded {
-				report.Excluded++
+				b.report.Excluded++
 			}
 		case KindOrg:
 			orgRecords = append(orgRecords, rec)
 		case KindGroup:
 			groupRecords = append(groupRecords, rec)
 		default:
-			b.problems.Addf("%s: record of unknown kind %q", rec.Origin, rec.Kind)
+			b.fail(rec.Kind, rec, fmt.Errorf("record of unknown kind %q", rec.Kind))
 		}
 	}
 	for _, rec := range orgRecords {
 		if err := b.org(rec); err != nil {
-			b.problems.Add(fmt.Errorf("%s: %w", rec.Origin, err))
+			b.fail(KindOrg, rec, err)
 		}
 	}
 	declaredGroups := len(groupRecords) > 0
 	for _, rec := range groupRecords {
 		if err := b.group(rec); err != nil {
-			b.problems.Add(fmt.Errorf("%s: %w", rec.Origin, err))
+			b.fail(KindGroup, rec, err)
 		}
 	}
 	// Groups named only by users' group lists are created with their key as
@@ -251,9 +272,6 @@ func (r *Rules) build(records []Record, partial bool) (*Snapshot, Report, error)
 			}
 		}
 	}
-	if err := b.problems.Err(); err != nil {
-		return nil, report, err
-	}
 	for _, o := range b.orgs {
 		b.snap.Orgs = append(b.snap.Orgs, *o)
 	}
@@ -261,16 +279,26 @@ func (r *Rules) build(records []Record, partial bool) (*Snapshot, Report, error)
 		b.snap.Groups = append(b.snap.Groups, *g)
 	}
 	b.snap.Sort()
-	if err := validate(&b.snap, b.origins, partial); err != nil {
-		return nil, report, err
-	}
-	if f := r.flatten; f != nil {
+	return b
+}
+
+// fail records the problem of one record: the strict build reports it, the
+// isolating one leaves the record's object out.
+func (b *builder) fail(kind Kind, rec Record, err error) {
+	err = fmt.Errorf("%s: %w", rec.Origin, err)
+	b.problems.Add(err)
+	b.bad = append(b.bad, issue{err: err, objs: []ref{{kind, rec.Key}}})
+	b.origins.Set(kind, rec.Key, rec.Origin)
+}
+
+func (b *builder) flatten() error {
+	if f := b.rules.flatten; f != nil {
 		if err := Flatten(&b.snap, f.Mode, f.Separator); err != nil {
-			return nil, report, err
+			return err
 		}
 		b.snap.Sort()
 	}
-	return &b.snap, report, nil
+	return nil
 }
 
 type builder struct {
@@ -280,6 +308,12 @@ type builder struct {
 	snap     Snapshot
 	orgs     map[string]*Org
 	groups   map[string]*Group
+	report   Report
+	// bad are the problems of single records, blamed on their objects.
+	bad []issue
+	// suspended: user keys whose record matched a suspended condition, even
+	// if it could not be mapped otherwise (a deactivated or deleted user).
+	suspended map[string]bool
 }
 
 func (b *builder) user(rec Record) (excluded bool, err error) {
@@ -294,10 +328,22 @@ func (b *builder) user(rec Record) (excluded bool, err error) {
 			return true, nil
 		}
 	}
+	// The suspended conditions come first: a record that cannot be mapped
+	// but says the user is deactivated (or deleted) still says that much.
+	u := User{Key: rec.Key}
+	for _, m := range r.suspended {
+		hit, err := m.match(data)
+		if err != nil {
+			return false, err
+		}
+		if hit {
+			u.Suspended = true
+			b.suspended[rec.Key] = true
+		}
+	}
 	if first, dup := b.origins[KindUser][rec.Key]; dup {
 		return false, fmt.Errorf("duplicate user key %q (first at %s)", rec.Key, first)
 	}
-	u := User{Key: rec.Key}
 	if u.LoginID, err = r.loginID.render(data); err != nil {
 		return false, err
 	}
@@ -315,19 +361,20 @@ func (b *builder) user(rec Record) (excluded bool, err error) {
 			}
 		}
 	}
-	for _, m := range r.suspended {
-		hit, err := m.match(data)
-		if err != nil {
-			return false, err
-		}
-		if hit {
-			u.Suspended = true
-		}
-	}
 	role, err := b.role(data)
 	if err != nil {
 		return false, err
 	}
+	var groupKeys []string
+	if r.groups != nil {
+		list, err := r.groups.render(data)
+		if err != nil {
+			return false, err
+		}
+		groupKeys = splitList(list, r.groupSeparator)
+	}
+	// Orgs last: a path creates its orgs, which a record that fails
+	// before must not leave behind.
 	orgKeys, err := b.userOrgs(rec, data)
 	if err != nil {
 		return false, err
@@ -335,14 +382,8 @@ func (b *builder) user(rec Record) (excluded bool, err error) {
 	for _, key := range orgKeys {
 		b.snap.Memberships = append(b.snap.Memberships, Membership{UserKey: u.Key, Kind: KindOrg, ContainerKey: key, Role: role})
 	}
-	if r.groups != nil {
-		list, err := r.groups.render(data)
-		if err != nil {
-			return false, err
-		}
-		for _, key := range splitList(list, r.groupSeparator) {
-			b.snap.Memberships = append(b.snap.Memberships, Membership{UserKey: u.Key, Kind: KindGroup, ContainerKey: key, Role: RoleMember})
-		}
+	for _, key := range groupKeys {
+		b.snap.Memberships = append(b.snap.Memberships, Membership{UserKey: u.Key, Kind: KindGroup, ContainerKey: key, Role: RoleMember})
 	}
 	b.origins.Set(KindUser, u.Key, rec.Origin)
 	b.snap.Users = append(b.snap.Users, u)
@@ -380,8 +421,14 @@ func (b *builder) userOrgs(rec Record, data map[string]string) ([]string, error)
 		if err != nil {
 			return nil, err
 		}
+		paths := splitList(value, r.multiSeparator)
+		for _, path := range paths {
+			if err := b.checkPath(path); err != nil {
+				return nil, fmt.Errorf("%s: %w", r.orgPath.key, err)
+			}
+		}
 		var keys []string
-		for _, path := range splitList(value, r.multiSeparator) {
+		for _, path := range paths {
 			key, err := b.pathOrg(path, rec.Origin)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", r.orgPath.key, err)
@@ -400,6 +447,16 @@ func (b *builder) userOrgs(rec Record, data map[string]string) ([]string, error)
 		return []string{key}, nil
 	}
 	return nil, nil
+}
+
+// checkPath reports a path pathOrg would refuse, creating nothing.
+func (b *builder) checkPath(path string) error {
+	for _, seg := range strings.Split(path, b.rules.pathSeparator) {
+		if strings.TrimSpace(seg) == "" {
+			return fmt.Errorf("path %q has an empty segment", path)
+		}
+	}
+	return nil
 }
 
 // pathOrg makes sure every org on a path exists and returns the key of the

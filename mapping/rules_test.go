@@ -147,7 +147,7 @@ func TestBuildErrorsNameTheRecord(t *testing.T) {
 			name:    "duplicate login id",
 			mapping: config.Mapping{Users: config.UserMapping{LoginID: "{{.login}}", Name: "{{.name}}"}},
 			records: []mapping.Record{userRec(2, map[string]string{"id": "1", "name": "A", "login": "x"}), userRec(3, map[string]string{"id": "2", "name": "B", "login": "X"})},
-			want:    []string{`users.csv:3: user "2": login id "X" is also used by user "1"`},
+			want:    []string{`users.csv:2: user "1": login id "x" is also used by user "2"`, `users.csv:3: user "2": login id "X" is also used by user "1"`},
 		},
 		{
 			name:    "missing name",

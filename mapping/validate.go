@@ -83,83 +83,139 @@ func Validate(s *Snapshot, origins Origins) error { return validate(s, origins, 
 // does not hold.
 func validate(s *Snapshot, origins Origins, partial bool) error {
 	var p Problems
+	for _, is := range check(s, origins, partial) {
+		p.Add(is.err)
+	}
+	return p.Err()
+}
+
+// ref names one object of a snapshot by kind and key.
+type ref struct {
+	kind Kind
+	key  string
+}
+
+// issue is one problem of a snapshot and the objects it is blamed on:
+// leaving those out of the snapshot removes the problem (a duplicate login
+// id is blamed on every user who has it, a cycle on every org on it, a
+// membership's problem on its user).
+type issue struct {
+	err  error
+	objs []ref
+}
+
+type issues []issue
+
+func (l *issues) add(err error, objs ...ref) { *l = append(*l, issue{err: err, objs: objs}) }
+
+// check finds every problem of a snapshot (see Validate), each with the
+// objects it is blamed on.
+func check(s *Snapshot, origins Origins, partial bool) issues {
+	var p issues
 	orgs := map[string]*Org{}
 	for i := range s.Orgs {
 		o := &s.Orgs[i]
+		at := ref{KindOrg, o.Key}
 		if o.Key == "" {
-			p.Addf("org %q: empty key", o.Name)
+			p.add(fmt.Errorf("org %q: empty key", o.Name), at)
 			continue
 		}
 		if _, dup := orgs[o.Key]; dup {
-			p.Addf("%s: duplicate org key", origins.describe(KindOrg, o.Key))
+			p.add(fmt.Errorf("%s: duplicate org key", origins.describe(KindOrg, o.Key)), at)
 			continue
 		}
 		orgs[o.Key] = o
 		if strings.TrimSpace(o.Name) == "" {
-			p.Addf("%s: empty name", origins.describe(KindOrg, o.Key))
+			p.add(fmt.Errorf("%s: empty name", origins.describe(KindOrg, o.Key)), at)
 		}
 	}
 	for _, key := range sortedOrgKeys(orgs) {
 		o := orgs[key]
 		if o.ParentKey != "" && !partial {
 			if _, ok := orgs[o.ParentKey]; !ok {
-				p.Addf("%s: parent %q does not exist", origins.describe(KindOrg, key), o.ParentKey)
+				p.add(fmt.Errorf("%s: parent %q does not exist", origins.describe(KindOrg, key), o.ParentKey), ref{KindOrg, key})
 			}
 		}
 	}
 	for _, cycle := range orgCycles(orgs) {
-		p.Addf("%s: org tree has a cycle: %s", origins.describe(KindOrg, cycle[0]), strings.Join(cycle, " → "))
+		objs := make([]ref, 0, len(cycle)-1)
+		for _, k := range cycle[:len(cycle)-1] {
+			objs = append(objs, ref{KindOrg, k})
+		}
+		p.add(fmt.Errorf("%s: org tree has a cycle: %s", origins.describe(KindOrg, cycle[0]), strings.Join(cycle, " → ")), objs...)
 	}
 
 	users := map[string]bool{}
-	logins := map[string]string{}
-	mails := map[string]string{}
+	logins := map[string][]string{}
+	mails := map[string][]string{}
 	for _, u := range s.Users {
+		at := ref{KindUser, u.Key}
 		if u.Key == "" {
-			p.Addf("user %q: empty key", u.Name)
+			p.add(fmt.Errorf("user %q: empty key", u.Name), at)
 			continue
 		}
 		if users[u.Key] {
-			p.Addf("%s: duplicate user key", origins.describe(KindUser, u.Key))
+			p.add(fmt.Errorf("%s: duplicate user key", origins.describe(KindUser, u.Key)), at)
 			continue
 		}
 		users[u.Key] = true
 		if strings.TrimSpace(u.Name) == "" {
-			p.Addf("%s: empty name", origins.describe(KindUser, u.Key))
+			p.add(fmt.Errorf("%s: empty name", origins.describe(KindUser, u.Key)), at)
 		}
 		if u.LoginID == "" && u.Email == "" {
-			p.Addf("%s: neither login id nor email", origins.describe(KindUser, u.Key))
+			p.add(fmt.Errorf("%s: neither login id nor email", origins.describe(KindUser, u.Key)), at)
 		}
 		if u.LoginID != "" {
-			if other, dup := logins[strings.ToLower(u.LoginID)]; dup {
-				p.Addf("%s: login id %q is also used by user %q", origins.describe(KindUser, u.Key), u.LoginID, other)
-			} else {
-				logins[strings.ToLower(u.LoginID)] = u.Key
-			}
+			k := strings.ToLower(u.LoginID)
+			logins[k] = append(logins[k], u.Key)
 		}
 		if u.Email != "" {
-			if other, dup := mails[strings.ToLower(u.Email)]; dup {
-				p.Addf("%s: email %q is also used by user %q", origins.describe(KindUser, u.Key), u.Email, other)
-			} else {
-				mails[strings.ToLower(u.Email)] = u.Key
+			k := strings.ToLower(u.Email)
+			mails[k] = append(mails[k], u.Key)
+		}
+	}
+	// A login id or mail shared by several users is blamed on each of them:
+	// which one is right is the source's to say, not the order of its
+	// records.
+	byKey := s.UserIndex()
+	for _, field := range []struct {
+		name  string
+		users map[string][]string
+		value func(*User) string
+	}{
+		{"login id", logins, func(u *User) string { return u.LoginID }},
+		{"email", mails, func(u *User) string { return u.Email }},
+	} {
+		for _, v := range sortedKeys(field.users) {
+			keys := field.users[v]
+			if len(keys) < 2 {
+				continue
+			}
+			for i, k := range keys {
+				other := keys[0]
+				if i == 0 {
+					other = keys[1]
+				}
+				p.add(fmt.Errorf("%s: %s %q is also used by user %q", origins.describe(KindUser, k), field.name, field.value(byKey[k]), other), ref{KindUser, k})
 			}
 		}
 	}
 
 	groups := map[string]bool{}
 	for _, g := range s.Groups {
+		at := ref{KindGroup, g.Key}
 		if g.Key == "" {
-			p.Addf("group %q: empty key", g.Name)
+			p.add(fmt.Errorf("group %q: empty key", g.Name), at)
 			continue
 		}
 		if groups[g.Key] {
-			p.Addf("%s: duplicate group key", origins.describe(KindGroup, g.Key))
+			p.add(fmt.Errorf("%s: duplicate group key", origins.describe(KindGroup, g.Key)), at)
 			continue
 		}
 		groups[g.Key] = true
 		if g.OrgKey != "" && !partial {
 			if _, ok := orgs[g.OrgKey]; !ok {
-				p.Addf("%s: org %q does not exist", origins.describe(KindGroup, g.Key), g.OrgKey)
+				p.add(fmt.Errorf("%s: org %q does not exist", origins.describe(KindGroup, g.Key), g.OrgKey), at)
 			}
 		}
 	}
@@ -167,31 +223,41 @@ func validate(s *Snapshot, origins Origins, partial bool) error {
 	seen := map[string]bool{}
 	for _, m := range s.Memberships {
 		where := origins.describe(KindUser, m.UserKey)
+		at := ref{KindUser, m.UserKey}
 		if !users[m.UserKey] {
-			p.Addf("membership %s: user %q does not exist", m.ID(), m.UserKey)
+			p.add(fmt.Errorf("membership %s: user %q does not exist", m.ID(), m.UserKey), at)
 			continue
 		}
 		switch m.Kind {
 		case KindOrg:
 			if _, ok := orgs[m.ContainerKey]; !ok && !partial {
-				p.Addf("%s: member of org %q, which does not exist", where, m.ContainerKey)
+				p.add(fmt.Errorf("%s: member of org %q, which does not exist", where, m.ContainerKey), at)
 			}
 		case KindGroup:
 			if !groups[m.ContainerKey] && !partial {
-				p.Addf("%s: member of group %q, which does not exist", where, m.ContainerKey)
+				p.add(fmt.Errorf("%s: member of group %q, which does not exist", where, m.ContainerKey), at)
 			}
 		default:
-			p.Addf("%s: membership of unknown kind %q", where, m.Kind)
+			p.add(fmt.Errorf("%s: membership of unknown kind %q", where, m.Kind), at)
 		}
 		if !m.Role.Valid() {
-			p.Addf("%s: role %q in %s %q is not member or admin", where, m.Role, m.Kind, m.ContainerKey)
+			p.add(fmt.Errorf("%s: role %q in %s %q is not member or admin", where, m.Role, m.Kind, m.ContainerKey), at)
 		}
 		if seen[m.ID()] {
-			p.Addf("%s: listed twice in %s %q", where, m.Kind, m.ContainerKey)
+			p.add(fmt.Errorf("%s: listed twice in %s %q", where, m.Kind, m.ContainerKey), at)
 		}
 		seen[m.ID()] = true
 	}
-	return p.Err()
+	return p
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func sortedOrgKeys(orgs map[string]*Org) []string {
