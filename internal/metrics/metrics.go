@@ -88,6 +88,11 @@ var (
 		Help: "1 while the job is quarantined (not run until released), else 0.",
 	}, []string{"job"})
 
+	recordsHeldBack = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "orgbridge_records_held_back",
+		Help: "Source records the job's last run left out because they cannot be mapped (nothing of theirs is written or removed until they are fixed or gone).",
+	}, []string{"job"})
+
 	leader = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "orgbridge_leader",
 		Help: "1 while this process holds the scheduler's leadership, else 0.",
@@ -103,7 +108,7 @@ func newRegistry() *prometheus.Registry {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		runsTotal, runDuration, lastSuccess, changesTotal,
 		apiRequests, apiRateLimited, apiRetries,
-		scimRequests, jobQuarantined, leader,
+		scimRequests, jobQuarantined, recordsHeldBack, leader,
 	)
 	return r
 }
@@ -166,6 +171,11 @@ func ObserveSCIMRequest(method, resource string, status int) {
 // SetQuarantined sets whether job is quarantined.
 func SetQuarantined(job string, on bool) {
 	jobQuarantined.WithLabelValues(job).Set(b2f(on))
+}
+
+// SetHeldBack sets how many records job holds back.
+func SetHeldBack(job string, n int) {
+	recordsHeldBack.WithLabelValues(job).Set(float64(n))
 }
 
 // SetLeader sets whether this process is the leader.

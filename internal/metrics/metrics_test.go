@@ -122,6 +122,14 @@ func TestGauges(t *testing.T) {
 	if v := testutil.ToFloat64(jobQuarantined.WithLabelValues("t-q")); v != 0 {
 		t.Errorf("released = %v, want 0", v)
 	}
+	SetHeldBack("t-q", 2)
+	if v := testutil.ToFloat64(recordsHeldBack.WithLabelValues("t-q")); v != 2 {
+		t.Errorf("held back = %v, want 2", v)
+	}
+	SetHeldBack("t-q", 0)
+	if v := testutil.ToFloat64(recordsHeldBack.WithLabelValues("t-q")); v != 0 {
+		t.Errorf("held back after the fix = %v, want 0", v)
+	}
 	SetLeader(true)
 	if v := testutil.ToFloat64(leader); v != 1 {
 		t.Errorf("leader = %v, want 1", v)
@@ -141,6 +149,7 @@ func TestRegistryAndHandler(t *testing.T) {
 	ObserveRetry("t-h")
 	ObserveSCIMRequest("GET", "Schemas", 200)
 	SetQuarantined("t-h", false)
+	SetHeldBack("t-h", 1)
 
 	if n, err := testutil.GatherAndCount(Registry(), "orgbridge_leader", "orgbridge_runs_total"); err != nil || n < 2 {
 		t.Errorf("GatherAndCount = %d, %v", n, err)
@@ -165,7 +174,7 @@ func TestRegistryAndHandler(t *testing.T) {
 		"orgbridge_runs_total", "orgbridge_run_duration_seconds_bucket", "orgbridge_last_success_timestamp_seconds",
 		"orgbridge_changes_total", "orgbridge_api_requests_total", "orgbridge_api_rate_limited_total",
 		"orgbridge_api_retries_total", "orgbridge_scim_requests_total", "orgbridge_job_quarantined",
-		"orgbridge_leader", "go_goroutines", "process_start_time_seconds",
+		"orgbridge_records_held_back", "orgbridge_leader", "go_goroutines", "process_start_time_seconds",
 	} {
 		if !strings.Contains(text, "\n"+name) {
 			t.Errorf("/metrics lacks %s", name)
