@@ -172,6 +172,29 @@ func checkFixture(t *testing.T, s store.Store, viewFile string) {
 	if len(found) != 1 || found[0].Name != "bob@example.com" {
 		t.Fatalf("SCIMFind by externalId on the fixture = %+v", found)
 	}
+
+	// The index of SCIM attributes, which the fixture's writer did not
+	// have, was filled from its documents by the migration: the live
+	// users are found by it, the deleted one is not, and the user created
+	// since is.
+	for _, tt := range []struct {
+		where *store.SCIMFilter
+		want  []string
+	}{
+		{&store.SCIMFilter{Op: store.SCIMEq, Attr: store.SCIMAttrUserName, Value: "ALICE@example.com"}, []string{"alice@example.com"}},
+		{&store.SCIMFilter{Op: store.SCIMCo, Attr: store.SCIMAttrUserName, Value: "@EXAMPLE."}, []string{"alice@example.com", "bob@example.com"}},
+		{&store.SCIMFilter{Op: store.SCIMSw, Attr: store.SCIMAttrUserName, Value: "carol"}, []string{}},
+	} {
+		list, total, err := s.SCIMQuery(ctx, store.SCIMUser, tt.where, 0, 10)
+		must(t, err)
+		names := []string{}
+		for _, r := range list {
+			names = append(names, strings.ToLower(r.Name))
+		}
+		if !slices.Equal(names, tt.want) || total != len(tt.want) {
+			t.Fatalf("SCIMQuery(%+v) on the fixture = %v (total %d), want %v", tt.where, names, total, tt.want)
+		}
+	}
 }
 
 func TestSQLiteCompat(t *testing.T) {
@@ -201,17 +224,18 @@ func TestSQLiteCompat(t *testing.T) {
 	s, err := store.OpenSQLite(ctx, path, zaptest.NewLogger(t))
 	must(t, err)
 	defer s.Close()
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 4 {
-		t.Fatalf("SchemaVersion of the fixture = %d, %v; want 4", v, err)
+	// Opened, the fixture is migrated to the current schema.
+	if v, err := s.SchemaVersion(ctx); err != nil || v != store.SQLiteSchemaVersion {
+		t.Fatalf("SchemaVersion of the fixture = %d, %v; want %d", v, err, store.SQLiteSchemaVersion)
 	}
 	checkFixture(t, s, viewFile)
 
-	// A new file gets the schema the fixture's writer made.
+	// A new file gets the schema the fixture migrated to.
 	fresh := filepath.Join(t.TempDir(), "fresh.db")
 	s2, err := store.OpenSQLite(ctx, fresh, zaptest.NewLogger(t))
 	must(t, err)
 	must(t, s2.Close())
-	if got, want := sqliteSchema(t, fresh), sqliteSchema(t, fixture); got != want {
+	if got, want := sqliteSchema(t, fresh), sqliteSchema(t, path); got != want {
 		t.Fatalf("schema of a new file:\n%s\nwant the fixture's:\n%s", got, want)
 	}
 }
@@ -271,12 +295,12 @@ func TestPostgresCompat(t *testing.T) {
 	}
 	must(t, db.Close(ctx))
 	s := openPostgresCleanup(t, dsn)
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 2 {
-		t.Fatalf("SchemaVersion of the fixture = %d, %v; want 2", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != store.PostgresSchemaVersion {
+		t.Fatalf("SchemaVersion of the fixture = %d, %v; want %d", v, err, store.PostgresSchemaVersion)
 	}
 	checkFixture(t, s, viewFile)
 
-	// A new database gets the schema the fixture's writer made.
+	// A new database gets the schema the fixture migrated to.
 	fresh := pgtest.NewDatabase(t)
 	must(t, openPostgres(t, fresh).Close())
 	if got, want := pgSchema(t, fresh), pgSchema(t, dsn); got != want {

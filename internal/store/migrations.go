@@ -1,5 +1,7 @@
 package store
 
+import "context"
+
 // sqliteMigrations are the SQLite schema's migrations, in order: migration i
 // brings the schema to version i+1. A migration may hold several statements;
 // it runs in one transaction together with its schema_version row. Append new
@@ -97,4 +99,49 @@ INSERT INTO scim_sequence (id, seq) VALUES (1, 0);
 CREATE INDEX scim_external ON scim_resources (type, external_id) WHERE deleted = 0;
 CREATE INDEX scim_name ON scim_resources (type, name_key) WHERE deleted = 0;
 `,
+	// 5: the index of SCIM attributes SCIMQuery answers filters from
+	// (see scimindex.go): one row per value of userName, displayName and
+	// each e-mail, and the trigrams of those values for co and ew. The
+	// rows of the resources already stored are written by
+	// backfillSCIMIndex, in this migration's transaction.
+	`
+CREATE TABLE scim_attrs (
+	type  TEXT NOT NULL,
+	id    TEXT NOT NULL,
+	attr  TEXT NOT NULL, -- userName, displayName or emails
+	tag   TEXT NOT NULL, -- emails: the element's type, lower-cased
+	value TEXT NOT NULL, -- strings.ToLower(value), computed in Go
+	PRIMARY KEY (type, id, attr, tag, value)
+) WITHOUT ROWID;
+CREATE INDEX scim_attrs_value ON scim_attrs (type, attr, value, tag);
+
+CREATE TABLE scim_grams (
+	type TEXT NOT NULL,
+	attr TEXT NOT NULL,
+	gram TEXT NOT NULL, -- three runes of a value of scim_attrs
+	id   TEXT NOT NULL,
+	PRIMARY KEY (type, attr, gram, id)
+) WITHOUT ROWID;
+
+CREATE INDEX scim_modified ON scim_resources (type, modified_at) WHERE deleted = 0;
+`,
+}
+
+// sqliteBackfills are the steps in Go of SQLite's migrations, by the
+// version they bring the schema to: each runs in its migration's
+// transaction, after its statements.
+var sqliteBackfills = map[int]func(context.Context, *sqlStore, *txn) error{
+	5: backfillSCIMIndex,
+}
+
+// backfill runs the step in Go, if any, of the migration to version.
+func (s *sqlStore) backfill(ctx context.Context, tx *txn, version int) error {
+	fills := sqliteBackfills
+	if s.d.name == postgresDialect.name {
+		fills = postgresBackfills
+	}
+	if fill := fills[version]; fill != nil {
+		return fill(ctx, s, tx)
+	}
+	return nil
 }

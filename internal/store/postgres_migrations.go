@@ -1,5 +1,7 @@
 package store
 
+import "context"
+
 // postgresMigrations are the PostgreSQL schema's migrations, in order:
 // migration i brings the schema to version i+1. A migration may hold
 // several statements; it runs in one transaction together with its
@@ -100,4 +102,33 @@ INSERT INTO scim_sequence (id, seq) VALUES (1, 0);
 CREATE INDEX scim_external ON scim_resources (type, external_id) WHERE NOT deleted;
 CREATE INDEX scim_name ON scim_resources (type, name_key) WHERE NOT deleted;
 `,
+	// 3: the index of SCIM attributes (see scimindex.go and SQLite's
+	// migration 5), backfilled by backfillSCIMIndex.
+	`
+CREATE TABLE scim_attrs (
+	type  text COLLATE "C" NOT NULL,
+	id    text COLLATE "C" NOT NULL,
+	attr  text COLLATE "C" NOT NULL, -- userName, displayName or emails
+	tag   text COLLATE "C" NOT NULL, -- emails: the element's type, lower-cased
+	value text COLLATE "C" NOT NULL, -- strings.ToLower(value), computed in Go
+	PRIMARY KEY (type, id, attr, tag, value)
+);
+CREATE INDEX scim_attrs_value ON scim_attrs (type, attr, value, tag);
+
+CREATE TABLE scim_grams (
+	type text COLLATE "C" NOT NULL,
+	attr text COLLATE "C" NOT NULL,
+	gram text COLLATE "C" NOT NULL, -- three runes of a value of scim_attrs
+	id   text COLLATE "C" NOT NULL,
+	PRIMARY KEY (type, attr, gram, id)
+);
+
+CREATE INDEX scim_modified ON scim_resources (type, modified_at) WHERE NOT deleted;
+`,
+}
+
+// postgresBackfills are the steps in Go of PostgreSQL's migrations (see
+// sqliteBackfills).
+var postgresBackfills = map[int]func(context.Context, *sqlStore, *txn) error{
+	3: backfillSCIMIndex,
 }

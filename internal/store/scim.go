@@ -157,7 +157,10 @@ func (s *sqlStore) SCIMCreate(ctx context.Context, res SCIMResource) (SCIMResour
 		_, err = tx.ExecContext(ctx, `INSERT INTO scim_resources (`+scimColumns+`, name_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			out.Type, out.ID, out.ExternalID, out.Name, out.Doc, out.Version, out.Seq, false,
 			s.d.timeArg(out.Created), s.d.timeArg(out.Modified), scimNameKey(out.Name))
-		return s.d.constraint(err)
+		if err != nil {
+			return s.d.constraint(err)
+		}
+		return s.reindexSCIM(ctx, tx, SCIMResource{}, out)
 	})
 	if err != nil {
 		return SCIMResource{}, fmt.Errorf("store: create SCIM %s %q: %w", res.Type, res.ID, err)
@@ -198,6 +201,9 @@ WHERE type = $8 AND id = $9`, out.ExternalID, out.Name, scimNameKey(out.Name), o
 		if err != nil {
 			return s.d.constraint(err)
 		}
+		if err := s.reindexSCIM(ctx, tx, cur, out); err != nil {
+			return err
+		}
 		return s.touchSCIMUsers(ctx, tx, seq, touch)
 	})
 	if err != nil {
@@ -225,6 +231,11 @@ func (s *sqlStore) SCIMDelete(ctx context.Context, typ, id string, touch []strin
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE scim_resources SET deleted = $1, seq = $2, modified_at = $3 WHERE type = $4 AND id = $5`,
 			true, seq, s.d.timeArg(s.now()), typ, id); err != nil {
+			return err
+		}
+		gone := cur
+		gone.Deleted = true
+		if err := s.reindexSCIM(ctx, tx, cur, gone); err != nil {
 			return err
 		}
 		return s.touchSCIMUsers(ctx, tx, seq, touch)

@@ -156,6 +156,9 @@ func (s *sqlStore) migrateOne(ctx context.Context) (done bool, err error) {
 		if _, err := tx.ExecContext(ctx, ms[v]); err != nil {
 			return fmt.Errorf("migrate to schema version %d: %w", v+1, err)
 		}
+		if err := s.backfill(ctx, tx, v+1); err != nil {
+			return fmt.Errorf("migrate to schema version %d: %w", v+1, err)
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)`, v+1, s.d.timeArg(s.now())); err != nil {
 			return fmt.Errorf("record schema version %d: %w", v+1, err)
 		}

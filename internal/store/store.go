@@ -268,6 +268,15 @@ type Store interface {
 	// ordered by Created then ID, through an index: the lookup identity
 	// providers make before each create.
 	SCIMFind(ctx context.Context, typ string, field SCIMField, value string) ([]SCIMResource, error)
+	// SCIMQuery returns one page of the live resources of the type that
+	// match where (nil: every one), ordered by Created then ID: the first
+	// offset are skipped and at most limit returned (limit 0: none), with
+	// the number of them that match in all. Every condition is answered
+	// by an index the writes keep (see scimindex.go), so a page costs
+	// about the same at any offset and collection size. A condition the
+	// store cannot answer (an unknown attribute or operator, co or ew on
+	// a case-exact attribute) is refused with an error naming it.
+	SCIMQuery(ctx context.Context, typ string, where *SCIMFilter, offset, limit int) ([]SCIMResource, int, error)
 	// SCIMChanged returns every resource of any type, tombstones included,
 	// whose Seq is greater than since, ordered by Seq then Type then ID, and
 	// the highest Seq in the store: since itself if nothing is newer (0 on
@@ -312,3 +321,60 @@ func sortSCIM(list []SCIMResource) {
 		return list[i].ID < list[j].ID
 	})
 }
+
+// SCIMFilter is a condition SCIMQuery answers from the store's index of
+// SCIM attributes: a comparison (Op eq, sw, co, ew, gt, ge, lt, le or pr
+// on Attr) or a combination of conditions (and and or of two or more
+// Args, not of one). It is SCIM's filter (RFC 7644 §3.4.2.2) narrowed to
+// what identity providers send; the endpoint translates what fits and
+// evaluates the rest itself.
+//
+// Values compare as RFC 7643 says of each attribute: userName,
+// displayName and emails (their value) lower-cased (caseExact false),
+// by the bytes of the UTF-8 for gt/ge/lt/le; id and externalId exactly;
+// an empty externalId is absent (so matches nothing but not). Created and
+// Modified compare Time (eq, gt, ge, lt, le) at the store's precision.
+type SCIMFilter struct {
+	Op   SCIMOp
+	Attr SCIMAttr
+	// Tag narrows emails to the elements whose type equals it
+	// case-insensitively (the value path emails[type eq "work" and
+	// value eq "…"]); "" is any element.
+	Tag   string
+	Value string
+	Time  time.Time
+	Args  []*SCIMFilter
+}
+
+// SCIMOp is an operator of SCIMFilter.
+type SCIMOp string
+
+// The operators of SCIMFilter.
+const (
+	SCIMEq  SCIMOp = "eq"
+	SCIMSw  SCIMOp = "sw"
+	SCIMCo  SCIMOp = "co"
+	SCIMEw  SCIMOp = "ew"
+	SCIMGt  SCIMOp = "gt"
+	SCIMGe  SCIMOp = "ge"
+	SCIMLt  SCIMOp = "lt"
+	SCIMLe  SCIMOp = "le"
+	SCIMPr  SCIMOp = "pr"
+	SCIMAnd SCIMOp = "and"
+	SCIMOr  SCIMOp = "or"
+	SCIMNot SCIMOp = "not"
+)
+
+// SCIMAttr is an attribute SCIMFilter compares.
+type SCIMAttr string
+
+// The attributes of SCIMFilter. Emails is each element's value.
+const (
+	SCIMAttrID          SCIMAttr = "id"
+	SCIMAttrExternalID  SCIMAttr = "externalId"
+	SCIMAttrUserName    SCIMAttr = "userName"
+	SCIMAttrDisplayName SCIMAttr = "displayName"
+	SCIMAttrEmails      SCIMAttr = "emails"
+	SCIMAttrCreated     SCIMAttr = "meta.created"
+	SCIMAttrModified    SCIMAttr = "meta.lastModified"
+)

@@ -48,6 +48,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SCIMTouch", testSCIMTouch},
 		{"SCIMChanged", testSCIMChanged},
 		{"SCIMFind", testSCIMFind},
+		{"SCIMQuery", testSCIMQuery},
+		{"SCIMQueryPaging", testSCIMQueryPaging},
 		{"SCIMConcurrentUpdates", testSCIMConcurrentUpdates},
 		{"SCIMReopen", testSCIMReopen},
 	}
