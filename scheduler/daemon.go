@@ -13,6 +13,7 @@ import (
 
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/internal/store"
+	"github.com/orgbridge/orgbridge/mapping"
 )
 
 // Errors of the daemon's on-demand runs.
@@ -73,6 +74,10 @@ type DaemonHooks struct {
 	Quarantine func(job string, on bool)
 	// Leader is called when this replica becomes or stops being leader.
 	Leader func(on bool)
+	// HeldBack is called with the number of records the job holds back
+	// (left out because they cannot be mapped): when the daemon starts,
+	// from the store, and after every run that planned.
+	HeldBack func(job string, n int)
 }
 
 // Daemon runs jobs on their schedules and on demand, one run of a job at a
@@ -112,7 +117,10 @@ type jobState struct {
 	pending          *PendingApproval
 	// retries tracks changes that keep failing, by kind and key: scheduled
 	// and SCIM-triggered runs hold them back until their backoff ends.
-	retries   map[string]*retry
+	retries map[string]*retry
+	// heldBack are the records the job's last planned run left out
+	// because they cannot be mapped.
+	heldBack  []mapping.LeftOut
 	fullEntry cron.EntryID
 	incEntry  cron.EntryID
 	cron      *cron.Cron
@@ -152,6 +160,10 @@ type JobInfo struct {
 	Pending               *PendingApproval
 	// RetryingLater counts changes held back by their retry backoff.
 	RetryingLater int
+	// HeldBack are the records the job's last planned run left out
+	// because they cannot be mapped; nothing of theirs is written or
+	// removed until they are fixed or gone.
+	HeldBack []mapping.LeftOut
 }
 
 // DaemonOptions configure a Daemon.
@@ -202,6 +214,7 @@ func (d *Daemon) setJobs(jobs []*Job, old map[string]*jobState) {
 			// lock, so a run in flight still excludes a new one.
 			prev.mu.Lock()
 			st.failures, st.quarantineUntil, st.quarantineReason, st.pending, st.retries = prev.failures, prev.quarantineUntil, prev.quarantineReason, prev.pending, prev.retries
+			st.heldBack = prev.heldBack
 			prev.mu.Unlock()
 			st.lock = prev.lock
 		}
@@ -269,6 +282,7 @@ func (d *Daemon) begin(ctx context.Context) <-chan struct{} {
 	d.mu.Lock()
 	d.ctx = ctx
 	d.mu.Unlock()
+	d.loadHeldBack(ctx)
 	d.elect(ctx)
 	scimDone := make(chan struct{})
 	if d.scim == nil {
@@ -277,6 +291,34 @@ func (d *Daemon) begin(ctx context.Context) <-chan struct{} {
 	}
 	go func() { defer close(scimDone); d.runSCIM(ctx) }()
 	return scimDone
+}
+
+// loadHeldBack learns from the store what each job's last planned run
+// left out, so that health and metrics say it from the start, not only
+// after the next run.
+func (d *Daemon) loadHeldBack(ctx context.Context) {
+	if d.store == nil {
+		return
+	}
+	for _, name := range d.JobNames() {
+		held, _, err := HeldBack(ctx, d.store, name)
+		if err != nil {
+			d.log.Warn("read the records held back", zap.String("job", name), zap.Error(err))
+			continue
+		}
+		d.mu.Lock()
+		st := d.jobs[name]
+		d.mu.Unlock()
+		if st == nil {
+			continue
+		}
+		st.mu.Lock()
+		st.heldBack = held
+		st.mu.Unlock()
+		if d.hooks.HeldBack != nil {
+			d.hooks.HeldBack(name, len(held))
+		}
+	}
 }
 
 // loop holds the elections until ctx ends, then stops.
@@ -537,11 +579,21 @@ func (d *Daemon) noteChange(st *jobState, ev Event) {
 	r.next = d.now().Add(st.job.Quarantine.backoff(r.fails))
 }
 
-// afterRun keeps the quarantine and the approvals up to date.
+// afterRun keeps the quarantine, the approvals and the records held back
+// up to date.
 func (d *Daemon) afterRun(st *jobState, res *RunResult, err error, outcome store.RunStatus, opts RunOptions, log *zap.Logger) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	name := st.job.Name
+	if res != nil && res.Plan != nil && !opts.DryRun {
+		st.heldBack = res.LeftOut
+		if len(res.LeftOut) > 0 {
+			log.Warn("records held back: they cannot be mapped; the rest of the run went on", zap.Int("held_back", len(res.LeftOut)))
+		}
+		if d.hooks.HeldBack != nil {
+			d.hooks.HeldBack(name, len(res.LeftOut))
+		}
+	}
 	switch outcome {
 	case store.RunSucceeded:
 		if !st.quarantineUntil.IsZero() {
@@ -684,6 +736,7 @@ func (d *Daemon) Jobs() []JobInfo {
 				info.RetryingLater++
 			}
 		}
+		info.HeldBack = append([]mapping.LeftOut(nil), st.heldBack...)
 		st.mu.Unlock()
 		out = append(out, info)
 	}

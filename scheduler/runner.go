@@ -74,6 +74,15 @@ type RunResult struct {
 	Mark string
 	// Held are the planned changes opts.Hold kept out of this run.
 	Held []connectors.Change
+	// LeftOut are the records held back because they cannot be mapped
+	// (this read's and, on an incremental run, those an earlier run held
+	// that this read did not include): nothing is written for them and
+	// nothing of theirs is removed. Released are the left-out records of
+	// deactivated or deleted users, which hold nothing back.
+	LeftOut, Released []mapping.LeftOut
+	// Protected are the planned changes taken out of the plan because
+	// they touched a left-out record's object.
+	Protected []connectors.Change
 	// links are the store's links the plan was made from; the executor
 	// adds the plan's adoptions to them itself.
 	links Links
@@ -139,16 +148,23 @@ func (r *Runner) plan(ctx context.Context, job *Job, incremental bool) (*RunResu
 	if err != nil {
 		return nil, fmt.Errorf("job %s: read source: %w", job.Name, err)
 	}
-	build := job.Rules.Build
-	if partial {
-		build = job.Rules.BuildPartial
-	}
-	desired, report, err := build(records)
+	// A record that cannot be mapped is left out and the rest goes on: one
+	// bad record must not stop every other change (issue 19).
+	desired, report, err := job.Rules.Isolate(records, partial)
 	if err != nil {
 		return nil, fmt.Errorf("job %s: map records: %w", job.Name, err)
 	}
 	desired.Keep(job.Kinds)
+	held, released, err := r.leftOut(ctx, job, report, records, partial)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", job.Name, err)
+	}
+	for _, l := range report.LeftOut {
+		log.Warn("record left out: it cannot be mapped", zap.String("kind", string(l.Kind)), zap.String("key", l.Key),
+			zap.String("origin", l.Origin), zap.Bool("suspended", l.Suspended), zap.String("reason", l.Reason))
+	}
 	log.Info("source read", zap.Int("records", report.Records), zap.Int("excluded", report.Excluded),
+		zap.Int("left_out", len(report.LeftOut)), zap.Int("held_back", len(held)),
 		zap.Int("orgs", len(desired.Orgs)), zap.Int("users", len(desired.Users)), zap.Int("groups", len(desired.Groups)))
 	actual, err := job.Target.Read(ctx)
 	if err != nil {
@@ -163,8 +179,13 @@ func (r *Runner) plan(ctx context.Context, job *Job, incremental bool) (*RunResu
 	if err != nil {
 		return nil, fmt.Errorf("job %s: plan: %w", job.Name, err)
 	}
-	res := &RunResult{Plan: plan, Report: report, Desired: desired, Actual: actual, Mark: mark, links: links}
-	res.Refused = job.Guard.Check(plan)
+	res := &RunResult{Plan: plan, Report: report, Desired: desired, Actual: actual, Mark: mark, links: links,
+		LeftOut: held, Released: released}
+	res.Protected = protect(plan, held, actual, links)
+	if len(res.Protected) > 0 {
+		log.Info("changes to left-out records' objects kept out of the plan", zap.Int("changes", len(res.Protected)))
+	}
+	res.Refused = job.Guard.CheckLeftOut(plan, countKinds(held))
 	return res, nil
 }
 
@@ -211,10 +232,19 @@ func (r *Runner) Sync(ctx context.Context, job *Job, opts RunOptions) (*RunResul
 		}
 	}
 	summary := Summarize(res.Plan)
+	if n := len(res.LeftOut); n > 0 {
+		summary += fmt.Sprintf("; %d record(s) left out: they cannot be mapped", n)
+	}
 	if r.BeforeApply != nil {
 		r.BeforeApply(res)
 	}
 	if res.Refused != nil && !opts.Force {
+		if len(res.LeftOut) > 0 && !opts.DryRun {
+			// The refused run still says what it would have left out.
+			if err := r.journalLeftOut(ctx, runID, nil, res.LeftOut, res.links); err != nil {
+				log.Error("journal left-out records", zap.Error(err))
+			}
+		}
 		finish(store.RunRefused, summary, res.Refused)
 		log.Warn("run refused by the guard", zap.Error(res.Refused))
 		return res, res.Refused
@@ -226,7 +256,7 @@ func (r *Runner) Sync(ctx context.Context, job *Job, opts RunOptions) (*RunResul
 		finish(store.RunDryRun, summary, nil)
 		return res, nil
 	}
-	if err := r.Store.Plan(ctx, runID, res.Plan.Changes); err != nil {
+	if err := r.journalLeftOut(ctx, runID, res.Plan.Changes, res.LeftOut, res.links); err != nil {
 		finish(store.RunFailed, summary, err)
 		return res, fmt.Errorf("job %s: journal plan: %w", job.Name, err)
 	}
