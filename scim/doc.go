@@ -64,6 +64,35 @@
 // the source sees); deactivation is PATCH or PUT with active false, which
 // the mapping turns into a suspended user.
 //
+// # Admission
+//
+// With Options.Mappings set (orgbridge serve sets it to the mappings of
+// the jobs whose source is scim, current after each reload), a create, PUT
+// or PATCH is first mapped as the scim source will read it
+// (connectors/scim.UserRecord, GroupRecord) under each job's rules, alone,
+// as an incremental run maps it (admission.go). What the mapping could
+// never map is refused, not stored: a required field left empty, a value
+// a template cannot take (a role value the map lacks) is 400 invalidValue,
+// and its detail starts with the SCIM attributes the failing template
+// reads (its field references: "displayName, name.familyName,
+// name.givenName: job "scim-to-aircourse" cannot map this User: its name
+// (users.name) is empty"); a User whose mapped login id or e-mail another
+// live User already maps to, compared case-insensitively as the mapping
+// compares them, is 409 uniqueness naming the attribute, the mapped value
+// and the other User's id. A PATCH is checked on its result. A
+// deactivation (a PUT or PATCH whose result has active false) and a DELETE
+// are never refused, so an IdP can always disable a user. Users the job's
+// scope excludes are not checked.
+//
+// Uniqueness is checked against an index per job of every live User's
+// mapped login id and e-mail (and the Groups listing it, which the
+// templates may read). It is built on the first write from the store's
+// change sequence and brought up to date before each check with the
+// changes since (store.SCIMChanged), so the writes of another replica on
+// the same store count and a push re-maps only what changed since the
+// previous one. Two concurrent creates of the same mapped e-mail can both
+// pass; the mapping's own check still catches that at the next run.
+//
 // # Storage
 //
 // Resources live in the state store (store.SCIMResource): a restart loses

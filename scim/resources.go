@@ -54,6 +54,9 @@ type resources struct {
 	match matcher
 	log   *zap.Logger
 	locks *keyedLock
+	// admit refuses what the jobs reading the endpoint could not map
+	// (admission.go); nil admits everything.
+	admit *admission
 }
 
 // lockResource takes the process's lock on the resource id until deadline
@@ -274,7 +277,11 @@ func (h *resources) Create(r *http.Request, attrs libscim.ResourceAttributes) (l
 	if err != nil {
 		return libscim.Resource{}, err
 	}
-	res, err := h.store.SCIMCreate(r.Context(), store.SCIMResource{Type: h.typ, ID: uuid.NewString(), ExternalID: externalID, Name: name, Doc: raw})
+	want := store.SCIMResource{Type: h.typ, ID: uuid.NewString(), ExternalID: externalID, Name: name, Doc: raw}
+	if err := h.admit.check(r.Context(), want, false); err != nil {
+		return libscim.Resource{}, unavailable(r, h.admissionError(err, "", name))
+	}
+	res, err := h.store.SCIMCreate(r.Context(), want)
 	if err != nil {
 		return libscim.Resource{}, unavailable(r, h.storeError(err, "", name))
 	}
@@ -433,6 +440,9 @@ func (h *resources) update(r *http.Request, id string, change func(cur store.SCI
 		raw, err := json.Marshal(next)
 		if err != nil {
 			return libscim.Resource{}, false, err
+		}
+		if err := h.admit.check(ctx, store.SCIMResource{Type: h.typ, ID: id, ExternalID: externalID, Name: name, Doc: raw}, true); err != nil {
+			return libscim.Resource{}, false, h.admissionError(err, id, name)
 		}
 		var touch []string
 		if h.typ == TypeGroup {

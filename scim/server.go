@@ -47,6 +47,11 @@ type Options struct {
 	// URLs of meta.location, Location and Content-Location; unset, they are
 	// derived from each request (baseURL).
 	PublicURL string
+	// Mappings, when set, are the mappings of the jobs that read the
+	// endpoint, asked before each create, PUT and PATCH: what they could
+	// not map is refused (admission.go). It is called on every write, so
+	// a reloaded config applies to the next push.
+	Mappings func() []Mapping
 }
 
 // Server is the SCIM 2.0 endpoint: the library's server, wrapped with what
@@ -99,8 +104,9 @@ func New(opts Options) (*Server, error) {
 	m := newMatcher(userSchema(), enterpriseSchema())
 	locks := &keyedLock{}
 	s.locks = locks
-	users := &resources{typ: TypeUser, store: opts.Store, match: m, log: s.log, locks: locks}
-	groups := &resources{typ: TypeGroup, store: opts.Store, match: newMatcher(groupSchema()), log: s.log, locks: locks}
+	admit := newAdmission(opts.Store, opts.Mappings, s.log)
+	users := &resources{typ: TypeUser, store: opts.Store, match: m, log: s.log, locks: locks, admit: admit}
+	groups := &resources{typ: TypeGroup, store: opts.Store, match: newMatcher(groupSchema()), log: s.log, locks: locks, admit: admit}
 	lib, err := libscim.NewServer(&libscim.ServerArgs{
 		ServiceProviderConfig: &libscim.ServiceProviderConfig{MaxResults: s.maxPage, SupportFiltering: true, SupportPatch: true},
 		ResourceTypes:         resourceTypes(users, groups),

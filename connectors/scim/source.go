@@ -105,7 +105,7 @@ func (s *Source) ReadChanged(ctx context.Context, mark string) ([]connectors.Rec
 	memberOf := map[string][]store.SCIMResource{}
 	groupMembers := map[string][]string{}
 	for _, g := range groups {
-		ids, err := memberIDs(g)
+		ids, err := MemberIDs(g)
 		if err != nil {
 			return nil, "", err
 		}
@@ -146,14 +146,14 @@ func (s *Source) ReadChanged(ctx context.Context, mark string) ([]connectors.Rec
 	var records []connectors.Record
 	for _, g := range groups {
 		if wantGroup[g.ID] {
-			records = append(records, s.groupRecord(g))
+			records = append(records, GroupRecord(g, s.groupsAs))
 		}
 	}
 	for _, u := range users {
 		if !wantUser[u.ID] {
 			continue
 		}
-		rec, err := userRecord(u, memberOf[u.ID])
+		rec, err := UserRecord(u, memberOf[u.ID])
 		if err != nil {
 			return nil, "", err
 		}
@@ -163,7 +163,7 @@ func (s *Source) ReadChanged(ctx context.Context, mark string) ([]connectors.Rec
 		if liveUser[u.ID] {
 			continue
 		}
-		rec, err := userRecord(u, nil)
+		rec, err := UserRecord(u, nil)
 		if err != nil {
 			return nil, "", err
 		}
@@ -175,9 +175,15 @@ func (s *Source) ReadChanged(ctx context.Context, mark string) ([]connectors.Rec
 	return records, newMark, nil
 }
 
-func (s *Source) groupRecord(g store.SCIMResource) connectors.Record {
+// GroupsAs is the kind a Group is read as: mapping.KindGroup, or
+// mapping.KindOrg with groups_as: orgs.
+func (s *Source) GroupsAs() mapping.Kind { return s.groupsAs }
+
+// GroupRecord is the record of a live Group, of the given kind
+// (mapping.KindGroup or KindOrg): id, externalId, displayName.
+func GroupRecord(g store.SCIMResource, kind mapping.Kind) connectors.Record {
 	return connectors.Record{
-		Kind:   s.groupsAs,
+		Kind:   kind,
 		Key:    g.ID,
 		Origin: fmt.Sprintf("SCIM Group %s (%s)", g.ID, g.Name),
 		Attrs: map[string][]string{
@@ -188,9 +194,12 @@ func (s *Source) groupRecord(g store.SCIMResource) connectors.Record {
 	}
 }
 
-// userRecord flattens a User into the attributes the mapping's templates
-// read ({{.userName}}, {{.givenName}}, {{.department}}, ...).
-func userRecord(u store.SCIMResource, groups []store.SCIMResource) (connectors.Record, error) {
+// UserRecord flattens a User into the attributes the mapping's templates
+// read ({{.userName}}, {{.givenName}}, {{.department}}, ...); groups are
+// the live Groups listing it (their ID and Name are read). The SCIM
+// endpoint maps a pushed User with it too, so that it refuses what this
+// source could not map.
+func UserRecord(u store.SCIMResource, groups []store.SCIMResource) (connectors.Record, error) {
 	var doc struct {
 		UserName          string `json:"userName"`
 		DisplayName       string `json:"displayName"`
@@ -317,9 +326,9 @@ func joinValues(list []multi) string {
 	return strings.Join(vals, ";")
 }
 
-// memberIDs lists the member values of a stored group. The endpoint
+// MemberIDs lists the member values of a stored group. The endpoint
 // stores members normalized (one object with a string value each).
-func memberIDs(g store.SCIMResource) (map[string]bool, error) {
+func MemberIDs(g store.SCIMResource) (map[string]bool, error) {
 	var doc struct {
 		Members []struct {
 			Value string `json:"value"`
