@@ -337,13 +337,42 @@ func (h *resources) GetAll(r *http.Request, params libscim.ListRequestParams) (l
 	if v := params.FilterValidator; v != nil {
 		expr = v.GetFilter()
 	}
-	var list []store.SCIMResource
-	var err error
-	if field, value, ok := h.lookup(expr); ok {
-		list, err = h.store.SCIMFind(r.Context(), h.typ, field, value)
-	} else {
-		list, err = h.store.SCIMList(r.Context(), h.typ)
+	page, err := h.list(r.Context(), expr, params.StartIndex-1, params.Count)
+	if err != nil {
+		return libscim.Page{}, err
 	}
+	for i := range page.Resources {
+		h.projectResource(r, &page.Resources[i])
+	}
+	return page, nil
+}
+
+// list is the page of count resources from offset among those matching
+// expr (nil: all). A filter the store's index answers (storeFilter) is
+// run and paged by the store, so a page costs the same at any offset and
+// size; any other reads every resource of the type and matches it here.
+func (h *resources) list(ctx context.Context, expr filter.Expression, offset, count int) (libscim.Page, error) {
+	page := libscim.Page{Resources: []libscim.Resource{}}
+	where, none, indexed := storeFilter(h.typ, expr)
+	if indexed {
+		if none {
+			return page, nil
+		}
+		list, total, err := h.store.SCIMQuery(ctx, h.typ, where, offset, count)
+		if err != nil {
+			return libscim.Page{}, h.storeError(err, "", "")
+		}
+		page.TotalResults = total
+		for _, res := range list {
+			doc, err := decodeStored(res)
+			if err != nil {
+				return libscim.Page{}, h.storeError(err, res.ID, "")
+			}
+			page.Resources = append(page.Resources, h.resource(res, doc))
+		}
+		return page, nil
+	}
+	list, err := h.store.SCIMList(ctx, h.typ)
 	if err != nil {
 		return libscim.Page{}, h.storeError(err, "", "")
 	}
@@ -353,49 +382,16 @@ func (h *resources) GetAll(r *http.Request, params libscim.ListRequestParams) (l
 		if err != nil {
 			return libscim.Page{}, h.storeError(err, res.ID, "")
 		}
-		if expr != nil && !h.match.match(full(res, doc), expr) {
+		if !h.match.match(full(res, doc), expr) {
 			continue
 		}
 		matched = append(matched, h.resource(res, doc))
 	}
-	page := libscim.Page{TotalResults: len(matched), Resources: []libscim.Resource{}}
-	start := params.StartIndex - 1
-	if start < len(matched) && params.Count > 0 {
-		end := min(start+params.Count, len(matched))
-		page.Resources = matched[start:end]
-	}
-	for i := range page.Resources {
-		h.projectResource(r, &page.Resources[i])
+	page.TotalResults = len(matched)
+	if offset < len(matched) && count > 0 {
+		page.Resources = matched[offset:min(offset+count, len(matched))]
 	}
 	return page, nil
-}
-
-// lookup is the fast path of the lookups identity providers make before
-// every create (Entra: externalId eq, Okta: userName eq): a filter that is
-// one eq on id, externalId or the name (userName, a group's displayName)
-// is answered by the store's index. The full matcher still confirms each
-// result.
-func (h *resources) lookup(expr filter.Expression) (store.SCIMField, string, bool) {
-	e, ok := expr.(*filter.AttributeExpression)
-	if !ok || e.Operator != filter.EQ || e.AttributePath.SubAttribute != nil {
-		return "", "", false
-	}
-	if uri := e.AttributePath.URI(); uri != "" && uri != userSchema().ID && uri != groupSchema().ID {
-		return "", "", false
-	}
-	want, ok := e.CompareValue.(string)
-	if !ok {
-		return "", "", false
-	}
-	switch name := e.AttributePath.AttributeName; {
-	case strings.EqualFold(name, "id"):
-		return store.SCIMByID, want, true
-	case strings.EqualFold(name, "externalId"):
-		return store.SCIMByExternalID, want, true
-	case strings.EqualFold(name, nameAttr(h.typ)):
-		return store.SCIMByName, want, true
-	}
-	return "", "", false
 }
 
 // update is the read-modify-write loop of PUT and PATCH: change returns the
