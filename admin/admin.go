@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/internal/store"
+	"github.com/orgbridge/orgbridge/mapping"
 	"github.com/orgbridge/orgbridge/scheduler"
 )
 
@@ -128,28 +129,90 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-func (h *Handler) healthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+// healthz says the process is alive. With ?verbose it also says, per job,
+// whether it is quarantined and which records it holds back: the process
+// stays healthy (a restart would fix neither), so the answer is 200 either
+// way.
+func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
+	if _, verbose := r.URL.Query()["verbose"]; !verbose || h.opts.Daemon == nil {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return
+	}
+	jobs := []jobHealth{}
+	for _, info := range h.opts.Daemon.Jobs() {
+		jobs = append(jobs, newJobHealth(info))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "leader": h.opts.Daemon.IsLeader(), "jobs": jobs})
 }
 
-// readyz is ready when the store answers and no job's last run failed
-// with its last success (or, lacking one, its first failure) older than
-// ReadyMaxFailedAge.
+// jobHealth is one job's state as /healthz?verbose shows it.
+type jobHealth struct {
+	Name             string     `json:"name"`
+	Running          bool       `json:"running"`
+	Quarantined      bool       `json:"quarantined"`
+	QuarantineReason string     `json:"quarantine_reason,omitempty"`
+	QuarantineUntil  *time.Time `json:"quarantine_until,omitempty"`
+	RetryingLater    int        `json:"retrying_later"`
+	HeldBack         int        `json:"held_back"`
+	// HeldBackRecords are the records held back, at most heldListed.
+	HeldBackRecords []heldJSON `json:"held_back_records,omitempty"`
+}
+
+type heldJSON struct {
+	Kind   string `json:"kind"`
+	Key    string `json:"key"`
+	Reason string `json:"reason"`
+}
+
+// heldListed bounds the held-back records a health answer lists.
+const heldListed = 100
+
+func newJobHealth(info scheduler.JobInfo) jobHealth {
+	j := jobHealth{Name: info.Name, Running: info.Running, Quarantined: info.Quarantined, RetryingLater: info.RetryingLater, HeldBack: len(info.HeldBack)}
+	if info.Quarantined {
+		j.QuarantineReason = info.QuarantineReason
+		until := info.QuarantineUntil
+		j.QuarantineUntil = &until
+	}
+	for _, l := range info.HeldBack[:min(len(info.HeldBack), heldListed)] {
+		j.HeldBackRecords = append(j.HeldBackRecords, heldJSON{Kind: string(l.Kind), Key: l.Key, Reason: l.Reason})
+	}
+	return j
+}
+
+// readyz is ready when the store answers, no job is quarantined and no
+// job's last run failed with its last success (or, lacking one, its first
+// failure) older than ReadyMaxFailedAge. Records held back (left out
+// because they cannot be mapped) leave it ready, since every other record
+// is synced, but are named in its answer.
 func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	var problems []string
+	var problems, warnings []string
 	if _, err := h.opts.Store.Runs(ctx, "", 1); err != nil {
 		problems = append(problems, "store: "+err.Error())
 	} else if h.opts.Daemon != nil {
-		for _, name := range h.opts.Daemon.JobNames() {
-			if p := h.stale(ctx, name); p != "" {
+		for _, info := range h.opts.Daemon.Jobs() {
+			if info.Quarantined {
+				problems = append(problems, fmt.Sprintf("job %s: quarantined until %s: %s", info.Name, info.QuarantineUntil.UTC().Format(time.RFC3339), info.QuarantineReason))
+			} else if p := h.stale(ctx, info.Name); p != "" {
 				problems = append(problems, p)
+			}
+			if n := len(info.HeldBack); n > 0 {
+				warnings = append(warnings, fmt.Sprintf("job %s: %d record(s) held back: they cannot be mapped (first: %s %s: %s)", info.Name, n, info.HeldBack[0].Kind, info.HeldBack[0].Key, info.HeldBack[0].Reason))
 			}
 		}
 	}
 	if len(problems) > 0 {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "problems": problems})
+		body := map[string]any{"status": "not ready", "problems": problems}
+		if len(warnings) > 0 {
+			body["warnings"] = warnings
+		}
+		writeJSON(w, http.StatusServiceUnavailable, body)
+		return
+	}
+	if len(warnings) > 0 {
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "warnings": warnings})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
@@ -358,6 +421,7 @@ func (h *Handler) statusData(ctx context.Context) (StatusData, error) {
 			Next: info.Next, NextIncremental: info.NextIncremental, Running: info.Running,
 			Quarantined: info.Quarantined, QuarantineReason: info.QuarantineReason, QuarantineUntil: info.QuarantineUntil,
 			RetryingLater: info.RetryingLater,
+			HeldBack:      heldRecords(info.HeldBack),
 			Runs:          runs,
 		})
 		for _, run := range runs {
@@ -367,6 +431,7 @@ func (h *Handler) statusData(ctx context.Context) (StatusData, error) {
 		}
 	}
 	sort.Slice(failedRuns, func(i, j int) bool { return failedRuns[i].ID > failedRuns[j].ID })
+	leftShown := map[string]bool{}
 	for _, run := range failedRuns {
 		if len(d.Failed) >= failedShown {
 			break
@@ -376,6 +441,15 @@ func (h *Handler) statusData(ctx context.Context) (StatusData, error) {
 			return d, fmt.Errorf("run %d: %w", run.ID, err)
 		}
 		for _, e := range entries {
+			if e.Change.Action == scheduler.ActionLeaveOut {
+				// Each run journals what it holds back again: the
+				// newest entry of a record stands for the older ones.
+				k := run.Job + "\x00" + string(e.Change.Kind) + "\x00" + e.Change.Key
+				if leftShown[k] {
+					continue
+				}
+				leftShown[k] = true
+			}
 			if e.Status == store.EntryFailed && len(d.Failed) < failedShown {
 				d.Failed = append(d.Failed, FailedOp{Job: run.Job, RunID: run.ID, At: e.UpdatedAt, Action: string(e.Change.Action),
 					Kind: string(e.Change.Kind), Key: e.Change.Key, Error: e.Error})
@@ -386,6 +460,14 @@ func (h *Handler) statusData(ctx context.Context) (StatusData, error) {
 		d.Pending = append(d.Pending, PendingApproval{Job: p.Job, RunID: p.RunID, At: p.At, Summary: p.Summary, Reason: p.Reason})
 	}
 	return d, nil
+}
+
+func heldRecords(list []mapping.LeftOut) []HeldRecord {
+	var out []HeldRecord
+	for _, l := range list {
+		out = append(out, HeldRecord{Kind: string(l.Kind), Key: l.Key, Reason: l.Reason})
+	}
+	return out
 }
 
 func (h *Handler) status(w http.ResponseWriter, r *http.Request) {

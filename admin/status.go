@@ -84,11 +84,23 @@ type statusJob struct {
 	QuarantineReason string
 	QuarantineUntil  *statusStamp // nil when not given
 	RetryingLater    int
+	// HeldBack are the records held back, at most statusHeldShown of
+	// them; HeldBackTotal counts them all.
+	HeldBack                    []statusHeld
+	HeldBackTotal, HeldBackMore int
 
 	Runs      []statusRun // newest first, at most statusTableRuns
 	TotalRuns int
 	Chart     *statusChart // nil without runs
 }
+
+type statusHeld struct {
+	Kind, Key               string
+	ReasonShort, ReasonFull string
+}
+
+// statusHeldShown bounds the held-back records listed on a job's card.
+const statusHeldShown = 10
 
 type statusSchedule struct {
 	Label string // "Full", "Incremental"
@@ -184,7 +196,12 @@ func newStatusJob(i int, j JobView, now time.Time) statusJob {
 		Quarantined:      j.Quarantined,
 		QuarantineReason: j.QuarantineReason,
 		RetryingLater:    j.RetryingLater,
+		HeldBackTotal:    len(j.HeldBack),
+		HeldBackMore:     max(len(j.HeldBack)-statusHeldShown, 0),
 		TotalRuns:        len(j.Runs),
+	}
+	for _, h := range j.HeldBack[:min(len(j.HeldBack), statusHeldShown)] {
+		v.HeldBack = append(v.HeldBack, statusHeld{Kind: h.Kind, Key: h.Key, ReasonShort: truncate(h.Reason, statusOpErrLen), ReasonFull: h.Reason})
 	}
 	for _, s := range []struct {
 		label, spec string

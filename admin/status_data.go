@@ -40,8 +40,18 @@ type JobView struct {
 	// RetryingLater counts changes that keep failing and wait for their
 	// retry backoff.
 	RetryingLater int
+	// HeldBack are the records the job's last run left out because they
+	// cannot be mapped: nothing of theirs is written or removed.
+	HeldBack []HeldRecord
 	// Runs are the job's last runs, newest first.
 	Runs []store.Run
+}
+
+// HeldRecord is one source record held back, with the reason.
+type HeldRecord struct {
+	Kind   string
+	Key    string
+	Reason string
 }
 
 // FailedOp is one change that failed, with the API's error.

@@ -106,6 +106,21 @@ func quarantinedJob() JobView {
 	}
 }
 
+// heldJob holds back records that cannot be mapped, more than the card
+// lists.
+func heldJob() JobView {
+	const j = "scim-to-aircourse"
+	v := JobView{Name: j, SourceType: "scim", TargetType: "aircourse",
+		Runs: []store.Run{run(j, 31, store.ModeIncremental, store.RunSucceeded, 2*time.Minute, time.Second, 15, 3, 12, "3 to create; 12 record(s) left out: they cannot be mapped", "")}}
+	v.HeldBack = append(v.HeldBack,
+		HeldRecord{Kind: "user", Key: "0b5e11f0-bad1", Reason: `SCIM User 0b5e11f0-bad1 (solo@example.jp): user "0b5e11f0-bad1": empty name`},
+		HeldRecord{Kind: "user", Key: "7c2d-a", Reason: `SCIM User 7c2d-a (a@x.test): user "7c2d-a": email "shared@x.test" is also used by user "7c2d-b"`})
+	for i := range 10 {
+		v.HeldBack = append(v.HeldBack, HeldRecord{Kind: "user", Key: fmt.Sprintf("k%02d", i), Reason: "m.users.role.template: value \"部長\" is not in the role map and no default is set"})
+	}
+	return v
+}
+
 // manyRunsJob has 35 runs, more than the chart shows; mostly no schedule.
 func manyRunsJob() JobView {
 	const j = "bulk"
@@ -164,6 +179,9 @@ func statusCases() []struct {
 		{"charts", StatusData{Now: statusNow, Leader: true, Jobs: []JobView{
 			{Name: "never-ran", SourceType: "csv", TargetType: "scim"}, googleJob(), zeroJob(), manyRunsJob(),
 		}}},
+		{"held", StatusData{Now: statusNow, Replica: "orgbridge-0", Leader: true, Jobs: []JobView{heldJob()},
+			Failed: []FailedOp{{Job: "scim-to-aircourse", RunID: 31, At: statusNow.Add(-2 * time.Minute), Action: "leave_out", Kind: "user", Key: "0b5e11f0-bad1",
+				Error: `SCIM User 0b5e11f0-bad1 (solo@example.jp): user "0b5e11f0-bad1": empty name`}}}},
 		{"approvals", StatusData{Now: statusNow, Replica: "orgbridge-0", Leader: true, Pending: pending(), Failed: failedOps()}},
 		{"escaping", StatusData{Now: statusNow, Replica: `r"1<b>`, Jobs: []JobView{{
 			Name: "a&b <i>", SourceType: "ldap", TargetType: "scim",
@@ -182,7 +200,7 @@ func statusCases() []struct {
 func fullStatus() StatusData {
 	return StatusData{
 		Now: statusNow, Replica: "orgbridge-0", Leader: true,
-		Jobs:    []JobView{hrJob(), quarantinedJob(), manyRunsJob(), {Name: "never-ran", SourceType: "csv", TargetType: "scim"}},
+		Jobs:    []JobView{hrJob(), quarantinedJob(), heldJob(), manyRunsJob(), {Name: "never-ran", SourceType: "csv", TargetType: "scim"}},
 		Failed:  failedOps(),
 		Pending: pending(),
 	}
@@ -294,6 +312,21 @@ func TestStatusFacts(t *testing.T) {
 			`<span class="badge st-running">running</span>`,
 			`<span class="badge st-succeeded" title="status of the last finished run">last run: succeeded</span>`,
 			`workday → ad`)
+	})
+	t.Run("held back", func(t *testing.T) {
+		got := render(t, StatusData{Now: statusNow, Jobs: []JobView{heldJob()}})
+		mustContain(t, got,
+			`>12 held back</span>`,
+			`<strong>12 records held back</strong>`,
+			`user <code>0b5e11f0-bad1</code>`,
+			`email &#34;shared@x.test&#34; is also used by user &#34;7c2d-b&#34;`,
+			`and 2 more`)
+		one := heldJob()
+		one.HeldBack = one.HeldBack[:1]
+		got = render(t, StatusData{Now: statusNow, Jobs: []JobView{one}})
+		mustContain(t, got, `>1 held back</span>`, `<strong>1 record held back</strong>: it cannot be mapped`)
+		mustNotContain(t, got, `more (see`)
+		mustNotContain(t, render(t, StatusData{Now: statusNow, Jobs: []JobView{hrJob()}}), `held back`)
 	})
 	t.Run("statuses", func(t *testing.T) {
 		got := render(t, StatusData{Now: statusNow, Jobs: []JobView{hrJob()}})
