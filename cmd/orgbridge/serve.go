@@ -182,6 +182,7 @@ func metricsHooks() scheduler.DaemonHooks {
 		},
 		Quarantine: metrics.SetQuarantined,
 		Leader:     metrics.SetLeader,
+		HeldBack:   metrics.SetHeldBack,
 	}
 }
 
