@@ -233,7 +233,6 @@ func (s *sqlStore) reindexSCIM(ctx context.Context, tx *txn, before, after SCIMR
 
 // insertIndex writes index rows of the resource typ/id.
 func (s *sqlStore) insertIndex(ctx context.Context, tx *txn, typ, id string, rows []scimAttrRow, grams []scimGramRow) error {
-	what := func(i int) string { return fmt.Sprintf("index %s %q", typ, id) }
 	// PostgreSQL's text refuses NUL: cleaned as every value and query is,
 	// rows that differed only by it may now be one.
 	if s.d.rowLocks {
@@ -248,23 +247,49 @@ func (s *sqlStore) insertIndex(ctx context.Context, tx *txn, typ, id string, row
 		slices.SortFunc(grams, func(a, b scimGramRow) int { return strings.Compare(a.attr+"\x00"+a.gram, b.attr+"\x00"+b.gram) })
 		grams = slices.Compact(grams)
 	}
-	if err := tx.insert(ctx, "scim_attrs", []string{"type", "id", "attr", "tag", "value"}, rowSource{
-		n: len(rows), width: 5, what: what,
-		fill: func(i int, a []any) error {
-			a[0], a[1], a[2], a[3], a[4] = typ, id, rows[i].attr, rows[i].tag, rows[i].value
-			return nil
-		},
+	if err := insertRows(ctx, tx, "scim_attrs", []string{"type", "id", "attr", "tag", "value"}, len(rows), func(i int) []any {
+		return []any{typ, id, rows[i].attr, rows[i].tag, rows[i].value}
 	}); err != nil {
-		return fmt.Errorf("index: %w", err)
+		return fmt.Errorf("index %s %q: %w", typ, id, err)
 	}
-	if err := tx.insert(ctx, "scim_grams", []string{"type", "attr", "gram", "id"}, rowSource{
-		n: len(grams), width: 4, what: what,
-		fill: func(i int, a []any) error {
-			a[0], a[1], a[2], a[3] = typ, grams[i].attr, grams[i].gram, id
-			return nil
-		},
+	if err := insertRows(ctx, tx, "scim_grams", []string{"type", "attr", "gram", "id"}, len(grams), func(i int) []any {
+		return []any{typ, grams[i].attr, grams[i].gram, id}
 	}); err != nil {
-		return fmt.Errorf("index: %w", err)
+		return fmt.Errorf("index %s %q: %w", typ, id, err)
+	}
+	return nil
+}
+
+// insertRowsChunk is how many rows one INSERT of insertRows writes.
+const insertRowsChunk = 100
+
+// insertRows writes n rows (row(i) the values of row i) into the columns
+// of table, many rows a statement: the forty-odd rows a resource's
+// trigrams make cost one statement, not forty (a statement costs SQLite
+// tens of µs whatever its size, and PostgreSQL a round trip).
+func insertRows(ctx context.Context, tx *txn, table string, columns []string, n int, row func(i int) []any) error {
+	for start := 0; start < n; start += insertRowsChunk {
+		end := min(start+insertRowsChunk, n)
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES ")
+		args := make([]any, 0, (end-start)*len(columns))
+		for i := start; i < end; i++ {
+			if i > start {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for j, v := range row(i) {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				args = append(args, v)
+				b.WriteString("$" + strconv.Itoa(len(args)))
+			}
+			b.WriteByte(')')
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return err
+		}
 	}
 	return nil
 }
