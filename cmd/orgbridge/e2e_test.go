@@ -249,9 +249,11 @@ func TestEndToEndRefusesAndRejects(t *testing.T) {
 			wantErr:  "users.csv:3:",
 		},
 		{
+			// The row is left out with its reason; with it the only row,
+			// every user record is left out, which the guard refuses.
 			name:     "unknown role value names the row",
 			users:    "社員番号,氏名,メールアドレス,所属,役職,役割,在籍区分,グループ\n1001,山田 太郎,taro.yamada@example.co.jp,本社,代表取締役,社長,在籍,\n",
-			wantCode: exitFailed,
+			wantCode: exitRefused,
 			wantErr:  `users.csv:2: jobs[0].mapping.users.role.template: value "社長" is not in the role map`,
 		},
 		{
