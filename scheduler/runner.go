@@ -186,6 +186,10 @@ func (r *Runner) plan(ctx context.Context, job *Job, incremental bool) (*RunResu
 		log.Info("changes to left-out records' objects kept out of the plan", zap.Int("changes", len(res.Protected)))
 	}
 	res.Refused = job.Guard.CheckLeftOut(plan, countKinds(held))
+	if res.Refused != nil && len(held) > 0 {
+		// Name one reason, so that the refusal says what to fix.
+		res.Refused = fmt.Errorf("%w; the first left out: %s", res.Refused, held[0].Reason)
+	}
 	return res, nil
 }
 
