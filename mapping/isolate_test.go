@@ -151,3 +151,47 @@ func TestIsolateLeavesOutBadRecords(t *testing.T) {
 		})
 	}
 }
+
+func records20000() []mapping.Record {
+	var records []mapping.Record
+	for i := range 20000 {
+		records = append(records, hrRow(i+2, strconv.Itoa(100000+i), "社員", "本社/部"+strconv.Itoa(i%50), "一般", "在籍", ""))
+	}
+	return records
+}
+
+// BenchmarkBuild20000 is the strict build of 20,000 good users, the base
+// BenchmarkIsolate20000 compares with.
+func BenchmarkBuild20000(b *testing.B) {
+	rules, err := mapping.Compile(hrMapping(), "m")
+	if err != nil {
+		b.Fatal(err)
+	}
+	records := records20000()
+	b.ResetTimer()
+	for range b.N {
+		if _, _, err := rules.Build(records); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkIsolate20000 maps 20,000 users of which two share an e-mail
+// (differing in case) and one has no name, as in issue 19.
+func BenchmarkIsolate20000(b *testing.B) {
+	rules, err := mapping.Compile(hrMapping(), "m")
+	if err != nil {
+		b.Fatal(err)
+	}
+	records := records20000()
+	records[10].Attrs["mail"] = []string{"Shared@x.test"}
+	records[11].Attrs["mail"] = []string{"shared@X.test"}
+	records[12].Attrs["name"] = []string{""}
+	b.ResetTimer()
+	for range b.N {
+		snap, report, err := rules.Isolate(records, false)
+		if err != nil || len(report.LeftOut) != 3 || len(snap.Users) != 19997 {
+			b.Fatalf("left out %d, users %d, %v", len(report.LeftOut), len(snap.Users), err)
+		}
+	}
+}
