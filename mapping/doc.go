@@ -15,4 +15,6 @@
 // templates over a record's attributes for each field, the org tree from a
 // path attribute with a configurable separator, a scope filter, a suspend
 // condition and a role map. Every error names the record it came from.
+// Build fails on any bad record; Isolate, which runs use, leaves each bad
+// record out with its reason (Report.LeftOut) and builds the rest.
 package mapping
