@@ -2,7 +2,6 @@ package mapping
 
 import (
 	"fmt"
-	"github.com/orgbridge/orgbridge/internal/config"
 	"strings"
 	"text/template"
 )
@@ -40,7 +39,7 @@ func compileField(key, text string) (*field, error) {
 	}
 	t, err := template.New(key).Option("missingkey=error").Funcs(funcs).Parse(text)
 	if err != nil {
-		return nil, &config.FieldError{Key: key, Message: err.Error()}
+		return nil, fmt.Errorf("%s: %w", key, err)
 	}
 	return &field{key: key, tmpl: t}, nil
 }

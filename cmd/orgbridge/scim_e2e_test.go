@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"github.com/orgbridge/orgbridge/connectors/registry"
 	"io"
 	"math/big"
 	"net"
@@ -32,6 +31,7 @@ import (
 
 	"github.com/orgbridge/orgbridge/configs"
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+	"github.com/orgbridge/orgbridge/internal/config"
 )
 
 const scimToken = "e2e-scim-token-5f0c"
@@ -69,7 +69,7 @@ type daemon struct {
 
 func startServe(t *testing.T, cfgPath string) *daemon {
 	t.Helper()
-	file, err := registry.Load(cfgPath)
+	file, err := config.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/admin"
-	"github.com/orgbridge/orgbridge/connectors/registry"
 	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/metrics"
 	"github.com/orgbridge/orgbridge/internal/store"
@@ -46,7 +45,7 @@ runs the jobs. SIGTERM stops taking work, finishes the changes in flight,
 journals the rest and exits; SIGHUP reloads the config (a config that does not
 load is rejected and the old one kept).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			file, err := registry.Load(configPath)
+			file, err := config.Load(configPath)
 			if err != nil {
 				return usageError(err)
 			}
@@ -104,11 +103,14 @@ func (a *app) serveDaemon(ctx context.Context, configPath string, file *config.F
 		opts.SCIM = &scheduler.SCIMOptions{Debounce: sc.Debounce, MaxDelay: sc.MaxDelay, Poll: file.Store.Driver == "postgres"}
 	}
 	daemon := scheduler.NewDaemon(jobs, opts)
+	// The SCIM endpoint refuses what the scim jobs' mappings could never
+	// map; reloads bring it the new mappings.
+	admission := newSCIMAdmission(file, jobs)
 
 	srv := &servers{log: a.logger, dir: file.Dir, errs: make(chan error, 2)}
 	var lst listening
 	if sc := file.SCIM; sc != nil {
-		h, err := a.scimHandler(file, st, daemon.NotifySCIM)
+		h, err := a.scimHandler(file, st, daemon.NotifySCIM, admission.mappings)
 		if err != nil {
 			return err
 		}
@@ -132,7 +134,7 @@ func (a *app) serveDaemon(ctx context.Context, configPath string, file *config.F
 	if ready != nil {
 		ready <- lst
 	}
-	result := a.waitForSignals(ctx, configPath, st, daemon, srv.errs)
+	result := a.waitForSignals(ctx, configPath, st, daemon, admission, srv.errs)
 	a.logger.Info("shutting down: no new work; runs in flight finish their changes and journal the rest")
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -143,7 +145,7 @@ func (a *app) serveDaemon(ctx context.Context, configPath string, file *config.F
 
 // waitForSignals reloads the config on SIGHUP until ctx ends (SIGTERM,
 // SIGINT) or a listener fails.
-func (a *app) waitForSignals(ctx context.Context, configPath string, st store.Store, daemon *scheduler.Daemon, errs <-chan error) error {
+func (a *app) waitForSignals(ctx context.Context, configPath string, st store.Store, daemon *scheduler.Daemon, admission *scimAdmission, errs <-chan error) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -154,10 +156,11 @@ func (a *app) waitForSignals(ctx context.Context, configPath string, st store.St
 		case err := <-errs:
 			return failedError(err)
 		case <-hup:
-			if jobs, err := a.reload(ctx, configPath, st); err != nil {
+			if file, jobs, err := a.reload(ctx, configPath, st); err != nil {
 				a.logger.Error("SIGHUP: the new config is rejected; the old one stays", zap.Error(err))
 			} else {
 				daemon.Reload(jobs)
+				admission.set(file, jobs)
 				a.logger.Info("SIGHUP: config reloaded (listeners, tokens and the store change only on restart)")
 			}
 		}
@@ -188,8 +191,9 @@ func metricsHooks() scheduler.DaemonHooks {
 }
 
 // scimHandler is the SCIM endpoint of the scim block; every accepted push
-// calls onChange.
-func (a *app) scimHandler(file *config.File, st store.Store, onChange func()) (http.Handler, error) {
+// calls onChange; mappings are the scim jobs' mappings a push is checked
+// against.
+func (a *app) scimHandler(file *config.File, st store.Store, onChange func(), mappings func() []scim.Mapping) (http.Handler, error) {
 	sc := file.SCIM
 	tokens := make([]string, len(sc.Tokens))
 	for i, t := range sc.Tokens {
@@ -201,7 +205,7 @@ func (a *app) scimHandler(file *config.File, st store.Store, onChange func()) (h
 	}
 	endpoint, err := scim.New(scim.Options{
 		Store: st, Tokens: tokens, MaxBodyBytes: sc.MaxBodyBytes, MaxResults: sc.MaxResults,
-		PublicURL: sc.PublicURL, Logger: a.logger.Named("scim"), OnChange: onChange,
+		PublicURL: sc.PublicURL, Logger: a.logger.Named("scim"), OnChange: onChange, Mappings: mappings,
 	})
 	if err != nil {
 		return nil, failedError(err)
@@ -277,12 +281,16 @@ func (s *servers) shutdown(ctx context.Context) {
 }
 
 // reload loads and opens the config again for SIGHUP.
-func (a *app) reload(ctx context.Context, path string, st store.Store) ([]*scheduler.Job, error) {
-	file, err := registry.Load(path)
+func (a *app) reload(ctx context.Context, path string, st store.Store) (*config.File, []*scheduler.Job, error) {
+	file, err := config.Load(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return a.openJobs(ctx, file, st)
+	jobs, err := a.openJobs(ctx, file, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	return file, jobs, nil
 }
 
 // openServeStore opens the store and the elector that picks the replica

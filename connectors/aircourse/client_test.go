@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -104,19 +103,19 @@ func (m *miniAPI) log() []string {
 	return append([]string(nil), m.requests...)
 }
 
-func testConfig(t *testing.T, baseURL string) Config {
+func testConfig(t *testing.T, baseURL string) config.AirCourseTarget {
 	t.Helper()
 	t.Setenv("AIRCOURSE_TEST_SECRET", testSecret)
 	retries := 2
-	return Config{
+	return config.AirCourseTarget{
 		BaseURL:      baseURL,
 		ClientID:     testClientID,
 		ClientSecret: config.Secret{Env: "AIRCOURSE_TEST_SECRET"},
-		ClientConfig: httpkit.ClientConfig{MaxRetries: &retries},
+		MaxRetries:   &retries,
 	}
 }
 
-func newTestAdapter(t *testing.T, cfg Config, logger *zap.Logger) *Adapter {
+func newTestAdapter(t *testing.T, cfg config.AirCourseTarget, logger *zap.Logger) *Adapter {
 	t.Helper()
 	a, err := New(context.Background(), cfg, logger,
 		WithClock(httpkittest.NewFakeClock(time.Time{})),

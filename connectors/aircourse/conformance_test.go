@@ -2,7 +2,6 @@ package aircourse_test
 
 import (
 	"context"
-	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -114,12 +113,12 @@ func newConformanceHarness(t *testing.T, opts targettest.Options) *targettest.Ha
 
 	t.Setenv(conformanceSecretEnv, conformanceSecret)
 	retries := 8
-	cfg := aircourse.Config{
+	cfg := config.AirCourseTarget{
 		BaseURL:      ts.URL,
 		ClientID:     conformanceClientID,
 		ClientSecret: config.Secret{Env: conformanceSecretEnv},
 		PageSize:     opts.PageSize,
-		ClientConfig: httpkit.ClientConfig{MaxRetries: &retries},
+		MaxRetries:   &retries,
 	}
 	logger, logs := httpkittest.ObservedLogger()
 	a, err := aircourse.New(context.Background(), cfg, logger,

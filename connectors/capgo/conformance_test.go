@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -70,11 +69,11 @@ func newConformanceHarness(t *testing.T, opts targettest.Options, wrap func(http
 
 	t.Setenv(conformanceKeyEnv, conformanceKey)
 	retries := 8
-	cfg := capgo.Config{
+	cfg := config.CapgoTarget{
 		BaseURL:         ts.URL,
 		APIKey:          config.Secret{Env: conformanceKeyEnv},
 		ManagementEmail: "it-admin@example.com",
-		ClientConfig:    httpkit.ClientConfig{MaxRetries: &retries},
+		HTTPClient:      config.HTTPClient{MaxRetries: &retries},
 	}
 	logger, logs := httpkittest.ObservedLogger()
 	a, err := capgo.New(context.Background(), cfg, logger,

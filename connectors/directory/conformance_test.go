@@ -3,7 +3,6 @@ package directory_test
 import (
 	"context"
 	"errors"
-	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -114,15 +113,15 @@ func newReadingsHarness(t *testing.T, opts targettest.Options) conformanceHarnes
 
 	t.Setenv(conformanceSecretEnv, conformanceSecret)
 	retries := 8
-	cfg := directory.Config{
+	cfg := config.DirectoryTarget{
 		BaseURL:        ts.URL,
 		ClientID:       conformanceClientID,
 		ClientSecret:   config.Secret{Env: conformanceSecretEnv},
 		OrganizationID: conformanceOrg,
-		ClientConfig:   httpkit.ClientConfig{MaxRetries: &retries},
+		HTTPClient:     config.HTTPClient{MaxRetries: &retries},
 	}
 	if readings.Has(emulator.ReadingStatusUpper) {
-		cfg.StatusValues = directory.StatusValues{Active: emulator.StatusUpperActive, Suspended: emulator.StatusUpperSuspended}
+		cfg.StatusValues = config.DirectoryStatusValues{Active: emulator.StatusUpperActive, Suspended: emulator.StatusUpperSuspended}
 	}
 	updated := "auditor,standard" // two codes: the set is read back sorted
 	if readings.Has(emulator.ReadingSingleAccountType) {

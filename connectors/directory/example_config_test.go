@@ -2,7 +2,6 @@ package directory_test
 
 import (
 	"context"
-	"github.com/orgbridge/orgbridge/connectors/registry"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -29,7 +28,7 @@ func desiredFrom(t *testing.T, file *config.File, job config.Job) *mapping.Snaps
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := csv.New(*job.Source.Settings.(*csv.Config), file.Dir, zap.NewNop())
+	src, err := csv.New(*job.Source.CSV, file.Dir, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,15 +51,15 @@ func desiredFrom(t *testing.T, file *config.File, job config.Job) *mapping.Snaps
 // TestExampleConfig loads configs/directory.yaml, builds the desired
 // snapshot of the demo HR export and checks that the adapter takes it.
 func TestExampleConfig(t *testing.T) {
-	file, err := registry.Load(exampleConfig)
+	file, err := config.Load(exampleConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
 	job := file.Jobs[0]
-	if job.Target.Type != "directory" || job.Target.Settings == nil {
+	if job.Target.Type != "directory" || job.Target.Directory == nil {
 		t.Fatalf("target %q, want directory", job.Target.Type)
 	}
-	d := job.Target.Settings.(*directory.Config)
+	d := job.Target.Directory
 	if d.ClientID != emulator.DemoClientID || d.OrganizationID != emulator.DemoOrganizationID ||
 		d.ClientSecret.Env != emulator.DemoSecretEnv || !strings.HasSuffix(d.BaseURL, ":8085") {
 		t.Errorf("target block %+v does not match the demo emulator", d)
@@ -139,7 +138,7 @@ func counts(p *scheduler.Plan) map[connectors.Action]int {
 // TestExampleConfigSyncsTwice syncs the demo export into the demo emulator
 // twice (the second run writes nothing), then the second export.
 func TestExampleConfigSyncsTwice(t *testing.T) {
-	file, err := registry.Load(exampleConfig)
+	file, err := config.Load(exampleConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +146,7 @@ func TestExampleConfigSyncsTwice(t *testing.T) {
 	emu := emulator.NewDemo(nil)
 	ts := httptest.NewServer(emu)
 	t.Cleanup(ts.Close)
-	cfg := *job.Target.Settings.(*directory.Config)
+	cfg := *job.Target.Directory
 	cfg.BaseURL = ts.URL
 	t.Setenv(emulator.DemoSecretEnv, emulator.DemoClientSecret)
 	a, err := directory.New(context.Background(), cfg, zap.NewNop())
@@ -187,11 +186,11 @@ func TestExampleConfigSyncsTwice(t *testing.T) {
 	// The second export: 伊藤 becomes 管理者 (standard → admin), 中村
 	// leaves (suspended); a rename and a move change nothing here.
 	v2 := job
-	users := *v2.Source.Settings.(*csv.Config).Users
+	users := *v2.Source.CSV.Users
 	users.Path = "demo/users_v2.csv"
-	csvCfg := *v2.Source.Settings.(*csv.Config)
+	csvCfg := *v2.Source.CSV
 	csvCfg.Users = &users
-	v2.Source.Settings = &csvCfg
+	v2.Source.CSV = &csvCfg
 	emu.ResetStats()
 	third := syncOnce(t, a, desiredFrom(t, file, v2), l, job.Leavers)
 	if diff := cmp.Diff(map[connectors.Action]int{connectors.ActionUpdate: 1, connectors.ActionSuspend: 1}, counts(third)); diff != "" {

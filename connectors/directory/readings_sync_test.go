@@ -3,9 +3,6 @@ package directory_test
 import (
 	"context"
 	"flag"
-	"github.com/orgbridge/orgbridge/connectors/csv"
-	"github.com/orgbridge/orgbridge/connectors/directory"
-	"github.com/orgbridge/orgbridge/connectors/registry"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
@@ -33,12 +30,12 @@ type demoSync struct {
 	url  string
 	st   store.Store
 	// edit adjusts the directory block, as an operator would.
-	edit func(*directory.Config)
+	edit func(*config.DirectoryTarget)
 }
 
 func newDemoSync(t *testing.T, opts emulator.Options) *demoSync {
 	t.Helper()
-	file, err := registry.Load(exampleConfig)
+	file, err := config.Load(exampleConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,17 +63,17 @@ func (d *demoSync) run(csvPath string) (*scheduler.RunResult, error) {
 	f := *d.file
 	f.Jobs = slices.Clone(f.Jobs)
 	job := &f.Jobs[0]
-	dir := *job.Target.Settings.(*directory.Config)
+	dir := *job.Target.Directory
 	dir.BaseURL = d.url
 	if d.edit != nil {
 		d.edit(&dir)
 	}
-	job.Target.Settings = &dir
-	csvCfg := *job.Source.Settings.(*csv.Config)
+	job.Target.Directory = &dir
+	csvCfg := *job.Source.CSV
 	users := *csvCfg.Users
 	users.Path = csvPath
 	csvCfg.Users = &users
-	job.Source.Settings = &csvCfg
+	job.Source.CSV = &csvCfg
 	j, err := scheduler.OpenJob(context.Background(), &f, 0, d.st, zap.NewNop())
 	if err != nil {
 		d.t.Fatal(err)

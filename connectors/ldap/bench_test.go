@@ -86,14 +86,14 @@ func BenchmarkRead(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	src, err := ldap.New(ldap.Config{
+	src, err := ldap.New(config.LDAPSource{
 		URL:          s.URL,
 		AllowPlain:   true,
 		BindDN:       s.BindDN,
 		BindPassword: config.Secret{File: pwFile},
 		PageSize:     1000,
-		Users:        ldap.Search{BaseDN: s.BaseDN, Filter: "(objectClass=inetOrgPerson)"},
-		Orgs:         &ldap.Orgs{From: "ou"},
+		Users:        config.LDAPSearch{BaseDN: s.BaseDN, Filter: "(objectClass=inetOrgPerson)"},
+		Orgs:         &config.LDAPOrgs{From: "ou"},
 		Attributes:   benchAttrs,
 	}, nil)
 	if err != nil {

@@ -2,7 +2,6 @@ package ldap
 
 import (
 	"fmt"
-	"github.com/orgbridge/orgbridge/internal/config"
 	"slices"
 	"strings"
 
@@ -169,28 +168,29 @@ func ouRDNValue(d *goldap.DN) string {
 
 // parseDNList parses config DNs, each under base (canonical), returning
 // canonical forms; problems name key[i].
-func parseDNList(p *config.Problems, key string, dns []string, base string) []string {
+func parseDNList(key string, dns []string, base string) ([]string, []error) {
 	var out []string
+	var errs []error
 	for i, raw := range dns {
 		k := fmt.Sprintf("%s[%d]", key, i)
 		if strings.TrimSpace(raw) == "" {
-			p.Add(k, "empty DN")
+			errs = append(errs, fmt.Errorf("%s: empty DN", k))
 			continue
 		}
 		n, err := normDN(raw)
 		if err != nil {
-			p.Add(k, "%q is not a DN: %v", raw, err)
+			errs = append(errs, fmt.Errorf("%s: %q is not a DN: %w", k, raw, err))
 			continue
 		}
 		if base != "" && !under(n, base) {
-			p.Add(k, "%q is not under users.base_dn", raw)
+			errs = append(errs, fmt.Errorf("%s: %q is not under source.ldap.users.base_dn", k, raw))
 			continue
 		}
 		if !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}
-	return out
+	return out, errs
 }
 
 // parentInfo is what a user's parent DN gives the user: the canonical

@@ -43,21 +43,21 @@ func BenchmarkUsers(b *testing.B) {
 	}
 	for _, tc := range []struct {
 		name   string
-		groups *Search
+		groups *config.LDAPSearch
 	}{
 		{"plain", nil},
 		// With groups, each user's canonical DN and uid are kept for the
 		// memberships (no group is read here).
-		{"groups", &Search{BaseDN: "dc=example,dc=jp"}},
+		{"groups", &config.LDAPSearch{BaseDN: "dc=example,dc=jp"}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			src, err := New(Config{
+			src, err := New(config.LDAPSource{
 				URL: "ldap://127.0.0.1:389", AllowPlain: true,
 				BindDN: "cn=admin,dc=example,dc=jp", BindPassword: config.Secret{File: pw},
 				PageSize:   DefaultPageSize,
-				Users:      Search{BaseDN: "dc=example,dc=jp", Filter: "(objectClass=inetOrgPerson)"},
+				Users:      config.LDAPSearch{BaseDN: "dc=example,dc=jp", Filter: "(objectClass=inetOrgPerson)"},
 				Groups:     tc.groups,
-				Orgs:       &Orgs{From: "ou"},
+				Orgs:       &config.LDAPOrgs{From: "ou"},
 				Attributes: []string{"uid", "cn", "sn", "givenName", "displayName", "mail", "employeeNumber", "departmentNumber"},
 			}, nil)
 			if err != nil {

@@ -2,7 +2,6 @@ package pcaid_test
 
 import (
 	"context"
-	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -49,12 +48,12 @@ func newConformanceHarness(t *testing.T, opts targettest.Options) *targettest.Ha
 
 	t.Setenv(conformanceSecretEnv, conformanceSecret)
 	retries := 8
-	cfg := pcaid.Config{
+	cfg := config.PcaidTarget{
 		BaseURL:      ts.URL + emulator.Prefix,
 		ClientID:     conformanceClientID,
 		ClientSecret: config.Secret{Env: conformanceSecretEnv},
 		PageSize:     opts.PageSize,
-		ClientConfig: httpkit.ClientConfig{MaxRetries: &retries},
+		HTTPClient:   config.HTTPClient{MaxRetries: &retries},
 	}
 	logger, logs := httpkittest.ObservedLogger()
 	a, err := pcaid.New(context.Background(), cfg, logger,

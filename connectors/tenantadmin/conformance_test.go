@@ -3,7 +3,6 @@ package tenantadmin_test
 import (
 	"context"
 	"fmt"
-	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -64,11 +63,11 @@ func newConformanceHarness(t *testing.T, opts targettest.Options) *targettest.Ha
 
 	t.Setenv(conformanceTokenEnv, conformanceToken)
 	retries := 8
-	cfg := tenantadmin.Config{
-		BaseURL:      ts.URL,
-		Token:        config.Secret{Env: conformanceTokenEnv},
-		PageSize:     opts.PageSize,
-		ClientConfig: httpkit.ClientConfig{MaxRetries: &retries},
+	cfg := config.TenantAdminTarget{
+		BaseURL:    ts.URL,
+		Token:      config.Secret{Env: conformanceTokenEnv},
+		PageSize:   opts.PageSize,
+		HTTPClient: config.HTTPClient{MaxRetries: &retries},
 	}
 	logger, logs := httpkittest.ObservedLogger()
 	a, err := tenantadmin.New(context.Background(), cfg, logger,

@@ -67,8 +67,8 @@ func TestMetricsCountEveryAttempt(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	var problems config.Problems
-	settings := ClientConfig{MaxRetries: new(1)}.Check(&problems, target)
+	cfgErrs := NewConfigErrors(target)
+	settings := cfgErrs.HTTPClient(config.HTTPClient{MaxRetries: new(1)})
 	if settings.Target != target {
 		t.Fatalf("settings name %q, want %q", settings.Target, target)
 	}
