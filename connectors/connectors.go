@@ -8,7 +8,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/change"
+	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/errkind"
+	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -245,4 +247,65 @@ func withArticle(k mapping.Kind) string {
 		return "an org"
 	}
 	return "a " + string(k)
+}
+
+// Env is what a connector may need besides its own settings.
+type Env struct {
+	// BaseDir resolves relative paths (files, secrets): the config file's
+	// directory.
+	BaseDir string
+	Logger  *zap.Logger
+	// Store is the state store, which the scim source reads; nil when a
+	// job is only validated.
+	Store store.Store
+}
+
+// SourceConfig is a source's own settings block (dex's pattern): its
+// package defines the keys, Validate checks them without I/O, and Open
+// builds the source (no network I/O: it connects on its first read).
+type SourceConfig interface {
+	config.Settings
+	Open(ctx context.Context, env Env) (Source, error)
+}
+
+// TargetConfig is a target's own settings block, as SourceConfig.
+type TargetConfig interface {
+	config.Settings
+	Open(ctx context.Context, env Env) (Target, error)
+}
+
+// OpenSource opens the source a loaded job names. key is the source's path
+// in the config ("jobs[0].source"); the errors name keys below it.
+func OpenSource(ctx context.Context, src config.Source, key string, env Env) (Source, error) {
+	cfg, ok := src.Settings.(SourceConfig)
+	if !ok {
+		return nil, fmt.Errorf("%s: the %q source's settings were not loaded (config.Load with connectors/registry.Parts)", key, src.Type)
+	}
+	s, err := cfg.Open(ctx, env.withLogger())
+	if err != nil {
+		return nil, config.Under(key+"."+src.Type, err)
+	}
+	return s, nil
+}
+
+// OpenTarget opens the target a loaded job names, as OpenSource.
+func OpenTarget(ctx context.Context, tgt config.Target, key string, env Env) (Target, error) {
+	cfg, ok := tgt.Settings.(TargetConfig)
+	if !ok {
+		return nil, fmt.Errorf("%s: the %q target's settings were not loaded (config.Load with connectors/registry.Parts)", key, tgt.Type)
+	}
+	t, err := cfg.Open(ctx, env.withLogger())
+	if err != nil {
+		return nil, config.Under(key+"."+tgt.Type, err)
+	}
+	return t, nil
+}
+
+// withLogger makes sure a connector gets a logger; each connector scopes it
+// with its own source or target field.
+func (e Env) withLogger() Env {
+	if e.Logger == nil {
+		e.Logger = zap.NewNop()
+	}
+	return e
 }

@@ -4,9 +4,14 @@
 // the typed fields, references and constructors live), and the errors a
 // target wraps (ErrNotFound, ErrConflict, TransientError, FieldError:
 // aliases of internal/errkind, so that the HTTP kit under internal needs no
-// connector). The registry that
-// opens a connector from its config type name is package
-// connectors/registry, which imports every connector.
+// connector).
+//
+// Each connector owns its config (dex's pattern): its package defines a
+// Config, the block under `source:` or `target:` named by its type, with
+// Validate (every key, no I/O; config.Load calls it) and Open (builds the
+// connector from the block and Env, without network I/O).
+// connectors/registry names every type with its Config in one explicit
+// map; OpenSource and OpenTarget open what config.Load decoded.
 //
 // A Source reads raw records (mapping.Record, re-exported as Record); an
 // IncrementalSource (ldap, scim) also reads only what changed since a

@@ -58,15 +58,30 @@ type Report struct {
 	LeftOut []LeftOut `json:"left_out,omitempty"`
 }
 
+// Check checks a mapping block as config.Load does: its errors are
+// *config.FieldErrors keyed below the block ("users.name").
+func Check(cfg config.Mapping) error {
+	_, err := Compile(cfg, "")
+	return err
+}
+
 // Compile checks a mapping config and compiles its templates. prefix is the
-// config path of the block ("jobs[0].mapping"), used in errors.
+// config path of the block ("jobs[0].mapping"), which the errors' keys and
+// the errors of rendering a record start with; "" keys them below the
+// block. The errors are *config.FieldErrors, all of them at once.
 func Compile(cfg config.Mapping, prefix string) (*Rules, error) {
-	var p Problems
+	var p config.Problems
+	k := func(key string) string {
+		if prefix == "" {
+			return key
+		}
+		return prefix + "." + key
+	}
 	r := &Rules{attributes: map[string]*field{}, roleValues: map[string]Role{}}
 	compile := func(key, text string) *field {
-		f, err := compileField(prefix+"."+key, text)
+		f, err := compileField(k(key), text)
 		if err != nil {
-			p.Add(err)
+			p.Merge("", err)
 		}
 		return f
 	}
@@ -75,10 +90,10 @@ func Compile(cfg config.Mapping, prefix string) (*Rules, error) {
 	r.email = compile("users.email", u.Email)
 	r.name = compile("users.name", u.Name)
 	if u.Name == "" {
-		p.Addf("%s.users.name: required", prefix)
+		p.Add(k("users.name"), "required")
 	}
 	if u.LoginID == "" && u.Email == "" {
-		p.Addf("%s.users: one of login_id and email is required", prefix)
+		p.Add(k("users"), "one of login_id and email is required")
 	}
 	for k, text := range u.Attributes {
 		r.attributes[k] = compile("users.attributes."+k, text)
@@ -87,11 +102,11 @@ func Compile(cfg config.Mapping, prefix string) (*Rules, error) {
 	sort.Strings(r.attributeNames)
 
 	if u.OrgPath != nil && u.Org != "" {
-		p.Addf("%s.users: org_path and org are exclusive", prefix)
+		p.Add(k("users"), "org_path and org are exclusive")
 	}
 	if op := u.OrgPath; op != nil {
 		if op.Template == "" {
-			p.Addf("%s.users.org_path.template: required", prefix)
+			p.Add(k("users.org_path.template"), "required")
 		}
 		r.orgPath = compile("users.org_path.template", op.Template)
 		r.pathSeparator = op.Separator
@@ -100,31 +115,31 @@ func Compile(cfg config.Mapping, prefix string) (*Rules, error) {
 		}
 		r.multiSeparator = op.MultiSeparator
 		if r.multiSeparator == r.pathSeparator {
-			p.Addf("%s.users.org_path.multi_separator: must differ from separator %q", prefix, r.pathSeparator)
+			p.Add(k("users.org_path.multi_separator"), "must differ from separator %q", r.pathSeparator)
 		}
 	}
 	r.orgRef = compile("users.org", u.Org)
 	r.orgSeparator = u.OrgSeparator
 	if u.OrgSeparator != "" && u.Org == "" {
-		p.Addf("%s.users.org_separator: only used with users.org", prefix)
+		p.Add(k("users.org_separator"), "only used with users.org")
 	}
 
 	r.roleDefault = RoleMember
 	if rm := u.Role; rm != nil {
 		r.role = compile("users.role.template", rm.Template)
 		if rm.Template == "" {
-			p.Addf("%s.users.role.template: required", prefix)
+			p.Add(k("users.role.template"), "required")
 		}
 		for from, to := range rm.Values {
 			role := Role(to)
 			if !role.Valid() {
-				p.Addf("%s.users.role.values.%s: %q is not member or admin", prefix, from, to)
+				p.Add(k("users.role.values."+from), "%q is not member or admin", to)
 			}
 			r.roleValues[from] = role
 		}
 		r.roleDefault = Role(rm.Default)
 		if rm.Default != "" && !r.roleDefault.Valid() {
-			p.Addf("%s.users.role.default: %q is not member or admin", prefix, rm.Default)
+			p.Add(k("users.role.default"), "%q is not member or admin", rm.Default)
 		}
 	}
 	if g := u.Groups; g != nil {
@@ -135,10 +150,10 @@ func Compile(cfg config.Mapping, prefix string) (*Rules, error) {
 		}
 	}
 	for i, m := range u.Scope.Exclude {
-		r.exclude = append(r.exclude, compileMatch(&p, fmt.Sprintf("%s.users.scope.exclude[%d]", prefix, i), m))
+		r.exclude = append(r.exclude, compileMatch(&p, k(fmt.Sprintf("users.scope.exclude[%d]", i)), m))
 	}
 	for i, m := range u.Suspended {
-		r.suspended = append(r.suspended, compileMatch(&p, fmt.Sprintf("%s.users.suspended[%d]", prefix, i), m))
+		r.suspended = append(r.suspended, compileMatch(&p, k(fmt.Sprintf("users.suspended[%d]", i)), m))
 	}
 
 	o := cfg.Orgs
@@ -149,12 +164,12 @@ func Compile(cfg config.Mapping, prefix string) (*Rules, error) {
 	r.orgDescription = compile("orgs.description", o.Description)
 	if f := o.Flatten; f != nil {
 		if f.Mode != FlattenTopLevel && f.Mode != FlattenPath {
-			p.Addf("%s.orgs.flatten.mode: %q is not %s or %s", prefix, f.Mode, FlattenTopLevel, FlattenPath)
+			p.Add(k("orgs.flatten.mode"), "%q is not %s or %s", f.Mode, FlattenTopLevel, FlattenPath)
 		}
 		r.flatten = f
 	}
 	if r.orgPath != nil && o.Parent != "" {
-		p.Addf("%s.orgs.parent: not used when users.org_path builds the tree (the parent is the path's prefix)", prefix)
+		p.Add(k("orgs.parent"), "not used when users.org_path builds the tree (the parent is the path's prefix)")
 	}
 
 	g := cfg.Groups
@@ -169,13 +184,13 @@ func Compile(cfg config.Mapping, prefix string) (*Rules, error) {
 	return r, nil
 }
 
-func compileMatch(p *Problems, key string, m config.Match) matcher {
+func compileMatch(p *config.Problems, key string, m config.Match) matcher {
 	f, err := compileField(key+".template", m.Template)
 	if err != nil {
-		p.Add(err)
+		p.Merge("", err)
 	}
 	if m.Template == "" {
-		p.Addf("%s.template: required", key)
+		p.Add(key+".template", "required")
 	}
 	values := map[string]bool{}
 	if m.Equals != "" {
@@ -185,7 +200,7 @@ func compileMatch(p *Problems, key string, m config.Match) matcher {
 		values[v] = true
 	}
 	if len(values) == 0 {
-		p.Addf("%s: one of equals and in is required", key)
+		p.Add(key, "one of equals and in is required")
 	}
 	return matcher{field: f, values: values}
 }

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"github.com/orgbridge/orgbridge/internal/config"
 	"strings"
 	"text/template"
 )
@@ -39,7 +40,7 @@ func compileField(key, text string) (*field, error) {
 	}
 	t, err := template.New(key).Option("missingkey=error").Funcs(funcs).Parse(text)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
+		return nil, &config.FieldError{Key: key, Message: err.Error()}
 	}
 	return &field{key: key, tmpl: t}, nil
 }

@@ -11,28 +11,28 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/connectors"
-	"github.com/orgbridge/orgbridge/connectors/registry"
 	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
-// OpenJob compiles a job's mapping and opens its source and target. It does
+// OpenJob compiles a job's mapping and opens its source and target, whose
+// settings config.Load decoded (with connectors/registry's types). It does
 // no network I/O: a target connects on its first call. st is the state
 // store a source may read (the scim source); nil only validates.
 func OpenJob(ctx context.Context, file *config.File, index int, st store.Store, logger *zap.Logger) (*Job, error) {
 	jc := file.Jobs[index]
 	key := fmt.Sprintf("jobs[%d]", index)
-	env := registry.Env{BaseDir: file.Dir, Logger: logger.With(zap.String("job", jc.Name)), Store: st}
+	env := connectors.Env{BaseDir: file.Dir, Logger: logger.With(zap.String("job", jc.Name)), Store: st}
 	rules, err := mapping.Compile(jc.Mapping, key+".mapping")
 	if err != nil {
 		return nil, err
 	}
-	src, err := registry.OpenSource(ctx, jc.Source, key, env)
+	src, err := connectors.OpenSource(ctx, jc.Source, key+".source", env)
 	if err != nil {
 		return nil, err
 	}
-	tgt, err := registry.OpenTarget(ctx, jc.Target, key, env)
+	tgt, err := connectors.OpenTarget(ctx, jc.Target, key+".target", env)
 	if err != nil {
 		return nil, err
 	}

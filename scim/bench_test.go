@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	scimsource "github.com/orgbridge/orgbridge/connectors/scim"
-	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/scim"
 )
@@ -90,7 +89,7 @@ func BenchmarkSourceRead10k(b *testing.B) {
 		}
 		serve(b, h, "POST", "/scim/v2/Groups", fmt.Sprintf(`{"schemas":[%q],"displayName":"G%d","members":[%s]}`, groupURN, g, strings.Join(members, ",")), http.StatusCreated)
 	}
-	src, err := scimsource.NewSource(config.SCIMSource{GroupsAs: "groups"}, st, nil)
+	src, err := scimsource.NewSource(scimsource.Config{GroupsAs: "groups"}, st, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 
 func newSource(t *testing.T, e *env, groupsAs string) *scimsource.Source {
 	t.Helper()
-	src, err := scimsource.NewSource(config.SCIMSource{GroupsAs: groupsAs}, e.store, nil)
+	src, err := scimsource.NewSource(scimsource.Config{GroupsAs: groupsAs}, e.store, nil)
 	if err != nil {
 		t.Fatalf("NewSource(%q): %v", groupsAs, err)
 	}
@@ -348,11 +348,11 @@ func TestSourceErrors(t *testing.T) {
 			t.Errorf("ReadChanged(%q): error %v, want one naming the mark", mark, err)
 		}
 	}
-	_, err := scimsource.NewSource(config.SCIMSource{GroupsAs: "teams"}, e.store, nil)
-	if err == nil || !strings.Contains(err.Error(), "source.scim.groups_as") || !strings.Contains(err.Error(), "teams") {
+	_, err := scimsource.NewSource(scimsource.Config{GroupsAs: "teams"}, e.store, nil)
+	if err == nil || !strings.HasPrefix(err.Error(), "groups_as: ") || !strings.Contains(err.Error(), "teams") {
 		t.Errorf("groups_as teams: error %v", err)
 	}
-	noStore, err := scimsource.NewSource(config.SCIMSource{}, nil, nil)
+	noStore, err := scimsource.NewSource(scimsource.Config{}, nil, nil)
 	if err != nil {
 		t.Fatalf("NewSource without a store (validation only): %v", err)
 	}

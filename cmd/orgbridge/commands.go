@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/orgbridge/orgbridge/connectors/registry"
 	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/scheduler"
@@ -36,14 +37,18 @@ value, compiles the mapping templates and opens each job's connectors without
 network I/O, so that a config that validates fails later only on the data or
 on the network. Errors name the file and line or the key.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			file, err := config.Load(f.config)
+			file, err := registry.Load(f.config)
 			if err != nil {
 				return usageError(err)
 			}
+			var errs []error
 			for i := range file.Jobs {
 				if _, err := scheduler.OpenJob(cmd.Context(), file, i, nil, a.logger); err != nil {
-					return usageError(fmt.Errorf("%s: %w", f.config, err))
+					errs = append(errs, file.Locate(err))
 				}
+			}
+			if err := errors.Join(errs...); err != nil {
+				return usageError(err)
 			}
 			fmt.Fprintf(a.stdout, "%s: ok (%d job(s))\n", f.config, len(file.Jobs))
 			return nil
@@ -68,7 +73,7 @@ func (l *loaded) Close() {
 }
 
 func (a *app) load(ctx context.Context, f jobFlags) (*loaded, error) {
-	file, err := config.Load(f.config)
+	file, err := registry.Load(f.config)
 	if err != nil {
 		return nil, usageError(err)
 	}
@@ -87,7 +92,7 @@ func (a *app) open(ctx context.Context, file *config.File, jobName string) (*loa
 	job, err := scheduler.OpenJob(ctx, file, i, st, a.logger)
 	if err != nil {
 		_ = st.Close()
-		return nil, usageError(fmt.Errorf("%s: %w", file.Path, err))
+		return nil, usageError(file.Locate(err))
 	}
 	return &loaded{file: file, job: job, store: st}, nil
 }

@@ -14,8 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/orgbridge/orgbridge/configs"
+	"github.com/orgbridge/orgbridge/connectors/aircourse"
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
-	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/connectors/registry"
 	"github.com/orgbridge/orgbridge/scheduler"
 )
 
@@ -87,11 +88,15 @@ func (a *app) demo(ctx context.Context, keep bool) error {
 		return failedError(err)
 	}
 
-	file, err := config.Load(filepath.Join(dir, "demo.yaml"))
+	file, err := registry.Load(filepath.Join(dir, "demo.yaml"))
 	if err != nil {
 		return usageError(err)
 	}
-	file.Jobs[0].Target.AirCourse.BaseURL = srv.URL
+	target, ok := file.Jobs[0].Target.Settings.(*aircourse.Config)
+	if !ok {
+		return failedError(fmt.Errorf("the demo config's target is %s, not aircourse", file.Jobs[0].Target.Type))
+	}
+	target.BaseURL = srv.URL
 	l, err := a.open(ctx, file, "")
 	if err != nil {
 		return err

@@ -306,10 +306,11 @@ func TestBadConfigExitsTwoNamingTheKey(t *testing.T) {
 	if code != exitUsage || !strings.Contains(errs, `unknown key "levers"`) || !strings.Contains(errs, "demo.yaml:") {
 		t.Errorf("exit %d, stderr:\n%s", code, errs)
 	}
-	// A target's own settings are checked when validate opens the job.
+	// A target's own settings are checked as the file loads, by the
+	// target's rules, and named by file, line and key.
 	c.write("demo.yaml", strings.Replace(string(data), "base_url: ", "page_size: 5000\n        base_url: ", 1))
 	code, _, errs = c.run("validate", "-c", c.config())
-	if code != exitUsage || !strings.Contains(errs, "jobs[0]: aircourse.page_size: 5000 is not within 1..1000") {
+	if code != exitUsage || !strings.Contains(errs, "demo.yaml:57: jobs[0].target.aircourse.page_size: 5000 is not within 1..1000") {
 		t.Errorf("bad page_size: exit %d, stderr:\n%s", code, errs)
 	}
 	t.Setenv(demoSecretEnv, "")

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/orgbridge/orgbridge/connectors/registry"
 	"io"
 	"math/big"
 	"net"
@@ -31,7 +32,6 @@ import (
 
 	"github.com/orgbridge/orgbridge/configs"
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
-	"github.com/orgbridge/orgbridge/internal/config"
 )
 
 const scimToken = "e2e-scim-token-5f0c"
@@ -69,7 +69,7 @@ type daemon struct {
 
 func startServe(t *testing.T, cfgPath string) *daemon {
 	t.Helper()
-	file, err := config.Load(cfgPath)
+	file, err := registry.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}

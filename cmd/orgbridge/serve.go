@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/admin"
+	"github.com/orgbridge/orgbridge/connectors/registry"
 	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/metrics"
 	"github.com/orgbridge/orgbridge/internal/store"
@@ -45,7 +46,7 @@ runs the jobs. SIGTERM stops taking work, finishes the changes in flight,
 journals the rest and exits; SIGHUP reloads the config (a config that does not
 load is rejected and the old one kept).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			file, err := config.Load(configPath)
+			file, err := registry.Load(configPath)
 			if err != nil {
 				return usageError(err)
 			}
@@ -282,7 +283,7 @@ func (s *servers) shutdown(ctx context.Context) {
 
 // reload loads and opens the config again for SIGHUP.
 func (a *app) reload(ctx context.Context, path string, st store.Store) (*config.File, []*scheduler.Job, error) {
-	file, err := config.Load(path)
+	file, err := registry.Load(path)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/connectors"
-	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"github.com/orgbridge/orgbridge/mapping"
 )
@@ -94,77 +93,40 @@ func WithClock(c httpkit.Clock) Option { return kitOption(httpkit.WithClock(c)) 
 // (default 500ms to 30s).
 func WithRetryWait(lo, hi time.Duration) Option { return kitOption(httpkit.WithRetryWait(lo, hi)) }
 
-// New validates cfg, fills its defaults, resolves the client secret and
+// New checks cfg, fills its defaults, resolves the client secret and
 // returns an adapter. It makes no request: the first call fetches a token.
-func New(ctx context.Context, cfg config.AirCourseTarget, logger *zap.Logger, opts ...Option) (*Adapter, error) {
+// The errors are *config.FieldErrors keyed below the block ("page_size"),
+// all of them at once.
+func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*Adapter, error) {
 	_ = ctx // nothing to do on the network yet
 	o := httpkit.ApplyOptions(options{}, opts)
 	logger = httpkit.TargetLogger(logger, "aircourse")
-
-	cfgErrs := httpkit.NewConfigErrors("aircourse")
-	fail := cfgErrs.Failf
-
-	base := strings.TrimRight(cfg.BaseURL, "/")
-	if base == "" {
-		fail("base_url: missing")
-	} else if !httpkit.AbsoluteURL(base) {
-		fail("base_url: %q is not an absolute http(s) URL", cfg.BaseURL)
-	}
-	tokenURL := cfgErrs.TokenURL(cfg.TokenURL, base+"/oauth/token")
-	if cfg.ClientID == "" {
-		fail("client_id: missing")
-	}
-	scopes := cfg.Scopes
-	if len(scopes) == 0 {
-		scopes = []string{"read", "write"}
-	}
-	for i, s := range scopes {
-		if s != "read" && s != "write" {
-			fail("scopes[%d]: %q is not read or write", i, s)
-		}
-	}
-	license := orDefault(cfg.DefaultLicense, DefaultLicense)
-	if !slices.Contains(licenses, license) {
-		fail("default_license: %q is not one of %s", license, strings.Join(licenses, ", "))
-	}
-	role := orDefault(cfg.DefaultRole, DefaultRole)
-	if !slices.Contains(userRoles, role) {
-		fail("default_role: %q is not one of %s", role, strings.Join(userRoles, ", "))
-	}
-	pageSize := cfg.PageSize
-	if pageSize == 0 {
-		pageSize = DefaultPageSize
-	} else if pageSize < 1 || pageSize > 1000 {
-		fail("page_size: %d is not within 1..1000", pageSize)
-	}
-	settings := cfgErrs.HTTPClient(config.HTTPClient{Timeout: cfg.Timeout, MaxRetries: cfg.MaxRetries})
-	public := true
-	if cfg.Public != nil {
-		public = *cfg.Public
-	}
-	secret := cfgErrs.Secret("client_secret", cfg.ClientSecret)
-	if err := cfgErrs.Err(); err != nil {
+	s, err := cfg.check()
+	if err != nil {
 		return nil, err
 	}
-
-	h := httpkit.NewTargetHTTP(settings, o.TargetOptions, logger)
+	secret, err := cfg.ClientSecret.Resolve("client_secret", "")
+	if err != nil {
+		return nil, err
+	}
+	h := httpkit.NewTargetHTTP(s.http, o.TargetOptions, logger)
 	tokens, err := h.NewTokenSource(httpkit.TokenSourceOptions{
-		TokenURL:       tokenURL,
+		TokenURL:       s.tokenURL,
 		ClientID:       cfg.ClientID,
 		ClientSecret:   secret,
-		Scopes:         scopes,
+		Scopes:         s.scopes,
 		ScopeSeparator: ",",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("aircourse: %w", err)
 	}
-	client, err := NewClient(ClientOptions{BaseURL: base, HTTP: h.Client, Tokens: tokens, Logger: logger})
+	client, err := NewClient(ClientOptions{BaseURL: s.base, HTTP: h.Client, Tokens: tokens, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
 	return &Adapter{
 		client: client, pacer: h.Pacer, logger: logger,
-		pageSize: pageSize, license: license, role: role, public: public,
+		pageSize: s.pageSize, license: s.license, role: s.role, public: s.public,
 	}, nil
 }
 

@@ -17,7 +17,6 @@ import (
 	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
-	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/httpkit/httpkittest"
 	"github.com/orgbridge/orgbridge/mapping"
 )
@@ -35,7 +34,7 @@ type env struct {
 	ids map[string]string // "kind/key" → target id
 }
 
-func newEnv(t *testing.T, opts emulator.Options, edit func(*config.AirCourseTarget)) *env {
+func newEnv(t *testing.T, opts emulator.Options, edit func(*Config)) *env {
 	t.Helper()
 	clock := httpkittest.NewFakeClock(time.Time{})
 	opts.Now = clock.Now
@@ -304,7 +303,7 @@ func TestAdapterLifecycle(t *testing.T) {
 }
 
 func TestAdapterPagination(t *testing.T) {
-	e := newEnv(t, emulator.Options{RateLimit: -1}, func(c *config.AirCourseTarget) { c.PageSize = 2 })
+	e := newEnv(t, emulator.Options{RateLimit: -1}, func(c *Config) { c.PageSize = 2 })
 	for i := range 5 {
 		e.apply(createOrg(mapping.Org{Key: fmt.Sprint("o", i), Name: fmt.Sprint("組織", i), Code: fmt.Sprint("o", i)}))
 	}
@@ -342,7 +341,7 @@ func TestAdapterPagination(t *testing.T) {
 // Retried requests and POSTs that failed with a 500 must not leave
 // duplicates.
 func TestAdapterFaultBurst(t *testing.T) {
-	e := newEnv(t, emulator.Options{RateLimit: -1}, func(c *config.AirCourseTarget) {
+	e := newEnv(t, emulator.Options{RateLimit: -1}, func(c *Config) {
 		retries := 8
 		c.MaxRetries = &retries
 	})

@@ -35,7 +35,7 @@ func (m idMap) TargetID(kind mapping.Kind, key string) (string, bool) {
 func TestNewValidates(t *testing.T) {
 	t.Setenv("AIRCOURSE_TEST_SECRET", testSecret)
 	neg := -1
-	good := config.AirCourseTarget{
+	good := Config{
 		BaseURL: "https://api.aircourse.example/v1/", ClientID: testClientID,
 		ClientSecret: config.Secret{Env: "AIRCOURSE_TEST_SECRET"},
 	}
@@ -52,21 +52,21 @@ func TestNewValidates(t *testing.T) {
 
 	tests := []struct {
 		name string
-		edit func(*config.AirCourseTarget)
+		edit func(*Config)
 		want string
 	}{
-		{"no base url", func(c *config.AirCourseTarget) { c.BaseURL = "" }, "aircourse.base_url: missing"},
-		{"relative base url", func(c *config.AirCourseTarget) { c.BaseURL = "api.example" }, `aircourse.base_url: "api.example" is not an absolute http(s) URL`},
-		{"bad token url", func(c *config.AirCourseTarget) { c.TokenURL = "/oauth/token" }, `aircourse.token_url: "/oauth/token" is not an absolute http(s) URL`},
-		{"no client id", func(c *config.AirCourseTarget) { c.ClientID = "" }, "aircourse.client_id: missing"},
-		{"bad scope", func(c *config.AirCourseTarget) { c.Scopes = []string{"read", "admin"} }, `aircourse.scopes[1]: "admin" is not read or write`},
-		{"bad license", func(c *config.AirCourseTarget) { c.DefaultLicense = "gold" }, `aircourse.default_license: "gold" is not one of free, basic, contents`},
-		{"bad role", func(c *config.AirCourseTarget) { c.DefaultRole = "boss" }, `aircourse.default_role: "boss" is not one of read, user, manager, admin`},
-		{"page size", func(c *config.AirCourseTarget) { c.PageSize = 1001 }, "aircourse.page_size: 1001 is not within 1..1000"},
-		{"timeout", func(c *config.AirCourseTarget) { c.Timeout = -time.Second }, "aircourse.timeout: -1s is negative"},
-		{"retries", func(c *config.AirCourseTarget) { c.MaxRetries = &neg }, "aircourse.max_retries: -1 is negative"},
-		{"secret", func(c *config.AirCourseTarget) { c.ClientSecret = config.Secret{Env: "AIRCOURSE_TEST_UNSET"} },
-			"aircourse.client_secret: environment variable AIRCOURSE_TEST_UNSET is not set"},
+		{"no base url", func(c *Config) { c.BaseURL = "" }, "base_url: required"},
+		{"relative base url", func(c *Config) { c.BaseURL = "api.example" }, `base_url: "api.example" is not an absolute http(s) URL`},
+		{"bad token url", func(c *Config) { c.TokenURL = "/oauth/token" }, `token_url: "/oauth/token" is not an absolute http(s) URL`},
+		{"no client id", func(c *Config) { c.ClientID = "" }, "client_id: required"},
+		{"bad scope", func(c *Config) { c.Scopes = []string{"read", "admin"} }, `scopes[1]: "admin" is not read or write`},
+		{"bad license", func(c *Config) { c.DefaultLicense = "gold" }, `default_license: "gold" is not one of free, basic, contents`},
+		{"bad role", func(c *Config) { c.DefaultRole = "boss" }, `default_role: "boss" is not one of read, user, manager, admin`},
+		{"page size", func(c *Config) { c.PageSize = 1001 }, "page_size: 1001 is not within 1..1000"},
+		{"timeout", func(c *Config) { c.Timeout = -time.Second }, "timeout: -1s is negative"},
+		{"retries", func(c *Config) { c.MaxRetries = &neg }, "max_retries: -1 is negative"},
+		{"secret", func(c *Config) { c.ClientSecret = config.Secret{Env: "AIRCOURSE_TEST_UNSET"} },
+			"client_secret: environment variable AIRCOURSE_TEST_UNSET is not set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -103,19 +104,19 @@ func (m *miniAPI) log() []string {
 	return append([]string(nil), m.requests...)
 }
 
-func testConfig(t *testing.T, baseURL string) config.AirCourseTarget {
+func testConfig(t *testing.T, baseURL string) Config {
 	t.Helper()
 	t.Setenv("AIRCOURSE_TEST_SECRET", testSecret)
 	retries := 2
-	return config.AirCourseTarget{
+	return Config{
 		BaseURL:      baseURL,
 		ClientID:     testClientID,
 		ClientSecret: config.Secret{Env: "AIRCOURSE_TEST_SECRET"},
-		MaxRetries:   &retries,
+		ClientConfig: httpkit.ClientConfig{MaxRetries: &retries},
 	}
 }
 
-func newTestAdapter(t *testing.T, cfg config.AirCourseTarget, logger *zap.Logger) *Adapter {
+func newTestAdapter(t *testing.T, cfg Config, logger *zap.Logger) *Adapter {
 	t.Helper()
 	a, err := New(context.Background(), cfg, logger,
 		WithClock(httpkittest.NewFakeClock(time.Time{})),

@@ -2,6 +2,7 @@ package aircourse_test
 
 import (
 	"context"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -113,12 +114,12 @@ func newConformanceHarness(t *testing.T, opts targettest.Options) *targettest.Ha
 
 	t.Setenv(conformanceSecretEnv, conformanceSecret)
 	retries := 8
-	cfg := config.AirCourseTarget{
+	cfg := aircourse.Config{
 		BaseURL:      ts.URL,
 		ClientID:     conformanceClientID,
 		ClientSecret: config.Secret{Env: conformanceSecretEnv},
 		PageSize:     opts.PageSize,
-		MaxRetries:   &retries,
+		ClientConfig: httpkit.ClientConfig{MaxRetries: &retries},
 	}
 	logger, logs := httpkittest.ObservedLogger()
 	a, err := aircourse.New(context.Background(), cfg, logger,

@@ -5,6 +5,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/orgbridge/orgbridge/connectors/registry"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"io/fs"
 	"net/http/httptest"
 	"os"
@@ -98,7 +100,7 @@ func (d *demoRun) useExport(name string) {
 func (d *demoRun) sync() (*scheduler.RunResult, emulator.Stats) {
 	d.t.Helper()
 	ctx := context.Background()
-	file, err := config.Load(filepath.Join(d.dir, "demo.yaml"))
+	file, err := registry.Load(filepath.Join(d.dir, "demo.yaml"))
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -125,8 +127,8 @@ func (d *demoRun) sync() (*scheduler.RunResult, emulator.Stats) {
 func (d *demoRun) handMade() *aircourse.Client {
 	d.t.Helper()
 	retries := 0
-	a, err := aircourse.New(context.Background(), config.AirCourseTarget{
-		BaseURL: d.url, ClientID: demoClientID, ClientSecret: config.Secret{Env: demoSecretEnv}, MaxRetries: &retries,
+	a, err := aircourse.New(context.Background(), aircourse.Config{
+		BaseURL: d.url, ClientID: demoClientID, ClientSecret: config.Secret{Env: demoSecretEnv}, ClientConfig: httpkit.ClientConfig{MaxRetries: &retries},
 	}, nil)
 	if err != nil {
 		d.t.Fatal(err)

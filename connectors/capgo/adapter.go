@@ -75,39 +75,19 @@ func WithClock(c httpkit.Clock) Option { return kitOption(httpkit.WithClock(c)) 
 // (default 500ms to 30s).
 func WithRetryWait(lo, hi time.Duration) Option { return kitOption(httpkit.WithRetryWait(lo, hi)) }
 
-// New validates cfg, resolves the API key and returns an adapter. It makes
-// no request. Errors name the key under the target ("capgo.base_url:
-// required"), all of them at once.
-func New(ctx context.Context, cfg config.CapgoTarget, logger *zap.Logger, opts ...Option) (*Adapter, error) {
+// New checks cfg, resolves the API key and returns an adapter. It makes no
+// request. The errors are *config.FieldErrors keyed below the block
+// ("base_url: required"), all of them at once.
+func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*Adapter, error) {
 	_ = ctx // nothing to do on the network yet
 	o := httpkit.ApplyOptions(options{}, opts)
 	logger = httpkit.TargetLogger(logger, "capgo")
-
-	cfgErrs := httpkit.NewConfigErrors("capgo")
-	fail := cfgErrs.Failf
-
-	base := strings.TrimRight(cfg.BaseURL, "/")
-	if base == "" {
-		fail("base_url: required")
-	} else if _, err := httpkit.ParseBaseURL("capgo", base); err != nil {
-		fail("base_url: %q is not an absolute http(s) URL", cfg.BaseURL)
+	base, settings, err := cfg.check()
+	if err != nil {
+		return nil, err
 	}
-	if e := cfg.ManagementEmail; e != "" && !validEmail(e) {
-		fail("management_email: %q is not an email address (a bare address such as it-admin@example.com)", e)
-	}
-	settings := cfgErrs.HTTPClient(cfg.HTTPClient)
-	var apiKey string
-	switch s := cfg.APIKey; {
-	case s.Env == "" && s.File == "":
-		fail("api_key: required: set env (an environment variable's name) or file (a path); the key itself never goes in the config")
-	case s.Env != "" && s.File != "":
-		fail("api_key: set only one of env and file")
-	default:
-		// A relative key file was resolved against the config file by the
-		// registry, so no base directory is needed here.
-		apiKey = cfgErrs.Secret("api_key", s)
-	}
-	if err := cfgErrs.Err(); err != nil {
+	apiKey, err := cfg.APIKey.Resolve("api_key", "")
+	if err != nil {
 		return nil, err
 	}
 

@@ -44,7 +44,7 @@ type fixture struct {
 	url  string
 }
 
-func newFixture(t *testing.T, mutate func(*config.CapgoTarget)) *fixture {
+func newFixture(t *testing.T, mutate func(*capgo.Config)) *fixture {
 	t.Helper()
 	emu := emulator.New(emulator.Options{})
 	emu.AddAPIKey(testKey, testUser, testEmail)
@@ -54,13 +54,13 @@ func newFixture(t *testing.T, mutate func(*config.CapgoTarget)) *fixture {
 	return newFixtureAt(t, emu, ts.URL, mutate)
 }
 
-func newFixtureAt(t *testing.T, emu *emulator.Server, url string, mutate func(*config.CapgoTarget)) *fixture {
+func newFixtureAt(t *testing.T, emu *emulator.Server, url string, mutate func(*capgo.Config)) *fixture {
 	t.Helper()
 	t.Setenv(testKeyEnv, testKey)
-	cfg := config.CapgoTarget{
-		BaseURL:    url,
-		APIKey:     config.Secret{Env: testKeyEnv},
-		HTTPClient: config.HTTPClient{MaxRetries: ptr(3)},
+	cfg := capgo.Config{
+		BaseURL:      url,
+		APIKey:       config.Secret{Env: testKeyEnv},
+		ClientConfig: httpkit.ClientConfig{MaxRetries: ptr(3)},
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -87,30 +87,30 @@ func TestNewValidatesConfig(t *testing.T) {
 	if err := os.WriteFile(keyFile, []byte("file-key\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	valid := config.CapgoTarget{BaseURL: "https://api.capgo.app", APIKey: config.Secret{Env: "CAPGO_SET"}}
+	valid := capgo.Config{BaseURL: "https://api.capgo.app", APIKey: config.Secret{Env: "CAPGO_SET"}}
 	tests := []struct {
 		name   string
-		mutate func(*config.CapgoTarget)
+		mutate func(*capgo.Config)
 		want   []string
 	}{
 		{"valid", nil, nil},
-		{"valid, key from a file, email, trailing slash", func(c *config.CapgoTarget) {
+		{"valid, key from a file, email, trailing slash", func(c *capgo.Config) {
 			c.BaseURL, c.APIKey, c.ManagementEmail = "https://api.capgo.app/", config.Secret{File: keyFile}, "it@example.com"
 		}, nil},
-		{"no base_url", func(c *config.CapgoTarget) { c.BaseURL = "" }, []string{"capgo.base_url: required"}},
-		{"relative base_url", func(c *config.CapgoTarget) { c.BaseURL = "api.capgo.app" }, []string{`capgo.base_url: "api.capgo.app" is not an absolute http(s) URL`}},
-		{"base_url with a query", func(c *config.CapgoTarget) { c.BaseURL = "https://api.capgo.app?x=1" }, []string{"capgo.base_url:"}},
-		{"no api_key", func(c *config.CapgoTarget) { c.APIKey = config.Secret{} }, []string{"capgo.api_key: required: set env"}},
-		{"api_key env and file", func(c *config.CapgoTarget) { c.APIKey = config.Secret{Env: "CAPGO_SET", File: keyFile} }, []string{"capgo.api_key: set only one of env and file"}},
-		{"api_key env unset", func(c *config.CapgoTarget) { c.APIKey = config.Secret{Env: "CAPGO_UNSET_VARIABLE"} }, []string{"capgo.api_key: environment variable CAPGO_UNSET_VARIABLE is not set"}},
-		{"api_key file missing", func(c *config.CapgoTarget) { c.APIKey = config.Secret{File: filepath.Join(dir, "nope")} }, []string{"capgo.api_key: read secret file"}},
-		{"bad management_email", func(c *config.CapgoTarget) { c.ManagementEmail = "IT <it@example.com>" }, []string{`capgo.management_email: "IT <it@example.com>" is not an email address`}},
-		{"negative timeout and retries", func(c *config.CapgoTarget) {
+		{"no base_url", func(c *capgo.Config) { c.BaseURL = "" }, []string{"base_url: required"}},
+		{"relative base_url", func(c *capgo.Config) { c.BaseURL = "api.capgo.app" }, []string{`base_url: "api.capgo.app" is not an absolute http(s) URL`}},
+		{"base_url with a query", func(c *capgo.Config) { c.BaseURL = "https://api.capgo.app?x=1" }, []string{"base_url:"}},
+		{"no api_key", func(c *capgo.Config) { c.APIKey = config.Secret{} }, []string{"api_key: required: set env"}},
+		{"api_key env and file", func(c *capgo.Config) { c.APIKey = config.Secret{Env: "CAPGO_SET", File: keyFile} }, []string{"api_key: set only one of env and file"}},
+		{"api_key env unset", func(c *capgo.Config) { c.APIKey = config.Secret{Env: "CAPGO_UNSET_VARIABLE"} }, []string{"api_key: environment variable CAPGO_UNSET_VARIABLE is not set"}},
+		{"api_key file missing", func(c *capgo.Config) { c.APIKey = config.Secret{File: filepath.Join(dir, "nope")} }, []string{"api_key: read secret file"}},
+		{"bad management_email", func(c *capgo.Config) { c.ManagementEmail = "IT <it@example.com>" }, []string{`management_email: "IT <it@example.com>" is not an email address`}},
+		{"negative timeout and retries", func(c *capgo.Config) {
 			c.Timeout, c.MaxRetries = -time.Second, ptr(-1)
-		}, []string{"capgo.timeout: -1s is negative", "capgo.max_retries: -1 is negative"}},
-		{"every problem at once", func(c *config.CapgoTarget) {
+		}, []string{"timeout: -1s is negative", "max_retries: -1 is negative"}},
+		{"every problem at once", func(c *capgo.Config) {
 			c.BaseURL, c.APIKey, c.ManagementEmail = "", config.Secret{}, "x"
-		}, []string{"capgo.base_url: required", "capgo.api_key: required", "capgo.management_email:"}},
+		}, []string{"base_url: required", "api_key: required", "management_email:"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,7 +147,7 @@ func (f failingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func TestNewMakesNoRequest(t *testing.T) {
 	t.Setenv(testKeyEnv, testKey)
-	a, err := capgo.New(context.Background(), config.CapgoTarget{BaseURL: "https://api.capgo.app", APIKey: config.Secret{Env: testKeyEnv}},
+	a, err := capgo.New(context.Background(), capgo.Config{BaseURL: "https://api.capgo.app", APIKey: config.Secret{Env: testKeyEnv}},
 		zap.NewNop(), capgo.WithTransport(failingTransport{t}))
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +169,7 @@ func TestCreateSetsManagementEmail(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, func(c *config.CapgoTarget) { c.ManagementEmail = tt.email })
+			f := newFixture(t, func(c *capgo.Config) { c.ManagementEmail = tt.email })
 			res, err := f.a.Apply(t.Context(), createOrg("本社 / 営業部"), nil)
 			if err != nil {
 				t.Fatal(err)
@@ -200,7 +200,7 @@ func TestCreateFollowUpFails(t *testing.T) {
 		emu.ServeHTTP(w, r)
 	}))
 	t.Cleanup(ts.Close)
-	f := newFixtureAt(t, emu, ts.URL, func(c *config.CapgoTarget) { c.ManagementEmail = "it@example.com" })
+	f := newFixtureAt(t, emu, ts.URL, func(c *capgo.Config) { c.ManagementEmail = "it@example.com" })
 	res, err := f.a.Apply(t.Context(), createOrg("本社"), nil)
 	if err == nil {
 		t.Fatal("Apply succeeded although the management_email PUT failed")
@@ -300,7 +300,7 @@ func TestInvalidAPIKey(t *testing.T) {
 			t.Fatalf("%s with a revoked key succeeded", what)
 		}
 		msg := err.Error()
-		for _, w := range []string{"capgo.api_key (environment variable " + testKeyEnv + ")", "401", "Invalid API key", "cannot be renewed"} {
+		for _, w := range []string{"api_key (environment variable " + testKeyEnv + ")", "401", "Invalid API key", "cannot be renewed"} {
 			if !strings.Contains(msg, w) {
 				t.Errorf("%s: %q does not say %q", what, msg, w)
 			}

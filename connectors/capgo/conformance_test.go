@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -69,11 +70,11 @@ func newConformanceHarness(t *testing.T, opts targettest.Options, wrap func(http
 
 	t.Setenv(conformanceKeyEnv, conformanceKey)
 	retries := 8
-	cfg := config.CapgoTarget{
+	cfg := capgo.Config{
 		BaseURL:         ts.URL,
 		APIKey:          config.Secret{Env: conformanceKeyEnv},
 		ManagementEmail: "it-admin@example.com",
-		HTTPClient:      config.HTTPClient{MaxRetries: &retries},
+		ClientConfig:    httpkit.ClientConfig{MaxRetries: &retries},
 	}
 	logger, logs := httpkittest.ObservedLogger()
 	a, err := capgo.New(context.Background(), cfg, logger,

@@ -2,6 +2,7 @@ package capgo_test
 
 import (
 	"context"
+	"github.com/orgbridge/orgbridge/connectors/registry"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -41,7 +42,7 @@ func desiredFromExample(t *testing.T, file *config.File) *mapping.Snapshot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := csv.New(*job.Source.CSV, file.Dir, zaptest.NewLogger(t))
+	src, err := csv.New(*job.Source.Settings.(*csv.Config), file.Dir, zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func desiredFromExample(t *testing.T, file *config.File) *mapping.Snapshot {
 
 func loadExample(t *testing.T) *config.File {
 	t.Helper()
-	file, err := config.Load(exampleConfig)
+	file, err := registry.Load(exampleConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func TestExampleConfig(t *testing.T) {
 	if !slices.Equal(job.Kinds, []string{"orgs"}) {
 		t.Errorf("kinds = %v, want [orgs]", job.Kinds)
 	}
-	tc := job.Target.Capgo
+	tc := job.Target.Settings.(*capgo.Config)
 	if job.Target.Type != "capgo" || tc == nil {
 		t.Fatalf("target %+v", job.Target)
 	}
@@ -141,7 +142,7 @@ func TestExampleSyncTwice(t *testing.T) {
 	ts := httptest.NewServer(emu)
 	t.Cleanup(ts.Close)
 	t.Setenv(emulator.DemoAPIKeyEnv, emulator.DemoAPIKey)
-	cfg := *job.Target.Capgo
+	cfg := *job.Target.Settings.(*capgo.Config)
 	cfg.BaseURL = ts.URL
 	a, err := capgo.New(context.Background(), cfg, zaptest.NewLogger(t))
 	if err != nil {

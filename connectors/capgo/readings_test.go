@@ -13,7 +13,6 @@ import (
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/capgo"
 	"github.com/orgbridge/orgbridge/connectors/capgo/emulator"
-	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -36,7 +35,7 @@ func readingFixture(t *testing.T, names []string, wrap func(*emulator.Server) ht
 	}
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
-	return newFixtureAt(t, emu, ts.URL, func(c *config.CapgoTarget) { c.ManagementEmail = itAdmin })
+	return newFixtureAt(t, emu, ts.URL, func(c *capgo.Config) { c.ManagementEmail = itAdmin })
 }
 
 // Under every reading of the create call, each new organization ends with

@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"go.uber.org/zap"
-
-	"github.com/orgbridge/orgbridge/internal/config"
 )
 
 // writeUsers writes a users file of n rows in the given encoding ("utf-8"
@@ -46,7 +44,7 @@ func BenchmarkRead100k(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			s, err := New(config.CSVSource{Users: &config.CSVFile{Path: path, KeyColumn: "社員番号"}}, "", zap.NewNop())
+			s, err := New(Config{Users: &File{Path: path, KeyColumn: "社員番号"}}, "", zap.NewNop())
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,5 +1,5 @@
 // Package csv is a connectors.Source that reads HR exports in CSV: a users
-// file and, optionally, an orgs file and a groups file (config.CSVSource).
+// file and, optionally, an orgs file and a groups file (Config).
 //
 // # Records
 //

@@ -2,16 +2,11 @@ package csv
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"path/filepath"
 	"strings"
-	"unicode/utf8"
 
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/connectors"
-	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -75,88 +70,21 @@ type Source struct {
 
 var _ connectors.Source = (*Source)(nil)
 
-// New validates cfg and returns a Source. Relative paths in cfg are
-// resolved against baseDir, the directory of the config file. Files are not
-// opened until Read, so a missing file is reported by Read. Every problem in
-// cfg is reported, each naming its config key
-// ("source.csv.users.key_column: required"). A nil logger logs nothing.
-func New(cfg config.CSVSource, baseDir string, logger *zap.Logger) (*Source, error) {
+// New checks cfg and returns a Source. Relative paths in cfg are resolved
+// against baseDir, the directory of the config file. Files are not opened
+// until Read, so a missing file is reported by Read. The errors are
+// *config.FieldErrors keyed below the block ("users.key_column: required"),
+// all of them at once. A nil logger logs nothing.
+func New(cfg Config, baseDir string, logger *zap.Logger) (*Source, error) {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	var errs []error
-	enc, ok := parseEncoding(cfg.Encoding)
-	if !ok {
-		errs = append(errs, fmt.Errorf("source.csv.encoding: unknown encoding %q (want auto, utf-8 or shift_jis)", cfg.Encoding))
-	}
-	comma, err := parseDelimiter(cfg.Delimiter)
+	s, err := cfg.check(baseDir)
 	if err != nil {
-		errs = append(errs, err)
+		return nil, err
 	}
-	s := &Source{enc: enc, comma: comma, logger: logger.With(zap.String("source", "csv"))}
-	if cfg.Users == nil {
-		errs = append(errs, errors.New("source.csv.users: required"))
-	}
-	for _, f := range []struct {
-		key  string
-		kind mapping.Kind
-		file *config.CSVFile
-	}{
-		{"source.csv.users", mapping.KindUser, cfg.Users},
-		{"source.csv.orgs", mapping.KindOrg, cfg.Orgs},
-		{"source.csv.groups", mapping.KindGroup, cfg.Groups},
-	} {
-		if f.file == nil {
-			continue
-		}
-		spec, ferrs := newFileSpec(f.key, f.kind, f.file, baseDir)
-		errs = append(errs, ferrs...)
-		s.files = append(s.files, spec)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return s, nil
-}
-
-func parseDelimiter(d string) (rune, error) {
-	if d == "" {
-		return ',', nil
-	}
-	r, size := utf8.DecodeRuneInString(d)
-	if size != len(d) || r == utf8.RuneError {
-		return 0, fmt.Errorf("source.csv.delimiter: must be exactly one character, got %q", d)
-	}
-	if r == '"' || r == '\r' || r == '\n' {
-		return 0, fmt.Errorf("source.csv.delimiter: %q cannot be a delimiter", d)
-	}
-	return r, nil
-}
-
-func newFileSpec(key string, kind mapping.Kind, f *config.CSVFile, baseDir string) (fileSpec, []error) {
-	var errs []error
-	spec := fileSpec{cfgKey: key, kind: kind, keyColumn: strings.TrimSpace(f.KeyColumn)}
-	if strings.TrimSpace(f.Path) == "" {
-		errs = append(errs, fmt.Errorf("%s.path: required", key))
-	} else {
-		spec.path = f.Path
-		if !filepath.IsAbs(spec.path) {
-			spec.path = filepath.Join(baseDir, spec.path)
-		}
-		spec.name = filepath.Base(spec.path)
-	}
-	if spec.keyColumn == "" {
-		errs = append(errs, fmt.Errorf("%s.key_column: required", key))
-	}
-	for i, c := range f.Required {
-		c = strings.TrimSpace(c)
-		if c == "" {
-			errs = append(errs, fmt.Errorf("%s.required[%d]: empty column name", key, i))
-			continue
-		}
-		spec.required = append(spec.required, c)
-	}
-	return spec, errs
+	s.logger = logger.With(zap.String("source", "csv"))
+	return &s, nil
 }
 
 // Read reads every configured file, users first, then orgs, then groups.

@@ -17,7 +17,6 @@ import (
 	"golang.org/x/text/encoding/japanese"
 
 	"github.com/orgbridge/orgbridge/connectors"
-	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -53,12 +52,12 @@ const usersCSV = "社員番号,氏名,所属,役割,在籍区分\n" +
 	"1003,鈴木 一郎,本社/開発部,一般,休職\n"
 
 // usersFile configures a users file keyed by 社員番号.
-func usersFile(path string, required ...string) *config.CSVFile {
-	return &config.CSVFile{Path: path, KeyColumn: "社員番号", Required: required}
+func usersFile(path string, required ...string) *File {
+	return &File{Path: path, KeyColumn: "社員番号", Required: required}
 }
 
 // read opens a source on cfg, with paths relative to dir, and reads it.
-func read(t testing.TB, cfg config.CSVSource, dir string) ([]connectors.Record, error) {
+func read(t testing.TB, cfg Config, dir string) ([]connectors.Record, error) {
 	t.Helper()
 	s, err := New(cfg, dir, zaptest.NewLogger(t))
 	if err != nil {
@@ -92,34 +91,34 @@ func TestNewConfigErrors(t *testing.T) {
 	ok := usersFile("users.csv")
 	tests := []struct {
 		name string
-		cfg  config.CSVSource
+		cfg  Config
 		want string
 	}{
-		{"no users", config.CSVSource{}, "source.csv.users: required"},
-		{"users without path and key", config.CSVSource{Users: &config.CSVFile{Path: " ", KeyColumn: " "}},
-			"source.csv.users.path: required\nsource.csv.users.key_column: required"},
-		{"users without key_column", config.CSVSource{Users: &config.CSVFile{Path: "users.csv"}},
-			"source.csv.users.key_column: required"},
-		{"empty required column", config.CSVSource{Users: usersFile("users.csv", "氏名", "", "所属")},
-			"source.csv.users.required[1]: empty column name"},
-		{"orgs without key_column", config.CSVSource{Users: ok, Orgs: &config.CSVFile{Path: "orgs.csv"}},
-			"source.csv.orgs.key_column: required"},
-		{"groups without path", config.CSVSource{Users: ok, Groups: &config.CSVFile{KeyColumn: "id"}},
-			"source.csv.groups.path: required"},
-		{"unknown encoding", config.CSVSource{Encoding: "latin1", Users: ok},
-			`source.csv.encoding: unknown encoding "latin1" (want auto, utf-8 or shift_jis)`},
-		{"delimiter of two characters", config.CSVSource{Delimiter: ";;", Users: ok},
-			`source.csv.delimiter: must be exactly one character, got ";;"`},
-		{"delimiter of invalid UTF-8", config.CSVSource{Delimiter: "\xff", Users: ok},
-			`source.csv.delimiter: must be exactly one character, got "\xff"`},
-		{"quote as delimiter", config.CSVSource{Delimiter: `"`, Users: ok},
-			`source.csv.delimiter: "\"" cannot be a delimiter`},
-		{"newline as delimiter", config.CSVSource{Delimiter: "\n", Users: ok},
-			`source.csv.delimiter: "\n" cannot be a delimiter`},
-		{"every problem at once", config.CSVSource{Encoding: "ebcdic", Delimiter: "ab"},
-			"source.csv.encoding: unknown encoding \"ebcdic\" (want auto, utf-8 or shift_jis)\n" +
-				"source.csv.delimiter: must be exactly one character, got \"ab\"\n" +
-				"source.csv.users: required"},
+		{"no users", Config{}, "users: required"},
+		{"users without path and key", Config{Users: &File{Path: " ", KeyColumn: " "}},
+			"users.path: required\nusers.key_column: required"},
+		{"users without key_column", Config{Users: &File{Path: "users.csv"}},
+			"users.key_column: required"},
+		{"empty required column", Config{Users: usersFile("users.csv", "氏名", "", "所属")},
+			"users.required[1]: empty column name"},
+		{"orgs without key_column", Config{Users: ok, Orgs: &File{Path: "orgs.csv"}},
+			"orgs.key_column: required"},
+		{"groups without path", Config{Users: ok, Groups: &File{KeyColumn: "id"}},
+			"groups.path: required"},
+		{"unknown encoding", Config{Encoding: "latin1", Users: ok},
+			`encoding: unknown encoding "latin1" (want auto, utf-8 or shift_jis)`},
+		{"delimiter of two characters", Config{Delimiter: ";;", Users: ok},
+			`delimiter: must be exactly one character, got ";;"`},
+		{"delimiter of invalid UTF-8", Config{Delimiter: "\xff", Users: ok},
+			`delimiter: must be exactly one character, got "\xff"`},
+		{"quote as delimiter", Config{Delimiter: `"`, Users: ok},
+			`delimiter: "\"" cannot be a delimiter`},
+		{"newline as delimiter", Config{Delimiter: "\n", Users: ok},
+			`delimiter: "\n" cannot be a delimiter`},
+		{"every problem at once", Config{Encoding: "ebcdic", Delimiter: "ab"},
+			"encoding: unknown encoding \"ebcdic\" (want auto, utf-8 or shift_jis)\n" +
+				"delimiter: must be exactly one character, got \"ab\"\n" +
+				"users: required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,7 +154,7 @@ func TestNewAccepts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.encoding+"/"+tt.delimiter, func(t *testing.T) {
-			s, err := New(config.CSVSource{Encoding: tt.encoding, Delimiter: tt.delimiter, Users: usersFile("users.csv")}, "/base", nil)
+			s, err := New(Config{Encoding: tt.encoding, Delimiter: tt.delimiter, Users: usersFile("users.csv")}, "/base", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -201,7 +200,7 @@ func TestReadUsers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := config.CSVSource{Encoding: tt.encoding, Users: usersFile(tt.file, usersHeader...)}
+			cfg := Config{Encoding: tt.encoding, Users: usersFile(tt.file, usersHeader...)}
 			got, err := read(t, cfg, tt.dir)
 			if err != nil {
 				t.Fatalf("Read: %v", err)
@@ -214,10 +213,10 @@ func TestReadUsers(t *testing.T) {
 }
 
 func TestReadOrgsAndGroups(t *testing.T) {
-	cfg := config.CSVSource{
+	cfg := Config{
 		Users:  usersFile("users_utf8.csv"),
-		Orgs:   &config.CSVFile{Path: "orgs.csv", KeyColumn: "組織コード", Required: []string{"組織名", "親組織コード"}},
-		Groups: &config.CSVFile{Path: "groups.csv", KeyColumn: "グループID"},
+		Orgs:   &File{Path: "orgs.csv", KeyColumn: "組織コード", Required: []string{"組織名", "親組織コード"}},
+		Groups: &File{Path: "groups.csv", KeyColumn: "グループID"},
 	}
 	abs, err := filepath.Abs("testdata")
 	if err != nil {
@@ -253,7 +252,7 @@ func TestReadDelimiter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%q", tt.delimiter), func(t *testing.T) {
 			dir := writeFile(t, "users.tsv", []byte(strings.ReplaceAll(usersCSV, ",", tt.sep)))
-			got, err := read(t, config.CSVSource{Delimiter: tt.delimiter, Users: usersFile("users.tsv")}, dir)
+			got, err := read(t, Config{Delimiter: tt.delimiter, Users: usersFile("users.tsv")}, dir)
 			if err != nil {
 				t.Fatalf("Read: %v", err)
 			}
@@ -272,7 +271,7 @@ func TestReadCP932(t *testing.T) {
 		"2001,髙橋 﨑子,本社/第①課,一般,在籍\n" +
 		"2002,山田～太郎,本社/Ⅱ部,一般,在籍\n"
 	dir := writeFile(t, "users.csv", sjis(t, text))
-	got, err := read(t, config.CSVSource{Users: usersFile("users.csv")}, dir)
+	got, err := read(t, Config{Users: usersFile("users.csv")}, dir)
 	if err != nil {
 		t.Fatalf("Read: %v", err)
 	}
@@ -291,7 +290,7 @@ func TestReadExplicitEncoding(t *testing.T) {
 	t.Run("shift_jis on a file that is valid UTF-8", func(t *testing.T) {
 		// The UTF-8 bytes of 氏名 happen to be valid Shift_JIS too.
 		dir := writeFile(t, "users.csv", []byte("社員番号,name\n1001,氏名\n"))
-		got, err := read(t, config.CSVSource{Encoding: "shift_jis", Users: usersFile("users.csv")}, dir)
+		got, err := read(t, Config{Encoding: "shift_jis", Users: usersFile("users.csv")}, dir)
 		if err == nil {
 			t.Fatalf("Read succeeded with %v; want the key column not found, the header having been read as Shift_JIS", got)
 		}
@@ -304,7 +303,7 @@ func TestReadExplicitEncoding(t *testing.T) {
 	})
 	t.Run("shift_jis value decoded", func(t *testing.T) {
 		dir := writeFile(t, "users.csv", []byte("id,name\n1001,氏名\n"))
-		got, err := read(t, config.CSVSource{Encoding: "shift_jis", Users: &config.CSVFile{Path: "users.csv", KeyColumn: "id"}}, dir)
+		got, err := read(t, Config{Encoding: "shift_jis", Users: &File{Path: "users.csv", KeyColumn: "id"}}, dir)
 		if err != nil {
 			t.Fatalf("Read: %v", err)
 		}
@@ -315,7 +314,7 @@ func TestReadExplicitEncoding(t *testing.T) {
 	})
 	t.Run("utf-8 on a Shift_JIS header", func(t *testing.T) {
 		dir := writeFile(t, "users.csv", sjis(t, "id,氏名\n1001,yamada\n"))
-		_, err := read(t, config.CSVSource{Encoding: "UTF8", Users: &config.CSVFile{Path: "users.csv", KeyColumn: "id"}}, dir)
+		_, err := read(t, Config{Encoding: "UTF8", Users: &File{Path: "users.csv", KeyColumn: "id"}}, dir)
 		want := `users.csv:1: header column 2: invalid UTF-8 (source.csv.encoding is utf-8)`
 		if err == nil || err.Error() != want {
 			t.Errorf("error:\n got %v\nwant %q", err, want)
@@ -323,7 +322,7 @@ func TestReadExplicitEncoding(t *testing.T) {
 	})
 	t.Run("utf-8 on a Shift_JIS file", func(t *testing.T) {
 		dir := writeFile(t, "users.csv", sjis(t, "id,name\n1001,yamada\n1002,山田\n"))
-		_, err := read(t, config.CSVSource{Encoding: "utf-8", Users: &config.CSVFile{Path: "users.csv", KeyColumn: "id"}}, dir)
+		_, err := read(t, Config{Encoding: "utf-8", Users: &File{Path: "users.csv", KeyColumn: "id"}}, dir)
 		want := `users.csv:3: column "name": invalid UTF-8 (source.csv.encoding is utf-8)`
 		if err == nil || err.Error() != want {
 			t.Errorf("error:\n got %v\nwant %q", err, want)
@@ -335,7 +334,7 @@ func TestReadErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		file string
-		cfg  func(*config.CSVSource)
+		cfg  func(*Config)
 		want string
 		is   error
 	}{
@@ -358,7 +357,7 @@ func TestReadErrors(t *testing.T) {
 		{"duplicate column", "err_dup_header.csv", nil, `err_dup_header.csv:1: duplicate column "氏名" in header (columns 2 and 4)`, nil},
 		{"empty column name", "err_empty_header.csv", nil, `err_empty_header.csv:1: empty column name in header column 3`, nil},
 		{"missing key and required columns", "err_missing_columns.csv",
-			func(c *config.CSVSource) { c.Users.Required = []string{"社員番号", "氏名", "所属", "役割"} },
+			func(c *Config) { c.Users.Required = []string{"社員番号", "氏名", "所属", "役割"} },
 			"err_missing_columns.csv:1: missing key column \"社員番号\" (header: \"ID\", \"氏名\", \"役割\")\n" +
 				"err_missing_columns.csv:1: missing required column \"所属\" (header: \"ID\", \"氏名\", \"役割\")", nil},
 		{"every row error in the file", "err_mixed.csv", nil,
@@ -372,9 +371,9 @@ func TestReadErrors(t *testing.T) {
 		{"missing file", "nope.csv", nil,
 			"source.csv.users.path: open " + filepath.Join("testdata", "nope.csv") + ": no such file or directory", fs.ErrNotExist},
 		{"errors of every file", "err_empty_key.csv",
-			func(c *config.CSVSource) {
-				c.Orgs = &config.CSVFile{Path: "missing_orgs.csv", KeyColumn: "id"}
-				c.Groups = &config.CSVFile{Path: "groups.csv", KeyColumn: "id"}
+			func(c *Config) {
+				c.Orgs = &File{Path: "missing_orgs.csv", KeyColumn: "id"}
+				c.Groups = &File{Path: "groups.csv", KeyColumn: "id"}
 			},
 			"err_empty_key.csv:3: empty key column \"社員番号\"\n" +
 				"source.csv.orgs.path: open " + filepath.Join("testdata", "missing_orgs.csv") + ": no such file or directory\n" +
@@ -382,7 +381,7 @@ func TestReadErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := config.CSVSource{Users: usersFile(tt.file)}
+			cfg := Config{Users: usersFile(tt.file)}
 			if tt.cfg != nil {
 				tt.cfg(&cfg)
 			}
@@ -415,7 +414,7 @@ func TestReadErrorCap(t *testing.T) {
 	}
 	b.WriteString("1001,山田\n")
 	dir := writeFile(t, "users.csv", []byte(b.String()))
-	got, err := read(t, config.CSVSource{Users: usersFile("users.csv")}, dir)
+	got, err := read(t, Config{Users: usersFile("users.csv")}, dir)
 	if err == nil || got != nil {
 		t.Fatalf("Read = %d records, %v; want an error and no records", len(got), err)
 	}
@@ -453,7 +452,7 @@ func TestReadInvalidShiftJIS(t *testing.T) {
 		{"sjis", `users.csv:3: column "氏名": invalid Shift_JIS byte sequence (source.csv.encoding is shift_jis)`},
 	}
 	for _, tt := range tests {
-		_, err := read(t, config.CSVSource{Encoding: tt.encoding, Users: usersFile("users.csv")}, dir)
+		_, err := read(t, Config{Encoding: tt.encoding, Users: usersFile("users.csv")}, dir)
 		if err == nil || err.Error() != tt.want {
 			t.Errorf("encoding %q: error\n got %v\nwant %q", tt.encoding, err, tt.want)
 		}
@@ -463,7 +462,7 @@ func TestReadInvalidShiftJIS(t *testing.T) {
 func TestReadCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	s, err := New(config.CSVSource{Users: usersFile("users_utf8.csv")}, "testdata", zaptest.NewLogger(t))
+	s, err := New(Config{Users: usersFile("users_utf8.csv")}, "testdata", zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -519,7 +518,7 @@ func TestReadSniffBoundary(t *testing.T) {
 				t.Fatalf("あ at %d, want %d", i, sniffSize-cut)
 			}
 			dir := writeFile(t, "users.csv", []byte(text))
-			got, err := read(t, config.CSVSource{Users: usersFile("users.csv")}, dir)
+			got, err := read(t, Config{Users: usersFile("users.csv")}, dir)
 			if err != nil {
 				t.Fatalf("Read: %v", err)
 			}
@@ -550,7 +549,7 @@ func TestReadShiftJISAfterASCIIPrefix(t *testing.T) {
 	b.WriteString("9002,ascii,sales\n")
 	dir := writeFile(t, "users.csv", b.Bytes())
 
-	got, err := read(t, config.CSVSource{Users: &config.CSVFile{Path: "users.csv", KeyColumn: "id"}}, dir)
+	got, err := read(t, Config{Users: &File{Path: "users.csv", KeyColumn: "id"}}, dir)
 	want := fmt.Sprintf(`users.csv:%d: column "name": invalid UTF-8 (encoding auto chose utf-8 from the first 64 KiB; set source.csv.encoding to shift_jis if the file is Shift_JIS)`, line+1)
 	if err == nil || err.Error() != want {
 		t.Fatalf("Read = %d records, %v; want error %q", len(got), err, want)
@@ -561,7 +560,7 @@ func TestReadShiftJISAfterASCIIPrefix(t *testing.T) {
 
 	// With the encoding given, the same file reads (ASCII is the same in
 	// both).
-	got, err = read(t, config.CSVSource{Encoding: "shift_jis", Users: &config.CSVFile{Path: "users.csv", KeyColumn: "id"}}, dir)
+	got, err = read(t, Config{Encoding: "shift_jis", Users: &File{Path: "users.csv", KeyColumn: "id"}}, dir)
 	if err != nil {
 		t.Fatalf("Read with shift_jis: %v", err)
 	}

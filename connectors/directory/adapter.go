@@ -9,12 +9,10 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/connectors"
-	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"github.com/orgbridge/orgbridge/mapping"
 )
@@ -43,8 +41,8 @@ type Adapter struct {
 	client      *Client
 	logger      *zap.Logger
 	defaultCode string
-	status      config.DirectoryStatusValues // both set
-	managed     map[string]bool              // nil: every account type
+	status      StatusValues    // both set
+	managed     map[string]bool // nil: every account type
 
 	mu    sync.Mutex
 	known map[string]bool // account type codes of the last listing; nil: not known
@@ -95,50 +93,28 @@ func WithRetryWait(lo, hi time.Duration) Option { return kitOption(httpkit.WithR
 // account_type (default DefaultAccountType).
 func WithDefaultAccountType(code string) Option { return func(o *options) { o.defaultCode = code } }
 
-// New validates cfg, fills its defaults, resolves the client secret and
+// New checks cfg, fills its defaults, resolves the client secret and
 // returns an adapter. It makes no request: the first call fetches a token.
-func New(ctx context.Context, cfg config.DirectoryTarget, logger *zap.Logger, opts ...Option) (*Adapter, error) {
+// The errors are *config.FieldErrors keyed below the block
+// ("organization_id: required"), all of them at once.
+func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*Adapter, error) {
 	_ = ctx // nothing to do on the network yet
 	o := httpkit.ApplyOptions(options{defaultCode: DefaultAccountType}, opts)
 	logger = httpkit.TargetLogger(logger, "directory")
-
-	cfgErrs := httpkit.NewConfigErrors("directory")
-	fail := cfgErrs.Failf
-
-	base := strings.TrimRight(cfg.BaseURL, "/")
-	if base == "" {
-		fail("base_url: required")
-	} else if !httpkit.AbsoluteURL(base) {
-		fail("base_url: %q is not an absolute http(s) URL", cfg.BaseURL)
+	s, err := cfg.check(o.defaultCode)
+	if err != nil {
+		return nil, err
 	}
-	tokenURL := cfgErrs.TokenURL(cfg.TokenURL, base+DefaultTokenPath)
-	if cfg.ClientID == "" {
-		fail("client_id: required")
-	}
-	for i, s := range cfg.Scopes {
-		if strings.TrimSpace(s) == "" || strings.ContainsAny(s, " \t") {
-			fail("scopes[%d]: %q is not a scope (one word each)", i, s)
-		}
-	}
-	if strings.TrimSpace(cfg.OrganizationID) == "" {
-		fail("organization_id: required")
-	}
-	settings := cfgErrs.HTTPClient(cfg.HTTPClient)
-	if codes := parseCodes(o.defaultCode); len(codes) != 1 {
-		fail("default account type: %q is not one code", o.defaultCode)
-	}
-	status := checkStatusValues(cfg.StatusValues, fail)
-	managed := checkManaged(cfg.ManagedAccountTypes, o.defaultCode, fail)
-	secret := cfgErrs.Secret("client_secret", cfg.ClientSecret)
-	if err := cfgErrs.Err(); err != nil {
+	secret, err := cfg.ClientSecret.Resolve("client_secret", "")
+	if err != nil {
 		return nil, err
 	}
 
-	h := httpkit.NewTargetHTTP(settings, o.TargetOptions, logger)
+	h := httpkit.NewTargetHTTP(s.http, o.TargetOptions, logger)
 	auth := &clientAuth{logger: logger}
 	for _, style := range []httpkit.AuthStyle{httpkit.AuthInHeader, httpkit.AuthInBody} {
 		tokens, err := h.NewTokenSource(httpkit.TokenSourceOptions{
-			TokenURL:     tokenURL,
+			TokenURL:     s.tokenURL,
 			ClientID:     cfg.ClientID,
 			ClientSecret: secret,
 			Scopes:       cfg.Scopes,
@@ -154,58 +130,13 @@ func New(ctx context.Context, cfg config.DirectoryTarget, logger *zap.Logger, op
 		}
 	}
 	client, err := NewClient(ClientOptions{
-		BaseURL: base, OrganizationID: strings.TrimSpace(cfg.OrganizationID),
+		BaseURL: s.base, OrganizationID: strings.TrimSpace(cfg.OrganizationID),
 		HTTP: h.Client, Auth: auth, Logger: logger,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Adapter{client: client, logger: logger, defaultCode: o.defaultCode, status: status, managed: managed}, nil
-}
-
-// checkStatusValues fills the defaults of status_values and checks them:
-// words without surrounding spaces, and two different ones (statuses are
-// read without regard to case).
-func checkStatusValues(v config.DirectoryStatusValues, fail func(string, ...any)) config.DirectoryStatusValues {
-	if v.Active == "" {
-		v.Active = StatusActive
-	}
-	if v.Suspended == "" {
-		v.Suspended = StatusSuspended
-	}
-	for _, kv := range [][2]string{{"active", v.Active}, {"suspended", v.Suspended}} {
-		if strings.TrimSpace(kv[1]) != kv[1] || strings.ContainsFunc(kv[1], unicode.IsControl) {
-			fail("status_values.%s: %q has surrounding spaces or control characters", kv[0], kv[1])
-		}
-	}
-	if strings.EqualFold(v.Active, v.Suspended) {
-		fail("status_values: active and suspended are both %q; they must differ", v.Active)
-	}
-	return v
-}
-
-// checkManaged checks managed_account_types: codes, each once, and the
-// default account type among them (a user without account_type gets it).
-// Empty is nil: every account type is orgbridge's.
-func checkManaged(codes []string, defaultCode string, fail func(string, ...any)) map[string]bool {
-	if len(codes) == 0 {
-		return nil
-	}
-	managed := make(map[string]bool, len(codes))
-	for i, c := range codes {
-		switch {
-		case strings.TrimSpace(c) != c || c == "" || strings.Contains(c, ","):
-			fail("managed_account_types[%d]: %q is not an account type code", i, c)
-		case managed[c]:
-			fail("managed_account_types[%d]: %q is named twice", i, c)
-		}
-		managed[c] = true
-	}
-	if !managed[defaultCode] {
-		fail("managed_account_types: %s leaves out %q, the account type a user without account_type is given",
-			strings.Join(codes, ", "), defaultCode)
-	}
-	return managed
+	return &Adapter{client: client, logger: logger, defaultCode: o.defaultCode, status: s.status, managed: s.managed}, nil
 }
 
 // Client returns the adapter's API client.

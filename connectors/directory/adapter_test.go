@@ -3,6 +3,7 @@ package directory_test
 import (
 	"context"
 	"errors"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -46,7 +47,7 @@ type env struct {
 	intercept func(w http.ResponseWriter, r *http.Request) bool
 }
 
-func newEnv(t *testing.T, opts emulator.Options, edit func(*config.DirectoryTarget), aopts ...directory.Option) *env {
+func newEnv(t *testing.T, opts emulator.Options, edit func(*directory.Config), aopts ...directory.Option) *env {
 	t.Helper()
 	e := &env{t: t, clock: httpkittest.NewFakeClock(time.Time{})}
 	opts.Now = e.clock.Now
@@ -75,12 +76,12 @@ func newEnv(t *testing.T, opts emulator.Options, edit func(*config.DirectoryTarg
 
 	t.Setenv(testSecretEnv, testSecret)
 	retries := 3
-	cfg := config.DirectoryTarget{
+	cfg := directory.Config{
 		BaseURL:        ts.URL,
 		ClientID:       testClientID,
 		ClientSecret:   config.Secret{Env: testSecretEnv},
 		OrganizationID: testOrg,
-		HTTPClient:     config.HTTPClient{MaxRetries: &retries},
+		ClientConfig:   httpkit.ClientConfig{MaxRetries: &retries},
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -169,8 +170,8 @@ func field(name, old, new string) connectors.FieldChange {
 
 func TestNewValidatesConfig(t *testing.T) {
 	t.Setenv(testSecretEnv, testSecret)
-	good := func() config.DirectoryTarget {
-		return config.DirectoryTarget{
+	good := func() directory.Config {
+		return directory.Config{
 			BaseURL: "https://directory.example.com/api", ClientID: "c",
 			ClientSecret: config.Secret{Env: testSecretEnv}, OrganizationID: "org",
 		}
@@ -178,40 +179,40 @@ func TestNewValidatesConfig(t *testing.T) {
 	neg := -1
 	tests := []struct {
 		name string
-		edit func(*config.DirectoryTarget)
+		edit func(*directory.Config)
 		opts []directory.Option
 		want []string
 	}{
-		{"missing", func(c *config.DirectoryTarget) { *c = config.DirectoryTarget{ClientSecret: c.ClientSecret} },
-			nil, []string{"directory.base_url: required", "directory.client_id: required", "directory.organization_id: required"}},
-		{"urls", func(c *config.DirectoryTarget) { c.BaseURL, c.TokenURL = "directory.example.com", "/oauth2/token" },
-			nil, []string{`directory.base_url: "directory.example.com" is not an absolute http(s) URL`, `directory.token_url: "/oauth2/token" is not an absolute http(s) URL`}},
-		{"numbers", func(c *config.DirectoryTarget) { c.Timeout, c.MaxRetries = -time.Second, &neg },
-			nil, []string{"directory.timeout: -1s is negative", "directory.max_retries: -1 is negative"}},
-		{"scopes", func(c *config.DirectoryTarget) { c.Scopes = []string{"read", "a b", ""} },
-			nil, []string{`directory.scopes[1]: "a b" is not a scope`, `directory.scopes[2]: "" is not a scope`}},
-		{"secret", func(c *config.DirectoryTarget) { c.ClientSecret = config.Secret{Env: "DIRECTORY_UNSET_SECRET"} },
-			nil, []string{"directory.client_secret: environment variable DIRECTORY_UNSET_SECRET is not set"}},
+		{"missing", func(c *directory.Config) { *c = directory.Config{ClientSecret: c.ClientSecret} },
+			nil, []string{"base_url: required", "client_id: required", "organization_id: required"}},
+		{"urls", func(c *directory.Config) { c.BaseURL, c.TokenURL = "directory.example.com", "/oauth2/token" },
+			nil, []string{`base_url: "directory.example.com" is not an absolute http(s) URL`, `token_url: "/oauth2/token" is not an absolute http(s) URL`}},
+		{"numbers", func(c *directory.Config) { c.Timeout, c.MaxRetries = -time.Second, &neg },
+			nil, []string{"timeout: -1s is negative", "max_retries: -1 is negative"}},
+		{"scopes", func(c *directory.Config) { c.Scopes = []string{"read", "a b", ""} },
+			nil, []string{`scopes[1]: "a b" is not a scope`, `scopes[2]: "" is not a scope`}},
+		{"secret", func(c *directory.Config) { c.ClientSecret = config.Secret{Env: "DIRECTORY_UNSET_SECRET"} },
+			nil, []string{"client_secret: environment variable DIRECTORY_UNSET_SECRET is not set"}},
 		{"default account type", nil, []directory.Option{directory.WithDefaultAccountType("a,b")},
-			[]string{`directory.default account type: "a,b" is not one code`}},
-		{"status values", func(c *config.DirectoryTarget) {
-			c.StatusValues = config.DirectoryStatusValues{Active: " ACTIVE", Suspended: "Active"}
+			[]string{`default account type "a,b" is not one code`}},
+		{"status values", func(c *directory.Config) {
+			c.StatusValues = directory.StatusValues{Active: " ACTIVE", Suspended: "Active"}
 		}, nil, []string{
-			`directory.status_values.active: " ACTIVE" has surrounding spaces or control characters`,
+			`status_values.active: " ACTIVE" has surrounding spaces or control characters`,
 		}},
-		{"status values equal", func(c *config.DirectoryTarget) {
-			c.StatusValues = config.DirectoryStatusValues{Active: "on", Suspended: "ON"}
-		}, nil, []string{`directory.status_values: active and suspended are both "on"; they must differ`}},
-		{"status values equal to a default", func(c *config.DirectoryTarget) {
-			c.StatusValues = config.DirectoryStatusValues{Active: "suspended"}
-		}, nil, []string{`directory.status_values: active and suspended are both "suspended"`}},
-		{"managed account types", func(c *config.DirectoryTarget) {
+		{"status values equal", func(c *directory.Config) {
+			c.StatusValues = directory.StatusValues{Active: "on", Suspended: "ON"}
+		}, nil, []string{`status_values: active and suspended are both "on"; they must differ`}},
+		{"status values equal to a default", func(c *directory.Config) {
+			c.StatusValues = directory.StatusValues{Active: "suspended"}
+		}, nil, []string{`status_values: active and suspended are both "suspended"`}},
+		{"managed account types", func(c *directory.Config) {
 			c.ManagedAccountTypes = []string{"admin", "a,b", "", "admin"}
 		}, nil, []string{
-			`directory.managed_account_types[1]: "a,b" is not an account type code`,
-			`directory.managed_account_types[2]: "" is not an account type code`,
-			`directory.managed_account_types[3]: "admin" is named twice`,
-			`directory.managed_account_types: admin, a,b, , admin leaves out "standard", the account type a user without account_type is given`,
+			`managed_account_types[1]: "a,b" is not an account type code`,
+			`managed_account_types[2]: "" is not an account type code`,
+			`managed_account_types[3]: "admin" is named twice`,
+			`managed_account_types: admin, a,b, , admin leaves out "standard", the account type a user without account_type is given`,
 		}},
 	}
 	for _, tt := range tests {
@@ -479,7 +480,7 @@ func TestSuspendAndDelete(t *testing.T) {
 }
 
 func TestUnknownOrganization(t *testing.T) {
-	e := newEnv(t, emulator.Options{}, func(c *config.DirectoryTarget) { c.OrganizationID = "org-missing" })
+	e := newEnv(t, emulator.Options{}, func(c *directory.Config) { c.OrganizationID = "org-missing" })
 	_, err := e.a.Read(context.Background())
 	if !errors.Is(err, connectors.ErrNotFound) || connectors.IsTransient(err) || !strings.Contains(err.Error(), "org-missing") {
 		t.Errorf("Read of an unknown organization: %v, want a permanent not-found naming it", err)

@@ -3,6 +3,7 @@ package directory_test
 import (
 	"context"
 	"errors"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -113,15 +114,15 @@ func newReadingsHarness(t *testing.T, opts targettest.Options) conformanceHarnes
 
 	t.Setenv(conformanceSecretEnv, conformanceSecret)
 	retries := 8
-	cfg := config.DirectoryTarget{
+	cfg := directory.Config{
 		BaseURL:        ts.URL,
 		ClientID:       conformanceClientID,
 		ClientSecret:   config.Secret{Env: conformanceSecretEnv},
 		OrganizationID: conformanceOrg,
-		HTTPClient:     config.HTTPClient{MaxRetries: &retries},
+		ClientConfig:   httpkit.ClientConfig{MaxRetries: &retries},
 	}
 	if readings.Has(emulator.ReadingStatusUpper) {
-		cfg.StatusValues = config.DirectoryStatusValues{Active: emulator.StatusUpperActive, Suspended: emulator.StatusUpperSuspended}
+		cfg.StatusValues = directory.StatusValues{Active: emulator.StatusUpperActive, Suspended: emulator.StatusUpperSuspended}
 	}
 	updated := "auditor,standard" // two codes: the set is read back sorted
 	if readings.Has(emulator.ReadingSingleAccountType) {

@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"fmt"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -164,9 +165,9 @@ func testAdapter(t *testing.T, base string) *Adapter {
 	t.Helper()
 	t.Setenv("DIRECTORY_DECODE_SECRET", "s")
 	retries := 0
-	a, err := New(context.Background(), config.DirectoryTarget{
+	a, err := New(context.Background(), Config{
 		BaseURL: base, ClientID: "c", ClientSecret: config.Secret{Env: "DIRECTORY_DECODE_SECRET"},
-		OrganizationID: "o", HTTPClient: config.HTTPClient{MaxRetries: &retries, Timeout: 5 * time.Second},
+		OrganizationID: "o", ClientConfig: httpkit.ClientConfig{MaxRetries: &retries, Timeout: 5 * time.Second},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -51,7 +51,7 @@
 //
 // # Configuration
 //
-// The target block (config.DirectoryTarget), every key with its default:
+// The target block (Config), every key with its default:
 //
 //	directory:
 //	  base_url: https://directory.example.com   # required, absolute http(s)

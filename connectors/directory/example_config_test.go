@@ -2,6 +2,7 @@ package directory_test
 
 import (
 	"context"
+	"github.com/orgbridge/orgbridge/connectors/registry"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -28,7 +29,7 @@ func desiredFrom(t *testing.T, file *config.File, job config.Job) *mapping.Snaps
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := csv.New(*job.Source.CSV, file.Dir, zap.NewNop())
+	src, err := csv.New(*job.Source.Settings.(*csv.Config), file.Dir, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,15 +52,15 @@ func desiredFrom(t *testing.T, file *config.File, job config.Job) *mapping.Snaps
 // TestExampleConfig loads configs/directory.yaml, builds the desired
 // snapshot of the demo HR export and checks that the adapter takes it.
 func TestExampleConfig(t *testing.T) {
-	file, err := config.Load(exampleConfig)
+	file, err := registry.Load(exampleConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
 	job := file.Jobs[0]
-	if job.Target.Type != "directory" || job.Target.Directory == nil {
+	if job.Target.Type != "directory" || job.Target.Settings == nil {
 		t.Fatalf("target %q, want directory", job.Target.Type)
 	}
-	d := job.Target.Directory
+	d := job.Target.Settings.(*directory.Config)
 	if d.ClientID != emulator.DemoClientID || d.OrganizationID != emulator.DemoOrganizationID ||
 		d.ClientSecret.Env != emulator.DemoSecretEnv || !strings.HasSuffix(d.BaseURL, ":8085") {
 		t.Errorf("target block %+v does not match the demo emulator", d)
@@ -138,7 +139,7 @@ func counts(p *scheduler.Plan) map[connectors.Action]int {
 // TestExampleConfigSyncsTwice syncs the demo export into the demo emulator
 // twice (the second run writes nothing), then the second export.
 func TestExampleConfigSyncsTwice(t *testing.T) {
-	file, err := config.Load(exampleConfig)
+	file, err := registry.Load(exampleConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +147,7 @@ func TestExampleConfigSyncsTwice(t *testing.T) {
 	emu := emulator.NewDemo(nil)
 	ts := httptest.NewServer(emu)
 	t.Cleanup(ts.Close)
-	cfg := *job.Target.Directory
+	cfg := *job.Target.Settings.(*directory.Config)
 	cfg.BaseURL = ts.URL
 	t.Setenv(emulator.DemoSecretEnv, emulator.DemoClientSecret)
 	a, err := directory.New(context.Background(), cfg, zap.NewNop())
@@ -186,11 +187,11 @@ func TestExampleConfigSyncsTwice(t *testing.T) {
 	// The second export: 伊藤 becomes 管理者 (standard → admin), 中村
 	// leaves (suspended); a rename and a move change nothing here.
 	v2 := job
-	users := *v2.Source.CSV.Users
+	users := *v2.Source.Settings.(*csv.Config).Users
 	users.Path = "demo/users_v2.csv"
-	csvCfg := *v2.Source.CSV
+	csvCfg := *v2.Source.Settings.(*csv.Config)
 	csvCfg.Users = &users
-	v2.Source.CSV = &csvCfg
+	v2.Source.Settings = &csvCfg
 	emu.ResetStats()
 	third := syncOnce(t, a, desiredFrom(t, file, v2), l, job.Leavers)
 	if diff := cmp.Diff(map[connectors.Action]int{connectors.ActionUpdate: 1, connectors.ActionSuspend: 1}, counts(third)); diff != "" {

@@ -3,6 +3,9 @@ package directory_test
 import (
 	"context"
 	"flag"
+	"github.com/orgbridge/orgbridge/connectors/csv"
+	"github.com/orgbridge/orgbridge/connectors/directory"
+	"github.com/orgbridge/orgbridge/connectors/registry"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
@@ -30,12 +33,12 @@ type demoSync struct {
 	url  string
 	st   store.Store
 	// edit adjusts the directory block, as an operator would.
-	edit func(*config.DirectoryTarget)
+	edit func(*directory.Config)
 }
 
 func newDemoSync(t *testing.T, opts emulator.Options) *demoSync {
 	t.Helper()
-	file, err := config.Load(exampleConfig)
+	file, err := registry.Load(exampleConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,17 +66,17 @@ func (d *demoSync) run(csvPath string) (*scheduler.RunResult, error) {
 	f := *d.file
 	f.Jobs = slices.Clone(f.Jobs)
 	job := &f.Jobs[0]
-	dir := *job.Target.Directory
+	dir := *job.Target.Settings.(*directory.Config)
 	dir.BaseURL = d.url
 	if d.edit != nil {
 		d.edit(&dir)
 	}
-	job.Target.Directory = &dir
-	csvCfg := *job.Source.CSV
+	job.Target.Settings = &dir
+	csvCfg := *job.Source.Settings.(*csv.Config)
 	users := *csvCfg.Users
 	users.Path = csvPath
 	csvCfg.Users = &users
-	job.Source.CSV = &csvCfg
+	job.Source.Settings = &csvCfg
 	j, err := scheduler.OpenJob(context.Background(), &f, 0, d.st, zap.NewNop())
 	if err != nil {
 		d.t.Fatal(err)

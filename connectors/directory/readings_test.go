@@ -14,7 +14,6 @@ import (
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/directory"
 	"github.com/orgbridge/orgbridge/connectors/directory/emulator"
-	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -44,8 +43,8 @@ func (e *env) held() []string {
 }
 
 // upperStatus is directory.status_values for status-upper.
-func upperStatus(c *config.DirectoryTarget) {
-	c.StatusValues = config.DirectoryStatusValues{Active: emulator.StatusUpperActive, Suspended: emulator.StatusUpperSuspended}
+func upperStatus(c *directory.Config) {
+	c.StatusValues = directory.StatusValues{Active: emulator.StatusUpperActive, Suspended: emulator.StatusUpperSuspended}
 }
 
 // TestReadUnderListReadings: the same assignments read the same whatever
@@ -62,7 +61,7 @@ func TestReadUnderListReadings(t *testing.T) {
 	}}
 	tests := []struct {
 		readings []string
-		edit     func(*config.DirectoryTarget)
+		edit     func(*directory.Config)
 		gets     int
 	}{
 		{nil, nil, 1},
@@ -217,8 +216,8 @@ func TestStatusValues(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Read: %v, want %q", err, want)
 		}
-		f := newEnv(t, opts, func(c *config.DirectoryTarget) {
-			c.StatusValues = config.DirectoryStatusValues{Active: "on", Suspended: "frozen"}
+		f := newEnv(t, opts, func(c *directory.Config) {
+			c.StatusValues = directory.StatusValues{Active: "on", Suspended: "frozen"}
 		})
 		f.seed(s, "admin", "frozen")
 		f.seed("b@example.com", "admin", "on")
@@ -356,7 +355,7 @@ func TestIdempotentPost(t *testing.T) {
 // no update, suspension or deletion removes or alters it.
 func TestHandMadeAccountTypes(t *testing.T) {
 	const s = "a@example.com"
-	managed := func(c *config.DirectoryTarget) { c.ManagedAccountTypes = []string{"standard", "admin"} }
+	managed := func(c *directory.Config) { c.ManagedAccountTypes = []string{"standard", "admin"} }
 	for _, rs := range [][]string{nil, {emulator.ReadingPutReplacesCode}, {emulator.ReadingPutReplacesCode, emulator.ReadingListTypesWithUsers}} {
 		t.Run(strings.Join(append([]string{"default"}, rs...), "+"), func(t *testing.T) {
 			e := newEnv(t, readings(t, rs...), managed)

@@ -33,26 +33,26 @@ var guidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
 
 // adConfig is an AD source over LDAPS (verified with the DC's CA) reading
 // the fixture users, groups and OUs.
-func adConfig(t *testing.T, dc *adtest.DC) config.LDAPSource {
+func adConfig(t *testing.T, dc *adtest.DC) ldap.Config {
 	t.Helper()
 	pw := filepath.Join(t.TempDir(), "bind-password")
 	if err := os.WriteFile(pw, []byte(dc.BindPassword+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return config.LDAPSource{
+	return ldap.Config{
 		URL:          dc.LDAPSURL,
 		CAFile:       dc.CAFile,
 		BindDN:       dc.BindDN,
 		BindPassword: config.Secret{File: pw},
 		Flavor:       "ad",
-		Users:        config.LDAPSearch{BaseDN: adtest.UsersBase},
-		Groups:       &config.LDAPSearch{BaseDN: adtest.GroupsBase},
-		Orgs:         &config.LDAPOrgs{From: "ou"},
+		Users:        ldap.Search{BaseDN: adtest.UsersBase},
+		Groups:       &ldap.Search{BaseDN: adtest.GroupsBase},
+		Orgs:         &ldap.Orgs{From: "ou"},
 		Attributes:   []string{"sAMAccountName", "userPrincipalName", "mail", "department"},
 	}
 }
 
-func readAD(t *testing.T, cfg config.LDAPSource) []connectors.Record {
+func readAD(t *testing.T, cfg ldap.Config) []connectors.Record {
 	t.Helper()
 	src, err := ldap.New(cfg, zaptest.NewLogger(t))
 	if err != nil {
@@ -380,7 +380,7 @@ func TestADMembersSpacedAndUnresolved(t *testing.T) {
 	t.Logf("member written %q, AD returns %q", spaced, res.Entries[0].GetAttributeValues("member"))
 
 	cfg := adConfig(t, dc)
-	cfg.Groups = &config.LDAPSearch{BaseDN: ou}
+	cfg.Groups = &ldap.Search{BaseDN: ou}
 	no := false
 	cfg.NestedGroups = &no
 	core, logs := observer.New(zapcore.InfoLevel)

@@ -86,14 +86,14 @@ func BenchmarkRead(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	src, err := ldap.New(config.LDAPSource{
+	src, err := ldap.New(ldap.Config{
 		URL:          s.URL,
 		AllowPlain:   true,
 		BindDN:       s.BindDN,
 		BindPassword: config.Secret{File: pwFile},
 		PageSize:     1000,
-		Users:        config.LDAPSearch{BaseDN: s.BaseDN, Filter: "(objectClass=inetOrgPerson)"},
-		Orgs:         &config.LDAPOrgs{From: "ou"},
+		Users:        ldap.Search{BaseDN: s.BaseDN, Filter: "(objectClass=inetOrgPerson)"},
+		Orgs:         &ldap.Orgs{From: "ou"},
 		Attributes:   benchAttrs,
 	}, nil)
 	if err != nil {

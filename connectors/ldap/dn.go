@@ -2,6 +2,7 @@ package ldap
 
 import (
 	"fmt"
+	"github.com/orgbridge/orgbridge/internal/config"
 	"slices"
 	"strings"
 
@@ -168,29 +169,28 @@ func ouRDNValue(d *goldap.DN) string {
 
 // parseDNList parses config DNs, each under base (canonical), returning
 // canonical forms; problems name key[i].
-func parseDNList(key string, dns []string, base string) ([]string, []error) {
+func parseDNList(p *config.Problems, key string, dns []string, base string) []string {
 	var out []string
-	var errs []error
 	for i, raw := range dns {
 		k := fmt.Sprintf("%s[%d]", key, i)
 		if strings.TrimSpace(raw) == "" {
-			errs = append(errs, fmt.Errorf("%s: empty DN", k))
+			p.Add(k, "empty DN")
 			continue
 		}
 		n, err := normDN(raw)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %q is not a DN: %w", k, raw, err))
+			p.Add(k, "%q is not a DN: %v", raw, err)
 			continue
 		}
 		if base != "" && !under(n, base) {
-			errs = append(errs, fmt.Errorf("%s: %q is not under source.ldap.users.base_dn", k, raw))
+			p.Add(k, "%q is not under users.base_dn", raw)
 			continue
 		}
 		if !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}
-	return out, errs
+	return out
 }
 
 // parentInfo is what a user's parent DN gives the user: the canonical

@@ -1,6 +1,6 @@
 // Package ldap is a connectors.IncrementalSource that reads users, groups
 // and organizational units from Active Directory or OpenLDAP
-// (config.LDAPSource, the source.ldap block), on github.com/go-ldap/ldap/v3.
+// (Config, the source.ldap block), on github.com/go-ldap/ldap/v3.
 //
 // # Connection
 //

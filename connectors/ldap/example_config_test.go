@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"github.com/orgbridge/orgbridge/connectors/aircourse"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -44,7 +45,14 @@ func realCAPEM(t *testing.T) string {
 // exists here), and returns the job's rules and source.
 func exampleJob(t *testing.T, name string) (*mapping.Rules, *Source, config.Job) {
 	t.Helper()
-	file, err := config.Load(filepath.Join("..", "..", "configs", name))
+	// The registry imports this package, so the test names the two
+	// settings types the example configs use itself.
+	parts := config.Parts{
+		Sources: map[string]func() config.Settings{"ldap": func() config.Settings { return new(Config) }},
+		Targets: map[string]func() config.Settings{"aircourse": func() config.Settings { return new(aircourse.Config) }},
+		Mapping: mapping.Check,
+	}
+	file, err := config.Load(filepath.Join("..", "..", "configs", name), parts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,23 +60,23 @@ func exampleJob(t *testing.T, name string) (*mapping.Rules, *Source, config.Job)
 		t.Fatalf("%s: %d jobs, want 1", name, len(file.Jobs))
 	}
 	job := file.Jobs[0]
-	if job.Source.Type != "ldap" || job.Source.LDAP == nil {
+	if job.Source.Type != "ldap" || job.Source.Settings == nil {
 		t.Fatalf("%s: source type %q", name, job.Source.Type)
 	}
-	ac := job.Target.AirCourse
+	ac := job.Target.Settings.(*aircourse.Config)
 	if job.Target.Type != "aircourse" || ac == nil || ac.BaseURL != "http://127.0.0.1:8081" ||
 		ac.ClientID != "6f1c2a7e-3b4d-4e5f-8a9b-0c1d2e3f4a5b" || ac.ClientSecret.Env != "AIRCOURSE_CLIENT_SECRET" {
 		t.Errorf("%s: target is not the demo's AirCourse emulator: %+v", name, job.Target)
 	}
-	if job.Source.LDAP.BindPassword.Env != "LDAP_BIND_PASSWORD" {
-		t.Errorf("%s: bind password from %+v, want env LDAP_BIND_PASSWORD", name, job.Source.LDAP.BindPassword)
+	if job.Source.Settings.(*Config).BindPassword.Env != "LDAP_BIND_PASSWORD" {
+		t.Errorf("%s: bind password from %+v, want env LDAP_BIND_PASSWORD", name, job.Source.Settings.(*Config).BindPassword)
 	}
 	rules, err := mapping.Compile(job.Mapping, "jobs[0].mapping")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("LDAP_BIND_PASSWORD", "example-password")
-	cfg := *job.Source.LDAP
+	cfg := *job.Source.Settings.(*Config)
 	if cfg.CAFile != "" {
 		// A PEM that parses is enough for New; no connection is made.
 		ca := filepath.Join(t.TempDir(), "ca.pem")

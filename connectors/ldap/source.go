@@ -3,7 +3,6 @@ package ldap
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -107,20 +106,47 @@ type settings struct {
 
 var attrName = regexp.MustCompile(`^(?:[A-Za-z][A-Za-z0-9-]*|[0-9]+(?:\.[0-9]+)+)(?:;[A-Za-z0-9-]+)*$`)
 
-// New validates cfg and returns a Source. It reads the bind password (from
-// its environment variable or file; a relative file is resolved by the
-// registry against the config's directory) and the CA file, but opens no
-// connection: the directory is first contacted by Read. Every problem is
-// reported, each naming its config key ("source.ldap.users.base_dn:
-// required"). A nil logger logs nothing.
-func New(cfg config.LDAPSource, logger *zap.Logger) (*Source, error) {
+// New checks cfg and returns a Source. It reads the bind password (from
+// its environment variable or file) and the CA file, but opens no
+// connection: the directory is first contacted by Read. The errors are
+// *config.FieldErrors keyed below the block ("users.base_dn: required"),
+// all of them at once. A nil logger logs nothing.
+func New(cfg Config, logger *zap.Logger) (*Source, error) {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	var errs []error
-	fail := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("source.ldap."+key+": "+format, args...))
+	s, err := cfg.check(logger)
+	if err != nil {
+		return nil, err
 	}
+	var p config.Problems
+	if s.tlsConfig != nil && cfg.CAFile != "" {
+		pool, err := loadCA(cfg.CAFile)
+		if err != nil {
+			p.Add("ca_file", "%v", err)
+		}
+		s.tlsConfig.RootCAs = pool
+	}
+	if pw, err := cfg.BindPassword.Resolve("bind_password", ""); err != nil {
+		p.Merge("", err)
+	} else {
+		s.password = func() string { return pw }
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	return &Source{s: s, logger: logger.With(zap.String("source", "ldap"), zap.String("url", s.url))}, nil
+}
+
+// check checks every key without I/O and returns the settings, without
+// the password and the CA pool, which New reads. logger warns of keys that
+// have no effect.
+func (cfg *Config) check(logger *zap.Logger) (settings, error) {
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	var p config.Problems
+	fail := func(key, format string, args ...any) { p.Add(key, format, args...) }
 	var s settings
 
 	switch strings.ToLower(cfg.Flavor) {
@@ -161,13 +187,6 @@ func New(cfg config.LDAPSource, logger *zap.Logger) (*Source, error) {
 			if tc.ServerName == "" {
 				tc.ServerName = u.Hostname()
 			}
-			if cfg.CAFile != "" {
-				pool, err := loadCA(cfg.CAFile)
-				if err != nil {
-					fail("ca_file", "%w", err)
-				}
-				tc.RootCAs = pool
-			}
 			s.tlsConfig = tc
 		} else if cfg.CAFile != "" || cfg.ServerName != "" {
 			logger.Warn("ldap: ca_file and server_name are unused on a plain LDAP connection")
@@ -180,13 +199,7 @@ func New(cfg config.LDAPSource, logger *zap.Logger) (*Source, error) {
 		fail("bind_dn", "%q is not a DN, user@realm or DOMAIN\\user", cfg.BindDN)
 	}
 	s.bindDN = cfg.BindDN
-	if cfg.BindPassword.Env == "" && cfg.BindPassword.File == "" {
-		fail("bind_password", "set env (an environment variable's name) or file (a path); the password itself never goes in the config")
-	} else if pw, err := cfg.BindPassword.Resolve("source.ldap.bind_password", ""); err != nil {
-		errs = append(errs, err)
-	} else {
-		s.password = func() string { return pw }
-	}
+	cfg.BindPassword.Check(&p, "bind_password")
 	switch {
 	case cfg.Timeout < 0:
 		fail("timeout", "%s is negative", cfg.Timeout)
@@ -220,12 +233,9 @@ func New(cfg config.LDAPSource, logger *zap.Logger) (*Source, error) {
 	if s.ad {
 		userFilter, groupFilter = adUserFilter, adGroupFilter
 	}
-	var serrs []error
-	s.users, serrs = newSearch("source.ldap.users", cfg.Users, userFilter)
-	errs = append(errs, serrs...)
+	s.users = newSearch(&p, "users", cfg.Users, userFilter)
 	if cfg.Groups != nil {
-		g, gerrs := newSearch("source.ldap.groups", *cfg.Groups, groupFilter)
-		errs = append(errs, gerrs...)
+		g := newSearch(&p, "groups", *cfg.Groups, groupFilter)
 		s.groups = &g
 	}
 	s.nested = cfg.NestedGroups == nil || *cfg.NestedGroups
@@ -239,12 +249,10 @@ func New(cfg config.LDAPSource, logger *zap.Logger) (*Source, error) {
 				fail("orgs.attribute", "only with from: attribute")
 			}
 			if s.users.scope == goldap.ScopeSingleLevel {
-				fail("orgs.from", "ou needs source.ldap.users.scope sub: with scope one no user is below an OU")
+				fail("orgs.from", "ou needs users.scope sub: with scope one no user is below an OU")
 			}
-			var ierrs, xerrs []error
-			s.scope.include, ierrs = parseDNList("source.ldap.orgs.include", o.Include, s.users.nbase)
-			s.scope.exclude, xerrs = parseDNList("source.ldap.orgs.exclude", o.Exclude, s.users.nbase)
-			errs = append(append(errs, ierrs...), xerrs...)
+			s.scope.include = parseDNList(&p, "orgs.include", o.Include, s.users.nbase)
+			s.scope.exclude = parseDNList(&p, "orgs.exclude", o.Exclude, s.users.nbase)
 		case "attribute":
 			s.orgsFrom = "attribute"
 			switch {
@@ -331,11 +339,7 @@ func New(cfg config.LDAPSource, logger *zap.Logger) (*Source, error) {
 		}
 	}
 
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	src := &Source{s: s, logger: logger.With(zap.String("source", "ldap"), zap.String("url", s.url))}
-	return src, nil
+	return s, p.Err()
 }
 
 var hwAttrs = map[string]string{
@@ -353,13 +357,12 @@ func isComputed(a string) bool {
 	return false
 }
 
-func newSearch(key string, c config.LDAPSearch, defFilter string) (search, []error) {
-	var errs []error
-	s := search{cfgKey: key, base: c.BaseDN, filter: c.Filter}
+func newSearch(p *config.Problems, key string, c Search, defFilter string) search {
+	s := search{cfgKey: "source.ldap." + key, base: c.BaseDN, filter: c.Filter}
 	if strings.TrimSpace(c.BaseDN) == "" {
-		errs = append(errs, fmt.Errorf("%s.base_dn: required", key))
+		p.Add(key+".base_dn", "required")
 	} else if d, err := goldap.ParseDN(c.BaseDN); err != nil {
-		errs = append(errs, fmt.Errorf("%s.base_dn: %q is not a DN: %w", key, c.BaseDN, err))
+		p.Add(key+".base_dn", "%q is not a DN: %v", c.BaseDN, err)
 	} else {
 		s.nbase = normParsed(d)
 		s.depth = len(d.RDNs)
@@ -371,7 +374,7 @@ func newSearch(key string, c config.LDAPSearch, defFilter string) (search, []err
 			s.filter = "(" + s.filter + ")"
 		}
 		if _, err := goldap.CompileFilter(s.filter); err != nil {
-			errs = append(errs, fmt.Errorf("%s.filter: %q: %w", key, c.Filter, err))
+			p.Add(key+".filter", "%q: %v", c.Filter, err)
 		}
 	}
 	switch c.Scope {
@@ -380,9 +383,9 @@ func newSearch(key string, c config.LDAPSearch, defFilter string) (search, []err
 	case "one":
 		s.scope = goldap.ScopeSingleLevel
 	default:
-		errs = append(errs, fmt.Errorf("%s.scope: %q is not sub or one", key, c.Scope))
+		p.Add(key+".scope", "%q is not sub or one", c.Scope)
 	}
-	return s, errs
+	return s
 }
 
 func loadCA(path string) (*x509.CertPool, error) {

@@ -39,27 +39,27 @@ const (
 // baseConfig reads base.ldif's users (under the suffix), groups and OUs
 // (without the groups' container) over s.URL as the reader account, in
 // pages of 5 (大部屋 has 12 members, and there are 20 users).
-func baseConfig(t *testing.T, s *ldaptest.Server) config.LDAPSource {
+func baseConfig(t *testing.T, s *ldaptest.Server) Config {
 	t.Helper()
 	pw := filepath.Join(t.TempDir(), "bind-password")
 	if err := os.WriteFile(pw, []byte(s.ReaderPassword+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return config.LDAPSource{
+	return Config{
 		URL:          s.URL,
 		AllowPlain:   true,
 		BindDN:       s.ReaderDN,
 		BindPassword: config.Secret{File: pw},
 		PageSize:     5,
 		Timeout:      10 * time.Second,
-		Users:        config.LDAPSearch{BaseDN: s.BaseDN},
-		Groups:       &config.LDAPSearch{BaseDN: groupsBase},
-		Orgs:         &config.LDAPOrgs{From: "ou", Exclude: []string{groupsBase}},
+		Users:        Search{BaseDN: s.BaseDN},
+		Groups:       &Search{BaseDN: groupsBase},
+		Orgs:         &Orgs{From: "ou", Exclude: []string{groupsBase}},
 		Attributes:   []string{"uid", "cn", "sn", "mail", "employeeNumber", "departmentNumber"},
 	}
 }
 
-func newSource(t *testing.T, cfg config.LDAPSource) *Source {
+func newSource(t *testing.T, cfg Config) *Source {
 	t.Helper()
 	src, err := New(cfg, zaptest.NewLogger(t))
 	if err != nil {
@@ -318,7 +318,7 @@ func TestReadScope(t *testing.T) {
 	s := ldaptest.StartBase(t, ldaptest.Options{})
 	for _, tc := range []struct {
 		name             string
-		orgs             *config.LDAPOrgs
+		orgs             *Orgs
 		wantUsers        []string // uids; nil: every user
 		wantOrgs         []string
 		wantPathOfKenta  string
@@ -326,13 +326,13 @@ func TestReadScope(t *testing.T) {
 	}{
 		{
 			name:            "base ou=本社, leavers excluded",
-			orgs:            &config.LDAPOrgs{From: "ou", Exclude: []string{"ou=退職者," + honshaBase}},
+			orgs:            &Orgs{From: "ou", Exclude: []string{"ou=退職者," + honshaBase}},
 			wantOrgs:        []string{"営業部", "営業部/第一課", "営業部/第二課", "開発部", "開発部/基盤,運用"},
 			wantPathOfKenta: "営業部/第一課", wantPathOfIchiro: "",
 		},
 		{
 			name: "include 営業部, exclude 第二課",
-			orgs: &config.LDAPOrgs{From: "ou", Include: []string{"ou=営業部," + honshaBase}, Exclude: []string{"ou=第二課,ou=営業部," + honshaBase}},
+			orgs: &Orgs{From: "ou", Include: []string{"ou=営業部," + honshaBase}, Exclude: []string{"ou=第二課,ou=営業部," + honshaBase}},
 			wantUsers: []string{"suzuki.hanako", "takahashi.kenta", "tanaka.yui", "watanabe.sho", "ito.misaki",
 				"yamamoto.daiki", "shimizu.yuna"},
 			wantOrgs:        []string{"営業部", "営業部/第一課"},
@@ -340,7 +340,7 @@ func TestReadScope(t *testing.T) {
 		},
 		{
 			name:            "orgs from departmentNumber",
-			orgs:            &config.LDAPOrgs{From: "attribute", Attribute: "departmentNumber"},
+			orgs:            &Orgs{From: "attribute", Attribute: "departmentNumber"},
 			wantPathOfKenta: "", // set below from the entry
 		},
 	} {
@@ -398,17 +398,17 @@ func TestTLS(t *testing.T) {
 	s := ldaptest.StartBase(t, ldaptest.Options{TLS: true})
 	for _, tc := range []struct {
 		name    string
-		change  func(*config.LDAPSource)
+		change  func(*Config)
 		wantErr string
 	}{
-		{"ldaps", func(c *config.LDAPSource) { c.URL, c.AllowPlain, c.CAFile = s.LDAPSURL, false, s.CAFile }, ""},
-		{"starttls", func(c *config.LDAPSource) { c.AllowPlain, c.StartTLS, c.CAFile = false, true, s.CAFile }, ""},
-		{"ldaps with server_name", func(c *config.LDAPSource) {
+		{"ldaps", func(c *Config) { c.URL, c.AllowPlain, c.CAFile = s.LDAPSURL, false, s.CAFile }, ""},
+		{"starttls", func(c *Config) { c.AllowPlain, c.StartTLS, c.CAFile = false, true, s.CAFile }, ""},
+		{"ldaps with server_name", func(c *Config) {
 			c.URL, c.AllowPlain, c.CAFile, c.ServerName = strings.Replace(s.LDAPSURL, "127.0.0.1", "localhost", 1), false, s.CAFile, "localhost"
 		}, ""},
-		{"ldaps without the CA", func(c *config.LDAPSource) { c.URL, c.AllowPlain = s.LDAPSURL, false }, "source.ldap.url: TLS with 127.0.0.1:"},
-		{"starttls without the CA", func(c *config.LDAPSource) { c.AllowPlain, c.StartTLS = false, true }, "source.ldap.start_tls: TLS with 127.0.0.1:"},
-		{"wrong server name", func(c *config.LDAPSource) {
+		{"ldaps without the CA", func(c *Config) { c.URL, c.AllowPlain = s.LDAPSURL, false }, "source.ldap.url: TLS with 127.0.0.1:"},
+		{"starttls without the CA", func(c *Config) { c.AllowPlain, c.StartTLS = false, true }, "source.ldap.start_tls: TLS with 127.0.0.1:"},
+		{"wrong server name", func(c *Config) {
 			c.URL, c.AllowPlain, c.CAFile, c.ServerName = s.LDAPSURL, false, s.CAFile, "ldap.example.jp"
 		}, "ldap.example.jp"},
 	} {
@@ -434,7 +434,7 @@ func TestTLS(t *testing.T) {
 		cfg := baseConfig(t, s)
 		cfg.AllowPlain = false
 		_, err := New(cfg, nil)
-		if err == nil || !strings.Contains(err.Error(), "source.ldap.url: ") || !strings.Contains(err.Error(), "is plain LDAP") {
+		if err == nil || !strings.HasPrefix(err.Error(), "url: ") || !strings.Contains(err.Error(), "is plain LDAP") {
 			t.Fatalf("err %v", err)
 		}
 	})
@@ -890,7 +890,7 @@ func TestPaging(t *testing.T) {
 	s := ldaptest.StartBase(t, ldaptest.Options{Preload: []string{path}})
 	cfg := baseConfig(t, s)
 	cfg.PageSize = 0
-	cfg.Orgs = &config.LDAPOrgs{From: "ou", Include: []string{honshaBase}}
+	cfg.Orgs = &Orgs{From: "ou", Include: []string{honshaBase}}
 	src := newSource(t, cfg)
 	got := split(t, read(t, src))
 	if len(got.users) != 20 {

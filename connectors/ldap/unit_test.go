@@ -458,13 +458,13 @@ func TestMarks(t *testing.T) {
 }
 
 // validConfig is a config New accepts; tests change one thing at a time.
-func validConfig(t *testing.T) config.LDAPSource {
+func validConfig(t *testing.T) Config {
 	t.Setenv("ORGBRIDGE_TEST_LDAP_PW", "s3cret-Passw0rd")
-	return config.LDAPSource{
+	return Config{
 		URL:          "ldaps://127.0.0.1:6360",
 		BindDN:       "cn=admin,dc=example,dc=org",
 		BindPassword: config.Secret{Env: "ORGBRIDGE_TEST_LDAP_PW"},
-		Users:        config.LDAPSearch{BaseDN: "ou=people,dc=example,dc=org"},
+		Users:        Search{BaseDN: "ou=people,dc=example,dc=org"},
 	}
 }
 
@@ -487,7 +487,7 @@ func TestNewDefaults(t *testing.T) {
 	cfg.Flavor = "ad"
 	cfg.URL = "ldap://dc1.example.test"
 	cfg.StartTLS = true
-	cfg.Groups = &config.LDAPSearch{BaseDN: "ou=groups,dc=example,dc=org", Filter: "objectClass=group"}
+	cfg.Groups = &Search{BaseDN: "ou=groups,dc=example,dc=org", Filter: "objectClass=group"}
 	s, err = New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -502,50 +502,50 @@ func TestNewErrors(t *testing.T) {
 	f := false
 	for _, tc := range []struct {
 		name   string
-		change func(*config.LDAPSource)
+		change func(*Config)
 		want   []string
 	}{
-		{"no url", func(c *config.LDAPSource) { c.URL = "" }, []string{"source.ldap.url: required (ldaps://host:636 or ldap://host:389)"}},
-		{"http url", func(c *config.LDAPSource) { c.URL = "http://dc1" }, []string{`source.ldap.url: "http://dc1" is not an ldap:// or ldaps:// URL with a host`}},
-		{"url with base", func(c *config.LDAPSource) { c.URL = "ldaps://dc1/dc=x" }, []string{`source.ldap.url: "ldaps://dc1/dc=x": give the scheme, host and port only; the base DN goes in users.base_dn`}},
-		{"plain", func(c *config.LDAPSource) { c.URL = "ldap://dc1:389" }, []string{`source.ldap.url: "ldap://dc1:389" is plain LDAP: the bind password would cross the network in clear; use ldaps://, set start_tls: true, or set allow_plain: true to accept it`}},
-		{"ldaps and starttls", func(c *config.LDAPSource) { c.StartTLS = true }, []string{"source.ldap.start_tls: cannot be used with an ldaps:// URL, which is already TLS"}},
-		{"missing ca", func(c *config.LDAPSource) { c.CAFile = "/nonexistent/ca.pem" }, []string{"source.ldap.ca_file: read CA file: open /nonexistent/ca.pem: no such file or directory"}},
-		{"no bind dn", func(c *config.LDAPSource) { c.BindDN = "" }, []string{"source.ldap.bind_dn: required"}},
-		{"bad bind dn", func(c *config.LDAPSource) { c.BindDN = "admin" }, []string{`source.ldap.bind_dn: "admin" is not a DN, user@realm or DOMAIN\user`}},
-		{"no password", func(c *config.LDAPSource) { c.BindPassword = config.Secret{} }, []string{"source.ldap.bind_password: set env (an environment variable's name) or file (a path); the password itself never goes in the config"}},
-		{"unset env", func(c *config.LDAPSource) { c.BindPassword = config.Secret{Env: "ORGBRIDGE_TEST_UNSET_VAR"} }, []string{"source.ldap.bind_password: environment variable ORGBRIDGE_TEST_UNSET_VAR is not set"}},
-		{"negative timeout", func(c *config.LDAPSource) { c.Timeout = -time.Second }, []string{"source.ldap.timeout: -1s is negative"}},
-		{"negative page", func(c *config.LDAPSource) { c.PageSize = -1 }, []string{"source.ldap.page_size: -1 is not between 1 and 2147483647"}},
-		{"flavor", func(c *config.LDAPSource) { c.Flavor = "389ds" }, []string{`source.ldap.flavor: "389ds" is not ad or openldap`}},
-		{"key attribute", func(c *config.LDAPSource) { c.KeyAttribute = "entry UUID" }, []string{`source.ldap.key_attribute: "entry UUID" is not an attribute name`}},
-		{"no users base", func(c *config.LDAPSource) { c.Users.BaseDN = "" }, []string{"source.ldap.users.base_dn: required"}},
-		{"bad users base", func(c *config.LDAPSource) { c.Users.BaseDN = "people" }, []string{`source.ldap.users.base_dn: "people" is not a DN`}},
-		{"bad filter", func(c *config.LDAPSource) { c.Users.Filter = "(objectClass=user" }, []string{`source.ldap.users.filter: "(objectClass=user": `}},
-		{"bad scope", func(c *config.LDAPSource) { c.Users.Scope = "base" }, []string{`source.ldap.users.scope: "base" is not sub or one`}},
-		{"no groups base", func(c *config.LDAPSource) { c.Groups = &config.LDAPSearch{} }, []string{"source.ldap.groups.base_dn: required"}},
-		{"no orgs from", func(c *config.LDAPSource) { c.Orgs = &config.LDAPOrgs{} }, []string{"source.ldap.orgs.from: required (ou or attribute)"}},
-		{"bad orgs from", func(c *config.LDAPSource) { c.Orgs = &config.LDAPOrgs{From: "tree"} }, []string{`source.ldap.orgs.from: "tree" is not ou or attribute`}},
-		{"attribute without name", func(c *config.LDAPSource) { c.Orgs = &config.LDAPOrgs{From: "attribute"} }, []string{"source.ldap.orgs.attribute: required with from: attribute"}},
-		{"include with attribute", func(c *config.LDAPSource) {
-			c.Orgs = &config.LDAPOrgs{From: "attribute", Attribute: "department", Include: []string{"ou=a,ou=people,dc=example,dc=org"}}
-		}, []string{"source.ldap.orgs.include: only with from: ou"}},
-		{"exclude outside base", func(c *config.LDAPSource) {
-			c.Orgs = &config.LDAPOrgs{From: "ou", Exclude: []string{"ou=x,dc=other", "nonsense"}}
-		}, []string{`source.ldap.orgs.exclude[0]: "ou=x,dc=other" is not under source.ldap.users.base_dn`, `source.ldap.orgs.exclude[1]: "nonsense" is not a DN`}},
-		{"ou with scope one", func(c *config.LDAPSource) { c.Orgs = &config.LDAPOrgs{From: "ou"}; c.Users.Scope = "one" }, []string{"source.ldap.orgs.from: ou needs source.ldap.users.scope sub"}},
-		{"computed attribute", func(c *config.LDAPSource) { c.Attributes = []string{"mail", "cn", "groups"} }, []string{`source.ldap.attributes[2]: "groups" is computed by the source (dn, ou_path, groups, disabled) and cannot be read`}},
-		{"duplicate attribute", func(c *config.LDAPSource) { c.Attributes = []string{"mail", "Mail"} }, []string{`source.ldap.attributes[1]: "Mail" is also attributes[0]`}},
-		{"empty required", func(c *config.LDAPSource) { c.Required = []string{"mail", ""} }, []string{"source.ldap.required[1]: empty attribute name"}},
-		{"on missing", func(c *config.LDAPSource) { c.OnMissing = "ignore" }, []string{`source.ldap.on_missing: "ignore" is not fail or skip`}},
-		{"incremental", func(c *config.LDAPSource) { c.Incremental = "whenCreated" }, []string{`source.ldap.incremental: "whenCreated" is not uSNChanged, whenChanged, modifyTimestamp or entryCSN`}},
-		{"usn on openldap", func(c *config.LDAPSource) { c.Incremental = "usnchanged" }, []string{"source.ldap.incremental: uSNChanged is Active Directory's; on OpenLDAP use modifyTimestamp (default) or entryCSN"}},
-		{"several", func(c *config.LDAPSource) {
+		{"no url", func(c *Config) { c.URL = "" }, []string{"url: required (ldaps://host:636 or ldap://host:389)"}},
+		{"http url", func(c *Config) { c.URL = "http://dc1" }, []string{`url: "http://dc1" is not an ldap:// or ldaps:// URL with a host`}},
+		{"url with base", func(c *Config) { c.URL = "ldaps://dc1/dc=x" }, []string{`url: "ldaps://dc1/dc=x": give the scheme, host and port only; the base DN goes in users.base_dn`}},
+		{"plain", func(c *Config) { c.URL = "ldap://dc1:389" }, []string{`url: "ldap://dc1:389" is plain LDAP: the bind password would cross the network in clear; use ldaps://, set start_tls: true, or set allow_plain: true to accept it`}},
+		{"ldaps and starttls", func(c *Config) { c.StartTLS = true }, []string{"start_tls: cannot be used with an ldaps:// URL, which is already TLS"}},
+		{"missing ca", func(c *Config) { c.CAFile = "/nonexistent/ca.pem" }, []string{"ca_file: read CA file: open /nonexistent/ca.pem: no such file or directory"}},
+		{"no bind dn", func(c *Config) { c.BindDN = "" }, []string{"bind_dn: required"}},
+		{"bad bind dn", func(c *Config) { c.BindDN = "admin" }, []string{`bind_dn: "admin" is not a DN, user@realm or DOMAIN\user`}},
+		{"no password", func(c *Config) { c.BindPassword = config.Secret{} }, []string{"bind_password: required: set env (an environment variable's name) or file (a path); the secret itself never goes in the config"}},
+		{"unset env", func(c *Config) { c.BindPassword = config.Secret{Env: "ORGBRIDGE_TEST_UNSET_VAR"} }, []string{"bind_password: environment variable ORGBRIDGE_TEST_UNSET_VAR is not set"}},
+		{"negative timeout", func(c *Config) { c.Timeout = -time.Second }, []string{"timeout: -1s is negative"}},
+		{"negative page", func(c *Config) { c.PageSize = -1 }, []string{"page_size: -1 is not between 1 and 2147483647"}},
+		{"flavor", func(c *Config) { c.Flavor = "389ds" }, []string{`flavor: "389ds" is not ad or openldap`}},
+		{"key attribute", func(c *Config) { c.KeyAttribute = "entry UUID" }, []string{`key_attribute: "entry UUID" is not an attribute name`}},
+		{"no users base", func(c *Config) { c.Users.BaseDN = "" }, []string{"users.base_dn: required"}},
+		{"bad users base", func(c *Config) { c.Users.BaseDN = "people" }, []string{`users.base_dn: "people" is not a DN`}},
+		{"bad filter", func(c *Config) { c.Users.Filter = "(objectClass=user" }, []string{`users.filter: "(objectClass=user": `}},
+		{"bad scope", func(c *Config) { c.Users.Scope = "base" }, []string{`users.scope: "base" is not sub or one`}},
+		{"no groups base", func(c *Config) { c.Groups = &Search{} }, []string{"groups.base_dn: required"}},
+		{"no orgs from", func(c *Config) { c.Orgs = &Orgs{} }, []string{"orgs.from: required (ou or attribute)"}},
+		{"bad orgs from", func(c *Config) { c.Orgs = &Orgs{From: "tree"} }, []string{`orgs.from: "tree" is not ou or attribute`}},
+		{"attribute without name", func(c *Config) { c.Orgs = &Orgs{From: "attribute"} }, []string{"orgs.attribute: required with from: attribute"}},
+		{"include with attribute", func(c *Config) {
+			c.Orgs = &Orgs{From: "attribute", Attribute: "department", Include: []string{"ou=a,ou=people,dc=example,dc=org"}}
+		}, []string{"orgs.include: only with from: ou"}},
+		{"exclude outside base", func(c *Config) {
+			c.Orgs = &Orgs{From: "ou", Exclude: []string{"ou=x,dc=other", "nonsense"}}
+		}, []string{`orgs.exclude[0]: "ou=x,dc=other" is not under users.base_dn`, `orgs.exclude[1]: "nonsense" is not a DN`}},
+		{"ou with scope one", func(c *Config) { c.Orgs = &Orgs{From: "ou"}; c.Users.Scope = "one" }, []string{"orgs.from: ou needs users.scope sub"}},
+		{"computed attribute", func(c *Config) { c.Attributes = []string{"mail", "cn", "groups"} }, []string{`attributes[2]: "groups" is computed by the source (dn, ou_path, groups, disabled) and cannot be read`}},
+		{"duplicate attribute", func(c *Config) { c.Attributes = []string{"mail", "Mail"} }, []string{`attributes[1]: "Mail" is also attributes[0]`}},
+		{"empty required", func(c *Config) { c.Required = []string{"mail", ""} }, []string{"required[1]: empty attribute name"}},
+		{"on missing", func(c *Config) { c.OnMissing = "ignore" }, []string{`on_missing: "ignore" is not fail or skip`}},
+		{"incremental", func(c *Config) { c.Incremental = "whenCreated" }, []string{`incremental: "whenCreated" is not uSNChanged, whenChanged, modifyTimestamp or entryCSN`}},
+		{"usn on openldap", func(c *Config) { c.Incremental = "usnchanged" }, []string{"incremental: uSNChanged is Active Directory's; on OpenLDAP use modifyTimestamp (default) or entryCSN"}},
+		{"several", func(c *Config) {
 			c.URL = ""
 			c.BindDN = ""
 			c.Users.BaseDN = ""
 			c.NestedGroups = &f
-		}, []string{"source.ldap.url: required", "source.ldap.bind_dn: required", "source.ldap.users.base_dn: required"}},
+		}, []string{"url: required", "bind_dn: required", "users.base_dn: required"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := validConfig(t)

@@ -43,21 +43,21 @@ func BenchmarkUsers(b *testing.B) {
 	}
 	for _, tc := range []struct {
 		name   string
-		groups *config.LDAPSearch
+		groups *Search
 	}{
 		{"plain", nil},
 		// With groups, each user's canonical DN and uid are kept for the
 		// memberships (no group is read here).
-		{"groups", &config.LDAPSearch{BaseDN: "dc=example,dc=jp"}},
+		{"groups", &Search{BaseDN: "dc=example,dc=jp"}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			src, err := New(config.LDAPSource{
+			src, err := New(Config{
 				URL: "ldap://127.0.0.1:389", AllowPlain: true,
 				BindDN: "cn=admin,dc=example,dc=jp", BindPassword: config.Secret{File: pw},
 				PageSize:   DefaultPageSize,
-				Users:      config.LDAPSearch{BaseDN: "dc=example,dc=jp", Filter: "(objectClass=inetOrgPerson)"},
+				Users:      Search{BaseDN: "dc=example,dc=jp", Filter: "(objectClass=inetOrgPerson)"},
 				Groups:     tc.groups,
-				Orgs:       &config.LDAPOrgs{From: "ou"},
+				Orgs:       &Orgs{From: "ou"},
 				Attributes: []string{"uid", "cn", "sn", "givenName", "displayName", "mail", "employeeNumber", "departmentNumber"},
 			}, nil)
 			if err != nil {

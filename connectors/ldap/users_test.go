@@ -197,7 +197,7 @@ func TestDuplicateUserKeys(t *testing.T) {
 				page = append(page, entryMessage(firstFastID+1, u.dn, attrs...)...)
 			}
 			page = append(page, doneMessage(firstFastID+1, 0, "", []byte{})...)
-			src := testSource(t, config.LDAPSource{Attributes: []string{"mail"}, Required: []string{"mail"}})
+			src := testSource(t, Config{Attributes: []string{"mail"}, Required: []string{"mail"}})
 			sess := &session{src: src, shared: newSharedConn(&pageConn{pages: [][]byte{page}}), log: zap.NewNop()}
 			r := src.newReader(sess, nil)
 			if err := r.readUsers(context.Background()); err != nil {
@@ -226,7 +226,7 @@ func TestDuplicateUserKeys(t *testing.T) {
 }
 
 // testSource is New's Source for cfg, given what New requires.
-func testSource(t *testing.T, cfg config.LDAPSource) *Source {
+func testSource(t *testing.T, cfg Config) *Source {
 	t.Helper()
 	pw := filepath.Join(t.TempDir(), "bind.pw")
 	if err := os.WriteFile(pw, []byte("secret"), 0o600); err != nil {
@@ -234,7 +234,7 @@ func testSource(t *testing.T, cfg config.LDAPSource) *Source {
 	}
 	cfg.URL, cfg.AllowPlain = "ldap://127.0.0.1:389", true
 	cfg.BindDN, cfg.BindPassword = "cn=admin,dc=x", config.Secret{File: pw}
-	cfg.Users = config.LDAPSearch{BaseDN: "dc=x"}
+	cfg.Users = Search{BaseDN: "dc=x"}
 	src, err := New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -3,12 +3,10 @@ package pcaid
 import (
 	"context"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -16,7 +14,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/orgbridge/orgbridge/connectors"
-	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"github.com/orgbridge/orgbridge/mapping"
 )
@@ -95,59 +92,20 @@ func WithRetryWait(lo, hi time.Duration) Option { return kitOption(httpkit.WithR
 // hour); past it every row of the import fails transiently.
 func WithImportMaxWait(d time.Duration) Option { return func(o *options) { o.importMaxWait = d } }
 
-// New validates cfg, fills its defaults, resolves the client secret and
+// New checks cfg, fills its defaults, resolves the client secret and
 // returns an adapter. It makes no request: the first call fetches a token.
-func New(ctx context.Context, cfg config.PcaidTarget, logger *zap.Logger, opts ...Option) (*Adapter, error) {
+// The errors are *config.FieldErrors keyed below the block ("page_size"),
+// all of them at once.
+func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*Adapter, error) {
 	_ = ctx // nothing to do on the network yet
 	o := httpkit.ApplyOptions(options{}, opts)
 	logger = httpkit.TargetLogger(logger, "pcaid")
-
-	cfgErrs := httpkit.NewConfigErrors("pcaid")
-	fail := cfgErrs.Failf
-
-	base := strings.TrimRight(cfg.BaseURL, "/")
-	baseURL, err := httpkit.ParseBaseURL("pcaid", base)
-	switch {
-	case base == "":
-		fail("base_url: required")
-	case err != nil:
-		fail("base_url: %q is not an absolute http(s) URL", cfg.BaseURL)
+	s, err := cfg.check()
+	if err != nil {
+		return nil, err
 	}
-	var defaultTokenURL string // on the base URL's host
-	if baseURL != nil {
-		defaultTokenURL = baseURL.Scheme + "://" + baseURL.Host + TokenPath
-	}
-	tokenURL := cfgErrs.TokenURL(cfg.TokenURL, defaultTokenURL)
-	if cfg.ClientID == "" {
-		fail("client_id: required")
-	}
-	for i, s := range cfg.Scopes {
-		if s == "" || strings.ContainsAny(s, " \t\"\\") {
-			fail("scopes[%d]: %q is not a scope token", i, s)
-		}
-	}
-	pageSize := cfg.PageSize
-	if pageSize == 0 {
-		pageSize = DefaultPageSize
-	} else if pageSize < 1 || pageSize > MaxPageSize {
-		fail("page_size: %d is not within 1..%d", pageSize, MaxPageSize)
-	}
-	threshold := cfg.ImportThreshold
-	switch {
-	case threshold == 0:
-		threshold = DefaultImportThreshold
-	case threshold < 0:
-		threshold = math.MaxInt // never import
-	}
-	poll := cfg.ImportPoll
-	if poll == 0 {
-		poll = DefaultImportPoll
-	} else if poll < 0 {
-		fail("import_poll: %s is negative", poll)
-	}
-	settings := cfgErrs.HTTPClient(cfg.HTTPClient)
-	secret := cfgErrs.Secret("client_secret", cfg.ClientSecret)
-	if err := cfgErrs.Err(); err != nil {
+	secret, err := cfg.ClientSecret.Resolve("client_secret", "")
+	if err != nil {
 		return nil, err
 	}
 
@@ -155,9 +113,9 @@ func New(ctx context.Context, cfg config.PcaidTarget, logger *zap.Logger, opts .
 	if maxWait <= 0 {
 		maxWait = DefaultImportMaxWait
 	}
-	h := httpkit.NewTargetHTTP(settings, o.TargetOptions, logger)
+	h := httpkit.NewTargetHTTP(s.http, o.TargetOptions, logger)
 	tokens, err := h.NewTokenSource(httpkit.TokenSourceOptions{
-		TokenURL:     tokenURL,
+		TokenURL:     s.tokenURL,
 		ClientID:     cfg.ClientID,
 		ClientSecret: secret,
 		Scopes:       cfg.Scopes,
@@ -168,7 +126,7 @@ func New(ctx context.Context, cfg config.PcaidTarget, logger *zap.Logger, opts .
 	}
 	// The client in the form, for a token endpoint that refuses Basic.
 	formTokens, err := h.NewTokenSource(httpkit.TokenSourceOptions{
-		TokenURL:     tokenURL,
+		TokenURL:     s.tokenURL,
 		ClientID:     cfg.ClientID,
 		ClientSecret: secret,
 		Scopes:       cfg.Scopes,
@@ -177,13 +135,13 @@ func New(ctx context.Context, cfg config.PcaidTarget, logger *zap.Logger, opts .
 	if err != nil {
 		return nil, fmt.Errorf("pcaid: %w", err)
 	}
-	client, err := NewClient(ClientOptions{BaseURL: base, HTTP: h.Client, Tokens: tokens, FormTokens: formTokens, Logger: logger})
+	client, err := NewClient(ClientOptions{BaseURL: s.base, HTTP: h.Client, Tokens: tokens, FormTokens: formTokens, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
 	return &Adapter{
-		client: client, logger: logger, clock: h.Clock, pageSize: pageSize,
-		importThreshold: threshold, importPoll: poll, importMaxWait: maxWait,
+		client: client, logger: logger, clock: h.Clock, pageSize: s.pageSize,
+		importThreshold: s.threshold, importPoll: s.poll, importMaxWait: maxWait,
 	}, nil
 }
 

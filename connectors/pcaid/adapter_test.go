@@ -3,6 +3,7 @@ package pcaid_test
 import (
 	"context"
 	"errors"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -75,7 +76,7 @@ func (m idMap) TargetID(kind mapping.Kind, key string) (string, bool) {
 	return id, ok
 }
 
-func newEnv(t *testing.T, opts emulator.Options, edit func(*config.PcaidTarget), extra ...pcaid.Option) *env {
+func newEnv(t *testing.T, opts emulator.Options, edit func(*pcaid.Config), extra ...pcaid.Option) *env {
 	t.Helper()
 	clock := httpkittest.NewFakeClock(time.Time{})
 	opts.Now = clock.Now
@@ -85,11 +86,11 @@ func newEnv(t *testing.T, opts emulator.Options, edit func(*config.PcaidTarget),
 	t.Cleanup(srv.Close)
 	t.Setenv(testSecretEnv, testSecret)
 	retries := 3
-	cfg := config.PcaidTarget{
+	cfg := pcaid.Config{
 		BaseURL:      srv.URL + emulator.Prefix,
 		ClientID:     testClientID,
 		ClientSecret: config.Secret{Env: testSecretEnv},
-		HTTPClient:   config.HTTPClient{MaxRetries: &retries},
+		ClientConfig: httpkit.ClientConfig{MaxRetries: &retries},
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -138,23 +139,23 @@ func member(action connectors.Action, user, group string, role mapping.Role) con
 func TestNewValidatesConfig(t *testing.T) {
 	t.Setenv(testSecretEnv, testSecret)
 	neg := -1
-	valid := config.PcaidTarget{BaseURL: "https://pcaid.example/api/orgs/v1", ClientID: "c", ClientSecret: config.Secret{Env: testSecretEnv}}
+	valid := pcaid.Config{BaseURL: "https://pcaid.example/api/orgs/v1", ClientID: "c", ClientSecret: config.Secret{Env: testSecretEnv}}
 	tests := []struct {
 		name string
-		edit func(*config.PcaidTarget)
+		edit func(*pcaid.Config)
 		want []string
 	}{
-		{"base_url missing", func(c *config.PcaidTarget) { c.BaseURL = "" }, []string{"pcaid.base_url: required"}},
-		{"base_url relative", func(c *config.PcaidTarget) { c.BaseURL = "/api/orgs/v1" }, []string{`pcaid.base_url: "/api/orgs/v1" is not an absolute http(s) URL`}},
-		{"token_url bad", func(c *config.PcaidTarget) { c.TokenURL = "ftp://x/token" }, []string{`pcaid.token_url: "ftp://x/token" is not an absolute http(s) URL`}},
-		{"client_id missing", func(c *config.PcaidTarget) { c.ClientID = "" }, []string{"pcaid.client_id: required"}},
-		{"secret unset", func(c *config.PcaidTarget) { c.ClientSecret.Env = "PCAID_UNSET_FOR_TEST" }, []string{"pcaid.client_secret: environment variable PCAID_UNSET_FOR_TEST is not set"}},
-		{"scope with a space", func(c *config.PcaidTarget) { c.Scopes = []string{"users services"} }, []string{`pcaid.scopes[0]: "users services" is not a scope token`}},
-		{"page_size", func(c *config.PcaidTarget) { c.PageSize = 101 }, []string{"pcaid.page_size: 101 is not within 1..100"}},
-		{"import_poll", func(c *config.PcaidTarget) { c.ImportPoll = -time.Second }, []string{"pcaid.import_poll: -1s is negative"}},
-		{"timeout", func(c *config.PcaidTarget) { c.Timeout = -time.Second }, []string{"pcaid.timeout: -1s is negative"}},
-		{"max_retries", func(c *config.PcaidTarget) { c.MaxRetries = &neg }, []string{"pcaid.max_retries: -1 is negative"}},
-		{"several at once", func(c *config.PcaidTarget) { c.ClientID, c.PageSize = "", -1 }, []string{"pcaid.client_id: required", "pcaid.page_size: -1 is not within 1..100"}},
+		{"base_url missing", func(c *pcaid.Config) { c.BaseURL = "" }, []string{"base_url: required"}},
+		{"base_url relative", func(c *pcaid.Config) { c.BaseURL = "/api/orgs/v1" }, []string{`base_url: "/api/orgs/v1" is not an absolute http(s) URL`}},
+		{"token_url bad", func(c *pcaid.Config) { c.TokenURL = "ftp://x/token" }, []string{`token_url: "ftp://x/token" is not an absolute http(s) URL`}},
+		{"client_id missing", func(c *pcaid.Config) { c.ClientID = "" }, []string{"client_id: required"}},
+		{"secret unset", func(c *pcaid.Config) { c.ClientSecret.Env = "PCAID_UNSET_FOR_TEST" }, []string{"client_secret: environment variable PCAID_UNSET_FOR_TEST is not set"}},
+		{"scope with a space", func(c *pcaid.Config) { c.Scopes = []string{"users services"} }, []string{`scopes[0]: "users services" is not a scope token`}},
+		{"page_size", func(c *pcaid.Config) { c.PageSize = 101 }, []string{"page_size: 101 is not within 1..100"}},
+		{"import_poll", func(c *pcaid.Config) { c.ImportPoll = -time.Second }, []string{"import_poll: -1s is negative"}},
+		{"timeout", func(c *pcaid.Config) { c.Timeout = -time.Second }, []string{"timeout: -1s is negative"}},
+		{"max_retries", func(c *pcaid.Config) { c.MaxRetries = &neg }, []string{"max_retries: -1 is negative"}},
+		{"several at once", func(c *pcaid.Config) { c.ClientID, c.PageSize = "", -1 }, []string{"client_id: required", "page_size: -1 is not within 1..100"}},
 	}
 	noNetwork := roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		t.Errorf("New made a request: %s %s", r.Method, r.URL)
@@ -203,7 +204,7 @@ func TestTokenURL(t *testing.T) {
 	mux.Handle("/", emu)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	e2 := newEnv(t, emulator.Options{}, func(c *config.PcaidTarget) {
+	e2 := newEnv(t, emulator.Options{}, func(c *pcaid.Config) {
 		c.BaseURL, c.TokenURL = srv.URL+emulator.Prefix, srv.URL+"/auth/token"
 	})
 	if _, err := e2.a.Read(context.Background()); err != nil {
@@ -219,7 +220,7 @@ func TestBadSecretIsAClearError(t *testing.T) {
 	const wrong = "wrong-secret-value"
 	t.Setenv("PCAID_WRONG_SECRET", wrong)
 	logger, logs := httpkittest.ObservedLogger()
-	a, err := pcaid.New(context.Background(), config.PcaidTarget{
+	a, err := pcaid.New(context.Background(), pcaid.Config{
 		BaseURL: e.srv.URL + emulator.Prefix, ClientID: testClientID, ClientSecret: config.Secret{Env: "PCAID_WRONG_SECRET"},
 	}, logger)
 	if err != nil {
@@ -415,7 +416,7 @@ func TestRemovingAMembershipOfAGoneUser(t *testing.T) {
 }
 
 func TestTransientErrors(t *testing.T) {
-	e := newEnv(t, emulator.Options{}, func(c *config.PcaidTarget) { zero := 0; c.MaxRetries = &zero })
+	e := newEnv(t, emulator.Options{}, func(c *pcaid.Config) { zero := 0; c.MaxRetries = &zero })
 	if _, err := e.a.Read(context.Background()); err != nil { // a token first
 		t.Fatal(err)
 	}

@@ -140,12 +140,12 @@ func TestPlainCreatesBelowThreshold(t *testing.T) {
 
 func TestImportThresholdConfig(t *testing.T) {
 	for _, tt := range []struct{ set, want int }{{0, 100}, {5, 5}, {-1, math.MaxInt}} {
-		e := newEnv(t, emulator.Options{}, func(c *config.PcaidTarget) { c.ImportThreshold = tt.set })
+		e := newEnv(t, emulator.Options{}, func(c *pcaid.Config) { c.ImportThreshold = tt.set })
 		if got := e.a.MinBatch(); got != tt.want {
 			t.Errorf("import_threshold %d: MinBatch %d, want %d", tt.set, got, tt.want)
 		}
 	}
-	e := newEnv(t, emulator.Options{}, func(c *config.PcaidTarget) { c.ImportThreshold = 3 })
+	e := newEnv(t, emulator.Options{}, func(c *pcaid.Config) { c.ImportThreshold = 3 })
 	e.sync(people(3))
 	if n := e.emu.Stats().ByRoute["POST /users/import"]; n != 1 {
 		t.Errorf("import_threshold 3 and 3 users: %d imports, want 1", n)
@@ -172,7 +172,7 @@ func creates(users []mapping.User) []connectors.Change {
 // transiently; the poll interval is the configured one.
 func TestImportGivesUp(t *testing.T) {
 	e := newEnv(t, emulator.Options{ImportRowsPerPoll: 1},
-		func(c *config.PcaidTarget) { c.ImportPoll = 3 * time.Second }, pcaid.WithImportMaxWait(10*time.Second))
+		func(c *pcaid.Config) { c.ImportPoll = 3 * time.Second }, pcaid.WithImportMaxWait(10*time.Second))
 	results, errs := e.a.ApplyBatch(context.Background(), creates(people(30)), e.ids)
 	for i, err := range errs {
 		if !connectors.IsTransient(err) || !strings.Contains(err.Error(), "still running after 10s") {
@@ -243,7 +243,7 @@ func fakeEnv(t *testing.T, f *fakeImport) *pcaid.Adapter {
 	t.Cleanup(srv.Close)
 	t.Setenv(testSecretEnv, testSecret)
 	e := newEnv(t, emulator.Options{}, nil) // for its clock
-	a, err := pcaid.New(context.Background(), config.PcaidTarget{
+	a, err := pcaid.New(context.Background(), pcaid.Config{
 		BaseURL: srv.URL + "/v1", ClientID: "c", ClientSecret: config.Secret{Env: testSecretEnv},
 	}, nil, pcaid.WithClock(e.clock), pcaid.WithRetryWait(time.Millisecond, time.Millisecond))
 	if err != nil {

@@ -71,7 +71,7 @@ func pagingServer(t *testing.T, pages map[string]string) *pcaid.Client {
 	}))
 	t.Cleanup(srv.Close)
 	t.Setenv(testSecretEnv, testSecret)
-	a, err := pcaid.New(context.Background(), config.PcaidTarget{
+	a, err := pcaid.New(context.Background(), pcaid.Config{
 		BaseURL: srv.URL + "/v1", ClientID: "c", ClientSecret: config.Secret{Env: testSecretEnv},
 	}, nil)
 	if err != nil {
@@ -134,7 +134,7 @@ func scriptedList(t *testing.T, answer func(q url.Values) string) (*pcaid.Client
 	}))
 	t.Cleanup(srv.Close)
 	t.Setenv(testSecretEnv, testSecret)
-	a, err := pcaid.New(context.Background(), config.PcaidTarget{
+	a, err := pcaid.New(context.Background(), pcaid.Config{
 		BaseURL: srv.URL + "/v1", ClientID: "c", ClientSecret: config.Secret{Env: testSecretEnv},
 	}, nil)
 	if err != nil {

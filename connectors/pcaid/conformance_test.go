@@ -2,6 +2,7 @@ package pcaid_test
 
 import (
 	"context"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -48,12 +49,12 @@ func newConformanceHarness(t *testing.T, opts targettest.Options) *targettest.Ha
 
 	t.Setenv(conformanceSecretEnv, conformanceSecret)
 	retries := 8
-	cfg := config.PcaidTarget{
+	cfg := pcaid.Config{
 		BaseURL:      ts.URL + emulator.Prefix,
 		ClientID:     conformanceClientID,
 		ClientSecret: config.Secret{Env: conformanceSecretEnv},
 		PageSize:     opts.PageSize,
-		HTTPClient:   config.HTTPClient{MaxRetries: &retries},
+		ClientConfig: httpkit.ClientConfig{MaxRetries: &retries},
 	}
 	logger, logs := httpkittest.ObservedLogger()
 	a, err := pcaid.New(context.Background(), cfg, logger,

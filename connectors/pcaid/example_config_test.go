@@ -2,6 +2,7 @@ package pcaid_test
 
 import (
 	"context"
+	"github.com/orgbridge/orgbridge/connectors/registry"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -25,7 +26,7 @@ const exampleConfig = "../../configs/pcaid.yaml"
 // emulator's URL replacing the config's), as the registry would.
 func openExample(t *testing.T, base string) (*config.File, *scheduler.Job, *pcaid.Adapter) {
 	t.Helper()
-	file, err := config.Load(exampleConfig)
+	file, err := registry.Load(exampleConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,11 +39,11 @@ func openExample(t *testing.T, base string) (*config.File, *scheduler.Job, *pcai
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := csv.New(*jc.Source.CSV, file.Dir, logger)
+	src, err := csv.New(*jc.Source.Settings.(*csv.Config), file.Dir, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc := *jc.Target.Pcaid
+	tc := *jc.Target.Settings.(*pcaid.Config)
 	if base != "" {
 		tc.BaseURL = strings.Replace(tc.BaseURL, "http://127.0.0.1:8084", base, 1)
 	}
@@ -67,10 +68,10 @@ func openExample(t *testing.T, base string) (*config.File, *scheduler.Job, *pcai
 // export, and the adapter's capabilities accept what its kinds keep.
 func TestExampleConfig(t *testing.T) {
 	file, job, a := openExample(t, "")
-	if got := file.Jobs[0].Target.Pcaid.ClientID; got != emulator.DemoClientID {
+	if got := file.Jobs[0].Target.Settings.(*pcaid.Config).ClientID; got != emulator.DemoClientID {
 		t.Errorf("client_id %q, want the emulator's demo client %q", got, emulator.DemoClientID)
 	}
-	if got := file.Jobs[0].Target.Pcaid.ClientSecret.Env; got != emulator.DemoSecretEnv {
+	if got := file.Jobs[0].Target.Settings.(*pcaid.Config).ClientSecret.Env; got != emulator.DemoSecretEnv {
 		t.Errorf("client_secret.env %q, want %q", got, emulator.DemoSecretEnv)
 	}
 	records, err := job.Source.Read(context.Background())

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/orgbridge/orgbridge/connectors/pcaid"
 	"io"
 	"net/http"
 	"slices"
@@ -15,13 +16,12 @@ import (
 
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/pcaid/emulator"
-	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/mapping"
 	"github.com/orgbridge/orgbridge/scheduler"
 )
 
 // readingsEnv is newEnv with the emulator serving the readings.
-func readingsEnv(t *testing.T, names []string, edit func(*config.PcaidTarget)) *env {
+func readingsEnv(t *testing.T, names []string, edit func(*pcaid.Config)) *env {
 	t.Helper()
 	set, err := emulator.Readings.Parse(names)
 	if err != nil {
@@ -232,7 +232,7 @@ func TestHandMadePartitionMemberIsKept(t *testing.T) {
 		{emulator.ReadingPagingNone, emulator.ReadingUsersListRemoved},
 	} {
 		t.Run(name(readings), func(t *testing.T) {
-			e := readingsEnv(t, readings, func(c *config.PcaidTarget) { c.PageSize = 2 })
+			e := readingsEnv(t, readings, func(c *pcaid.Config) { c.PageSize = 2 })
 			desired := &mapping.Snapshot{
 				Users: []mapping.User{
 					{Key: "1", Name: "甲", Email: "a@example.com"}, {Key: "2", Name: "乙", Email: "b@example.com"},
@@ -437,7 +437,7 @@ func TestReadUnderListReadings(t *testing.T) {
 		{emulator.ReadingUsersListRemoved, emulator.ReadingPagingNone, emulator.ReadingValidation400},
 	} {
 		t.Run(name(readings), func(t *testing.T) {
-			e := readingsEnv(t, readings, func(c *config.PcaidTarget) { c.PageSize = 1 })
+			e := readingsEnv(t, readings, func(c *pcaid.Config) { c.PageSize = 1 })
 			e.apply(createUser(mapping.User{Key: "s", Name: "休職", Email: "s@example.com", Suspended: true}))
 			e.apply(createUser(mapping.User{Key: "r", Name: "退職", Email: "r@example.com"}))
 			e.apply(createUser(mapping.User{Key: "a", Name: "在籍", Email: "a@example.com"}))
@@ -518,7 +518,7 @@ func TestTokenRefusedWith403(t *testing.T) {
 		})
 	}
 	// A client without the scope: renewed once, then the 403 stands.
-	e := readingsEnv(t, []string{emulator.ReadingExpiredToken403}, func(c *config.PcaidTarget) { c.Scopes = []string{emulator.ScopeUsers} })
+	e := readingsEnv(t, []string{emulator.ReadingExpiredToken403}, func(c *pcaid.Config) { c.Scopes = []string{emulator.ScopeUsers} })
 	_, err := e.a.Apply(context.Background(), createGroup(mapping.Group{Key: "g", Name: "区画"}), e.ids)
 	if err == nil || !strings.Contains(err.Error(), "403") || connectors.IsTransient(err) {
 		t.Errorf("a call outside the token's scope: %v; want a permanent 403", err)
@@ -548,7 +548,7 @@ func TestTokenEndpointTakingTheFormOnly(t *testing.T) {
 	}
 
 	// A wrong secret fails both ways, and says so.
-	bad := readingsEnv(t, []string{emulator.ReadingTokenAuthBody}, func(c *config.PcaidTarget) { c.ClientID = "someone-else" })
+	bad := readingsEnv(t, []string{emulator.ReadingTokenAuthBody}, func(c *pcaid.Config) { c.ClientID = "someone-else" })
 	_, err := bad.a.Read(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "in the form instead") {
 		t.Errorf("a refused client: %v", err)

@@ -12,7 +12,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/connectors"
-	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/mapping"
 )
@@ -30,20 +29,15 @@ var _ connectors.IncrementalSource = (*Source)(nil)
 
 // NewSource checks the source block and returns the source; st may be nil
 // when the source is only validated (it is needed to read).
-func NewSource(cfg config.SCIMSource, st store.Store, logger *zap.Logger) (*Source, error) {
-	s := &Source{store: st, log: logger}
-	switch cfg.GroupsAs {
-	case "", "groups":
-		s.groupsAs = mapping.KindGroup
-	case "orgs":
-		s.groupsAs = mapping.KindOrg
-	default:
-		return nil, fmt.Errorf("source.scim.groups_as: %q is not groups or orgs", cfg.GroupsAs)
+func NewSource(cfg Config, st store.Store, logger *zap.Logger) (*Source, error) {
+	kind, err := cfg.groupsAs()
+	if err != nil {
+		return nil, err
 	}
-	if s.log == nil {
-		s.log = zap.NewNop()
+	if logger == nil {
+		logger = zap.NewNop()
 	}
-	return s, nil
+	return &Source{store: st, groupsAs: kind, log: logger}, nil
 }
 
 // Read reads every live resource.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/connectors"
-	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"github.com/orgbridge/orgbridge/mapping"
 )
@@ -56,46 +55,29 @@ func WithClock(c httpkit.Clock) Option { return kitOption(httpkit.WithClock(c)) 
 func WithRetryWait(lo, hi time.Duration) Option { return kitOption(httpkit.WithRetryWait(lo, hi)) }
 
 // New validates cfg, resolves the token and returns an adapter. It makes
-// no request. Errors name the key under the target ("tenantadmin.base_url").
-func New(ctx context.Context, cfg config.TenantAdminTarget, logger *zap.Logger, opts ...Option) (*Adapter, error) {
+// no request. The errors are *config.FieldErrors keyed below the block
+// ("base_url: required"), all of them at once.
+func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*Adapter, error) {
 	_ = ctx // nothing to do on the network yet
 	o := httpkit.ApplyOptions(options{}, opts)
 	logger = httpkit.TargetLogger(logger, "tenantadmin")
-
-	cfgErrs := httpkit.NewConfigErrors("tenantadmin")
-	fail := cfgErrs.Failf
-	base := trimBase(cfg.BaseURL)
-	switch {
-	case cfg.BaseURL == "":
-		fail("base_url: required")
-	case !absoluteURL(base):
-		fail("base_url: %q is not an absolute http(s) URL", cfg.BaseURL)
+	s, err := cfg.check()
+	if err != nil {
+		return nil, err
 	}
-	pageSize := cfg.PageSize
-	if pageSize == 0 {
-		pageSize = DefaultPageSize
-	} else if pageSize < 1 || pageSize > 100 {
-		fail("page_size: %d is not within 1..100 (the API's limit)", pageSize)
-	}
-	settings := cfgErrs.HTTPClient(cfg.HTTPClient)
-	var secret string
-	if cfg.Token.Env != "" && cfg.Token.File != "" {
-		fail("token: set only one of env and file")
-	} else {
-		secret = cfgErrs.Secret("token", cfg.Token)
-	}
-	if err := cfgErrs.Err(); err != nil {
+	secret, err := cfg.Token.Resolve("token", "")
+	if err != nil {
 		return nil, err
 	}
 
 	// The document has no rate limit; the pacer only acts on a server that
 	// announces one in X-RateLimit-* headers.
-	h := httpkit.NewTargetHTTP(settings, o.TargetOptions, logger)
-	client, err := NewClient(ClientOptions{BaseURL: base, HTTP: h.Client, Token: secret, Logger: logger})
+	h := httpkit.NewTargetHTTP(s.http, o.TargetOptions, logger)
+	client, err := NewClient(ClientOptions{BaseURL: s.base, HTTP: h.Client, Token: secret, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
-	return &Adapter{client: client, logger: logger, pageSize: pageSize}, nil
+	return &Adapter{client: client, logger: logger, pageSize: s.pageSize}, nil
 }
 
 // Client returns the adapter's API client.

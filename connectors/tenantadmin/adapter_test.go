@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -58,9 +59,9 @@ func newAdapter(t *testing.T, baseURL string, maxRetries int) (*tenantadmin.Adap
 	t.Helper()
 	t.Setenv(testTokenEnv, testToken)
 	logger, logs := httpkittest.ObservedLogger()
-	a, err := tenantadmin.New(context.Background(), config.TenantAdminTarget{
+	a, err := tenantadmin.New(context.Background(), tenantadmin.Config{
 		BaseURL: baseURL, Token: config.Secret{Env: testTokenEnv}, PageSize: 2,
-		HTTPClient: config.HTTPClient{MaxRetries: &maxRetries},
+		ClientConfig: httpkit.ClientConfig{MaxRetries: &maxRetries},
 	}, logger, tenantadmin.WithClock(httpkittest.NewFakeClock(time.Time{})), tenantadmin.WithRetryWait(time.Millisecond, 2*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -113,26 +114,26 @@ func memberChange(action connectors.Action, m *mapping.Membership) connectors.Ch
 func TestNewValidatesConfig(t *testing.T) {
 	t.Setenv(testTokenEnv, testToken)
 	neg, zero := -1, 0
-	ok := config.TenantAdminTarget{BaseURL: "https://acme.example.com", Token: config.Secret{Env: testTokenEnv}}
+	ok := tenantadmin.Config{BaseURL: "https://acme.example.com", Token: config.Secret{Env: testTokenEnv}}
 	tests := []struct {
 		name string
-		edit func(*config.TenantAdminTarget)
+		edit func(*tenantadmin.Config)
 		want []string // every line of the error, in order; nil: valid
 	}{
-		{"valid", func(*config.TenantAdminTarget) {}, nil},
-		{"base_url with the API path", func(c *config.TenantAdminTarget) { c.BaseURL += "/api/admin/" }, nil},
-		{"zero retries", func(c *config.TenantAdminTarget) { c.MaxRetries = &zero }, nil},
-		{"no base_url", func(c *config.TenantAdminTarget) { c.BaseURL = "" }, []string{"tenantadmin.base_url: required"}},
-		{"relative base_url", func(c *config.TenantAdminTarget) { c.BaseURL = "acme.example.com" },
-			[]string{`tenantadmin.base_url: "acme.example.com" is not an absolute http(s) URL`}},
-		{"page_size too large", func(c *config.TenantAdminTarget) { c.PageSize = 101 },
-			[]string{"tenantadmin.page_size: 101 is not within 1..100 (the API's limit)"}},
-		{"negative timeout and retries", func(c *config.TenantAdminTarget) { c.Timeout = -time.Second; c.MaxRetries = &neg },
-			[]string{"tenantadmin.timeout: -1s is negative", "tenantadmin.max_retries: -1 is negative"}},
-		{"token env unset", func(c *config.TenantAdminTarget) { c.Token = config.Secret{Env: "TENANTADMIN_TEST_UNSET"} },
-			[]string{"tenantadmin.token: environment variable TENANTADMIN_TEST_UNSET is not set"}},
-		{"no token", func(c *config.TenantAdminTarget) { c.Token = config.Secret{} }, []string{"tenantadmin.token: set env or file"}},
-		{"token from env and file", func(c *config.TenantAdminTarget) { c.Token.File = "token.txt" }, []string{"tenantadmin.token: set only one of env and file"}},
+		{"valid", func(*tenantadmin.Config) {}, nil},
+		{"base_url with the API path", func(c *tenantadmin.Config) { c.BaseURL += "/api/admin/" }, nil},
+		{"zero retries", func(c *tenantadmin.Config) { c.MaxRetries = &zero }, nil},
+		{"no base_url", func(c *tenantadmin.Config) { c.BaseURL = "" }, []string{"base_url: required"}},
+		{"relative base_url", func(c *tenantadmin.Config) { c.BaseURL = "acme.example.com" },
+			[]string{`base_url: "acme.example.com" is not an absolute http(s) URL`}},
+		{"page_size too large", func(c *tenantadmin.Config) { c.PageSize = 101 },
+			[]string{"page_size: 101 is not within 1..100 (the API's limit)"}},
+		{"negative timeout and retries", func(c *tenantadmin.Config) { c.Timeout = -time.Second; c.MaxRetries = &neg },
+			[]string{"timeout: -1s is negative", "max_retries: -1 is negative"}},
+		{"token env unset", func(c *tenantadmin.Config) { c.Token = config.Secret{Env: "TENANTADMIN_TEST_UNSET"} },
+			[]string{"token: environment variable TENANTADMIN_TEST_UNSET is not set"}},
+		{"no token", func(c *tenantadmin.Config) { c.Token = config.Secret{} }, []string{"token: required: set env (an environment variable's name) or file (a path); the secret itself never goes in the config"}},
+		{"token from env and file", func(c *tenantadmin.Config) { c.Token.File = "token.txt" }, []string{"token: set only one of env and file"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -459,7 +460,7 @@ func TestPacedUnderAnAnnouncedLimit(t *testing.T) {
 	ts := httptest.NewServer(emu)
 	t.Cleanup(ts.Close)
 	t.Setenv(testTokenEnv, testToken)
-	a, err := tenantadmin.New(context.Background(), config.TenantAdminTarget{BaseURL: ts.URL, Token: config.Secret{Env: testTokenEnv}},
+	a, err := tenantadmin.New(context.Background(), tenantadmin.Config{BaseURL: ts.URL, Token: config.Secret{Env: testTokenEnv}},
 		nil, tenantadmin.WithClock(clock), tenantadmin.WithRetryWait(time.Millisecond, 2*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)

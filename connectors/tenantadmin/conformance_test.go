@@ -3,6 +3,7 @@ package tenantadmin_test
 import (
 	"context"
 	"fmt"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -63,11 +64,11 @@ func newConformanceHarness(t *testing.T, opts targettest.Options) *targettest.Ha
 
 	t.Setenv(conformanceTokenEnv, conformanceToken)
 	retries := 8
-	cfg := config.TenantAdminTarget{
-		BaseURL:    ts.URL,
-		Token:      config.Secret{Env: conformanceTokenEnv},
-		PageSize:   opts.PageSize,
-		HTTPClient: config.HTTPClient{MaxRetries: &retries},
+	cfg := tenantadmin.Config{
+		BaseURL:      ts.URL,
+		Token:        config.Secret{Env: conformanceTokenEnv},
+		PageSize:     opts.PageSize,
+		ClientConfig: httpkit.ClientConfig{MaxRetries: &retries},
 	}
 	logger, logs := httpkittest.ObservedLogger()
 	a, err := tenantadmin.New(context.Background(), cfg, logger,

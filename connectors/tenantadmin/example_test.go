@@ -3,6 +3,7 @@ package tenantadmin_test
 import (
 	"context"
 	"flag"
+	"github.com/orgbridge/orgbridge/connectors/registry"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -34,7 +35,7 @@ type example struct {
 
 func loadExample(t *testing.T, baseURL string) example {
 	t.Helper()
-	file, err := config.Load(examplePath)
+	file, err := registry.Load(examplePath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,20 +43,20 @@ func loadExample(t *testing.T, baseURL string) example {
 		t.Fatalf("%s has %d jobs, want 1", examplePath, len(file.Jobs))
 	}
 	job := file.Jobs[0]
-	if job.Target.Type != "tenantadmin" || job.Target.TenantAdmin == nil {
+	if job.Target.Type != "tenantadmin" || job.Target.Settings == nil {
 		t.Fatalf("target is %q, want a tenantadmin block", job.Target.Type)
 	}
-	if got := job.Target.TenantAdmin.BaseURL; got != "http://127.0.0.1:8082" {
+	if got := job.Target.Settings.(*tenantadmin.Config).BaseURL; got != "http://127.0.0.1:8082" {
 		t.Errorf("base_url = %q, want the emulator's default address http://127.0.0.1:8082", got)
 	}
-	if env := job.Target.TenantAdmin.Token.Env; env != "TENANTADMIN_TOKEN" {
+	if env := job.Target.Settings.(*tenantadmin.Config).Token.Env; env != "TENANTADMIN_TOKEN" {
 		t.Errorf("token.env = %q, want TENANTADMIN_TOKEN", env)
 	}
 	t.Setenv("TENANTADMIN_TOKEN", emulator.DemoToken)
 	if baseURL != "" {
-		ta := *job.Target.TenantAdmin
+		ta := *job.Target.Settings.(*tenantadmin.Config)
 		ta.BaseURL = baseURL
-		job.Target.TenantAdmin = &ta
+		job.Target.Settings = &ta
 	}
 	rules, err := mapping.Compile(job.Mapping, "jobs[0].mapping")
 	if err != nil {
@@ -72,7 +73,7 @@ func loadExample(t *testing.T, baseURL string) example {
 // configs/demo) and builds the job's desired snapshot.
 func (e example) source(t *testing.T, usersFile string) *csv.Source {
 	t.Helper()
-	cfg := *e.job.Source.CSV
+	cfg := *e.job.Source.Settings.(*csv.Config)
 	users := *cfg.Users
 	users.Path = "demo/" + usersFile
 	cfg.Users = &users
@@ -99,7 +100,7 @@ func (e example) desired(t *testing.T, usersFile string) *mapping.Snapshot {
 
 func (e example) adapter(t *testing.T) *tenantadmin.Adapter {
 	t.Helper()
-	a, err := tenantadmin.New(context.Background(), *e.job.Target.TenantAdmin, zaptest.NewLogger(t))
+	a, err := tenantadmin.New(context.Background(), *e.job.Target.Settings.(*tenantadmin.Config), zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -141,108 +141,16 @@ type Guard struct {
 	MaxDeleteCount *int `yaml:"max_delete_count"`
 }
 
-// Source selects and configures one source connector.
+// Source selects one source connector and holds its settings: the block
+// named by Type (`source: {type: csv, csv: {...}}`).
 type Source struct {
-	Type string      `yaml:"type"`
-	CSV  *CSVSource  `yaml:"csv"`
-	LDAP *LDAPSource `yaml:"ldap"`
-	SCIM *SCIMSource `yaml:"scim"`
-}
-
-// SCIMSource reads what identity providers pushed to the SCIM endpoint, from
-// the state store.
-type SCIMSource struct {
-	// GroupsAs says what SCIM groups become: "groups" (default) or "orgs"
-	// (flat orgs; map users.org: "{{.groups}}" with org_separator ";").
-	GroupsAs string `yaml:"groups_as"`
-}
-
-// LDAPSource reads Active Directory or OpenLDAP.
-type LDAPSource struct {
-	// URL is ldaps://host:636 or ldap://host:389.
-	URL string `yaml:"url"`
-	// StartTLS upgrades an ldap:// connection.
-	StartTLS bool `yaml:"start_tls"`
-	// AllowPlain permits ldap:// without StartTLS; it must be set
-	// explicitly, as the bind password then crosses the network in clear.
-	AllowPlain bool `yaml:"allow_plain"`
-	// CAFile verifies the server's certificate (PEM); empty uses the
-	// system roots. ServerName overrides the name checked.
-	CAFile     string `yaml:"ca_file"`
-	ServerName string `yaml:"server_name"`
-	BindDN     string `yaml:"bind_dn"`
-	// BindPassword comes from an environment variable or a file.
-	BindPassword Secret `yaml:"bind_password"`
-	// Timeout of the dial and of each operation; default 30s.
-	Timeout time.Duration `yaml:"timeout"`
-	// PageSize of the simple paged results control; default 1000.
-	PageSize int `yaml:"page_size"`
-	// Flavor is "ad" or "openldap" (default): the key attribute, disabled
-	// accounts, range retrieval and nested-group expansion follow it.
-	Flavor string `yaml:"flavor"`
-	// KeyAttribute is each entry's stable key; default objectGUID on AD,
-	// entryUUID on OpenLDAP.
-	KeyAttribute string `yaml:"key_attribute"`
-	// Users, Groups and Orgs say where to search.
-	Users  LDAPSearch  `yaml:"users"`
-	Groups *LDAPSearch `yaml:"groups"`
-	Orgs   *LDAPOrgs   `yaml:"orgs"`
-	// Attributes lists the user attributes to read (those the mapping
-	// uses); an attribute an entry lacks reads as "".
-	Attributes []string `yaml:"attributes"`
-	// Required lists attributes every user entry must have; OnMissing says
-	// what happens to one that lacks them: "fail" (default: the run fails,
-	// naming every such DN) or "skip" (the entry is left out and reported).
-	Required  []string `yaml:"required"`
-	OnMissing string   `yaml:"on_missing"`
-	// NestedGroups expands groups within groups; default true.
-	NestedGroups *bool `yaml:"nested_groups"`
-	// Incremental names the high-water-mark attribute of incremental runs;
-	// default uSNChanged on AD, modifyTimestamp on OpenLDAP.
-	Incremental string `yaml:"incremental"`
-}
-
-// LDAPSearch is one search.
-type LDAPSearch struct {
-	BaseDN string `yaml:"base_dn"`
-	Filter string `yaml:"filter"`
-	// Scope is "sub" (default) or "one".
-	Scope string `yaml:"scope"`
-}
-
-// LDAPOrgs says where the org tree comes from.
-type LDAPOrgs struct {
-	// From is "ou" (the OU path of each user's DN below the users' base)
-	// or "attribute" (a user attribute such as department, a path).
-	From string `yaml:"from"`
-	// Include and Exclude filter OUs by DN (an OU and everything below
-	// it); exclusion wins. Only with from: ou.
-	Include []string `yaml:"include"`
-	Exclude []string `yaml:"exclude"`
-	// Attribute holds the path with from: attribute.
-	Attribute string `yaml:"attribute"`
-}
-
-// CSVSource reads HR exports.
-type CSVSource struct {
-	// Encoding is "auto" (default: a BOM or valid UTF-8 means UTF-8,
-	// otherwise Shift_JIS/CP932), "utf-8" or "shift_jis".
-	Encoding string `yaml:"encoding"`
-	// Delimiter is one character; default ",".
-	Delimiter string   `yaml:"delimiter"`
-	Users     *CSVFile `yaml:"users"`
-	Orgs      *CSVFile `yaml:"orgs"`
-	Groups    *CSVFile `yaml:"groups"`
-}
-
-// CSVFile is one file of a CSV source. Paths are relative to the config
-// file's directory.
-type CSVFile struct {
-	Path string `yaml:"path"`
-	// KeyColumn holds each row's stable key.
-	KeyColumn string `yaml:"key_column"`
-	// Required lists columns that must be present in the header.
-	Required []string `yaml:"required"`
+	Type string
+	// Settings is that block, decoded strictly into the connector's own
+	// settings type (connectors/registry) and checked by its Validate.
+	Settings Settings
+	// blocks holds each connector block as written, until Load knows the
+	// type to decode it into.
+	blocks map[string]rawBlock
 }
 
 // Mapping turns records into the canonical model. Every value is a Go
@@ -347,109 +255,12 @@ type GroupMapping struct {
 	Description string `yaml:"description"`
 }
 
-// Target selects and configures one target connector.
+// Target selects one target connector and holds its settings, as Source
+// does (`target: {type: aircourse, aircourse: {...}}`).
 type Target struct {
-	Type        string             `yaml:"type"`
-	AirCourse   *AirCourseTarget   `yaml:"aircourse"`
-	TenantAdmin *TenantAdminTarget `yaml:"tenantadmin"`
-	Capgo       *CapgoTarget       `yaml:"capgo"`
-	Pcaid       *PcaidTarget       `yaml:"pcaid"`
-	Directory   *DirectoryTarget   `yaml:"directory"`
-}
-
-// HTTPClient holds the settings every HTTP target shares.
-type HTTPClient struct {
-	// Timeout of one HTTP request; default 30s.
-	Timeout time.Duration `yaml:"timeout"`
-	// MaxRetries of one request on 429/5xx; default 5.
-	MaxRetries *int `yaml:"max_retries"`
-}
-
-// TenantAdminTarget configures the tenant admin organizations API (seed 001).
-type TenantAdminTarget struct {
-	BaseURL string `yaml:"base_url"`
-	// Token is the bearer token of the admin API.
-	Token      Secret `yaml:"token"`
-	PageSize   int    `yaml:"page_size"`
-	HTTPClient `yaml:",inline"`
-}
-
-// CapgoTarget configures the Capgo organization API (seed 002).
-type CapgoTarget struct {
-	BaseURL string `yaml:"base_url"`
-	// APIKey goes in the authorization header.
-	APIKey Secret `yaml:"api_key"`
-	// ManagementEmail of the organizations orgbridge creates.
-	ManagementEmail string `yaml:"management_email"`
-	HTTPClient      `yaml:",inline"`
-}
-
-// PcaidTarget configures the pcaid organization admin API (seed 000).
-type PcaidTarget struct {
-	BaseURL      string   `yaml:"base_url"`
-	TokenURL     string   `yaml:"token_url"`
-	ClientID     string   `yaml:"client_id"`
-	ClientSecret Secret   `yaml:"client_secret"`
-	Scopes       []string `yaml:"scopes"`
-	PageSize     int      `yaml:"page_size"`
-	// ImportThreshold is the number of user creates from which the
-	// asynchronous import is used; default 100, 0 keeps the default, a
-	// negative value never imports.
-	ImportThreshold int `yaml:"import_threshold"`
-	// ImportPoll is how often an import task is polled; default 2s.
-	ImportPoll time.Duration `yaml:"import_poll"`
-	HTTPClient `yaml:",inline"`
-}
-
-// DirectoryTarget configures the directory account-type API (seed 004).
-// connectors/directory checks its values when it opens.
-type DirectoryTarget struct {
-	BaseURL        string   `yaml:"base_url"`
-	TokenURL       string   `yaml:"token_url"`
-	ClientID       string   `yaml:"client_id"`
-	ClientSecret   Secret   `yaml:"client_secret"`
-	Scopes         []string `yaml:"scopes"`
-	OrganizationID string   `yaml:"organization_id"`
-	// StatusValues are the words of the PUT status enum, whose values the
-	// document does not list; defaults active and suspended.
-	StatusValues DirectoryStatusValues `yaml:"status_values"`
-	// ManagedAccountTypes are the account type codes orgbridge assigns and
-	// removes; a code outside them that a subject holds was given by hand
-	// and is left alone. Empty: every account type of the organization.
-	ManagedAccountTypes []string `yaml:"managed_account_types"`
-	HTTPClient          `yaml:",inline"`
-}
-
-// DirectoryStatusValues are the two values of the directory's status enum.
-// An empty one takes its default.
-type DirectoryStatusValues struct {
-	// Active grants access; default "active".
-	Active string `yaml:"active"`
-	// Suspended withholds it; default "suspended".
-	Suspended string `yaml:"suspended"`
-}
-
-// AirCourseTarget configures the AirCourse API (seed 003).
-type AirCourseTarget struct {
-	BaseURL string `yaml:"base_url"`
-	// TokenURL defaults to BaseURL + "/oauth/token".
-	TokenURL     string `yaml:"token_url"`
-	ClientID     string `yaml:"client_id"`
-	ClientSecret Secret `yaml:"client_secret"`
-	// Scopes default to read, write.
-	Scopes []string `yaml:"scopes"`
-	// DefaultLicense and DefaultRole fill the required user fields license
-	// and role when the mapping gives none; defaults "free" and "user".
-	DefaultLicense string `yaml:"default_license"`
-	DefaultRole    string `yaml:"default_role"`
-	// PageSize for list calls, 1..1000; default 1000.
-	PageSize int `yaml:"page_size"`
-	// Timeout of one HTTP request; default 30s.
-	Timeout time.Duration `yaml:"timeout"`
-	// MaxRetries of one request on 429/5xx; default 5.
-	MaxRetries *int `yaml:"max_retries"`
-	// Public is the isPublic flag of created orgs; default true.
-	Public *bool `yaml:"public"`
+	Type     string
+	Settings Settings
+	blocks   map[string]rawBlock
 }
 
 // Secret is a value taken from an environment variable or a file, never

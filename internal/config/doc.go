@@ -1,11 +1,18 @@
 // Package config loads and validates orgbridge's YAML configuration.
 //
-// Decoding is strict: an unknown key is an error that names its line.
-// Validation names the offending key by its path (jobs[0].guard.
-// max_delete_ratio). Every connector's settings are a typed block here,
-// selected by the `type` beside it, so that strict decoding and line numbers
-// cover them; each connector checks its own block's values when it opens,
-// so that every rule lives in one place (the alertmanager layout). Secrets are never in the file itself: a
-// Secret names an environment variable or a file, and is resolved only when
-// a connector opens; its value never appears in an error or a log.
+// Load decodes strictly (an unknown key is an error that names its line)
+// and checks every block of the file in one pass, so that a config with
+// several mistakes is reported whole: the core keys here; each job's
+// mapping by mapping.Check; each connector's block by the connector's own
+// settings type (Settings, with its Validate), which Parts names by type
+// (connectors/registry.Parts, one explicit map: dex's pattern). A block is
+// decoded into that type within the same decode, so its unknown keys and
+// wrong types come with lines too. Each problem is a *FieldError: file,
+// line, key path (jobs[0].target.aircourse.page_size) and message; one
+// testdata/rules file per rule asserts each message (alertmanager's
+// config/testdata layout).
+//
+// Secrets are never in the file itself: a Secret names an environment
+// variable or a file, and is resolved only when a connector opens; its
+// value never appears in an error or a log.
 package config

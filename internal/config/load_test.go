@@ -1,23 +1,25 @@
 package config_test
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/orgbridge/orgbridge/connectors/csv"
+	"github.com/orgbridge/orgbridge/connectors/registry"
 	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/golden"
 )
 
 func TestLoadValidAppliesDefaults(t *testing.T) {
-	f, err := config.Load(filepath.Join("testdata", "valid.yaml"))
+	f, err := registry.Load(filepath.Join("testdata", "valid.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	j := f.Jobs[0]
-	if f.Store.Driver != "sqlite" || f.Store.Path != config.DefaultStorePath || j.Leavers != "suspend" || j.Concurrency != 4 || j.Source.CSV.Encoding != "auto" {
+	if f.Store.Driver != "sqlite" || f.Store.Path != config.DefaultStorePath || j.Leavers != "suspend" || j.Concurrency != 4 || j.Source.Settings.(*csv.Config).Encoding != "" {
 		t.Errorf("defaults not applied: store=%+v job=%+v", f.Store, j)
 	}
 	if f.Dir != "testdata" {
@@ -25,44 +27,48 @@ func TestLoadValidAppliesDefaults(t *testing.T) {
 	}
 }
 
-func TestLoadErrorsNameLineOrKey(t *testing.T) {
-	tests := []struct {
-		file string
-		want []string
-	}{
-		{"unknown-key.yaml", []string{`testdata/unknown-key.yaml:7: unknown key "encodng"`}},
-		{"wrong-type.yaml", []string{"testdata/wrong-type.yaml:3: cannot unmarshal !!str `many` into int"}},
-		{"empty.yaml", []string{"testdata/empty.yaml: the config is empty"}},
-		{"duplicate-job.yaml", []string{`testdata/duplicate-job.yaml: jobs[1].name: "a" is also the name of jobs[0]`}},
-		{"bad-scim.yaml", []string{
-			`testdata/bad-scim.yaml: scim.tokens[0]: one of env and file is required`,
-			`scim.tokens[1]: one of env and file is required`,
-			`scim.tls: cert_file and key_file are both required`,
-			`scim.max_results: -1 is negative`,
-			`scim.public_url: "scim.example.com/v2" is not http(s)://host[/prefix]`,
-		}},
-		{"bad-values.yaml", []string{
-			`testdata/bad-values.yaml: store.driver: "mysql" is not a known store (known: sqlite, postgres)`,
-			`log.format: "xml" is not console or json`,
-			`jobs[0].name: "HR Sync" must be lower-case letters, digits, '-' and '_'`,
-			`jobs[0].source.type: "oracle" is not a known type (known: csv, ldap, scim)`,
-			`jobs[0].guard.max_delete_ratio: 1.5 is not between 0 and 1`,
-			`jobs[0].leavers: "archive" is not suspend or delete`,
-			`jobs[0].concurrency: 100 is not between 1 and 64`,
-			`jobs[1].source.csv: required when type is "csv"`,
-		}},
+var update = flag.Bool("update", false, "rewrite the testdata/rules/*.err golden files")
+
+// TestRules loads each testdata/rules/NAME.yaml, a config that breaks one
+// rule (alertmanager's config/testdata layout), and compares the error
+// with NAME.err: file, line, key and message, exactly. Every rule of the
+// config, of the mapping and of each connector's settings has its file;
+// `go test ./internal/config -update` rewrites the .err files.
+func TestRules(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "rules", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no rule files: %v", err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			_, err := config.Load(filepath.Join("testdata", tt.file))
+	for _, path := range files {
+		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			_, err := registry.Load(path)
 			if err == nil {
 				t.Fatal("loaded; want an error")
 			}
-			if diff := cmp.Diff(tt.want, strings.Split(err.Error(), "\n")); diff != "" {
-				t.Errorf("error lines (-want +got):\n%s", diff)
+			got := err.Error() + "\n"
+			if n := strings.Count(got, "\n"); n != 1 {
+				t.Errorf("%d errors; a rule file breaks one rule:\n%s", n, got)
 			}
+			golden.Check(t, strings.TrimSuffix(path, ".yaml")+".err", got, *update)
 		})
 	}
+}
+
+func TestEmptyConfig(t *testing.T) {
+	_, err := registry.Load(filepath.Join("testdata", "empty.yaml"))
+	if err == nil || err.Error() != "testdata/empty.yaml: the config is empty" {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// Every problem of a file is reported at once, each with its line.
+func TestLoadReportsEveryProblem(t *testing.T) {
+	_, err := registry.Load(filepath.Join("testdata", "bad-values.yaml"))
+	if err == nil {
+		t.Fatal("loaded; want an error")
+	}
+	golden.Check(t, filepath.Join("testdata", "bad-values.err"), err.Error()+"\n", *update)
 }
 
 func TestSecretResolve(t *testing.T) {

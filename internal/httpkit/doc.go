@@ -100,7 +100,7 @@
 // under Options.Target with its method and status ("error" when no
 // response came), a 429 in orgbridge_api_rate_limited_total too; the
 // request hook counts each retry in orgbridge_api_retries_total. A target
-// names itself through NewConfigErrors: ConfigErrors.HTTPClient puts the
+// names itself when it checks its ClientConfig: ClientConfig.Check puts the
 // name in HTTPSettings, and NewTargetHTTP passes it on. A client built
 // without a name counts as "unknown". The resend after a 401 (see Calls)
 // is a new request, not a retry.
@@ -112,10 +112,11 @@
 //
 //   - New: TargetOptions (set by WithTransport, WithClock and WithRetryWait,
 //     which each adapter's options embed and its own With… functions
-//     re-export), ApplyOptions and TargetLogger; ConfigErrors, which checks
-//     the config key by key (HTTPClient: timeout and max_retries with their
-//     defaults; TokenURL; Secret) and reports every error at once, each
-//     naming its key ("pcaid.max_retries: -1 is negative"); NewTargetHTTP,
+//     re-export), ApplyOptions and TargetLogger; ClientConfig, the keys
+//     every HTTP target's block shares, whose Check records problems in the
+//     config's Problems (timeout and max_retries with their defaults), with
+//     CheckBaseURL and CheckTokenURL, each problem naming its key
+//     ("max_retries: -1 is negative"); NewTargetHTTP,
 //     which builds the clock, the pacer and the paced retrying client, and
 //     TargetHTTP.NewTokenSource, which fetches tokens through them.
 //   - Calls: Endpoint.JSON and JSON send one JSON call (encode the body,

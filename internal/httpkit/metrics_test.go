@@ -67,8 +67,8 @@ func TestMetricsCountEveryAttempt(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	cfgErrs := NewConfigErrors(target)
-	settings := cfgErrs.HTTPClient(config.HTTPClient{MaxRetries: new(1)})
+	var problems config.Problems
+	settings := ClientConfig{MaxRetries: new(1)}.Check(&problems, target)
 	if settings.Target != target {
 		t.Fatalf("settings name %q, want %q", settings.Target, target)
 	}

@@ -1,7 +1,6 @@
 package httpkit
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -66,12 +65,12 @@ func TargetLogger(logger *zap.Logger, target string) *zap.Logger {
 	return logger.With(zap.String("target", target))
 }
 
-// HTTPSettings are a target's config.HTTPClient settings, checked and
-// defaulted by ConfigErrors.HTTPClient.
+// HTTPSettings are a target's ClientConfig, checked and defaulted by
+// ClientConfig.Check.
 type HTTPSettings struct {
 	Timeout    time.Duration
 	MaxRetries int
-	// Target names the target in the metrics; ConfigErrors.HTTPClient sets
+	// Target names the target in the metrics; ClientConfig.Check sets
 	// it to the collector's target ("capgo").
 	Target string
 }
@@ -120,80 +119,57 @@ func (h TargetHTTP) NewTokenSource(o TokenSourceOptions) (*TokenSource, error) {
 	return NewTokenSource(o)
 }
 
-// ConfigErrors collects the errors of one target's config, each naming its
-// key under the target ("capgo.base_url: required"), so that New reports
-// them all at once.
-type ConfigErrors struct {
-	target string
-	prefix string
-	errs   []error
+// ClientConfig holds the keys every HTTP target's block shares (inlined
+// in it: `timeout`, `max_retries`).
+type ClientConfig struct {
+	// Timeout of one HTTP request; default 30s.
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxRetries of one request on 429/5xx; default 5.
+	MaxRetries *int `yaml:"max_retries"`
 }
 
-// NewConfigErrors returns a collector for the config of target ("capgo").
-func NewConfigErrors(target string) *ConfigErrors {
-	return &ConfigErrors{target: target, prefix: target + "."}
-}
-
-// Key is name's full config key ("capgo.api_key").
-func (c *ConfigErrors) Key(name string) string { return c.prefix + name }
-
-// Failf adds an error; format starts with the key under the target
-// ("timeout: %v is negative").
-func (c *ConfigErrors) Failf(format string, args ...any) {
-	c.errs = append(c.errs, fmt.Errorf(c.prefix+format, args...))
-}
-
-// Add adds an error that already names its key (nil is ignored).
-func (c *ConfigErrors) Add(err error) {
-	if err != nil {
-		c.errs = append(c.errs, err)
-	}
-}
-
-// Len is the count of errors so far.
-func (c *ConfigErrors) Len() int { return len(c.errs) }
-
-// Err joins the errors in the order they were added; nil when there are
-// none.
-func (c *ConfigErrors) Err() error { return errors.Join(c.errs...) }
-
-// HTTPClient checks timeout and max_retries and fills their defaults
-// (DefaultTimeout, DefaultMaxRetries); the settings name the target, so
-// that its client counts its requests under that name in the metrics.
-func (c *ConfigErrors) HTTPClient(h config.HTTPClient) HTTPSettings {
-	s := HTTPSettings{Timeout: h.Timeout, MaxRetries: DefaultMaxRetries, Target: c.target}
+// Check records the problems of timeout and max_retries in p and returns
+// the settings with their defaults (DefaultTimeout, DefaultMaxRetries);
+// they name target, so that its client counts its requests under that
+// name in the metrics.
+func (c ClientConfig) Check(p *config.Problems, target string) HTTPSettings {
+	s := HTTPSettings{Timeout: c.Timeout, MaxRetries: DefaultMaxRetries, Target: target}
 	if s.Timeout == 0 {
 		s.Timeout = DefaultTimeout
 	} else if s.Timeout < 0 {
-		c.Failf("timeout: %v is negative", s.Timeout)
+		p.Add("timeout", "%v is negative", s.Timeout)
 	}
-	if h.MaxRetries != nil {
-		if s.MaxRetries = *h.MaxRetries; s.MaxRetries < 0 {
-			c.Failf("max_retries: %d is negative", s.MaxRetries)
+	if c.MaxRetries != nil {
+		if s.MaxRetries = *c.MaxRetries; s.MaxRetries < 0 {
+			p.Add("max_retries", "%d is negative", s.MaxRetries)
 		}
 	}
 	return s
 }
 
-// TokenURL checks token_url: an absolute http(s) URL when set, else def.
-func (c *ConfigErrors) TokenURL(raw, def string) string {
+// CheckBaseURL records a problem with base_url unless raw is an absolute
+// http(s) URL without query or fragment (ParseBaseURL), and returns it
+// without trailing slashes.
+func CheckBaseURL(p *config.Problems, raw string) string {
+	base := strings.TrimRight(raw, "/")
+	if base == "" {
+		p.Add("base_url", "required")
+	} else if _, err := ParseBaseURL("", base); err != nil {
+		p.Add("base_url", "%q is not an absolute http(s) URL", raw)
+	}
+	return base
+}
+
+// CheckTokenURL checks token_url: an absolute http(s) URL when set, else
+// def.
+func CheckTokenURL(p *config.Problems, raw, def string) string {
 	if raw == "" {
 		return def
 	}
 	if !AbsoluteURL(raw) {
-		c.Failf("token_url: %q is not an absolute http(s) URL", raw)
+		p.Add("token_url", "%q is not an absolute http(s) URL", raw)
 	}
 	return raw
-}
-
-// Secret resolves the secret under name ("client_secret"); a failure is
-// added, naming the key, and "" returned. A relative secret file has been
-// resolved against the config file by the registry, so no base directory
-// is needed here.
-func (c *ConfigErrors) Secret(name string, s config.Secret) string {
-	v, err := s.Resolve(c.Key(name), "")
-	c.Add(err)
-	return v
 }
 
 // AbsoluteURL reports whether s is an absolute http or https URL with a

@@ -2,7 +2,6 @@ package httpkit
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -36,56 +35,50 @@ func TestTargetOptions(t *testing.T) {
 	}
 }
 
-func TestConfigErrorsHTTPClient(t *testing.T) {
+func TestClientConfigCheck(t *testing.T) {
 	intp := func(n int) *int { return &n }
 	for _, tc := range []struct {
-		in   config.HTTPClient
+		in   ClientConfig
 		want HTTPSettings
 		errs []string
 	}{
-		{config.HTTPClient{}, HTTPSettings{DefaultTimeout, DefaultMaxRetries, "demo"}, nil},
-		{config.HTTPClient{Timeout: time.Second, MaxRetries: intp(0)}, HTTPSettings{time.Second, 0, "demo"}, nil},
-		{config.HTTPClient{Timeout: -time.Second, MaxRetries: intp(-1)}, HTTPSettings{-time.Second, -1, "demo"},
-			[]string{"demo.timeout: -1s is negative", "demo.max_retries: -1 is negative"}},
+		{ClientConfig{}, HTTPSettings{DefaultTimeout, DefaultMaxRetries, "demo"}, nil},
+		{ClientConfig{Timeout: time.Second, MaxRetries: intp(0)}, HTTPSettings{time.Second, 0, "demo"}, nil},
+		{ClientConfig{Timeout: -time.Second, MaxRetries: intp(-1)}, HTTPSettings{-time.Second, -1, "demo"},
+			[]string{"timeout: -1s is negative", "max_retries: -1 is negative"}},
 	} {
-		c := NewConfigErrors("demo")
-		got := c.HTTPClient(tc.in)
+		var p config.Problems
+		got := tc.in.Check(&p, "demo")
 		if got != tc.want {
 			t.Errorf("%+v: settings %+v, want %+v", tc.in, got, tc.want)
 		}
-		if c.Len() != len(tc.errs) {
-			t.Errorf("%+v: %d errors (%v), want %d", tc.in, c.Len(), c.Err(), len(tc.errs))
-		}
 		if len(tc.errs) == 0 {
-			if c.Err() != nil {
-				t.Errorf("%+v: Err = %v", tc.in, c.Err())
+			if p.Err() != nil {
+				t.Errorf("%+v: Err = %v", tc.in, p.Err())
 			}
 			continue
 		}
-		if got := c.Err().Error(); got != strings.Join(tc.errs, "\n") {
-			t.Errorf("%+v: Err = %q", tc.in, got)
+		if got := p.Err(); got == nil || got.Error() != strings.Join(tc.errs, "\n") {
+			t.Errorf("%+v: Err = %v", tc.in, got)
 		}
 	}
 }
 
-func TestConfigErrorsCollects(t *testing.T) {
-	t.Setenv("DEMO_SECRET", "s3cret")
-	c := NewConfigErrors("demo")
-	if c.Key("api_key") != "demo.api_key" {
-		t.Errorf("Key = %q", c.Key("api_key"))
-	}
-	c.Failf("base_url: %q is wrong", "x")
-	c.Add(nil)
-	if v := c.Secret("client_secret", config.Secret{Env: "DEMO_SECRET"}); v != "s3cret" {
-		t.Errorf("Secret = %q", v)
-	}
-	if v := c.Secret("token", config.Secret{Env: "DEMO_UNSET_VARIABLE"}); v != "" {
-		t.Errorf("Secret of an unset variable = %q", v)
-	}
-	c.Add(errors.New("other"))
-	want := "demo.base_url: \"x\" is wrong\ndemo.token: environment variable DEMO_UNSET_VARIABLE is not set\nother"
-	if err := c.Err(); err == nil || err.Error() != want {
-		t.Errorf("Err = %v, want %q", err, want)
+func TestCheckBaseURL(t *testing.T) {
+	for _, tc := range []struct{ raw, want, err string }{
+		{"https://api.example/v1/", "https://api.example/v1", ""},
+		{"", "", "base_url: required"},
+		{"ftp://x", "ftp://x", `base_url: "ftp://x" is not an absolute http(s) URL`},
+	} {
+		var p config.Problems
+		got := CheckBaseURL(&p, tc.raw)
+		err := ""
+		if p.Err() != nil {
+			err = p.Err().Error()
+		}
+		if got != tc.want || err != tc.err {
+			t.Errorf("CheckBaseURL(%q) = %q, %q; want %q, %q", tc.raw, got, err, tc.want, tc.err)
+		}
 	}
 }
 
@@ -112,15 +105,15 @@ func TestApplyOptionsAndLogger(t *testing.T) {
 }
 
 func TestTokenURLAndTargetTokenSource(t *testing.T) {
-	c := NewConfigErrors("demo")
-	if got := c.TokenURL("", "https://a.example/oauth/token"); got != "https://a.example/oauth/token" {
+	var c config.Problems
+	if got := CheckTokenURL(&c, "", "https://a.example/oauth/token"); got != "https://a.example/oauth/token" {
 		t.Errorf("default TokenURL = %q", got)
 	}
-	if got := c.TokenURL("https://auth.example/t", "https://a.example/oauth/token"); got != "https://auth.example/t" || c.Len() != 0 {
+	if got := CheckTokenURL(&c, "https://auth.example/t", "https://a.example/oauth/token"); got != "https://auth.example/t" || c.Len() != 0 {
 		t.Errorf("set TokenURL = %q (%v)", got, c.Err())
 	}
-	c.TokenURL("/relative", "")
-	if err := c.Err(); err == nil || err.Error() != `demo.token_url: "/relative" is not an absolute http(s) URL` {
+	CheckTokenURL(&c, "/relative", "")
+	if err := c.Err(); err == nil || err.Error() != `token_url: "/relative" is not an absolute http(s) URL` {
 		t.Errorf("Err = %v", err)
 	}
 

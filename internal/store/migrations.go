@@ -123,7 +123,10 @@ CREATE TABLE scim_grams (
 	PRIMARY KEY (type, attr, gram, id)
 ) WITHOUT ROWID;
 
-CREATE INDEX scim_modified ON scim_resources (type, modified_at) WHERE deleted = 0;
+-- Pages and counts read these alone: SQLite takes a partial index as
+-- covering only if it holds every column a query names, deleted included.
+CREATE INDEX scim_page ON scim_resources (type, deleted, created_at, id);
+CREATE INDEX scim_modified ON scim_resources (type, deleted, modified_at);
 `,
 }
 

@@ -123,7 +123,8 @@ CREATE TABLE scim_grams (
 	PRIMARY KEY (type, attr, gram, id)
 );
 
-CREATE INDEX scim_modified ON scim_resources (type, modified_at) WHERE NOT deleted;
+CREATE INDEX scim_page ON scim_resources (type, deleted, created_at, id);
+CREATE INDEX scim_modified ON scim_resources (type, deleted, modified_at);
 `,
 }
 

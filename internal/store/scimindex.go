@@ -60,6 +60,10 @@ const (
 	scimQueryMax = scimIndexMax - utf8.UTFMax
 )
 
+// scimSortMax is the most matches SCIMQuery reads through the condition's
+// index and sorts, rather than walking the collection in order.
+const scimSortMax = 5000
+
 // gramCap bounds the count of one trigram's rows when choosing the rarest:
 // past it, a trigram is as good as any other as common.
 const gramCap = 2000
@@ -350,34 +354,52 @@ WHERE `+s.d.live+` AND (type > $1 OR (type = $1 AND id > $2)) ORDER BY type, id 
 }
 
 // SCIMQuery implements Store.
+//
+// The condition becomes the set of the matching ids, written as SQL set
+// operations: each comparison is a SELECT of ids from an index (scim_attrs,
+// scim_grams, or the columns' B-trees), and becomes INTERSECT, or UNION,
+// not the live ids EXCEPT it. The count is that set's size; a page joins
+// it to scim_resources. Set operations rather than a WHERE of IN
+// subqueries because SQLite, which keeps no statistics, would otherwise
+// walk every resource testing each against the subqueries.
 func (s *sqlStore) SCIMQuery(ctx context.Context, typ string, where *SCIMFilter, offset, limit int) ([]SCIMResource, int, error) {
 	if err := checkSCIMType(typ); err != nil {
 		return nil, 0, fmt.Errorf("store: query SCIM resources: %w", err)
 	}
 	q := &scimQuery{s: s, args: []any{typ}}
-	cond := "1 = 1"
+	set := q.live()
 	if where != nil {
 		var err error
-		if cond, err = q.cond(ctx, where); err != nil {
+		if set, err = q.set(ctx, where); err != nil {
 			return nil, 0, fmt.Errorf("store: query SCIM %s resources: %w", typ, err)
 		}
 	}
-	from := ` FROM scim_resources WHERE type = $1 AND ` + s.d.live + ` AND (` + cond + `)`
 	var total int
-	if err := s.r.QueryRowContext(ctx, `SELECT count(*)`+from, q.args...).Scan(&total); err != nil {
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM (`+set+`) m`, q.args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("store: count SCIM %s resources: %w", typ, err)
 	}
 	offset = max(offset, 0)
 	if limit <= 0 || offset >= total {
 		return []SCIMResource{}, total, nil
 	}
-	// The page's keys first, from the index alone (scim_live covers
-	// type, created_at and id), then only their rows: skipping offset
-	// rows then costs index entries, not documents.
+	// The page's keys first, from indexes alone, then only their rows:
+	// skipping offset rows costs index entries, not documents. Few
+	// matches are looked up by key and sorted; many (and all) are found
+	// by walking scim_page (type, deleted, created_at, id) in order,
+	// which stops at the page's end.
 	n := len(q.args)
+	page := `LIMIT $` + strconv.Itoa(n+1) + ` OFFSET $` + strconv.Itoa(n+2)
+	var keys string
+	switch {
+	case where == nil:
+		keys = `SELECT id FROM scim_resources WHERE type = $1 AND ` + s.d.live + ` ORDER BY created_at, id ` + page
+	case total <= scimSortMax:
+		keys = `SELECT r.id FROM (` + set + `) m CROSS JOIN scim_resources r WHERE r.type = $1 AND r.id = m.id ORDER BY r.created_at, r.id ` + page
+	default:
+		keys = `SELECT id FROM scim_resources WHERE type = $1 AND ` + s.d.live + ` AND id IN (SELECT id FROM (` + set + `) m) ORDER BY created_at, id ` + page
+	}
 	args := append(q.args, limit, offset)
-	list, err := queryAll(ctx, s.r, scanSCIM, `SELECT `+scimColumns+` FROM scim_resources WHERE type = $1 AND id IN (
-SELECT id`+from+` ORDER BY created_at, id LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2)+`)
+	list, err := queryAll(ctx, s.r, scanSCIM, `SELECT `+scimColumns+` FROM scim_resources WHERE type = $1 AND id IN (`+keys+`)
 ORDER BY created_at, id`, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: query SCIM %s resources: %w", typ, err)
@@ -388,11 +410,13 @@ ORDER BY created_at, id`, args...)
 	return list, total, nil
 }
 
-// scimQuery builds the condition of a SCIMQuery on scim_resources, with
-// its arguments ($1 is the type).
+// scimQuery builds the set of ids a SCIMQuery's condition selects, with
+// its arguments ($1 is the type). Every set it makes holds live ids only,
+// once each (scim_attrs holds the rows of live resources only).
 type scimQuery struct {
-	s    *sqlStore
-	args []any
+	s     *sqlStore
+	args  []any
+	alias int
 }
 
 func (q *scimQuery) arg(v any) string {
@@ -400,7 +424,31 @@ func (q *scimQuery) arg(v any) string {
 	return "$" + strconv.Itoa(len(q.args))
 }
 
-func (q *scimQuery) cond(ctx context.Context, f *SCIMFilter) (string, error) {
+// live is the set of the live ids of the type.
+func (q *scimQuery) live() string {
+	return "SELECT id FROM scim_resources WHERE type = $1 AND " + q.s.d.live
+}
+
+// ids opens the set of the ids in a subquery of scim_attrs, each once:
+// looked up by key in scim_resources, rather than DISTINCT, which leads
+// SQLite to read scim_attrs in key order, all of the type.
+func (q *scimQuery) ids() string {
+	return "SELECT id FROM scim_resources WHERE type = $1 AND id IN ("
+}
+
+// columns is the set of the live ids whose columns meet cond.
+func (q *scimQuery) columns(cond string) string {
+	return q.live() + " AND " + cond
+}
+
+// operand is a set as an operand of a set operation: SQLite takes no
+// parenthesized compound SELECT there, but any in a FROM.
+func (q *scimQuery) operand(set string) string {
+	q.alias++
+	return "SELECT id FROM (" + set + ") s" + strconv.Itoa(q.alias)
+}
+
+func (q *scimQuery) set(ctx context.Context, f *SCIMFilter) (string, error) {
 	if f == nil {
 		return "", fmt.Errorf("a nil condition")
 	}
@@ -411,37 +459,48 @@ func (q *scimQuery) cond(ctx context.Context, f *SCIMFilter) (string, error) {
 		}
 		parts := make([]string, len(f.Args))
 		for i, a := range f.Args {
-			c, err := q.cond(ctx, a)
+			c, err := q.set(ctx, a)
 			if err != nil {
 				return "", err
 			}
-			parts[i] = "(" + c + ")"
+			parts[i] = q.operand(c)
 		}
-		return strings.Join(parts, " "+strings.ToUpper(string(f.Op))+" "), nil
+		op := " INTERSECT "
+		if f.Op == SCIMOr {
+			op = " UNION "
+		}
+		return strings.Join(parts, op), nil
 	case SCIMNot:
 		if len(f.Args) != 1 {
 			return "", fmt.Errorf("not of %d conditions", len(f.Args))
 		}
-		c, err := q.cond(ctx, f.Args[0])
+		c, err := q.set(ctx, f.Args[0])
 		if err != nil {
 			return "", err
 		}
-		return "NOT (" + c + ")", nil
+		return q.live() + " EXCEPT " + q.operand(c), nil
 	}
 	if f.Attr != SCIMAttrEmails && f.Tag != "" {
 		return "", fmt.Errorf("a type (%q) on %s", f.Tag, f.Attr)
 	}
+	var cond string
+	var err error
 	switch f.Attr {
 	case SCIMAttrCreated, SCIMAttrModified:
-		return q.timeCond(f)
+		cond, err = q.timeCond(f)
 	case SCIMAttrID:
-		return q.exactCond("id", f, false)
+		cond, err = q.exactCond("id", f, false)
 	case SCIMAttrExternalID:
-		return q.exactCond("external_id", f, true)
+		cond, err = q.exactCond("external_id", f, true)
 	case SCIMAttrUserName, SCIMAttrDisplayName, SCIMAttrEmails:
-		return q.attrCond(ctx, f)
+		return q.attrSet(ctx, f)
+	default:
+		return "", fmt.Errorf("%q is not an indexed SCIM attribute", f.Attr)
 	}
-	return "", fmt.Errorf("%q is not an indexed SCIM attribute", f.Attr)
+	if err != nil {
+		return "", err
+	}
+	return q.columns(cond), nil
 }
 
 // scimTimeMin and scimTimeMax bound the times a condition compares: those
@@ -536,9 +595,9 @@ func prefixSuccessor(p string) (string, bool) {
 	return "", false
 }
 
-// attrCond is a condition on scim_attrs: an id of this type with a value
-// of the attribute (and, for emails, the tag) that compares so.
-func (q *scimQuery) attrCond(ctx context.Context, f *SCIMFilter) (string, error) {
+// attrSet is the set of the ids with a value of the attribute (and, for
+// emails, of the tag) that compares so, from scim_attrs.
+func (q *scimQuery) attrSet(ctx context.Context, f *SCIMFilter) (string, error) {
 	v := indexValue(f.Value)
 	if len(f.Value) > scimQueryMax {
 		return "", fmt.Errorf("%s %s: a value of %d bytes (at most %d)", f.Attr, f.Op, len(f.Value), scimQueryMax)
@@ -554,17 +613,20 @@ func (q *scimQuery) attrCond(ctx context.Context, f *SCIMFilter) (string, error)
 				return "", err
 			}
 			if n == 0 {
-				return "1 = 0", nil
+				return q.columns("1 = 0"), nil
 			}
 		}
 	}
-	where := "a.type = $1 AND a.attr = " + q.arg(string(f.Attr))
-	if f.Tag != "" {
-		where += " AND a.tag = " + q.arg(q.s.d.text(indexValue(f.Tag)))
+	where := func() string {
+		w := "a.type = $1 AND a.attr = " + q.arg(string(f.Attr))
+		if f.Tag != "" {
+			w += " AND a.tag = " + q.arg(q.s.d.text(indexValue(f.Tag)))
+		}
+		return w
 	}
 	switch f.Op {
 	case SCIMPr:
-		return "id IN (SELECT a.id FROM scim_attrs a WHERE " + where + " AND a.value <> '')", nil
+		return q.ids() + "SELECT a.id FROM scim_attrs a WHERE " + where() + " AND a.value <> '')", nil
 	case SCIMCo, SCIMEw:
 		v = q.s.d.text(v)
 		pattern := "%" + escapeLike(v)
@@ -575,16 +637,24 @@ func (q *scimQuery) attrCond(ctx context.Context, f *SCIMFilter) (string, error)
 		if gram == "" {
 			// Too short for a trigram: the attribute's values are read,
 			// from its index (not the documents).
-			return "id IN (SELECT a.id FROM scim_attrs a WHERE " + where + like + ")", nil
+			return q.ids() + "SELECT a.id FROM scim_attrs a WHERE " + where() + like + ")", nil
 		}
-		return "id IN (SELECT a.id FROM scim_grams g JOIN scim_attrs a ON a.type = g.type AND a.id = g.id AND a.attr = g.attr WHERE g.type = $1 AND g.attr = " +
-			q.arg(string(f.Attr)) + " AND g.gram = " + q.arg(gram) + " AND " + where + like + ")", nil
+		// CROSS JOIN: SQLite then reads the trigram's rows first, rather
+		// than every value of the attribute (PostgreSQL orders joins by
+		// its statistics whatever the syntax).
+		tag := ""
+		if f.Tag != "" {
+			tag = " AND a.tag = " + q.arg(q.s.d.text(indexValue(f.Tag)))
+		}
+		return q.ids() + "SELECT a.id FROM scim_grams g CROSS JOIN scim_attrs a WHERE g.type = $1 AND g.attr = " + q.arg(string(f.Attr)) +
+			" AND g.gram = " + q.arg(gram) + " AND a.type = g.type AND a.id = g.id AND a.attr = g.attr" + tag + like + ")", nil
 	}
+	w := where()
 	c, err := q.compare("a.value", f.Op, v)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", f.Attr, err)
 	}
-	return "id IN (SELECT a.id FROM scim_attrs a WHERE " + where + " AND " + c + ")", nil
+	return q.ids() + "SELECT a.id FROM scim_attrs a WHERE " + w + " AND " + c + ")", nil
 }
 
 // rarest is the trigram among grams with the fewest rows for the

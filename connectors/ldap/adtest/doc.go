@@ -6,7 +6,7 @@
 // use ldaptest's slapd.
 //
 //	dc := adtest.Start(t) // skips, or fails with CI=true, without Samba
-//	cfg := config.LDAPSource{URL: dc.RangedURL, AllowPlain: true,
+//	cfg := ldap.Config{URL: dc.RangedURL, AllowPlain: true,
 //		BindDN: dc.BindDN, ...}
 //
 // # One DC per binary, one per machine
