@@ -173,6 +173,11 @@ type Record struct {
 	// Origin says where the record came from, for errors: "users.csv:12",
 	// an LDAP DN, a SCIM resource id.
 	Origin string
+	// Problem, when set, is why the source could read only the record's
+	// kind and key (a CSV row with a field too many, say, under bad_rows:
+	// skip): Isolate leaves it out with this reason, so that the object it
+	// names is held as it is rather than look gone; Build fails on it.
+	Problem string
 }
 
 // Get returns the first value of an attribute, or "".

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -249,6 +250,10 @@ func (r *Rules) newBuilder(records []Record, partial bool) *builder {
 		report: Report{Records: len(records)}, suspended: map[string]bool{}}
 	var orgRecords, groupRecords []Record
 	for _, rec := range records {
+		if rec.Problem != "" {
+			b.fail(rec.Kind, rec, errors.New(rec.Problem))
+			continue
+		}
 		switch rec.Kind {
 		case KindUser:
 			excluded, err := b.user(rec)

@@ -20,9 +20,14 @@ type Config struct {
 	Encoding string `yaml:"encoding"`
 	// Delimiter is one character; default ",".
 	Delimiter string `yaml:"delimiter"`
-	Users     *File  `yaml:"users"`
-	Orgs      *File  `yaml:"orgs"`
-	Groups    *File  `yaml:"groups"`
+	// BadRows says what a malformed row does: "fail" (default: the whole
+	// file yields nothing, and the run fails naming every such row) or
+	// "skip" (a row whose key can be read is left out of the run with its
+	// reason and its object held as it is; the rest goes on).
+	BadRows string `yaml:"bad_rows"`
+	Users   *File  `yaml:"users"`
+	Orgs    *File  `yaml:"orgs"`
+	Groups  *File  `yaml:"groups"`
 }
 
 // File is one file of a CSV source. Paths are relative to the config
@@ -58,6 +63,13 @@ func (c *Config) check(baseDir string) (Source, error) {
 		p.Add("encoding", "unknown encoding %q (want auto, utf-8 or shift_jis)", c.Encoding)
 	}
 	s.comma = parseDelimiter(&p, c.Delimiter)
+	switch c.BadRows {
+	case "", "fail":
+	case "skip":
+		s.skipBad = true
+	default:
+		p.Add("bad_rows", "%q is not fail or skip", c.BadRows)
+	}
 	if c.Users == nil {
 		p.Add("users", "required")
 	}

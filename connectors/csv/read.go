@@ -94,6 +94,7 @@ func (s *Source) readFile(ctx context.Context, f *fileSpec, errs *errorList) ([]
 		in = transform.NewReader(br, japanese.ShiftJIS.NewDecoder())
 	}
 	fr := &fileReader{
+		skipBad:  s.skipBad,
 		spec:     f,
 		errs:     errs,
 		enc:      enc,
@@ -126,6 +127,25 @@ type fileReader struct {
 	header []string
 	keyIdx int
 	blank  int // rows skipped because every cell is blank
+	// skipBad (bad_rows: skip) passes a malformed row whose key can be
+	// read as a record with a Problem, instead of failing the file.
+	skipBad bool
+}
+
+// problemRecord is a malformed row under bad_rows: skip: only its kind and
+// key, and why. The mapping leaves it out and the runner holds its object
+// as it is; ok is false when the row's key cannot be read, and then the
+// row fails the file as under bad_rows: fail (a row that names no object
+// would make that object look gone).
+func (r *fileReader) problemRecord(rec []string, line int, problem string) (connectors.Record, bool) {
+	if !r.skipBad || r.keyIdx >= len(rec) {
+		return connectors.Record{}, false
+	}
+	key := strings.TrimSpace(rec[r.keyIdx])
+	if key == "" || r.badBytes(key) {
+		return connectors.Record{}, false
+	}
+	return connectors.Record{Kind: r.spec.kind, Key: key, Origin: r.spec.name + ":" + strconv.Itoa(line), Problem: problem}, true
 }
 
 func (r *fileReader) lineErr(line int, format string, args ...any) {
@@ -274,6 +294,13 @@ func (r *fileReader) readRows(ctx context.Context) ([]connectors.Record, error) 
 				r.blank++
 				continue
 			}
+			if pe != nil && errors.Is(pe.Err, stdcsv.ErrFieldCount) {
+				problem := fmt.Sprintf("%v: got %d, want %d", pe.Err, len(rec), len(r.header))
+				if pr, ok := r.problemRecord(rec, pe.StartLine, problem); ok {
+					out = append(out, pr)
+					continue
+				}
+			}
 			r.parseErr(err, rec)
 			failed = true
 			if pe == nil {
@@ -290,14 +317,19 @@ func (r *fileReader) readRows(ctx context.Context) ([]connectors.Record, error) 
 		bad := false
 		for i, v := range rec {
 			if r.badBytes(v) {
-				fl, _ := r.cr.FieldPos(i)
-				r.lineErr(fl, "column %q: invalid %s (%s)", r.header[i], r.encodingName(), r.encodingHint())
+				problem := fmt.Sprintf("column %q: invalid %s (%s)", r.header[i], r.encodingName(), r.encodingHint())
+				if pr, ok := r.problemRecord(rec, line, problem); ok {
+					out = append(out, pr)
+				} else {
+					fl, _ := r.cr.FieldPos(i)
+					r.lineErr(fl, "%s", problem)
+					failed = true
+				}
 				bad = true
 				break
 			}
 		}
 		if bad {
-			failed = true
 			continue
 		}
 		key := strings.TrimSpace(rec[r.keyIdx])
@@ -307,7 +339,14 @@ func (r *fileReader) readRows(ctx context.Context) ([]connectors.Record, error) 
 			continue
 		}
 		if first, dup := firstLine[key]; dup {
-			r.lineErr(line, "duplicate key %q (first on line %d)", key, first)
+			// Under bad_rows: skip both rows are held: which one is right
+			// is not known.
+			problem := fmt.Sprintf("duplicate key %q (first on line %d)", key, first)
+			if pr, ok := r.problemRecord(rec, line, problem); ok {
+				out = append(out, pr)
+				continue
+			}
+			r.lineErr(line, "%s", problem)
 			failed = true
 			continue
 		}

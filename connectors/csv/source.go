@@ -62,10 +62,11 @@ type fileSpec struct {
 // Source reads the users, orgs and groups files of one CSV source. It is
 // safe for concurrent use: Read keeps no state between calls.
 type Source struct {
-	enc    encoding
-	comma  rune
-	files  []fileSpec
-	logger *zap.Logger
+	enc     encoding
+	comma   rune
+	skipBad bool // bad_rows: skip
+	files   []fileSpec
+	logger  *zap.Logger
 }
 
 var _ connectors.Source = (*Source)(nil)
