@@ -27,9 +27,11 @@
 // Between attempts the client backs off exponentially with jitter, capped at
 // Options.RetryWaitMax. A 429 or 503 carrying Retry-After (seconds or an HTTP
 // date) waits that long instead, capped at Options.MaxRetryAfter. When the
-// client has a Pacer, the pacer sees that Retry-After and holds every caller,
-// not only the one that was refused, so the backoff itself does not sleep a
-// second time.
+// client has a Pacer, the pacer sees that Retry-After and waits it out, so
+// the backoff itself does not sleep a second time: a 503, or a 429 that
+// speaks of a quota (X-RateLimit-Remaining), holds every caller; a 429
+// without rate-limit headers holds only the call it answered (Do gives
+// each call its hold), so that one refusal does not stop the others.
 //
 // # Pacer
 //
@@ -55,7 +57,8 @@
 // Against emukit's limiter at 60 a minute this gives about 59 requests a
 // minute once past the first (59 per 61 seconds) with no 429, under either
 // window (TestPacerAgainstEmukitLimiter). A 429 that arrives anyway holds
-// every caller for its Retry-After. The pacer runs in the client's request
+// every caller for its Retry-After (capped by MaxWait) when it carries the
+// rate-limit headers, and only its own call when it carries none. The pacer runs in the client's request
 // hook, before each attempt and outside the attempt's timeout, so waiting
 // never times a request out; Wait honours the request's context. Time comes
 // from a Clock, so tests pace against a fake clock and never sleep.

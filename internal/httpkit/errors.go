@@ -109,6 +109,9 @@ func CheckResponse(resp *http.Response) error {
 // retries a *errkind.TransientError naming method and path; an ended
 // context its own error (not transient: the caller gave up).
 func Do(c *retryablehttp.Client, req *retryablehttp.Request) (*http.Response, error) {
+	// The call's own hold: a 429 that speaks of no quota delays this
+	// call's retry and no other (see Pacer).
+	req = req.WithContext(withCallHold(req.Context()))
 	resp, err := c.Do(req)
 	if err != nil {
 		if resp != nil {

@@ -85,7 +85,9 @@ const maxLog = 4096
 //     oldest send the server had counted leaves the window; after that the
 //     count is taken as unknown until the next answer.
 //
-// A 429 (or 503) with Retry-After holds every caller until then.
+// A 429 (or 503) with Retry-After holds every caller until then, but for
+// a 429 without X-RateLimit-* headers, which holds only the call it
+// answered.
 type Pacer struct {
 	window, slack, maxWait time.Duration
 	reserve                int
@@ -180,9 +182,16 @@ func (p *Pacer) wait(ctx context.Context) (time.Time, error) {
 			return time.Time{}, err
 		}
 		now := p.clock.Now()
-		p.mu.Lock()
-		d, why := p.admit(now)
-		p.mu.Unlock()
+		var d time.Duration
+		why := "retry-after of this call"
+		if h := callHoldOf(ctx); h != nil {
+			d = h.wait(now)
+		}
+		if d <= 0 {
+			p.mu.Lock()
+			d, why = p.admit(now)
+			p.mu.Unlock()
+		}
 		if d <= 0 {
 			return now, nil
 		}
@@ -318,6 +327,21 @@ func (p *Pacer) Observe(resp *http.Response) {
 	}
 	d = min(d, p.maxWait)
 	until := now.Add(d)
+	_, quota := headerInt(resp.Header, "X-RateLimit-Remaining")
+	if status == http.StatusTooManyRequests && !quota {
+		// A 429 that says nothing of a quota (no X-RateLimit-*: a
+		// throttle in front of the API, a refusal of this one request)
+		// holds only the call it answered, for its Retry-After: holding
+		// every caller would stop the whole run for each such refusal,
+		// a second at a time (issue 12). A call sent through Do carries
+		// its hold; one that does not is held with every caller.
+		if h := holdFrom(resp); h != nil {
+			h.extend(until)
+			p.logger.Debug("rate limited: holding the call",
+				zap.Int("status", status), zap.Duration("retry_after", d))
+			return
+		}
+	}
 	if until.After(p.blockedUntil) {
 		p.blockedUntil = until
 	}
@@ -328,6 +352,46 @@ func (p *Pacer) Observe(resp *http.Response) {
 	}
 	p.logger.Info("rate limited: holding requests",
 		zap.Int("status", status), zap.Duration("retry_after", d))
+}
+
+// callHold is when one call (all its attempts) may be sent again: a 429
+// that spoke of no quota holds the call it answered and no other.
+type callHold struct {
+	mu    sync.Mutex
+	until time.Time
+}
+
+type callHoldKey struct{}
+
+// withCallHold gives the call made with ctx a hold of its own.
+func withCallHold(ctx context.Context) context.Context {
+	return context.WithValue(ctx, callHoldKey{}, &callHold{})
+}
+
+func callHoldOf(ctx context.Context) *callHold {
+	h, _ := ctx.Value(callHoldKey{}).(*callHold)
+	return h
+}
+
+func holdFrom(resp *http.Response) *callHold {
+	if resp.Request == nil {
+		return nil
+	}
+	return callHoldOf(resp.Request.Context())
+}
+
+func (h *callHold) extend(until time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if until.After(h.until) {
+		h.until = until
+	}
+}
+
+func (h *callHold) wait(now time.Time) time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.until.Sub(now)
 }
 
 // parseReset reads X-RateLimit-Reset: Unix seconds (GitHub, most APIs),

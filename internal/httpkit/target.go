@@ -70,6 +70,10 @@ func TargetLogger(logger *zap.Logger, target string) *zap.Logger {
 type HTTPSettings struct {
 	Timeout    time.Duration
 	MaxRetries int
+	// RetryWaitMin and RetryWaitMax bound the backoff between retries,
+	// MaxRetryAfter caps a server's Retry-After (zero: NewClient's
+	// defaults).
+	RetryWaitMin, RetryWaitMax, MaxRetryAfter time.Duration
 	// Target names the target in the metrics; ClientConfig.Check sets
 	// it to the collector's target ("capgo").
 	Target string
@@ -93,20 +97,25 @@ func NewTargetHTTP(s HTTPSettings, o TargetOptions, logger *zap.Logger) TargetHT
 	if clock == nil {
 		clock = SystemClock
 	}
-	pacer := NewPacer(PacerOptions{Clock: clock, Logger: logger})
+	pacer := NewPacer(PacerOptions{Clock: clock, Logger: logger, MaxWait: s.MaxRetryAfter})
+	lo, hi := s.RetryWaitMin, s.RetryWaitMax
+	if o.RetryWaitMin > 0 || o.RetryWaitMax > 0 {
+		lo, hi = o.RetryWaitMin, o.RetryWaitMax
+	}
 	return TargetHTTP{
 		Clock:  clock,
 		Pacer:  pacer,
 		Logger: logger,
 		Client: NewClient(Options{
-			Timeout:      s.Timeout,
-			MaxRetries:   s.MaxRetries,
-			RetryWaitMin: o.RetryWaitMin,
-			RetryWaitMax: o.RetryWaitMax,
-			Pacer:        pacer,
-			Logger:       logger,
-			Transport:    o.Transport,
-			Target:       s.Target,
+			Timeout:       s.Timeout,
+			MaxRetries:    s.MaxRetries,
+			RetryWaitMin:  lo,
+			RetryWaitMax:  hi,
+			MaxRetryAfter: s.MaxRetryAfter,
+			Pacer:         pacer,
+			Logger:        logger,
+			Transport:     o.Transport,
+			Target:        s.Target,
 		}),
 	}
 }
@@ -120,12 +129,20 @@ func (h TargetHTTP) NewTokenSource(o TokenSourceOptions) (*TokenSource, error) {
 }
 
 // ClientConfig holds the keys every HTTP target's block shares (inlined
-// in it: `timeout`, `max_retries`).
+// in it: `timeout`, `max_retries`, `retry_wait_min`, `retry_wait_max`,
+// `max_retry_after`).
 type ClientConfig struct {
 	// Timeout of one HTTP request; default 30s.
 	Timeout time.Duration `yaml:"timeout"`
 	// MaxRetries of one request on 429/5xx; default 5.
 	MaxRetries *int `yaml:"max_retries"`
+	// RetryWaitMin and RetryWaitMax bound the exponential backoff between
+	// retries; defaults 500ms and 30s.
+	RetryWaitMin time.Duration `yaml:"retry_wait_min"`
+	RetryWaitMax time.Duration `yaml:"retry_wait_max"`
+	// MaxRetryAfter caps the wait a server's Retry-After asks for; default
+	// 5m.
+	MaxRetryAfter time.Duration `yaml:"max_retry_after"`
 }
 
 // Check records the problems of timeout and max_retries in p and returns
@@ -144,6 +161,18 @@ func (c ClientConfig) Check(p *config.Problems, target string) HTTPSettings {
 			p.Add("max_retries", "%d is negative", s.MaxRetries)
 		}
 	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"retry_wait_min", c.RetryWaitMin}, {"retry_wait_max", c.RetryWaitMax}, {"max_retry_after", c.MaxRetryAfter}} {
+		if d.v < 0 {
+			p.Add(d.key, "%v is negative", d.v)
+		}
+	}
+	if c.RetryWaitMin > 0 && c.RetryWaitMax > 0 && c.RetryWaitMax < c.RetryWaitMin {
+		p.Add("retry_wait_max", "%v is less than retry_wait_min (%v)", c.RetryWaitMax, c.RetryWaitMin)
+	}
+	s.RetryWaitMin, s.RetryWaitMax, s.MaxRetryAfter = max(c.RetryWaitMin, 0), max(c.RetryWaitMax, 0), max(c.MaxRetryAfter, 0)
 	return s
 }
 

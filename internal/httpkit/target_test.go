@@ -42,10 +42,15 @@ func TestClientConfigCheck(t *testing.T) {
 		want HTTPSettings
 		errs []string
 	}{
-		{ClientConfig{}, HTTPSettings{DefaultTimeout, DefaultMaxRetries, "demo"}, nil},
-		{ClientConfig{Timeout: time.Second, MaxRetries: intp(0)}, HTTPSettings{time.Second, 0, "demo"}, nil},
-		{ClientConfig{Timeout: -time.Second, MaxRetries: intp(-1)}, HTTPSettings{-time.Second, -1, "demo"},
+		{ClientConfig{}, HTTPSettings{Timeout: DefaultTimeout, MaxRetries: DefaultMaxRetries, Target: "demo"}, nil},
+		{ClientConfig{Timeout: time.Second, MaxRetries: intp(0)}, HTTPSettings{Timeout: time.Second, Target: "demo"}, nil},
+		{ClientConfig{Timeout: -time.Second, MaxRetries: intp(-1)}, HTTPSettings{Timeout: -time.Second, MaxRetries: -1, Target: "demo"},
 			[]string{"timeout: -1s is negative", "max_retries: -1 is negative"}},
+		{ClientConfig{RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond, MaxRetryAfter: 10 * time.Millisecond},
+			HTTPSettings{Timeout: DefaultTimeout, MaxRetries: DefaultMaxRetries, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond, MaxRetryAfter: 10 * time.Millisecond, Target: "demo"}, nil},
+		{ClientConfig{RetryWaitMin: 2 * time.Second, RetryWaitMax: time.Second, MaxRetryAfter: -time.Second},
+			HTTPSettings{Timeout: DefaultTimeout, MaxRetries: DefaultMaxRetries, RetryWaitMin: 2 * time.Second, RetryWaitMax: time.Second, Target: "demo"},
+			[]string{"max_retry_after: -1s is negative", "retry_wait_max: 1s is less than retry_wait_min (2s)"}},
 	} {
 		var p config.Problems
 		got := tc.in.Check(&p, "demo")
