@@ -62,7 +62,9 @@ func Summarize(p *Plan) string {
 
 // WriteText prints a plan as terraform does: one line per change with
 // + create, ~ update, ! suspend, - delete, the changed fields under each
-// update, adoptions with =, and the counts last.
+// update, adoptions with =, and the counts last. Each change's line starts
+// with its seq (Seq: 1 for the first change), the number `sync --plan
+// --only/--except` and the held plans' "approve selected" name it by.
 func WriteText(w io.Writer, job string, p *Plan) error {
 	ew := &errWriter{w: w}
 	if len(p.Changes) == 0 && len(p.Adopt) == 0 && len(p.Departed) == 0 {
@@ -71,20 +73,24 @@ func WriteText(w io.Writer, job string, p *Plan) error {
 	}
 	ew.printf("job %s: plan\n", job)
 	for _, a := range p.Adopt {
-		ew.printf("  = %-10s %s  (adopt existing %s)\n", a.Kind, a.Key, a.TargetID)
+		ew.printf("      = %-10s %s  (adopt existing %s)\n", a.Kind, a.Key, a.TargetID)
 	}
 	for _, key := range p.Departed {
-		ew.printf("  ! %-10s %s  (left the source: memberships removed below)\n", mapping.KindUser, key)
+		ew.printf("      ! %-10s %s  (left the source: memberships removed below)\n", mapping.KindUser, key)
 	}
-	for _, c := range p.Changes {
-		ew.printf("  %s %-10s %s%s\n", c.Action.Symbol(), c.Kind, c.Key, describe(c))
+	for i, c := range p.Changes {
+		ew.printf("  %3d %s %-10s %s%s\n", Seq(i), c.Action.Symbol(), c.Kind, c.Key, describe(c))
 		for _, d := range c.Diff {
-			ew.printf("        %s: %q → %q\n", d.Field, d.Old, d.New)
+			ew.printf("            %s: %q → %q\n", d.Field, d.Old, d.New)
 		}
 	}
 	ew.printf("\nPlan: %s\n", Summarize(p))
 	return ew.err
 }
+
+// Seq is the number a plan prints for its change at index i: people count
+// from 1. (The journal's entries count from 0: JournalEntry.Seq.)
+func Seq(i int) int { return i + 1 }
 
 // describe adds a short description of the object to a change's line.
 func describe(c connectors.Change) string {
