@@ -36,34 +36,54 @@ func (g Guard) Check(p *Plan) error { return g.CheckLeftOut(p, nil) }
 // many removals (a mapping changed, an export broken): they count with the
 // kind's removals, against the larger of the managed objects and the
 // records of the kind (desired plus left out), and in the total.
+//
+// The refusal names every reason with its numbers, not the first found: a
+// source that returned one row of twelve is both "no groups" and "9 of
+// 11 users would be suspended", and the operator needs both to judge it.
 func (g Guard) CheckLeftOut(p *Plan, leftOut map[mapping.Kind]int) error {
-	// A kind the source returned none of while orgbridge manages some is
-	// an empty source (a truncated export, a wrong filter), not a decision.
-	for _, kind := range []mapping.Kind{mapping.KindUser, mapping.KindOrg, mapping.KindGroup} {
-		if p.Desired[kind] == 0 && p.Managed[kind] > 0 && !p.Partial && leftOut[kind] > 0 {
-			return fmt.Errorf("%w: every %s record of the source was left out (%d: they cannot be mapped) while orgbridge manages %d in the target (check the mapping and the source, or use --force)", ErrRefused, kind, leftOut[kind], p.Managed[kind])
-		}
-		if p.Desired[kind] == 0 && p.Managed[kind] > 0 && !p.Partial {
-			return fmt.Errorf("%w: the source returned no %ss while orgbridge manages %d in the target; an empty source never empties a target (check the source, or use --force)", ErrRefused, kind, p.Managed[kind])
-		}
-	}
-	removals := map[mapping.Kind]int{}
+	removals := map[mapping.Kind]map[connectors.Action]int{}
 	total := 0
 	for _, c := range p.Changes {
 		if c.Kind == mapping.KindMembership {
 			continue
 		}
 		if c.Action == connectors.ActionDelete || c.Action == connectors.ActionSuspend {
-			removals[c.Kind]++
+			if removals[c.Kind] == nil {
+				removals[c.Kind] = map[connectors.Action]int{}
+			}
+			removals[c.Kind][c.Action]++
 			total++
 		}
 	}
-	removals[mapping.KindUser] += len(p.Departed)
-	total += len(p.Departed)
+	if len(p.Departed) > 0 {
+		if removals[mapping.KindUser] == nil {
+			removals[mapping.KindUser] = map[connectors.Action]int{}
+		}
+		// A departed referenced user loses its memberships: a suspend in
+		// all but name.
+		removals[mapping.KindUser][connectors.ActionSuspend] += len(p.Departed)
+		total += len(p.Departed)
+	}
 	for _, n := range leftOut {
 		total += n
 	}
 	var reasons []string
+	empty := false
+	// A kind the source returned none of while orgbridge manages some is
+	// an empty source (a truncated export, a wrong filter), not a decision.
+	for _, kind := range []mapping.Kind{mapping.KindUser, mapping.KindOrg, mapping.KindGroup} {
+		if p.Desired[kind] != 0 || p.Managed[kind] == 0 || p.Partial {
+			continue
+		}
+		empty = true
+		if leftOut[kind] > 0 {
+			reasons = append(reasons, fmt.Sprintf("every %s record of the source was left out (%d: they cannot be mapped) while orgbridge manages %d in the target%s",
+				kind, leftOut[kind], p.Managed[kind], wouldBe(removals[kind])))
+			continue
+		}
+		reasons = append(reasons, fmt.Sprintf("the source returned no %ss while orgbridge manages %d in the target%s",
+			kind, p.Managed[kind], wouldBe(removals[kind])))
+	}
 	if total > g.MaxDeleteCount {
 		what := "deletes and suspends"
 		if len(leftOut) > 0 {
@@ -72,7 +92,10 @@ func (g Guard) CheckLeftOut(p *Plan, leftOut map[mapping.Kind]int) error {
 		reasons = append(reasons, fmt.Sprintf("%d %s exceed the limit of %d", total, what, g.MaxDeleteCount))
 	}
 	for _, kind := range []mapping.Kind{mapping.KindOrg, mapping.KindUser, mapping.KindGroup} {
-		n, base := removals[kind], p.Managed[kind]
+		n, base := 0, p.Managed[kind]
+		for _, c := range removals[kind] {
+			n += c
+		}
 		what := "managed " + string(kind) + "s"
 		if left := leftOut[kind]; left > 0 {
 			n += left
@@ -83,11 +106,39 @@ func (g Guard) CheckLeftOut(p *Plan, leftOut map[mapping.Kind]int) error {
 			continue
 		}
 		if share := float64(n) / float64(base); share > g.MaxDeleteRatio {
-			reasons = append(reasons, fmt.Sprintf("%d of %d %s (%.1f%%) exceed the limit of %.1f%%", n, base, what, share*100, g.MaxDeleteRatio*100))
+			reasons = append(reasons, fmt.Sprintf("%d of %d %s (%.1f%%) exceed the limit of %.1f%%%s",
+				n, base, what, share*100, g.MaxDeleteRatio*100, wouldBe(removals[kind])))
 		}
 	}
-	if len(reasons) > 0 {
-		return fmt.Errorf("%w: %s (raise guard.max_delete_ratio / guard.max_delete_count, or use --force)", ErrRefused, strings.Join(reasons, "; "))
+	if len(reasons) == 0 {
+		return nil
 	}
-	return nil
+	advice := "raise guard.max_delete_ratio / guard.max_delete_count, or use --force"
+	if empty {
+		advice = "an empty source never empties a target: check the source and the mapping, " + advice
+	}
+	return fmt.Errorf("%w: %s (%s)", ErrRefused, strings.Join(reasons, "; "), advice)
+}
+
+// wouldBe says what the plan would do to a kind: ": 9 would be suspended,
+// 2 deleted"; empty when it removes none.
+func wouldBe(byAction map[connectors.Action]int) string {
+	var parts []string
+	for _, a := range []connectors.Action{connectors.ActionSuspend, connectors.ActionDelete} {
+		if n := byAction[a]; n > 0 {
+			verb := "suspended"
+			if a == connectors.ActionDelete {
+				verb = "deleted"
+			}
+			if len(parts) == 0 {
+				parts = append(parts, fmt.Sprintf("%d would be %s", n, verb))
+			} else {
+				parts = append(parts, fmt.Sprintf("%d %s", n, verb))
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(parts, ", ")
 }

@@ -41,6 +41,14 @@ func TestGuard(t *testing.T) {
 			"the source returned no users while orgbridge manages 3 in the target"},
 		{"no users but orgs", defaults, scheduler.Plan{Desired: map[mapping.Kind]int{mapping.KindOrg: 7}, Managed: map[mapping.Kind]int{mapping.KindUser: 3, mapping.KindOrg: 7}},
 			"the source returned no users while orgbridge manages 3 in the target"},
+		{"one row of twelve: every reason with its numbers", defaults, scheduler.Plan{
+			Desired: map[mapping.Kind]int{mapping.KindUser: 1, mapping.KindOrg: 1},
+			Changes: append(removals(mapping.KindUser, connectors.ActionSuspend, 9), removals(mapping.KindGroup, connectors.ActionDelete, 2)...),
+			Managed: map[mapping.Kind]int{mapping.KindUser: 11, mapping.KindOrg: 1, mapping.KindGroup: 2}},
+			"the source returned no groups while orgbridge manages 2 in the target: 2 would be deleted; " +
+				"9 of 11 managed users (81.8%) exceed the limit of 5.0%: 9 would be suspended; " +
+				"2 of 2 managed groups (100.0%) exceed the limit of 5.0%: 2 would be deleted " +
+				"(an empty source never empties a target"},
 		{"empty source, nothing managed", defaults, scheduler.Plan{Managed: map[mapping.Kind]int{}}, ""},
 		{"raised share", scheduler.Guard{MaxDeleteRatio: 0.2, MaxDeleteCount: 500}, scheduler.Plan{Desired: some, Changes: removals(mapping.KindUser, connectors.ActionSuspend, 1), Managed: map[mapping.Kind]int{mapping.KindUser: 10}}, ""},
 	}
