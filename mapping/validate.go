@@ -3,7 +3,8 @@ package mapping
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -115,21 +116,15 @@ func check(s *Snapshot, origins Origins, partial bool) issues {
 	orgs := map[string]*Org{}
 	for i := range s.Orgs {
 		o := &s.Orgs[i]
-		at := ref{KindOrg, o.Key}
-		if o.Key == "" {
-			p.add(fmt.Errorf("org %q: empty key", o.Name), at)
-			continue
-		}
-		if _, dup := orgs[o.Key]; dup {
-			p.add(fmt.Errorf("%s: duplicate org key", origins.describe(KindOrg, o.Key)), at)
+		if !newKey(&p, origins, orgs, KindOrg, o.Key, o.Name) {
 			continue
 		}
 		orgs[o.Key] = o
 		if strings.TrimSpace(o.Name) == "" {
-			p.add(fmt.Errorf("%s: empty name", origins.describe(KindOrg, o.Key)), at)
+			p.add(fmt.Errorf("%s: empty name", origins.describe(KindOrg, o.Key)), ref{KindOrg, o.Key})
 		}
 	}
-	for _, key := range sortedOrgKeys(orgs) {
+	for _, key := range slices.Sorted(maps.Keys(orgs)) {
 		o := orgs[key]
 		if o.ParentKey != "" && !partial {
 			if _, ok := orgs[o.ParentKey]; !ok {
@@ -149,16 +144,11 @@ func check(s *Snapshot, origins Origins, partial bool) issues {
 	logins := map[string][]string{}
 	mails := map[string][]string{}
 	for _, u := range s.Users {
-		at := ref{KindUser, u.Key}
-		if u.Key == "" {
-			p.add(fmt.Errorf("user %q: empty key", u.Name), at)
-			continue
-		}
-		if users[u.Key] {
-			p.add(fmt.Errorf("%s: duplicate user key", origins.describe(KindUser, u.Key)), at)
+		if !newKey(&p, origins, users, KindUser, u.Key, u.Name) {
 			continue
 		}
 		users[u.Key] = true
+		at := ref{KindUser, u.Key}
 		if strings.TrimSpace(u.Name) == "" {
 			p.add(fmt.Errorf("%s: empty name", origins.describe(KindUser, u.Key)), at)
 		}
@@ -186,7 +176,7 @@ func check(s *Snapshot, origins Origins, partial bool) issues {
 		{"login id", logins, func(u *User) string { return u.LoginID }},
 		{"email", mails, func(u *User) string { return u.Email }},
 	} {
-		for _, v := range sortedKeys(field.users) {
+		for _, v := range slices.Sorted(maps.Keys(field.users)) {
 			keys := field.users[v]
 			if len(keys) < 2 {
 				continue
@@ -203,19 +193,13 @@ func check(s *Snapshot, origins Origins, partial bool) issues {
 
 	groups := map[string]bool{}
 	for _, g := range s.Groups {
-		at := ref{KindGroup, g.Key}
-		if g.Key == "" {
-			p.add(fmt.Errorf("group %q: empty key", g.Name), at)
-			continue
-		}
-		if groups[g.Key] {
-			p.add(fmt.Errorf("%s: duplicate group key", origins.describe(KindGroup, g.Key)), at)
+		if !newKey(&p, origins, groups, KindGroup, g.Key, g.Name) {
 			continue
 		}
 		groups[g.Key] = true
 		if g.OrgKey != "" && !partial {
 			if _, ok := orgs[g.OrgKey]; !ok {
-				p.add(fmt.Errorf("%s: org %q does not exist", origins.describe(KindGroup, g.Key), g.OrgKey), at)
+				p.add(fmt.Errorf("%s: org %q does not exist", origins.describe(KindGroup, g.Key), g.OrgKey), ref{KindGroup, g.Key})
 			}
 		}
 	}
@@ -251,22 +235,21 @@ func check(s *Snapshot, origins Origins, partial bool) issues {
 	return p
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// newKey reports whether key, the key of an object of kind named name, is
+// neither empty nor in seen. Otherwise it adds the issue, and the caller
+// checks the object no further (a repeated key's object is not the one the
+// key stands for).
+func newKey[V any](p *issues, origins Origins, seen map[string]V, kind Kind, key, name string) bool {
+	at := ref{kind, key}
+	if key == "" {
+		p.add(fmt.Errorf("%s %q: empty key", kind, name), at)
+		return false
 	}
-	sort.Strings(keys)
-	return keys
-}
-
-func sortedOrgKeys(orgs map[string]*Org) []string {
-	keys := make([]string, 0, len(orgs))
-	for k := range orgs {
-		keys = append(keys, k)
+	if _, dup := seen[key]; dup {
+		p.add(fmt.Errorf("%s: duplicate %s key", origins.describe(kind, key), kind), at)
+		return false
 	}
-	sort.Strings(keys)
-	return keys
+	return true
 }
 
 // orgCycles returns each cycle in the parent links once, starting from its
@@ -279,7 +262,7 @@ func orgCycles(orgs map[string]*Org) [][]string {
 	)
 	state := map[string]int{}
 	var cycles [][]string
-	for _, start := range sortedOrgKeys(orgs) {
+	for _, start := range slices.Sorted(maps.Keys(orgs)) {
 		if state[start] != unvisited {
 			continue
 		}

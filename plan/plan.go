@@ -2,6 +2,8 @@ package plan
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -158,7 +160,7 @@ func CheckCapabilities(desired *mapping.Snapshot, caps change.Capabilities) erro
 				}
 			}
 		}
-		for _, a := range sortedKeys(unknown) {
+		for _, a := range slices.Sorted(maps.Keys(unknown)) {
 			problems = append(problems, fmt.Sprintf("user attribute %q (user %q) is not a field of the target (known: %s)", a, unknown[a], strings.Join(caps.UserAttributes, ", ")))
 		}
 	}
@@ -321,7 +323,7 @@ func (p *planner) matchAll() {
 				p.plan.Adopt = append(p.plan.Adopt, Adoption{Kind: mapping.KindUser, Key: u.Key, TargetID: id})
 			}
 		}
-		for _, key := range sortedKeys(p.links[mapping.KindUser]) {
+		for _, key := range slices.Sorted(maps.Keys(p.links[mapping.KindUser])) {
 			if !desiredKeys[mapping.KindUser][key] && !p.opts.Partial {
 				p.owner[mapping.KindUser][p.links[mapping.KindUser][key]] = key
 				p.plan.Departed = append(p.plan.Departed, key)
@@ -679,7 +681,7 @@ func (p *planner) planMemberships() {
 		for _, id := range p.removed[kind] {
 			removedContainers[id] = true
 		}
-		keys := sortedKeys(actual)
+		keys := slices.Sorted(maps.Keys(actual))
 		for _, k := range keys {
 			if wanted[k] {
 				continue
@@ -697,13 +699,4 @@ func (p *planner) planMemberships() {
 			p.addStage(change.DeleteMembership(m), stageMembershipDelete)
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

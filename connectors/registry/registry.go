@@ -1,7 +1,8 @@
 package registry
 
 import (
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/aircourse"
@@ -55,16 +56,7 @@ func Parts() config.Parts {
 func Load(path string) (*config.File, error) { return config.Load(path, Parts()) }
 
 // SourceTypes lists the known source types.
-func SourceTypes() []string { return names(Sources) }
+func SourceTypes() []string { return slices.Sorted(maps.Keys(Sources)) }
 
 // TargetTypes lists the known target types.
-func TargetTypes() []string { return names(Targets) }
-
-func names[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func TargetTypes() []string { return slices.Sorted(maps.Keys(Targets)) }
