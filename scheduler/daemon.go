@@ -78,6 +78,9 @@ type DaemonHooks struct {
 	// (left out because they cannot be mapped): when the daemon starts,
 	// from the store, and after every run that planned.
 	HeldBack func(job string, n int)
+	// PlanHeld is called when the guard refuses a plan and the daemon
+	// holds it for approval (the notifications).
+	PlanHeld func(p PendingApproval)
 }
 
 // Daemon runs jobs on their schedules and on demand, one run of a job at a
@@ -609,6 +612,9 @@ func (d *Daemon) afterRun(st *jobState, res *RunResult, err error, outcome store
 	case store.RunRefused:
 		st.pending = &PendingApproval{Job: name, RunID: res.RunID, At: d.now(), Summary: Summarize(res.Plan), Reason: err.Error()}
 		log.Warn("plan held for approval", zap.Int64("run_id", res.RunID))
+		if h := d.hooks.PlanHeld; h != nil {
+			h(*st.pending)
+		}
 	case store.RunFailed:
 		ratio := 1.0 // the run failed as a whole (source, target, store)
 		if res != nil && len(res.Plan.Changes) > 0 && res.Outcome.Applied+res.Outcome.Failed > 0 {
