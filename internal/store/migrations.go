@@ -127,6 +127,7 @@ CREATE TABLE scim_grams (
 -- covering only if it holds every column a query names, deleted included.
 CREATE INDEX scim_page ON scim_resources (type, deleted, created_at, id);
 CREATE INDEX scim_modified ON scim_resources (type, deleted, modified_at);
+CREATE INDEX scim_external_live ON scim_resources (type, deleted, external_id);
 `,
 }
 
