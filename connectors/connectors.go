@@ -309,3 +309,24 @@ func (e Env) withLogger() Env {
 	}
 	return e
 }
+
+// Finder is implemented by targets that can look up, by natural key, the
+// object a create would make: a user by login id or e-mail, an org or a
+// group by code or name, as the API allows. The executor asks before it
+// retries, at the end of a run, a create that failed with a transient
+// error: a POST answered 500 or never answered may have created the
+// object, and creating it again would make a duplicate. What is found is
+// adopted (linked as if created), what is not is created.
+type Finder interface {
+	// Find looks up the objects the creates cs would make and returns one
+	// Found per change, in order. A target whose API cannot filter reads
+	// the kinds it needs once per call, not once per change.
+	Find(ctx context.Context, cs []Change) []Found
+}
+
+// Found is what Finder.Find learned of one create: the target id of the
+// object that exists ("" when none does), or why the lookup failed.
+type Found struct {
+	TargetID string
+	Err      error
+}

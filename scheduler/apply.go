@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
@@ -34,15 +35,32 @@ type Executor struct {
 	// Journal and RunID, when set, record each change as it lands.
 	Journal Journal
 	RunID   int64
-	// Progress, when set, is called after every change (from one goroutine
-	// at a time).
+	// Progress, when set, is called after every change of the plan's
+	// pass (from one goroutine at a time); the retry passes do not call it.
 	Progress func(Event)
+	// RetryPasses bounds the passes at the end of the run that retry the
+	// changes that failed with a transient error (see retry.go); 0 means
+	// DefaultRetryPasses, negative none.
+	RetryPasses int
+	// RetryPause is the pause before the first retry pass, doubled before
+	// each next one up to MaxRetryPause; 0 means DefaultRetryPause,
+	// negative none.
+	RetryPause time.Duration
 }
 
 // Outcome counts what an apply did.
 type Outcome struct {
+	// Applied and Failed count each change once, by how it ended.
 	Applied int
 	Failed  int
+	// Retried counts the changes of Applied that landed on a retry pass at
+	// the end of the run, after a transient failure; Adopted those of them
+	// whose object turned out to exist already (a create whose answer was
+	// lost), found by natural key or reported by the failed create, and
+	// linked rather than created again.
+	Retried, Adopted int
+	// RetryPasses is the number of retry passes run.
+	RetryPasses int
 	// Errors holds each failed change's error, in plan order.
 	Errors []ChangeError
 }
@@ -116,7 +134,8 @@ func (e *Executor) Apply(ctx context.Context, plan *Plan, links Links) (Outcome,
 		limit = 4
 	}
 	ids := newIDMap(links, plan.Adopt, plan.UserRefs)
-	r := &recorder{exec: e, logger: logger, ids: ids, plan: plan, errs: make([]error, len(plan.Changes))}
+	r := &recorder{exec: e, logger: logger, ids: ids, plan: plan, errs: make([]error, len(plan.Changes)),
+		landed: map[int]string{}, retrying: e.retryPasses() > 0}
 	total := len(plan.Changes)
 	batcher, _ := e.Target.(connectors.BatchApplier)
 	for start := 0; start < total; {
@@ -174,12 +193,18 @@ func (e *Executor) Apply(ctx context.Context, plan *Plan, links Links) (Outcome,
 		}
 		_ = g.Wait()
 		if err := ctx.Err(); err != nil {
+			r.logFinalFailures()
 			r.out.Errors = collect(plan, r.errs)
 			return r.out, fmt.Errorf("apply stopped after %d of %d changes: %w", r.done, total, err)
 		}
 		start = end
 	}
+	err := e.retry(ctx, r, limit)
+	r.logFinalFailures()
 	r.out.Errors = collect(plan, r.errs)
+	if err != nil {
+		return r.out, fmt.Errorf("apply stopped while retrying failed changes: %w", err)
+	}
 	return r.out, nil
 }
 
@@ -201,34 +226,40 @@ type recorder struct {
 	out    Outcome
 	done   int
 	errs   []error
+	// landed holds the target id of each failed create that reported one:
+	// the object exists (the create's later step failed, or a lookup found
+	// it), so a retry repairs it and never creates it again.
+	landed map[int]string
+	// retrying: transient failures may still be retried, so their warning
+	// waits for the end of the run (logFinalFailures).
+	retrying bool
+	// deferred marks the failures whose warning was deferred.
+	deferred map[int]connectors.Result
 }
 
+// record books the end of one change of the plan's pass.
 func (r *recorder) record(ctx context.Context, seq int, res connectors.Result, err error) {
 	c := r.plan.Changes[seq]
-	if err != nil && connectors.GoneIsDone(c, err) == nil {
-		err = nil // already gone: the goal is met
-		res.TargetID = c.TargetID
-		r.logger.Info("already gone", changeFields(c, res)...)
-	}
-	if err == nil {
-		switch {
-		case c.Kind == mapping.KindMembership:
-		case c.Action == connectors.ActionDelete:
-			r.ids.remove(c.Kind, c.Key)
-		case res.TargetID != "":
-			r.ids.set(c.Kind, c.Key, res.TargetID)
-		}
-	}
-	r.exec.journal(context.WithoutCancel(ctx), r.logger, seq, c, res, err)
+	err = r.settle(ctx, seq, c, res, err)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.done++
 	if err != nil {
 		r.errs[seq] = err
 		r.out.Failed++
-		// The one log line of a failed change: targets return the error
-		// and do not log it.
-		r.logger.Warn("change failed", append(changeFields(c, res), zap.Bool("transient", connectors.IsTransient(err)), zap.Error(err))...)
+		if r.retrying && retryable(err) {
+			// Logged once, at the end of the run, if the retries do not
+			// land it.
+			if r.deferred == nil {
+				r.deferred = map[int]connectors.Result{}
+			}
+			r.deferred[seq] = res
+			r.logger.Debug("change failed: retried at the end of the run", append(changeFields(c, res), zap.Error(err))...)
+		} else {
+			// The one log line of a failed change: targets return the
+			// error and do not log it.
+			r.logger.Warn("change failed", append(changeFields(c, res), zap.Bool("transient", connectors.IsTransient(err)), zap.Error(err))...)
+		}
 	} else {
 		r.out.Applied++
 		r.logger.Debug("change applied", changeFields(c, res)...)
@@ -236,6 +267,33 @@ func (r *recorder) record(ctx context.Context, seq int, res connectors.Result, e
 	if r.exec.Progress != nil {
 		r.exec.Progress(Event{Done: r.done, Total: len(r.plan.Changes), Change: c, Err: err})
 	}
+}
+
+// settle updates the ids and the journal for a finished attempt at change
+// seq and returns its error (nil for a delete of what is gone).
+func (r *recorder) settle(ctx context.Context, seq int, c connectors.Change, res connectors.Result, err error) error {
+	if err != nil && connectors.GoneIsDone(c, err) == nil {
+		err = nil // already gone: the goal is met
+		res.TargetID = c.TargetID
+		r.logger.Info("already gone", changeFields(c, res)...)
+	}
+	switch {
+	case c.Kind == mapping.KindMembership:
+	case err == nil && c.Action == connectors.ActionDelete:
+		r.ids.remove(c.Kind, c.Key)
+	case err == nil && res.TargetID != "":
+		r.ids.set(c.Kind, c.Key, res.TargetID)
+	case err != nil && c.Action == connectors.ActionCreate && res.TargetID != "":
+		// Created, but a later step of the change failed: the object is
+		// there, for what refers to it and for the retry, which repairs
+		// it rather than creating it again.
+		r.ids.set(c.Kind, c.Key, res.TargetID)
+		r.mu.Lock()
+		r.landed[seq] = res.TargetID
+		r.mu.Unlock()
+	}
+	r.exec.journal(context.WithoutCancel(ctx), r.logger, seq, c, res, err)
+	return err
 }
 
 // changeFields names a change in a log line: its kind, action and key, and
