@@ -13,7 +13,10 @@ type Config struct {
 	SCIM *SCIM `yaml:"scim"`
 	// Admin configures the daemon's admin HTTP listener; nil serves none.
 	Admin *Admin `yaml:"admin"`
-	Jobs  []Job  `yaml:"jobs"`
+	// Notify tells people what needs them (held plans, quarantines,
+	// failed runs, records held back); nil tells nobody.
+	Notify *Notify `yaml:"notify"`
+	Jobs   []Job   `yaml:"jobs"`
 }
 
 // Admin configures the admin HTTP listener of `orgbridge serve`: health,

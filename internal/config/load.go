@@ -142,6 +142,9 @@ func (c *Config) applyDefaults() {
 			sc.MaxDelay = 10 * time.Second
 		}
 	}
+	if n := c.Notify; n != nil {
+		n.applyDefaults()
+	}
 	for i := range c.Jobs {
 		j := &c.Jobs[i]
 		if j.Leavers == "" {
@@ -214,6 +217,9 @@ func (c *Config) validate(parts Parts) error {
 		if a.ReadyMaxFailedAge < 0 {
 			p.Add("admin.ready_max_failed_age", "%v is negative", a.ReadyMaxFailedAge)
 		}
+	}
+	if n := c.Notify; n != nil {
+		n.validate(&p)
 	}
 	names := map[string]int{}
 	for i := range c.Jobs {
