@@ -1,7 +1,6 @@
 package csv
 
 import (
-	"errors"
 	"fmt"
 )
 
@@ -28,35 +27,3 @@ func (e *LineError) Error() string {
 }
 
 func (e *LineError) Unwrap() error { return e.Err }
-
-// errorList collects the errors of one read, keeping the first max and
-// counting the rest.
-type errorList struct {
-	max   int
-	errs  []error
-	count int
-}
-
-func (l *errorList) add(err error) {
-	l.count++
-	if len(l.errs) < l.max {
-		l.errs = append(l.errs, err)
-	}
-}
-
-// err joins the errors kept, followed by "and N more errors" ("and 1 more error") when some were
-// left out; nil when there were none.
-func (l *errorList) err() error {
-	if l.count == 0 {
-		return nil
-	}
-	errs := l.errs
-	if more := l.count - len(l.errs); more > 0 {
-		noun := "errors"
-		if more == 1 {
-			noun = "error"
-		}
-		errs = append(errs[:len(errs):len(errs)], fmt.Errorf("and %d more %s", more, noun))
-	}
-	return errors.Join(errs...)
-}

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/text/transform"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/errlist"
 )
 
 // sniffSize is how much of a file "auto" looks at to choose an encoding.
@@ -62,10 +63,10 @@ func trimIncompleteRune(p []byte) []byte {
 
 // readFile reads one file. Problems in the file go to errs; the returned
 // error is fatal for the whole read (cancellation).
-func (s *Source) readFile(ctx context.Context, f *fileSpec, errs *errorList) ([]connectors.Record, error) {
+func (s *Source) readFile(ctx context.Context, f *fileSpec, errs *errlist.List) ([]connectors.Record, error) {
 	file, err := os.Open(f.path)
 	if err != nil {
-		errs.add(fmt.Errorf("%s.path: %w", f.cfgKey, err))
+		errs.Add(fmt.Errorf("%s.path: %w", f.cfgKey, err))
 		return nil, nil
 	}
 	defer file.Close()
@@ -73,11 +74,11 @@ func (s *Source) readFile(ctx context.Context, f *fileSpec, errs *errorList) ([]
 	br := bufio.NewReaderSize(file, sniffSize)
 	prefix, err := br.Peek(sniffSize)
 	if err != nil && err != io.EOF {
-		errs.add(&LineError{File: f.name, Err: fmt.Errorf("read: %w", err)})
+		errs.Add(&LineError{File: f.name, Err: fmt.Errorf("read: %w", err)})
 		return nil, nil
 	}
 	if bytes.HasPrefix(prefix, utf16LEBOM) || bytes.HasPrefix(prefix, utf16BEBOM) {
-		errs.add(&LineError{File: f.name, Err: errors.New("starts with a UTF-16 byte order mark: UTF-16 is not supported, save the file as UTF-8 or Shift_JIS")})
+		errs.Add(&LineError{File: f.name, Err: errors.New("starts with a UTF-16 byte order mark: UTF-16 is not supported, save the file as UTF-8 or Shift_JIS")})
 		return nil, nil
 	}
 	enc, detected := s.enc, false
@@ -119,7 +120,7 @@ func (s *Source) readFile(ctx context.Context, f *fileSpec, errs *errorList) ([]
 // fileReader is the state of reading one file.
 type fileReader struct {
 	spec     *fileSpec
-	errs     *errorList
+	errs     *errlist.List
 	enc      encoding
 	detected bool
 	cr       *stdcsv.Reader
@@ -149,7 +150,7 @@ func (r *fileReader) problemRecord(rec []string, line int, problem string) (conn
 }
 
 func (r *fileReader) lineErr(line int, format string, args ...any) {
-	r.errs.add(&LineError{File: r.spec.name, Line: line, Err: fmt.Errorf(format, args...)})
+	r.errs.Add(&LineError{File: r.spec.name, Line: line, Err: fmt.Errorf(format, args...)})
 }
 
 // parseErr turns an encoding/csv error into a LineError at the line where
@@ -158,7 +159,7 @@ func (r *fileReader) lineErr(line int, format string, args ...any) {
 func (r *fileReader) parseErr(err error, rec []string) {
 	var pe *stdcsv.ParseError
 	if !errors.As(err, &pe) {
-		r.errs.add(&LineError{File: r.spec.name, Err: fmt.Errorf("read: %w", err)})
+		r.errs.Add(&LineError{File: r.spec.name, Err: fmt.Errorf("read: %w", err)})
 		return
 	}
 	if errors.Is(pe.Err, stdcsv.ErrFieldCount) {
@@ -215,7 +216,7 @@ func (r *fileReader) encodingName() string {
 func (r *fileReader) readHeader() bool {
 	rec, err := r.cr.Read()
 	if err == io.EOF {
-		r.errs.add(&LineError{File: r.spec.name, Err: errors.New("empty file: a header line is required")})
+		r.errs.Add(&LineError{File: r.spec.name, Err: errors.New("empty file: a header line is required")})
 		return false
 	}
 	if err != nil {

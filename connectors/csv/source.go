@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/errlist"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -93,7 +94,7 @@ func New(cfg Config, baseDir string, logger *zap.Logger) (*Source, error) {
 // (up to 50, then a count of the rest), joined with errors.Join. A
 // cancelled ctx stops the read between rows.
 func (s *Source) Read(ctx context.Context) ([]connectors.Record, error) {
-	errs := &errorList{max: maxErrors}
+	errs := &errlist.List{Max: maxErrors}
 	var out []connectors.Record
 	for i := range s.files {
 		recs, err := s.readFile(ctx, &s.files[i], errs)
@@ -103,7 +104,7 @@ func (s *Source) Read(ctx context.Context) ([]connectors.Record, error) {
 		}
 		out = append(out, recs...)
 	}
-	if err := errs.err(); err != nil {
+	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	return out, nil

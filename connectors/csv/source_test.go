@@ -431,13 +431,6 @@ func TestReadErrorCap(t *testing.T) {
 	if want := "and 10 more errors"; lines[50] != want {
 		t.Errorf("last line %q, want %q", lines[50], want)
 	}
-
-	l := errorList{max: 1}
-	l.add(errors.New("a"))
-	l.add(errors.New("b"))
-	if got, want := l.err().Error(), "a\nand 1 more error"; got != want {
-		t.Errorf("errorList: got %q, want %q", got, want)
-	}
 }
 
 func TestReadInvalidShiftJIS(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/errlist"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -112,7 +113,7 @@ type reader struct {
 	log  *zap.Logger
 	prev *hwMark // nil on a full read
 
-	problems problemList
+	problems errlist.List // Max: maxProblems
 	skipped  int
 
 	users userList
@@ -161,6 +162,7 @@ func (src *Source) readOnce(ctx context.Context, prev *hwMark) (*result, error) 
 func (src *Source) newReader(sess *session, prev *hwMark) *reader {
 	r := &reader{
 		s: &src.s, sess: sess, log: src.logger, prev: prev,
+		problems: errlist.List{Max: maxProblems},
 		byKey:    map[mapping.Kind]map[string]string{mapping.KindUser: {}, mapping.KindGroup: {}},
 		orgNDN:   map[string]bool{},
 		gs:       newGroupSet(),
@@ -223,7 +225,7 @@ func (r *reader) assemble() (*result, error) {
 	if r.prev == nil {
 		users = r.dropDuplicates(users)
 	}
-	if err := r.problems.err(); err != nil {
+	if err := r.problems.Err(); err != nil {
 		return nil, err
 	}
 
@@ -285,7 +287,7 @@ func (r *reader) dropDuplicates(users []*userRec) []*userRec {
 	}
 	slices.SortFunc(dups, func(a, b dup) int { return cmp.Compare(a.u.ord, b.u.ord) })
 	for k, d := range dups {
-		r.problems.insert(d.u.before+k, &EntryError{DN: d.u.rec.Origin,
+		r.problems.Insert(d.u.before+k, &EntryError{DN: d.u.rec.Origin,
 			Err: fmt.Errorf("duplicate %s key %q (also %s)", mapping.KindUser, d.u.rec.Key, d.first.rec.Origin)})
 	}
 	return out
@@ -470,7 +472,7 @@ func (r *reader) bad(kind mapping.Kind, dn string, errs []error) {
 		r.log.Warn("ldap: entry skipped", zap.String("kind", string(kind)), zap.String("dn", dn), zap.Error(err.Err))
 		return
 	}
-	r.problems.add(err)
+	r.problems.Add(err)
 }
 
 // key reads the entry's key attribute.
@@ -500,7 +502,7 @@ func (r *reader) keyOf(vals []string) (string, error) {
 // an error whatever the policy: which of the two is meant cannot be told.
 func (r *reader) claim(kind mapping.Kind, key, dn string) bool {
 	if first, dup := r.byKey[kind][key]; dup {
-		r.problems.add(&EntryError{DN: dn, Err: fmt.Errorf("duplicate %s key %q (also %s)", kind, key, first)})
+		r.problems.Add(&EntryError{DN: dn, Err: fmt.Errorf("duplicate %s key %q (also %s)", kind, key, first)})
 		return false
 	}
 	r.byKey[kind][key] = dn
@@ -1027,7 +1029,7 @@ func (r *reader) addUser(e *goldap.Entry, at []int32) error {
 	u := r.users.add()
 	u.rec = connectors.Record{Kind: mapping.KindUser, Key: key, Attrs: attrs, Origin: e.DN}
 	u.groups = &back[k+3]
-	u.before = r.problems.count
+	u.before = r.problems.Len()
 	if r.s.groups != nil {
 		u.ndn = ndn
 		if !r.s.ad {

@@ -11,6 +11,7 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/errlist"
 )
 
 func TestFormatGUID(t *testing.T) {
@@ -580,14 +581,11 @@ func TestNewAcceptsAllowPlain(t *testing.T) {
 }
 
 func TestProblemList(t *testing.T) {
-	var l problemList
-	if l.err() != nil {
-		t.Fatal("empty list has an error")
-	}
+	l := errlist.List{Max: maxProblems}
 	for i := 0; i < maxProblems+2; i++ {
-		l.add(&EntryError{DN: "uid=x", Err: missingError([]string{"mail", "sn"})})
+		l.Add(&EntryError{DN: "uid=x", Err: missingError([]string{"mail", "sn"})})
 	}
-	err := l.err()
+	err := l.Err()
 	if !errors.Is(err, ErrMissingAttribute) {
 		t.Error("not ErrMissingAttribute")
 	}

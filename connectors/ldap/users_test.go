@@ -2,7 +2,6 @@ package ldap
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -66,46 +65,6 @@ func TestHWKey(t *testing.T) {
 			}
 		}
 	}
-}
-
-func TestProblemListInsert(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		added int   // problems added first: "p0", "p1", …
-		at    []int // then "i0" at at[0], "i1" at at[1], …
-		want  []string
-		more  int
-	}{
-		{"into an empty list", 0, []int{0}, []string{"i0"}, 0},
-		{"first, middle and last", 3, []int{0, 2, 5}, []string{"i0", "p0", "i1", "p1", "p2", "i2"}, 0},
-		{"pushes the last out", maxProblems, []int{1}, append([]string{"p0", "i0"}, names("p", 1, maxProblems-1)...), 1},
-		{"past the kept ones", maxProblems, []int{maxProblems}, names("p", 0, maxProblems), 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var l problemList
-			for i := range tc.added {
-				l.add(fmt.Errorf("p%d", i))
-			}
-			for i, at := range tc.at {
-				l.insert(at, fmt.Errorf("i%d", i))
-			}
-			var got []string
-			for _, err := range l.errs {
-				got = append(got, err.Error())
-			}
-			if !slices.Equal(got, tc.want) || l.count-len(l.errs) != tc.more {
-				t.Errorf("got %q and %d more, want %q and %d more", got, l.count-len(l.errs), tc.want, tc.more)
-			}
-		})
-	}
-}
-
-func names(prefix string, from, to int) []string {
-	var out []string
-	for i := from; i < to; i++ {
-		out = append(out, fmt.Sprintf("%s%d", prefix, i))
-	}
-	return out
 }
 
 // TestEntryAt checks where searchUsers says the attributes asked for are:
