@@ -68,5 +68,7 @@
 // # Helpers
 //
 // ParseObject decodes a JSON object body keeping its values raw, so that
-// absent, null and mistyped fields can be told apart.
+// absent, null and mistyped fields can be told apart. Errors collects a
+// request's validation errors, one message per key in the order found, and
+// encodes them as the "errors" object of a 422.
 package emukit

@@ -21,7 +21,7 @@ func (s *Server) listGroups(c *call) response {
 	code, codeOK := q.get("code")
 	limit, pg := q.paging()
 	var items []*groupRec
-	if q.errs.empty() {
+	if q.errs.Empty() {
 		for _, r := range s.sortedGroups() {
 			g := &r.g
 			switch {
@@ -56,7 +56,7 @@ func (s *Server) createGroup(c *call) response {
 	disc, _ := ch.discussion()
 	viewable := ch.boolean("isViewableMember", true)
 	desc := ch.str("description", false, 1000)
-	if !ch.errs.empty() {
+	if !ch.errs.Empty() {
 		return ch.errs.unprocessable()
 	}
 	ts := s.stamp()
@@ -116,7 +116,7 @@ func (s *Server) updateGroup(c *call) response {
 	if !fixed("description") {
 		desc = ch.str("description", false, 1000)
 	}
-	if !ch.errs.empty() {
+	if !ch.errs.Empty() {
 		return ch.errs.unprocessable()
 	}
 	g := &r.g

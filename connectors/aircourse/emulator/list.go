@@ -67,11 +67,11 @@ func (q *query) intRange(key string, def, min, max int) int {
 	n, err := strconv.Atoi(v)
 	switch {
 	case err != nil:
-		q.errs.add(key, msgInteger(key))
+		q.errs.Add(key, msgInteger(key))
 	case n < min:
-		q.errs.add(key, msgMinNumber(key, min))
+		q.errs.Add(key, msgMinNumber(key, min))
 	case max > 0 && n > max:
-		q.errs.add(key, msgMaxNumber(key, max))
+		q.errs.Add(key, msgMaxNumber(key, max))
 	default:
 		return n
 	}
@@ -88,7 +88,7 @@ func (q *query) multi(key string, allowed ...string) map[string]bool {
 	set := map[string]bool{}
 	for i, part := range strings.Split(v, ",") {
 		if !contains(allowed, part) {
-			q.errs.add(key+"."+strconv.Itoa(i), msgIn(key+"."+strconv.Itoa(i)))
+			q.errs.Add(key+"."+strconv.Itoa(i), msgIn(key+"."+strconv.Itoa(i)))
 			continue
 		}
 		set[part] = true
@@ -103,7 +103,7 @@ func (q *query) one(key string, allowed ...string) (string, bool) {
 		return "", false
 	}
 	if !contains(allowed, v) {
-		q.errs.add(key, msgIn(key))
+		q.errs.Add(key, msgIn(key))
 		return "", false
 	}
 	return v, true
@@ -121,7 +121,7 @@ func (q *query) flag(key string) (bool, bool) {
 	case "1":
 		return true, true
 	}
-	q.errs.add(key, msgBoolean(key))
+	q.errs.Add(key, msgBoolean(key))
 	return false, false
 }
 
@@ -135,7 +135,7 @@ func (q *query) paging() (limit, page int) {
 // page answers 422 if a parameter was bad, else the requested page of
 // items, each rendered.
 func page[R, T any](q *query, items []R, limit, page int, render func(R) T) response {
-	if !q.errs.empty() {
+	if !q.errs.Empty() {
 		return q.errs.unprocessable()
 	}
 	total := len(items)

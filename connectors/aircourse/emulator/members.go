@@ -17,7 +17,7 @@ func (s *Server) memberBody(c *call, withRole bool) (userID, role string, bad *r
 	if withRole {
 		r = ch.enum("role", true, memberRoles...)
 	}
-	if !ch.errs.empty() {
+	if !ch.errs.Empty() {
 		resp := ch.errs.unprocessable()
 		return "", "", &resp
 	}

@@ -26,7 +26,7 @@ func (s *Server) listOrgs(c *call) response {
 	limit, pg := q.paging()
 	today := s.now().In(jst).Format("2006-01-02")
 	var items []*orgRec
-	if q.errs.empty() {
+	if q.errs.Empty() {
 		for _, r := range s.sortedOrgs() {
 			o := &r.o
 			switch {
@@ -73,7 +73,7 @@ func (s *Server) createOrg(c *call) response {
 	}
 	disc, _ := ch.discussion()
 	desc := ch.str("description", false, 1000)
-	if !ch.errs.empty() {
+	if !ch.errs.Empty() {
 		return ch.errs.unprocessable()
 	}
 
@@ -159,7 +159,7 @@ func (s *Server) updateOrg(c *call) response {
 		disc, _ = ch.discussion()
 	}
 	desc := ch.str("description", false, 1000)
-	if !ch.errs.empty() {
+	if !ch.errs.Empty() {
 		return ch.errs.unprocessable()
 	}
 

@@ -48,7 +48,7 @@ func (s *Server) listUsers(c *call) response {
 	roles := q.multi("role", userRoles...)
 	limit, pg := q.paging()
 	var items []*userRec
-	if q.errs.empty() {
+	if q.errs.Empty() {
 		for _, r := range s.sortedUsers() {
 			u := &r.u
 			switch {
@@ -110,7 +110,7 @@ func (s *Server) createUser(c *call) response {
 	birthday := ch.date("birthday")
 	profile := ch.str("profile", false, 1000)
 	pwLogin := ch.boolean("isEnabledPasswordLogin", s.samlPerUser)
-	if !ch.errs.empty() {
+	if !ch.errs.Empty() {
 		return ch.errs.unprocessable()
 	}
 
@@ -214,7 +214,7 @@ func (s *Server) updateUser(c *call) response {
 	birthday := ch.date("birthday")
 	profile := ch.str("profile", false, 1000)
 	pwLogin := ch.boolean("isEnabledPasswordLogin", false)
-	if !ch.errs.empty() {
+	if !ch.errs.Empty() {
 		return ch.errs.unprocessable()
 	}
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // Laravel's Japanese validation messages (laravel-lang "ja"). The attribute
@@ -51,55 +53,21 @@ func msgEveryoneFixed(a string) string {
 }
 
 // errorBag collects validation errors in the order they were found, one
-// message per key.
-type errorBag struct {
-	keys []string
-	msgs map[string][]string
-}
-
-func (b *errorBag) add(key, msg string) {
-	if b.msgs == nil {
-		b.msgs = map[string][]string{}
-	}
-	if _, dup := b.msgs[key]; dup {
-		return
-	}
-	b.keys = append(b.keys, key)
-	b.msgs[key] = []string{msg}
-}
-
-func (b *errorBag) empty() bool { return len(b.keys) == 0 }
-
-// MarshalJSON encodes the errors as an object in the order found.
-func (b *errorBag) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	for i, k := range b.keys {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		kb, _ := json.Marshal(k)
-		vb, _ := json.Marshal(b.msgs[k])
-		buf.Write(kb)
-		buf.WriteByte(':')
-		buf.Write(vb)
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
-}
+// message per key (Laravel's).
+type errorBag struct{ emukit.Errors }
 
 // unprocessable is the 422 answer: the first message and every error.
 func (b *errorBag) unprocessable() response {
 	return jsonResp(http.StatusUnprocessableEntity, struct {
 		Message string    `json:"message"`
 		Errors  *errorBag `json:"errors"`
-	}{b.msgs[b.keys[0]][0], b})
+	}{b.First(), b})
 }
 
 // unprocessable422 answers 422 with a single error.
 func unprocessable422(key, msg string) response {
 	var b errorBag
-	b.add(key, msg)
+	b.Add(key, msg)
 	return b.unprocessable()
 }
 
@@ -136,7 +104,7 @@ func (c *checker) given(key string) bool {
 	return ok && !isNullish(raw)
 }
 
-func (c *checker) fail(key, msg string) { c.errs.add(key, msg) }
+func (c *checker) fail(key, msg string) { c.errs.Add(key, msg) }
 
 // start handles presence and nullness; it returns the raw value to check
 // further, or nil when there is nothing more to check.

@@ -68,22 +68,22 @@ func (c *call) importUsers() response {
 	var rows []json.RawMessage
 	switch {
 	case !ok || isNull(raw):
-		errs.add("users", msgRequired("users"))
+		errs.Add("users", msgRequired("users"))
 	case json.Unmarshal(raw, &rows) != nil:
-		errs.add("users", msgArray("users"))
+		errs.Add("users", msgArray("users"))
 	case len(rows) == 0:
-		errs.add("users", msgMinItems("users"))
+		errs.Add("users", msgMinItems("users"))
 	case len(rows) > maxImportRows:
-		errs.add("users", msgMaxItems("users", maxImportRows))
+		errs.Add("users", msgMaxItems("users", maxImportRows))
 	}
 	parsed := make([]body, len(rows))
 	for i, row := range rows {
 		if json.Unmarshal(row, &parsed[i]) != nil || parsed[i] == nil {
 			key := fmt.Sprintf("users.%d", i)
-			errs.add(key, msgObject(key))
+			errs.Add(key, msgObject(key))
 		}
 	}
-	if !errs.empty() {
+	if !errs.Empty() {
 		return errs.unprocessable()
 	}
 	t := &importTask{rows: parsed, t: ImportTask{
@@ -203,8 +203,8 @@ func (c *call) importRow(t *importTask, i int) ImportRowResult {
 	if in.email.value != nil {
 		res.Email = *in.email.value
 	}
-	if !errs.empty() {
-		res.Status, res.Errors = RowFailed, errs.fields()
+	if !errs.Empty() {
+		res.Status, res.Errors = RowFailed, errs.Fields()
 		t.t.Failed++
 		return res
 	}

@@ -22,7 +22,7 @@ func (c *call) paging(errs *errorBag) (limit int, after int64) {
 	if v := c.q("cursor"); v != "" {
 		seq, ok := decodeCursor(v)
 		if !ok {
-			errs.add("cursor", msgIn("cursor"))
+			errs.Add("cursor", msgIn("cursor"))
 		}
 		after = seq
 	}
@@ -66,12 +66,12 @@ func pageOf[T any](c *call, all []T, seq func(T) int64) ([]T, map[string]any, *e
 		if v := c.q("page"); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 {
-				errs.add("page", msgRange("page", 1, math.MaxInt32))
+				errs.Add("page", msgRange("page", 1, math.MaxInt32))
 			} else {
 				page = n
 			}
 		}
-		if !errs.empty() {
+		if !errs.Empty() {
 			return nil, nil, &errs
 		}
 		from := min((page-1)*limit, len(all))
@@ -83,12 +83,12 @@ func pageOf[T any](c *call, all []T, seq func(T) int64) ([]T, map[string]any, *e
 		if v := c.q("offset"); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {
-				errs.add("offset", msgRange("offset", 0, math.MaxInt32))
+				errs.Add("offset", msgRange("offset", 0, math.MaxInt32))
 			} else {
 				offset = n
 			}
 		}
-		if !errs.empty() {
+		if !errs.Empty() {
 			return nil, nil, &errs
 		}
 		from := min(offset, len(all))
@@ -103,11 +103,11 @@ func pageOf[T any](c *call, all []T, seq func(T) int64) ([]T, map[string]any, *e
 		if v := c.q("next_token"); v != "" {
 			seq, ok := decodeCursor(v)
 			if !ok {
-				errs.add("next_token", msgIn("next_token"))
+				errs.Add("next_token", msgIn("next_token"))
 			}
 			after = seq
 		}
-		if !errs.empty() {
+		if !errs.Empty() {
 			return nil, nil, &errs
 		}
 		out, next := pageAfter(all, seq, limit, after)
@@ -118,7 +118,7 @@ func pageOf[T any](c *call, all []T, seq func(T) int64) ([]T, map[string]any, *e
 		return out, fields, &errs
 	}
 	limit, after := c.paging(&errs)
-	if !errs.empty() {
+	if !errs.Empty() {
 		return nil, nil, &errs
 	}
 	out, next := pageAfter(all, seq, limit, after)
@@ -131,7 +131,7 @@ func (c *call) limit(errs *errorBag) int {
 	if v := c.q("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > MaxLimit {
-			errs.add("limit", msgRange("limit", 1, MaxLimit))
+			errs.Add("limit", msgRange("limit", 1, MaxLimit))
 		} else {
 			limit = n
 		}

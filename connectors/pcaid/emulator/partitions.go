@@ -24,7 +24,7 @@ func (c *call) listPartitions() response {
 	if c.s.readings.Has(ReadingPagingPage) || c.s.readings.Has(ReadingPagingOffset) {
 		var errs *errorBag
 		all, fields, errs = pageOf(c, all, func(p *partitionRec) int64 { return p.seq })
-		if !errs.empty() {
+		if !errs.Empty() {
 			return errs.unprocessable()
 		}
 	}
@@ -46,7 +46,7 @@ func (c *call) savePartition() response {
 	var rec *partitionRec
 	if _, ok := c.in["service_partition_id"]; ok {
 		id := r.str("service_partition_id", true, 64)
-		if !errs.empty() {
+		if !errs.Empty() {
 			return errs.unprocessable()
 		}
 		if rec = c.org.partitions[*id.value]; rec == nil {
@@ -65,13 +65,13 @@ func (c *call) savePartition() response {
 			continue
 		}
 		if name.value != nil && strings.EqualFold(p.p.Name, *name.value) {
-			errs.add("name", msgUnique("name"))
+			errs.Add("name", msgUnique("name"))
 		}
 		if code.value != nil && p.p.Code != nil && strings.EqualFold(*p.p.Code, *code.value) {
-			errs.add("code", msgUnique("code"))
+			errs.Add("code", msgUnique("code"))
 		}
 	}
-	if !errs.empty() {
+	if !errs.Empty() {
 		return errs.unprocessable()
 	}
 	ts := c.s.stamp()
@@ -108,7 +108,7 @@ func (c *call) savePartition() response {
 func (c *call) partitionFromBody() (*partitionRec, response, bool) {
 	var errs errorBag
 	id := reader{in: c.in, errs: &errs}.str("service_partition_id", true, 64)
-	if !errs.empty() {
+	if !errs.Empty() {
 		return nil, errs.unprocessable(), false
 	}
 	p := c.org.partitions[*id.value]
@@ -124,7 +124,7 @@ func (c *call) partitionFromBody() (*partitionRec, response, bool) {
 func (c *call) unknownPartition() response {
 	if c.s.readings.Has(ReadingPartitionUnknown422) {
 		var errs errorBag
-		errs.add("service_partition_id", msgExists("service_partition_id"))
+		errs.Add("service_partition_id", msgExists("service_partition_id"))
 		return errs.unprocessable()
 	}
 	return notFound()
@@ -149,7 +149,7 @@ func (c *call) listPartitionUsers() response {
 	id := c.q("service_partition_id")
 	if id == "" {
 		var errs errorBag
-		errs.add("service_partition_id", msgRequired("service_partition_id"))
+		errs.Add("service_partition_id", msgRequired("service_partition_id"))
 		return errs.unprocessable()
 	}
 	members := c.org.members[id]
@@ -160,7 +160,7 @@ func (c *call) listPartitionUsers() response {
 		}
 	}
 	recs, fields, errs := pageOf(c, in, func(u *userRec) int64 { return u.seq })
-	if !errs.empty() {
+	if !errs.Empty() {
 		return errs.unprocessable()
 	}
 	if c.org.partitions[id] == nil {
@@ -190,11 +190,11 @@ func (c *call) partitionIDs() ([]string, response, bool) {
 	r := reader{in: c.in, errs: &errs}
 	if c.s.readings.Has(ReadingPartitionIDSingle) {
 		id := r.str("service_partition_id", true, 64)
-		if !errs.empty() {
+		if !errs.Empty() {
 			return nil, errs.unprocessable(), false
 		}
 		if c.org.partitions[*id.value] == nil {
-			errs.add("service_partition_id", msgExists("service_partition_id"))
+			errs.Add("service_partition_id", msgExists("service_partition_id"))
 			return nil, errs.unprocessable(), false
 		}
 		return []string{*id.value}, response{}, true
@@ -203,10 +203,10 @@ func (c *call) partitionIDs() ([]string, response, bool) {
 	for i, id := range ids {
 		if c.org.partitions[id] == nil {
 			key := fmt.Sprintf("service_partition_ids.%d", i)
-			errs.add(key, msgExists(key))
+			errs.Add(key, msgExists(key))
 		}
 	}
-	if !errs.empty() {
+	if !errs.Empty() {
 		return nil, errs.unprocessable(), false
 	}
 	return ids, response{}, true
@@ -267,19 +267,19 @@ func (c *call) setPartitionRole() response {
 	grantOnly := c.s.readings.Has(ReadingSPManagerGrantOnly)
 	if raw, ok := c.in["role"]; ok && !isNull(raw) && !grantOnly {
 		if json.Unmarshal(raw, &role) != nil || (role != RoleManager && role != RoleMember) {
-			errs.add("role", msgIn("role"))
+			errs.Add("role", msgIn("role"))
 		}
 	}
-	if !errs.empty() {
+	if !errs.Empty() {
 		return errs.unprocessable()
 	}
 	members := c.org.members[*id.value]
 	if c.org.partitions[*id.value] == nil {
-		errs.add("service_partition_id", msgExists("service_partition_id"))
+		errs.Add("service_partition_id", msgExists("service_partition_id"))
 	} else if _, in := members[rec.u.AccountID]; !in {
-		errs.add("service_partition_id", "ユーザーはservice_partition_idのサービス区画に所属していません。")
+		errs.Add("service_partition_id", "ユーザーはservice_partition_idのサービス区画に所属していません。")
 	}
-	if !errs.empty() {
+	if !errs.Empty() {
 		return errs.unprocessable()
 	}
 	members[rec.u.AccountID] = role

@@ -283,12 +283,10 @@ func (s *Server) shape(r response) response {
 		return r
 	}
 	out := map[string]any{"message": e.Message}
-	if !e.Errors.empty() {
+	if e.Errors != nil && !e.Errors.Empty() {
 		list := []map[string]string{}
-		for _, k := range e.Errors.keys {
-			for _, m := range e.Errors.msgs[k] {
-				list = append(list, map[string]string{"field": k, "message": m})
-			}
+		for _, k := range e.Errors.Keys() {
+			list = append(list, map[string]string{"field": k, "message": e.Errors.Message(k)})
 		}
 		out["errors"] = list
 	}

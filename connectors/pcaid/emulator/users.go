@@ -72,12 +72,12 @@ func (c *call) queryUsers() response {
 	status, suspended := c.q("status"), c.q("suspended")
 	var errs errorBag
 	if status != "" && !slices.Contains(c.s.statuses(), status) {
-		errs.add("status", msgIn("status"))
+		errs.Add("status", msgIn("status"))
 	}
 	if suspended != "" && suspended != "true" && suspended != "false" {
-		errs.add("suspended", msgBoolean("suspended"))
+		errs.Add("suspended", msgBoolean("suspended"))
 	}
-	if !errs.empty() {
+	if !errs.Empty() {
 		return errs.unprocessable()
 	}
 	return c.usersPage(func(r *userRec) bool {
@@ -98,7 +98,7 @@ func (c *call) usersPage(keep func(*userRec) bool) response {
 		}
 	}
 	recs, fields, errs := pageOf(c, all, func(u *userRec) int64 { return u.seq })
-	if !errs.empty() {
+	if !errs.Empty() {
 		return errs.unprocessable()
 	}
 	users := make([]any, 0, len(recs))
@@ -152,10 +152,10 @@ func (o *orgState) readUser(r reader, self string, withAdmin, whole bool) userIn
 		in.admin = r.boolean("admin", false)
 	}
 	if v := in.email.value; v != nil && o.emailTaken(*v, self) {
-		r.errs.add(r.prefix+"email", msgUnique(r.prefix+"email"))
+		r.errs.Add(r.prefix+"email", msgUnique(r.prefix+"email"))
 	}
 	if v := in.employeeNumber.value; v != nil && o.employeeNumberTaken(*v, self) {
-		r.errs.add(r.prefix+"employee_number", msgUnique(r.prefix+"employee_number"))
+		r.errs.Add(r.prefix+"employee_number", msgUnique(r.prefix+"employee_number"))
 	}
 	return in
 }
@@ -201,7 +201,7 @@ func (c *call) addUser(in userInput) *userRec {
 func (c *call) createUser() response {
 	var errs errorBag
 	in := c.org.readUser(reader{in: c.in, errs: &errs}, "", false, false)
-	if !errs.empty() {
+	if !errs.Empty() {
 		return errs.unprocessable()
 	}
 	return jsonResp(http.StatusCreated, c.userView(c.addUser(in)))
@@ -219,7 +219,7 @@ func (c *call) updateUser() response {
 	whole := c.s.readings.Has(ReadingPutReplaces)
 	var errs errorBag
 	in := c.org.readUser(reader{in: c.in, errs: &errs}, rec.u.AccountID, false, whole)
-	if !errs.empty() {
+	if !errs.Empty() {
 		return errs.unprocessable()
 	}
 	if whole {
@@ -265,7 +265,7 @@ func (c *call) inviteUser() response {
 		return resp
 	} else if rec.u.Suspended {
 		var errs errorBag
-		errs.add("account_id", "無効化されたユーザーは招待できません。")
+		errs.Add("account_id", "無効化されたユーザーは招待できません。")
 		return errs.unprocessable()
 	}
 	return c.change(func(u *User) {
@@ -327,10 +327,10 @@ func (c *call) adminRoles() ([]string, response, bool) {
 	for i, r := range roles {
 		if !slices.Contains([]string{RoleOrganizationAdmin, RoleUserAdmin, RoleServiceAdmin}, r) {
 			key := fmt.Sprintf("admin_roles.%d", i)
-			errs.add(key, msgIn(key))
+			errs.Add(key, msgIn(key))
 		}
 	}
-	if !errs.empty() {
+	if !errs.Empty() {
 		return nil, errs.unprocessable(), false
 	}
 	return roles, response{}, true

@@ -57,71 +57,26 @@ var codeRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
 // errorBag collects validation errors in the order found, one message per
 // key, and encodes them as {"key":["message"]} in that order.
-type errorBag struct {
-	keys []string
-	msgs map[string][]string
-}
-
-func (b *errorBag) add(key, msg string) {
-	if b.msgs == nil {
-		b.msgs = map[string][]string{}
-	}
-	if _, dup := b.msgs[key]; dup {
-		return
-	}
-	b.keys = append(b.keys, key)
-	b.msgs[key] = []string{msg}
-}
-
-func (b *errorBag) empty() bool { return b == nil || len(b.keys) == 0 }
-
-// MarshalJSON encodes the errors in the order found.
-func (b *errorBag) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	for i, k := range b.keys {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		kb, _ := json.Marshal(k)
-		vb, _ := json.Marshal(b.msgs[k])
-		buf.Write(kb)
-		buf.WriteByte(':')
-		buf.Write(vb)
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
-}
+type errorBag struct{ emukit.Errors }
 
 // allTaken reports a bag whose every error is a value already in use
 // (msgUnique): a conflict rather than a bad value.
 func (b *errorBag) allTaken() bool {
-	if b.empty() {
+	if b == nil || b.Empty() {
 		return false
 	}
-	for _, k := range b.keys {
-		for _, m := range b.msgs[k] {
-			if m != msgUnique(k) {
-				return false
-			}
+	for _, k := range b.Keys() {
+		if b.Message(k) != msgUnique(k) {
+			return false
 		}
 	}
 	return true
 }
 
-// fields is the bag as a plain map (an import row's errors).
-func (b *errorBag) fields() map[string][]string {
-	out := make(map[string][]string, len(b.keys))
-	for _, k := range b.keys {
-		out[k] = append([]string(nil), b.msgs[k]...)
-	}
-	return out
-}
-
 // unprocessable is the 422 answer: the first message and every error.
 func (b *errorBag) unprocessable() response {
 	return jsonResp(http.StatusUnprocessableEntity, apiError{
-		Code: "VALIDATION_ERROR", Message: b.msgs[b.keys[0]][0], Errors: b,
+		Code: "VALIDATION_ERROR", Message: b.First(), Errors: b,
 	})
 }
 
@@ -159,23 +114,23 @@ func (r reader) str(key string, required bool, max int) strField {
 	raw, ok := r.in[key]
 	if !ok || isNull(raw) {
 		if required {
-			r.errs.add(name, msgRequired(name))
+			r.errs.Add(name, msgRequired(name))
 		}
 		return strField{present: ok}
 	}
 	var v string
 	if json.Unmarshal(raw, &v) != nil {
-		r.errs.add(name, msgString(name))
+		r.errs.Add(name, msgString(name))
 		return strField{present: true}
 	}
 	if v == "" {
 		if required {
-			r.errs.add(name, msgRequired(name))
+			r.errs.Add(name, msgRequired(name))
 		}
 		return strField{present: true}
 	}
 	if utf8.RuneCountInString(v) > max {
-		r.errs.add(name, msgMax(name, max))
+		r.errs.Add(name, msgMax(name, max))
 		return strField{present: true}
 	}
 	return strField{present: true, value: &v}
@@ -187,7 +142,7 @@ func (r reader) email(key string, required bool) strField {
 	if f.value != nil {
 		a, err := mail.ParseAddress(*f.value)
 		if err != nil || a.Address != *f.value || a.Name != "" || !strings.Contains(a.Address[strings.LastIndex(a.Address, "@")+1:], ".") {
-			r.errs.add(r.prefix+key, msgEmail(r.prefix+key))
+			r.errs.Add(r.prefix+key, msgEmail(r.prefix+key))
 			return strField{present: true}
 		}
 	}
@@ -198,7 +153,7 @@ func (r reader) email(key string, required bool) strField {
 func (r reader) code(key string, max int) strField {
 	f := r.str(key, false, max)
 	if f.value != nil && !codeRE.MatchString(*f.value) {
-		r.errs.add(r.prefix+key, msgCode(r.prefix+key))
+		r.errs.Add(r.prefix+key, msgCode(r.prefix+key))
 		return strField{present: true}
 	}
 	return f
@@ -212,7 +167,7 @@ func (r reader) boolean(key string, def bool) bool {
 	}
 	var v bool
 	if json.Unmarshal(raw, &v) != nil {
-		r.errs.add(r.prefix+key, msgBoolean(r.prefix+key))
+		r.errs.Add(r.prefix+key, msgBoolean(r.prefix+key))
 		return def
 	}
 	return v
@@ -223,23 +178,23 @@ func (r reader) ids(key string) []string {
 	name := r.prefix + key
 	raw, ok := r.in[key]
 	if !ok || isNull(raw) {
-		r.errs.add(name, msgRequired(name))
+		r.errs.Add(name, msgRequired(name))
 		return nil
 	}
 	var list []json.RawMessage
 	if json.Unmarshal(raw, &list) != nil {
-		r.errs.add(name, msgArray(name))
+		r.errs.Add(name, msgArray(name))
 		return nil
 	}
 	if len(list) == 0 {
-		r.errs.add(name, msgMinItems(name))
+		r.errs.Add(name, msgMinItems(name))
 		return nil
 	}
 	var out []string
 	for i, e := range list {
 		var s string
 		if json.Unmarshal(e, &s) != nil || s == "" {
-			r.errs.add(fmt.Sprintf("%s.%d", name, i), msgString(fmt.Sprintf("%s.%d", name, i)))
+			r.errs.Add(fmt.Sprintf("%s.%d", name, i), msgString(fmt.Sprintf("%s.%d", name, i)))
 			continue
 		}
 		if !slices.Contains(out, s) {

@@ -14,46 +14,12 @@ import (
 
 // errorBag collects validation errors in the order found, one message per
 // key.
-type errorBag struct {
-	keys []string
-	msgs map[string][]string
-}
-
-func (b *errorBag) add(key, msg string) {
-	if b.msgs == nil {
-		b.msgs = map[string][]string{}
-	}
-	if _, dup := b.msgs[key]; dup {
-		return
-	}
-	b.keys = append(b.keys, key)
-	b.msgs[key] = []string{msg}
-}
-
-func (b *errorBag) empty() bool { return len(b.keys) == 0 }
-
-// MarshalJSON encodes the errors as an object in the order found.
-func (b *errorBag) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	for i, k := range b.keys {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		kb, _ := json.Marshal(k)
-		vb, _ := json.Marshal(b.msgs[k])
-		buf.Write(kb)
-		buf.WriteByte(':')
-		buf.Write(vb)
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
-}
+type errorBag struct{ emukit.Errors }
 
 // fail answers the errors: status (422 for a body, 400 for a query) with
 // the first message as "message".
 func (b *errorBag) fail(status int) response {
-	return jsonResp(status, errorBody{Error: errorCodes[status], Message: b.msgs[b.keys[0]][0], Errors: b})
+	return jsonResp(status, errorBody{Error: errorCodes[status], Message: b.First(), Errors: b})
 }
 
 // input is a JSON object body, values kept raw so that absent, null and
@@ -90,7 +56,7 @@ func (in input) str(b *errorBag, key string) (string, bool) {
 	}
 	var v string
 	if json.Unmarshal(f.raw, &v) != nil {
-		b.add(key, key+" must be a string")
+		b.Add(key, key+" must be a string")
 		return "", false
 	}
 	return v, true
@@ -104,7 +70,7 @@ func (in input) object(b *errorBag, key string) (map[string]any, bool) {
 	}
 	var v map[string]any
 	if json.Unmarshal(f.raw, &v) != nil || v == nil {
-		b.add(key, key+" must be an object")
+		b.Add(key, key+" must be an object")
 		return nil, false
 	}
 	return v, true
@@ -128,7 +94,7 @@ func (c *call) limit(b *errorBag) int {
 		return maxLimit
 	}
 	if err != nil || n < 1 || n > maxLimit {
-		b.add("limit", "limit must be an integer between 1 and 100")
+		b.Add("limit", "limit must be an integer between 1 and 100")
 		return defaultLimit
 	}
 	return n
@@ -142,7 +108,7 @@ func (c *call) flag(b *errorBag, key string) bool {
 	case "true", "1":
 		return true
 	}
-	b.add(key, key+" must be true or false")
+	b.Add(key, key+" must be true or false")
 	return false
 }
 
@@ -163,7 +129,7 @@ func (c *call) cursor(b *errorBag, key string) string {
 			return doc[key]
 		}
 	}
-	b.add("cursor", "cursor is not a cursor this endpoint issued")
+	b.Add("cursor", "cursor is not a cursor this endpoint issued")
 	return ""
 }
 

@@ -16,9 +16,9 @@ func (c *call) listMembers() response {
 	after := c.cursor(&b, "user_id")
 	role := c.q("role")
 	if role != "" && role != RoleAdmin && role != RoleMember {
-		b.add("role", "role must be admin or member")
+		b.Add("role", "role must be admin or member")
 	}
-	if !b.empty() {
+	if !b.Empty() {
 		return b.fail(http.StatusBadRequest)
 	}
 	ms := s.members[c.id]
@@ -50,11 +50,11 @@ func (c *call) addMember() response {
 	var b errorBag
 	uid, ok := c.in.str(&b, "user_id")
 	switch {
-	case !ok && len(b.keys) == 0, ok && uid == "":
-		b.add("user_id", "user_id is required")
+	case !ok && b.Empty(), ok && uid == "":
+		b.Add("user_id", "user_id is required")
 	case ok:
 		if _, known := s.users[uid]; !known {
-			b.add("user_id", "user_id names no user of the tenant")
+			b.Add("user_id", "user_id names no user of the tenant")
 		}
 	}
 	role := RoleMember
@@ -63,12 +63,12 @@ func (c *call) addMember() response {
 		switch {
 		case !ok:
 		case r != RoleAdmin && r != RoleMember:
-			b.add("role", "role must be admin or member")
+			b.Add("role", "role must be admin or member")
 		default:
 			role = r
 		}
 	}
-	if !b.empty() {
+	if !b.Empty() {
 		return b.fail(http.StatusUnprocessableEntity)
 	}
 	if m := s.members[c.id][uid]; m != nil {

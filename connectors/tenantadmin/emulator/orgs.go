@@ -28,7 +28,7 @@ func (c *call) listOrgs() response {
 	limit := c.limit(&b)
 	after := c.cursor(&b, "id")
 	descendants := c.flag(&b, "include_children")
-	if !b.empty() {
+	if !b.Empty() {
 		return b.fail(http.StatusBadRequest)
 	}
 	search := strings.ToLower(c.q("search"))
@@ -82,16 +82,16 @@ func (s *Server) readName(b *errorBag, in input, required bool) (string, bool) {
 		return "", false
 	}
 	if !f.present || f.null {
-		b.add("name", "name is required")
+		b.Add("name", "name is required")
 		return "", false
 	}
 	v, ok := in.str(b, "name")
 	switch {
 	case !ok:
 	case v == "":
-		b.add("name", "name is required")
+		b.Add("name", "name is required")
 	case !nameRE.MatchString(v):
-		b.add("name", "name may contain only letters (A-Z, a-z), digits, '-' and '_'")
+		b.Add("name", "name may contain only letters (A-Z, a-z), digits, '-' and '_'")
 	default:
 		return v, true
 	}
@@ -106,12 +106,12 @@ func (s *Server) readDisplayName(b *errorBag, in input, required bool) (string, 
 		return "", false
 	}
 	if !f.present || f.null {
-		b.add("display_name", "display_name is required")
+		b.Add("display_name", "display_name is required")
 		return "", false
 	}
 	v, ok := in.str(b, "display_name")
 	if ok && strings.TrimSpace(v) == "" {
-		b.add("display_name", "display_name is required")
+		b.Add("display_name", "display_name is required")
 		return "", false
 	}
 	return v, ok
@@ -126,7 +126,7 @@ func (s *Server) nullSent(b *errorBag, key, want string) bool {
 	case s.readings.Has(ReadingNullIgnored):
 		return false
 	case s.readings.Has(ReadingNullRefused):
-		b.add(key, key+" must be "+want+", not null")
+		b.Add(key, key+" must be "+want+", not null")
 		return false
 	}
 	return true
@@ -170,10 +170,10 @@ func (s *Server) readParent(b *errorBag, in input, self string) (string, bool) {
 	case parent == "" && s.emptyIsNone():
 		return "", true
 	case s.orgs[parent] == nil:
-		b.add("parent_id", "parent_id names no organization")
+		b.Add("parent_id", "parent_id names no organization")
 		return "", false
 	case self != "" && s.isUnder(parent, self):
-		b.add("parent_id", "parent_id must not be the organization itself or one below it")
+		b.Add("parent_id", "parent_id must not be the organization itself or one below it")
 		return "", false
 	}
 	return parent, true
@@ -205,7 +205,7 @@ func (c *call) createOrg() response {
 	desc, _ := s.readDescription(&b, c.in)
 	parent, _ := s.readParent(&b, c.in, "")
 	meta, _ := s.readMetadata(&b, c.in)
-	if !b.empty() {
+	if !b.Empty() {
 		return b.fail(http.StatusUnprocessableEntity)
 	}
 	if other := s.nameTaken(name, ""); other != "" {
@@ -240,9 +240,9 @@ func (c *call) updateOrg() response {
 	parent, setParent := s.readParent(&b, c.in, o.ID)
 	meta, setMeta := s.readMetadata(&b, c.in)
 	if setName && name != o.Name && s.readings.Has(ReadingNameImmutable) {
-		b.add("name", "name cannot be changed (it is "+strconv.Quote(o.Name)+")")
+		b.Add("name", "name cannot be changed (it is "+strconv.Quote(o.Name)+")")
 	}
-	if !b.empty() {
+	if !b.Empty() {
 		return b.fail(http.StatusUnprocessableEntity)
 	}
 	if setName {
@@ -345,7 +345,7 @@ func (c *call) hierarchy() response {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			var b errorBag
-			b.add("depth", "depth must be an integer of 0 or more")
+			b.Add("depth", "depth must be an integer of 0 or more")
 			return b.fail(http.StatusBadRequest)
 		}
 		depth = n
