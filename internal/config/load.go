@@ -64,6 +64,9 @@ func Parse(data []byte, name string, parts Parts) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: the config is empty", name)
 		}
+		if msg, ok := syntaxError(name, data, err); ok {
+			return nil, fmt.Errorf("%s", msg)
+		}
 		return nil, fmt.Errorf("%s", yamlError(name, err))
 	}
 	cfg.applyDefaults()
