@@ -319,9 +319,10 @@ func (e Env) withLogger() Env {
 // adopted (linked as if created), what is not is created.
 type Finder interface {
 	// Find looks up the objects the creates cs would make and returns one
-	// Found per change, in order. A target whose API cannot filter reads
-	// the kinds it needs once per call, not once per change.
-	Find(ctx context.Context, cs []Change) []Found
+	// Found per change, in order; ids resolves what they refer to (an
+	// org's parent, a group's org), as in Apply. A target whose API cannot
+	// filter reads the kinds it needs once per call, not once per change.
+	Find(ctx context.Context, cs []Change, ids IDs) []Found
 }
 
 // Found is what Finder.Find learned of one create: the target id of the

@@ -143,7 +143,7 @@ func (e *Executor) retryStage(ctx context.Context, r *recorder, finder connector
 			for i, seq := range lookup {
 				changes[i] = r.plan.Changes[seq]
 			}
-			found := finder.Find(ctx, changes)
+			found := finder.Find(ctx, changes, r.ids)
 			for i, seq := range lookup {
 				switch {
 				case i >= len(found):

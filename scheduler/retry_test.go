@@ -75,7 +75,7 @@ func (f *flakyTarget) Apply(_ context.Context, c connectors.Change, ids connecto
 
 type findingTarget struct{ *flakyTarget }
 
-func (f findingTarget) Find(_ context.Context, cs []connectors.Change) []connectors.Found {
+func (f findingTarget) Find(_ context.Context, cs []connectors.Change, _ connectors.IDs) []connectors.Found {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.finds++

@@ -1,0 +1,96 @@
+package aircourse
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/mapping"
+)
+
+var _ connectors.Finder = (*Adapter)(nil)
+
+// Find looks up, by natural key, the objects of creates that may have
+// landed (a POST answered 500 or not at all), through the list filters of
+// the document: users by loginId, then mail (both 完全一致, exact; every
+// status); orgs and groups by code (完全一致), else by name (部分一致,
+// partial: the answer is narrowed to the exact name) under the same parent
+// organization. One filtered list call per change (two for a user found
+// by mail only).
+func (a *Adapter) Find(ctx context.Context, cs []connectors.Change, ids connectors.IDs) []connectors.Found {
+	out := make([]connectors.Found, len(cs))
+	for i, c := range cs {
+		id, err := a.find(ctx, c, ids)
+		if err != nil {
+			err = fmt.Errorf("aircourse: look up %s %s: %w", c.Kind, c.Key, err)
+		}
+		out[i] = connectors.Found{TargetID: id, Err: err}
+	}
+	return out
+}
+
+func (a *Adapter) find(ctx context.Context, c connectors.Change, ids connectors.IDs) (string, error) {
+	switch {
+	case c.Kind == mapping.KindUser && c.User != nil:
+		for _, key := range []struct{ param, want string }{{"loginId", c.User.LoginID}, {"mail", c.User.Email}} {
+			if key.want == "" {
+				continue
+			}
+			users, err := list[User](ctx, a.client, "/users", url.Values{"status": {allStatuses}, key.param: {key.want}}, a.pageSize)
+			if err != nil {
+				return "", err
+			}
+			for _, u := range users {
+				got := u.LoginID
+				if key.param == "mail" {
+					got = u.Mail
+				}
+				if strings.EqualFold(got, key.want) {
+					return u.ID, nil
+				}
+			}
+		}
+		return "", nil
+	case c.Kind == mapping.KindOrg && c.Org != nil:
+		parent, err := a.resolveOrg(ctx, ids, c.Parent())
+		if err != nil {
+			return "", fmt.Errorf("parent: %w", err)
+		}
+		filter := url.Values{"name": {c.Org.Name}}
+		if c.Org.Code != "" {
+			filter = url.Values{"code": {c.Org.Code}}
+		}
+		orgs, err := list[Organization](ctx, a.client, "/organizations", filter, a.pageSize)
+		if err != nil {
+			return "", err
+		}
+		for _, o := range orgs {
+			if (c.Org.Code != "" && o.Code == c.Org.Code) || (c.Org.Code == "" && o.Name == c.Org.Name && o.ParentID == parent) {
+				return o.ID, nil
+			}
+		}
+		return "", nil
+	case c.Kind == mapping.KindGroup && c.Group != nil:
+		org, err := a.resolveOrg(ctx, ids, c.GroupOrg())
+		if err != nil {
+			return "", fmt.Errorf("organization: %w", err)
+		}
+		filter := url.Values{"name": {c.Group.Name}}
+		if c.Group.Code != "" {
+			filter = url.Values{"code": {c.Group.Code}}
+		}
+		groups, err := list[Group](ctx, a.client, "/groups", filter, a.pageSize)
+		if err != nil {
+			return "", err
+		}
+		for _, g := range groups {
+			if (c.Group.Code != "" && g.Code == c.Group.Code) || (c.Group.Code == "" && g.Name == c.Group.Name && g.OrganizationID == org) {
+				return g.ID, nil
+			}
+		}
+		return "", nil
+	}
+	return "", fmt.Errorf("nothing to look up a %s create by", c.Kind)
+}
