@@ -125,10 +125,10 @@ func TestExecutorRetriesTransientFailuresAtTheEnd(t *testing.T) {
 			setup: func(f *flakyTarget) { f.lost["a"] = true }, finder: true,
 			applied: 6, retried: 2, adopted: 1, creates: 3},
 		{name: "without a lookup, a create that may have landed is not made again",
-			setup: func(f *flakyTarget) { f.lost["a"] = true },
+			setup:   func(f *flakyTarget) { f.lost["a"] = true },
 			applied: 4, failed: 2, creates: 3, warned: 2},
 		{name: "a create that landed and failed a later step is repaired, not made twice",
-			setup: func(f *flakyTarget) { f.partial["c"] = true },
+			setup:   func(f *flakyTarget) { f.partial["c"] = true },
 			applied: 6, retried: 1, adopted: 1, creates: 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
