@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"text/template/parse"
 
 	scimerrors "github.com/elimity-com/scim/errors"
 	"go.uber.org/zap"
@@ -215,7 +214,7 @@ func invalidValue(m Mapping, rec mapping.Record, problems []string) scimerrors.S
 	if rec.Kind != mapping.KindUser {
 		what = "Group"
 	}
-	refs := templateRefs(m.Config)
+	refs := mapping.TemplateRefs(m.Config)
 	details := make([]string, 0, len(problems))
 	for _, p := range problems {
 		keys, msg := problemKeys(rec.Kind, p)
@@ -274,128 +273,6 @@ func scimAttributes(kind mapping.Kind, recordAttrs []string) []string {
 	return out
 }
 
-// templateRefs lists, for each template of a mapping block by its config
-// path ("users.name"), the record attributes it reads.
-func templateRefs(cfg config.Mapping) map[string][]string {
-	texts := map[string]string{}
-	u := cfg.Users
-	texts["users.login_id"] = u.LoginID
-	texts["users.email"] = u.Email
-	texts["users.name"] = u.Name
-	for k, t := range u.Attributes {
-		texts["users.attributes."+k] = t
-	}
-	if u.OrgPath != nil {
-		texts["users.org_path.template"] = u.OrgPath.Template
-	}
-	texts["users.org"] = u.Org
-	if u.Role != nil {
-		texts["users.role.template"] = u.Role.Template
-	}
-	if u.Groups != nil {
-		texts["users.groups.template"] = u.Groups.Template
-	}
-	for i, m := range u.Scope.Exclude {
-		texts[fmt.Sprintf("users.scope.exclude[%d].template", i)] = m.Template
-	}
-	for i, m := range u.Suspended {
-		texts[fmt.Sprintf("users.suspended[%d].template", i)] = m.Template
-	}
-	o, g := cfg.Orgs, cfg.Groups
-	for k, t := range map[string]string{
-		"orgs.key": o.Key, "orgs.name": o.Name, "orgs.code": o.Code, "orgs.parent": o.Parent, "orgs.description": o.Description,
-		"groups.name": g.Name, "groups.code": g.Code, "groups.org": g.Org, "groups.description": g.Description,
-	} {
-		texts[k] = t
-	}
-	refs := make(map[string][]string, len(texts))
-	for k, t := range texts {
-		if t != "" {
-			refs[k] = fieldRefs(t)
-		}
-	}
-	return refs
-}
-
-// fieldRefs lists the record attributes a template reads: its fields
-// ({{.displayName}}, {{$.x}}) and index lookups ({{index . "社員番号"}}),
-// sorted. A template that does not parse (Compile would have refused it)
-// reads nothing.
-func fieldRefs(text string) []string {
-	t := parse.New("ref")
-	// The functions are the mapping's; only the fields matter here.
-	t.Mode = parse.SkipFuncCheck
-	tree, err := t.Parse(text, "", "", map[string]*parse.Tree{})
-	if err != nil || tree.Root == nil {
-		return nil
-	}
-	seen := map[string]bool{}
-	walkRefs(tree.Root, seen)
-	out := make([]string, 0, len(seen))
-	for k := range seen {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func walkRefs(n parse.Node, seen map[string]bool) {
-	branch := func(b *parse.BranchNode) {
-		walkRefs(b.Pipe, seen)
-		walkRefs(b.List, seen)
-		if b.ElseList != nil {
-			walkRefs(b.ElseList, seen)
-		}
-	}
-	switch n := n.(type) {
-	case *parse.ListNode:
-		if n == nil {
-			return
-		}
-		for _, c := range n.Nodes {
-			walkRefs(c, seen)
-		}
-	case *parse.ActionNode:
-		walkRefs(n.Pipe, seen)
-	case *parse.PipeNode:
-		if n == nil {
-			return
-		}
-		for _, c := range n.Cmds {
-			walkRefs(c, seen)
-		}
-	case *parse.CommandNode:
-		if len(n.Args) >= 3 {
-			if id, ok := n.Args[0].(*parse.IdentifierNode); ok && id.Ident == "index" {
-				if _, dot := n.Args[1].(*parse.DotNode); dot {
-					if s, ok := n.Args[2].(*parse.StringNode); ok {
-						seen[s.Text] = true
-					}
-				}
-			}
-		}
-		for _, c := range n.Args {
-			walkRefs(c, seen)
-		}
-	case *parse.FieldNode:
-		seen[n.Ident[0]] = true
-	case *parse.VariableNode:
-		if len(n.Ident) > 1 && n.Ident[0] == "$" {
-			seen[n.Ident[1]] = true
-		}
-	case *parse.ChainNode:
-		walkRefs(n.Node, seen)
-	case *parse.IfNode:
-		branch(&n.BranchNode)
-	case *parse.RangeNode:
-		branch(&n.BranchNode)
-	case *parse.WithNode:
-		branch(&n.BranchNode)
-	case *parse.TemplateNode:
-		walkRefs(n.Pipe, seen)
-	}
-}
-
 func sortedUnique(list []string) []string {
 	if len(list) == 0 {
 		return nil
@@ -435,7 +312,7 @@ type jobIndex struct {
 type mappedUser struct{ login, email string }
 
 func newJobIndex(m Mapping) *jobIndex {
-	return &jobIndex{rules: m.Rules, refs: templateRefs(m.Config), users: map[string]mappedUser{}, logins: map[string][]string{},
+	return &jobIndex{rules: m.Rules, refs: mapping.TemplateRefs(m.Config), users: map[string]mappedUser{}, logins: map[string][]string{},
 		emails: map[string][]string{}, groups: map[string]store.SCIMResource{}, members: map[string]map[string]bool{},
 		memberOf: map[string]map[string]bool{}}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/google/uuid"
@@ -17,27 +16,6 @@ import (
 	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/mapping"
 )
-
-func TestFieldRefs(t *testing.T) {
-	for _, tc := range []struct {
-		template string
-		want     []string
-	}{
-		{"{{.displayName}}", []string{"displayName"}},
-		{"{{.email | lower}}", []string{"email"}},
-		{"{{if .displayName}}{{.displayName}}{{else}}{{.familyName}} {{.givenName}}{{end}}", []string{"displayName", "familyName", "givenName"}},
-		{`{{.department | default "none"}}`, []string{"department"}},
-		{`{{printf "%s-%s" .employeeNumber $.costCenter}}`, []string{"costCenter", "employeeNumber"}},
-		{`{{index . "社員番号"}}`, []string{"社員番号"}},
-		{`{{with .title}}{{.}}{{end}}`, []string{"title"}},
-		{"basic", []string{}},
-		{"{{.unclosed", nil},
-	} {
-		if got := fieldRefs(tc.template); !slices.Equal(got, tc.want) {
-			t.Errorf("fieldRefs(%q) = %q, want %q", tc.template, got, tc.want)
-		}
-	}
-}
 
 // BenchmarkAdmissionCheck20k is the check alone, with 20,000 Users
 // stored: each iteration stores one more User (not timed), then checks a
