@@ -66,6 +66,12 @@ func Summarize(p *Plan) string {
 // with its seq (Seq: 1 for the first change), the number `sync --plan
 // --only/--except` and the held plans' "approve selected" name it by.
 func WriteText(w io.Writer, job string, p *Plan) error {
+	return WriteTextSeqs(w, job, p, nil)
+}
+
+// WriteTextSeqs is WriteText for part of a plan: seqs[i] is the seq of
+// p.Changes[i] in the whole plan (nil: the whole plan, i+1).
+func WriteTextSeqs(w io.Writer, job string, p *Plan, seqs []int) error {
 	ew := &errWriter{w: w}
 	if len(p.Changes) == 0 && len(p.Adopt) == 0 && len(p.Departed) == 0 {
 		ew.printf("job %s: no changes; the target is in step with the source.\n", job)
@@ -79,7 +85,11 @@ func WriteText(w io.Writer, job string, p *Plan) error {
 		ew.printf("      ! %-10s %s  (left the source: memberships removed below)\n", mapping.KindUser, key)
 	}
 	for i, c := range p.Changes {
-		ew.printf("  %3d %s %-10s %s%s\n", Seq(i), c.Action.Symbol(), c.Kind, c.Key, describe(c))
+		seq := Seq(i)
+		if i < len(seqs) {
+			seq = seqs[i]
+		}
+		ew.printf("  %3d %s %-10s %s%s\n", seq, c.Action.Symbol(), c.Kind, c.Key, describe(c))
 		for _, d := range c.Diff {
 			ew.printf("            %s: %q → %q\n", d.Field, d.Old, d.New)
 		}

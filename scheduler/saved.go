@@ -241,6 +241,15 @@ func (sp *SavedPlan) Part(sel Selection) (*Plan, error) {
 	return &p, nil
 }
 
+// Seqs returns the seqs of the changes the selection picks, in plan order.
+func (sp *SavedPlan) Seqs(sel Selection) ([]int, error) {
+	idx, err := sel.indexes(len(sp.Plan.Changes))
+	for i, j := range idx {
+		idx[i] = Seq(j)
+	}
+	return idx, err
+}
+
 // Drift re-checks the objects the part of the plan touches against a new
 // read: nil when each is as it was.
 func (sp *SavedPlan) Drift(part *Plan, desired, actual *mapping.Snapshot, links Links) *DriftError {

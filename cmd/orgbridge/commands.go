@@ -128,14 +128,20 @@ func (a *app) planCommand() *cobra.Command {
 		f           jobFlags
 		asJSON      bool
 		incremental bool
+		out         string
 	)
 	cmd := &cobra.Command{
-		Use:   "plan -c FILE [--json]",
+		Use:   "plan -c FILE [--json] [--out plan.json]",
 		Short: "Show what a sync would change, writing nothing",
 		Long: `plan reads the source and the target and prints the changes a sync would make:
 + create, ~ update, ! suspend, - delete, = adopt an existing object, with the
-changed fields under each update and the counts last. It writes nothing to the
-target or the store. Exit code 3 says the safety guard would refuse the plan.`,
+changed fields under each update and the counts last; the number before each
+change is its seq. It writes nothing to the target or the store. Exit code 3
+says the safety guard would refuse the plan.
+
+--out FILE also saves the plan, with a digest of each object it touches as
+the source and the target had it, for 'orgbridge sync --plan FILE' to apply
+exactly these changes later (the way to approve a run the guard refuses).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			l, err := a.load(cmd.Context(), f)
 			if err != nil {
@@ -150,6 +156,11 @@ target or the store. Exit code 3 says the safety guard would refuse the plan.`,
 			if err != nil {
 				return failedError(err)
 			}
+			if out != "" {
+				if err := a.savePlan(out, l, incremental, res); err != nil {
+					return err
+				}
+			}
 			if asJSON {
 				err = scheduler.WriteJSON(a.stdout, l.job.Name, res.Plan, res.Refused)
 			} else {
@@ -159,6 +170,10 @@ target or the store. Exit code 3 says the safety guard would refuse the plan.`,
 				return failedError(err)
 			}
 			if res.Refused != nil {
+				if out != "" {
+					// The saved plan is how the refused run is approved.
+					return &exitError{code: exitRefused, err: fmt.Errorf("%w; the plan is saved in %s: 'orgbridge sync -c %s --plan %s' applies it as it is", res.Refused, out, f.config, out)}
+				}
 				return &exitError{code: exitRefused, err: res.Refused}
 			}
 			return nil
@@ -166,31 +181,69 @@ target or the store. Exit code 3 says the safety guard would refuse the plan.`,
 	}
 	f.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON")
+	cmd.Flags().StringVar(&out, "out", "", "also save the plan in this file, for 'sync --plan' to apply")
 	cmd.Flags().BoolVar(&incremental, "incremental", false, "read only what changed since the last run (an ldap or scim source); remove nothing")
 	return cmd
 }
 
 func (a *app) syncCommand() *cobra.Command {
 	var (
-		f    jobFlags
-		opts scheduler.RunOptions
+		f                   jobFlags
+		opts                scheduler.RunOptions
+		saved, only, except string
 	)
 	cmd := &cobra.Command{
-		Use:   "sync -c FILE [--dry-run] [--force]",
+		Use:   "sync -c FILE [--dry-run] [--force] | sync -c FILE --plan plan.json [--only SEQ,SEQ | --except SEQ,SEQ]",
 		Short: "Plan, guard and apply a job",
 		Long: `sync plans like 'plan', prints the plan, and applies it with a progress
 display, journaling each change in the store. The safety guard refuses a run
 that would delete or suspend more than guard.max_delete_ratio (default 5%) or
 guard.max_delete_count (default 500) of the managed objects, or whose source
 came back empty, unless --force is given. --dry-run records the run without
-writing to the target.`,
+writing to the target.
+
+--plan FILE applies a plan saved by 'orgbridge plan --out FILE' instead of
+planning: exactly its changes (none planned since), or with --only/--except
+the seqs given (as plan prints them: 3,5,7-9). It re-reads the source and the
+target first and refuses (exit 3), writing nothing, when an object the
+applied changes touch changed since the plan was made, naming each one. The
+safety guard is not asked: a saved plan is applied because a person read and
+approved it. This is how a run the guard refused is approved:
+
+  orgbridge plan -c FILE --out plan.json     # review it
+  orgbridge sync -c FILE --plan plan.json`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if saved == "" && (only != "" || except != "") {
+				return usageError(errors.New("--only and --except pick changes of a saved plan: give --plan FILE"))
+			}
+			if saved != "" && (opts.DryRun || opts.Force || opts.Incremental) {
+				return usageError(errors.New("--plan applies a saved plan as it was made: --dry-run, --force and --incremental do not apply"))
+			}
+			var sel scheduler.Selection
+			var err error
+			if only != "" {
+				if sel.Only, err = scheduler.ParseSeqs(only); err != nil {
+					return usageError(fmt.Errorf("--only: %w", err))
+				}
+			}
+			if except != "" {
+				if sel.Except, err = scheduler.ParseSeqs(except); err != nil {
+					return usageError(fmt.Errorf("--except: %w", err))
+				}
+			}
 			l, err := a.load(cmd.Context(), f)
 			if err != nil {
 				return err
 			}
 			defer l.Close()
+			if saved != "" {
+				_, err = a.applySaved(cmd.Context(), l, saved, sel)
+				return err
+			}
 			_, err = a.sync(cmd.Context(), l, opts)
+			if errors.Is(err, scheduler.ErrRefused) {
+				return &exitError{code: exitRefused, err: fmt.Errorf("%w\nto approve this run, save the plan, review it and apply it as it is (the guard is not asked again):\n  orgbridge plan -c %s --out plan.json\n  orgbridge sync -c %s --plan plan.json", err, f.config, f.config)}
+			}
 			return err
 		},
 	}
@@ -198,6 +251,9 @@ writing to the target.`,
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "plan and record the run, but write nothing to the target")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "apply even if the safety guard refuses")
 	cmd.Flags().BoolVar(&opts.Incremental, "incremental", false, "read only what changed since the last run's high-water mark (an ldap or scim source) and remove nothing; the next full run reconciles")
+	cmd.Flags().StringVar(&saved, "plan", "", "apply the plan saved in this file by 'plan --out', without re-planning or the guard")
+	cmd.Flags().StringVar(&only, "only", "", "with --plan: apply only these seqs (3,5,7-9)")
+	cmd.Flags().StringVar(&except, "except", "", "with --plan: apply every change but these seqs (after --only, if both)")
 	return cmd
 }
 
