@@ -202,6 +202,8 @@ func (e *Executor) Apply(ctx context.Context, plan *Plan, links Links) (Outcome,
 	err := e.retry(ctx, r, limit)
 	r.logFinalFailures()
 	r.out.Errors = collect(plan, r.errs)
+	logger.Info("changes applied", zap.Int("applied", r.out.Applied), zap.Int("failed", r.out.Failed),
+		zap.Int("retried", r.out.Retried), zap.Int("adopted", r.out.Adopted), zap.Int("retry_passes", r.out.RetryPasses))
 	if err != nil {
 		return r.out, fmt.Errorf("apply stopped while retrying failed changes: %w", err)
 	}
