@@ -15,6 +15,7 @@
 //	orgbridge_scim_requests_total{method,resource,status} counter ObserveSCIMRequest
 //	orgbridge_job_quarantined{job}                      gauge     SetQuarantined
 //	orgbridge_leader                                    gauge     SetLeader
+//	orgbridge_notifications_total{sink,outcome}         counter   ObserveNotification
 //
 // No label carries a user key, an object id or a URL: job, mode, kind,
 // action and target are names from the config and the code, an HTTP method

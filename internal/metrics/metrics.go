@@ -93,6 +93,11 @@ var (
 		Help: "Source records the job's last run left out because they cannot be mapped (nothing of theirs is written or removed until they are fixed or gone).",
 	}, []string{"job"})
 
+	notifications = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "orgbridge_notifications_total",
+		Help: "Notifications (held plans, quarantines and recoveries, failed runs, records held back), by sink (webhook, email) and outcome (sent, failed, rate_limited, dropped: the queue was full).",
+	}, []string{"sink", "outcome"})
+
 	leader = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "orgbridge_leader",
 		Help: "1 while this process holds the scheduler's leadership, else 0.",
@@ -108,7 +113,7 @@ func newRegistry() *prometheus.Registry {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		runsTotal, runDuration, lastSuccess, changesTotal,
 		apiRequests, apiRateLimited, apiRetries,
-		scimRequests, jobQuarantined, recordsHeldBack, leader,
+		scimRequests, jobQuarantined, recordsHeldBack, leader, notifications,
 	)
 	return r
 }
@@ -176,6 +181,12 @@ func SetQuarantined(job string, on bool) {
 // SetHeldBack sets how many records job holds back.
 func SetHeldBack(job string, n int) {
 	recordsHeldBack.WithLabelValues(job).Set(float64(n))
+}
+
+// ObserveNotification counts one notification to a kind of sink (webhook,
+// email) with its outcome (sent, failed, rate_limited, dropped).
+func ObserveNotification(sink, outcome string) {
+	notifications.WithLabelValues(sink, outcome).Inc()
 }
 
 // SetLeader sets whether this process is the leader.

@@ -210,3 +210,18 @@ func (m *dtoMetric) read(t *testing.T, h prometheus.Histogram) {
 	hv := mfs[0].GetMetric()[0].GetHistogram()
 	m.count, m.sum = hv.GetSampleCount(), hv.GetSampleSum()
 }
+
+func TestObserveNotification(t *testing.T) {
+	c := notifications.WithLabelValues("webhook", "dropped")
+	if d := delta(t, c, func() {
+		ObserveNotification("webhook", "dropped")
+		ObserveNotification("email", "dropped")
+	}); d != 1 {
+		t.Errorf("notifications_total{webhook,dropped} moved by %v, want 1", d)
+	}
+	rec := httptest.NewRecorder()
+	Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), `orgbridge_notifications_total{outcome="dropped",sink="email"} 1`) {
+		t.Errorf("/metrics lacks the notifications counter")
+	}
+}
