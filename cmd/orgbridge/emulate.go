@@ -45,6 +45,12 @@ type emulateFlags struct {
 	readings     emukit.Set
 }
 
+// faults are the faults of --fault-429, --fault-5xx, --latency and --seed;
+// every emulator takes emukit's.
+func (f emulateFlags) faults() emukit.Faults {
+	return emukit.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed}
+}
+
 // tenantAdminTokenEnv is the variable configs/tenantadmin.yaml reads its
 // token from.
 const tenantAdminTokenEnv = "TENANTADMIN_TOKEN"
@@ -84,7 +90,7 @@ var emulators = map[string]emulatorSpec{
 			emu := emulator.New(emulator.Options{
 				Readings:  f.readings,
 				RateLimit: f.rateLimit,
-				Faults:    emulator.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed},
+				Faults:    f.faults(),
 				Logger:    logger,
 			})
 			emu.AddClient(orDefault(f.clientID, demoClientID), secretOr(orDefault(f.secretEnv, demoSecretEnv), demoClientSecret))
@@ -99,7 +105,7 @@ var emulators = map[string]emulatorSpec{
 			emu := taemu.New(taemu.Options{
 				Readings:  f.readings,
 				RateLimit: f.rateLimit,
-				Faults:    taemu.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed},
+				Faults:    f.faults(),
 				Logger:    logger,
 				Users:     taemu.DemoUsers(),
 			})
@@ -115,7 +121,7 @@ var emulators = map[string]emulatorSpec{
 			emu := pcemu.New(pcemu.Options{
 				Readings:         f.readings,
 				RateLimit:        f.rateLimit,
-				Faults:           pcemu.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed},
+				Faults:           f.faults(),
 				Logger:           logger,
 				OrganizationName: pcemu.DemoOrganizationName,
 			})
@@ -131,7 +137,7 @@ var emulators = map[string]emulatorSpec{
 			emu := diremu.New(diremu.Options{
 				Readings:  f.readings,
 				RateLimit: f.rateLimit,
-				Faults:    diremu.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed},
+				Faults:    f.faults(),
 				Logger:    logger,
 			})
 			emu.AddClient(orDefault(f.clientID, diremu.DemoClientID), secretOr(orDefault(f.secretEnv, diremu.DemoSecretEnv), diremu.DemoClientSecret))
@@ -147,7 +153,7 @@ var emulators = map[string]emulatorSpec{
 			emu := capgoemu.New(capgoemu.Options{
 				Readings:  f.readings,
 				RateLimit: f.rateLimit,
-				Faults:    capgoemu.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed},
+				Faults:    f.faults(),
 				Logger:    logger,
 			})
 			emu.AddAPIKey(secretOr(capgoemu.DemoAPIKeyEnv, capgoemu.DemoAPIKey), capgoemu.DemoUserID, capgoemu.DemoEmail)

@@ -26,6 +26,12 @@ type Response struct {
 	Body   any         // encoded as JSON; nil: no body
 }
 
+// JSON is a Response of status with body encoded as JSON.
+func JSON(status int, body any) Response { return Response{Status: status, Body: body} }
+
+// NoContent is a 204 with no body.
+func NoContent() Response { return Response{Status: http.StatusNoContent} }
+
 // Call is what Kit hands a handler besides the request.
 type Call struct {
 	Body    []byte    // the body read (never for GET and HEAD)
@@ -107,18 +113,22 @@ func New(cfg Config) *Kit {
 	if k.mu == nil {
 		k.mu = new(sync.Mutex)
 	}
+	if k.cfg.MaxBody <= 0 {
+		k.cfg.MaxBody = DefaultMaxBody
+	}
 	if k.now == nil {
 		k.now = time.Now
 	}
 	if k.log == nil {
 		k.log = zap.NewNop()
 	}
-	if k.cfg.MaxBody <= 0 {
-		k.cfg.MaxBody = DefaultMaxBody
-	}
 	k.faults.set(cfg.Faults)
 	return k
 }
+
+// Now reads the kit's clock (Config.Now): the emulator's clock of
+// timestamps, the one the rate limiter and Call.Now read.
+func (k *Kit) Now() time.Time { return k.now() }
 
 // SetFaults replaces the fault settings and reseeds the fault generator
 // with f.Seed.

@@ -2,8 +2,8 @@ package emukit
 
 import "maps"
 
-// Stats counts what an emulator was asked. An emulator's own Stats type has
-// the same fields, so that Stats converts to it.
+// Stats counts what an emulator was asked; each emulator's Stats is this
+// type, its doc saying what the emulator counts as a write and a route.
 type Stats struct {
 	Requests    int // every request, whatever became of it
 	Writes      int // counted by the handler with CountWrite

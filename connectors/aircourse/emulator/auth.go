@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // token is an issued access token.
@@ -46,7 +48,7 @@ func oauthError(status int, code, desc, hint string) response {
 	if hint != "" {
 		b["hint"] = hint
 	}
-	return jsonResp(status, b)
+	return emukit.JSON(status, b)
 }
 
 const (
@@ -110,7 +112,7 @@ func (s *Server) issueToken(r *http.Request, raw []byte, now time.Time) response
 	}
 	access := randomAlnum(64)
 	s.tokens[access] = t
-	return jsonResp(http.StatusOK, map[string]any{
+	return emukit.JSON(http.StatusOK, map[string]any{
 		"token_type":   "Bearer",
 		"expires_in":   int(s.ttl / time.Second),
 		"access_token": access,

@@ -3,6 +3,8 @@ package emulator
 import (
 	"net/http"
 	"strings"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 func (s *Server) groupCodeTaken(code, self string) bool {
@@ -41,7 +43,7 @@ func (s *Server) getGroup(c *call) response {
 	if r == nil {
 		return message(http.StatusNotFound, msgNotFound)
 	}
-	return jsonResp(http.StatusOK, map[string]any{"data": renderGroup(r)})
+	return emukit.JSON(http.StatusOK, map[string]any{"data": renderGroup(r)})
 }
 
 // POST /groups
@@ -72,7 +74,7 @@ func (s *Server) createGroup(c *call) response {
 		UpdatedAt:          ts,
 	}}
 	s.groups[r.g.ID] = r
-	return jsonResp(http.StatusOK, map[string]any{"data": renderGroup(r)})
+	return emukit.JSON(http.StatusOK, map[string]any{"data": renderGroup(r)})
 }
 
 // PUT or PATCH /groups/{groupId}
@@ -135,7 +137,7 @@ func (s *Server) updateGroup(c *call) response {
 	}
 	applyStr(&g.Description, desc)
 	g.UpdatedAt = s.stamp()
-	return jsonResp(http.StatusOK, map[string]any{"data": renderGroup(r)})
+	return emukit.JSON(http.StatusOK, map[string]any{"data": renderGroup(r)})
 }
 
 // DELETE /groups/{groupId}
@@ -148,5 +150,5 @@ func (s *Server) deleteGroup(c *call) response {
 	}
 	delete(s.groups, c.id)
 	delete(s.groupUsers, c.id)
-	return noContent()
+	return emukit.NoContent()
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // Meta is the pagination block of a list response.
@@ -156,7 +158,7 @@ func page[R, T any](q *query, items []R, limit, page int, render func(R) T) resp
 		data = append(data, render(it))
 	}
 	if q.c.readings.Has(ReadingMetaPageLimit) {
-		return jsonResp(http.StatusOK, map[string]any{"data": data, "meta": pageLimitMeta{Page: page, Limit: limit, Total: total}})
+		return emukit.JSON(http.StatusOK, map[string]any{"data": data, "meta": pageLimitMeta{Page: page, Limit: limit, Total: total}})
 	}
 	if q.c.readings.Has(ReadingMetaSnakeCase) {
 		m := snakeMeta{CurrentPage: page, LastPage: last, PerPage: limit, Total: total}
@@ -164,9 +166,9 @@ func page[R, T any](q *query, items []R, limit, page int, render func(R) T) resp
 			first, end := from+1, to
 			m.From, m.To = &first, &end
 		}
-		return jsonResp(http.StatusOK, map[string]any{"data": data, "meta": m})
+		return emukit.JSON(http.StatusOK, map[string]any{"data": data, "meta": m})
 	}
-	return jsonResp(http.StatusOK, List[T]{
+	return emukit.JSON(http.StatusOK, List[T]{
 		Data: data,
 		Meta: Meta{CurrentPage: page, LastPage: last, PerPage: limit, Total: total},
 	})

@@ -1,6 +1,10 @@
 package emulator
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
+)
 
 var memberRoles = []string{roleMember, roleAdmin}
 
@@ -72,7 +76,7 @@ func (s *Server) addOrgUser(c *call) response {
 		return unprocessable422("userId", msgUnique("userId"))
 	}
 	s.setOrgRole(c.id, userID, role)
-	return noContent()
+	return emukit.NoContent()
 }
 
 // PUT /organizations/{organizationId}/users
@@ -88,7 +92,7 @@ func (s *Server) updateOrgUser(c *call) response {
 		return message(http.StatusNotFound, msgNotFound)
 	}
 	s.setOrgRole(c.id, userID, role)
-	return noContent()
+	return emukit.NoContent()
 }
 
 // DELETE /organizations/{organizationId}/users
@@ -109,7 +113,7 @@ func (s *Server) removeOrgUser(c *call) response {
 	}
 	s.removeOrgRole(c.id, userID)
 	s.ensureHome(userID)
-	return noContent()
+	return emukit.NoContent()
 }
 
 // GET /groups/{groupId}/users
@@ -136,7 +140,7 @@ func (s *Server) addGroupUser(c *call) response {
 		s.groupUsers[c.id] = map[string]string{}
 	}
 	s.groupUsers[c.id][userID] = role
-	return noContent()
+	return emukit.NoContent()
 }
 
 // PUT /groups/{groupId}/users
@@ -155,7 +159,7 @@ func (s *Server) updateGroupUser(c *call) response {
 		return message(http.StatusNotFound, msgNotFound)
 	}
 	s.groupUsers[c.id][userID] = role
-	return noContent()
+	return emukit.NoContent()
 }
 
 // DELETE /groups/{groupId}/users
@@ -174,5 +178,5 @@ func (s *Server) removeGroupUser(c *call) response {
 		return message(http.StatusNotFound, msgNotFound)
 	}
 	delete(s.groupUsers[c.id], userID)
-	return noContent()
+	return emukit.NoContent()
 }

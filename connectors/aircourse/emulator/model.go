@@ -154,7 +154,7 @@ func (s *Server) nextSeq() int64 {
 }
 
 func (s *Server) stamp() string {
-	return s.now().UTC().Format("2006-01-02T15:04:05.000000Z")
+	return s.kit.Now().UTC().Format("2006-01-02T15:04:05.000000Z")
 }
 
 // setOrgRole records userID in orgID with role, keeping both indexes.

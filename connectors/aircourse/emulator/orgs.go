@@ -3,6 +3,8 @@ package emulator
 import (
 	"net/http"
 	"strings"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 const msgParentCycle = "parentIdには、自身または配下の組織を指定できません。"
@@ -24,7 +26,7 @@ func (s *Server) listOrgs(c *call) response {
 	public, publicOK := q.flag("isPublic")
 	period, periodOK := q.flag("period")
 	limit, pg := q.paging()
-	today := s.now().In(jst).Format("2006-01-02")
+	today := s.kit.Now().In(jst).Format("2006-01-02")
 	var items []*orgRec
 	if q.errs.Empty() {
 		for _, r := range s.sortedOrgs() {
@@ -48,7 +50,7 @@ func (s *Server) getOrg(c *call) response {
 	if r == nil {
 		return message(http.StatusNotFound, msgNotFound)
 	}
-	return jsonResp(http.StatusOK, map[string]any{"data": s.renderOrg(r)})
+	return emukit.JSON(http.StatusOK, map[string]any{"data": s.renderOrg(r)})
 }
 
 // POST /organizations
@@ -103,7 +105,7 @@ func (s *Server) createOrg(c *call) response {
 	for _, userID := range admins.v {
 		s.setOrgRole(o.ID, userID, roleAdmin)
 	}
-	return jsonResp(http.StatusOK, map[string]any{"data": s.renderOrg(r)})
+	return emukit.JSON(http.StatusOK, map[string]any{"data": s.renderOrg(r)})
 }
 
 // PUT or PATCH /organizations/{organizationId}
@@ -192,7 +194,7 @@ func (s *Server) updateOrg(c *call) response {
 	}
 	applyStr(&o.Description, desc)
 	o.UpdatedAt = s.stamp()
-	return jsonResp(http.StatusOK, map[string]any{"data": s.renderOrg(r)})
+	return emukit.JSON(http.StatusOK, map[string]any{"data": s.renderOrg(r)})
 }
 
 // DELETE /organizations/{organizationId}: the organizations below go too;
@@ -236,5 +238,5 @@ func (s *Server) deleteOrg(c *call) response {
 			g.g.UpdatedAt = ts
 		}
 	}
-	return noContent()
+	return emukit.NoContent()
 }

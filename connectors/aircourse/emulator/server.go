@@ -24,18 +24,9 @@ const DefaultTokenTTL = 60 * time.Minute
 // maxBody bounds a request body; a larger one is answered 400.
 const maxBody = 1 << 20
 
-// Faults makes the emulator misbehave on purpose. Shares are drawn, in
-// order, from one generator seeded with Seed, once per request that got past
-// the rate limiter, so the same request sequence gets the same faults.
-type Faults struct {
-	Rate429 float64       // share of requests answered 429 (before any processing, so no side effect)
-	Rate5xx float64       // share answered 500/503/504, the document's 5xx codes (before processing)
-	Latency time.Duration // added to every request
-	Seed    int64
-	// RateDrop is the share of requests whose connection is closed without
-	// any response (before processing).
-	RateDrop float64
-}
+// Faults makes the emulator misbehave on purpose (see emukit.Faults): an
+// injected 5xx is a 500, 503 or 504, the document's 5xx codes.
+type Faults = emukit.Faults
 
 // Options configures a Server. The zero value serves the document's limits.
 type Options struct {
@@ -66,23 +57,16 @@ type Options struct {
 	Readings emukit.Set
 }
 
-// Stats counts what the emulator was asked.
-type Stats struct {
-	Requests    int // every request, whatever became of it
-	Writes      int // POST/PUT/PATCH/DELETE routed to a resource (not the token call)
-	RateLimited int // answered 429 by the rate limiter
-	Faulted     int // answered by fault injection (429, 5xx or dropped)
-	// ByRoute counts routed requests by method and route pattern, e.g.
-	// "POST /users", "PUT /organizations/{organizationId}/users".
-	ByRoute map[string]int
-}
+// Stats counts what the emulator was asked (see emukit.Stats). Writes are
+// POST/PUT/PATCH/DELETE routed to a resource (not the token call); ByRoute
+// keys are method and route pattern, e.g. "POST /users",
+// "PUT /organizations/{organizationId}/users".
+type Stats = emukit.Stats
 
 // Server is an in-memory AirCourse API 1.3.0. It is safe for concurrent use.
 type Server struct {
 	mu  sync.Mutex // also the kit's lock
 	kit *emukit.Kit
-	now func() time.Time
-	log *zap.Logger
 	ttl time.Duration
 
 	licenseSeats map[string]int // nil: unlimited
@@ -111,8 +95,6 @@ type Server struct {
 // everyone group (全員). Register a client with AddClient before use.
 func New(opts Options) *Server {
 	s := &Server{
-		now:         opts.Now,
-		log:         opts.Logger,
 		ttl:         opts.TokenTTL,
 		aiSeats:     opts.AIKnowledgeSeats,
 		samlPerUser: opts.SAMLPerUserPasswordLogin,
@@ -134,12 +116,6 @@ func New(opts Options) *Server {
 			s.licenseSeats[k] = v
 		}
 	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.log == nil {
-		s.log = zap.NewNop()
-	}
 	limit := opts.RateLimit
 	if limit == 0 {
 		limit = DefaultRateLimit
@@ -160,15 +136,15 @@ func New(opts Options) *Server {
 	s.kit = emukit.New(emukit.Config{
 		Name:        "aircourse",
 		Lock:        &s.mu,
-		Now:         s.now,
-		Logger:      s.log,
+		Now:         opts.Now,
+		Logger:      opts.Logger,
 		RateLimit:   limit,
 		ResetHeader: emukit.ResetOnLimit,
 		Window:      window,
 		Limited: func() emukit.Response {
 			return message(http.StatusTooManyRequests, msgTooMany)
 		},
-		Faults:        opts.Faults.kit(),
+		Faults:        opts.Faults,
 		ServerErrors:  []int{http.StatusInternalServerError, http.StatusServiceUnavailable, http.StatusGatewayTimeout},
 		Fault:         fault(limit),
 		MaxBody:       maxBody,
@@ -237,11 +213,7 @@ func (s *Server) EveryoneGroupID() string { return s.everyoneID }
 
 // SetFaults replaces the fault settings and reseeds the fault generator
 // with f.Seed.
-func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f.kit()) }
-
-func (f Faults) kit() emukit.Faults {
-	return emukit.Faults{Rate429: f.Rate429, Rate5xx: f.Rate5xx, Latency: f.Latency, Seed: f.Seed, RateDrop: f.RateDrop}
-}
+func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f) }
 
 // fault answers an injected fault: a 429 like the limiter's (Retry-After 1,
 // X-RateLimit-Remaining 0), or the document's message of a 500, 503 or 504.
@@ -264,7 +236,7 @@ func fault(limit int) func(http.Header, int) emukit.Response {
 }
 
 // Stats returns a copy of the counters.
-func (s *Server) Stats() Stats { return Stats(s.kit.Stats()) }
+func (s *Server) Stats() Stats { return s.kit.Stats() }
 
 // ResetStats sets every counter to zero.
 func (s *Server) ResetStats() { s.kit.ResetStats() }
@@ -272,13 +244,9 @@ func (s *Server) ResetStats() { s.kit.ResetStats() }
 // response is what a handler returns; the kit writes it.
 type response = emukit.Response
 
-func jsonResp(status int, body any) response { return response{Status: status, Body: body} }
-
 func message(status int, msg string) response {
 	return response{Status: status, Body: map[string]string{"message": msg}}
 }
-
-func noContent() response { return response{Status: http.StatusNoContent} }
 
 // Messages of the document's status code table, used where it gives no
 // other wording.

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 var (
@@ -73,7 +75,7 @@ func (s *Server) getUser(c *call) response {
 	if r == nil {
 		return message(http.StatusNotFound, msgNotFound)
 	}
-	return jsonResp(http.StatusOK, map[string]any{"data": s.apiUser(r)})
+	return emukit.JSON(http.StatusOK, map[string]any{"data": s.apiUser(r)})
 }
 
 // POST /users
@@ -162,7 +164,7 @@ func (s *Server) createUser(c *call) response {
 	if generated {
 		out["password"] = rec.password
 	}
-	return jsonResp(http.StatusOK, out)
+	return emukit.JSON(http.StatusOK, out)
 }
 
 // PUT or PATCH /users/{userId}
@@ -281,7 +283,7 @@ func (s *Server) updateUser(c *call) response {
 		s.setMemberships(u.ID, members, admins)
 	}
 	u.UpdatedAt = s.stamp()
-	return jsonResp(http.StatusOK, map[string]any{"data": s.apiUser(r)})
+	return emukit.JSON(http.StatusOK, map[string]any{"data": s.apiUser(r)})
 }
 
 // apiUser is a user as the API answers it: renderUser, less the fields
@@ -326,7 +328,7 @@ func (s *Server) deleteUser(c *call) response {
 		delete(m, c.id)
 	}
 	delete(s.users, c.id)
-	return noContent()
+	return emukit.NoContent()
 }
 
 // usableLicense is the licence a user (self; "" for a new one) gets when

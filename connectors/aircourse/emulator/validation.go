@@ -58,7 +58,7 @@ type errorBag struct{ emukit.Errors }
 
 // unprocessable is the 422 answer: the first message and every error.
 func (b *errorBag) unprocessable() response {
-	return jsonResp(http.StatusUnprocessableEntity, struct {
+	return emukit.JSON(http.StatusUnprocessableEntity, struct {
 		Message string    `json:"message"`
 		Errors  *errorBag `json:"errors"`
 	}{b.First(), b})

@@ -95,7 +95,7 @@ func (s *Server) AddOrg(ownerID, name string) Org {
 	if _, ok := s.users[ownerID]; !ok {
 		panic("emulator: AddOrg: unknown owner " + ownerID + " (register a key for it with AddAPIKey)")
 	}
-	return cloneOrg(s.newOrg(ownerID, name, s.now()).o)
+	return cloneOrg(s.newOrg(ownerID, name, s.kit.Now()).o)
 }
 
 // SetRole gives userID the role (RoleAdmin or RoleMember) in the

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 type dataBody struct {
@@ -46,7 +48,7 @@ func (s *Server) getOrgs(c *call) response {
 		if !ok {
 			return resp
 		}
-		return jsonResp(http.StatusOK, dataBody{Data: cloneOrg(rec.o)})
+		return emukit.JSON(http.StatusOK, dataBody{Data: cloneOrg(rec.o)})
 	}
 	list := []Org{}
 	for _, rec := range s.sortedOrgs() {
@@ -73,9 +75,9 @@ func (s *Server) getOrgs(c *call) response {
 		list = s.page(list, page-1)
 	}
 	if s.readings.Has(ReadingListBareArray) {
-		return jsonResp(http.StatusOK, list)
+		return emukit.JSON(http.StatusOK, list)
 	}
-	return jsonResp(http.StatusOK, dataBody{Data: list})
+	return emukit.JSON(http.StatusOK, dataBody{Data: list})
 }
 
 // page returns the n-th page (from 0) of list; past the end, an empty one.
@@ -119,7 +121,7 @@ func (s *Server) createOrg(c *call) response {
 	if setEmail {
 		rec.o.ManagementEmail = email
 	}
-	return jsonResp(http.StatusOK, createdBody{Status: msgStatusCreated, ID: rec.o.ID})
+	return emukit.JSON(http.StatusOK, createdBody{Status: msgStatusCreated, ID: rec.o.ID})
 }
 
 // updateOrg serves PUT /organization/ {"orgId", "logo"?, "name"?,
@@ -192,9 +194,9 @@ func (s *Server) updateOrg(c *call) response {
 		o.UpdatedAt = stamp(c.now)
 	}
 	if s.readings.Has(ReadingPutPartialData) {
-		return jsonResp(http.StatusOK, partialBody{Status: msgStatusUpdated, Data: partialOrg{ID: o.ID, Name: o.Name, ManagementEmail: o.ManagementEmail}})
+		return emukit.JSON(http.StatusOK, partialBody{Status: msgStatusUpdated, Data: partialOrg{ID: o.ID, Name: o.Name, ManagementEmail: o.ManagementEmail}})
 	}
-	return jsonResp(http.StatusOK, updatedBody{Status: msgStatusUpdated, Data: cloneOrg(*o)})
+	return emukit.JSON(http.StatusOK, updatedBody{Status: msgStatusUpdated, Data: cloneOrg(*o)})
 }
 
 // deleteOrg serves DELETE /organization/?orgId=.
@@ -208,7 +210,7 @@ func (s *Server) deleteOrg(c *call) response {
 	}
 	delete(s.orgs, id)
 	delete(s.members, id)
-	return jsonResp(http.StatusOK, createdBody{Status: msgStatusDeleted, ID: id})
+	return emukit.JSON(http.StatusOK, createdBody{Status: msgStatusDeleted, ID: id})
 }
 
 // lookup finds an organization the user belongs to. One that does not exist

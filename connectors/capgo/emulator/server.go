@@ -28,18 +28,9 @@ const (
 // DefaultPort is where `orgbridge emulate capgo` listens by default.
 const DefaultPort = 8083
 
-// Faults makes the emulator misbehave on purpose. Shares are drawn, in
-// order, from one generator seeded with Seed, once per request that got past
-// the rate limiter, so the same request sequence meets the same faults.
-type Faults struct {
-	Rate429 float64       // share answered 429 (before any processing, so no side effect)
-	Rate5xx float64       // share answered 500 or 503 (before processing)
-	Latency time.Duration // added to every request (real time)
-	Seed    int64
-	// RateDrop is the share of requests whose connection is closed without
-	// any response (before processing).
-	RateDrop float64
-}
+// Faults makes the emulator misbehave on purpose (see emukit.Faults): an
+// injected 5xx is a 500 or a 503.
+type Faults = emukit.Faults
 
 // Options configures a Server. The zero value serves the document: no rate
 // limit, no faults.
@@ -59,24 +50,16 @@ type Options struct {
 	PageSize int
 }
 
-// Stats counts what the emulator was asked.
-type Stats struct {
-	Requests    int // every request, whatever became of it
-	Writes      int // POST/PUT/DELETE routed to /organization/, whatever their outcome
-	RateLimited int // answered 429 by the rate limiter
-	Faulted     int // answered by fault injection (429, 5xx or dropped)
-	// ByRoute counts routed requests by method and path, e.g.
-	// "PUT /organization/".
-	ByRoute map[string]int
-}
+// Stats counts what the emulator was asked (see emukit.Stats). Writes are
+// POST/PUT/DELETE routed to /organization/, whatever their outcome; ByRoute
+// keys are method and path, e.g. "PUT /organization/".
+type Stats = emukit.Stats
 
 // Server is an in-memory Capgo organization API. It is safe for concurrent
 // use.
 type Server struct {
 	mu       sync.Mutex // also the kit's lock
 	kit      *emukit.Kit
-	now      func() time.Time
-	log      *zap.Logger
 	readings emukit.Set
 	pageSize int
 
@@ -92,20 +75,12 @@ type Server struct {
 // key with AddAPIKey before use.
 func New(opts Options) *Server {
 	s := &Server{
-		now:      opts.Now,
-		log:      opts.Logger,
 		readings: opts.Readings,
 		pageSize: opts.PageSize,
 		keys:     map[string]*apiKey{},
 		users:    map[string]string{},
 		orgs:     map[string]*orgRec{},
 		members:  map[string]map[string]string{},
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.log == nil {
-		s.log = zap.NewNop()
 	}
 	if s.pageSize <= 0 {
 		s.pageSize = DefaultPageSize
@@ -114,13 +89,13 @@ func New(opts Options) *Server {
 	s.kit = emukit.New(emukit.Config{
 		Name:      "capgo",
 		Lock:      &s.mu,
-		Now:       s.now,
-		Logger:    s.log,
+		Now:       opts.Now,
+		Logger:    opts.Logger,
 		RateLimit: opts.RateLimit,
 		Limited: func() emukit.Response {
 			return fail(http.StatusTooManyRequests, msgTooMany)
 		},
-		Faults:        opts.Faults.kit(),
+		Faults:        opts.Faults,
 		ServerErrors:  []int{http.StatusInternalServerError, http.StatusServiceUnavailable},
 		Fault:         fault(opts.RateLimit),
 		MaxBody:       maxBody,
@@ -140,11 +115,7 @@ func NewDemo(logger *zap.Logger) *Server {
 
 // SetFaults replaces the fault settings and reseeds the fault generator
 // with f.Seed.
-func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f.kit()) }
-
-func (f Faults) kit() emukit.Faults {
-	return emukit.Faults{Rate429: f.Rate429, Rate5xx: f.Rate5xx, Latency: f.Latency, Seed: f.Seed, RateDrop: f.RateDrop}
-}
+func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f) }
 
 // fault answers an injected fault: a 429 with Retry-After 1 (and
 // X-RateLimit-Remaining 0 under a limit), a 500 or a 503.
@@ -165,15 +136,13 @@ func fault(limit int) func(http.Header, int) emukit.Response {
 }
 
 // Stats returns a copy of the counters.
-func (s *Server) Stats() Stats { return Stats(s.kit.Stats()) }
+func (s *Server) Stats() Stats { return s.kit.Stats() }
 
 // ResetStats sets every counter to zero.
 func (s *Server) ResetStats() { s.kit.ResetStats() }
 
 // response is what a handler returns; the kit writes it.
 type response = emukit.Response
-
-func jsonResp(status int, body any) response { return response{Status: status, Body: body} }
 
 // fail is the document's error shape: {"error": msg, "status": "KO"}.
 func fail(status int, msg string) response {

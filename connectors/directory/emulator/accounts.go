@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // MaxSubjectIDLength bounds a subject id, in characters.
@@ -88,11 +90,11 @@ func (s *Server) listAccounts(c *call) response {
 	if !s.readings.Has(ReadingPaginated) {
 		switch {
 		case s.readings.Has(ReadingListBareArray):
-			return jsonResp(http.StatusOK, entries)
+			return emukit.JSON(http.StatusOK, entries)
 		case typesInEnvelope:
-			return jsonResp(http.StatusOK, listing{OrganizationID: c.org.id, AccountTypes: append([]AccountType{}, c.org.types...), Items: c.org.sorted()})
+			return emukit.JSON(http.StatusOK, listing{OrganizationID: c.org.id, AccountTypes: append([]AccountType{}, c.org.types...), Items: c.org.sorted()})
 		default:
-			return jsonResp(http.StatusOK, typeListing{OrganizationID: c.org.id, Items: entries})
+			return emukit.JSON(http.StatusOK, typeListing{OrganizationID: c.org.id, Items: entries})
 		}
 	}
 
@@ -112,7 +114,7 @@ func (s *Server) listAccounts(c *call) response {
 		next = &u
 	}
 	if s.readings.Has(ReadingListBareArray) {
-		resp := jsonResp(http.StatusOK, entries[from:to])
+		resp := emukit.JSON(http.StatusOK, entries[from:to])
 		if next != nil {
 			resp.Header = http.Header{"Link": {"<" + *next + `>; rel="next"`}}
 		}
@@ -122,7 +124,7 @@ func (s *Server) listAccounts(c *call) response {
 	if typesInEnvelope {
 		body.AccountTypes = append([]AccountType{}, c.org.types...)
 	}
-	return jsonResp(http.StatusOK, body)
+	return emukit.JSON(http.StatusOK, body)
 }
 
 // assign serves POST: link the subject to the account type, active
@@ -141,7 +143,7 @@ func (s *Server) assign(c *call) response {
 			if s.readings.Has(ReadingPostNoContent) {
 				return response{Status: http.StatusNoContent}
 			}
-			return jsonResp(http.StatusOK, *a)
+			return emukit.JSON(http.StatusOK, *a)
 		}
 		return s.message(http.StatusConflict, "Subject "+quote(c.subject)+" is already assigned to account type "+quote(c.code)+".")
 	}
@@ -160,7 +162,7 @@ func (s *Server) assign(c *call) response {
 	if s.readings.Has(ReadingPostNoContent) {
 		return response{Status: http.StatusNoContent}
 	}
-	return jsonResp(http.StatusCreated, *a)
+	return emukit.JSON(http.StatusCreated, *a)
 }
 
 // initialStatus is the status of a new assignment: active, or suspended
@@ -230,7 +232,7 @@ func (s *Server) update(c *call) response {
 		ts := stamp(c.now)
 		a = &Assignment{OrganizationID: c.org.id, SubjectID: c.subject, Code: c.code, Status: status, CreatedAt: ts, UpdatedAt: ts}
 		c.org.byKey[assignmentKey{c.subject, c.code}] = a
-		return jsonResp(http.StatusCreated, *a)
+		return emukit.JSON(http.StatusCreated, *a)
 	}
 	if a == nil {
 		// The subject's account type becomes the code: its status is the
@@ -249,13 +251,13 @@ func (s *Server) update(c *call) response {
 		ts := stamp(c.now)
 		a = &Assignment{OrganizationID: c.org.id, SubjectID: c.subject, Code: c.code, Status: status, CreatedAt: ts, UpdatedAt: ts}
 		c.org.byKey[assignmentKey{c.subject, c.code}] = a
-		return jsonResp(http.StatusOK, *a)
+		return emukit.JSON(http.StatusOK, *a)
 	}
 	if status != "" && status != a.Status {
 		a.Status = status
 		a.UpdatedAt = stamp(c.now)
 	}
-	return jsonResp(http.StatusOK, *a)
+	return emukit.JSON(http.StatusOK, *a)
 }
 
 // unassign serves DELETE: 204 No content. The document allows an optional

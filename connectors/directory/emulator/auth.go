@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // AddClient registers an OAuth2 client (a service account) allowed every
@@ -39,7 +41,7 @@ type oauthError struct {
 }
 
 func tokenError(status int, code, desc string) response {
-	return jsonResp(status, oauthError{Error: code, Description: desc, Message: desc})
+	return emukit.JSON(status, oauthError{Error: code, Description: desc, Message: desc})
 }
 
 // issueToken serves POST /oauth2/token: grant_type=client_credentials with
@@ -101,7 +103,7 @@ func (s *Server) issueToken(r *http.Request, raw []byte, readErr error, now time
 	if sc := strings.TrimSpace(form.Get("scope")); sc != "" {
 		body["scope"] = sc
 	}
-	resp := jsonResp(http.StatusOK, body)
+	resp := emukit.JSON(http.StatusOK, body)
 	resp.Header = http.Header{"Cache-Control": {"no-store"}}
 	return resp
 }
@@ -146,7 +148,7 @@ func (s *Server) authorize(r *http.Request, now time.Time) (response, bool) {
 		ok = false
 	}
 	if !ok {
-		resp := jsonResp(http.StatusUnauthorized, oauthError{
+		resp := emukit.JSON(http.StatusUnauthorized, oauthError{
 			Error: "invalid_token", Description: "The access token is invalid or has expired.",
 			Message: "Unauthorized: the access token is invalid or has expired.",
 		})

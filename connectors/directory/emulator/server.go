@@ -24,15 +24,9 @@ const TokenPath = "/oauth2/token"
 // maxBody bounds a request body; a larger one is answered 413.
 const maxBody = 1 << 20
 
-// Faults makes the emulator misbehave on purpose. Shares are drawn, in
-// order, from one generator seeded with Seed, once per request that got past
-// the rate limiter, so the same request sequence meets the same faults.
-type Faults struct {
-	Rate429 float64       // share of requests answered 429 (before any processing, so no side effect)
-	Rate5xx float64       // share answered 500, 502 or 503 (before processing)
-	Latency time.Duration // added to every request, real time
-	Seed    int64
-}
+// Faults makes the emulator misbehave on purpose (see emukit.Faults): an
+// injected 5xx is a 500, 502 or 503.
+type Faults = emukit.Faults
 
 // Options configures a Server. The zero value serves the document: no rate
 // limit, one-hour tokens, the wall clock.
@@ -68,16 +62,11 @@ type StatusValues struct {
 	Suspended string
 }
 
-// Stats counts what the emulator was asked.
-type Stats struct {
-	Requests    int // every request, whatever became of it
-	Writes      int // POST/PUT/DELETE routed to an assignment (not the token call), whatever their outcome
-	RateLimited int // answered 429 by the rate limiter
-	Faulted     int // answered by fault injection
-	// ByRoute counts routed requests by method and route pattern, e.g.
-	// "POST /directory/orgs/{organizationId}/accounts/users/{subjectId}/{code}".
-	ByRoute map[string]int
-}
+// Stats counts what the emulator was asked (see emukit.Stats). Writes are
+// POST/PUT/DELETE routed to an assignment (not the token call), whatever
+// their outcome; ByRoute keys are method and route pattern, e.g.
+// "POST /directory/orgs/{organizationId}/accounts/users/{subjectId}/{code}".
+type Stats = emukit.Stats
 
 // Route patterns, as Stats.ByRoute names them.
 const (
@@ -91,8 +80,6 @@ const (
 type Server struct {
 	mu  sync.Mutex // also the kit's lock
 	kit *emukit.Kit
-	now func() time.Time
-	log *zap.Logger
 	ttl time.Duration
 
 	clients map[string]string    // client id → secret
@@ -109,8 +96,6 @@ type Server struct {
 // with AddOrganization and AddClient (or use NewDemo).
 func New(opts Options) *Server {
 	s := &Server{
-		now:      opts.Now,
-		log:      opts.Logger,
 		ttl:      opts.TokenTTL,
 		clients:  map[string]string{},
 		tokens:   map[string]time.Time{},
@@ -121,12 +106,6 @@ func New(opts Options) *Server {
 	}
 	for name, on := range opts.Readings {
 		s.readings[name] = on
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.log == nil {
-		s.log = zap.NewNop()
 	}
 	switch {
 	case s.ttl > 0:
@@ -152,14 +131,14 @@ func New(opts Options) *Server {
 	s.kit = emukit.New(emukit.Config{
 		Name:        "directory",
 		Lock:        &s.mu,
-		Now:         s.now,
-		Logger:      s.log,
+		Now:         opts.Now,
+		Logger:      opts.Logger,
 		RateLimit:   opts.RateLimit,
 		ResetHeader: emukit.ResetOnLimit,
 		Limited: func() emukit.Response {
 			return s.message(http.StatusTooManyRequests, msgTooMany)
 		},
-		Faults:        opts.Faults.kit(),
+		Faults:        opts.Faults,
 		ServerErrors:  []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable},
 		Fault:         s.fault(opts.RateLimit),
 		MaxBody:       maxBody,
@@ -171,11 +150,7 @@ func New(opts Options) *Server {
 
 // SetFaults replaces the fault settings and reseeds the fault generator
 // with f.Seed.
-func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f.kit()) }
-
-func (f Faults) kit() emukit.Faults {
-	return emukit.Faults{Rate429: f.Rate429, Rate5xx: f.Rate5xx, Latency: f.Latency, Seed: f.Seed}
-}
+func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f) }
 
 const msgTooMany = "Too many requests: retry after the time in Retry-After."
 
@@ -201,15 +176,13 @@ func (s *Server) fault(limit int) func(http.Header, int) emukit.Response {
 }
 
 // Stats returns a copy of the counters.
-func (s *Server) Stats() Stats { return Stats(s.kit.Stats()) }
+func (s *Server) Stats() Stats { return s.kit.Stats() }
 
 // ResetStats sets every counter to zero.
 func (s *Server) ResetStats() { s.kit.ResetStats() }
 
 // response is what a handler returns; the kit writes it.
 type response = emukit.Response
-
-func jsonResp(status int, body any) response { return response{Status: status, Body: body} }
 
 // apiError is the error body of every API route: {"message": …} and, on a
 // 422, "errors" by field name. Under errors-nested it is the "error"
@@ -231,12 +204,12 @@ func (s *Server) message(status int, msg string) response { return s.apiError(st
 // machine-readable code under errors-nested ("" derives one from status).
 func (s *Server) apiError(status int, code, msg string, fields map[string][]string) response {
 	if !s.readings.Has(ReadingErrorsNested) {
-		return jsonResp(status, apiError{Message: msg, Errors: fields})
+		return emukit.JSON(status, apiError{Message: msg, Errors: fields})
 	}
 	if code == "" {
 		code = errorCode(status)
 	}
-	return jsonResp(status, nestedError{Error: apiError{Code: code, Message: msg, Errors: fields}})
+	return emukit.JSON(status, nestedError{Error: apiError{Code: code, Message: msg, Errors: fields}})
 }
 
 // errorCode names a status under errors-nested.

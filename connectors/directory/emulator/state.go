@@ -162,7 +162,7 @@ func (s *Server) Assign(organizationID, subjectID, code, status string) error {
 	default:
 		return fmt.Errorf("emulator: status %q is neither %q nor %q", status, s.statuses.Active, s.statuses.Suspended)
 	}
-	ts := stamp(s.now())
+	ts := stamp(s.kit.Now())
 	o.byKey[assignmentKey{subjectID, code}] = &Assignment{
 		OrganizationID: organizationID, SubjectID: subjectID, Code: code, Status: status,
 		CreatedAt: ts, UpdatedAt: ts,

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // client is a registered OAuth2 client: one organization's admin
@@ -77,7 +79,7 @@ const (
 )
 
 func oauthError(status int, code, desc string) response {
-	resp := jsonResp(status, map[string]string{"error": code, "error_description": desc})
+	resp := emukit.JSON(status, map[string]string{"error": code, "error_description": desc})
 	resp.Header = http.Header{"Cache-Control": {"no-store"}}
 	return resp
 }
@@ -147,7 +149,7 @@ func (s *Server) issueToken(r *http.Request, raw []byte, now time.Time) response
 		// RFC 6749 5.1 only recommends it.
 		delete(body, "expires_in")
 	}
-	resp := jsonResp(http.StatusOK, body)
+	resp := emukit.JSON(http.StatusOK, body)
 	resp.Header = http.Header{"Cache-Control": {"no-store"}}
 	return resp
 }
@@ -198,7 +200,7 @@ func unauthorized() response {
 // gateway's, not the API's (no code, the key capitalised).
 func (s *Server) refused() response {
 	if s.readings.Has(ReadingExpiredToken403) {
-		return jsonResp(http.StatusForbidden, map[string]string{"Message": APIGatewayDeny})
+		return emukit.JSON(http.StatusForbidden, map[string]string{"Message": APIGatewayDeny})
 	}
 	return unauthorized()
 }

@@ -6,6 +6,8 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // Import task statuses. The emulator never fails a whole task; "failed" is
@@ -94,7 +96,7 @@ func (c *call) importUsers() response {
 		CreatedAt: c.s.stamp(),
 	}}
 	c.org.tasks[t.t.TaskID] = t
-	return jsonResp(http.StatusAccepted, c.s.taskView(t))
+	return emukit.JSON(http.StatusAccepted, c.s.taskView(t))
 }
 
 // importStatus serves POST /users/import/tasks/{task_id}. The task moves
@@ -125,7 +127,7 @@ func (c *call) importStatus() response {
 			t.rows = nil
 		}
 	}
-	return jsonResp(http.StatusOK, c.s.taskView(t))
+	return emukit.JSON(http.StatusOK, c.s.taskView(t))
 }
 
 // Status words of ReadingImportTaskWords.

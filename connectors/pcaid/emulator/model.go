@@ -304,7 +304,7 @@ func (s *Server) nextSeq() int64 {
 }
 
 // stamp is the current time as the API writes it: RFC 3339 in UTC.
-func (s *Server) stamp() string { return s.now().UTC().Format(time.RFC3339) }
+func (s *Server) stamp() string { return s.kit.Now().UTC().Format(time.RFC3339) }
 
 const idChars = "abcdefghijklmnopqrstuvwxyz0123456789"
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // partitionUserAsStatus is a partition user row under
@@ -33,7 +35,7 @@ func (c *call) listPartitions() response {
 		list = append(list, c.org.renderPartition(p))
 	}
 	fields["service_partitions"] = list
-	return jsonResp(http.StatusOK, fields)
+	return emukit.JSON(http.StatusOK, fields)
 }
 
 // savePartition serves POST /organizations/service_partition. Without
@@ -87,7 +89,7 @@ func (c *call) savePartition() response {
 		}}
 		c.org.partitions[rec.p.ServicePartitionID] = rec
 		c.org.members[rec.p.ServicePartitionID] = map[string]string{}
-		return jsonResp(http.StatusCreated, c.org.renderPartition(rec))
+		return emukit.JSON(http.StatusCreated, c.org.renderPartition(rec))
 	}
 	p := &rec.p
 	if name.present {
@@ -100,7 +102,7 @@ func (c *call) savePartition() response {
 		p.Description = desc.value
 	}
 	p.UpdatedAt = ts
-	return jsonResp(http.StatusOK, c.org.renderPartition(rec))
+	return emukit.JSON(http.StatusOK, c.org.renderPartition(rec))
 }
 
 // partitionFromBody finds the partition a body's service_partition_id
@@ -139,7 +141,7 @@ func (c *call) removePartition() response {
 	}
 	delete(c.org.partitions, p.p.ServicePartitionID)
 	delete(c.org.members, p.p.ServicePartitionID)
-	return noContent()
+	return emukit.NoContent()
 }
 
 // listPartitionUsers serves GET /organizations/service_partition/users
@@ -179,7 +181,7 @@ func (c *call) listPartitionUsers() response {
 		}
 	}
 	fields["users"] = users
-	return jsonResp(http.StatusOK, fields)
+	return emukit.JSON(http.StatusOK, fields)
 }
 
 // partitionIDs reads a body's service_partition_ids, each of which must
@@ -229,7 +231,7 @@ func (c *call) addUserPartitions() response {
 			c.org.members[id][rec.u.AccountID] = RoleMember
 		}
 	}
-	return jsonResp(http.StatusOK, c.userView(rec))
+	return emukit.JSON(http.StatusOK, c.userView(rec))
 }
 
 // removeUserPartitions serves POST
@@ -247,7 +249,7 @@ func (c *call) removeUserPartitions() response {
 	for _, id := range ids {
 		delete(c.org.members[id], rec.u.AccountID)
 	}
-	return jsonResp(http.StatusOK, c.userView(rec))
+	return emukit.JSON(http.StatusOK, c.userView(rec))
 }
 
 // setPartitionRole serves POST /users/{account_id}/sp_manager_roles
@@ -283,5 +285,5 @@ func (c *call) setPartitionRole() response {
 		return errs.unprocessable()
 	}
 	members[rec.u.AccountID] = role
-	return jsonResp(http.StatusOK, c.userView(rec))
+	return emukit.JSON(http.StatusOK, c.userView(rec))
 }

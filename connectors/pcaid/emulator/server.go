@@ -35,15 +35,9 @@ const (
 // one is answered 400.
 const maxBody = 8 << 20
 
-// Faults makes the emulator misbehave on purpose. One generator seeded with
-// Seed draws once per request that got past the rate limiter, so the same
-// request sequence meets the same faults.
-type Faults struct {
-	Rate429 float64       // share answered 429 (before any processing: no side effect)
-	Rate5xx float64       // share answered 500, 502, 503 or 504 (before any processing)
-	Latency time.Duration // real time added to every request
-	Seed    int64
-}
+// Faults makes the emulator misbehave on purpose (see emukit.Faults): an
+// injected 5xx is a 500, 502, 503 or 504.
+type Faults = emukit.Faults
 
 // Options configure a Server. The zero value serves the contract with no
 // rate limit.
@@ -68,24 +62,17 @@ type Options struct {
 	Readings emukit.Set
 }
 
-// Stats counts what the emulator was asked.
-type Stats struct {
-	Requests    int // every request
-	Writes      int // POST/PUT routed to an API resource, except the token call and import status polls
-	RateLimited int // 429s of the rate limiter
-	Faulted     int // injected faults
-	// ByRoute counts routed requests by method and pattern, e.g.
-	// "POST /users/{account_id}/lifecycle/suspend".
-	ByRoute map[string]int
-}
+// Stats counts what the emulator was asked (see emukit.Stats). Writes are
+// POST/PUT routed to an API resource, except the token call and import
+// status polls; ByRoute keys are method and pattern, e.g.
+// "POST /users/{account_id}/lifecycle/suspend".
+type Stats = emukit.Stats
 
 // Server is an in-memory pcaid organization API (api/orgs/v1). It is an
 // http.Handler, safe for concurrent use.
 type Server struct {
 	mu       sync.Mutex // also the kit's lock
 	kit      *emukit.Kit
-	now      func() time.Time
-	log      *zap.Logger
 	ttl      time.Duration
 	perPoll  int
 	readings emukit.Set
@@ -104,8 +91,6 @@ type Server struct {
 // AddClient.
 func New(opts Options) *Server {
 	s := &Server{
-		now:      opts.Now,
-		log:      opts.Logger,
 		ttl:      opts.TokenTTL,
 		perPoll:  opts.ImportRowsPerPoll,
 		readings: opts.Readings,
@@ -115,12 +100,6 @@ func New(opts Options) *Server {
 		signKey:  make([]byte, 32),
 	}
 	_, _ = crand.Read(s.signKey)
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.log == nil {
-		s.log = zap.NewNop()
-	}
 	switch {
 	case s.ttl > 0:
 	case s.readings.Has(ReadingTokenNoExpiresIn):
@@ -135,13 +114,13 @@ func New(opts Options) *Server {
 	s.kit = emukit.New(emukit.Config{
 		Name:      "pcaid",
 		Lock:      &s.mu,
-		Now:       s.now,
-		Logger:    s.log,
+		Now:       opts.Now,
+		Logger:    opts.Logger,
 		RateLimit: opts.RateLimit,
 		Limited: func() emukit.Response {
 			return s.shape(errResp(http.StatusTooManyRequests, "TOO_MANY_REQUESTS", msgTooMany))
 		},
-		Faults: opts.Faults.kit(),
+		Faults: opts.Faults,
 		ServerErrors: []int{http.StatusInternalServerError, http.StatusBadGateway,
 			http.StatusServiceUnavailable, http.StatusGatewayTimeout},
 		Fault:         func(h http.Header, status int) emukit.Response { return s.shape(fault(h, status)) },
@@ -204,11 +183,7 @@ func (s *Server) addOrganization(name string) string {
 }
 
 // SetFaults replaces the fault settings and reseeds the generator.
-func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f.kit()) }
-
-func (f Faults) kit() emukit.Faults {
-	return emukit.Faults{Rate429: f.Rate429, Rate5xx: f.Rate5xx, Latency: f.Latency, Seed: f.Seed}
-}
+func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f) }
 
 // fault answers an injected fault: a 429 with Retry-After 1, or a 500, 502,
 // 503 or 504.
@@ -228,17 +203,13 @@ func fault(_ http.Header, status int) emukit.Response {
 }
 
 // Stats returns a copy of the counters.
-func (s *Server) Stats() Stats { return Stats(s.kit.Stats()) }
+func (s *Server) Stats() Stats { return s.kit.Stats() }
 
 // ResetStats sets every counter to zero.
 func (s *Server) ResetStats() { s.kit.ResetStats() }
 
 // response is what a handler returns; the kit writes it.
 type response = emukit.Response
-
-func jsonResp(status int, body any) response { return response{Status: status, Body: body} }
-
-func noContent() response { return response{Status: http.StatusNoContent} }
 
 // apiError is the error body of every API endpoint.
 type apiError struct {
@@ -248,7 +219,7 @@ type apiError struct {
 }
 
 func errResp(status int, code, msg string) response {
-	return jsonResp(status, apiError{Code: code, Message: msg})
+	return emukit.JSON(status, apiError{Code: code, Message: msg})
 }
 
 // Error codes and messages of the contract.

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // userAsStatus is a user under ReadingSuspendedAsStatus: no suspended
@@ -53,7 +55,7 @@ func (s *Server) statuses() []string {
 func (c *call) getOrganization() response {
 	org := c.org.org
 	org.CustomerID = clonePtr(org.CustomerID)
-	return jsonResp(http.StatusOK, org)
+	return emukit.JSON(http.StatusOK, org)
 }
 
 // listUsers serves GET /users: every user (ReadingUsersListActive: every
@@ -106,7 +108,7 @@ func (c *call) usersPage(keep func(*userRec) bool) response {
 		users = append(users, c.userView(u))
 	}
 	fields["users"] = users
-	return jsonResp(http.StatusOK, fields)
+	return emukit.JSON(http.StatusOK, fields)
 }
 
 // user finds the path's account, or answers 404 (also for one removed
@@ -126,7 +128,7 @@ func (c *call) getUser() response {
 	if u == nil {
 		return notFound()
 	}
-	return jsonResp(http.StatusOK, c.userView(u))
+	return emukit.JSON(http.StatusOK, c.userView(u))
 }
 
 // userInput is a validated user body (POST /users, an import row, PUT).
@@ -204,7 +206,7 @@ func (c *call) createUser() response {
 	if !errs.Empty() {
 		return errs.unprocessable()
 	}
-	return jsonResp(http.StatusCreated, c.userView(c.addUser(in)))
+	return emukit.JSON(http.StatusCreated, c.userView(c.addUser(in)))
 }
 
 // updateUser serves PUT /users/{account_id}: the fields sent are changed,
@@ -244,7 +246,7 @@ func (c *call) updateUser() response {
 		u.Position = in.position.value
 	}
 	u.UpdatedAt = c.s.stamp()
-	return jsonResp(http.StatusOK, c.userView(rec))
+	return emukit.JSON(http.StatusOK, c.userView(rec))
 }
 
 // change applies f to the path's user and answers 200 with it.
@@ -255,7 +257,7 @@ func (c *call) change(f func(u *User)) response {
 	}
 	f(&rec.u)
 	rec.u.UpdatedAt = c.s.stamp()
-	return jsonResp(http.StatusOK, c.userView(rec))
+	return emukit.JSON(http.StatusOK, c.userView(rec))
 }
 
 // inviteUser serves POST /users/{account_id}/invite. A suspended user
@@ -360,5 +362,5 @@ func (c *call) removeUser() response {
 	for _, m := range c.org.members {
 		delete(m, id)
 	}
-	return noContent()
+	return emukit.NoContent()
 }

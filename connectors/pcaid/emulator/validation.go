@@ -75,7 +75,7 @@ func (b *errorBag) allTaken() bool {
 
 // unprocessable is the 422 answer: the first message and every error.
 func (b *errorBag) unprocessable() response {
-	return jsonResp(http.StatusUnprocessableEntity, apiError{
+	return emukit.JSON(http.StatusUnprocessableEntity, apiError{
 		Code: "VALIDATION_ERROR", Message: b.First(), Errors: b,
 	})
 }

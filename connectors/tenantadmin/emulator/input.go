@@ -19,7 +19,7 @@ type errorBag struct{ emukit.Errors }
 // fail answers the errors: status (422 for a body, 400 for a query) with
 // the first message as "message".
 func (b *errorBag) fail(status int) response {
-	return jsonResp(status, errorBody{Error: errorCodes[status], Message: b.First(), Errors: b})
+	return emukit.JSON(status, errorBody{Error: errorCodes[status], Message: b.First(), Errors: b})
 }
 
 // input is a JSON object body, values kept raw so that absent, null and
@@ -167,5 +167,5 @@ func (c *call) page(keys []string, cursorKey, after string, limit int, render fu
 	if to < len(keys) || (to > from && c.s.readings.Has(ReadingCursorOnLastPage)) {
 		body.Cursor = encodeCursor(cursorKey, keys[to-1])
 	}
-	return jsonResp(http.StatusOK, body)
+	return emukit.JSON(http.StatusOK, body)
 }

@@ -3,6 +3,8 @@ package emulator
 import (
 	"net/http"
 	"slices"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // GET /api/admin/organizations/{id}/members
@@ -79,13 +81,13 @@ func (c *call) addMember() response {
 		default:
 			return errorResp(http.StatusConflict, "user "+uid+" is already a member of organization "+c.id)
 		}
-		return jsonResp(http.StatusOK, memberAdded{OrganizationID: c.id, UserID: uid, Role: m.Role, JoinedAt: m.JoinedAt})
+		return emukit.JSON(http.StatusOK, memberAdded{OrganizationID: c.id, UserID: uid, Role: m.Role, JoinedAt: m.JoinedAt})
 	}
 	if s.members[c.id] == nil {
 		s.members[c.id] = map[string]*Member{}
 	}
 	s.members[c.id][uid] = &Member{UserID: uid, Role: role, JoinedAt: c.now}
-	return jsonResp(http.StatusCreated, memberAdded{OrganizationID: c.id, UserID: uid, Role: role, JoinedAt: c.now})
+	return emukit.JSON(http.StatusCreated, memberAdded{OrganizationID: c.id, UserID: uid, Role: role, JoinedAt: c.now})
 }
 
 // DELETE /api/admin/organizations/{id}/members/{userId}: 204; 404 when the

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // nameRE is the document's rule for name: 英数字、ハイフン、アンダースコア.
@@ -71,7 +73,7 @@ func (c *call) getOrg() response {
 	if o == nil {
 		return c.notFound()
 	}
-	return jsonResp(http.StatusOK, c.s.detail(o))
+	return emukit.JSON(http.StatusOK, c.s.detail(o))
 }
 
 // readName checks name: required on create; when sent, a non-empty string
@@ -214,7 +216,7 @@ func (c *call) createOrg() response {
 	o := &Org{ID: s.newOrgID(), Name: name, DisplayName: display, Description: desc, ParentID: parent,
 		Metadata: meta, CreatedAt: c.now, UpdatedAt: c.now}
 	s.orgs[o.ID] = o
-	resp := jsonResp(http.StatusCreated, created{ID: o.ID, Name: o.Name, DisplayName: o.DisplayName,
+	resp := emukit.JSON(http.StatusCreated, created{ID: o.ID, Name: o.Name, DisplayName: o.DisplayName,
 		Description: nullable(o.Description), ParentID: nullable(o.ParentID), CreatedAt: o.CreatedAt})
 	resp.Header = http.Header{"Location": {prefix + "/" + o.ID}}
 	return resp
@@ -285,7 +287,7 @@ func (c *call) updateOrg() response {
 	if s.readings.Has(ReadingPutNoContent) {
 		return response{Status: http.StatusNoContent}
 	}
-	return jsonResp(http.StatusOK, s.detail(o))
+	return emukit.JSON(http.StatusOK, s.detail(o))
 }
 
 // DELETE /api/admin/organizations/{id}: 204. An organization with child
@@ -366,5 +368,5 @@ func (c *call) hierarchy() response {
 		}
 		return n
 	}
-	return jsonResp(http.StatusOK, build(o, depth))
+	return emukit.JSON(http.StatusOK, build(o, depth))
 }

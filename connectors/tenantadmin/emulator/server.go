@@ -16,15 +16,9 @@ import (
 // maxBody bounds a request body; a larger one is answered 400.
 const maxBody = 1 << 20
 
-// Faults makes the emulator misbehave on purpose. One generator seeded with
-// Seed draws once per request that got past the rate limiter, so the same
-// request sequence meets the same faults.
-type Faults struct {
-	Rate429 float64       // share answered 429 (before any processing: no side effect)
-	Rate5xx float64       // share answered 500, 502 or 503 (before any processing)
-	Latency time.Duration // real time added to every request
-	Seed    int64
-}
+// Faults makes the emulator misbehave on purpose (see emukit.Faults): an
+// injected 5xx is a 500, 502 or 503.
+type Faults = emukit.Faults
 
 // Options configures a Server. The zero value is a tenant with no users, no
 // token and no rate limit.
@@ -45,24 +39,17 @@ type Options struct {
 	Readings emukit.Set
 }
 
-// Stats counts what the emulator was asked.
-type Stats struct {
-	Requests    int // every request, whatever became of it
-	Writes      int // POST/PUT/DELETE past the token check and routed to a resource, whatever their outcome
-	RateLimited int // answered 429 by the rate limiter
-	Faulted     int // answered by fault injection
-	// ByRoute counts routed requests by method and pattern, e.g.
-	// "POST /api/admin/organizations/{id}/members".
-	ByRoute map[string]int
-}
+// Stats counts what the emulator was asked (see emukit.Stats). Writes are
+// POST/PUT/DELETE past the token check and routed to a resource, whatever
+// their outcome; ByRoute keys are method and pattern, e.g.
+// "POST /api/admin/organizations/{id}/members".
+type Stats = emukit.Stats
 
 // Server is an in-memory tenant admin organizations API. It is safe for
 // concurrent use.
 type Server struct {
 	mu  sync.Mutex // also the kit's lock
 	kit *emukit.Kit
-	now func() time.Time
-	log *zap.Logger
 
 	tokens   map[string]bool
 	readings emukit.Set
@@ -76,8 +63,6 @@ type Server struct {
 // New returns a tenant holding opts.Users and no organization.
 func New(opts Options) *Server {
 	s := &Server{
-		now:      opts.Now,
-		log:      opts.Logger,
 		tokens:   map[string]bool{},
 		orgs:     map[string]*Org{},
 		issued:   map[string]bool{},
@@ -85,23 +70,17 @@ func New(opts Options) *Server {
 		members:  map[string]map[string]*Member{},
 		readings: opts.Readings,
 	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.log == nil {
-		s.log = zap.NewNop()
-	}
 	s.kit = emukit.New(emukit.Config{
 		Name:        "tenantadmin",
 		Lock:        &s.mu,
-		Now:         s.now,
-		Logger:      s.log,
+		Now:         opts.Now,
+		Logger:      opts.Logger,
 		RateLimit:   opts.RateLimit,
 		ResetHeader: emukit.ResetAlways,
 		Limited: func() emukit.Response {
 			return s.shape(errorResp(http.StatusTooManyRequests, msgTooMany))
 		},
-		Faults:       opts.Faults.kit(),
+		Faults:       opts.Faults,
 		ServerErrors: []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable},
 		Fault: func(h http.Header, status int) emukit.Response {
 			return s.shape(fault(h, status))
@@ -119,11 +98,7 @@ func New(opts Options) *Server {
 }
 
 // SetFaults replaces the fault settings and reseeds the fault generator.
-func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f.kit()) }
-
-func (f Faults) kit() emukit.Faults {
-	return emukit.Faults{Rate429: f.Rate429, Rate5xx: f.Rate5xx, Latency: f.Latency, Seed: f.Seed}
-}
+func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f) }
 
 const msgTooMany = "too many requests"
 
@@ -137,15 +112,13 @@ func fault(_ http.Header, status int) emukit.Response {
 }
 
 // Stats returns a copy of the counters.
-func (s *Server) Stats() Stats { return Stats(s.kit.Stats()) }
+func (s *Server) Stats() Stats { return s.kit.Stats() }
 
 // ResetStats sets every counter to zero.
 func (s *Server) ResetStats() { s.kit.ResetStats() }
 
 // response is what a handler returns; the kit writes it.
 type response = emukit.Response
-
-func jsonResp(status int, body any) response { return response{Status: status, Body: body} }
 
 // errorBody is the shape of every error response.
 type errorBody struct {
@@ -245,7 +218,7 @@ func prune(v any) any {
 }
 
 func errorResp(status int, msg string) response {
-	return jsonResp(status, errorBody{Error: errorCodes[status], Message: msg})
+	return emukit.JSON(status, errorBody{Error: errorCodes[status], Message: msg})
 }
 
 // errorCodes are the machine-readable codes of the error body, by status.
