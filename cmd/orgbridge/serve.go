@@ -97,13 +97,18 @@ func (a *app) serveDaemon(ctx context.Context, configPath string, file *config.F
 	if err != nil {
 		return usageError(err)
 	}
-	opts := scheduler.DaemonOptions{Store: st, Logger: a.logger, Elector: elector, Hooks: metricsHooks()}
+	var daemon *scheduler.Daemon
+	notifier, err := a.newNotifier(file, st, func() []scheduler.JobInfo { return daemon.Jobs() })
+	if err != nil {
+		return usageError(err)
+	}
+	opts := scheduler.DaemonOptions{Store: st, Logger: a.logger, Elector: elector, Hooks: notifyHooks(metricsHooks(), notifier)}
 	if sc := file.SCIM; sc != nil {
 		// With PostgreSQL every replica takes pushes; the leader polls
 		// the store for those another replica took.
 		opts.SCIM = &scheduler.SCIMOptions{Debounce: sc.Debounce, MaxDelay: sc.MaxDelay, Poll: file.Store.Driver == "postgres"}
 	}
-	daemon := scheduler.NewDaemon(jobs, opts)
+	daemon = scheduler.NewDaemon(jobs, opts)
 	// The SCIM endpoint refuses what the scim jobs' mappings could never
 	// map; reloads bring it the new mappings.
 	admission := newSCIMAdmission(file, jobs)
@@ -129,6 +134,7 @@ func (a *app) serveDaemon(ctx context.Context, configPath string, file *config.F
 		}
 	}
 
+	notifier.Start()
 	if err := daemon.Start(ctx); err != nil {
 		return failedError(err)
 	}
@@ -141,6 +147,11 @@ func (a *app) serveDaemon(ctx context.Context, configPath string, file *config.F
 	defer cancel()
 	srv.shutdown(shutdownCtx)
 	_ = daemon.Stop(context.WithoutCancel(ctx)) // waits for the runs in flight, however long
+	notifyCtx, cancelNotify := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancelNotify()
+	if err := notifier.Close(notifyCtx); err != nil {
+		a.logger.Warn("notifications not sent before the exit", zap.Error(err))
+	}
 	return result
 }
 

@@ -112,10 +112,15 @@ func (n *Notifier) observeAll(outcome string) {
 	}
 }
 
+// Post, Start and Close do nothing on a nil *Notifier (no notify block).
+
 // Post queues the event for the worker and returns at once: the daemon
 // never waits for a relay. An event over the rate limit, or one that
 // finds the queue full (or the notifier closed), is dropped and counted.
 func (n *Notifier) Post(ev Event) {
+	if n == nil {
+		return
+	}
 	if ev.At.IsZero() {
 		ev.At = n.opts.Now()
 	}
@@ -182,6 +187,9 @@ func (n *Notifier) deliver(ctx context.Context, ev Event) error {
 
 // Start runs the worker that delivers what Post queues, until Close.
 func (n *Notifier) Start() {
+	if n == nil {
+		return
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.done != nil || n.closed {
@@ -201,6 +209,9 @@ func (n *Notifier) Start() {
 // Close stops taking events and waits until the worker has delivered
 // those queued, or ctx ends (the rest are then lost with the process).
 func (n *Notifier) Close(ctx context.Context) error {
+	if n == nil {
+		return nil
+	}
 	n.mu.Lock()
 	if n.closed {
 		n.mu.Unlock()
