@@ -31,6 +31,15 @@
 // reconciles them (a create that did reach the target is matched and
 // adopted).
 //
+// # Held plans
+//
+// A plan the guard refuses in the daemon is held for approval (HoldPlan):
+// in the store rather than in the process, so that it outlives a restart
+// and every replica on a shared PostgreSQL lists it. A job holds one plan,
+// its latest refusal; the plan is JSON the store does not read. Approving
+// or rejecting takes it (TakeHeldPlan, one DELETE … RETURNING), so that of
+// two replicas or two clicks exactly one acts on it.
+//
 // # SCIM resources
 //
 // The SCIM server keeps the Users and Groups identity providers push in the

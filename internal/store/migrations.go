@@ -129,6 +129,20 @@ CREATE INDEX scim_page ON scim_resources (type, deleted, created_at, id);
 CREATE INDEX scim_modified ON scim_resources (type, deleted, modified_at);
 CREATE INDEX scim_external_live ON scim_resources (type, deleted, external_id);
 `,
+	// 6: plans the guard refused, held until someone approves or rejects
+	// them (HoldPlan): in the store, so that they outlive a restart and
+	// every replica lists them. One per job: a newer refusal replaces it.
+	`
+CREATE TABLE held_plans (
+	run_id  INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+	job     TEXT    NOT NULL,
+	held_at INTEGER NOT NULL,
+	summary TEXT    NOT NULL DEFAULT '',
+	reason  TEXT    NOT NULL DEFAULT '',
+	plan    TEXT    NOT NULL -- the plan as JSON, opaque to the store
+);
+CREATE UNIQUE INDEX held_plans_job ON held_plans (job);
+`,
 }
 
 // sqliteBackfills are the steps in Go of SQLite's migrations, by the

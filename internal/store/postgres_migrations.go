@@ -127,6 +127,18 @@ CREATE INDEX scim_page ON scim_resources (type, deleted, created_at, id);
 CREATE INDEX scim_modified ON scim_resources (type, deleted, modified_at);
 CREATE INDEX scim_external_live ON scim_resources (type, deleted, external_id);
 `,
+	// 4: plans the guard refused, held for approval (SQLite's migration 6).
+	`
+CREATE TABLE held_plans (
+	run_id  bigint      PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+	job     text        NOT NULL,
+	held_at timestamptz NOT NULL,
+	summary text        NOT NULL DEFAULT '',
+	reason  text        NOT NULL DEFAULT '',
+	plan    text        NOT NULL -- the plan as JSON, opaque to the store
+);
+CREATE UNIQUE INDEX held_plans_job ON held_plans (job);
+`,
 }
 
 // postgresBackfills are the steps in Go of PostgreSQL's migrations (see

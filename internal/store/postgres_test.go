@@ -81,8 +81,8 @@ func TestPostgresSchema(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	s := openPostgres(t, dsn)
 	v, err := s.SchemaVersion(ctx)
-	if err != nil || v != 3 {
-		t.Fatalf("SchemaVersion = %d, %v; want 3", v, err)
+	if err != nil || v != store.PostgresSchemaVersion {
+		t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, store.PostgresSchemaVersion)
 	}
 	must(t, s.Close())
 	must(t, s.Close()) // twice is harmless
@@ -92,8 +92,8 @@ func TestPostgresSchema(t *testing.T) {
 
 	db := rawPG(t, dsn)
 	var versions int
-	if err := db.QueryRow(ctx, `SELECT count(*) FROM schema_version`).Scan(&versions); err != nil || versions != 3 {
-		t.Fatalf("schema_version rows = %d, %v; want 3", versions, err)
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM schema_version`).Scan(&versions); err != nil || versions != store.PostgresSchemaVersion {
+		t.Fatalf("schema_version rows = %d, %v; want %d", versions, err, store.PostgresSchemaVersion)
 	}
 	var idx []string
 	if err := db.QueryRow(ctx, `SELECT array_agg(indexname::text ORDER BY indexname) FROM pg_indexes WHERE schemaname = current_schema()`).Scan(&idx); err != nil {
@@ -189,8 +189,8 @@ func TestPostgresConcurrentOpen(t *testing.T) {
 	wg.Wait()
 	must(t, errors.Join(errs...))
 	var versions int
-	if err := rawPG(t, dsn).QueryRow(t.Context(), `SELECT count(*) FROM schema_version`).Scan(&versions); err != nil || versions != 3 {
-		t.Fatalf("schema_version rows = %d, %v; want 3", versions, err)
+	if err := rawPG(t, dsn).QueryRow(t.Context(), `SELECT count(*) FROM schema_version`).Scan(&versions); err != nil || versions != store.PostgresSchemaVersion {
+		t.Fatalf("schema_version rows = %d, %v; want %d", versions, err, store.PostgresSchemaVersion)
 	}
 }
 

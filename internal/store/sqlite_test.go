@@ -100,8 +100,8 @@ func TestSQLiteSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
 	s := openSQLite(t, path)
 	v, err := s.SchemaVersion(ctx)
-	if err != nil || v != 5 {
-		t.Fatalf("SchemaVersion = %d, %v; want 5", v, err)
+	if err != nil || v != store.SQLiteSchemaVersion {
+		t.Fatalf("SchemaVersion = %d, %v; want %d", v, err, store.SQLiteSchemaVersion)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -118,8 +118,8 @@ func TestSQLiteSchema(t *testing.T) {
 		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
 	}
 	var versions int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_version`).Scan(&versions); err != nil || versions != 5 {
-		t.Fatalf("schema_version rows = %d, %v; want 5", versions, err)
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_version`).Scan(&versions); err != nil || versions != store.SQLiteSchemaVersion {
+		t.Fatalf("schema_version rows = %d, %v; want %d", versions, err, store.SQLiteSchemaVersion)
 	}
 	var idx string
 	if err := db.QueryRowContext(ctx, `SELECT group_concat(name) FROM pragma_index_list('links')`).Scan(&idx); err != nil {

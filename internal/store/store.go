@@ -284,8 +284,42 @@ type Store interface {
 	// snapshot.
 	SCIMChanged(ctx context.Context, since int64) ([]SCIMResource, int64, error)
 
+	// Held plans: plans the guard refused, kept until someone approves or
+	// rejects them, so that they outlive a restart and every replica
+	// sharing the store lists them.
+
+	// HoldPlan keeps p, replacing the job's earlier held plan if any (a job
+	// holds one plan: its latest refusal). p.RunID must name a run of the
+	// store (the refused one); Job and Plan must be set.
+	HoldPlan(ctx context.Context, p HeldPlan) error
+	// HeldPlans lists the held plans of the job (every job's if job is
+	// ""), oldest run first.
+	HeldPlans(ctx context.Context, job string) ([]HeldPlan, error)
+	// TakeHeldPlan removes the held plan of run runID and returns it, in
+	// one statement, so that of two callers (two replicas, two clicks)
+	// one takes it and the other gets ErrNotFound (wrapped).
+	TakeHeldPlan(ctx context.Context, runID int64) (HeldPlan, error)
+	// DropHeldPlans removes the job's held plans (a later run succeeded:
+	// what they held is stale).
+	DropHeldPlans(ctx context.Context, job string) error
+
 	// Close releases the store. It is safe to call more than once.
 	Close() error
+}
+
+// HeldPlan is a plan the guard refused, held for approval.
+type HeldPlan struct {
+	// RunID is the refused run's id.
+	RunID int64
+	Job   string
+	// At is when the plan was held (UTC, at the store's precision).
+	At      time.Time
+	Summary string
+	// Reason is the guard's verdict.
+	Reason string
+	// Plan is the plan as JSON (the scheduler's saved plan), opaque to the
+	// store.
+	Plan []byte
 }
 
 // SCIMField names a column SCIMFind looks resources up by.

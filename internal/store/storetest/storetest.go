@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Runs", testRuns},
 		{"ConcurrentApplied", testConcurrentApplied},
 		{"Reopen", testReopen},
+		{"HeldPlans", testHeldPlans},
 		{"SCIMCreateGetList", testSCIMCreateGetList},
 		{"SCIMDuplicateUserName", testSCIMDuplicateUserName},
 		{"SCIMUpdate", testSCIMUpdate},
