@@ -331,3 +331,53 @@ type Found struct {
 	TargetID string
 	Err      error
 }
+
+// CheckResult is one line of a connection check (`validate --connect`):
+// what was checked, and nil or the reason it failed.
+type CheckResult struct {
+	// Check names what was tried, for a reader: "bind as cn=sync,dc=example,dc=jp".
+	Check string
+	// Key is the config key the check concerns, below the job
+	// ("source.ldap.base_dn", "mapping.users.name"), so that a failure is
+	// named with its file and line; empty when it concerns the block.
+	Key string
+	// Err is nil when the check passed.
+	Err error
+	// Detail says what a passed check found ("3 users on the first page").
+	Detail string
+}
+
+// Checker is implemented by a connector's settings (SourceConfig,
+// TargetConfig) that can test the connection they describe: a source binds
+// or opens and reads one page, a target gets a token and reads one page. It
+// writes nothing. A check that cannot go on (no connection) says so once
+// and stops; each result is one line of `validate --connect`.
+type Checker interface {
+	Check(ctx context.Context, env CheckEnv) []CheckResult
+}
+
+// LocalChecker is implemented by a connector whose checks need no network
+// (a CSV source reads local files): plain `validate` runs them too, so
+// that a template naming a column the file lacks fails at validate time,
+// once, rather than on every row of a plan.
+type LocalChecker interface {
+	CheckLocal(ctx context.Context, env CheckEnv) []CheckResult
+}
+
+// CheckEnv is what a check needs: the connector's Env and the job's
+// mapping (a source checks that its records carry what the templates read).
+type CheckEnv struct {
+	Env
+	Mapping config.Mapping
+}
+
+// Failed returns the results that did not pass.
+func Failed(results []CheckResult) []CheckResult {
+	var out []CheckResult
+	for _, r := range results {
+		if r.Err != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -29,32 +29,49 @@ func (f *jobFlags) register(cmd *cobra.Command) {
 
 func (a *app) validateCommand() *cobra.Command {
 	var f jobFlags
+	var connect bool
 	cmd := &cobra.Command{
-		Use:   "validate -c FILE",
-		Short: "Check a config: keys, values, templates, connector settings and secrets",
+		Use:   "validate -c FILE [--connect]",
+		Short: "Check a config: keys, values, templates, connector settings and secrets; with --connect, the connections",
 		Long: `validate loads a config strictly (an unknown key is an error), checks every
 value, compiles the mapping templates and opens each job's connectors without
 network I/O, so that a config that validates fails later only on the data or
-on the network. Errors name the file and line or the key.`,
+on the network. It reads the header of a CSV source and checks it has every
+column the templates read, and checks what serve needs: its secrets resolve
+(admin.token, scim.tokens, a postgres store.dsn) and the SCIM TLS files load.
+Errors name the file and line or the key; exit 2 on any.
+
+With --connect it then tests each job as Entra's "Test Connection" does: the
+source binds and reads one page (LDAP), or the store is opened (scim); the
+target gets a token and reads one page. One line per check, ok or FAIL with
+the reason; nothing is written. Exit 0 only when every check passes, 2 when
+the config has problems, 1 when a connection check fails.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			file, err := registry.Load(f.config)
 			if err != nil {
 				return usageError(err)
 			}
-			var errs []error
-			for i := range file.Jobs {
-				if _, err := scheduler.OpenJob(cmd.Context(), file, i, nil, a.logger); err != nil {
-					errs = append(errs, file.Locate(err))
+			offline := a.validateOffline(cmd.Context(), file, !connect)
+			if !connect {
+				if offline != nil {
+					return usageError(offline)
 				}
+				fmt.Fprintf(a.stdout, "%s: ok (%d job(s))\n", f.config, len(file.Jobs))
+				return nil
 			}
-			if err := errors.Join(errs...); err != nil {
-				return usageError(err)
+			n := a.validateConnect(cmd.Context(), a.stdout, file, offline)
+			switch {
+			case offline != nil:
+				return usageError(fmt.Errorf("%s: %d check(s) failed, the config among them", f.config, n))
+			case n > 0:
+				return failedError(fmt.Errorf("%s: %d check(s) failed", f.config, n))
 			}
-			fmt.Fprintf(a.stdout, "%s: ok (%d job(s))\n", f.config, len(file.Jobs))
+			fmt.Fprintf(a.stdout, "%s: ok (%d job(s), every check passed)\n", f.config, len(file.Jobs))
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&f.config, "config", "c", "", "config file (required)")
+	cmd.Flags().BoolVar(&connect, "connect", false, "also connect: bind to each source and read one page, get each target's token and read one page")
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
 }
@@ -269,6 +286,7 @@ func (a *app) sync(ctx context.Context, l *loaded, opts scheduler.RunOptions) (*
 	}
 	res, err := runner.Sync(ctx, l.job, opts)
 	progress.finish()
+	a.notifyRun(ctx, l, res, err)
 	switch {
 	case errors.Is(err, scheduler.ErrRefused):
 		return res, &exitError{code: exitRefused, err: err}

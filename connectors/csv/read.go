@@ -64,21 +64,41 @@ func trimIncompleteRune(p []byte) []byte {
 // readFile reads one file. Problems in the file go to errs; the returned
 // error is fatal for the whole read (cancellation).
 func (s *Source) readFile(ctx context.Context, f *fileSpec, errs *errlist.List) ([]connectors.Record, error) {
+	fr, closeFile := s.openFile(f, errs)
+	if fr == nil {
+		return nil, nil
+	}
+	defer closeFile()
+	if !fr.readHeader() {
+		return nil, nil
+	}
+	recs, err := fr.readRows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fr.log.Debug("read csv file", zap.Int("records", len(recs)), zap.Int("blank_rows", fr.blank))
+	return recs, nil
+}
+
+// openFile opens one file and chooses its encoding, ready to read the
+// header; nil (the problem in errs) when it cannot be read. The caller
+// calls the func returned to close the file.
+func (s *Source) openFile(f *fileSpec, errs *errlist.List) (*fileReader, func()) {
 	file, err := os.Open(f.path)
 	if err != nil {
 		errs.Add(fmt.Errorf("%s.path: %w", f.cfgKey, err))
 		return nil, nil
 	}
-	defer file.Close()
-
 	br := bufio.NewReaderSize(file, sniffSize)
 	prefix, err := br.Peek(sniffSize)
 	if err != nil && err != io.EOF {
 		errs.Add(&LineError{File: f.name, Err: fmt.Errorf("read: %w", err)})
+		_ = file.Close()
 		return nil, nil
 	}
 	if bytes.HasPrefix(prefix, utf16LEBOM) || bytes.HasPrefix(prefix, utf16BEBOM) {
 		errs.Add(&LineError{File: f.name, Err: errors.New("starts with a UTF-16 byte order mark: UTF-16 is not supported, save the file as UTF-8 or Shift_JIS")})
+		_ = file.Close()
 		return nil, nil
 	}
 	enc, detected := s.enc, false
@@ -88,8 +108,6 @@ func (s *Source) readFile(ctx context.Context, f *fileSpec, errs *errlist.List) 
 	if enc == encUTF8 && bytes.HasPrefix(prefix, utf8BOM) {
 		_, _ = br.Discard(len(utf8BOM))
 	}
-	log := s.logger.With(zap.String("file", f.name), zap.String("encoding", enc.String()), zap.Bool("encoding_detected", detected))
-
 	var in io.Reader = br
 	if enc == encShiftJIS {
 		in = transform.NewReader(br, japanese.ShiftJIS.NewDecoder())
@@ -101,20 +119,12 @@ func (s *Source) readFile(ctx context.Context, f *fileSpec, errs *errlist.List) 
 		enc:      enc,
 		detected: detected,
 		cr:       stdcsv.NewReader(in),
+		log:      s.logger.With(zap.String("file", f.name), zap.String("encoding", enc.String()), zap.Bool("encoding_detected", detected)),
 	}
 	fr.cr.Comma = s.comma
 	fr.cr.ReuseRecord = true
 	// FieldsPerRecord 0: the header sets the number of fields of every row.
-
-	if !fr.readHeader() {
-		return nil, nil
-	}
-	recs, err := fr.readRows(ctx)
-	if err != nil {
-		return nil, err
-	}
-	log.Debug("read csv file", zap.Int("records", len(recs)), zap.Int("blank_rows", fr.blank))
-	return recs, nil
+	return fr, func() { _ = file.Close() }
 }
 
 // fileReader is the state of reading one file.
@@ -125,9 +135,13 @@ type fileReader struct {
 	detected bool
 	cr       *stdcsv.Reader
 
+	log *zap.Logger
+
 	header []string
-	keyIdx int
-	blank  int // rows skipped because every cell is blank
+	// headerLine is the header's line in the file.
+	headerLine int
+	keyIdx     int
+	blank      int // rows skipped because every cell is blank
 	// skipBad (bad_rows: skip) passes a malformed row whose key can be
 	// read as a record with a Problem, instead of failing the file.
 	skipBad bool
@@ -224,6 +238,7 @@ func (r *fileReader) readHeader() bool {
 		return false
 	}
 	line, _ := r.cr.FieldPos(0)
+	r.headerLine = line
 	ok := true
 	header := make([]string, len(rec))
 	index := make(map[string]int, len(rec))
