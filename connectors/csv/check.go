@@ -86,4 +86,3 @@ func (s *Source) checkFile(f *fileSpec, refs map[string][]string) []connectors.C
 	}
 	return out
 }
-
