@@ -131,6 +131,10 @@
 //     attributes, one suspended, groups, org and group memberships with
 //     both roles) written in plan order, read back and compared; a second
 //     Read returns the same snapshot.
+//   - find: when the target is a connectors.Finder, orgs, a group and a
+//     user created (those kinds it holds) are found by Find from the
+//     creates that made them, with their ids, and the creates of objects
+//     that do not exist find nothing; no error, no write.
 //
 // Fixtures use Japanese names (本社, 営業部, 第一営業課, 山田 太郎), codes of
 // at most ten characters and lower-case mail addresses.

@@ -139,6 +139,7 @@ func runCases(t *testing.T, newHarness func(t *testing.T, opts Options) *Harness
 		{"expired_credentials", testExpiredCredentials},
 		{"validation", testValidation},
 		{"read_after_write", testReadAfterWrite},
+		{"find", testFind},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
