@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -350,16 +351,11 @@ type call struct {
 	r        *http.Request
 	id       string // the path id, if the route has one
 	in       body   // the JSON body, for routes that take one
-	query    map[string][]string
+	query    url.Values
 	readings emukit.Set
 }
 
-func (c *call) q(key string) string {
-	if v := c.query[key]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
-}
+func (c *call) q(key string) string { return c.query.Get(key) }
 
 type routed struct {
 	pattern string

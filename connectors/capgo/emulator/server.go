@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -256,15 +257,10 @@ type call struct {
 	user  string // the API key's owner
 	now   time.Time
 	in    body // the JSON body of POST and PUT
-	query map[string][]string
+	query url.Values
 }
 
-func (c *call) q(key string) string {
-	if v := c.query[key]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
-}
+func (c *call) q(key string) string { return c.query.Get(key) }
 
 // body is a decoded JSON object body, values kept raw so that absent, null
 // and mistyped fields can be told apart.

@@ -4,6 +4,7 @@ import (
 	crand "crypto/rand"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -331,14 +332,9 @@ type call struct {
 	org    *orgState
 	r      *http.Request
 	params map[string]string
-	query  map[string][]string
+	query  url.Values
 	in     body
 	now    time.Time
 }
 
-func (c *call) q(key string) string {
-	if v := c.query[key]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
-}
+func (c *call) q(key string) string { return c.query.Get(key) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -282,16 +283,11 @@ type call struct {
 	id     string // the organization id of the path, if any
 	userID string // the user id of the path, if any
 	in     input  // the JSON body, for routes that take one
-	query  map[string][]string
+	query  url.Values
 	now    int64 // Unix seconds
 }
 
-func (c *call) q(key string) string {
-	if v := c.query[key]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
-}
+func (c *call) q(key string) string { return c.query.Get(key) }
 
 type routed struct {
 	pattern    string
