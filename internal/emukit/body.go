@@ -37,3 +37,13 @@ func ParseObject(contentType string, raw []byte) (map[string]json.RawMessage, er
 	}
 	return in, nil
 }
+
+// Clone returns a copy of *p in a new variable, nil for nil: an optional
+// field of a stored record handed out, or stored, without sharing it.
+func Clone[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}

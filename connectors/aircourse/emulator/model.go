@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // User is an AirCourse user as the API encodes it. Optional strings that were
@@ -213,14 +215,14 @@ func (s *Server) sortedGroups() []*groupRec {
 // each in the organizations' creation order.
 func (s *Server) renderUser(r *userRec) User {
 	u := r.u
-	u.UserNumber = cloneStr(u.UserNumber)
-	u.Mail = cloneStr(u.Mail)
-	u.LoginID = cloneStr(u.LoginID)
-	u.SlackMemberID = cloneStr(u.SlackMemberID)
-	u.Department = cloneStr(u.Department)
-	u.Position = cloneStr(u.Position)
-	u.Birthday = cloneStr(u.Birthday)
-	u.Profile = cloneStr(u.Profile)
+	u.UserNumber = emukit.Clone(u.UserNumber)
+	u.Mail = emukit.Clone(u.Mail)
+	u.LoginID = emukit.Clone(u.LoginID)
+	u.SlackMemberID = emukit.Clone(u.SlackMemberID)
+	u.Department = emukit.Clone(u.Department)
+	u.Position = emukit.Clone(u.Position)
+	u.Birthday = emukit.Clone(u.Birthday)
+	u.Profile = emukit.Clone(u.Profile)
 	if u.Gender != nil {
 		g := *u.Gender
 		u.Gender = &g
@@ -259,11 +261,11 @@ func (s *Server) renderUser(r *userRec) User {
 // the users' creation order.
 func (s *Server) renderOrg(r *orgRec) Org {
 	o := r.o
-	o.Code = cloneStr(o.Code)
-	o.ParentID = cloneStr(o.ParentID)
-	o.StartDate = cloneStr(o.StartDate)
-	o.EndDate = cloneStr(o.EndDate)
-	o.Description = cloneStr(o.Description)
+	o.Code = emukit.Clone(o.Code)
+	o.ParentID = emukit.Clone(o.ParentID)
+	o.StartDate = emukit.Clone(o.StartDate)
+	o.EndDate = emukit.Clone(o.EndDate)
+	o.Description = emukit.Clone(o.Description)
 	var admins []*userRec
 	for userID, role := range s.orgUsers[o.ID] {
 		if role == roleAdmin && s.users[userID] != nil {
@@ -280,8 +282,8 @@ func (s *Server) renderOrg(r *orgRec) Org {
 
 func renderGroup(r *groupRec) Group {
 	g := r.g
-	g.Code = cloneStr(g.Code)
-	g.Description = cloneStr(g.Description)
+	g.Code = emukit.Clone(g.Code)
+	g.Description = emukit.Clone(g.Description)
 	return g
 }
 
@@ -300,8 +302,8 @@ func (s *Server) members(roles map[string]string) []Member {
 		out = append(out, Member{
 			ID:      u.u.ID,
 			Name:    u.u.Name,
-			LoginID: cloneStr(u.u.LoginID),
-			Mail:    cloneStr(u.u.Mail),
+			LoginID: emukit.Clone(u.u.LoginID),
+			Mail:    emukit.Clone(u.u.Mail),
 			Role:    roles[u.u.ID],
 		})
 	}
@@ -364,14 +366,6 @@ func (s *Server) State() State {
 	sort.Slice(st.Orgs, func(i, j int) bool { return st.Orgs[i].ID < st.Orgs[j].ID })
 	sort.Slice(st.Groups, func(i, j int) bool { return st.Groups[i].ID < st.Groups[j].ID })
 	return st
-}
-
-func cloneStr(p *string) *string {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
 }
 
 func strPtr(v string) *string { return &v }

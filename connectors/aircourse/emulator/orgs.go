@@ -87,8 +87,8 @@ func (s *Server) createOrg(c *call) response {
 		Code:               optStr(code),
 		ParentID:           strPtr(parent.v),
 		IsPublic:           public.v,
-		StartDate:          cloneStr(p.o.StartDate), // inherited when not given
-		EndDate:            cloneStr(p.o.EndDate),
+		StartDate:          emukit.Clone(p.o.StartDate), // inherited when not given
+		EndDate:            emukit.Clone(p.o.EndDate),
 		IsEnableDiscussion: disc.v,
 		Description:        optStr(desc),
 		CreatedAt:          ts,
@@ -180,13 +180,13 @@ func (s *Server) updateOrg(c *call) response {
 	if start.change() {
 		o.StartDate = optStr(start)
 		if start.null && o.ParentID != nil {
-			o.StartDate = cloneStr(s.orgs[*o.ParentID].o.StartDate)
+			o.StartDate = emukit.Clone(s.orgs[*o.ParentID].o.StartDate)
 		}
 	}
 	if end.change() {
 		o.EndDate = optStr(end)
 		if end.null && o.ParentID != nil {
-			o.EndDate = cloneStr(s.orgs[*o.ParentID].o.EndDate)
+			o.EndDate = emukit.Clone(s.orgs[*o.ParentID].o.EndDate)
 		}
 	}
 	if disc.set() {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // Org is an organization as the API serves it: the document's Organization.
@@ -175,17 +177,9 @@ func (s *Server) sortedOrgs() []*orgRec {
 }
 
 func cloneOrg(o Org) Org {
-	o.Logo = cloneStr(o.Logo)
-	o.CustomerID = cloneStr(o.CustomerID)
+	o.Logo = emukit.Clone(o.Logo)
+	o.CustomerID = emukit.Clone(o.CustomerID)
 	return o
-}
-
-func cloneStr(p *string) *string {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
 }
 
 // Dump returns the state as canonical text: one line per organization and

@@ -57,7 +57,7 @@ type importTask struct {
 func (t *importTask) render() ImportTask {
 	out := t.t
 	out.Results = append([]ImportRowResult{}, t.t.Results...)
-	out.CompletedAt = clonePtr(t.t.CompletedAt)
+	out.CompletedAt = emukit.Clone(t.t.CompletedAt)
 	return out
 }
 

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // Id prefixes; each is followed by 20 lower-case alphanumerics.
@@ -143,14 +145,14 @@ func (o *orgState) renderUser(rec *userRec) User {
 			u.ServicePartitionIDs = append(u.ServicePartitionIDs, sp.p.ServicePartitionID)
 		}
 	}
-	u.EmployeeNumber, u.Department, u.Position = clonePtr(u.EmployeeNumber), clonePtr(u.Department), clonePtr(u.Position)
+	u.EmployeeNumber, u.Department, u.Position = emukit.Clone(u.EmployeeNumber), emukit.Clone(u.Department), emukit.Clone(u.Position)
 	return u
 }
 
 func (o *orgState) renderPartition(rec *partitionRec) ServicePartition {
 	p := rec.p
 	p.UserCount = len(o.members[p.ServicePartitionID])
-	p.Code, p.Description = clonePtr(p.Code), clonePtr(p.Description)
+	p.Code, p.Description = emukit.Clone(p.Code), emukit.Clone(p.Description)
 	return p
 }
 
@@ -175,7 +177,7 @@ func (s *Server) State() State {
 	st := State{PartitionUsers: map[string]map[string]string{}}
 	for _, o := range s.orgs {
 		org := o.org
-		org.CustomerID = clonePtr(org.CustomerID)
+		org.CustomerID = emukit.Clone(org.CustomerID)
 		st.Organizations = append(st.Organizations, org)
 		for _, u := range o.users {
 			ru := o.renderUser(u)
@@ -288,14 +290,6 @@ func (s *Server) SetPartitionMember(partitionID, accountID, role string) bool {
 		return true
 	}
 	return false
-}
-
-func clonePtr(p *string) *string {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
 }
 
 func (s *Server) nextSeq() int64 {

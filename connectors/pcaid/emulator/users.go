@@ -54,7 +54,7 @@ func (s *Server) statuses() []string {
 
 func (c *call) getOrganization() response {
 	org := c.org.org
-	org.CustomerID = clonePtr(org.CustomerID)
+	org.CustomerID = emukit.Clone(org.CustomerID)
 	return emukit.JSON(http.StatusOK, org)
 }
 
