@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/mapping"
 )
@@ -18,18 +20,29 @@ var _ connectors.Finder = (*Adapter)(nil)
 // status); orgs and groups by code (完全一致), else by name (部分一致,
 // partial: the answer is narrowed to the exact name) under the same parent
 // organization. One filtered list call per change (two for a user found
-// by mail only).
+// by mail only), four at a time.
 func (a *Adapter) Find(ctx context.Context, cs []connectors.Change, ids connectors.IDs) []connectors.Found {
 	out := make([]connectors.Found, len(cs))
+	// A few at a time, as the executor writes: each lookup may wait out
+	// its own retries.
+	var g errgroup.Group
+	g.SetLimit(findConcurrency)
 	for i, c := range cs {
-		id, err := a.find(ctx, c, ids)
-		if err != nil {
-			err = fmt.Errorf("aircourse: look up %s %s: %w", c.Kind, c.Key, err)
-		}
-		out[i] = connectors.Found{TargetID: id, Err: err}
+		g.Go(func() error {
+			id, err := a.find(ctx, c, ids)
+			if err != nil {
+				err = fmt.Errorf("aircourse: look up %s %s: %w", c.Kind, c.Key, err)
+			}
+			out[i] = connectors.Found{TargetID: id, Err: err}
+			return nil
+		})
 	}
+	_ = g.Wait()
 	return out
 }
+
+// findConcurrency bounds the lookups of one Find in flight.
+const findConcurrency = 4
 
 func (a *Adapter) find(ctx context.Context, c connectors.Change, ids connectors.IDs) (string, error) {
 	switch {
