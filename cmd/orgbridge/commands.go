@@ -286,6 +286,7 @@ func (a *app) sync(ctx context.Context, l *loaded, opts scheduler.RunOptions) (*
 	}
 	res, err := runner.Sync(ctx, l.job, opts)
 	progress.finish()
+	a.notifyRun(ctx, l, res, err)
 	switch {
 	case errors.Is(err, scheduler.ErrRefused):
 		return res, &exitError{code: exitRefused, err: err}

@@ -208,3 +208,43 @@ func TestEndToEndNotifications(t *testing.T) {
 		t.Error("no notification was logged as sent")
 	}
 }
+
+// orgbridge sync with a notify block tells the sinks when the guard
+// refuses the run, saying how to approve it from the command line, and
+// when a run fails; a run that succeeds tells nobody.
+func TestEndToEndSyncNotifies(t *testing.T) {
+	c, emu := setup(t)
+	hook := newWebhookSink(t)
+	t.Setenv("NOTIFY_SLACK_URL", hook.url())
+	data, err := os.ReadFile(c.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.write("demo.yaml", "notify:\n  status_url: "+notifyStatusURL+"\n  webhooks: [{url: {env: NOTIFY_SLACK_URL}, format: text}]\n"+string(data))
+	if code, _, errs := c.run("sync", "-c", c.config()); code != exitOK {
+		t.Fatalf("sync: exit %d\n%s", code, errs)
+	}
+	if n := len(hook.texts()); n != 0 {
+		t.Fatalf("a successful sync sent %d messages", n)
+	}
+	c.write("demo/users.csv", "社員番号,氏名,メールアドレス,所属,役職,役割,在籍区分,グループ\n"+
+		"1001,山田 太郎,taro.yamada@example.co.jp,本社,代表取締役,管理者,在籍,新人研修\n")
+	code, _, errs := c.run("sync", "-c", c.config())
+	if code != exitRefused {
+		t.Fatalf("sync: exit %d, want 3\n%s", code, errs)
+	}
+	texts := hook.texts()
+	if len(texts) != 1 || !strings.Contains(texts[0], "job hr-to-aircourse: a run from the command line was refused by the guard (run 2)") ||
+		!strings.Contains(texts[0], "orgbridge sync --plan plan.json") || !strings.Contains(texts[0], "Status page: "+notifyStatusURL) {
+		t.Fatalf("messages after a refused sync: %q", texts)
+	}
+	c.useExport("users.csv")
+	emu.SetFaults(emulator.Faults{Rate5xx: 1})
+	if code, _, errs := c.run("sync", "-c", c.config()); code != exitFailed {
+		t.Fatalf("sync against a failing target: exit %d\n%s", code, errs)
+	}
+	texts = hook.texts()
+	if len(texts) != 2 || !strings.Contains(texts[1], "job hr-to-aircourse: a run failed\n") || !strings.Contains(texts[1], "503") {
+		t.Fatalf("messages after a failed sync: %q", texts)
+	}
+}

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/metrics"
@@ -122,4 +125,32 @@ func notifyHooks(h scheduler.DaemonHooks, n *notify.Notifier) scheduler.DaemonHo
 		n.Post(notify.PlanHeld(p.Job, p.RunID, p.Summary, p.Reason))
 	}
 	return h
+}
+
+// notifyRun tells the notify block's sinks, if the config has one, that a
+// one-off run (orgbridge sync) was refused by the guard or failed. It
+// sends before the command exits, so it waits for the sinks (each has its
+// timeout); a sink's failure is logged and does not change the exit code.
+func (a *app) notifyRun(ctx context.Context, l *loaded, res *scheduler.RunResult, err error) {
+	if err == nil || l.file.Notify == nil || errors.Is(err, context.Canceled) || errors.Is(err, scheduler.ErrNotIncremental) {
+		return
+	}
+	n, nerr := a.newNotifier(l.file, nil, nil)
+	if nerr != nil {
+		a.logger.Warn("notifications are off for this run", zap.Error(nerr))
+		return
+	}
+	var runID int64
+	if res != nil {
+		runID = res.RunID
+	}
+	var ev notify.Event
+	if errors.Is(err, scheduler.ErrRefused) && res != nil && res.Plan != nil {
+		ev = notify.PlanHeld(l.job.Name, runID, scheduler.Summarize(res.Plan), err.Error())
+		ev.Title = "a run from the command line was refused by the guard"
+		ev.Details[len(ev.Details)-1] = "Approve it by saving the plan (orgbridge plan --out plan.json), reviewing it and applying it (orgbridge sync --plan plan.json)."
+	} else {
+		ev = notify.RunFailed(l.job.Name, runID, err.Error())
+	}
+	_ = n.Send(ctx, ev) // logged by the notifier
 }
