@@ -41,7 +41,10 @@ func (cfg *Config) Check(ctx context.Context, env connectors.CheckEnv) []connect
 		// steps before it passed.
 		for i := range steps {
 			if strings.HasPrefix(err.Error(), steps[i].Key+":") {
-				steps[i].Err = errors.New(strings.TrimPrefix(err.Error(), steps[i].Key+": "))
+				msg := strings.TrimPrefix(err.Error(), steps[i].Key+": ")
+				// The step's line names the DN already.
+				msg = strings.TrimPrefix(msg, fmt.Sprintf("bind as %q: ", s.bindDN))
+				steps[i].Err = errors.New(msg)
 				return steps[:i+1]
 			}
 		}
