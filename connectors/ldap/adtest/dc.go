@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/orgbridge/orgbridge/internal/testtls"
 )
 
 // InstallCommand installs what a DC needs on Debian 12 / Ubuntu (run as
@@ -292,11 +294,11 @@ func (dc *DC) provision() error {
 	if out, err := runLogged(filepath.Join(d, "provision.log"), dc.sambaTool, args...); err != nil {
 		return fmt.Errorf("samba-tool domain provision: %w\n%s", err, out)
 	}
-	tls, err := writeTLS(filepath.Join(d, "tls"))
+	tls, err := testtls.Write(filepath.Join(d, "tls"), "dc1.example.test", "127.0.0.1", "localhost")
 	if err != nil {
 		return err
 	}
-	dc.CAFile = tls.ca
+	dc.CAFile = tls.CA
 	// Options that provision does not take: plain simple binds (the tests
 	// use ldap:// too), no fsync, our certificate (Samba's generated one
 	// has no IP address, which Go's TLS rejects).
@@ -304,9 +306,9 @@ func (dc *DC) provision() error {
 		"\tldap server require strong auth = no",
 		"\tldb:nosync = true",
 		"\ttls enabled = yes",
-		"\ttls keyfile = " + tls.key,
-		"\ttls certfile = " + tls.cert,
-		"\ttls cafile = " + tls.ca,
+		"\ttls keyfile = " + tls.Key,
+		"\ttls certfile = " + tls.Cert,
+		"\ttls cafile = " + tls.CA,
 	}, "\n")
 	conf, err := os.ReadFile(dc.ConfFile)
 	if err != nil {

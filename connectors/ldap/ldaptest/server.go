@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/orgbridge/orgbridge/internal/testtls"
 )
 
 // DefaultSuffix is the suffix of a Server started without one.
@@ -183,13 +185,13 @@ func (s *Server) prepare() error {
 	if err := os.WriteFile(s.pwFile, []byte(s.BindPassword), 0o600); err != nil {
 		return err
 	}
-	var tf tlsFiles
+	var tf testtls.Files
 	if s.tls {
 		var err error
-		if tf, err = writeTLSFiles(s.Dir); err != nil {
+		if tf, err = testtls.Write(filepath.Join(s.Dir, "tls"), "127.0.0.1", "::1", "localhost"); err != nil {
 			return fmt.Errorf("TLS files: %w", err)
 		}
-		s.CAFile = tf.caFile
+		s.CAFile = tf.CA
 	}
 	if err := os.WriteFile(s.ConfigFile, []byte(s.config(tf)), 0o600); err != nil {
 		return err
@@ -206,7 +208,7 @@ func quote(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
-func (s *Server) config(tf tlsFiles) string {
+func (s *Server) config(tf testtls.Files) string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	w("# slapd.conf written by orgbridge's ldaptest; a throwaway server.")
@@ -226,9 +228,9 @@ func (s *Server) config(tf tlsFiles) string {
 	w("argsfile %s", quote(filepath.Join(s.Dir, "slapd.args")))
 	w("sizelimit %d", ReaderSizeLimit)
 	if s.tls {
-		w("TLSCACertificateFile %s", quote(tf.caFile))
-		w("TLSCertificateFile %s", quote(tf.certFile))
-		w("TLSCertificateKeyFile %s", quote(tf.keyFile))
+		w("TLSCACertificateFile %s", quote(tf.CA))
+		w("TLSCertificateFile %s", quote(tf.Cert))
+		w("TLSCertificateKeyFile %s", quote(tf.Key))
 		w("TLSVerifyClient never")
 	}
 	// Anyone may read the root DSE and the schema (the readiness probe,
