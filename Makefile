@@ -9,7 +9,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSIO
 # No cgo anywhere: the SQLite driver is pure Go.
 export CGO_ENABLED ?= 0
 
-.PHONY: all build demo test bench lint staticcheck scale scim-conformance clean
+.PHONY: all build demo test fuzz bench lint staticcheck scale scim-conformance clean
 
 all: lint test build
 
@@ -23,6 +23,29 @@ demo:
 ## test: every test (unit, emulator, end to end through the CLI code path).
 test:
 	$(GO) test -count=1 $(PKGS)
+
+## fuzz: each fuzz target for FUZZTIME (default 20s): the CSV reader, the
+## mapping over random rows, the config loader, SCIM PATCH bodies and paths
+## and SCIM resources. go test fuzzes one target of one package at a time.
+## A failing input is written to the package's testdata/fuzz/FuzzXxx: fix
+## the bug, and keep the input as a seed.
+FUZZTIME ?= 20s
+# go test minimizes each new input for up to 60s by default, which would
+# use the whole FUZZTIME of a target whose inputs write to SQLite.
+FUZZMINIMIZETIME ?= 100x
+FUZZ_TARGETS ?= \
+	./connectors/csv:FuzzRead \
+	./mapping:FuzzIsolate \
+	./internal/config:FuzzParse \
+	./scim:FuzzPatch \
+	./scim:FuzzPatchPath \
+	./scim:FuzzResource
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg; \
+	done
 
 ## bench: the benchmarks; figures in the README come from here.
 bench:
