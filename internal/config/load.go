@@ -92,7 +92,9 @@ func yamlError(name string, err error) string {
 	}
 	out := make([]string, 0, len(lines))
 	for _, l := range lines {
-		l = strings.TrimSpace(l)
+		// One problem a line: a value quoted in a message ("cannot
+		// unmarshal !!str `a\nb`") keeps its line breaks escaped.
+		l = strings.ReplaceAll(strings.TrimSpace(l), "\n", `\n`)
 		if m := unknownField.FindStringSubmatch(l); m != nil {
 			out = append(out, fmt.Sprintf("%s:%s: unknown key %q", name, m[1], m[2]))
 			continue
@@ -101,7 +103,13 @@ func yamlError(name string, err error) string {
 			out = append(out, fmt.Sprintf("%s:%s: %s", name, m[1], m[2]))
 			continue
 		}
-		out = append(out, fmt.Sprintf("%s: %s", name, strings.TrimPrefix(l, "yaml: ")))
+		if msg, ok := strings.CutPrefix(l, "yaml: "); ok {
+			// yaml names no line when the problem is on the first: it
+			// counts lines from 0 and leaves out line 0.
+			out = append(out, fmt.Sprintf("%s:1: %s", name, msg))
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s: %s", name, l))
 	}
 	return strings.Join(out, "\n")
 }
