@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -359,12 +360,62 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"run": toRunJSON(run), "changes": changes})
 }
 
-func (h *Handler) approvals(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"pending": h.opts.Daemon.Pending()})
+// approvals lists the held plans, each with its changes and their seqs,
+// from the store: every replica lists the same.
+func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) {
+	pending, err := h.opts.Daemon.Pending(r.Context())
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"pending": pending})
+}
+
+// errNoneSelected: "approve selected" with no change ticked.
+var errNoneSelected = errors.New("no change selected: tick the changes to approve, or approve the whole plan")
+
+// approvalSeqs reads which changes of a held plan to approve: nil for all
+// of them; from JSON {"seqs": [1, 3]}, or from a form's seq fields (the
+// status page's checkboxes) when it says only=1.
+func approvalSeqs(r *http.Request) ([]int, error) {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		var body struct {
+			Seqs *[]int `json:"seqs"`
+		}
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("body: %w", err)
+		}
+		if body.Seqs == nil {
+			return nil, nil
+		}
+		if len(*body.Seqs) == 0 {
+			return nil, errNoneSelected
+		}
+		return *body.Seqs, nil
+	}
+	if err := r.ParseForm(); err != nil {
+		return nil, err
+	}
+	if r.PostForm.Get("only") == "" {
+		return nil, nil
+	}
+	var seqs []int
+	for _, v := range r.PostForm["seq"] {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, fmt.Errorf("seq %q: an integer is required", v)
+		}
+		seqs = append(seqs, n)
+	}
+	if len(seqs) == 0 {
+		return nil, errNoneSelected
+	}
+	return seqs, nil
 }
 
 // decide approves or rejects a held plan: POST /api/approvals/{id}/approve
-// or /reject. A browser's form post is sent back to the status page.
+// (the whole plan, or the seqs given: see approvalSeqs) or /reject. A
+// browser's form post is sent back to the status page.
 func (h *Handler) decide(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
@@ -372,18 +423,26 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var job string
+	var seqs []int
 	switch d := r.PathValue("decision"); d {
 	case "approve":
-		job, err = h.opts.Daemon.Approve(id)
+		if seqs, err = approvalSeqs(r); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		job, err = h.opts.Daemon.Approve(r.Context(), id, seqs)
 	case "reject":
-		job, err = h.opts.Daemon.Reject(id)
+		job, err = h.opts.Daemon.Reject(r.Context(), id)
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("%q: approve or reject", d)})
 		return
 	}
 	switch {
-	case errors.Is(err, scheduler.ErrNoApproval):
+	case errors.Is(err, scheduler.ErrNoApproval), errors.Is(err, scheduler.ErrUnknownJob):
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+		return
+	case errors.Is(err, scheduler.ErrSavedPlan):
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	case errors.Is(err, scheduler.ErrBusy):
 		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
@@ -395,12 +454,12 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
 	}
-	h.opts.Logger.Info("held plan decided", zap.String("job", job), zap.Int64("run_id", id), zap.String("decision", r.PathValue("decision")))
+	h.opts.Logger.Info("held plan decided", zap.String("job", job), zap.Int64("run_id", id), zap.String("decision", r.PathValue("decision")), zap.Ints("seqs", seqs))
 	if strings.Contains(r.Header.Get("Accept"), "text/html") || r.Header.Get("Content-Type") == "application/x-www-form-urlencoded" {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"job": job, "run_id": id, "decision": r.PathValue("decision")})
+	writeJSON(w, http.StatusOK, map[string]any{"job": job, "run_id": id, "decision": r.PathValue("decision"), "seqs": seqs})
 }
 
 // failedShown bounds the failed operations on the status page.
@@ -456,8 +515,16 @@ func (h *Handler) statusData(ctx context.Context) (StatusData, error) {
 			}
 		}
 	}
-	for _, p := range h.opts.Daemon.Pending() {
-		d.Pending = append(d.Pending, PendingApproval{Job: p.Job, RunID: p.RunID, At: p.At, Summary: p.Summary, Reason: p.Reason})
+	pending, err := h.opts.Daemon.Pending(ctx)
+	if err != nil {
+		return d, fmt.Errorf("held plans: %w", err)
+	}
+	for _, p := range pending {
+		v := PendingApproval{Job: p.Job, RunID: p.RunID, At: p.At, Summary: p.Summary, Reason: p.Reason}
+		for _, c := range p.Changes {
+			v.Changes = append(v.Changes, HeldChange{Seq: c.Seq, Symbol: c.Symbol, Kind: c.Kind, Key: c.Key, Detail: c.Detail})
+		}
+		d.Pending = append(d.Pending, v)
 	}
 	return d, nil
 }

@@ -144,6 +144,7 @@ type statusPending struct {
 	At      statusStamp
 	Summary string
 	Reason  string
+	Changes []HeldChange
 }
 
 func newStatusPage(d StatusData) statusPage {
@@ -179,6 +180,7 @@ func newStatusPage(d StatusData) statusPage {
 			At:      stampOf(a.At, now, now.Location()),
 			Summary: a.Summary,
 			Reason:  a.Reason,
+			Changes: a.Changes,
 		})
 	}
 	return p

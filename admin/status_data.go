@@ -66,11 +66,23 @@ type FailedOp struct {
 }
 
 // PendingApproval is a plan the guard refused, held until someone approves
-// (the job runs with the guard overridden) or rejects it.
+// it (all of it, or the changes ticked: exactly they are applied) or
+// rejects it.
 type PendingApproval struct {
 	Job     string
 	RunID   int64
 	At      time.Time
 	Summary string
 	Reason  string
+	// Changes are the plan's changes, each with its seq: a checkbox each.
+	Changes []HeldChange
+}
+
+// HeldChange is one change of a held plan.
+type HeldChange struct {
+	Seq    int
+	Symbol string // + ~ ! -
+	Kind   string
+	Key    string
+	Detail string
 }

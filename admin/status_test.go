@@ -154,7 +154,12 @@ func zeroJob() JobView {
 func pending() []PendingApproval {
 	return []PendingApproval{
 		{Job: "hr-to-ad", RunID: 13, At: statusNow.Add(-24 * time.Hour), Summary: "950 deletes, 3 updates", Reason: "950 deletes exceed the limit of 50 (5%)"},
-		{Job: "people-to-google", RunID: 42, At: statusNow.Add(-20 * time.Minute), Summary: "120 suspends", Reason: "120 suspends exceed the limit of 25"},
+		{Job: "people-to-google", RunID: 42, At: statusNow.Add(-20 * time.Minute), Summary: "120 suspends", Reason: "120 suspends exceed the limit of 25",
+			Changes: []HeldChange{
+				{Seq: 1, Symbol: "!", Kind: "user", Key: "1003", Detail: `鈴木 一郎  login=e1003  (left the source: suspend); suspended: "false" → "true"`},
+				{Seq: 2, Symbol: "!", Kind: "user", Key: "1004", Detail: `高橋 健太  login=e1004  (left the source: suspend); suspended: "false" → "true"`},
+				{Seq: 3, Symbol: "-", Kind: "group", Key: "<新人研修>"},
+			}},
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -137,14 +136,28 @@ type retry struct {
 
 func changeKey(c connectors.Change) string { return string(c.Kind) + "\x00" + c.Key }
 
-// PendingApproval is a plan the guard refused, held until approved (the
-// job runs with the guard overridden) or rejected.
+// PendingApproval is a plan the guard refused, held in the store until
+// someone approves it (all its changes, or those ticked: exactly they are
+// applied, as planned, if nothing they touch drifted) or rejects it.
 type PendingApproval struct {
 	Job     string
 	RunID   int64
 	At      time.Time
 	Summary string
 	Reason  string
+	// Changes are the plan's changes, each with its seq.
+	Changes []HeldChange `json:"changes,omitempty"`
+}
+
+// HeldChange is one change of a held plan, as the status page lists it.
+type HeldChange struct {
+	Seq    int    `json:"seq"`
+	Symbol string `json:"symbol"`
+	Action string `json:"action"`
+	Kind   string `json:"kind"`
+	Key    string `json:"key"`
+	// Detail describes the object and, for an update, the fields it changes.
+	Detail string `json:"detail,omitempty"`
 }
 
 // JobInfo is a job's state for the status page and the API.
@@ -286,6 +299,7 @@ func (d *Daemon) begin(ctx context.Context) <-chan struct{} {
 	d.ctx = ctx
 	d.mu.Unlock()
 	d.loadHeldBack(ctx)
+	d.loadHeld(ctx)
 	d.elect(ctx)
 	scimDone := make(chan struct{})
 	if d.scim == nil {
@@ -485,7 +499,15 @@ var ErrPanic = errors.New("the run panicked")
 // this replica is not the leader or the job is running. A panic in the run
 // (a connector's bug) is recovered, logged and returned as ErrPanic, so one
 // job cannot take the daemon down.
-func (d *Daemon) RunJob(ctx context.Context, name string, opts RunOptions, trigger Trigger) (res *RunResult, err error) {
+func (d *Daemon) RunJob(ctx context.Context, name string, opts RunOptions, trigger Trigger) (*RunResult, error) {
+	return d.run(ctx, name, opts, trigger, func(runner *Runner, job *Job, opts RunOptions) (*RunResult, error) {
+		return runner.Sync(ctx, job, opts)
+	})
+}
+
+// run is RunJob with what the run does given: a Sync, or the apply of a
+// held plan someone approved.
+func (d *Daemon) run(ctx context.Context, name string, opts RunOptions, trigger Trigger, do func(*Runner, *Job, RunOptions) (*RunResult, error)) (res *RunResult, err error) {
 	d.mu.Lock()
 	st, leader := d.jobs[name], d.leader
 	d.mu.Unlock()
@@ -501,6 +523,12 @@ func (d *Daemon) RunJob(ctx context.Context, name string, opts RunOptions, trigg
 		return nil, fmt.Errorf("job %s: %w", name, ErrBusy)
 	}
 	defer func() { <-st.lock }()
+	return d.locked(ctx, st, opts, trigger, do)
+}
+
+// locked runs do for a job whose lock the caller holds.
+func (d *Daemon) locked(ctx context.Context, st *jobState, opts RunOptions, trigger Trigger, do func(*Runner, *Job, RunOptions) (*RunResult, error)) (res *RunResult, err error) {
+	name := st.job.Name
 	defer func() {
 		if p := recover(); p != nil {
 			d.log.Error("run panicked", zap.String("job", name), zap.Any("panic", p), zap.Stack("stack"))
@@ -535,20 +563,21 @@ func (d *Daemon) RunJob(ctx context.Context, name string, opts RunOptions, trigg
 		mode = store.ModeIncremental
 	}
 	start := d.now()
-	res, err = runner.Sync(ctx, job, opts)
+	res, err = do(runner, job, opts)
 	took := d.now().Sub(start)
 	outcome := runOutcome(res, err, opts)
 	if d.hooks.Run != nil {
 		d.hooks.Run(name, mode, string(outcome), took, d.now())
 	}
 	d.afterRun(st, res, err, outcome, opts, log)
+	d.keepHeld(ctx, st, res, err, outcome, opts, trigger, log)
 	return res, err
 }
 
 // runOutcome names a run's end as the store records it.
 func runOutcome(res *RunResult, err error, opts RunOptions) store.RunStatus {
 	switch {
-	case errors.Is(err, ErrRefused):
+	case errors.Is(err, ErrRefused), errors.Is(err, ErrDrift):
 		return store.RunRefused
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return store.RunInterrupted
@@ -606,15 +635,6 @@ func (d *Daemon) afterRun(st *jobState, res *RunResult, err error, outcome store
 			}
 		}
 		st.failures, st.quarantineUntil, st.quarantineReason = 0, time.Time{}, ""
-		if !opts.Incremental {
-			st.pending = nil
-		}
-	case store.RunRefused:
-		st.pending = &PendingApproval{Job: name, RunID: res.RunID, At: d.now(), Summary: Summarize(res.Plan), Reason: err.Error()}
-		log.Warn("plan held for approval", zap.Int64("run_id", res.RunID))
-		if h := d.hooks.PlanHeld; h != nil {
-			h(*st.pending)
-		}
 	case store.RunFailed:
 		ratio := 1.0 // the run failed as a whole (source, target, store)
 		if res != nil && len(res.Plan.Changes) > 0 && res.Outcome.Applied+res.Outcome.Failed > 0 {
@@ -665,51 +685,6 @@ func (q QuarantinePolicy) backoff(n int) time.Duration {
 	return min(b, ceiling)
 }
 
-// Approve runs the job whose plan (run runID) was held, with the guard
-// overridden, in the background.
-func (d *Daemon) Approve(runID int64) (string, error) {
-	st := d.pendingJob(runID)
-	if st == nil {
-		return "", fmt.Errorf("%w: run %d", ErrNoApproval, runID)
-	}
-	if err := d.Trigger(st.job.Name, RunOptions{Force: true}, TriggerApproval); err != nil {
-		return "", err
-	}
-	st.mu.Lock()
-	st.pending = nil
-	st.mu.Unlock()
-	d.log.Info("held plan approved", zap.String("job", st.job.Name), zap.Int64("run_id", runID))
-	return st.job.Name, nil
-}
-
-// Reject drops a held plan; the job runs again on its schedule (and may be
-// refused again).
-func (d *Daemon) Reject(runID int64) (string, error) {
-	st := d.pendingJob(runID)
-	if st == nil {
-		return "", fmt.Errorf("%w: run %d", ErrNoApproval, runID)
-	}
-	st.mu.Lock()
-	st.pending = nil
-	st.mu.Unlock()
-	d.log.Info("held plan rejected", zap.String("job", st.job.Name), zap.Int64("run_id", runID))
-	return st.job.Name, nil
-}
-
-func (d *Daemon) pendingJob(runID int64) *jobState {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, st := range d.jobs {
-		st.mu.Lock()
-		p := st.pending
-		st.mu.Unlock()
-		if p != nil && p.RunID == runID {
-			return st
-		}
-	}
-	return nil
-}
-
 // Jobs describes every job, in config order.
 func (d *Daemon) Jobs() []JobInfo {
 	d.mu.Lock()
@@ -746,18 +721,6 @@ func (d *Daemon) Jobs() []JobInfo {
 		st.mu.Unlock()
 		out = append(out, info)
 	}
-	return out
-}
-
-// Pending lists the plans held for approval, oldest first.
-func (d *Daemon) Pending() []PendingApproval {
-	var out []PendingApproval
-	for _, j := range d.Jobs() {
-		if j.Pending != nil {
-			out = append(out, *j.Pending)
-		}
-	}
-	sort.Slice(out, func(i, k int) bool { return out[i].RunID < out[k].RunID })
 	return out
 }
 

@@ -162,53 +162,6 @@ func TestDaemonQuarantinesAFailingJobUntilARunSucceeds(t *testing.T) {
 	}
 }
 
-func TestDaemonHoldsARefusedPlanForApproval(t *testing.T) {
-	st := openStore(t, filepath.Join(t.TempDir(), "state.db"))
-	src := &staticSource{records: hrRecords(40)}
-	target := newFake(fullCaps())
-	job := newJob(t, src, target)
-	ran := make(chan string, 10)
-	d := startDaemon(t, st, []*scheduler.Job{job}, scheduler.DaemonOptions{Hooks: scheduler.DaemonHooks{
-		Run: func(_, _, outcome string, _ time.Duration, _ time.Time) { ran <- outcome },
-	}})
-	ctx := context.Background()
-	if _, err := d.RunJob(ctx, "hr", scheduler.RunOptions{}, scheduler.TriggerManual); err != nil {
-		t.Fatal(err)
-	}
-	<-ran
-	src.records = hrRecords(10) // 30 of 40 leave: far beyond the 5% guard
-	res, err := d.RunJob(ctx, "hr", scheduler.RunOptions{}, scheduler.TriggerManual)
-	if !errors.Is(err, scheduler.ErrRefused) {
-		t.Fatalf("second run: %v, want refused", err)
-	}
-	<-ran
-	pending := d.Pending()
-	if len(pending) != 1 || pending[0].RunID != res.RunID || pending[0].Summary == "" {
-		t.Fatalf("pending = %+v", pending)
-	}
-	if _, err := d.Approve(res.RunID + 100); !errors.Is(err, scheduler.ErrNoApproval) {
-		t.Errorf("approving an unknown run: %v", err)
-	}
-	if job, err := d.Approve(res.RunID); err != nil || job != "hr" {
-		t.Fatalf("approve: %q, %v", job, err)
-	}
-	if outcome := <-ran; outcome != string(store.RunSucceeded) {
-		t.Errorf("approved run: %s", outcome)
-	}
-	if len(d.Pending()) != 0 {
-		t.Errorf("still pending after approval")
-	}
-	suspended := 0
-	for _, u := range target.state.Users {
-		if u.Suspended {
-			suspended++
-		}
-	}
-	if suspended != 30 {
-		t.Errorf("%d users suspended by the approved run, want 30", suspended)
-	}
-}
-
 // fickle is an elector that can lose and regain the lock.
 type fickle struct {
 	mu   sync.Mutex
