@@ -7,7 +7,7 @@
 # It builds bin/orgbridge, writes an export of USERS users in the demo's
 # column layout (the same rows as BenchmarkSyncInitial in
 # cmd/orgbridge/bench_test.go) and a copy of configs/demo.yaml pointed at it,
-# starts `orgbridge emulate aircourse --rate-limit -1` on a free 127.0.0.1
+# starts `orgbridge emulate aircourse --rate-limit off` on a free 127.0.0.1
 # port, and times three steps: plan, the first sync, and a sync with nothing
 # to change (which must make no write call). Then the paced samples: a
 # PACED_USERS-user (default 150) first sync against an emulator with the
@@ -231,7 +231,7 @@ timed() {
 # 1. Scale: USERS users, no rate limit.
 work=$tmp/scale
 mkdir -p "$work"
-start_emulator "$work/emulator.log" --rate-limit -1
+start_emulator "$work/emulator.log" --rate-limit off
 make_workdir "$work" "$USERS" "$emu_url"
 echo "scale run: $USERS users, emulator $emu_url (no rate limit), work dir $work"
 cfg=$work/scale.yaml
@@ -274,7 +274,7 @@ if [[ $PACED_USERS -gt 0 ]]; then
 		fi
 		work=$tmp/paced-$window
 		mkdir -p "$work"
-		start_emulator "$work/emulator.log" "${reading[@]}" # --rate-limit 0: the document's 60 a minute
+		start_emulator "$work/emulator.log" "${reading[@]}" # no --rate-limit: the document's 60 a minute
 		make_workdir "$work" "$PACED_USERS" "$emu_url"
 		echo "paced run: $PACED_USERS users, emulator $emu_url (60 requests a minute, $window window${readings:+, readings $readings})"
 		timed "sync (first, paced 60/min, $window window)" "$PACED_USERS" "$work/emulator.log" "$work/sync.out" "$work/sync.err" \

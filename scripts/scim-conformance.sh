@@ -104,7 +104,7 @@ jobs:
           env: AIRCOURSE_CLIENT_SECRET
 EOF
 
-bin/orgbridge emulate aircourse --addr "127.0.0.1:$emu_port" --rate-limit -1 >"$tmp/emulator.log" 2>&1 &
+bin/orgbridge emulate aircourse --addr "127.0.0.1:$emu_port" --rate-limit off >"$tmp/emulator.log" 2>&1 &
 pids+=($!)
 SCIM_TOKEN=$token AIRCOURSE_CLIENT_SECRET=demo-secret bin/orgbridge serve -c "$tmp/orgbridge.yaml" >"$tmp/serve.log" 2>&1 &
 pids+=($!)

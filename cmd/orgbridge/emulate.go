@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,11 +35,15 @@ type emulateFlags struct {
 	addr      string
 	clientID  string
 	secretEnv string
+	// rateLimit is --rate-limit parsed (parseRateLimit): 0 the
+	// emulator's document's limit, negative none, else requests a minute.
 	rateLimit int
-	rate429   float64
-	rate5xx   float64
-	latency   time.Duration
-	seed      int64
+	// rateLimitArg is --rate-limit as given.
+	rateLimitArg string
+	rate429      float64
+	rate5xx      float64
+	latency      time.Duration
+	seed         int64
 	// readingNames is --reading as given; readings is it parsed against
 	// the emulator's catalogue.
 	readingNames []string
@@ -230,6 +235,9 @@ other behind --reading NAME[,NAME]. The readings of each emulator:
 				return usageError(fmt.Errorf("--reading: %w", err))
 			}
 			f.readings = readings
+			if f.rateLimit, err = parseRateLimit(f.rateLimitArg); err != nil {
+				return usageError(err)
+			}
 			addr := f.addr
 			if addr == "" {
 				addr = fmt.Sprintf("127.0.0.1:%d", spec.port)
@@ -242,13 +250,32 @@ other behind --reading NAME[,NAME]. The readings of each emulator:
 	cmd.Flags().StringVar(&f.addr, "addr", "", "address to listen on (default 127.0.0.1 and the emulator's port: "+emulatorPorts()+")")
 	cmd.Flags().StringVar(&f.clientID, "client-id", "", "OAuth2 client id the emulator accepts (default: the emulator's demo client)")
 	cmd.Flags().StringVar(&f.secretEnv, "client-secret-env", "", "environment variable holding the client secret (default: the one its example config names; unset: the demo secret)")
-	cmd.Flags().IntVar(&f.rateLimit, "rate-limit", 0, "requests per minute per client IP (0: the document's 60; negative: unlimited)")
+	cmd.Flags().StringVar(&f.rateLimitArg, "rate-limit", "", "requests per minute per client IP, or off for no limit (default: the emulator's document's limit, aircourse's 60)")
 	cmd.Flags().Float64Var(&f.rate429, "fault-429", 0, "share of requests answered 429, for tests")
 	cmd.Flags().Float64Var(&f.rate5xx, "fault-5xx", 0, "share of requests answered 5xx, for tests")
 	cmd.Flags().DurationVar(&f.latency, "latency", 0, "latency added to every request")
 	cmd.Flags().Int64Var(&f.seed, "seed", 1, "seed of the fault injection")
 	cmd.Flags().StringSliceVar(&f.readingNames, "reading", nil, "readings of the document to serve besides the default (comma-separated; see above)")
 	return cmd
+}
+
+// parseRateLimit reads --rate-limit as the emulators' Options.RateLimit
+// takes it: "" the document's limit (0), "off" no limit (-1), else a
+// positive number a minute. 0 and negatives are refused: an emulator's 0
+// means its document's limit and a negative none, which a reader of
+// `--rate-limit 0` would take the other way round.
+func parseRateLimit(arg string) (int, error) {
+	switch strings.ToLower(strings.TrimSpace(arg)) {
+	case "":
+		return 0, nil
+	case "off", "none", "unlimited":
+		return -1, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(arg))
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("--rate-limit %q: give a positive number of requests a minute, or off for no limit", arg)
+	}
+	return n, nil
 }
 
 // serve runs handler on addr until ctx ends, then shuts down gracefully.
