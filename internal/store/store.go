@@ -227,6 +227,12 @@ type Store interface {
 	// Run returns one run with all its entries ordered by seq; ErrNotFound
 	// (wrapped) if there is no such run.
 	Run(ctx context.Context, id int64) (Run, []JournalEntry, error)
+	// ObjectJournal returns the journal entries of one object of the job
+	// (kind and source key, as a change names it), each with its run's
+	// mode, status and start, newest first (by run, then seq), at most
+	// limit of them (all if limit <= 0). An object never journaled has
+	// none.
+	ObjectJournal(ctx context.Context, job string, kind mapping.Kind, key string, limit int) ([]ObjectEntry, error)
 
 	// SCIM resources. Type must be SCIMUser or SCIMGroup; a resource is
 	// identified by type and id. An unknown type, and for SCIMCreate and

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Forget", testForget},
 		{"Marks", testMarks},
 		{"Journal", testJournal},
+		{"ObjectJournal", testObjectJournal},
 		{"NotFound", testNotFound},
 		{"InvalidArguments", testInvalidArguments},
 		{"DryRun", testDryRun},
