@@ -56,8 +56,9 @@ type Outcome struct {
 	// Retried counts the changes of Applied that landed on a retry pass at
 	// the end of the run, after a transient failure; Adopted those of them
 	// whose object turned out to exist already (a create whose answer was
-	// lost), found by natural key or reported by the failed create, and
-	// linked rather than created again.
+	// lost), found by natural key and linked rather than created again. A
+	// create that reported its new id and then failed a later step is
+	// repaired on a retry: Retried, not Adopted.
 	Retried, Adopted int
 	// RetryPasses is the number of retry passes run.
 	RetryPasses int
@@ -135,7 +136,7 @@ func (e *Executor) Apply(ctx context.Context, plan *Plan, links Links) (Outcome,
 	}
 	ids := newIDMap(links, plan.Adopt, plan.UserRefs)
 	r := &recorder{exec: e, logger: logger, ids: ids, plan: plan, errs: make([]error, len(plan.Changes)),
-		landed: map[int]string{}, retrying: e.retryPasses() > 0}
+		landed: map[int]string{}, found: map[int]bool{}, retrying: e.retryPasses() > 0}
 	total := len(plan.Changes)
 	batcher, _ := e.Target.(connectors.BatchApplier)
 	for start := 0; start < total; {
@@ -232,6 +233,8 @@ type recorder struct {
 	// the object exists (the create's later step failed, or a lookup found
 	// it), so a retry repairs it and never creates it again.
 	landed map[int]string
+	// found marks the creates of landed whose object a lookup found.
+	found map[int]bool
 	// retrying: transient failures may still be retried, so their warning
 	// waits for the end of the run (logFinalFailures).
 	retrying bool

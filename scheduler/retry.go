@@ -159,6 +159,7 @@ func (e *Executor) retryStage(ctx context.Context, r *recorder, finder connector
 						changeFields(c, connectors.Result{TargetID: found[i].TargetID})...)
 					r.mu.Lock()
 					r.landed[seq] = found[i].TargetID
+					r.found[seq] = true
 					r.mu.Unlock()
 				}
 			}
@@ -190,7 +191,7 @@ func (e *Executor) retryStage(ctx context.Context, r *recorder, finder connector
 			} else {
 				res, err = e.Target.Apply(wctx, c, r.ids)
 			}
-			if r.retried(ctx, seq, res, err, adopt) {
+			if r.retried(ctx, seq, res, err, adopt && r.wasFound(seq)) {
 				landed.Add(1)
 			}
 			return nil
@@ -217,7 +218,7 @@ func (e *Executor) repair(ctx context.Context, c connectors.Change, id string, i
 }
 
 // retried books the end of a retry of change seq and reports whether it
-// landed. adopted: the change linked an object that existed already.
+// landed. adopted: the change linked an object a lookup found.
 func (r *recorder) retried(ctx context.Context, seq int, res connectors.Result, err error, adopted bool) bool {
 	c := r.plan.Changes[seq]
 	err = r.settle(ctx, seq, c, res, err)
@@ -263,6 +264,13 @@ func (r *recorder) errOf(seq int) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.errs[seq]
+}
+
+// wasFound reports whether change seq's object was found by a lookup.
+func (r *recorder) wasFound(seq int) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.found[seq]
 }
 
 func (r *recorder) landedID(seq int) (string, bool) {

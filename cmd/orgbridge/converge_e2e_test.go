@@ -5,10 +5,12 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/orgbridge/orgbridge/configs"
@@ -24,6 +26,8 @@ const convergeUsers = 2000
 // run must end by itself with exit 0, the emulator holding what the same
 // sync makes without faults (every user once, their orgs with roles,
 // groups and members), in at most three times the fault-free requests.
+// On top, one create in 40 lands and is answered 500 (its answer lost):
+// each must be found by its natural key and adopted, not made twice.
 // The retry waits are cut to milliseconds by the target's
 // retry_wait_min, retry_wait_max and max_retry_after (the emulator's
 // Retry-After is 1 s), so the test measures requests, not time.
@@ -33,7 +37,7 @@ func TestSyncConvergesUnderFaults(t *testing.T) {
 	}
 	export := convergeExport(t, convergeUsers)
 
-	clean, cleanEmu := convergeSetup(t, export, emulator.Faults{})
+	clean, cleanEmu := convergeSetup(t, export, emulator.Faults{}, nil)
 	code, out, errs := clean.run("sync", "-c", clean.config(), "--log-level", "info")
 	if code != exitOK {
 		t.Fatalf("fault-free sync: exit %d\n%s\n%s", code, convergeTail(out), convergeTail(errs))
@@ -42,14 +46,15 @@ func TestSyncConvergesUnderFaults(t *testing.T) {
 	want := renderState(t, cleanEmu.State())
 	applied, _, _, _ := convergeCounts(t, errs)
 
-	faulty, emu := convergeSetup(t, export, emulator.Faults{Rate429: 0.2, Rate5xx: 0.2, Seed: 12})
+	lost := &loseAnswers{every: 40}
+	faulty, emu := convergeSetup(t, export, emulator.Faults{Rate429: 0.2, Rate5xx: 0.2, Seed: 12}, lost.wrap)
 	code, out, errs = faulty.run("sync", "-c", faulty.config(), "--log-level", "info")
 	if code != exitOK {
 		t.Fatalf("sync under faults: exit %d, want 0 (converged in one run)\n%s\n%s", code, convergeTail(out), convergeTail(errs))
 	}
 	st := emu.Stats()
-	t.Logf("fault-free: %d requests, %d writes; under faults: %d requests (%.2fx), %d writes, %d faulted",
-		base.Requests, base.Writes, st.Requests, float64(st.Requests)/float64(base.Requests), st.Writes, st.Faulted)
+	t.Logf("fault-free: %d requests, %d writes; under faults: %d requests (%.2fx), %d writes, %d faulted, %d creates landed and answered 500",
+		base.Requests, base.Writes, st.Requests, float64(st.Requests)/float64(base.Requests), st.Writes, st.Faulted, lost.count())
 
 	// The run's counts: every change applied, some of them on a retry.
 	gotApplied, failed, retried, adopted := convergeCounts(t, errs)
@@ -60,10 +65,11 @@ func TestSyncConvergesUnderFaults(t *testing.T) {
 	if retried == 0 {
 		t.Errorf("no change applied on a retry under 40%% faults:\n%s", convergeTail(errs))
 	}
-	// The emulator faults a request before its handler: no create lands
-	// unanswered, so nothing is there to adopt.
-	if adopted != 0 {
-		t.Errorf("%d objects adopted after a lost create; the emulator's faults lose none", adopted)
+	// The emulator faults a request before its handler; loseAnswers
+	// lets some creates land and answers them 500: each is found by its
+	// natural key and adopted, not made twice.
+	if n := lost.count(); n == 0 || adopted != n {
+		t.Errorf("%d objects adopted, want one per create whose answer was lost (%d)", adopted, n)
 	}
 	if strings.Contains(errs, `"change failed"`) {
 		t.Errorf("a change is logged failed in a run that converged:\n%s", grepLines(errs, "change failed"))
@@ -94,9 +100,57 @@ func TestSyncConvergesUnderFaults(t *testing.T) {
 	}
 }
 
+// loseAnswers lets every nth create (POST /users, /organizations,
+// /groups) that the emulator answers 2xx land, and answers it 500 as a
+// server that failed after the write would: the answer, with the new id,
+// is lost.
+type loseAnswers struct {
+	every int
+	mu    sync.Mutex
+	seen  int
+	lost  int
+}
+
+func (l *loseAnswers) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lost
+}
+
+func (l *loseAnswers) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || (r.URL.Path != "/users" && r.URL.Path != "/organizations" && r.URL.Path != "/groups") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		l.mu.Lock()
+		lose := false
+		if rec.Code/100 == 2 {
+			l.seen++
+			if lose = l.seen%l.every == 0; lose {
+				l.lost++
+			}
+		}
+		l.mu.Unlock()
+		if lose {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = w.Write([]byte(`{"message":"予期せぬエラーが発生しました。"}`))
+			return
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	})
+}
+
 // convergeSetup is setup with a generated export and an emulator with
-// faults, and retry waits of milliseconds.
-func convergeSetup(t *testing.T, export []byte, faults emulator.Faults) (cli, *emulator.Server) {
+// faults (wrapped by wrap when not nil), and retry waits of milliseconds.
+func convergeSetup(t *testing.T, export []byte, faults emulator.Faults, wrap func(http.Handler) http.Handler) (cli, *emulator.Server) {
 	t.Helper()
 	dir := t.TempDir()
 	if err := writeDemoFiles(dir); err != nil {
@@ -107,7 +161,11 @@ func convergeSetup(t *testing.T, export []byte, faults emulator.Faults) (cli, *e
 	}
 	emu := emulator.New(emulator.Options{RateLimit: -1, Faults: faults})
 	emu.AddClient(demoClientID, demoClientSecret)
-	srv := httptest.NewServer(emu)
+	var h http.Handler = emu
+	if wrap != nil {
+		h = wrap(emu)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	cfgPath := filepath.Join(dir, "demo.yaml")
 	data, err := os.ReadFile(cfgPath)
