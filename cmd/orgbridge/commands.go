@@ -19,6 +19,9 @@ import (
 type jobFlags struct {
 	config string
 	job    string
+	// readOnly opens the store for reading only (plan): no file created,
+	// none migrated.
+	readOnly bool
 }
 
 func (f *jobFlags) register(cmd *cobra.Command) {
@@ -94,15 +97,19 @@ func (a *app) load(ctx context.Context, f jobFlags) (*loaded, error) {
 	if err != nil {
 		return nil, usageError(err)
 	}
-	return a.open(ctx, file, f.job)
+	return a.open(ctx, file, f.job, f.readOnly)
 }
 
-func (a *app) open(ctx context.Context, file *config.File, jobName string) (*loaded, error) {
+func (a *app) open(ctx context.Context, file *config.File, jobName string, readOnly bool) (*loaded, error) {
 	i, err := scheduler.FindJob(file, jobName)
 	if err != nil {
 		return nil, usageError(err)
 	}
-	st, err := a.openStore(ctx, file)
+	open := a.openStore
+	if readOnly {
+		open = a.openStoreReadOnly
+	}
+	st, err := open(ctx, file)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +126,18 @@ func (a *app) open(ctx context.Context, file *config.File, jobName string) (*loa
 // be reached is a configuration problem (exit 2), and nothing falls back to
 // a local file.
 func (a *app) openStore(ctx context.Context, file *config.File) (store.Store, error) {
-	cfg := store.Config{Driver: file.Store.Driver, Path: file.Store.Path}
+	return a.openStoreAs(ctx, file, false)
+}
+
+// openStoreReadOnly is openStore for a command that writes nothing (plan,
+// validate): a SQLite file is neither created nor migrated; where there is
+// none yet, the store read is empty (store.OpenSQLiteReadOnly).
+func (a *app) openStoreReadOnly(ctx context.Context, file *config.File) (store.Store, error) {
+	return a.openStoreAs(ctx, file, true)
+}
+
+func (a *app) openStoreAs(ctx context.Context, file *config.File, readOnly bool) (store.Store, error) {
+	cfg := store.Config{Driver: file.Store.Driver, Path: file.Store.Path, ReadOnly: readOnly}
 	if !filepath.IsAbs(cfg.Path) {
 		cfg.Path = filepath.Join(file.Dir, cfg.Path)
 	}
@@ -134,6 +152,8 @@ func (a *app) openStore(ctx context.Context, file *config.File) (store.Store, er
 	switch {
 	case errors.Is(err, store.ErrUnreachable):
 		return nil, usageError(fmt.Errorf("%s: store (driver %s): %w", file.Path, cfg.Driver, err))
+	case errors.Is(err, store.ErrNeedsMigration):
+		return nil, usageError(err)
 	case err != nil:
 		return nil, failedError(fmt.Errorf("open store: %w", err))
 	}
@@ -142,7 +162,7 @@ func (a *app) openStore(ctx context.Context, file *config.File) (store.Store, er
 
 func (a *app) planCommand() *cobra.Command {
 	var (
-		f           jobFlags
+		f           = jobFlags{readOnly: true}
 		asJSON      bool
 		incremental bool
 		out         string

@@ -97,7 +97,7 @@ func (a *app) demo(ctx context.Context, keep bool) error {
 		return failedError(fmt.Errorf("the demo config's target is %s, not aircourse", file.Jobs[0].Target.Type))
 	}
 	target.BaseURL = srv.URL
-	l, err := a.open(ctx, file, "")
+	l, err := a.open(ctx, file, "", false)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,12 @@
 package main
 
 import (
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -45,4 +51,62 @@ func TestEmulateRateLimitZeroRefused(t *testing.T) {
 	if !strings.Contains(stderr, "--rate-limit") || !strings.Contains(stderr, "off") {
 		t.Errorf("stderr does not name --rate-limit and off:\n%s", stderr)
 	}
+}
+
+// TestPlanWritesNothingOnDisk: validate --connect and plan before the first sync prints the
+// creates and leaves no store file; after a sync, plan reads the file
+// without changing a byte of it or leaving anything beside it.
+func TestPlanWritesNothingOnDisk(t *testing.T) {
+	c, _ := setup(t)
+	before := dirFiles(t, c.dir)
+	if code, stdout, stderr := c.run("validate", "-c", c.config(), "--connect"); code != 0 {
+		t.Fatalf("validate --connect exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr := c.run("plan", "-c", c.config())
+	if code != 0 {
+		t.Fatalf("plan exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "to create") || strings.Contains(stdout, "0 to create") {
+		t.Errorf("plan before the first sync creates nothing:\n%s", stdout)
+	}
+	if after := dirFiles(t, c.dir); !maps.Equal(before, after) {
+		t.Errorf("plan on a fresh dir changed it:\nbefore %v\nafter  %v", before, after)
+	}
+
+	if code, _, stderr := c.run("sync", "-c", c.config()); code != 0 {
+		t.Fatalf("sync exit %d\n%s", code, stderr)
+	}
+	before = dirFiles(t, c.dir)
+	code, stdout, stderr = c.run("plan", "-c", c.config())
+	if code != 0 {
+		t.Fatalf("plan exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "no changes") {
+		t.Errorf("plan after the sync is not empty:\n%s", stdout)
+	}
+	if after := dirFiles(t, c.dir); !maps.Equal(before, after) {
+		t.Errorf("plan changed the dir after a sync:\nbefore %v\nafter  %v", before, after)
+	}
+}
+
+// dirFiles maps each file under dir to a digest of its content.
+func dirFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		out[rel] = fmt.Sprintf("%x", sha256.Sum256(b))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

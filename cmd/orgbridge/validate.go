@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/scheduler"
 )
 
@@ -63,12 +67,17 @@ func (a *app) validateConnect(ctx context.Context, w io.Writer, file *config.Fil
 	if offline == nil {
 		line(true, "config", "keys, templates, secrets and TLS files")
 	}
-	st, err := a.openStore(ctx, file)
-	if err != nil {
+	// Read-only: validate writes nothing, not even a new store file or a
+	// migration of an older one (sync does both).
+	st, err := a.openStoreReadOnly(ctx, file)
+	switch {
+	case errors.Is(err, store.ErrNeedsMigration):
+		line(true, "store "+file.Store.Driver, err.Error())
+	case err != nil:
 		line(false, "store "+file.Store.Driver, err.Error())
-	} else {
+	default:
 		defer st.Close()
-		line(true, "store "+file.Store.Driver, "opened")
+		line(true, "store "+file.Store.Driver, storeDetail(file))
 	}
 	var env connectors.Env
 	if err == nil {
@@ -90,6 +99,23 @@ func (a *app) validateConnect(ctx context.Context, w io.Writer, file *config.Fil
 		}
 	}
 	return failed
+}
+
+// storeDetail says what validate's read-only open found: a SQLite file that
+// does not exist yet is read as an empty store, which the first sync
+// creates.
+func storeDetail(file *config.File) string {
+	if file.Store.Driver != "" && file.Store.Driver != store.DriverSQLite {
+		return "opened"
+	}
+	path := file.Store.Path
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(file.Dir, path)
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return "opened (no file yet at " + path + ": the first sync creates it)"
+	}
+	return "opened"
 }
 
 // locatedAt is " (file:line key)" of a check's config key.

@@ -24,6 +24,9 @@ type Config struct {
 	Path string
 	// DSN is the PostgreSQL connection string.
 	DSN string
+	// ReadOnly opens a SQLite store for reading only (OpenSQLiteReadOnly):
+	// no file is created, none migrated. PostgreSQL ignores it.
+	ReadOnly bool
 }
 
 // ErrUnreachable wraps a failure to open the configured PostgreSQL at all
@@ -40,7 +43,11 @@ func Open(ctx context.Context, cfg Config, logger *zap.Logger) (Store, error) {
 		if cfg.Path == "" {
 			return nil, errors.New("store: open sqlite: no path")
 		}
-		st, err := OpenSQLite(ctx, filepath.Clean(cfg.Path), logger)
+		open := OpenSQLite
+		if cfg.ReadOnly {
+			open = OpenSQLiteReadOnly
+		}
+		st, err := open(ctx, filepath.Clean(cfg.Path), logger)
 		if err != nil {
 			return nil, err
 		}
