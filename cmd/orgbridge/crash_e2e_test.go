@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -426,4 +427,169 @@ func (s *serveProc) push(t *testing.T, method, path, body string, want int) map[
 	var out map[string]any
 	_ = json.Unmarshal(raw, &out)
 	return out
+}
+
+// stop ends a serve process with SIGTERM, as systemd does, and waits.
+func (s *serveProc) stop(t *testing.T) {
+	t.Helper()
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	_ = s.cmd.Wait()
+}
+
+// pushUsers pushes n users and a group holding them all to a serve whose
+// debounce keeps it from applying them: every push acknowledged, none
+// applied yet.
+func pushUsers(t *testing.T, s *serveProc, n int) {
+	t.Helper()
+	var members []string
+	for i := 1; i <= n; i++ {
+		id := s.push(t, "POST", "/Users", userJSON(fmt.Sprintf("user%02d@example.jp", i), fmt.Sprintf("利用者 %02d", i), "True", fmt.Sprintf("%d", 2000+i)), 201)["id"].(string)
+		members = append(members, `{"value":"`+id+`"}`)
+	}
+	group := s.push(t, "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"全社","externalId":"g-all"}`, 201)["id"].(string)
+	s.push(t, "PATCH", "/Groups/"+group, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+		"Operations":[{"op":"Add","path":"members","value":[`+strings.Join(members, ",")+`]}]}`, 204)
+}
+
+// waitRun polls the store until the job has a succeeded run after the
+// first `after` runs (the deadline is a hang guard).
+func waitRun(t *testing.T, dbPath, job string, after int) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		runs, _ := journal(t, dbPath, job)
+		for _, r := range runs[min(after, len(runs)):] {
+			if r.Status == store.RunSucceeded {
+				return
+			}
+		}
+	}
+	t.Fatalf("no succeeded run of %s within a minute", job)
+}
+
+// Crash at N, a SCIM-push job: users an IdP pushed (acknowledged, not yet
+// applied) are being applied by `orgbridge serve` when it is SIGKILLed at
+// the first, middle and last write to AirCourse; a restarted serve applies
+// what was acknowledged, leaving AirCourse as an uninterrupted serve does,
+// nothing twice; the journal shows the killed run interrupted and a later
+// run succeeded with the changes it had not recorded done; the nightly
+// full sync then writes nothing.
+func TestCrashAtNServe(t *testing.T) {
+	bin := buildOrgbridge(t)
+	const users, job = 8, "scim-to-aircourse"
+	t.Setenv("SCIM_TOKEN", scimToken)
+	t.Setenv(demoSecretEnv, demoClientSecret)
+	// start pushes the users to a serve that holds them (debounce 1h),
+	// and returns the work dir, the emulator behind its killer and the
+	// config that applies within 200ms.
+	start := func(t *testing.T) (string, *emulator.Server, *killer, string) {
+		emu := emulator.New(emulator.Options{RateLimit: -1})
+		emu.AddClient(demoClientID, demoClientSecret)
+		k := &killer{emu: emu}
+		srv := httptest.NewServer(k)
+		t.Cleanup(srv.Close)
+		work := t.TempDir()
+		s := startServeProc(t, bin, scimConfig(t, work, srv.URL, "1h"))
+		pushUsers(t, s, users)
+		s.stop(t)
+		if w := k.writes.Load(); w != 0 {
+			t.Fatalf("%d writes before the serve that applies: the test proves nothing", w)
+		}
+		return work, emu, k, scimConfig(t, work, srv.URL, "200ms")
+	}
+
+	work, emu, k, cfg := start(t)
+	s := startServeProc(t, bin, cfg)
+	waitRun(t, filepath.Join(work, "orgbridge-scim.db"), job, 0)
+	s.stop(t)
+	want := canon(emu.State())
+	total := k.writes.Load()
+	if total < 3 || len(want) < users {
+		t.Fatalf("the reference serve made %d writes for %d objects", total, len(want))
+	}
+	t.Logf("the uninterrupted serve makes %d writes for %d objects", total, len(want))
+
+	for _, p := range []struct {
+		name     string
+		at       int64
+		answered bool
+	}{
+		{"first write, answered", 1, true},
+		{"middle write, unanswered", (total + 1) / 2, false},
+		{"last write, unanswered", total, false},
+	} {
+		t.Run(p.name, func(t *testing.T) {
+			work, emu, k, cfg := start(t)
+			dbPath := filepath.Join(work, "orgbridge-scim.db")
+			s := startServeProc(t, bin, cfg)
+			k.arm(s.cmd.Process, p.at, p.answered)
+			_ = s.cmd.Wait()
+			if ws, ok := s.cmd.ProcessState.Sys().(syscall.WaitStatus); !k.killed.Load() || !ok || ws.Signal() != syscall.SIGKILL {
+				t.Fatalf("serve was not killed at write %d: %v", p.at, s.cmd.ProcessState)
+			}
+			k.arm(nil, 0, false)
+
+			s = startServeProc(t, bin, cfg)
+			waitRun(t, dbPath, job, 1)
+			s.stop(t)
+			got := canon(emu.State())
+			if dup := duplicates(got); len(dup) > 0 {
+				t.Errorf("after the restart AirCourse holds twice:\n%s", strings.Join(dup, "\n"))
+			}
+			if !equalLines(got, want) {
+				t.Errorf("after the restart AirCourse differs from the uninterrupted serve:\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+
+			runs, entries := journal(t, dbPath, job)
+			if len(runs) < 2 || runs[0].Status != store.RunInterrupted {
+				t.Fatalf("runs after the kill and the restart: %+v", runs)
+			}
+			done := 0
+			for _, e := range entries[0] {
+				if e.Status == store.EntryApplied {
+					done++
+				}
+			}
+			if done == len(entries[0]) {
+				t.Errorf("the killed run recorded all %d changes done", done)
+			}
+			last := runs[len(runs)-1]
+			if last.Status != store.RunSucceeded {
+				t.Errorf("the last run after the restart: %+v", last)
+			}
+			// Each change the killed run had not recorded done is applied
+			// by a later run, or its object adopted (counted in the
+			// summary: serve prints no plan), or, a membership, found in
+			// place (the state check above).
+			redone, adopted := map[string]bool{}, 0
+			for i, r := range runs[1:] {
+				for _, e := range entries[i+1] {
+					if e.Status == store.EntryApplied {
+						redone[entryKey(e)] = true
+					}
+				}
+				if m := regexp.MustCompile(`; (\d+) existing objects adopted`).FindStringSubmatch(r.Summary); m != nil {
+					n, _ := strconv.Atoi(m[1])
+					adopted += n
+				}
+			}
+			unrecorded := 0
+			for _, e := range entries[0] {
+				if e.Status != store.EntryApplied && e.Change.Kind != "membership" && !redone[entryKey(e)] {
+					unrecorded++
+				}
+			}
+			if unrecorded != adopted {
+				t.Errorf("%d objects the killed run had not recorded done were not applied after the restart; %d were adopted", unrecorded, adopted)
+			}
+			t.Logf("killed at write %d of %d: the killed run recorded %d of %d changes done; after the restart: %s (%d writes)",
+				p.at, total, done, len(entries[0]), last.Summary, k.writes.Load())
+
+			// The nightly full run finds nothing left to do.
+			k.arm(nil, 0, false)
+			cmd := exec.Command(bin, "sync", "-c", cfg, "--log-format", "json")
+			if out, err := cmd.CombinedOutput(); err != nil || k.writes.Load() != 0 {
+				t.Errorf("full sync after the restart: %v, %d writes\n%s", err, k.writes.Load(), out)
+			}
+		})
+	}
 }
