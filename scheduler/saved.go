@@ -319,6 +319,7 @@ type digester struct {
 	aGroups             map[string]*mapping.Group
 	aMembers            map[string]mapping.Membership   // kind/container id/user id
 	aUserOrgs           map[string][]mapping.Membership // actual org memberships by user id
+	byNatural           map[string][]any                // kind + natural key → actual objects, built on first use
 	links               Links
 	adopt               map[object]string
 	userRefs            map[string]string
@@ -471,40 +472,58 @@ func (d *digester) target(o object) string {
 // wide side (the planner also matches orgs by their path of names): a
 // false alarm asks for a new plan, a miss could duplicate an object.
 func (d *digester) matches(o object) []any {
-	var out []any
+	if d.byNatural == nil {
+		d.indexNatural()
+	}
+	var keys []string
 	switch o.kind {
 	case mapping.KindUser:
-		u, ok := d.users[o.key].(mapping.User)
-		if !ok {
-			return nil
-		}
-		for _, a := range d.actual.Users {
-			if (u.LoginID != "" && strings.EqualFold(a.LoginID, u.LoginID)) || (u.Email != "" && strings.EqualFold(a.Email, u.Email)) {
-				out = append(out, a)
-			}
+		if u, ok := d.users[o.key].(mapping.User); ok {
+			keys = []string{"login\x00" + strings.ToLower(u.LoginID), "email\x00" + strings.ToLower(u.Email)}
 		}
 	case mapping.KindOrg:
-		g, ok := d.orgs[o.key].(mapping.Org)
-		if !ok {
-			return nil
-		}
-		for _, a := range d.actual.Orgs {
-			if !a.System && ((g.Code != "" && a.Code == g.Code) || a.Name == g.Name) {
-				out = append(out, a)
-			}
+		if g, ok := d.orgs[o.key].(mapping.Org); ok {
+			keys = []string{"org-code\x00" + g.Code, "org-name\x00" + g.Name}
 		}
 	case mapping.KindGroup:
-		g, ok := d.groups[o.key].(mapping.Group)
-		if !ok {
-			return nil
+		if g, ok := d.groups[o.key].(mapping.Group); ok {
+			keys = []string{"group-code\x00" + g.Code, "group-name\x00" + g.Name}
 		}
-		for _, a := range d.actual.Groups {
-			if !a.System && ((g.Code != "" && a.Code == g.Code) || a.Name == g.Name) {
-				out = append(out, a)
-			}
+	}
+	var out []any
+	for _, k := range keys {
+		if !strings.HasSuffix(k, "\x00") { // an empty key matches nothing
+			out = append(out, d.byNatural[k]...)
 		}
 	}
 	return out
+}
+
+// indexNatural indexes the target's objects by their natural keys, so
+// that checking many creates costs one pass over the target.
+func (d *digester) indexNatural() {
+	d.byNatural = map[string][]any{}
+	add := func(k string, v any) {
+		if !strings.HasSuffix(k, "\x00") {
+			d.byNatural[k] = append(d.byNatural[k], v)
+		}
+	}
+	for _, a := range d.actual.Users {
+		add("login\x00"+strings.ToLower(a.LoginID), a)
+		add("email\x00"+strings.ToLower(a.Email), a)
+	}
+	for _, a := range d.actual.Orgs {
+		if !a.System {
+			add("org-code\x00"+a.Code, a)
+			add("org-name\x00"+a.Name, a)
+		}
+	}
+	for _, a := range d.actual.Groups {
+		if !a.System {
+			add("group-code\x00"+a.Code, a)
+			add("group-name\x00"+a.Name, a)
+		}
+	}
 }
 
 // ApplySaved applies the selected changes of a saved plan, exactly as
