@@ -13,10 +13,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/configs"
 	"github.com/orgbridge/orgbridge/connectors/aircourse"
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
 	"github.com/orgbridge/orgbridge/connectors/registry"
+	"github.com/orgbridge/orgbridge/mapping"
 	"github.com/orgbridge/orgbridge/scheduler"
 )
 
@@ -110,11 +112,12 @@ func (a *app) demo(ctx context.Context, keep bool) error {
 		}
 		fmt.Fprintf(a.stdout, "\n=== %s\n\n", step.title)
 		emu.ResetStats()
-		if _, err := a.sync(ctx, l, scheduler.RunOptions{}); err != nil {
+		res, err := a.sync(ctx, l, scheduler.RunOptions{})
+		if err != nil {
 			return err
 		}
 		stats := emu.Stats()
-		fmt.Fprintf(a.stdout, "\nAirCourse calls this run: %d requests, %d writes, %d answered 429\n", stats.Requests, stats.Writes, stats.RateLimited)
+		fmt.Fprintf(a.stdout, "\nAirCourse calls this run: %d requests, %s, %d answered 429\n", stats.Requests, writesSaid(stats.Writes, res.Plan.Changes), stats.RateLimited)
 		if i == len(demoSteps)-1 {
 			if stats.Writes != 0 {
 				return failedError(fmt.Errorf("the no-change run made %d write calls; it must make none", stats.Writes))
@@ -135,6 +138,29 @@ your own export and AirCourse tenant:
   orgbridge validate -c my-sync.yaml && orgbridge plan -c my-sync.yaml
 `, demoSecretEnv)
 	return nil
+}
+
+// writesSaid is "27 writes for 26 changes (…why)": the writes the
+// emulator counted against the plan's changes, and where they differ, the
+// reason, so that the figures add up. A user created suspended costs two
+// writes: AirCourse's create takes no isSuspended, so the adapter suspends
+// the user right after.
+func writesSaid(writes int, changes []change.Change) string {
+	suspendedCreates := 0
+	for _, c := range changes {
+		if c.Action == change.ActionCreate && c.Kind == mapping.KindUser && c.User != nil && c.User.Suspended {
+			suspendedCreates++
+		}
+	}
+	s := fmt.Sprintf("%d writes for %d changes", writes, len(changes))
+	if suspendedCreates > 0 && writes == len(changes)+suspendedCreates {
+		what := "the user created suspended takes two"
+		if suspendedCreates > 1 {
+			what = fmt.Sprintf("the %d users created suspended take two each", suspendedCreates)
+		}
+		s += " (" + what + ": AirCourse's create has no suspended flag, so the user is created, then suspended)"
+	}
+	return s
 }
 
 // writeDemoFiles copies the embedded config and data into dir.
@@ -195,7 +221,25 @@ func printEmulatorState(w io.Writer, st emulator.State, rootID, everyoneID strin
 			root = o
 		}
 	}
-	fmt.Fprintf(w, "AirCourse now holds %d organizations, %d users, %d groups:\n", len(st.Orgs), len(st.Users), len(st.Groups))
+	// The root organization and the 全員 group are AirCourse's own: every
+	// tenant has them, and the demo created neither. Counted apart, the
+	// figures match the plan's creates and the lines printed below.
+	everyone, groups := "", 0
+	for _, g := range st.Groups {
+		if g.ID == everyoneID {
+			everyone = g.Name
+			continue
+		}
+		groups++
+	}
+	suspended := 0
+	for _, u := range st.Users {
+		if u.IsSuspended {
+			suspended++
+		}
+	}
+	fmt.Fprintf(w, "AirCourse now holds %d organizations under its root %s, %d users (%d suspended), %d groups (besides its built-in %s, which holds every user):\n",
+		len(st.Orgs)-1, root.Name, len(st.Users), suspended, groups, everyone)
 	var walk func(o emulator.Org, prefix, branch string)
 	walk = func(o emulator.Org, prefix, branch string) {
 		line := prefix + branch + o.Name

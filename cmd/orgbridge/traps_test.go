@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -109,4 +113,68 @@ func dirFiles(t *testing.T, dir string) map[string]string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestDemoCountsAddUp: the demo's figures match what it prints: the
+// organizations and groups it says the emulator holds are the lines of
+// the tree and the group lines (AirCourse's root and 全員 named apart),
+// and the writes of the first run are its 26 changes plus the one that
+// suspends the user created suspended, said so.
+func TestDemoCountsAddUp(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), []string{"demo", "--log-format", "json", "--log-level", "warn"}, &out, &errs); code != exitOK {
+		t.Fatalf("demo: exit %d\n%s\n%s", code, out.String(), errs.String())
+	}
+	text := out.String()
+	if !strings.Contains(text, "27 writes for 26 changes (the user created suspended takes two") {
+		t.Errorf("the first run's writes are not explained:\n%s", text)
+	}
+	holds := regexp.MustCompile(`AirCourse now holds (\d+) organizations under its root (\S+), (\d+) users \((\d+) suspended\), (\d+) groups \(besides its built-in 全員`)
+	blocks := strings.Split(text, "AirCourse now holds ")
+	if len(blocks) != 3 {
+		t.Fatalf("%d state listings, want 2:\n%s", len(blocks)-1, text)
+	}
+	for i, b := range blocks[1:] {
+		m := holds.FindStringSubmatch("AirCourse now holds " + b)
+		if m == nil {
+			t.Fatalf("listing %d does not say what it holds as expected:\n%s", i+1, b)
+		}
+		var orgLines, groupLines, userNames, suspended int
+		for _, line := range strings.Split(b, "\n")[1:] {
+			switch {
+			case strings.HasPrefix(line, "  group "):
+				groupLines++
+			case strings.Contains(line, "─ "):
+				orgLines++
+				// "name [CODE]  管理者: 山田 太郎  メンバー: 中村 大輔、小林 陽菜(利用停止)"
+				for _, part := range strings.Split(line, "  ") {
+					_, names, ok := strings.Cut(part, "管理者: ")
+					if !ok {
+						_, names, ok = strings.Cut(part, "メンバー: ")
+					}
+					if ok {
+						userNames += len(strings.Split(names, "、"))
+						suspended += strings.Count(names, "(利用停止)")
+					}
+				}
+			}
+			if line == "" {
+				break
+			}
+		}
+		for _, c := range []struct {
+			what   string
+			said   string
+			listed int
+		}{
+			{"organizations", m[1], orgLines},
+			{"users", m[3], userNames},
+			{"suspended users", m[4], suspended},
+			{"groups", m[5], groupLines},
+		} {
+			if c.said != strconv.Itoa(c.listed) {
+				t.Errorf("listing %d says %s %s and lists %d:\n%s", i+1, c.said, c.what, c.listed, b)
+			}
+		}
+	}
 }
