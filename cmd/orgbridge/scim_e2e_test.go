@@ -45,7 +45,7 @@ func scimConfig(t *testing.T, dir, emulatorURL, debounce string) string {
 		t.Fatal(err)
 	}
 	s := string(data)
-	s = strings.Replace(s, "listen: 0.0.0.0:8443", "listen: 127.0.0.1:0", 1)
+	s = regexp.MustCompile(`(?m)^  listen: \S+`).ReplaceAllString(s, "  listen: 127.0.0.1:0")
 	s = regexp.MustCompile(`(?m)^  tls:\n(    .*\n)+`).ReplaceAllString(s, "")
 	s = strings.Replace(s, "http://127.0.0.1:8081", emulatorURL, 1)
 	s = regexp.MustCompile(`debounce: \S+`).ReplaceAllString(s, "debounce: "+debounce)

@@ -4,15 +4,24 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io/fs"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/orgbridge/orgbridge/configs"
+	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+	"github.com/orgbridge/orgbridge/internal/testtls"
 )
 
 // TestParseRateLimit: --rate-limit off is no limit, a positive number that
@@ -176,5 +185,116 @@ func TestDemoCountsAddUp(t *testing.T) {
 				t.Errorf("listing %d says %s %s and lists %d:\n%s", i+1, c.said, c.what, c.listed, b)
 			}
 		}
+	}
+}
+
+// TestSCIMExampleStartsAsShipped: configs/scim.yaml validates and `serve`
+// starts with it as shipped, given its two secrets (listen addresses moved
+// to ports the kernel picks, the target to a test emulator): its SCIM
+// endpoint answers over plain HTTP. Then its commented tls block,
+// uncommented with the pair the openssl command beside it makes, validates
+// and serves HTTPS.
+func TestSCIMExampleStartsAsShipped(t *testing.T) {
+	emu := emulator.New(emulator.Options{RateLimit: -1})
+	emu.AddClient(demoClientID, demoClientSecret)
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	t.Setenv("SCIM_TOKEN", scimToken)
+	t.Setenv(demoSecretEnv, demoClientSecret)
+
+	shipped, err := configs.Files.ReadFile("scim.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(s string) string {
+		s = regexp.MustCompile(`(?m)^  listen: \S+`).ReplaceAllString(s, "  listen: 127.0.0.1:0")
+		s = strings.Replace(s, "http://127.0.0.1:8081", srv.URL, 1)
+		path := filepath.Join(dir, "scim.yaml")
+		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	c := cli{t: t, dir: dir}
+	get := func(client *http.Client, url string) int {
+		t.Helper()
+		req, err := http.NewRequest("GET", url+"/ServiceProviderConfig", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+scimToken)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", req.URL, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	path := write(string(shipped))
+	if code, out, errs := c.run("validate", "-c", path); code != exitOK {
+		t.Fatalf("validate scim.yaml as shipped: exit %d\n%s%s", code, out, errs)
+	}
+	d := startServe(t, path)
+	if code := get(http.DefaultClient, d.base); code != http.StatusOK {
+		t.Errorf("ServiceProviderConfig over HTTP: %d", code)
+	}
+	d.stop()
+
+	// The tls block, uncommented, with the pair its openssl command makes.
+	block := regexp.MustCompile(`(?m)^  # tls:\n  #   cert_file: (\S+).*\n  #   key_file: (\S+)\n`)
+	m := block.FindStringSubmatch(string(shipped))
+	if m == nil {
+		t.Fatal("scim.yaml has no commented tls block")
+	}
+	withTLS := block.ReplaceAllString(string(shipped), "  tls:\n    cert_file: $1\n    key_file: $2\n")
+	cmdLines := regexp.MustCompile(`(?m)^  #   (openssl (?:.*\\\n  #   )*.*)$`).FindStringSubmatch(string(shipped))
+	if cmdLines == nil {
+		t.Fatal("scim.yaml shows no openssl command")
+	}
+	cmdText := strings.ReplaceAll(cmdLines[1], "\\\n  #   ", "")
+	if !strings.Contains(cmdText, m[1]) || !strings.Contains(cmdText, m[2]) {
+		t.Errorf("the openssl command %q does not write %s and %s", cmdText, m[1], m[2])
+	}
+	// The command's own pair, where openssl is installed (it certifies
+	// scim.example.org: it must load and validate); then one this test's
+	// client trusts, for 127.0.0.1.
+	if _, err := exec.LookPath("openssl"); err == nil {
+		cmd := exec.Command("sh", "-c", cmdText)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", cmdText, err, out)
+		}
+		if code, out, errs := c.run("validate", "-c", write(withTLS)); code != exitOK {
+			t.Fatalf("validate scim.yaml with its tls block and openssl's pair: exit %d\n%s%s", code, out, errs)
+		}
+	} else {
+		t.Log("no openssl: its command is not run")
+	}
+	files, err := testtls.Write(filepath.Join(dir, "tls"), "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for src, dst := range map[string]string{files.Cert: m[1], files.Key: m[2]} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d = startServe(t, write(withTLS))
+	defer d.stop()
+	caPEM, err := os.ReadFile(files.CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	if code := get(client, strings.Replace(d.base, "http://", "https://", 1)); code != http.StatusOK {
+		t.Errorf("ServiceProviderConfig over HTTPS: %d", code)
 	}
 }
