@@ -326,6 +326,10 @@ func (a *app) sync(ctx context.Context, l *loaded, opts scheduler.RunOptions) (*
 	case len(res.Plan.Changes) == 0 && len(res.Plan.Adopt) == 0:
 	default:
 		fmt.Fprintf(a.stdout, "applied %d changes, adopted %d existing objects (run %d)\n", res.Outcome.Applied, len(res.Plan.Adopt), res.RunID)
+		if o := res.Outcome; o.Retried > 0 {
+			fmt.Fprintf(a.stdout, "%d of them after a transient failure, on %d retry pass(es) at the end of the run; %d found already made (a create whose answer was lost) and adopted\n",
+				o.Retried, o.RetryPasses, o.Adopted)
+		}
 	}
 	a.logger.Debug("sync done", zap.Int64("run_id", res.RunID))
 	return res, nil

@@ -65,6 +65,10 @@ func TestSyncConvergesUnderFaults(t *testing.T) {
 	if retried == 0 {
 		t.Errorf("no change applied on a retry under 40%% faults:\n%s", convergeTail(errs))
 	}
+	if want := fmt.Sprintf("%d of them after a transient failure, on ", retried); !strings.Contains(out, want) ||
+		!strings.Contains(out, fmt.Sprintf("; %d found already made (a create whose answer was lost) and adopted", adopted)) {
+		t.Errorf("the sync's summary does not say %q and how many were adopted (%d):\n%s", want, adopted, convergeTail(out))
+	}
 	// The emulator faults a request before its handler; loseAnswers
 	// lets some creates land and answers them 500: each is found by its
 	// natural key and adopted, not made twice.
