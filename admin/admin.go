@@ -75,6 +75,7 @@ func New(opts Options) (*Handler, error) {
 	h.mux.Handle("GET /api/runs/{id}", h.auth(h.run))
 	h.mux.Handle("GET /api/approvals", h.auth(h.approvals))
 	h.mux.Handle("POST /api/approvals/{id}/{decision}", h.auth(sameOrigin(h.decide)))
+	h.mux.Handle("GET /explain", h.auth(h.explain))
 	h.mux.Handle("GET /{$}", h.auth(h.status))
 	return h, nil
 }

@@ -323,7 +323,7 @@ func TestStatusFacts(t *testing.T) {
 		mustContain(t, got,
 			`>12 held back</span>`,
 			`<strong>12 records held back</strong>`,
-			`user <code>0b5e11f0-bad1</code>`,
+			`user <a href="explain?job=scim-to-aircourse&amp;key=0b5e11f0-bad1" title="why?"><code>0b5e11f0-bad1</code></a>`,
 			`email &#34;shared@x.test&#34; is also used by user &#34;7c2d-b&#34;`,
 			`and 2 more`)
 		one := heldJob()
@@ -365,7 +365,7 @@ func TestStatusFacts(t *testing.T) {
 	})
 	t.Run("failed ops", func(t *testing.T) {
 		got := render(t, StatusData{Now: statusNow, Failed: failedOps()})
-		mustContain(t, got, `<th scope="row">hr-to-ad</th>`, `<td><code>sales-emea</code></td>`, `entry already exists`)
+		mustContain(t, got, `<th scope="row">hr-to-ad</th>`, `<td><a href="explain?job=hr-to-ad&amp;key=sales-emea" title="why?"><code>sales-emea</code></a></td>`, `entry already exists`)
 	})
 	t.Run("escaping", func(t *testing.T) {
 		var esc StatusData

@@ -919,3 +919,18 @@ func (x *explainer) reason(e *Explanation, c change.Change) string {
 	}
 	return ""
 }
+
+// Explain explains one object of the named job as Runner.Explain does,
+// with the daemon's store (the status page's /explain). It may run on any
+// replica and while the job runs: it writes nothing. The daemon keeps no
+// config file, so the templates' lines are not named.
+func (d *Daemon) Explain(ctx context.Context, name, query string, journal int) (*Explanation, error) {
+	d.mu.Lock()
+	st := d.jobs[name]
+	d.mu.Unlock()
+	if st == nil {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownJob, name)
+	}
+	runner := &Runner{Store: d.store, Logger: d.log, Now: d.now}
+	return runner.Explain(ctx, st.job, query, ExplainOptions{Journal: journal})
+}
