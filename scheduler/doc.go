@@ -15,7 +15,11 @@
 // The executor (Executor.Apply) runs a plan stage by stage with bounded concurrency,
 // resolving source keys to target ids as creates complete, journaling each
 // change in the store as it lands, so that an interrupted run is visible and
-// the next run, re-planning from links and matching, resumes it.
+// the next run, re-planning from links and matching, resumes it. After the
+// plan's pass it retries, in passes of its own, what failed with a
+// transient error and what failed unresolved behind it; a create that may
+// have landed is first looked up through the target's connectors.Finder
+// and adopted if found (retry.go), so that one run converges on a flaky API.
 //
 // The Daemon is the service `orgbridge serve` runs; the command binds the
 // listeners and the signals and leaves the policy here. Start holds the
