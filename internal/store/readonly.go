@@ -32,10 +32,12 @@ func OpenSQLiteReadOnly(ctx context.Context, path string, logger *zap.Logger) (*
 		return OpenSQLite(ctx, path, logger)
 	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		if logger != nil {
-			logger.Debug("store file does not exist: reading an empty store", zap.String("path", path))
+		if logger == nil {
+			logger = zap.NewNop()
 		}
-		return OpenSQLite(ctx, ":memory:", logger)
+		logger.Debug("store file does not exist: reading an empty store", zap.String("path", path))
+		// Its migrations are no news: nothing is migrated on disk.
+		return OpenSQLite(ctx, ":memory:", logger.WithOptions(zap.IncreaseLevel(zap.WarnLevel)))
 	} else if err != nil {
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
