@@ -184,6 +184,8 @@ func checkFixture(t *testing.T, s store.Store, viewFile string) {
 		{&store.SCIMFilter{Op: store.SCIMEq, Attr: store.SCIMAttrUserName, Value: "ALICE@example.com"}, []string{"alice@example.com"}},
 		{&store.SCIMFilter{Op: store.SCIMCo, Attr: store.SCIMAttrUserName, Value: "@EXAMPLE."}, []string{"alice@example.com", "bob@example.com"}},
 		{&store.SCIMFilter{Op: store.SCIMSw, Attr: store.SCIMAttrUserName, Value: "carol"}, []string{}},
+		// Every live user, its total from the counts the migration took.
+		{nil, []string{"alice@example.com", "bob@example.com", "carol@example.com"}},
 	} {
 		list, total, err := s.SCIMQuery(ctx, store.SCIMUser, tt.where, 0, 10)
 		must(t, err)

@@ -61,6 +61,46 @@
 // none. (An implementation must keep that order: a sequence taken by a
 // transaction that commits after a later sequence's would be skipped.)
 //
+// # The SCIM index
+//
+// SCIMQuery answers the filters identity providers send, and pages of
+// any list, from indexes the SCIM writes keep in their own transaction
+// (scimindex.go), so that a filter or a page costs about the same at
+// 100,000 resources as at 100:
+//
+//   - scim_attrs: one row (type, id, attr, tag, value) per value of
+//     userName, displayName and each e-mail (tag its type), the value
+//     lower-cased in Go; a B-tree on (type, attr, value, tag) answers eq,
+//     sw (a range to the prefix's successor) and gt/ge/lt/le.
+//   - scim_grams: the distinct trigrams of those values; co and ew look
+//     the substring's rarest trigram up and check its few candidates with
+//     LIKE. Ours rather than pg_trgm or FTS5, so one SQL serves both
+//     databases.
+//   - the columns of scim_resources: id by the primary key, externalId by
+//     scim_external_live (type, deleted, external_id), meta.lastModified
+//     by scim_modified (type, deleted, modified_at, created_at, id) and
+//     the order of every list, Created then ID, by scim_page (type,
+//     deleted, created_at, id, modified_at). Each holds deleted, and the
+//     two wide ones the columns a page reads, because SQLite reads an
+//     index alone (without the table's rows, which hold the documents)
+//     only when it holds every column a query names.
+//   - scim_counts: the number of live resources of each type, one more on
+//     a create and one less on a delete in the write's transaction (SCIM
+//     writes run one at a time: SQLite's one writer, PostgreSQL's lock of
+//     scim_sequence's row), so that an unfiltered page's totalResults is a
+//     row, not a count of the collection.
+//
+// A page reads its keys from indexes alone and then only its rows, in one
+// read-only snapshot with its total: either the matches looked up and
+// sorted (few of them, or a condition on a time whose matches are a small
+// part of the collection) or scim_page walked in order, from whichever end
+// of the order the page is nearer. A migration that adds an index fills
+// it from the resources already stored (backfillSCIMIndex, and the counts
+// by one INSERT … SELECT), so a database written by an earlier orgbridge
+// is answered the same. An orgbridge older than these tables writing to
+// the same database after the migration would not keep them: replicas
+// are upgraded together.
+//
 // # Implementations
 //
 // Store is the interface, and every implementation must pass
@@ -114,9 +154,11 @@
 // # Schema
 //
 // Each database has its own migrations (migrations.go,
-// postgres_migrations.go: SQLite at version 4, PostgreSQL at 2, the same
-// tables; they shipped apart, and a shipped migration never changes), recorded in schema_version and applied at open, each in one
-// write transaction with its schema_version row; PostgreSQL's also under a
+// postgres_migrations.go: SQLite at version 7, PostgreSQL at 5, the same
+// tables; they shipped apart, and a shipped migration never changes),
+// recorded in schema_version and applied at open, each in one write
+// transaction with its schema_version row (and its step in Go, if any:
+// the SCIM index's backfill); PostgreSQL's also under a
 // transaction-scoped advisory lock, so that replicas starting together do
 // not race. A database whose version is newer than the binary knows is
 // refused. testdata holds a database of each that an earlier orgbridge

@@ -143,6 +143,28 @@ CREATE TABLE held_plans (
 );
 CREATE UNIQUE INDEX held_plans_job ON held_plans (job);
 `,
+	// 7: pages of SCIM resources at 100,000 (scimindex.go). scim_counts
+	// holds the number of live resources of each type, kept by the write
+	// that creates or deletes one in its transaction, so that an
+	// unfiltered page's totalResults is one row, not a count of the
+	// collection. scim_page and scim_modified gain the columns a page
+	// filtered on a time reads, so that it is read from either index
+	// alone: walked in (created_at, id) order checking modified_at, or
+	// the range of modified_at read with the keys it is sorted by.
+	`
+CREATE TABLE scim_counts (
+	type TEXT    PRIMARY KEY, -- 'User' or 'Group'
+	live INTEGER NOT NULL
+);
+INSERT INTO scim_counts (type, live)
+SELECT t.type, (SELECT count(*) FROM scim_resources r WHERE r.type = t.type AND r.deleted = 0)
+FROM (SELECT 'User' AS type UNION ALL SELECT 'Group') t;
+
+DROP INDEX scim_page;
+CREATE INDEX scim_page ON scim_resources (type, deleted, created_at, id, modified_at);
+DROP INDEX scim_modified;
+CREATE INDEX scim_modified ON scim_resources (type, deleted, modified_at, created_at, id);
+`,
 }
 
 // sqliteBackfills are the steps in Go of SQLite's migrations, by the

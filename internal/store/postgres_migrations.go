@@ -139,6 +139,24 @@ CREATE TABLE held_plans (
 );
 CREATE UNIQUE INDEX held_plans_job ON held_plans (job);
 `,
+	// 5: the count of live SCIM resources by type and the wider page
+	// indexes (SQLite's migration 7). Every SCIM write holds the lock of
+	// scim_sequence's row, so the writes that change a count run one at
+	// a time.
+	`
+CREATE TABLE scim_counts (
+	type text   COLLATE "C" PRIMARY KEY, -- 'User' or 'Group'
+	live bigint NOT NULL
+);
+INSERT INTO scim_counts (type, live)
+SELECT t.type, (SELECT count(*) FROM scim_resources r WHERE r.type = t.type AND NOT r.deleted)
+FROM (VALUES ('User'), ('Group')) t (type);
+
+DROP INDEX scim_page;
+CREATE INDEX scim_page ON scim_resources (type, deleted, created_at, id, modified_at);
+DROP INDEX scim_modified;
+CREATE INDEX scim_modified ON scim_resources (type, deleted, modified_at, created_at, id);
+`,
 }
 
 // postgresBackfills are the steps in Go of PostgreSQL's migrations (see

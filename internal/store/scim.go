@@ -63,6 +63,17 @@ func nextSCIMSeq(ctx context.Context, tx *txn) (int64, error) {
 	return seq, nil
 }
 
+// countSCIM adds delta to the count of live resources of typ in tx: +1
+// when one is created, -1 when one is deleted. SCIMQuery answers an
+// unfiltered page's totalResults from it. SCIM writes run one at a time
+// (writeSCIM), so no two change a count at once.
+func countSCIM(ctx context.Context, tx *txn, typ string, delta int) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE scim_counts SET live = live + $1 WHERE type = $2`, delta, typ); err != nil {
+		return fmt.Errorf("count %s resources: %w", typ, err)
+	}
+	return nil
+}
+
 // checkSCIMName returns ErrDuplicate if a live User other than res.ID has
 // the name. Groups' names are not unique. The literal type and live
 // condition match the partial index scim_user_name.
@@ -160,6 +171,9 @@ func (s *sqlStore) SCIMCreate(ctx context.Context, res SCIMResource) (SCIMResour
 		if err != nil {
 			return s.d.constraint(err)
 		}
+		if err := countSCIM(ctx, tx, out.Type, 1); err != nil {
+			return err
+		}
 		return s.reindexSCIM(ctx, tx, SCIMResource{}, out)
 	})
 	if err != nil {
@@ -231,6 +245,9 @@ func (s *sqlStore) SCIMDelete(ctx context.Context, typ, id string, touch []strin
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE scim_resources SET deleted = $1, seq = $2, modified_at = $3 WHERE type = $4 AND id = $5`,
 			true, seq, s.d.timeArg(s.now()), typ, id); err != nil {
+			return err
+		}
+		if err := countSCIM(ctx, tx, typ, -1); err != nil {
 			return err
 		}
 		gone := cur
