@@ -13,10 +13,12 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
 	capgoemu "github.com/orgbridge/orgbridge/connectors/capgo/emulator"
 	diremu "github.com/orgbridge/orgbridge/connectors/directory/emulator"
 	pcemu "github.com/orgbridge/orgbridge/connectors/pcaid/emulator"
 	taemu "github.com/orgbridge/orgbridge/connectors/tenantadmin/emulator"
+	"github.com/orgbridge/orgbridge/internal/store"
 )
 
 // TestValidateConnectTargets: validate --connect tests each HTTP target of
@@ -146,4 +148,60 @@ func closedPortURL(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return "http://" + addr
+}
+
+// TestValidateConnectSCIMSource: the scim source's check reads the store
+// and counts what was pushed: none before the first push (no failure, and
+// no store file made), the stored Users and Groups after.
+func TestValidateConnectSCIMSource(t *testing.T) {
+	emu := emulator.New(emulator.Options{RateLimit: -1})
+	emu.AddClient(demoClientID, demoClientSecret)
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	t.Setenv("SCIM_TOKEN", scimToken)
+	t.Setenv(demoSecretEnv, demoClientSecret)
+	dir := t.TempDir()
+	path := scimConfig(t, dir, srv.URL, "200ms")
+	c := cli{t: t, dir: dir}
+	sourceLine := func(stdout string) string {
+		for _, l := range strings.Split(stdout, "\n") {
+			if strings.Contains(l, ": source scim: ") {
+				return l
+			}
+		}
+		t.Fatalf("no line of the scim source:\n%s", stdout)
+		return ""
+	}
+
+	code, stdout, stderr := c.run("validate", "-c", path, "--connect")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if l := sourceLine(stdout); !strings.HasPrefix(l, "ok ") || !strings.Contains(l, "0 User(s), 0 Group(s) stored") {
+		t.Errorf("before any push: %s", l)
+	}
+
+	st, err := store.Open(t.Context(), store.Config{Path: filepath.Join(dir, "orgbridge-scim.db")}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range []store.SCIMResource{
+		{Type: store.SCIMUser, ID: "u1", Name: "alice@example.com", Doc: []byte(`{}`)},
+		{Type: store.SCIMUser, ID: "u2", Name: "bob@example.com", Doc: []byte(`{}`)},
+		{Type: store.SCIMGroup, ID: "g1", Name: "Sales", Doc: []byte(`{}`)},
+	} {
+		if _, err := st.SCIMCreate(t.Context(), r); err != nil {
+			t.Fatalf("resource %d: %v", i, err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = c.run("validate", "-c", path, "--connect")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if l := sourceLine(stdout); !strings.HasPrefix(l, "ok ") || !strings.Contains(l, "2 User(s), 1 Group(s) stored") {
+		t.Errorf("after pushes: %s", l)
+	}
 }
