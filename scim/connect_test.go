@@ -92,7 +92,7 @@ func TestConnectEntra(t *testing.T) {
 	if d := str(refused, "detail"); !containsAll(d, "displayName", "name.familyName", "name.givenName", "users.name") {
 		t.Errorf("400 detail %q names neither the attributes nor the template", d)
 	}
-	status, h, dup := e.do(t, http.MethodPost, users, entraUser(t, "new@contoso.example", "x", "aiko.sato@new.example", "a", "b", "Staff"))
+	status, _, dup := e.do(t, http.MethodPost, users, entraUser(t, "new@contoso.example", "x", "aiko.sato@new.example", "a", "b", "Staff"))
 	// The deleted user's mail is free again.
 	if status != http.StatusCreated {
 		t.Errorf("a create with a deleted user's mail: status %d %v", status, dup)
