@@ -105,6 +105,11 @@ func (a *app) open(ctx context.Context, file *config.File, jobName string, readO
 	if err != nil {
 		return nil, usageError(err)
 	}
+	// Before the store (nothing created for a run that cannot map a row)
+	// and before a row is read.
+	if err := a.checkLocal(ctx, file, i); err != nil {
+		return nil, err
+	}
 	open := a.openStore
 	if readOnly {
 		open = a.openStoreReadOnly

@@ -298,3 +298,42 @@ func TestSCIMExampleStartsAsShipped(t *testing.T) {
 		t.Errorf("ServiceProviderConfig over HTTPS: %d", code)
 	}
 }
+
+// TestMissingColumnFailsOnce: plan and sync with a template naming a
+// column the CSV lacks fail once (exit 2) naming the template's key and
+// the header, before a row is read (no record is left out row by row) and
+// before the store is created.
+func TestMissingColumnFailsOnce(t *testing.T) {
+	for _, cmd := range []string{"plan", "sync"} {
+		t.Run(cmd, func(t *testing.T) {
+			c, emu := setup(t)
+			data, err := os.ReadFile(c.config())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.write("demo.yaml", strings.Replace(string(data), `name: "{{.氏名}}"`, `name: "{{.氏名漢字}}"`, 1))
+			before := dirFiles(t, c.dir)
+			code, _, stderr := c.run(cmd, "-c", c.config())
+			if code != exitUsage {
+				t.Fatalf("exit %d, want %d\n%s", code, exitUsage, stderr)
+			}
+			if n := strings.Count(stderr, "氏名漢字"); n != 1 {
+				t.Errorf("the column is named %d times, want once:\n%s", n, stderr)
+			}
+			for _, want := range []string{"jobs[0].mapping.users.name", `users.csv:1: the template reads column "氏名漢字"`, `"氏名"`} {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+			if strings.Contains(stderr, "record left out") {
+				t.Errorf("rows were read and left out:\n%s", stderr)
+			}
+			if after := dirFiles(t, c.dir); !maps.Equal(before, after) {
+				t.Errorf("%s changed the dir: %v", cmd, after)
+			}
+			if st := emu.Stats(); st.Requests != 0 {
+				t.Errorf("%d requests to the target, want none", st.Requests)
+			}
+		})
+	}
+}

@@ -44,6 +44,25 @@ func (a *app) validateOffline(ctx context.Context, file *config.File, local bool
 	return errors.Join(errs...)
 }
 
+// checkLocal runs job i's local checks (a CSV header against the columns
+// its templates read) before a plan or sync reads a row: a template naming
+// a column the file lacks is one usage error naming the template's key and
+// the header, where the mapping would fail it once per row. nil when they
+// pass.
+func (a *app) checkLocal(ctx context.Context, file *config.File, i int) error {
+	env := connectors.Env{BaseDir: file.Dir, Logger: a.logger}
+	var errs []error
+	for _, l := range connectors.CheckJob(ctx, file.Jobs[i], fmt.Sprintf("jobs[%d]", i), false, env) {
+		if err := l.Error(); err != nil {
+			errs = append(errs, file.Locate(err))
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return usageError(errors.Join(errs...))
+}
+
 // validateConnect runs validate's checks and then connects: each job's
 // source binds or opens and reads one page, its target gets a token and
 // reads one page. It prints one line per check to w, "ok" or "FAIL" with

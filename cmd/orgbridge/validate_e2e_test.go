@@ -66,7 +66,7 @@ func TestValidateChecks(t *testing.T) {
 			"ok   config: keys, templates, secrets and TLS files",
 			"ok   store sqlite: opened",
 			`ok   job hr-to-aircourse: source csv: read the header of users.csv: 8 columns, key column "社員番号"`,
-			"ok   job hr-to-aircourse: target aircourse: read the target:",
+			"ok   job hr-to-aircourse: target aircourse: read one page of users:",
 			"every check passed",
 		} {
 			if !strings.Contains(out, want) {
@@ -81,7 +81,7 @@ func TestValidateChecks(t *testing.T) {
 	t.Run("connect: a wrong client secret fails the target's line", func(t *testing.T) {
 		t.Setenv(demoSecretEnv, "not-the-secret")
 		code, out, errs := c.run("validate", "--connect", "-c", cfg)
-		if code != exitFailed || !strings.Contains(out, "FAIL job hr-to-aircourse: target aircourse: read the target:") ||
+		if code != exitFailed || !strings.Contains(out, "401: bad credentials (client_secret)") ||
 			!strings.Contains(out, "ok   job hr-to-aircourse: source csv") {
 			t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFailed, out, errs)
 		}
