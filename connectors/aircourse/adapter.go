@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
@@ -76,22 +74,16 @@ type Adapter struct {
 var _ connectors.Target = (*Adapter)(nil)
 
 // Option adjusts New, mostly for tests.
-type Option func(*options)
+type Option = httpkit.Option[struct{}]
 
-type options struct{ httpkit.TargetOptions }
-
-func kitOption(f httpkit.TargetOption) Option { return func(o *options) { f(&o.TargetOptions) } }
-
-// WithTransport sends requests through rt instead of a pooled transport.
-func WithTransport(rt http.RoundTripper) Option { return kitOption(httpkit.WithTransport(rt)) }
-
-// WithClock sets the clock of the pacer and the token cache (a fake one in
-// tests, shared with an emulator).
-func WithClock(c httpkit.Clock) Option { return kitOption(httpkit.WithClock(c)) }
-
-// WithRetryWait sets the bounds of the exponential backoff between retries
-// (default 500ms to 30s).
-func WithRetryWait(lo, hi time.Duration) Option { return kitOption(httpkit.WithRetryWait(lo, hi)) }
+// WithTransport, WithClock and WithRetryWait are httpkit's at this
+// target's Option: a transport, a clock (a fake one in tests, shared with
+// an emulator) and the bounds of the backoff between retries.
+var (
+	WithTransport = httpkit.WithTransport[struct{}]
+	WithClock     = httpkit.WithClock[struct{}]
+	WithRetryWait = httpkit.WithRetryWait[struct{}]
+)
 
 // New checks cfg, fills its defaults, resolves the client secret and
 // returns an adapter. It makes no request: the first call fetches a token.
@@ -99,7 +91,7 @@ func WithRetryWait(lo, hi time.Duration) Option { return kitOption(httpkit.WithR
 // all of them at once.
 func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*Adapter, error) {
 	_ = ctx // nothing to do on the network yet
-	o := httpkit.ApplyOptions(options{}, opts)
+	o := httpkit.ApplyOptions(struct{}{}, opts)
 	logger = httpkit.TargetLogger(logger, "aircourse")
 	s, err := cfg.check()
 	if err != nil {

@@ -3,12 +3,10 @@ package directory
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -69,29 +67,25 @@ const (
 var _ connectors.Target = (*Adapter)(nil)
 
 // Option adjusts New, mostly for tests.
-type Option func(*options)
+type Option = httpkit.Option[options]
 
-type options struct {
-	httpkit.TargetOptions
-	defaultCode string
-}
+// WithTransport, WithClock and WithRetryWait are httpkit's at this
+// target's Option: a transport, a clock (a fake one in tests, shared with
+// an emulator) and the bounds of the backoff between retries.
+var (
+	WithTransport = httpkit.WithTransport[options]
+	WithClock     = httpkit.WithClock[options]
+	WithRetryWait = httpkit.WithRetryWait[options]
+)
 
-func kitOption(f httpkit.TargetOption) Option { return func(o *options) { f(&o.TargetOptions) } }
-
-// WithTransport sends requests through rt instead of a pooled transport.
-func WithTransport(rt http.RoundTripper) Option { return kitOption(httpkit.WithTransport(rt)) }
-
-// WithClock sets the clock of the pacer and the token cache (a fake one in
-// tests, shared with an emulator).
-func WithClock(c httpkit.Clock) Option { return kitOption(httpkit.WithClock(c)) }
-
-// WithRetryWait sets the bounds of the exponential backoff between retries
-// (default 500ms to 30s).
-func WithRetryWait(lo, hi time.Duration) Option { return kitOption(httpkit.WithRetryWait(lo, hi)) }
+// options are directory's own options.
+type options struct{ defaultCode string }
 
 // WithDefaultAccountType sets the code assigned to a user without an
 // account_type (default DefaultAccountType).
-func WithDefaultAccountType(code string) Option { return func(o *options) { o.defaultCode = code } }
+func WithDefaultAccountType(code string) Option {
+	return func(o *httpkit.NewOptions[options]) { o.Own.defaultCode = code }
+}
 
 // New checks cfg, fills its defaults, resolves the client secret and
 // returns an adapter. It makes no request: the first call fetches a token.
@@ -101,7 +95,7 @@ func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*
 	_ = ctx // nothing to do on the network yet
 	o := httpkit.ApplyOptions(options{defaultCode: DefaultAccountType}, opts)
 	logger = httpkit.TargetLogger(logger, "directory")
-	s, err := cfg.check(o.defaultCode)
+	s, err := cfg.check(o.Own.defaultCode)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +130,7 @@ func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*
 	if err != nil {
 		return nil, err
 	}
-	return &Adapter{client: client, logger: logger, defaultCode: o.defaultCode, status: s.status, managed: s.managed}, nil
+	return &Adapter{client: client, logger: logger, defaultCode: o.Own.defaultCode, status: s.status, managed: s.managed}, nil
 }
 
 // Client returns the adapter's API client.

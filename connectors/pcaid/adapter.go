@@ -3,7 +3,6 @@ package pcaid
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -69,28 +68,26 @@ var (
 )
 
 // Option adjusts New, mostly for tests.
-type Option func(*options)
+type Option = httpkit.Option[options]
 
-type options struct {
-	httpkit.TargetOptions
-	importMaxWait time.Duration
-}
+// WithTransport, WithClock and WithRetryWait are httpkit's at this
+// target's Option: a transport, a clock (a fake one in tests, shared with
+// an emulator) and the bounds of the backoff between retries.
+var (
+	WithTransport = httpkit.WithTransport[options]
+	WithClock     = httpkit.WithClock[options]
+	WithRetryWait = httpkit.WithRetryWait[options]
+)
 
-func kitOption(f httpkit.TargetOption) Option { return func(o *options) { f(&o.TargetOptions) } }
-
-// WithTransport sends requests through rt instead of a pooled transport.
-func WithTransport(rt http.RoundTripper) Option { return kitOption(httpkit.WithTransport(rt)) }
-
-// WithClock sets the clock of the pacer, the token cache and the import
-// poll (a fake one in tests: the poll's sleeps then take no time).
-func WithClock(c httpkit.Clock) Option { return kitOption(httpkit.WithClock(c)) }
-
-// WithRetryWait sets the bounds of the backoff between retries.
-func WithRetryWait(lo, hi time.Duration) Option { return kitOption(httpkit.WithRetryWait(lo, hi)) }
+// options are pcaid's own options.
+type options struct{ importMaxWait time.Duration }
 
 // WithImportMaxWait bounds how long one import task is polled (default an
-// hour); past it every row of the import fails transiently.
-func WithImportMaxWait(d time.Duration) Option { return func(o *options) { o.importMaxWait = d } }
+// hour); past it every row of the import fails transiently. The clock of
+// WithClock is also the poll's (a fake one makes its sleeps take no time).
+func WithImportMaxWait(d time.Duration) Option {
+	return func(o *httpkit.NewOptions[options]) { o.Own.importMaxWait = d }
+}
 
 // New checks cfg, fills its defaults, resolves the client secret and
 // returns an adapter. It makes no request: the first call fetches a token.
@@ -109,7 +106,7 @@ func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*
 		return nil, err
 	}
 
-	maxWait := o.importMaxWait
+	maxWait := o.Own.importMaxWait
 	if maxWait <= 0 {
 		maxWait = DefaultImportMaxWait
 	}

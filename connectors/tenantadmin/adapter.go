@@ -3,8 +3,6 @@ package tenantadmin
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -38,28 +36,23 @@ type Adapter struct {
 var _ connectors.Target = (*Adapter)(nil)
 
 // Option adjusts New, mostly for tests.
-type Option func(*options)
+type Option = httpkit.Option[struct{}]
 
-type options struct{ httpkit.TargetOptions }
-
-func kitOption(f httpkit.TargetOption) Option { return func(o *options) { f(&o.TargetOptions) } }
-
-// WithTransport sends requests through rt instead of a pooled transport.
-func WithTransport(rt http.RoundTripper) Option { return kitOption(httpkit.WithTransport(rt)) }
-
-// WithClock sets the clock of the pacer (a fake one in tests).
-func WithClock(c httpkit.Clock) Option { return kitOption(httpkit.WithClock(c)) }
-
-// WithRetryWait sets the bounds of the backoff between retries (default
-// 500ms to 30s).
-func WithRetryWait(lo, hi time.Duration) Option { return kitOption(httpkit.WithRetryWait(lo, hi)) }
+// WithTransport, WithClock and WithRetryWait are httpkit's at this
+// target's Option: a transport, a clock (a fake one in tests, shared with
+// an emulator) and the bounds of the backoff between retries.
+var (
+	WithTransport = httpkit.WithTransport[struct{}]
+	WithClock     = httpkit.WithClock[struct{}]
+	WithRetryWait = httpkit.WithRetryWait[struct{}]
+)
 
 // New validates cfg, resolves the token and returns an adapter. It makes
 // no request. The errors are *config.FieldErrors keyed below the block
 // ("base_url: required"), all of them at once.
 func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*Adapter, error) {
 	_ = ctx // nothing to do on the network yet
-	o := httpkit.ApplyOptions(options{}, opts)
+	o := httpkit.ApplyOptions(struct{}{}, opts)
 	logger = httpkit.TargetLogger(logger, "tenantadmin")
 	s, err := cfg.check()
 	if err != nil {

@@ -113,9 +113,10 @@
 // The plumbing every HTTP target adapter shares, so that an adapter keeps
 // only what its API's document makes different:
 //
-//   - New: TargetOptions (set by WithTransport, WithClock and WithRetryWait,
-//     which each adapter's options embed and its own With… functions
-//     re-export), ApplyOptions and TargetLogger; ClientConfig, the keys
+//   - New: Option, one option type for every target, generic in the
+//     target's own options (WithTransport, WithClock and WithRetryWait set
+//     the TargetOptions each target takes, and each adapter exports them
+//     at its own type), ApplyOptions and TargetLogger; ClientConfig, the keys
 //     every HTTP target's block shares, whose Check records problems in the
 //     config's Problems (timeout and max_retries with their defaults), with
 //     CheckBaseURL and CheckTokenURL, each problem naming its key

@@ -72,8 +72,8 @@ func TestMetricsCountEveryAttempt(t *testing.T) {
 	if settings.Target != target {
 		t.Fatalf("settings name %q, want %q", settings.Target, target)
 	}
-	o := ApplyOptions(TargetOptions{}, []TargetOption{WithRetryWait(time.Millisecond, 2*time.Millisecond)})
-	h := NewTargetHTTP(settings, o, nil)
+	o := ApplyOptions(struct{}{}, []Option[struct{}]{WithRetryWait[struct{}](time.Millisecond, 2*time.Millisecond)})
+	h := NewTargetHTTP(settings, o.TargetOptions, nil)
 	tokens, err := h.NewTokenSource(TokenSourceOptions{TokenURL: srv.URL + "/token", ClientID: "id", ClientSecret: "secret"})
 	if err != nil {
 		t.Fatal(err)

@@ -18,9 +18,8 @@ import (
 const DefaultMaxRetries = 5
 
 // TargetOptions are what every HTTP target's New can be told besides its
-// config, mostly by tests: each target's Option embeds them and its
-// WithTransport, WithClock and WithRetryWait set them (see the TargetOption
-// functions of the same names). The zero value is the production setting.
+// config, mostly by tests (see Option). The zero value is the production
+// setting.
 type TargetOptions struct {
 	// Transport replaces the pooled transport (nil: NewClient's default).
 	Transport http.RoundTripper
@@ -32,24 +31,38 @@ type TargetOptions struct {
 	RetryWaitMin, RetryWaitMax time.Duration
 }
 
-// TargetOption sets a field of TargetOptions.
-type TargetOption func(*TargetOptions)
+// NewOptions are the options of an HTTP target's New: the TargetOptions
+// every target takes, and Own, those of the target alone (struct{} when it
+// has none; pcaid's import wait, directory's default account type).
+type NewOptions[X any] struct {
+	TargetOptions
+	Own X
+}
+
+// Option adjusts an HTTP target's New. Each target names it at its own X
+// (type Option = httpkit.Option[own]) and exports WithTransport, WithClock
+// and WithRetryWait at that X, so that one definition serves every target.
+type Option[X any] func(*NewOptions[X])
 
 // WithTransport sends requests through rt instead of a pooled transport.
-func WithTransport(rt http.RoundTripper) TargetOption {
-	return func(o *TargetOptions) { o.Transport = rt }
+func WithTransport[X any](rt http.RoundTripper) Option[X] {
+	return func(o *NewOptions[X]) { o.Transport = rt }
 }
 
-// WithClock sets the clock of the pacer and the token cache.
-func WithClock(c Clock) TargetOption { return func(o *TargetOptions) { o.Clock = c } }
+// WithClock sets the clock of the pacer and the token cache (a fake one in
+// tests, shared with an emulator).
+func WithClock[X any](c Clock) Option[X] { return func(o *NewOptions[X]) { o.Clock = c } }
 
-// WithRetryWait sets the bounds of the exponential backoff between retries.
-func WithRetryWait(lo, hi time.Duration) TargetOption {
-	return func(o *TargetOptions) { o.RetryWaitMin, o.RetryWaitMax = lo, hi }
+// WithRetryWait sets the bounds of the exponential backoff between retries
+// (default 500ms to 30s).
+func WithRetryWait[X any](lo, hi time.Duration) Option[X] {
+	return func(o *NewOptions[X]) { o.RetryWaitMin, o.RetryWaitMax = lo, hi }
 }
 
-// ApplyOptions applies a target's options to o, in order, and returns it.
-func ApplyOptions[O any, F ~func(*O)](o O, opts []F) O {
+// ApplyOptions applies a target's options, in order, over own (the
+// target's defaults) and the zero TargetOptions.
+func ApplyOptions[X any](own X, opts []Option[X]) NewOptions[X] {
+	o := NewOptions[X]{Own: own}
 	for _, opt := range opts {
 		opt(&o)
 	}

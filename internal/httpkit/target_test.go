@@ -14,10 +14,9 @@ import (
 func TestTargetOptions(t *testing.T) {
 	clock := httpkittest.NewFakeClock(time.Time{})
 	rt := http.DefaultTransport
-	var o TargetOptions
-	for _, opt := range []TargetOption{WithTransport(rt), WithClock(clock), WithRetryWait(time.Millisecond, 2*time.Millisecond)} {
-		opt(&o)
-	}
+	o := ApplyOptions(struct{}{}, []Option[struct{}]{
+		WithTransport[struct{}](rt), WithClock[struct{}](clock), WithRetryWait[struct{}](time.Millisecond, 2*time.Millisecond),
+	}).TargetOptions
 	if o.Transport != rt || o.Clock != clock || o.RetryWaitMin != time.Millisecond || o.RetryWaitMax != 2*time.Millisecond {
 		t.Fatalf("options = %+v", o)
 	}
@@ -88,16 +87,12 @@ func TestCheckBaseURL(t *testing.T) {
 }
 
 func TestApplyOptionsAndLogger(t *testing.T) {
-	type opts struct {
-		TargetOptions
-		extra string
-	}
-	type option func(*opts)
-	o := ApplyOptions(opts{extra: "default"}, []option{
-		func(o *opts) { WithRetryWait(time.Second, time.Minute)(&o.TargetOptions) },
-		func(o *opts) { o.extra = "set" },
+	type own struct{ extra, untouched string }
+	o := ApplyOptions(own{extra: "default", untouched: "default"}, []Option[own]{
+		WithRetryWait[own](time.Second, time.Minute),
+		func(o *NewOptions[own]) { o.Own.extra = "set" },
 	})
-	if o.extra != "set" || o.RetryWaitMin != time.Second || o.RetryWaitMax != time.Minute {
+	if o.Own != (own{extra: "set", untouched: "default"}) || o.RetryWaitMin != time.Second || o.RetryWaitMax != time.Minute {
 		t.Errorf("options = %+v", o)
 	}
 
