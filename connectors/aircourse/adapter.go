@@ -245,7 +245,7 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 	}
 
 	members, err := httpkit.ReadEach(ctx, readConcurrency, withMembers, func(ctx context.Context, gr Group) ([]Member, error) {
-		return a.client.ListGroupUsers(ctx, gr.ID, a.pageSize)
+		return a.client.Groups().Members(gr.ID).List(ctx, "", a.pageSize)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("aircourse: read group users: %w", err)
@@ -283,9 +283,9 @@ func (a *Adapter) readOrgMembers(ctx context.Context, orgs []Organization, rootI
 	}
 	members, err := httpkit.ReadEach(ctx, readConcurrency, list, func(ctx context.Context, o Organization) ([]Member, error) {
 		if o.ID == rootID {
-			return a.client.ListOrgUsers(ctx, o.ID, RoleAdmin, a.pageSize)
+			return a.client.Orgs().Members(o.ID).List(ctx, RoleAdmin, a.pageSize)
 		}
-		return a.client.ListOrgUsers(ctx, o.ID, "", a.pageSize)
+		return a.client.Orgs().Members(o.ID).List(ctx, "", a.pageSize)
 	})
 	if err != nil {
 		return nil, err

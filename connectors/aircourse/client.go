@@ -346,88 +346,9 @@ func (c *Client) ListGlobalAdmins(ctx context.Context, pageSize int) ([]User, er
 	return list[User](ctx, c, "/users", url.Values{"status": {"1"}, "role": {"admin"}}, pageSize)
 }
 
-// GetUser returns one user.
-func (c *Client) GetUser(ctx context.Context, id string) (User, error) {
-	var out one[User]
-	err := c.do(ctx, http.MethodGet, idPath("/users", id), nil, nil, &out)
-	return out.Data, err
-}
-
-// CreateUser creates a user. A password the server generates is not read,
-// so it is neither returned nor logged.
-func (c *Client) CreateUser(ctx context.Context, f Fields) (User, error) {
-	var out one[User]
-	err := c.do(ctx, http.MethodPost, "/users", nil, f, &out)
-	return out.Data, err
-}
-
-// UpdateUser changes the given fields of a user.
-func (c *Client) UpdateUser(ctx context.Context, id string, f Fields) (User, error) {
-	var out one[User]
-	err := c.update(ctx, "/users/{userId}", idPath("/users", id), f, &out)
-	return out.Data, err
-}
-
-// DeleteUser deletes a user.
-func (c *Client) DeleteUser(ctx context.Context, id string) error {
-	return c.do(ctx, http.MethodDelete, idPath("/users", id), nil, nil, nil)
-}
-
 // ListOrgs returns every organization, the root included.
 func (c *Client) ListOrgs(ctx context.Context, pageSize int) ([]Organization, error) {
 	return list[Organization](ctx, c, "/organizations", nil, pageSize)
-}
-
-// GetOrg returns one organization.
-func (c *Client) GetOrg(ctx context.Context, id string) (Organization, error) {
-	var out one[Organization]
-	err := c.do(ctx, http.MethodGet, idPath("/organizations", id), nil, nil, &out)
-	return out.Data, err
-}
-
-// CreateOrg creates an organization.
-func (c *Client) CreateOrg(ctx context.Context, f Fields) (Organization, error) {
-	var out one[Organization]
-	err := c.do(ctx, http.MethodPost, "/organizations", nil, f, &out)
-	return out.Data, err
-}
-
-// UpdateOrg changes the given fields of an organization.
-func (c *Client) UpdateOrg(ctx context.Context, id string, f Fields) (Organization, error) {
-	var out one[Organization]
-	err := c.update(ctx, "/organizations/{organizationId}", idPath("/organizations", id), f, &out)
-	return out.Data, err
-}
-
-// DeleteOrg deletes an organization and the organizations below it; their
-// users and groups move to its parent.
-func (c *Client) DeleteOrg(ctx context.Context, id string) error {
-	return c.do(ctx, http.MethodDelete, idPath("/organizations", id), nil, nil, nil)
-}
-
-// ListOrgUsers returns the users of an organization with their roles; a
-// role ("member" or "admin") lists only those, "" every one.
-func (c *Client) ListOrgUsers(ctx context.Context, orgID, role string, pageSize int) ([]Member, error) {
-	var filter url.Values
-	if role != "" {
-		filter = url.Values{"role": {role}}
-	}
-	return list[Member](ctx, c, idPath("/organizations", orgID, "users"), filter, pageSize)
-}
-
-// AddOrgUser adds a user to an organization with a role.
-func (c *Client) AddOrgUser(ctx context.Context, orgID, userID, role string) error {
-	return c.do(ctx, http.MethodPost, idPath("/organizations", orgID, "users"), nil, memberBody{userID, role}, nil)
-}
-
-// UpdateOrgUser changes a user's role in an organization.
-func (c *Client) UpdateOrgUser(ctx context.Context, orgID, userID, role string) error {
-	return c.update(ctx, "/organizations/{organizationId}/users", idPath("/organizations", orgID, "users"), memberBody{userID, role}, nil)
-}
-
-// RemoveOrgUser removes a user from an organization.
-func (c *Client) RemoveOrgUser(ctx context.Context, orgID, userID string) error {
-	return c.do(ctx, http.MethodDelete, idPath("/organizations", orgID, "users"), nil, memberBody{UserID: userID}, nil)
 }
 
 // ListGroups returns every group, the everyone group included.
@@ -435,50 +356,94 @@ func (c *Client) ListGroups(ctx context.Context, pageSize int) ([]Group, error) 
 	return list[Group](ctx, c, "/groups", nil, pageSize)
 }
 
-// GetGroup returns one group.
-func (c *Client) GetGroup(ctx context.Context, id string) (Group, error) {
-	var out one[Group]
-	err := c.do(ctx, http.MethodGet, idPath("/groups", id), nil, nil, &out)
+// Users are the users: Create reads no password the server generates, so
+// it is neither returned nor logged.
+func (c *Client) Users() Collection[User] {
+	return Collection[User]{c: c, path: "/users", route: "/users/{userId}"}
+}
+
+// Orgs are the organizations. Deleting one deletes the organizations
+// below it; their users and groups move to its parent.
+func (c *Client) Orgs() Collection[Organization] {
+	return Collection[Organization]{c: c, path: "/organizations", route: "/organizations/{organizationId}"}
+}
+
+// Groups are the groups.
+func (c *Client) Groups() Collection[Group] {
+	return Collection[Group]{c: c, path: "/groups", route: "/groups/{groupId}"}
+}
+
+// Collection is one of the API's collections (Users, Orgs, Groups): each
+// is read, created, updated and deleted alike, one object in a "data"
+// envelope, and the members of an organization or a group are alike too
+// (Members).
+type Collection[T any] struct {
+	c     *Client
+	path  string // "/users"
+	route string // the update route of one object, "/users/{userId}" (see Client.update)
+}
+
+// Get returns one object.
+func (r Collection[T]) Get(ctx context.Context, id string) (T, error) {
+	var out one[T]
+	err := r.c.do(ctx, http.MethodGet, idPath(r.path, id), nil, nil, &out)
 	return out.Data, err
 }
 
-// CreateGroup creates a group.
-func (c *Client) CreateGroup(ctx context.Context, f Fields) (Group, error) {
-	var out one[Group]
-	err := c.do(ctx, http.MethodPost, "/groups", nil, f, &out)
+// Create creates an object.
+func (r Collection[T]) Create(ctx context.Context, f Fields) (T, error) {
+	var out one[T]
+	err := r.c.do(ctx, http.MethodPost, r.path, nil, f, &out)
 	return out.Data, err
 }
 
-// UpdateGroup changes the given fields of a group.
-func (c *Client) UpdateGroup(ctx context.Context, id string, f Fields) (Group, error) {
-	var out one[Group]
-	err := c.update(ctx, "/groups/{groupId}", idPath("/groups", id), f, &out)
+// Update changes the given fields of an object.
+func (r Collection[T]) Update(ctx context.Context, id string, f Fields) (T, error) {
+	var out one[T]
+	err := r.c.update(ctx, r.route, idPath(r.path, id), f, &out)
 	return out.Data, err
 }
 
-// DeleteGroup deletes a group.
-func (c *Client) DeleteGroup(ctx context.Context, id string) error {
-	return c.do(ctx, http.MethodDelete, idPath("/groups", id), nil, nil, nil)
+// Delete deletes an object.
+func (r Collection[T]) Delete(ctx context.Context, id string) error {
+	return r.c.do(ctx, http.MethodDelete, idPath(r.path, id), nil, nil, nil)
 }
 
-// ListGroupUsers returns the users of a group with their roles.
-func (c *Client) ListGroupUsers(ctx context.Context, groupID string, pageSize int) ([]Member, error) {
-	return list[Member](ctx, c, idPath("/groups", groupID, "users"), nil, pageSize)
+// Members are the users of the organization or group id, with their roles.
+func (r Collection[T]) Members(id string) MemberList {
+	return MemberList{c: r.c, path: idPath(r.path, id, "users"), route: r.route + "/users"}
 }
 
-// AddGroupUser adds a user to a group with a role.
-func (c *Client) AddGroupUser(ctx context.Context, groupID, userID, role string) error {
-	return c.do(ctx, http.MethodPost, idPath("/groups", groupID, "users"), nil, memberBody{userID, role}, nil)
+// MemberList is the user list of one organization or group.
+type MemberList struct {
+	c     *Client
+	path  string // "/groups/grp_1/users"
+	route string // "/groups/{groupId}/users"
 }
 
-// UpdateGroupUser changes a user's role in a group.
-func (c *Client) UpdateGroupUser(ctx context.Context, groupID, userID, role string) error {
-	return c.update(ctx, "/groups/{groupId}/users", idPath("/groups", groupID, "users"), memberBody{userID, role}, nil)
+// List returns the members with their roles; a role ("member" or "admin")
+// lists only those, "" every one.
+func (m MemberList) List(ctx context.Context, role string, pageSize int) ([]Member, error) {
+	var filter url.Values
+	if role != "" {
+		filter = url.Values{"role": {role}}
+	}
+	return list[Member](ctx, m.c, m.path, filter, pageSize)
 }
 
-// RemoveGroupUser removes a user from a group.
-func (c *Client) RemoveGroupUser(ctx context.Context, groupID, userID string) error {
-	return c.do(ctx, http.MethodDelete, idPath("/groups", groupID, "users"), nil, memberBody{UserID: userID}, nil)
+// Add adds a user with a role.
+func (m MemberList) Add(ctx context.Context, userID, role string) error {
+	return m.c.do(ctx, http.MethodPost, m.path, nil, memberBody{userID, role}, nil)
+}
+
+// Update changes a user's role.
+func (m MemberList) Update(ctx context.Context, userID, role string) error {
+	return m.c.update(ctx, m.route, m.path, memberBody{userID, role}, nil)
+}
+
+// Remove removes a user.
+func (m MemberList) Remove(ctx context.Context, userID string) error {
+	return m.c.do(ctx, http.MethodDelete, m.path, nil, memberBody{UserID: userID}, nil)
 }
 
 type memberBody struct {

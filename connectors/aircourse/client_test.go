@@ -141,7 +141,7 @@ func TestClientDecodesLeniently(t *testing.T) {
 	c := newTestAdapter(t, testConfig(t, api.URL), nil).Client()
 	ctx := context.Background()
 
-	u, err := c.GetUser(ctx, "usr_AAAAAAAAAAAAAAAA")
+	u, err := c.Users().Get(ctx, "usr_AAAAAAAAAAAAAAAA")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestClientDecodesLeniently(t *testing.T) {
 	if diff := cmp.Diff(want, u); diff != "" {
 		t.Errorf("user (-want +got):\n%s", diff)
 	}
-	ms, err := c.ListGroupUsers(ctx, "grp_X", 100)
+	ms, err := c.Groups().Members("grp_X").List(ctx, "", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestClientPagination(t *testing.T) {
 	c := newTestAdapter(t, testConfig(t, api.URL), nil).Client()
 	ctx := context.Background()
 
-	members, err := c.ListGroupUsers(ctx, "grp_1", 1000)
+	members, err := c.Groups().Members("grp_1").List(ctx, "", 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,11 +256,11 @@ func TestClientRenewsTokenAfter401(t *testing.T) {
 	a := newTestAdapter(t, testConfig(t, api.URL), nil)
 	c := a.Client()
 	ctx := context.Background()
-	if err := c.RemoveGroupUser(ctx, "grp_X", "usr_Y"); err != nil {
+	if err := c.Groups().Members("grp_X").Remove(ctx, "usr_Y"); err != nil {
 		t.Fatal(err)
 	}
 	api.revokeAll()
-	if err := c.RemoveGroupUser(ctx, "grp_X", "usr_Y"); err != nil {
+	if err := c.Groups().Members("grp_X").Remove(ctx, "usr_Y"); err != nil {
 		t.Fatalf("after a revoked token: %v", err)
 	}
 	if api.tokens != 2 {
@@ -277,7 +277,7 @@ func TestClientRenewsTokenAfter401(t *testing.T) {
 		_, _ = io.WriteString(w, `{"message":"Unauthenticated."}`)
 	})
 	before := len(api.log())
-	_, err := c.GetUser(ctx, "usr_Y")
+	_, err := c.Users().Get(ctx, "usr_Y")
 	if err == nil || !strings.Contains(err.Error(), "GET /users/usr_Y: 401") || !strings.Contains(err.Error(), "Unauthenticated.") {
 		t.Fatalf("err = %v", err)
 	}
@@ -303,16 +303,16 @@ func TestClientErrors(t *testing.T) {
 	c := newTestAdapter(t, testConfig(t, api.URL), nil).Client()
 	ctx := context.Background()
 
-	_, err := c.CreateOrg(ctx, Fields{"name": "x", "adminUserIds": []string{"usr_AAAAAAAAAAAAAAAA", "bad"}})
+	_, err := c.Orgs().Create(ctx, Fields{"name": "x", "adminUserIds": []string{"usr_AAAAAAAAAAAAAAAA", "bad"}})
 	var fe *connectors.FieldError
 	if !errors.As(err, &fe) || len(fe.Fields["adminUserIds.1"]) == 0 {
 		t.Errorf("422: %v", err)
 	}
-	if _, err := c.GetOrg(ctx, "org_X"); !errors.Is(err, connectors.ErrNotFound) {
+	if _, err := c.Orgs().Get(ctx, "org_X"); !errors.Is(err, connectors.ErrNotFound) {
 		t.Errorf("404: %v", err)
 	}
 	before := len(api.log())
-	_, err = c.CreateGroup(ctx, Fields{"name": "g"})
+	_, err = c.Groups().Create(ctx, Fields{"name": "g"})
 	if !connectors.IsTransient(err) || !strings.Contains(err.Error(), "POST /groups: 500") {
 		t.Errorf("500: %v", err)
 	}
@@ -371,14 +371,14 @@ func TestClientUpdateMethod(t *testing.T) {
 	c := newTestAdapter(t, testConfig(t, api.URL), nil).Client()
 	ctx := context.Background()
 	for range 2 {
-		if _, err := c.UpdateUser(ctx, "usr_1", Fields{"name": "n"}); err != nil {
+		if _, err := c.Users().Update(ctx, "usr_1", Fields{"name": "n"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.UpdateOrg(ctx, "org_1", Fields{"name": "n"}); err != nil {
+		if _, err := c.Orgs().Update(ctx, "org_1", Fields{"name": "n"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_, err := c.UpdateGroup(ctx, "grp_1", Fields{"name": "n"})
+	_, err := c.Groups().Update(ctx, "grp_1", Fields{"name": "n"})
 	if err == nil || !strings.Contains(err.Error(), "PATCH /groups/grp_1: 405") || !strings.Contains(err.Error(), "PUT was 405 too") {
 		t.Errorf("err = %v, want both methods named", err)
 	}

@@ -24,7 +24,7 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, ids conne
 		}
 		setIf(f, "code", c.Group.Code)
 		setIf(f, "description", c.Group.Description)
-		g, err := a.client.CreateGroup(ctx, f)
+		g, err := a.client.Groups().Create(ctx, f)
 		if err != nil {
 			return connectors.Result{}, err
 		}
@@ -58,13 +58,13 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, ids conne
 		if len(f) == 0 {
 			return connectors.Result{TargetID: c.TargetID}, nil
 		}
-		if _, err := a.client.UpdateGroup(ctx, c.TargetID, f); err != nil {
+		if _, err := a.client.Groups().Update(ctx, c.TargetID, f); err != nil {
 			return connectors.Result{}, err
 		}
 		return connectors.Result{TargetID: c.TargetID}, nil
 
 	case connectors.ActionDelete:
-		return connectors.Result{TargetID: c.TargetID}, a.client.DeleteGroup(ctx, c.TargetID)
+		return connectors.Result{TargetID: c.TargetID}, a.client.Groups().Delete(ctx, c.TargetID)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a group", c.Action)
 }

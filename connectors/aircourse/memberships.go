@@ -30,23 +30,17 @@ func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids 
 		r = RoleAdmin
 	}
 	res := connectors.Result{TargetID: mapping.Membership{UserKey: userID, Kind: m.Kind, ContainerKey: containerID}.ID()}
-	group := m.Kind == mapping.KindGroup
+	list := a.client.Orgs().Members(containerID)
+	if m.Kind == mapping.KindGroup {
+		list = a.client.Groups().Members(containerID)
+	}
 	switch c.Action {
 	case connectors.ActionCreate:
-		if group {
-			return res, a.client.AddGroupUser(ctx, containerID, userID, r)
-		}
-		return res, a.client.AddOrgUser(ctx, containerID, userID, r)
+		return res, list.Add(ctx, userID, r)
 	case connectors.ActionUpdate:
-		if group {
-			return res, a.client.UpdateGroupUser(ctx, containerID, userID, r)
-		}
-		return res, a.client.UpdateOrgUser(ctx, containerID, userID, r)
+		return res, list.Update(ctx, userID, r)
 	case connectors.ActionDelete:
-		if group {
-			return res, a.client.RemoveGroupUser(ctx, containerID, userID)
-		}
-		return res, a.client.RemoveOrgUser(ctx, containerID, userID)
+		return res, list.Remove(ctx, userID)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a membership", c.Action)
 }

@@ -89,13 +89,13 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connect
 		if len(f) == 0 {
 			return connectors.Result{TargetID: c.TargetID}, nil
 		}
-		if _, err := a.client.UpdateOrg(ctx, c.TargetID, f); err != nil {
+		if _, err := a.client.Orgs().Update(ctx, c.TargetID, f); err != nil {
 			return connectors.Result{}, err
 		}
 		return connectors.Result{TargetID: c.TargetID}, nil
 
 	case connectors.ActionDelete:
-		return connectors.Result{TargetID: c.TargetID}, a.client.DeleteOrg(ctx, c.TargetID)
+		return connectors.Result{TargetID: c.TargetID}, a.client.Orgs().Delete(ctx, c.TargetID)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for an org", c.Action)
 }
@@ -149,7 +149,7 @@ func (a *Adapter) adminVerdict() (required, known bool) {
 // other failure says nothing).
 func (a *Adapter) createWithoutAdmin(ctx context.Context, f Fields, log *zap.Logger) (Organization, error) {
 	f["adminUserIds"] = []string{}
-	o, err := a.client.CreateOrg(ctx, f)
+	o, err := a.client.Orgs().Create(ctx, f)
 	refused := refusesNoAdmin(err)
 	if err != nil && !refused {
 		return o, err
@@ -177,7 +177,7 @@ func (a *Adapter) createNamingAdmin(ctx context.Context, f Fields, refused error
 			"of a new organization, which the server requires: make one in AirCourse, then run again: %w", refused)
 	}
 	f["adminUserIds"] = []string{admin}
-	return a.client.CreateOrg(ctx, f)
+	return a.client.Orgs().Create(ctx, f)
 }
 
 // errNoAdmin is what an org create wraps when the server is known to

@@ -56,7 +56,7 @@ func TestAdapterOrgAdminsRequired(t *testing.T) {
 			e := newEnv(t, readingsOf(t, tt.readings...), nil)
 			ctx := context.Background()
 			if tt.demote {
-				if _, err := e.a.Client().UpdateUser(ctx, e.emu.TenantAdminID(), Fields{"role": "manager"}); err != nil {
+				if _, err := e.a.Client().Users().Update(ctx, e.emu.TenantAdminID(), Fields{"role": "manager"}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -93,7 +93,7 @@ func TestAdapterOrgAdminsRequired(t *testing.T) {
 				t.Fatal(errs)
 			}
 			for _, key := range []string{"hq", "dev"} {
-				o, err := e.a.Client().GetOrg(ctx, e.id("org", key))
+				o, err := e.a.Client().Orgs().Get(ctx, e.id("org", key))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -121,14 +121,14 @@ func TestAdapterKeepsForeignOrgMemberships(t *testing.T) {
 			u := mapping.User{Key: "u1", Name: "山田太郎", LoginID: "yamada"}
 			id := e.apply(createUser(u, orgMember("u1", "sales", "member"))).TargetID
 			c := e.a.Client()
-			hand, err := c.CreateOrg(ctx, Fields{"name": "手作業", "parentId": e.emu.RootOrgID(), "adminUserIds": []string{}, "isPublic": true, "isEnableDiscussion": true})
+			hand, err := c.Orgs().Create(ctx, Fields{"name": "手作業", "parentId": e.emu.RootOrgID(), "adminUserIds": []string{}, "isPublic": true, "isEnableDiscussion": true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := c.AddOrgUser(ctx, hand.ID, id, role); err != nil {
+			if err := c.Orgs().Members(hand.ID).Add(ctx, id, role); err != nil {
 				t.Fatal(err)
 			}
-			if err := c.AddOrgUser(ctx, e.emu.RootOrgID(), id, RoleAdmin); err != nil {
+			if err := c.Orgs().Members(e.emu.RootOrgID()).Add(ctx, id, RoleAdmin); err != nil {
 				t.Fatal(err)
 			}
 			// The snapshot shows both, the root as a System org.
@@ -145,7 +145,7 @@ func TestAdapterKeepsForeignOrgMemberships(t *testing.T) {
 				Diff:                  []connectors.FieldChange{{Field: change.FieldOrgs}},
 				OrgMemberships:        []mapping.Membership{orgMember("u1", "dev", "member")},
 				ForeignOrgMemberships: foreign})
-			got, err := c.GetUser(ctx, id)
+			got, err := c.Users().Get(ctx, id)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,7 +187,7 @@ func TestAdapterReadsOrgMembershipsEitherWay(t *testing.T) {
 			e.apply(createUser(mapping.User{Key: "u1", Name: "山田太郎", LoginID: "yamada"}, orgMember("u1", "sales", "admin"), orgMember("u1", "dev", "member")))
 			e.apply(createUser(mapping.User{Key: "u2", Name: "佐藤花子", LoginID: "sato"})) // in the root, for want of an org
 			e.apply(createUser(mapping.User{Key: "u3", Name: "鈴木一郎", LoginID: "suzuki"}, orgMember("u3", "dev", "member")))
-			if err := e.a.Client().AddOrgUser(ctx, e.emu.RootOrgID(), e.id("user", "u3"), RoleAdmin); err != nil {
+			if err := e.a.Client().Orgs().Members(e.emu.RootOrgID()).Add(ctx, e.id("user", "u3"), RoleAdmin); err != nil {
 				t.Fatal(err)
 			}
 			e.emu.ResetStats()

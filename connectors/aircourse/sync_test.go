@@ -182,7 +182,7 @@ func TestDemoSyncUnderEveryReading(t *testing.T) {
 			if id := d.emu.TenantAdminID(); id != "" {
 				admins = []string{id} // under admins-required the tenant's admin makes it
 			}
-			h, err := hand.CreateOrg(ctx, aircourse.Fields{"name": "手作業の委員会", "code": "HANDMADE", "parentId": d.emu.RootOrgID(),
+			h, err := hand.Orgs().Create(ctx, aircourse.Fields{"name": "手作業の委員会", "code": "HANDMADE", "parentId": d.emu.RootOrgID(),
 				"adminUserIds": admins, "isPublic": true, "isEnableDiscussion": true})
 			if err != nil {
 				t.Fatal(err)
@@ -192,7 +192,7 @@ func TestDemoSyncUnderEveryReading(t *testing.T) {
 				{h.ID, "e1006", aircourse.RoleAdmin},
 				{d.emu.RootOrgID(), "e1002", aircourse.RoleAdmin},
 			} {
-				if err := hand.AddOrgUser(ctx, m.org, userID(t, state, m.login), m.role); err != nil {
+				if err := hand.Orgs().Members(m.org).Add(ctx, userID(t, state, m.login), m.role); err != nil {
 					t.Fatal(err)
 				}
 			}

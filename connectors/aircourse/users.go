@@ -40,7 +40,7 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connec
 				return connectors.Result{}, err
 			}
 		}
-		u, err := a.client.CreateUser(ctx, f)
+		u, err := a.client.Users().Create(ctx, f)
 		if err != nil {
 			return connectors.Result{}, err
 		}
@@ -50,7 +50,7 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connec
 		}
 		if c.User.Suspended {
 			// The create call takes no isSuspended: suspend right after.
-			if _, err := a.client.UpdateUser(ctx, u.ID, Fields{"isSuspended": true}); err != nil {
+			if _, err := a.client.Users().Update(ctx, u.ID, Fields{"isSuspended": true}); err != nil {
 				return res, fmt.Errorf("created as %s, then suspend: %w", u.ID, err)
 			}
 		}
@@ -95,7 +95,7 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connec
 		if len(f) == 0 {
 			return connectors.Result{TargetID: c.TargetID}, nil
 		}
-		u, err := a.client.UpdateUser(ctx, c.TargetID, f)
+		u, err := a.client.Users().Update(ctx, c.TargetID, f)
 		if err != nil {
 			return connectors.Result{}, err
 		}
@@ -105,13 +105,13 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connec
 		return connectors.Result{TargetID: c.TargetID}, nil
 
 	case connectors.ActionSuspend:
-		if _, err := a.client.UpdateUser(ctx, c.TargetID, Fields{"isSuspended": true}); err != nil {
+		if _, err := a.client.Users().Update(ctx, c.TargetID, Fields{"isSuspended": true}); err != nil {
 			return connectors.Result{}, err
 		}
 		return connectors.Result{TargetID: c.TargetID}, nil
 
 	case connectors.ActionDelete:
-		return connectors.Result{TargetID: c.TargetID}, a.client.DeleteUser(ctx, c.TargetID)
+		return connectors.Result{TargetID: c.TargetID}, a.client.Users().Delete(ctx, c.TargetID)
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a user", c.Action)
 }
