@@ -29,6 +29,8 @@ import (
 const InstallCommand = "DEBIAN_FRONTEND=noninteractive apt-get install -y samba winbind krb5-user"
 
 // The DC's fixed ports: AD clients expect them, and Samba cannot move them.
+// In the DC's own network namespace they are its own; DC.URL and
+// DC.LDAPSURL reach them through forwarders on ports the kernel picks.
 const (
 	ldapAddr  = "127.0.0.1:389"
 	ldapsAddr = "127.0.0.1:636"
@@ -38,11 +40,12 @@ const (
 // fixtures of this package. It is shared by every test of a test binary:
 // tests must not change what other tests read (see MutableUser).
 type DC struct {
-	// URL is plain LDAP (ldap://127.0.0.1:389). StartTLS works on it.
+	// URL is plain LDAP (ldap://127.0.0.1:PORT, a port the kernel picked,
+	// carried to 389 in the DC's namespace). StartTLS works on it.
 	URL string
-	// LDAPSURL is LDAP over TLS (ldaps://127.0.0.1:636), with a
-	// certificate for IP 127.0.0.1 (and dc1.example.test, localhost)
-	// signed by the CA in CAFile.
+	// LDAPSURL is LDAP over TLS (ldaps://127.0.0.1:PORT, carried to 636),
+	// with a certificate for IP 127.0.0.1 (and dc1.example.test,
+	// localhost) signed by the CA in CAFile.
 	LDAPSURL string
 	// RangedURL is plain LDAP through a proxy that answers like Windows AD
 	// with MaxValRange 1500 (Samba itself returns every value of an
@@ -67,8 +70,21 @@ type DC struct {
 
 	python, sambaTool string
 	proxy             *rangeProxy
-	proc              *process
-	unlock            func()
+	// ns is the DC's network namespace (nil: the machine's, where
+	// unshare is refused); forwarders carry URL and LDAPSURL into it.
+	ns         *netns
+	forwarders []*forwarder
+	proc       *process
+	unlock     func()
+}
+
+// dial reaches addr where samba listens: in its namespace, or on the
+// machine.
+func (dc *DC) dial(network, addr string) (net.Conn, error) {
+	if dc.ns != nil {
+		return dc.ns.dial(network, addr)
+	}
+	return net.Dial(network, addr)
 }
 
 // Timings of one DC's setup.
@@ -240,8 +256,14 @@ func start(t testing.TB) (_ *DC, err error) {
 		}
 	}()
 	stopStale(dc.Dir)
-	if err := waitPortFree(ldapAddr, 20*time.Second); err != nil {
-		return nil, err
+	// A namespace of its own: the machine's port 389 may be anyone's.
+	// Where it cannot be had (a container without CAP_SYS_ADMIN), the DC
+	// binds the machine's ports, which must then be free.
+	if dc.ns, err = newNetns(); err != nil {
+		t.Logf("adtest: no network namespace of its own (%v): the DC binds the machine's %s", err, ldapAddr)
+		if err := waitPortFree(ldapAddr, 20*time.Second); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.RemoveAll(dc.Dir); err != nil {
 		return nil, err
@@ -268,7 +290,7 @@ func start(t testing.TB) (_ *DC, err error) {
 	}
 	dc.Timings.Start = time.Since(t1)
 
-	if dc.proxy, err = startRangeProxy(ldapAddr, MaxValRange); err != nil {
+	if dc.proxy, err = startRangeProxy(ldapAddr, dc.dial, MaxValRange); err != nil {
 		return nil, err
 	}
 	dc.RangedURL = "ldap://" + dc.proxy.addr()
@@ -350,8 +372,22 @@ func (dc *DC) run(samba string) error {
 		"--option=server services=-s3fs -nbt -wrepl -dns -dnsupdate -ntp_signd -kcc")
 	cmd.Dir = dc.Dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if dc.proc, err = startProcess(cmd); err != nil {
+	if dc.proc, err = startProcess(cmd, dc.ns); err != nil {
 		return fmt.Errorf("starting samba: %w", err)
+	}
+	if dc.ns != nil {
+		for _, u := range []struct {
+			url    *string
+			scheme string
+			addr   string
+		}{{&dc.URL, "ldap://", ldapAddr}, {&dc.LDAPSURL, "ldaps://", ldapsAddr}} {
+			f, err := startForwarder(u.addr, dc.ns.dial)
+			if err != nil {
+				return err
+			}
+			dc.forwarders = append(dc.forwarders, f)
+			*u.url = u.scheme + f.addr()
+		}
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -391,9 +427,17 @@ func (dc *DC) stop() error {
 		dc.proxy.close()
 		dc.proxy = nil
 	}
+	for _, f := range dc.forwarders {
+		f.close()
+	}
+	dc.forwarders = nil
 	if dc.proc != nil {
 		err = dc.proc.stop(20 * time.Second)
 		dc.proc = nil
+	}
+	if dc.ns != nil {
+		dc.ns.close()
+		dc.ns = nil
 	}
 	if dc.unlock != nil {
 		dc.unlock()

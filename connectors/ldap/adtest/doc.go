@@ -9,26 +9,34 @@
 //	cfg := ldap.Config{URL: dc.RangedURL, AllowPlain: true,
 //		BindDN: dc.BindDN, ...}
 //
-// # One DC per binary, one per machine
+// # One DC per binary, in a network namespace of its own
 //
 // Provisioning and loading take about 11 s, so Start provisions once per
 // test binary and every test of the binary shares the DC (tests must not
 // change what others read: only MutableUser may be modified). A DC binds
-// AD's fixed ports (389, 636, 88, 135, 3268, ...), so only one runs on a
-// machine: test binaries of several packages (go test ./...) take turns
-// through a flock on $TMPDIR/orgbridge-adtest.lock, and the DC lives in
-// the fixed directory $TMPDIR/orgbridge-adtest-dc, wiped by each Start.
-// samba runs in its own process group with SIGTERM as its parent-death
-// signal: it stops when the test binary exits, however it exits (also on a
-// panic or SIGKILL); Stop stops it earlier, from a TestMain.
+// AD's fixed ports (389, 636, 88, 135, 3268, ...), which Samba cannot
+// move; so samba runs in a network namespace of its own (unshare
+// CLONE_NEWNET, its loopback up), where those ports are its own, and
+// nothing of the machine's is needed: a directory server on the machine's
+// 389 is no obstacle. URL and LDAPSURL are forwarders on loopback ports
+// the kernel picks, which dial into the namespace (a socket made from a
+// thread that entered it with setns stays there); RangedURL's proxy dials
+// the same way. Where no namespace can be had (a container without
+// CAP_SYS_ADMIN), the DC binds the machine's ports, which must be free.
+// Test binaries of several packages (go test ./...) still take turns
+// through a flock on $TMPDIR/orgbridge-adtest.lock (the machine has few
+// cores), and the DC lives in the fixed directory
+// $TMPDIR/orgbridge-adtest-dc, wiped by each Start. samba runs in its own
+// process group with SIGTERM as its parent-death signal: it stops when the
+// test binary exits, however it exits (also on a panic or SIGKILL); Stop
+// stops it earlier, from a TestMain.
 //
 // It needs Linux, root, and the packages of InstallCommand:
 //
 //	DEBIAN_FRONTEND=noninteractive apt-get install -y samba winbind krb5-user
 //
 // (about 40 s). Without them Require and Start skip the test, and fail it
-// when CI=true. ORGBRIDGE_SKIP_AD=1 skips locally (e.g. when something
-// else holds port 389).
+// when CI=true (CI runs as root). ORGBRIDGE_SKIP_AD=1 skips locally.
 //
 // # How the DC is made
 //

@@ -27,12 +27,19 @@ type process struct {
 // process group) does not outlive a test binary that exits, panics on a
 // timeout or is killed. The parent-death signal follows the OS thread that
 // forked, so the goroutine that starts samba keeps its thread locked, and
-// alive in Wait, for as long as samba runs.
-func startProcess(cmd *exec.Cmd) (*process, error) {
+// alive in Wait, for as long as samba runs. With ns, that thread enters
+// the namespace first, and samba, forked from it, runs there.
+func startProcess(cmd *exec.Cmd, ns *netns) (*process, error) {
 	started := make(chan error, 1)
 	p := &process{done: make(chan error, 1)}
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread ends with samba
+		if ns != nil {
+			if err := ns.enter(); err != nil {
+				started <- err
+				return
+			}
+		}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 		if err := cmd.Start(); err != nil {
 			started <- err

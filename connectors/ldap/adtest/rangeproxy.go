@@ -26,6 +26,7 @@ import (
 type rangeProxy struct {
 	ln     net.Listener
 	target string
+	dial   func(network, addr string) (net.Conn, error)
 	limit  int
 
 	mu    sync.Mutex
@@ -33,12 +34,12 @@ type rangeProxy struct {
 	wg    sync.WaitGroup
 }
 
-func startRangeProxy(target string, limit int) (*rangeProxy, error) {
+func startRangeProxy(target string, dial func(network, addr string) (net.Conn, error), limit int) (*rangeProxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	p := &rangeProxy{ln: ln, target: target, limit: limit, conns: map[net.Conn]struct{}{}}
+	p := &rangeProxy{ln: ln, target: target, dial: dial, limit: limit, conns: map[net.Conn]struct{}{}}
 	p.wg.Add(1)
 	go p.serve()
 	return p, nil
@@ -73,7 +74,7 @@ func (p *rangeProxy) serve() {
 		if err != nil {
 			return
 		}
-		s, err := net.Dial("tcp", p.target)
+		s, err := p.dial("tcp", p.target)
 		if err != nil {
 			c.Close()
 			continue
