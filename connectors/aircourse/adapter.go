@@ -102,13 +102,7 @@ func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*
 		return nil, err
 	}
 	h := httpkit.NewTargetHTTP(s.http, o.TargetOptions, logger)
-	tokens, err := h.NewTokenSource(httpkit.TokenSourceOptions{
-		TokenURL:       s.tokenURL,
-		ClientID:       cfg.ClientID,
-		ClientSecret:   secret,
-		Scopes:         s.scopes,
-		ScopeSeparator: ",",
-	})
+	tokens, err := cfg.TokenSource(h, s.tokenURL, secret, httpkit.TokenSourceOptions{Scopes: s.scopes, ScopeSeparator: ","})
 	if err != nil {
 		return nil, fmt.Errorf("aircourse: %w", err)
 	}

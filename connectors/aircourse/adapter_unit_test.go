@@ -16,6 +16,7 @@ import (
 	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -36,8 +37,7 @@ func TestNewValidates(t *testing.T) {
 	t.Setenv("AIRCOURSE_TEST_SECRET", testSecret)
 	neg := -1
 	good := Config{
-		BaseURL: "https://api.aircourse.example/v1/", ClientID: testClientID,
-		ClientSecret: config.Secret{Env: "AIRCOURSE_TEST_SECRET"},
+		OAuthConfig: httpkit.OAuthConfig{BaseURL: "https://api.aircourse.example/v1/", ClientID: testClientID, ClientSecret: config.Secret{Env: "AIRCOURSE_TEST_SECRET"}},
 	}
 	a, err := New(context.Background(), good, nil)
 	if err != nil {

@@ -109,9 +109,7 @@ func testConfig(t *testing.T, baseURL string) Config {
 	t.Setenv("AIRCOURSE_TEST_SECRET", testSecret)
 	retries := 2
 	return Config{
-		BaseURL:      baseURL,
-		ClientID:     testClientID,
-		ClientSecret: config.Secret{Env: "AIRCOURSE_TEST_SECRET"},
+		OAuthConfig:  httpkit.OAuthConfig{BaseURL: baseURL, ClientID: testClientID, ClientSecret: config.Secret{Env: "AIRCOURSE_TEST_SECRET"}},
 		ClientConfig: httpkit.ClientConfig{MaxRetries: &retries},
 	}
 }

@@ -14,13 +14,9 @@ import (
 // Config is the target's block of a job (`target: {type: aircourse,
 // aircourse: {...}}`), for the AirCourse API (seed 003).
 type Config struct {
-	BaseURL string `yaml:"base_url"`
-	// TokenURL defaults to BaseURL + "/oauth/token".
-	TokenURL     string        `yaml:"token_url"`
-	ClientID     string        `yaml:"client_id"`
-	ClientSecret config.Secret `yaml:"client_secret"`
-	// Scopes default to read, write.
-	Scopes []string `yaml:"scopes"`
+	// OAuthConfig: token_url defaults to base_url + "/oauth/token",
+	// scopes to read, write.
+	httpkit.OAuthConfig `yaml:",inline"`
 	// DefaultLicense and DefaultRole fill the required user fields license
 	// and role when the mapping gives none; defaults "free" and "user".
 	DefaultLicense string `yaml:"default_license"`
@@ -59,12 +55,8 @@ func (c *Config) Open(ctx context.Context, env connectors.Env) (connectors.Targe
 
 func (c *Config) check() (settings, error) {
 	var p config.Problems
-	s := settings{base: httpkit.CheckBaseURL(&p, c.BaseURL)}
-	s.tokenURL = httpkit.CheckTokenURL(&p, c.TokenURL, s.base+"/oauth/token")
-	if c.ClientID == "" {
-		p.Add("client_id", "required")
-	}
-	c.ClientSecret.Check(&p, "client_secret")
+	var s settings
+	s.base, s.tokenURL = c.OAuthConfig.Check(&p, func(base string) string { return base + "/oauth/token" })
 	s.scopes = c.Scopes
 	if len(s.scopes) == 0 {
 		s.scopes = []string{"read", "write"}

@@ -115,9 +115,7 @@ func newConformanceHarness(t *testing.T, opts targettest.Options) *targettest.Ha
 	t.Setenv(conformanceSecretEnv, conformanceSecret)
 	retries := 8
 	cfg := aircourse.Config{
-		BaseURL:      ts.URL,
-		ClientID:     conformanceClientID,
-		ClientSecret: config.Secret{Env: conformanceSecretEnv},
+		OAuthConfig:  httpkit.OAuthConfig{BaseURL: ts.URL, ClientID: conformanceClientID, ClientSecret: config.Secret{Env: conformanceSecretEnv}},
 		PageSize:     opts.PageSize,
 		ClientConfig: httpkit.ClientConfig{MaxRetries: &retries},
 	}

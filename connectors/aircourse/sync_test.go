@@ -128,7 +128,7 @@ func (d *demoRun) handMade() *aircourse.Client {
 	d.t.Helper()
 	retries := 0
 	a, err := aircourse.New(context.Background(), aircourse.Config{
-		BaseURL: d.url, ClientID: demoClientID, ClientSecret: config.Secret{Env: demoSecretEnv}, ClientConfig: httpkit.ClientConfig{MaxRetries: &retries},
+		OAuthConfig: httpkit.OAuthConfig{BaseURL: d.url, ClientID: demoClientID, ClientSecret: config.Secret{Env: demoSecretEnv}}, ClientConfig: httpkit.ClientConfig{MaxRetries: &retries},
 	}, nil)
 	if err != nil {
 		d.t.Fatal(err)

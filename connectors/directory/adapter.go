@@ -107,13 +107,7 @@ func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*
 	h := httpkit.NewTargetHTTP(s.http, o.TargetOptions, logger)
 	auth := &clientAuth{logger: logger}
 	for _, style := range []httpkit.AuthStyle{httpkit.AuthInHeader, httpkit.AuthInBody} {
-		tokens, err := h.NewTokenSource(httpkit.TokenSourceOptions{
-			TokenURL:     s.tokenURL,
-			ClientID:     cfg.ClientID,
-			ClientSecret: secret,
-			Scopes:       cfg.Scopes,
-			AuthStyle:    style,
-		})
+		tokens, err := cfg.TokenSource(h, s.tokenURL, secret, httpkit.TokenSourceOptions{AuthStyle: style})
 		if err != nil {
 			return nil, fmt.Errorf("directory: %w", err)
 		}

@@ -77,9 +77,7 @@ func newEnv(t *testing.T, opts emulator.Options, edit func(*directory.Config), a
 	t.Setenv(testSecretEnv, testSecret)
 	retries := 3
 	cfg := directory.Config{
-		BaseURL:        ts.URL,
-		ClientID:       testClientID,
-		ClientSecret:   config.Secret{Env: testSecretEnv},
+		OAuthConfig:    httpkit.OAuthConfig{BaseURL: ts.URL, ClientID: testClientID, ClientSecret: config.Secret{Env: testSecretEnv}},
 		OrganizationID: testOrg,
 		ClientConfig:   httpkit.ClientConfig{MaxRetries: &retries},
 	}
@@ -172,8 +170,7 @@ func TestNewValidatesConfig(t *testing.T) {
 	t.Setenv(testSecretEnv, testSecret)
 	good := func() directory.Config {
 		return directory.Config{
-			BaseURL: "https://directory.example.com/api", ClientID: "c",
-			ClientSecret: config.Secret{Env: testSecretEnv}, OrganizationID: "org",
+			OAuthConfig: httpkit.OAuthConfig{BaseURL: "https://directory.example.com/api", ClientID: "c", ClientSecret: config.Secret{Env: testSecretEnv}}, OrganizationID: "org",
 		}
 	}
 	neg := -1
@@ -183,7 +180,9 @@ func TestNewValidatesConfig(t *testing.T) {
 		opts []directory.Option
 		want []string
 	}{
-		{"missing", func(c *directory.Config) { *c = directory.Config{ClientSecret: c.ClientSecret} },
+		{"missing", func(c *directory.Config) {
+			*c = directory.Config{OAuthConfig: httpkit.OAuthConfig{ClientSecret: c.ClientSecret}}
+		},
 			nil, []string{"base_url: required", "client_id: required", "organization_id: required"}},
 		{"urls", func(c *directory.Config) { c.BaseURL, c.TokenURL = "directory.example.com", "/oauth2/token" },
 			nil, []string{`base_url: "directory.example.com" is not an absolute http(s) URL`, `token_url: "/oauth2/token" is not an absolute http(s) URL`}},

@@ -15,12 +15,9 @@ import (
 // directory: {...}}`), for the directory account-type API (seed 004); the
 // package doc lists every key with its default.
 type Config struct {
-	BaseURL        string        `yaml:"base_url"`
-	TokenURL       string        `yaml:"token_url"`
-	ClientID       string        `yaml:"client_id"`
-	ClientSecret   config.Secret `yaml:"client_secret"`
-	Scopes         []string      `yaml:"scopes"`
-	OrganizationID string        `yaml:"organization_id"`
+	// OAuthConfig: token_url defaults to base_url + DefaultTokenPath.
+	httpkit.OAuthConfig `yaml:",inline"`
+	OrganizationID      string `yaml:"organization_id"`
 	// StatusValues are the words of the PUT status enum, whose values the
 	// document does not list; defaults active and suspended.
 	StatusValues StatusValues `yaml:"status_values"`
@@ -67,12 +64,8 @@ type settings struct {
 // one gets, which the managed types must include.
 func (c *Config) check(defaultCode string) (settings, error) {
 	var p config.Problems
-	s := settings{base: httpkit.CheckBaseURL(&p, c.BaseURL)}
-	s.tokenURL = httpkit.CheckTokenURL(&p, c.TokenURL, s.base+DefaultTokenPath)
-	if c.ClientID == "" {
-		p.Add("client_id", "required")
-	}
-	c.ClientSecret.Check(&p, "client_secret")
+	var s settings
+	s.base, s.tokenURL = c.OAuthConfig.Check(&p, func(base string) string { return base + DefaultTokenPath })
 	for i, scope := range c.Scopes {
 		if strings.TrimSpace(scope) == "" || strings.ContainsAny(scope, " \t") {
 			p.Add(fmt.Sprintf("scopes[%d]", i), "%q is not a scope (one word each)", scope)

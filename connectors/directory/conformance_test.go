@@ -115,9 +115,7 @@ func newReadingsHarness(t *testing.T, opts targettest.Options) conformanceHarnes
 	t.Setenv(conformanceSecretEnv, conformanceSecret)
 	retries := 8
 	cfg := directory.Config{
-		BaseURL:        ts.URL,
-		ClientID:       conformanceClientID,
-		ClientSecret:   config.Secret{Env: conformanceSecretEnv},
+		OAuthConfig:    httpkit.OAuthConfig{BaseURL: ts.URL, ClientID: conformanceClientID, ClientSecret: config.Secret{Env: conformanceSecretEnv}},
 		OrganizationID: conformanceOrg,
 		ClientConfig:   httpkit.ClientConfig{MaxRetries: &retries},
 	}

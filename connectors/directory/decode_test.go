@@ -166,7 +166,7 @@ func testAdapter(t *testing.T, base string) *Adapter {
 	t.Setenv("DIRECTORY_DECODE_SECRET", "s")
 	retries := 0
 	a, err := New(context.Background(), Config{
-		BaseURL: base, ClientID: "c", ClientSecret: config.Secret{Env: "DIRECTORY_DECODE_SECRET"},
+		OAuthConfig:    httpkit.OAuthConfig{BaseURL: base, ClientID: "c", ClientSecret: config.Secret{Env: "DIRECTORY_DECODE_SECRET"}},
 		OrganizationID: "o", ClientConfig: httpkit.ClientConfig{MaxRetries: &retries, Timeout: 5 * time.Second},
 	}, nil)
 	if err != nil {

@@ -111,24 +111,12 @@ func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*
 		maxWait = DefaultImportMaxWait
 	}
 	h := httpkit.NewTargetHTTP(s.http, o.TargetOptions, logger)
-	tokens, err := h.NewTokenSource(httpkit.TokenSourceOptions{
-		TokenURL:     s.tokenURL,
-		ClientID:     cfg.ClientID,
-		ClientSecret: secret,
-		Scopes:       cfg.Scopes,
-		AuthStyle:    httpkit.AuthInHeader,
-	})
+	tokens, err := cfg.TokenSource(h, s.tokenURL, secret, httpkit.TokenSourceOptions{AuthStyle: httpkit.AuthInHeader})
 	if err != nil {
 		return nil, fmt.Errorf("pcaid: %w", err)
 	}
 	// The client in the form, for a token endpoint that refuses Basic.
-	formTokens, err := h.NewTokenSource(httpkit.TokenSourceOptions{
-		TokenURL:     s.tokenURL,
-		ClientID:     cfg.ClientID,
-		ClientSecret: secret,
-		Scopes:       cfg.Scopes,
-		AuthStyle:    httpkit.AuthInBody,
-	})
+	formTokens, err := cfg.TokenSource(h, s.tokenURL, secret, httpkit.TokenSourceOptions{AuthStyle: httpkit.AuthInBody})
 	if err != nil {
 		return nil, fmt.Errorf("pcaid: %w", err)
 	}

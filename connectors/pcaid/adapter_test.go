@@ -87,9 +87,7 @@ func newEnv(t *testing.T, opts emulator.Options, edit func(*pcaid.Config), extra
 	t.Setenv(testSecretEnv, testSecret)
 	retries := 3
 	cfg := pcaid.Config{
-		BaseURL:      srv.URL + emulator.Prefix,
-		ClientID:     testClientID,
-		ClientSecret: config.Secret{Env: testSecretEnv},
+		OAuthConfig:  httpkit.OAuthConfig{BaseURL: srv.URL + emulator.Prefix, ClientID: testClientID, ClientSecret: config.Secret{Env: testSecretEnv}},
 		ClientConfig: httpkit.ClientConfig{MaxRetries: &retries},
 	}
 	if edit != nil {
@@ -139,7 +137,7 @@ func member(action connectors.Action, user, group string, role mapping.Role) con
 func TestNewValidatesConfig(t *testing.T) {
 	t.Setenv(testSecretEnv, testSecret)
 	neg := -1
-	valid := pcaid.Config{BaseURL: "https://pcaid.example/api/orgs/v1", ClientID: "c", ClientSecret: config.Secret{Env: testSecretEnv}}
+	valid := pcaid.Config{OAuthConfig: httpkit.OAuthConfig{BaseURL: "https://pcaid.example/api/orgs/v1", ClientID: "c", ClientSecret: config.Secret{Env: testSecretEnv}}}
 	tests := []struct {
 		name string
 		edit func(*pcaid.Config)
@@ -221,7 +219,7 @@ func TestBadSecretIsAClearError(t *testing.T) {
 	t.Setenv("PCAID_WRONG_SECRET", wrong)
 	logger, logs := httpkittest.ObservedLogger()
 	a, err := pcaid.New(context.Background(), pcaid.Config{
-		BaseURL: e.srv.URL + emulator.Prefix, ClientID: testClientID, ClientSecret: config.Secret{Env: "PCAID_WRONG_SECRET"},
+		OAuthConfig: httpkit.OAuthConfig{BaseURL: e.srv.URL + emulator.Prefix, ClientID: testClientID, ClientSecret: config.Secret{Env: "PCAID_WRONG_SECRET"}},
 	}, logger)
 	if err != nil {
 		t.Fatal(err)

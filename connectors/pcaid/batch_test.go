@@ -18,6 +18,7 @@ import (
 	"github.com/orgbridge/orgbridge/connectors/pcaid"
 	"github.com/orgbridge/orgbridge/connectors/pcaid/emulator"
 	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"github.com/orgbridge/orgbridge/mapping"
 	"github.com/orgbridge/orgbridge/scheduler"
 )
@@ -244,7 +245,7 @@ func fakeEnv(t *testing.T, f *fakeImport) *pcaid.Adapter {
 	t.Setenv(testSecretEnv, testSecret)
 	e := newEnv(t, emulator.Options{}, nil) // for its clock
 	a, err := pcaid.New(context.Background(), pcaid.Config{
-		BaseURL: srv.URL + "/v1", ClientID: "c", ClientSecret: config.Secret{Env: testSecretEnv},
+		OAuthConfig: httpkit.OAuthConfig{BaseURL: srv.URL + "/v1", ClientID: "c", ClientSecret: config.Secret{Env: testSecretEnv}},
 	}, nil, pcaid.WithClock(e.clock), pcaid.WithRetryWait(time.Millisecond, time.Millisecond))
 	if err != nil {
 		t.Fatal(err)

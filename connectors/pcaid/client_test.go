@@ -16,6 +16,7 @@ import (
 
 	"github.com/orgbridge/orgbridge/connectors/pcaid"
 	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 )
 
 func TestDecodeUserLeniently(t *testing.T) {
@@ -72,7 +73,7 @@ func pagingServer(t *testing.T, pages map[string]string) *pcaid.Client {
 	t.Cleanup(srv.Close)
 	t.Setenv(testSecretEnv, testSecret)
 	a, err := pcaid.New(context.Background(), pcaid.Config{
-		BaseURL: srv.URL + "/v1", ClientID: "c", ClientSecret: config.Secret{Env: testSecretEnv},
+		OAuthConfig: httpkit.OAuthConfig{BaseURL: srv.URL + "/v1", ClientID: "c", ClientSecret: config.Secret{Env: testSecretEnv}},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +136,7 @@ func scriptedList(t *testing.T, answer func(q url.Values) string) (*pcaid.Client
 	t.Cleanup(srv.Close)
 	t.Setenv(testSecretEnv, testSecret)
 	a, err := pcaid.New(context.Background(), pcaid.Config{
-		BaseURL: srv.URL + "/v1", ClientID: "c", ClientSecret: config.Secret{Env: testSecretEnv},
+		OAuthConfig: httpkit.OAuthConfig{BaseURL: srv.URL + "/v1", ClientID: "c", ClientSecret: config.Secret{Env: testSecretEnv}},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)

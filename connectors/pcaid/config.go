@@ -15,13 +15,9 @@ import (
 // Config is the target's block of a job (`target: {type: pcaid, pcaid:
 // {...}}`), for the pcaid organization admin API (seed 000).
 type Config struct {
-	BaseURL string `yaml:"base_url"`
-	// TokenURL defaults to TokenPath on the base URL's host.
-	TokenURL     string        `yaml:"token_url"`
-	ClientID     string        `yaml:"client_id"`
-	ClientSecret config.Secret `yaml:"client_secret"`
-	Scopes       []string      `yaml:"scopes"`
-	PageSize     int           `yaml:"page_size"`
+	// OAuthConfig: token_url defaults to TokenPath on the base URL's host.
+	httpkit.OAuthConfig `yaml:",inline"`
+	PageSize            int `yaml:"page_size"`
 	// ImportThreshold is the number of user creates from which the
 	// asynchronous import is used; default 100, 0 keeps the default, a
 	// negative value never imports.
@@ -57,23 +53,13 @@ type settings struct {
 
 func (c *Config) check() (settings, error) {
 	var p config.Problems
-	s := settings{base: strings.TrimRight(c.BaseURL, "/")}
-	baseURL, err := httpkit.ParseBaseURL("pcaid", s.base)
-	switch {
-	case s.base == "":
-		p.Add("base_url", "required")
-	case err != nil:
-		p.Add("base_url", "%q is not an absolute http(s) URL", c.BaseURL)
-	}
-	var defaultTokenURL string // on the base URL's host
-	if baseURL != nil {
-		defaultTokenURL = baseURL.Scheme + "://" + baseURL.Host + TokenPath
-	}
-	s.tokenURL = httpkit.CheckTokenURL(&p, c.TokenURL, defaultTokenURL)
-	if c.ClientID == "" {
-		p.Add("client_id", "required")
-	}
-	c.ClientSecret.Check(&p, "client_secret")
+	var s settings
+	s.base, s.tokenURL = c.OAuthConfig.Check(&p, func(base string) string {
+		if u, err := httpkit.ParseBaseURL("pcaid", base); err == nil {
+			return u.Scheme + "://" + u.Host + TokenPath
+		}
+		return ""
+	})
 	for i, scope := range c.Scopes {
 		if scope == "" || strings.ContainsAny(scope, " \t\"\\") {
 			p.Add(fmt.Sprintf("scopes[%d]", i), "%q is not a scope token", scope)

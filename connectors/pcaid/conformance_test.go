@@ -50,9 +50,7 @@ func newConformanceHarness(t *testing.T, opts targettest.Options) *targettest.Ha
 	t.Setenv(conformanceSecretEnv, conformanceSecret)
 	retries := 8
 	cfg := pcaid.Config{
-		BaseURL:      ts.URL + emulator.Prefix,
-		ClientID:     conformanceClientID,
-		ClientSecret: config.Secret{Env: conformanceSecretEnv},
+		OAuthConfig:  httpkit.OAuthConfig{BaseURL: ts.URL + emulator.Prefix, ClientID: conformanceClientID, ClientSecret: config.Secret{Env: conformanceSecretEnv}},
 		PageSize:     opts.PageSize,
 		ClientConfig: httpkit.ClientConfig{MaxRetries: &retries},
 	}

@@ -189,6 +189,46 @@ func (c ClientConfig) Check(p *config.Problems, target string) HTTPSettings {
 	return s
 }
 
+// OAuthConfig holds the keys of an HTTP target reached with OAuth 2.0
+// client credentials (inlined in its block: `base_url`, `token_url`,
+// `client_id`, `client_secret`, `scopes`).
+type OAuthConfig struct {
+	BaseURL string `yaml:"base_url"`
+	// TokenURL defaults to a URL the target derives from BaseURL.
+	TokenURL     string        `yaml:"token_url"`
+	ClientID     string        `yaml:"client_id"`
+	ClientSecret config.Secret `yaml:"client_secret"`
+	// Scopes are checked, and given their defaults, by the target: each
+	// API has its own.
+	Scopes []string `yaml:"scopes"`
+}
+
+// Check records the problems of base_url, token_url, client_id and
+// client_secret in p and returns the base URL without trailing slashes
+// (CheckBaseURL) and the token URL: token_url, or defaultTokenURL of that
+// base when it is unset (CheckTokenURL).
+func (c OAuthConfig) Check(p *config.Problems, defaultTokenURL func(base string) string) (base, tokenURL string) {
+	base = CheckBaseURL(p, c.BaseURL)
+	tokenURL = CheckTokenURL(p, c.TokenURL, defaultTokenURL(base))
+	if c.ClientID == "" {
+		p.Add("client_id", "required")
+	}
+	c.ClientSecret.Check(p, "client_secret")
+	return base, tokenURL
+}
+
+// TokenSource returns a token source of these credentials, given the
+// token URL Check returned and the resolved client secret, through h's
+// client, clock and logger; o says the rest (scopes, auth style), its
+// empty Scopes the configured ones.
+func (c OAuthConfig) TokenSource(h TargetHTTP, tokenURL, secret string, o TokenSourceOptions) (*TokenSource, error) {
+	o.TokenURL, o.ClientID, o.ClientSecret = tokenURL, c.ClientID, secret
+	if len(o.Scopes) == 0 {
+		o.Scopes = c.Scopes
+	}
+	return h.NewTokenSource(o)
+}
+
 // CheckBaseURL records a problem with base_url unless raw is an absolute
 // http(s) URL without query or fragment (ParseBaseURL), and returns it
 // without trailing slashes.
