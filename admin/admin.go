@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/mapping"
 	"github.com/orgbridge/orgbridge/scheduler"
@@ -37,6 +38,10 @@ type Options struct {
 	Replica           string
 	Logger            *zap.Logger
 	Now               func() time.Time
+	// Check runs the loaded config's connector checks, as `orgbridge
+	// validate --connect` does (POST /api/validate); nil: the route
+	// answers 501.
+	Check func(ctx context.Context) []connectors.Line
 }
 
 // Handler serves the admin API and the status page.
@@ -75,7 +80,9 @@ func New(opts Options) (*Handler, error) {
 	h.mux.Handle("GET /api/runs/{id}", h.auth(h.run))
 	h.mux.Handle("GET /api/approvals", h.auth(h.approvals))
 	h.mux.Handle("POST /api/approvals/{id}/{decision}", h.auth(sameOrigin(h.decide)))
+	h.mux.Handle("POST /api/validate", h.auth(sameOrigin(h.validate)))
 	h.mux.Handle("GET /explain", h.auth(h.explain))
+	h.mux.Handle("GET /runs/{id}", h.auth(h.runPage))
 	h.mux.Handle("GET /{$}", h.auth(h.status))
 	return h, nil
 }
@@ -95,7 +102,7 @@ func (h *Handler) auth(next http.HandlerFunc) http.Handler {
 		}
 		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Basic realm="orgbridge admin", charset="UTF-8"`)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "the admin token is required (bearer, or as the HTTP Basic password)"})
+			writeJSON(w, http.StatusUnauthorized, errorJSON{"the admin token is required (bearer, or as the HTTP Basic password)"})
 			return
 		}
 		next(w, r)
@@ -116,11 +123,27 @@ func sameOrigin(next http.HandlerFunc) http.HandlerFunc {
 			}
 		}
 		if crossSite {
-			writeJSON(w, http.StatusForbidden, map[string]string{"error": "cross-site request refused"})
+			writeJSON(w, http.StatusForbidden, errorJSON{"cross-site request refused"})
 			return
 		}
 		next(w, r)
 	}
+}
+
+// who names the person behind a request for the record of a decision: the
+// admin token has no user, so it is the HTTP Basic user name the browser
+// sent with it, or "api" for a bearer token (or a Basic one without a
+// name).
+func who(r *http.Request) string {
+	if user, _, ok := r.BasicAuth(); ok && strings.TrimSpace(user) != "" {
+		return strings.TrimSpace(user)
+	}
+	return "api"
+}
+
+// writeError answers an error as errorJSON.
+func writeError(w http.ResponseWriter, status int, err error) {
+	writeJSON(w, status, errorJSON{err.Error()})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -137,14 +160,29 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // way.
 func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
 	if _, verbose := r.URL.Query()["verbose"]; !verbose || h.opts.Daemon == nil {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		writeJSON(w, http.StatusOK, healthJSON{Status: "ok"})
 		return
 	}
-	jobs := []jobHealth{}
+	leader := h.opts.Daemon.IsLeader()
+	out := healthJSON{Status: "ok", Leader: &leader, Jobs: []jobHealth{}}
 	for _, info := range h.opts.Daemon.Jobs() {
-		jobs = append(jobs, newJobHealth(info))
+		out.Jobs = append(out.Jobs, newJobHealth(info))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "leader": h.opts.Daemon.IsLeader(), "jobs": jobs})
+	writeJSON(w, http.StatusOK, out)
+}
+
+// healthJSON answers /healthz: leader and jobs only with ?verbose.
+type healthJSON struct {
+	Status string      `json:"status"`
+	Leader *bool       `json:"leader,omitempty"`
+	Jobs   []jobHealth `json:"jobs,omitempty"`
+}
+
+// readyJSON answers /readyz.
+type readyJSON struct {
+	Status   string   `json:"status"` // "ready" or "not ready"
+	Problems []string `json:"problems,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // jobHealth is one job's state as /healthz?verbose shows it.
@@ -173,8 +211,7 @@ func newJobHealth(info scheduler.JobInfo) jobHealth {
 	j := jobHealth{Name: info.Name, Running: info.Running, Quarantined: info.Quarantined, RetryingLater: info.RetryingLater, HeldBack: len(info.HeldBack)}
 	if info.Quarantined {
 		j.QuarantineReason = info.QuarantineReason
-		until := info.QuarantineUntil
-		j.QuarantineUntil = &until
+		j.QuarantineUntil = stamp(info.QuarantineUntil)
 	}
 	for _, l := range info.HeldBack[:min(len(info.HeldBack), heldListed)] {
 		j.HeldBackRecords = append(j.HeldBackRecords, heldJSON{Kind: string(l.Kind), Key: l.Key, Reason: l.Reason})
@@ -206,18 +243,10 @@ func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(problems) > 0 {
-		body := map[string]any{"status": "not ready", "problems": problems}
-		if len(warnings) > 0 {
-			body["warnings"] = warnings
-		}
-		writeJSON(w, http.StatusServiceUnavailable, body)
+		writeJSON(w, http.StatusServiceUnavailable, readyJSON{Status: "not ready", Problems: problems, Warnings: warnings})
 		return
 	}
-	if len(warnings) > 0 {
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "warnings": warnings})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	writeJSON(w, http.StatusOK, readyJSON{Status: "ready", Warnings: warnings})
 }
 
 func (h *Handler) stale(ctx context.Context, job string) string {
@@ -248,7 +277,11 @@ streak:
 }
 
 func (h *Handler) jobs(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"leader": h.opts.Daemon.IsLeader(), "replica": h.opts.Replica, "jobs": h.opts.Daemon.Jobs()})
+	out := jobsJSON{Leader: h.opts.Daemon.IsLeader(), Replica: h.opts.Replica, Jobs: []jobJSON{}}
+	for _, info := range h.opts.Daemon.Jobs() {
+		out.Jobs = append(out.Jobs, toJobJSON(info))
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // trigger starts a run: POST /api/jobs/{name}/run[?dry_run=true][&incremental=true].
@@ -259,16 +292,16 @@ func (h *Handler) trigger(w http.ResponseWriter, r *http.Request) {
 	err := h.opts.Daemon.Trigger(name, opts, scheduler.TriggerManual)
 	switch {
 	case errors.Is(err, scheduler.ErrUnknownJob):
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusNotFound, err)
 	case errors.Is(err, scheduler.ErrBusy):
-		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusConflict, err)
 	case errors.Is(err, scheduler.ErrNotLeader):
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusServiceUnavailable, err)
 	case err != nil:
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusInternalServerError, err)
 	default:
 		h.opts.Logger.Info("run triggered over HTTP", zap.String("job", name), zap.Bool("dry_run", opts.DryRun), zap.Bool("incremental", opts.Incremental))
-		writeJSON(w, http.StatusAccepted, map[string]any{"job": name, "started": true, "dry_run": opts.DryRun, "incremental": opts.Incremental})
+		writeJSON(w, http.StatusAccepted, triggerJSON{Job: name, Started: true, DryRun: opts.DryRun, Incremental: opts.Incremental})
 	}
 }
 
@@ -277,88 +310,50 @@ func truthy(s string) bool {
 	return b
 }
 
-// runJSON is a run as the API shows it.
-type runJSON struct {
-	ID         int64      `json:"id"`
-	Job        string     `json:"job"`
-	Mode       string     `json:"mode"`
-	Status     string     `json:"status"`
-	StartedAt  time.Time  `json:"started_at"`
-	FinishedAt *time.Time `json:"finished_at,omitempty"`
-	Planned    int        `json:"planned"`
-	Applied    int        `json:"applied"`
-	Failed     int        `json:"failed"`
-	Summary    string     `json:"summary,omitempty"`
-	Error      string     `json:"error,omitempty"`
-}
-
-func toRunJSON(r store.Run) runJSON {
-	out := runJSON{ID: r.ID, Job: r.Job, Mode: r.Mode, Status: string(r.Status), StartedAt: r.StartedAt,
-		Planned: r.Planned, Applied: r.Applied, Failed: r.Failed, Summary: r.Summary, Error: r.Error}
-	if !r.FinishedAt.IsZero() {
-		f := r.FinishedAt
-		out.FinishedAt = &f
-	}
-	return out
-}
-
 // runs lists runs: GET /api/runs[?job=NAME][&limit=N] (default 50).
 func (h *Handler) runs(w http.ResponseWriter, r *http.Request) {
 	limit := 50
 	if s := r.URL.Query().Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "limit: a positive integer is required"})
+			writeJSON(w, http.StatusBadRequest, errorJSON{"limit: a positive integer is required"})
 			return
 		}
 		limit = n
 	}
 	runs, err := h.opts.Store.Runs(r.Context(), r.URL.Query().Get("job"), limit)
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	out := make([]runJSON, len(runs))
+	out := runsJSON{Runs: make([]runJSON, len(runs))}
 	for i, run := range runs {
-		out[i] = toRunJSON(run)
+		out.Runs[i] = toRunJSON(run)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"runs": out})
-}
-
-// entryJSON is one journal entry: a change and what became of it.
-type entryJSON struct {
-	Seq      int    `json:"seq"`
-	Action   string `json:"action"`
-	Kind     string `json:"kind"`
-	Key      string `json:"key"`
-	Status   string `json:"status"`
-	TargetID string `json:"target_id,omitempty"`
-	Error    string `json:"error,omitempty"`
-	Change   any    `json:"change"`
+	writeJSON(w, http.StatusOK, out)
 }
 
 // run shows one run with every change and error: GET /api/runs/{id}.
 func (h *Handler) run(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "run id: an integer is required"})
+		writeJSON(w, http.StatusBadRequest, errorJSON{"run id: an integer is required"})
 		return
 	}
 	run, entries, err := h.opts.Store.Run(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no run %d", id)})
+		writeJSON(w, http.StatusNotFound, errorJSON{fmt.Sprintf("no run %d", id)})
 		return
 	}
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	changes := make([]entryJSON, len(entries))
+	out := runDetailJSON{Run: toRunJSON(run), Changes: make([]entryJSON, len(entries))}
 	for i, e := range entries {
-		changes[i] = entryJSON{Seq: e.Seq, Action: string(e.Change.Action), Kind: string(e.Change.Kind), Key: e.Change.Key,
-			Status: string(e.Status), TargetID: e.TargetID, Error: e.Error, Change: e.Change}
+		out.Changes[i] = toEntryJSON(e)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"run": toRunJSON(run), "changes": changes})
+	writeJSON(w, http.StatusOK, out)
 }
 
 // approvals lists the held plans, each with its changes and their seqs,
@@ -366,10 +361,14 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) {
 	pending, err := h.opts.Daemon.Pending(r.Context())
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"pending": pending})
+	out := approvalsJSON{Pending: make([]approvalJSON, len(pending))}
+	for i, p := range pending {
+		out.Pending[i] = toApprovalJSON(p)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // errNoneSelected: "approve selected" with no change ticked.
@@ -420,47 +419,48 @@ func approvalSeqs(r *http.Request) ([]int, error) {
 func (h *Handler) decide(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "run id: an integer is required"})
+		writeJSON(w, http.StatusBadRequest, errorJSON{"run id: an integer is required"})
 		return
 	}
+	by := who(r)
 	var job string
 	var seqs []int
 	switch d := r.PathValue("decision"); d {
 	case "approve":
 		if seqs, err = approvalSeqs(r); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			writeError(w, http.StatusBadRequest, err)
 			return
 		}
-		job, err = h.opts.Daemon.Approve(r.Context(), id, seqs)
+		job, err = h.opts.Daemon.Approve(r.Context(), id, seqs, by)
 	case "reject":
-		job, err = h.opts.Daemon.Reject(r.Context(), id)
+		job, err = h.opts.Daemon.Reject(r.Context(), id, by)
 	default:
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("%q: approve or reject", d)})
+		writeJSON(w, http.StatusNotFound, errorJSON{fmt.Sprintf("%q: approve or reject", d)})
 		return
 	}
 	switch {
 	case errors.Is(err, scheduler.ErrNoApproval), errors.Is(err, scheduler.ErrUnknownJob):
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusNotFound, err)
 		return
 	case errors.Is(err, scheduler.ErrSavedPlan):
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusBadRequest, err)
 		return
 	case errors.Is(err, scheduler.ErrBusy):
-		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusConflict, err)
 		return
 	case errors.Is(err, scheduler.ErrNotLeader):
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusServiceUnavailable, err)
 		return
 	case err != nil:
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	h.opts.Logger.Info("held plan decided", zap.String("job", job), zap.Int64("run_id", id), zap.String("decision", r.PathValue("decision")), zap.Ints("seqs", seqs))
+	h.opts.Logger.Info("held plan decided", zap.String("job", job), zap.Int64("run_id", id), zap.String("decision", r.PathValue("decision")), zap.Ints("seqs", seqs), zap.String("by", by))
 	if strings.Contains(r.Header.Get("Accept"), "text/html") || r.Header.Get("Content-Type") == "application/x-www-form-urlencoded" {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"job": job, "run_id": id, "decision": r.PathValue("decision"), "seqs": seqs})
+	writeJSON(w, http.StatusOK, decisionJSON{Job: job, RunID: id, Decision: r.PathValue("decision"), Seqs: seqs, By: by})
 }
 
 // failedShown bounds the failed operations on the status page.
@@ -548,4 +548,30 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 	if err := renderStatus(w, d); err != nil {
 		h.opts.Logger.Error("render the status page", zap.Error(err))
 	}
+}
+
+// validate runs the loaded config's connector checks, as `orgbridge
+// validate --connect` does (each job's source and target connect and read
+// one page; nothing is written), and answers one JSON object per check
+// and line (application/x-ndjson), 200 whether checks pass or fail: each
+// line says.
+func (h *Handler) validate(w http.ResponseWriter, r *http.Request) {
+	if h.opts.Check == nil {
+		writeJSON(w, http.StatusNotImplemented, errorJSON{"this listener has no config to check"})
+		return
+	}
+	lines := h.opts.Check(r.Context())
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	enc := json.NewEncoder(w)
+	failed := 0
+	for _, l := range lines {
+		if l.Err != nil {
+			failed++
+		}
+		if err := enc.Encode(toCheckJSON(l)); err != nil {
+			return // the client went away
+		}
+	}
+	h.opts.Logger.Info("connector checks over HTTP", zap.Int("checks", len(lines)), zap.Int("failed", failed))
 }

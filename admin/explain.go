@@ -23,6 +23,13 @@ type explainPage struct {
 	Candidates []string
 }
 
+// explainErrorJSON is /explain's JSON answer without an explanation.
+type explainErrorJSON struct {
+	Error string `json:"error"`
+	// Candidates are the closest names when nothing matched.
+	Candidates []string `json:"candidates"`
+}
+
 // explain serves /explain?job=J&key=K: the explanation `orgbridge
 // explain` prints, as HTML, or as JSON with ?format=json or an Accept of
 // application/json. Nothing matching is 404 with the closest names; an
@@ -58,7 +65,7 @@ func (h *Handler) explain(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, status, page.E)
 			return
 		}
-		writeJSON(w, status, map[string]any{"error": page.Error, "candidates": page.Candidates})
+		writeJSON(w, status, explainErrorJSON{Error: page.Error, Candidates: page.Candidates})
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

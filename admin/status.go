@@ -20,6 +20,7 @@ var statusFS embed.FS
 
 var (
 	statusTmpl = template.Must(template.ParseFS(statusFS, "templates/status.html"))
+	runTmpl    = template.Must(template.ParseFS(statusFS, "templates/run.html"))
 	statusCSS  = template.CSS(mustReadStatusFile("templates/status.css"))
 )
 
@@ -57,6 +58,8 @@ type statusPage struct {
 	CSS     template.CSS
 	Replica string
 	Leader  bool
+	// Zone names, once at the top, the zone of every time on the page.
+	Zone    string
 	Now     statusStamp
 	Jobs    []statusJob
 	Failed  []statusFailedOp
@@ -113,7 +116,11 @@ type statusBadge struct {
 }
 
 type statusRun struct {
-	ID       int64
+	ID   int64
+	Href string // the run's page
+	// Note says what became of a refused run's plan: held (waiting), who
+	// approved or rejected it and when, or that a later run replaced it.
+	Note     string
 	Mode     string
 	Status   statusBadge
 	Started  statusStamp
@@ -130,6 +137,7 @@ type statusRun struct {
 type statusFailedOp struct {
 	Job        string
 	RunID      int64
+	Href       string // the run's page, its failed changes
 	At         statusStamp
 	Action     string
 	Kind       string
@@ -152,20 +160,27 @@ func newStatusPage(d StatusData) statusPage {
 	if now.IsZero() {
 		now = time.Now()
 	}
+	loc := pageZone(d.Jobs, now.Location())
 	p := statusPage{
 		CSS:     statusCSS,
 		Replica: d.Replica,
 		Leader:  d.Leader,
-		Now:     stampOf(now, now, now.Location()),
+		Zone:    zoneName(loc, now),
+		Now:     stampOf(now, now, loc),
+	}
+	held := map[int64]bool{}
+	for _, a := range d.Pending {
+		held[a.RunID] = true
 	}
 	for i, j := range d.Jobs {
-		p.Jobs = append(p.Jobs, newStatusJob(i, j, now))
+		p.Jobs = append(p.Jobs, newStatusJob(i, j, now, loc, held))
 	}
 	for _, f := range d.Failed {
 		p.Failed = append(p.Failed, statusFailedOp{
 			Job:        f.Job,
 			RunID:      f.RunID,
-			At:         stampOf(f.At, now, now.Location()),
+			Href:       fmt.Sprintf("runs/%d?outcome=failed", f.RunID),
+			At:         stampOf(f.At, now, loc),
 			Action:     f.Action,
 			Kind:       f.Kind,
 			Key:        f.Key,
@@ -177,17 +192,16 @@ func newStatusPage(d StatusData) statusPage {
 		p.Pending = append(p.Pending, statusPending{
 			Job:     a.Job,
 			RunID:   a.RunID,
-			At:      stampOf(a.At, now, now.Location()),
+			At:      stampOf(a.At, now, loc),
 			Summary: a.Summary,
-			Reason:  a.Reason,
+			Reason:  webReason(a.Reason),
 			Changes: a.Changes,
 		})
 	}
 	return p
 }
 
-func newStatusJob(i int, j JobView, now time.Time) statusJob {
-	loc := zoneOf(j.TimeZone, now.Location())
+func newStatusJob(i int, j JobView, now time.Time, loc *time.Location, held map[int64]bool) statusJob {
 	v := statusJob{
 		ID:               "job-" + strconv.Itoa(i+1),
 		Name:             j.Name,
@@ -234,8 +248,14 @@ func newStatusJob(i int, j JobView, now time.Time) statusJob {
 		}
 	}
 	for _, r := range j.Runs[:min(len(j.Runs), statusTableRuns)] {
+		errText := r.Error
+		if r.Status == store.RunRefused {
+			errText = webReason(errText)
+		}
 		v.Runs = append(v.Runs, statusRun{
 			ID:         r.ID,
+			Href:       fmt.Sprintf("runs/%d", r.ID),
+			Note:       runNote(r, held[r.ID], loc),
 			Mode:       strings.ReplaceAll(r.Mode, "_", " "),
 			Status:     badgeOf(r.Status),
 			Started:    stampOf(r.StartedAt, now, loc),
@@ -244,12 +264,65 @@ func newStatusJob(i int, j JobView, now time.Time) statusJob {
 			Applied:    r.Applied,
 			Failed:     r.Failed,
 			Summary:    r.Summary,
-			ErrorShort: truncate(r.Error, statusErrorLen),
-			ErrorFull:  r.Error,
+			ErrorShort: truncate(errText, statusErrorLen),
+			ErrorFull:  errText,
 		})
 	}
-	v.Chart = newStatusChart(v.ID, j.Runs, loc)
+	v.Chart = newStatusChart(v.ID, j.Runs, loc, held)
 	return v
+}
+
+// pageZone is the zone every time of the status page is shown in: the
+// jobs' schedule zone when they share one, else fallback (the machine's),
+// so that a page never mixes zones.
+func pageZone(jobs []JobView, fallback *time.Location) *time.Location {
+	var name string
+	for _, j := range jobs {
+		switch {
+		case j.TimeZone == "" || j.TimeZone == name:
+		case name == "":
+			name = j.TimeZone
+		default:
+			return fallback
+		}
+	}
+	return zoneOf(name, fallback)
+}
+
+// zoneName names loc as the page's header says it: its name and offset
+// at now ("Asia/Tokyo (UTC+09:00)"), or the abbreviation for the
+// machine's unnamed zone.
+func zoneName(loc *time.Location, now time.Time) string {
+	name, _ := now.In(loc).Zone()
+	if n := loc.String(); n != "Local" && n != "" {
+		name = n
+	}
+	return name + " (UTC" + now.In(loc).Format("-07:00") + ")"
+}
+
+// webReason is a guard's refusal as the web page gives it: the page holds
+// the plan for approval, so the command-line advice to rerun with --force
+// is dropped (the page says how to approve).
+func webReason(reason string) string {
+	for _, advice := range []string{", or use --force", " or use --force", "use --force"} {
+		if strings.Contains(reason, advice) {
+			return strings.Replace(reason, advice, "", 1)
+		}
+	}
+	return reason
+}
+
+// runNote says what became of a refused run's held plan.
+func runNote(r store.Run, held bool, loc *time.Location) string {
+	switch {
+	case r.Decision.Verdict != "":
+		return fmt.Sprintf("%s by %s at %s", r.Decision.Verdict, r.Decision.By, stampOf(r.Decision.At, r.Decision.At, loc).Abs)
+	case held:
+		return "held for approval: approve or reject it under Plans waiting for approval"
+	case r.Status == store.RunRefused:
+		return "not held: a later run replaced or dropped its plan"
+	}
+	return ""
 }
 
 // zoneOf loads the named zone; with no name, or one this system does not
@@ -276,7 +349,8 @@ func badgeOf(s store.RunStatus) statusBadge {
 	return statusBadge{Label: string(s), Class: "st-other"}
 }
 
-const stampLayout = "2006-01-02 15:04 MST"
+// stampLayout has no zone: the page names its one zone at the top.
+const stampLayout = "2006-01-02 15:04"
 
 func stampOf(t, now time.Time, loc *time.Location) statusStamp {
 	if t.IsZero() {
@@ -397,11 +471,16 @@ type statusXLabel struct {
 	X, Anchor, Label string
 }
 
-// statusBar is one run: a transparent column (the hover target for the
-// title) and the applied and failed bars side by side; a run without
-// changes shows a thin grey stub on the baseline.
+// statusBar is one run, a link to its page: a transparent column (the
+// hover target for the title) and the applied and failed bars side by
+// side; a refused run (nothing applied) shows its planned changes as an
+// outlined amber bar, dashed while its plan is held for approval; a run
+// without changes shows a thin grey stub on the baseline.
 type statusBar struct {
 	Title      string
+	Href       string
+	RY, RH, RW string // refused bar's top, height and width ("" when none)
+	RClass     string // "refused" or "held"
 	HitX, HitW string
 	X, W       string // applied bar; the failed bar starts at FX
 	FX         string
@@ -416,7 +495,7 @@ const (
 	chartLeft, chartRight, chartTop, chartBottom = 52, 12, 14, 42
 )
 
-func newStatusChart(jobID string, runs []store.Run, loc *time.Location) *statusChart {
+func newStatusChart(jobID string, runs []store.Run, loc *time.Location, held map[int64]bool) *statusChart {
 	n := min(len(runs), statusChartRuns)
 	if n == 0 {
 		return nil
@@ -429,6 +508,9 @@ func newStatusChart(jobID string, runs []store.Run, loc *time.Location) *statusC
 	peak := 0
 	for _, r := range shown {
 		peak = max(peak, r.Applied, r.Failed)
+		if r.Status == store.RunRefused {
+			peak = max(peak, r.Planned)
+		}
 	}
 	top, step := niceScale(peak)
 
@@ -469,15 +551,20 @@ func newStatusChart(jobID string, runs []store.Run, loc *time.Location) *statusC
 	for i, r := range shown {
 		x0 := chartLeft + float64(i)*slot
 		gx := x0 + (slot-group)/2
+		title := fmt.Sprintf("run #%d · %s · %s · %d applied, %d failed (%d planned)",
+			r.ID, stampOf(r.StartedAt, r.StartedAt, loc).Abs, badgeOf(r.Status).Label,
+			r.Applied, r.Failed, r.Planned)
+		if note := runNote(r, held[r.ID], loc); note != "" {
+			title += " · " + note
+		}
 		b := statusBar{
-			Title: fmt.Sprintf("run #%d · %s · %s · %d applied, %d failed (%d planned)",
-				r.ID, stampOf(r.StartedAt, r.StartedAt, loc).Abs, badgeOf(r.Status).Label,
-				r.Applied, r.Failed, r.Planned),
-			HitX: num(x0),
-			HitW: num(slot),
-			X:    num(gx),
-			W:    num(group / 2),
-			FX:   num(gx + group/2),
+			Title: title,
+			Href:  fmt.Sprintf("runs/%d", r.ID),
+			HitX:  num(x0),
+			HitW:  num(slot),
+			X:     num(gx),
+			W:     num(group / 2),
+			FX:    num(gx + group/2),
 		}
 		if h := height(r.Applied); h > 0 {
 			b.AY, b.AH = num(base-h), num(h)
@@ -485,7 +572,13 @@ func newStatusChart(jobID string, runs []store.Run, loc *time.Location) *statusC
 		if h := height(r.Failed); h > 0 {
 			b.FY, b.FH = num(base-h), num(h)
 		}
-		if r.Applied <= 0 && r.Failed <= 0 {
+		refused := r.Status == store.RunRefused && r.Applied <= 0 && r.Failed <= 0
+		if h := height(r.Planned); refused && h > 0 {
+			b.RY, b.RH, b.RW, b.RClass = num(base-h), num(h), num(group), "refused"
+			if held[r.ID] {
+				b.RClass = "held"
+			}
+		} else if r.Applied <= 0 && r.Failed <= 0 {
 			b.StubW, b.StubY = num(group), num(base-2)
 		}
 		c.Bars = append(c.Bars, b)

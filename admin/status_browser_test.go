@@ -91,7 +91,8 @@ func TestStatusBrowser(t *testing.T) {
 			`<span class="badge quarantine">quarantined</span>`,
 			data.Failed[0].Error,
 			`<form method="post" action="/api/approvals/42/approve"><button type="submit" class="approve" aria-label="Approve run 42 of people-to-google">Approve</button></form>`,
-			`in 3m (2026-11-23 02:00 JST)`,
+			`in 3m (2026-11-22 17:00)`,
+			`times in <strong class="zone">UTC (UTC+00:00)</strong>`,
 		)
 		// The page has no script at all: an element would be a failed escape.
 		mustNotContain(t, dom, "<script")

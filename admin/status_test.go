@@ -304,7 +304,8 @@ func TestStatusFacts(t *testing.T) {
 	t.Run("header", func(t *testing.T) {
 		leader := render(t, StatusData{Now: statusNow, Replica: "orgbridge-0", Leader: true})
 		standby := render(t, StatusData{Now: statusNow, Replica: "orgbridge-1"})
-		mustContain(t, leader, `replica <strong>orgbridge-0</strong>`, `>leader</span>`, `rendered <time datetime="2026-11-22T16:57:00Z">2026-11-22 16:57 UTC</time>`)
+		mustContain(t, leader, `replica <strong>orgbridge-0</strong>`, `>leader</span>`, `rendered <time datetime="2026-11-22T16:57:00Z">2026-11-22 16:57</time>`,
+			`times in <strong class="zone">UTC (UTC&#43;00:00)</strong>`)
 		mustContain(t, standby, `>standby</span>`)
 		mustNotContain(t, standby, `>leader</span>`)
 	})
@@ -312,8 +313,10 @@ func TestStatusFacts(t *testing.T) {
 		got := render(t, StatusData{Now: statusNow, Jobs: []JobView{hrJob()}})
 		mustContain(t, got,
 			`<code>0 2 * * *</code> <span class="tz">Asia/Tokyo</span>`,
-			`in 3m (2026-11-23 02:00 JST)`,
-			`in 12m (2026-11-23 02:09 JST)`,
+			`times in <strong class="zone">Asia/Tokyo (UTC&#43;09:00)</strong>`,
+			`rendered <time datetime="2026-11-22T16:57:00Z">2026-11-23 01:57</time>`,
+			`in 3m (2026-11-23 02:00)`,
+			`in 12m (2026-11-23 02:09)`,
 			`<span class="badge st-running">running</span>`,
 			`<span class="badge st-succeeded" title="status of the last finished run">last run: succeeded</span>`,
 			`workday → ad`)
@@ -344,7 +347,7 @@ func TestStatusFacts(t *testing.T) {
 	t.Run("quarantine", func(t *testing.T) {
 		got := render(t, StatusData{Now: statusNow, Jobs: []JobView{quarantinedJob()}})
 		mustContain(t, got, `<span class="badge quarantine">quarantined</span>`,
-			`until <time datetime="2026-11-22T20:57:00Z">2026-11-22 20:57 UTC</time> (in 4h): 3 failed runs in a row.`)
+			`until <time datetime="2026-11-22T20:57:00Z">2026-11-22 20:57</time> (in 4h): 3 failed runs in a row.`)
 	})
 	t.Run("error truncated, whole in title", func(t *testing.T) {
 		got := render(t, StatusData{Now: statusNow, Jobs: []JobView{hrJob()}})
@@ -397,7 +400,7 @@ func TestStatusFacts(t *testing.T) {
 	})
 	t.Run("chart with one run and with no changes", func(t *testing.T) {
 		one := render(t, StatusData{Now: statusNow, Jobs: []JobView{googleJob()}})
-		mustContain(t, one, `<title>run #9 · 2026-11-22 14:57 CET · succeeded · 3 applied, 0 failed (3 planned)</title>`,
+		mustContain(t, one, `<title>run #9 · 2026-11-22 14:57 · succeeded · 3 applied, 0 failed (3 planned)</title>`,
 			`text-anchor="middle">11-22 14:57</text>`)
 		zero := render(t, StatusData{Now: statusNow, Jobs: []JobView{zeroJob()}})
 		if n := strings.Count(zero, `<rect class="zero"`); n != 2 {
@@ -408,6 +411,56 @@ func TestStatusFacts(t *testing.T) {
 		mustContain(t, none, `No runs yet.`, `Not scheduled: runs only when triggered.`)
 		mustNotContain(t, none, "<svg")
 	})
+}
+
+// One zone per page (issue 20 item 5): the jobs' zone when they share one,
+// else the machine's, named once at the top; no time carries a zone of
+// its own, so JST and UTC never mix.
+func TestStatusOneZone(t *testing.T) {
+	tokyo := render(t, StatusData{Now: statusNow, Jobs: []JobView{hrJob(), zeroJob()}, Failed: failedOps(), Pending: pending()})
+	mustContain(t, tokyo, `times in <strong class="zone">Asia/Tokyo (UTC&#43;09:00)</strong>`,
+		// the failed op 26h ago and the held plan, in Tokyo's time
+		`<time datetime="2026-11-21T14:57:00Z" title="26h ago">2026-11-21 23:57</time>`,
+		`<time datetime="2026-11-21T16:57:00Z" title="24h ago">2026-11-22 01:57</time>`)
+	mixed := render(t, StatusData{Now: statusNow, Jobs: []JobView{hrJob(), googleJob()}})
+	mustContain(t, mixed, `times in <strong class="zone">UTC (UTC&#43;00:00)</strong>`, `in 10h 33m (2026-11-23 03:30)`)
+	for _, page := range []string{tokyo, mixed} {
+		if n := strings.Count(page, "times in "); n != 1 {
+			t.Errorf("the zone is named %d times, want once", n)
+		}
+		mustNotContain(t, page, " JST<", " UTC<", " CET<", " JST)", " UTC)", " CET)")
+	}
+}
+
+// Every run, bar and failed operation links to the run's page; a refused
+// run is drawn (its planned changes, outlined; dashed while held) and
+// says what became of its plan; the web page's refusal says how to
+// approve on the page, never "use --force".
+func TestStatusLinksAndRefusals(t *testing.T) {
+	j := hrJob()
+	j.Runs[4].Error = "refused by the safety guard: 950 of 1000 users (95.0%) exceed the limit of 5.0% (raise guard.max_delete_ratio / guard.max_delete_count, or use --force)"
+	decided := j.Runs[4]
+	decided.ID, decided.Decision = 10, store.Decision{Verdict: store.DecisionRejected, By: "ops@example.jp", At: statusNow.Add(-20 * time.Hour)}
+	j.Runs = append(j.Runs, decided)
+	got := render(t, StatusData{Now: statusNow, Jobs: []JobView{j}, Failed: failedOps(), Pending: pending()})
+	for _, r := range j.Runs {
+		mustContain(t, got, fmt.Sprintf(`<a href="runs/%d">#%d</a>`, r.ID, r.ID))
+		if n := strings.Count(got, fmt.Sprintf(`<a href="runs/%d">`, r.ID)); n < 2 {
+			t.Errorf("run %d: %d links, want the table's and the chart's", r.ID, n)
+		}
+	}
+	mustContain(t, got,
+		`<a href="runs/12?outcome=failed">#12</a>`,
+		`<rect class="held" x=`,
+		`<rect class="refused" x=`,
+		`held for approval: approve or reject it under Plans waiting for approval`,
+		`rejected by ops@example.jp at 2026-11-22 05:57`,
+		`(raise guard.max_delete_ratio / guard.max_delete_count)`,
+		`Approve applies the plan as it was planned`)
+	mustNotContain(t, got, "--force")
+	if webReason("x (raise a, or use --force)") != "x (raise a)" {
+		t.Errorf("webReason kept the --force advice")
+	}
 }
 
 func mustContain(t *testing.T, got string, wants ...string) {

@@ -143,8 +143,9 @@ func (d *Daemon) loadHeld(ctx context.Context) {
 // taken from the store, so it is applied once whoever else approves it;
 // the changes not selected go with it, to be planned again by the next
 // run. It refuses on a standby (ErrNotLeader) and while the job runs
-// (ErrBusy), leaving the plan held.
-func (d *Daemon) Approve(ctx context.Context, runID int64, seqs []int) (string, error) {
+// (ErrBusy), leaving the plan held. by names who approved: the store
+// records it, and when, on the refused run.
+func (d *Daemon) Approve(ctx context.Context, runID int64, seqs []int, by string) (string, error) {
 	if d.store == nil {
 		return "", fmt.Errorf("%w: run %d", ErrNoApproval, runID)
 	}
@@ -183,7 +184,7 @@ func (d *Daemon) Approve(ctx context.Context, runID int64, seqs []int) (string, 
 	default:
 		return "", fmt.Errorf("job %s: %w", h.Job, ErrBusy)
 	}
-	if _, err := d.store.TakeHeldPlan(ctx, runID); err != nil {
+	if _, err := d.store.TakeHeldPlan(ctx, runID, store.Decision{Verdict: store.DecisionApproved, By: by, At: d.now()}); err != nil {
 		<-st.lock
 		if errors.Is(err, store.ErrNotFound) {
 			return "", fmt.Errorf("%w: run %d (approved or rejected meanwhile)", ErrNoApproval, runID)
@@ -195,7 +196,7 @@ func (d *Daemon) Approve(ctx context.Context, runID int64, seqs []int) (string, 
 		st.pending = nil
 	}
 	st.mu.Unlock()
-	d.log.Info("held plan approved", zap.String("job", h.Job), zap.Int64("run_id", runID), zap.Ints("seqs", seqs), zap.Int("of", len(sp.Plan.Changes)))
+	d.log.Info("held plan approved", zap.String("job", h.Job), zap.Int64("run_id", runID), zap.Ints("seqs", seqs), zap.Int("of", len(sp.Plan.Changes)), zap.String("by", by))
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
@@ -211,12 +212,13 @@ func (d *Daemon) Approve(ctx context.Context, runID int64, seqs []int) (string, 
 }
 
 // Reject drops a held plan; the job runs again on its schedule (and may be
-// refused again). Any replica may reject.
-func (d *Daemon) Reject(ctx context.Context, runID int64) (string, error) {
+// refused again). Any replica may reject. by names who rejected, recorded
+// with when on the refused run.
+func (d *Daemon) Reject(ctx context.Context, runID int64, by string) (string, error) {
 	if d.store == nil {
 		return "", fmt.Errorf("%w: run %d", ErrNoApproval, runID)
 	}
-	h, err := d.store.TakeHeldPlan(ctx, runID)
+	h, err := d.store.TakeHeldPlan(ctx, runID, store.Decision{Verdict: store.DecisionRejected, By: by, At: d.now()})
 	if errors.Is(err, store.ErrNotFound) {
 		return "", fmt.Errorf("%w: run %d", ErrNoApproval, runID)
 	}
@@ -233,6 +235,6 @@ func (d *Daemon) Reject(ctx context.Context, runID int64) (string, error) {
 		}
 		st.mu.Unlock()
 	}
-	d.log.Info("held plan rejected", zap.String("job", h.Job), zap.Int64("run_id", runID))
+	d.log.Info("held plan rejected", zap.String("job", h.Job), zap.Int64("run_id", runID), zap.String("by", by))
 	return h.Job, nil
 }

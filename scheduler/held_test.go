@@ -90,13 +90,13 @@ func TestDaemonHeldPlanSurvivesARestartAndIsApprovedInPart(t *testing.T) {
 	if first.Seq != 1 || first.Symbol != "!" || first.Kind != "user" || first.Key != "2010" || !strings.Contains(first.Detail, `suspended: "false" → "true"`) {
 		t.Errorf("first held change = %+v", first)
 	}
-	if _, err := d.Approve(ctx, res.RunID+100, nil); !errors.Is(err, scheduler.ErrNoApproval) {
+	if _, err := d.Approve(ctx, res.RunID+100, nil, "ops"); !errors.Is(err, scheduler.ErrNoApproval) {
 		t.Errorf("approving an unknown run: %v", err)
 	}
-	if _, err := d.Approve(ctx, res.RunID, []int{31}); !errors.Is(err, scheduler.ErrSavedPlan) {
+	if _, err := d.Approve(ctx, res.RunID, []int{31}, "ops"); !errors.Is(err, scheduler.ErrSavedPlan) {
 		t.Errorf("approving a seq the plan lacks: %v", err)
 	}
-	if job, err := d.Approve(ctx, res.RunID, []int{1, 3}); err != nil || job != "hr" {
+	if job, err := d.Approve(ctx, res.RunID, []int{1, 3}, "ops"); err != nil || job != "hr" {
 		t.Fatalf("approve selected: %q, %v", job, err)
 	}
 	if outcome := <-ran; outcome != string(store.RunSucceeded) {
@@ -108,7 +108,11 @@ func TestDaemonHeldPlanSurvivesARestartAndIsApprovedInPart(t *testing.T) {
 	if p := pendingNow(t, d); len(p) != 0 {
 		t.Errorf("still pending after approval: %+v", p)
 	}
-	if _, err := d.Approve(ctx, res.RunID, nil); !errors.Is(err, scheduler.ErrNoApproval) {
+	// The refused run records who approved it, and when.
+	if r, _, err := st.Run(ctx, res.RunID); err != nil || r.Decision.Verdict != store.DecisionApproved || r.Decision.By != "ops" || r.Decision.At.IsZero() {
+		t.Errorf("approved run's decision = %+v, %v", r.Decision, err)
+	}
+	if _, err := d.Approve(ctx, res.RunID, nil, "ops"); !errors.Is(err, scheduler.ErrNoApproval) {
 		t.Errorf("approving twice: %v", err)
 	}
 	runs, err := st.Runs(ctx, "hr", 1)
@@ -149,7 +153,7 @@ func TestDaemonHeldPlanDriftAndReject(t *testing.T) {
 	}
 	writes := target.writes
 	target.mu.Unlock()
-	if _, err := d.Approve(ctx, res.RunID, nil); err != nil {
+	if _, err := d.Approve(ctx, res.RunID, nil, "ops"); err != nil {
 		t.Fatal(err)
 	}
 	if outcome := <-ran; outcome != string(store.RunRefused) {
@@ -175,13 +179,17 @@ func TestDaemonHeldPlanDriftAndReject(t *testing.T) {
 	if p := pendingNow(t, d); len(p) != 1 || p[0].RunID != res.RunID {
 		t.Fatalf("pending = %+v", p)
 	}
-	if job, err := d.Reject(ctx, res.RunID); err != nil || job != "hr" {
+	if job, err := d.Reject(ctx, res.RunID, "api"); err != nil || job != "hr" {
 		t.Fatalf("reject: %q, %v", job, err)
+	}
+	// The refused run records who rejected it, and when.
+	if r, _, err := st.Run(ctx, res.RunID); err != nil || r.Decision.Verdict != store.DecisionRejected || r.Decision.By != "api" || r.Decision.At.IsZero() {
+		t.Errorf("rejected run's decision = %+v, %v", r.Decision, err)
 	}
 	if p := pendingNow(t, d); len(p) != 0 || d.Jobs()[0].Pending != nil {
 		t.Errorf("pending after reject = %+v", p)
 	}
-	if _, err := d.Reject(ctx, res.RunID); !errors.Is(err, scheduler.ErrNoApproval) {
+	if _, err := d.Reject(ctx, res.RunID, "api"); !errors.Is(err, scheduler.ErrNoApproval) {
 		t.Errorf("rejecting twice: %v", err)
 	}
 }

@@ -128,7 +128,7 @@ func TestEndToEndDaemon(t *testing.T) {
 	}
 	jobs, _ := d.call("GET", "/api/jobs", http.StatusOK)
 	job := jobs["jobs"].([]any)[0].(map[string]any)
-	if job["TimeZone"] != "Asia/Tokyo" || job["Schedule"] != "@every 2s" || jobs["leader"] != true {
+	if job["time_zone"] != "Asia/Tokyo" || job["schedule"] != "@every 2s" || jobs["leader"] != true {
 		t.Errorf("/api/jobs = %v", jobs)
 	}
 	detail, _ := d.call("GET", fmt.Sprintf("/api/runs/%v", first["id"]), http.StatusOK)
@@ -163,7 +163,7 @@ func TestEndToEndDaemon(t *testing.T) {
 	emu.SetFaults(emulator.Faults{Rate5xx: 1})
 	waitFor(t, "quarantine", func() bool {
 		jobs, _ := d.call("GET", "/api/jobs", http.StatusOK)
-		return jobs["jobs"].([]any)[0].(map[string]any)["Quarantined"] == true
+		return jobs["jobs"].([]any)[0].(map[string]any)["quarantined"] == true
 	})
 	_, page := d.call("GET", "/", http.StatusOK)
 	for _, want := range []string{"hr-to-aircourse", "succeeded", "failed", "uarantine"} {
@@ -203,7 +203,7 @@ func TestEndToEndDaemon(t *testing.T) {
 	})
 	waitFor(t, "quarantine lifted", func() bool {
 		jobs, _ := d.call("GET", "/api/jobs", http.StatusOK)
-		return jobs["jobs"].([]any)[0].(map[string]any)["Quarantined"] == false
+		return jobs["jobs"].([]any)[0].(map[string]any)["quarantined"] == false
 	})
 	if out, _ := d.call("GET", "/readyz", http.StatusOK); out["status"] != "ready" {
 		t.Errorf("/readyz = %v", out)
@@ -261,7 +261,7 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 	defer d.stop()
 	schedule := func() string {
 		jobs, _ := d.call("GET", "/api/jobs", http.StatusOK)
-		return jobs["jobs"].([]any)[0].(map[string]any)["Schedule"].(string)
+		return jobs["jobs"].([]any)[0].(map[string]any)["schedule"].(string)
 	}
 	if got := schedule(); got != "@every 2s" {
 		t.Fatalf("schedule = %q", got)

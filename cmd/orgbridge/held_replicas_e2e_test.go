@@ -45,7 +45,7 @@ func (r *replica) held() map[int64][]string {
 	defer resp.Body.Close()
 	var out struct {
 		Pending []struct {
-			RunID   int64
+			RunID   int64 `json:"run_id"`
 			Changes []struct {
 				Seq int
 				Key string

@@ -38,7 +38,10 @@
 // and every replica on a shared PostgreSQL lists it. A job holds one plan,
 // its latest refusal; the plan is JSON the store does not read. Approving
 // or rejecting takes it (TakeHeldPlan, one DELETE … RETURNING), so that of
-// two replicas or two clicks exactly one acts on it.
+// two replicas or two clicks exactly one acts on it; in the same
+// transaction the refused run records the decision, who made it and when
+// (runs.decision, decided_by, decided_at; Run.Decision), which outlives
+// the plan.
 //
 // # SCIM resources
 //

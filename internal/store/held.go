@@ -56,11 +56,24 @@ func (s *sqlStore) HeldPlans(ctx context.Context, job string) ([]HeldPlan, error
 
 // TakeHeldPlan implements Store: DELETE … RETURNING, so that the row goes
 // to exactly one caller.
-func (s *sqlStore) TakeHeldPlan(ctx context.Context, runID int64) (HeldPlan, error) {
+func (s *sqlStore) TakeHeldPlan(ctx context.Context, runID int64, d Decision) (HeldPlan, error) {
+	switch d.Verdict {
+	case DecisionApproved, DecisionRejected:
+	default:
+		return HeldPlan{}, fmt.Errorf("store: take the held plan of run %d: verdict %q: approved or rejected", runID, d.Verdict)
+	}
+	if d.At.IsZero() {
+		d.At = s.now()
+	}
 	var p HeldPlan
 	err := s.write(ctx, func(tx *txn) error {
 		var err error
 		p, err = scanHeld(tx.QueryRowContext(ctx, `DELETE FROM held_plans WHERE run_id = $1 RETURNING `+heldColumns, runID))
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE runs SET decision = $1, decided_by = $2, decided_at = $3 WHERE id = $4`,
+			d.Verdict, s.d.text(d.By), s.d.timeArg(d.At), runID)
 		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {

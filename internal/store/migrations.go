@@ -165,6 +165,14 @@ CREATE INDEX scim_page ON scim_resources (type, deleted, created_at, id, modifie
 DROP INDEX scim_modified;
 CREATE INDEX scim_modified ON scim_resources (type, deleted, modified_at, created_at, id);
 `,
+	// 8: who approved or rejected a held plan, and when, on the refused
+	// run: the held plan is taken when decided, so its run keeps the
+	// record (the status page and /api/runs show it).
+	`
+ALTER TABLE runs ADD COLUMN decision   TEXT    NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN decided_by TEXT    NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN decided_at INTEGER;
+`,
 }
 
 // sqliteBackfills are the steps in Go of SQLite's migrations, by the

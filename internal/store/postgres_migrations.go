@@ -157,6 +157,13 @@ CREATE INDEX scim_page ON scim_resources (type, deleted, created_at, id, modifie
 DROP INDEX scim_modified;
 CREATE INDEX scim_modified ON scim_resources (type, deleted, modified_at, created_at, id);
 `,
+	// 6: who approved or rejected a held plan, and when (SQLite's
+	// migration 8).
+	`
+ALTER TABLE runs ADD COLUMN decision   text NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN decided_by text NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN decided_at timestamptz;
+`,
 }
 
 // postgresBackfills are the steps in Go of PostgreSQL's migrations (see

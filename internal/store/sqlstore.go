@@ -516,7 +516,7 @@ func (s *sqlStore) FinishRun(ctx context.Context, runID int64, status RunStatus,
 	return nil
 }
 
-const runColumns = `id, job, mode, status, started_at, finished_at, planned, applied, failed, summary, error`
+const runColumns = `id, job, mode, status, started_at, finished_at, planned, applied, failed, summary, error, decision, decided_by, decided_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -524,7 +524,8 @@ func scanRun(sc scanner) (Run, error) {
 	var r Run
 	var status string
 	if err := sc.Scan(&r.ID, &r.Job, &r.Mode, &status, (*scanTime)(&r.StartedAt), (*scanTime)(&r.FinishedAt),
-		&r.Planned, &r.Applied, &r.Failed, &r.Summary, &r.Error); err != nil {
+		&r.Planned, &r.Applied, &r.Failed, &r.Summary, &r.Error,
+		&r.Decision.Verdict, &r.Decision.By, (*scanTime)(&r.Decision.At)); err != nil {
 		return Run{}, err
 	}
 	r.Status = RunStatus(status)

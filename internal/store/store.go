@@ -117,7 +117,27 @@ type Run struct {
 	Planned, Applied, Failed int
 	Summary                  string
 	Error                    string
+	// Decision is what became of a refused run's held plan: who approved
+	// or rejected it and when; zero while undecided (or never held).
+	Decision Decision
 }
+
+// Decision is a person's verdict on a held plan.
+type Decision struct {
+	// Verdict is DecisionApproved or DecisionRejected; "" when undecided.
+	Verdict string
+	// By names who decided: the admin listener's Basic auth user name,
+	// or "api" for a bearer token.
+	By string
+	// At is when (UTC, at the store's precision).
+	At time.Time
+}
+
+// The verdicts of a Decision.
+const (
+	DecisionApproved = "approved"
+	DecisionRejected = "rejected"
+)
 
 // EntryStatus is the state of a journal entry.
 type EntryStatus string
@@ -303,8 +323,10 @@ type Store interface {
 	HeldPlans(ctx context.Context, job string) ([]HeldPlan, error)
 	// TakeHeldPlan removes the held plan of run runID and returns it, in
 	// one statement, so that of two callers (two replicas, two clicks)
-	// one takes it and the other gets ErrNotFound (wrapped).
-	TakeHeldPlan(ctx context.Context, runID int64) (HeldPlan, error)
+	// one takes it and the other gets ErrNotFound (wrapped). In the same
+	// transaction it records d on the run (Run.Decision), d.At defaulting
+	// to now.
+	TakeHeldPlan(ctx context.Context, runID int64, d Decision) (HeldPlan, error)
 	// DropHeldPlans removes the job's held plans (a later run succeeded:
 	// what they held is stale).
 	DropHeldPlans(ctx context.Context, job string) error

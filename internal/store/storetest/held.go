@@ -55,15 +55,21 @@ func testHeldPlans(t *testing.T, open func(t *testing.T) store.Store) {
 
 	s := openStore(t, open)
 	wantHeld(t, s, "", fmt.Sprintf(`%d crm sum{"p":"日本語\u0000"} refused {"p":"日本語\u0000"}`, r2), fmt.Sprintf(`%d hr sum{"p":3} refused {"p":3}`, r3))
-	_, err := s.TakeHeldPlan(ctx, r1)
+	approve := store.Decision{Verdict: store.DecisionApproved, By: "ops@example.jp"}
+	_, err := s.TakeHeldPlan(ctx, r1, approve)
 	wantErr(t, err, store.ErrNotFound, "TakeHeldPlan of a replaced plan")
-	p, err := s.TakeHeldPlan(ctx, r3)
+	wantDecision(t, s, r1, store.Decision{})
+	_, err = s.TakeHeldPlan(ctx, r3, store.Decision{Verdict: "maybe"})
+	wantErr(t, err, nil, "TakeHeldPlan with a bad verdict")
+	p, err := s.TakeHeldPlan(ctx, r3, approve)
 	must(t, err, "TakeHeldPlan")
 	if p.RunID != r3 || p.Job != "hr" || string(p.Plan) != `{"p":3}` || p.Reason != "refused" {
 		t.Fatalf("TakeHeldPlan = %+v", p)
 	}
-	_, err = s.TakeHeldPlan(ctx, r3)
+	wantDecision(t, s, r3, approve)
+	_, err = s.TakeHeldPlan(ctx, r3, store.Decision{Verdict: store.DecisionRejected, By: "api"})
 	wantErr(t, err, store.ErrNotFound, "TakeHeldPlan twice")
+	wantDecision(t, s, r3, approve) // the second taker records nothing
 	wantHeld(t, s, "hr")
 
 	must(t, s.DropHeldPlans(ctx, "crm"), "DropHeldPlans")
@@ -84,7 +90,7 @@ func testHeldPlans(t *testing.T, open func(t *testing.T) store.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := s.TakeHeldPlan(ctx, r1)
+			_, err := s.TakeHeldPlan(ctx, r1, store.Decision{Verdict: store.DecisionRejected, By: "api"})
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -100,6 +106,21 @@ func testHeldPlans(t *testing.T, open func(t *testing.T) store.Store) {
 	wg.Wait()
 	if took != 1 || missed != 7 {
 		t.Fatalf("8 concurrent takes: %d took the plan, %d found none; want 1 and 7", took, missed)
+	}
+}
+
+// wantDecision checks the decision recorded on run id: verdict and who as
+// want, and a UTC time when decided, none when not.
+func wantDecision(t *testing.T, s store.Store, id int64, want store.Decision) {
+	t.Helper()
+	r, _, err := s.Run(t.Context(), id)
+	must(t, err, "Run")
+	got := r.Decision
+	if got.Verdict != want.Verdict || got.By != want.By {
+		t.Fatalf("run %d: decision %q by %q, want %q by %q", id, got.Verdict, got.By, want.Verdict, want.By)
+	}
+	if decided := want.Verdict != ""; decided != !got.At.IsZero() || (decided && got.At.Location().String() != "UTC") {
+		t.Fatalf("run %d: decided at %v (decided: %v)", id, got.At, decided)
 	}
 }
 
