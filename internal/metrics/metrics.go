@@ -42,10 +42,9 @@ var SCIMResources = []string{"Users", "Groups", "Schemas", "ResourceTypes", "Ser
 var runDurationBuckets = []float64{0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200}
 
 var (
-	runsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "orgbridge_runs_total",
-		Help: "Sync runs finished, by job, mode and outcome (succeeded, failed, refused, interrupted, dry_run).",
-	}, []string{"job", "mode", "outcome"})
+	runsTotal = counter("orgbridge_runs_total",
+		"Sync runs finished, by job, mode and outcome (succeeded, failed, refused, interrupted, dry_run).",
+		"job", "mode", "outcome")
 
 	runDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "orgbridge_run_duration_seconds",
@@ -53,56 +52,56 @@ var (
 		Buckets: runDurationBuckets,
 	}, []string{"job", "mode"})
 
-	lastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "orgbridge_last_success_timestamp_seconds",
-		Help: "Unix time at which the job's last successful run finished.",
-	}, []string{"job"})
+	lastSuccess = gauge("orgbridge_last_success_timestamp_seconds",
+		"Unix time at which the job's last successful run finished.",
+		"job")
 
-	changesTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "orgbridge_changes_total",
-		Help: "Changes sent to targets, by job, object kind, action and result (applied, failed).",
-	}, []string{"job", "kind", "action", "result"})
+	changesTotal = counter("orgbridge_changes_total",
+		"Changes sent to targets, by job, object kind, action and result (applied, failed).",
+		"job", "kind", "action", "result")
 
-	apiRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "orgbridge_api_requests_total",
-		Help: "HTTP requests sent to target APIs (every attempt, token requests included), by target, method and status (the HTTP code, or error when no response came).",
-	}, []string{"target", "method", "status"})
+	apiRequests = counter("orgbridge_api_requests_total",
+		"HTTP requests sent to target APIs (every attempt, token requests included), by target, method and status (the HTTP code, or error when no response came).",
+		"target", "method", "status")
 
-	apiRateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "orgbridge_api_rate_limited_total",
-		Help: "Target API responses with status 429 Too Many Requests, by target.",
-	}, []string{"target"})
+	apiRateLimited = counter("orgbridge_api_rate_limited_total",
+		"Target API responses with status 429 Too Many Requests, by target.",
+		"target")
 
-	apiRetries = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "orgbridge_api_retries_total",
-		Help: "Target API requests sent again after a retryable failure, by target.",
-	}, []string{"target"})
+	apiRetries = counter("orgbridge_api_retries_total",
+		"Target API requests sent again after a retryable failure, by target.",
+		"target")
 
-	scimRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "orgbridge_scim_requests_total",
-		Help: "Requests served by the SCIM endpoint, by method, resource and status.",
-	}, []string{"method", "resource", "status"})
+	scimRequests = counter("orgbridge_scim_requests_total",
+		"Requests served by the SCIM endpoint, by method, resource and status.",
+		"method", "resource", "status")
 
-	jobQuarantined = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "orgbridge_job_quarantined",
-		Help: "1 while the job is quarantined (not run until released), else 0.",
-	}, []string{"job"})
+	jobQuarantined = gauge("orgbridge_job_quarantined",
+		"1 while the job is quarantined (not run until released), else 0.",
+		"job")
 
-	recordsHeldBack = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "orgbridge_records_held_back",
-		Help: "Source records the job's last run left out because they cannot be mapped (nothing of theirs is written or removed until they are fixed or gone).",
-	}, []string{"job"})
+	recordsHeldBack = gauge("orgbridge_records_held_back",
+		"Source records the job's last run left out because they cannot be mapped (nothing of theirs is written or removed until they are fixed or gone).",
+		"job")
 
-	notifications = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "orgbridge_notifications_total",
-		Help: "Notifications (held plans, quarantines and recoveries, failed runs, records held back), by sink (webhook, email) and outcome (sent, failed, rate_limited, dropped: the queue was full).",
-	}, []string{"sink", "outcome"})
+	notifications = counter("orgbridge_notifications_total",
+		"Notifications (held plans, quarantines and recoveries, failed runs, records held back), by sink (webhook, email) and outcome (sent, failed, rate_limited, dropped: the queue was full).",
+		"sink", "outcome")
 
 	leader = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "orgbridge_leader",
 		Help: "1 while this process holds the scheduler's leadership, else 0.",
 	})
 )
+
+// counter and gauge make the labelled metrics above.
+func counter(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+}
+
+func gauge(name, help string, labels ...string) *prometheus.GaugeVec {
+	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
+}
 
 var registry = newRegistry()
 
