@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -87,7 +88,7 @@ func (e *Executor) retry(ctx context.Context, r *recorder, limit int) error {
 		if len(seqs) == 0 {
 			return nil
 		}
-		if err := sleep(ctx, e.retryPause(pass)); err != nil {
+		if err := httpkit.SystemClock.Sleep(ctx, e.retryPause(pass)); err != nil {
 			return err
 		}
 		r.logger.Info("retrying the changes that failed with a transient error", zap.Int("pass", pass), zap.Int("changes", len(seqs)))
@@ -299,19 +300,4 @@ func (r *recorder) logFinalFailures() {
 			zap.Bool("transient", connectors.IsTransient(err)), zap.Int("retry_passes", r.out.RetryPasses), zap.Error(err))...)
 	}
 	r.deferred = nil
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

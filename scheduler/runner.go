@@ -193,6 +193,23 @@ func (r *Runner) plan(ctx context.Context, job *Job, incremental bool) (*RunResu
 	return res, nil
 }
 
+// startRun records the start of a run of job in mode and returns its id,
+// log naming it, and finish, which records the run's end even once ctx is
+// cancelled (a failure to is logged: the run itself is done).
+func (r *Runner) startRun(ctx context.Context, job, mode string, log *zap.Logger) (int64, *zap.Logger, func(store.RunStatus, string, error), error) {
+	runID, err := r.Store.StartRun(ctx, job, mode)
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("job %s: start run: %w", job, err)
+	}
+	log = log.With(zap.Int64("run_id", runID))
+	finish := func(status store.RunStatus, summary string, runErr error) {
+		if err := r.Store.FinishRun(context.WithoutCancel(ctx), runID, status, summary, runErr); err != nil {
+			log.Error("record run outcome", zap.Error(err))
+		}
+	}
+	return runID, log, finish, nil
+}
+
 // Sync plans and applies one job and records the run. It returns an error
 // wrapping ErrRefused when the guard refuses and opts.Force is not set.
 func (r *Runner) Sync(ctx context.Context, job *Job, opts RunOptions) (*RunResult, error) {
@@ -212,16 +229,9 @@ func (r *Runner) Sync(ctx context.Context, job *Job, opts RunOptions) (*RunResul
 	case opts.Incremental:
 		mode = store.ModeIncremental
 	}
-	runID, err := r.Store.StartRun(ctx, job.Name, mode)
+	runID, log, finish, err := r.startRun(ctx, job.Name, mode, log)
 	if err != nil {
-		return nil, fmt.Errorf("job %s: start run: %w", job.Name, err)
-	}
-	log = log.With(zap.Int64("run_id", runID))
-	// The run's record is finished even if ctx is cancelled.
-	finish := func(status store.RunStatus, summary string, runErr error) {
-		if err := r.Store.FinishRun(context.WithoutCancel(ctx), runID, status, summary, runErr); err != nil {
-			log.Error("record run outcome", zap.Error(err))
-		}
+		return nil, err
 	}
 	res, err := r.plan(ctx, job, opts.Incremental)
 	if err != nil {

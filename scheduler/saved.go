@@ -547,15 +547,9 @@ func (r *Runner) ApplySaved(ctx context.Context, job *Job, sp *SavedPlan, sel Se
 	if sp.Incremental {
 		mode = store.ModeIncremental
 	}
-	runID, err := r.Store.StartRun(ctx, job.Name, mode)
+	runID, log, finish, err := r.startRun(ctx, job.Name, mode, log)
 	if err != nil {
-		return nil, fmt.Errorf("job %s: start run: %w", job.Name, err)
-	}
-	log = log.With(zap.Int64("run_id", runID))
-	finish := func(status store.RunStatus, summary string, runErr error) {
-		if err := r.Store.FinishRun(context.WithoutCancel(ctx), runID, status, summary, runErr); err != nil {
-			log.Error("record run outcome", zap.Error(err))
-		}
+		return nil, err
 	}
 	summary := fmt.Sprintf("saved plan of %s: %s", sp.Made.Format(time.RFC3339), Summarize(part))
 	if !sel.Whole() {
