@@ -43,18 +43,10 @@ func (a *Adapter) RootOrgID(ctx context.Context) (string, error) {
 func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
 	switch c.Action {
 	case connectors.ActionCreate:
-		parent, err := a.resolveOrg(ctx, ids, c.Parent())
+		f, err := a.createFields(ctx, ids, orgContainer(c), Fields{"isPublic": a.public})
 		if err != nil {
-			return connectors.Result{}, fmt.Errorf("parent: %w", err)
+			return connectors.Result{}, err
 		}
-		f := Fields{
-			"name":               c.Org.Name,
-			"parentId":           parent,
-			"isPublic":           a.public,
-			"isEnableDiscussion": false,
-		}
-		setIf(f, "code", c.Org.Code)
-		setIf(f, "description", c.Org.Description)
 		o, err := a.createOrg(ctx, f, log)
 		if err != nil {
 			return connectors.Result{}, err
@@ -62,37 +54,7 @@ func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connect
 		return connectors.Result{TargetID: o.ID}, nil
 
 	case connectors.ActionUpdate:
-		names, err := diffFields(c.Diff, orgFields, nil)
-		if err != nil {
-			return connectors.Result{}, err
-		}
-		if names == nil {
-			names = []string{"name", "code", "parentId", "description"}
-		}
-		f := Fields{}
-		for _, n := range names {
-			switch n {
-			case "name":
-				f[n] = c.Org.Name
-			case "code":
-				f[n] = c.Org.Code
-			case "description":
-				f[n] = c.Org.Description
-			case "parentId":
-				parent, err := a.resolveOrg(ctx, ids, c.Parent())
-				if err != nil {
-					return connectors.Result{}, fmt.Errorf("parent: %w", err)
-				}
-				f[n] = parent
-			}
-		}
-		if len(f) == 0 {
-			return connectors.Result{TargetID: c.TargetID}, nil
-		}
-		if _, err := a.client.Orgs().Update(ctx, c.TargetID, f); err != nil {
-			return connectors.Result{}, err
-		}
-		return connectors.Result{TargetID: c.TargetID}, nil
+		return updateContainer(ctx, a, c, ids, orgContainer(c), orgFields, a.client.Orgs())
 
 	case connectors.ActionDelete:
 		return connectors.Result{TargetID: c.TargetID}, a.client.Orgs().Delete(ctx, c.TargetID)
@@ -237,4 +199,13 @@ func pickGlobalAdmin(users []User) string {
 		return ""
 	}
 	return best.ID
+}
+
+// orgContainer is an org change's container (its Org is set: a create or
+// an update).
+func orgContainer(c connectors.Change) container {
+	return container{
+		name: c.Org.Name, code: c.Org.Code, description: c.Org.Description,
+		orgKey: "parentId", org: c.Parent(), orgWord: "parent",
+	}
 }
