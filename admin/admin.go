@@ -48,6 +48,15 @@ type Options struct {
 type Handler struct {
 	opts Options
 	mux  *http.ServeMux
+	// routes are the mux's patterns, in order: TestOpenAPI checks that
+	// openapi.json documents each.
+	routes []string
+}
+
+// handle registers pattern on the mux and notes it in routes.
+func (h *Handler) handle(pattern string, handler http.Handler) {
+	h.mux.Handle(pattern, handler)
+	h.routes = append(h.routes, pattern)
 }
 
 // runsShown is how many runs of a job the status page and chart show.
@@ -65,25 +74,26 @@ func New(opts Options) (*Handler, error) {
 		opts.Now = time.Now
 	}
 	h := &Handler{opts: opts, mux: http.NewServeMux()}
-	h.mux.HandleFunc("GET /healthz", h.healthz)
-	h.mux.HandleFunc("GET /readyz", h.readyz)
+	h.handle("GET /healthz", http.HandlerFunc(h.healthz))
+	h.handle("GET /readyz", http.HandlerFunc(h.readyz))
 	if opts.Metrics != nil {
 		if opts.MetricsPublic {
-			h.mux.Handle("GET /metrics", opts.Metrics)
+			h.handle("GET /metrics", opts.Metrics)
 		} else {
-			h.mux.Handle("GET /metrics", h.auth(opts.Metrics.ServeHTTP))
+			h.handle("GET /metrics", h.auth(opts.Metrics.ServeHTTP))
 		}
 	}
-	h.mux.Handle("GET /api/jobs", h.auth(h.jobs))
-	h.mux.Handle("POST /api/jobs/{name}/run", h.auth(sameOrigin(h.trigger)))
-	h.mux.Handle("GET /api/runs", h.auth(h.runs))
-	h.mux.Handle("GET /api/runs/{id}", h.auth(h.run))
-	h.mux.Handle("GET /api/approvals", h.auth(h.approvals))
-	h.mux.Handle("POST /api/approvals/{id}/{decision}", h.auth(sameOrigin(h.decide)))
-	h.mux.Handle("POST /api/validate", h.auth(sameOrigin(h.validate)))
-	h.mux.Handle("GET /explain", h.auth(h.explain))
-	h.mux.Handle("GET /runs/{id}", h.auth(h.runPage))
-	h.mux.Handle("GET /{$}", h.auth(h.status))
+	h.handle("GET /api/jobs", h.auth(h.jobs))
+	h.handle("POST /api/jobs/{name}/run", h.auth(sameOrigin(h.trigger)))
+	h.handle("GET /api/runs", h.auth(h.runs))
+	h.handle("GET /api/runs/{id}", h.auth(h.run))
+	h.handle("GET /api/approvals", h.auth(h.approvals))
+	h.handle("POST /api/approvals/{id}/{decision}", h.auth(sameOrigin(h.decide)))
+	h.handle("POST /api/validate", h.auth(sameOrigin(h.validate)))
+	h.handle("GET /api/openapi.json", http.HandlerFunc(h.openAPI))
+	h.handle("GET /explain", h.auth(h.explain))
+	h.handle("GET /runs/{id}", h.auth(h.runPage))
+	h.handle("GET /{$}", h.auth(h.status))
 	return h, nil
 }
 

@@ -24,8 +24,10 @@ type RunData struct {
 	TimeZone string
 	Run      store.Run
 	Entries  []store.JournalEntry
-	// Held: the run's plan waits for approval (the page offers it).
-	Held bool
+	// Held: the run's plan waits for approval (the page offers it);
+	// HeldChanges are its changes (a refused run journals none).
+	Held        bool
+	HeldChanges []HeldChange
 	// Outcome filters the changes listed: "" (all), or an entry status:
 	// "applied", "failed", "pending".
 	Outcome string
@@ -38,19 +40,19 @@ var runOutcomes = []string{"", string(store.EntryFailed), string(store.EntryAppl
 const runChangesShown = 2000
 
 type runPage struct {
-	CSS      template.CSS
-	Replica  string
-	Zone     string
-	Now      statusStamp
-	Run      statusRun
-	Job      string
-	Held     bool
-	Decision string
-	Filters  []runFilter
-	Outcome  string
-	Changes  []runChange
-	Matching int // changes of the outcome, of which Changes lists the first
-	More     int // how many of them are not listed
+	CSS         template.CSS
+	Replica     string
+	Zone        string
+	Now         statusStamp
+	Run         statusRun
+	Job         string
+	Held        bool
+	HeldChanges []HeldChange
+	Filters     []runFilter
+	Outcome     string
+	Changes     []runChange
+	Matching    int // changes of the outcome, of which Changes lists the first
+	More        int // how many of them are not listed
 }
 
 type runFilter struct {
@@ -81,7 +83,7 @@ func newRunPage(d RunData) runPage {
 	}
 	p := runPage{
 		CSS: statusCSS, Replica: d.Replica, Zone: zoneName(loc, now), Now: stampOf(now, now, loc),
-		Job: r.Job, Held: d.Held, Outcome: d.Outcome,
+		Job: r.Job, Held: d.Held, HeldChanges: d.HeldChanges, Outcome: d.Outcome,
 		Run: statusRun{
 			ID: r.ID, Mode: r.Mode, Status: badgeOf(r.Status), Started: stampOf(r.StartedAt, now, loc),
 			Duration: runDuration(r, now), Planned: r.Planned, Applied: r.Applied, Failed: r.Failed,
@@ -178,7 +180,13 @@ func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			for _, p := range pending {
-				d.Held = d.Held || p.RunID == id
+				if p.RunID != id {
+					continue
+				}
+				d.Held = true
+				for _, c := range p.Changes {
+					d.HeldChanges = append(d.HeldChanges, HeldChange{Seq: c.Seq, Symbol: c.Symbol, Kind: c.Kind, Key: c.Key, Detail: c.Detail})
+				}
 			}
 		}
 	}

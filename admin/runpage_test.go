@@ -75,8 +75,9 @@ func TestRunPage(t *testing.T) {
 	refused.Run.Status, refused.Entries = store.RunRefused, nil
 	refused.Run.Error = "refused by the safety guard: 9 of 10 users (90.0%) exceed the limit of 5.0% (raise guard.max_delete_ratio / guard.max_delete_count, or use --force)"
 	refused.Held = true
+	refused.HeldChanges = []HeldChange{{Seq: 1, Symbol: "!", Kind: "user", Key: "1002", Detail: `suspended: "false" → "true"`}}
 	held := renderRunString(t, refused)
-	mustContain(t, held, `<form method="post" action="/api/approvals/12/approve">`, `<form method="post" action="/api/approvals/12/reject">`,
+	mustContain(t, held, `The held plan: 1 change`, `<a href="../explain?job=hr-to-ad&amp;key=1002" title="why?"><strong>1002</strong></a>`, `<form method="post" action="/api/approvals/12/approve">`, `<form method="post" action="/api/approvals/12/reject">`,
 		`Its plan is held for approval.`, `(raise guard.max_delete_ratio / guard.max_delete_count)`, `No changes.`)
 	mustNotContain(t, held, "--force")
 	refused.Held = false

@@ -473,8 +473,8 @@ type statusXLabel struct {
 
 // statusBar is one run, a link to its page: a transparent column (the
 // hover target for the title) and the applied and failed bars side by
-// side; a refused run (nothing applied) shows its planned changes as an
-// outlined amber bar, dashed while its plan is held for approval; a run
+// side; a refused run (nothing applied) is an outlined amber band the
+// plot's height, dashed while its plan is held for approval; a run
 // without changes shows a thin grey stub on the baseline.
 type statusBar struct {
 	Title      string
@@ -508,9 +508,6 @@ func newStatusChart(jobID string, runs []store.Run, loc *time.Location, held map
 	peak := 0
 	for _, r := range shown {
 		peak = max(peak, r.Applied, r.Failed)
-		if r.Status == store.RunRefused {
-			peak = max(peak, r.Planned)
-		}
 	}
 	top, step := niceScale(peak)
 
@@ -572,9 +569,11 @@ func newStatusChart(jobID string, runs []store.Run, loc *time.Location, held map
 		if h := height(r.Failed); h > 0 {
 			b.FY, b.FH = num(base-h), num(h)
 		}
-		refused := r.Status == store.RunRefused && r.Applied <= 0 && r.Failed <= 0
-		if h := height(r.Planned); refused && h > 0 {
-			b.RY, b.RH, b.RW, b.RClass = num(base-h), num(h), num(group), "refused"
+		if r.Status == store.RunRefused {
+			// A refused run wrote nothing and journaled nothing: it is
+			// a band over the whole plot, off the scale of changes, so
+			// that it shows however small or large the others are.
+			b.RY, b.RH, b.RW, b.RClass = num(chartTop), num(plotH), num(group), "refused"
 			if held[r.ID] {
 				b.RClass = "held"
 			}
