@@ -3,6 +3,7 @@ package aircourse
 import (
 	"context"
 	"fmt"
+	"net/url"
 
 	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/connectors"
@@ -80,4 +81,41 @@ func updateContainer[T any](ctx context.Context, a *Adapter, c connectors.Change
 		return connectors.Result{}, err
 	}
 	return connectors.Result{TargetID: c.TargetID}, nil
+}
+
+// findContainer looks up the org or group of k in coll: the one with its
+// code, else (k without a code) the one with its name under the same
+// organization. The list call filters by code or name; a name filter
+// matches partially, so the answer is narrowed to the exact name.
+func findContainer[T interface{ listed() listedContainer }](ctx context.Context, a *Adapter, ids connectors.IDs, k container, coll Collection[T]) (string, error) {
+	org, err := a.resolveOrg(ctx, ids, k.org)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", k.orgWord, err)
+	}
+	filter := url.Values{"name": {k.name}}
+	if k.code != "" {
+		filter = url.Values{"code": {k.code}}
+	}
+	all, err := list[T](ctx, a.client, coll.path, filter, a.pageSize)
+	if err != nil {
+		return "", err
+	}
+	for _, o := range all {
+		l := o.listed()
+		if (k.code != "" && l.code == k.code) || (k.code == "" && l.name == k.name && l.org == org) {
+			return l.id, nil
+		}
+	}
+	return "", nil
+}
+
+// listedContainer is what findContainer compares of a listed org or group.
+type listedContainer struct{ id, name, code, org string }
+
+func (o Organization) listed() listedContainer {
+	return listedContainer{id: o.ID, name: o.Name, code: o.Code, org: o.ParentID}
+}
+
+func (g Group) listed() listedContainer {
+	return listedContainer{id: g.ID, name: g.Name, code: g.Code, org: g.OrganizationID}
 }

@@ -67,43 +67,9 @@ func (a *Adapter) find(ctx context.Context, c connectors.Change, ids connectors.
 		}
 		return "", nil
 	case c.Kind == mapping.KindOrg && c.Org != nil:
-		parent, err := a.resolveOrg(ctx, ids, c.Parent())
-		if err != nil {
-			return "", fmt.Errorf("parent: %w", err)
-		}
-		filter := url.Values{"name": {c.Org.Name}}
-		if c.Org.Code != "" {
-			filter = url.Values{"code": {c.Org.Code}}
-		}
-		orgs, err := list[Organization](ctx, a.client, "/organizations", filter, a.pageSize)
-		if err != nil {
-			return "", err
-		}
-		for _, o := range orgs {
-			if (c.Org.Code != "" && o.Code == c.Org.Code) || (c.Org.Code == "" && o.Name == c.Org.Name && o.ParentID == parent) {
-				return o.ID, nil
-			}
-		}
-		return "", nil
+		return findContainer(ctx, a, ids, orgContainer(c), a.client.Orgs())
 	case c.Kind == mapping.KindGroup && c.Group != nil:
-		org, err := a.resolveOrg(ctx, ids, c.GroupOrg())
-		if err != nil {
-			return "", fmt.Errorf("organization: %w", err)
-		}
-		filter := url.Values{"name": {c.Group.Name}}
-		if c.Group.Code != "" {
-			filter = url.Values{"code": {c.Group.Code}}
-		}
-		groups, err := list[Group](ctx, a.client, "/groups", filter, a.pageSize)
-		if err != nil {
-			return "", err
-		}
-		for _, g := range groups {
-			if (c.Group.Code != "" && g.Code == c.Group.Code) || (c.Group.Code == "" && g.Name == c.Group.Name && g.OrganizationID == org) {
-				return g.ID, nil
-			}
-		}
-		return "", nil
+		return findContainer(ctx, a, ids, groupContainer(c), a.client.Groups())
 	}
 	return "", fmt.Errorf("nothing to look up a %s create by", c.Kind)
 }
