@@ -53,38 +53,41 @@ func FindIn(snap *mapping.Snapshot, cs []Change, ids IDs) []Found {
 		case c.Kind == mapping.KindUser && c.User != nil:
 			out[i].TargetID = findUser(snap.Users, c.User)
 		case c.Kind == mapping.KindOrg && c.Org != nil:
-			var byName []string
-			for _, o := range snap.Orgs {
-				if c.Org.Code != "" && strings.EqualFold(o.Code, c.Org.Code) {
-					out[i].TargetID = o.Key
-					break
-				}
-				if c.Org.Code == "" && o.Name == c.Org.Name && under(o.ParentKey, mapping.KindOrg, c.Org.ParentKey) {
-					byName = append(byName, o.Key)
-				}
-			}
-			if out[i].TargetID == "" && len(byName) == 1 {
-				out[i].TargetID = byName[0]
-			}
+			want := c.Org
+			out[i].TargetID = findByCode(snap.Orgs, want.Code, want.Name, func(o mapping.Org) (string, string, string, bool) {
+				return o.Key, o.Code, o.Name, under(o.ParentKey, mapping.KindOrg, want.ParentKey)
+			})
 		case c.Kind == mapping.KindGroup && c.Group != nil:
-			var byName []string
-			for _, g := range snap.Groups {
-				if c.Group.Code != "" && strings.EqualFold(g.Code, c.Group.Code) {
-					out[i].TargetID = g.Key
-					break
-				}
-				if c.Group.Code == "" && g.Name == c.Group.Name && (c.Group.OrgKey == "" || under(g.OrgKey, mapping.KindOrg, c.Group.OrgKey)) {
-					byName = append(byName, g.Key)
-				}
-			}
-			if out[i].TargetID == "" && len(byName) == 1 {
-				out[i].TargetID = byName[0]
-			}
+			want := c.Group
+			out[i].TargetID = findByCode(snap.Groups, want.Code, want.Name, func(g mapping.Group) (string, string, string, bool) {
+				return g.Key, g.Code, g.Name, want.OrgKey == "" || under(g.OrgKey, mapping.KindOrg, want.OrgKey)
+			})
 		default:
 			out[i].Err = fmt.Errorf("nothing to look up a %s create by", c.Kind)
 		}
 	}
 	return out
+}
+
+// findByCode is the key of the object of all with code (case-insensitively),
+// else, for no code, of the only one named name where it should be (here);
+// "" for none or two. of reads an object's key, code, name and whether it
+// is there.
+func findByCode[T any](all []T, code, name string, of func(T) (key, objCode, objName string, here bool)) string {
+	var byName []string
+	for _, o := range all {
+		key, objCode, objName, here := of(o)
+		if code != "" && strings.EqualFold(objCode, code) {
+			return key
+		}
+		if code == "" && objName == name && here {
+			byName = append(byName, key)
+		}
+	}
+	if len(byName) == 1 {
+		return byName[0]
+	}
+	return ""
 }
 
 func findUser(users []mapping.User, want *mapping.User) string {
