@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/admin"
+	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/registry"
 	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/metrics"
@@ -240,11 +241,33 @@ func (a *app) adminHandler(file *config.File, st store.Store, daemon *scheduler.
 		replica, _ = os.Hostname()
 	}
 	h, err := admin.New(admin.Options{Store: st, Daemon: daemon, Token: token, MetricsPublic: ac.MetricsPublic,
-		Metrics: metrics.Handler(), ReadyMaxFailedAge: ac.ReadyMaxFailedAge, Replica: replica, Logger: a.logger.Named("admin")})
+		Metrics: metrics.Handler(), ReadyMaxFailedAge: ac.ReadyMaxFailedAge, Replica: replica, Logger: a.logger.Named("admin"),
+		Check: a.connectorChecks(file, st)})
 	if err != nil {
 		return nil, failedError(err)
 	}
 	return h, nil
+}
+
+// connectorChecks runs validate --connect's checks of the jobs of file
+// (the config serve started with) for POST /api/validate: each source and
+// target connects and reads one page; a failure names its file and line.
+func (a *app) connectorChecks(file *config.File, st store.Store) func(context.Context) []connectors.Line {
+	return func(ctx context.Context) []connectors.Line {
+		env := connectors.Env{BaseDir: file.Dir, Logger: a.logger.Named("validate"), Store: st}
+		var out []connectors.Line
+		for i, job := range file.Jobs {
+			for _, l := range connectors.CheckJob(ctx, job, fmt.Sprintf("jobs[%d]", i), true, env) {
+				if l.Err != nil && l.Key != "" {
+					if at := locatedAt(file, l.Error()); at != "" {
+						l.Err = fmt.Errorf("%w%s", l.Err, at)
+					}
+				}
+				out = append(out, l)
+			}
+		}
+		return out
+	}
 }
 
 // servers are the daemon's HTTP listeners; errs receives the error of one
