@@ -364,13 +364,7 @@ func (b *builder) user(rec Record) (excluded bool, err error) {
 	if first, dup := b.origins[KindUser][rec.Key]; dup {
 		return false, fmt.Errorf("duplicate user key %q (first at %s)", rec.Key, first)
 	}
-	if u.LoginID, err = r.loginID.render(data); err != nil {
-		return false, err
-	}
-	if u.Email, err = r.email.render(data); err != nil {
-		return false, err
-	}
-	if u.Name, err = r.name.render(data); err != nil {
+	if err := renderTo(data, fieldTo{f: r.loginID, dst: &u.LoginID}, fieldTo{f: r.email, dst: &u.Email}, fieldTo{f: r.name, dst: &u.Name}); err != nil {
 		return false, err
 	}
 	if len(r.attributeNames) > 0 {
@@ -537,20 +531,8 @@ func (b *builder) org(rec Record) error {
 		o.ParentKey = parent
 	}
 	b.origins.Override(KindOrg, o.Key, rec.Origin)
-	name, err := r.orgName.render(data)
-	if err != nil {
-		return err
-	}
-	if name != "" {
-		o.Name = name
-	}
-	if o.Code, err = r.orgCode.render(data); err != nil {
-		return err
-	}
-	if o.Description, err = r.orgDescription.render(data); err != nil {
-		return err
-	}
-	return nil
+	return renderTo(data, fieldTo{f: r.orgName, dst: &o.Name, keep: true},
+		fieldTo{f: r.orgCode, dst: &o.Code}, fieldTo{f: r.orgDescription, dst: &o.Description})
 }
 
 func (b *builder) group(rec Record) error {
@@ -560,21 +542,8 @@ func (b *builder) group(rec Record) error {
 		return fmt.Errorf("duplicate group key %q (first at %s)", rec.Key, b.origins[KindGroup][rec.Key])
 	}
 	g := &Group{Key: rec.Key, Name: rec.Key}
-	var err error
-	name, err := r.groupName.render(data)
-	if err != nil {
-		return err
-	}
-	if name != "" {
-		g.Name = name
-	}
-	if g.Code, err = r.groupCode.render(data); err != nil {
-		return err
-	}
-	if g.OrgKey, err = r.groupOrg.render(data); err != nil {
-		return err
-	}
-	if g.Description, err = r.groupDescription.render(data); err != nil {
+	if err := renderTo(data, fieldTo{f: r.groupName, dst: &g.Name, keep: true}, fieldTo{f: r.groupCode, dst: &g.Code},
+		fieldTo{f: r.groupOrg, dst: &g.OrgKey}, fieldTo{f: r.groupDescription, dst: &g.Description}); err != nil {
 		return err
 	}
 	b.groups[g.Key] = g

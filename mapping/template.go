@@ -57,6 +57,29 @@ func (f *field) render(data map[string]string) (string, error) {
 	return strings.TrimSpace(b.String()), nil
 }
 
+// fieldTo is a field and where its rendering goes; a keep one leaves what
+// is there when it renders "" (a name defaulting to the key).
+type fieldTo struct {
+	f    *field
+	dst  *string
+	keep bool
+}
+
+// renderTo renders each field over data into its string, in order, and
+// stops at the first error.
+func renderTo(data map[string]string, fields ...fieldTo) error {
+	for _, t := range fields {
+		v, err := t.f.render(data)
+		if err != nil {
+			return err
+		}
+		if v != "" || !t.keep {
+			*t.dst = v
+		}
+	}
+	return nil
+}
+
 // unwrapExec shortens text/template's error, which repeats the template name
 // and position, to its last clause ("map has no entry for key \"mail\"").
 func unwrapExec(err error) error {
