@@ -251,25 +251,13 @@ func listPages[T keyed](ctx context.Context, c *Client, path string, query url.V
 		if n > maxPages {
 			return nil, fmt.Errorf("GET %s: more than %d pages", path, maxPages)
 		}
-		q := url.Values{}
-		for k, v := range query {
-			q[k] = v
-		}
-		if limit > 0 {
-			q.Set("limit", strconv.Itoa(limit))
-		}
-		q.Set("page", strconv.Itoa(n))
-		q.Set("offset", strconv.Itoa(consumed))
+		q := pageQuery(query, limit, n, consumed)
 		if cursor.next != "" {
 			q.Set(cursor.param, cursor.next)
 		}
-		var raw json.RawMessage
-		if err := c.do(ctx, http.MethodGet, path, q, nil, &raw); err != nil {
-			return nil, err
-		}
-		p, err := decodePage[T](raw, itemKeys)
+		p, err := getPage[T](ctx, c, path, q, itemKeys)
 		if err != nil {
-			return nil, fmt.Errorf("GET %s: %w", path, err)
+			return nil, err
 		}
 		consumed += len(p.items)
 		fresh := 0
@@ -335,22 +323,39 @@ func honoursLimit[T keyed](ctx context.Context, c *Client, path string, query ur
 	if probe < 1 {
 		probe = limit + 1
 	}
+	p, err := getPage[T](ctx, c, path, pageQuery(query, probe, 1, 0), itemKeys)
+	if err != nil {
+		return false, err
+	}
+	return len(p.items) != limit, nil
+}
+
+// pageQuery is query asking for page n at offset, limit a page (none when
+// limit is 0).
+func pageQuery(query url.Values, limit, n, offset int) url.Values {
 	q := url.Values{}
 	for k, v := range query {
 		q[k] = v
 	}
-	q.Set("limit", strconv.Itoa(probe))
-	q.Set("page", "1")
-	q.Set("offset", "0")
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	q.Set("page", strconv.Itoa(n))
+	q.Set("offset", strconv.Itoa(offset))
+	return q
+}
+
+// getPage sends one list request and decodes its answer.
+func getPage[T any](ctx context.Context, c *Client, path string, q url.Values, itemKeys []string) (page[T], error) {
 	var raw json.RawMessage
 	if err := c.do(ctx, http.MethodGet, path, q, nil, &raw); err != nil {
-		return false, err
+		return page[T]{}, err
 	}
 	p, err := decodePage[T](raw, itemKeys)
 	if err != nil {
-		return false, fmt.Errorf("GET %s: %w", path, err)
+		return page[T]{}, fmt.Errorf("GET %s: %w", path, err)
 	}
-	return len(p.items) != limit, nil
+	return p, nil
 }
 
 // page is one answer of a list.
