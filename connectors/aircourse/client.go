@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -459,13 +458,7 @@ type rawObject map[string]json.RawMessage
 
 func (o rawObject) str(keys ...string) string { return httpkit.FirstScalar(o, keys...) }
 
-func (o rawObject) boolean(k string) bool {
-	switch strings.ToLower(httpkit.Scalar(o[k])) {
-	case "true", "1":
-		return true
-	}
-	return false
-}
+func (o rawObject) boolean(k string) bool { v, _ := httpkit.AnyTrue(o, k); return v }
 
 func (o rawObject) integer(k string) (int, bool) {
 	s := httpkit.Scalar(o[k])
@@ -485,20 +478,7 @@ func (o rawObject) integer(k string) (int, bool) {
 	return int(f), true
 }
 
-func (o rawObject) strings(k string) []string {
-	raw := o[k]
-	var list []json.RawMessage
-	if len(raw) == 0 || json.Unmarshal(raw, &list) != nil || list == nil {
-		return nil
-	}
-	out := make([]string, 0, len(list))
-	for _, e := range list {
-		if s := httpkit.Scalar(e); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+func (o rawObject) strings(k string) []string { return httpkit.FirstScalars(o, k) }
 
 // UnmarshalJSON reads a user leniently.
 func (u *User) UnmarshalJSON(b []byte) error {

@@ -98,19 +98,7 @@ func (o rawObject) str(keys ...string) string { return httpkit.FirstScalar(o, ke
 
 // boolean reports whether any of keys holds true, 1 or "true"; ok is false
 // when none of them is present.
-func (o rawObject) boolean(keys ...string) (v, ok bool) {
-	for _, k := range keys {
-		if _, present := o[k]; !present {
-			continue
-		}
-		switch strings.ToLower(httpkit.Scalar(o[k])) {
-		case "true", "1":
-			return true, true
-		}
-		ok = true
-	}
-	return false, ok
-}
+func (o rawObject) boolean(keys ...string) (v, ok bool) { return httpkit.AnyTrue(o, keys...) }
 
 func (o rawObject) integer(keys ...string) (int, bool) {
 	for _, k := range keys {
@@ -121,22 +109,7 @@ func (o rawObject) integer(keys ...string) (int, bool) {
 	return 0, false
 }
 
-func (o rawObject) strings(keys ...string) []string {
-	for _, k := range keys {
-		var list []json.RawMessage
-		if json.Unmarshal(o[k], &list) != nil || list == nil {
-			continue
-		}
-		out := make([]string, 0, len(list))
-		for _, e := range list {
-			if s := httpkit.Scalar(e); s != "" {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
-}
+func (o rawObject) strings(keys ...string) []string { return httpkit.FirstScalars(o, keys...) }
 
 // UnmarshalJSON reads a user leniently. A user is suspended when
 // "suspended" is true or its status is "suspended"; an admin when

@@ -3,6 +3,7 @@ package httpkit
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 )
 
 // Scalar reads a JSON value leniently as text, for APIs whose documents
@@ -33,4 +34,40 @@ func FirstScalar(obj map[string]json.RawMessage, keys ...string) string {
 		}
 	}
 	return ""
+}
+
+// AnyTrue reports whether any of keys holds true or 1 in obj (as JSON or
+// text, in any case); present is false when none of them is there.
+func AnyTrue(obj map[string]json.RawMessage, keys ...string) (v, present bool) {
+	for _, k := range keys {
+		if _, ok := obj[k]; !ok {
+			continue
+		}
+		switch strings.ToLower(Scalar(obj[k])) {
+		case "true", "1":
+			return true, true
+		}
+		present = true
+	}
+	return false, present
+}
+
+// FirstScalars is the array under the first of keys holding one (null is
+// none), its non-empty Scalars in order: a list read under the names
+// different servers give it.
+func FirstScalars(obj map[string]json.RawMessage, keys ...string) []string {
+	for _, k := range keys {
+		var list []json.RawMessage
+		if json.Unmarshal(obj[k], &list) != nil || list == nil {
+			continue
+		}
+		out := make([]string, 0, len(list))
+		for _, e := range list {
+			if s := Scalar(e); s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }

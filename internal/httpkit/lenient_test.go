@@ -2,6 +2,7 @@ package httpkit
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -23,5 +24,39 @@ func TestFirstScalar(t *testing.T) {
 	}
 	if got := FirstScalar(obj, "a", "b"); got != "" {
 		t.Errorf("FirstScalar of empties = %q", got)
+	}
+}
+
+func TestAnyTrueAndFirstScalars(t *testing.T) {
+	obj := map[string]json.RawMessage{
+		"no": json.RawMessage(`false`), "one": json.RawMessage(`"1"`), "yes": json.RawMessage(`"TRUE"`), "null": json.RawMessage(`null`),
+		"list": json.RawMessage(`["a", 2, null, "", true]`), "none": json.RawMessage(`null`), "obj": json.RawMessage(`{"a":1}`), "empty": json.RawMessage(`[]`),
+	}
+	for _, tc := range []struct {
+		keys          []string
+		want, present bool
+	}{
+		{[]string{"missing"}, false, false},
+		{[]string{"no"}, false, true},
+		{[]string{"null", "missing"}, false, true},
+		{[]string{"no", "one"}, true, true},
+		{[]string{"missing", "yes"}, true, true},
+	} {
+		if v, ok := AnyTrue(obj, tc.keys...); v != tc.want || ok != tc.present {
+			t.Errorf("AnyTrue(%v) = %v, %v; want %v, %v", tc.keys, v, ok, tc.want, tc.present)
+		}
+	}
+	for _, tc := range []struct {
+		keys []string
+		want []string
+	}{
+		{[]string{"missing"}, nil},
+		{[]string{"none", "obj", "list"}, []string{"a", "2", "true"}},
+		{[]string{"empty", "list"}, []string{}},
+	} {
+		got := FirstScalars(obj, tc.keys...)
+		if (got == nil) != (tc.want == nil) || strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("FirstScalars(%v) = %#v, want %#v", tc.keys, got, tc.want)
+		}
 	}
 }
