@@ -38,9 +38,14 @@ import (
 // databases, and the same storetest proves both.
 //
 // id, externalId, meta.created and meta.lastModified are columns of
-// scim_resources, with B-trees already (the primary key, scim_external,
-// scim_live) or added by the migration (scim_modified, Okta's incremental
-// import asks for meta.lastModified gt).
+// scim_resources, with B-trees: the primary key, scim_external_live,
+// scim_page (type, deleted, created_at, id, modified_at: the order of
+// every list) and scim_modified (type, deleted, modified_at, created_at,
+// id: Okta's incremental import asks for meta.lastModified gt), the last
+// two holding what a page filtered on a time reads (SQLite migration 7).
+// scim_counts holds the number of live resources of each type, which the
+// create and the delete change in their transaction: an unfiltered page's
+// totalResults.
 //
 // The rows are written in the transaction of the write they index: a
 // create inserts them, an update deletes the rows that no longer hold and
