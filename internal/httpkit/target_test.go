@@ -157,3 +157,48 @@ func TestURLs(t *testing.T) {
 		}
 	}
 }
+
+func TestOAuthConfig(t *testing.T) {
+	onBase := func(base string) string { return base + "/oauth/token" }
+	for _, tc := range []struct {
+		in             OAuthConfig
+		base, tokenURL string
+		errs           []string
+	}{
+		{OAuthConfig{BaseURL: "https://a.example/v1/", ClientID: "c", ClientSecret: config.Secret{Env: "X"}},
+			"https://a.example/v1", "https://a.example/v1/oauth/token", nil},
+		{OAuthConfig{BaseURL: "https://a.example", TokenURL: "https://auth.example/t", ClientID: "c", ClientSecret: config.Secret{File: "s"}},
+			"https://a.example", "https://auth.example/t", nil},
+		{OAuthConfig{TokenURL: "/t"}, "", "/t", []string{
+			"base_url: required", `token_url: "/t" is not an absolute http(s) URL`, "client_id: required",
+			"client_secret: required: set env (an environment variable's name) or file (a path); the secret itself never goes in the config",
+		}},
+	} {
+		var p config.Problems
+		base, tokenURL := tc.in.Check(&p, onBase)
+		if base != tc.base || tokenURL != tc.tokenURL {
+			t.Errorf("%+v: Check = %q, %q; want %q, %q", tc.in, base, tokenURL, tc.base, tc.tokenURL)
+		}
+		var got []string
+		if err := p.Err(); err != nil {
+			got = strings.Split(err.Error(), "\n")
+		}
+		if strings.Join(got, "|") != strings.Join(tc.errs, "|") {
+			t.Errorf("%+v: problems %q, want %q", tc.in, got, tc.errs)
+		}
+	}
+
+	srv := newTokenServer(t, "3600")
+	h := NewTargetHTTP(HTTPSettings{Timeout: time.Second}, TargetOptions{Clock: httpkittest.NewFakeClock(time.Time{})}, nil)
+	c := OAuthConfig{ClientID: testClientID, Scopes: []string{"read", "write"}}
+	ts, err := c.TokenSource(h, srv.URL+"/oauth/token", testSecret, TokenSourceOptions{ScopeSeparator: ","})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := ts.o; o.ClientID != testClientID || o.ClientSecret != testSecret || strings.Join(o.Scopes, ",") != "read,write" || o.Client != h.Client {
+		t.Errorf("token source options = %+v", o)
+	}
+	if tok, err := ts.Token(context.Background()); err != nil || tok != "tok-1" {
+		t.Errorf("Token = %q, %v", tok, err)
+	}
+}
