@@ -200,12 +200,12 @@ type jobHealth struct {
 	Name             string     `json:"name"`
 	Running          bool       `json:"running"`
 	Quarantined      bool       `json:"quarantined"`
-	QuarantineReason string     `json:"quarantine_reason,omitempty"`
-	QuarantineUntil  *time.Time `json:"quarantine_until,omitempty"`
+	QuarantineReason string     `json:"quarantine_reason"`
+	QuarantineUntil  *time.Time `json:"quarantine_until"` // null unless quarantined
 	RetryingLater    int        `json:"retrying_later"`
 	HeldBack         int        `json:"held_back"`
 	// HeldBackRecords are the records held back, at most heldListed.
-	HeldBackRecords []heldJSON `json:"held_back_records,omitempty"`
+	HeldBackRecords []heldJSON `json:"held_back_records"`
 }
 
 type heldJSON struct {
@@ -218,7 +218,8 @@ type heldJSON struct {
 const heldListed = 100
 
 func newJobHealth(info scheduler.JobInfo) jobHealth {
-	j := jobHealth{Name: info.Name, Running: info.Running, Quarantined: info.Quarantined, RetryingLater: info.RetryingLater, HeldBack: len(info.HeldBack)}
+	j := jobHealth{Name: info.Name, Running: info.Running, Quarantined: info.Quarantined, RetryingLater: info.RetryingLater,
+		HeldBack: len(info.HeldBack), HeldBackRecords: []heldJSON{}}
 	if info.Quarantined {
 		j.QuarantineReason = info.QuarantineReason
 		j.QuarantineUntil = stamp(info.QuarantineUntil)
