@@ -207,7 +207,7 @@ func newStatusJob(i int, j JobView, now time.Time, loc *time.Location, held map[
 		Name:             j.Name,
 		SourceType:       j.SourceType,
 		TargetType:       j.TargetType,
-		TimeZone:         j.TimeZone,
+		TimeZone:         scheduleZone(j.TimeZone, loc),
 		Running:          j.Running,
 		Quarantined:      j.Quarantined,
 		QuarantineReason: j.QuarantineReason,
@@ -270,6 +270,15 @@ func newStatusJob(i int, j JobView, now time.Time, loc *time.Location, held map[
 	}
 	v.Chart = newStatusChart(v.ID, j.Runs, loc, held)
 	return v
+}
+
+// scheduleZone is the zone a job's cron specs are read in, as its card
+// names it: "" when it is the page's, which the header names already.
+func scheduleZone(name string, page *time.Location) string {
+	if name == page.String() {
+		return ""
+	}
+	return name
 }
 
 // pageZone is the zone every time of the status page is shown in: the

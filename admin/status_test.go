@@ -312,7 +312,7 @@ func TestStatusFacts(t *testing.T) {
 	t.Run("schedule", func(t *testing.T) {
 		got := render(t, StatusData{Now: statusNow, Jobs: []JobView{hrJob()}})
 		mustContain(t, got,
-			`<code>0 2 * * *</code> <span class="tz">Asia/Tokyo</span>`,
+			`<code>0 2 * * *</code>`+"\n",
 			`times in <strong class="zone">Asia/Tokyo (UTC&#43;09:00)</strong>`,
 			`rendered <time datetime="2026-11-22T16:57:00Z">2026-11-23 01:57</time>`,
 			`in 3m (2026-11-23 02:00)`,
@@ -423,7 +423,10 @@ func TestStatusOneZone(t *testing.T) {
 		`<time datetime="2026-11-21T14:57:00Z" title="26h ago">2026-11-21 23:57</time>`,
 		`<time datetime="2026-11-21T16:57:00Z" title="24h ago">2026-11-22 01:57</time>`)
 	mixed := render(t, StatusData{Now: statusNow, Jobs: []JobView{hrJob(), googleJob()}})
-	mustContain(t, mixed, `times in <strong class="zone">UTC (UTC&#43;00:00)</strong>`, `in 10h 33m (2026-11-23 03:30)`)
+	mustContain(t, mixed, `times in <strong class="zone">UTC (UTC&#43;00:00)</strong>`, `in 10h 33m (2026-11-23 03:30)`,
+		// each cron spec is read in its own zone, which its card names
+		`<code>0 2 * * *</code> <span class="tz">Asia/Tokyo</span>`, `<code>30 3 * * 1-5</code> <span class="tz">Europe/Berlin</span>`)
+	mustNotContain(t, tokyo, `<span class="tz">`)
 	for _, page := range []string{tokyo, mixed} {
 		if n := strings.Count(page, "times in "); n != 1 {
 			t.Errorf("the zone is named %d times, want once", n)
