@@ -245,16 +245,7 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 		return nil, fmt.Errorf("aircourse: read group users: %w", err)
 	}
 	for i, gr := range withMembers {
-		dup := map[string]bool{}
-		for _, m := range members[i] {
-			if m.UserID == "" || dup[m.UserID] {
-				continue
-			}
-			dup[m.UserID] = true
-			snap.Memberships = append(snap.Memberships, mapping.Membership{
-				UserKey: m.UserID, Kind: mapping.KindGroup, ContainerKey: gr.ID, Role: role(m.Role),
-			})
-		}
+		snap.Memberships = append(snap.Memberships, memberships(mapping.KindGroup, gr.ID, members[i], false)...)
 	}
 	snap.Sort()
 	a.logger.Debug("read",
@@ -286,17 +277,25 @@ func (a *Adapter) readOrgMembers(ctx context.Context, orgs []Organization, rootI
 	}
 	var out []mapping.Membership
 	for i, o := range list {
-		dup := map[string]bool{}
-		for _, m := range members[i] {
-			r := role(m.Role)
-			if m.UserID == "" || dup[m.UserID] || (o.ID == rootID && r != mapping.RoleAdmin) {
-				continue
-			}
-			dup[m.UserID] = true
-			out = append(out, mapping.Membership{UserKey: m.UserID, Kind: mapping.KindOrg, ContainerKey: o.ID, Role: r})
-		}
+		out = append(out, memberships(mapping.KindOrg, o.ID, members[i], o.ID == rootID)...)
 	}
 	return out, nil
+}
+
+// memberships are the memberships an org's or a group's user list gives:
+// each user once, with its role; adminsOnly keeps the admins alone.
+func memberships(kind mapping.Kind, containerID string, members []Member, adminsOnly bool) []mapping.Membership {
+	var out []mapping.Membership
+	dup := map[string]bool{}
+	for _, m := range members {
+		r := role(m.Role)
+		if m.UserID == "" || dup[m.UserID] || (adminsOnly && r != mapping.RoleAdmin) {
+			continue
+		}
+		dup[m.UserID] = true
+		out = append(out, mapping.Membership{UserKey: m.UserID, Kind: kind, ContainerKey: containerID, Role: r})
+	}
+	return out
 }
 
 // isEveryone reports the everyone group (全員): code "everyone", or, where
