@@ -3,7 +3,10 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -33,7 +36,7 @@ func validateOverHTTP(t *testing.T, d *daemon) []checkLine {
 // line per check; against the AirCourse emulator the CSV source and the
 // target pass; with a wrong client secret the target's check fails at the
 // secret's key, with the config's file and line, and the source still
-// passes.
+// passes; after a SIGHUP the checks are those of the reloaded config.
 func TestAdminValidateE2E(t *testing.T) {
 	c, _ := setup(t)
 	d := startServe(t, daemonConfig(t, c))
@@ -69,4 +72,22 @@ func TestAdminValidateE2E(t *testing.T) {
 		t.Fatalf("failed checks = %+v; want the target's, at client_secret, with the file and line", failed)
 	}
 	t.Logf("the failed check: %s: %s", failed[0].Check, failed[0].Error)
+
+	// The job is renamed and the config reloaded (SIGHUP): the checks are
+	// those of the config as reloaded.
+	cfg := filepath.Join(c.dir, "daemon.yaml")
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte(strings.Replace(string(data), "- name: hr-to-aircourse\n", "- name: hr-renamed\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reloaded job's checks", func() bool {
+		lines := validateOverHTTP(t, d)
+		return len(lines) > 0 && lines[0].Job == "hr-renamed"
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -114,6 +115,11 @@ func (a *app) serveDaemon(ctx context.Context, configPath string, file *config.F
 	// map; reloads bring it the new mappings.
 	admission := newSCIMAdmission(file, jobs)
 
+	// loaded is the config as last loaded (SIGHUP), for the admin API's
+	// connector checks.
+	loaded := new(atomic.Pointer[config.File])
+	loaded.Store(file)
+
 	srv := &servers{log: a.logger, dir: file.Dir, errs: make(chan error, 2)}
 	var lst listening
 	if sc := file.SCIM; sc != nil {
@@ -126,7 +132,7 @@ func (a *app) serveDaemon(ctx context.Context, configPath string, file *config.F
 		}
 	}
 	if ac := file.Admin; ac != nil {
-		h, err := a.adminHandler(file, st, daemon)
+		h, err := a.adminHandler(file, st, daemon, loaded)
 		if err != nil {
 			return err
 		}
@@ -142,7 +148,7 @@ func (a *app) serveDaemon(ctx context.Context, configPath string, file *config.F
 	if ready != nil {
 		ready <- lst
 	}
-	result := a.waitForSignals(ctx, configPath, st, daemon, admission, srv.errs)
+	result := a.waitForSignals(ctx, configPath, st, daemon, admission, loaded, srv.errs)
 	a.logger.Info("shutting down: no new work; runs in flight finish their changes and journal the rest")
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -158,7 +164,7 @@ func (a *app) serveDaemon(ctx context.Context, configPath string, file *config.F
 
 // waitForSignals reloads the config on SIGHUP until ctx ends (SIGTERM,
 // SIGINT) or a listener fails.
-func (a *app) waitForSignals(ctx context.Context, configPath string, st store.Store, daemon *scheduler.Daemon, admission *scimAdmission, errs <-chan error) error {
+func (a *app) waitForSignals(ctx context.Context, configPath string, st store.Store, daemon *scheduler.Daemon, admission *scimAdmission, loaded *atomic.Pointer[config.File], errs <-chan error) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -174,6 +180,7 @@ func (a *app) waitForSignals(ctx context.Context, configPath string, st store.St
 			} else {
 				daemon.Reload(jobs)
 				admission.set(file, jobs)
+				loaded.Store(file)
 				a.logger.Info("SIGHUP: config reloaded (listeners, tokens and the store change only on restart)")
 			}
 		}
@@ -230,7 +237,7 @@ func (a *app) scimHandler(file *config.File, st store.Store, onChange func(), ma
 }
 
 // adminHandler is the admin listener's handler of the admin block.
-func (a *app) adminHandler(file *config.File, st store.Store, daemon *scheduler.Daemon) (http.Handler, error) {
+func (a *app) adminHandler(file *config.File, st store.Store, daemon *scheduler.Daemon, loaded *atomic.Pointer[config.File]) (http.Handler, error) {
 	ac := file.Admin
 	token, err := ac.Token.Resolve("admin.token", file.Dir)
 	if err != nil {
@@ -242,18 +249,20 @@ func (a *app) adminHandler(file *config.File, st store.Store, daemon *scheduler.
 	}
 	h, err := admin.New(admin.Options{Store: st, Daemon: daemon, Token: token, MetricsPublic: ac.MetricsPublic,
 		Metrics: metrics.Handler(), ReadyMaxFailedAge: ac.ReadyMaxFailedAge, Replica: replica, Logger: a.logger.Named("admin"),
-		Check: a.connectorChecks(file, st)})
+		Check: a.connectorChecks(loaded, st)})
 	if err != nil {
 		return nil, failedError(err)
 	}
 	return h, nil
 }
 
-// connectorChecks runs validate --connect's checks of the jobs of file
-// (the config serve started with) for POST /api/validate: each source and
-// target connects and reads one page; a failure names its file and line.
-func (a *app) connectorChecks(file *config.File, st store.Store) func(context.Context) []connectors.Line {
+// connectorChecks runs validate --connect's checks of the jobs of the
+// config as last loaded (at start or by SIGHUP) for POST /api/validate:
+// each source and target connects and reads one page; a failure names its
+// file and line.
+func (a *app) connectorChecks(loaded *atomic.Pointer[config.File], st store.Store) func(context.Context) []connectors.Line {
 	return func(ctx context.Context) []connectors.Line {
+		file := loaded.Load()
 		env := connectors.Env{BaseDir: file.Dir, Logger: a.logger.Named("validate"), Store: st}
 		var out []connectors.Line
 		for i, job := range file.Jobs {
