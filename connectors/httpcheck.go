@@ -93,3 +93,51 @@ func NoRetries() *int {
 	n := 0
 	return &n
 }
+
+// CheckStep is one request of an HTTP target's check.
+type CheckStep struct {
+	// Check names what is tried ("read one page of users").
+	Check string
+	// Run makes the request, once; detail says what a success found.
+	Run func(ctx context.Context) (detail string, err error)
+	// Explain says why Run failed and names the key; nil is ExplainHTTP
+	// with the check's keys (a target whose API says more in its body
+	// than in its status sets it).
+	Explain func(err error) (key string, why error)
+}
+
+// CheckHTTPTarget is validate --connect's test of an HTTP target, as
+// Entra's "Test Connection" does it: open the target with no retries, so
+// that an unreachable one fails at once and says why rather than after a
+// run's backoff, then make each step's request once, in order, until one
+// fails. client is the ClientConfig of the copy of the block that open
+// reads (its max_retries is set to 0); name is the target's type, which a
+// block that does not open is reported under. Nothing is written.
+func CheckHTTPTarget[A Target](ctx context.Context, env CheckEnv, name string, client *httpkit.ClientConfig,
+	open func(context.Context, Env) (Target, error), keys HTTPKeys, steps func(A) []CheckStep) []CheckResult {
+	client.MaxRetries = NoRetries()
+	t, err := open(ctx, env.Env)
+	if err != nil {
+		return []CheckResult{{Check: name + " settings", Key: "target." + name, Err: err}}
+	}
+	a, ok := t.(A)
+	if !ok {
+		return []CheckResult{{Check: name + " settings", Key: "target." + name, Err: fmt.Errorf("opened a %T, not a %T", t, a)}}
+	}
+	var out []CheckResult
+	for _, s := range steps(a) {
+		r := CheckResult{Check: s.Check}
+		detail, err := s.Run(ctx)
+		if err != nil {
+			explain := s.Explain
+			if explain == nil {
+				explain = func(err error) (string, error) { return ExplainHTTP(err, keys) }
+			}
+			r.Key, r.Err = explain(err)
+			return append(out, r)
+		}
+		r.Detail = detail
+		out = append(out, r)
+	}
+	return out
+}

@@ -20,40 +20,35 @@ var checkKeys = connectors.HTTPKeys{
 	Scope:      "target.aircourse.scopes",
 }
 
-// Check is validate --connect's test of the target, as Entra's "Test
-// Connection" does it: get an OAuth token, then read one page of one
-// user, each once, without the retries of a run, so that an unreachable
-// target fails at once and says why (ExplainHTTP). Two requests when all
-// is well; nothing is written.
+// Check is validate --connect's test of the target (CheckHTTPTarget): get
+// an OAuth token, then read one page of one user, each once. Two requests
+// when all is well; nothing is written.
 func (c *Config) Check(ctx context.Context, env connectors.CheckEnv) []connectors.CheckResult {
 	cfg := *c
-	cfg.MaxRetries = connectors.NoRetries()
-	t, err := cfg.Open(ctx, env.Env)
-	if err != nil {
-		return []connectors.CheckResult{{Check: "aircourse settings", Key: "target.aircourse", Err: err}}
-	}
-	client := t.(*Adapter).client
-	s, _ := cfg.check() // Open checked it
-	tok := connectors.CheckResult{Check: "get an OAuth token from " + s.tokenURL, Detail: "granted"}
-	if bt, ok := client.api.Auth.(httpkit.BearerTokens); ok {
-		if _, err := bt.Tokens.Token(ctx); err != nil {
-			tok.Key, tok.Err = connectors.ExplainHTTP(err, checkKeys)
-			tok.Detail = ""
-			return []connectors.CheckResult{tok}
+	return connectors.CheckHTTPTarget(ctx, env, "aircourse", &cfg.ClientConfig, cfg.Open, checkKeys, func(a *Adapter) []connectors.CheckStep {
+		s, _ := cfg.check() // Open checked it
+		return []connectors.CheckStep{
+			{Check: "get an OAuth token from " + s.tokenURL, Run: func(ctx context.Context) (string, error) {
+				if bt, ok := a.client.api.Auth.(httpkit.BearerTokens); ok {
+					if _, err := bt.Tokens.Token(ctx); err != nil {
+						return "", err
+					}
+				}
+				return "granted", nil
+			}},
+			{Check: "read one page of users", Run: func(ctx context.Context) (string, error) {
+				var page struct {
+					Data []User `json:"data"`
+					Meta *Meta  `json:"meta"`
+				}
+				if err := a.client.do(ctx, http.MethodGet, "/users", url.Values{"limit": {"1"}, "page": {"1"}}, nil, &page); err != nil {
+					return "", err
+				}
+				if page.Meta != nil && page.Meta.hasTotal {
+					return fmt.Sprintf("%d user(s) in all", page.Meta.Total), nil
+				}
+				return fmt.Sprintf("%d user(s) on the page", len(page.Data)), nil
+			}},
 		}
-	}
-	read := connectors.CheckResult{Check: "read one page of users"}
-	var page struct {
-		Data []User `json:"data"`
-		Meta *Meta  `json:"meta"`
-	}
-	if err := client.do(ctx, http.MethodGet, "/users", url.Values{"limit": {"1"}, "page": {"1"}}, nil, &page); err != nil {
-		read.Key, read.Err = connectors.ExplainHTTP(err, checkKeys)
-		return []connectors.CheckResult{tok, read}
-	}
-	read.Detail = fmt.Sprintf("%d user(s) on the page", len(page.Data))
-	if page.Meta != nil && page.Meta.hasTotal {
-		read.Detail = fmt.Sprintf("%d user(s) in all", page.Meta.Total)
-	}
-	return []connectors.CheckResult{tok, read}
+	})
 }

@@ -11,23 +11,23 @@ import (
 
 var _ connectors.Checker = (*Config)(nil)
 
-// Check is validate --connect's test of the target: one page of one
-// organization, with the token, once (no retries: an unreachable API fails
-// at once, saying why). Nothing is written.
+// checkKeys are the keys a failed check names.
+var checkKeys = connectors.HTTPKeys{BaseURL: "target.tenantadmin.base_url", Secret: "target.tenantadmin.token", SecretName: "token"}
+
+// Check is validate --connect's test of the target (CheckHTTPTarget): one
+// page of one organization, with the token, once. Nothing is written.
 func (c *Config) Check(ctx context.Context, env connectors.CheckEnv) []connectors.CheckResult {
 	cfg := *c
-	cfg.MaxRetries = connectors.NoRetries()
-	t, err := cfg.Open(ctx, env.Env)
-	if err != nil {
-		return []connectors.CheckResult{{Check: "tenantadmin settings", Key: "target.tenantadmin", Err: err}}
-	}
-	r := connectors.CheckResult{Check: "read one page of organizations with the token"}
-	var page rawObject
-	if err := t.(*Adapter).client.do(ctx, http.MethodGet, OrgsPath, url.Values{"limit": {"1"}}, nil, &page); err != nil {
-		r.Key, r.Err = connectors.ExplainHTTP(err, connectors.HTTPKeys{
-			BaseURL: "target.tenantadmin.base_url", Secret: "target.tenantadmin.token", SecretName: "token"})
-		return []connectors.CheckResult{r}
-	}
-	r.Detail = fmt.Sprintf("%d organization(s) on the page", len(page.objects("items", "data")))
-	return []connectors.CheckResult{r}
+	return connectors.CheckHTTPTarget(ctx, env, "tenantadmin", &cfg.ClientConfig, cfg.Open, checkKeys, func(a *Adapter) []connectors.CheckStep {
+		return []connectors.CheckStep{{
+			Check: "read one page of organizations with the token",
+			Run: func(ctx context.Context) (string, error) {
+				var page rawObject
+				if err := a.client.do(ctx, http.MethodGet, OrgsPath, url.Values{"limit": {"1"}}, nil, &page); err != nil {
+					return "", err
+				}
+				return fmt.Sprintf("%d organization(s) on the page", len(page.objects("items", "data"))), nil
+			},
+		}}
+	})
 }
