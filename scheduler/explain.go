@@ -328,124 +328,91 @@ type objRef struct {
 // kindOrder ranks kinds when one name matches objects of several.
 var kindOrder = map[mapping.Kind]int{mapping.KindUser: 0, mapping.KindOrg: 1, mapping.KindGroup: 2}
 
+// ways are the ways of naming an object a query is tried as, in turn.
+var ways = []string{"key", "login_id", "email", "code", "name"}
+
+// candidate is one object a query may name, with its name in each way it
+// has one ("" where it has none).
+type candidate struct {
+	ref   objRef
+	names map[string]string
+}
+
+// candidates lists every object a query may name, in the order find takes
+// them: the source's records, the desired users, organizations and groups,
+// the target's, then the links. A record is named by its key (an
+// organization's as its orgs.key template rendered it) and a user's by the
+// login_id and email its templates rendered; a desired object by its key
+// (not a user's), code and name; a target user by its login_id and email,
+// a target organization or group (not the system ones) by its code, both
+// by their source key when linked or adopted, else as unmanaged; a link by
+// its key.
+func (x *explainer) candidates() []candidate {
+	d, a := x.res.Desired, x.res.Actual
+	var out []candidate
+	add := func(ref objRef, names map[string]string) { out = append(out, candidate{ref, names}) }
+	for i, rec := range x.records {
+		key := rec.Key
+		names := map[string]string{}
+		switch rec.Kind {
+		case mapping.KindOrg:
+			if v, ok := traced(x.traces[i], "orgs.key"); ok && v != "" {
+				key = v
+			}
+		case mapping.KindUser:
+			names["login_id"], _ = traced(x.traces[i], "users.login_id")
+			names["email"], _ = traced(x.traces[i], "users.email")
+		}
+		names["key"] = key
+		add(objRef{kind: rec.Kind, key: key}, names)
+	}
+	for _, u := range d.Users {
+		add(objRef{kind: mapping.KindUser, key: u.Key}, map[string]string{"name": u.Name})
+	}
+	for _, o := range d.Orgs {
+		add(objRef{kind: mapping.KindOrg, key: o.Key}, map[string]string{"key": o.Key, "code": o.Code, "name": o.Name})
+	}
+	for _, g := range d.Groups {
+		add(objRef{kind: mapping.KindGroup, key: g.Key}, map[string]string{"key": g.Key, "code": g.Code, "name": g.Name})
+	}
+	for _, u := range a.Users {
+		add(x.targetRef(mapping.KindUser, u.Key), map[string]string{"login_id": u.LoginID, "email": u.Email})
+	}
+	for _, o := range a.Orgs {
+		if !o.System {
+			add(x.targetRef(mapping.KindOrg, o.Key), map[string]string{"code": o.Code})
+		}
+	}
+	for _, g := range a.Groups {
+		if !g.System {
+			add(x.targetRef(mapping.KindGroup, g.Key), map[string]string{"code": g.Code})
+		}
+	}
+	for kind, m := range x.res.links {
+		if kind == mapping.KindMembership {
+			continue
+		}
+		for key := range m {
+			add(objRef{kind: kind, key: key}, map[string]string{"key": key})
+		}
+	}
+	return out
+}
+
 // find resolves the query, trying each way of naming an object in turn;
 // the first way that names exactly one object (of the first kind that has
 // one) wins.
 func (x *explainer) find(query string) (*Explanation, error) {
 	q := strings.TrimSpace(query)
-	eq := func(s string) bool { return s != "" && strings.EqualFold(s, q) }
-	d, a := x.res.Desired, x.res.Actual
-	type way struct {
-		name string
-		refs func() []objRef
-	}
-	ways := []way{
-		{"key", func() []objRef {
-			var out []objRef
-			for i, rec := range x.records {
-				key := rec.Key
-				if rec.Kind == mapping.KindOrg {
-					if v, ok := traced(x.traces[i], "orgs.key"); ok && v != "" {
-						key = v
-					}
-				}
-				if eq(key) {
-					out = append(out, objRef{kind: rec.Kind, key: key})
-				}
+	cands := x.candidates()
+	for _, way := range ways {
+		var refs []objRef
+		for _, c := range cands {
+			if v := c.names[way]; v != "" && strings.EqualFold(v, q) {
+				refs = append(refs, c.ref)
 			}
-			for _, o := range d.Orgs {
-				if eq(o.Key) {
-					out = append(out, objRef{kind: mapping.KindOrg, key: o.Key})
-				}
-			}
-			for _, g := range d.Groups {
-				if eq(g.Key) {
-					out = append(out, objRef{kind: mapping.KindGroup, key: g.Key})
-				}
-			}
-			for kind, m := range x.res.links {
-				for key := range m {
-					if eq(key) && kind != mapping.KindMembership {
-						out = append(out, objRef{kind: kind, key: key})
-					}
-				}
-			}
-			return out
-		}},
-		{"login_id", func() []objRef {
-			var out []objRef
-			for i, rec := range x.records {
-				if v, _ := traced(x.traces[i], "users.login_id"); rec.Kind == mapping.KindUser && eq(v) {
-					out = append(out, objRef{kind: mapping.KindUser, key: rec.Key})
-				}
-			}
-			for _, u := range a.Users {
-				if eq(u.LoginID) {
-					out = append(out, x.targetRef(mapping.KindUser, u.Key))
-				}
-			}
-			return out
-		}},
-		{"email", func() []objRef {
-			var out []objRef
-			for i, rec := range x.records {
-				if v, _ := traced(x.traces[i], "users.email"); rec.Kind == mapping.KindUser && eq(v) {
-					out = append(out, objRef{kind: mapping.KindUser, key: rec.Key})
-				}
-			}
-			for _, u := range a.Users {
-				if eq(u.Email) {
-					out = append(out, x.targetRef(mapping.KindUser, u.Key))
-				}
-			}
-			return out
-		}},
-		{"code", func() []objRef {
-			var out []objRef
-			for _, o := range d.Orgs {
-				if eq(o.Code) {
-					out = append(out, objRef{kind: mapping.KindOrg, key: o.Key})
-				}
-			}
-			for _, g := range d.Groups {
-				if eq(g.Code) {
-					out = append(out, objRef{kind: mapping.KindGroup, key: g.Key})
-				}
-			}
-			for _, o := range a.Orgs {
-				if eq(o.Code) && !o.System {
-					out = append(out, x.targetRef(mapping.KindOrg, o.Key))
-				}
-			}
-			for _, g := range a.Groups {
-				if eq(g.Code) && !g.System {
-					out = append(out, x.targetRef(mapping.KindGroup, g.Key))
-				}
-			}
-			return out
-		}},
-		{"name", func() []objRef {
-			var out []objRef
-			for _, u := range d.Users {
-				if eq(u.Name) {
-					out = append(out, objRef{kind: mapping.KindUser, key: u.Key})
-				}
-			}
-			for _, o := range d.Orgs {
-				if eq(o.Name) {
-					out = append(out, objRef{kind: mapping.KindOrg, key: o.Key})
-				}
-			}
-			for _, g := range d.Groups {
-				if eq(g.Name) {
-					out = append(out, objRef{kind: mapping.KindGroup, key: g.Key})
-				}
-			}
-			return out
-		}},
-	}
-	for _, w := range ways {
-		refs := dedupe(w.refs())
+		}
+		refs = dedupe(refs)
 		if len(refs) == 0 {
 			continue
 		}
@@ -464,7 +431,7 @@ func (x *explainer) find(query string) (*Explanation, error) {
 			return nil, &NotFoundError{Query: query, Candidates: names, Ambiguous: true}
 		}
 		r := same[0]
-		by := w.name
+		by := way
 		if r.key == "" {
 			by = "target"
 		}
@@ -781,7 +748,10 @@ func (x *explainer) link(e *Explanation) {
 		n := map[mapping.Kind]map[string]string{mapping.KindOrg: orgNames, mapping.KindGroup: groupNames, mapping.KindUser: userNames}[kind][tid]
 		return fmt.Sprintf("%s [%s, not managed]", n, tid)
 	}
-	var v *ObjectView
+	var (
+		v      *ObjectView
+		parent string // the organization it is under
+	)
 	switch e.Kind {
 	case mapping.KindUser:
 		for _, u := range a.Users {
@@ -792,23 +762,20 @@ func (x *explainer) link(e *Explanation) {
 	case mapping.KindOrg:
 		for _, o := range a.Orgs {
 			if o.Key == id {
-				v = &ObjectView{ID: id, Name: o.Name, Code: o.Code, Description: o.Description}
-				if o.ParentKey != "" {
-					v.Parent = name(mapping.KindOrg, o.ParentKey)
-				}
+				v, parent = &ObjectView{ID: id, Name: o.Name, Code: o.Code, Description: o.Description}, o.ParentKey
 			}
 		}
 	case mapping.KindGroup:
 		for _, g := range a.Groups {
 			if g.Key == id {
-				v = &ObjectView{ID: id, Name: g.Name, Code: g.Code, Description: g.Description}
-				if g.OrgKey != "" {
-					v.Parent = name(mapping.KindOrg, g.OrgKey)
-				}
+				v, parent = &ObjectView{ID: id, Name: g.Name, Code: g.Code, Description: g.Description}, g.OrgKey
 			}
 		}
 	}
 	if v != nil {
+		if parent != "" {
+			v.Parent = name(mapping.KindOrg, parent)
+		}
 		v.Memberships = memberships(a.Memberships, e.Kind, id, name)
 	}
 	e.Target = v
