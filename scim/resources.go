@@ -1,12 +1,14 @@
 package scim
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,6 +59,11 @@ type resources struct {
 	// admit refuses what the jobs reading the endpoint could not map
 	// (admission.go); nil admits everything.
 	admit *admission
+	// endpoint ("/Users"), schemas and schemasJSON (them encoded) are
+	// the resource type's, as the library serves it (describe).
+	endpoint    string
+	schemas     []string
+	schemasJSON []byte
 }
 
 // lockResource takes the process's lock on the resource id until deadline
@@ -337,57 +344,87 @@ func (h *resources) GetAll(r *http.Request, params libscim.ListRequestParams) (l
 	if v := params.FilterValidator; v != nil {
 		expr = v.GetFilter()
 	}
-	page, err := h.list(r.Context(), expr, params.StartIndex-1, params.Count)
+	list, err := h.list(r.Context(), expr, params.StartIndex-1, params.Count)
 	if err != nil {
 		return libscim.Page{}, err
 	}
-	for i := range page.Resources {
-		h.projectResource(r, &page.Resources[i])
+	if note, ok := r.Context().Value(renderedKey{}).(*renderedPage); ok {
+		// A GET of a collection (Server.list): the page is rendered
+		// here, once, and the library answers an empty one that
+		// Server.list replaces (renderedPage). The root search
+		// (searchAll) reads the library's rendering.
+		out, err := h.renderPage(r, list.Resources)
+		if err != nil {
+			return libscim.Page{}, err
+		}
+		note.resources, note.total, note.startIndex, note.done = out, list.TotalResults, params.StartIndex, true
+		return libscim.Page{TotalResults: list.TotalResults, Resources: []libscim.Resource{}}, nil
+	}
+	page := libscim.Page{TotalResults: list.TotalResults, Resources: make([]libscim.Resource, 0, len(list.Resources))}
+	for _, l := range list.Resources {
+		doc := l.doc
+		if doc == nil {
+			if doc, err = decodeStored(l.SCIMResource); err != nil {
+				return libscim.Page{}, h.storeError(err, l.ID, "")
+			}
+		}
+		res := h.resource(l.SCIMResource, doc)
+		h.projectResource(r, &res)
+		page.Resources = append(page.Resources, res)
 	}
 	return page, nil
 }
 
+// listPage is a page of resources and how many match in all.
+type listPage struct {
+	Resources    []listed
+	TotalResults int
+}
+
+// listed is a resource of a page: as stored, and its document when the
+// filter needed it decoded (nil otherwise).
+type listed struct {
+	store.SCIMResource
+	doc map[string]any
+}
+
 // list is the page of count resources from offset among those matching
-// expr (nil: all). A filter the store's index answers (storeFilter) is
-// run and paged by the store, so a page costs the same at any offset and
-// size; any other reads every resource of the type and matches it here.
-func (h *resources) list(ctx context.Context, expr filter.Expression, offset, count int) (libscim.Page, error) {
-	page := libscim.Page{Resources: []libscim.Resource{}}
+// expr (nil: all), and how many match. A filter the store's index answers
+// (storeFilter) is run and paged by the store, so a page costs the same at
+// any offset and size; any other reads every resource of the type and
+// matches it here.
+func (h *resources) list(ctx context.Context, expr filter.Expression, offset, count int) (listPage, error) {
 	where, none, indexed := storeFilter(h.typ, expr)
 	if indexed {
 		if none {
-			return page, nil
+			return listPage{}, nil
 		}
 		list, total, err := h.store.SCIMQuery(ctx, h.typ, where, offset, count)
 		if err != nil {
-			return libscim.Page{}, h.storeError(err, "", "")
+			return listPage{}, h.storeError(err, "", "")
 		}
-		page.TotalResults = total
-		for _, res := range list {
-			doc, err := decodeStored(res)
-			if err != nil {
-				return libscim.Page{}, h.storeError(err, res.ID, "")
-			}
-			page.Resources = append(page.Resources, h.resource(res, doc))
+		page := listPage{Resources: make([]listed, len(list)), TotalResults: total}
+		for i, res := range list {
+			page.Resources[i].SCIMResource = res
 		}
 		return page, nil
 	}
 	list, err := h.store.SCIMList(ctx, h.typ)
 	if err != nil {
-		return libscim.Page{}, h.storeError(err, "", "")
+		return listPage{}, h.storeError(err, "", "")
 	}
-	matched := make([]libscim.Resource, 0, len(list))
+	matched := make([]listed, 0, len(list))
 	for _, res := range list {
 		doc, err := decodeStored(res)
 		if err != nil {
-			return libscim.Page{}, h.storeError(err, res.ID, "")
+			return listPage{}, h.storeError(err, res.ID, "")
 		}
 		if !h.match.match(full(res, doc), expr) {
 			continue
 		}
-		matched = append(matched, h.resource(res, doc))
+		matched = append(matched, listed{SCIMResource: res, doc: doc})
 	}
-	page.TotalResults = len(matched)
+	page := listPage{TotalResults: len(matched)}
 	if offset < len(matched) && count > 0 {
 		page.Resources = matched[offset:min(offset+count, len(matched))]
 	}
@@ -573,4 +610,161 @@ func lowerKey(m map[string]any, name string) (string, bool) {
 		}
 	}
 	return name, false
+}
+
+// describe notes what the library adds to each resource of t it serves,
+// for renderPage to add the same: the endpoint (of meta.location) and the
+// schemas.
+func (h *resources) describe(t libscim.ResourceType) {
+	schemas := []string{t.Schema.ID}
+	for _, e := range t.SchemaExtensions {
+		schemas = append(schemas, e.Schema.ID)
+	}
+	h.endpoint, h.schemas = t.Endpoint, schemas
+	h.schemasJSON, _ = json.Marshal(schemas)
+}
+
+// renderedKey is the context key of a list request's *renderedPage.
+type renderedKey struct{}
+
+// renderedPage carries a page that GetAll rendered past the library to
+// Server.list, which writes the list response around it. The library
+// would decode each stored document, add to it and encode it again, and
+// leave meta.location relative, for the response to be decoded and
+// encoded once more to make it absolute: at 100 resources a page, most of
+// a list request's cost.
+type renderedPage struct {
+	done       bool
+	resources  []json.RawMessage
+	total      int
+	startIndex int
+}
+
+// renderPage renders each resource of a page as the library does (the
+// document with id, externalId, schemas and meta, after the attributes and
+// excludedAttributes projection), with meta.location absolute. Without a
+// projection, a stored document is copied into the response as it is,
+// never decoded.
+func (h *resources) renderPage(r *http.Request, list []listed) ([]json.RawMessage, error) {
+	q := r.URL.Query()
+	projected := q.Get("attributes") != "" || q.Get("excludedAttributes") != ""
+	base := baseURL(r) + BasePath + h.endpoint + "/"
+	out := make([]json.RawMessage, 0, len(list))
+	var scratch bytes.Buffer
+	for _, l := range list {
+		if !projected {
+			if b, ok := h.renderStored(&scratch, l.SCIMResource, base); ok {
+				out = append(out, b)
+				continue
+			}
+		}
+		doc := l.doc
+		if doc == nil {
+			var err error
+			if doc, err = decodeStored(l.SCIMResource); err != nil {
+				return nil, h.storeError(err, l.ID, "")
+			}
+		}
+		res := h.resource(l.SCIMResource, doc)
+		h.projectResource(r, &res)
+		b, err := json.Marshal(h.response(res, base))
+		if err != nil {
+			return nil, h.storeError(fmt.Errorf("encode %s %s: %w", h.typ, l.ID, err), l.ID, "")
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// response is what the library answers for res (libscim's
+// Resource.response): its attributes with id, externalId, schemas and
+// meta set, meta.location being absolute (base + the escaped id).
+func (h *resources) response(res libscim.Resource, base string) map[string]any {
+	m := map[string]any(res.Attributes)
+	if m == nil {
+		m = map[string]any{}
+	}
+	m["id"] = res.ID
+	if res.ExternalID.Present() {
+		m["externalId"] = res.ExternalID.Value()
+	}
+	m["schemas"] = h.schemas
+	m["meta"] = map[string]string{
+		"resourceType": h.typ,
+		"created":      res.Meta.Created.Format(time.RFC3339),
+		"lastModified": res.Meta.LastModified.Format(time.RFC3339),
+		"location":     base + url.PathEscape(res.ID),
+		"version":      res.Meta.Version,
+	}
+	return m
+}
+
+// reservedKeys are the members the library sets on every resource, which
+// renderStored writes itself: a stored document holding any of these
+// strings (split keeps them out, but a PATCH might not) is rendered by
+// decoding it, as the library would.
+var reservedKeys = [][]byte{[]byte(`"id"`), []byte(`"externalId"`), []byte(`"schemas"`), []byte(`"meta"`)}
+
+// renderStored writes a stored resource as response does without
+// decoding its document: the document's members (compacted) between
+// schemas, id and externalId, and meta. It answers false when the document
+// is not a JSON object or may hold a reserved key.
+func (h *resources) renderStored(scratch *bytes.Buffer, res store.SCIMResource, base string) (json.RawMessage, bool) {
+	doc := res.Doc
+	if len(doc) == 0 {
+		doc = []byte("{}")
+	}
+	for _, k := range reservedKeys {
+		if bytes.Contains(doc, k) {
+			return nil, false
+		}
+	}
+	scratch.Reset()
+	if json.Compact(scratch, doc) != nil {
+		return nil, false
+	}
+	c := scratch.Bytes()
+	if len(c) < 2 || c[0] != '{' || c[len(c)-1] != '}' {
+		return nil, false
+	}
+	members := c[1 : len(c)-1]
+	b := make([]byte, 0, len(members)+len(base)+256)
+	b = append(b, `{"schemas":`...)
+	b = append(b, h.schemasJSON...)
+	b = append(b, `,"id":`...)
+	b = appendJSONString(b, res.ID)
+	if res.ExternalID != "" {
+		b = append(b, `,"externalId":`...)
+		b = appendJSONString(b, res.ExternalID)
+	}
+	if len(members) > 0 {
+		b = append(b, ',')
+		b = append(b, members...)
+	}
+	b = append(b, `,"meta":{"created":"`...)
+	b = res.Created.AppendFormat(b, time.RFC3339)
+	b = append(b, `","lastModified":"`...)
+	b = res.Modified.AppendFormat(b, time.RFC3339)
+	b = append(b, `","location":`...)
+	b = appendJSONString(b, base+url.PathEscape(res.ID))
+	b = append(b, `,"resourceType":`...)
+	b = appendJSONString(b, h.typ)
+	b = append(b, `,"version":`...)
+	b = appendJSONString(b, etag(res.Version))
+	b = append(b, "}}"...)
+	return b, true
+}
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it (HTML characters included).
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,9 +108,13 @@ func New(opts Options) (*Server, error) {
 	admit := newAdmission(opts.Store, opts.Mappings, s.log)
 	users := &resources{typ: TypeUser, store: opts.Store, match: m, log: s.log, locks: locks, admit: admit}
 	groups := &resources{typ: TypeGroup, store: opts.Store, match: newMatcher(groupSchema()), log: s.log, locks: locks, admit: admit}
+	types := resourceTypes(users, groups)
+	for _, t := range types {
+		t.Handler.(*resources).describe(t)
+	}
 	lib, err := libscim.NewServer(&libscim.ServerArgs{
 		ServiceProviderConfig: &libscim.ServiceProviderConfig{MaxResults: s.maxPage, SupportFiltering: true, SupportPatch: true},
-		ResourceTypes:         resourceTypes(users, groups),
+		ResourceTypes:         types,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("scim: %w", err)
@@ -427,27 +432,44 @@ func (s *Server) create(w *recorder, r *http.Request) {
 	}
 }
 
-// list serves a GET of a collection, buffered so that itemsPerPage can be
-// set to the number of resources on the page (RFC 7644 §3.4.2), where the
-// library puts the count asked for.
+// list serves a GET of a collection. The library parses and checks the
+// query (filter, startIndex, count) and calls GetAll, which renders the
+// page itself, complete with absolute meta.location (renderedPage); the
+// library's answer, a list without resources, is replaced by one written
+// around them, its itemsPerPage the number of resources on the page (RFC
+// 7644 §3.4.2), where the library puts the count asked for.
 func (s *Server) list(w *recorder, r *http.Request) {
-	buf := s.buffered(w, r)
-	body := buf.body.Bytes()
-	if buf.status == http.StatusOK {
-		var page map[string]json.RawMessage
-		if json.Unmarshal(body, &page) == nil {
-			var resources []json.RawMessage
-			_ = json.Unmarshal(page["Resources"], &resources)
-			if resources == nil {
-				page["Resources"] = json.RawMessage("[]")
-			}
-			page["itemsPerPage"] = json.RawMessage(fmt.Sprint(len(resources)))
-			if b, err := json.Marshal(page); err == nil {
-				body, _ = absoluteLocations(r, b)
-			}
-		}
+	note := &renderedPage{}
+	buf := s.buffered(w, r.WithContext(context.WithValue(r.Context(), renderedKey{}, note)))
+	if buf.status != http.StatusOK || !note.done {
+		buf.send(w, buf.body.Bytes())
+		return
 	}
-	buf.send(w, body)
+	buf.send(w, listResponse(note))
+}
+
+// listResponse is the body of a list response of a rendered page, its keys
+// in the order encoding/json writes a map's.
+func listResponse(p *renderedPage) []byte {
+	n := 128
+	for _, res := range p.resources {
+		n += len(res) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"Resources":[`...)
+	for i, res := range p.resources {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, res...)
+	}
+	b = append(b, `],"itemsPerPage":`...)
+	b = strconv.AppendInt(b, int64(len(p.resources)), 10)
+	b = append(b, `,"schemas":["`+listURN+`"],"startIndex":`...)
+	b = strconv.AppendInt(b, int64(p.startIndex), 10)
+	b = append(b, `,"totalResults":`...)
+	b = strconv.AppendInt(b, int64(p.total), 10)
+	return append(b, '}')
 }
 
 func (s *Server) changed() {
