@@ -38,13 +38,7 @@ func (s *Server) listGroups(c *call) response {
 }
 
 // GET /groups/{groupId}
-func (s *Server) getGroup(c *call) response {
-	r := s.groups[c.id]
-	if r == nil {
-		return message(http.StatusNotFound, msgNotFound)
-	}
-	return emukit.JSON(http.StatusOK, map[string]any{"data": renderGroup(r)})
-}
+func (s *Server) getGroup(c *call) response { return getOne(s.groups[c.id], renderGroup) }
 
 // POST /groups
 func (s *Server) createGroup(c *call) response {

@@ -189,3 +189,12 @@ func inPeriod(start, end *string, today string) bool {
 	}
 	return true
 }
+
+// getOne answers a GET of one user, organization or group: {"data": it}
+// as render shows it, or a 404 when r is nil (no such id).
+func getOne[R, V any](r *R, render func(*R) V) response {
+	if r == nil {
+		return message(http.StatusNotFound, msgNotFound)
+	}
+	return emukit.JSON(http.StatusOK, map[string]any{"data": render(r)})
+}

@@ -45,13 +45,7 @@ func (s *Server) listOrgs(c *call) response {
 }
 
 // GET /organizations/{organizationId}
-func (s *Server) getOrg(c *call) response {
-	r := s.orgs[c.id]
-	if r == nil {
-		return message(http.StatusNotFound, msgNotFound)
-	}
-	return emukit.JSON(http.StatusOK, map[string]any{"data": s.renderOrg(r)})
-}
+func (s *Server) getOrg(c *call) response { return getOne(s.orgs[c.id], s.renderOrg) }
 
 // POST /organizations
 func (s *Server) createOrg(c *call) response {

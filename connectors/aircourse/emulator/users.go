@@ -70,13 +70,7 @@ func (s *Server) listUsers(c *call) response {
 }
 
 // GET /users/{userId}
-func (s *Server) getUser(c *call) response {
-	r := s.users[c.id]
-	if r == nil {
-		return message(http.StatusNotFound, msgNotFound)
-	}
-	return emukit.JSON(http.StatusOK, map[string]any{"data": s.apiUser(r)})
-}
+func (s *Server) getUser(c *call) response { return getOne(s.users[c.id], s.apiUser) }
 
 // POST /users
 func (s *Server) createUser(c *call) response {
@@ -84,41 +78,25 @@ func (s *Server) createUser(c *call) response {
 	name := ch.str("name", true, 40)
 	number := ch.str("userNumber", false, 40)
 	mailF := ch.email("mail", 100)
-	if mailF.set() && taken(s.mailIdx, mailF.v, "") {
-		ch.fail("mail", msgUnique("mail"))
-		mailF.ok = false
-	}
+	unique(ch, "mail", &mailF, s.mailIdx, "")
 	if !ch.given("mail") && !ch.given("loginId") {
 		ch.fail("mail", msgRequiredWithout("mail", "loginId"))
 	}
 	login := ch.str("loginId", false, 100)
-	if login.set() && taken(s.loginIdx, login.v, "") {
-		ch.fail("loginId", msgUnique("loginId"))
-		login.ok = false
-	}
+	unique(ch, "loginId", &login, s.loginIdx, "")
 	if !ch.given("mail") && !ch.given("loginId") {
 		ch.fail("loginId", msgRequiredWithout("loginId", "mail"))
 	}
 	password := ch.str("password", false, 100)
 	slack := ch.str("slackMemberId", false, 15)
-	license := ch.enum("license", true, licenses...)
-	ai := ch.intEnum("hasAiKnowledgeLicense", false, 0, 1)
-	role := ch.enum("role", true, userRoles...)
-	memberOrgs := ch.array("memberOrganizationIds", false, ch.idElem("org_", s.orgExists))
-	adminOrgs := ch.array("adminOrganizationIds", false, ch.idElem("org_", s.orgExists))
-	department := ch.str("department", false, 100)
-	position := ch.str("position", false, 100)
-	gender := ch.intEnum("gender", true, 0, 1)
-	birthday := ch.date("birthday")
-	profile := ch.str("profile", false, 1000)
-	pwLogin := ch.boolean("isEnabledPasswordLogin", s.samlPerUser)
+	f := s.checkUserFields(ch, s.samlPerUser)
 	if !ch.errs.Empty() {
 		return ch.errs.unprocessable()
 	}
 
 	wantAI := 0
-	if ai.set() {
-		wantAI = ai.v
+	if f.ai.set() {
+		wantAI = f.ai.v
 	}
 	ts := s.stamp()
 	u := User{
@@ -130,19 +108,19 @@ func (s *Server) createUser(c *call) response {
 		SlackMemberID:          optStr(slack),
 		Status:                 statusActive,
 		Notification:           []string{},
-		License:                s.usableLicense(license.v, ""),
+		License:                s.usableLicense(f.license.v, ""),
 		HasAiKnowledgeLicense:  s.aiLicense(wantAI, ""),
-		Role:                   role.v,
-		Department:             optStr(department),
-		Position:               optStr(position),
-		Birthday:               optStr(birthday),
-		Profile:                optStr(profile),
-		IsEnabledPasswordLogin: pwLogin.v,
+		Role:                   f.role.v,
+		Department:             optStr(f.department),
+		Position:               optStr(f.position),
+		Birthday:               optStr(f.birthday),
+		Profile:                optStr(f.profile),
+		IsEnabledPasswordLogin: f.pwLogin.v,
 		CreatedAt:              ts,
 		UpdatedAt:              ts,
 	}
-	if gender.set() {
-		g := gender.v
+	if f.gender.set() {
+		g := f.gender.v
 		u.Gender = &g
 	}
 	rec := &userRec{u: u, password: password.v, seq: s.nextSeq()}
@@ -153,13 +131,13 @@ func (s *Server) createUser(c *call) response {
 	s.users[u.ID] = rec
 	reindex(s.mailIdx, u.ID, nil, u.Mail)
 	reindex(s.loginIdx, u.ID, nil, u.LoginID)
-	members := memberOrgs.v
-	if !memberOrgs.present {
+	members := f.memberOrgs.v
+	if !f.memberOrgs.present {
 		// The document: memberOrganizationIds 未指定の場合、ルート組織に所属します
 		// (whatever adminOrganizationIds says).
 		members = []string{s.rootID}
 	}
-	s.setMemberships(u.ID, members, adminOrgs.v)
+	s.setMemberships(u.ID, members, f.adminOrgs.v)
 	out := map[string]any{"data": s.apiUser(rec)}
 	if generated {
 		out["password"] = rec.password
@@ -177,15 +155,9 @@ func (s *Server) updateUser(c *call) response {
 	name := ch.str("name", true, 40)
 	number := ch.str("userNumber", false, 40)
 	mailF := ch.email("mail", 100)
-	if mailF.set() && taken(s.mailIdx, mailF.v, r.u.ID) {
-		ch.fail("mail", msgUnique("mail"))
-		mailF.ok = false
-	}
+	unique(ch, "mail", &mailF, s.mailIdx, r.u.ID)
 	login := ch.str("loginId", false, 100)
-	if login.set() && taken(s.loginIdx, login.v, r.u.ID) {
-		ch.fail("loginId", msgUnique("loginId"))
-		login.ok = false
-	}
+	unique(ch, "loginId", &login, s.loginIdx, r.u.ID)
 	hasMail, hasLogin := r.u.Mail != nil, r.u.LoginID != nil
 	if mailF.present {
 		hasMail = !mailF.null
@@ -205,17 +177,7 @@ func (s *Server) updateUser(c *call) response {
 	if locked.set() && locked.v {
 		ch.fail("isAccountLocked", msgIn("isAccountLocked")) // only unlocking (false) is supported
 	}
-	license := ch.enum("license", true, licenses...)
-	ai := ch.intEnum("hasAiKnowledgeLicense", false, 0, 1)
-	role := ch.enum("role", true, userRoles...)
-	memberOrgs := ch.array("memberOrganizationIds", false, ch.idElem("org_", s.orgExists))
-	adminOrgs := ch.array("adminOrganizationIds", false, ch.idElem("org_", s.orgExists))
-	department := ch.str("department", false, 100)
-	position := ch.str("position", false, 100)
-	gender := ch.intEnum("gender", true, 0, 1)
-	birthday := ch.date("birthday")
-	profile := ch.str("profile", false, 1000)
-	pwLogin := ch.boolean("isEnabledPasswordLogin", false)
+	f := s.checkUserFields(ch, false)
 	if !ch.errs.Empty() {
 		return ch.errs.unprocessable()
 	}
@@ -247,43 +209,79 @@ func (s *Server) updateUser(c *call) response {
 	if locked.set() {
 		u.IsAccountLocked = false
 	}
-	if license.set() {
-		u.License = s.usableLicense(license.v, u.ID)
+	if f.license.set() {
+		u.License = s.usableLicense(f.license.v, u.ID)
 	}
-	if ai.set() {
-		u.HasAiKnowledgeLicense = s.aiLicense(ai.v, u.ID)
+	if f.ai.set() {
+		u.HasAiKnowledgeLicense = s.aiLicense(f.ai.v, u.ID)
 	}
-	if role.set() {
-		u.Role = role.v
+	if f.role.set() {
+		u.Role = f.role.v
 	}
-	applyStr(&u.Department, department)
-	applyStr(&u.Position, position)
-	if gender.change() {
-		if gender.null {
+	applyStr(&u.Department, f.department)
+	applyStr(&u.Position, f.position)
+	if f.gender.change() {
+		if f.gender.null {
 			u.Gender = nil
 		} else {
-			g := gender.v
+			g := f.gender.v
 			u.Gender = &g
 		}
 	}
-	applyStr(&u.Birthday, birthday)
-	applyStr(&u.Profile, profile)
-	if pwLogin.set() {
-		u.IsEnabledPasswordLogin = pwLogin.v
+	applyStr(&u.Birthday, f.birthday)
+	applyStr(&u.Profile, f.profile)
+	if f.pwLogin.set() {
+		u.IsEnabledPasswordLogin = f.pwLogin.v
 	}
-	if memberOrgs.present || adminOrgs.present {
+	if f.memberOrgs.present || f.adminOrgs.present {
 		cur := s.renderUser(r)
 		members, admins := cur.MemberOrganizationIDs, cur.AdminOrganizationIDs
-		if memberOrgs.present {
-			members = memberOrgs.v
+		if f.memberOrgs.present {
+			members = f.memberOrgs.v
 		}
-		if adminOrgs.present {
-			admins = adminOrgs.v
+		if f.adminOrgs.present {
+			admins = f.adminOrgs.v
 		}
 		s.setMemberships(u.ID, members, admins)
 	}
 	u.UpdatedAt = s.stamp()
 	return emukit.JSON(http.StatusOK, map[string]any{"data": s.apiUser(r)})
+}
+
+// userFields are the fields a user's create and update check alike, after
+// the sign-in ones and in the document's order (which is the errors').
+type userFields struct {
+	license, role, department, position, birthday, profile field[string]
+	ai, gender                                             field[int]
+	memberOrgs, adminOrgs                                  field[[]string]
+	pwLogin                                                field[bool]
+}
+
+// checkUserFields checks userFields; isEnabledPasswordLogin is required
+// when pwLoginRequired (a create under SAMLPerUserPasswordLogin).
+func (s *Server) checkUserFields(ch *checker, pwLoginRequired bool) userFields {
+	var f userFields
+	f.license = ch.enum("license", true, licenses...)
+	f.ai = ch.intEnum("hasAiKnowledgeLicense", false, 0, 1)
+	f.role = ch.enum("role", true, userRoles...)
+	f.memberOrgs = ch.array("memberOrganizationIds", false, ch.idElem("org_", s.orgExists))
+	f.adminOrgs = ch.array("adminOrganizationIds", false, ch.idElem("org_", s.orgExists))
+	f.department = ch.str("department", false, 100)
+	f.position = ch.str("position", false, 100)
+	f.gender = ch.intEnum("gender", true, 0, 1)
+	f.birthday = ch.date("birthday")
+	f.profile = ch.str("profile", false, 1000)
+	f.pwLogin = ch.boolean("isEnabledPasswordLogin", pwLoginRequired)
+	return f
+}
+
+// unique fails key when its value is another user's than self's in idx
+// (the mail or loginId index), and takes the value out of the write.
+func unique(ch *checker, key string, f *field[string], idx map[string]string, self string) {
+	if f.set() && taken(idx, f.v, self) {
+		ch.fail(key, msgUnique(key))
+		f.ok = false
+	}
 }
 
 // apiUser is a user as the API answers it: renderUser, less the fields
