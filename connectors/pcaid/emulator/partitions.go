@@ -218,26 +218,26 @@ func (c *call) partitionIDs() ([]string, response, bool) {
 // the user joins each partition as a member; one it is already in is left
 // as it is (its role kept).
 func (c *call) addUserPartitions() response {
-	rec, resp, ok := c.user()
-	if !ok {
-		return resp
-	}
-	ids, resp, ok := c.partitionIDs()
-	if !ok {
-		return resp
-	}
-	for _, id := range ids {
-		if _, in := c.org.members[id][rec.u.AccountID]; !in {
-			c.org.members[id][rec.u.AccountID] = RoleMember
+	return c.changeUserPartitions(func(members map[string]string, accountID string) {
+		if _, in := members[accountID]; !in {
+			members[accountID] = RoleMember
 		}
-	}
-	return emukit.JSON(http.StatusOK, c.userView(rec))
+	})
 }
 
 // removeUserPartitions serves POST
 // /users/{account_id}/service_partitions/remove: the user leaves each
 // partition; one it is not in is ignored.
 func (c *call) removeUserPartitions() response {
+	return c.changeUserPartitions(func(members map[string]string, accountID string) {
+		delete(members, accountID)
+	})
+}
+
+// changeUserPartitions is the user's 404 and the ids' 422 of
+// addUserPartitions and removeUserPartitions, then change of each named
+// partition's members, then the user as it now is.
+func (c *call) changeUserPartitions(change func(members map[string]string, accountID string)) response {
 	rec, resp, ok := c.user()
 	if !ok {
 		return resp
@@ -247,7 +247,7 @@ func (c *call) removeUserPartitions() response {
 		return resp
 	}
 	for _, id := range ids {
-		delete(c.org.members[id], rec.u.AccountID)
+		change(c.org.members[id], rec.u.AccountID)
 	}
 	return emukit.JSON(http.StatusOK, c.userView(rec))
 }
