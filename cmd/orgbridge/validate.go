@@ -80,7 +80,7 @@ func (a *app) validateConnect(ctx context.Context, w io.Writer, file *config.Fil
 		}
 		fmt.Fprintf(w, "%s %s\n", mark, what)
 	}
-	for _, err := range splitJoined(offline) {
+	for _, err := range config.SplitErrors(offline) {
 		line(false, "config", err.Error())
 	}
 	if offline == nil {
@@ -144,20 +144,4 @@ func locatedAt(file *config.File, err error) string {
 		return ""
 	}
 	return fmt.Sprintf(" (%s:%d %s)", fe.File, fe.Line, fe.Key)
-}
-
-// splitJoined lists the errors of an errors.Join, nested ones too.
-func splitJoined(err error) []error {
-	if err == nil {
-		return nil
-	}
-	j, ok := err.(interface{ Unwrap() []error })
-	if !ok {
-		return []error{err}
-	}
-	var out []error
-	for _, e := range j.Unwrap() {
-		out = append(out, splitJoined(e)...)
-	}
-	return out
 }

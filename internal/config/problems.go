@@ -53,7 +53,7 @@ func (p *Problems) Add(key, format string, args ...any) {
 // key put under prefix ("jobs[0].target.aircourse"); an error that names no
 // key is recorded under prefix itself.
 func (p *Problems) Merge(prefix string, err error) {
-	for _, e := range splitErrors(err) {
+	for _, e := range SplitErrors(err) {
 		var fe *FieldError
 		if errors.As(e, &fe) {
 			p.errs = append(p.errs, &FieldError{Key: joinKey(prefix, fe.Key), Message: fe.Message, File: fe.File, Line: fe.Line})
@@ -70,9 +70,10 @@ func (p *Problems) Len() int { return len(p.errs) }
 // none. Each joined error is a *FieldError.
 func (p *Problems) Err() error { return errors.Join(p.errs...) }
 
-// splitErrors lists the errors an errors.Join (possibly nested) holds; any
-// other error is a list of one. nil is an empty list.
-func splitErrors(err error) []error {
+// SplitErrors lists the errors an errors.Join (possibly nested) holds; any
+// other error is a list of one. nil is an empty list. validate lists the
+// problems of a config by it, one a line.
+func SplitErrors(err error) []error {
 	if err == nil {
 		return nil
 	}
@@ -82,7 +83,7 @@ func splitErrors(err error) []error {
 	}
 	var out []error
 	for _, e := range joined.Unwrap() {
-		out = append(out, splitErrors(e)...)
+		out = append(out, SplitErrors(e)...)
 	}
 	return out
 }
@@ -117,7 +118,7 @@ type locator struct {
 // in the file (the line of the deepest part of the key that is: the block
 // of a missing key). Other errors are kept as they are.
 func (l locator) Locate(err error) error {
-	errs := splitErrors(err)
+	errs := SplitErrors(err)
 	if len(errs) == 0 {
 		return nil
 	}
