@@ -19,6 +19,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/orgbridge/orgbridge/connectors/ldap/ldaptest"
 	"github.com/orgbridge/orgbridge/internal/testtls"
 )
 
@@ -450,15 +451,7 @@ func (dc *DC) stop() error {
 // test ends.
 func (dc *DC) Conn(t testing.TB) *ldap.Conn {
 	t.Helper()
-	c, err := ldap.DialURL(dc.URL)
-	if err != nil {
-		t.Fatalf("adtest: dial %s: %v", dc.URL, err)
-	}
-	t.Cleanup(func() { c.Close() })
-	if err := c.Bind(dc.BindDN, dc.BindPassword); err != nil {
-		t.Fatalf("adtest: bind as %s: %v", dc.BindDN, err)
-	}
-	return c
+	return ldaptest.BindConn(t, dc.URL, dc.BindDN, dc.BindPassword)
 }
 
 // SambaTool runs samba-tool with args and --configfile=<the DC's

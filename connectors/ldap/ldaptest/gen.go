@@ -147,17 +147,13 @@ func WriteUsers(path string, n int, opts GenOptions) (err error) {
 	if opts.First <= 0 {
 		opts.First = 1
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}()
-	w := newLDIFWriter(f)
+	return writeLDIFFile(path, func(w *ldifWriter) {
+		writeUsers(w, n, opts)
+	})
+}
 
+// writeUsers is WriteUsers' LDIF, its options defaulted.
+func writeUsers(w *ldifWriter, n int, opts GenOptions) {
 	top := "ou=" + ldap.EscapeDN(opts.TopOU) + "," + opts.BaseDN
 	leaves := make([]string, 0, opts.Depts*opts.Sections)
 	leafDept := make([]string, 0, cap(leaves))
@@ -197,16 +193,25 @@ func WriteUsers(path string, n int, opts GenOptions) (err error) {
 			[2]string{"departmentNumber", leafDept[leaf]},
 		)
 		if w.err != nil {
-			break
+			return
 		}
 	}
-	return w.Flush()
 }
 
 // WriteLDIF writes entries as LDIF content records: a convenience for tests
 // that build small fixtures in code. Each entry is a DN and its attribute
 // values in order.
 func WriteLDIF(path string, entries ...LDIFEntry) (err error) {
+	return writeLDIFFile(path, func(w *ldifWriter) {
+		for _, e := range entries {
+			w.Entry(e.DN, e.Attrs...)
+		}
+	})
+}
+
+// writeLDIFFile creates path and writes its LDIF through write; the first
+// error of the create, the writes or the close is returned.
+func writeLDIFFile(path string, write func(w *ldifWriter)) (err error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -217,9 +222,7 @@ func WriteLDIF(path string, entries ...LDIFEntry) (err error) {
 		}
 	}()
 	w := newLDIFWriter(f)
-	for _, e := range entries {
-		w.Entry(e.DN, e.Attrs...)
-	}
+	write(w)
 	return w.Flush()
 }
 

@@ -628,13 +628,20 @@ func parseStatCPU(stat string) time.Duration {
 // connection is closed on t.Cleanup.
 func (s *Server) Conn(t testing.TB) *ldap.Conn {
 	t.Helper()
-	c, err := ldap.DialURL(s.URL, ldap.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}))
+	return BindConn(t, s.URL, s.BindDN, s.BindPassword)
+}
+
+// BindConn dials url and binds as bindDN, failing the test if either
+// fails; the connection is closed on t.Cleanup. adtest's DC.Conn is it too.
+func BindConn(t testing.TB, url, bindDN, password string) *ldap.Conn {
+	t.Helper()
+	c, err := ldap.DialURL(url, ldap.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}))
 	if err != nil {
-		t.Fatalf("ldaptest: dial %s: %v", s.URL, err)
+		t.Fatalf("dial %s: %v", url, err)
 	}
 	t.Cleanup(func() { c.Close() })
-	if err := c.Bind(s.BindDN, s.BindPassword); err != nil {
-		t.Fatalf("ldaptest: bind as %s: %v", s.BindDN, err)
+	if err := c.Bind(bindDN, password); err != nil {
+		t.Fatalf("bind to %s as %s: %v", url, bindDN, err)
 	}
 	return c
 }
