@@ -68,6 +68,8 @@ type Stats = emukit.Stats
 type Server struct {
 	mu  sync.Mutex // also the kit's lock
 	kit *emukit.Kit
+	// Controls are the kit's Stats, ResetStats and SetFaults.
+	emukit.Controls
 	ttl time.Duration
 
 	licenseSeats map[string]int // nil: unlimited
@@ -151,6 +153,7 @@ func New(opts Options) *Server {
 		MaxBody:       maxBody,
 		InternalError: []byte(`{"message":"予期せぬエラーが発生しました。"}`),
 	})
+	s.Controls = s.kit.Controls()
 
 	ts := s.stamp()
 	s.rootID = newID("org_", s.orgs)
@@ -212,10 +215,6 @@ func (s *Server) RootOrgID() string { return s.rootID }
 // EveryoneGroupID returns the id of the everyone group (全員).
 func (s *Server) EveryoneGroupID() string { return s.everyoneID }
 
-// SetFaults replaces the fault settings and reseeds the fault generator
-// with f.Seed.
-func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f) }
-
 // fault answers an injected fault: a 429 like the limiter's (Retry-After 1,
 // X-RateLimit-Remaining 0), or the document's message of a 500, 503 or 504.
 func fault(limit int) func(http.Header, int) emukit.Response {
@@ -235,12 +234,6 @@ func fault(limit int) func(http.Header, int) emukit.Response {
 		}
 	}
 }
-
-// Stats returns a copy of the counters.
-func (s *Server) Stats() Stats { return s.kit.Stats() }
-
-// ResetStats sets every counter to zero.
-func (s *Server) ResetStats() { s.kit.ResetStats() }
 
 // response is what a handler returns; the kit writes it.
 type response = emukit.Response

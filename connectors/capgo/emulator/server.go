@@ -59,8 +59,10 @@ type Stats = emukit.Stats
 // Server is an in-memory Capgo organization API. It is safe for concurrent
 // use.
 type Server struct {
-	mu       sync.Mutex // also the kit's lock
-	kit      *emukit.Kit
+	mu  sync.Mutex // also the kit's lock
+	kit *emukit.Kit
+	// Controls are the kit's Stats, ResetStats and SetFaults.
+	emukit.Controls
 	readings emukit.Set
 	pageSize int
 
@@ -102,6 +104,7 @@ func New(opts Options) *Server {
 		MaxBody:       maxBody,
 		InternalError: internal,
 	})
+	s.Controls = s.kit.Controls()
 	return s
 }
 
@@ -113,10 +116,6 @@ func NewDemo(logger *zap.Logger) *Server {
 	s.AddAPIKey(DemoAPIKey, DemoUserID, DemoEmail)
 	return s
 }
-
-// SetFaults replaces the fault settings and reseeds the fault generator
-// with f.Seed.
-func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f) }
 
 // fault answers an injected fault: a 429 with Retry-After 1 (and
 // X-RateLimit-Remaining 0 under a limit), a 500 or a 503.
@@ -135,12 +134,6 @@ func fault(limit int) func(http.Header, int) emukit.Response {
 		}
 	}
 }
-
-// Stats returns a copy of the counters.
-func (s *Server) Stats() Stats { return s.kit.Stats() }
-
-// ResetStats sets every counter to zero.
-func (s *Server) ResetStats() { s.kit.ResetStats() }
 
 // response is what a handler returns; the kit writes it.
 type response = emukit.Response

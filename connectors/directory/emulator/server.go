@@ -80,6 +80,8 @@ const (
 type Server struct {
 	mu  sync.Mutex // also the kit's lock
 	kit *emukit.Kit
+	// Controls are the kit's Stats, ResetStats and SetFaults.
+	emukit.Controls
 	ttl time.Duration
 
 	clients map[string]string    // client id → secret
@@ -145,12 +147,9 @@ func New(opts Options) *Server {
 		InternalError: internal,
 		LogRoute:      true, // a path holds subject ids
 	})
+	s.Controls = s.kit.Controls()
 	return s
 }
-
-// SetFaults replaces the fault settings and reseeds the fault generator
-// with f.Seed.
-func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f) }
 
 const msgTooMany = "Too many requests: retry after the time in Retry-After."
 
@@ -174,12 +173,6 @@ func (s *Server) fault(limit int) func(http.Header, int) emukit.Response {
 		}
 	}
 }
-
-// Stats returns a copy of the counters.
-func (s *Server) Stats() Stats { return s.kit.Stats() }
-
-// ResetStats sets every counter to zero.
-func (s *Server) ResetStats() { s.kit.ResetStats() }
 
 // response is what a handler returns; the kit writes it.
 type response = emukit.Response

@@ -72,8 +72,10 @@ type Stats = emukit.Stats
 // Server is an in-memory pcaid organization API (api/orgs/v1). It is an
 // http.Handler, safe for concurrent use.
 type Server struct {
-	mu       sync.Mutex // also the kit's lock
-	kit      *emukit.Kit
+	mu  sync.Mutex // also the kit's lock
+	kit *emukit.Kit
+	// Controls are the kit's Stats, ResetStats and SetFaults.
+	emukit.Controls
 	ttl      time.Duration
 	perPoll  int
 	readings emukit.Set
@@ -128,6 +130,7 @@ func New(opts Options) *Server {
 		MaxBody:       maxBody,
 		InternalError: internal,
 	})
+	s.Controls = s.kit.Controls()
 	name := opts.OrganizationName
 	if name == "" {
 		name = DefaultOrganizationName
@@ -183,9 +186,6 @@ func (s *Server) addOrganization(name string) string {
 	return id
 }
 
-// SetFaults replaces the fault settings and reseeds the generator.
-func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f) }
-
 // fault answers an injected fault: a 429 with Retry-After 1, or a 500, 502,
 // 503 or 504.
 func fault(_ http.Header, status int) emukit.Response {
@@ -202,12 +202,6 @@ func fault(_ http.Header, status int) emukit.Response {
 		return errResp(status, "INTERNAL_ERROR", msgInternal)
 	}
 }
-
-// Stats returns a copy of the counters.
-func (s *Server) Stats() Stats { return s.kit.Stats() }
-
-// ResetStats sets every counter to zero.
-func (s *Server) ResetStats() { s.kit.ResetStats() }
 
 // response is what a handler returns; the kit writes it.
 type response = emukit.Response

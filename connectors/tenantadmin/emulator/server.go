@@ -51,6 +51,8 @@ type Stats = emukit.Stats
 type Server struct {
 	mu  sync.Mutex // also the kit's lock
 	kit *emukit.Kit
+	// Controls are the kit's Stats, ResetStats and SetFaults.
+	emukit.Controls
 
 	tokens   map[string]bool
 	readings emukit.Set
@@ -89,6 +91,7 @@ func New(opts Options) *Server {
 		MaxBody:       maxBody,
 		InternalError: internalError(opts.Readings),
 	})
+	s.Controls = s.kit.Controls()
 	for _, u := range opts.Users {
 		s.users[u.ID] = u
 	}
@@ -97,9 +100,6 @@ func New(opts Options) *Server {
 	}
 	return s
 }
-
-// SetFaults replaces the fault settings and reseeds the fault generator.
-func (s *Server) SetFaults(f Faults) { s.kit.SetFaults(f) }
 
 const msgTooMany = "too many requests"
 
@@ -111,12 +111,6 @@ func fault(_ http.Header, status int) emukit.Response {
 	}
 	return errorResp(status, "injected fault")
 }
-
-// Stats returns a copy of the counters.
-func (s *Server) Stats() Stats { return s.kit.Stats() }
-
-// ResetStats sets every counter to zero.
-func (s *Server) ResetStats() { s.kit.ResetStats() }
 
 // response is what a handler returns; the kit writes it.
 type response = emukit.Response
