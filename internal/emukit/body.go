@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"strconv"
 	"strings"
 )
 
@@ -46,4 +47,13 @@ func Clone[T any](p *T) *T {
 	}
 	v := *p
 	return &v
+}
+
+// QuoteOrNull is an optional string as an emulator's Dump writes it: null,
+// or the value quoted.
+func QuoteOrNull(p *string) string {
+	if p == nil {
+		return "null"
+	}
+	return strconv.Quote(*p)
 }

@@ -17,3 +17,17 @@ func TestClone(t *testing.T) {
 		t.Errorf("changing the clone changed the original to %q", v)
 	}
 }
+
+// QuoteOrNull writes a missing value as null and a present one quoted, so
+// that "null" the string and null differ.
+func TestQuoteOrNull(t *testing.T) {
+	s, null := "本社 \"x\"", "null"
+	for _, c := range []struct {
+		in   *string
+		want string
+	}{{nil, "null"}, {&s, `"本社 \"x\""`}, {&null, `"null"`}} {
+		if got := QuoteOrNull(c.in); got != c.want {
+			t.Errorf("QuoteOrNull(%v) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}

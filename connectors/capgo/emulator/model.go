@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -194,12 +193,6 @@ func cloneOrg(o Org) Org {
 func (s *Server) Dump() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	orNull := func(p *string) string {
-		if p == nil {
-			return "null"
-		}
-		return strconv.Quote(*p)
-	}
 	user := func(id string) string {
 		if e, ok := s.users[id]; ok {
 			return e
@@ -210,7 +203,7 @@ func (s *Server) Dump() string {
 	for id, rec := range s.orgs {
 		o := rec.o
 		lines = append(lines, fmt.Sprintf("org %q created_by=%s management_email=%s logo=%s customer_id=%s",
-			o.Name, user(o.CreatedBy), o.ManagementEmail, orNull(o.Logo), orNull(o.CustomerID)))
+			o.Name, user(o.CreatedBy), o.ManagementEmail, emukit.QuoteOrNull(o.Logo), emukit.QuoteOrNull(o.CustomerID)))
 		for u, role := range s.members[id] {
 			lines = append(lines, fmt.Sprintf("member %q %s %s", o.Name, user(u), role))
 		}

@@ -217,12 +217,6 @@ func (s *Server) State() State {
 func (s *Server) Dump() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	orNull := func(p *string) string {
-		if p == nil {
-			return "null"
-		}
-		return strconv.Quote(*p)
-	}
 	var lines []string
 	for _, o := range s.orgs {
 		org := strconv.Quote(o.org.Name)
@@ -240,10 +234,10 @@ func (s *Server) Dump() string {
 				rs = "-"
 			}
 			lines = append(lines, fmt.Sprintf("user %s %s name=%q employee_number=%s department=%s position=%s status=%s suspended=%t admin_roles=%s",
-				org, u.Email, u.Name, orNull(u.EmployeeNumber), orNull(u.Department), orNull(u.Position), u.Status, u.Suspended, rs))
+				org, u.Email, u.Name, emukit.QuoteOrNull(u.EmployeeNumber), emukit.QuoteOrNull(u.Department), emukit.QuoteOrNull(u.Position), u.Status, u.Suspended, rs))
 		}
 		for id, p := range o.partitions {
-			lines = append(lines, fmt.Sprintf("partition %s %q code=%s description=%s", org, p.p.Name, orNull(p.p.Code), orNull(p.p.Description)))
+			lines = append(lines, fmt.Sprintf("partition %s %q code=%s description=%s", org, p.p.Name, emukit.QuoteOrNull(p.p.Code), emukit.QuoteOrNull(p.p.Description)))
 			for acc, role := range o.members[id] {
 				lines = append(lines, fmt.Sprintf("member %s %q %s %s", org, p.p.Name, email[acc], role))
 			}
