@@ -76,6 +76,16 @@ func completeEvent(ctx context.Context, ev *notify.Event, st store.Store, jobs f
 	}
 }
 
+// exchange sets m[job] to v under mu and returns what it was: what a hook
+// compares its news with.
+func exchange[V any](mu *sync.Mutex, m map[string]V, job string, v V) V {
+	mu.Lock()
+	defer mu.Unlock()
+	was := m[job]
+	m[job] = v
+	return was
+}
+
 // notifyHooks adds notifications to the daemon's hooks: a plan held, a
 // quarantine and its end, a failed run (one that did not come while the
 // job was already quarantined: the quarantine said so), and more records
@@ -100,11 +110,7 @@ func notifyHooks(h scheduler.DaemonHooks, n *notify.Notifier) scheduler.DaemonHo
 	}
 	h.Quarantine = func(job string, on bool) {
 		quarantine(job, on)
-		mu.Lock()
-		was := quarantined[job]
-		quarantined[job] = on
-		mu.Unlock()
-		switch {
+		switch was := exchange(&mu, quarantined, job, on); {
 		case on && !was:
 			n.Post(notify.Quarantined(job, "", time.Time{}))
 		case !on && was:
@@ -113,11 +119,7 @@ func notifyHooks(h scheduler.DaemonHooks, n *notify.Notifier) scheduler.DaemonHo
 	}
 	h.HeldBack = func(job string, count int) {
 		held(job, count)
-		mu.Lock()
-		before := heldBack[job]
-		heldBack[job] = count
-		mu.Unlock()
-		if count > before {
+		if before := exchange(&mu, heldBack, job, count); count > before {
 			n.Post(notify.HeldBack(job, count, nil))
 		}
 	}
