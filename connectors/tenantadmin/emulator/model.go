@@ -216,23 +216,31 @@ func nullable(v string) *string {
 	return &v
 }
 
-// orgItem is an organization in a list (the document's list example).
-type orgItem struct {
+// orgHead is the fields every answer about an organization begins with
+// (a list item, the detail, the create's answer); embedded, they are
+// encoded in its place, first.
+type orgHead struct {
 	ID          string  `json:"id"`
 	Name        string  `json:"name"`
 	DisplayName string  `json:"display_name"`
 	Description *string `json:"description"`
 	ParentID    *string `json:"parent_id"`
-	MemberCount int     `json:"member_count"`
-	CreatedAt   int64   `json:"created_at"`
-	UpdatedAt   int64   `json:"updated_at"`
+}
+
+func head(o *Org) orgHead {
+	return orgHead{ID: o.ID, Name: o.Name, DisplayName: o.DisplayName, Description: nullable(o.Description), ParentID: nullable(o.ParentID)}
+}
+
+// orgItem is an organization in a list (the document's list example).
+type orgItem struct {
+	orgHead
+	MemberCount int   `json:"member_count"`
+	CreatedAt   int64 `json:"created_at"`
+	UpdatedAt   int64 `json:"updated_at"`
 }
 
 func (s *Server) item(o *Org) orgItem {
-	return orgItem{
-		ID: o.ID, Name: o.Name, DisplayName: o.DisplayName, Description: nullable(o.Description),
-		ParentID: nullable(o.ParentID), MemberCount: s.memberCount(o.ID), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
-	}
+	return orgItem{orgHead: head(o), MemberCount: s.memberCount(o.ID), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
 }
 
 // orgTreeItem is a list item with its children nested (children-nested).
@@ -258,11 +266,7 @@ type orgRef struct {
 
 // orgDetail is the document's organization detail.
 type orgDetail struct {
-	ID          string         `json:"id"`
-	Name        string         `json:"name"`
-	DisplayName string         `json:"display_name"`
-	Description *string        `json:"description"`
-	ParentID    *string        `json:"parent_id"`
+	orgHead
 	Parent      *orgRef        `json:"parent"`
 	Children    []orgRef       `json:"children"`
 	MemberCount int            `json:"member_count"`
@@ -272,11 +276,8 @@ type orgDetail struct {
 }
 
 func (s *Server) detail(o *Org) orgDetail {
-	d := orgDetail{
-		ID: o.ID, Name: o.Name, DisplayName: o.DisplayName, Description: nullable(o.Description),
-		ParentID: nullable(o.ParentID), Children: []orgRef{}, MemberCount: s.memberCount(o.ID),
-		Metadata: cloneMetadata(o.Metadata), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
-	}
+	d := orgDetail{orgHead: head(o), Children: []orgRef{}, MemberCount: s.memberCount(o.ID),
+		Metadata: cloneMetadata(o.Metadata), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
 	if d.Metadata == nil {
 		d.Metadata = map[string]any{}
 	}
@@ -292,13 +293,9 @@ func (s *Server) detail(o *Org) orgDetail {
 
 // created is the document's create response.
 type created struct {
-	ID          string  `json:"id"`
-	Name        string  `json:"name"`
-	DisplayName string  `json:"display_name"`
-	Description *string `json:"description"`
-	ParentID    *string `json:"parent_id"`
-	MemberCount int     `json:"member_count"`
-	CreatedAt   int64   `json:"created_at"`
+	orgHead
+	MemberCount int   `json:"member_count"`
+	CreatedAt   int64 `json:"created_at"`
 }
 
 // node is one organization of a hierarchy.

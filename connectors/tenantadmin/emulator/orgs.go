@@ -216,8 +216,7 @@ func (c *call) createOrg() response {
 	o := &Org{ID: s.newOrgID(), Name: name, DisplayName: display, Description: desc, ParentID: parent,
 		Metadata: meta, CreatedAt: c.now, UpdatedAt: c.now}
 	s.orgs[o.ID] = o
-	resp := emukit.JSON(http.StatusCreated, created{ID: o.ID, Name: o.Name, DisplayName: o.DisplayName,
-		Description: nullable(o.Description), ParentID: nullable(o.ParentID), CreatedAt: o.CreatedAt})
+	resp := emukit.JSON(http.StatusCreated, created{orgHead: head(o), CreatedAt: o.CreatedAt})
 	resp.Header = http.Header{"Location": {prefix + "/" + o.ID}}
 	return resp
 }
