@@ -27,15 +27,26 @@ const (
 
 // ImportTask is an asynchronous user import as the API encodes it.
 type ImportTask struct {
-	TaskID      string            `json:"task_id"`
-	Status      string            `json:"status"`
-	Total       int               `json:"total"`
-	Processed   int               `json:"processed"`
-	Succeeded   int               `json:"succeeded"`
-	Failed      int               `json:"failed"`
-	Results     []ImportRowResult `json:"results"`
-	CreatedAt   string            `json:"created_at"`
-	CompletedAt *string           `json:"completed_at"`
+	TaskCounts
+	Results []ImportRowResult `json:"results"`
+	TaskTimes
+}
+
+// TaskCounts are the fields an import task's answer begins with, under
+// every reading (embedded, they are encoded in its place).
+type TaskCounts struct {
+	TaskID    string `json:"task_id"`
+	Status    string `json:"status"`
+	Total     int    `json:"total"`
+	Processed int    `json:"processed"`
+	Succeeded int    `json:"succeeded"`
+	Failed    int    `json:"failed"`
+}
+
+// TaskTimes are the fields an import task's answer ends with.
+type TaskTimes struct {
+	CreatedAt   string  `json:"created_at"`
+	CompletedAt *string `json:"completed_at"`
 }
 
 // ImportRowResult is the outcome of one row: index is its position in the
@@ -89,11 +100,9 @@ func (c *call) importUsers() response {
 		return errs.unprocessable()
 	}
 	t := &importTask{rows: parsed, t: ImportTask{
-		TaskID:    c.s.newID(prefixTask),
-		Status:    TaskPending,
-		Total:     len(parsed),
-		Results:   []ImportRowResult{},
-		CreatedAt: c.s.stamp(),
+		TaskCounts: TaskCounts{TaskID: c.s.newID(prefixTask), Status: TaskPending, Total: len(parsed)},
+		Results:    []ImportRowResult{},
+		TaskTimes:  TaskTimes{CreatedAt: c.s.stamp()},
 	}}
 	c.org.tasks[t.t.TaskID] = t
 	return emukit.JSON(http.StatusAccepted, c.s.taskView(t))
@@ -139,16 +148,10 @@ var (
 // importTaskLists is a task under ReadingImportResultLists: the rows'
 // outcomes in two lists instead of results.
 type importTaskLists struct {
-	TaskID      string       `json:"task_id"`
-	Status      string       `json:"status"`
-	Total       int          `json:"total"`
-	Processed   int          `json:"processed"`
-	Succeeded   int          `json:"succeeded"`
-	Failed      int          `json:"failed"`
-	Created     []createdRow `json:"created"`
-	Errors      []errorRow   `json:"errors"`
-	CreatedAt   string       `json:"created_at"`
-	CompletedAt *string      `json:"completed_at"`
+	TaskCounts
+	Created []createdRow `json:"created"`
+	Errors  []errorRow   `json:"errors"`
+	TaskTimes
 }
 
 type createdRow struct {
@@ -176,11 +179,7 @@ func (s *Server) taskView(t *importTask) any {
 	if !s.readings.Has(ReadingImportResultLists) {
 		return out
 	}
-	v := importTaskLists{
-		TaskID: out.TaskID, Status: out.Status, Total: out.Total, Processed: out.Processed,
-		Succeeded: out.Succeeded, Failed: out.Failed, Created: []createdRow{}, Errors: []errorRow{},
-		CreatedAt: out.CreatedAt, CompletedAt: out.CompletedAt,
-	}
+	v := importTaskLists{TaskCounts: out.TaskCounts, Created: []createdRow{}, Errors: []errorRow{}, TaskTimes: out.TaskTimes}
 	for _, r := range out.Results {
 		if r.AccountID != "" {
 			v.Created = append(v.Created, createdRow{Row: r.Row, Email: r.Email, AccountID: r.AccountID})
