@@ -275,41 +275,43 @@ func (cfg *Config) check(logger *zap.Logger) (settings, error) {
 		}
 	}
 
-	// Attributes.
+	// Attributes. readable fails key unless a names an attribute the
+	// source reads from the directory; computed says the rest of what is
+	// wrong with one it computes itself.
+	readable := func(key, a, computed string) bool {
+		switch {
+		case a == "":
+			fail(key, "empty attribute name")
+		case !attrName.MatchString(a):
+			fail(key, "%q is not an attribute name", a)
+		case isComputed(a):
+			fail(key, "%q is computed by the source"+computed, a)
+		default:
+			return true
+		}
+		return false
+	}
 	seen := map[string]int{}
 	for i, a := range cfg.Attributes {
 		key := fmt.Sprintf("attributes[%d]", i)
-		switch {
-		case a == "":
-			fail(key, "empty attribute name")
-		case !attrName.MatchString(a):
-			fail(key, "%q is not an attribute name", a)
-		case isComputed(a):
-			fail(key, "%q is computed by the source (dn, ou_path, groups, disabled) and cannot be read", a)
-		default:
-			if j, dup := seen[strings.ToLower(a)]; dup {
-				fail(key, "%q is also attributes[%d]", a, j)
-				continue
-			}
-			seen[strings.ToLower(a)] = i
-			s.attributes = append(s.attributes, a)
+		if !readable(key, a, " (dn, ou_path, groups, disabled) and cannot be read") {
+			continue
 		}
+		if j, dup := seen[strings.ToLower(a)]; dup {
+			fail(key, "%q is also attributes[%d]", a, j)
+			continue
+		}
+		seen[strings.ToLower(a)] = i
+		s.attributes = append(s.attributes, a)
 	}
 	for i, a := range cfg.Required {
-		key := fmt.Sprintf("required[%d]", i)
-		switch {
-		case a == "":
-			fail(key, "empty attribute name")
-		case !attrName.MatchString(a):
-			fail(key, "%q is not an attribute name", a)
-		case isComputed(a):
-			fail(key, "%q is computed by the source and always present", a)
-		default:
-			s.required = append(s.required, a)
-			if _, ok := seen[strings.ToLower(a)]; !ok {
-				seen[strings.ToLower(a)] = -1
-				s.attributes = append(s.attributes, a)
-			}
+		if !readable(fmt.Sprintf("required[%d]", i), a, " and always present") {
+			continue
+		}
+		s.required = append(s.required, a)
+		if _, ok := seen[strings.ToLower(a)]; !ok {
+			seen[strings.ToLower(a)] = -1
+			s.attributes = append(s.attributes, a)
 		}
 	}
 	switch cfg.OnMissing {
