@@ -31,6 +31,16 @@ const (
 	DefaultRetryPause = time.Second
 	// MaxRetryPause caps the pause between passes.
 	MaxRetryPause = 30 * time.Second
+	// stageRounds is how many times a pass goes over what is still failed
+	// in one stage before it moves on. A POST answered 5xx is not resent
+	// by the client (it may have landed), so a create gets one attempt a
+	// round; when a parent's failure sent a whole stage to the passes, one
+	// attempt a pass would leave each create a handful of tries in all,
+	// and of 2,000 creates under 20% 5xx one would fail every one of them.
+	// A round follows only one that landed something, so the rest of the
+	// stage is flowing and needs no pause; a target that is down still
+	// costs one attempt a pass.
+	stageRounds = 3
 )
 
 func (e *Executor) retryPasses() int {
@@ -102,10 +112,17 @@ func (e *Executor) retry(ctx context.Context, r *recorder, limit int) error {
 			for end < len(seqs) && r.plan.Changes[seqs[end]].Stage == stage {
 				end++
 			}
-			n, err := e.retryStage(ctx, r, finder, seqs[start:end], limit)
-			landed += n
-			if err != nil {
-				return err
+			pending := seqs[start:end]
+			for round := 0; round < stageRounds && len(pending) > 0; round++ {
+				n, err := e.retryStage(ctx, r, finder, pending, limit)
+				landed += n
+				if err != nil {
+					return err
+				}
+				if n == 0 {
+					break // nothing of the stage lands: wait for the next pass
+				}
+				pending = r.stillRetryable(pending)
 			}
 			start = end
 		}
@@ -259,6 +276,20 @@ func (r *recorder) failedRetryable() []int {
 		}
 	}
 	return seqs
+}
+
+// stillRetryable keeps the seqs whose change is still failed and
+// retryable.
+func (r *recorder) stillRetryable(seqs []int) []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []int
+	for _, seq := range seqs {
+		if err := r.errs[seq]; err != nil && retryable(err) {
+			out = append(out, seq)
+		}
+	}
+	return out
 }
 
 func (r *recorder) errOf(seq int) error {
