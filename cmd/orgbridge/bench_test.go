@@ -14,6 +14,7 @@ import (
 
 	"github.com/orgbridge/orgbridge/configs"
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // The benchmarks below run `orgbridge sync` through the real CLI code path
@@ -112,7 +113,7 @@ func newBenchEnv(b *testing.B, export []byte) benchEnv {
 	if err := os.WriteFile(filepath.Join(dir, "demo", "users.csv"), export, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	emu := emulator.New(emulator.Options{RateLimit: -1})
+	emu := emulator.New(emulator.Options{Options: emukit.Options{RateLimit: -1}})
 	emu.AddClient(demoClientID, demoClientSecret)
 	srv := httptest.NewServer(emu)
 	cfg := filepath.Join(dir, "demo.yaml")

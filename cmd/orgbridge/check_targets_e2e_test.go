@@ -18,6 +18,7 @@ import (
 	diremu "github.com/orgbridge/orgbridge/connectors/directory/emulator"
 	pcemu "github.com/orgbridge/orgbridge/connectors/pcaid/emulator"
 	taemu "github.com/orgbridge/orgbridge/connectors/tenantadmin/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/internal/store"
 )
 
@@ -154,7 +155,7 @@ func closedPortURL(t *testing.T) string {
 // and counts what was pushed: none before the first push (no failure, and
 // no store file made), the stored Users and Groups after.
 func TestValidateConnectSCIMSource(t *testing.T) {
-	emu := emulator.New(emulator.Options{RateLimit: -1})
+	emu := emulator.New(emulator.Options{Options: emukit.Options{RateLimit: -1}})
 	emu.AddClient(demoClientID, demoClientSecret)
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)

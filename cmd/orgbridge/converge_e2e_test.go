@@ -15,6 +15,7 @@ import (
 
 	"github.com/orgbridge/orgbridge/configs"
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // convergeUsers is the export size of the convergence test (issue 12).
@@ -163,7 +164,7 @@ func convergeSetup(t *testing.T, export []byte, faults emulator.Faults, wrap fun
 	if err := os.WriteFile(filepath.Join(dir, "demo", "users.csv"), export, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	emu := emulator.New(emulator.Options{RateLimit: -1, Faults: faults})
+	emu := emulator.New(emulator.Options{Options: emukit.Options{RateLimit: -1, Faults: faults}})
 	emu.AddClient(demoClientID, demoClientSecret)
 	var h http.Handler = emu
 	if wrap != nil {

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/internal/store"
 )
 
@@ -482,7 +483,7 @@ func TestCrashAtNServe(t *testing.T) {
 	// and returns the work dir, the emulator behind its killer and the
 	// config that applies within 200ms.
 	start := func(t *testing.T) (string, *emulator.Server, *killer, string) {
-		emu := emulator.New(emulator.Options{RateLimit: -1})
+		emu := emulator.New(emulator.Options{Options: emukit.Options{RateLimit: -1}})
 		emu.AddClient(demoClientID, demoClientSecret)
 		k := &killer{emu: emu}
 		srv := httptest.NewServer(k)

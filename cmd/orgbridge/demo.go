@@ -18,6 +18,7 @@ import (
 	"github.com/orgbridge/orgbridge/connectors/aircourse"
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
 	"github.com/orgbridge/orgbridge/connectors/registry"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/mapping"
 	"github.com/orgbridge/orgbridge/scheduler"
 )
@@ -82,7 +83,7 @@ func (a *app) demo(ctx context.Context, keep bool) error {
 		return failedError(err)
 	}
 
-	emu := emulator.New(emulator.Options{Logger: a.logger.Named("emulator")})
+	emu := emulator.New(emulator.Options{Options: emukit.Options{Logger: a.logger.Named("emulator")}})
 	emu.AddClient(demoClientID, demoClientSecret)
 	srv := httptest.NewServer(emu)
 	defer srv.Close()

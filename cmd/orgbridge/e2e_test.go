@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // cli runs the CLI in process, as a user would from a shell.
@@ -34,7 +35,7 @@ func setup(t *testing.T) (cli, *emulator.Server) {
 	if err := writeDemoFiles(dir); err != nil {
 		t.Fatal(err)
 	}
-	emu := emulator.New(emulator.Options{RateLimit: -1})
+	emu := emulator.New(emulator.Options{Options: emukit.Options{RateLimit: -1}})
 	emu.AddClient(demoClientID, demoClientSecret)
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)

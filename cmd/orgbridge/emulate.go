@@ -50,10 +50,16 @@ type emulateFlags struct {
 	readings     emukit.Set
 }
 
-// faults are the faults of --fault-429, --fault-5xx, --latency and --seed;
-// every emulator takes emukit's.
-func (f emulateFlags) faults() emukit.Faults {
-	return emukit.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed}
+// kit is the part of its Options every emulator takes alike: the readings
+// of --reading, the limit of --rate-limit, the faults of --fault-429,
+// --fault-5xx, --latency and --seed, and the logger.
+func (f emulateFlags) kit(logger *zap.Logger) emukit.Options {
+	return emukit.Options{
+		Readings:  f.readings,
+		RateLimit: f.rateLimit,
+		Faults:    emukit.Faults{Rate429: f.rate429, Rate5xx: f.rate5xx, Latency: f.latency, Seed: f.seed},
+		Logger:    logger,
+	}
 }
 
 // tenantAdminTokenEnv is the variable configs/tenantadmin.yaml reads its
@@ -68,7 +74,9 @@ type emulatorSpec struct {
 	// readings are the readings of its document it serves besides the
 	// default, each behind --reading.
 	readings emukit.Readings
-	build    func(f emulateFlags, logger *zap.Logger) http.Handler
+	// build makes the emulator of the flags, its Options' emukit part
+	// from f.kit as every other's.
+	build func(f emulateFlags, logger *zap.Logger) http.Handler
 }
 
 func orDefault(v, def string) string {
@@ -93,10 +101,7 @@ var emulators = map[string]emulatorSpec{
 		credentials: "OAuth2 client --client-id (default " + demoClientID + ") with the secret from $" + demoSecretEnv + " (or the demo secret)",
 		build: func(f emulateFlags, logger *zap.Logger) http.Handler {
 			emu := emulator.New(emulator.Options{
-				Readings:  f.readings,
-				RateLimit: f.rateLimit,
-				Faults:    f.faults(),
-				Logger:    logger,
+				Options: f.kit(logger),
 			})
 			emu.AddClient(orDefault(f.clientID, demoClientID), secretOr(orDefault(f.secretEnv, demoSecretEnv), demoClientSecret))
 			return emu
@@ -108,11 +113,8 @@ var emulators = map[string]emulatorSpec{
 		credentials: "the bearer token from $" + tenantAdminTokenEnv + " (or the demo token in configs/tenantadmin.yaml), and the demo's users usr_1001…usr_1012",
 		build: func(f emulateFlags, logger *zap.Logger) http.Handler {
 			emu := taemu.New(taemu.Options{
-				Readings:  f.readings,
-				RateLimit: f.rateLimit,
-				Faults:    f.faults(),
-				Logger:    logger,
-				Users:     taemu.DemoUsers(),
+				Options: f.kit(logger),
+				Users:   taemu.DemoUsers(),
 			})
 			emu.AddToken(secretOr(tenantAdminTokenEnv, taemu.DemoToken))
 			return emu
@@ -124,10 +126,7 @@ var emulators = map[string]emulatorSpec{
 		credentials: "OAuth2 client --client-id (default " + pcemu.DemoClientID + ") with the secret from $" + pcemu.DemoSecretEnv + " (or the demo secret), under " + pcemu.Prefix,
 		build: func(f emulateFlags, logger *zap.Logger) http.Handler {
 			emu := pcemu.New(pcemu.Options{
-				Readings:         f.readings,
-				RateLimit:        f.rateLimit,
-				Faults:           f.faults(),
-				Logger:           logger,
+				Options:          f.kit(logger),
 				OrganizationName: pcemu.DemoOrganizationName,
 			})
 			emu.AddClient(orDefault(f.clientID, pcemu.DemoClientID), secretOr(orDefault(f.secretEnv, pcemu.DemoSecretEnv), pcemu.DemoClientSecret))
@@ -140,10 +139,7 @@ var emulators = map[string]emulatorSpec{
 		credentials: "OAuth2 client --client-id (default " + diremu.DemoClientID + ") with the secret from $" + diremu.DemoSecretEnv + " (or the demo secret), organization " + diremu.DemoOrganizationID,
 		build: func(f emulateFlags, logger *zap.Logger) http.Handler {
 			emu := diremu.New(diremu.Options{
-				Readings:  f.readings,
-				RateLimit: f.rateLimit,
-				Faults:    f.faults(),
-				Logger:    logger,
+				Options: f.kit(logger),
 			})
 			emu.AddClient(orDefault(f.clientID, diremu.DemoClientID), secretOr(orDefault(f.secretEnv, diremu.DemoSecretEnv), diremu.DemoClientSecret))
 			emu.AddOrganization(diremu.DemoOrganizationID, diremu.DemoAccountTypes...)
@@ -156,10 +152,7 @@ var emulators = map[string]emulatorSpec{
 		credentials: "the API key from $" + capgoemu.DemoAPIKeyEnv + " (or the demo key in configs/capgo.yaml)",
 		build: func(f emulateFlags, logger *zap.Logger) http.Handler {
 			emu := capgoemu.New(capgoemu.Options{
-				Readings:  f.readings,
-				RateLimit: f.rateLimit,
-				Faults:    f.faults(),
-				Logger:    logger,
+				Options: f.kit(logger),
 			})
 			emu.AddAPIKey(secretOr(capgoemu.DemoAPIKeyEnv, capgoemu.DemoAPIKey), capgoemu.DemoUserID, capgoemu.DemoEmail)
 			return emu

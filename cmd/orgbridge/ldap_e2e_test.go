@@ -10,6 +10,7 @@ import (
 
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
 	"github.com/orgbridge/orgbridge/connectors/ldap/ldaptest"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // ldapConfig syncs the ldaptest base fixture (a real slapd) into AirCourse.
@@ -57,7 +58,7 @@ jobs:
 func TestEndToEndLDAP(t *testing.T) {
 	ldaptest.Require(t)
 	dir := ldaptest.StartBase(t, ldaptest.Options{TLS: true})
-	emu := emulator.New(emulator.Options{RateLimit: -1})
+	emu := emulator.New(emulator.Options{Options: emukit.Options{RateLimit: -1}})
 	emu.AddClient(demoClientID, demoClientSecret)
 	srv := httptest.NewServer(emu)
 	defer srv.Close()

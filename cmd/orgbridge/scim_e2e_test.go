@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"github.com/orgbridge/orgbridge/connectors/registry"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"io"
 	"math/big"
 	"net"
@@ -153,7 +154,7 @@ func userJSON(userName, display, active, employee string) string {
 // config reads; it returns the emulator, its server and a work directory.
 func scimSetup(t *testing.T) (*emulator.Server, *httptest.Server, string) {
 	t.Helper()
-	emu := emulator.New(emulator.Options{RateLimit: -1})
+	emu := emulator.New(emulator.Options{Options: emukit.Options{RateLimit: -1}})
 	emu.AddClient(demoClientID, demoClientSecret)
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)

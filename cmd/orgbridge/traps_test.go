@@ -21,6 +21,7 @@ import (
 
 	"github.com/orgbridge/orgbridge/configs"
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/internal/testtls"
 )
 
@@ -195,7 +196,7 @@ func TestDemoCountsAddUp(t *testing.T) {
 // uncommented with the pair the openssl command beside it makes, validates
 // and serves HTTPS.
 func TestSCIMExampleStartsAsShipped(t *testing.T) {
-	emu := emulator.New(emulator.Options{RateLimit: -1})
+	emu := emulator.New(emulator.Options{Options: emukit.Options{RateLimit: -1}})
 	emu.AddClient(demoClientID, demoClientSecret)
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)

@@ -17,6 +17,7 @@ import (
 	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/internal/httpkit/httpkittest"
 	"github.com/orgbridge/orgbridge/mapping"
 )
@@ -203,7 +204,7 @@ func membership(action connectors.Action, m mapping.Membership) connectors.Chang
 }
 
 func TestAdapterLifecycle(t *testing.T) {
-	e := newEnv(t, emulator.Options{RateLimit: -1}, nil)
+	e := newEnv(t, emulator.Options{Options: emukit.Options{RateLimit: -1}}, nil)
 
 	// Create: an org tree, users with their orgs in one call each, a group
 	// with members.
@@ -303,7 +304,7 @@ func TestAdapterLifecycle(t *testing.T) {
 }
 
 func TestAdapterPagination(t *testing.T) {
-	e := newEnv(t, emulator.Options{RateLimit: -1}, func(c *Config) { c.PageSize = 2 })
+	e := newEnv(t, emulator.Options{Options: emukit.Options{RateLimit: -1}}, func(c *Config) { c.PageSize = 2 })
 	for i := range 5 {
 		e.apply(createOrg(mapping.Org{Key: fmt.Sprint("o", i), Name: fmt.Sprint("組織", i), Code: fmt.Sprint("o", i)}))
 	}
@@ -341,7 +342,7 @@ func TestAdapterPagination(t *testing.T) {
 // Retried requests and POSTs that failed with a 500 must not leave
 // duplicates.
 func TestAdapterFaultBurst(t *testing.T) {
-	e := newEnv(t, emulator.Options{RateLimit: -1}, func(c *Config) {
+	e := newEnv(t, emulator.Options{Options: emukit.Options{RateLimit: -1}}, func(c *Config) {
 		retries := 8
 		c.MaxRetries = &retries
 	})
@@ -468,7 +469,7 @@ func TestAdapterFaultBurst(t *testing.T) {
 }
 
 func TestAdapterRenewsToken(t *testing.T) {
-	e := newEnv(t, emulator.Options{RateLimit: -1, TokenTTL: 10 * time.Minute}, nil)
+	e := newEnv(t, emulator.Options{Options: emukit.Options{RateLimit: -1}, TokenTTL: 10 * time.Minute}, nil)
 	e.apply(createOrg(mapping.Org{Key: "a", Name: "a"}))
 	e.emu.ExpireTokens()
 	e.apply(createOrg(mapping.Org{Key: "b", Name: "b"}))
@@ -485,7 +486,7 @@ func TestAdapterRenewsToken(t *testing.T) {
 }
 
 func TestAdapterFieldError(t *testing.T) {
-	e := newEnv(t, emulator.Options{RateLimit: -1}, nil)
+	e := newEnv(t, emulator.Options{Options: emukit.Options{RateLimit: -1}}, nil)
 	e.mu.Lock()
 	e.ids["org/ghost"] = "org_GHOSTGHOSTGHOST"
 	e.mu.Unlock()

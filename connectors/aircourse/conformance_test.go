@@ -2,6 +2,7 @@ package aircourse_test
 
 import (
 	"context"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http/httptest"
 	"strings"
@@ -107,7 +108,7 @@ func newConformanceHarness(t *testing.T, opts targettest.Options) *targettest.Ha
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu := emulator.New(emulator.Options{RateLimit: -1, Now: clock.Now, Readings: readings})
+	emu := emulator.New(emulator.Options{Options: emukit.Options{RateLimit: -1, Now: clock.Now, Readings: readings}})
 	emu.AddClient(conformanceClientID, conformanceSecret)
 	ts := httptest.NewServer(emu)
 	t.Cleanup(ts.Close)

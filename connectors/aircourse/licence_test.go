@@ -7,6 +7,7 @@ import (
 	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -18,7 +19,7 @@ func licensedUser(key, license string) connectors.Change {
 // The document sets an unusable licence to free with a 200. The adapter
 // must say so instead of letting every run plan the same update again.
 func TestLicenceNotGrantedIsAnError(t *testing.T) {
-	e := newEnv(t, emulator.Options{RateLimit: -1, LicenseSeats: map[string]int{"basic": 1, "contents": 0}}, nil)
+	e := newEnv(t, emulator.Options{Options: emukit.Options{RateLimit: -1}, LicenseSeats: map[string]int{"basic": 1, "contents": 0}}, nil)
 	if _, err := e.try(licensedUser("1", "basic")); err != nil {
 		t.Fatalf("first basic seat: %v", err)
 	}
@@ -42,7 +43,7 @@ func TestLicenceNotGrantedIsAnError(t *testing.T) {
 // A tenant with SAML and per-user password login requires
 // isEnabledPasswordLogin on create; the adapter can map and send it.
 func TestPasswordLoginAttribute(t *testing.T) {
-	e := newEnv(t, emulator.Options{RateLimit: -1, SAMLPerUserPasswordLogin: true}, nil)
+	e := newEnv(t, emulator.Options{Options: emukit.Options{RateLimit: -1}, SAMLPerUserPasswordLogin: true}, nil)
 	c := licensedUser("1", "free")
 	c.User.Attributes["isEnabledPasswordLogin"] = "true"
 	if _, err := e.try(c); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -23,7 +24,7 @@ func readingsOf(t *testing.T, names ...string) emulator.Options {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return emulator.Options{RateLimit: -1, Readings: set}
+	return emulator.Options{Options: emukit.Options{RateLimit: -1, Readings: set}}
 }
 
 // An organization is created with adminUserIds []; a server that wants an

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/orgbridge/orgbridge/connectors/registry"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"io/fs"
 	"net/http/httptest"
@@ -52,7 +53,7 @@ func newDemoRun(t *testing.T, readings []string) *demoRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu := emulator.New(emulator.Options{RateLimit: -1, Readings: set})
+	emu := emulator.New(emulator.Options{Options: emukit.Options{RateLimit: -1, Readings: set}})
 	emu.AddClient(demoClientID, demoSecret)
 	ts := httptest.NewServer(emu)
 	t.Cleanup(ts.Close)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http"
 	"net/http/httptest"
@@ -59,7 +60,7 @@ func newConformanceHarness(t *testing.T, opts targettest.Options, wrap func(http
 	clock := httpkittest.NewFakeClock(time.Time{})
 	// PageSize only matters under list-paged, where every list then spans
 	// pages.
-	emu := emulator.New(emulator.Options{Now: clock.Now, Readings: readings, PageSize: opts.PageSize})
+	emu := emulator.New(emulator.Options{Options: emukit.Options{Now: clock.Now, Readings: readings}, PageSize: opts.PageSize})
 	emu.AddAPIKey(conformanceKey, conformanceUser, conformanceEmail)
 	var h http.Handler = emu
 	if wrap != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/capgo"
 	"github.com/orgbridge/orgbridge/connectors/capgo/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -26,7 +27,7 @@ func readingFixture(t *testing.T, names []string, wrap func(*emulator.Server) ht
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu := emulator.New(emulator.Options{Readings: set, PageSize: 2})
+	emu := emulator.New(emulator.Options{Options: emukit.Options{Readings: set}, PageSize: 2})
 	emu.AddAPIKey(testKey, testUser, testEmail)
 	emu.AddAPIKey(otherKey, otherUser, "other@example.com")
 	var h http.Handler = emu

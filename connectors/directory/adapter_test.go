@@ -3,6 +3,7 @@ package directory_test
 import (
 	"context"
 	"errors"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http"
 	"net/http/httptest"
@@ -531,7 +532,7 @@ func TestTransientErrors(t *testing.T) {
 }
 
 func TestPacedUnderRateLimit(t *testing.T) {
-	e := newEnv(t, emulator.Options{RateLimit: 10}, nil)
+	e := newEnv(t, emulator.Options{Options: emukit.Options{RateLimit: 10}}, nil)
 	for i := range 25 {
 		e.mustApply(create(user("u"+string(rune('a'+i))+"@example.com", "standard", false)))
 	}

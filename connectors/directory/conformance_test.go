@@ -3,6 +3,7 @@ package directory_test
 import (
 	"context"
 	"errors"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http/httptest"
 	"slices"
@@ -103,7 +104,7 @@ func newReadingsHarness(t *testing.T, opts targettest.Options) conformanceHarnes
 		t.Fatal(err)
 	}
 	clock := httpkittest.NewFakeClock(time.Time{})
-	emu := emulator.New(emulator.Options{RateLimit: -1, Now: clock.Now, Readings: readings, PageSize: opts.PageSize})
+	emu := emulator.New(emulator.Options{Options: emukit.Options{RateLimit: -1, Now: clock.Now, Readings: readings}, PageSize: opts.PageSize})
 	emu.AddClient(conformanceClientID, conformanceSecret)
 	emu.AddOrganization(conformanceOrg,
 		emulator.AccountType{Code: "standard", Name: "一般利用者"},

@@ -6,6 +6,7 @@ import (
 	"github.com/orgbridge/orgbridge/connectors/csv"
 	"github.com/orgbridge/orgbridge/connectors/directory"
 	"github.com/orgbridge/orgbridge/connectors/registry"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
@@ -115,7 +116,7 @@ func TestDemoSyncUnderEveryReading(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := newDemoSync(t, emulator.Options{Readings: set, PageSize: 4})
+			d := newDemoSync(t, emulator.Options{Options: emukit.Options{Readings: set}, PageSize: 4})
 			if set.Has(emulator.ReadingStatusUpper) {
 				d.edit = upperStatus
 			}
@@ -156,7 +157,7 @@ func TestDemoSyncRefusesAListOfAccountTypes(t *testing.T) {
 		}
 		t.Run(strings.Join(combo, "+"), func(t *testing.T) {
 			set, _ := emulator.Readings.Parse(combo)
-			d := newDemoSync(t, emulator.Options{Readings: set})
+			d := newDemoSync(t, emulator.Options{Options: emukit.Options{Readings: set}})
 			d.edit = upperStatus
 			for range 2 {
 				_, err := d.run("demo/users.csv")

@@ -14,6 +14,7 @@ import (
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/directory"
 	"github.com/orgbridge/orgbridge/connectors/directory/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -26,7 +27,7 @@ func readings(t *testing.T, names ...string) emulator.Options {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return emulator.Options{Readings: set, PageSize: 2}
+	return emulator.Options{Options: emukit.Options{Readings: set}, PageSize: 2}
 }
 
 // held returns the emulator's assignments as "subject/code=status", the

@@ -2,6 +2,7 @@ package pcaid_test
 
 import (
 	"context"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http/httptest"
 	"strings"
@@ -42,7 +43,7 @@ func newConformanceHarness(t *testing.T, opts targettest.Options) *targettest.Ha
 		t.Fatal(err)
 	}
 	clock := httpkittest.NewFakeClock(time.Time{})
-	emu := emulator.New(emulator.Options{Now: clock.Now, Readings: readings})
+	emu := emulator.New(emulator.Options{Options: emukit.Options{Now: clock.Now, Readings: readings}})
 	emu.AddClient(conformanceClientID, conformanceSecret)
 	ts := httptest.NewServer(emu)
 	t.Cleanup(ts.Close)

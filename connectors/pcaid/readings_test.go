@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"github.com/orgbridge/orgbridge/connectors/pcaid"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"io"
 	"net/http"
 	"slices"
@@ -27,7 +28,7 @@ func readingsEnv(t *testing.T, names []string, edit func(*pcaid.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newEnv(t, emulator.Options{Readings: set}, edit)
+	return newEnv(t, emulator.Options{Options: emukit.Options{Readings: set}}, edit)
 }
 
 func name(readings []string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http"
 	"net/http/httptest"
@@ -456,7 +457,7 @@ func TestTransientFaults(t *testing.T) {
 // clock shared with the emulator), so a run meets no 429.
 func TestPacedUnderAnAnnouncedLimit(t *testing.T) {
 	clock := httpkittest.NewFakeClock(time.Time{})
-	emu := emulator.New(emulator.Options{RateLimit: 10, Now: clock.Now, Tokens: []string{testToken}})
+	emu := emulator.New(emulator.Options{Options: emukit.Options{RateLimit: 10, Now: clock.Now}, Tokens: []string{testToken}})
 	ts := httptest.NewServer(emu)
 	t.Cleanup(ts.Close)
 	t.Setenv(testTokenEnv, testToken)

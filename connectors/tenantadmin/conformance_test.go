@@ -3,6 +3,7 @@ package tenantadmin_test
 import (
 	"context"
 	"fmt"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/internal/httpkit"
 	"net/http/httptest"
 	"testing"
@@ -58,7 +59,7 @@ func newConformanceHarness(t *testing.T, opts targettest.Options) *targettest.Ha
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu := emulator.New(emulator.Options{Users: users, Tokens: []string{conformanceToken}, Readings: readings})
+	emu := emulator.New(emulator.Options{Options: emukit.Options{Readings: readings}, Users: users, Tokens: []string{conformanceToken}})
 	ts := httptest.NewServer(emu)
 	t.Cleanup(ts.Close)
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"github.com/orgbridge/orgbridge/connectors/registry"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -156,8 +157,14 @@ func testDemoSync(t *testing.T, readings []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu := emulator.New(emulator.Options{Users: emulator.DemoUsers(), Tokens: []string{emulator.DemoToken},
-		Readings: set, Logger: zaptest.NewLogger(t)})
+	emu := emulator.New(emulator.Options{
+		Options: emukit.Options{
+			Readings: set,
+			Logger:   zaptest.NewLogger(t),
+		},
+		Users:  emulator.DemoUsers(),
+		Tokens: []string{emulator.DemoToken},
+	})
 	ts := httptest.NewServer(emu)
 	t.Cleanup(ts.Close)
 	e := loadExample(t, ts.URL)

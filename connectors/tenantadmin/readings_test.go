@@ -15,6 +15,7 @@ import (
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin"
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -26,7 +27,7 @@ func newReadingFixture(t *testing.T, readings []string, wrap func(http.Handler) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	emu := emulator.New(emulator.Options{Users: emulator.DemoUsers(), Tokens: []string{testToken}, Readings: set})
+	emu := emulator.New(emulator.Options{Options: emukit.Options{Readings: set}, Users: emulator.DemoUsers(), Tokens: []string{testToken}})
 	var h http.Handler = emu
 	if wrap != nil {
 		h = wrap(emu)

@@ -10,13 +10,14 @@ import (
 	"testing"
 
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // benchServer returns an unlimited server and a read/write token, driven in
 // process through ServeHTTP.
 func benchServer(b *testing.B) (*emulator.Server, string) {
 	b.Helper()
-	srv := emulator.New(emulator.Options{RateLimit: -1})
+	srv := emulator.New(emulator.Options{Options: emukit.Options{RateLimit: -1}})
 	srv.AddClient(clientID, secret)
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret}}
 	req := httptest.NewRequest("POST", "/oauth/token", strings.NewReader(form.Encode()))

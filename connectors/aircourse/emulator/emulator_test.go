@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 const (
@@ -56,7 +57,7 @@ type env struct {
 }
 
 // unlimited is the options of most tests: no rate limit.
-func unlimited() emulator.Options { return emulator.Options{RateLimit: -1} }
+func unlimited() emulator.Options { return emulator.Options{Options: emukit.Options{RateLimit: -1}} }
 
 func newEnv(t *testing.T, opts emulator.Options) *env {
 	t.Helper()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/orgbridge/orgbridge/connectors/aircourse/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 func TestRateLimit(t *testing.T) {
@@ -60,7 +61,7 @@ func TestRateLimit(t *testing.T) {
 
 func TestRateLimitOptions(t *testing.T) {
 	t.Run("custom", func(t *testing.T) {
-		e := newEnv(t, emulator.Options{RateLimit: 3})
+		e := newEnv(t, emulator.Options{Options: emukit.Options{RateLimit: 3}})
 		e.mustStatus(200, "GET", "/users", nil)
 		r := e.mustStatus(200, "GET", "/users", nil)
 		if r.header.Get("X-RateLimit-Limit") != "3" || r.header.Get("X-RateLimit-Remaining") != "0" {
@@ -80,7 +81,7 @@ func TestRateLimitOptions(t *testing.T) {
 	})
 	t.Run("per client IP", func(t *testing.T) {
 		clk := newClock()
-		srv := emulator.New(emulator.Options{RateLimit: 1, Now: clk.Now})
+		srv := emulator.New(emulator.Options{Options: emukit.Options{RateLimit: 1, Now: clk.Now}})
 		get := func(addr string) int {
 			req := httptest.NewRequest("GET", "/users", nil)
 			req.RemoteAddr = addr
@@ -114,7 +115,7 @@ func statuses(e *env, n int) []int {
 }
 
 func TestFaultRates(t *testing.T) {
-	e := newEnv(t, emulator.Options{RateLimit: 100000})
+	e := newEnv(t, emulator.Options{Options: emukit.Options{RateLimit: 100000}})
 	e.srv.ResetStats()
 	e.srv.SetFaults(emulator.Faults{Rate429: 0.2, Rate5xx: 0.3, Seed: 42})
 	counts := map[int]int{}

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
@@ -31,11 +29,9 @@ type Faults = emukit.Faults
 
 // Options configures a Server. The zero value serves the document's limits.
 type Options struct {
-	RateLimit int              // requests per minute per client IP; 0 means the document's 60; negative means unlimited
-	TokenTTL  time.Duration    // 0 means 60 minutes (the document)
-	Faults    Faults           // injected from the first request on; see SetFaults
-	Now       func() time.Time // clock, for tests; nil = time.Now
-	Logger    *zap.Logger      // nil = nop
+	// Readings, RateLimit, Faults, Now and Logger. 0 RateLimit is the document's 60 a minute.
+	emukit.Options
+	TokenTTL time.Duration // 0 means 60 minutes (the document)
 
 	// LicenseSeats is the company's licence contract: how many users may
 	// hold each paid licence ("basic", "contents"). A user create or update
@@ -52,10 +48,6 @@ type Options struct {
 	// and 「特定のユーザのみパスワード認証を使用可能にする」 both on: then
 	// isEnabledPasswordLogin is required on user create.
 	SAMLPerUserPasswordLogin bool
-
-	// Readings are the readings of the document served besides the
-	// default one (parse names with Readings.Parse). nil: the default.
-	Readings emukit.Set
 }
 
 // Stats counts what the emulator was asked (see emukit.Stats). Writes are
@@ -66,11 +58,10 @@ type Stats = emukit.Stats
 
 // Server is an in-memory AirCourse API 1.3.0. It is safe for concurrent use.
 type Server struct {
-	mu  sync.Mutex // also the kit's lock
-	kit *emukit.Kit
-	// Controls are the kit's Stats, ResetStats and SetFaults.
-	emukit.Controls
-	ttl time.Duration
+	mu              sync.Mutex // also the kit's lock
+	kit             *emukit.Kit
+	emukit.Controls // the kit's Stats, ResetStats and SetFaults
+	ttl             time.Duration
 
 	licenseSeats map[string]int // nil: unlimited
 	aiSeats      int

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/orgbridge/orgbridge/connectors/capgo/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 const (
@@ -430,7 +431,7 @@ func TestNoRateLimitByDefault(t *testing.T) {
 }
 
 func TestRateLimitOption(t *testing.T) {
-	e := newEnv(t, emulator.Options{RateLimit: 3})
+	e := newEnv(t, emulator.Options{Options: emukit.Options{RateLimit: 3}})
 	for i := range 3 {
 		r := e.do("GET", "/organization/", ownerKey, "")
 		if r.status != 200 || r.header.Get("X-RateLimit-Limit") != "3" || r.header.Get("X-RateLimit-Remaining") != string(rune('2'-i)) {
@@ -453,7 +454,7 @@ func TestRateLimitOption(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
-	e := newEnv(t, emulator.Options{Faults: emulator.Faults{Rate429: 1, Seed: 1}})
+	e := newEnv(t, emulator.Options{Options: emukit.Options{Faults: emulator.Faults{Rate429: 1, Seed: 1}}})
 	r := e.do("POST", "/organization/", ownerKey, `{"name":"x"}`)
 	wantError(t, r, 429, "Too many requests")
 	if r.header.Get("Retry-After") != "1" {
@@ -494,7 +495,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestDroppedConnection(t *testing.T) {
-	e := newEnv(t, emulator.Options{Faults: emulator.Faults{RateDrop: 1}})
+	e := newEnv(t, emulator.Options{Options: emukit.Options{Faults: emulator.Faults{RateDrop: 1}}})
 	req, _ := http.NewRequest("GET", e.ts.URL+"/organization/", nil)
 	req.Header.Set("authorization", ownerKey)
 	if resp, err := e.ts.Client().Do(req); err == nil {

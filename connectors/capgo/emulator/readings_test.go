@@ -118,7 +118,7 @@ func TestReadingLists(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, emulator.Options{Readings: readings(t, tt.readings...), PageSize: tt.pageSize})
+			e := newEnv(t, emulator.Options{Options: emukit.Options{Readings: readings(t, tt.readings...)}, PageSize: tt.pageSize})
 			e.create(ownerKey, "A")
 			e.create(otherKey, "Other's")
 			e.create(ownerKey, "B")
@@ -161,7 +161,7 @@ func listNames(t *testing.T, body string) string {
 // Under list-all-orgs another user's organization is readable but not
 // writable: 403, never 404, and nothing changes.
 func TestReadingListAllOrgsWrites(t *testing.T) {
-	e := newEnv(t, emulator.Options{Readings: readings(t, emulator.ReadingListAllOrgs)})
+	e := newEnv(t, emulator.Options{Options: emukit.Options{Readings: readings(t, emulator.ReadingListAllOrgs)}})
 	other := e.create(otherKey, "Other's")
 	if status, body := e.raw("GET", "/organization/?orgId="+other, ownerKey, ""); status != 200 || !strings.Contains(body, `"Other's"`) {
 		t.Errorf("GET another's org: %d %s", status, body)
@@ -196,7 +196,7 @@ func TestReadingCreateBody(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, emulator.Options{Readings: readings(t, tt.readings...)})
+			e := newEnv(t, emulator.Options{Options: emukit.Options{Readings: readings(t, tt.readings...)}})
 			r := e.do("POST", "/organization/", ownerKey, tt.body)
 			st := e.srv.State()
 			if tt.errMsg != "" {
@@ -245,7 +245,7 @@ func TestReadingErrorStatuses(t *testing.T) {
 		{"invalid-key-403 under errors-http-400", []string{emulator.ReadingInvalidKey403, emulator.ReadingErrorsHTTP400}, func(int) int { return 400 }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, emulator.Options{Readings: readings(t, tt.readings...), RateLimit: 100})
+			e := newEnv(t, emulator.Options{Options: emukit.Options{Readings: readings(t, tt.readings...), RateLimit: 100}})
 			shared := e.create(otherKey, "Shared")
 			e.srv.SetRole(shared, ownerID, emulator.RoleMember)
 			for _, c := range calls {
@@ -275,7 +275,7 @@ func TestReadingRoleCheckedFirst(t *testing.T) {
 		{"role-checked-first", []string{emulator.ReadingRoleCheckedFirst}, 403, "Admin role required"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, emulator.Options{Readings: readings(t, tt.readings...)})
+			e := newEnv(t, emulator.Options{Options: emukit.Options{Readings: readings(t, tt.readings...)}})
 			id := e.create(ownerKey, "Acme")
 			if r := e.do("DELETE", "/organization/?orgId="+id, ownerKey, ""); r.status != 200 {
 				t.Fatalf("first delete: %d %s", r.status, r.raw)
@@ -301,7 +301,7 @@ func TestReadingPutAbsentLogoCleared(t *testing.T) {
 		{"put-absent-logo-cleared", []string{emulator.ReadingPutAbsentLogoCleared}, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, emulator.Options{Readings: readings(t, tt.readings...)})
+			e := newEnv(t, emulator.Options{Options: emukit.Options{Readings: readings(t, tt.readings...)}})
 			id := e.create(ownerKey, "Acme")
 			e.do("PUT", "/organization/", ownerKey, `{"orgId":"`+id+`","logo":"https://cdn.example.com/l.png","management_email":"team@example.com"}`)
 			r := e.do("PUT", "/organization/", ownerKey, `{"orgId":"`+id+`","name":"Acme 2"}`)
@@ -314,7 +314,7 @@ func TestReadingPutAbsentLogoCleared(t *testing.T) {
 }
 
 func TestReadingPutPartialData(t *testing.T) {
-	e := newEnv(t, emulator.Options{Readings: readings(t, emulator.ReadingPutPartialData)})
+	e := newEnv(t, emulator.Options{Options: emukit.Options{Readings: readings(t, emulator.ReadingPutPartialData)}})
 	id := e.create(ownerKey, "Acme")
 	_, body := e.raw("PUT", "/organization/", ownerKey, `{"orgId":"`+id+`","management_email":"team@example.com"}`)
 	want := `{"status":"Organization updated","data":{"id":"` + id + `","name":"Acme","management_email":"team@example.com"}}`

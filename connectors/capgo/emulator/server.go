@@ -36,16 +36,8 @@ type Faults = emukit.Faults
 // Options configures a Server. The zero value serves the document: no rate
 // limit, no faults.
 type Options struct {
-	// RateLimit is requests per minute per client IP. The document has no
-	// rate limit, so 0 (like any negative value) means none.
-	RateLimit int
-	Faults    Faults           // injected from the first request on; see SetFaults
-	Now       func() time.Time // clock, for tests; nil = time.Now
-	Logger    *zap.Logger      // nil = nop
-	// Readings are the readings of the document served besides the
-	// default (names from Readings, parsed with Readings.Parse); nil is
-	// the default reading of every place.
-	Readings emukit.Set
+	// Readings, RateLimit, Faults, Now and Logger. 0 RateLimit is none, as the document gives none.
+	emukit.Options
 	// PageSize is how many organizations a page holds under
 	// ReadingListPaged; 0 is DefaultPageSize.
 	PageSize int
@@ -59,12 +51,11 @@ type Stats = emukit.Stats
 // Server is an in-memory Capgo organization API. It is safe for concurrent
 // use.
 type Server struct {
-	mu  sync.Mutex // also the kit's lock
-	kit *emukit.Kit
-	// Controls are the kit's Stats, ResetStats and SetFaults.
-	emukit.Controls
-	readings emukit.Set
-	pageSize int
+	mu              sync.Mutex // also the kit's lock
+	kit             *emukit.Kit
+	emukit.Controls // the kit's Stats, ResetStats and SetFaults
+	readings        emukit.Set
+	pageSize        int
 
 	keys  map[string]*apiKey
 	users map[string]string // user id → email
@@ -112,7 +103,7 @@ func New(opts Options) *Server {
 // registered for DemoUserID (DemoEmail). Capgo needs no pre-existing object,
 // so it holds no organization.
 func NewDemo(logger *zap.Logger) *Server {
-	s := New(Options{Logger: logger})
+	s := New(Options{Options: emukit.Options{Logger: logger}})
 	s.AddAPIKey(DemoAPIKey, DemoUserID, DemoEmail)
 	return s
 }

@@ -1,6 +1,10 @@
 package emulator
 
-import "go.uber.org/zap"
+import (
+	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
+)
 
 // Demo settings: configs/directory.yaml syncs the demo HR export into
 // NewDemo's emulator with these. They guard nothing but a local emulator.
@@ -25,7 +29,9 @@ var DemoAccountTypes = []AccountType{
 // NewDemo returns an emulator ready for configs/directory.yaml: the demo
 // client registered, and the demo organization with its account types and
 // no assignment. No rate limit, no faults.
-func NewDemo(logger *zap.Logger) *Server { return NewDemoWith(Options{Logger: logger}) }
+func NewDemo(logger *zap.Logger) *Server {
+	return NewDemoWith(Options{Options: emukit.Options{Logger: logger}})
+}
 
 // NewDemoWith is NewDemo with options: readings, a clock, a rate limit.
 func NewDemoWith(opts Options) *Server {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/internal/httpkit/httpkittest"
 )
 
@@ -447,7 +448,7 @@ func TestStatsAndDump(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	f := newFixture(t, Options{RateLimit: 3})
+	f := newFixture(t, Options{Options: emukit.Options{RateLimit: 3}})
 	tok := f.token() // counts
 	for i, want := range []string{"1", "0"} {
 		r := f.call(http.MethodGet, accounts, tok, "")
@@ -507,7 +508,7 @@ func TestFaults(t *testing.T) {
 
 	// The same seed, the same faults.
 	draw := func() []int {
-		g := newFixture(t, Options{Faults: Faults{Rate429: 0.3, Rate5xx: 0.3, Seed: 42}})
+		g := newFixture(t, Options{Options: emukit.Options{Faults: Faults{Rate429: 0.3, Rate5xx: 0.3, Seed: 42}}})
 		var out []int
 		for range 20 {
 			out = append(out, g.call(http.MethodGet, "/nowhere", "", "").status)

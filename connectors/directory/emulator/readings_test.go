@@ -27,7 +27,7 @@ func withReadings(t *testing.T, names ...string) Options {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Options{Readings: set}
+	return Options{Options: emukit.Options{Readings: set}}
 }
 
 func TestReadingsCatalogue(t *testing.T) {
@@ -204,7 +204,7 @@ func TestStatusValuesReadings(t *testing.T) {
 		{"default", Options{}, "active", "suspended"},
 		{"status-upper", withReadings(t, ReadingStatusUpper), "ACTIVE", "INACTIVE"},
 		{"option", Options{StatusValues: StatusValues{Active: "enabled", Suspended: "frozen"}}, "enabled", "frozen"},
-		{"option over status-upper", Options{Readings: emukit.Set{ReadingStatusUpper: true}, StatusValues: StatusValues{Active: "on", Suspended: "off"}}, "on", "off"},
+		{"option over status-upper", Options{Options: emukit.Options{Readings: emukit.Set{ReadingStatusUpper: true}}, StatusValues: StatusValues{Active: "on", Suspended: "off"}}, "on", "off"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -420,7 +420,7 @@ func TestTokenReadings(t *testing.T) {
 	if r := f.call(http.MethodGet, accounts, tok, ""); r.status != 401 {
 		t.Errorf("at 60s: %d, want 401", r.status)
 	}
-	g := newFixture(t, Options{Readings: emukit.Set{ReadingTokenShortLived: true}, TokenTTL: 5 * time.Minute})
+	g := newFixture(t, Options{Options: emukit.Options{Readings: emukit.Set{ReadingTokenShortLived: true}}, TokenTTL: 5 * time.Minute})
 	if r := g.tokenRequest(url.Values{"grant_type": {"client_credentials"}}, testClient, testSecret); r.body["expires_in"] != float64(300) {
 		t.Errorf("Options.TokenTTL under token-short-lived: %s", r.raw)
 	}

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
@@ -31,21 +29,12 @@ type Faults = emukit.Faults
 // Options configures a Server. The zero value serves the document: no rate
 // limit, one-hour tokens, the wall clock.
 type Options struct {
-	// RateLimit is requests per minute per client IP. 0 means the
-	// document's, and the document has none: unlimited. Negative is
-	// unlimited too.
-	RateLimit int
+	// Readings, RateLimit, Faults, Now and Logger. 0 RateLimit is none, as the document gives none.
+	emukit.Options
 	// TokenTTL is the lifetime of an access token; 0: DefaultTokenTTL, or
 	// ShortTokenTTL under token-short-lived.
 	TokenTTL time.Duration
-	Faults   Faults           // injected from the first request on; see SetFaults
-	Now      func() time.Time // clock of tokens, windows and timestamps; nil = time.Now
-	Logger   *zap.Logger      // nil = nop
 
-	// Readings are the readings of the document served besides the
-	// default (names from Readings, checked with Readings.Parse); nil
-	// serves the default reading.
-	Readings emukit.Set
 	// StatusValues are the status values of the PUT enum. Zero: active and
 	// suspended, or ACTIVE and INACTIVE under status-upper; set, they are
 	// served under any reading.
@@ -78,11 +67,10 @@ const (
 // Server is an in-memory directory account-type API. It is safe for
 // concurrent use.
 type Server struct {
-	mu  sync.Mutex // also the kit's lock
-	kit *emukit.Kit
-	// Controls are the kit's Stats, ResetStats and SetFaults.
-	emukit.Controls
-	ttl time.Duration
+	mu              sync.Mutex // also the kit's lock
+	kit             *emukit.Kit
+	emukit.Controls // the kit's Stats, ResetStats and SetFaults
+	ttl             time.Duration
 
 	clients map[string]string    // client id → secret
 	tokens  map[string]time.Time // access token → expiry

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/orgbridge/orgbridge/connectors/pcaid/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // The document gives no rate limit: by default there is none, and no
@@ -21,7 +22,7 @@ func TestNoRateLimitByDefault(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	e := newEnv(t, emulator.Options{RateLimit: 3}) // the token call was the first
+	e := newEnv(t, emulator.Options{Options: emukit.Options{RateLimit: 3}}) // the token call was the first
 	for i, want := range []string{"1", "0"} {
 		r := e.do("GET", "/users", nil)
 		if r.status != 200 || r.header.Get("X-RateLimit-Limit") != "3" || r.header.Get("X-RateLimit-Remaining") != want {

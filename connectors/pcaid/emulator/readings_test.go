@@ -31,7 +31,7 @@ func readingSet(t *testing.T, names ...string) emukit.Set {
 
 func readingEnv(t *testing.T, names ...string) *env {
 	t.Helper()
-	return newEnv(t, emulator.Options{Readings: readingSet(t, names...), ImportRowsPerPoll: 100})
+	return newEnv(t, emulator.Options{Options: emukit.Options{Readings: readingSet(t, names...)}, ImportRowsPerPoll: 100})
 }
 
 // TestReadingsCatalogue: every reading names its seed line (000 and a

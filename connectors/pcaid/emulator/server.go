@@ -43,13 +43,8 @@ type Faults = emukit.Faults
 // Options configure a Server. The zero value serves the contract with no
 // rate limit.
 type Options struct {
-	// RateLimit is requests per minute per client IP in a fixed window; the
-	// document gives none, so 0 (like a negative value) means unlimited.
-	RateLimit int
-	Faults    Faults
-	// Now is the clock of token expiry and timestamps; nil is time.Now.
-	Now    func() time.Time
-	Logger *zap.Logger
+	// Readings, RateLimit, Faults, Now and Logger. 0 RateLimit is none, as the document gives none.
+	emukit.Options
 	// TokenTTL is an access token's lifetime; default one hour.
 	TokenTTL time.Duration
 	// ImportRowsPerPoll is how many rows of a running import each status
@@ -57,10 +52,6 @@ type Options struct {
 	ImportRowsPerPoll int
 	// OrganizationName names the organization New creates.
 	OrganizationName string
-	// Readings are the readings of the document served besides the
-	// default (names from Readings, parsed with Readings.Parse); nil is
-	// the default reading of every place.
-	Readings emukit.Set
 }
 
 // Stats counts what the emulator was asked (see emukit.Stats). Writes are
@@ -72,13 +63,12 @@ type Stats = emukit.Stats
 // Server is an in-memory pcaid organization API (api/orgs/v1). It is an
 // http.Handler, safe for concurrent use.
 type Server struct {
-	mu  sync.Mutex // also the kit's lock
-	kit *emukit.Kit
-	// Controls are the kit's Stats, ResetStats and SetFaults.
-	emukit.Controls
-	ttl      time.Duration
-	perPoll  int
-	readings emukit.Set
+	mu              sync.Mutex // also the kit's lock
+	kit             *emukit.Kit
+	emukit.Controls // the kit's Stats, ResetStats and SetFaults
+	ttl             time.Duration
+	perPoll         int
+	readings        emukit.Set
 
 	signKey []byte
 	clients map[string]*client // client id → client
@@ -155,7 +145,7 @@ const (
 // NewDemo returns an emulator ready for configs/pcaid.yaml: the demo
 // organization, empty, with the demo client registered.
 func NewDemo(logger *zap.Logger) *Server {
-	s := New(Options{Logger: logger, OrganizationName: DemoOrganizationName})
+	s := New(Options{Options: emukit.Options{Logger: logger}, OrganizationName: DemoOrganizationName})
 	s.AddClient(DemoClientID, DemoClientSecret)
 	return s
 }

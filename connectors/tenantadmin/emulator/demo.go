@@ -1,6 +1,10 @@
 package emulator
 
-import "go.uber.org/zap"
+import (
+	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
+)
 
 // DemoToken is the admin token NewDemo accepts and configs/tenantadmin.yaml
 // uses (through the TENANTADMIN_TOKEN environment variable). It guards
@@ -29,5 +33,5 @@ func DemoUsers() []User {
 // NewDemo returns an emulator ready for configs/tenantadmin.yaml: the demo
 // users, DemoToken accepted, no organization, no rate limit, no faults.
 func NewDemo(logger *zap.Logger) *Server {
-	return New(Options{Logger: logger, Users: DemoUsers(), Tokens: []string{DemoToken}})
+	return New(Options{Options: emukit.Options{Logger: logger}, Users: DemoUsers(), Tokens: []string{DemoToken}})
 }

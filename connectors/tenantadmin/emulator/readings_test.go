@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -21,7 +22,7 @@ func withReadings(t *testing.T, names ...string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newEnv(t, emulator.Options{Readings: set})
+	return newEnv(t, emulator.Options{Options: emukit.Options{Readings: set}})
 }
 
 // TestReadingsCatalogue: every reading is named as the flag wants, quotes

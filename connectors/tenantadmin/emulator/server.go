@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
@@ -24,20 +22,12 @@ type Faults = emukit.Faults
 // Options configures a Server. The zero value is a tenant with no users, no
 // token and no rate limit.
 type Options struct {
-	// RateLimit is requests per minute per client IP. The document has no
-	// rate limit, so 0 means none, like a negative value.
-	RateLimit int
-	Faults    Faults           // injected from the first request on; see SetFaults
-	Now       func() time.Time // clock of timestamps and the rate-limit window; nil = time.Now
-	Logger    *zap.Logger      // nil = nop
+	// Readings, RateLimit, Faults, Now and Logger. 0 RateLimit is none, as the document gives none.
+	emukit.Options
 	// Users are the tenant's users (they are managed outside this API).
 	Users []User
 	// Tokens are the admin tokens accepted from the start.
 	Tokens []string
-	// Readings are the readings of the document served besides the
-	// default one (names from Readings, checked with Readings.Parse).
-	// nil: the default reading.
-	Readings emukit.Set
 }
 
 // Stats counts what the emulator was asked (see emukit.Stats). Writes are
@@ -49,10 +39,9 @@ type Stats = emukit.Stats
 // Server is an in-memory tenant admin organizations API. It is safe for
 // concurrent use.
 type Server struct {
-	mu  sync.Mutex // also the kit's lock
-	kit *emukit.Kit
-	// Controls are the kit's Stats, ResetStats and SetFaults.
-	emukit.Controls
+	mu              sync.Mutex // also the kit's lock
+	kit             *emukit.Kit
+	emukit.Controls // the kit's Stats, ResetStats and SetFaults
 
 	tokens   map[string]bool
 	readings emukit.Set

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin/emulator"
+	"github.com/orgbridge/orgbridge/internal/emukit"
 	"github.com/orgbridge/orgbridge/internal/golden"
 )
 
@@ -90,7 +91,7 @@ func TestRoutesAndBodies(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
-	e := newEnv(t, emulator.Options{Faults: emulator.Faults{Rate429: 1, Seed: 1}})
+	e := newEnv(t, emulator.Options{Options: emukit.Options{Faults: emulator.Faults{Rate429: 1, Seed: 1}}})
 	r := e.want(e.call("POST", orgs, map[string]any{"name": "A", "display_name": "A"}), http.StatusTooManyRequests)
 	if r.header.Get("Retry-After") != "1" || r.str("error") != "rate_limited" {
 		t.Errorf("429: Retry-After %q %s", r.header.Get("Retry-After"), r.raw)
@@ -125,7 +126,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestLatencyAbandonedWithTheRequest(t *testing.T) {
-	srv := emulator.New(emulator.Options{Tokens: []string{token}, Faults: emulator.Faults{Latency: time.Hour}})
+	srv := emulator.New(emulator.Options{Options: emukit.Options{Faults: emulator.Faults{Latency: time.Hour}}, Tokens: []string{token}})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	req := httptest.NewRequestWithContext(ctx, "POST", orgs, strings.NewReader(`{"name":"A","display_name":"A"}`))
@@ -139,7 +140,7 @@ func TestLatencyAbandonedWithTheRequest(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	e := newEnv(t, emulator.Options{RateLimit: 3})
+	e := newEnv(t, emulator.Options{Options: emukit.Options{RateLimit: 3}})
 	for i := range 3 {
 		r := e.want(e.call("GET", orgs, nil), http.StatusOK)
 		if r.header.Get("X-RateLimit-Limit") != "3" || r.header.Get("X-RateLimit-Remaining") != strconv.Itoa(2-i) {
