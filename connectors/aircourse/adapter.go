@@ -116,6 +116,15 @@ func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*
 	}, nil
 }
 
+// underRoot is the key of the organization an organization or a group is
+// under: "" (the top level) for the root, which the mapping never names.
+func underRoot(orgID, rootID string) string {
+	if orgID == rootID {
+		return ""
+	}
+	return orgID
+}
+
 func orDefault(v, def string) string {
 	if v == "" {
 		return def
@@ -183,12 +192,8 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 			continue
 		}
 		seen[o.ID] = true
-		parent := o.ParentID
-		if parent == rootID {
-			parent = ""
-		}
 		snap.Orgs = append(snap.Orgs, mapping.Org{
-			Key: o.ID, Name: o.Name, Code: o.Code, ParentKey: parent, Description: o.Description,
+			Key: o.ID, Name: o.Name, Code: o.Code, ParentKey: underRoot(o.ParentID, rootID), Description: o.Description,
 		})
 	}
 	listsInUsers := true
@@ -228,12 +233,8 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 			continue
 		}
 		seen[gr.ID] = true
-		org := gr.OrganizationID
-		if org == rootID {
-			org = ""
-		}
 		snap.Groups = append(snap.Groups, mapping.Group{
-			Key: gr.ID, Name: gr.Name, Code: gr.Code, OrgKey: org, Description: gr.Description,
+			Key: gr.ID, Name: gr.Name, Code: gr.Code, OrgKey: underRoot(gr.OrganizationID, rootID), Description: gr.Description,
 		})
 		withMembers = append(withMembers, gr)
 	}
