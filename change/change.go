@@ -398,6 +398,15 @@ func diffField(diff []FieldChange, f Field, old, new string) []FieldChange {
 	return diff
 }
 
+// diffMapped is diffField of a field the mapping may leave empty: empty,
+// it is not mapped and not compared.
+func diffMapped(diff []FieldChange, f Field, old, new string) []FieldChange {
+	if new == "" {
+		return diff
+	}
+	return diffField(diff, f, old, new)
+}
+
 // CreateOrg creates o (its parent by source key).
 func CreateOrg(o mapping.Org) Change {
 	return Change{Action: ActionCreate, Kind: mapping.KindOrg, Key: o.Key, Org: &o}
@@ -412,13 +421,9 @@ func CreateOrg(o mapping.Org) Change {
 func UpdateOrg(id string, was, o mapping.Org) Change {
 	var diff []FieldChange
 	diff = diffField(diff, FieldName, was.Name, o.Name)
-	if o.Code != "" {
-		diff = diffField(diff, FieldCode, was.Code, o.Code)
-	}
+	diff = diffMapped(diff, FieldCode, was.Code, o.Code)
 	diff = diffField(diff, FieldParent, was.ParentKey, o.ParentKey)
-	if o.Description != "" {
-		diff = diffField(diff, FieldDescription, was.Description, o.Description)
-	}
+	diff = diffMapped(diff, FieldDescription, was.Description, o.Description)
 	if d := was.Drift; d.Field != "" {
 		diff = append(diff, FieldChange{Field: TargetSetting(d.Field), Old: d.Old, New: d.New})
 	}
@@ -442,15 +447,9 @@ func CreateGroup(g mapping.Group) Change {
 func UpdateGroup(id string, was, g mapping.Group) Change {
 	var diff []FieldChange
 	diff = diffField(diff, FieldName, was.Name, g.Name)
-	if g.Code != "" {
-		diff = diffField(diff, FieldCode, was.Code, g.Code)
-	}
-	if g.OrgKey != "" {
-		diff = diffField(diff, FieldOrg, was.OrgKey, g.OrgKey)
-	}
-	if g.Description != "" {
-		diff = diffField(diff, FieldDescription, was.Description, g.Description)
-	}
+	diff = diffMapped(diff, FieldCode, was.Code, g.Code)
+	diff = diffMapped(diff, FieldOrg, was.OrgKey, g.OrgKey)
+	diff = diffMapped(diff, FieldDescription, was.Description, g.Description)
 	return Change{Action: ActionUpdate, Kind: mapping.KindGroup, Key: g.Key, TargetID: id, Group: &g, Diff: diff}
 }
 
@@ -472,12 +471,8 @@ func CreateUser(u mapping.User, orgs []mapping.Membership) Change {
 func UpdateUser(id string, was, u mapping.User) Change {
 	var diff []FieldChange
 	diff = diffField(diff, FieldName, was.Name, u.Name)
-	if u.LoginID != "" {
-		diff = diffField(diff, FieldLoginID, was.LoginID, u.LoginID)
-	}
-	if u.Email != "" {
-		diff = diffField(diff, FieldEmail, was.Email, u.Email)
-	}
+	diff = diffMapped(diff, FieldLoginID, was.LoginID, u.LoginID)
+	diff = diffMapped(diff, FieldEmail, was.Email, u.Email)
 	diff = diffField(diff, FieldSuspended, strconv.FormatBool(was.Suspended), strconv.FormatBool(u.Suspended))
 	if len(u.Attributes) > 0 {
 		keys := make([]string, 0, len(u.Attributes))
