@@ -466,16 +466,13 @@ func (p *planner) planOrgs() {
 		o := p.desired.Orgs[i]
 		id := p.targetID(mapping.KindOrg, o.Key)
 		if id == "" {
-			c := change.CreateOrg(o)
-			c.Stage = stageOrgCreate + depth[o.Key]
-			p.add(c)
+			p.addStage(change.CreateOrg(o), stageOrgCreate+depth[o.Key])
 			continue
 		}
 		was := *actual[id]
 		was.ParentKey = p.ownerKey(mapping.KindOrg, was.ParentKey)
 		if c := change.UpdateOrg(id, was, o); len(c.Diff) > 0 {
-			c.Stage = stageOrgUpdate
-			p.add(c)
+			p.addStage(c, stageOrgUpdate)
 		}
 	}
 	// Removed orgs, children first. A removed org under another removed org
@@ -483,9 +480,7 @@ func (p *planner) planOrgs() {
 	// delete explicitly so that every target behaves the same.
 	adepth := p.actual.OrgDepth()
 	for _, id := range p.removed[mapping.KindOrg] {
-		c := change.DeleteOrg(p.owner[mapping.KindOrg][id], id, actual[id])
-		c.Stage = stageOrgDelete + maxOrgDepth - adepth[id]
-		p.add(c)
+		p.addStage(change.DeleteOrg(p.owner[mapping.KindOrg][id], id, actual[id]), stageOrgDelete+maxOrgDepth-adepth[id])
 	}
 }
 
@@ -495,22 +490,17 @@ func (p *planner) planGroups() {
 		g := p.desired.Groups[i]
 		id := p.targetID(mapping.KindGroup, g.Key)
 		if id == "" {
-			c := change.CreateGroup(g)
-			c.Stage = stageGroupWrite
-			p.add(c)
+			p.addStage(change.CreateGroup(g), stageGroupWrite)
 			continue
 		}
 		was := *actual[id]
 		was.OrgKey = p.ownerKey(mapping.KindOrg, was.OrgKey)
 		if c := change.UpdateGroup(id, was, g); len(c.Diff) > 0 {
-			c.Stage = stageGroupWrite
-			p.add(c)
+			p.addStage(c, stageGroupWrite)
 		}
 	}
 	for _, id := range p.removed[mapping.KindGroup] {
-		c := change.DeleteGroup(p.owner[mapping.KindGroup][id], id, actual[id])
-		c.Stage = stageGroupDelete
-		p.add(c)
+		p.addStage(change.DeleteGroup(p.owner[mapping.KindGroup][id], id, actual[id]), stageGroupDelete)
 	}
 }
 
@@ -576,9 +566,7 @@ func (p *planner) planUsers() {
 			if fold {
 				orgs = nonNil(desiredOrgs[u.Key])
 			}
-			c := change.CreateUser(u, orgs)
-			c.Stage = stageUserWrite
-			p.add(c)
+			p.addStage(change.CreateUser(u, orgs), stageUserWrite)
 			continue
 		}
 		c := change.UpdateUser(id, *actual[id], u)
@@ -607,8 +595,7 @@ func (p *planner) planUsers() {
 		default:
 			continue
 		}
-		c.Stage = stageUserRemove
-		p.add(c)
+		p.addStage(c, stageUserRemove)
 	}
 }
 
