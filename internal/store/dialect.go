@@ -84,6 +84,30 @@ type txn struct {
 	*sql.Tx
 	conn *sql.Conn
 	d    *dialect
+	// hot gives a statement the store prepared (sqlStore.hot), or nil:
+	// then execHot runs it as text.
+	hot func(query string) *sql.Stmt
+}
+
+// execHot runs a statement of the journal's hot path through its prepared
+// form (prepared on this transaction's connection at most once).
+func (t *txn) execHot(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if t.hot != nil {
+		if st := t.hot(query); st != nil {
+			return t.StmtContext(ctx, st).ExecContext(ctx, args...)
+		}
+	}
+	return t.ExecContext(ctx, query, args...)
+}
+
+// queryRowHot is execHot for a query of one row.
+func (t *txn) queryRowHot(ctx context.Context, query string, args ...any) *sql.Row {
+	if t.hot != nil {
+		if st := t.hot(query); st != nil {
+			return t.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+		}
+	}
+	return t.QueryRowContext(ctx, query, args...)
 }
 
 // rowSource is n rows of width values each, made one at a time (fill puts

@@ -38,6 +38,61 @@ type sqlStore struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// stmts are the journal's hot statements, prepared once on w (see
+	// txn.execHot): database/sql with the SQLite driver otherwise parses a
+	// statement's text on every call, an eighth of a first sync's CPU
+	// with a journal write per change.
+	stmtMu  sync.Mutex
+	stmts   map[string]*sql.Stmt
+	stmtsOK bool // every hot statement prepared (or the store closed)
+}
+
+// hotQueries are the statements prepared once (prepareHot): those a
+// journal write per change runs.
+func (s *sqlStore) hotQueries() []string {
+	return []string{
+		entryQuery + s.d.forUpdate("j"),
+		setEntryQuery,
+		runCountsQuery,
+		upsertLink,
+	}
+}
+
+// prepareHot prepares the hot statements on the write pool, once, outside
+// any transaction: with SQLite's single writer connection, preparing
+// inside one would wait for the connection it holds. A statement that
+// does not prepare yet (its table is made by a migration still to run)
+// is run as text and prepared at a later write.
+func (s *sqlStore) prepareHot(ctx context.Context) {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if s.stmtsOK {
+		return
+	}
+	if s.stmts == nil {
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	all := true
+	for _, q := range s.hotQueries() {
+		if s.stmts[q] != nil {
+			continue
+		}
+		st, err := s.w.PrepareContext(ctx, q)
+		if err != nil {
+			all = false
+			continue
+		}
+		s.stmts[q] = st
+	}
+	s.stmtsOK = all
+}
+
+// hot returns query's prepared statement, or nil.
+func (s *sqlStore) hot(query string) *sql.Stmt {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	return s.stmts[query]
 }
 
 var _ Store = (*sqlStore)(nil)
@@ -67,6 +122,7 @@ func (s *sqlStore) write(ctx context.Context, fn func(*txn) error) error {
 func (s *sqlStore) writeOnce(ctx context.Context, fn func(*txn) error) error {
 	// A connection of its own, rather than w.BeginTx, so that a dialect's
 	// batch can reach the driver's connection the transaction is on.
+	s.prepareHot(ctx)
 	conn, err := s.w.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -80,7 +136,7 @@ func (s *sqlStore) writeOnce(ctx context.Context, fn func(*txn) error) error {
 	// connection (SQLite's only writer) must not stay in the transaction,
 	// nor conn.Close wait for it forever.
 	defer tx.Rollback()
-	if err := fn(&txn{Tx: tx, conn: conn, d: s.d}); err != nil {
+	if err := fn(&txn{Tx: tx, conn: conn, d: s.d, hot: s.hot}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -172,6 +228,12 @@ func (s *sqlStore) migrateOne(ctx context.Context) (done bool, err error) {
 func (s *sqlStore) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
+		s.stmtMu.Lock()
+		for _, st := range s.stmts {
+			errs = append(errs, st.Close())
+		}
+		s.stmts, s.stmtsOK = nil, true // closed: never prepared again
+		s.stmtMu.Unlock()
 		if s.r != s.w {
 			errs = append(errs, s.r.Close())
 		}
@@ -283,11 +345,18 @@ type entryState struct {
 // its row until tx ends, so that concurrent Applied and Failed calls on one
 // entry run one after the other and the run's counts follow each
 // transition once.
+// The journal's statements of one entry.
+const (
+	entryQuery = `SELECT r.job, r.mode, j.action, j.kind, j.source_key, j.status, j.target_id
+FROM journal j JOIN runs r ON r.id = j.run_id WHERE j.run_id = $1 AND j.seq = $2`
+	setEntryQuery  = `UPDATE journal SET status = $1, target_id = $2, error = $3, updated_at = $4 WHERE run_id = $5 AND seq = $6`
+	runCountsQuery = `UPDATE runs SET applied = applied + $1, failed = failed + $2 WHERE id = $3`
+)
+
 func (s *sqlStore) getEntry(ctx context.Context, tx *txn, runID int64, seq int) (entryState, error) {
 	var e entryState
 	var action, kind string
-	err := tx.QueryRowContext(ctx, `SELECT r.job, r.mode, j.action, j.kind, j.source_key, j.status, j.target_id
-FROM journal j JOIN runs r ON r.id = j.run_id WHERE j.run_id = $1 AND j.seq = $2`+s.d.forUpdate("j"), runID, seq).
+	err := tx.queryRowHot(ctx, entryQuery+s.d.forUpdate("j"), runID, seq).
 		Scan(&e.job, &e.mode, &action, &kind, &e.key, &e.status, &e.id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, ErrNotFound
@@ -299,7 +368,7 @@ FROM journal j JOIN runs r ON r.id = j.run_id WHERE j.run_id = $1 AND j.seq = $2
 // setEntry moves an entry to status and adjusts the run's counts by the
 // transition, so that they always equal the entries in each state.
 func (s *sqlStore) setEntry(ctx context.Context, tx *txn, runID int64, seq int, old string, status EntryStatus, targetID, msg string) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE journal SET status = $1, target_id = $2, error = $3, updated_at = $4 WHERE run_id = $5 AND seq = $6`,
+	if _, err := tx.execHot(ctx, setEntryQuery,
 		string(status), targetID, msg, s.d.timeArg(s.now()), runID, seq); err != nil {
 		return err
 	}
@@ -319,7 +388,7 @@ func (s *sqlStore) setEntry(ctx context.Context, tx *txn, runID int64, seq int, 
 	if dApplied == 0 && dFailed == 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE runs SET applied = applied + $1, failed = failed + $2 WHERE id = $3`, dApplied, dFailed, runID)
+	_, err := tx.execHot(ctx, runCountsQuery, dApplied, dFailed, runID)
 	return err
 }
 
@@ -356,7 +425,7 @@ func (s *sqlStore) Applied(ctx context.Context, runID int64, seq int, targetID s
 		}
 		switch e.action {
 		case change.ActionCreate, change.ActionUpdate, change.ActionSuspend:
-			_, err = tx.ExecContext(ctx, upsertLink, e.job, string(e.kind), e.key, id, s.d.timeArg(s.now()))
+			_, err = tx.execHot(ctx, upsertLink, e.job, string(e.kind), e.key, id, s.d.timeArg(s.now()))
 		case change.ActionDelete:
 			_, err = tx.ExecContext(ctx, deleteLink, e.job, string(e.kind), e.key)
 		default:
