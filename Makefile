@@ -41,11 +41,7 @@ FUZZ_TARGETS ?= \
 	./scim:FuzzPatchPath \
 	./scim:FuzzResource
 fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		pkg=$${t%%:*}; name=$${t##*:}; \
-		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg; \
-	done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZMINIMIZETIME=$(FUZZMINIMIZETIME) bash scripts/fuzz.sh $(FUZZ_TARGETS)
 
 ## bench: the benchmarks; figures in the README come from here.
 bench:
