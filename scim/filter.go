@@ -10,6 +10,8 @@ import (
 
 	"github.com/elimity-com/scim/schema"
 	filter "github.com/scim2/filter-parser/v2"
+
+	"github.com/orgbridge/orgbridge/internal/store"
 )
 
 // matcher evaluates parsed SCIM filters against full representations.
@@ -252,24 +254,9 @@ func (m matcher) container(doc map[string]any, uri, name string) (map[string]any
 	return nil, nil
 }
 
-// lookup finds a key case-insensitively, preferring an exact match. Among
-// several keys differing only in case the smallest wins, so the result does
-// not depend on map order.
-func lookup(m map[string]any, name string) (any, bool) {
-	if v, ok := m[name]; ok {
-		return v, true
-	}
-	found, best := false, ""
-	for k := range m {
-		if strings.EqualFold(k, name) && (!found || k < best) {
-			found, best = true, k
-		}
-	}
-	if !found {
-		return nil, false
-	}
-	return m[best], true
-}
+// lookup is store.DocLookup: the store's index reads documents the same
+// way, so that a filter answered from it and one matched here agree.
+func lookup(m map[string]any, name string) (any, bool) { return store.DocLookup(m, name) }
 
 // flatten turns a multi-valued attribute into its elements and a single value
 // into a one-element list.

@@ -108,25 +108,25 @@ func scimIndexOf(res SCIMResource) ([]scimAttrRow, []scimGramRow) {
 		}
 	}
 	if res.Type == SCIMUser {
-		if v, ok := docLookup(doc, "userName"); ok {
+		if v, ok := DocLookup(doc, "userName"); ok {
 			add(string(SCIMAttrUserName), "", v)
 		}
 	}
-	if v, ok := docLookup(doc, "displayName"); ok {
+	if v, ok := DocLookup(doc, "displayName"); ok {
 		add(string(SCIMAttrDisplayName), "", v)
 	}
-	if v, ok := docLookup(doc, "emails"); ok && res.Type == SCIMUser {
+	if v, ok := DocLookup(doc, "emails"); ok && res.Type == SCIMUser {
 		for _, e := range docList(v) {
 			m, ok := e.(map[string]any)
 			if !ok {
 				continue
 			}
-			value, ok := docLookup(m, "value")
+			value, ok := DocLookup(m, "value")
 			if !ok {
 				continue
 			}
 			tag := ""
-			if t, ok := docLookup(m, "type"); ok {
+			if t, ok := DocLookup(m, "type"); ok {
 				if s, ok := t.(string); ok {
 					tag = indexValue(s)
 				}
@@ -173,9 +173,11 @@ func indexValue(s string) string {
 	return s[:cut]
 }
 
-// docLookup finds a key case-insensitively, preferring an exact match and,
-// among keys differing in case, the smallest: as the endpoint's matcher.
-func docLookup(m map[string]any, name string) (any, bool) {
+// DocLookup finds a key of a SCIM document case-insensitively (RFC 7643
+// §2.1), preferring an exact match and, among keys differing only in case,
+// the smallest, so that the result does not depend on map order. The
+// index and the endpoint's matcher both use it, so that they agree.
+func DocLookup(m map[string]any, name string) (any, bool) {
 	if v, ok := m[name]; ok {
 		return v, true
 	}
