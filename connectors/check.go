@@ -31,9 +31,8 @@ func (l Line) Error() error {
 
 // CheckJob runs the checks of one loaded job's source and target: the
 // local ones (LocalChecker: a CSV header against the templates) always,
-// and with connect every Checker, which connects. A connector without a
-// Checker is checked, with connect, by opening it and reading once (its
-// whole read: it has no cheaper one).
+// and with connect their Check (every connector has one: SourceConfig and
+// TargetConfig require it), which connects.
 func CheckJob(ctx context.Context, job config.Job, key string, connect bool, env Env) []Line {
 	env = env.withLogger()
 	cenv := CheckEnv{Env: env, Mapping: job.Mapping}
@@ -44,59 +43,16 @@ func CheckJob(ctx context.Context, job config.Job, key string, connect bool, env
 		}
 	}
 	srcPart, tgtPart := "source "+job.Source.Type, "target "+job.Target.Type
-	switch s := job.Source.Settings.(type) {
-	case Checker:
-		if connect {
-			add(srcPart, s.Check(ctx, cenv))
-		} else if l, ok := s.(LocalChecker); ok {
-			add(srcPart, l.CheckLocal(ctx, cenv))
-		}
-	case LocalChecker:
-		add(srcPart, s.CheckLocal(ctx, cenv))
-	default:
-		if connect {
-			add(srcPart, []CheckResult{readSource(ctx, job.Source, key, env)})
-		}
+	if s, ok := job.Source.Settings.(Checker); ok && connect {
+		add(srcPart, s.Check(ctx, cenv))
+	} else if l, ok := job.Source.Settings.(LocalChecker); ok {
+		add(srcPart, l.CheckLocal(ctx, cenv))
 	}
 	if !connect {
 		return out
 	}
 	if t, ok := job.Target.Settings.(Checker); ok {
 		add(tgtPart, t.Check(ctx, cenv))
-	} else {
-		add(tgtPart, []CheckResult{readTarget(ctx, job.Target, key, env)})
 	}
 	return out
-}
-
-func readSource(ctx context.Context, src config.Source, key string, env Env) CheckResult {
-	r := CheckResult{Check: "read the source"}
-	s, err := OpenSource(ctx, src, key+".source", env)
-	if err != nil {
-		r.Err = err
-		return r
-	}
-	recs, err := s.Read(ctx)
-	if err != nil {
-		r.Err = err
-		return r
-	}
-	r.Detail = fmt.Sprintf("%d records", len(recs))
-	return r
-}
-
-func readTarget(ctx context.Context, tgt config.Target, key string, env Env) CheckResult {
-	r := CheckResult{Check: "read the target"}
-	t, err := OpenTarget(ctx, tgt, key+".target", env)
-	if err != nil {
-		r.Err = err
-		return r
-	}
-	snap, err := t.Read(ctx)
-	if err != nil {
-		r.Err = err
-		return r
-	}
-	r.Detail = fmt.Sprintf("%d orgs, %d users, %d groups", len(snap.Orgs), len(snap.Users), len(snap.Groups))
-	return r
 }

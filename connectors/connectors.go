@@ -266,12 +266,14 @@ type Env struct {
 type SourceConfig interface {
 	config.Settings
 	Open(ctx context.Context, env Env) (Source, error)
+	Checker
 }
 
 // TargetConfig is a target's own settings block, as SourceConfig.
 type TargetConfig interface {
 	config.Settings
 	Open(ctx context.Context, env Env) (Target, error)
+	Checker
 }
 
 // OpenSource opens the source a loaded job names. key is the source's path
