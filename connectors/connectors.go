@@ -279,26 +279,28 @@ type TargetConfig interface {
 // OpenSource opens the source a loaded job names. key is the source's path
 // in the config ("jobs[0].source"); the errors name keys below it.
 func OpenSource(ctx context.Context, src config.Source, key string, env Env) (Source, error) {
-	cfg, ok := src.Settings.(SourceConfig)
-	if !ok {
-		return nil, fmt.Errorf("%s: the %q source's settings were not loaded (config.Load with connectors/registry.Parts)", key, src.Type)
-	}
-	s, err := cfg.Open(ctx, env.withLogger())
-	if err != nil {
-		return nil, config.Under(key+"."+src.Type, err)
-	}
-	return s, nil
+	return openBlock[SourceConfig](ctx, "source", src.Type, src.Settings, key, env)
 }
 
 // OpenTarget opens the target a loaded job names, as OpenSource.
 func OpenTarget(ctx context.Context, tgt config.Target, key string, env Env) (Target, error) {
-	cfg, ok := tgt.Settings.(TargetConfig)
+	return openBlock[TargetConfig](ctx, "target", tgt.Type, tgt.Settings, key, env)
+}
+
+// openBlock opens a job's source or target block (part) of type typ: its
+// settings, which config.Load decoded into the connector's C, opened with a
+// logger, the errors named below key.
+func openBlock[C interface {
+	Open(context.Context, Env) (T, error)
+}, T any](ctx context.Context, part, typ string, settings config.Settings, key string, env Env) (T, error) {
+	var zero T
+	cfg, ok := settings.(C)
 	if !ok {
-		return nil, fmt.Errorf("%s: the %q target's settings were not loaded (config.Load with connectors/registry.Parts)", key, tgt.Type)
+		return zero, fmt.Errorf("%s: the %q %s's settings were not loaded (config.Load with connectors/registry.Parts)", key, typ, part)
 	}
 	t, err := cfg.Open(ctx, env.withLogger())
 	if err != nil {
-		return nil, config.Under(key+"."+tgt.Type, err)
+		return zero, config.Under(key+"."+typ, err)
 	}
 	return t, nil
 }
