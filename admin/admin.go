@@ -18,7 +18,6 @@ import (
 
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/internal/store"
-	"github.com/orgbridge/orgbridge/mapping"
 	"github.com/orgbridge/orgbridge/scheduler"
 )
 
@@ -486,15 +485,7 @@ func (h *Handler) statusData(ctx context.Context) (StatusData, error) {
 		if err != nil {
 			return d, fmt.Errorf("runs of %s: %w", info.Name, err)
 		}
-		d.Jobs = append(d.Jobs, JobView{
-			Name: info.Name, SourceType: info.SourceType, TargetType: info.TargetType,
-			Schedule: info.Schedule, IncrementalSchedule: info.IncrementalSchedule, TimeZone: info.TimeZone,
-			Next: info.Next, NextIncremental: info.NextIncremental, Running: info.Running,
-			Quarantined: info.Quarantined, QuarantineReason: info.QuarantineReason, QuarantineUntil: info.QuarantineUntil,
-			RetryingLater: info.RetryingLater,
-			HeldBack:      heldRecords(info.HeldBack),
-			Runs:          runs,
-		})
+		d.Jobs = append(d.Jobs, JobView{JobInfo: info, Runs: runs})
 		for _, run := range runs {
 			if run.Failed > 0 {
 				failedRuns = append(failedRuns, run)
@@ -531,22 +522,8 @@ func (h *Handler) statusData(ctx context.Context) (StatusData, error) {
 	if err != nil {
 		return d, fmt.Errorf("held plans: %w", err)
 	}
-	for _, p := range pending {
-		v := PendingApproval{Job: p.Job, RunID: p.RunID, At: p.At, Summary: p.Summary, Reason: p.Reason}
-		for _, c := range p.Changes {
-			v.Changes = append(v.Changes, HeldChange{Seq: c.Seq, Symbol: c.Symbol, Kind: c.Kind, Key: c.Key, Detail: c.Detail})
-		}
-		d.Pending = append(d.Pending, v)
-	}
+	d.Pending = pending
 	return d, nil
-}
-
-func heldRecords(list []mapping.LeftOut) []HeldRecord {
-	var out []HeldRecord
-	for _, l := range list {
-		out = append(out, HeldRecord{Kind: string(l.Kind), Key: l.Key, Reason: l.Reason})
-	}
-	return out
 }
 
 func (h *Handler) status(w http.ResponseWriter, r *http.Request) {

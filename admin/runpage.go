@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/internal/store"
+	"github.com/orgbridge/orgbridge/scheduler"
 )
 
 // RunData is what a run's page (/runs/{id}) shows.
@@ -27,7 +28,7 @@ type RunData struct {
 	// Held: the run's plan waits for approval (the page offers it);
 	// HeldChanges are its changes (a refused run journals none).
 	Held        bool
-	HeldChanges []HeldChange
+	HeldChanges []scheduler.HeldChange
 	// Outcome filters the changes listed: "" (all), or an entry status:
 	// "applied", "failed", "pending".
 	Outcome string
@@ -47,7 +48,7 @@ type runPage struct {
 	Run         statusRun
 	Job         string
 	Held        bool
-	HeldChanges []HeldChange
+	HeldChanges []scheduler.HeldChange
 	Filters     []runFilter
 	Outcome     string
 	Changes     []runChange
@@ -183,10 +184,7 @@ func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
 				if p.RunID != id {
 					continue
 				}
-				d.Held = true
-				for _, c := range p.Changes {
-					d.HeldChanges = append(d.HeldChanges, HeldChange{Seq: c.Seq, Symbol: c.Symbol, Kind: c.Kind, Key: c.Key, Detail: c.Detail})
-				}
+				d.Held, d.HeldChanges = true, p.Changes
 			}
 		}
 	}

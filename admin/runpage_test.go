@@ -14,6 +14,7 @@ import (
 	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/mapping"
+	"github.com/orgbridge/orgbridge/scheduler"
 )
 
 // runFixture is run 12 of hr-to-ad: 4 changes, 2 applied, 1 failed, 1
@@ -75,7 +76,7 @@ func TestRunPage(t *testing.T) {
 	refused.Run.Status, refused.Entries = store.RunRefused, nil
 	refused.Run.Error = "refused by the safety guard: 9 of 10 users (90.0%) exceed the limit of 5.0% (raise guard.max_delete_ratio / guard.max_delete_count, or use --force)"
 	refused.Held = true
-	refused.HeldChanges = []HeldChange{{Seq: 1, Symbol: "!", Kind: "user", Key: "1002", Detail: `suspended: "false" → "true"`}}
+	refused.HeldChanges = []scheduler.HeldChange{{Seq: 1, Symbol: "!", Kind: "user", Key: "1002", Detail: `suspended: "false" → "true"`}}
 	held := renderRunString(t, refused)
 	mustContain(t, held, `The held plan: 1 change`, `<a href="../explain?job=hr-to-ad&amp;key=1002" title="why?"><strong>1002</strong></a>`, `<form method="post" action="/api/approvals/12/approve">`, `<form method="post" action="/api/approvals/12/reject">`,
 		`Its plan is held for approval.`, `(raise guard.max_delete_ratio / guard.max_delete_count)`, `No changes.`)

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/orgbridge/orgbridge/internal/store"
+	"github.com/orgbridge/orgbridge/scheduler"
 )
 
 //go:embed templates/*
@@ -152,7 +153,7 @@ type statusPending struct {
 	At      statusStamp
 	Summary string
 	Reason  string
-	Changes []HeldChange
+	Changes []scheduler.HeldChange
 }
 
 func newStatusPage(d StatusData) statusPage {
@@ -217,7 +218,7 @@ func newStatusJob(i int, j JobView, now time.Time, loc *time.Location, held map[
 		TotalRuns:        len(j.Runs),
 	}
 	for _, h := range j.HeldBack[:min(len(j.HeldBack), statusHeldShown)] {
-		v.HeldBack = append(v.HeldBack, statusHeld{Kind: h.Kind, Key: h.Key, ReasonShort: truncate(h.Reason, statusOpErrLen), ReasonFull: h.Reason})
+		v.HeldBack = append(v.HeldBack, statusHeld{Kind: string(h.Kind), Key: h.Key, ReasonShort: truncate(h.Reason, statusOpErrLen), ReasonFull: h.Reason})
 	}
 	for _, s := range []struct {
 		label, spec string

@@ -15,6 +15,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/orgbridge/orgbridge/internal/store"
+	"github.com/orgbridge/orgbridge/mapping"
+	"github.com/orgbridge/orgbridge/scheduler"
 )
 
 // updateGolden is -update: rewrite admin/testdata from the current output
@@ -57,12 +59,13 @@ func run(job string, id int64, mode string, status store.RunStatus, ago, took ti
 // hrJob has a run of every status, newest first, one without changes.
 func hrJob() JobView {
 	const j = "hr-to-ad"
-	return JobView{
+	return JobView{JobInfo: scheduler.JobInfo{
 		Name: j, SourceType: "workday", TargetType: "ad",
 		Schedule: "0 2 * * *", IncrementalSchedule: "*/15 * * * *", TimeZone: "Asia/Tokyo",
 		Next:            statusNow.Add(3 * time.Minute),
 		NextIncremental: statusNow.Add(12*time.Minute + 20*time.Second),
 		Running:         true,
+	},
 		Runs: []store.Run{
 			run(j, 17, store.ModeIncremental, store.RunRunning, 95*time.Second, 0, 12, 7, 0, "", ""),
 			run(j, 16, store.ModeIncremental, store.RunSucceeded, 15*time.Minute, 8*time.Second, 0, 0, 0, "no changes", ""),
@@ -79,10 +82,11 @@ func hrJob() JobView {
 // googleJob has one run and only a full schedule.
 func googleJob() JobView {
 	const j = "people-to-google"
-	return JobView{
+	return JobView{JobInfo: scheduler.JobInfo{
 		Name: j, SourceType: "scim", TargetType: "google",
 		Schedule: "30 3 * * 1-5", TimeZone: "Europe/Berlin",
 		Next: statusNow.Add(10*time.Hour + 33*time.Minute),
+	},
 		Runs: []store.Run{
 			run(j, 9, store.ModeFull, store.RunSucceeded, 3*time.Hour, 700*time.Millisecond, 3, 3, 0, "3 applied", ""),
 		},
@@ -91,13 +95,14 @@ func googleJob() JobView {
 
 func quarantinedJob() JobView {
 	const j = "lms-export"
-	return JobView{
+	return JobView{JobInfo: scheduler.JobInfo{
 		Name: j, SourceType: "ldap", TargetType: "scim",
 		Schedule: "0 * * * *", TimeZone: "UTC",
 		Next:             statusNow.Add(4 * time.Hour),
 		Quarantined:      true,
 		QuarantineReason: "3 failed runs in a row",
 		QuarantineUntil:  statusNow.Add(4 * time.Hour),
+	},
 		Runs: []store.Run{
 			run(j, 23, store.ModeFull, store.RunFailed, 1*time.Hour, 20*time.Second, 5, 0, 5, "", "target unreachable: dial tcp 10.0.0.7:443: i/o timeout"),
 			run(j, 22, store.ModeFull, store.RunFailed, 2*time.Hour, 20*time.Second, 5, 0, 5, "", "target unreachable: dial tcp 10.0.0.7:443: i/o timeout"),
@@ -110,13 +115,13 @@ func quarantinedJob() JobView {
 // lists.
 func heldJob() JobView {
 	const j = "scim-to-aircourse"
-	v := JobView{Name: j, SourceType: "scim", TargetType: "aircourse",
+	v := JobView{JobInfo: scheduler.JobInfo{Name: j, SourceType: "scim", TargetType: "aircourse"},
 		Runs: []store.Run{run(j, 31, store.ModeIncremental, store.RunSucceeded, 2*time.Minute, time.Second, 15, 3, 12, "3 to create; 12 record(s) left out: they cannot be mapped", "")}}
 	v.HeldBack = append(v.HeldBack,
-		HeldRecord{Kind: "user", Key: "0b5e11f0-bad1", Reason: `SCIM User 0b5e11f0-bad1 (solo@example.jp): user "0b5e11f0-bad1": empty name`},
-		HeldRecord{Kind: "user", Key: "7c2d-a", Reason: `SCIM User 7c2d-a (a@x.test): user "7c2d-a": email "shared@x.test" is also used by user "7c2d-b"`})
+		mapping.LeftOut{Kind: mapping.KindUser, Key: "0b5e11f0-bad1", Reason: `SCIM User 0b5e11f0-bad1 (solo@example.jp): user "0b5e11f0-bad1": empty name`},
+		mapping.LeftOut{Kind: mapping.KindUser, Key: "7c2d-a", Reason: `SCIM User 7c2d-a (a@x.test): user "7c2d-a": email "shared@x.test" is also used by user "7c2d-b"`})
 	for i := range 10 {
-		v.HeldBack = append(v.HeldBack, HeldRecord{Kind: "user", Key: fmt.Sprintf("k%02d", i), Reason: "m.users.role.template: value \"部長\" is not in the role map and no default is set"})
+		v.HeldBack = append(v.HeldBack, mapping.LeftOut{Kind: mapping.KindUser, Key: fmt.Sprintf("k%02d", i), Reason: "m.users.role.template: value \"部長\" is not in the role map and no default is set"})
 	}
 	return v
 }
@@ -124,7 +129,7 @@ func heldJob() JobView {
 // manyRunsJob has 35 runs, more than the chart shows; mostly no schedule.
 func manyRunsJob() JobView {
 	const j = "bulk"
-	v := JobView{Name: j, SourceType: "csv", TargetType: "ldap"}
+	v := JobView{JobInfo: scheduler.JobInfo{Name: j, SourceType: "csv", TargetType: "ldap"}}
 	for i := range 35 {
 		id := int64(200 - i)
 		status := store.RunSucceeded
@@ -140,10 +145,11 @@ func manyRunsJob() JobView {
 // zeroJob's runs changed nothing.
 func zeroJob() JobView {
 	const j = "quiet"
-	return JobView{
+	return JobView{JobInfo: scheduler.JobInfo{
 		Name: j, SourceType: "ldap", TargetType: "ldap",
 		IncrementalSchedule: "*/5 * * * *", TimeZone: "Asia/Tokyo",
 		NextIncremental: statusNow.Add(3 * time.Minute),
+	},
 		Runs: []store.Run{
 			run(j, 3, store.ModeIncremental, store.RunSucceeded, 5*time.Minute, time.Second, 0, 0, 0, "no changes", ""),
 			run(j, 2, store.ModeIncremental, store.RunSucceeded, 10*time.Minute, time.Second, 0, 0, 0, "no changes", ""),
@@ -151,11 +157,11 @@ func zeroJob() JobView {
 	}
 }
 
-func pending() []PendingApproval {
-	return []PendingApproval{
+func pending() []scheduler.PendingApproval {
+	return []scheduler.PendingApproval{
 		{Job: "hr-to-ad", RunID: 13, At: statusNow.Add(-24 * time.Hour), Summary: "950 deletes, 3 updates", Reason: "950 deletes exceed the limit of 50 (5%)"},
 		{Job: "people-to-google", RunID: 42, At: statusNow.Add(-20 * time.Minute), Summary: "120 suspends", Reason: "120 suspends exceed the limit of 25",
-			Changes: []HeldChange{
+			Changes: []scheduler.HeldChange{
 				{Seq: 1, Symbol: "!", Kind: "user", Key: "1003", Detail: `鈴木 一郎  login=e1003  (left the source: suspend); suspended: "false" → "true"`},
 				{Seq: 2, Symbol: "!", Kind: "user", Key: "1004", Detail: `高橋 健太  login=e1004  (left the source: suspend); suspended: "false" → "true"`},
 				{Seq: 3, Symbol: "-", Kind: "group", Key: "<新人研修>"},
@@ -182,20 +188,20 @@ func statusCases() []struct {
 		{"jobs", StatusData{Now: statusNow, Replica: "orgbridge-0", Leader: true, Jobs: []JobView{hrJob(), googleJob()}}},
 		{"quarantine", StatusData{Now: statusNow, Replica: "orgbridge-0", Leader: true, Jobs: []JobView{quarantinedJob()}}},
 		{"charts", StatusData{Now: statusNow, Leader: true, Jobs: []JobView{
-			{Name: "never-ran", SourceType: "csv", TargetType: "scim"}, googleJob(), zeroJob(), manyRunsJob(),
+			{JobInfo: scheduler.JobInfo{Name: "never-ran", SourceType: "csv", TargetType: "scim"}}, googleJob(), zeroJob(), manyRunsJob(),
 		}}},
 		{"held", StatusData{Now: statusNow, Replica: "orgbridge-0", Leader: true, Jobs: []JobView{heldJob()},
 			Failed: []FailedOp{{Job: "scim-to-aircourse", RunID: 31, At: statusNow.Add(-2 * time.Minute), Action: "leave_out", Kind: "user", Key: "0b5e11f0-bad1",
 				Error: `SCIM User 0b5e11f0-bad1 (solo@example.jp): user "0b5e11f0-bad1": empty name`}}}},
 		{"approvals", StatusData{Now: statusNow, Replica: "orgbridge-0", Leader: true, Pending: pending(), Failed: failedOps()}},
 		{"escaping", StatusData{Now: statusNow, Replica: `r"1<b>`, Jobs: []JobView{{
-			Name: "a&b <i>", SourceType: "ldap", TargetType: "scim",
-			Schedule: `0 2 * * *"><script>x</script>`, TimeZone: "Mars/Olympus",
+			JobInfo: scheduler.JobInfo{Name: "a&b <i>", SourceType: "ldap", TargetType: "scim",
+				Schedule: `0 2 * * *"><script>x</script>`, TimeZone: "Mars/Olympus"},
 			Runs: []store.Run{run("a&b", 5, store.ModeFull, store.RunFailed, time.Hour, time.Minute, 1, 0, 1,
 				`<b>bold</b>`, `bad <script>alert(1)</script> "quoted" & more`)},
 		}}, Failed: []FailedOp{{Job: "a&b", RunID: 5, At: statusNow, Action: "create", Kind: "user", Key: `<k>`,
 			Error: `<img src=x onerror=alert(2)>`}},
-			Pending: []PendingApproval{{Job: "a&b", RunID: 5, At: statusNow, Summary: "<u>s</u>", Reason: `"><script>alert(3)</script>`}},
+			Pending: []scheduler.PendingApproval{{Job: "a&b", RunID: 5, At: statusNow, Summary: "<u>s</u>", Reason: `"><script>alert(3)</script>`}},
 		}},
 		{"full", fullStatus()},
 	}
@@ -205,7 +211,7 @@ func statusCases() []struct {
 func fullStatus() StatusData {
 	return StatusData{
 		Now: statusNow, Replica: "orgbridge-0", Leader: true,
-		Jobs:    []JobView{hrJob(), quarantinedJob(), heldJob(), manyRunsJob(), {Name: "never-ran", SourceType: "csv", TargetType: "scim"}},
+		Jobs:    []JobView{hrJob(), quarantinedJob(), heldJob(), manyRunsJob(), {JobInfo: scheduler.JobInfo{Name: "never-ran", SourceType: "csv", TargetType: "scim"}}},
 		Failed:  failedOps(),
 		Pending: pending(),
 	}
@@ -407,7 +413,7 @@ func TestStatusFacts(t *testing.T) {
 			t.Errorf("zero stubs = %d, want 2", n)
 		}
 		mustNotContain(t, zero, `class="applied" x=`, `class="failed" x=`, "NaN", "Inf")
-		none := render(t, StatusData{Now: statusNow, Jobs: []JobView{{Name: "never-ran"}}})
+		none := render(t, StatusData{Now: statusNow, Jobs: []JobView{{JobInfo: scheduler.JobInfo{Name: "never-ran"}}}})
 		mustContain(t, none, `No runs yet.`, `Not scheduled: runs only when triggered.`)
 		mustNotContain(t, none, "<svg")
 	})
