@@ -287,11 +287,7 @@ streak:
 }
 
 func (h *Handler) jobs(w http.ResponseWriter, _ *http.Request) {
-	out := jobsJSON{Leader: h.opts.Daemon.IsLeader(), Replica: h.opts.Replica, Jobs: []jobJSON{}}
-	for _, info := range h.opts.Daemon.Jobs() {
-		out.Jobs = append(out.Jobs, toJobJSON(info))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, jobsJSON{Leader: h.opts.Daemon.IsLeader(), Replica: h.opts.Replica, Jobs: jsonList(h.opts.Daemon.Jobs(), toJobJSON)})
 }
 
 // trigger starts a run: POST /api/jobs/{name}/run[?dry_run=true][&incremental=true].
@@ -336,11 +332,7 @@ func (h *Handler) runs(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	out := runsJSON{Runs: make([]runJSON, len(runs))}
-	for i, run := range runs {
-		out.Runs[i] = toRunJSON(run)
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, runsJSON{Runs: jsonList(runs, toRunJSON)})
 }
 
 // run shows one run with every change and error: GET /api/runs/{id}.
@@ -359,11 +351,7 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	out := runDetailJSON{Run: toRunJSON(run), Changes: make([]entryJSON, len(entries))}
-	for i, e := range entries {
-		out.Changes[i] = toEntryJSON(e)
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, runDetailJSON{Run: toRunJSON(run), Changes: jsonList(entries, toEntryJSON)})
 }
 
 // approvals lists the held plans, each with its changes and their seqs,
@@ -374,11 +362,7 @@ func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	out := approvalsJSON{Pending: make([]approvalJSON, len(pending))}
-	for i, p := range pending {
-		out.Pending[i] = toApprovalJSON(p)
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, approvalsJSON{Pending: jsonList(pending, toApprovalJSON)})
 }
 
 // errNoneSelected: "approve selected" with no change ticked.

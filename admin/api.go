@@ -5,6 +5,7 @@ import (
 
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/internal/store"
+	"github.com/orgbridge/orgbridge/mapping"
 	"github.com/orgbridge/orgbridge/scheduler"
 )
 
@@ -65,20 +66,21 @@ func toJobJSON(info scheduler.JobInfo) jobJSON {
 		Schedule: info.Schedule, IncrementalSchedule: info.IncrementalSchedule, TimeZone: info.TimeZone,
 		NextRun: stamp(info.Next), NextIncrementalRun: stamp(info.NextIncremental),
 		Running: info.Running, Quarantined: info.Quarantined, RetryingLater: info.RetryingLater,
-		HeldBack: len(info.HeldBack), HeldBackRecords: []heldJSON{},
+		HeldBack: len(info.HeldBack), HeldBackRecords: jsonList(info.HeldBack[:min(len(info.HeldBack), heldListed)], toHeldJSON),
 	}
 	if info.Quarantined {
 		j.QuarantineReason = info.QuarantineReason
 		j.QuarantineUntil = stamp(info.QuarantineUntil)
-	}
-	for _, l := range info.HeldBack[:min(len(info.HeldBack), heldListed)] {
-		j.HeldBackRecords = append(j.HeldBackRecords, heldJSON{Kind: string(l.Kind), Key: l.Key, Reason: l.Reason})
 	}
 	if info.Pending != nil {
 		p := toApprovalJSON(*info.Pending)
 		j.Pending = &p
 	}
 	return j
+}
+
+func toHeldJSON(l mapping.LeftOut) heldJSON {
+	return heldJSON{Kind: string(l.Kind), Key: l.Key, Reason: l.Reason}
 }
 
 // approvalsJSON answers GET /api/approvals.
@@ -108,11 +110,21 @@ type heldChangeJSON struct {
 }
 
 func toApprovalJSON(p scheduler.PendingApproval) approvalJSON {
-	a := approvalJSON{Job: p.Job, RunID: p.RunID, HeldAt: stamp(p.At), Summary: p.Summary, Reason: p.Reason, Changes: []heldChangeJSON{}}
-	for _, c := range p.Changes {
-		a.Changes = append(a.Changes, heldChangeJSON{Seq: c.Seq, Symbol: c.Symbol, Action: c.Action, Kind: c.Kind, Key: c.Key, Detail: c.Detail})
+	return approvalJSON{Job: p.Job, RunID: p.RunID, HeldAt: stamp(p.At), Summary: p.Summary, Reason: p.Reason, Changes: jsonList(p.Changes, toHeldChangeJSON)}
+}
+
+func toHeldChangeJSON(c scheduler.HeldChange) heldChangeJSON {
+	return heldChangeJSON{Seq: c.Seq, Symbol: c.Symbol, Action: c.Action, Kind: c.Kind, Key: c.Key, Detail: c.Detail}
+}
+
+// jsonList is in converted by to, never nil: the API answers an empty
+// list as [], not null.
+func jsonList[T, U any](in []T, to func(T) U) []U {
+	out := make([]U, len(in))
+	for i, v := range in {
+		out[i] = to(v)
 	}
-	return a
+	return out
 }
 
 // decisionJSON answers a decision on a held plan.
