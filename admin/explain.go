@@ -70,7 +70,7 @@ func (h *Handler) explain(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	if err := explainTmpl.Execute(w, page); err != nil {
+	if err := renderPage(w, explainTmpl, page); err != nil {
 		h.opts.Logger.Error("render the explanation", zap.Error(err))
 	}
 }

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"html/template"
@@ -130,15 +129,9 @@ func entryBadge(s store.EntryStatus) statusBadge {
 	return statusBadge{Label: string(s), Class: "st-other"}
 }
 
-// renderRun writes a run's page, rendered into a buffer first as
-// renderStatus does.
+// renderRun writes a run's page.
 func renderRun(w io.Writer, d RunData) error {
-	var buf bytes.Buffer
-	if err := runTmpl.ExecuteTemplate(&buf, "run.html", newRunPage(d)); err != nil {
-		return fmt.Errorf("admin: render run page: %w", err)
-	}
-	_, err := buf.WriteTo(w)
-	return err
+	return renderPage(w, runTmpl, newRunPage(d))
 }
 
 // runPage serves /runs/{id}[?outcome=failed|applied|pending]: the run and

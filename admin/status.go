@@ -41,13 +41,17 @@ const (
 	statusOpErrLen  = 160 // the same for a failed operation's error
 )
 
-// renderStatus writes the status page. The page is rendered into a buffer
-// first, so a template error writes nothing and the caller may still answer
-// with an error status.
+// renderStatus writes the status page.
 func renderStatus(w io.Writer, d StatusData) error {
+	return renderPage(w, statusTmpl, newStatusPage(d))
+}
+
+// renderPage executes t with page into a buffer first, so a template error
+// writes nothing and the caller may still answer with an error status.
+func renderPage(w io.Writer, t *template.Template, page any) error {
 	var buf bytes.Buffer
-	if err := statusTmpl.ExecuteTemplate(&buf, "status.html", newStatusPage(d)); err != nil {
-		return fmt.Errorf("admin: render status page: %w", err)
+	if err := t.Execute(&buf, page); err != nil {
+		return fmt.Errorf("admin: render %s: %w", t.Name(), err)
 	}
 	_, err := buf.WriteTo(w)
 	return err
