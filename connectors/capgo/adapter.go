@@ -112,9 +112,6 @@ func validEmail(v string) bool {
 	return err == nil && a.Name == "" && a.Address == v
 }
 
-// Client returns the adapter's API client.
-func (a *Adapter) Client() *Client { return a.client }
-
 // Capabilities of Capgo: flat organizations, nothing else (no nesting, no
 // users, no groups, no memberships).
 func (a *Adapter) Capabilities() connectors.Capabilities {

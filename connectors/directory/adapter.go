@@ -127,9 +127,6 @@ func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*
 	return &Adapter{client: client, logger: logger, defaultCode: o.Own.defaultCode, status: s.status, managed: s.managed}, nil
 }
 
-// Client returns the adapter's API client.
-func (a *Adapter) Client() *Client { return a.client }
-
 // Capabilities of the directory: users only (one per subject holding an
 // account type in the organization), created here by their first
 // assignment, suspended by status; no orgs, groups or memberships.
