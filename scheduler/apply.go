@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -76,49 +77,22 @@ func (e ChangeError) Error() string {
 	return fmt.Sprintf("%s %s %s: %v", e.Change.Action, e.Change.Kind, e.Change.Key, e.Err)
 }
 
-// idMap resolves source keys to target ids as the run goes.
-type idMap struct {
-	mu  sync.RWMutex
-	ids map[mapping.Kind]map[string]string
-}
-
-func newIDMap(links Links, adopt []Adoption, refs map[string]string) *idMap {
-	m := &idMap{ids: map[mapping.Kind]map[string]string{}}
+// newIDMap resolves source keys to target ids as the run goes: the links,
+// then the plan's adoptions, then the users its references name.
+func newIDMap(links Links, adopt []Adoption, refs map[string]string) *store.SyncLinks {
+	m := &store.SyncLinks{}
 	for kind, byKey := range links {
 		for key, id := range byKey {
-			m.set(kind, key, id)
+			m.Set(kind, key, id)
 		}
 	}
 	for _, a := range adopt {
-		m.set(a.Kind, a.Key, a.TargetID)
+		m.Set(a.Kind, a.Key, a.TargetID)
 	}
 	for key, id := range refs {
-		m.set(mapping.KindUser, key, id)
+		m.Set(mapping.KindUser, key, id)
 	}
 	return m
-}
-
-func (m *idMap) set(kind mapping.Kind, key, id string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.ids[kind] == nil {
-		m.ids[kind] = map[string]string{}
-	}
-	m.ids[kind][key] = id
-}
-
-func (m *idMap) remove(kind mapping.Kind, key string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.ids[kind], key)
-}
-
-// TargetID implements connectors.IDs.
-func (m *idMap) TargetID(kind mapping.Kind, key string) (string, bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	id, ok := m.ids[kind][key]
-	return id, ok
 }
 
 // Apply runs the plan stage by stage. A failed change does not stop the
@@ -223,7 +197,7 @@ func minBatch(b connectors.BatchApplier) int {
 type recorder struct {
 	exec   *Executor
 	logger *zap.Logger
-	ids    *idMap
+	ids    *store.SyncLinks
 	plan   *Plan
 	mu     sync.Mutex
 	out    Outcome
@@ -285,14 +259,14 @@ func (r *recorder) settle(ctx context.Context, seq int, c connectors.Change, res
 	switch {
 	case c.Kind == mapping.KindMembership:
 	case err == nil && c.Action == connectors.ActionDelete:
-		r.ids.remove(c.Kind, c.Key)
+		r.ids.Remove(c.Kind, c.Key)
 	case err == nil && res.TargetID != "":
-		r.ids.set(c.Kind, c.Key, res.TargetID)
+		r.ids.Set(c.Kind, c.Key, res.TargetID)
 	case err != nil && c.Action == connectors.ActionCreate && res.TargetID != "":
 		// Created, but a later step of the change failed: the object is
 		// there, for what refers to it and for the retry, which repairs
 		// it rather than creating it again.
-		r.ids.set(c.Kind, c.Key, res.TargetID)
+		r.ids.Set(c.Kind, c.Key, res.TargetID)
 		r.mu.Lock()
 		r.landed[seq] = res.TargetID
 		r.mu.Unlock()

@@ -527,7 +527,7 @@ func (r *run) linkByName(s *mapping.Snapshot, orgs []mapping.Org, users []mappin
 			switch ids := found[name]; len(ids) {
 			case 0:
 			case 1:
-				r.ids.set(kind, key, ids[0])
+				r.ids.Set(kind, key, ids[0])
 			default:
 				r.t.Errorf("%s with %s %q exists %d times: %v", kind, field, name, len(ids), ids)
 				ok = false
@@ -568,7 +568,7 @@ func (r *run) linkByName(s *mapping.Snapshot, orgs []mapping.Org, users []mappin
 // unknownUsers counts the users of s whose target id the suite has not
 // recorded.
 func (r *run) unknownUsers(s *mapping.Snapshot) int {
-	rev := r.ids.reverse(mapping.KindUser)
+	rev := r.ids.Reverse(mapping.KindUser)
 	n := 0
 	for _, u := range s.Users {
 		if _, ok := rev[u.Key]; !ok {

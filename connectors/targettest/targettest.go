@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -148,40 +148,6 @@ func runCases(t *testing.T, newHarness func(t *testing.T, opts Options) *Harness
 	}
 }
 
-// ids is the suite's connectors.IDs: source key → target id, per kind,
-// recorded as creates land (the scheduler's part).
-type ids struct {
-	mu sync.Mutex
-	m  map[mapping.Kind]map[string]string
-}
-
-func (x *ids) TargetID(kind mapping.Kind, key string) (string, bool) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	id, ok := x.m[kind][key]
-	return id, ok
-}
-
-func (x *ids) set(kind mapping.Kind, key, id string) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.m[kind] == nil {
-		x.m[kind] = map[string]string{}
-	}
-	x.m[kind][key] = id
-}
-
-// reverse returns target id → source key for a kind.
-func (x *ids) reverse(kind mapping.Kind) map[string]string {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	out := make(map[string]string, len(x.m[kind]))
-	for k, id := range x.m[kind] {
-		out[id] = k
-	}
-	return out
-}
-
 // run is one case: a harness, the IDs, and what the suite wrote (by the
 // suite's keys).
 type run struct {
@@ -189,7 +155,9 @@ type run struct {
 	ctx  context.Context
 	h    *Harness
 	caps connectors.Capabilities
-	ids  *ids
+	// ids is the suite's connectors.IDs: source key → target id, per
+	// kind, recorded as creates land (the scheduler's part).
+	ids *store.SyncLinks
 
 	orgs    map[string]mapping.Org
 	users   map[string]mapping.User
@@ -205,7 +173,7 @@ func newRun(t *testing.T, newHarness func(*testing.T, Options) *Harness) *run {
 	}
 	r := &run{
 		t: t, ctx: t.Context(), h: h, caps: h.Target.Capabilities(),
-		ids:     &ids{m: map[mapping.Kind]map[string]string{}},
+		ids:     &store.SyncLinks{},
 		orgs:    map[string]mapping.Org{},
 		users:   map[string]mapping.User{},
 		groups:  map[string]mapping.Group{},
@@ -259,7 +227,7 @@ func (r *run) try(c connectors.Change) (connectors.Result, error) {
 		if res.TargetID == "" {
 			return res, fmt.Errorf("targettest: create returned no target id")
 		}
-		r.ids.set(c.Kind, c.Key, res.TargetID)
+		r.ids.Set(c.Kind, c.Key, res.TargetID)
 	}
 	return res, nil
 }
@@ -399,9 +367,9 @@ func shapeErrors(s *mapping.Snapshot) []string {
 // memberships between them, normalised for comparison.
 func (r *run) translate(s *mapping.Snapshot) *mapping.Snapshot {
 	rev := map[mapping.Kind]map[string]string{
-		mapping.KindOrg:   r.ids.reverse(mapping.KindOrg),
-		mapping.KindUser:  r.ids.reverse(mapping.KindUser),
-		mapping.KindGroup: r.ids.reverse(mapping.KindGroup),
+		mapping.KindOrg:   r.ids.Reverse(mapping.KindOrg),
+		mapping.KindUser:  r.ids.Reverse(mapping.KindUser),
+		mapping.KindGroup: r.ids.Reverse(mapping.KindGroup),
 	}
 	back := func(kind mapping.Kind, id string) string {
 		if id == "" {
@@ -555,9 +523,9 @@ func (r *run) userIdentity() (field string, of func(mapping.User) string, ok boo
 func (r *run) strangers(s *mapping.Snapshot) []string {
 	var out []string
 	rev := map[mapping.Kind]map[string]string{
-		mapping.KindOrg:   r.ids.reverse(mapping.KindOrg),
-		mapping.KindUser:  r.ids.reverse(mapping.KindUser),
-		mapping.KindGroup: r.ids.reverse(mapping.KindGroup),
+		mapping.KindOrg:   r.ids.Reverse(mapping.KindOrg),
+		mapping.KindUser:  r.ids.Reverse(mapping.KindUser),
+		mapping.KindGroup: r.ids.Reverse(mapping.KindGroup),
 	}
 	find := func(kind mapping.Kind, field string, names map[string]string, key, name string) {
 		if _, known := rev[kind][key]; known || name == "" {
@@ -846,7 +814,7 @@ func (r *run) provideUsers(fixtures []mapping.User, orgsFor func(i int, key stri
 // linkUser adopts a pre-existing user: its key is its target id. Its
 // attributes are not compared (the suite did not write them).
 func (r *run) linkUser(u mapping.User) {
-	r.ids.set(mapping.KindUser, u.Key, u.Key)
+	r.ids.Set(mapping.KindUser, u.Key, u.Key)
 	u.Attributes = nil
 	r.users[u.Key] = u
 }
