@@ -21,20 +21,15 @@ func (s *Server) listGroups(c *call) response {
 	q := &query{c: c}
 	name, nameOK := q.get("name")
 	code, codeOK := q.get("code")
-	limit, pg := q.paging()
-	var items []*groupRec
-	if q.errs.Empty() {
-		for _, r := range s.sortedGroups() {
-			g := &r.g
-			switch {
-			case nameOK && !strings.Contains(strings.ToLower(g.Name), strings.ToLower(name)),
-				codeOK && (g.Code == nil || *g.Code != code): // 完全一致
-				continue
-			}
-			items = append(items, r)
+	return listPage(q, s.sortedGroups(), func(r *groupRec) bool {
+		g := &r.g
+		switch {
+		case nameOK && !strings.Contains(strings.ToLower(g.Name), strings.ToLower(name)),
+			codeOK && (g.Code == nil || *g.Code != code): // 完全一致
+			return false
 		}
-	}
-	return page(q, items, limit, pg, renderGroup)
+		return true
+	}, renderGroup)
 }
 
 // GET /groups/{groupId}

@@ -134,6 +134,23 @@ func (q *query) paging() (limit, page int) {
 	return limit, page
 }
 
+// listPage answers a list route: limit and page are read after the
+// route's own filters (so that their errors come first, in the query's
+// order), then, when every parameter was good, the page of those of recs
+// that keep accepts, each rendered.
+func listPage[R, T any](q *query, recs []R, keep func(R) bool, render func(R) T) response {
+	limit, pg := q.paging()
+	var items []R
+	if q.errs.Empty() {
+		for _, r := range recs {
+			if keep(r) {
+				items = append(items, r)
+			}
+		}
+	}
+	return page(q, items, limit, pg, render)
+}
+
 // page answers 422 if a parameter was bad, else the requested page of
 // items, each rendered.
 func page[R, T any](q *query, items []R, limit, page int, render func(R) T) response {

@@ -36,17 +36,11 @@ func listMembers(c *call, exists bool, rows []Member) response {
 	}
 	q := &query{c: c}
 	role, roleOK := q.one("role", memberRoles...)
-	limit, pg := q.paging()
-	items := rows[:0:0]
-	for _, m := range rows {
-		if !roleOK || m.Role == role {
-			items = append(items, m)
-		}
-	}
+	keep := func(m Member) bool { return !roleOK || m.Role == role }
 	if c.readings.Has(ReadingMemberRowsUserID) {
-		return page(q, items, limit, pg, func(m Member) userIDRow { return userIDRow(m) })
+		return listPage(q, rows, keep, func(m Member) userIDRow { return userIDRow(m) })
 	}
-	return page(q, items, limit, pg, func(m Member) Member { return m })
+	return listPage(q, rows, keep, func(m Member) Member { return m })
 }
 
 // userIDRow is a member row under ReadingMemberRowsUserID: the user's id

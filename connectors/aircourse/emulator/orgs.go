@@ -25,23 +25,18 @@ func (s *Server) listOrgs(c *call) response {
 	code, codeOK := q.get("code")
 	public, publicOK := q.flag("isPublic")
 	period, periodOK := q.flag("period")
-	limit, pg := q.paging()
 	today := s.kit.Now().In(jst).Format("2006-01-02")
-	var items []*orgRec
-	if q.errs.Empty() {
-		for _, r := range s.sortedOrgs() {
-			o := &r.o
-			switch {
-			case nameOK && !strings.Contains(strings.ToLower(o.Name), strings.ToLower(name)),
-				codeOK && (o.Code == nil || *o.Code != code), // 完全一致
-				publicOK && o.IsPublic != public,
-				periodOK && inPeriod(o.StartDate, o.EndDate, today) != period:
-				continue
-			}
-			items = append(items, r)
+	return listPage(q, s.sortedOrgs(), func(r *orgRec) bool {
+		o := &r.o
+		switch {
+		case nameOK && !strings.Contains(strings.ToLower(o.Name), strings.ToLower(name)),
+			codeOK && (o.Code == nil || *o.Code != code), // 完全一致
+			publicOK && o.IsPublic != public,
+			periodOK && inPeriod(o.StartDate, o.EndDate, today) != period:
+			return false
 		}
-	}
-	return page(q, items, limit, pg, s.renderOrg)
+		return true
+	}, s.renderOrg)
 }
 
 // GET /organizations/{organizationId}

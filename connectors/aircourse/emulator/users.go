@@ -48,25 +48,20 @@ func (s *Server) listUsers(c *call) response {
 	mailQ, mailOK := q.get("mail")
 	login, loginOK := q.get("loginId")
 	roles := q.multi("role", userRoles...)
-	limit, pg := q.paging()
-	var items []*userRec
-	if q.errs.Empty() {
-		for _, r := range s.sortedUsers() {
-			u := &r.u
-			switch {
-			case statuses != nil && !statuses[strconv.Itoa(u.Status)],
-				lics != nil && !lics[u.License],
-				aiOK && strconv.Itoa(u.HasAiKnowledgeLicense) != ai,
-				nameOK && !strings.Contains(strings.ToLower(u.Name), strings.ToLower(name)),
-				mailOK && (u.Mail == nil || *u.Mail != mailQ), // 完全一致
-				loginOK && (u.LoginID == nil || *u.LoginID != login),
-				roles != nil && !roles[u.Role]:
-				continue
-			}
-			items = append(items, r)
+	return listPage(q, s.sortedUsers(), func(r *userRec) bool {
+		u := &r.u
+		switch {
+		case statuses != nil && !statuses[strconv.Itoa(u.Status)],
+			lics != nil && !lics[u.License],
+			aiOK && strconv.Itoa(u.HasAiKnowledgeLicense) != ai,
+			nameOK && !strings.Contains(strings.ToLower(u.Name), strings.ToLower(name)),
+			mailOK && (u.Mail == nil || *u.Mail != mailQ), // 完全一致
+			loginOK && (u.LoginID == nil || *u.LoginID != login),
+			roles != nil && !roles[u.Role]:
+			return false
 		}
-	}
-	return page(q, items, limit, pg, s.apiUser)
+		return true
+	}, s.apiUser)
 }
 
 // GET /users/{userId}
