@@ -362,15 +362,21 @@ func shapeErrors(s *mapping.Snapshot) []string {
 	return errs
 }
 
-// translate rewrites a read snapshot into the suite's keys, keeping only
-// the objects the suite knows (created, linked or deleted) and the
-// memberships between them, normalised for comparison.
-func (r *run) translate(s *mapping.Snapshot) *mapping.Snapshot {
-	rev := map[mapping.Kind]map[string]string{
+// reverseIDs returns target id → source key of each object kind, for
+// reading what the target reports in the suite's keys.
+func (r *run) reverseIDs() map[mapping.Kind]map[string]string {
+	return map[mapping.Kind]map[string]string{
 		mapping.KindOrg:   r.ids.Reverse(mapping.KindOrg),
 		mapping.KindUser:  r.ids.Reverse(mapping.KindUser),
 		mapping.KindGroup: r.ids.Reverse(mapping.KindGroup),
 	}
+}
+
+// translate rewrites a read snapshot into the suite's keys, keeping only
+// the objects the suite knows (created, linked or deleted) and the
+// memberships between them, normalised for comparison.
+func (r *run) translate(s *mapping.Snapshot) *mapping.Snapshot {
+	rev := r.reverseIDs()
 	back := func(kind mapping.Kind, id string) string {
 		if id == "" {
 			return ""
@@ -522,11 +528,7 @@ func (r *run) userIdentity() (field string, of func(mapping.User) string, ok boo
 // are left alone.)
 func (r *run) strangers(s *mapping.Snapshot) []string {
 	var out []string
-	rev := map[mapping.Kind]map[string]string{
-		mapping.KindOrg:   r.ids.Reverse(mapping.KindOrg),
-		mapping.KindUser:  r.ids.Reverse(mapping.KindUser),
-		mapping.KindGroup: r.ids.Reverse(mapping.KindGroup),
-	}
+	rev := r.reverseIDs()
 	find := func(kind mapping.Kind, field string, names map[string]string, key, name string) {
 		if _, known := rev[kind][key]; known || name == "" {
 			return
