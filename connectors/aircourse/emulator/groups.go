@@ -8,12 +8,7 @@ import (
 )
 
 func (s *Server) groupCodeTaken(code, self string) bool {
-	for id, r := range s.groups {
-		if id != self && r.g.Code != nil && strings.EqualFold(*r.g.Code, code) {
-			return true
-		}
-	}
-	return false
+	return codeTaken(s.groups, code, self, func(r *groupRec) *string { return r.g.Code })
 }
 
 // GET /groups
@@ -39,12 +34,9 @@ func (s *Server) getGroup(c *call) response { return getOne(s.groups[c.id], rend
 func (s *Server) createGroup(c *call) response {
 	ch := &checker{in: c.in}
 	name := ch.str("name", true, 40)
-	code := ch.str("code", false, 10)
-	if code.set() && s.groupCodeTaken(code.v, "") {
-		ch.fail("code", msgUnique("code"))
-	}
+	code := ch.code(s.groupCodeTaken, "")
 	org := ch.ref("organizationId", true, "org_", s.orgExists)
-	disc, _ := ch.discussion()
+	disc := ch.discussion()
 	viewable := ch.boolean("isViewableMember", true)
 	desc := ch.str("description", false, 1000)
 	if !ch.errs.Empty() {
@@ -72,37 +64,19 @@ func (s *Server) updateGroup(c *call) response {
 	if r == nil {
 		return message(http.StatusNotFound, msgNotFound)
 	}
-	everyone := c.id == s.everyoneID
 	ch := &checker{in: c.in, update: true}
-	fixed := func(key string) bool {
-		if everyone && ch.has(key) {
-			ch.fail(key, msgEveryoneFixed(key))
-			return true
-		}
-		return false
-	}
+	fixed := ch.fixed(c.id == s.everyoneID, msgEveryoneFixed)
 	var name, code, org, desc field[string]
-	var disc field[bool]
 	if !fixed("name") {
 		name = ch.str("name", true, 40)
 	}
 	if !fixed("code") {
-		code = ch.str("code", false, 10)
-		if code.set() && s.groupCodeTaken(code.v, c.id) {
-			ch.fail("code", msgUnique("code"))
-		}
+		code = ch.code(s.groupCodeTaken, c.id)
 	}
 	if !fixed("organizationId") {
 		org = ch.ref("organizationId", true, "org_", s.orgExists)
 	}
-	switch {
-	case everyone && ch.has("isEnableDiscussion"):
-		fixed("isEnableDiscussion")
-	case everyone && ch.has("isEnableKnowledge"):
-		fixed("isEnableKnowledge")
-	default:
-		disc, _ = ch.discussion()
-	}
+	disc := ch.discussionUnless(fixed)
 	viewable := ch.boolean("isViewableMember", true)
 	if !fixed("description") {
 		desc = ch.str("description", false, 1000)

@@ -10,12 +10,7 @@ import (
 const msgParentCycle = "parentIdには、自身または配下の組織を指定できません。"
 
 func (s *Server) orgCodeTaken(code, self string) bool {
-	for id, r := range s.orgs {
-		if id != self && r.o.Code != nil && strings.EqualFold(*r.o.Code, code) {
-			return true
-		}
-	}
-	return false
+	return codeTaken(s.orgs, code, self, func(r *orgRec) *string { return r.o.Code })
 }
 
 // GET /organizations
@@ -46,10 +41,7 @@ func (s *Server) getOrg(c *call) response { return getOne(s.orgs[c.id], s.render
 func (s *Server) createOrg(c *call) response {
 	ch := &checker{in: c.in}
 	name := ch.str("name", true, 40)
-	code := ch.str("code", false, 10)
-	if code.set() && s.orgCodeTaken(code.v, "") {
-		ch.fail("code", msgUnique("code"))
-	}
+	code := ch.code(s.orgCodeTaken, "")
 	parent := ch.ref("parentId", true, "org_", s.orgExists)
 	admins := ch.array("adminUserIds", true, ch.idElem("usr_", s.userExists))
 	if admins.present && admins.ok && len(admins.v) == 0 && s.readings.Has(ReadingAdminsRequired) {
@@ -62,7 +54,7 @@ func (s *Server) createOrg(c *call) response {
 	if start.set() && end.set() && end.v < start.v {
 		ch.fail("endDate", msgAfterOrEqual("endDate", "startDate"))
 	}
-	disc, _ := ch.discussion()
+	disc := ch.discussion()
 	desc := ch.str("description", false, 1000)
 	if !ch.errs.Empty() {
 		return ch.errs.unprocessable()
@@ -103,21 +95,10 @@ func (s *Server) updateOrg(c *call) response {
 	if r == nil {
 		return message(http.StatusNotFound, msgNotFound)
 	}
-	root := c.id == s.rootID
 	ch := &checker{in: c.in, update: true}
-	// fixed reports (and rejects) a field the root organization keeps.
-	fixed := func(key string) bool {
-		if root && ch.has(key) {
-			ch.fail(key, msgRootFixed(key))
-			return true
-		}
-		return false
-	}
+	fixed := ch.fixed(c.id == s.rootID, msgRootFixed)
 	name := ch.str("name", true, 40)
-	code := ch.str("code", false, 10)
-	if code.set() && s.orgCodeTaken(code.v, c.id) {
-		ch.fail("code", msgUnique("code"))
-	}
+	code := ch.code(s.orgCodeTaken, c.id)
 	var parent field[string]
 	if !fixed("parentId") {
 		parent = ch.ref("parentId", true, "org_", s.orgExists)
@@ -140,15 +121,7 @@ func (s *Server) updateOrg(c *call) response {
 	if start.set() && end.set() && end.v < start.v {
 		ch.fail("endDate", msgAfterOrEqual("endDate", "startDate"))
 	}
-	var disc field[bool]
-	switch {
-	case root && ch.has("isEnableDiscussion"):
-		fixed("isEnableDiscussion")
-	case root && ch.has("isEnableKnowledge"):
-		fixed("isEnableKnowledge")
-	default:
-		disc, _ = ch.discussion()
-	}
+	disc := ch.discussionUnless(fixed)
 	desc := ch.str("description", false, 1000)
 	if !ch.errs.Empty() {
 		return ch.errs.unprocessable()

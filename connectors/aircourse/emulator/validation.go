@@ -338,16 +338,60 @@ func (c *checker) ref(key string, required bool, prefix string, exists func(stri
 
 // discussion reads the discussion setting: isEnableDiscussion wins, the
 // deprecated isEnableKnowledge is used (and checked) only without it. On
-// create one of them is required. key is the field that was used.
-func (c *checker) discussion() (f field[bool], key string) {
+// create one of them is required.
+func (c *checker) discussion() field[bool] {
 	if c.given("isEnableDiscussion") || !c.given("isEnableKnowledge") {
 		if !c.update && !c.given("isEnableDiscussion") {
 			c.fail("isEnableDiscussion", msgRequiredWithout("isEnableDiscussion", "isEnableKnowledge"))
-			return field[bool]{present: c.has("isEnableDiscussion")}, "isEnableDiscussion"
+			return field[bool]{present: c.has("isEnableDiscussion")}
 		}
-		return c.boolean("isEnableDiscussion", true), "isEnableDiscussion"
+		return c.boolean("isEnableDiscussion", true)
 	}
-	return c.boolean("isEnableKnowledge", true), "isEnableKnowledge"
+	return c.boolean("isEnableKnowledge", true)
+}
+
+// fixed returns the check of the fields a record keeps whatever an update
+// sends (on: the record is the root organization or the everyone group):
+// it reports, and rejects with msg, such a field that was sent.
+func (c *checker) fixed(on bool, msg func(key string) string) func(key string) bool {
+	return func(key string) bool {
+		if on && c.has(key) {
+			c.fail(key, msg(key))
+			return true
+		}
+		return false
+	}
+}
+
+// discussionUnless is discussion, unless the setting sent is one fixed
+// rejects (the first of isEnableDiscussion and isEnableKnowledge sent).
+func (c *checker) discussionUnless(fixed func(key string) bool) field[bool] {
+	if fixed("isEnableDiscussion") || fixed("isEnableKnowledge") {
+		return field[bool]{}
+	}
+	return c.discussion()
+}
+
+// code validates an organization's or a group's optional code: at most 10
+// characters, held by no record but self (taken says which is).
+func (c *checker) code(taken func(code, self string) bool, self string) field[string] {
+	f := c.str("code", false, 10)
+	if f.set() && taken(f.v, self) {
+		c.fail("code", msgUnique("code"))
+	}
+	return f
+}
+
+// codeTaken reports whether a record of recs other than self has code,
+// compared case-insensitively as a MySQL _ci collation would; codeOf reads
+// a record's code (nil: none).
+func codeTaken[R any](recs map[string]*R, code, self string, codeOf func(*R) *string) bool {
+	for id, r := range recs {
+		if c := codeOf(r); id != self && c != nil && strings.EqualFold(*c, code) {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *checker) has(key string) bool { _, ok := c.in[key]; return ok }
