@@ -121,30 +121,31 @@ func (s *Server) SetRole(orgID, userID, role string) bool {
 // made by hand in Capgo would (for tests of what orgbridge does with it).
 // It reports whether the organization exists.
 func (s *Server) SetManagementEmail(orgID, email string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec := s.orgs[orgID]
-	if rec == nil {
-		return false
-	}
-	rec.o.ManagementEmail = email
-	return true
+	return s.editOrg(orgID, func(o *Org) { o.ManagementEmail = email })
 }
 
 // SetLogo sets an organization's logo as a change made by hand in Capgo
 // would ("" is null), for tests of what orgbridge keeps. It reports
 // whether the organization exists.
 func (s *Server) SetLogo(orgID, logo string) bool {
+	return s.editOrg(orgID, func(o *Org) {
+		o.Logo = nil
+		if logo != "" {
+			o.Logo = &logo
+		}
+	})
+}
+
+// editOrg makes a change by hand (edit) to the organization orgID, under
+// the lock; it reports whether the organization exists.
+func (s *Server) editOrg(orgID string, edit func(*Org)) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec := s.orgs[orgID]
 	if rec == nil {
 		return false
 	}
-	rec.o.Logo = nil
-	if logo != "" {
-		rec.o.Logo = &logo
-	}
+	edit(&rec.o)
 	return true
 }
 
