@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -313,20 +314,10 @@ func fieldsOf(doc map[string]json.RawMessage) map[string][]string {
 }
 
 // fieldsMessage renders field errors as "field: message; …", fields
-// sorted.
+// sorted: the rendering of a FieldError without a message of its own,
+// kept in one place (errkind).
 func fieldsMessage(fields map[string][]string) string {
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		for _, m := range fields[k] {
-			parts = append(parts, k+": "+m)
-		}
-	}
-	return strings.Join(parts, "; ")
+	return (&errkind.FieldError{Fields: fields}).Error()
 }
 
 func isObject(raw json.RawMessage) bool {
@@ -429,13 +420,10 @@ func jsonFields(raw json.RawMessage) map[string][]string {
 	return fields
 }
 
+// firstFieldMessage is the first message of the first field, fields
+// sorted; "" for none.
 func firstFieldMessage(fields map[string][]string) string {
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		if len(fields[k]) > 0 {
 			return fields[k][0]
 		}
