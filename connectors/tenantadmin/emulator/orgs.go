@@ -79,15 +79,7 @@ func (c *call) getOrg() response {
 // readName checks name: required on create; when sent, a non-empty string
 // of letters, digits, '-' and '_' (null on update: see nullSent).
 func (s *Server) readName(b *errorBag, in input, required bool) (string, bool) {
-	f := in.get("name")
-	if !required && (!f.present || (f.null && s.readings.Has(ReadingNullIgnored))) {
-		return "", false
-	}
-	if !f.present || f.null {
-		b.Add("name", "name is required")
-		return "", false
-	}
-	v, ok := in.str(b, "name")
+	v, ok := s.readRequired(b, in, "name", required)
 	switch {
 	case !ok:
 	case v == "":
@@ -100,18 +92,26 @@ func (s *Server) readName(b *errorBag, in input, required bool) (string, bool) {
 	return "", false
 }
 
-// readDisplayName checks display_name: required on create; when sent, a
-// string that is not blank (null on update: see nullSent).
-func (s *Server) readDisplayName(b *errorBag, in input, required bool) (string, bool) {
-	f := in.get("display_name")
+// readRequired reads key, a string required on create (required) that,
+// sent on update, may not be null (null-ignored reads null as not sent):
+// it returns the string and true, or false when there is none to check
+// further (an error recorded when one is missing or not a string).
+func (s *Server) readRequired(b *errorBag, in input, key string, required bool) (string, bool) {
+	f := in.get(key)
 	if !required && (!f.present || (f.null && s.readings.Has(ReadingNullIgnored))) {
 		return "", false
 	}
 	if !f.present || f.null {
-		b.Add("display_name", "display_name is required")
+		b.Add(key, key+" is required")
 		return "", false
 	}
-	v, ok := in.str(b, "display_name")
+	return in.str(b, key)
+}
+
+// readDisplayName checks display_name: required on create; when sent, a
+// string that is not blank (null on update: see nullSent).
+func (s *Server) readDisplayName(b *errorBag, in input, required bool) (string, bool) {
+	v, ok := s.readRequired(b, in, "display_name", required)
 	if ok && strings.TrimSpace(v) == "" {
 		b.Add("display_name", "display_name is required")
 		return "", false
