@@ -61,39 +61,9 @@ func pageOf[T any](c *call, all []T, seq func(T) int64) ([]T, map[string]any, *e
 	case c.s.readings.Has(ReadingPagingNone):
 		return all, map[string]any{}, &errs
 	case c.s.readings.Has(ReadingPagingPage):
-		limit := c.limit(&errs)
-		page := 1
-		if v := c.q("page"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				errs.Add("page", msgRange("page", 1, math.MaxInt32))
-			} else {
-				page = n
-			}
-		}
-		if !errs.Empty() {
-			return nil, nil, &errs
-		}
-		from := min((page-1)*limit, len(all))
-		out := all[from:min(from+limit, len(all))]
-		return out, map[string]any{"page": page, "limit": limit, "total": len(all)}, &errs
+		return pageAt(c, all, "page", 1, func(page, limit int) int { return (page - 1) * limit })
 	case c.s.readings.Has(ReadingPagingOffset):
-		limit := c.limit(&errs)
-		offset := 0
-		if v := c.q("offset"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				errs.Add("offset", msgRange("offset", 0, math.MaxInt32))
-			} else {
-				offset = n
-			}
-		}
-		if !errs.Empty() {
-			return nil, nil, &errs
-		}
-		from := min(offset, len(all))
-		out := all[from:min(from+limit, len(all))]
-		return out, map[string]any{"offset": offset, "limit": limit, "total": len(all)}, &errs
+		return pageAt(c, all, "offset", 0, func(offset, _ int) int { return offset })
 	case c.s.readings.Has(ReadingPagingNextToken):
 		// AWS's way: the token goes back as next_token, and the last page
 		// has none (the key left out, as DynamoDB leaves out
@@ -123,6 +93,30 @@ func pageOf[T any](c *call, all []T, seq func(T) int64) ([]T, map[string]any, *e
 	}
 	out, next := pageAfter(all, seq, limit, after)
 	return out, map[string]any{"next_cursor": next}, &errs
+}
+
+// pageAt is the page of all that ?key places (ReadingPagingPage's page,
+// ReadingPagingOffset's offset: a whole number from lo, lo when absent):
+// start turns it and the limit into the index of the page's first item.
+// The answer's paging fields are key, "limit" and "total".
+func pageAt[T any](c *call, all []T, key string, lo int, start func(n, limit int) int) ([]T, map[string]any, *errorBag) {
+	var errs errorBag
+	limit := c.limit(&errs)
+	n := lo
+	if v := c.q(key); v != "" {
+		m, err := strconv.Atoi(v)
+		if err != nil || m < lo {
+			errs.Add(key, msgRange(key, lo, math.MaxInt32))
+		} else {
+			n = m
+		}
+	}
+	if !errs.Empty() {
+		return nil, nil, &errs
+	}
+	from := min(start(n, limit), len(all))
+	out := all[from:min(from+limit, len(all))]
+	return out, map[string]any{key: n, "limit": limit, "total": len(all)}, &errs
 }
 
 // limit reads ?limit (1..MaxLimit, default DefaultLimit).
