@@ -62,25 +62,48 @@ func (a *Adapter) createFields(ctx context.Context, ids connectors.IDs, k contai
 	return f, nil
 }
 
-// updateContainer sends the update of an org or a group in coll: the
-// fields c's diff names (known maps them), every one for a change without a
-// diff; nothing when the diff names none AirCourse keeps.
-func updateContainer[T any](ctx context.Context, a *Adapter, c connectors.Change, ids connectors.IDs, k container, known map[change.Field]string, coll Collection[T]) (connectors.Result, error) {
-	names, err := diffFields(c.Diff, known, nil)
-	if err != nil {
-		return connectors.Result{}, err
-	}
-	f, err := a.containerFields(ctx, ids, k, names)
-	if err != nil {
-		return connectors.Result{}, err
-	}
-	if len(f) == 0 {
+// applyContainer writes an org or a group (of makes a change's container)
+// in coll. A create sends the fields createFields makes with flags (an
+// org's isPublic, a group's isViewableMember) through create (an org's
+// createOrg, a group's coll.Create); an update the fields c's diff names
+// (known maps them), every one for a change without a diff, nothing when
+// the diff names none AirCourse keeps; a delete deletes.
+func applyContainer[T interface{ listed() listedContainer }](ctx context.Context, a *Adapter, c connectors.Change, ids connectors.IDs,
+	of func(connectors.Change) container, flags Fields, known map[change.Field]string, coll Collection[T],
+	create func(context.Context, Fields) (T, error)) (connectors.Result, error) {
+	switch c.Action {
+	case connectors.ActionCreate:
+		f, err := a.createFields(ctx, ids, of(c), flags)
+		if err != nil {
+			return connectors.Result{}, err
+		}
+		o, err := create(ctx, f)
+		if err != nil {
+			return connectors.Result{}, err
+		}
+		return connectors.Result{TargetID: o.listed().id}, nil
+
+	case connectors.ActionUpdate:
+		names, err := diffFields(c.Diff, known, nil)
+		if err != nil {
+			return connectors.Result{}, err
+		}
+		f, err := a.containerFields(ctx, ids, of(c), names)
+		if err != nil {
+			return connectors.Result{}, err
+		}
+		if len(f) == 0 {
+			return connectors.Result{TargetID: c.TargetID}, nil
+		}
+		if _, err := coll.Update(ctx, c.TargetID, f); err != nil {
+			return connectors.Result{}, err
+		}
 		return connectors.Result{TargetID: c.TargetID}, nil
+
+	case connectors.ActionDelete:
+		return connectors.Result{TargetID: c.TargetID}, coll.Delete(ctx, c.TargetID)
 	}
-	if _, err := coll.Update(ctx, c.TargetID, f); err != nil {
-		return connectors.Result{}, err
-	}
-	return connectors.Result{TargetID: c.TargetID}, nil
+	return connectors.Result{}, fmt.Errorf("action %q is not supported for kind %q", c.Action, c.Kind)
 }
 
 // findContainer looks up the org or group of k in coll: the one with its

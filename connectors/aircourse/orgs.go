@@ -40,26 +40,12 @@ func (a *Adapter) RootOrgID(ctx context.Context) (string, error) {
 	return id, nil
 }
 
+// applyOrg writes an organization: applyContainer, an org created public
+// or not as configured, through createOrg (which names an admin when the
+// server requires one).
 func (a *Adapter) applyOrg(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
-	switch c.Action {
-	case connectors.ActionCreate:
-		f, err := a.createFields(ctx, ids, orgContainer(c), Fields{"isPublic": a.public})
-		if err != nil {
-			return connectors.Result{}, err
-		}
-		o, err := a.createOrg(ctx, f, log)
-		if err != nil {
-			return connectors.Result{}, err
-		}
-		return connectors.Result{TargetID: o.ID}, nil
-
-	case connectors.ActionUpdate:
-		return updateContainer(ctx, a, c, ids, orgContainer(c), orgFields, a.client.Orgs())
-
-	case connectors.ActionDelete:
-		return connectors.Result{TargetID: c.TargetID}, a.client.Orgs().Delete(ctx, c.TargetID)
-	}
-	return connectors.Result{}, fmt.Errorf("action %q is not supported for an org", c.Action)
+	create := func(ctx context.Context, f Fields) (Organization, error) { return a.createOrg(ctx, f, log) }
+	return applyContainer(ctx, a, c, ids, orgContainer, Fields{"isPublic": a.public}, orgFields, a.client.Orgs(), create)
 }
 
 // createOrg creates an organization with adminUserIds [], the key the
