@@ -286,21 +286,28 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, _ connect
 			return connectors.Result{TargetID: c.TargetID}, nil
 		}
 		if _, err := a.client.UpdatePartition(ctx, c.TargetID, f); err != nil {
-			if a.partitionGone(ctx, c.TargetID, err, log) {
-				return connectors.Result{}, fmt.Errorf("%w: %w", connectors.ErrNotFound, err)
-			}
-			return connectors.Result{}, err
+			return connectors.Result{}, a.goneNotFound(ctx, c.TargetID, err, log)
 		}
 		return connectors.Result{TargetID: c.TargetID}, nil
 
 	case connectors.ActionDelete:
-		err := a.client.RemovePartition(ctx, c.TargetID)
-		if a.partitionGone(ctx, c.TargetID, err, log) {
-			return connectors.Result{}, fmt.Errorf("%w: %w", connectors.ErrNotFound, err)
+		if err := a.client.RemovePartition(ctx, c.TargetID); err != nil {
+			return connectors.Result{}, a.goneNotFound(ctx, c.TargetID, err, log)
 		}
-		return connectors.Result{TargetID: c.TargetID}, err
+		return connectors.Result{TargetID: c.TargetID}, nil
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a group", c.Action)
+}
+
+// goneNotFound is err, wrapped in connectors.ErrNotFound when
+// partitionGone finds it answered for a partition that is no longer there:
+// an update of it fails as not found, a delete (of it or of a membership
+// in it) counts as done.
+func (a *Adapter) goneNotFound(ctx context.Context, id string, err error, log *zap.Logger) error {
+	if a.partitionGone(ctx, id, err, log) {
+		return fmt.Errorf("%w: the service partition is gone: %w", connectors.ErrNotFound, err)
+	}
+	return err
 }
 
 // partitionGone reports whether err is a validation error answered for a
@@ -320,10 +327,8 @@ func (a *Adapter) partitionGone(ctx context.Context, id string, err error, log *
 		log.Warn("a partition call was refused: listing the partitions to see whether it is gone failed", zap.Error(lerr))
 		return false
 	}
-	for _, p := range parts {
-		if p.ID == id {
-			return false
-		}
+	if slices.ContainsFunc(parts, func(p ServicePartition) bool { return p.ID == id }) {
+		return false
 	}
 	log.Debug("a partition call was refused for a partition no longer listed: gone", zap.String("service_partition_id", id))
 	return true
@@ -374,11 +379,10 @@ func (a *Adapter) applyMembership(ctx context.Context, c connectors.Change, ids 
 	case connectors.ActionDelete:
 		// A partition that is gone took its memberships with it: the
 		// executor counts a delete of what is gone as done.
-		err := a.client.RemoveUserPartition(ctx, userID, spID)
-		if a.partitionGone(ctx, spID, err, log) {
-			return res, fmt.Errorf("%w: the partition is gone, and its memberships with it: %w", connectors.ErrNotFound, err)
+		if err := a.client.RemoveUserPartition(ctx, userID, spID); err != nil {
+			return res, a.goneNotFound(ctx, spID, err, log)
 		}
-		return res, err
+		return res, nil
 	}
 	return connectors.Result{}, fmt.Errorf("action %q is not supported for a membership", c.Action)
 }
