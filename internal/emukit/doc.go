@@ -70,5 +70,8 @@
 // ParseObject decodes a JSON object body keeping its values raw, so that
 // absent, null and mistyped fields can be told apart. Errors collects a
 // request's validation errors, one message per key in the order found, and
-// encodes them as the "errors" object of a 422.
+// encodes them as the "errors" object of a 422. ParseForm, SecretEqual and
+// BearerToken are the OAuth2 reading the emulators with tokens share: a
+// token request's form body, a client secret compared in constant time, a
+// bearer token's header.
 package emukit

@@ -1,8 +1,7 @@
 package emulator
 
 import (
-	"crypto/subtle"
-	"mime"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -60,12 +59,12 @@ const (
 
 // issueToken serves POST /oauth/token.
 func (s *Server) issueToken(r *http.Request, raw []byte, now time.Time) response {
-	form := url.Values{}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "application/x-www-form-urlencoded" {
-		var perr error
-		if form, perr = url.ParseQuery(string(raw)); perr != nil {
-			return oauthError(http.StatusBadRequest, "invalid_request", descInvalidRequest, "")
-		}
+	form, err := emukit.ParseForm(r.Header.Get("Content-Type"), raw)
+	switch {
+	case errors.Is(err, emukit.ErrNotForm):
+		form = url.Values{} // read as an empty form: no grant_type
+	case err != nil:
+		return oauthError(http.StatusBadRequest, "invalid_request", descInvalidRequest, "")
 	}
 	if form.Get("grant_type") != "client_credentials" {
 		return oauthError(http.StatusBadRequest, "unsupported_grant_type", descUnsupported, "")
@@ -76,8 +75,7 @@ func (s *Server) issueToken(r *http.Request, raw []byte, now time.Time) response
 	}
 	secret, known := s.clients[strings.ToLower(clientID)]
 	given := form.Get("client_secret")
-	if !uuidRE.MatchString(clientID) || !known || given == "" ||
-		subtle.ConstantTimeCompare([]byte(secret), []byte(given)) != 1 {
+	if !uuidRE.MatchString(clientID) || !known || !emukit.SecretEqual(secret, given) {
 		return oauthError(http.StatusUnauthorized, "invalid_client", descInvalidClient, "")
 	}
 	t := token{expires: now.Add(s.ttl)}

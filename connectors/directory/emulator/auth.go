@@ -2,8 +2,7 @@ package emulator
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
-	"mime"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -53,12 +52,11 @@ func (s *Server) issueToken(r *http.Request, raw []byte, readErr error, now time
 	if readErr != nil {
 		return tokenError(http.StatusBadRequest, "invalid_request", "The request body could not be read.")
 	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/x-www-form-urlencoded" {
+	form, err := emukit.ParseForm(r.Header.Get("Content-Type"), raw)
+	switch {
+	case errors.Is(err, emukit.ErrNotForm):
 		return tokenError(http.StatusBadRequest, "invalid_request", "The token request must be application/x-www-form-urlencoded.")
-	}
-	form, err := url.ParseQuery(string(raw))
-	if err != nil {
+	case err != nil:
 		return tokenError(http.StatusBadRequest, "invalid_request", "The token request body is malformed.")
 	}
 	switch gt := form.Get("grant_type"); gt {
@@ -79,7 +77,7 @@ func (s *Server) issueToken(r *http.Request, raw []byte, readErr error, now time
 			"Client authentication failed: send client_id and client_secret in the request body.")
 	}
 	known, ok := s.clients[id]
-	if !ok || secret == "" || subtle.ConstantTimeCompare([]byte(known), []byte(secret)) != 1 {
+	if !ok || !emukit.SecretEqual(known, secret) {
 		resp := tokenError(http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
 		if basic {
 			resp.Header = http.Header{"Www-Authenticate": {`Basic realm="directory"`}}
@@ -135,9 +133,8 @@ func clientCredentials(r *http.Request, form url.Values) (id, secret string, bas
 // case-insensitive). A missing token is 401 without an error code; an
 // unknown or expired one 401 invalid_token.
 func (s *Server) authorize(r *http.Request, now time.Time) (response, bool) {
-	scheme, tok, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-	tok = strings.TrimSpace(tok)
-	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
+	tok, ok := emukit.BearerToken(r)
+	if !ok {
 		resp := s.message(http.StatusUnauthorized, "Unauthorized: a bearer access token is required.")
 		resp.Header = http.Header{"Www-Authenticate": {`Bearer realm="directory"`}}
 		return resp, false

@@ -3,10 +3,9 @@ package emulator
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
-	"mime"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -88,12 +87,11 @@ func oauthError(status int, code, desc string) response {
 // client authentication by HTTP Basic (RFC 6749 2.3.1) or by client_id and
 // client_secret in the body, not both.
 func (s *Server) issueToken(r *http.Request, raw []byte, now time.Time) response {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/x-www-form-urlencoded" {
+	form, err := emukit.ParseForm(r.Header.Get("Content-Type"), raw)
+	switch {
+	case errors.Is(err, emukit.ErrNotForm):
 		return oauthError(http.StatusBadRequest, "invalid_request", "the body must be application/x-www-form-urlencoded")
-	}
-	form, err := url.ParseQuery(string(raw))
-	if err != nil {
+	case err != nil:
 		return oauthError(http.StatusBadRequest, "invalid_request", "the body is not a valid form")
 	}
 	id, secret, basic := r.BasicAuth()
@@ -117,7 +115,7 @@ func (s *Server) issueToken(r *http.Request, raw []byte, now time.Time) response
 		return oauthError(http.StatusBadRequest, "unsupported_grant_type", "only client_credentials is supported")
 	}
 	cl := s.clients[id]
-	if id == "" || cl == nil || secret == "" || subtle.ConstantTimeCompare([]byte(cl.secret), []byte(secret)) != 1 {
+	if id == "" || cl == nil || !emukit.SecretEqual(cl.secret, secret) {
 		resp := oauthError(http.StatusUnauthorized, "invalid_client", "client authentication failed")
 		if basic {
 			resp.Header.Set("WWW-Authenticate", `Basic realm="pcaid"`)
@@ -209,10 +207,8 @@ func (s *Server) refused() response {
 // it carries the organization admin role, and the route's scope. The
 // token's organization is the only one the request can see.
 func (s *Server) authorize(r *http.Request, scope string, now time.Time) (*orgState, response, bool) {
-	h := strings.TrimSpace(r.Header.Get("Authorization"))
-	scheme, tok, ok := strings.Cut(h, " ")
-	tok = strings.TrimSpace(tok)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+	tok, ok := emukit.BearerToken(r)
+	if !ok {
 		return nil, unauthorized(), false
 	}
 	c, ok := s.verify(tok)

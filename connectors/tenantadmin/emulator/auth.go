@@ -3,6 +3,8 @@ package emulator
 import (
 	"net/http"
 	"strings"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // AddToken registers an admin token: requests bearing it are accepted
@@ -34,15 +36,13 @@ func (s *Server) ExpireTokens() {
 // WWW-Authenticate challenge (RFC 6750), or 403 without one under the
 // token-403 reading.
 func (s *Server) authorize(r *http.Request) (response, bool) {
-	h := strings.TrimSpace(r.Header.Get("Authorization"))
-	scheme, tok, _ := strings.Cut(h, " ")
-	tok = strings.TrimSpace(tok)
+	tok, ok := emukit.BearerToken(r)
 	var resp response
 	switch {
-	case h == "":
+	case strings.TrimSpace(r.Header.Get("Authorization")) == "":
 		resp = errorResp(http.StatusUnauthorized, "missing Authorization: Bearer token")
 		resp.Header = http.Header{"Www-Authenticate": {`Bearer realm="tenant-admin"`}}
-	case !strings.EqualFold(scheme, "Bearer") || tok == "" || !s.tokens[tok]:
+	case !ok || !s.tokens[tok]:
 		resp = errorResp(http.StatusUnauthorized, "invalid, expired or revoked token")
 		resp.Header = http.Header{"Www-Authenticate": {`Bearer realm="tenant-admin", error="invalid_token"`}}
 	default:
