@@ -3,6 +3,7 @@ package scim
 import (
 	"fmt"
 	"net/http"
+	"slices"
 
 	libscim "github.com/elimity-com/scim"
 	scimerrors "github.com/elimity-com/scim/errors"
@@ -277,20 +278,11 @@ func sameValue(a, b any) bool {
 	return fmt.Sprint(a) == fmt.Sprint(b)
 }
 
+// appendNew appends the values of value (one, or a list) that list has no
+// same value of (sameValue).
 func appendNew(list []any, value any) []any {
-	add, ok := value.([]any)
-	if !ok {
-		add = []any{value}
-	}
-	for _, v := range add {
-		dup := false
-		for _, e := range list {
-			if sameValue(e, v) {
-				dup = true
-				break
-			}
-		}
-		if !dup {
+	for _, v := range valueList(value) {
+		if !hasSame(list, v) {
 			list = append(list, v)
 		}
 	}
@@ -300,22 +292,25 @@ func appendNew(list []any, value any) []any {
 // without removes the given values (Entra removes a member with
 // {"op":"Remove","path":"members","value":[{"value":"id"}]}).
 func without(list []any, value any) []any {
-	drop, ok := value.([]any)
-	if !ok {
-		drop = []any{value}
-	}
+	drop := valueList(value)
 	out := list[:0:0]
 	for _, e := range list {
-		gone := false
-		for _, d := range drop {
-			if sameValue(e, d) {
-				gone = true
-				break
-			}
-		}
-		if !gone {
+		if !hasSame(drop, e) {
 			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// valueList is a patch value as a list: a list as it is, one value alone.
+func valueList(value any) []any {
+	if list, ok := value.([]any); ok {
+		return list
+	}
+	return []any{value}
+}
+
+// hasSame reports whether list holds an element sameValue as v.
+func hasSame(list []any, v any) bool {
+	return slices.ContainsFunc(list, func(e any) bool { return sameValue(e, v) })
 }
