@@ -20,6 +20,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/orgbridge/orgbridge/connectors/ldap/ldaptest"
+	"github.com/orgbridge/orgbridge/internal/testsrv"
 	"github.com/orgbridge/orgbridge/internal/testtls"
 )
 
@@ -527,7 +528,7 @@ func runLogged(logPath, name string, args ...string) (string, error) {
 	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
 	_ = os.WriteFile(logPath, out, 0o600)
 	if err != nil {
-		return lastLines(string(out), 30), err
+		return testsrv.LastLines(string(out), 30), err
 	}
 	return "", nil
 }
@@ -537,15 +538,7 @@ func tail(path string, n int) string {
 	if err != nil {
 		return err.Error()
 	}
-	return lastLines(string(b), n)
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	return testsrv.LastLines(string(b), n)
 }
 
 // waitPortFree waits until nothing accepts connections on addr.

@@ -6,10 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/orgbridge/orgbridge/internal/testsrv"
 )
 
 // tools are the OpenLDAP programs and files a Server needs, found once.
@@ -138,29 +139,10 @@ func Available() error {
 	return nil
 }
 
-// InCI reports whether the tests run under CI: the CI environment
-// variable holds a true value (CI=true, as GitHub Actions and most CI
-// systems set it, or CI=1).
-func InCI() bool {
-	v, err := strconv.ParseBool(os.Getenv("CI"))
-	return err == nil && v
-}
-
 // Require skips the test when slapd cannot run here, except under CI
-// (InCI), where a missing slapd fails the test: CI installs slapd, and a
+// (testsrv.InCI), where a missing slapd fails the test: CI installs slapd, and a
 // test that silently skips there is a test that never runs.
 func Require(t testing.TB) {
 	t.Helper()
-	require(t, Available(), InCI())
-}
-
-func require(t testing.TB, err error, ci bool) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	if ci {
-		t.Fatalf("%v (CI is set: LDAP tests must not be skipped)", err)
-	}
-	t.Skipf("%v", err)
+	testsrv.Require(t, Available(), "LDAP")
 }

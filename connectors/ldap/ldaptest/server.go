@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/orgbridge/orgbridge/internal/testsrv"
 	"github.com/orgbridge/orgbridge/internal/testtls"
 )
 
@@ -378,37 +378,21 @@ func (s *Server) TLSConfig() *tls.Config {
 	return &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
 }
 
-// freePort asks the kernel for a free loopback port. Another process may
-// take it before slapd binds it; startWithRetry then tries other ports.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
+// startWithRetry runs slapd on ports the kernel picks: another process
+// may take one before slapd binds it, and then other ports are tried.
 func (s *Server) startWithRetry() error {
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		if s.port, err = freePort(); err != nil {
-			return err
-		}
-		if s.tls {
-			if s.tlsPort, err = freePort(); err != nil {
-				return err
-			}
-		}
-		err = s.run()
-		if err == nil || !errors.Is(err, errAddrInUse) {
-			return err
-		}
+	n := 1
+	if s.tls {
+		n = 2
 	}
-	return err
+	return testsrv.OnFreePorts(n, func(ports []int) error {
+		s.port = ports[0]
+		if s.tls {
+			s.tlsPort = ports[1]
+		}
+		return s.run()
+	})
 }
-
-var errAddrInUse = errors.New("address already in use")
 
 // run starts slapd on s.port (and s.tlsPort) and waits until it answers.
 func (s *Server) run() error {
@@ -452,7 +436,7 @@ func (s *Server) run() error {
 		case <-p.done:
 			log := s.logTail()
 			if strings.Contains(log, "Address already in use") {
-				return errAddrInUse
+				return testsrv.ErrAddrInUse
 			}
 			return fmt.Errorf("slapd exited before answering (%v); %s:\n%s%s", p.err, s.logPath, log, apparmorHint(log))
 		default:
@@ -508,17 +492,9 @@ func (s *Server) ldapmodify(path string) error {
 	cmd.Env = s.toolEnv()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("ldapmodify: %w\n%s", err, lastLines(string(out), 20))
+		return fmt.Errorf("ldapmodify: %w\n%s", err, testsrv.LastLines(string(out), 20))
 	}
 	return nil
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = append([]string{"..."}, lines[len(lines)-n:]...)
-	}
-	return strings.Join(lines, "\n")
 }
 
 // Modify applies LDIF to the running server with `ldapmodify -a` as the

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/orgbridge/orgbridge/internal/testsrv"
 )
 
 func search(t *testing.T, c *ldap.Conn, base, filter string, attrs ...string) []*ldap.Entry {
@@ -30,7 +32,7 @@ func ldapsearch(t *testing.T, s *Server, args ...string) string {
 	t.Helper()
 	prog, err := findProgram("ldapsearch", "ORGBRIDGE_LDAPSEARCH", binDirs)
 	if err != nil {
-		if InCI() {
+		if testsrv.InCI() {
 			t.Fatal(err)
 		}
 		t.Skip(err)
@@ -431,33 +433,10 @@ func TestStartFailureIsReported(t *testing.T) {
 	}
 }
 
-func TestRequire(t *testing.T) {
-	err := errors.New("slapd not found")
-	ft := &fakeTB{TB: t}
-	func() { defer func() { _ = recover() }(); require(ft, err, false) }()
-	if ft.skip == "" || ft.fatal != "" {
-		t.Errorf("not CI: skip %q, fatal %q", ft.skip, ft.fatal)
-	}
-	ft = &fakeTB{TB: t}
-	func() { defer func() { _ = recover() }(); require(ft, err, true) }()
-	if ft.fatal == "" || ft.skip != "" {
-		t.Errorf("CI: skip %q, fatal %q", ft.skip, ft.fatal)
-	}
-	ft = &fakeTB{TB: t}
-	require(ft, nil, true)
-	if ft.fatal != "" || ft.skip != "" {
-		t.Errorf("available: skip %q, fatal %q", ft.skip, ft.fatal)
-	}
-
+func TestFindToolsNamed(t *testing.T) {
 	t.Setenv("ORGBRIDGE_SLAPD", "/nonexistent/slapd")
 	if _, err := findTools(); err == nil || !strings.Contains(err.Error(), "ORGBRIDGE_SLAPD") {
 		t.Errorf("findTools with a bad ORGBRIDGE_SLAPD: %v", err)
-	}
-	for v, want := range map[string]bool{"true": true, "1": true, "false": false, "": false, "yes": false} {
-		t.Setenv("CI", v)
-		if InCI() != want {
-			t.Errorf("CI=%q: InCI %v", v, !want)
-		}
 	}
 }
 

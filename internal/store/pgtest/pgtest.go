@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -23,6 +22,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/orgbridge/orgbridge/internal/testsrv"
 )
 
 // Timeouts of the harness itself (not of the code under test).
@@ -167,25 +168,12 @@ func Available() error {
 	return err
 }
 
-// InCI reports whether the tests run under CI: the CI environment
-// variable holds a true value (CI=true, as most CI systems set it, or
-// CI=1).
-func InCI() bool {
-	v, err := strconv.ParseBool(os.Getenv("CI"))
-	return err == nil && v
-}
-
 // Require skips the test when PostgreSQL cannot run here, except under CI
-// (InCI), where it fails the test: CI installs PostgreSQL, and a test that
+// (testsrv.InCI), where it fails the test: CI installs PostgreSQL, and a test that
 // silently skips there is a test that never runs.
 func Require(t testing.TB) {
 	t.Helper()
-	if err := Available(); err != nil {
-		if InCI() {
-			t.Fatalf("%v (CI is set: PostgreSQL tests must not be skipped)", err)
-		}
-		t.Skipf("%v", err)
-	}
+	testsrv.Require(t, Available(), "PostgreSQL")
 }
 
 // The one server of the test binary.
@@ -302,14 +290,10 @@ func start() (*server, error) {
 		os.RemoveAll(s.dir)
 		return nil, fmt.Errorf("pgtest: %w", err)
 	}
-	for attempt := 0; attempt < 5; attempt++ {
-		if s.port, err = freePort(); err != nil {
-			break
-		}
-		if err = s.run(); !errors.Is(err, errAddrInUse) {
-			break
-		}
-	}
+	err = testsrv.OnFreePorts(1, func(ports []int) error {
+		s.port = ports[0]
+		return s.run()
+	})
 	if err != nil {
 		s.stop()
 		return nil, fmt.Errorf("pgtest: %w", err)
@@ -392,23 +376,10 @@ func (s *server) initdb() error {
 		if s.tools.user != nil {
 			as = " as " + s.tools.user.name
 		}
-		return fmt.Errorf("initdb%s: %w\n%s", as, err, lastLines(string(out), 20))
+		return fmt.Errorf("initdb%s: %w\n%s", as, err, testsrv.LastLines(string(out), 20))
 	}
 	return nil
 }
-
-// freePort asks the kernel for a free loopback port. Another process may
-// take it before postgres binds it; start then tries another.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-var errAddrInUse = errors.New("address already in use")
 
 // run starts postgres on s.port and waits until it accepts connections.
 func (s *server) run() error {
@@ -454,7 +425,7 @@ func (s *server) run() error {
 			s.proc = nil
 			log := s.logTail()
 			if strings.Contains(log, "Address already in use") {
-				return errAddrInUse
+				return testsrv.ErrAddrInUse
 			}
 			return fmt.Errorf("postgres exited before accepting connections (%v); %s:\n%s", p.err, s.logPath(), log)
 		default:
@@ -483,15 +454,7 @@ func (s *server) ping() error {
 
 func (s *server) logTail() string {
 	b, _ := os.ReadFile(s.logPath())
-	return lastLines(string(b), 30)
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = append([]string{"..."}, lines[len(lines)-n:]...)
-	}
-	return strings.Join(lines, "\n")
+	return testsrv.LastLines(string(b), 30)
 }
 
 // stop stops postgres — SIGINT (fast shutdown: sessions are ended), then
