@@ -12,6 +12,7 @@ import (
 	"github.com/orgbridge/orgbridge/connectors/ldap"
 	"github.com/orgbridge/orgbridge/connectors/pcaid"
 	scimsource "github.com/orgbridge/orgbridge/connectors/scim"
+	"github.com/orgbridge/orgbridge/connectors/scimtarget"
 	"github.com/orgbridge/orgbridge/connectors/tenantadmin"
 	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/mapping"
@@ -31,6 +32,7 @@ var Targets = map[string]func() connectors.TargetConfig{
 	"capgo":       func() connectors.TargetConfig { return new(capgo.Config) },
 	"directory":   func() connectors.TargetConfig { return new(directory.Config) },
 	"pcaid":       func() connectors.TargetConfig { return new(pcaid.Config) },
+	"scim":        func() connectors.TargetConfig { return new(scimtarget.Config) },
 	"tenantadmin": func() connectors.TargetConfig { return new(tenantadmin.Config) },
 }
 

@@ -53,8 +53,8 @@
 // suite wrote (a target may report more: the planner compares only what is
 // mapped; an absent attribute reads as ""); memberships with their role. A
 // field the target does not keep is named in Harness.Unsupported (OrgCode,
-// OrgDescription, GroupCode, GroupDescription, UserName, UserLoginID,
-// UserEmail): the suite neither writes it (what the suite creates carries
+// OrgDescription, GroupCode, GroupDescription, GroupOrg, UserName,
+// UserLoginID, UserEmail): the suite neither writes it (what the suite creates carries
 // it empty, a pre-existing user keeps what Read reported, and no update's
 // Diff names it) nor compares it.
 //

@@ -83,6 +83,8 @@ const (
 	UserName         Field = "user.name"
 	UserLoginID      Field = "user.login_id"
 	UserEmail        Field = "user.email"
+	// GroupOrg: a group is not placed in an org (SCIM Groups).
+	GroupOrg Field = "group.org"
 )
 
 // Options is what Run asks of the constructor.
@@ -574,7 +576,7 @@ func (r *run) fitOrg(o mapping.Org) mapping.Org {
 }
 
 func (r *run) fitGroup(g mapping.Group) mapping.Group {
-	if !r.caps.Orgs {
+	if !r.caps.Orgs || r.unsupported(GroupOrg) {
 		g.OrgKey = ""
 	}
 	return r.normGroup(g)

@@ -1,0 +1,165 @@
+package scimtarget
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/httpkit"
+	"github.com/orgbridge/orgbridge/mapping"
+)
+
+// The collections of a SCIM service provider, relative to its base URL.
+const (
+	usersPath  = "/Users"
+	groupsPath = "/Groups"
+)
+
+// OrgPrefix starts the externalId of a Group that holds an org (orgs_as
+// groups): Read tells org Groups from the others by it, and the rest of
+// the externalId is the org's code.
+const OrgPrefix = "org:"
+
+// Adapter is the SCIM connectors.Target.
+type Adapter struct {
+	client   *client
+	logger   *zap.Logger
+	pageSize int
+	orgsAs   string
+	attrs    attrMap
+	maxOps   int
+
+	// versions are the ETags of resources, by path, as the last Read or
+	// write reported them; sent as If-Match when the server versions.
+	vmu      sync.Mutex
+	versions map[string]string
+
+	members memberQueues
+}
+
+var (
+	_ connectors.Target = (*Adapter)(nil)
+	_ connectors.Finder = (*Adapter)(nil)
+)
+
+// Option adjusts New, mostly for tests.
+type Option = httpkit.Option[struct{}]
+
+// WithTransport, WithClock and WithRetryWait are httpkit's at this
+// target's Option.
+var (
+	WithTransport = httpkit.WithTransport[struct{}]
+	WithClock     = httpkit.WithClock[struct{}]
+	WithRetryWait = httpkit.WithRetryWait[struct{}]
+)
+
+// New validates cfg, resolves its secret and returns an adapter. It makes
+// no request: the server's features are read on first use.
+func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*Adapter, error) {
+	_ = ctx
+	o := httpkit.ApplyOptions(struct{}{}, opts)
+	logger = httpkit.TargetLogger(logger, "scim")
+	s, err := cfg.check()
+	if err != nil {
+		return nil, err
+	}
+	base := o.Transport
+	if base == nil {
+		base = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	o.Transport = scimErrors{next: base}
+	h := httpkit.NewTargetHTTP(s.http, o.TargetOptions, logger)
+	var auth httpkit.Auth
+	if s.oauth {
+		secret, err := cfg.ClientSecret.Resolve("client_secret", "")
+		if err != nil {
+			return nil, err
+		}
+		tokens, err := cfg.TokenSource(h, s.tokenURL, secret, httpkit.TokenSourceOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("scim: %w", err)
+		}
+		auth = httpkit.BearerTokens{Tokens: tokens, Logger: logger}
+	} else {
+		token, err := cfg.Token.Resolve("token", "")
+		if err != nil {
+			return nil, err
+		}
+		auth = httpkit.Bearer(token)
+	}
+	return &Adapter{
+		client:   &client{api: httpkit.Endpoint{Base: s.base, HTTP: h.Client, Auth: auth}, logger: logger},
+		logger:   logger,
+		pageSize: s.pageSize,
+		orgsAs:   s.orgsAs,
+		attrs:    s.attrs,
+		maxOps:   s.maxOps,
+		versions: map[string]string{},
+	}, nil
+}
+
+// Capabilities of a SCIM service provider: users (created, suspended by
+// active false), groups with members, and orgs as Groups (flat: a Group
+// has no parent) unless orgs_as puts them in the user's enterprise
+// attribute. A member has no role.
+func (a *Adapter) Capabilities() connectors.Capabilities {
+	var attrs []string
+	for name := range a.attrs {
+		switch name {
+		case FieldLoginID, FieldEmail, FieldName, FieldKey:
+		default:
+			attrs = append(attrs, name)
+		}
+	}
+	slices.Sort(attrs)
+	return connectors.Capabilities{
+		Orgs:             a.orgsAs == OrgsAsGroups,
+		Users:            true,
+		Groups:           true,
+		CreatesUsers:     true,
+		SuspendsUsers:    true,
+		Roles:            []mapping.Role{mapping.RoleMember},
+		GroupMemberships: true,
+		UserAttributes:   attrs,
+	}
+}
+
+// Apply makes one change.
+func (a *Adapter) Apply(ctx context.Context, c connectors.Change, ids connectors.IDs) (connectors.Result, error) {
+	return ops.Apply(ctx, a, a.logger, c, ids)
+}
+
+// ops is what Apply applies, by kind and action.
+var ops = connectors.NewOps[*Adapter]("scim").
+	On(mapping.KindUser, (*Adapter).applyUser, connectors.ActionCreate, connectors.ActionUpdate, connectors.ActionSuspend, connectors.ActionDelete).
+	On(mapping.KindGroup, (*Adapter).applyGroup, connectors.ActionCreate, connectors.ActionUpdate, connectors.ActionDelete).
+	On(mapping.KindOrg, (*Adapter).applyGroup, connectors.ActionCreate, connectors.ActionUpdate, connectors.ActionDelete).
+	On(mapping.KindMembership, (*Adapter).applyMembership, connectors.ActionCreate, connectors.ActionDelete)
+
+// version is the ETag to send as If-Match on a write to path: the one
+// last seen, when the server versions resources.
+func (a *Adapter) version(ctx context.Context, path string) string {
+	f, err := a.client.discover(ctx)
+	if err != nil || !f.etag {
+		return ""
+	}
+	a.vmu.Lock()
+	defer a.vmu.Unlock()
+	return a.versions[path]
+}
+
+// noteVersion records the ETag an answer gave for path ("" forgets it).
+func (a *Adapter) noteVersion(path, etag string) {
+	a.vmu.Lock()
+	defer a.vmu.Unlock()
+	if etag == "" {
+		delete(a.versions, path)
+		return
+	}
+	a.versions[path] = etag
+}

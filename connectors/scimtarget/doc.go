@@ -1,0 +1,86 @@
+// Package scimtarget is the scim target (target type scim): the client
+// side of SCIM 2.0 (RFC 7643, RFC 7644), which provisions into any
+// service provider that takes SCIM, as most SaaS applications do. The
+// package connectors/scim is the other side: the source that reads what
+// identity providers push to orgbridge's own endpoint (package scim).
+//
+// # Config
+//
+// base_url is the SCIM root (https, or http to localhost), under which
+// /Users, /Groups and /ServiceProviderConfig are. Credentials are a
+// static bearer token (token: {env|file}) or OAuth2 client credentials
+// (token_url, client_id, client_secret, scopes), exactly one of them.
+// page_size is the count of a list page (default 100). orgs_as says where
+// the mapping's orgs land: groups (default: each org a Group, flat, its
+// externalId OrgPrefix and its code) or department / organization (no
+// org objects: Capabilities say no orgs, the job lists kinds without
+// orgs, and the mapping writes the org into the user's enterprise
+// attribute of that name through users.attributes). attributes maps
+// orgbridge's user fields to SCIM attribute paths, over DefaultAttributes:
+// login_id (userName, required), key (the source key, written on create;
+// externalId), name (displayName), email (emails[type eq "work"].value)
+// and the mapping's user attributes, named as the scim source names them
+// (givenName, familyName, title, department, employeeNumber, manager, …);
+// a user's suspension is active. Every path must name an attribute of the
+// core User schema or the enterprise extension. max_operations bounds the
+// member operations of one PATCH (default 100). timeout, max_retries,
+// retry_wait_min, retry_wait_max and max_retry_after are every HTTP
+// target's.
+//
+// # Discovery
+//
+// GET /ServiceProviderConfig on first use: patch.supported,
+// bulk.maxOperations (caps the member batch when bulk is supported),
+// filter.supported and maxResults (caps count), etag.supported. A server
+// without one (404) gets safe assumptions: PATCH tried, filters tried, no
+// ETags until an answer carries one. A PATCH refused with 501, 405 or 400
+// invalidSyntax turns the run to PUT (logged once).
+//
+// # Reading
+//
+// Users and Groups are listed with startIndex (1-based) and count,
+// following totalResults, stopping at an empty page, taking what a page
+// holds whatever count asked. A server that answers a later startIndex
+// with resources already read does not page: the list ends there, and it
+// fails when totalResults says more were due. Keys are SCIM ids. A
+// Group whose externalId starts with OrgPrefix is an org, its code the
+// rest; other Groups are groups, their code the externalId. Members are
+// kept when they are Users the same Read listed; every membership is
+// role member (a Group has no roles). meta.version of each resource is
+// kept as its ETag.
+//
+// # Writing
+//
+// A create first looks its object up by natural key (a User by userName,
+// case-insensitively, then by externalId; a Group by externalId, then by
+// displayName among Groups of its kind or with no externalId): what is
+// found is adopted (the create returns its id) and brought to the
+// desired state by a PATCH of what differs. Otherwise it POSTs, with the
+// schemas it uses (the enterprise extension's when it writes one of its
+// attributes); a 409 uniqueness is answered by the same lookup. An update
+// is a PATCH with one operation per field the typed Diff names, the old
+// value taken from the Diff: replace, remove when the new value is empty,
+// and for a multi-valued attribute with no value of the type yet an add
+// of the value. Where PATCH is not taken, a PUT of the resource as a GET
+// gives it with the mapped attributes laid over it, so that nothing
+// orgbridge does not map is dropped. A suspension is active false. A
+// delete is DELETE (404 is the executor's "already gone"). Group members
+// change by PATCH add (the new members in one operation) and remove
+// (members[value eq "…"], one per member), never a replace of the list;
+// the member changes of one Group that the executor applies at the same
+// time go in one PATCH of up to max_operations. When the server versions
+// resources, every PATCH, PUT and DELETE carries If-Match; a 412 reads
+// the version again and tries once more.
+//
+// A Group holds no description, no org and no parent: a change asking
+// for one fails, naming the mapping to change, rather than write less
+// than it says and plan it again on every run.
+//
+// # Errors
+//
+// A SCIM error body's scimType and detail make the error's message
+// ("409 Conflict: uniqueness: …"); a 400 is also a connectors.FieldError
+// naming the attribute its detail names; 404 is ErrNotFound, 409
+// ErrConflict, 429 and 5xx transient, as httpkit makes them. 429 and 503
+// with Retry-After are paced by httpkit's pacer.
+package scimtarget

@@ -1,0 +1,160 @@
+package scimtarget
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/orgbridge/orgbridge/connectors"
+)
+
+// field is one attribute a write sets: its path, and the values before
+// (as far as the change knows it) and after.
+type field struct {
+	path     attrPath
+	old, new string
+}
+
+// create POSTs r to the collection and returns the new resource's id.
+func (a *Adapter) create(ctx context.Context, collection string, r resource) (string, error) {
+	var made resource
+	etag, err := a.client.call(ctx, http.MethodPost, collection, nil, "", r, &made)
+	if err != nil {
+		return "", err
+	}
+	id := text(made["id"])
+	if id == "" {
+		return "", fmt.Errorf("POST %s: the answer carries no id", collection)
+	}
+	if etag == "" {
+		etag = metaVersion(made)
+	}
+	a.noteVersion(collection+"/"+id, etag)
+	return id, nil
+}
+
+// modify sets fields on the resource at path: by PATCH with one
+// operation per field, or, when the server does not take PATCH, by PUT
+// of the resource as a GET gives it with the fields laid over it (so
+// that a PUT drops nothing orgbridge does not map). extra operates on
+// the resource for a PUT the way ops does for a PATCH (group members).
+func (a *Adapter) modify(ctx context.Context, path string, fields []field, ops []patchOp, extra func(resource)) error {
+	for _, f := range fields {
+		ops = append(ops, f.path.patchOps(f.old, f.new)...)
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	feat, err := a.client.discover(ctx)
+	if err != nil {
+		return err
+	}
+	if feat.patch {
+		err := a.patch(ctx, path, ops)
+		if !refusesPatch(err) {
+			return err
+		}
+		if !a.client.noPatch() {
+			a.logger.Warn("the server refuses PATCH: updating by PUT of the whole resource for the rest of the run", zap.Error(err))
+		}
+	}
+	return a.put(ctx, path, func(r resource) {
+		for _, f := range fields {
+			f.path.set(r, f.new)
+		}
+		if extra != nil {
+			extra(r)
+		}
+	})
+}
+
+// refusesPatch: the server does not implement PATCH (501, 405), or does
+// not understand it (400 invalidSyntax to a well-formed PatchOp).
+func refusesPatch(err error) bool {
+	switch status(err) {
+	case http.StatusNotImplemented, http.StatusMethodNotAllowed:
+		return true
+	case http.StatusBadRequest:
+		return scimType(err) == "invalidSyntax"
+	}
+	return false
+}
+
+// patch sends a PatchOp, with If-Match when the server versions; a 412
+// (the resource changed since it was read) re-reads its version and
+// sends once more.
+func (a *Adapter) patch(ctx context.Context, path string, ops []patchOp) error {
+	body := map[string]any{"schemas": []string{patchURN}, "Operations": ops}
+	return a.versioned(ctx, path, func(ifMatch string) (string, error) {
+		return a.client.call(ctx, http.MethodPatch, path, nil, ifMatch, body, nil)
+	})
+}
+
+// put GETs the resource, lays the change over it and PUTs it back; a 412
+// starts again once from the GET.
+func (a *Adapter) put(ctx context.Context, path string, overlay func(resource)) error {
+	attempt := func() error {
+		var r resource
+		etag, err := a.client.call(ctx, http.MethodGet, path, nil, "", nil, &r)
+		if err != nil {
+			return err
+		}
+		if etag == "" {
+			etag = metaVersion(r)
+		}
+		delete(r, "meta")
+		overlay(r)
+		ifMatch := ""
+		if f, _ := a.client.discover(ctx); f.etag {
+			ifMatch = etag
+		}
+		etag, err = a.client.call(ctx, http.MethodPut, path, nil, ifMatch, r, nil)
+		if err == nil {
+			a.noteVersion(path, etag)
+		}
+		return err
+	}
+	err := attempt()
+	if status(err) == http.StatusPreconditionFailed {
+		a.logger.Info("the resource changed since it was read: reading it again", zap.String("path", path))
+		err = attempt()
+	}
+	return err
+}
+
+// versioned runs a write with If-Match set to path's last known version;
+// on 412 it reads the current version and runs it once more.
+func (a *Adapter) versioned(ctx context.Context, path string, write func(ifMatch string) (string, error)) error {
+	etag, err := write(a.version(ctx, path))
+	if status(err) == http.StatusPreconditionFailed {
+		a.logger.Info("the resource changed since it was read: reading its version again", zap.String("path", path))
+		var r resource
+		cur, gerr := a.client.call(ctx, http.MethodGet, path, nil, "", nil, &r)
+		if gerr != nil {
+			return errors.Join(err, gerr)
+		}
+		if cur == "" {
+			cur = metaVersion(r)
+		}
+		etag, err = write(cur)
+	}
+	if err == nil {
+		a.noteVersion(path, etag)
+	}
+	return err
+}
+
+// remove DELETEs the resource at path (If-Match as a write); a 404 is
+// returned as it is (the executor counts a delete of what is gone done).
+func (a *Adapter) remove(ctx context.Context, path string) error {
+	err := a.versioned(ctx, path, func(ifMatch string) (string, error) {
+		return a.client.call(ctx, http.MethodDelete, path, nil, ifMatch, nil, nil)
+	})
+	if err == nil || errors.Is(err, connectors.ErrNotFound) {
+		a.noteVersion(path, "")
+	}
+	return err
+}
