@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"crypto/rand"
-	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -387,66 +386,58 @@ func strPtr(v string) *string { return &v }
 //	group 新人研修 org=(root) code=- viewable=true discussion=false description=-
 //	group-member 新人研修 e1004 member
 func (s *Server) Dump() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var lines []string
-	orgName := func(id string) string { return s.orgPath(id) }
-	userName := func(r *userRec) string {
-		switch {
-		case r.u.LoginID != nil:
-			return *r.u.LoginID
-		case r.u.Mail != nil:
-			return *r.u.Mail
+	return emukit.Dump(&s.mu, func(add func(string, ...any)) {
+		orgName := func(id string) string { return s.orgPath(id) }
+		userName := func(r *userRec) string {
+			switch {
+			case r.u.LoginID != nil:
+				return *r.u.LoginID
+			case r.u.Mail != nil:
+				return *r.u.Mail
+			}
+			return r.u.Name
 		}
-		return r.u.Name
-	}
-	for id, r := range s.orgs {
-		if id == s.rootID {
-			continue
+		for id, r := range s.orgs {
+			if id == s.rootID {
+				continue
+			}
+			o := r.o
+			add("org %s code=%s public=%t discussion=%t start=%s end=%s description=%s",
+				orgName(id), optText(o.Code), o.IsPublic, o.IsEnableDiscussion, optText(o.StartDate), optText(o.EndDate), optText(o.Description))
 		}
-		o := r.o
-		lines = append(lines, fmt.Sprintf("org %s code=%s public=%t discussion=%t start=%s end=%s description=%s",
-			orgName(id), optText(o.Code), o.IsPublic, o.IsEnableDiscussion, optText(o.StartDate), optText(o.EndDate), optText(o.Description)))
-	}
-	for id, r := range s.users {
-		if id == s.tenantAdminID {
-			continue
-		}
-		u := r.u
-		gender := "-"
-		if u.Gender != nil {
-			gender = strconv.Itoa(*u.Gender)
-		}
-		lines = append(lines, fmt.Sprintf("user %s name=%q mail=%s loginId=%s status=%d suspended=%t locked=%t role=%s license=%s ai=%d"+
-			" number=%s department=%s position=%s gender=%s birthday=%s profile=%s slack=%s notification=%s passwordLogin=%t",
-			userName(r), u.Name, optText(u.Mail), optText(u.LoginID), u.Status, u.IsSuspended, u.IsAccountLocked, u.Role, u.License,
-			u.HasAiKnowledgeLicense, optText(u.UserNumber), optText(u.Department), optText(u.Position), gender,
-			optText(u.Birthday), optText(u.Profile), optText(u.SlackMemberID), strings.Join(slices.Sorted(slices.Values(u.Notification)), ","),
-			u.IsEnabledPasswordLogin))
-		for orgID, role := range s.userOrgs[id] {
-			lines = append(lines, fmt.Sprintf("org-member %s %s %s", orgName(orgID), userName(r), role))
-		}
-	}
-	for id, r := range s.groups {
-		if id == s.everyoneID {
-			continue
-		}
-		g := r.g
-		lines = append(lines, fmt.Sprintf("group %s org=%s code=%s viewable=%t discussion=%t description=%s",
-			g.Name, orgName(g.OrganizationID), optText(g.Code), g.IsViewableMember, g.IsEnableDiscussion, optText(g.Description)))
-		for userID, role := range s.groupUsers[id] {
-			if u := s.users[userID]; u != nil && userID != s.tenantAdminID {
-				lines = append(lines, fmt.Sprintf("group-member %s %s %s", g.Name, userName(u), role))
+		for id, r := range s.users {
+			if id == s.tenantAdminID {
+				continue
+			}
+			u := r.u
+			gender := "-"
+			if u.Gender != nil {
+				gender = strconv.Itoa(*u.Gender)
+			}
+			add("user %s name=%q mail=%s loginId=%s status=%d suspended=%t locked=%t role=%s license=%s ai=%d"+
+				" number=%s department=%s position=%s gender=%s birthday=%s profile=%s slack=%s notification=%s passwordLogin=%t",
+				userName(r), u.Name, optText(u.Mail), optText(u.LoginID), u.Status, u.IsSuspended, u.IsAccountLocked, u.Role, u.License,
+				u.HasAiKnowledgeLicense, optText(u.UserNumber), optText(u.Department), optText(u.Position), gender,
+				optText(u.Birthday), optText(u.Profile), optText(u.SlackMemberID), strings.Join(slices.Sorted(slices.Values(u.Notification)), ","),
+				u.IsEnabledPasswordLogin)
+			for orgID, role := range s.userOrgs[id] {
+				add("org-member %s %s %s", orgName(orgID), userName(r), role)
 			}
 		}
-	}
-	slices.Sort(lines)
-	var b strings.Builder
-	for _, l := range lines {
-		b.WriteString(l)
-		b.WriteByte('\n')
-	}
-	return b.String()
+		for id, r := range s.groups {
+			if id == s.everyoneID {
+				continue
+			}
+			g := r.g
+			add("group %s org=%s code=%s viewable=%t discussion=%t description=%s",
+				g.Name, orgName(g.OrganizationID), optText(g.Code), g.IsViewableMember, g.IsEnableDiscussion, optText(g.Description))
+			for userID, role := range s.groupUsers[id] {
+				if u := s.users[userID]; u != nil && userID != s.tenantAdminID {
+					add("group-member %s %s %s", g.Name, userName(u), role)
+				}
+			}
+		}
+	})
 }
 
 // orgPath names an organization by the names from the top, without the

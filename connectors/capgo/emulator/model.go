@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/orgbridge/orgbridge/internal/emukit"
@@ -192,26 +191,20 @@ func cloneOrg(o Org) Org {
 // Two organizations of one name give two equal lines, so a create applied
 // twice shows. The same requests give the same Dump under every reading.
 func (s *Server) Dump() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	user := func(id string) string {
-		if e, ok := s.users[id]; ok {
-			return e
+	return emukit.Dump(&s.mu, func(add func(string, ...any)) {
+		user := func(id string) string {
+			if e, ok := s.users[id]; ok {
+				return e
+			}
+			return "user:" + id
 		}
-		return "user:" + id
-	}
-	var lines []string
-	for id, rec := range s.orgs {
-		o := rec.o
-		lines = append(lines, fmt.Sprintf("org %q created_by=%s management_email=%s logo=%s customer_id=%s",
-			o.Name, user(o.CreatedBy), o.ManagementEmail, emukit.QuoteOrNull(o.Logo), emukit.QuoteOrNull(o.CustomerID)))
-		for u, role := range s.members[id] {
-			lines = append(lines, fmt.Sprintf("member %q %s %s", o.Name, user(u), role))
+		for id, rec := range s.orgs {
+			o := rec.o
+			add("org %q created_by=%s management_email=%s logo=%s customer_id=%s",
+				o.Name, user(o.CreatedBy), o.ManagementEmail, emukit.QuoteOrNull(o.Logo), emukit.QuoteOrNull(o.CustomerID))
+			for u, role := range s.members[id] {
+				add("member %q %s %s", o.Name, user(u), role)
+			}
 		}
-	}
-	if len(lines) == 0 {
-		return ""
-	}
-	sort.Strings(lines)
-	return strings.Join(lines, "\n") + "\n"
+	})
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // The assignment statuses (the document's enum, whose values it does not
@@ -195,26 +197,20 @@ func (s *Server) State() State {
 //	org-demo assignment hanako@example.jp admin active
 //	org-demo type admin "管理者"
 func (s *Server) Dump() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var lines []string
-	for _, o := range s.orgs {
-		for _, t := range o.types {
-			lines = append(lines, fmt.Sprintf("%s type %s %s", o.id, t.Code, quote(t.Name)))
-		}
-		for _, a := range o.byKey {
-			status := StatusActive
-			if a.Status == s.statuses.Suspended {
-				status = StatusSuspended
+	return emukit.Dump(&s.mu, func(add func(string, ...any)) {
+		for _, o := range s.orgs {
+			for _, t := range o.types {
+				add("%s type %s %s", o.id, t.Code, quote(t.Name))
 			}
-			lines = append(lines, fmt.Sprintf("%s assignment %s %s %s", o.id, word(a.SubjectID), a.Code, status))
+			for _, a := range o.byKey {
+				status := StatusActive
+				if a.Status == s.statuses.Suspended {
+					status = StatusSuspended
+				}
+				add("%s assignment %s %s %s", o.id, word(a.SubjectID), a.Code, status)
+			}
 		}
-	}
-	sort.Strings(lines)
-	if len(lines) == 0 {
-		return ""
-	}
-	return strings.Join(lines, "\n") + "\n"
+	})
 }
 
 // word is s as one word of a Dump line: as it is, or quoted when it is

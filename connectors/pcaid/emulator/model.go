@@ -215,36 +215,33 @@ func (s *Server) State() State {
 //	partition "デモ株式会社" "新人研修" code=null description=null
 //	member "デモ株式会社" "新人研修" kenta@example.co.jp member
 func (s *Server) Dump() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var lines []string
-	for _, o := range s.orgs {
-		org := strconv.Quote(o.org.Name)
-		lines = append(lines, "org "+org)
-		email := map[string]string{}
-		for id, rec := range o.users {
-			if rec.removed {
-				continue
+	return emukit.Dump(&s.mu, func(add func(string, ...any)) {
+		for _, o := range s.orgs {
+			org := strconv.Quote(o.org.Name)
+			add("org %s", org)
+			email := map[string]string{}
+			for id, rec := range o.users {
+				if rec.removed {
+					continue
+				}
+				u := rec.u
+				email[id] = u.Email
+				roles := slices.Sorted(slices.Values(u.AdminRoles))
+				rs := strings.Join(roles, ",")
+				if rs == "" {
+					rs = "-"
+				}
+				add("user %s %s name=%q employee_number=%s department=%s position=%s status=%s suspended=%t admin_roles=%s",
+					org, u.Email, u.Name, emukit.QuoteOrNull(u.EmployeeNumber), emukit.QuoteOrNull(u.Department), emukit.QuoteOrNull(u.Position), u.Status, u.Suspended, rs)
 			}
-			u := rec.u
-			email[id] = u.Email
-			roles := slices.Sorted(slices.Values(u.AdminRoles))
-			rs := strings.Join(roles, ",")
-			if rs == "" {
-				rs = "-"
+			for id, p := range o.partitions {
+				add("partition %s %q code=%s description=%s", org, p.p.Name, emukit.QuoteOrNull(p.p.Code), emukit.QuoteOrNull(p.p.Description))
+				for acc, role := range o.members[id] {
+					add("member %s %q %s %s", org, p.p.Name, email[acc], role)
+				}
 			}
-			lines = append(lines, fmt.Sprintf("user %s %s name=%q employee_number=%s department=%s position=%s status=%s suspended=%t admin_roles=%s",
-				org, u.Email, u.Name, emukit.QuoteOrNull(u.EmployeeNumber), emukit.QuoteOrNull(u.Department), emukit.QuoteOrNull(u.Position), u.Status, u.Suspended, rs))
 		}
-		for id, p := range o.partitions {
-			lines = append(lines, fmt.Sprintf("partition %s %q code=%s description=%s", org, p.p.Name, emukit.QuoteOrNull(p.p.Code), emukit.QuoteOrNull(p.p.Description)))
-			for acc, role := range o.members[id] {
-				lines = append(lines, fmt.Sprintf("member %s %q %s %s", org, p.p.Name, email[acc], role))
-			}
-		}
-	}
-	sort.Strings(lines)
-	return strings.Join(lines, "\n") + "\n"
+	})
 }
 
 // SetAdminRoles gives a user exactly the admin roles (any names: a role

@@ -3,10 +3,11 @@ package emulator
 import (
 	"crypto/rand"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // User is a user of the tenant. Users are managed outside this API; the
@@ -91,34 +92,27 @@ func (s *Server) State() State {
 //	member HQ usr_1001 admin
 //	user usr_1001 name="山田 太郎" email="taro.yamada@example.co.jp"
 func (s *Server) Dump() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var lines []string
-	for _, o := range s.orgs {
-		parent := "-"
-		if p := s.orgs[o.ParentID]; p != nil {
-			parent = p.Name
+	return emukit.Dump(&s.mu, func(add func(string, ...any)) {
+		for _, o := range s.orgs {
+			parent := "-"
+			if p := s.orgs[o.ParentID]; p != nil {
+				parent = p.Name
+			}
+			meta := "{}"
+			if len(o.Metadata) > 0 {
+				b, _ := json.Marshal(o.Metadata) // map keys sorted
+				meta = string(b)
+			}
+			add("org %s parent=%s display=%q description=%q metadata=%s",
+				o.Name, parent, o.DisplayName, o.Description, meta)
+			for uid, m := range s.members[o.ID] {
+				add("member %s %s %s", o.Name, uid, m.Role)
+			}
 		}
-		meta := "{}"
-		if len(o.Metadata) > 0 {
-			b, _ := json.Marshal(o.Metadata) // map keys sorted
-			meta = string(b)
+		for _, u := range s.users {
+			add("user %s name=%q email=%q", u.ID, u.Name, u.Email)
 		}
-		lines = append(lines, fmt.Sprintf("org %s parent=%s display=%q description=%q metadata=%s",
-			o.Name, parent, o.DisplayName, o.Description, meta))
-		for uid, m := range s.members[o.ID] {
-			lines = append(lines, fmt.Sprintf("member %s %s %s", o.Name, uid, m.Role))
-		}
-	}
-	for _, u := range s.users {
-		lines = append(lines, fmt.Sprintf("user %s name=%q email=%q", u.ID, u.Name, u.Email))
-	}
-	slices.Sort(lines)
-	var b strings.Builder
-	for _, l := range lines {
-		b.WriteString(l + "\n")
-	}
-	return b.String()
+	})
 }
 
 // cloneMetadata deep-copies decoded JSON through a round trip.
