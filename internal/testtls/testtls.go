@@ -39,10 +39,6 @@ func Write(dir string, hosts ...string) (Files, error) {
 		return Files{}, err
 	}
 	now := time.Now()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return Files{}, err
-	}
 	ca := &x509.Certificate{
 		SerialNumber:          serial(),
 		Subject:               pkix.Name{CommonName: "orgbridge test CA", Organization: []string{"orgbridge tests"}},
@@ -53,7 +49,7 @@ func Write(dir string, hosts ...string) (Files, error) {
 		IsCA:                  true,
 		MaxPathLenZero:        true,
 	}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	caKey, caDER, err := issue(ca, nil, nil)
 	if err != nil {
 		return Files{}, fmt.Errorf("CA certificate: %w", err)
 	}
@@ -62,10 +58,6 @@ func Write(dir string, hosts ...string) (Files, error) {
 		return Files{}, err
 	}
 
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return Files{}, err
-	}
 	leaf := &x509.Certificate{
 		SerialNumber: serial(),
 		Subject:      pkix.Name{CommonName: hosts[0], Organization: []string{"orgbridge tests"}},
@@ -81,7 +73,7 @@ func Write(dir string, hosts ...string) (Files, error) {
 			leaf.DNSNames = append(leaf.DNSNames, h)
 		}
 	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
+	key, leafDER, err := issue(leaf, caCert, caKey)
 	if err != nil {
 		return Files{}, fmt.Errorf("server certificate: %w", err)
 	}
@@ -104,6 +96,20 @@ func Write(dir string, hosts ...string) (Files, error) {
 		}
 	}
 	return f, nil
+}
+
+// issue makes a key and the certificate tmpl for it, signed by parent
+// with parentKey, or by itself when parent is nil (a CA).
+func issue(tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*ecdsa.PrivateKey, []byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	if parent == nil {
+		parent, parentKey = tmpl, key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+	return key, der, err
 }
 
 func serial() *big.Int {
