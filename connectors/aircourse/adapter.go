@@ -73,45 +73,29 @@ type Adapter struct {
 
 var _ connectors.Target = (*Adapter)(nil)
 
-// Option adjusts New, mostly for tests.
-type Option = httpkit.Option[struct{}]
-
-// WithTransport, WithClock and WithRetryWait are httpkit's at this
-// target's Option: a transport, a clock (a fake one in tests, shared with
-// an emulator) and the bounds of the backoff between retries.
-var (
-	WithTransport = httpkit.WithTransport[struct{}]
-	WithClock     = httpkit.WithClock[struct{}]
-	WithRetryWait = httpkit.WithRetryWait[struct{}]
-)
-
 // New checks cfg, fills its defaults, resolves the client secret and
 // returns an adapter. It makes no request: the first call fetches a token.
 // The errors are *config.FieldErrors keyed below the block ("page_size"),
-// all of them at once.
-func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*Adapter, error) {
-	_ = ctx // nothing to do on the network yet
-	o := httpkit.ApplyOptions(struct{}{}, opts)
-	logger = httpkit.TargetLogger(logger, "aircourse")
-	s, err := cfg.check()
+// all of them at once. ctx is unused: there is nothing to do on the
+// network yet.
+func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...connectors.HTTPOption) (*Adapter, error) {
+	t, err := connectors.StartHTTP("aircourse", logger, struct{}{}, opts, func(struct{}) (settings, httpkit.HTTPSettings, error) {
+		return cfg.check()
+	}, cfg.ClientSecret, "client_secret")
 	if err != nil {
 		return nil, err
 	}
-	secret, err := cfg.ClientSecret.Resolve("client_secret", "")
-	if err != nil {
-		return nil, err
-	}
-	h := httpkit.NewTargetHTTP(s.http, o.TargetOptions, logger)
-	tokens, err := cfg.TokenSource(h, s.tokenURL, secret, httpkit.TokenSourceOptions{Scopes: s.scopes, ScopeSeparator: ","})
+	s, h := t.Settings, t.HTTP
+	tokens, err := cfg.TokenSource(h, s.tokenURL, t.Secret, httpkit.TokenSourceOptions{Scopes: s.scopes, ScopeSeparator: ","})
 	if err != nil {
 		return nil, fmt.Errorf("aircourse: %w", err)
 	}
-	client, err := NewClient(ClientOptions{BaseURL: s.base, HTTP: h.Client, Tokens: tokens, Logger: logger})
+	client, err := NewClient(ClientOptions{BaseURL: s.base, HTTP: h.Client, Tokens: tokens, Logger: t.Logger})
 	if err != nil {
 		return nil, err
 	}
 	return &Adapter{
-		client: client, pacer: h.Pacer, logger: logger,
+		client: client, pacer: h.Pacer, logger: t.Logger,
 		pageSize: s.pageSize, license: s.license, role: s.role, public: s.public,
 	}, nil
 }

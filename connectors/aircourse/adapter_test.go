@@ -52,7 +52,7 @@ func newEnv(t *testing.T, opts emulator.Options, edit func(*Config)) *env {
 	}
 	logger, logs := httpkittest.ObservedLogger()
 	a, err := New(context.Background(), cfg, logger,
-		WithClock(clock), WithRetryWait(time.Millisecond, 5*time.Millisecond))
+		connectors.WithClock(clock), connectors.WithRetryWait(time.Millisecond, 5*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

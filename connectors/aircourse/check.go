@@ -26,7 +26,7 @@ var checkKeys = connectors.HTTPKeys{
 func (c *Config) Check(ctx context.Context, env connectors.CheckEnv) []connectors.CheckResult {
 	cfg := *c
 	return connectors.CheckHTTPTarget(ctx, env, "aircourse", &cfg.ClientConfig, cfg.Open, checkKeys, func(a *Adapter) []connectors.CheckStep {
-		s, _ := cfg.check() // Open checked it
+		s, _, _ := cfg.check() // Open checked it
 		return []connectors.CheckStep{
 			{Check: "get an OAuth token from " + s.tokenURL, Run: func(ctx context.Context) (string, error) {
 				if bt, ok := a.client.api.Auth.(httpkit.BearerTokens); ok {

@@ -117,8 +117,8 @@ func testConfig(t *testing.T, baseURL string) Config {
 func newTestAdapter(t *testing.T, cfg Config, logger *zap.Logger) *Adapter {
 	t.Helper()
 	a, err := New(context.Background(), cfg, logger,
-		WithClock(httpkittest.NewFakeClock(time.Time{})),
-		WithRetryWait(time.Millisecond, 2*time.Millisecond))
+		connectors.WithClock(httpkittest.NewFakeClock(time.Time{})),
+		connectors.WithRetryWait(time.Millisecond, 2*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,12 +37,11 @@ type settings struct {
 	license, role  string
 	pageSize       int
 	public         bool
-	http           httpkit.HTTPSettings
 }
 
 // Validate checks every key without I/O.
 func (c *Config) Validate() error {
-	_, err := c.check()
+	_, _, err := c.check()
 	return err
 }
 
@@ -53,7 +52,8 @@ func (c *Config) Open(ctx context.Context, env connectors.Env) (connectors.Targe
 	return New(ctx, cfg, env.Logger)
 }
 
-func (c *Config) check() (settings, error) {
+// check returns the settings and the HTTP settings with their defaults.
+func (c *Config) check() (settings, httpkit.HTTPSettings, error) {
 	var p config.Problems
 	var s settings
 	s.base, s.tokenURL = c.OAuthConfig.Check(&p, func(base string) string { return base + "/oauth/token" })
@@ -80,7 +80,7 @@ func (c *Config) check() (settings, error) {
 	} else if s.pageSize < 1 || s.pageSize > 1000 {
 		p.Add("page_size", "%d is not within 1..1000", s.pageSize)
 	}
-	s.http = c.ClientConfig.Check(&p, "aircourse")
+	h := c.ClientConfig.Check(&p, "aircourse")
 	s.public = c.Public == nil || *c.Public
-	return s, p.Err()
+	return s, h, p.Err()
 }

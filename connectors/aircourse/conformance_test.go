@@ -122,7 +122,7 @@ func newConformanceHarness(t *testing.T, opts targettest.Options) *targettest.Ha
 	}
 	logger, logs := httpkittest.ObservedLogger()
 	a, err := aircourse.New(context.Background(), cfg, logger,
-		aircourse.WithClock(clock), aircourse.WithRetryWait(time.Millisecond, 5*time.Millisecond))
+		connectors.WithClock(clock), connectors.WithRetryWait(time.Millisecond, 5*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,44 +55,27 @@ const (
 
 var _ connectors.Target = (*Adapter)(nil)
 
-// Option adjusts New, mostly for tests.
-type Option = httpkit.Option[struct{}]
-
-// WithTransport, WithClock and WithRetryWait are httpkit's at this
-// target's Option: a transport, a clock (a fake one in tests, shared with
-// an emulator) and the bounds of the backoff between retries.
-var (
-	WithTransport = httpkit.WithTransport[struct{}]
-	WithClock     = httpkit.WithClock[struct{}]
-	WithRetryWait = httpkit.WithRetryWait[struct{}]
-)
-
 // New checks cfg, resolves the API key and returns an adapter. It makes no
 // request. The errors are *config.FieldErrors keyed below the block
-// ("base_url: required"), all of them at once.
-func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*Adapter, error) {
-	_ = ctx // nothing to do on the network yet
-	o := httpkit.ApplyOptions(struct{}{}, opts)
-	logger = httpkit.TargetLogger(logger, "capgo")
-	base, settings, err := cfg.check()
+// ("base_url: required"), all of them at once. ctx is unused: there is
+// nothing to do on the network yet.
+//
+// The document states no rate limit; the pacer still honours the
+// X-RateLimit headers and a 429's Retry-After should a server send them.
+func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...connectors.HTTPOption) (*Adapter, error) {
+	t, err := connectors.StartHTTP("capgo", logger, struct{}{}, opts, func(struct{}) (string, httpkit.HTTPSettings, error) {
+		return cfg.check()
+	}, cfg.APIKey, "api_key")
 	if err != nil {
 		return nil, err
 	}
-	apiKey, err := cfg.APIKey.Resolve("api_key", "")
-	if err != nil {
-		return nil, err
-	}
-
-	// The document states no rate limit; the pacer still honours the
-	// X-RateLimit headers and a 429's Retry-After should a server send them.
-	h := httpkit.NewTargetHTTP(settings, o.TargetOptions, logger)
 	client, err := NewClient(ClientOptions{
-		BaseURL: base, HTTP: h.Client, APIKey: apiKey, KeyName: keyName(cfg.APIKey), Logger: logger,
+		BaseURL: t.Settings, HTTP: t.HTTP.Client, APIKey: t.Secret, KeyName: keyName(cfg.APIKey), Logger: t.Logger,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Adapter{client: client, logger: logger, managementEmail: cfg.ManagementEmail}, nil
+	return &Adapter{client: client, logger: t.Logger, managementEmail: cfg.ManagementEmail}, nil
 }
 
 // keyName names the config key and where its value came from, for the error

@@ -67,7 +67,7 @@ func newFixtureAt(t *testing.T, emu *emulator.Server, url string, mutate func(*c
 	}
 	logger, logs := httpkittest.ObservedLogger()
 	a, err := capgo.New(context.Background(), cfg, logger,
-		capgo.WithClock(httpkittest.NewFakeClock(time.Time{})), capgo.WithRetryWait(time.Millisecond, 2*time.Millisecond))
+		connectors.WithClock(httpkittest.NewFakeClock(time.Time{})), connectors.WithRetryWait(time.Millisecond, 2*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func (f failingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestNewMakesNoRequest(t *testing.T) {
 	t.Setenv(testKeyEnv, testKey)
 	a, err := capgo.New(context.Background(), capgo.Config{BaseURL: "https://api.capgo.app", APIKey: config.Secret{Env: testKeyEnv}},
-		zap.NewNop(), capgo.WithTransport(failingTransport{t}))
+		zap.NewNop(), connectors.WithTransport(failingTransport{t}))
 	if err != nil {
 		t.Fatal(err)
 	}

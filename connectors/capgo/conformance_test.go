@@ -79,7 +79,7 @@ func newConformanceHarness(t *testing.T, opts targettest.Options, wrap func(http
 	}
 	logger, logs := httpkittest.ObservedLogger()
 	a, err := capgo.New(context.Background(), cfg, logger,
-		capgo.WithClock(clock), capgo.WithRetryWait(time.Millisecond, 5*time.Millisecond))
+		connectors.WithClock(clock), connectors.WithRetryWait(time.Millisecond, 5*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

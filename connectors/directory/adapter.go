@@ -90,24 +90,19 @@ func WithDefaultAccountType(code string) Option {
 // New checks cfg, fills its defaults, resolves the client secret and
 // returns an adapter. It makes no request: the first call fetches a token.
 // The errors are *config.FieldErrors keyed below the block
-// ("organization_id: required"), all of them at once.
+// ("organization_id: required"), all of them at once. ctx is unused: there
+// is nothing to do on the network yet.
 func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*Adapter, error) {
-	_ = ctx // nothing to do on the network yet
-	o := httpkit.ApplyOptions(options{defaultCode: DefaultAccountType}, opts)
-	logger = httpkit.TargetLogger(logger, "directory")
-	s, err := cfg.check(o.Own.defaultCode)
+	t, err := connectors.StartHTTP("directory", logger, options{defaultCode: DefaultAccountType}, opts, func(o options) (settings, httpkit.HTTPSettings, error) {
+		return cfg.check(o.defaultCode)
+	}, cfg.ClientSecret, "client_secret")
 	if err != nil {
 		return nil, err
 	}
-	secret, err := cfg.ClientSecret.Resolve("client_secret", "")
-	if err != nil {
-		return nil, err
-	}
-
-	h := httpkit.NewTargetHTTP(s.http, o.TargetOptions, logger)
+	s, h, logger := t.Settings, t.HTTP, t.Logger
 	auth := &clientAuth{logger: logger}
 	for _, style := range []httpkit.AuthStyle{httpkit.AuthInHeader, httpkit.AuthInBody} {
-		tokens, err := cfg.TokenSource(h, s.tokenURL, secret, httpkit.TokenSourceOptions{AuthStyle: style})
+		tokens, err := cfg.TokenSource(h, s.tokenURL, t.Secret, httpkit.TokenSourceOptions{AuthStyle: style})
 		if err != nil {
 			return nil, fmt.Errorf("directory: %w", err)
 		}
@@ -124,7 +119,7 @@ func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*
 	if err != nil {
 		return nil, err
 	}
-	return &Adapter{client: client, logger: logger, defaultCode: o.Own.defaultCode, status: s.status, managed: s.managed}, nil
+	return &Adapter{client: client, logger: logger, defaultCode: t.Own.defaultCode, status: s.status, managed: s.managed}, nil
 }
 
 // Capabilities of the directory: users only (one per subject holding an

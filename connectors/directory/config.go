@@ -41,7 +41,7 @@ var _ connectors.TargetConfig = (*Config)(nil)
 
 // Validate checks every key without I/O.
 func (c *Config) Validate() error {
-	_, err := c.check(DefaultAccountType)
+	_, _, err := c.check(DefaultAccountType)
 	return err
 }
 
@@ -57,12 +57,12 @@ type settings struct {
 	base, tokenURL string
 	status         StatusValues // both set
 	managed        map[string]bool
-	http           httpkit.HTTPSettings
 }
 
-// check checks every key; defaultCode is the account type a user without
-// one gets, which the managed types must include.
-func (c *Config) check(defaultCode string) (settings, error) {
+// check checks every key and returns the settings and the HTTP settings
+// with their defaults; defaultCode is the account type a user without one
+// gets, which the managed types must include.
+func (c *Config) check(defaultCode string) (settings, httpkit.HTTPSettings, error) {
 	var p config.Problems
 	var s settings
 	s.base, s.tokenURL = c.OAuthConfig.Check(&p, func(base string) string { return base + DefaultTokenPath })
@@ -74,13 +74,13 @@ func (c *Config) check(defaultCode string) (settings, error) {
 	if strings.TrimSpace(c.OrganizationID) == "" {
 		p.Add("organization_id", "required")
 	}
-	s.http = c.ClientConfig.Check(&p, "directory")
+	h := c.ClientConfig.Check(&p, "directory")
 	if codes := parseCodes(defaultCode); len(codes) != 1 {
 		p.Add("", "default account type %q is not one code", defaultCode)
 	}
 	s.status = checkStatusValues(&p, c.StatusValues)
 	s.managed = checkManaged(&p, c.ManagedAccountTypes, defaultCode)
-	return s, p.Err()
+	return s, h, p.Err()
 }
 
 // checkStatusValues fills the defaults of status_values and checks them:

@@ -92,40 +92,35 @@ func WithImportMaxWait(d time.Duration) Option {
 // New checks cfg, fills its defaults, resolves the client secret and
 // returns an adapter. It makes no request: the first call fetches a token.
 // The errors are *config.FieldErrors keyed below the block ("page_size"),
-// all of them at once.
+// all of them at once. ctx is unused: there is nothing to do on the
+// network yet.
 func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*Adapter, error) {
-	_ = ctx // nothing to do on the network yet
-	o := httpkit.ApplyOptions(options{}, opts)
-	logger = httpkit.TargetLogger(logger, "pcaid")
-	s, err := cfg.check()
+	t, err := connectors.StartHTTP("pcaid", logger, options{}, opts, func(options) (settings, httpkit.HTTPSettings, error) {
+		return cfg.check()
+	}, cfg.ClientSecret, "client_secret")
 	if err != nil {
 		return nil, err
 	}
-	secret, err := cfg.ClientSecret.Resolve("client_secret", "")
-	if err != nil {
-		return nil, err
-	}
-
-	maxWait := o.Own.importMaxWait
+	s, h := t.Settings, t.HTTP
+	maxWait := t.Own.importMaxWait
 	if maxWait <= 0 {
 		maxWait = DefaultImportMaxWait
 	}
-	h := httpkit.NewTargetHTTP(s.http, o.TargetOptions, logger)
-	tokens, err := cfg.TokenSource(h, s.tokenURL, secret, httpkit.TokenSourceOptions{AuthStyle: httpkit.AuthInHeader})
+	tokens, err := cfg.TokenSource(h, s.tokenURL, t.Secret, httpkit.TokenSourceOptions{AuthStyle: httpkit.AuthInHeader})
 	if err != nil {
 		return nil, fmt.Errorf("pcaid: %w", err)
 	}
 	// The client in the form, for a token endpoint that refuses Basic.
-	formTokens, err := cfg.TokenSource(h, s.tokenURL, secret, httpkit.TokenSourceOptions{AuthStyle: httpkit.AuthInBody})
+	formTokens, err := cfg.TokenSource(h, s.tokenURL, t.Secret, httpkit.TokenSourceOptions{AuthStyle: httpkit.AuthInBody})
 	if err != nil {
 		return nil, fmt.Errorf("pcaid: %w", err)
 	}
-	client, err := NewClient(ClientOptions{BaseURL: s.base, HTTP: h.Client, Tokens: tokens, FormTokens: formTokens, Logger: logger})
+	client, err := NewClient(ClientOptions{BaseURL: s.base, HTTP: h.Client, Tokens: tokens, FormTokens: formTokens, Logger: t.Logger})
 	if err != nil {
 		return nil, err
 	}
 	return &Adapter{
-		client: client, logger: logger, clock: h.Clock, pageSize: s.pageSize,
+		client: client, logger: t.Logger, clock: h.Clock, pageSize: s.pageSize,
 		importThreshold: s.threshold, importPoll: s.poll, importMaxWait: maxWait,
 	}, nil
 }

@@ -31,7 +31,7 @@ var _ connectors.TargetConfig = (*Config)(nil)
 
 // Validate checks every key without I/O.
 func (c *Config) Validate() error {
-	_, err := c.check()
+	_, _, err := c.check()
 	return err
 }
 
@@ -48,10 +48,10 @@ type settings struct {
 	pageSize       int
 	threshold      int
 	poll           time.Duration
-	http           httpkit.HTTPSettings
 }
 
-func (c *Config) check() (settings, error) {
+// check returns the settings and the HTTP settings with their defaults.
+func (c *Config) check() (settings, httpkit.HTTPSettings, error) {
 	var p config.Problems
 	var s settings
 	s.base, s.tokenURL = c.OAuthConfig.Check(&p, func(base string) string {
@@ -83,6 +83,6 @@ func (c *Config) check() (settings, error) {
 	} else if s.poll < 0 {
 		p.Add("import_poll", "%s is negative", s.poll)
 	}
-	s.http = c.ClientConfig.Check(&p, "pcaid")
-	return s, p.Err()
+	h := c.ClientConfig.Check(&p, "pcaid")
+	return s, h, p.Err()
 }

@@ -35,42 +35,25 @@ type Adapter struct {
 
 var _ connectors.Target = (*Adapter)(nil)
 
-// Option adjusts New, mostly for tests.
-type Option = httpkit.Option[struct{}]
-
-// WithTransport, WithClock and WithRetryWait are httpkit's at this
-// target's Option: a transport, a clock (a fake one in tests, shared with
-// an emulator) and the bounds of the backoff between retries.
-var (
-	WithTransport = httpkit.WithTransport[struct{}]
-	WithClock     = httpkit.WithClock[struct{}]
-	WithRetryWait = httpkit.WithRetryWait[struct{}]
-)
-
 // New validates cfg, resolves the token and returns an adapter. It makes
 // no request. The errors are *config.FieldErrors keyed below the block
-// ("base_url: required"), all of them at once.
-func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*Adapter, error) {
-	_ = ctx // nothing to do on the network yet
-	o := httpkit.ApplyOptions(struct{}{}, opts)
-	logger = httpkit.TargetLogger(logger, "tenantadmin")
-	s, err := cfg.check()
+// ("base_url: required"), all of them at once. ctx is unused: there is
+// nothing to do on the network yet.
+//
+// The document has no rate limit; the pacer only acts on a server that
+// announces one in X-RateLimit-* headers.
+func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...connectors.HTTPOption) (*Adapter, error) {
+	t, err := connectors.StartHTTP("tenantadmin", logger, struct{}{}, opts, func(struct{}) (settings, httpkit.HTTPSettings, error) {
+		return cfg.check()
+	}, cfg.Token, "token")
 	if err != nil {
 		return nil, err
 	}
-	secret, err := cfg.Token.Resolve("token", "")
+	client, err := NewClient(ClientOptions{BaseURL: t.Settings.base, HTTP: t.HTTP.Client, Token: t.Secret, Logger: t.Logger})
 	if err != nil {
 		return nil, err
 	}
-
-	// The document has no rate limit; the pacer only acts on a server that
-	// announces one in X-RateLimit-* headers.
-	h := httpkit.NewTargetHTTP(s.http, o.TargetOptions, logger)
-	client, err := NewClient(ClientOptions{BaseURL: s.base, HTTP: h.Client, Token: secret, Logger: logger})
-	if err != nil {
-		return nil, err
-	}
-	return &Adapter{client: client, logger: logger, pageSize: s.pageSize}, nil
+	return &Adapter{client: client, logger: t.Logger, pageSize: t.Settings.pageSize}, nil
 }
 
 // Client returns the adapter's API client.

@@ -63,7 +63,7 @@ func newAdapter(t *testing.T, baseURL string, maxRetries int) (*tenantadmin.Adap
 	a, err := tenantadmin.New(context.Background(), tenantadmin.Config{
 		BaseURL: baseURL, Token: config.Secret{Env: testTokenEnv}, PageSize: 2,
 		ClientConfig: httpkit.ClientConfig{MaxRetries: &maxRetries},
-	}, logger, tenantadmin.WithClock(httpkittest.NewFakeClock(time.Time{})), tenantadmin.WithRetryWait(time.Millisecond, 2*time.Millisecond))
+	}, logger, connectors.WithClock(httpkittest.NewFakeClock(time.Time{})), connectors.WithRetryWait(time.Millisecond, 2*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestNewValidatesConfig(t *testing.T) {
 			cfg := ok
 			tt.edit(&cfg)
 			// No request is made: a transport that is called fails the test.
-			_, err := tenantadmin.New(context.Background(), cfg, nil, tenantadmin.WithTransport(failTransport{t}))
+			_, err := tenantadmin.New(context.Background(), cfg, nil, connectors.WithTransport(failTransport{t}))
 			switch {
 			case tt.want == nil && err != nil:
 				t.Fatalf("New: %v", err)
@@ -462,7 +462,7 @@ func TestPacedUnderAnAnnouncedLimit(t *testing.T) {
 	t.Cleanup(ts.Close)
 	t.Setenv(testTokenEnv, testToken)
 	a, err := tenantadmin.New(context.Background(), tenantadmin.Config{BaseURL: ts.URL, Token: config.Secret{Env: testTokenEnv}},
-		nil, tenantadmin.WithClock(clock), tenantadmin.WithRetryWait(time.Millisecond, 2*time.Millisecond))
+		nil, connectors.WithClock(clock), connectors.WithRetryWait(time.Millisecond, 2*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

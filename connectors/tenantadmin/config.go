@@ -23,7 +23,7 @@ var _ connectors.TargetConfig = (*Config)(nil)
 
 // Validate checks every key without I/O.
 func (c *Config) Validate() error {
-	_, err := c.check()
+	_, _, err := c.check()
 	return err
 }
 
@@ -38,10 +38,10 @@ func (c *Config) Open(ctx context.Context, env connectors.Env) (connectors.Targe
 type settings struct {
 	base     string
 	pageSize int
-	http     httpkit.HTTPSettings
 }
 
-func (c *Config) check() (settings, error) {
+// check returns the settings and the HTTP settings with their defaults.
+func (c *Config) check() (settings, httpkit.HTTPSettings, error) {
 	var p config.Problems
 	s := settings{base: trimBase(c.BaseURL), pageSize: c.PageSize}
 	switch {
@@ -55,7 +55,7 @@ func (c *Config) check() (settings, error) {
 	} else if s.pageSize < 1 || s.pageSize > 100 {
 		p.Add("page_size", "%d is not within 1..100 (the API's limit)", s.pageSize)
 	}
-	s.http = c.ClientConfig.Check(&p, "tenantadmin")
+	h := c.ClientConfig.Check(&p, "tenantadmin")
 	c.Token.Check(&p, "token")
-	return s, p.Err()
+	return s, h, p.Err()
 }

@@ -73,7 +73,7 @@ func newConformanceHarness(t *testing.T, opts targettest.Options) *targettest.Ha
 	}
 	logger, logs := httpkittest.ObservedLogger()
 	a, err := tenantadmin.New(context.Background(), cfg, logger,
-		tenantadmin.WithClock(httpkittest.NewFakeClock(time.Time{})), tenantadmin.WithRetryWait(time.Millisecond, 5*time.Millisecond))
+		connectors.WithClock(httpkittest.NewFakeClock(time.Time{})), connectors.WithRetryWait(time.Millisecond, 5*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
