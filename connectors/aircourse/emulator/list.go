@@ -3,6 +3,7 @@ package emulator
 import (
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -89,7 +90,7 @@ func (q *query) multi(key string, allowed ...string) map[string]bool {
 	}
 	set := map[string]bool{}
 	for i, part := range strings.Split(v, ",") {
-		if !contains(allowed, part) {
+		if !slices.Contains(allowed, part) {
 			q.errs.Add(key+"."+strconv.Itoa(i), msgIn(key+"."+strconv.Itoa(i)))
 			continue
 		}
@@ -104,7 +105,7 @@ func (q *query) one(key string, allowed ...string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	if !contains(allowed, v) {
+	if !slices.Contains(allowed, v) {
 		q.errs.Add(key, msgIn(key))
 		return "", false
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/mail"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -173,7 +174,7 @@ func (c *checker) enum(key string, required bool, allowed ...string) field[strin
 	if raw == nil {
 		return f
 	}
-	if err := json.Unmarshal(raw, &f.v); err != nil || !contains(allowed, f.v) {
+	if err := json.Unmarshal(raw, &f.v); err != nil || !slices.Contains(allowed, f.v) {
 		c.fail(key, msgIn(key))
 		f.ok = false
 	}
@@ -217,7 +218,7 @@ func (c *checker) intEnum(key string, nullable bool, allowed ...int) field[int] 
 		return f
 	}
 	n, err := strconv.Atoi(t)
-	if err != nil || !containsInt(allowed, n) {
+	if err != nil || !slices.Contains(allowed, n) {
 		c.fail(key, msgIn(key))
 		f.ok = false
 		return f
@@ -283,7 +284,7 @@ func (c *checker) array(key string, required bool, each func(key string, raw jso
 			f.ok = false
 			continue
 		}
-		if !contains(f.v, v) {
+		if !slices.Contains(f.v, v) {
 			f.v = append(f.v, v)
 		}
 	}
@@ -306,7 +307,7 @@ func (c *checker) idElem(prefix string, exists func(string) bool) func(string, j
 func (c *checker) enumElem(allowed ...string) func(string, json.RawMessage) (string, bool) {
 	return func(key string, raw json.RawMessage) (string, bool) {
 		var v string
-		if err := json.Unmarshal(raw, &v); err != nil || !contains(allowed, v) {
+		if err := json.Unmarshal(raw, &v); err != nil || !slices.Contains(allowed, v) {
 			c.fail(key, msgIn(key))
 			return "", false
 		}
@@ -395,24 +396,6 @@ func codeTaken[R any](recs map[string]*R, code, self string, codeOf func(*R) *st
 }
 
 func (c *checker) has(key string) bool { _, ok := c.in[key]; return ok }
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-func containsInt(list []int, v int) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
 
 // applyStr stores a validated optional string: null clears it.
 func applyStr(dst **string, f field[string]) {
