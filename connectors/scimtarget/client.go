@@ -41,8 +41,10 @@ type features struct {
 	// supported (ServiceProviderConfig, or a 501/405/invalidSyntax to a
 	// PATCH).
 	patch bool
-	// bulkMax is bulk.maxOperations when bulk is supported, else 0.
-	bulkMax int
+	// bulkMax is bulk.maxOperations when bulk is supported, else 0;
+	// maxOps is bulk.maxOperations whatever bulk.supported says (a server
+	// without bulk may still state its limit on operations there).
+	bulkMax, maxOps int
 	// filter: the server filters lists (so Find asks it).
 	filter bool
 	// maxResults is filter.maxResults, 0 unknown.
@@ -141,8 +143,9 @@ func (c *client) discover(ctx context.Context) (features, error) {
 		f.patch = truth(doc.Patch.Supported, true)
 		f.filter = truth(doc.Filter.Supported, true)
 		f.etag = truth(doc.ETag.Supported, false)
+		f.maxOps = number(doc.Bulk.MaxOperations)
 		if truth(doc.Bulk.Supported, false) {
-			f.bulkMax = number(doc.Bulk.MaxOperations)
+			f.bulkMax = f.maxOps
 		}
 		f.maxResults = number(doc.Filter.MaxResults)
 		c.logger.Debug("discovered the server's features", zap.Bool("patch", f.patch), zap.Bool("filter", f.filter),

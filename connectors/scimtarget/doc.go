@@ -30,7 +30,8 @@
 // # Discovery
 //
 // GET /ServiceProviderConfig on first use: patch.supported,
-// bulk.maxOperations (caps the member batch when bulk is supported),
+// bulk.maxOperations (the only limit on operations a server can state: no
+// PATCH carries more operations, whether bulk is supported or not),
 // filter.supported and maxResults (caps count), etag.supported. A server
 // without one (404) gets safe assumptions: PATCH tried, filters tried, no
 // ETags until an answer carries one. A PATCH refused with 501, 405 or 400
@@ -47,7 +48,11 @@
 // rest; other Groups are groups, their code the externalId. Members are
 // kept when they are Users the same Read listed; every membership is
 // role member (a Group has no roles). meta.version of each resource is
-// kept as its ETag.
+// kept as its ETag. A server that lists only with a filter (400 tooMany)
+// is asked with one every resource meets (userName pr, displayName pr);
+// when no Group of a list carries members, the server may return them
+// only when asked (RFC 7643 §7), and they are listed again with
+// attributes=members.
 //
 // # Writing
 //
@@ -69,8 +74,19 @@
 // (members[value eq "…"], one per member), never a replace of the list;
 // the member changes of one Group that the executor applies at the same
 // time go in one PATCH of up to max_operations. When the server versions
-// resources, every PATCH, PUT and DELETE carries If-Match; a 412 reads
-// the version again and tries once more.
+// resources, every PATCH, PUT and DELETE carries If-Match (the version
+// Read or the last write gave, else a GET's); a 412 reads the version
+// again and tries once more. A PUT of a Group whose GET left its members
+// out asks for them first, so the PUT keeps them.
+//
+// # Tests
+//
+// The conformance suite (connectors/targettest) runs against orgbridge's
+// own endpoint (package scim over SQLite) and against stricttest, a
+// strict server written from the RFCs, under each of its readings (PATCH
+// unsupported, a limit on operations, ETags with If-Match required, pages
+// capped, lists only with a filter, rate limits, members only on request,
+// userName folded to lower case, and all of them at once).
 //
 // A Group holds no description, no org and no parent: a change asking
 // for one fails, naming the mapping to change, rather than write less

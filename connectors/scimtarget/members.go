@@ -55,11 +55,12 @@ func errUnknownKind(k mapping.Kind) error {
 }
 
 // batchSize is how many member operations one PATCH carries:
-// max_operations, and no more than the server's bulk.maxOperations.
+// max_operations, and no more than the server's bulk.maxOperations
+// (the only limit on operations a ServiceProviderConfig can state).
 func (a *Adapter) batchSize(ctx context.Context) int {
 	n := a.maxOps
-	if f, err := a.client.discover(ctx); err == nil && f.bulkMax > 0 && f.bulkMax < n {
-		n = f.bulkMax
+	if f, err := a.client.discover(ctx); err == nil && f.maxOps > 0 && f.maxOps < n {
+		n = f.maxOps
 	}
 	return n
 }

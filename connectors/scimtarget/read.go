@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/orgbridge/orgbridge/mapping"
@@ -27,7 +28,11 @@ type listPage struct {
 // a later startIndex with resources already read does not page: the list
 // ends there, and when totalResults says more were due it fails rather
 // than return part of the collection as if it were all.
-func (a *Adapter) list(ctx context.Context, path, filter string) ([]resource, error) {
+//
+// A server that refuses a list without a filter (400 tooMany, RFC 7644
+// §3.4.2) is asked again with one every resource meets (userName pr,
+// displayName pr). attrs, when given, is the attributes parameter.
+func (a *Adapter) list(ctx context.Context, path, filter string, attrs ...string) ([]resource, error) {
 	f, err := a.client.discover(ctx)
 	if err != nil {
 		return nil, err
@@ -43,8 +48,16 @@ func (a *Adapter) list(ctx context.Context, path, filter string) ([]resource, er
 		if filter != "" {
 			q.Set("filter", filter)
 		}
+		if len(attrs) > 0 {
+			q.Set("attributes", strings.Join(attrs, ","))
+		}
 		var page listPage
 		if _, err := a.client.call(ctx, http.MethodGet, path, q, "", nil, &page); err != nil {
+			if filter == "" && start == 1 && scimType(err) == "tooMany" {
+				filter = matchAll[path]
+				a.logger.Debug("the server lists only with a filter: asking with one every resource meets", zap.String("filter", filter))
+				continue
+			}
 			return nil, fmt.Errorf("list %s from %d: %w", path, start, err)
 		}
 		total := number(page.TotalResults)
@@ -77,6 +90,10 @@ func (a *Adapter) list(ctx context.Context, path, filter string) ([]resource, er
 	}
 }
 
+// matchAll is a filter every resource of a collection meets: its
+// required attribute is present.
+var matchAll = map[string]string{usersPath: "userName pr", groupsPath: "displayName pr"}
+
 // Read lists Users and Groups and returns them keyed by their SCIM ids.
 // A Group whose externalId starts with OrgPrefix is an org (orgs_as
 // groups); its members are org members, the others' group members, role
@@ -88,6 +105,9 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 	g.Go(func() (err error) { users, err = a.list(gctx, usersPath, ""); return })
 	g.Go(func() (err error) { groups, err = a.list(gctx, groupsPath, ""); return })
 	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("scim: read: %w", err)
+	}
+	if err := a.askMembers(ctx, groups); err != nil {
 		return nil, fmt.Errorf("scim: read: %w", err)
 	}
 	snap := &mapping.Snapshot{}
@@ -121,6 +141,35 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 	}
 	snap.Sort()
 	return snap, nil
+}
+
+// askMembers: when no Group of a list carries members at all, the server
+// may return them only when asked (RFC 7643 §7, returned "request"): it
+// lists the members again, by the attributes parameter, and puts them in.
+func (a *Adapter) askMembers(ctx context.Context, groups []resource) error {
+	for _, r := range groups {
+		if k, _ := lookup(r, "members"); k != "" {
+			return nil
+		}
+	}
+	if len(groups) == 0 {
+		return nil
+	}
+	withMembers, err := a.list(ctx, groupsPath, "", "members")
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]any, len(withMembers))
+	for _, r := range withMembers {
+		_, m := lookup(r, "members")
+		byID[text(r["id"])] = m
+	}
+	for _, r := range groups {
+		if m := byID[text(r["id"])]; m != nil {
+			r["members"] = m
+		}
+	}
+	return nil
 }
 
 // user maps a User resource to a canonical user by the attributes map.

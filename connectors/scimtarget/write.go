@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -86,24 +88,31 @@ func refusesPatch(err error) bool {
 // patch sends a PatchOp, with If-Match when the server versions; a 412
 // (the resource changed since it was read) re-reads its version and
 // sends once more.
+//
+// A PATCH carries at most batchSize operations: more are sent in several,
+// in order, since a server may refuse a longer one (413, or 400 tooMany).
 func (a *Adapter) patch(ctx context.Context, path string, ops []patchOp) error {
-	body := map[string]any{"schemas": []string{patchURN}, "Operations": ops}
-	return a.versioned(ctx, path, func(ifMatch string) (string, error) {
-		return a.client.call(ctx, http.MethodPatch, path, nil, ifMatch, body, nil)
-	})
+	size := a.batchSize(ctx)
+	for len(ops) > 0 {
+		n := min(len(ops), size)
+		body := map[string]any{"schemas": []string{patchURN}, "Operations": ops[:n]}
+		ops = ops[n:]
+		if err := a.versioned(ctx, path, func(ifMatch string) (string, error) {
+			return a.client.call(ctx, http.MethodPatch, path, nil, ifMatch, body, nil)
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // put GETs the resource, lays the change over it and PUTs it back; a 412
 // starts again once from the GET.
 func (a *Adapter) put(ctx context.Context, path string, overlay func(resource)) error {
 	attempt := func() error {
-		var r resource
-		etag, err := a.client.call(ctx, http.MethodGet, path, nil, "", nil, &r)
+		r, etag, err := a.get(ctx, path)
 		if err != nil {
 			return err
-		}
-		if etag == "" {
-			etag = metaVersion(r)
 		}
 		delete(r, "meta")
 		overlay(r)
@@ -125,19 +134,46 @@ func (a *Adapter) put(ctx context.Context, path string, overlay func(resource)) 
 	return err
 }
 
-// versioned runs a write with If-Match set to path's last known version;
-// on 412 it reads the current version and runs it once more.
+// get reads the resource at path whole, and its version. A Group whose
+// members the server returns only when asked (RFC 7643 §7, returned
+// "request") is asked for them, so that a PUT of it keeps them.
+func (a *Adapter) get(ctx context.Context, path string) (resource, string, error) {
+	var r resource
+	etag, err := a.client.call(ctx, http.MethodGet, path, nil, "", nil, &r)
+	if err != nil {
+		return nil, "", err
+	}
+	if etag == "" {
+		etag = metaVersion(r)
+	}
+	if k, _ := lookup(r, "members"); k == "" && strings.HasPrefix(path, groupsPath+"/") {
+		var m resource
+		if _, err := a.client.call(ctx, http.MethodGet, path, url.Values{"attributes": {"members"}}, "", nil, &m); err != nil {
+			return nil, "", err
+		}
+		if _, members := lookup(m, "members"); members != nil {
+			r["members"] = members
+		}
+	}
+	return r, etag, nil
+}
+
+// versioned runs a write with If-Match set to path's version, when the
+// server versions resources: the one last seen, else read first. On 412
+// it reads the current version and runs it once more.
 func (a *Adapter) versioned(ctx context.Context, path string, write func(ifMatch string) (string, error)) error {
-	etag, err := write(a.version(ctx, path))
+	ifMatch := a.version(ctx, path)
+	if f, _ := a.client.discover(ctx); f.etag && ifMatch == "" {
+		if _, cur, err := a.get(ctx, path); err == nil {
+			ifMatch = cur
+		}
+	}
+	etag, err := write(ifMatch)
 	if status(err) == http.StatusPreconditionFailed {
 		a.logger.Info("the resource changed since it was read: reading its version again", zap.String("path", path))
-		var r resource
-		cur, gerr := a.client.call(ctx, http.MethodGet, path, nil, "", nil, &r)
+		_, cur, gerr := a.get(ctx, path)
 		if gerr != nil {
 			return errors.Join(err, gerr)
-		}
-		if cur == "" {
-			cur = metaVersion(r)
 		}
 		etag, err = write(cur)
 	}
