@@ -132,7 +132,9 @@
 //     Endpoint.Send leaves the 2xx answer to the caller.
 //   - Reads: ReadEach runs per-container reads (the members of each group)
 //     a few at a time, in order; Scalar reads a JSON value leniently as
-//     text.
+//     text, and DecodeLenient (UnmarshalLenient) a response object into a
+//     struct whose fields are tagged `lenient:"key,other"`, each under
+//     every key a server may give it, whatever JSON type it comes in.
 //   - URLs: ParseBaseURL and AbsoluteURL.
 //
 // Package httpkittest holds test helpers: AssertNoSecret, a fake clock and

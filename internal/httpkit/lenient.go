@@ -3,7 +3,10 @@ package httpkit
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"reflect"
 	"strings"
+	"sync"
 )
 
 // Scalar reads a JSON value leniently as text, for APIs whose documents
@@ -70,4 +73,73 @@ func FirstScalars(obj map[string]json.RawMessage, keys ...string) []string {
 		return out
 	}
 	return nil
+}
+
+// DecodeLenient reads the JSON object b into the struct v points to, each
+// field tagged `lenient:"key,other"` under the first of its keys that
+// holds a value, whatever JSON type it comes in: a string field as
+// FirstScalar, a bool as AnyTrue, a []string as FirstScalars. It is the
+// UnmarshalJSON of a response type whose document gives few shapes, the
+// tags naming every key a server may send a field under. The struct is
+// zeroed first, so an untagged field is left zero; the object is
+// returned for the fields with a rule of their own. A tagged field of
+// another type panics: the type is wrong, not the response.
+func DecodeLenient(b []byte, v any) (map[string]json.RawMessage, error) {
+	var o map[string]json.RawMessage
+	if err := json.Unmarshal(b, &o); err != nil {
+		return nil, err
+	}
+	rv := reflect.ValueOf(v).Elem()
+	rv.SetZero()
+	for _, f := range lenientFieldsOf(rv.Type()) {
+		fv := rv.Field(f.index)
+		switch fv.Kind() {
+		case reflect.String:
+			fv.SetString(FirstScalar(o, f.keys...))
+		case reflect.Bool:
+			t, _ := AnyTrue(o, f.keys...)
+			fv.SetBool(t)
+		default: // []string
+			if list := FirstScalars(o, f.keys...); list != nil {
+				fv.Set(reflect.ValueOf(list))
+			}
+		}
+	}
+	return o, nil
+}
+
+// UnmarshalLenient is DecodeLenient for a type whose every field is read
+// by its tag: the whole of its UnmarshalJSON.
+func UnmarshalLenient(b []byte, v any) error {
+	_, err := DecodeLenient(b, v)
+	return err
+}
+
+// lenientField is a field DecodeLenient reads: its index and its keys.
+type lenientField struct {
+	index int
+	keys  []string
+}
+
+// lenientFields holds each struct type's lenientFields, read once.
+var lenientFields sync.Map // reflect.Type → []lenientField
+
+func lenientFieldsOf(t reflect.Type) []lenientField {
+	if fs, ok := lenientFields.Load(t); ok {
+		return fs.([]lenientField)
+	}
+	var fs []lenientField
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		tag, ok := sf.Tag.Lookup("lenient")
+		if !ok {
+			continue
+		}
+		if k := sf.Type.Kind(); k != reflect.String && k != reflect.Bool && sf.Type != reflect.TypeFor[[]string]() {
+			panic(fmt.Sprintf("httpkit: lenient field %s.%s is a %s, not a string, a bool or a []string", t, sf.Name, sf.Type))
+		}
+		fs = append(fs, lenientField{index: i, keys: strings.Split(tag, ",")})
+	}
+	lenientFields.Store(t, fs)
+	return fs
 }

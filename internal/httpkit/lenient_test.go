@@ -2,6 +2,7 @@ package httpkit
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -58,5 +59,69 @@ func TestAnyTrueAndFirstScalars(t *testing.T) {
 		if (got == nil) != (tc.want == nil) || strings.Join(got, ",") != strings.Join(tc.want, ",") {
 			t.Errorf("FirstScalars(%v) = %#v, want %#v", tc.keys, got, tc.want)
 		}
+	}
+}
+
+// lenientThing is a response type read by DecodeLenient.
+type lenientThing struct {
+	ID     string   `lenient:"id,thing_id"`
+	Name   string   `lenient:"name"`
+	On     bool     `lenient:"on,is_on"`
+	Tags   []string `lenient:"tags"`
+	Custom int      // untagged: the caller's
+}
+
+func TestDecodeLenient(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want lenientThing
+	}{
+		{`{"id":12,"name":null,"on":"1","tags":["a",2,null]}`, lenientThing{ID: "12", On: true, Tags: []string{"a", "2"}}},
+		{`{"id":"","thing_id":"t","is_on":true,"name":"n"}`, lenientThing{ID: "t", Name: "n", On: true}},
+		{`{"on":false,"is_on":"TRUE","tags":null}`, lenientThing{On: true}},
+		{`{}`, lenientThing{}},
+		{`null`, lenientThing{}},
+	} {
+		got := lenientThing{ID: "old", Custom: 7, Tags: []string{"old"}} // zeroed first
+		o, err := DecodeLenient([]byte(tc.in), &got)
+		if err != nil {
+			t.Fatalf("DecodeLenient(%s): %v", tc.in, err)
+		}
+		if got.ID != tc.want.ID || got.Name != tc.want.Name || got.On != tc.want.On || got.Custom != 0 ||
+			strings.Join(got.Tags, ",") != strings.Join(tc.want.Tags, ",") || (got.Tags == nil) != (tc.want.Tags == nil) {
+			t.Errorf("DecodeLenient(%s) = %#v, want %#v", tc.in, got, tc.want)
+		}
+		if tc.in == `{}` && (o == nil || len(o) != 0) {
+			t.Errorf("DecodeLenient({}) object = %#v, want empty", o)
+		}
+	}
+	var got lenientThing
+	if _, err := DecodeLenient([]byte(`[1]`), &got); err == nil {
+		t.Error("DecodeLenient of an array: no error")
+	}
+}
+
+func TestDecodeLenientRefusesOtherTypes(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "N is a int") {
+			t.Errorf("panic = %v, want one naming field N", r)
+		}
+	}()
+	var v struct {
+		N int `lenient:"n"`
+	}
+	_, _ = DecodeLenient([]byte(`{"n":1}`), &v)
+}
+
+func TestUnmarshalLenient(t *testing.T) {
+	got := lenientThing{Custom: 7}
+	if err := UnmarshalLenient([]byte(`{"thing_id":3,"tags":["x"]}`), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != "3" || strings.Join(got.Tags, ",") != "x" || got.Custom != 0 {
+		t.Errorf("UnmarshalLenient = %#v", got)
+	}
+	if err := UnmarshalLenient([]byte(`"text"`), &got); err == nil {
+		t.Error("UnmarshalLenient of a string: no error")
 	}
 }
