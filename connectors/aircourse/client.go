@@ -19,29 +19,29 @@ import (
 // User is an AirCourse user. Optional strings the API reports as null are
 // "". Gender is nil when unset.
 type User struct {
-	ID                     string
-	Name                   string
-	UserNumber             string
-	Mail                   string
-	LoginID                string
-	SlackMemberID          string
-	Status                 int // 1 使用中, 2 利用停止, 3 招待中
-	IsSuspended            bool
-	IsAccountLocked        bool
-	Notification           []string
-	License                string
+	ID                     string   `lenient:"id"`
+	Name                   string   `lenient:"name"`
+	UserNumber             string   `lenient:"userNumber"`
+	Mail                   string   `lenient:"mail"`
+	LoginID                string   `lenient:"loginId"`
+	SlackMemberID          string   `lenient:"slackMemberId"`
+	Status                 int      // 1 使用中, 2 利用停止, 3 招待中
+	IsSuspended            bool     `lenient:"isSuspended"`
+	IsAccountLocked        bool     `lenient:"isAccountLocked"`
+	Notification           []string `lenient:"notification"`
+	License                string   `lenient:"license"`
 	HasAiKnowledgeLicense  int
-	Role                   string
-	MemberOrganizationIDs  []string
-	AdminOrganizationIDs   []string
-	Department             string
-	Position               string
+	Role                   string   `lenient:"role"`
+	MemberOrganizationIDs  []string `lenient:"memberOrganizationIds"`
+	AdminOrganizationIDs   []string `lenient:"adminOrganizationIds"`
+	Department             string   `lenient:"department"`
+	Position               string   `lenient:"position"`
 	Gender                 *int
-	Birthday               string
-	Profile                string
-	IsEnabledPasswordLogin bool
-	CreatedAt              string
-	UpdatedAt              string
+	Birthday               string `lenient:"birthday"`
+	Profile                string `lenient:"profile"`
+	IsEnabledPasswordLogin bool   `lenient:"isEnabledPasswordLogin"`
+	CreatedAt              string `lenient:"createdAt"`
+	UpdatedAt              string `lenient:"updatedAt"`
 
 	// HasOrgLists: the object carried memberOrganizationIds or
 	// adminOrganizationIds, empty or not (a server may leave both out; the
@@ -51,40 +51,40 @@ type User struct {
 
 // Organization is an AirCourse organization; ParentID is "" for the root.
 type Organization struct {
-	ID                 string
-	Name               string
-	Code               string
-	ParentID           string
-	AdminUserIDs       []string
-	IsPublic           bool
-	StartDate          string
-	EndDate            string
-	IsEnableDiscussion bool
-	Description        string
-	CreatedAt          string
-	UpdatedAt          string
+	ID                 string   `lenient:"id"`
+	Name               string   `lenient:"name"`
+	Code               string   `lenient:"code"`
+	ParentID           string   `lenient:"parentId"`
+	AdminUserIDs       []string `lenient:"adminUserIds"`
+	IsPublic           bool     `lenient:"isPublic"`
+	StartDate          string   `lenient:"startDate"`
+	EndDate            string   `lenient:"endDate"`
+	IsEnableDiscussion bool     `lenient:"isEnableDiscussion"`
+	Description        string   `lenient:"description"`
+	CreatedAt          string   `lenient:"createdAt"`
+	UpdatedAt          string   `lenient:"updatedAt"`
 }
 
 // Group is an AirCourse group.
 type Group struct {
-	ID                 string
-	Name               string
-	Code               string
-	OrganizationID     string
-	IsViewableMember   bool
-	IsEnableDiscussion bool
-	Description        string
-	CreatedAt          string
-	UpdatedAt          string
+	ID                 string `lenient:"id"`
+	Name               string `lenient:"name"`
+	Code               string `lenient:"code"`
+	OrganizationID     string `lenient:"organizationId"`
+	IsViewableMember   bool   `lenient:"isViewableMember"`
+	IsEnableDiscussion bool   `lenient:"isEnableDiscussion"`
+	Description        string `lenient:"description"`
+	CreatedAt          string `lenient:"createdAt"`
+	UpdatedAt          string `lenient:"updatedAt"`
 }
 
 // Member is a user's row in an organization's or a group's user list.
 type Member struct {
-	UserID  string
-	Name    string
-	LoginID string
-	Mail    string
-	Role    string // member or admin
+	UserID  string `lenient:"id,userId"`
+	Name    string `lenient:"name"`
+	LoginID string `lenient:"loginId"`
+	Mail    string `lenient:"mail"`
+	Role    string `lenient:"role"` // member or admin
 }
 
 // Meta is the pagination block of a list. The document does not give its
@@ -452,13 +452,10 @@ type memberBody struct {
 
 // Lenient decoding: the document gives few response shapes, so every field
 // is read whatever JSON type it comes in (a number as a string, 0/1 as a
-// boolean, null as empty).
+// boolean, null as empty): the strings, booleans and lists by their tags
+// (httpkit.DecodeLenient), the numbers from a rawObject.
 
 type rawObject map[string]json.RawMessage
-
-func (o rawObject) str(keys ...string) string { return httpkit.FirstScalar(o, keys...) }
-
-func (o rawObject) boolean(k string) bool { v, _ := httpkit.AnyTrue(o, k); return v }
 
 func (o rawObject) integer(k string) (int, bool) {
 	s := httpkit.Scalar(o[k])
@@ -478,36 +475,15 @@ func (o rawObject) integer(k string) (int, bool) {
 	return int(f), true
 }
 
-func (o rawObject) strings(k string) []string { return httpkit.FirstScalars(o, k) }
-
-// UnmarshalJSON reads a user leniently.
+// UnmarshalJSON reads a user leniently (httpkit.DecodeLenient, by its
+// tags); its numbers (status, hasAiKnowledgeLicense, gender) from the
+// object, true and false as 1 and 0.
 func (u *User) UnmarshalJSON(b []byte) error {
-	var o rawObject
-	if err := json.Unmarshal(b, &o); err != nil {
+	raw, err := httpkit.DecodeLenient(b, u)
+	if err != nil {
 		return err
 	}
-	*u = User{
-		ID:                     o.str("id"),
-		Name:                   o.str("name"),
-		UserNumber:             o.str("userNumber"),
-		Mail:                   o.str("mail"),
-		LoginID:                o.str("loginId"),
-		SlackMemberID:          o.str("slackMemberId"),
-		IsSuspended:            o.boolean("isSuspended"),
-		IsAccountLocked:        o.boolean("isAccountLocked"),
-		Notification:           o.strings("notification"),
-		License:                o.str("license"),
-		Role:                   o.str("role"),
-		MemberOrganizationIDs:  o.strings("memberOrganizationIds"),
-		AdminOrganizationIDs:   o.strings("adminOrganizationIds"),
-		Department:             o.str("department"),
-		Position:               o.str("position"),
-		Birthday:               o.str("birthday"),
-		Profile:                o.str("profile"),
-		IsEnabledPasswordLogin: o.boolean("isEnabledPasswordLogin"),
-		CreatedAt:              o.str("createdAt"),
-		UpdatedAt:              o.str("updatedAt"),
-	}
+	o := rawObject(raw)
 	_, hasMember := o["memberOrganizationIds"]
 	_, hasAdmin := o["adminOrganizationIds"]
 	u.HasOrgLists = hasMember || hasAdmin
@@ -519,61 +495,20 @@ func (u *User) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// UnmarshalJSON reads an organization leniently.
+// UnmarshalJSON reads an organization leniently (httpkit.UnmarshalLenient, by
+// its tags).
 func (g *Organization) UnmarshalJSON(b []byte) error {
-	var o rawObject
-	if err := json.Unmarshal(b, &o); err != nil {
-		return err
-	}
-	*g = Organization{
-		ID:                 o.str("id"),
-		Name:               o.str("name"),
-		Code:               o.str("code"),
-		ParentID:           o.str("parentId"),
-		AdminUserIDs:       o.strings("adminUserIds"),
-		IsPublic:           o.boolean("isPublic"),
-		StartDate:          o.str("startDate"),
-		EndDate:            o.str("endDate"),
-		IsEnableDiscussion: o.boolean("isEnableDiscussion"),
-		Description:        o.str("description"),
-		CreatedAt:          o.str("createdAt"),
-		UpdatedAt:          o.str("updatedAt"),
-	}
-	return nil
+	return httpkit.UnmarshalLenient(b, g)
 }
 
-// UnmarshalJSON reads a group leniently.
+// UnmarshalJSON reads a group leniently (httpkit.UnmarshalLenient, by its
+// tags).
 func (g *Group) UnmarshalJSON(b []byte) error {
-	var o rawObject
-	if err := json.Unmarshal(b, &o); err != nil {
-		return err
-	}
-	*g = Group{
-		ID:                 o.str("id"),
-		Name:               o.str("name"),
-		Code:               o.str("code"),
-		OrganizationID:     o.str("organizationId"),
-		IsViewableMember:   o.boolean("isViewableMember"),
-		IsEnableDiscussion: o.boolean("isEnableDiscussion"),
-		Description:        o.str("description"),
-		CreatedAt:          o.str("createdAt"),
-		UpdatedAt:          o.str("updatedAt"),
-	}
-	return nil
+	return httpkit.UnmarshalLenient(b, g)
 }
 
-// UnmarshalJSON reads a member row; the user's id is "id" or "userId".
+// UnmarshalJSON reads a member row leniently (httpkit.UnmarshalLenient, by
+// its tags); the user's id is "id" or "userId".
 func (m *Member) UnmarshalJSON(b []byte) error {
-	var o rawObject
-	if err := json.Unmarshal(b, &o); err != nil {
-		return err
-	}
-	*m = Member{
-		UserID:  o.str("id", "userId"),
-		Name:    o.str("name"),
-		LoginID: o.str("loginId"),
-		Mail:    o.str("mail"),
-		Role:    o.str("role"),
-	}
-	return nil
+	return httpkit.UnmarshalLenient(b, m)
 }

@@ -25,14 +25,14 @@ const OrgPath = "/organization/"
 // Organization is a Capgo organization, the document's Organization.
 // Optional strings the API reports as null are "".
 type Organization struct {
-	ID              string
-	CreatedBy       string
-	CreatedAt       string
-	UpdatedAt       string
-	Logo            string
-	Name            string
-	ManagementEmail string
-	CustomerID      string
+	ID              string `lenient:"id"`
+	CreatedBy       string `lenient:"created_by"`
+	CreatedAt       string `lenient:"created_at"`
+	UpdatedAt       string `lenient:"updated_at"`
+	Logo            string `lenient:"logo"`
+	Name            string `lenient:"name"`
+	ManagementEmail string `lenient:"management_email"`
+	CustomerID      string `lenient:"customer_id"`
 }
 
 // Fields is the JSON body of an update by the API's field names (name,
@@ -396,21 +396,8 @@ type rawObject map[string]json.RawMessage
 
 func (o rawObject) str(k string) string { return httpkit.Scalar(o[k]) }
 
-// UnmarshalJSON reads an organization leniently.
+// UnmarshalJSON reads an organization leniently (httpkit.UnmarshalLenient,
+// by its tags).
 func (g *Organization) UnmarshalJSON(b []byte) error {
-	var o rawObject
-	if err := json.Unmarshal(b, &o); err != nil {
-		return err
-	}
-	*g = Organization{
-		ID:              o.str("id"),
-		CreatedBy:       o.str("created_by"),
-		CreatedAt:       o.str("created_at"),
-		UpdatedAt:       o.str("updated_at"),
-		Logo:            o.str("logo"),
-		Name:            o.str("name"),
-		ManagementEmail: o.str("management_email"),
-		CustomerID:      o.str("customer_id"),
-	}
-	return nil
+	return httpkit.UnmarshalLenient(b, g)
 }

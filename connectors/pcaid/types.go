@@ -12,18 +12,18 @@ import (
 
 // User is a pcaid user. Optional strings the API reports as null are "".
 type User struct {
-	AccountID      string
-	OrganizationID string
-	Email          string
-	Name           string
-	EmployeeNumber string
-	Department     string
-	Position       string
-	Status         string // uninvited, invited or active
-	Suspended      bool
+	AccountID      string `lenient:"account_id,accountId,id"`
+	OrganizationID string `lenient:"organization_id,organizationId"`
+	Email          string `lenient:"email,mail"`
+	Name           string `lenient:"name,display_name,displayName"`
+	EmployeeNumber string `lenient:"employee_number,employeeNumber"`
+	Department     string `lenient:"department"`
+	Position       string `lenient:"position"`
+	Status         string `lenient:"status"` // uninvited, invited or active
+	Suspended      bool   `lenient:"suspended,is_suspended,isSuspended"`
 	// Admin: the user holds the organization admin role.
-	Admin               bool
-	ServicePartitionIDs []string
+	Admin               bool     `lenient:"admin,is_admin,isAdmin"`
+	ServicePartitionIDs []string `lenient:"service_partition_ids,servicePartitionIds"`
 }
 
 // Removed reports a user a server keeps listed after its removal: status
@@ -35,17 +35,17 @@ func (u User) Removed() bool {
 // ServicePartition is a service partition (サービス区画) of the
 // organization: a canonical group.
 type ServicePartition struct {
-	ID          string
-	Name        string
-	Code        string
-	Description string
+	ID          string `lenient:"service_partition_id,servicePartitionId,id"`
+	Name        string `lenient:"name"`
+	Code        string `lenient:"code"`
+	Description string `lenient:"description"`
 }
 
 // PartitionUser is a user's row in a service partition's user list.
 type PartitionUser struct {
-	AccountID string
-	Email     string
-	Name      string
+	AccountID string `lenient:"account_id,accountId,id"`
+	Email     string `lenient:"email"`
+	Name      string `lenient:"name"`
 	// Manager: the user holds the サービス責任者 role in the partition.
 	Manager bool
 }
@@ -111,29 +111,17 @@ func (o rawObject) integer(keys ...string) (int, bool) {
 
 func (o rawObject) strings(keys ...string) []string { return httpkit.FirstScalars(o, keys...) }
 
-// UnmarshalJSON reads a user leniently. A user is suspended when
-// "suspended" is true or its status is "suspended"; an admin when
-// admin_roles (or roles) holds organization_admin, or "admin"/"is_admin"
-// is true.
+// UnmarshalJSON reads a user leniently (httpkit.DecodeLenient, by its
+// tags). A user is suspended when "suspended" is true or its status is
+// "suspended"; an admin when "admin"/"is_admin" is true or admin_roles (or
+// roles) holds organization_admin.
 func (u *User) UnmarshalJSON(b []byte) error {
-	var o rawObject
-	if err := json.Unmarshal(b, &o); err != nil {
+	raw, err := httpkit.DecodeLenient(b, u)
+	if err != nil {
 		return err
 	}
-	*u = User{
-		AccountID:           o.str("account_id", "accountId", "id"),
-		OrganizationID:      o.str("organization_id", "organizationId"),
-		Email:               o.str("email", "mail"),
-		Name:                o.str("name", "display_name", "displayName"),
-		EmployeeNumber:      o.str("employee_number", "employeeNumber"),
-		Department:          o.str("department"),
-		Position:            o.str("position"),
-		Status:              o.str("status"),
-		ServicePartitionIDs: o.strings("service_partition_ids", "servicePartitionIds"),
-	}
-	u.Suspended, _ = o.boolean("suspended", "is_suspended", "isSuspended")
+	o := rawObject(raw)
 	u.Suspended = u.Suspended || strings.EqualFold(u.Status, "suspended")
-	u.Admin, _ = o.boolean("admin", "is_admin", "isAdmin")
 	roles := append(o.strings("admin_roles", "adminRoles"), o.strings("roles")...)
 	u.Admin = u.Admin || slices.ContainsFunc(roles, func(r string) bool {
 		return strings.EqualFold(r, RoleOrganizationAdmin) || strings.EqualFold(r, "admin")
@@ -141,33 +129,21 @@ func (u *User) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// UnmarshalJSON reads a service partition leniently.
+// UnmarshalJSON reads a service partition leniently
+// (httpkit.UnmarshalLenient, by its tags).
 func (p *ServicePartition) UnmarshalJSON(b []byte) error {
-	var o rawObject
-	if err := json.Unmarshal(b, &o); err != nil {
-		return err
-	}
-	*p = ServicePartition{
-		ID:          o.str("service_partition_id", "servicePartitionId", "id"),
-		Name:        o.str("name"),
-		Code:        o.str("code"),
-		Description: o.str("description"),
-	}
-	return nil
+	return httpkit.UnmarshalLenient(b, p)
 }
 
-// UnmarshalJSON reads a partition user row leniently: role manager (or
-// admin, or sp_manager true) is a manager.
+// UnmarshalJSON reads a partition user row leniently
+// (httpkit.DecodeLenient, by its tags): role manager (or admin, or
+// sp_manager true) is a manager.
 func (m *PartitionUser) UnmarshalJSON(b []byte) error {
-	var o rawObject
-	if err := json.Unmarshal(b, &o); err != nil {
+	raw, err := httpkit.DecodeLenient(b, m)
+	if err != nil {
 		return err
 	}
-	*m = PartitionUser{
-		AccountID: o.str("account_id", "accountId", "id"),
-		Email:     o.str("email"),
-		Name:      o.str("name"),
-	}
+	o := rawObject(raw)
 	role := strings.ToLower(o.str("role"))
 	flag, _ := o.boolean("sp_manager", "manager", "is_manager")
 	m.Manager = role == RoleManager || role == "admin" || role == "sp_manager" || flag
