@@ -184,30 +184,15 @@ func (s *Server) ensureHome(userID string) {
 }
 
 func (s *Server) sortedUsers() []*userRec {
-	out := make([]*userRec, 0, len(s.users))
-	for _, u := range s.users {
-		out = append(out, u)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
-	return out
+	return emukit.ByAge(s.users, func(r *userRec) int64 { return r.seq })
 }
 
 func (s *Server) sortedOrgs() []*orgRec {
-	out := make([]*orgRec, 0, len(s.orgs))
-	for _, o := range s.orgs {
-		out = append(out, o)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
-	return out
+	return emukit.ByAge(s.orgs, func(r *orgRec) int64 { return r.seq })
 }
 
 func (s *Server) sortedGroups() []*groupRec {
-	out := make([]*groupRec, 0, len(s.groups))
-	for _, g := range s.groups {
-		out = append(out, g)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
-	return out
+	return emukit.ByAge(s.groups, func(r *groupRec) int64 { return r.seq })
 }
 
 // renderUser returns a deep copy of the user with its organization lists,

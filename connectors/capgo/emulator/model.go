@@ -3,7 +3,6 @@ package emulator
 import (
 	"crypto/rand"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/orgbridge/orgbridge/internal/emukit"
@@ -167,12 +166,7 @@ func (s *Server) State() State {
 }
 
 func (s *Server) sortedOrgs() []*orgRec {
-	out := make([]*orgRec, 0, len(s.orgs))
-	for _, r := range s.orgs {
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
-	return out
+	return emukit.ByAge(s.orgs, func(r *orgRec) int64 { return r.seq })
 }
 
 func cloneOrg(o Org) Org {

@@ -158,15 +158,11 @@ func (o *orgState) renderPartition(rec *partitionRec) ServicePartition {
 
 // usersByAge lists the users in creation order, the order of every list.
 func (o *orgState) usersByAge() []*userRec {
-	out := slices.Collect(maps.Values(o.users))
-	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
-	return out
+	return emukit.ByAge(o.users, func(r *userRec) int64 { return r.seq })
 }
 
 func (o *orgState) partitionsByAge() []*partitionRec {
-	out := slices.Collect(maps.Values(o.partitions))
-	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
-	return out
+	return emukit.ByAge(o.partitions, func(r *partitionRec) int64 { return r.seq })
 }
 
 // State returns a deep copy of the state of every organization (a user
