@@ -154,12 +154,10 @@ func (a *tokenAuth) Authorize(ctx context.Context, req *retryablehttp.Request) e
 }
 
 // Refused invalidates the token req carried and reports true: one more
-// try with a new token.
+// try with a new token, as httpkit.BearerTokens does over the source in
+// use.
 func (a *tokenAuth) Refused(req *retryablehttp.Request) bool {
-	tok, _ := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
-	a.source().Invalidate(tok)
-	a.logger.Debug("access token refused, renewing", zap.String("method", req.Method), zap.String("path", req.URL.Path))
-	return true
+	return httpkit.BearerTokens{Tokens: a.source(), Logger: a.logger}.Refused(req)
 }
 
 // renew drops tok, the token a call answered 403 carried (an
