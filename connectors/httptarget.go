@@ -59,3 +59,10 @@ func StartHTTP[X, S any](target string, logger *zap.Logger, own X, opts []httpki
 	st.HTTP = httpkit.NewTargetHTTP(hs, o.TargetOptions, st.Logger)
 	return st, nil
 }
+
+// StartPlainHTTP is StartHTTP for a target without options of its own
+// (HTTPOption), whose check needs none.
+func StartPlainHTTP[S any](target string, logger *zap.Logger, opts []HTTPOption,
+	check func() (S, httpkit.HTTPSettings, error), secret config.Secret, key string) (HTTPStart[struct{}, S], error) {
+	return StartHTTP(target, logger, struct{}{}, opts, func(struct{}) (S, httpkit.HTTPSettings, error) { return check() }, secret, key)
+}

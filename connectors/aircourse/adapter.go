@@ -79,9 +79,7 @@ var _ connectors.Target = (*Adapter)(nil)
 // all of them at once. ctx is unused: there is nothing to do on the
 // network yet.
 func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...connectors.HTTPOption) (*Adapter, error) {
-	t, err := connectors.StartHTTP("aircourse", logger, struct{}{}, opts, func(struct{}) (settings, httpkit.HTTPSettings, error) {
-		return cfg.check()
-	}, cfg.ClientSecret, "client_secret")
+	t, err := connectors.StartPlainHTTP("aircourse", logger, opts, cfg.check, cfg.ClientSecret, "client_secret")
 	if err != nil {
 		return nil, err
 	}

@@ -63,9 +63,7 @@ var _ connectors.Target = (*Adapter)(nil)
 // The document states no rate limit; the pacer still honours the
 // X-RateLimit headers and a 429's Retry-After should a server send them.
 func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...connectors.HTTPOption) (*Adapter, error) {
-	t, err := connectors.StartHTTP("capgo", logger, struct{}{}, opts, func(struct{}) (string, httpkit.HTTPSettings, error) {
-		return cfg.check()
-	}, cfg.APIKey, "api_key")
+	t, err := connectors.StartPlainHTTP("capgo", logger, opts, cfg.check, cfg.APIKey, "api_key")
 	if err != nil {
 		return nil, err
 	}

@@ -43,9 +43,7 @@ var _ connectors.Target = (*Adapter)(nil)
 // The document has no rate limit; the pacer only acts on a server that
 // announces one in X-RateLimit-* headers.
 func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...connectors.HTTPOption) (*Adapter, error) {
-	t, err := connectors.StartHTTP("tenantadmin", logger, struct{}{}, opts, func(struct{}) (settings, httpkit.HTTPSettings, error) {
-		return cfg.check()
-	}, cfg.Token, "token")
+	t, err := connectors.StartPlainHTTP("tenantadmin", logger, opts, cfg.check, cfg.Token, "token")
 	if err != nil {
 		return nil, err
 	}
