@@ -162,12 +162,21 @@ func WriteJSON(w io.Writer, job string, p *Plan, refused error) error {
 	if refused != nil {
 		out.Refused = refused.Error()
 	}
+	return writeIndentedJSON(w, out)
+}
+
+// writeIndentedJSON is how the scheduler writes JSON for people to read,
+// save and diff (a plan, a saved plan, an explanation): indented, and
+// with <, > and & as they are.
+func writeIndentedJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
+	return enc.Encode(v)
 }
 
+// errWriter prints to w and keeps the first write error, so that a
+// renderer checks once, at the end.
 type errWriter struct {
 	w   io.Writer
 	err error

@@ -115,10 +115,7 @@ func NewSavedPlan(job string, config string, incremental bool, res *RunResult, m
 
 // WriteSaved writes the plan as indented JSON.
 func WriteSaved(w io.Writer, sp *SavedPlan) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(sp)
+	return writeIndentedJSON(w, sp)
 }
 
 // ReadSaved decodes a saved plan, refusing another format or a file that

@@ -2,22 +2,16 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/orgbridge/orgbridge/connectors/registry"
 	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/store"
-	"github.com/orgbridge/orgbridge/mapping"
 	"github.com/orgbridge/orgbridge/scheduler"
 )
 
@@ -67,9 +61,9 @@ a source or target fails, 2 for a config problem.`,
 				return failedError(err)
 			}
 			if asJSON {
-				err = writeExplanationJSON(a.stdout, e)
+				err = scheduler.WriteExplanationJSON(a.stdout, e)
 			} else {
-				err = writeExplanation(a.stdout, e)
+				err = scheduler.WriteExplanationText(a.stdout, e)
 			}
 			if err != nil {
 				return failedError(err)
@@ -102,150 +96,4 @@ func (a *app) openStoreForExplain(ctx context.Context, file *config.File) (store
 	}
 	st, err := a.openStore(ctx, file)
 	return st, "", err
-}
-
-func writeExplanationJSON(w io.Writer, e *scheduler.Explanation) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(e)
-}
-
-// writeExplanation prints an explanation in its sections, one fact a line.
-func writeExplanation(w io.Writer, e *scheduler.Explanation) error {
-	p := &linePrinter{w: w}
-	name := e.Key
-	if name == "" {
-		name = "(not managed)"
-	}
-	p.f("job %s: %s %s (found by %s %q)\n", e.Job, e.Kind, name, e.MatchedBy, e.Query)
-
-	p.f("\nSource\n")
-	for _, s := range e.Source {
-		p.f("  %s  key=%s  %s\n", s.Origin, s.Key, s.Status)
-		for _, at := range s.Attributes {
-			p.f("    %s = %q\n", at.Name, at.Value)
-		}
-	}
-	if e.SourceNote != "" {
-		p.f("  %s\n", e.SourceNote)
-	}
-
-	if len(e.Mapping) > 0 {
-		p.f("\nMapping\n")
-		for _, m := range e.Mapping {
-			value := fmt.Sprintf("%q", m.Value)
-			switch {
-			case m.Error != "":
-				value = "error: " + m.Error
-			case m.Condition && m.Match:
-				value += " (matches)"
-			case m.Condition:
-				value += " (no match)"
-			case m.Role != "":
-				value += " → " + string(m.Role)
-			}
-			at := ""
-			if m.Location != "" {
-				at = "  (" + m.Location + ")"
-			}
-			p.f("  %s = %s ← %s%s\n", m.Field, value, m.Template, at)
-		}
-	}
-	if e.Desired != nil {
-		p.f("\nDesired (what the mapping makes of it)\n")
-		writeView(p, e.Kind, e.Desired)
-	}
-
-	p.f("\nLink\n")
-	switch {
-	case e.Link == nil:
-		p.f("  not linked\n")
-	case e.Link.Adopt:
-		p.f("  not linked yet: a sync adopts target %s\n", e.Link.TargetID)
-	default:
-		p.f("  target id %s\n", e.Link.TargetID)
-	}
-
-	p.f("\nTarget (%s)\n", e.TargetRead)
-	if e.Target == nil {
-		p.f("  not in the target\n")
-	} else {
-		writeView(p, e.Kind, e.Target)
-	}
-
-	p.f("\nPlan\n")
-	if len(e.Plan) == 0 {
-		p.f("  no change: the target is in step with the source for this object\n")
-	}
-	for _, c := range e.Plan {
-		seq := "   "
-		if c.Seq > 0 {
-			seq = fmt.Sprintf("%3d", c.Seq)
-		}
-		p.f("  %s %s %s %s: %s\n", seq, strings.ReplaceAll(c.Action, "_", " "), c.Kind, c.Key, c.Reason)
-		for _, d := range c.Diff {
-			p.f("        %s: %q → %q\n", d.Field, d.Old, d.New)
-		}
-	}
-	if e.Guard != "" {
-		p.f("  the guard would refuse the whole run: %s\n", e.Guard)
-	}
-
-	p.f("\nJournal\n")
-	if e.JournalNote != "" {
-		p.f("  %s\n", e.JournalNote)
-	}
-	for _, j := range e.Journal {
-		p.f("  run %d #%d  %s  %s  %s  %s", j.RunID, j.Seq, j.Time.Format(time.RFC3339), j.Mode, j.Action, j.Outcome)
-		if j.Error != "" {
-			p.f("  error: %s", j.Error)
-		}
-		p.f("\n")
-		for _, c := range j.Changed {
-			p.f("        %s\n", c)
-		}
-	}
-	return p.err
-}
-
-func writeView(p *linePrinter, kind mapping.Kind, v *scheduler.ObjectView) {
-	field := func(name, value string) {
-		if value != "" {
-			p.f("  %s = %q\n", name, value)
-		}
-	}
-	field("id", v.ID)
-	field("name", v.Name)
-	field("login_id", v.LoginID)
-	field("email", v.Email)
-	field("code", v.Code)
-	field("parent", v.Parent)
-	field("description", v.Description)
-	if kind == mapping.KindUser {
-		p.f("  suspended = %t\n", v.Suspended)
-	}
-	names := make([]string, 0, len(v.Attributes))
-	for k := range v.Attributes {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		p.f("  attributes.%s = %q\n", k, v.Attributes[k])
-	}
-	for _, m := range v.Memberships {
-		p.f("  member: %s\n", m)
-	}
-}
-
-// linePrinter keeps the first write error.
-type linePrinter struct {
-	w   io.Writer
-	err error
-}
-
-func (p *linePrinter) f(format string, args ...any) {
-	if p.err == nil {
-		_, p.err = fmt.Fprintf(p.w, format, args...)
-	}
 }
