@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/orgbridge/orgbridge/internal/emukit"
 )
@@ -14,17 +13,8 @@ func (s *Server) groupCodeTaken(code, self string) bool {
 // GET /groups
 func (s *Server) listGroups(c *call) response {
 	q := &query{c: c}
-	name, nameOK := q.get("name")
-	code, codeOK := q.get("code")
-	return listPage(q, s.sortedGroups(), func(r *groupRec) bool {
-		g := &r.g
-		switch {
-		case nameOK && !strings.Contains(strings.ToLower(g.Name), strings.ToLower(name)),
-			codeOK && (g.Code == nil || *g.Code != code): // 完全一致
-			return false
-		}
-		return true
-	}, renderGroup)
+	name, code := q.partial("name"), q.exact("code")
+	return listPage(q, s.sortedGroups(), func(r *groupRec) bool { return name(r.g.Name) && code(r.g.Code) }, renderGroup)
 }
 
 // GET /groups/{groupId}

@@ -61,6 +61,21 @@ func (q *query) get(key string) (string, bool) {
 	return v, v != ""
 }
 
+// partial reads a filter that matches a value holding it, in any case
+// (the name filters); absent, it matches every value.
+func (q *query) partial(key string) func(v string) bool {
+	want, ok := q.get(key)
+	want = strings.ToLower(want)
+	return func(v string) bool { return !ok || strings.Contains(strings.ToLower(v), want) }
+}
+
+// exact reads a filter that matches the whole value (完全一致: code, mail,
+// loginId), never an unset one; absent, it matches every value.
+func (q *query) exact(key string) func(v *string) bool {
+	want, ok := q.get(key)
+	return func(v *string) bool { return !ok || (v != nil && *v == want) }
+}
+
 // intRange reads an integer in [min, max] (max 0: unbounded), def if absent.
 func (q *query) intRange(key string, def, min, max int) int {
 	v, ok := q.get(key)

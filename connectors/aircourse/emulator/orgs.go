@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/orgbridge/orgbridge/internal/emukit"
 )
@@ -16,16 +15,14 @@ func (s *Server) orgCodeTaken(code, self string) bool {
 // GET /organizations
 func (s *Server) listOrgs(c *call) response {
 	q := &query{c: c}
-	name, nameOK := q.get("name")
-	code, codeOK := q.get("code")
+	name, code := q.partial("name"), q.exact("code")
 	public, publicOK := q.flag("isPublic")
 	period, periodOK := q.flag("period")
 	today := s.kit.Now().In(jst).Format("2006-01-02")
 	return listPage(q, s.sortedOrgs(), func(r *orgRec) bool {
 		o := &r.o
 		switch {
-		case nameOK && !strings.Contains(strings.ToLower(o.Name), strings.ToLower(name)),
-			codeOK && (o.Code == nil || *o.Code != code), // 完全一致
+		case !name(o.Name), !code(o.Code),
 			publicOK && o.IsPublic != public,
 			periodOK && inPeriod(o.StartDate, o.EndDate, today) != period:
 			return false

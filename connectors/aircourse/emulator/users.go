@@ -44,9 +44,7 @@ func (s *Server) listUsers(c *call) response {
 	}
 	lics := q.multi("license", licenses...)
 	ai, aiOK := q.one("hasAiKnowledgeLicense", "0", "1")
-	name, nameOK := q.get("name")
-	mailQ, mailOK := q.get("mail")
-	login, loginOK := q.get("loginId")
+	name, mail, login := q.partial("name"), q.exact("mail"), q.exact("loginId")
 	roles := q.multi("role", userRoles...)
 	return listPage(q, s.sortedUsers(), func(r *userRec) bool {
 		u := &r.u
@@ -54,9 +52,7 @@ func (s *Server) listUsers(c *call) response {
 		case statuses != nil && !statuses[strconv.Itoa(u.Status)],
 			lics != nil && !lics[u.License],
 			aiOK && strconv.Itoa(u.HasAiKnowledgeLicense) != ai,
-			nameOK && !strings.Contains(strings.ToLower(u.Name), strings.ToLower(name)),
-			mailOK && (u.Mail == nil || *u.Mail != mailQ), // 完全一致
-			loginOK && (u.LoginID == nil || *u.LoginID != login),
+			!name(u.Name), !mail(u.Mail), !login(u.LoginID),
 			roles != nil && !roles[u.Role]:
 			return false
 		}
