@@ -3,7 +3,9 @@ package aircourse
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 
 	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/connectors"
@@ -22,25 +24,16 @@ type container struct {
 // containerFields returns the fields keys name (nil: every one), the organization
 // resolved.
 func (a *Adapter) containerFields(ctx context.Context, ids connectors.IDs, k container, keys []string) (Fields, error) {
-	if keys == nil {
-		keys = []string{"name", "code", k.orgKey, "description"}
-	}
-	f := Fields{}
-	for _, n := range keys {
-		switch n {
-		case "name":
-			f[n] = k.name
-		case "code":
-			f[n] = k.code
-		case "description":
-			f[n] = k.description
-		case k.orgKey:
-			org, err := a.resolveOrg(ctx, ids, k.org)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", k.orgWord, err)
-			}
-			f[n] = org
+	f := Fields{"name": k.name, "code": k.code, "description": k.description}
+	if keys == nil || slices.Contains(keys, k.orgKey) {
+		org, err := a.resolveOrg(ctx, ids, k.org)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k.orgWord, err)
 		}
+		f[k.orgKey] = org
+	}
+	if keys != nil {
+		maps.DeleteFunc(f, func(n string, _ any) bool { return !slices.Contains(keys, n) })
 	}
 	return f, nil
 }
