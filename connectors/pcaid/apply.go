@@ -268,19 +268,9 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, _ connect
 		if err != nil {
 			return connectors.Result{}, err
 		}
-		if names == nil {
-			names = []string{"name", "code", "description"}
-		}
-		f := Fields{}
-		for _, n := range names {
-			switch n {
-			case "name":
-				f[n] = c.Group.Name
-			case "code":
-				f[n] = c.Group.Code
-			case "description":
-				f[n] = c.Group.Description
-			}
+		f := Fields{"name": c.Group.Name, "code": c.Group.Code, "description": c.Group.Description}
+		if names != nil { // only the fields the diff names
+			maps.DeleteFunc(f, func(n string, _ any) bool { return !slices.Contains(names, n) })
 		}
 		if len(f) == 0 {
 			return connectors.Result{TargetID: c.TargetID}, nil
