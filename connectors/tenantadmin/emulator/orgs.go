@@ -134,6 +134,20 @@ func (s *Server) nullSent(b *errorBag, key, want string) bool {
 	return true
 }
 
+// absentOrNull answers for an optional field that null clears (key, of
+// type want) when it is absent (done, not to be set) or null (done, set to
+// none as nullSent says); otherwise (not done) its value is to be read.
+func (s *Server) absentOrNull(b *errorBag, in input, key, want string) (set, done bool) {
+	f := in.get(key)
+	switch {
+	case !f.present:
+		return false, true
+	case f.null:
+		return s.nullSent(b, key, want), true
+	}
+	return false, false
+}
+
 // emptyIsNone: under null-ignored and null-refused, "" is how a client
 // says "none" (null cannot), so parent_id "" is the top level. By default
 // "" names no organization.
@@ -144,12 +158,8 @@ func (s *Server) emptyIsNone() bool {
 // readDescription reads description: a string ("" is none) or null (see
 // nullSent). It reports whether the field is to be set.
 func (s *Server) readDescription(b *errorBag, in input) (string, bool) {
-	f := in.get("description")
-	switch {
-	case !f.present:
-		return "", false
-	case f.null:
-		return "", s.nullSent(b, "description", "a string")
+	if set, done := s.absentOrNull(b, in, "description", "a string"); done {
+		return "", set
 	}
 	return in.str(b, "description")
 }
@@ -158,12 +168,8 @@ func (s *Server) readDescription(b *errorBag, in input) (string, bool) {
 // neither the organization itself nor one below it; null (see nullSent)
 // or, where null cannot say it, "" is the top level.
 func (s *Server) readParent(b *errorBag, in input, self string) (string, bool) {
-	f := in.get("parent_id")
-	switch {
-	case !f.present:
-		return "", false
-	case f.null:
-		return "", s.nullSent(b, "parent_id", "an organization id")
+	if set, done := s.absentOrNull(b, in, "parent_id", "an organization id"); done {
+		return "", set
 	}
 	parent, ok := in.str(b, "parent_id")
 	switch {
@@ -184,12 +190,8 @@ func (s *Server) readParent(b *errorBag, in input, self string) (string, bool) {
 // readMetadata reads metadata: an object, or null for none (see
 // nullSent).
 func (s *Server) readMetadata(b *errorBag, in input) (map[string]any, bool) {
-	f := in.get("metadata")
-	switch {
-	case !f.present:
-		return nil, false
-	case f.null:
-		return nil, s.nullSent(b, "metadata", "an object")
+	if set, done := s.absentOrNull(b, in, "metadata", "an object"); done {
+		return nil, set
 	}
 	return in.object(b, "metadata")
 }
