@@ -47,54 +47,42 @@ var (
 	_ connectors.Finder = (*Adapter)(nil)
 )
 
-// Option adjusts New, mostly for tests.
-type Option = httpkit.Option[struct{}]
-
-// WithTransport, WithClock and WithRetryWait are httpkit's at this
-// target's Option.
-var (
-	WithTransport = httpkit.WithTransport[struct{}]
-	WithClock     = httpkit.WithClock[struct{}]
-	WithRetryWait = httpkit.WithRetryWait[struct{}]
-)
-
-// New validates cfg, resolves its secret and returns an adapter. It makes
+// New validates cfg, resolves its secret (the token, or the client
+// secret of OAuth2 client credentials) and returns an adapter. It makes
 // no request: the server's features are read on first use.
-func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...Option) (*Adapter, error) {
+func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...connectors.HTTPOption) (*Adapter, error) {
 	_ = ctx
-	o := httpkit.ApplyOptions(struct{}{}, opts)
-	logger = httpkit.TargetLogger(logger, "scim")
-	s, err := cfg.check()
+	secret, key := cfg.Token, "token"
+	if cfg.oauth() {
+		secret, key = cfg.ClientSecret, "client_secret"
+	}
+	// Last, so that it wraps whatever transport the options set.
+	opts = append(opts[:len(opts):len(opts)], func(o *httpkit.NewOptions[struct{}]) {
+		next := o.Transport
+		if next == nil {
+			next = http.DefaultTransport.(*http.Transport).Clone()
+		}
+		o.Transport = scimErrors{next: next}
+	})
+	t, err := connectors.StartPlainHTTP("scim", logger, opts, func() (settings, httpkit.HTTPSettings, error) {
+		s, err := cfg.check()
+		return s, s.http, err
+	}, secret, key)
 	if err != nil {
 		return nil, err
 	}
-	base := o.Transport
-	if base == nil {
-		base = http.DefaultTransport.(*http.Transport).Clone()
-	}
-	o.Transport = scimErrors{next: base}
-	h := httpkit.NewTargetHTTP(s.http, o.TargetOptions, logger)
-	var auth httpkit.Auth
+	s := t.Settings
+	var auth httpkit.Auth = httpkit.Bearer(t.Secret)
 	if s.oauth {
-		secret, err := cfg.ClientSecret.Resolve("client_secret", "")
-		if err != nil {
-			return nil, err
-		}
-		tokens, err := cfg.TokenSource(h, s.tokenURL, secret, httpkit.TokenSourceOptions{})
+		tokens, err := cfg.TokenSource(t.HTTP, s.tokenURL, t.Secret, httpkit.TokenSourceOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("scim: %w", err)
 		}
-		auth = httpkit.BearerTokens{Tokens: tokens, Logger: logger}
-	} else {
-		token, err := cfg.Token.Resolve("token", "")
-		if err != nil {
-			return nil, err
-		}
-		auth = httpkit.Bearer(token)
+		auth = httpkit.BearerTokens{Tokens: tokens, Logger: t.Logger}
 	}
 	return &Adapter{
-		client:   &client{api: httpkit.Endpoint{Base: s.base, HTTP: h.Client, Auth: auth}, logger: logger},
-		logger:   logger,
+		client:   &client{api: httpkit.Endpoint{Base: s.base, HTTP: t.HTTP.Client, Auth: auth}, logger: t.Logger},
+		logger:   t.Logger,
 		pageSize: s.pageSize,
 		orgsAs:   s.orgsAs,
 		attrs:    s.attrs,

@@ -36,7 +36,7 @@ func newTestAdapter(t *testing.T, base string, mutate func(*Config)) *Adapter {
 		mutate(&cfg)
 	}
 	logger, _ := httpkittest.ObservedLogger()
-	a, err := New(context.Background(), cfg, logger, WithClock(httpkittest.NewFakeClock(time.Time{})), WithRetryWait(time.Millisecond, time.Millisecond))
+	a, err := New(context.Background(), cfg, logger, connectors.WithClock(httpkittest.NewFakeClock(time.Time{})), connectors.WithRetryWait(time.Millisecond, time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func (c *Config) check() (settings, error) {
 	var p config.Problems
 	var s settings
 	tokenSet := c.Token.Env != "" || c.Token.File != ""
-	s.oauth = c.ClientID != "" || c.TokenURL != "" || c.ClientSecret.Env != "" || c.ClientSecret.File != "" || len(c.Scopes) > 0
+	s.oauth = c.oauth()
 	switch {
 	case s.oauth && tokenSet:
 		p.Add("token", "set either token or OAuth2 client credentials (client_id, client_secret, token_url), not both")
@@ -120,6 +120,11 @@ func (c *Config) check() (settings, error) {
 	s.attrs = checkAttributes(&p, c.Attributes, s.orgsAs)
 	s.http = c.ClientConfig.Check(&p, "scim")
 	return s, p.Err()
+}
+
+// oauth: the block sets any key of OAuth2 client credentials.
+func (c *Config) oauth() bool {
+	return c.ClientID != "" || c.TokenURL != "" || c.ClientSecret.Env != "" || c.ClientSecret.File != "" || len(c.Scopes) > 0
 }
 
 // secureURL: https, or http to a loopback host (a test server, a local

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/orgbridge/orgbridge/change"
+	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/connectors/scimtarget"
 	"github.com/orgbridge/orgbridge/connectors/targettest"
 	"github.com/orgbridge/orgbridge/internal/config"
@@ -114,7 +115,7 @@ func newHarness(t *testing.T, base string, opts targettest.Options, f *front) *t
 	}
 	logger, logs := httpkittest.ObservedLogger()
 	a, err := scimtarget.New(context.Background(), cfg, logger,
-		scimtarget.WithClock(httpkittest.NewFakeClock(time.Time{})), scimtarget.WithRetryWait(time.Millisecond, 5*time.Millisecond))
+		connectors.WithClock(httpkittest.NewFakeClock(time.Time{})), connectors.WithRetryWait(time.Millisecond, 5*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
