@@ -2,6 +2,7 @@ package scim
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 
@@ -129,29 +130,24 @@ func (p patcher) apply(op string, path filter.Path, value any) error {
 			c[key] = appendNew(list, value)
 			return nil
 		}
-		if obj, ok := c[key].(map[string]any); ok {
-			if add, ok := value.(map[string]any); ok {
-				for k, v := range add {
-					obj[k] = v
-				}
-				return nil
-			}
-		}
-		c[key] = value
+		setOrMerge(c, key, value)
 	default: // replace
-		if obj, ok := c[key].(map[string]any); ok {
-			if repl, ok := value.(map[string]any); ok {
-				// Replacing a complex attribute replaces the sub-attributes
-				// given and keeps the others (RFC 7644 §3.5.2.3).
-				for k, v := range repl {
-					obj[k] = v
-				}
-				return nil
-			}
-		}
-		c[key] = value
+		setOrMerge(c, key, value)
 	}
 	return nil
+}
+
+// setOrMerge sets c[key] to value; where both are complex, it sets the
+// sub-attributes value gives and keeps the others: adding to a complex
+// attribute and replacing one do the same (RFC 7644 §3.5.2.1, §3.5.2.3).
+func setOrMerge(c map[string]any, key string, value any) {
+	if obj, ok := c[key].(map[string]any); ok {
+		if sub, ok := value.(map[string]any); ok {
+			maps.Copy(obj, sub)
+			return
+		}
+	}
+	c[key] = value
 }
 
 // applySub sets or removes one sub-attribute (name.givenName) of a complex
