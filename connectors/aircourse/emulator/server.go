@@ -417,20 +417,17 @@ func (s *Server) match(method, path string) (*routed, []string) {
 		}
 		table = kept
 	}
-	allowed := make([]string, 0, len(table))
-	for _, e := range table {
-		if e.method == method {
-			return &routed{
-				pattern: pattern,
-				id:      id,
-				token:   token,
-				body:    method != http.MethodGet && !token,
-				h:       e.h,
-			}, nil
-		}
-		allowed = append(allowed, e.method)
+	e, ok, allowed := emukit.PickMethod(table, method, func(e entry) string { return e.method })
+	if !ok {
+		return nil, allowed
 	}
-	return nil, allowed
+	return &routed{
+		pattern: pattern,
+		id:      id,
+		token:   token,
+		body:    method != http.MethodGet && !token,
+		h:       e.h,
+	}, nil
 }
 
 // acceptsJSON reports whether the Accept header values admit

@@ -3,6 +3,8 @@ package emulator
 import (
 	"net/http"
 	"strings"
+
+	"github.com/orgbridge/orgbridge/internal/emukit"
 )
 
 // Scopes of the document's スコープ column, as OAuth2 scope names.
@@ -99,7 +101,7 @@ var routes = []route{
 func match(method, path string) (*route, map[string]string, []string) {
 	seg := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	best := -1
-	var candidates []int
+	var candidates []*route
 	for i := range routes {
 		n, ok := matchPattern(routes[i].pattern, seg, nil)
 		if !ok {
@@ -107,25 +109,21 @@ func match(method, path string) (*route, map[string]string, []string) {
 		}
 		switch {
 		case best < 0 || n < best:
-			best, candidates = n, []int{i}
+			best, candidates = n, []*route{&routes[i]}
 		case n == best:
-			candidates = append(candidates, i)
+			candidates = append(candidates, &routes[i])
 		}
 	}
-	var allowed []string
-	for _, i := range candidates {
-		rt := &routes[i]
-		if rt.method == method {
-			params := map[string]string{}
-			matchPattern(rt.pattern, seg, params)
-			if rt.handler == nil {
-				rt = &route{method: rt.method, pattern: rt.pattern, scope: rt.scope, handler: notImplemented}
-			}
-			return rt, params, nil
-		}
-		allowed = append(allowed, rt.method)
+	rt, ok, allowed := emukit.PickMethod(candidates, method, func(rt *route) string { return rt.method })
+	if !ok {
+		return nil, nil, allowed
 	}
-	return nil, nil, allowed
+	params := map[string]string{}
+	matchPattern(rt.pattern, seg, params)
+	if rt.handler == nil {
+		rt = &route{method: rt.method, pattern: rt.pattern, scope: rt.scope, handler: notImplemented}
+	}
+	return rt, params, nil
 }
 
 // matchPattern reports whether seg matches pattern and how many parameters

@@ -326,12 +326,9 @@ func match(method, path string) (*routed, []string) {
 	default:
 		return nil, nil
 	}
-	allowed := make([]string, 0, len(table))
-	for _, e := range table {
-		if e.method == method {
-			return &routed{pattern: pattern, id: id, userID: userID, body: method == http.MethodPost || method == http.MethodPut, h: e.h}, nil
-		}
-		allowed = append(allowed, e.method)
+	e, ok, allowed := emukit.PickMethod(table, method, func(e entry) string { return e.method })
+	if !ok {
+		return nil, allowed
 	}
-	return nil, allowed
+	return &routed{pattern: pattern, id: id, userID: userID, body: method == http.MethodPost || method == http.MethodPut, h: e.h}, nil
 }
