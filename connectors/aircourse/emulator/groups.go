@@ -75,19 +75,11 @@ func (s *Server) updateGroup(c *call) response {
 		return ch.errs.unprocessable()
 	}
 	g := &r.g
-	if name.set() {
-		g.Name = name.v
-	}
+	applySet(&g.Name, name)
 	applyStr(&g.Code, code)
-	if org.set() {
-		g.OrganizationID = org.v
-	}
-	if disc.set() {
-		g.IsEnableDiscussion = disc.v
-	}
-	if viewable.set() {
-		g.IsViewableMember = viewable.v
-	}
+	applySet(&g.OrganizationID, org)
+	applySet(&g.IsEnableDiscussion, disc)
+	applySet(&g.IsViewableMember, viewable)
 	applyStr(&g.Description, desc)
 	g.UpdatedAt = s.stamp()
 	return emukit.JSON(http.StatusOK, map[string]any{"data": renderGroup(r)})

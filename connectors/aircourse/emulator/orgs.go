@@ -125,16 +125,12 @@ func (s *Server) updateOrg(c *call) response {
 	}
 
 	o := &r.o
-	if name.set() {
-		o.Name = name.v
-	}
+	applySet(&o.Name, name)
 	applyStr(&o.Code, code)
 	if parent.set() {
 		o.ParentID = strPtr(parent.v)
 	}
-	if public.set() {
-		o.IsPublic = public.v
-	}
+	applySet(&o.IsPublic, public)
 	// A cleared date takes the parent's, if the parent has one.
 	if start.change() {
 		o.StartDate = optStr(start)
@@ -148,9 +144,7 @@ func (s *Server) updateOrg(c *call) response {
 			o.EndDate = emukit.Clone(s.orgs[*o.ParentID].o.EndDate)
 		}
 	}
-	if disc.set() {
-		o.IsEnableDiscussion = disc.v
-	}
+	applySet(&o.IsEnableDiscussion, disc)
 	applyStr(&o.Description, desc)
 	o.UpdatedAt = s.stamp()
 	return emukit.JSON(http.StatusOK, map[string]any{"data": s.renderOrg(r)})

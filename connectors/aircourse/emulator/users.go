@@ -174,21 +174,15 @@ func (s *Server) updateUser(c *call) response {
 	}
 
 	u := &r.u
-	if name.set() {
-		u.Name = name.v
-	}
+	applySet(&u.Name, name)
 	applyStr(&u.UserNumber, number)
 	oldMail, oldLogin := u.Mail, u.LoginID
 	applyStr(&u.Mail, mailF)
 	applyStr(&u.LoginID, login)
 	reindex(s.mailIdx, u.ID, oldMail, u.Mail)
 	reindex(s.loginIdx, u.ID, oldLogin, u.LoginID)
-	if password.set() {
-		r.password = password.v
-	}
-	if notification.set() {
-		u.Notification = notification.v
-	}
+	applySet(&r.password, password)
+	applySet(&u.Notification, notification)
 	applyStr(&u.SlackMemberID, slack)
 	if suspended.set() {
 		u.IsSuspended = suspended.v
@@ -206,9 +200,7 @@ func (s *Server) updateUser(c *call) response {
 	if f.ai.set() {
 		u.HasAiKnowledgeLicense = s.aiLicense(f.ai.v, u.ID)
 	}
-	if f.role.set() {
-		u.Role = f.role.v
-	}
+	applySet(&u.Role, f.role)
 	applyStr(&u.Department, f.department)
 	applyStr(&u.Position, f.position)
 	if f.gender.change() {
@@ -221,9 +213,7 @@ func (s *Server) updateUser(c *call) response {
 	}
 	applyStr(&u.Birthday, f.birthday)
 	applyStr(&u.Profile, f.profile)
-	if f.pwLogin.set() {
-		u.IsEnabledPasswordLogin = f.pwLogin.v
-	}
+	applySet(&u.IsEnabledPasswordLogin, f.pwLogin)
 	if f.memberOrgs.present || f.adminOrgs.present {
 		cur := s.renderUser(r)
 		members, admins := cur.MemberOrganizationIDs, cur.AdminOrganizationIDs

@@ -397,6 +397,14 @@ func codeTaken[R any](recs map[string]*R, code, self string, codeOf func(*R) *st
 
 func (c *checker) has(key string) bool { _, ok := c.in[key]; return ok }
 
+// applySet stores a validated value that was sent and is not null (an
+// absent or null field leaves *dst as it is).
+func applySet[T any](dst *T, f field[T]) {
+	if f.set() {
+		*dst = f.v
+	}
+}
+
 // applyStr stores a validated optional string: null clears it.
 func applyStr(dst **string, f field[string]) {
 	if !f.change() {
