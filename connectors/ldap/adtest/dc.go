@@ -383,7 +383,7 @@ func (dc *DC) run(samba string) error {
 			scheme string
 			addr   string
 		}{{&dc.URL, "ldap://", ldapAddr}, {&dc.LDAPSURL, "ldaps://", ldapsAddr}} {
-			f, err := startForwarder(u.addr, dc.ns.dial)
+			f, err := startForwarder(u.addr, dc.ns.dial, nil)
 			if err != nil {
 				return err
 			}

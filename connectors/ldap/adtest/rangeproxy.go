@@ -2,10 +2,8 @@ package adtest
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"strings"
-	"sync"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
 )
@@ -22,81 +20,21 @@ import (
 // a range option is answered by Samba itself, which implements it as
 // Windows does (see the package doc).
 //
-// The proxy sees plain LDAP only: do not use StartTLS through it.
+// It is a forwarder whose answers go through relay. The proxy sees plain
+// LDAP only: do not use StartTLS through it.
 type rangeProxy struct {
-	ln     net.Listener
-	target string
-	dial   func(network, addr string) (net.Conn, error)
-	limit  int
-
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	*forwarder
+	limit int
 }
 
 func startRangeProxy(target string, dial func(network, addr string) (net.Conn, error), limit int) (*rangeProxy, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p := &rangeProxy{limit: limit}
+	f, err := startForwarder(target, dial, p.relay)
 	if err != nil {
 		return nil, err
 	}
-	p := &rangeProxy{ln: ln, target: target, dial: dial, limit: limit, conns: map[net.Conn]struct{}{}}
-	p.wg.Add(1)
-	go p.serve()
+	p.forwarder = f
 	return p, nil
-}
-
-func (p *rangeProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *rangeProxy) close() {
-	p.ln.Close()
-	p.mu.Lock()
-	for c := range p.conns {
-		c.Close()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
-}
-
-func (p *rangeProxy) track(c net.Conn, add bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if add {
-		p.conns[c] = struct{}{}
-	} else {
-		delete(p.conns, c)
-	}
-}
-
-func (p *rangeProxy) serve() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		s, err := p.dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.track(c, true)
-		p.track(s, true)
-		p.wg.Add(2)
-		go func() {
-			defer p.wg.Done()
-			_, _ = io.Copy(s, c)
-			s.Close()
-			c.Close()
-		}()
-		go func() {
-			defer p.wg.Done()
-			_ = p.relay(c, s) // on any error the client sees the connection close
-			s.Close()
-			c.Close()
-			p.track(c, false)
-			p.track(s, false)
-		}()
-	}
 }
 
 // relay copies LDAP messages from the server to the client, rewriting
