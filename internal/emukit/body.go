@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"net/http"
 	"strconv"
 	"strings"
 )
@@ -37,6 +38,19 @@ func ParseObject(contentType string, raw []byte) (map[string]json.RawMessage, er
 		return nil, ErrTrailingData
 	}
 	return in, nil
+}
+
+// Object is a JSON object body decoded by ParseObject, values kept raw.
+type Object = map[string]json.RawMessage
+
+// ReadObject is the JSON object body of a request whose body Kit read
+// (Call.Body and Call.BodyErr): the read's error (ErrBodyTooLarge
+// included) or ParseObject's, the body's Content-Type taken from r.
+func ReadObject(r *http.Request, raw []byte, readErr error) (Object, error) {
+	if readErr != nil {
+		return nil, readErr
+	}
+	return ParseObject(r.Header.Get("Content-Type"), raw)
 }
 
 // Clone returns a copy of *p in a new variable, nil for nil: an optional

@@ -440,3 +440,21 @@ func TestParseObject(t *testing.T) {
 		}
 	}
 }
+
+// TestReadObject: a read error wins over the body; without one the body is
+// parsed with the request's Content-Type.
+func TestReadObject(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/", nil)
+	r.Header.Set("Content-Type", "application/json")
+	if _, err := ReadObject(r, []byte(`{"a":1}`), ErrBodyTooLarge); !errors.Is(err, ErrBodyTooLarge) {
+		t.Errorf("with a read error: %v, want ErrBodyTooLarge", err)
+	}
+	got, err := ReadObject(r, []byte(`{"a":1}`), nil)
+	if err != nil || string(got["a"]) != "1" {
+		t.Errorf("ReadObject = %v, %v; want {a:1}", got, err)
+	}
+	r.Header.Set("Content-Type", "text/plain")
+	if _, err := ReadObject(r, []byte(`{"a":1}`), nil); !errors.Is(err, ErrContentType) {
+		t.Errorf("as text/plain: %v, want ErrContentType", err)
+	}
+}

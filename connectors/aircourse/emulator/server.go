@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"encoding/json"
 	"mime"
 	"net/http"
 	"net/url"
@@ -287,11 +286,8 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 	}
 	var in body
 	if rt.body {
-		if readErr != nil {
-			return message(http.StatusBadRequest, msgBadRequest)
-		}
 		var err error
-		if in, err = parseBody(r.Header.Get("Content-Type"), raw); err != nil {
+		if in, err = emukit.ReadObject(r, raw, readErr); err != nil {
 			return message(http.StatusBadRequest, msgBadRequest)
 		}
 	}
@@ -469,11 +465,4 @@ func isZeroQ(q string) bool {
 
 // body is a decoded JSON object body, values kept raw so that absent, null
 // and mistyped fields can be told apart.
-type body map[string]json.RawMessage
-
-// parseBody decodes a JSON object. An empty body is an empty object; a
-// non-empty body must be sent as application/json and be one JSON object.
-func parseBody(contentType string, raw []byte) (body, error) {
-	in, err := emukit.ParseObject(contentType, raw)
-	return body(in), err
-}
+type body = emukit.Object

@@ -223,10 +223,7 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 	}
 	c := &call{r: r, user: userID, now: now, query: r.URL.Query()}
 	if r.Method == http.MethodPost || r.Method == http.MethodPut {
-		if readErr != nil {
-			return s.apiFail(http.StatusBadRequest, msgInvalidBody)
-		}
-		in, err := parseBody(r.Header.Get("Content-Type"), raw)
+		in, err := emukit.ReadObject(r, raw, readErr)
 		if err != nil {
 			return s.apiFail(http.StatusBadRequest, msgInvalidBody)
 		}
@@ -248,11 +245,4 @@ func (c *call) q(key string) string { return c.query.Get(key) }
 
 // body is a decoded JSON object body, values kept raw so that absent, null
 // and mistyped fields can be told apart.
-type body map[string]json.RawMessage
-
-// parseBody decodes a JSON object. An empty body is an empty object; a
-// non-empty body must be sent as application/json and be one JSON object.
-func parseBody(contentType string, raw []byte) (body, error) {
-	in, err := emukit.ParseObject(contentType, raw)
-	return body(in), err
-}
+type body = emukit.Object

@@ -298,10 +298,7 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 	}
 	c := &call{s: s, org: org, r: r, params: params, query: r.URL.Query(), now: now}
 	if r.Method != http.MethodGet {
-		if readErr != nil {
-			return badRequest()
-		}
-		in, err := parseBody(r.Header.Get("Content-Type"), raw)
+		in, err := emukit.ReadObject(r, raw, readErr)
 		if err != nil {
 			return badRequest()
 		}

@@ -82,14 +82,7 @@ func (b *errorBag) unprocessable() response {
 
 // body is a decoded JSON object, values kept raw so that absent, null and
 // mistyped fields can be told apart.
-type body map[string]json.RawMessage
-
-// parseBody decodes a JSON object. An empty body is {}; a non-empty one
-// must be application/json and one JSON object.
-func parseBody(contentType string, raw []byte) (body, error) {
-	in, err := emukit.ParseObject(contentType, raw)
-	return body(in), err
-}
+type body = emukit.Object
 
 // Values of an optional string field.
 type strField struct {
