@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"mime"
-	"net/http"
 	"strconv"
 	"strings"
 )
@@ -17,6 +16,9 @@ var (
 	ErrNotObject    = errors.New("the request body is not a JSON object")
 	ErrTrailingData = errors.New("the request body holds more than one JSON value")
 )
+
+// Object is a JSON object body decoded by ParseObject, values kept raw.
+type Object = map[string]json.RawMessage
 
 // ParseObject decodes a JSON object body, values kept raw. An empty (or
 // blank) body is an empty object; a non-empty one must be sent as
@@ -38,19 +40,6 @@ func ParseObject(contentType string, raw []byte) (map[string]json.RawMessage, er
 		return nil, ErrTrailingData
 	}
 	return in, nil
-}
-
-// Object is a JSON object body decoded by ParseObject, values kept raw.
-type Object = map[string]json.RawMessage
-
-// ReadObject is the JSON object body of a request whose body Kit read
-// (Call.Body and Call.BodyErr): the read's error (ErrBodyTooLarge
-// included) or ParseObject's, the body's Content-Type taken from r.
-func ReadObject(r *http.Request, raw []byte, readErr error) (Object, error) {
-	if readErr != nil {
-		return nil, readErr
-	}
-	return ParseObject(r.Header.Get("Content-Type"), raw)
 }
 
 // Clone returns a copy of *p in a new variable, nil for nil: an optional

@@ -42,6 +42,16 @@ type Call struct {
 	Route string
 }
 
+// ReadObject is the JSON object body of a request whose body Kit read
+// (Call.Body and Call.BodyErr): the read's error (ErrBodyTooLarge
+// included) or ParseObject's, the body's Content-Type taken from r.
+func ReadObject(r *http.Request, raw []byte, readErr error) (Object, error) {
+	if readErr != nil {
+		return nil, readErr
+	}
+	return ParseObject(r.Header.Get("Content-Type"), raw)
+}
+
 // Handler serves a request that got past the rate limiter and the faults.
 // It runs with Config.Lock held.
 type Handler func(r *http.Request, c *Call) Response
