@@ -100,8 +100,7 @@ func (s *Server) updateOrg(c *call) response {
 	if !fixed("parentId") {
 		parent = ch.ref("parentId", true, "org_", s.orgExists)
 		if parent.set() && s.isDescendant(parent.v, c.id) {
-			ch.fail("parentId", msgParentCycle)
-			parent.ok = false
+			parent.reject(ch, "parentId", msgParentCycle)
 		}
 	}
 	var public field[bool]

@@ -260,8 +260,7 @@ func (s *Server) checkUserFields(ch *checker, pwLoginRequired bool) userFields {
 // (the mail or loginId index), and takes the value out of the write.
 func unique(ch *checker, key string, f *field[string], idx map[string]string, self string) {
 	if f.set() && taken(idx, f.v, self) {
-		ch.fail(key, msgUnique(key))
-		f.ok = false
+		f.reject(ch, key, msgUnique(key))
 	}
 }
 

@@ -107,6 +107,12 @@ func (c *checker) given(key string) bool {
 
 func (c *checker) fail(key, msg string) { c.errs.Add(key, msg) }
 
+// reject records msg for key and marks f invalid, so that it is not stored.
+func (f *field[T]) reject(c *checker, key, msg string) {
+	c.fail(key, msg)
+	f.ok = false
+}
+
 // start handles presence and nullness; it returns the raw value to check
 // further, or nil when there is nothing more to check.
 func start[T any](c *checker, key string, required bool) (field[T], json.RawMessage) {
@@ -116,15 +122,13 @@ func start[T any](c *checker, key string, required bool) (field[T], json.RawMess
 	switch {
 	case !present:
 		if required && !c.update {
-			c.fail(key, msgRequired(key))
-			f.ok = false
+			f.reject(c, key, msgRequired(key))
 		}
 		return f, nil
 	case isNullish(raw):
 		f.null = true
 		if required {
-			c.fail(key, msgRequired(key))
-			f.ok = false
+			f.reject(c, key, msgRequired(key))
 		}
 		return f, nil
 	}
@@ -138,13 +142,11 @@ func (c *checker) str(key string, required bool, max int) field[string] {
 		return f
 	}
 	if err := json.Unmarshal(raw, &f.v); err != nil {
-		c.fail(key, msgString(key))
-		f.ok = false
+		f.reject(c, key, msgString(key))
 		return f
 	}
 	if max > 0 && utf8.RuneCountInString(f.v) > max {
-		c.fail(key, msgMax(key, max))
-		f.ok = false
+		f.reject(c, key, msgMax(key, max))
 	}
 	return f
 }
@@ -153,8 +155,7 @@ func (c *checker) str(key string, required bool, max int) field[string] {
 func (c *checker) email(key string, max int) field[string] {
 	f := c.str(key, false, max)
 	if f.set() && !validEmail(f.v) {
-		c.fail(key, msgEmail(key))
-		f.ok = false
+		f.reject(c, key, msgEmail(key))
 	}
 	return f
 }
@@ -175,8 +176,7 @@ func (c *checker) enum(key string, required bool, allowed ...string) field[strin
 		return f
 	}
 	if err := json.Unmarshal(raw, &f.v); err != nil || !slices.Contains(allowed, f.v) {
-		c.fail(key, msgIn(key))
-		f.ok = false
+		f.reject(c, key, msgIn(key))
 	}
 	return f
 }
@@ -185,15 +185,13 @@ func (c *checker) enum(key string, required bool, allowed ...string) field[strin
 func (c *checker) boolean(key string, required bool) field[bool] {
 	f, raw := start[bool](c, key, required)
 	if f.null && f.ok && !required {
-		c.fail(key, msgBoolean(key)) // not nullable
-		f.ok = false
+		f.reject(c, key, msgBoolean(key)) // not nullable
 	}
 	if raw == nil {
 		return f
 	}
 	if err := json.Unmarshal(raw, &f.v); err != nil {
-		c.fail(key, msgBoolean(key))
-		f.ok = false
+		f.reject(c, key, msgBoolean(key))
 	}
 	return f
 }
@@ -205,22 +203,19 @@ var intRE = regexp.MustCompile(`^-?[0-9]+$`)
 func (c *checker) intEnum(key string, nullable bool, allowed ...int) field[int] {
 	f, raw := start[int](c, key, false)
 	if f.null && !nullable {
-		c.fail(key, msgInteger(key))
-		f.ok = false
+		f.reject(c, key, msgInteger(key))
 	}
 	if raw == nil {
 		return f
 	}
 	t := string(bytes.TrimSpace(raw))
 	if !intRE.MatchString(t) {
-		c.fail(key, msgInteger(key))
-		f.ok = false
+		f.reject(c, key, msgInteger(key))
 		return f
 	}
 	n, err := strconv.Atoi(t)
 	if err != nil || !slices.Contains(allowed, n) {
-		c.fail(key, msgIn(key))
-		f.ok = false
+		f.reject(c, key, msgIn(key))
 		return f
 	}
 	f.v = n
@@ -233,8 +228,7 @@ var dateRE = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 func (c *checker) date(key string) field[string] {
 	f := c.str(key, false, 0)
 	if f.set() && !validDate(f.v) {
-		c.fail(key, msgDate(key))
-		f.ok = false
+		f.reject(c, key, msgDate(key))
 	}
 	return f
 }
@@ -256,8 +250,7 @@ func (c *checker) array(key string, required bool, each func(key string, raw jso
 	f.present = present
 	if !present {
 		if required && !c.update {
-			c.fail(key, msgRequired(key))
-			f.ok = false
+			f.reject(c, key, msgRequired(key))
 		}
 		return f
 	}
@@ -273,8 +266,7 @@ func (c *checker) array(key string, required bool, each func(key string, raw jso
 	}
 	var elems []json.RawMessage
 	if err := json.Unmarshal(raw, &elems); err != nil || elems == nil {
-		c.fail(key, msgArray(key))
-		f.ok = false
+		f.reject(c, key, msgArray(key))
 		return f
 	}
 	f.v = []string{}
