@@ -254,7 +254,7 @@ func (c *checker) array(key string, required bool, each func(key string, raw jso
 		}
 		return f
 	}
-	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) || bytes.Equal(bytes.TrimSpace(raw), []byte(`""`)) {
+	if isNullish(raw) {
 		f.null = true
 		if required {
 			c.fail(key, msgRequired(key))
