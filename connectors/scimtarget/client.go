@@ -30,8 +30,16 @@ type client struct {
 	api    httpkit.Endpoint
 	logger *zap.Logger
 
-	mu       sync.Mutex
-	features *features // nil until discovered
+	// discovering is held through a discovery, so that the Users and
+	// Groups lists Read starts together ask for ServiceProviderConfig
+	// once between them.
+	discovering sync.Mutex
+	mu          sync.Mutex
+	features    *features // nil until discovered
+	// schemasRead: /Schemas was read (or found missing); members is what
+	// it says of a Group's members (membersReturned).
+	schemasRead bool
+	members     string
 }
 
 // features are what ServiceProviderConfig says, or the safe assumptions
@@ -112,6 +120,8 @@ func (c *client) sawETag() {
 // (and given up on its first refusal), filters tried, no ETags until one
 // is seen, no bulk.
 func (c *client) discover(ctx context.Context) (features, error) {
+	c.discovering.Lock()
+	defer c.discovering.Unlock()
 	c.mu.Lock()
 	if c.features != nil {
 		f := *c.features

@@ -49,10 +49,14 @@
 // kept when they are Users the same Read listed; every membership is
 // role member (a Group has no roles). meta.version of each resource is
 // kept as its ETag. A server that lists only with a filter (400 tooMany)
-// is asked with one every resource meets (userName pr, displayName pr);
-// when no Group of a list carries members, the server may return them
-// only when asked (RFC 7643 §7), and they are listed again with
-// attributes=members.
+// is asked with one every resource meets (userName pr, displayName pr).
+// When no Group of a list carries members, the server may return them
+// only when asked (RFC 7643 §7, returned "request"): /Schemas is read
+// (once), and the Groups are listed again with attributes=members only
+// when the Group schema says members are returned on request, or the
+// server serves no /Schemas or says nothing of them; when it says they
+// are returned by default, the Groups are empty and nothing more is read.
+// ServiceProviderConfig is read once, however many lists start at once.
 //
 // # Writing
 //
@@ -77,7 +81,8 @@
 // resources, every PATCH, PUT and DELETE carries If-Match (the version
 // Read or the last write gave, else a GET's); a 412 reads the version
 // again and tries once more. A PUT of a Group whose GET left its members
-// out asks for them first, so the PUT keeps them.
+// out asks for them first (unless /Schemas say members are returned by
+// default), so the PUT keeps them.
 //
 // # Tests
 //

@@ -144,15 +144,17 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 }
 
 // askMembers: when no Group of a list carries members at all, the server
-// may return them only when asked (RFC 7643 §7, returned "request"): it
-// lists the members again, by the attributes parameter, and puts them in.
+// may return them only when asked (RFC 7643 §7, returned "request"). When
+// its /Schemas say so, or say nothing, it lists the members again, by the
+// attributes parameter, and puts them in; when they say members are
+// returned by default, the Groups are empty and nothing more is read.
 func (a *Adapter) askMembers(ctx context.Context, groups []resource) error {
 	for _, r := range groups {
 		if k, _ := lookup(r, "members"); k != "" {
 			return nil
 		}
 	}
-	if len(groups) == 0 {
+	if len(groups) == 0 || !a.membersOnRequest(ctx) {
 		return nil
 	}
 	withMembers, err := a.list(ctx, groupsPath, "", "members")

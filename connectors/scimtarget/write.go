@@ -135,8 +135,9 @@ func (a *Adapter) put(ctx context.Context, path string, overlay func(resource)) 
 }
 
 // get reads the resource at path whole, and its version. A Group whose
-// members the server returns only when asked (RFC 7643 §7, returned
-// "request") is asked for them, so that a PUT of it keeps them.
+// members the server may return only when asked (RFC 7643 §7, returned
+// "request", or a server whose /Schemas do not say) is asked for them, so
+// that a PUT of it keeps them.
 func (a *Adapter) get(ctx context.Context, path string) (resource, string, error) {
 	var r resource
 	etag, err := a.client.call(ctx, http.MethodGet, path, nil, "", nil, &r)
@@ -146,7 +147,7 @@ func (a *Adapter) get(ctx context.Context, path string) (resource, string, error
 	if etag == "" {
 		etag = metaVersion(r)
 	}
-	if k, _ := lookup(r, "members"); k == "" && strings.HasPrefix(path, groupsPath+"/") {
+	if k, _ := lookup(r, "members"); k == "" && strings.HasPrefix(path, groupsPath+"/") && a.membersOnRequest(ctx) {
 		var m resource
 		if _, err := a.client.call(ctx, http.MethodGet, path, url.Values{"attributes": {"members"}}, "", nil, &m); err != nil {
 			return nil, "", err
