@@ -39,6 +39,17 @@ type Capabilities struct {
 	// user_id): the planner writes no user, and memberships refer to users
 	// by that id.
 	UserRef string `json:"user_ref,omitempty"`
+	// UserAttributeRefs names the user attributes whose value names
+	// another user (SCIM's enterprise manager): by source key in the
+	// desired state, by target id as Read reports it. The planner compares
+	// them in source keys through its links; the target resolves the key
+	// through IDs.
+	UserAttributeRefs []string `json:"user_attribute_refs,omitempty"`
+	// LoginIDCaseInsensitive: the target compares login ids without
+	// regard to case and may keep one in another case than it was written
+	// (SCIM's userName, RFC 7643 §4.1.1): a login id that differs only in
+	// case is no change.
+	LoginIDCaseInsensitive bool `json:"login_id_case_insensitive,omitempty"`
 }
 
 // Action is what a change does.

@@ -569,7 +569,7 @@ func (p *planner) planUsers() {
 			p.addStage(change.CreateUser(u, orgs), stageUserWrite)
 			continue
 		}
-		c := change.UpdateUser(id, *actual[id], u)
+		c := change.UpdateUser(id, p.userInDesiredTerms(*actual[id], u), u)
 		c.Stage = stageUserWrite
 		if fold {
 			// Only memberships in managed orgs are compared; the others
@@ -597,6 +597,25 @@ func (p *planner) planUsers() {
 		}
 		p.addStage(c, stageUserRemove)
 	}
+}
+
+// userInDesiredTerms puts an actual user in the terms of the desired u
+// where the target says how (Capabilities): attributes that name another
+// user by that user's source key, and a login id that differs from u's
+// only in case as u's on a target that does not tell them apart.
+func (p *planner) userInDesiredTerms(was, u mapping.User) mapping.User {
+	if p.caps.LoginIDCaseInsensitive && strings.EqualFold(was.LoginID, u.LoginID) {
+		was.LoginID = u.LoginID
+	}
+	if len(p.caps.UserAttributeRefs) > 0 && len(was.Attributes) > 0 {
+		was.Attributes = maps.Clone(was.Attributes)
+		for _, name := range p.caps.UserAttributeRefs {
+			if id := was.Attributes[name]; id != "" {
+				was.Attributes[name] = p.ownerKey(mapping.KindUser, id)
+			}
+		}
+	}
+	return was
 }
 
 // splitOrgMemberships parts a user's actual org memberships into those in
