@@ -94,17 +94,22 @@ func New(ctx context.Context, cfg Config, logger *zap.Logger, opts ...connectors
 // Capabilities of a SCIM service provider: users (created, suspended by
 // active false), groups with members, and orgs as Groups (flat: a Group
 // has no parent) unless orgs_as puts them in the user's enterprise
-// attribute. A member has no role.
+// attribute. A member has no role. The enterprise manager is a reference
+// to another user (UserAttributeRefs).
 func (a *Adapter) Capabilities() connectors.Capabilities {
-	var attrs []string
-	for name := range a.attrs {
+	var attrs, refs []string
+	for name, ap := range a.attrs {
 		switch name {
 		case FieldLoginID, FieldEmail, FieldName, FieldKey:
 		default:
 			attrs = append(attrs, name)
+			if ap.userRef() {
+				refs = append(refs, name)
+			}
 		}
 	}
 	slices.Sort(attrs)
+	slices.Sort(refs)
 	return connectors.Capabilities{
 		Orgs:             a.orgsAs == OrgsAsGroups,
 		Users:            true,
@@ -114,6 +119,10 @@ func (a *Adapter) Capabilities() connectors.Capabilities {
 		Roles:            []mapping.Role{mapping.RoleMember},
 		GroupMemberships: true,
 		UserAttributes:   attrs,
+		// The manager is read as its SCIM id and written from the
+		// mapping's source key: the planner compares them through its
+		// links.
+		UserAttributeRefs: refs,
 	}
 }
 

@@ -21,11 +21,16 @@
 // externalId), name (displayName), email (emails[type eq "work"].value)
 // and the mapping's user attributes, named as the scim source names them
 // (givenName, familyName, title, department, employeeNumber, manager, …);
-// a user's suspension is active. Every path must name an attribute of the
-// core User schema or the enterprise extension. max_operations bounds the
-// member operations of one PATCH (default 100). timeout, max_retries,
-// retry_wait_min, retry_wait_max and max_retry_after are every HTTP
-// target's.
+// a user's suspension is active. The enterprise manager names a user:
+// the mapping gives the manager's source key (the scim source's manager
+// is the manager's id there, its key), and the target writes the
+// manager's SCIM id in this server, resolved through the executor's ids;
+// Read reports the id, and Capabilities name the attribute in
+// UserAttributeRefs so that the planner compares it through its links.
+// Every path must name an attribute of the core User schema or the
+// enterprise extension. max_operations bounds the member operations of
+// one PATCH (default 100). timeout, max_retries, retry_wait_min,
+// retry_wait_max and max_retry_after are every HTTP target's.
 //
 // # Discovery
 //
@@ -73,6 +78,11 @@
 // of the value. Where PATCH is not taken, a PUT of the resource as a GET
 // gives it with the mapped attributes laid over it, so that nothing
 // orgbridge does not map is dropped. A suspension is active false. A
+// manager with no SCIM id yet (created in the same run: the planner puts
+// every user write in one stage and orders no manager before its
+// reports) is left out of a create, and the next run's update sets it;
+// an update whose manager has no id fails with ErrUnresolved before it
+// writes, and the executor tries it again after the rest of the run. A
 // delete is DELETE (404 is the executor's "already gone"). Group members
 // change by PATCH add (the new members in one operation) and remove
 // (members[value eq "…"], one per member), never a replace of the list;

@@ -105,6 +105,11 @@ type attrPath struct {
 	boolean bool
 }
 
+// userRef: the attribute names another user by its SCIM id (the
+// enterprise manager, RFC 7643 §4.3), where orgbridge's model names the
+// user by source key.
+func (ap attrPath) userRef() bool { return ap.enterprise && ap.attr == "manager" }
+
 // activePath is where a user's suspension goes (inverted).
 var activePath = attrPath{attr: "active", boolean: true}
 

@@ -17,9 +17,9 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connec
 	path := usersPath + "/" + c.TargetID
 	switch c.Action {
 	case connectors.ActionCreate:
-		return a.createUser(ctx, c, log)
+		return a.createUser(ctx, c, ids, log)
 	case connectors.ActionUpdate:
-		fields, err := a.userDiff(c)
+		fields, err := a.userDiff(c, ids, log)
 		if err != nil {
 			return connectors.Result{}, err
 		}
@@ -34,14 +34,15 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connec
 // externalId: another client, or a create whose answer was lost, may have
 // made it) and adopts what it finds, bringing it to the desired state;
 // otherwise it POSTs. A 409 (uniqueness) is answered the same way.
-func (a *Adapter) createUser(ctx context.Context, c connectors.Change, log *zap.Logger) (connectors.Result, error) {
+func (a *Adapter) createUser(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
 	id, err := a.findUser(ctx, c.User, c.Key)
 	if err != nil {
 		return connectors.Result{}, err
 	}
+	fields := a.userFields(c.User, c.Key, ids, log)
 	if id == "" {
 		r := resource{}
-		for _, f := range a.userFields(c.User, c.Key) {
+		for _, f := range fields {
 			f.path.set(r, f.new)
 		}
 		r["schemas"] = schemasOf(r)
@@ -54,7 +55,7 @@ func (a *Adapter) createUser(ctx context.Context, c connectors.Change, log *zap.
 		}
 	}
 	log.Info("adopting the user the server holds already", zap.String("target_id", id))
-	return connectors.Result{TargetID: id}, a.adopt(ctx, usersPath+"/"+id, a.userFields(c.User, c.Key))
+	return connectors.Result{TargetID: id}, a.adopt(ctx, usersPath+"/"+id, fields)
 }
 
 // adopt brings an existing resource to fields: it reads it and writes
@@ -74,8 +75,11 @@ func (a *Adapter) adopt(ctx context.Context, path string, fields []field) error 
 }
 
 // userFields are every attribute of u the map writes, the source key
-// included, and active.
-func (a *Adapter) userFields(u *mapping.User, key string) []field {
+// included, and active. A manager (a reference to another user, by source
+// key) is written as that user's SCIM id; one without an id yet (created
+// later in the same stage: the planner orders no user before another) is
+// left unset, and the next run's update sets it.
+func (a *Adapter) userFields(u *mapping.User, key string, ids connectors.IDs, log *zap.Logger) []field {
 	var out []field
 	for name, ap := range a.attrs {
 		v := ""
@@ -91,6 +95,14 @@ func (a *Adapter) userFields(u *mapping.User, key string) []field {
 		default:
 			v = u.Attributes[name]
 		}
+		if v != "" && ap.userRef() {
+			id, err := change.Ref{Kind: mapping.KindUser, Key: v}.Resolve(ids)
+			if err != nil {
+				log.Info("the manager has no SCIM id yet: left unset, the next run sets it", zap.String("attribute", name), zap.String("manager_key", v))
+				continue
+			}
+			v = id
+		}
 		if v != "" {
 			out = append(out, field{path: ap, new: v})
 		}
@@ -100,11 +112,15 @@ func (a *Adapter) userFields(u *mapping.User, key string) []field {
 
 // userDiff are the fields an update changes, from its typed Diff: the
 // value from the change's user, the old one from the Diff. An update
-// with no Diff writes every mapped field.
-func (a *Adapter) userDiff(c connectors.Change) ([]field, error) {
+// with no Diff writes every mapped field. A manager is resolved to its
+// SCIM id through ids; one without an id fails the change with
+// ErrUnresolved before anything is written (the executor tries it again
+// at the end of the run, when a manager created in the same stage has
+// one).
+func (a *Adapter) userDiff(c connectors.Change, ids connectors.IDs, log *zap.Logger) ([]field, error) {
 	u := c.User
 	if len(c.Diff) == 0 {
-		return a.userFields(u, ""), nil
+		return a.userFields(u, "", ids, log), nil
 	}
 	var out []field
 	for _, d := range c.Diff {
@@ -129,6 +145,13 @@ func (a *Adapter) userDiff(c connectors.Change) ([]field, error) {
 		ap, ok := a.attrs[name]
 		if !ok {
 			return nil, fmt.Errorf("%s has no SCIM attribute: map it under the target's attributes", name)
+		}
+		if ap.userRef() && v != "" {
+			id, err := change.Ref{Kind: mapping.KindUser, Key: v}.Resolve(ids)
+			if err != nil {
+				return nil, fmt.Errorf("%s: the manager: %w", name, err)
+			}
+			v = id
 		}
 		out = append(out, field{path: ap, old: d.Old, new: v})
 	}
