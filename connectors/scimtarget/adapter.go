@@ -123,6 +123,10 @@ func (a *Adapter) Capabilities() connectors.Capabilities {
 		// mapping's source key: the planner compares them through its
 		// links.
 		UserAttributeRefs: refs,
+		// userName is caseExact false (RFC 7643 §4.1.1): a server may
+		// keep it in another case than it was sent ("MAY alter case",
+		// §7), and a login id that differs only in case is the same one.
+		LoginIDCaseInsensitive: true,
 	}
 }
 

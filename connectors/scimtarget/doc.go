@@ -27,6 +27,10 @@
 // manager's SCIM id in this server, resolved through the executor's ids;
 // Read reports the id, and Capabilities name the attribute in
 // UserAttributeRefs so that the planner compares it through its links.
+// userName is caseExact false (RFC 7643 §4.1.1) and a server may keep it
+// in another case than it was sent: Capabilities say
+// LoginIDCaseInsensitive, so a login id that differs only in case is no
+// change (and a change of case alone in the source is not written).
 // Every path must name an attribute of the core User schema or the
 // enterprise extension. max_operations bounds the member operations of
 // one PATCH (default 100). timeout, max_retries, retry_wait_min,

@@ -151,3 +151,42 @@ func TestManagerUnresolvedUpdate(t *testing.T) {
 		}
 	}
 }
+
+// userName is caseExact false (RFC 7643 §4.1.1), and a server may keep it
+// in another case than it was sent (stricttest's FoldUserName): mixed-case
+// login ids are not planned again on the next run, while a login id that
+// changes more than its case still is.
+func TestFoldedUserNameIsNoChange(t *testing.T) {
+	srv := stricttest.New(t, stricttest.Options{Token: unitToken, FoldUserName: true})
+	a := newTestAdapter(t, srv.URL, nil)
+	if !a.Capabilities().LoginIDCaseInsensitive {
+		t.Fatal("Capabilities do not say login ids are compared without regard to case")
+	}
+	desired := &mapping.Snapshot{
+		Users: []mapping.User{
+			{Key: "e1", LoginID: "Sato.Taro", Name: "佐藤 太郎", Email: "Sato.Taro@example.com"},
+			{Key: "e2", LoginID: "YAMADA", Name: "山田"},
+		},
+		Groups:      []mapping.Group{{Key: "g1", Name: "新人研修", Code: "training"}},
+		Memberships: []mapping.Membership{{UserKey: "e1", Kind: mapping.KindGroup, ContainerKey: "g1", Role: mapping.RoleMember}},
+	}
+	l := links{}
+	if p := syncOnce(t, a, desired, l); len(p.Changes) != 4 {
+		t.Fatalf("run 1 planned %q, want 4 creates", describe(p))
+	}
+	for _, u := range srv.Users() {
+		if name := u.Attributes["userName"].(string); name != "sato.taro" && name != "yamada" {
+			t.Fatalf("the server keeps userName %q: the reading does not fold", name)
+		}
+	}
+	if p := syncOnce(t, a, desired, l); len(p.Changes) != 0 {
+		t.Errorf("run 2 planned %q, want nothing", describe(p))
+	}
+	desired.Users[0].LoginID = "Sato.Jiro"
+	if got := describe(syncOnce(t, a, desired, l)); len(got) != 1 || got[0] != "update user e1 login_id:sato.taro→Sato.Jiro" {
+		t.Errorf("a new login id planned %q, want its update", got)
+	}
+	if p := syncOnce(t, a, desired, l); len(p.Changes) != 0 {
+		t.Errorf("the run after planned %q, want nothing", describe(p))
+	}
+}
