@@ -1,11 +1,18 @@
 package main
 
 import (
+	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/orgbridge/orgbridge/configs"
@@ -77,15 +84,108 @@ func readSCIM(t *testing.T, d *daemon) scimHeld {
 	return h
 }
 
+// counter is a reverse proxy in front of a SCIM endpoint that counts what
+// the scim target asks of it, by method and collection ("GET /Users",
+// "GET /Users?filter", "PATCH /Groups/{id}"), run by run.
+type counter struct {
+	mu     sync.Mutex
+	counts map[string]int
+	proxy  *httputil.ReverseProxy
+}
+
+func newCounter(t *testing.T, base string) (*counter, string) {
+	t.Helper()
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &counter{counts: map[string]int{}, proxy: httputil.NewSingleHostReverseProxy(&url.URL{Scheme: u.Scheme, Host: u.Host})}
+	srv := httptest.NewServer(c)
+	t.Cleanup(srv.Close)
+	return c, srv.URL + u.Path
+}
+
+func (c *counter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_, rest, _ := strings.Cut(r.URL.Path, "/scim/v2")
+	parts := strings.SplitN(strings.TrimPrefix(rest, "/"), "/", 2)
+	key := r.Method + " /" + parts[0]
+	if len(parts) == 2 {
+		key += "/{id}"
+	}
+	if q := r.URL.Query(); q.Has("filter") {
+		key += "?filter"
+	} else if q.Has("attributes") {
+		key += "?attributes"
+	}
+	rec := httptest.NewRecorder()
+	c.proxy.ServeHTTP(rec, r)
+	if rec.Code >= 300 {
+		key += fmt.Sprintf(" %d", rec.Code)
+	}
+	c.mu.Lock()
+	c.counts[key]++
+	c.mu.Unlock()
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+}
+
+// take returns the counts since the last take, and their total.
+func (c *counter) take() (map[string]int, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out, total := c.counts, 0
+	for _, n := range out {
+		total += n
+	}
+	c.counts = map[string]int{}
+	return out, total
+}
+
+func (c *counter) describe(counts map[string]int) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		fmt.Fprintf(&b, " %s:%d", k, counts[k])
+	}
+	return b.String()
+}
+
+// checkRequests compares a run's request counts with want; a key of
+// want that ends in "+" is a range (at least lo, at most hi) for what the
+// executor's timing decides (how many member changes of a Group arrive
+// while one is in flight and go in one PATCH).
+func checkRequests(t *testing.T, run string, got map[string]int, want map[string]int, ranges map[string][2]int) {
+	t.Helper()
+	for k, n := range got {
+		if r, ok := ranges[k]; ok {
+			if n < r[0] || n > r[1] {
+				t.Errorf("%s: %d × %s, want %d to %d", run, n, k, r[0], r[1])
+			}
+		} else if want[k] != n {
+			t.Errorf("%s: %d × %s, want %d", run, n, k, want[k])
+		}
+	}
+	for k, n := range want {
+		if _, ok := got[k]; !ok {
+			t.Errorf("%s: no %s, want %d", run, k, n)
+		}
+	}
+}
+
 // The scim target end to end: `orgbridge sync -c configs/scim-target.yaml`
 // provisions the demo export into the SCIM endpoint of `orgbridge serve`
 // (configs/scim.yaml, which relays to an AirCourse emulator); a rename, a
 // move and a leaver follow on the second export; a third run plans nothing.
+// A proxy in front of the endpoint counts each run's requests (the
+// README's figures: go test -run SCIMTarget -v ./cmd/orgbridge/).
 func TestEndToEndSCIMTarget(t *testing.T) {
 	_, srv, work := scimSetup(t)
 	d := startServe(t, scimConfig(t, work, srv.URL, "200ms"))
 	defer d.stop()
-	c := scimTargetConfig(t, d.base)
+	requests, base := newCounter(t, d.base)
+	c := scimTargetConfig(t, base)
 	cfg := filepath.Join(c.dir, "scim-target.yaml")
 	if code, out, errs := c.run("validate", "-c", cfg); code != exitOK {
 		t.Fatalf("validate: exit %d\n%s%s", code, out, errs)
@@ -94,6 +194,17 @@ func TestEndToEndSCIMTarget(t *testing.T) {
 	if code, out, errs := c.run("sync", "-c", cfg); code != exitOK {
 		t.Fatalf("sync 1: exit %d\n%s\n%s", code, out, errs)
 	}
+	counts, total := requests.take()
+	t.Logf("sync 1: %d requests:%s", total, requests.describe(counts))
+	// One read of an empty endpoint; each of the 11 users and 9 Groups
+	// looked up by its two natural keys and POSTed; the 17 memberships
+	// PATCHed by Group (at least one PATCH each, a batch when changes
+	// queue), each PATCH after a Group's first reading its version (the
+	// endpoint's 204 carries no ETag).
+	checkRequests(t, "sync 1", counts, map[string]int{
+		"GET /ServiceProviderConfig": 1, "GET /Users": 1, "GET /Groups": 1,
+		"GET /Users?filter": 22, "POST /Users": 11, "GET /Groups?filter": 18, "POST /Groups": 9,
+	}, map[string][2]int{"PATCH /Groups/{id}": {9, 17}, "GET /Groups/{id}": {0, 8}})
 	h := readSCIM(t, d)
 	if len(h.users) != 11 {
 		t.Fatalf("sync 1: %d users in the endpoint, want 11 (the leaver 1012 out of scope): %v", len(h.users), keys(h.users))
@@ -131,6 +242,14 @@ func TestEndToEndSCIMTarget(t *testing.T) {
 	if code, out, errs := c.run("sync", "-c", cfg); code != exitOK {
 		t.Fatalf("sync 2: exit %d\n%s\n%s", code, out, errs)
 	}
+	counts, total = requests.take()
+	t.Logf("sync 2: %d requests:%s", total, requests.describe(counts))
+	// The rename, the move's department, 1006's new title and the
+	// leaver's active false (4 user PATCHes; the role change is no SCIM
+	// change), the move out of one Group and into another.
+	checkRequests(t, "sync 2", counts, map[string]int{
+		"GET /ServiceProviderConfig": 1, "GET /Users": 1, "GET /Groups": 1, "PATCH /Users/{id}": 4, "PATCH /Groups/{id}": 2,
+	}, nil)
 	h = readSCIM(t, d)
 	if got := h.users["e1002"]["displayName"]; got != "木村 花子" {
 		t.Errorf("rename: 1002 is %v", got)
@@ -150,6 +269,11 @@ func TestEndToEndSCIMTarget(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "no changes") {
 		t.Fatalf("sync 3: exit %d\n%s\n%s", code, out, errs)
 	}
+	counts, total = requests.take()
+	t.Logf("sync 3: %d requests:%s", total, requests.describe(counts))
+	// Nothing to do: ServiceProviderConfig and one page of each list
+	// (the Groups carry their members: no /Schemas, no second listing).
+	checkRequests(t, "sync 3", counts, map[string]int{"GET /ServiceProviderConfig": 1, "GET /Users": 1, "GET /Groups": 1}, nil)
 }
 
 func keys(m map[string]map[string]any) []string {
