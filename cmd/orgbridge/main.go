@@ -130,7 +130,7 @@ Exit codes:
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageMarker{err} })
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "", "log format: console or json (default: console on a terminal, json otherwise)")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	root.AddCommand(a.validateCommand(), a.planCommand(), a.syncCommand(), a.serveCommand(), a.emulateCommand(), a.demoCommand(), a.explainCommand(), a.loadgenCommand(), a.genCommand())
+	root.AddCommand(a.validateCommand(), a.planCommand(), a.syncCommand(), a.serveCommand(), a.emulateCommand(), a.demoCommand(), a.explainCommand(), a.loadgenCommand())
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)
 	}
