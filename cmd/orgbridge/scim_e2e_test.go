@@ -39,7 +39,7 @@ const scimToken = "e2e-scim-token-5f0c"
 
 // scimConfig is configs/scim.yaml pointed at a test emulator, on a free
 // port, without TLS, with the given debounce.
-func scimConfig(t *testing.T, dir, emulatorURL, debounce string) string {
+func scimConfig(t testing.TB, dir, emulatorURL, debounce string) string {
 	t.Helper()
 	data, err := configs.Files.ReadFile("scim.yaml")
 	if err != nil {
@@ -60,7 +60,7 @@ func scimConfig(t *testing.T, dir, emulatorURL, debounce string) string {
 
 // daemon is one `orgbridge serve` running in process.
 type daemon struct {
-	t      *testing.T
+	t      testing.TB
 	base   string
 	admin  string
 	logs   *observer.ObservedLogs // what the daemon logged
@@ -68,7 +68,7 @@ type daemon struct {
 	done   chan error
 }
 
-func startServe(t *testing.T, cfgPath string) *daemon {
+func startServe(t testing.TB, cfgPath string) *daemon {
 	t.Helper()
 	file, err := registry.Load(cfgPath)
 	if err != nil {
@@ -152,7 +152,7 @@ func userJSON(userName, display, active, employee string) string {
 
 // scimSetup starts an AirCourse emulator and sets the secrets the SCIM
 // config reads; it returns the emulator, its server and a work directory.
-func scimSetup(t *testing.T) (*emulator.Server, *httptest.Server, string) {
+func scimSetup(t testing.TB) (*emulator.Server, *httptest.Server, string) {
 	t.Helper()
 	emu := emulator.New(emulator.Options{Options: emukit.Options{RateLimit: -1}})
 	emu.AddClient(demoClientID, demoClientSecret)
