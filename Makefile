@@ -9,7 +9,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSIO
 # No cgo anywhere: the SQLite driver is pure Go.
 export CGO_ENABLED ?= 0
 
-.PHONY: all build demo test fuzz bench lint staticcheck scale scim-conformance clean
+.PHONY: all build demo test fuzz bench bench-all lint staticcheck scale scim-conformance clean
 
 all: lint test build
 
@@ -43,8 +43,15 @@ FUZZ_TARGETS ?= \
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZMINIMIZETIME=$(FUZZMINIMIZETIME) bash scripts/fuzz.sh $(FUZZ_TARGETS)
 
-## bench: the benchmarks; figures in the README come from here.
+## bench: one table of orgbridge's figures (scale, LDAP, SCIM, push latency,
+## SCIM under load) with the machine it ran on; README → Performance is
+## that table (BENCH_README=1 rewrites it there). BENCH_USERS (default
+## 100000), BENCH_1M=1 for the 1,000,000-user rows; see scripts/bench.sh.
 bench:
+	GO=$(GO) bash scripts/bench.sh
+
+## bench-all: every benchmark of every package, as go test prints them.
+bench-all:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 ## scale: time plan and sync of a large export (default 10000 users; USERS=N

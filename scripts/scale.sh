@@ -243,6 +243,7 @@ timed "plan" "$USERS" "$work/emulator.log" "$work/plan.out" "$work/plan.err" \
 timed "sync (first)" "$USERS" "$work/emulator.log" "$work/sync1.out" "$work/sync1.err" \
 	"$bin" sync -c "$cfg" --log-level warn --log-format json
 grep -q '^applied [0-9]* changes' "$work/sync1.out" || die "the first sync did not report its changes"
+first_changes=$(sed -n 's/^applied \([0-9]*\) changes.*/\1/p' "$work/sync1.out" | head -n 1)
 
 timed "sync (no change)" "$USERS" "$work/emulator.log" "$work/sync2.out" "$work/sync2.err" \
 	"$bin" sync -c "$cfg" --log-level warn --log-format json
@@ -299,5 +300,6 @@ echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 printf '%s\n' "${rows[@]}"
 echo
 echo "peak RSS is orgbridge's alone; the emulator peaked at ${emu_rss} MB (VmHWM) holding $USERS users."
+echo "first sync applied $first_changes changes (objects written); requests per change: $(awk -v r="${rows[1]}" -v c="$first_changes" 'BEGIN { split(r, f, "|"); printf "%.2f", f[7] / c }')."
 for note in "${paced_notes[@]}"; do echo "$note"; done
 [[ -z $paced_failed ]] || die "pacing failed, want under 0.5% 429s: $paced_failed"
