@@ -57,8 +57,9 @@
 //     If-Match is honoured (412), and ServiceProviderConfig, served here,
 //     says so (the library's says etag unsupported).
 //   - PATCH answers 204 (RFC 7644 §3.5.2 allows it; Microsoft's collection
-//     expects it), or 200 with the resource when attributes or
-//     excludedAttributes are asked for.
+//     expects it) with the new version as its ETag header (which the
+//     library sets only on an answer with a body), or 200 with the
+//     resource when attributes or excludedAttributes are asked for.
 //
 // DELETE removes the resource (it leaves a tombstone in the store that only
 // the source sees); deactivation is PATCH or PUT with active false, which

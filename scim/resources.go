@@ -565,8 +565,9 @@ func (h *resources) delete(r *http.Request, id string) error {
 }
 
 // Patch applies the operations and answers 204 No Content, as RFC 7644
-// §3.5.2 allows and Microsoft's test collection expects; a request that
-// names attributes or excludedAttributes gets 200 with the resource.
+// §3.5.2 allows and Microsoft's test collection expects, with the new
+// version as its ETag header; a request that names attributes or
+// excludedAttributes gets 200 with the resource.
 func (h *resources) Patch(r *http.Request, id string, ops []libscim.PatchOperation) (libscim.Resource, error) {
 	res, _, err := h.update(r, id, func(cur store.SCIMResource, doc map[string]any) (string, map[string]any, bool, error) {
 		next := deepCopyMap(doc)
@@ -593,6 +594,9 @@ func (h *resources) Patch(r *http.Request, id string, ops []libscim.PatchOperati
 	}
 	q := r.URL.Query()
 	if q.Get("attributes") == "" && q.Get("excludedAttributes") == "" {
+		if note, ok := r.Context().Value(patchedKey{}).(*patchedVersion); ok {
+			note.etag = res.Meta.Version
+		}
 		return libscim.Resource{}, nil
 	}
 	h.projectResource(r, &res)

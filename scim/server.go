@@ -242,7 +242,16 @@ func (s *Server) serve(w *recorder, r *http.Request) {
 		s.list(w, r2)
 		return
 	}
+	var patched patchedVersion
+	if r.Method == http.MethodPatch {
+		r2 = r2.WithContext(context.WithValue(r2.Context(), patchedKey{}, &patched))
+	}
 	buf := s.buffered(w, r2)
+	if buf.status == http.StatusNoContent && patched.etag != "" {
+		// RFC 7644 §3.14: the new version, which the library sets only
+		// with a body, so that a client's next write needs no GET.
+		w.Header().Set("ETag", patched.etag)
+	}
 	out := buf.body.Bytes()
 	if r.Method == http.MethodGet && buf.status == http.StatusOK {
 		out = discoveryMeta(r2, rest, out)
@@ -533,6 +542,13 @@ func (r *recorder) WriteHeader(code int) {
 	r.status = code
 	r.ResponseWriter.WriteHeader(code)
 }
+
+// patchedKey is the context key of a PATCH's *patchedVersion.
+type patchedKey struct{}
+
+// patchedVersion carries the version a PATCH answered 204 left, for its
+// ETag header.
+type patchedVersion struct{ etag string }
 
 // bufferedResponse holds a whole response until it is complete.
 // unavailableKey is the context key of a request's *unavailableNote.

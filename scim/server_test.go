@@ -947,9 +947,22 @@ func TestETagAndIfMatch(t *testing.T) {
 	if _, got := e.must(t, http.StatusOK, http.MethodGet, path, ""); str(got, "displayName") != "v2" {
 		t.Errorf("a stale write went through: %v", got)
 	}
-	e.must(t, http.StatusNoContent, http.MethodPatch, path, patchBody(t, map[string]any{"op": "replace", "path": "displayName", "value": "v3"}), "If-Match", v2)
-	h, _ = e.must(t, http.StatusOK, http.MethodGet, path, "")
-	e.must(t, http.StatusNoContent, http.MethodDelete, path, "", "If-Match", h.Get("ETag"))
+	// A PATCH answered 204 gives the new version in its ETag header (RFC
+	// 7644 §3.14), the one a GET then gives, and a write may use it.
+	h, _ = e.must(t, http.StatusNoContent, http.MethodPatch, path, patchBody(t, map[string]any{"op": "replace", "path": "displayName", "value": "v3"}), "If-Match", v2)
+	v3 := h.Get("ETag")
+	if v3 == "" || v3 == v2 {
+		t.Fatalf("PATCH 204 ETag %q (was %q)", v3, v2)
+	}
+	if h, got := e.must(t, http.StatusOK, http.MethodGet, path, ""); h.Get("ETag") != v3 || str(got, "meta", "version") != v3 {
+		t.Errorf("GET after PATCH: ETag %q, meta.version %q, want %q", h.Get("ETag"), str(got, "meta", "version"), v3)
+	}
+	// A PATCH that changes nothing keeps the version, and says so.
+	h, _ = e.must(t, http.StatusNoContent, http.MethodPatch, path, patchBody(t, map[string]any{"op": "replace", "path": "displayName", "value": "v3"}), "If-Match", v3)
+	if h.Get("ETag") != v3 {
+		t.Errorf("PATCH that changes nothing: ETag %q, want %q", h.Get("ETag"), v3)
+	}
+	e.must(t, http.StatusNoContent, http.MethodDelete, path, "", "If-Match", v3)
 }
 
 func TestServiceProviderConfig(t *testing.T) {
