@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Scalar reads a JSON value leniently as text, for APIs whose documents
@@ -19,13 +20,47 @@ func Scalar(raw json.RawMessage) string {
 		return ""
 	}
 	if raw[0] == '"' {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
+		if s, ok := plainString(raw); ok {
+			return s
+		}
+		if s, err := slowString(raw); err == nil {
 			return s
 		}
 		return ""
 	}
+	switch string(raw) { // the common ones without an allocation
+	case "true":
+		return "true"
+	case "false":
+		return "false"
+	case "0":
+		return "0"
+	case "1":
+		return "1"
+	}
 	return string(raw)
+}
+
+// plainString is the value of a JSON string with nothing to unescape or
+// replace (no backslash, no control character, valid UTF-8), which is
+// most of them: what json.Unmarshal would give, without its validation
+// pass and reflection. ok is false for any other, which the caller
+// decodes the long way.
+func plainString(raw []byte) (string, bool) {
+	n := len(raw)
+	if n < 2 || raw[0] != '"' || raw[n-1] != '"' {
+		return "", false
+	}
+	in := raw[1 : n-1]
+	for _, c := range in {
+		if c == '"' || c == '\\' || c < 0x20 {
+			return "", false
+		}
+	}
+	if !utf8.Valid(in) {
+		return "", false
+	}
+	return string(in), true
 }
 
 // FirstScalar is the first of keys whose value in obj is a non-empty
@@ -60,8 +95,8 @@ func AnyTrue(obj map[string]json.RawMessage, keys ...string) (v, present bool) {
 // different servers give it.
 func FirstScalars(obj map[string]json.RawMessage, keys ...string) []string {
 	for _, k := range keys {
-		var list []json.RawMessage
-		if json.Unmarshal(obj[k], &list) != nil || list == nil {
+		list, ok := rawArray(obj[k])
+		if !ok {
 			continue
 		}
 		out := make([]string, 0, len(list))
@@ -84,9 +119,12 @@ func FirstScalars(obj map[string]json.RawMessage, keys ...string) []string {
 // zeroed first, so an untagged field is left zero; the object is
 // returned for the fields with a rule of their own. A tagged field of
 // another type panics: the type is wrong, not the response.
+//
+// The object's values are slices of b, as encoding/json hands b to an
+// UnmarshalJSON: read them before it returns, or copy them.
 func DecodeLenient(b []byte, v any) (map[string]json.RawMessage, error) {
-	var o map[string]json.RawMessage
-	if err := json.Unmarshal(b, &o); err != nil {
+	o, err := rawObject(b)
+	if err != nil {
 		return nil, err
 	}
 	rv := reflect.ValueOf(v).Elem()

@@ -1,0 +1,172 @@
+package httpkit
+
+import (
+	"encoding/json"
+	"sync"
+)
+
+// rawObject is json.Unmarshal of b into a map[string]json.RawMessage, the
+// same map and the same errors, in one validating pass and one splitting
+// pass instead of encoding/json's reflection over every member: a list
+// page of a thousand objects is read a member at a time, and that
+// decode was most of a no-change run's reading of the target (issue 13).
+// The values are slices of b, not copies.
+func rawObject(b []byte) (map[string]json.RawMessage, error) {
+	if !json.Valid(b) {
+		return slowObject(b) // encoding/json's own error
+	}
+	i := skipSpace(b, 0)
+	if b[i] != '{' {
+		return slowObject(b) // null: a nil map; else its type error
+	}
+	// The members first, so that the map is made once at its size.
+	type member struct{ key, value []byte }
+	var buf [32]member
+	members := buf[:0]
+	for i = skipSpace(b, i+1); b[i] != '}'; {
+		end := stringEnd(b, i)
+		key := b[i:end]
+		i = skipSpace(b, skipSpace(b, end)+1) // past the colon
+		vend := valueEnd(b, i)
+		members = append(members, member{key, b[i:vend:vend]})
+		if i = skipSpace(b, vend); b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	o := make(map[string]json.RawMessage, len(members))
+	for _, m := range members {
+		key, ok := keyName(m.key)
+		if !ok {
+			var err error
+			if key, err = slowString(m.key); err != nil {
+				return nil, err // not reached: b is valid
+			}
+		}
+		o[key] = m.value
+	}
+	return o, nil
+}
+
+// slowObject and slowString are encoding/json's decodes, for what the
+// fast paths leave.
+func slowObject(b []byte) (map[string]json.RawMessage, error) {
+	var o map[string]json.RawMessage
+	err := json.Unmarshal(b, &o)
+	return o, err
+}
+
+func slowString(b []byte) (string, error) {
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
+}
+
+// keyNames interns the member names rawObject meets (a server's few
+// dozen: every object of a list has the same), up to maxKeyNames, so
+// that a page of a thousand objects does not allocate each name a
+// thousand times.
+var keyNames struct {
+	sync.RWMutex
+	m map[string]string
+}
+
+const maxKeyNames = 4096
+
+// keyName is the name a quoted JSON member name holds when it has
+// nothing to unescape (plainString), interned.
+func keyName(quoted []byte) (string, bool) {
+	keyNames.RLock()
+	s, ok := keyNames.m[string(quoted)]
+	keyNames.RUnlock()
+	if ok {
+		return s, true
+	}
+	s, ok = plainString(quoted)
+	if !ok {
+		return "", false
+	}
+	keyNames.Lock()
+	if keyNames.m == nil {
+		keyNames.m = map[string]string{}
+	}
+	if len(keyNames.m) < maxKeyNames {
+		keyNames.m[string(quoted)] = s
+	}
+	keyNames.Unlock()
+	return s, true
+}
+
+// rawArray splits a JSON array into its elements; ok is false for
+// anything else (absent, null, another type, malformed), as json.Unmarshal
+// into a []json.RawMessage would fail or leave it nil.
+func rawArray(raw []byte) (list []json.RawMessage, ok bool) {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '[' || !json.Valid(raw) {
+		return nil, false
+	}
+	list = []json.RawMessage{}
+	for i = skipSpace(raw, i+1); raw[i] != ']'; {
+		end := valueEnd(raw, i)
+		list = append(list, raw[i:end:end])
+		if i = skipSpace(raw, end); raw[i] == ',' {
+			i = skipSpace(raw, i+1)
+		}
+	}
+	return list, true
+}
+
+// The scanners below read JSON already known to be valid (json.Valid).
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// stringEnd is the index just past the string that starts at b[i].
+func stringEnd(b []byte, i int) int {
+	for i++; ; i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+}
+
+// valueEnd is the index just past the value that starts at b[i].
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for ; ; i++ {
+			switch b[i] {
+			case '"':
+				i = stringEnd(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+	}
+	for i < len(b) { // a number, true, false or null
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			return i
+		}
+		i++
+	}
+	return i
+}
