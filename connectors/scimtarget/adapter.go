@@ -40,6 +40,11 @@ type Adapter struct {
 	versions map[string]string
 
 	members memberQueues
+
+	// listed is what the last Read listed, by natural key, for the
+	// lookup before a create (listed.go).
+	lmu    sync.Mutex
+	listed *listed
 }
 
 var (

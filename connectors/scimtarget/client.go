@@ -68,21 +68,57 @@ type features struct {
 // If-Match when ifMatch is set; out (nil: discarded) decoded from the 2xx
 // answer. It returns the answer's ETag.
 func (c *client) call(ctx context.Context, method, path string, query url.Values, ifMatch string, body, out any) (string, error) {
-	api := c.api
-	api.Auth = headers{inner: c.api.Auth, ifMatch: ifMatch, body: body != nil}
-	resp, err := api.Send(ctx, method, path, query, body)
+	resp, etag, err := c.send(ctx, method, path, query, ifMatch, body)
 	if err != nil {
-		return "", scimError(err)
-	}
-	etag := resp.Header.Get("ETag")
-	if etag != "" {
-		c.sawETag()
+		return "", err
 	}
 	if out == nil {
 		httpkit.Discard(resp)
 		return etag, nil
 	}
 	return etag, httpkit.DecodeJSON(resp, out)
+}
+
+// write is a PATCH or PUT (as call, no answer decoded) that returns the
+// version it left: the answer's ETag header (a 204 carries one where the
+// server versions, RFC 7644 §3.14), else the meta.version of the
+// resource a 200 returns, so that the next write to the resource needs
+// no GET for it. An answer that is not a resource only gives none.
+func (c *client) write(ctx context.Context, method, path, ifMatch string, body any) (string, error) {
+	resp, etag, err := c.send(ctx, method, path, nil, ifMatch, body)
+	if err != nil {
+		return "", err
+	}
+	if etag != "" {
+		httpkit.Discard(resp)
+		return etag, nil
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, httpkit.MaxBody))
+	var got struct {
+		Meta any `json:"meta"`
+	}
+	if err != nil || json.Unmarshal(raw, &got) != nil {
+		return "", nil
+	}
+	meta, _ := got.Meta.(map[string]any)
+	_, v := lookup(meta, "version")
+	return text(v), nil
+}
+
+// send makes one SCIM request and returns the answer and its ETag.
+func (c *client) send(ctx context.Context, method, path string, query url.Values, ifMatch string, body any) (*http.Response, string, error) {
+	api := c.api
+	api.Auth = headers{inner: c.api.Auth, ifMatch: ifMatch, body: body != nil}
+	resp, err := api.Send(ctx, method, path, query, body)
+	if err != nil {
+		return nil, "", scimError(err)
+	}
+	etag := resp.Header.Get("ETag")
+	if etag != "" {
+		c.sawETag()
+	}
+	return resp, etag, nil
 }
 
 // headers puts the SCIM headers on each attempt besides the credentials:

@@ -66,6 +66,11 @@
 // server serves no /Schemas or says nothing of them; when it says they
 // are returned by default, the Groups are empty and nothing more is read.
 // ServiceProviderConfig is read once, however many lists start at once.
+// What a Read listed is kept by natural key (userName, externalId; a
+// Group's externalId and displayName), until the next Read, for the
+// creates that follow, when the list was whole: every page read, up to
+// its totalResults, with no filter put in for a server that lists only
+// with one.
 //
 // # Writing
 //
@@ -94,9 +99,28 @@
 // time go in one PATCH of up to max_operations. When the server versions
 // resources, every PATCH, PUT and DELETE carries If-Match (the version
 // Read or the last write gave, else a GET's); a 412 reads the version
-// again and tries once more. A PUT of a Group whose GET left its members
+// again and tries once more. A write's version is its answer's ETag
+// header (a PATCH answered 204 carries one, RFC 7644 §3.14), else the
+// meta.version of the resource a 200 returns; a 204 without one leaves
+// the next write to read it. A PUT of a Group whose GET left its members
 // out asks for them first (unless /Schemas say members are returned by
 // default), so the PUT keeps them.
+//
+// When the last Read listed the collection whole, the lookup before a
+// create is answered from that listing, without a request: on a first
+// sync every lookup would find nothing, at one or two GETs an object.
+// Find (the executor's lookup, in a retry pass, of a create whose answer
+// was lost), a second attempt at a create since the Read and the lookup
+// after a 409 ask the server, since what they look for may have been
+// made after the Read.
+// The listing accepts one race: an object another client makes between
+// the Read and the create (or that a delete during the Read's paging
+// shifted past a page) is not found before the POST. Most such are
+// caught after it: a server that keeps userName unique answers 409, and
+// the object is adopted; one that matches only by externalId, on a
+// server that does not keep externalId unique (RFC 7643 leaves that to
+// it), is made twice, as it would be by a create racing the lookup
+// itself.
 //
 // # Tests
 //

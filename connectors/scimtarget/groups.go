@@ -87,7 +87,7 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, ids conne
 		}
 		return connectors.Result{TargetID: c.TargetID}, a.modify(ctx, path, fields, nil, nil)
 	}
-	id, err := a.findGroup(ctx, g)
+	id, err := a.findGroup(ctx, a.listedFor(c), g)
 	if err != nil {
 		return connectors.Result{}, err
 	}
@@ -97,7 +97,7 @@ func (a *Adapter) applyGroup(ctx context.Context, c connectors.Change, ids conne
 		if !errors.Is(err, connectors.ErrConflict) {
 			return connectors.Result{TargetID: id}, err
 		}
-		if id, _ = a.findGroup(ctx, g); id == "" {
+		if id, _ = a.findGroup(ctx, nil, g); id == "" {
 			return connectors.Result{}, fmt.Errorf("%w (and no Group has its externalId or displayName)", err)
 		}
 	}

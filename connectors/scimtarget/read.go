@@ -33,15 +33,26 @@ type listPage struct {
 // §3.4.2) is asked again with one every resource meets (userName pr,
 // displayName pr). attrs, when given, is the attributes parameter.
 func (a *Adapter) list(ctx context.Context, path, filter string, attrs ...string) ([]resource, error) {
+	rs, _, err := a.listAll(ctx, path, filter, attrs...)
+	return rs, err
+}
+
+// listAll is list, and whether what it returns is the whole collection
+// as far as the server says: no filter asked or put in, and as many
+// resources as its totalResults (which RFC 7644 §3.4.2 requires; a list
+// without one is not taken for whole).
+func (a *Adapter) listAll(ctx context.Context, path, filter string, attrs ...string) (out []resource, complete bool, err error) {
 	f, err := a.client.discover(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
+	whole := filter == ""
+	total, known := 0, false
+	defer func() { complete = err == nil && whole && known && len(out) >= total }()
 	count := a.pageSize
 	if f.maxResults > 0 && f.maxResults < count {
 		count = f.maxResults
 	}
-	var out []resource
 	seen := map[string]bool{}
 	for start := 1; ; {
 		q := url.Values{"startIndex": {strconv.Itoa(start)}, "count": {strconv.Itoa(count)}}
@@ -54,15 +65,15 @@ func (a *Adapter) list(ctx context.Context, path, filter string, attrs ...string
 		var page listPage
 		if _, err := a.client.call(ctx, http.MethodGet, path, q, "", nil, &page); err != nil {
 			if filter == "" && start == 1 && scimType(err) == "tooMany" {
-				filter = matchAll[path]
+				filter, whole = matchAll[path], false
 				a.logger.Debug("the server lists only with a filter: asking with one every resource meets", zap.String("filter", filter))
 				continue
 			}
-			return nil, fmt.Errorf("list %s from %d: %w", path, start, err)
+			return nil, false, fmt.Errorf("list %s from %d: %w", path, start, err)
 		}
-		total := number(page.TotalResults)
+		total, known = number(page.TotalResults), page.TotalResults != nil
 		if len(page.Resources) == 0 {
-			return out, nil
+			return out, false, nil
 		}
 		fresh := 0
 		for _, r := range page.Resources {
@@ -76,16 +87,16 @@ func (a *Adapter) list(ctx context.Context, path, filter string, attrs ...string
 		}
 		if fresh == 0 {
 			if total > len(out) {
-				return nil, fmt.Errorf("list %s: the server answered startIndex=%d with resources read already, and says %d exist where %d were read: it does not page", path, start, total, len(out))
+				return nil, false, fmt.Errorf("list %s: the server answered startIndex=%d with resources read already, and says %d exist where %d were read: it does not page", path, start, total, len(out))
 			}
-			return out, nil
+			return out, false, nil
 		}
 		start += len(page.Resources)
 		switch {
 		case total > 0 && start > total:
-			return out, nil
+			return out, false, nil
 		case total == 0 && len(page.Resources) < count:
-			return out, nil
+			return out, false, nil
 		}
 	}
 }
@@ -99,11 +110,16 @@ var matchAll = map[string]string{usersPath: "userName pr", groupsPath: "displayN
 // groups); its members are org members, the others' group members, role
 // member; members that are not Users Read listed (nested Groups, users
 // out of sight) are left out.
+//
+// What it listed is kept by natural key for the lookups before this run's
+// creates (listed.go); a Read that fails leaves none.
 func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
+	a.setListed(nil)
 	var users, groups []resource
+	var usersWhole, groupsWhole bool
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { users, err = a.list(gctx, usersPath, ""); return })
-	g.Go(func() (err error) { groups, err = a.list(gctx, groupsPath, ""); return })
+	g.Go(func() (err error) { users, usersWhole, err = a.listAll(gctx, usersPath, ""); return })
+	g.Go(func() (err error) { groups, groupsWhole, err = a.listAll(gctx, groupsPath, ""); return })
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("scim: read: %w", err)
 	}
@@ -140,6 +156,7 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 		}
 	}
 	snap.Sort()
+	a.setListed(a.newListed(users, usersWhole, groups, groupsWhole))
 	return snap, nil
 }
 

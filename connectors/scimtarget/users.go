@@ -33,9 +33,11 @@ func (a *Adapter) applyUser(ctx context.Context, c connectors.Change, ids connec
 // createUser looks the user up by its natural key first (userName, then
 // externalId: another client, or a create whose answer was lost, may have
 // made it) and adopts what it finds, bringing it to the desired state;
-// otherwise it POSTs. A 409 (uniqueness) is answered the same way.
+// otherwise it POSTs. The lookup is answered from the last Read's listing
+// when it can be (listed). A 409 (uniqueness) is answered by a lookup on
+// the server.
 func (a *Adapter) createUser(ctx context.Context, c connectors.Change, ids connectors.IDs, log *zap.Logger) (connectors.Result, error) {
-	id, err := a.findUser(ctx, c.User, c.Key)
+	id, err := a.findUser(ctx, a.listedFor(c), c.User, c.Key)
 	if err != nil {
 		return connectors.Result{}, err
 	}
@@ -50,7 +52,7 @@ func (a *Adapter) createUser(ctx context.Context, c connectors.Change, ids conne
 		if !errors.Is(err, connectors.ErrConflict) {
 			return connectors.Result{TargetID: id}, err
 		}
-		if id, _ = a.findUser(ctx, c.User, c.Key); id == "" {
+		if id, _ = a.findUser(ctx, nil, c.User, c.Key); id == "" {
 			return connectors.Result{}, fmt.Errorf("%w (and no user has its userName or externalId)", err)
 		}
 	}

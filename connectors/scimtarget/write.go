@@ -98,7 +98,7 @@ func (a *Adapter) patch(ctx context.Context, path string, ops []patchOp) error {
 		body := map[string]any{"schemas": []string{patchURN}, "Operations": ops[:n]}
 		ops = ops[n:]
 		if err := a.versioned(ctx, path, func(ifMatch string) (string, error) {
-			return a.client.call(ctx, http.MethodPatch, path, nil, ifMatch, body, nil)
+			return a.client.write(ctx, http.MethodPatch, path, ifMatch, body)
 		}); err != nil {
 			return err
 		}
@@ -120,7 +120,7 @@ func (a *Adapter) put(ctx context.Context, path string, overlay func(resource)) 
 		if f, _ := a.client.discover(ctx); f.etag {
 			ifMatch = etag
 		}
-		etag, err = a.client.call(ctx, http.MethodPut, path, nil, ifMatch, r, nil)
+		etag, err = a.client.write(ctx, http.MethodPut, path, ifMatch, r)
 		if err == nil {
 			a.noteVersion(path, etag)
 		}
