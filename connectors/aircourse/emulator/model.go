@@ -183,8 +183,16 @@ func (s *Server) ensureHome(userID string) {
 	}
 }
 
+// sortedUsers are the users in creation order, shared: read, never
+// changed. A user's fields change in place; its place only when users
+// are added (seq moves on) or removed (their count drops).
 func (s *Server) sortedUsers() []*userRec {
-	return emukit.ByAge(s.users, func(r *userRec) int64 { return r.seq })
+	c := &s.usersByAge
+	if c.recs == nil || c.n != len(s.users) || c.seq != s.seq {
+		c.recs = emukit.ByAge(s.users, func(r *userRec) int64 { return r.seq })
+		c.n, c.seq = len(s.users), s.seq
+	}
+	return c.recs
 }
 
 func (s *Server) sortedOrgs() []*orgRec {

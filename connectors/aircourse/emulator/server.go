@@ -82,6 +82,15 @@ type Server struct {
 	groupUsers    map[string]map[string]string // group → user → role (not the everyone group)
 	mailIdx       map[string]string            // lower-case mail → user
 	loginIdx      map[string]string            // lower-case loginId → user
+
+	// usersByAge is sortedUsers' last answer, kept while no user was
+	// added or removed: a list of 100,000 users is a hundred pages, and
+	// sorting them all for each page was most of its answer time.
+	usersByAge struct {
+		n    int   // len(users) then
+		seq  int64 // seq then: every new user takes a new one
+		recs []*userRec
+	}
 }
 
 // New returns a server holding only the root organization (ルート組織) and the
