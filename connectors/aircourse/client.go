@@ -272,8 +272,22 @@ const maxPages = 100000
 // list pages through path until a page is the last: meta.lastPage when the
 // server gives it, else once meta.total items are read when it gives that,
 // else at a page shorter than asked; always at an empty page.
+//
+// The pages are kept apart and joined once at the end: appending each to
+// one slice copied a hundred pages of users over and over as it grew.
 func list[T any](ctx context.Context, c *Client, path string, filter url.Values, pageSize int) ([]T, error) {
-	var all []T
+	var pages [][]T
+	read := 0
+	all := func() []T {
+		if read == 0 {
+			return nil
+		}
+		out := make([]T, 0, read)
+		for _, p := range pages {
+			out = append(out, p...)
+		}
+		return out
+	}
 	for page := 1; ; page++ {
 		if page > maxPages {
 			return nil, fmt.Errorf("GET %s: more than %d pages", path, maxPages)
@@ -289,24 +303,25 @@ func list[T any](ctx context.Context, c *Client, path string, filter url.Values,
 		if err := c.do(ctx, http.MethodGet, path, q, nil, &out); err != nil {
 			return nil, err
 		}
-		all = append(all, out.Data...)
+		pages = append(pages, out.Data)
 		n := len(out.Data)
+		read += n
 		switch {
 		case n == 0:
-			return all, nil
+			return all(), nil
 		case out.Meta != nil && out.Meta.LastPage > 0:
 			if page >= out.Meta.LastPage {
-				return all, nil
+				return all(), nil
 			}
 		case out.Meta != nil && out.Meta.hasTotal:
 			// No last page (a meta of page, limit and total): the total
 			// says when all is read, also where the server cut a page
 			// shorter than asked.
-			if len(all) >= out.Meta.Total {
-				return all, nil
+			if read >= out.Meta.Total {
+				return all(), nil
 			}
 		case n < pageSize:
-			return all, nil
+			return all(), nil
 		}
 	}
 }
