@@ -3,6 +3,7 @@ package mapping
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -41,7 +42,7 @@ type matcher struct {
 	values map[string]bool
 }
 
-func (m matcher) match(data map[string]string) (bool, error) {
+func (m matcher) match(data *recordValues) (bool, error) {
 	v, err := m.field.render(data)
 	if err != nil {
 		return false, err
@@ -249,7 +250,25 @@ func (r *Rules) newBuilder(records []Record, partial bool) *builder {
 	b := &builder{rules: r, origins: Origins{}, orgs: map[string]*Org{}, groups: map[string]*Group{},
 		report: Report{Records: len(records)}, suspended: map[string]bool{}}
 	var orgRecords, groupRecords []Record
+	users := 0
+	for i := range records {
+		if records[i].Kind == KindUser {
+			users++
+		}
+	}
+	// Sized once: a million users appended one by one moved the list some
+	// thirty times. Memberships are sized from the first users' share.
+	b.snap.Users = make([]User, 0, users)
+	b.origins[KindUser] = make(map[string]string, users)
+	const sample = 1024
+	seen := 0
 	for _, rec := range records {
+		if rec.Kind == KindUser {
+			if seen++; seen == sample && users > 2*sample {
+				perUser := float64(len(b.snap.Memberships)) / sample
+				b.snap.Memberships = slices.Grow(b.snap.Memberships, int(perUser*float64(users-sample)*1.05))
+			}
+		}
 		if rec.Problem != "" {
 			b.fail(rec.Kind, rec, errors.New(rec.Problem))
 			continue
@@ -404,7 +423,7 @@ func (b *builder) user(rec Record) (excluded bool, err error) {
 	return false, nil
 }
 
-func (b *builder) role(data map[string]string) (Role, error) {
+func (b *builder) role(data *recordValues) (Role, error) {
 	r := b.rules
 	if r.role == nil {
 		return r.roleDefault, nil
@@ -427,7 +446,7 @@ func (b *builder) role(data map[string]string) (Role, error) {
 
 // userOrgs returns the keys of the orgs a user belongs to, creating
 // path-derived orgs as it goes.
-func (b *builder) userOrgs(rec Record, data map[string]string) ([]string, error) {
+func (b *builder) userOrgs(rec Record, data *recordValues) ([]string, error) {
 	r := b.rules
 	switch {
 	case r.orgPath != nil:
@@ -476,6 +495,12 @@ func (b *builder) checkPath(path string) error {
 // pathOrg makes sure every org on a path exists and returns the key of the
 // last one. Keys are the segments joined by the separator.
 func (b *builder) pathOrg(path, origin string) (string, error) {
+	// A path written as a key is (its segments trimmed and not empty), and
+	// an org with that key made every org above it: its key is returned,
+	// so that the users of one org share one key string, not one each.
+	if o := b.orgs[path]; o != nil {
+		return o.Key, nil
+	}
 	sep := b.rules.pathSeparator
 	segments := strings.Split(path, sep)
 	parent := ""

@@ -140,10 +140,10 @@ func check(s *Snapshot, origins Origins, partial bool) issues {
 		p.add(fmt.Errorf("%s: org tree has a cycle: %s", origins.describe(KindOrg, cycle[0]), strings.Join(cycle, " → ")), objs...)
 	}
 
-	users := map[string]bool{}
-	logins := map[string][]string{}
-	mails := map[string][]string{}
-	for _, u := range s.Users {
+	users := make(map[string]bool, len(s.Users))
+	logins, mails := newDupFinder(len(s.Users)), newDupFinder(len(s.Users))
+	for i := range s.Users {
+		u := &s.Users[i]
 		if !newKey(&p, origins, users, KindUser, u.Key, u.Name) {
 			continue
 		}
@@ -156,31 +156,29 @@ func check(s *Snapshot, origins Origins, partial bool) issues {
 			p.add(fmt.Errorf("%s: neither login id nor email", origins.describe(KindUser, u.Key)), at)
 		}
 		if u.LoginID != "" {
-			k := strings.ToLower(u.LoginID)
-			logins[k] = append(logins[k], u.Key)
+			logins.add(strings.ToLower(u.LoginID), u.Key)
 		}
 		if u.Email != "" {
-			k := strings.ToLower(u.Email)
-			mails[k] = append(mails[k], u.Key)
+			mails.add(strings.ToLower(u.Email), u.Key)
 		}
 	}
 	// A login id or mail shared by several users is blamed on each of them:
 	// which one is right is the source's to say, not the order of its
 	// records.
-	byKey := s.UserIndex()
+	var byKey map[string]*User
 	for _, field := range []struct {
 		name  string
 		users map[string][]string
 		value func(*User) string
 	}{
-		{"login id", logins, func(u *User) string { return u.LoginID }},
-		{"email", mails, func(u *User) string { return u.Email }},
+		{"login id", logins.dups, func(u *User) string { return u.LoginID }},
+		{"email", mails.dups, func(u *User) string { return u.Email }},
 	} {
+		if len(field.users) > 0 && byKey == nil {
+			byKey = s.UserIndex()
+		}
 		for _, v := range slices.Sorted(maps.Keys(field.users)) {
 			keys := field.users[v]
-			if len(keys) < 2 {
-				continue
-			}
 			for i, k := range keys {
 				other := keys[0]
 				if i == 0 {
@@ -204,9 +202,21 @@ func check(s *Snapshot, origins Origins, partial bool) issues {
 		}
 	}
 
-	seen := map[string]bool{}
+	// Two memberships are the same one when their IDs are equal. Their
+	// fields are compared instead of their IDs (a string built for each of
+	// a million memberships) where that is the same: where no user key
+	// holds a "/" and no kind a ":", equal IDs are equal fields.
+	byFields := true
+	for i := range s.Memberships {
+		if m := &s.Memberships[i]; strings.Contains(m.UserKey, "/") || strings.Contains(string(m.Kind), ":") {
+			byFields = false
+			break
+		}
+	}
+	seenIDs := map[string]bool{}
+	seen := make(map[membershipFields]bool, len(s.Memberships))
 	for _, m := range s.Memberships {
-		where := origins.describe(KindUser, m.UserKey)
+		where := func() string { return origins.describe(KindUser, m.UserKey) }
 		at := ref{KindUser, m.UserKey}
 		if !users[m.UserKey] {
 			p.add(fmt.Errorf("membership %s: user %q does not exist", m.ID(), m.UserKey), at)
@@ -215,24 +225,64 @@ func check(s *Snapshot, origins Origins, partial bool) issues {
 		switch m.Kind {
 		case KindOrg:
 			if _, ok := orgs[m.ContainerKey]; !ok && !partial {
-				p.add(fmt.Errorf("%s: member of org %q, which does not exist", where, m.ContainerKey), at)
+				p.add(fmt.Errorf("%s: member of org %q, which does not exist", where(), m.ContainerKey), at)
 			}
 		case KindGroup:
 			if !groups[m.ContainerKey] && !partial {
-				p.add(fmt.Errorf("%s: member of group %q, which does not exist", where, m.ContainerKey), at)
+				p.add(fmt.Errorf("%s: member of group %q, which does not exist", where(), m.ContainerKey), at)
 			}
 		default:
-			p.add(fmt.Errorf("%s: membership of unknown kind %q", where, m.Kind), at)
+			p.add(fmt.Errorf("%s: membership of unknown kind %q", where(), m.Kind), at)
 		}
 		if !m.Role.Valid() {
-			p.add(fmt.Errorf("%s: role %q in %s %q is not member or admin", where, m.Role, m.Kind, m.ContainerKey), at)
+			p.add(fmt.Errorf("%s: role %q in %s %q is not member or admin", where(), m.Role, m.Kind, m.ContainerKey), at)
 		}
-		if seen[m.ID()] {
-			p.add(fmt.Errorf("%s: listed twice in %s %q", where, m.Kind, m.ContainerKey), at)
+		var twice bool
+		if byFields {
+			f := membershipFields{m.Kind, m.ContainerKey, m.UserKey}
+			twice = seen[f]
+			seen[f] = true
+		} else {
+			twice = seenIDs[m.ID()]
+			seenIDs[m.ID()] = true
 		}
-		seen[m.ID()] = true
+		if twice {
+			p.add(fmt.Errorf("%s: listed twice in %s %q", where(), m.Kind, m.ContainerKey), at)
+		}
 	}
 	return p
+}
+
+// membershipFields are what a membership's ID is made of.
+type membershipFields struct {
+	kind            Kind
+	container, user string
+}
+
+// dupFinder finds the values (login ids, mails) more than one user has:
+// dups holds each such value with every user's key, in the order added.
+// Only the first user of a value is kept apart, so that a million users
+// with a value each cost a map of strings, not a million lists.
+type dupFinder struct {
+	first map[string]string
+	dups  map[string][]string
+}
+
+func newDupFinder(n int) *dupFinder {
+	return &dupFinder{first: make(map[string]string, n), dups: map[string][]string{}}
+}
+
+func (d *dupFinder) add(value, key string) {
+	first, ok := d.first[value]
+	if !ok {
+		d.first[value] = key
+		return
+	}
+	if list, ok := d.dups[value]; ok {
+		d.dups[value] = append(list, key)
+		return
+	}
+	d.dups[value] = []string{first, key}
 }
 
 // newKey reports whether key, the key of an object of kind named name, is

@@ -1,0 +1,100 @@
+package mapping
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestSimpleTemplates: a template renderParts takes renders what
+// text/template renders, value and error alike, and the others are left
+// to text/template.
+func TestSimpleTemplates(t *testing.T) {
+	recs := []Record{
+		{Attrs: map[string][]string{"社員番号": {"100001"}, "mail": {" Sato.Taro@Example.jp "}, "所属": {"本社/営業部"}}},
+		{Attrs: map[string][]string{"社員番号": {}, "mail": {""}}},
+		{Attrs: map[string][]string{}},
+	}
+	for _, tc := range []struct {
+		text   string
+		simple bool
+	}{
+		{"{{.社員番号}}", true},
+		{"e{{.社員番号}}", true},
+		{"  {{.mail}}  ", true},
+		{"{{.mail | lower}}", true},
+		{"{{.mail | trim | upper}}", true},
+		{"{{ .所属 }}/{{.社員番号}}", true},
+		{"basic", true},
+		{"{{.mail | default \"none\"}}", false},
+		{"{{if .mail}}x{{end}}", false},
+		{"{{$x := .mail}}{{$x}}", false},
+		{"{{.mail | replace \"a\" \"b\"}}", false},
+	} {
+		f, err := compileField("users.x", tc.text)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.text, err)
+		}
+		if got := f.parts != nil; got != tc.simple {
+			t.Errorf("%s: simple %v, want %v", tc.text, got, tc.simple)
+		}
+		slow := &field{key: f.key, tmpl: f.tmpl}
+		for i, rec := range recs {
+			want, wantErr := slow.render(recordData(rec))
+			got, gotErr := f.render(recordData(rec))
+			if got != want || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+				t.Errorf("%s, record %d: %q, %v; text/template gives %q, %v", tc.text, i, got, gotErr, want, wantErr)
+			}
+		}
+	}
+}
+
+// TestCompareIDs: memberships sort as their IDs do, "/" in keys included.
+func TestCompareIDs(t *testing.T) {
+	ms := []Membership{
+		{Kind: KindOrg, ContainerKey: "a", UserKey: "u1"},
+		{Kind: KindOrg, ContainerKey: "a/b", UserKey: "u1"},
+		{Kind: KindOrg, ContainerKey: "a", UserKey: "b/u1"},
+		{Kind: KindOrg, ContainerKey: "a", UserKey: "b"},
+		{Kind: KindOrg, ContainerKey: "", UserKey: ""},
+		{Kind: KindGroup, ContainerKey: "a", UserKey: "u1"},
+		{Kind: KindOrg, ContainerKey: "ab", UserKey: "1"},
+		{Kind: KindOrg, ContainerKey: "a.", UserKey: "u1"},
+		{Kind: "org:x", ContainerKey: "a", UserKey: "u1"},
+	}
+	for _, a := range ms {
+		for _, b := range ms {
+			if got, want := compareIDs(a, b), strings.Compare(a.ID(), b.ID()); got != want {
+				t.Errorf("compareIDs(%q, %q) = %d, want %d", a.ID(), b.ID(), got, want)
+			}
+		}
+	}
+}
+
+// TestMembershipListedTwice: two memberships are the same one when their
+// IDs are, whether their fields are equal or only their IDs.
+func TestMembershipListedTwice(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ms   []Membership
+	}{
+		{"equal fields", []Membership{
+			{UserKey: "u1", Kind: KindOrg, ContainerKey: "a/b", Role: RoleMember},
+			{UserKey: "u1", Kind: KindOrg, ContainerKey: "a/b", Role: RoleAdmin},
+		}},
+		{"equal IDs", []Membership{
+			{UserKey: "u1", Kind: KindOrg, ContainerKey: "a/b", Role: RoleMember},
+			{UserKey: "b/u1", Kind: KindOrg, ContainerKey: "a", Role: RoleMember},
+		}},
+	} {
+		s := &Snapshot{
+			Orgs:        []Org{{Key: "a", Name: "a"}, {Key: "a/b", Name: "b", ParentKey: "a"}},
+			Users:       []User{{Key: "u1", Name: "U1", LoginID: "u1"}, {Key: "b/u1", Name: "U2", LoginID: "u2"}},
+			Memberships: tc.ms,
+		}
+		err := Validate(s, nil)
+		if err == nil || !strings.Contains(err.Error(), "listed twice") {
+			t.Errorf("%s: %v, want listed twice", tc.name, err)
+		}
+	}
+}
