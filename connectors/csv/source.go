@@ -95,17 +95,31 @@ func New(cfg Config, baseDir string, logger *zap.Logger) (*Source, error) {
 // cancelled ctx stops the read between rows.
 func (s *Source) Read(ctx context.Context) ([]connectors.Record, error) {
 	errs := &errlist.List{Max: maxErrors}
-	var out []connectors.Record
+	var files [][]connectors.Record
+	n := 0
 	for i := range s.files {
 		recs, err := s.readFile(ctx, &s.files[i], errs)
 		if err != nil {
 			// Fatal for this read: cancellation, or an I/O error.
 			return nil, err
 		}
-		out = append(out, recs...)
+		files = append(files, recs)
+		n += len(recs)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
+	}
+	if len(files) == 1 {
+		return files[0], nil
+	}
+	// One list made once: appending a million users' records and then
+	// the orgs' made three copies of it.
+	var out []connectors.Record
+	if n > 0 {
+		out = make([]connectors.Record, 0, n)
+	}
+	for _, recs := range files {
+		out = append(out, recs...)
 	}
 	return out, nil
 }
