@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -187,24 +188,105 @@ func Make(desired, actual *mapping.Snapshot, links Links, caps change.Capabiliti
 		owner: map[mapping.Kind]map[string]string{},
 	}
 	p.matchAll()
+	p.plan.Changes = make([]change.Change, 0, p.creates())
 	p.planOrgs()
 	p.planGroups()
 	p.planUsers()
 	p.planMemberships()
-	// Within a stage, order by action then source key, so that a plan reads
-	// the same whatever ids the target happened to give.
-	rank := map[change.Action]int{change.ActionCreate: 0, change.ActionUpdate: 1, change.ActionSuspend: 2, change.ActionDelete: 3}
-	sort.SliceStable(p.plan.Changes, func(i, j int) bool {
-		a, b := p.plan.Changes[i], p.plan.Changes[j]
-		if a.Stage != b.Stage {
-			return a.Stage < b.Stage
-		}
-		if rank[a.Action] != rank[b.Action] {
-			return rank[a.Action] < rank[b.Action]
-		}
-		return a.Key < b.Key
-	})
+	p.plan.Changes = sortChanges(p.plan.Changes)
+	if len(p.plan.Changes) == 0 {
+		p.plan.Changes = nil // as a plan with nothing to change has always been
+	}
 	return p.plan, nil
+}
+
+// creates counts the creates the plan will hold at least, once matchAll
+// has matched: the desired objects nothing matched, and the memberships
+// written apart of the users among them. The changes are listed in an
+// array of that size made once (a first plan of a million users grew it
+// by copying some thirty times), and a plan with little to change makes
+// a small one.
+func (p *planner) creates() int {
+	unmatched := func(kind mapping.Kind, key string) bool { _, ok := p.match[kind][key]; return !ok }
+	n := 0
+	for i := range p.desired.Orgs {
+		if unmatched(mapping.KindOrg, p.desired.Orgs[i].Key) {
+			n++
+		}
+	}
+	for i := range p.desired.Groups {
+		if unmatched(mapping.KindGroup, p.desired.Groups[i].Key) {
+			n++
+		}
+	}
+	if !p.caps.CreatesUsers {
+		return n
+	}
+	for i := range p.desired.Users {
+		if unmatched(mapping.KindUser, p.desired.Users[i].Key) {
+			n++
+		}
+	}
+	for i := range p.desired.Memberships {
+		m := &p.desired.Memberships[i]
+		if (m.Kind == mapping.KindGroup || !p.caps.OrgMembershipsInUser) && unmatched(mapping.KindUser, m.UserKey) {
+			n++
+		}
+	}
+	return n
+}
+
+// actionRank orders the actions within a stage.
+func actionRank(a change.Action) int {
+	switch a {
+	case change.ActionCreate:
+		return 0
+	case change.ActionUpdate:
+		return 1
+	case change.ActionSuspend:
+		return 2
+	case change.ActionDelete:
+		return 3
+	}
+	return 0
+}
+
+// compareChanges orders a plan: by stage, then within a stage by action
+// then source key, so that a plan reads the same whatever ids the target
+// happened to give.
+func compareChanges(a, b *change.Change) int {
+	if a.Stage != b.Stage {
+		return cmp.Compare(a.Stage, b.Stage)
+	}
+	if ra, rb := actionRank(a.Action), actionRank(b.Action); ra != rb {
+		return cmp.Compare(ra, rb)
+	}
+	return strings.Compare(a.Key, b.Key)
+}
+
+// sortChanges sorts changes stably by compareChanges. The changes are
+// large structs, so a stable sort moving them (insertion sort and
+// in-place merges, O(n log² n) moves) took seconds at a million; this
+// sorts their indexes and moves each change once. A plan made in order
+// already (most of a no-change or small plan) is returned as it is.
+func sortChanges(cs []change.Change) []change.Change {
+	sorted := true
+	for i := 1; i < len(cs) && sorted; i++ {
+		sorted = compareChanges(&cs[i-1], &cs[i]) <= 0
+	}
+	if sorted {
+		return cs
+	}
+	idx := make([]int32, len(cs))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortStableFunc(idx, func(i, j int32) int { return compareChanges(&cs[i], &cs[j]) })
+	out := make([]change.Change, len(cs))
+	for i, j := range idx {
+		out[i] = cs[j]
+	}
+	return out
 }
 
 type planner struct {
@@ -504,15 +586,59 @@ func (p *planner) planGroups() {
 	}
 }
 
-// orgMemberships returns, per user key, the desired org memberships.
-func orgMemberships(s *mapping.Snapshot) map[string][]mapping.Membership {
-	out := map[string][]mapping.Membership{}
-	for _, m := range s.Memberships {
-		if m.Kind == mapping.KindOrg {
-			out[m.UserKey] = append(out[m.UserKey], m)
+// byUser is a snapshot's org memberships grouped by user key, in the
+// snapshot's order: one map and one array for all users, where a map of
+// one slice per user cost a million small allocations.
+type byUser struct {
+	slot    map[string]int32
+	start   []int32 // slot → first index in list; start[len(slot)] = len(list)
+	members []mapping.Membership
+}
+
+// orgMemberships groups the org memberships of s by user key.
+func orgMemberships(s *mapping.Snapshot) *byUser {
+	b := &byUser{slot: map[string]int32{}}
+	var count []int32
+	for i := range s.Memberships {
+		m := &s.Memberships[i]
+		if m.Kind != mapping.KindOrg {
+			continue
 		}
+		k, ok := b.slot[m.UserKey]
+		if !ok {
+			k = int32(len(count))
+			b.slot[m.UserKey] = k
+			count = append(count, 0)
+		}
+		count[k]++
 	}
-	return out
+	b.start = make([]int32, len(count)+1)
+	for k, n := range count {
+		b.start[k+1] = b.start[k] + n
+	}
+	b.members = make([]mapping.Membership, b.start[len(count)])
+	next := append([]int32(nil), b.start[:len(count)]...)
+	for i := range s.Memberships {
+		m := &s.Memberships[i]
+		if m.Kind != mapping.KindOrg {
+			continue
+		}
+		k := b.slot[m.UserKey]
+		b.members[next[k]] = *m
+		next[k]++
+	}
+	return b
+}
+
+// of returns a user's org memberships, nil when there are none. The slice
+// is capped: appending to it copies.
+func (b *byUser) of(userKey string) []mapping.Membership {
+	k, ok := b.slot[userKey]
+	if !ok {
+		return nil
+	}
+	lo, hi := b.start[k], b.start[k+1]
+	return b.members[lo:hi:hi]
 }
 
 // membershipSet renders org memberships as sorted "orgTargetID=role" items,
@@ -564,7 +690,7 @@ func (p *planner) planUsers() {
 		if id == "" {
 			var orgs []mapping.Membership
 			if fold {
-				orgs = nonNil(desiredOrgs[u.Key])
+				orgs = nonNil(desiredOrgs.of(u.Key))
 			}
 			p.addStage(change.CreateUser(u, orgs), stageUserWrite)
 			continue
@@ -574,9 +700,9 @@ func (p *planner) planUsers() {
 		if fold {
 			// Only memberships in managed orgs are compared; the others
 			// ride along so that the whole set the target takes keeps them.
-			managed, foreign := p.splitOrgMemberships(actualOrgs[id])
-			if p.desiredOrgSet(desiredOrgs[u.Key]) != actualOrgSet(managed) {
-				c.SetOrgs(p.keyedOrgs(managed), desiredOrgs[u.Key], foreign)
+			managed, foreign := p.splitOrgMemberships(actualOrgs.of(id))
+			if p.desiredOrgSet(desiredOrgs.of(u.Key)) != actualOrgSet(managed) {
+				c.SetOrgs(p.keyedOrgs(managed), desiredOrgs.of(u.Key), foreign)
 			}
 		}
 		if len(c.Diff) > 0 {
