@@ -1,6 +1,8 @@
 package scheduler
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -72,10 +74,21 @@ func WriteText(w io.Writer, job string, p *Plan) error {
 // WriteTextSeqs is WriteText for part of a plan: seqs[i] is the seq of
 // p.Changes[i] in the whole plan (nil: the whole plan, i+1).
 func WriteTextSeqs(w io.Writer, job string, p *Plan, seqs []int) error {
-	ew := &errWriter{w: w}
+	// Buffered: a plan of a million lines is a million writes otherwise,
+	// each a system call when w is a terminal or a file.
+	bw := bufio.NewWriterSize(w, 64<<10)
+	ew := &errWriter{w: bw}
+	writeText(ew, job, p, seqs)
+	if ew.err != nil {
+		return ew.err
+	}
+	return bw.Flush()
+}
+
+func writeText(ew *errWriter, job string, p *Plan, seqs []int) {
 	if len(p.Changes) == 0 && len(p.Adopt) == 0 && len(p.Departed) == 0 {
 		ew.printf("job %s: no changes; the target is in step with the source.\n", job)
-		return ew.err
+		return
 	}
 	ew.printf("job %s: plan\n", job)
 	for _, a := range p.Adopt {
@@ -95,7 +108,6 @@ func WriteTextSeqs(w io.Writer, job string, p *Plan, seqs []int) error {
 		}
 	}
 	ew.printf("\nPlan: %s\n", Summarize(p))
-	return ew.err
 }
 
 // Seq is the number a plan prints for its change at index i: people count
@@ -162,7 +174,16 @@ func WriteJSON(w io.Writer, job string, p *Plan, refused error) error {
 	if refused != nil {
 		out.Refused = refused.Error()
 	}
-	return writeIndentedJSON(w, out)
+	if len(p.Changes) == 0 {
+		return writeIndentedJSON(w, out)
+	}
+	// The changes are written one at a time (streamedList), not encoded
+	// with the rest into one buffer: a million changes are most of a
+	// gigabyte of JSON.
+	shallow := *p
+	shallow.Changes = []connectors.Change{}
+	out.Plan = &shallow
+	return writeIndentedJSONStreamed(w, out, streamedList{field: "changes", depth: 1, n: len(p.Changes), elem: func(i int) any { return &p.Changes[i] }})
 }
 
 // writeIndentedJSON is how the scheduler writes JSON for people to read,
@@ -175,6 +196,65 @@ func writeIndentedJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// streamedList is a list writeIndentedJSONStreamed writes element by
+// element: the value given it holds the list empty (not nil) as field at
+// depth (1 for a field of the top object), alone of its name there, and
+// elem(i) is the list's element i, n of them.
+type streamedList struct {
+	field string
+	depth int
+	n     int
+	elem  func(i int) any
+}
+
+// writeIndentedJSONStreamed writes v as writeIndentedJSON does, byte for
+// byte, with each list of lists (in the order they come in v's JSON) in
+// place of its empty stand-in, encoding one element at a time into a
+// buffered writer: the whole document is never in memory at once.
+func writeIndentedJSONStreamed(w io.Writer, v any, lists ...streamedList) error {
+	var head bytes.Buffer
+	if err := writeIndentedJSON(&head, v); err != nil {
+		return err
+	}
+	rest := head.Bytes()
+	bw := bufio.NewWriterSize(w, 64<<10)
+	ew := &errWriter{w: bw}
+	var elem bytes.Buffer
+	for _, l := range lists {
+		// Strings in JSON hold no raw newline, so a line is found only
+		// where the encoder put it.
+		marker := "\n" + strings.Repeat("  ", l.depth) + `"` + l.field + `": []`
+		i := bytes.Index(rest, []byte(marker))
+		if i < 0 {
+			return fmt.Errorf("write JSON: no empty %q list at depth %d", l.field, l.depth)
+		}
+		end := i + len(marker) - 1 // the "]": what comes before it is written
+		ew.write(rest[:end])
+		indent := strings.Repeat("  ", l.depth+1)
+		enc := json.NewEncoder(&elem)
+		enc.SetIndent(indent, "  ")
+		enc.SetEscapeHTML(false)
+		for k := 0; k < l.n && ew.err == nil; k++ {
+			elem.Reset()
+			if err := enc.Encode(l.elem(k)); err != nil {
+				return err
+			}
+			if k > 0 {
+				ew.write([]byte(","))
+			}
+			ew.write([]byte("\n" + indent))
+			ew.write(bytes.TrimSuffix(elem.Bytes(), []byte("\n")))
+		}
+		ew.write([]byte("\n" + strings.Repeat("  ", l.depth) + "]"))
+		rest = rest[end+1:]
+	}
+	ew.write(rest)
+	if ew.err != nil {
+		return ew.err
+	}
+	return bw.Flush()
+}
+
 // errWriter prints to w and keeps the first write error, so that a
 // renderer checks once, at the end.
 type errWriter struct {
@@ -185,5 +265,11 @@ type errWriter struct {
 func (e *errWriter) printf(format string, args ...any) {
 	if e.err == nil {
 		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
+}
+
+func (e *errWriter) write(b []byte) {
+	if e.err == nil {
+		_, e.err = e.w.Write(b)
 	}
 }

@@ -115,7 +115,24 @@ func NewSavedPlan(job string, config string, incremental bool, res *RunResult, m
 
 // WriteSaved writes the plan as indented JSON.
 func WriteSaved(w io.Writer, sp *SavedPlan) error {
-	return writeIndentedJSON(w, sp)
+	// The changes and the digests, a million each in a large first plan,
+	// are written one at a time (writeIndentedJSONStreamed).
+	var lists []streamedList
+	shallow := *sp
+	if sp.Plan != nil && len(sp.Plan.Changes) > 0 {
+		p := *sp.Plan
+		p.Changes = []change.Change{}
+		shallow.Plan = &p
+		lists = append(lists, streamedList{field: "changes", depth: 2, n: len(sp.Plan.Changes), elem: func(i int) any { return &sp.Plan.Changes[i] }})
+	}
+	if len(sp.Digests) > 0 {
+		shallow.Digests = []ObjectDigest{}
+		lists = append(lists, streamedList{field: "digests", depth: 1, n: len(sp.Digests), elem: func(i int) any { return &sp.Digests[i] }})
+	}
+	if len(lists) == 0 {
+		return writeIndentedJSON(w, sp)
+	}
+	return writeIndentedJSONStreamed(w, &shallow, lists...)
 }
 
 // ReadSaved decodes a saved plan, refusing another format or a file that
