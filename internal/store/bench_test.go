@@ -181,3 +181,37 @@ func BenchmarkSCIM(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLinks measures Links of a job with 100,000 user links, 7 org
+// and 2 group links (memberships have none), what a no-change run of
+// 100,000 users reads before it plans (issue 13), in SQLite and
+// PostgreSQL.
+func BenchmarkLinks(b *testing.B) {
+	var links []store.Link
+	for i := range 100000 {
+		links = append(links, store.Link{Kind: mapping.KindUser, Key: fmt.Sprintf("%d", 100001+i), TargetID: fmt.Sprintf("usr_%016d", i)})
+	}
+	for i := range 7 {
+		links = append(links, store.Link{Kind: mapping.KindOrg, Key: fmt.Sprintf("本社/部%d", i), TargetID: fmt.Sprintf("org_%016d", i)})
+	}
+	for i := range 2 {
+		links = append(links, store.Link{Kind: mapping.KindGroup, Key: fmt.Sprintf("group%d", i), TargetID: fmt.Sprintf("grp_%016d", i)})
+	}
+	for _, db := range benchStores {
+		b.Run(db.name, func(b *testing.B) {
+			ctx := b.Context()
+			s := db.open(b)
+			defer s.Close()
+			if err := s.Adopt(ctx, "bench", links); err != nil {
+				b.Fatal(err)
+			}
+			defer cpuPerOp(b)()
+			for b.Loop() {
+				l, err := s.Links(ctx, "bench")
+				if err != nil || l.Len() != len(links) {
+					b.Fatalf("Links: %d, %v", l.Len(), err)
+				}
+			}
+		})
+	}
+}

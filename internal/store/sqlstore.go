@@ -245,20 +245,50 @@ func (s *sqlStore) Close() error {
 	return s.closeErr
 }
 
-// Links implements Store.
+// Links implements Store. The maps are made at their size (one count a
+// kind first) and each kind's name is read once, not once a row: a
+// no-change run of 100,000 users reads them all before it plans.
 func (s *sqlStore) Links(ctx context.Context, job string) (Links, error) {
+	l := make(Links)
+	counts, err := s.r.QueryContext(ctx, `SELECT kind, count(*) FROM links WHERE job = $1 GROUP BY kind`, job)
+	if err != nil {
+		return nil, fmt.Errorf("store: count links of job %q: %w", job, err)
+	}
+	defer counts.Close()
+	for counts.Next() {
+		var kind string
+		var n int
+		if err := counts.Scan(&kind, &n); err != nil {
+			return nil, fmt.Errorf("store: count links of job %q: %w", job, err)
+		}
+		l[mapping.Kind(kind)] = make(map[string]string, n)
+	}
+	if err := counts.Err(); err != nil {
+		return nil, fmt.Errorf("store: count links of job %q: %w", job, err)
+	}
 	rows, err := s.r.QueryContext(ctx, `SELECT kind, source_key, target_id FROM links WHERE job = $1`, job)
 	if err != nil {
 		return nil, fmt.Errorf("store: read links of job %q: %w", job, err)
 	}
 	defer rows.Close()
-	l := make(Links)
+	var (
+		kind    sql.RawBytes
+		key, id string
+		last    mapping.Kind
+		m       map[string]string
+	)
 	for rows.Next() {
-		var kind, key, id string
 		if err := rows.Scan(&kind, &key, &id); err != nil {
 			return nil, fmt.Errorf("store: read links of job %q: %w", job, err)
 		}
-		l.Set(mapping.Kind(kind), key, id)
+		if m == nil || string(kind) != string(last) {
+			last = mapping.Kind(kind)
+			if m = l[last]; m == nil {
+				m = make(map[string]string)
+				l[last] = m
+			}
+		}
+		m[key] = id
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: read links of job %q: %w", job, err)
