@@ -51,6 +51,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if perr := app.prof.stop(); perr != nil {
+		fmt.Fprintf(stderr, "orgbridge: %v\n", perr)
+	}
 	if app.logger != nil {
 		_ = app.logger.Sync()
 	}
@@ -98,6 +101,7 @@ type app struct {
 	logFormat      string
 	logLevel       string
 	logger         *zap.Logger
+	prof           profiler
 }
 
 func (a *app) rootCommand() *cobra.Command {
@@ -124,12 +128,16 @@ Exit codes:
 				return usageError(err)
 			}
 			a.logger = logger
+			if err := a.prof.start(); err != nil {
+				return usageError(err)
+			}
 			return nil
 		},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageMarker{err} })
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "", "log format: console or json (default: console on a terminal, json otherwise)")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	a.prof.register(root)
 	root.AddCommand(a.validateCommand(), a.planCommand(), a.syncCommand(), a.serveCommand(), a.emulateCommand(), a.demoCommand(), a.explainCommand(), a.loadgenCommand())
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)
