@@ -138,7 +138,7 @@ Exit codes:
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "", "log format: console or json (default: console on a terminal, json otherwise)")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	a.prof.register(root)
-	root.AddCommand(a.validateCommand(), a.planCommand(), a.syncCommand(), a.serveCommand(), a.emulateCommand(), a.demoCommand(), a.explainCommand(), a.loadgenCommand())
+	root.AddCommand(a.validateCommand(), a.planCommand(), a.syncCommand(), a.serveCommand(), a.emulateCommand(), a.demoCommand(), a.explainCommand(), a.loadgenCommand(), a.genCommand())
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)
 	}
