@@ -56,8 +56,10 @@ bench-all:
 
 ## scale: time plan and sync of a large export (default 10000 users; USERS=N
 ## to change) with bin/orgbridge against a separate emulator; see scripts/scale.sh.
+## ORGS=M has `orgbridge gen` write the export (M orgs on the deepest of DEPTH
+## levels, FANOUT, GROUPS, MEMBERSHIPS); without it, the demo's 7 orgs as before.
 scale:
-	GO=$(GO) bash scripts/scale.sh $(USERS)
+	GO=$(GO) ORGS=$(ORGS) DEPTH=$(DEPTH) FANOUT=$(FANOUT) NGROUPS=$(GROUPS) MEMBERSHIPS=$(MEMBERSHIPS) bash scripts/scale.sh $(USERS)
 
 ## scim-conformance: Microsoft's SCIM test collection, run by newman against
 ## `orgbridge serve` (NEWMAN=path to use a newman not on PATH).

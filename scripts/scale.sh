@@ -3,13 +3,24 @@
 # against a separate emulator process on loopback.
 #
 #   scripts/scale.sh [USERS]        (default 10000; `make scale` runs it)
+#   ORGS=10000 scripts/scale.sh 1000000
 #
 # It builds bin/orgbridge, writes an export of USERS users in the demo's
-# column layout (the same rows as BenchmarkSyncInitial in
-# cmd/orgbridge/bench_test.go) and a copy of configs/demo.yaml pointed at it,
+# column layout and a copy of configs/demo.yaml pointed at it. Without ORGS
+# the export is the same rows as BenchmarkSyncInitial in
+# cmd/orgbridge/bench_test.go (the 7 orgs of configs/demo/orgs.csv; the
+# README's figures are of that export). With ORGS, `orgbridge gen` writes
+# it: ORGS orgs on the deepest of DEPTH levels (default 3), FANOUT children
+# an org above (default: the smallest that leaves one root; 87 gives the
+# issue's 10,117 orgs for ORGS=10000), NGROUPS groups (default 100; `make
+# scale GROUPS=N`) holding
+# MEMBERSHIPS memberships (default 15% of USERS), LEAVERS and SUSPENDED
+# percent of the users 退職 and 休職 (default 2 and 1), SEED (default 1). It
 # starts `orgbridge emulate aircourse --rate-limit off` on a free 127.0.0.1
 # port, and times three steps: plan, the first sync, and a sync with nothing
-# to change (which must make no write call). Then the paced samples: a
+# to change (which must make no write call); STEPS (default "plan first
+# nochange") names the ones to run, e.g. STEPS=plan when a first sync would
+# take too long (nochange needs first). Then the paced samples: a
 # PACED_USERS-user (default 150) first sync against an emulator with the
 # document's 60 requests a minute, once for each way of counting "a minute"
 # in PACED_WINDOWS (default "fixed sliding": the emulator's fixed window,
@@ -36,9 +47,28 @@ PACED_WINDOWS=${PACED_WINDOWS:-fixed sliding}
 PACED_READINGS=${PACED_READINGS:-}
 STEP_TIMEOUT=${STEP_TIMEOUT:-900}     # seconds, per timed step
 GO=${GO:-go}
+STEPS=${STEPS:-plan first nochange}
+ORGS=${ORGS:-}
+DEPTH=${DEPTH:-3}
+FANOUT=${FANOUT:-0}
+NGROUPS=${NGROUPS:-100} # not GROUPS: bash keeps its own GROUPS (group ids) and ignores the environment's
+MEMBERSHIPS=${MEMBERSHIPS:-}
+LEAVERS=${LEAVERS:-2}
+SUSPENDED=${SUSPENDED:-1}
+SEED=${SEED:-1}
 
 case $USERS in '' | *[!0-9]* | 0) echo "scale.sh: USERS must be a positive integer, not '$USERS'" >&2; exit 2 ;; esac
 case $PACED_USERS in '' | *[!0-9]*) echo "scale.sh: PACED_USERS must be a non-negative integer" >&2; exit 2 ;; esac
+case $ORGS in '' | [1-9] | [1-9]*[0-9]) ;; *) echo "scale.sh: ORGS must be a positive integer, not '$ORGS'" >&2; exit 2 ;; esac
+[[ -n $MEMBERSHIPS ]] || MEMBERSHIPS=$((USERS * 15 / 100 > NGROUPS ? USERS * 15 / 100 : NGROUPS))
+step_on() { [[ " $STEPS " == *" $1 "* ]]; }
+for s in $STEPS; do
+	case $s in plan | first | nochange) ;; *) echo "scale.sh: STEPS: unknown step '$s' (plan, first, nochange)" >&2; exit 2 ;; esac
+done
+if step_on nochange && ! step_on first; then
+	echo "scale.sh: STEPS: nochange needs first (the target is empty until then)" >&2
+	exit 2
+fi
 for w in $PACED_WINDOWS; do
 	case $w in fixed | sliding) ;; *) echo "scale.sh: PACED_WINDOWS: unknown window '$w' (fixed, sliding)" >&2; exit 2 ;; esac
 done
@@ -104,13 +134,25 @@ gen_export() {
 	}' >"$2"
 }
 
-# make_workdir DIR USERS URL: the demo config, orgs file and an export in
-# DIR, pointed at URL, with the store in DIR. The guard is left as it is.
+# make_workdir DIR USERS URL [gen]: the demo config, orgs file and an
+# export in DIR, pointed at URL, with the store in DIR. The guard is left as
+# it is. With "gen", orgbridge gen writes the export and the orgs file (see
+# ORGS above); without, gen_export and configs/demo/orgs.csv.
 make_workdir() {
-	local dir=$1 n=$2 url=$3
+	local dir=$1 n=$2 url=$3 how=${4:-}
 	mkdir -p "$dir/demo"
-	cp configs/demo/orgs.csv "$dir/demo/orgs.csv"
-	gen_export "$n" "$dir/users.csv"
+	if [[ $how == gen ]]; then
+		local start=$EPOCHREALTIME
+		"$bin" gen --users "$n" --orgs "$ORGS" --depth "$DEPTH" --fanout "$FANOUT" --groups "$NGROUPS" \
+			--memberships "$MEMBERSHIPS" --leavers "$LEAVERS" --suspended "$SUSPENDED" --seed "$SEED" \
+			--out "$dir/demo" >"$dir/gen.out" || die "orgbridge gen failed"
+		mv "$dir/demo/users.csv" "$dir/users.csv"
+		gen_note="$(cat "$dir/gen.out") in $(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
+		echo "  $gen_note"
+	else
+		cp configs/demo/orgs.csv "$dir/demo/orgs.csv"
+		gen_export "$n" "$dir/users.csv"
+	fi
 	sed -e 's#^\(  *path: \)demo/users\.csv#\1users.csv#' \
 		-e "s#^\(  *base_url: \)http://127\.0\.0\.1:8081#\1$url#" \
 		-e 's#^\(  *path: \)orgbridge-demo\.db#\1scale.db#' \
@@ -232,23 +274,31 @@ timed() {
 work=$tmp/scale
 mkdir -p "$work"
 start_emulator "$work/emulator.log" --rate-limit off
-make_workdir "$work" "$USERS" "$emu_url"
+gen_note="" first_changes="" first_requests=""
+make_workdir "$work" "$USERS" "$emu_url" ${ORGS:+gen}
 echo "scale run: $USERS users, emulator $emu_url (no rate limit), work dir $work"
 cfg=$work/scale.yaml
 
-timed "plan" "$USERS" "$work/emulator.log" "$work/plan.out" "$work/plan.err" \
-	"$bin" plan -c "$cfg" --log-level warn --log-format json
-[[ $step_writes -eq 0 ]] || die "plan made $step_writes write calls"
+if step_on plan; then
+	timed "plan" "$USERS" "$work/emulator.log" "$work/plan.out" "$work/plan.err" \
+		"$bin" plan -c "$cfg" --log-level warn --log-format json
+	[[ $step_writes -eq 0 ]] || die "plan made $step_writes write calls"
+fi
 
-timed "sync (first)" "$USERS" "$work/emulator.log" "$work/sync1.out" "$work/sync1.err" \
-	"$bin" sync -c "$cfg" --log-level warn --log-format json
-grep -q '^applied [0-9]* changes' "$work/sync1.out" || die "the first sync did not report its changes"
-first_changes=$(sed -n 's/^applied \([0-9]*\) changes.*/\1/p' "$work/sync1.out" | head -n 1)
+if step_on first; then
+	timed "sync (first)" "$USERS" "$work/emulator.log" "$work/sync1.out" "$work/sync1.err" \
+		"$bin" sync -c "$cfg" --log-level warn --log-format json
+	grep -q '^applied [0-9]* changes' "$work/sync1.out" || die "the first sync did not report its changes"
+	first_changes=$(sed -n 's/^applied \([0-9]*\) changes.*/\1/p' "$work/sync1.out" | head -n 1)
+	first_requests=$step_requests
+fi
 
-timed "sync (no change)" "$USERS" "$work/emulator.log" "$work/sync2.out" "$work/sync2.err" \
-	"$bin" sync -c "$cfg" --log-level warn --log-format json
-[[ $step_writes -eq 0 ]] || die "the no-change sync made $step_writes write calls; want 0"
-grep -q 'no changes' "$work/sync2.out" || die "the no-change sync planned changes"
+if step_on nochange; then
+	timed "sync (no change)" "$USERS" "$work/emulator.log" "$work/sync2.out" "$work/sync2.err" \
+		"$bin" sync -c "$cfg" --log-level warn --log-format json
+	[[ $step_writes -eq 0 ]] || die "the no-change sync made $step_writes write calls; want 0"
+	grep -q 'no changes' "$work/sync2.out" || die "the no-change sync planned changes"
+fi
 
 emu_rss=n/a
 if [[ -r /proc/$emu_pid/status ]]; then
@@ -300,6 +350,7 @@ echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 printf '%s\n' "${rows[@]}"
 echo
 echo "peak RSS is orgbridge's alone; the emulator peaked at ${emu_rss} MB (VmHWM) holding $USERS users."
-echo "first sync applied $first_changes changes (objects written); requests per change: $(awk -v r="${rows[1]}" -v c="$first_changes" 'BEGIN { split(r, f, "|"); printf "%.2f", f[7] / c }')."
+[[ -z $first_changes ]] || echo "first sync applied $first_changes changes (objects written); requests per change: $(awk -v r="$first_requests" -v c="$first_changes" 'BEGIN { printf "%.2f", (c > 0 ? r / c : 0) }')."
+[[ -z $gen_note ]] || echo "export: $gen_note"
 for note in "${paced_notes[@]}"; do echo "$note"; done
 [[ -z $paced_failed ]] || die "pacing failed, want under 0.5% 429s: $paced_failed"
