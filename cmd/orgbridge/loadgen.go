@@ -244,11 +244,12 @@ func copyFile(from, to string) error {
 // printLoad writes the results as a markdown table.
 func printLoad(w io.Writer, where string, f loadgenFlags, results []scimload.Result) {
 	fmt.Fprintf(w, "SCIM load: %s, %d users seeded, %d clients, at most %d requests or %s a phase\n\n", where, f.users, f.concurrency, f.requests, f.duration)
-	fmt.Fprintln(w, "| request | requests | errors | requests/s | p50 ms | p99 ms | max ms |")
-	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Fprintln(w, "| request | requests | errors | requests/s | p50 ms | p99 ms | max ms | CPU ms/request |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, r := range results {
-		fmt.Fprintf(w, "| %s | %d | %d | %.0f | %s | %s | %s |\n", loadLabel(r.Op), r.Requests, r.Errors, r.PerSecond(), ms(r.P50), ms(r.P99), ms(r.Max))
+		fmt.Fprintf(w, "| %s | %d | %d | %.0f | %s | %s | %s | %s |\n", loadLabel(r.Op), r.Requests, r.Errors, r.PerSecond(), ms(r.P50), ms(r.P99), ms(r.Max), ms(r.CPUPerRequest()))
 	}
+	fmt.Fprintln(w, "\nCPU is this process's (in-process: the server's and the clients'; with --url: the clients' alone).")
 }
 
 func loadLabel(op string) string {

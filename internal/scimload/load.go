@@ -69,6 +69,11 @@ type Result struct {
 	Elapsed  time.Duration // from the first send to the last answer
 	P50, P99 time.Duration // of the requests answered as expected
 	Max      time.Duration
+	// CPU is the CPU time this process used during the phase (0 where
+	// the platform does not say): the clients', and the server's too when
+	// it runs in the same process. On a shared machine it varies less
+	// than the rate.
+	CPU time.Duration
 	// FirstError is the first unexpected answer, for the report.
 	FirstError string
 }
@@ -79,6 +84,14 @@ func (r Result) PerSecond() float64 {
 		return 0
 	}
 	return float64(r.Requests-r.Errors) / r.Elapsed.Seconds()
+}
+
+// CPUPerRequest is CPU over the requests answered.
+func (r Result) CPUPerRequest() time.Duration {
+	if r.Requests == 0 {
+		return 0
+	}
+	return r.CPU / time.Duration(r.Requests)
 }
 
 // CheckLoopback refuses a base URL whose host is not a loopback address or
@@ -168,7 +181,7 @@ func phase(ctx context.Context, cfg Config, op string, run int64) Result {
 		firstErr string
 		wg       sync.WaitGroup
 	)
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for w := range cfg.Concurrency {
 		wg.Add(1)
 		go func() {
@@ -209,7 +222,7 @@ func phase(ctx context.Context, cfg Config, op string, run int64) Result {
 		}()
 	}
 	wg.Wait()
-	res := Result{Op: op, Requests: len(lat) + errs, Errors: errs, Elapsed: time.Since(start), FirstError: firstErr}
+	res := Result{Op: op, Requests: len(lat) + errs, Errors: errs, Elapsed: time.Since(start), CPU: cpuTime() - cpu0, FirstError: firstErr}
 	if len(lat) > 0 {
 		slices.Sort(lat)
 		res.P50 = percentile(lat, 50)
