@@ -542,12 +542,14 @@ func unescape(s string) string {
 // timestamp quoted; Microsoft's SCIM test collection sends such filters.
 // Filters that already parse are returned unchanged, and so is the input when
 // quoting does not make it parse, so that errors quote what the client sent.
+//
+// A filter quoting leaves as it is, as identity providers send theirs, is
+// returned without being parsed: whether it parses or not, the answer is
+// s. Parsing it here cost as much as the library's own parse of it, an
+// eighth of the CPU of a GET by userName among 100,000 users.
 func normalizeFilter(s string) string {
-	if parses(s) {
-		return s
-	}
 	out := quoteBareValues(s)
-	if out == s || !parses(out) {
+	if out == s || parses(s) || !parses(out) {
 		return s
 	}
 	return out

@@ -404,11 +404,15 @@ func (s *sqlStore) SCIMQuery(ctx context.Context, typ string, where *SCIMFilter,
 			}
 		}
 	}
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	rtx, err := s.r.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: query SCIM %s resources: %w", typ, err)
 	}
-	defer tx.Rollback()
+	tx := &scimTx{Tx: rtx, s: s}
+	defer func() {
+		_ = rtx.Rollback()
+		s.scimPrepare(ctx, tx.missed) // its connection freed first (scimstmt.go)
+	}()
 	live := `FROM scim_resources WHERE type = $1 AND ` + s.d.live
 	count := `SELECT live FROM scim_counts WHERE type = $1`
 	switch {
@@ -786,9 +790,8 @@ func (q *scimQuery) rarest(ctx context.Context, attr SCIMAttr, grams []string) (
 	best, bestN := "", -1
 	for _, g := range grams {
 		var n int
-		err := q.s.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM scim_grams WHERE type = $1 AND attr = $2 AND gram = $3 LIMIT `+
-			strconv.Itoa(gramCap)+`) x`, q.args[0], string(attr), g).Scan(&n)
-		if err != nil {
+		query := `SELECT count(*) FROM (SELECT 1 FROM scim_grams WHERE type = $1 AND attr = $2 AND gram = $3 LIMIT ` + strconv.Itoa(gramCap) + `) x`
+		if err := q.s.scimQueryRow(ctx, query, q.args[0], string(attr), g).Scan(&n); err != nil {
 			return "", 0, fmt.Errorf("count trigram: %w", err)
 		}
 		if bestN < 0 || n < bestN {
