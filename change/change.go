@@ -473,7 +473,15 @@ func DeleteGroup(key, id string, actual *mapping.Group) Change {
 // CreateUser creates u; orgs, when not nil, is its whole set of org
 // memberships for a target that takes them in the user call.
 func CreateUser(u mapping.User, orgs []mapping.Membership) Change {
-	return Change{Action: ActionCreate, Kind: mapping.KindUser, Key: u.Key, User: &u, OrgMemberships: orgs}
+	return CreateUserOf(&u, orgs)
+}
+
+// CreateUserOf is CreateUser pointing at u itself rather than a copy: the
+// planner's creates point into the desired snapshot, which a plan is
+// never applied without, so that a first plan of a million users does
+// not hold each of them twice.
+func CreateUserOf(u *mapping.User, orgs []mapping.Membership) Change {
+	return Change{Action: ActionCreate, Kind: mapping.KindUser, Key: u.Key, User: u, OrgMemberships: orgs}
 }
 
 // UpdateUser updates the user with target id id from was to u: name,

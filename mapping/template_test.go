@@ -98,3 +98,20 @@ func TestMembershipListedTwice(t *testing.T) {
 		}
 	}
 }
+
+// TestMembershipOfNoUserNotSeen: a membership whose user does not exist is
+// not counted when the next has the same ID (sorted or not).
+func TestMembershipOfNoUserNotSeen(t *testing.T) {
+	s := &Snapshot{
+		Orgs:  []Org{{Key: "a", Name: "a"}, {Key: "a/b", Name: "b", ParentKey: "a"}},
+		Users: []User{{Key: "u1", Name: "U1", LoginID: "u1"}},
+		Memberships: []Membership{
+			{UserKey: "b/u1", Kind: KindOrg, ContainerKey: "a", Role: RoleMember},
+			{UserKey: "u1", Kind: KindOrg, ContainerKey: "a/b", Role: RoleMember},
+		},
+	}
+	err := Validate(s, nil)
+	if err == nil || !strings.Contains(err.Error(), `user "b/u1" does not exist`) || strings.Contains(err.Error(), "listed twice") {
+		t.Errorf("%v, want only the missing user", err)
+	}
+}

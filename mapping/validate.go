@@ -202,20 +202,26 @@ func check(s *Snapshot, origins Origins, partial bool) issues {
 		}
 	}
 
-	// Two memberships are the same one when their IDs are equal. Their
-	// fields are compared instead of their IDs (a string built for each of
-	// a million memberships) where that is the same: where no user key
-	// holds a "/" and no kind a ":", equal IDs are equal fields.
-	byFields := true
+	// Two memberships are the same one when their IDs are equal. A built
+	// snapshot lists them sorted by ID (Sort), so that the same one comes
+	// right after itself: then each is compared with the one before,
+	// building no ID and no set of a million of them. Otherwise, their
+	// fields are compared instead of their IDs where that is the same (no
+	// user key holds a "/" and no kind a ":"), else their IDs.
+	sorted, byFields := true, true
 	for i := range s.Memberships {
-		if m := &s.Memberships[i]; strings.Contains(m.UserKey, "/") || strings.Contains(string(m.Kind), ":") {
+		m := &s.Memberships[i]
+		if i > 0 && sorted && compareIDs(s.Memberships[i-1], *m) > 0 {
+			sorted = false
+		}
+		if strings.Contains(m.UserKey, "/") || strings.Contains(string(m.Kind), ":") {
 			byFields = false
-			break
 		}
 	}
 	seenIDs := map[string]bool{}
-	seen := make(map[membershipFields]bool, len(s.Memberships))
-	for _, m := range s.Memberships {
+	seen := map[membershipFields]bool{}
+	last := -1 // the membership checked last for being listed twice
+	for i, m := range s.Memberships {
 		where := func() string { return origins.describe(KindUser, m.UserKey) }
 		at := ref{KindUser, m.UserKey}
 		if !users[m.UserKey] {
@@ -238,11 +244,15 @@ func check(s *Snapshot, origins Origins, partial bool) issues {
 			p.add(fmt.Errorf("%s: role %q in %s %q is not member or admin", where(), m.Role, m.Kind, m.ContainerKey), at)
 		}
 		var twice bool
-		if byFields {
+		switch {
+		case sorted:
+			twice = last >= 0 && compareIDs(s.Memberships[last], m) == 0
+			last = i
+		case byFields:
 			f := membershipFields{m.Kind, m.ContainerKey, m.UserKey}
 			twice = seen[f]
 			seen[f] = true
-		} else {
+		default:
 			twice = seenIDs[m.ID()]
 			seenIDs[m.ID()] = true
 		}
