@@ -342,8 +342,10 @@ func (p *planner) referencesUsers() bool {
 
 func (p *planner) bind(kind mapping.Kind, key, id string) {
 	if p.match[kind] == nil {
-		p.match[kind] = map[string]string{}
-		p.owner[kind] = map[string]string{}
+		// Sized for the links, most of what a run that changes little
+		// binds: a million grown one by one were rehashed twenty times.
+		p.match[kind] = make(map[string]string, len(p.links[kind]))
+		p.owner[kind] = make(map[string]string, len(p.links[kind]))
 	}
 	p.match[kind][key] = id
 	p.owner[kind][id] = key
@@ -362,17 +364,32 @@ func (p *planner) matchAll() {
 		mapping.KindUser:  func(id string) bool { return actualUsers[id] != nil },
 		mapping.KindGroup: func(id string) bool { g := actualGroups[id]; return g != nil && !g.System },
 	}
-	desiredKeys := map[mapping.Kind]map[string]bool{
-		mapping.KindOrg: {}, mapping.KindUser: {}, mapping.KindGroup: {},
-	}
-	for _, o := range p.desired.Orgs {
-		desiredKeys[mapping.KindOrg][o.Key] = true
-	}
-	for _, u := range p.desired.Users {
-		desiredKeys[mapping.KindUser][u.Key] = true
-	}
-	for _, g := range p.desired.Groups {
-		desiredKeys[mapping.KindGroup][g.Key] = true
+	// desired tells a desired key of kind; its set is made only for a kind
+	// with links to look up (a first plan of a million users has none).
+	desiredKeys := map[mapping.Kind]map[string]bool{}
+	desired := func(kind mapping.Kind, key string) bool {
+		set, ok := desiredKeys[kind]
+		if !ok {
+			switch kind {
+			case mapping.KindOrg:
+				set = make(map[string]bool, len(p.desired.Orgs))
+				for _, o := range p.desired.Orgs {
+					set[o.Key] = true
+				}
+			case mapping.KindUser:
+				set = make(map[string]bool, len(p.desired.Users))
+				for _, u := range p.desired.Users {
+					set[u.Key] = true
+				}
+			case mapping.KindGroup:
+				set = make(map[string]bool, len(p.desired.Groups))
+				for _, g := range p.desired.Groups {
+					set[g.Key] = true
+				}
+			}
+			desiredKeys[kind] = set
+		}
+		return set[key]
 	}
 	// Links: a link whose target object vanished is dropped (it will be
 	// recreated); a link whose source key is gone marks a removal.
@@ -392,7 +409,7 @@ func (p *planner) matchAll() {
 				continue
 			}
 			p.plan.Managed[kind]++
-			if desiredKeys[kind][key] || p.opts.Partial {
+			if p.opts.Partial || desired(kind, key) {
 				// A partial read leaves out what did not change: its
 				// links stand for objects that are still wanted.
 				p.bind(kind, key, id)
@@ -422,7 +439,7 @@ func (p *planner) matchAll() {
 			}
 		}
 		for _, key := range slices.Sorted(maps.Keys(p.links[mapping.KindUser])) {
-			if !desiredKeys[mapping.KindUser][key] && !p.opts.Partial {
+			if !p.opts.Partial && !desired(mapping.KindUser, key) {
 				p.owner[mapping.KindUser][p.links[mapping.KindUser][key]] = key
 				p.plan.Departed = append(p.plan.Departed, key)
 				p.plan.Managed[mapping.KindUser]++
@@ -613,7 +630,7 @@ type byUser struct {
 
 // orgMemberships groups the org memberships of s by user key.
 func orgMemberships(s *mapping.Snapshot) *byUser {
-	b := &byUser{slot: map[string]int32{}}
+	b := &byUser{slot: make(map[string]int32, len(s.Users))}
 	var count []int32
 	for i := range s.Memberships {
 		m := &s.Memberships[i]
