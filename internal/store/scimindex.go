@@ -409,6 +409,9 @@ func (s *sqlStore) SCIMQuery(ctx context.Context, typ string, where *SCIMFilter,
 		return nil, 0, fmt.Errorf("store: query SCIM %s resources: %w", typ, err)
 	}
 	tx := &scimTx{Tx: rtx, s: s}
+	if s.d.name == "sqlite" {
+		tx.typ = typ // checked above: 'User' or 'Group'
+	}
 	defer func() {
 		_ = rtx.Rollback()
 		s.scimPrepare(ctx, tx.missed) // its connection freed first (scimstmt.go)

@@ -81,14 +81,48 @@ func (s *sqlStore) scimStmtCount() int {
 // scimTx is a read transaction of SCIMQuery whose queries run through the
 // store's prepared statements; missed are those that ran as text, for
 // scimPrepare once the transaction has ended.
+//
+// On SQLite, typ (when set, the resource type, 'User' or 'Group' as
+// checkSCIMType allows) is written into the text in place of $1: compared
+// as a parameter with the partial index scim_user_name's "type = 'User'",
+// $1 makes SQLite prepare the statement again each time a value is bound
+// to it (its plan may depend on the value), which cost as much as not
+// preparing it at all. Bound by number, the unused $1 is no error there;
+// PostgreSQL, which would refuse it, plans a prepared statement its own
+// way and keeps $1.
 type scimTx struct {
 	*sql.Tx
 	s      *sqlStore
+	typ    string
 	missed []string
+}
+
+// text is query with typ in place of $1 (not of $10, $11, …).
+func (t *scimTx) text(query string) string {
+	if t.typ == "" {
+		return query
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(query, "$1")
+		if i < 0 {
+			b.WriteString(query)
+			return b.String()
+		}
+		if j := i + 2; j < len(query) && query[j] >= '0' && query[j] <= '9' {
+			b.WriteString(query[:j])
+			query = query[j:]
+			continue
+		}
+		b.WriteString(query[:i])
+		b.WriteString("'" + t.typ + "'")
+		query = query[i+2:]
+	}
 }
 
 // QueryContext implements querier.
 func (t *scimTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	query = t.text(query)
 	if st := t.s.scimStmt(query); st != nil {
 		return t.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
@@ -98,6 +132,7 @@ func (t *scimTx) QueryContext(ctx context.Context, query string, args ...any) (*
 
 // QueryRowContext is sql.Tx's, through the prepared statement.
 func (t *scimTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	query = t.text(query)
 	if st := t.s.scimStmt(query); st != nil {
 		return t.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}

@@ -118,3 +118,22 @@ func TestSCIMQueryStatements(t *testing.T) {
 		t.Error("a statement was prepared after Close")
 	}
 }
+
+func TestSCIMTxText(t *testing.T) {
+	tx := &scimTx{typ: "User"}
+	for _, tc := range []struct{ in, want string }{
+		{`SELECT id FROM scim_resources WHERE type = $1 AND deleted = 0`, `SELECT id FROM scim_resources WHERE type = 'User' AND deleted = 0`},
+		{`a.type = $1 AND a.attr = $2 LIMIT $10 OFFSET $11`, `a.type = 'User' AND a.attr = $2 LIMIT $10 OFFSET $11`},
+		{`WHERE type = $1`, `WHERE type = 'User'`},
+		{`(type = $1) UNION (type=$1)`, `(type = 'User') UNION (type='User')`},
+		{`$12 $1$2`, `$12 'User'$2`},
+		{`no parameters`, `no parameters`},
+	} {
+		if got := tx.text(tc.in); got != tc.want {
+			t.Errorf("text(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if got := (&scimTx{}).text(`type = $1`); got != `type = $1` {
+		t.Errorf("without a type (PostgreSQL): %q, want $1 kept", got)
+	}
+}
