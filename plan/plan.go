@@ -632,9 +632,11 @@ type byUser struct {
 func orgMemberships(s *mapping.Snapshot) *byUser {
 	b := &byUser{slot: make(map[string]int32, len(s.Users))}
 	var count []int32
+	slots := make([]int32, len(s.Memberships)) // each membership's user's slot, -1 for a group's
 	for i := range s.Memberships {
 		m := &s.Memberships[i]
 		if m.Kind != mapping.KindOrg {
+			slots[i] = -1
 			continue
 		}
 		k, ok := b.slot[m.UserKey]
@@ -643,6 +645,7 @@ func orgMemberships(s *mapping.Snapshot) *byUser {
 			b.slot[m.UserKey] = k
 			count = append(count, 0)
 		}
+		slots[i] = k
 		count[k]++
 	}
 	b.start = make([]int32, len(count)+1)
@@ -651,14 +654,11 @@ func orgMemberships(s *mapping.Snapshot) *byUser {
 	}
 	b.members = make([]mapping.Membership, b.start[len(count)])
 	next := append([]int32(nil), b.start[:len(count)]...)
-	for i := range s.Memberships {
-		m := &s.Memberships[i]
-		if m.Kind != mapping.KindOrg {
-			continue
+	for i, k := range slots {
+		if k >= 0 {
+			b.members[next[k]] = s.Memberships[i]
+			next[k]++
 		}
-		k := b.slot[m.UserKey]
-		b.members[next[k]] = *m
-		next[k]++
 	}
 	return b
 }

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/mapping"
@@ -97,12 +99,27 @@ func writeText(ew *errWriter, job string, p *Plan, seqs []int) {
 	for _, key := range p.Departed {
 		ew.printf("      ! %-10s %s  (left the source: memberships removed below)\n", mapping.KindUser, key)
 	}
-	for i, c := range p.Changes {
+	var line []byte
+	for i := range p.Changes {
+		c := &p.Changes[i]
 		seq := Seq(i)
 		if i < len(seqs) {
 			seq = seqs[i]
 		}
-		ew.printf("  %3d %s %-10s %s%s\n", seq, c.Action.Symbol(), c.Kind, c.Key, describe(c))
+		// As "  %3d %s %-10s %s%s\n" with describe(c), appended into one
+		// line kept from change to change: fmt and the strings describe
+		// built were most of the time of printing a million changes.
+		line = append(line[:0], "  "...)
+		line = appendPadded(line, strconv.AppendInt(nil, int64(seq), 10), 3, true)
+		line = append(line, ' ')
+		line = append(line, c.Action.Symbol()...)
+		line = append(line, ' ')
+		line = appendPadded(line, []byte(c.Kind), 10, false)
+		line = append(line, ' ')
+		line = append(line, c.Key...)
+		line = appendDescribe(line, c)
+		line = append(line, '\n')
+		ew.write(line)
 		for _, d := range c.Diff {
 			ew.printf("            %s: %q → %q\n", d.Field, d.Old, d.New)
 		}
@@ -114,39 +131,68 @@ func writeText(ew *errWriter, job string, p *Plan, seqs []int) {
 // from 1. (The journal's entries count from 0: JournalEntry.Seq.)
 func Seq(i int) int { return i + 1 }
 
+// appendPadded appends v padded with spaces to width runes, on the left
+// (right-aligned, as fmt's %3d) or on the right (as %-10s).
+func appendPadded(b, v []byte, width int, left bool) []byte {
+	pad := width - utf8.RuneCount(v)
+	if !left {
+		b = append(b, v...)
+	}
+	for ; pad > 0; pad-- {
+		b = append(b, ' ')
+	}
+	if left {
+		b = append(b, v...)
+	}
+	return b
+}
+
 // describe adds a short description of the object to a change's line.
-func describe(c connectors.Change) string {
+func describe(c connectors.Change) string { return string(appendDescribe(nil, &c)) }
+
+// appendDescribe appends describe's text to b.
+func appendDescribe(b []byte, c *connectors.Change) []byte {
 	switch {
 	case c.User != nil:
-		s := "  " + c.User.Name
+		b = append(b, "  "...)
+		b = append(b, c.User.Name...)
 		if c.User.LoginID != "" {
-			s += "  login=" + c.User.LoginID
+			b = append(b, "  login="...)
+			b = append(b, c.User.LoginID...)
 		}
 		if c.Action == connectors.ActionCreate {
 			if c.User.Suspended {
-				s += "  (suspended)"
+				b = append(b, "  (suspended)"...)
 			}
 			if len(c.OrgMemberships) > 0 {
-				s += "  orgs=" + membershipList(c.OrgMemberships)
+				b = append(b, "  orgs="...)
+				if len(c.OrgMemberships) == 1 { // one item: nothing to sort or join
+					m := c.OrgMemberships[0]
+					b = append(b, m.ContainerKey...)
+					b = append(b, '(')
+					b = append(b, m.Role...)
+					b = append(b, ')')
+				} else {
+					b = append(b, membershipList(c.OrgMemberships)...)
+				}
 			}
 		}
 		if c.Action == connectors.ActionSuspend {
-			s += "  (left the source: suspend)"
+			b = append(b, "  (left the source: suspend)"...)
 		}
-		return s
 	case c.Org != nil && c.Action == connectors.ActionCreate:
-		s := ""
 		if c.Org.Name != c.Org.Key && !strings.HasSuffix(c.Org.Key, "/"+c.Org.Name) {
-			s += fmt.Sprintf("  name=%q", c.Org.Name) // renamed by flattening, or from an orgs file
+			b = fmt.Appendf(b, "  name=%q", c.Org.Name) // renamed by flattening, or from an orgs file
 		}
 		if c.Org.Code != "" {
-			s += "  code=" + c.Org.Code
+			b = append(b, "  code="...)
+			b = append(b, c.Org.Code...)
 		}
-		return s
 	case c.Membership != nil && c.Action != connectors.ActionUpdate:
-		return "  role=" + string(c.Membership.Role)
+		b = append(b, "  role="...)
+		b = append(b, c.Membership.Role...)
 	}
-	return ""
+	return b
 }
 
 func membershipList(ms []mapping.Membership) string {
