@@ -92,6 +92,18 @@ func (m Membership) ID() string { return string(m.Kind) + ":" + m.ContainerKey +
 // compareIDs compares a.ID() with b.ID() without building either: sorting
 // a million memberships by ID built 40 million strings.
 func compareIDs(a, b Membership) int {
+	if a.Kind == b.Kind {
+		// Where the containers differ before either ends, they decide; equal
+		// ones leave it to the users.
+		ca, cb := a.ContainerKey, b.ContainerKey
+		n := min(len(ca), len(cb))
+		if c := strings.Compare(ca[:n], cb[:n]); c != 0 {
+			return c
+		}
+		if len(ca) == len(cb) {
+			return strings.Compare(a.UserKey, b.UserKey)
+		}
+	}
 	return compareJoined([5]string{string(a.Kind), ":", a.ContainerKey, "/", a.UserKey},
 		[5]string{string(b.Kind), ":", b.ContainerKey, "/", b.UserKey})
 }

@@ -456,6 +456,9 @@ func (b *builder) userOrgs(rec Record, data *recordValues) ([]string, error) {
 		}
 		paths := splitList(value, r.multiSeparator)
 		for _, path := range paths {
+			if b.orgs[path] != nil {
+				continue // a key already, so no segment is empty
+			}
 			if err := b.checkPath(path); err != nil {
 				return nil, fmt.Errorf("%s: %w", r.orgPath.key, err)
 			}
@@ -579,6 +582,9 @@ func (b *builder) group(rec Record) error {
 // splitList splits a value by sep, trimming items and dropping empty ones.
 // An empty separator yields the whole value as one item.
 func splitList(value, sep string) []string {
+	if value == "" {
+		return nil
+	}
 	var parts []string
 	if sep == "" {
 		parts = []string{value}
