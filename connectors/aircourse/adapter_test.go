@@ -513,14 +513,16 @@ func TestAdapterFieldError(t *testing.T) {
 // document's 60 a minute, counted in a fixed minute or over the last 60
 // seconds, with 60-minute or 20-second tokens: the pacer keeps (nearly)
 // every request under the limit. The emulator and the pacer share a fake
-// clock, so the minutes of waiting take no real time.
+// clock, so the minutes of waiting take no real time. Pages of ten make
+// the read at the end twenty pages of users, read four at a time once the
+// first gives the last page: the pacer holds those callers too.
 func TestAdapterPacing(t *testing.T) {
 	for _, readings := range [][]string{nil, {emulator.ReadingSlidingWindow}, {emulator.ReadingSlidingWindow, emulator.ReadingTokenShort},
 		{emulator.ReadingRateLimitNoRetry}, {emulator.ReadingRateLimitNoRetry, emulator.ReadingSlidingWindow}} {
 		t.Run(readingName(readings), func(t *testing.T) {
 			opts := readingsOf(t, readings...)
 			opts.RateLimit = 60
-			testPacing(t, newEnv(t, opts, nil))
+			testPacing(t, newEnv(t, opts, func(c *Config) { c.PageSize = 10 }))
 		})
 	}
 }

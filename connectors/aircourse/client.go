@@ -269,15 +269,66 @@ func routed(err error) bool {
 // maxPages stops a server that never says it is done.
 const maxPages = 100000
 
+// listConcurrency bounds the pages of one list read at a time once the
+// first page has told how many there are: decoding a page of a thousand
+// users takes about as long as the server takes to answer the next, so
+// read one after another neither ever overlapped the other. The calls go
+// through the same client, so a rate-limited tenant's pacer holds each of
+// them as it holds any caller.
+const listConcurrency = 4
+
+// listPage is one page of a list as the server sent it.
+type listPage[T any] struct {
+	Data []T   `json:"data"`
+	Meta *Meta `json:"meta"`
+}
+
 // list pages through path until a page is the last: meta.lastPage when the
 // server gives it, else once meta.total items are read when it gives that,
 // else at a page shorter than asked; always at an empty page.
 //
+// When the first page gives a lastPage, the pages after it are known
+// before any is read, and are read listConcurrency at a time, each decoded
+// as it arrives, and joined in page order with the same stops (a page
+// before the last that comes back empty ends the list there, as it did
+// read one after another). Without a lastPage the count of pages is not
+// known (a page of page, limit and total may be cut shorter than asked),
+// so those are read one after another. A server whose last page then says
+// there are more (items added meanwhile) is read on one after another, as
+// before.
+//
 // The pages are kept apart and joined once at the end: appending each to
 // one slice copied a hundred pages of users over and over as it grew.
 func list[T any](ctx context.Context, c *Client, path string, filter url.Values, pageSize int) ([]T, error) {
+	get := func(ctx context.Context, page int) (listPage[T], error) {
+		q := url.Values{"limit": {strconv.Itoa(pageSize)}, "page": {strconv.Itoa(page)}}
+		for k, v := range filter {
+			q[k] = v
+		}
+		var out listPage[T]
+		err := c.do(ctx, http.MethodGet, path, q, nil, &out)
+		return out, err
+	}
 	var pages [][]T
 	read := 0
+	// add keeps page number page and reports whether it is the last.
+	add := func(page int, out listPage[T]) bool {
+		pages = append(pages, out.Data)
+		n := len(out.Data)
+		read += n
+		switch {
+		case n == 0:
+			return true
+		case out.Meta != nil && out.Meta.LastPage > 0:
+			return page >= out.Meta.LastPage
+		case out.Meta != nil && out.Meta.hasTotal:
+			// No last page (a meta of page, limit and total): the total
+			// says when all is read, also where the server cut a page
+			// shorter than asked.
+			return read >= out.Meta.Total
+		}
+		return n < pageSize
+	}
 	all := func() []T {
 		if read == 0 {
 			return nil
@@ -288,39 +339,40 @@ func list[T any](ctx context.Context, c *Client, path string, filter url.Values,
 		}
 		return out
 	}
-	for page := 1; ; page++ {
+	first, err := get(ctx, 1)
+	if err != nil {
+		return nil, err
+	}
+	if add(1, first) {
+		return all(), nil
+	}
+	next := 2
+	if first.Meta != nil && first.Meta.LastPage > 1 {
+		last := min(first.Meta.LastPage, maxPages)
+		rest := make([]int, 0, last-1)
+		for p := 2; p <= last; p++ {
+			rest = append(rest, p)
+		}
+		outs, err := httpkit.ReadEach(ctx, listConcurrency, rest, get)
+		if err != nil {
+			return nil, err
+		}
+		for i, out := range outs {
+			if add(rest[i], out) {
+				return all(), nil
+			}
+		}
+		next = last + 1
+	}
+	for page := next; ; page++ {
 		if page > maxPages {
 			return nil, fmt.Errorf("GET %s: more than %d pages", path, maxPages)
 		}
-		q := url.Values{"limit": {strconv.Itoa(pageSize)}, "page": {strconv.Itoa(page)}}
-		for k, v := range filter {
-			q[k] = v
-		}
-		var out struct {
-			Data []T   `json:"data"`
-			Meta *Meta `json:"meta"`
-		}
-		if err := c.do(ctx, http.MethodGet, path, q, nil, &out); err != nil {
+		out, err := get(ctx, page)
+		if err != nil {
 			return nil, err
 		}
-		pages = append(pages, out.Data)
-		n := len(out.Data)
-		read += n
-		switch {
-		case n == 0:
-			return all(), nil
-		case out.Meta != nil && out.Meta.LastPage > 0:
-			if page >= out.Meta.LastPage {
-				return all(), nil
-			}
-		case out.Meta != nil && out.Meta.hasTotal:
-			// No last page (a meta of page, limit and total): the total
-			// says when all is read, also where the server cut a page
-			// shorter than asked.
-			if read >= out.Meta.Total {
-				return all(), nil
-			}
-		case n < pageSize:
+		if add(page, out) {
 			return all(), nil
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/connectors"
@@ -241,8 +242,134 @@ func TestClientPagination(t *testing.T) {
 		"GET /groups?limit=1000&page=1", "GET /groups?limit=1000&page=2", "GET /groups?limit=1000&page=3",
 		"GET /organizations?limit=2&page=1", "GET /organizations?limit=2&page=2", "GET /organizations?limit=2&page=3",
 	}
-	if diff := cmp.Diff(want, api.log()); diff != "" {
+	// The pages after the first of a list with a last page are read at
+	// once (TestClientPaginationConcurrent), in any order.
+	if diff := cmp.Diff(want, api.log(), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}
+
+// TestClientPaginationConcurrent: once the first page gives the last page,
+// the others are read listConcurrency at a time and joined in page order;
+// a list whose count of pages is not known (page, limit and total; no
+// meta) is read one page after another; an empty page before the last ends
+// the list there, as it did read in order; a failed page fails the list.
+func TestClientPaginationConcurrent(t *testing.T) {
+	const pages, per = 12, 3
+	var (
+		mu               sync.Mutex
+		inFlight, most   map[string]int
+		arrived          = make(chan struct{}, listConcurrency)
+		barrier          = make(chan struct{})
+		barrierOnce      sync.Once
+		emptyPage, fails int
+	)
+	inFlight, most = map[string]int{}, map[string]int{}
+	// serve answers page of a list of pages*per items, per a page, with
+	// meta as metaFor writes it. The first listConcurrency requests for a
+	// page after the first of /users wait until that many are in flight:
+	// read one after another, the list would never get past them.
+	serve := func(kind string, metaFor func(page int) string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+			mu.Lock()
+			inFlight[kind]++
+			most[kind] = max(most[kind], inFlight[kind])
+			empty, fail := page == emptyPage, page == fails
+			mu.Unlock()
+			defer func() { mu.Lock(); inFlight[kind]--; mu.Unlock() }()
+			if kind == "users" && page > 1 {
+				select {
+				case arrived <- struct{}{}:
+					if len(arrived) == listConcurrency {
+						barrierOnce.Do(func() { close(barrier) })
+					}
+					select {
+					case <-barrier:
+					case <-r.Context().Done():
+						return
+					}
+				default: // the barrier is behind us
+				}
+			}
+			if fail {
+				w.WriteHeader(http.StatusNotFound)
+				_, _ = io.WriteString(w, `{"message":"Not Found"}`)
+				return
+			}
+			var data []string
+			for i := (page - 1) * per; i < min(page*per, pages*per) && !empty; i++ {
+				data = append(data, fmt.Sprintf(`{"id":"%s_%d"}`, kind, i))
+			}
+			fmt.Fprintf(w, `{"data":[%s],"meta":%s}`, strings.Join(data, ","), metaFor(page))
+		}
+	}
+	api := newMiniAPI(t)
+	api.mux.HandleFunc("GET /users", serve("users", func(page int) string {
+		return fmt.Sprintf(`{"currentPage":%d,"lastPage":%d,"perPage":%d,"total":%d}`, page, pages, per, pages*per)
+	}))
+	api.mux.HandleFunc("GET /groups", serve("groups", func(page int) string {
+		return fmt.Sprintf(`{"page":%d,"limit":%d,"total":%d}`, page, per, pages*per)
+	}))
+	api.mux.HandleFunc("GET /organizations", serve("organizations", func(page int) string {
+		return fmt.Sprintf(`{"current_page":%d,"last_page":%d,"per_page":%d,"total":%d}`, page, pages, per, pages*per)
+	}))
+	c := newTestAdapter(t, testConfig(t, api.URL), nil).Client()
+	ctx := context.Background()
+
+	ids := func(n int, kind string) []string {
+		var out []string
+		for i := range n {
+			out = append(out, fmt.Sprintf("%s_%d", kind, i))
+		}
+		return out
+	}
+	users, err := c.ListUsers(ctx, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, u := range users {
+		got = append(got, u.ID)
+	}
+	if diff := cmp.Diff(ids(pages*per, "users"), got); diff != "" {
+		t.Errorf("users (-want +got):\n%s", diff)
+	}
+	groups, err := c.ListGroups(ctx, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != pages*per || groups[pages*per-1].ID != fmt.Sprintf("groups_%d", pages*per-1) {
+		t.Errorf("groups: %d, want %d in order", len(groups), pages*per)
+	}
+	mu.Lock()
+	emptyPage = 7
+	mu.Unlock()
+	orgs, err := c.ListOrgs(ctx, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	for _, o := range orgs {
+		got = append(got, o.ID)
+	}
+	if diff := cmp.Diff(ids(6*per, "organizations"), got); diff != "" {
+		t.Errorf("organizations with page 7 empty (-want +got):\n%s", diff)
+	}
+	mu.Lock()
+	emptyPage, fails = 0, 9
+	mu.Unlock()
+	if _, err := c.ListOrgs(ctx, 1000); err == nil {
+		t.Error("a list with a page answered 404: no error")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if most["users"] != listConcurrency || most["organizations"] > listConcurrency {
+		t.Errorf("most requests in flight: users %d, organizations %d; want %d and at most %d",
+			most["users"], most["organizations"], listConcurrency, listConcurrency)
+	}
+	if most["groups"] != 1 {
+		t.Errorf("most requests in flight for a list with no last page: %d, want 1", most["groups"])
 	}
 }
 

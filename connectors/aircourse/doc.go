@@ -117,7 +117,10 @@
 // sends one, else once meta.total items are read when it sends that (so a
 // server that caps a page below the limit is still read to the end either
 // way), otherwise at a page shorter than asked, and always at an empty
-// page. It lists users with status=1,2,3, because the document does not
+// page. When the first page gives the last page, the pages after it are
+// read four at a time (through the same client, so a rate limit paces
+// them like any call) and joined in page order; without one, one after
+// another, as the count of pages is not known. It lists users with status=1,2,3, because the document does not
 // say that a list without status holds suspended and invited users (it
 // says so for organizations only). It takes a member's id from "id" or
 // "userId", reads every field whatever JSON type it comes in (a number as a
