@@ -233,6 +233,18 @@ pace_stats() {
 
 rows=()
 
+# print_table: the rows timed so far (also before a failed step's exit, so
+# that a long run that fails late still reports its earlier steps).
+print_table() {
+	echo
+	echo "orgbridge scale ($(nproc 2>/dev/null || echo '?') cores, $("$GO" env GOVERSION), $(date -u +%Y-%m-%d))"
+	echo
+	echo "| step | users | wall s | users/s | peak RSS MB | requests | writes | 429s |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	printf '%s\n' "${rows[@]}"
+	echo
+}
+
 # timed LABEL USERS EMULATOR_LOG OUT ERR CMD...: run CMD under timeout and
 # record a table row. Sets step_rc.
 timed() {
@@ -266,6 +278,7 @@ timed() {
 		tail -n 20 "$out" >&2 || true
 		echo "--- stderr (last lines)" >&2
 		tail -n 20 "$err" >&2 || true
+		print_table
 		die "$label failed with exit $step_rc"
 	fi
 }
@@ -342,13 +355,7 @@ if [[ $PACED_USERS -gt 0 ]]; then
 	done
 fi
 
-echo
-echo "orgbridge scale ($(nproc 2>/dev/null || echo '?') cores, $("$GO" env GOVERSION), $(date -u +%Y-%m-%d))"
-echo
-echo "| step | users | wall s | users/s | peak RSS MB | requests | writes | 429s |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-printf '%s\n' "${rows[@]}"
-echo
+print_table
 echo "peak RSS is orgbridge's alone; the emulator peaked at ${emu_rss} MB (VmHWM) holding $USERS users."
 [[ -z $first_changes ]] || echo "first sync applied $first_changes changes (objects written); requests per change: $(awk -v r="$first_requests" -v c="$first_changes" 'BEGIN { printf "%.2f", (c > 0 ? r / c : 0) }')."
 [[ -z $gen_note ]] || echo "export: $gen_note"
