@@ -251,6 +251,17 @@ func TestPagination(t *testing.T) {
 	if !equal(seen, ids) {
 		t.Errorf("pages are not the creation order")
 	}
+	// A filtered list is paged over its matches (user10 to user19), and the
+	// last page the document allows is empty.
+	r := e.mustStatus(200, "GET", "/users?name=user1&limit=4&page=3", nil)
+	if m := r.meta(); m["lastPage"] != float64(3) || m["total"] != float64(10) || len(r.list()) != 2 ||
+		r.list()[0]["id"] != ids[18] || r.list()[1]["id"] != ids[19] {
+		t.Errorf("name=user1, page 3 of 4: meta %v, %d items", m, len(r.list()))
+	}
+	r = e.mustStatus(200, "GET", "/users?limit=1&page=2147483647", nil)
+	if m := r.meta(); m["total"] != float64(25) || m["lastPage"] != float64(25) || len(r.list()) != 0 {
+		t.Errorf("page 2147483647: meta %v, %d items", m, len(r.list()))
+	}
 	if m := e.mustStatus(200, "GET", "/users", nil).meta(); m["perPage"] != float64(100) || m["lastPage"] != float64(1) {
 		t.Errorf("default meta %v", m)
 	}
