@@ -620,18 +620,21 @@ func (p *planner) planGroups() {
 }
 
 // byUser is a snapshot's org memberships grouped by user key, in the
-// snapshot's order: one map and one array for all users, where a map of
-// one slice per user cost a million small allocations.
+// snapshot's order: one map and a few arrays for all users, where a map of
+// one slice per user cost a million small allocations. A user's only
+// membership (most users have one) is the snapshot's own, not a copy.
 type byUser struct {
 	slot    map[string]int32
-	start   []int32 // slot → first index in list; start[len(slot)] = len(list)
+	src     []mapping.Membership // the snapshot's memberships
+	count   []int32              // slot → its user's org memberships
+	first   []int32              // slot → index in src of the first
+	start   []int32              // slot → first index in members, for users with several
 	members []mapping.Membership
 }
 
 // orgMemberships groups the org memberships of s by user key.
 func orgMemberships(s *mapping.Snapshot) *byUser {
-	b := &byUser{slot: make(map[string]int32, len(s.Users))}
-	var count []int32
+	b := &byUser{slot: make(map[string]int32, len(s.Users)), src: s.Memberships}
 	slots := make([]int32, len(s.Memberships)) // each membership's user's slot, -1 for a group's
 	for i := range s.Memberships {
 		m := &s.Memberships[i]
@@ -641,21 +644,25 @@ func orgMemberships(s *mapping.Snapshot) *byUser {
 		}
 		k, ok := b.slot[m.UserKey]
 		if !ok {
-			k = int32(len(count))
+			k = int32(len(b.count))
 			b.slot[m.UserKey] = k
-			count = append(count, 0)
+			b.count = append(b.count, 0)
+			b.first = append(b.first, int32(i))
 		}
 		slots[i] = k
-		count[k]++
+		b.count[k]++
 	}
-	b.start = make([]int32, len(count)+1)
-	for k, n := range count {
+	b.start = make([]int32, len(b.count)+1)
+	for k, n := range b.count {
+		if n < 2 {
+			n = 0
+		}
 		b.start[k+1] = b.start[k] + n
 	}
-	b.members = make([]mapping.Membership, b.start[len(count)])
-	next := append([]int32(nil), b.start[:len(count)]...)
+	b.members = make([]mapping.Membership, b.start[len(b.count)])
+	next := append([]int32(nil), b.start[:len(b.count)]...)
 	for i, k := range slots {
-		if k >= 0 {
+		if k >= 0 && b.count[k] > 1 {
 			b.members[next[k]] = s.Memberships[i]
 			next[k]++
 		}
@@ -669,6 +676,10 @@ func (b *byUser) of(userKey string) []mapping.Membership {
 	k, ok := b.slot[userKey]
 	if !ok {
 		return nil
+	}
+	if b.count[k] == 1 {
+		i := b.first[k]
+		return b.src[i : i+1 : i+1]
 	}
 	lo, hi := b.start[k], b.start[k+1]
 	return b.members[lo:hi:hi]

@@ -29,3 +29,31 @@ func TestSortChanges(t *testing.T) {
 		}
 	}
 }
+
+// TestOrgMemberships: each user's org memberships, in the snapshot's
+// order, whether one (the snapshot's own) or several (grouped).
+func TestOrgMemberships(t *testing.T) {
+	m := func(user string, kind mapping.Kind, container string) mapping.Membership {
+		return mapping.Membership{UserKey: user, Kind: kind, ContainerKey: container, Role: mapping.RoleMember}
+	}
+	s := &mapping.Snapshot{Memberships: []mapping.Membership{
+		m("a", mapping.KindOrg, "o1"), m("b", mapping.KindGroup, "g1"), m("c", mapping.KindOrg, "o1"),
+		m("b", mapping.KindOrg, "o2"), m("a", mapping.KindOrg, "o3"), m("c", mapping.KindGroup, "g1"), m("a", mapping.KindOrg, "o2"),
+	}}
+	want := map[string][]mapping.Membership{}
+	for _, x := range s.Memberships {
+		if x.Kind == mapping.KindOrg {
+			want[x.UserKey] = append(want[x.UserKey], x)
+		}
+	}
+	b := orgMemberships(s)
+	for _, user := range []string{"a", "b", "c", "d"} {
+		got := b.of(user)
+		if !reflect.DeepEqual(got, want[user]) {
+			t.Errorf("%s: %v, want %v", user, got, want[user])
+		}
+		if len(got) > 0 && cap(got) != len(got) {
+			t.Errorf("%s: capacity %d beyond its %d memberships", user, cap(got), len(got))
+		}
+	}
+}
