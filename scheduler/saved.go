@@ -346,11 +346,18 @@ func newDigester(desired, actual *mapping.Snapshot, links Links, p *Plan) *diges
 	if actual == nil {
 		actual = &mapping.Snapshot{}
 	}
-	d := &digester{orgs: map[string]any{}, groups: map[string]any{}, users: map[string]any{},
-		memberships: map[string]mapping.Membership{}, userOrgs: map[string][]mapping.Membership{},
-		actual: actual, aOrgs: actual.OrgIndex(), aUsers: actual.UserIndex(), aGroups: actual.GroupIndex(),
+	// Sized once: a first plan of a million users grew these maps of a
+	// million entries one by one (issue 13).
+	d := &digester{
+		orgs:        make(map[string]any, len(desired.Orgs)),
+		groups:      make(map[string]any, len(desired.Groups)),
+		users:       make(map[string]any, len(desired.Users)),
+		memberships: make(map[string]mapping.Membership, len(desired.Memberships)),
+		userOrgs:    make(map[string][]mapping.Membership, len(desired.Users)),
+		actual:      actual, aOrgs: actual.OrgIndex(), aUsers: actual.UserIndex(), aGroups: actual.GroupIndex(),
 		aMembers: map[string]mapping.Membership{}, aUserOrgs: map[string][]mapping.Membership{},
-		links: links, adopt: map[object]string{}, userRefs: p.UserRefs, planned: map[string]mapping.Membership{}}
+		links: links, adopt: map[object]string{}, userRefs: p.UserRefs, planned: map[string]mapping.Membership{},
+	}
 	for _, c := range p.Changes {
 		if c.Membership != nil {
 			d.planned[c.Key] = *c.Membership
