@@ -1,12 +1,9 @@
 package gen
 
 import (
-	"bufio"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/go-ldap/ldap/v3"
 )
@@ -24,22 +21,22 @@ import (
 // BASE itself is not written (the server's suffix). Suspended users carry
 // pwdAccountLockedTime (ppolicy), which the LDAP source reads as disabled.
 func (g *Generator) WriteLDIF(w io.Writer) error {
-	l := &ldifWriter{w: bufio.NewWriterSize(w, 256<<10)}
+	l := NewLDIFWriter(w, 256<<10)
 	base := g.opts.BaseDN
 	people := "ou=people," + base
 	ou := [2]string{"objectClass", "organizationalUnit"}
-	l.entry(people, ou, [2]string{"ou", "people"})
+	l.Entry(people, ou, [2]string{"ou", "people"})
 	var b []byte
 	for k, n := range g.counts.Levels {
 		for j := range n {
 			b = g.appendDN(b[:0], k, j)
 			name := g.orgName(k, j)
-			l.entry(string(b), ou, [2]string{"ou", name}, [2]string{"description", name})
+			l.Entry(string(b), ou, [2]string{"ou", name}, [2]string{"description", name})
 		}
 	}
 	leavers := "ou=" + leaverOU + "," + people
 	if g.counts.Leavers > 0 {
-		l.entry(leavers, ou, [2]string{"ou", leaverOU})
+		l.Entry(leavers, ou, [2]string{"ou", leaverOU})
 	}
 	leafLevel := len(g.counts.Levels) - 1
 	for u := range g.counts.Users {
@@ -61,27 +58,24 @@ func (g *Generator) WriteLDIF(w io.Writer) error {
 		if r.status == StatusOnLeave {
 			attrs = append(attrs, [2]string{"pwdAccountLockedTime", lockedTimestamp})
 		}
-		l.entry(g.userDN(r, leafLevel, leavers), attrs...)
+		l.Entry(g.userDN(r, leafLevel, leavers), attrs...)
 	}
 	groups := "ou=groups," + base
 	if g.counts.Groups > 0 {
-		l.entry(groups, ou, [2]string{"ou", "groups"})
+		l.Entry(groups, ou, [2]string{"ou", "groups"})
 	}
 	for i := range g.counts.Groups {
 		name := g.groupName(i)
-		l.line("dn", "cn="+ldap.EscapeDN(name)+","+groups)
-		l.line("objectClass", "groupOfNames")
-		l.line("cn", name)
+		l.Line("dn", "cn="+ldap.EscapeDN(name)+","+groups)
+		l.Line("objectClass", "groupOfNames")
+		l.Line("cn", name)
 		for k := g.blockStart(i); k < g.blockStart(i+1); k++ {
-			l.line("member", g.userDN(g.user(g.userAt(k%g.active)), leafLevel, leavers))
+			l.Line("member", g.userDN(g.user(g.userAt(k%g.active)), leafLevel, leavers))
 		}
-		l.end()
+		l.End()
 	}
-	if l.err == nil {
-		l.err = l.w.Flush()
-	}
-	if l.err != nil {
-		return fmt.Errorf("write LDIF: %w", l.err)
+	if err := l.Flush(); err != nil {
+		return fmt.Errorf("write LDIF: %w", err)
 	}
 	return nil
 }
@@ -108,56 +102,4 @@ func (g *Generator) appendDN(b []byte, k, j int) []byte {
 	}
 	b = append(b, "ou=people,"...)
 	return append(b, g.opts.BaseDN...)
-}
-
-// ldifWriter writes LDIF lines, keeping the first error. A value that is
-// not a SAFE-STRING (non-ASCII, a leading space, colon or '<', a trailing
-// space) is base64-encoded, as RFC 2849 requires.
-type ldifWriter struct {
-	w   *bufio.Writer
-	err error
-}
-
-func (l *ldifWriter) line(name, value string) {
-	if l.err != nil {
-		return
-	}
-	if safeString(value) {
-		_, l.err = fmt.Fprintf(l.w, "%s: %s\n", name, value)
-	} else {
-		_, l.err = fmt.Fprintf(l.w, "%s:: %s\n", name, base64.StdEncoding.EncodeToString([]byte(value)))
-	}
-}
-
-func (l *ldifWriter) end() {
-	if l.err == nil {
-		l.err = l.w.WriteByte('\n')
-	}
-}
-
-func (l *ldifWriter) entry(dn string, attrs ...[2]string) {
-	l.line("dn", dn)
-	for _, a := range attrs {
-		l.line(a[0], a[1])
-	}
-	l.end()
-}
-
-func safeString(v string) bool {
-	if v == "" {
-		return true
-	}
-	switch v[0] {
-	case ' ', ':', '<':
-		return false
-	}
-	if v[len(v)-1] == ' ' {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c == 0 || c == '\n' || c == '\r' || c >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }

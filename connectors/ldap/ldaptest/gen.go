@@ -1,82 +1,16 @@
 package ldaptest
 
 import (
-	"bufio"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/orgbridge/orgbridge/internal/gen"
 )
-
-// ldifWriter writes LDIF content records (RFC 2849). A value that is not a
-// SAFE-STRING (non-ASCII, a leading space, colon or '<', a trailing space,
-// a control character) is written base64-encoded ("attr:: ..."), as the
-// RFC requires; OpenLDAP's tools would also take raw UTF-8, but other
-// readers need not.
-type ldifWriter struct {
-	w   *bufio.Writer
-	err error
-}
-
-func newLDIFWriter(w io.Writer) *ldifWriter {
-	return &ldifWriter{w: bufio.NewWriterSize(w, 64<<10)}
-}
-
-func (l *ldifWriter) line(name, value string) {
-	if l.err != nil {
-		return
-	}
-	if safeString(value) {
-		_, l.err = fmt.Fprintf(l.w, "%s: %s\n", name, value)
-	} else {
-		_, l.err = fmt.Fprintf(l.w, "%s:: %s\n", name, base64.StdEncoding.EncodeToString([]byte(value)))
-	}
-}
-
-// Entry writes one entry: its DN and its attribute values, in order.
-func (l *ldifWriter) Entry(dn string, attrs ...[2]string) {
-	l.line("dn", dn)
-	for _, a := range attrs {
-		l.line(a[0], a[1])
-	}
-	if l.err == nil {
-		l.err = l.w.WriteByte('\n')
-	}
-}
-
-func (l *ldifWriter) Flush() error {
-	if l.err != nil {
-		return l.err
-	}
-	return l.w.Flush()
-}
-
-// safeString reports whether v may be written as is in LDIF.
-func safeString(v string) bool {
-	if v == "" {
-		return true
-	}
-	switch v[0] {
-	case ' ', ':', '<':
-		return false
-	}
-	if v[len(v)-1] == ' ' {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c == 0 || c == '\n' || c == '\r' || c >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
 
 // GenOptions shapes the directory WriteUsers generates.
 type GenOptions struct {
@@ -147,13 +81,13 @@ func WriteUsers(path string, n int, opts GenOptions) (err error) {
 	if opts.First <= 0 {
 		opts.First = 1
 	}
-	return writeLDIFFile(path, func(w *ldifWriter) {
+	return writeLDIFFile(path, func(w *gen.LDIFWriter) {
 		writeUsers(w, n, opts)
 	})
 }
 
 // writeUsers is WriteUsers' LDIF, its options defaulted.
-func writeUsers(w *ldifWriter, n int, opts GenOptions) {
+func writeUsers(w *gen.LDIFWriter, n int, opts GenOptions) {
 	top := "ou=" + ldap.EscapeDN(opts.TopOU) + "," + opts.BaseDN
 	leaves := make([]string, 0, opts.Depts*opts.Sections)
 	leafDept := make([]string, 0, cap(leaves))
@@ -192,7 +126,7 @@ func writeUsers(w *ldifWriter, n int, opts GenOptions) {
 			[2]string{"employeeNumber", num},
 			[2]string{"departmentNumber", leafDept[leaf]},
 		)
-		if w.err != nil {
+		if w.Err() != nil {
 			return
 		}
 	}
@@ -202,7 +136,7 @@ func writeUsers(w *ldifWriter, n int, opts GenOptions) {
 // that build small fixtures in code. Each entry is a DN and its attribute
 // values in order.
 func WriteLDIF(path string, entries ...LDIFEntry) (err error) {
-	return writeLDIFFile(path, func(w *ldifWriter) {
+	return writeLDIFFile(path, func(w *gen.LDIFWriter) {
 		for _, e := range entries {
 			w.Entry(e.DN, e.Attrs...)
 		}
@@ -211,7 +145,7 @@ func WriteLDIF(path string, entries ...LDIFEntry) (err error) {
 
 // writeLDIFFile creates path and writes its LDIF through write; the first
 // error of the create, the writes or the close is returned.
-func writeLDIFFile(path string, write func(w *ldifWriter)) (err error) {
+func writeLDIFFile(path string, write func(w *gen.LDIFWriter)) (err error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -221,7 +155,7 @@ func writeLDIFFile(path string, write func(w *ldifWriter)) (err error) {
 			err = cerr
 		}
 	}()
-	w := newLDIFWriter(f)
+	w := gen.NewLDIFWriter(f, 64<<10)
 	write(w)
 	return w.Flush()
 }
@@ -236,7 +170,7 @@ type LDIFEntry struct {
 // String renders the entry as an LDIF content record, e.g. for Modify.
 func (e LDIFEntry) String() string {
 	var b strings.Builder
-	w := newLDIFWriter(&b)
+	w := gen.NewLDIFWriter(&b, 0)
 	w.Entry(e.DN, e.Attrs...)
 	_ = w.Flush()
 	return b.String()

@@ -7,19 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-func TestSafeString(t *testing.T) {
-	for v, want := range map[string]bool{
-		"": true, "abc": true, "a b": true, "a:b": true, "user@example.jp": true,
-		" lead": false, "trail ": false, ":colon": false, "<url": false,
-		"本社": false, "a\nb": false, "a\rb": false, "a\x00b": false,
-	} {
-		if got := safeString(v); got != want {
-			t.Errorf("safeString(%q) = %v", v, got)
-		}
-	}
-}
+	"github.com/orgbridge/orgbridge/internal/gen"
+)
 
 func TestLDIFEntryString(t *testing.T) {
 	got := LDIFEntry{DN: "ou=本社,dc=example,dc=jp", Attrs: [][2]string{{"objectClass", "organizationalUnit"}, {"ou", "本社"}}}.String()
@@ -57,7 +47,7 @@ func TestWriteUsers(t *testing.T) {
 			if _, err := base64.StdEncoding.DecodeString(line[i+3:]); err != nil {
 				t.Errorf("bad base64: %q", line)
 			}
-		} else if !safeString(line) && line != "" {
+		} else if !gen.LDIFSafe(line) && line != "" {
 			t.Errorf("unsafe raw line %q", line)
 		}
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/orgbridge/orgbridge/internal/gen"
 	"github.com/orgbridge/orgbridge/internal/testsrv"
 	"github.com/orgbridge/orgbridge/internal/testtls"
 )
@@ -273,7 +274,7 @@ func (s *Server) config(tf testtls.Files) string {
 // baseLDIF is the suffix entry and the reader account.
 func (s *Server) baseLDIF() []byte {
 	var buf bytes.Buffer
-	w := newLDIFWriter(&buf)
+	w := gen.NewLDIFWriter(&buf, 0)
 	rdnAttr, rdnValue := firstRDN(s.suffix)
 	attrs := [][2]string{}
 	switch strings.ToLower(rdnAttr) {
