@@ -5,8 +5,34 @@ import (
 	"fmt"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/orgbridge/orgbridge/mapping"
 )
+
+// FindEach is Finder.Find for a target whose API can look one object up
+// by its natural key: find for each create of cs, at most concurrency at a
+// time (as the executor writes: each lookup may wait out its own
+// retries), the answers in the order of cs. A lookup's error is wrapped
+// with what (the target's name, for the log) and the change's kind and
+// key; it is that create's answer, the others go on.
+func FindEach(ctx context.Context, what string, cs []Change, concurrency int, find func(ctx context.Context, c Change) (string, error)) []Found {
+	out := make([]Found, len(cs))
+	var g errgroup.Group
+	g.SetLimit(concurrency)
+	for i, c := range cs {
+		g.Go(func() error {
+			id, err := find(ctx, c)
+			if err != nil {
+				err = fmt.Errorf("%s: look up %s %s: %w", what, c.Kind, c.Key, err)
+			}
+			out[i] = Found{TargetID: id, Err: err}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return out
+}
 
 // FindByRead is Finder.Find for a target whose API has no list filter to
 // look an object up by: one fresh Read of the target for all of cs (the

@@ -1,6 +1,9 @@
 package connectors_test
 
 import (
+	"context"
+	"errors"
+	"sync"
 	"testing"
 
 	"github.com/orgbridge/orgbridge/change"
@@ -53,5 +56,52 @@ func TestFindIn(t *testing.T) {
 				t.Errorf("FindIn = %+v, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestFindEach: the answers come in the order of the creates, an error is
+// that create's alone (wrapped with the target and the change), and no
+// more than the limit are looked up at once.
+func TestFindEach(t *testing.T) {
+	cs := []connectors.Change{
+		{Kind: mapping.KindUser, Key: "u1"},
+		{Kind: mapping.KindUser, Key: "u2"},
+		{Kind: mapping.KindOrg, Key: "o1"},
+		{Kind: mapping.KindGroup, Key: "g1"},
+		{Kind: mapping.KindUser, Key: "u3"},
+	}
+	errGone := errors.New("gone")
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	got := connectors.FindEach(context.Background(), "tgt", cs, 2, func(ctx context.Context, c connectors.Change) (string, error) {
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			inFlight--
+			mu.Unlock()
+		}()
+		if c.Key == "o1" {
+			return "", errGone
+		}
+		return "id-" + c.Key, nil
+	})
+	if len(got) != len(cs) {
+		t.Fatalf("%d answers for %d creates", len(got), len(cs))
+	}
+	for i, c := range cs {
+		switch {
+		case c.Key == "o1":
+			if !errors.Is(got[i].Err, errGone) || got[i].Err.Error() != "tgt: look up org o1: gone" || got[i].TargetID != "" {
+				t.Errorf("answer %d: %+v", i, got[i])
+			}
+		case got[i].Err != nil || got[i].TargetID != "id-"+c.Key:
+			t.Errorf("answer %d: %+v, want id-%s", i, got[i], c.Key)
+		}
+	}
+	if most > 2 {
+		t.Errorf("%d lookups at once, limit 2", most)
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/mapping"
 )
@@ -22,23 +20,9 @@ var _ connectors.Finder = (*Adapter)(nil)
 // organization. One filtered list call per change (two for a user found
 // by mail only), four at a time.
 func (a *Adapter) Find(ctx context.Context, cs []connectors.Change, ids connectors.IDs) []connectors.Found {
-	out := make([]connectors.Found, len(cs))
-	// A few at a time, as the executor writes: each lookup may wait out
-	// its own retries.
-	var g errgroup.Group
-	g.SetLimit(findConcurrency)
-	for i, c := range cs {
-		g.Go(func() error {
-			id, err := a.find(ctx, c, ids)
-			if err != nil {
-				err = fmt.Errorf("aircourse: look up %s %s: %w", c.Kind, c.Key, err)
-			}
-			out[i] = connectors.Found{TargetID: id, Err: err}
-			return nil
-		})
-	}
-	_ = g.Wait()
-	return out
+	return connectors.FindEach(ctx, "aircourse", cs, findConcurrency, func(ctx context.Context, c connectors.Change) (string, error) {
+		return a.find(ctx, c, ids)
+	})
 }
 
 // findConcurrency bounds the lookups of one Find in flight.

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/orgbridge/orgbridge/connectors"
 	"github.com/orgbridge/orgbridge/mapping"
 )
@@ -25,30 +23,15 @@ func (a *Adapter) Find(ctx context.Context, cs []connectors.Change, ids connecto
 	if f, err := a.client.discover(ctx); err == nil && !f.filter {
 		return connectors.FindByRead(ctx, a, cs, ids)
 	}
-	out := make([]connectors.Found, len(cs))
-	var g errgroup.Group
-	g.SetLimit(findConcurrency)
-	for i, c := range cs {
-		g.Go(func() error {
-			var id string
-			var err error
-			switch {
-			case c.Kind == mapping.KindUser && c.User != nil:
-				id, err = a.findUser(ctx, nil, c.User, c.Key)
-			case c.Kind == mapping.KindOrg && c.Org != nil, c.Kind == mapping.KindGroup && c.Group != nil:
-				id, err = a.findGroup(ctx, nil, groupOf(c))
-			default:
-				err = fmt.Errorf("nothing to look up a %s create by", c.Kind)
-			}
-			if err != nil {
-				err = fmt.Errorf("scim: look up %s %s: %w", c.Kind, c.Key, err)
-			}
-			out[i] = connectors.Found{TargetID: id, Err: err}
-			return nil
-		})
-	}
-	_ = g.Wait()
-	return out
+	return connectors.FindEach(ctx, "scim", cs, findConcurrency, func(ctx context.Context, c connectors.Change) (string, error) {
+		switch {
+		case c.Kind == mapping.KindUser && c.User != nil:
+			return a.findUser(ctx, nil, c.User, c.Key)
+		case c.Kind == mapping.KindOrg && c.Org != nil, c.Kind == mapping.KindGroup && c.Group != nil:
+			return a.findGroup(ctx, nil, groupOf(c))
+		}
+		return "", fmt.Errorf("nothing to look up a %s create by", c.Kind)
+	})
 }
 
 // findUser is the id of the User whose userName is u's login id
