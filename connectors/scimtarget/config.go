@@ -99,27 +99,29 @@ func (c *Config) check() (settings, error) {
 	if s.base != "" && !secureURL(s.base) {
 		p.Add("base_url", "%q is plain http to another host: use https (http only to localhost)", c.BaseURL)
 	}
-	s.pageSize = c.PageSize
-	if s.pageSize == 0 {
-		s.pageSize = DefaultPageSize
-	} else if s.pageSize < 1 || s.pageSize > 1000 {
-		p.Add("page_size", "%d is not within 1..1000", s.pageSize)
-	}
+	s.pageSize = checkCount(&p, "page_size", c.PageSize, DefaultPageSize, 1000)
 	s.orgsAs = c.OrgsAs
 	if s.orgsAs == "" {
 		s.orgsAs = OrgsAsGroups
 	} else if !slices.Contains([]string{OrgsAsGroups, OrgsAsDepartment, OrgsAsOrganization}, s.orgsAs) {
 		p.Add("orgs_as", "%q is not groups, department or organization", s.orgsAs)
 	}
-	s.maxOps = c.MaxOperations
-	if s.maxOps == 0 {
-		s.maxOps = DefaultMaxOperations
-	} else if s.maxOps < 1 || s.maxOps > 10000 {
-		p.Add("max_operations", "%d is not within 1..10000", s.maxOps)
-	}
+	s.maxOps = checkCount(&p, "max_operations", c.MaxOperations, DefaultMaxOperations, 10000)
 	s.attrs = checkAttributes(&p, c.Attributes, s.orgsAs)
 	s.http = c.ClientConfig.Check(&p, "scim")
 	return s, p.Err()
+}
+
+// checkCount is the setting v at key: def when unset (0), else v, which
+// must be within 1..most.
+func checkCount(p *config.Problems, key string, v, def, most int) int {
+	if v == 0 {
+		return def
+	}
+	if v < 1 || v > most {
+		p.Add(key, "%d is not within 1..%d", v, most)
+	}
+	return v
 }
 
 // oauth: the block sets any key of OAuth2 client credentials.
