@@ -122,22 +122,32 @@ func (t *scimTx) text(query string) string {
 
 // QueryContext implements querier.
 func (t *scimTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	query = t.text(query)
-	if st := t.s.scimStmt(query); st != nil {
-		return t.StmtContext(ctx, st).QueryContext(ctx, args...)
+	query, st := t.stmt(ctx, query)
+	if st != nil {
+		return st.QueryContext(ctx, args...)
 	}
-	t.missed = append(t.missed, query)
 	return t.Tx.QueryContext(ctx, query, args...)
 }
 
 // QueryRowContext is sql.Tx's, through the prepared statement.
 func (t *scimTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	query, st := t.stmt(ctx, query)
+	if st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// stmt is query's text in this transaction (text) and its prepared
+// statement bound to the transaction; nil when there is none yet, the text
+// then kept in missed to be prepared once the transaction has ended.
+func (t *scimTx) stmt(ctx context.Context, query string) (string, *sql.Stmt) {
 	query = t.text(query)
 	if st := t.s.scimStmt(query); st != nil {
-		return t.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+		return query, t.StmtContext(ctx, st)
 	}
 	t.missed = append(t.missed, query)
-	return t.Tx.QueryRowContext(ctx, query, args...)
+	return query, nil
 }
 
 // scimQueryRow runs query outside any transaction, through its prepared
