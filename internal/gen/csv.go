@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"iter"
 	"strconv"
 )
 
@@ -17,10 +18,11 @@ const (
 // WriteUsersCSV writes users.csv in the demo's layout, one row per user in
 // 社員番号 order. No value holds a comma, quote or newline, so none is quoted.
 func (g *Generator) WriteUsersCSV(w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 256<<10)
-	if _, err := bw.WriteString(usersHeader); err != nil {
-		return fmt.Errorf("write users.csv: %w", err)
-	}
+	return writeCSV(w, "users.csv", usersHeader, g.userRows)
+}
+
+// userRows yields the rows of users.csv, each in the same buffer.
+func (g *Generator) userRows(yield func(row []byte) bool) {
 	leafLevel := len(g.counts.Levels) - 1
 	var b []byte
 	for u := range g.counts.Users {
@@ -50,23 +52,20 @@ func (g *Generator) WriteUsersCSV(w io.Writer) error {
 			b = append(b, g.groupName(i)...)
 		})
 		b = append(b, '\n')
-		if _, err := bw.Write(b); err != nil {
-			return fmt.Errorf("write users.csv: %w", err)
+		if !yield(b) {
+			return
 		}
 	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write users.csv: %w", err)
-	}
-	return nil
 }
 
 // WriteOrgsCSV writes orgs.csv in the demo's layout (組織パス, 組織コード,
 // 説明), level by level, so that every parent comes before its children.
 func (g *Generator) WriteOrgsCSV(w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 256<<10)
-	if _, err := bw.WriteString(orgsHeader); err != nil {
-		return fmt.Errorf("write orgs.csv: %w", err)
-	}
+	return writeCSV(w, "orgs.csv", orgsHeader, g.orgRows)
+}
+
+// orgRows yields the rows of orgs.csv, each in the same buffer.
+func (g *Generator) orgRows(yield func(row []byte) bool) {
 	var b []byte
 	for k, n := range g.counts.Levels {
 		for j := range n {
@@ -76,13 +75,31 @@ func (g *Generator) WriteOrgsCSV(w io.Writer) error {
 			b = append(b, ',')
 			b = append(b, g.orgName(k, j)...)
 			b = append(b, '\n')
-			if _, err := bw.Write(b); err != nil {
-				return fmt.Errorf("write orgs.csv: %w", err)
+			if !yield(b) {
+				return
 			}
 		}
 	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write orgs.csv: %w", err)
+}
+
+// writeCSV writes the file name (for errors) through a buffer: header, then
+// each row of rows (a whole line, newline included), stopping at the first
+// error.
+func writeCSV(w io.Writer, name, header string, rows iter.Seq[[]byte]) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	_, err := bw.WriteString(header)
+	if err == nil {
+		for row := range rows {
+			if _, err = bw.Write(row); err != nil {
+				break
+			}
+		}
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return nil
 }
