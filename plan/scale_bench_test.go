@@ -12,6 +12,7 @@ import (
 	"github.com/orgbridge/orgbridge/change"
 	"github.com/orgbridge/orgbridge/connectors/csv"
 	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/cputime"
 	"github.com/orgbridge/orgbridge/mapping"
 	"github.com/orgbridge/orgbridge/plan"
 	"github.com/orgbridge/orgbridge/scheduler"
@@ -141,7 +142,7 @@ func BenchmarkPlan(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu := cpuTime()
+			cpu := cputime.Process()
 			for range b.N {
 				recs, err := src.Read(ctx)
 				if err != nil {
@@ -163,7 +164,7 @@ func BenchmarkPlan(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*b.N), "ns/user")
-			if used := cpuTime() - cpu; used > 0 {
+			if used := cputime.Process() - cpu; used > 0 {
 				b.ReportMetric(float64(used.Nanoseconds())/float64(n*b.N), "cpu-ns/user")
 			}
 		})

@@ -21,6 +21,7 @@ import (
 	"github.com/orgbridge/orgbridge/connectors/ldap"
 	"github.com/orgbridge/orgbridge/connectors/ldap/ldaptest"
 	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/cputime"
 	"github.com/orgbridge/orgbridge/mapping"
 )
 
@@ -242,7 +243,7 @@ func readSource(b *testing.B, s *ldaptest.Server, src *ldap.Source, m *readMemor
 	baseRSS := peakRSS() // VmHWM just reset: the RSS now
 	sp := startSampler()
 	s0 := s.CPUTime()
-	c0 := ldap.ProcessCPUTime()
+	c0 := cputime.Process()
 	b.StartTimer()
 
 	t0 := time.Now()
@@ -251,7 +252,7 @@ func readSource(b *testing.B, s *ldaptest.Server, src *ldap.Source, m *readMemor
 
 	b.StopTimer()
 	defer b.StartTimer()
-	r := sourceRead{recs: recs, wall: wall, cpu: ldap.ProcessCPUTime() - c0, slapd: s.CPUTime() - s0}
+	r := sourceRead{recs: recs, wall: wall, cpu: cputime.Process() - c0, slapd: s.CPUTime() - s0}
 	peak := sp.max()
 	sp.stop()
 	if err != nil {

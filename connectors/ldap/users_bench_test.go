@@ -15,10 +15,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/orgbridge/orgbridge/internal/config"
+	"github.com/orgbridge/orgbridge/internal/cputime"
 )
-
-// ProcessCPUTime is cpuTime, for the benchmarks of package ldap_test.
-var ProcessCPUTime = cpuTime
 
 // BenchmarkUsers times the users search of a full read without a server:
 // the source's requests are answered from pages encoded beforehand (the
@@ -67,7 +65,7 @@ func BenchmarkUsers(b *testing.B) {
 			b.ReportAllocs()
 			var ms0, ms1 runtime.MemStats
 			runtime.ReadMemStats(&ms0)
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				conn := &pageConn{pages: pages}
 				sess := &session{src: src, shared: newSharedConn(conn), log: zap.NewNop()}
@@ -85,7 +83,7 @@ func BenchmarkUsers(b *testing.B) {
 			}
 			per := float64(b.N) * float64(n)
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/per, "ns/entry")
-			if cpu := cpuTime() - cpu0; cpu0 > 0 {
+			if cpu := cputime.Process() - cpu0; cpu0 > 0 {
 				// All goroutines' CPU (the reader's, the builder's, the
 				// GC's) per entry.
 				b.ReportMetric(float64(cpu.Nanoseconds())/per, "cpu-ns/entry")

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/orgbridge/orgbridge/internal/cputime"
 )
 
 // The phases, in the order Run runs them.
@@ -181,7 +183,7 @@ func phase(ctx context.Context, cfg Config, op string, run int64) Result {
 		firstErr string
 		wg       sync.WaitGroup
 	)
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0 := time.Now(), cputime.Process()
 	for w := range cfg.Concurrency {
 		wg.Add(1)
 		go func() {
@@ -222,7 +224,7 @@ func phase(ctx context.Context, cfg Config, op string, run int64) Result {
 		}()
 	}
 	wg.Wait()
-	res := Result{Op: op, Requests: len(lat) + errs, Errors: errs, Elapsed: time.Since(start), CPU: cpuTime() - cpu0, FirstError: firstErr}
+	res := Result{Op: op, Requests: len(lat) + errs, Errors: errs, Elapsed: time.Since(start), CPU: cputime.Process() - cpu0, FirstError: firstErr}
 	if len(lat) > 0 {
 		slices.Sort(lat)
 		res.P50 = percentile(lat, 50)

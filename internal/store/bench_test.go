@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/orgbridge/orgbridge/connectors"
+	"github.com/orgbridge/orgbridge/internal/cputime"
 	"github.com/orgbridge/orgbridge/internal/store"
 	"github.com/orgbridge/orgbridge/internal/store/pgtest"
 	"github.com/orgbridge/orgbridge/mapping"
@@ -36,8 +37,8 @@ func benchPostgres(b *testing.B) store.Store {
 // others moves wall time much more than the CPU time the code itself
 // takes. (It is the client's: PostgreSQL's server is another process.)
 func cpuPerOp(b *testing.B) func() {
-	start := cpuTime()
-	return func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }
+	start := cputime.Process()
+	return func() { b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op") }
 }
 
 // benchStores are the databases BenchmarkPlan and BenchmarkSCIM run on.

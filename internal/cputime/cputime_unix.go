@@ -1,14 +1,15 @@
 //go:build unix
 
-package store_test
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime is the CPU time (user and system) the process has used.
-func cpuTime() time.Duration {
+// Process is the CPU time (user and system, every thread: the GC's too)
+// the process has used, 0 where the platform does not say.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
