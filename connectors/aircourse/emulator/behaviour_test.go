@@ -416,3 +416,65 @@ func TestUniquenessFollowsChanges(t *testing.T) {
 	e.mustStatus(204, "DELETE", "/users/"+u, nil)
 	e.mustStatus(200, "PUT", "/users/"+v, map[string]any{"mail": "a2@example.com", "loginId": "alpha2"})
 }
+
+// TestListsFollowWrites reads each list, writes, and reads it again: a
+// list's matches are kept from one page to the next (listPage), never past
+// a write, nor past the day an organization's period filter was answered
+// on.
+func TestListsFollowWrites(t *testing.T) {
+	e := newEnv(t, unlimited())
+	root := e.srv.RootOrgID()
+	ids := func(path string) []string {
+		t.Helper()
+		var out []string
+		for _, it := range e.mustStatus(200, "GET", path, nil).list() {
+			id, _ := it["id"].(string)
+			out = append(out, id)
+		}
+		return out
+	}
+	want := func(path string, exp ...string) {
+		t.Helper()
+		if got := ids(path); !equal(got, exp) {
+			t.Errorf("GET %s: %v, want %v", path, got, exp)
+		}
+	}
+
+	a := e.newOrg("A", root)
+	u := e.newUser("alice", "alice", map[string]any{"memberOrganizationIds": []string{a}})
+	want("/users?name=ali&limit=1&page=1", u)
+	want("/users?role=admin")
+	v := e.newUser("alfred", "alfred", nil) // a create
+	want("/users?name=al&limit=1&page=2", v)
+	want("/users?name=al&limit=1&page=1", u)
+	e.mustStatus(200, "PUT", "/users/"+u, map[string]any{"name": "bob", "role": "admin"}) // an update in place
+	want("/users?name=al&limit=1&page=1", v)
+	want("/users?role=admin", u)
+	e.mustStatus(204, "DELETE", "/users/"+v, nil) // a delete
+	want("/users?name=al")
+	want("/users", u)
+
+	want("/organizations/"+a+"/users", u)
+	w := e.newUser("carol", "carol", nil)
+	e.mustStatus(204, "POST", "/organizations/"+a+"/users", map[string]any{"userId": w, "role": "admin"})
+	want("/organizations/"+a+"/users", u, w)
+	want("/organizations/"+a+"/users?role=admin", w)
+	want("/groups/"+e.srv.EveryoneGroupID()+"/users", u, w)
+
+	g := e.create("/groups", map[string]any{"name": "g", "organizationId": a, "isViewableMember": true, "isEnableDiscussion": true})
+	want("/groups?name=g", g)
+	want("/groups/"+g+"/users")
+	e.mustStatus(204, "POST", "/groups/"+g+"/users", map[string]any{"userId": w, "role": "member"})
+	want("/groups/"+g+"/users", w)
+	e.mustStatus(200, "PUT", "/groups/"+g, map[string]any{"name": "h"})
+	want("/groups?name=g")
+
+	// The clock starts on 2025-04-01 (18:00 in JST); an org that ends that
+	// day is in its period until the next day, with no write between.
+	o := e.create("/organizations", map[string]any{"name": "O", "parentId": root, "adminUserIds": []string{},
+		"isPublic": true, "isEnableDiscussion": true, "endDate": "2025-04-01"})
+	want("/organizations?period=0")
+	e.clk.Add(24 * time.Hour)
+	e.tok = e.token("") // the old one expired
+	want("/organizations?period=0", o)
+}

@@ -14,7 +14,7 @@ func (s *Server) groupCodeTaken(code, self string) bool {
 func (s *Server) listGroups(c *call) response {
 	q := &query{c: c}
 	name, code := q.partial("name"), q.exact("code")
-	return listPage(q, s.sortedGroups(), func(r *groupRec) bool { return name(r.g.Name) && code(r.g.Code) }, renderGroup)
+	return listPage(q, s.sortedGroups, func(r *groupRec) bool { return name(r.g.Name) && code(r.g.Code) }, renderGroup)
 }
 
 // GET /groups/{groupId}

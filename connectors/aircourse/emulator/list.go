@@ -3,6 +3,7 @@ package emulator
 import (
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,10 @@ const (
 type query struct {
 	c    *call
 	errs errorBag
+	// extra is what else than the parameters a list's matches depend on
+	// (the organizations' period filter: today's date), part of its
+	// cache key.
+	extra string
 }
 
 func (q *query) get(key string) (string, bool) {
@@ -152,32 +157,80 @@ func (q *query) paging() (limit, page int) {
 
 // listPage answers a list route: limit and page are read after the
 // route's own filters (so that their errors come first, in the query's
-// order), then, when every parameter was good, the page of those of recs
-// that keep accepts, each rendered. Only the page's records are kept, the
-// others counted: a list of 100,000 users is read a thousand at a time,
-// and gathering every match on each of its hundred pages was most of what
-// the emulator did in a make scale no-change run.
-func listPage[R, T any](q *query, recs []R, keep func(R) bool, render func(R) T) response {
+// order), then, when every parameter was good, the page of those of all()
+// that keep accepts, each rendered. The matches of a query are kept until
+// the next write (listCache): a list of a million users is read a thousand
+// at a time, and filtering every user again for each of its thousand pages
+// made the emulator's answer grow with the total, a no-change sync of a
+// million users quadratic in them.
+func listPage[R, T any](q *query, all func() []R, keep func(R) bool, render func(R) T) response {
 	limit, pg := q.paging()
 	if !q.errs.Empty() {
 		return q.errs.unprocessable()
 	}
-	from := math.MaxInt // the index of the page's first match
-	if pg-1 <= len(recs)/limit {
-		from = (pg - 1) * limit
-	}
-	var items []R
-	total := 0
-	for _, r := range recs {
-		if !keep(r) {
-			continue
+	matches := cachedMatches(q, func() []R {
+		var out []R
+		for _, r := range all() {
+			if keep(r) {
+				out = append(out, r)
+			}
 		}
-		if total >= from && len(items) < limit {
-			items = append(items, r)
-		}
-		total++
+		return out
+	})
+	from := len(matches) // past the end: an empty page
+	if pg-1 <= len(matches)/limit {
+		from = min((pg-1)*limit, len(matches))
 	}
-	return page(q, items, total, from, limit, pg, render)
+	items := matches[from:min(from+limit, len(matches))]
+	return page(q, items, len(matches), from, limit, pg, render)
+}
+
+// listCache holds the matches of the list queries answered since the last
+// write, by the query's path and parameters other than page and limit
+// (and whatever else its answer depends on, such as today's date). Any
+// write empties it: a write may change what a filter matches or the order
+// of a list, and a sync reads its lists before it writes.
+type listCache struct {
+	m map[string]any
+}
+
+// maxCachedLists bounds the queries kept: past it the cache starts over.
+// A sync pages through a few lists at a time; an organization's user lists
+// (user-orgs-absent) are each read once.
+const maxCachedLists = 64
+
+// drop forgets every list: the data changed.
+func (c *listCache) drop() { clear(c.m) }
+
+// cachedMatches returns the matches of q's list, computing them with
+// match when the cache has none of the same key.
+func cachedMatches[R any](q *query, match func() []R) []R {
+	c := q.c.lists
+	if c == nil {
+		return match()
+	}
+	key := q.cacheKey()
+	if v, ok := c.m[key].([]R); ok {
+		return v
+	}
+	out := match()
+	if c.m == nil || len(c.m) >= maxCachedLists {
+		c.m = map[string]any{}
+	}
+	c.m[key] = out
+	return out
+}
+
+// cacheKey names a list query by its path, its parameters but page and
+// limit (url.Values.Encode sorts them) and q.extra.
+func (q *query) cacheKey() string {
+	v := url.Values{}
+	for k, vs := range q.c.query {
+		if k != "page" && k != "limit" {
+			v[k] = vs
+		}
+	}
+	return q.c.r.URL.Path + "?" + v.Encode() + "#" + q.extra
 }
 
 // page answers the page of total matches whose first, at index from, and

@@ -30,7 +30,7 @@ func (s *Server) memberBody(c *call, withRole bool) (userID, role string, bad *r
 
 // listMembers answers a member list filtered by ?role, or a 404 when the
 // organization or group does not exist.
-func listMembers(c *call, exists bool, rows []Member) response {
+func listMembers(c *call, exists bool, rows func() []Member) response {
 	if !exists {
 		return message(http.StatusNotFound, msgNotFound)
 	}
@@ -93,7 +93,7 @@ func (s *Server) memberWrite(c *call, op memberOp, exists bool, members map[stri
 
 // GET /organizations/{organizationId}/users
 func (s *Server) listOrgUsers(c *call) response {
-	return listMembers(c, s.orgs[c.id] != nil, s.members(s.orgUsers[c.id]))
+	return listMembers(c, s.orgs[c.id] != nil, func() []Member { return s.members(s.orgUsers[c.id]) })
 }
 
 // POST /organizations/{organizationId}/users and PUT, the same but for
@@ -123,7 +123,7 @@ func (s *Server) removeOrgUser(c *call) response {
 
 // GET /groups/{groupId}/users
 func (s *Server) listGroupUsers(c *call) response {
-	return listMembers(c, s.groups[c.id] != nil, s.members(s.groupRoles(c.id)))
+	return listMembers(c, s.groups[c.id] != nil, func() []Member { return s.members(s.groupRoles(c.id)) })
 }
 
 // POST /groups/{groupId}/users: a user is a member of the everyone group

@@ -19,7 +19,8 @@ func (s *Server) listOrgs(c *call) response {
 	public, publicOK := q.flag("isPublic")
 	period, periodOK := q.flag("period")
 	today := s.kit.Now().In(jst).Format("2006-01-02")
-	return listPage(q, s.sortedOrgs(), func(r *orgRec) bool {
+	q.extra = today
+	return listPage(q, s.sortedOrgs, func(r *orgRec) bool {
 		o := &r.o
 		switch {
 		case !name(o.Name), !code(o.Code),

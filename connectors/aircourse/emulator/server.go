@@ -91,6 +91,9 @@ type Server struct {
 		seq  int64 // seq then: every new user takes a new one
 		recs []*userRec
 	}
+	// lists are the matches of the list queries answered since the last
+	// write (listPage).
+	lists listCache
 }
 
 // New returns a server holding only the root organization (ルート組織) and the
@@ -289,6 +292,7 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 	}
 	if r.Method != http.MethodGet {
 		s.kit.CountWrite()
+		s.lists.drop() // even a refused write: cheap, and never stale
 	}
 	if resp, ok := s.authorize(r, now); !ok {
 		return resp
@@ -300,7 +304,7 @@ func (s *Server) handle(r *http.Request, raw []byte, readErr error, now time.Tim
 			return message(http.StatusBadRequest, msgBadRequest)
 		}
 	}
-	resp := rt.h(&call{r: r, id: rt.id, in: in, query: r.URL.Query(), readings: s.readings})
+	resp := rt.h(&call{r: r, id: rt.id, in: in, query: r.URL.Query(), readings: s.readings, lists: &s.lists})
 	if resp.Status == http.StatusNoContent && s.readings.Has(ReadingWritesAnswer200) {
 		resp = message(http.StatusOK, msgDone)
 	}
@@ -342,6 +346,7 @@ type call struct {
 	in       body   // the JSON body, for routes that take one
 	query    url.Values
 	readings emukit.Set
+	lists    *listCache // the server's, under its lock
 }
 
 func (c *call) q(key string) string { return c.query.Get(key) }

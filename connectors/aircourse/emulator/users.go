@@ -46,7 +46,7 @@ func (s *Server) listUsers(c *call) response {
 	ai, aiOK := q.one("hasAiKnowledgeLicense", "0", "1")
 	name, mail, login := q.partial("name"), q.exact("mail"), q.exact("loginId")
 	roles := q.multi("role", userRoles...)
-	return listPage(q, s.sortedUsers(), func(r *userRec) bool {
+	return listPage(q, s.sortedUsers, func(r *userRec) bool {
 		u := &r.u
 		switch {
 		case statuses != nil && !statuses[strconv.Itoa(u.Status)],
