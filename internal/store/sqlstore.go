@@ -266,7 +266,12 @@ func (s *sqlStore) Links(ctx context.Context, job string) (Links, error) {
 	if err := counts.Err(); err != nil {
 		return nil, fmt.Errorf("store: count links of job %q: %w", job, err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT kind, source_key, target_id FROM links WHERE job = $1`, job)
+	// In the primary key's order, so that SQLite reads the rows through
+	// it, near the order they were written in: left to choose, it went
+	// through links_target, whose order (the target's random ids) is a
+	// random page for every row: 3.3 times the CPU at 100,000 links
+	// (BenchmarkLinks/sqlite, 470 ms to 143 ms).
+	rows, err := s.r.QueryContext(ctx, `SELECT kind, source_key, target_id FROM links WHERE job = $1 ORDER BY kind, source_key`, job)
 	if err != nil {
 		return nil, fmt.Errorf("store: read links of job %q: %w", job, err)
 	}
