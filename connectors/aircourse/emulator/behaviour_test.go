@@ -463,7 +463,7 @@ func TestListsFollowWrites(t *testing.T) {
 
 	g := e.create("/groups", map[string]any{"name": "g", "organizationId": a, "isViewableMember": true, "isEnableDiscussion": true})
 	want("/groups?name=g", g)
-	want("/groups/"+g+"/users")
+	want("/groups/" + g + "/users")
 	e.mustStatus(204, "POST", "/groups/"+g+"/users", map[string]any{"userId": w, "role": "member"})
 	want("/groups/"+g+"/users", w)
 	e.mustStatus(200, "PUT", "/groups/"+g, map[string]any{"name": "h"})
