@@ -217,12 +217,21 @@ func (s *Snapshot) OrgDepth() map[string]int {
 }
 
 // Record is one raw entry read by a source: an LDAP entry, a CSV row, a SCIM
-// resource. Attrs holds every attribute by name; most have one value.
+// resource. Attrs holds every attribute by name; most have one value. A
+// source whose records share one list of attributes of one value each (a
+// CSV file's header) may set Columns and Values instead of Attrs.
 type Record struct {
 	Kind Kind
 	// Key is the source's stable key for the entry.
 	Key   string
 	Attrs map[string][]string
+	// Columns, when not nil, names the record's attributes in place of
+	// Attrs, and Values holds their values in the same order, one each:
+	// every row of a CSV file shares its header's Columns, where a map of
+	// its own for each of a million rows was half the memory of a plan
+	// and a fifth of its CPU (issue 13).
+	Columns *Columns
+	Values  []string
 	// Origin says where the record came from, for errors: "users.csv:12",
 	// an LDAP DN, a SCIM resource id.
 	Origin string
@@ -235,11 +244,70 @@ type Record struct {
 
 // Get returns the first value of an attribute, or "".
 func (r Record) Get(name string) string {
-	if v := r.Attrs[name]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
+	v, _ := r.Lookup(name)
+	return v
 }
+
+// Lookup returns the first value of an attribute ("" when it has none),
+// and whether the record has the attribute.
+func (r *Record) Lookup(name string) (string, bool) {
+	if r.Columns != nil {
+		i, ok := r.Columns.index[name]
+		if !ok || i >= len(r.Values) {
+			return "", false
+		}
+		return r.Values[i], true
+	}
+	vs, ok := r.Attrs[name]
+	if !ok || len(vs) == 0 {
+		return "", ok
+	}
+	return vs[0], true
+}
+
+// Len is the number of the record's attributes.
+func (r *Record) Len() int {
+	if r.Columns != nil {
+		return min(len(r.Columns.names), len(r.Values))
+	}
+	return len(r.Attrs)
+}
+
+// Map returns the record's attributes by name, as Attrs holds them: Attrs
+// itself, or a new map of the Columns' values.
+func (r *Record) Map() map[string][]string {
+	if r.Columns == nil {
+		return r.Attrs
+	}
+	m := make(map[string][]string, r.Len())
+	for i, name := range r.Columns.names[:r.Len()] {
+		m[name] = r.Values[i : i+1 : i+1]
+	}
+	return m
+}
+
+// Columns are the names of the attributes the records of one table share,
+// in order (a CSV file's header): a record's Values are theirs.
+type Columns struct {
+	names []string
+	index map[string]int
+}
+
+// NewColumns returns the columns of names, which must differ from each
+// other (a later one of the same name is not found by Lookup).
+func NewColumns(names []string) *Columns {
+	c := &Columns{names: slices.Clone(names), index: make(map[string]int, len(names))}
+	for i, n := range names {
+		if _, dup := c.index[n]; !dup {
+			c.index[n] = i
+		}
+	}
+	return c
+}
+
+// Names returns the column names, in order; the caller must not change
+// them.
+func (c *Columns) Names() []string { return c.names }
 
 // Keep drops every object whose kind is not listed, and the memberships
 // that lose their user or their container. An empty list keeps everything.

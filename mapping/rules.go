@@ -357,7 +357,7 @@ type builder struct {
 
 func (b *builder) user(rec Record) (excluded bool, err error) {
 	r := b.rules
-	data := recordData(rec)
+	data := recordData(&rec)
 	for _, m := range r.exclude {
 		hit, err := m.match(data)
 		if err != nil {
@@ -528,7 +528,7 @@ func (b *builder) pathOrg(path, origin string) (string, error) {
 // reference mode it declares the org with its parent.
 func (b *builder) org(rec Record) error {
 	r := b.rules
-	data := recordData(rec)
+	data := recordData(&rec)
 	key := rec.Key
 	if r.orgKey != nil {
 		var err error
@@ -565,7 +565,7 @@ func (b *builder) org(rec Record) error {
 
 func (b *builder) group(rec Record) error {
 	r := b.rules
-	data := recordData(rec)
+	data := recordData(&rec)
 	if b.groups[rec.Key] != nil {
 		return fmt.Errorf("duplicate group key %q (first at %s)", rec.Key, b.origins[KindGroup][rec.Key])
 	}

@@ -195,28 +195,40 @@ func unwrapExec(err error) error {
 
 // recordValues are a record's attributes as templates see them: each
 // attribute's first value. The map text/template needs is made only when
-// a template that is not simple renders.
+// a template that is not simple renders. It holds the record's fields,
+// not the record, so that a record on the stack stays there.
 type recordValues struct {
-	attrs map[string][]string
-	data  map[string]string
+	attrs  map[string][]string
+	cols   *Columns
+	values []string
+	data   map[string]string
 }
 
 // recordData returns the values of a record's attributes.
-func recordData(r Record) *recordValues { return &recordValues{attrs: r.Attrs} }
+func recordData(r *Record) *recordValues {
+	return &recordValues{attrs: r.Attrs, cols: r.Columns, values: r.Values}
+}
 
 // get returns an attribute's first value ("" when it has none), and
 // whether the record has the attribute.
 func (v *recordValues) get(name string) (string, bool) {
-	vs, ok := v.attrs[name]
-	if !ok || len(vs) == 0 {
-		return "", ok
-	}
-	return vs[0], true
+	r := Record{Attrs: v.attrs, Columns: v.cols, Values: v.values}
+	return r.Lookup(name)
 }
 
 // asMap flattens the attributes to their first values.
 func (v *recordValues) asMap() map[string]string {
 	if v.data == nil {
+		if v.cols != nil {
+			n := min(len(v.cols.names), len(v.values))
+			v.data = make(map[string]string, n)
+			for i, name := range v.cols.names[:n] {
+				if _, dup := v.data[name]; !dup {
+					v.data[name] = v.values[i]
+				}
+			}
+			return v.data
+		}
 		v.data = make(map[string]string, len(v.attrs))
 		for k, vs := range v.attrs {
 			if len(vs) > 0 {

@@ -14,6 +14,10 @@ func TestSimpleTemplates(t *testing.T) {
 		{Attrs: map[string][]string{"社員番号": {"100001"}, "mail": {" Sato.Taro@Example.jp "}, "所属": {"本社/営業部"}}},
 		{Attrs: map[string][]string{"社員番号": {}, "mail": {""}}},
 		{Attrs: map[string][]string{}},
+		// The same as Columns and Values, as a CSV source reads them.
+		{Columns: NewColumns([]string{"社員番号", "mail", "所属"}), Values: []string{"100001", " Sato.Taro@Example.jp ", "本社/営業部"}},
+		{Columns: NewColumns([]string{"社員番号", "mail"}), Values: []string{"", ""}},
+		{Columns: NewColumns(nil)},
 	}
 	for _, tc := range []struct {
 		text   string
@@ -40,10 +44,16 @@ func TestSimpleTemplates(t *testing.T) {
 		}
 		slow := &field{key: f.key, tmpl: f.tmpl}
 		for i, rec := range recs {
-			want, wantErr := slow.render(recordData(rec))
-			got, gotErr := f.render(recordData(rec))
+			want, wantErr := slow.render(recordData(&rec))
+			got, gotErr := f.render(recordData(&rec))
 			if got != want || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
 				t.Errorf("%s, record %d: %q, %v; text/template gives %q, %v", tc.text, i, got, gotErr, want, wantErr)
+			}
+			if rec.Columns != nil {
+				asMap := Record{Attrs: rec.Map()}
+				if m, mErr := f.render(recordData(&asMap)); m != got || fmt.Sprint(mErr) != fmt.Sprint(gotErr) {
+					t.Errorf("%s, record %d: %q, %v from Columns; %q, %v from Attrs", tc.text, i, got, gotErr, m, mErr)
+				}
 			}
 		}
 	}
@@ -113,5 +123,45 @@ func TestMembershipOfNoUserNotSeen(t *testing.T) {
 	err := Validate(s, nil)
 	if err == nil || !strings.Contains(err.Error(), `user "b/u1" does not exist`) || strings.Contains(err.Error(), "listed twice") {
 		t.Errorf("%v, want only the missing user", err)
+	}
+}
+
+// TestRecordColumns: a record's Columns and Values read as the same
+// attributes in Attrs would: Get, Lookup, Len and Map.
+func TestRecordColumns(t *testing.T) {
+	cols := NewColumns([]string{"id", "name", "dept"})
+	r := Record{Columns: cols, Values: []string{"7", "佐藤", ""}}
+	for _, tc := range []struct {
+		name, want string
+		ok         bool
+	}{{"id", "7", true}, {"name", "佐藤", true}, {"dept", "", true}, {"mail", "", false}} {
+		if got, ok := r.Lookup(tc.name); got != tc.want || ok != tc.ok {
+			t.Errorf("Lookup(%q) = %q, %v; want %q, %v", tc.name, got, ok, tc.want, tc.ok)
+		}
+		if got := r.Get(tc.name); got != tc.want {
+			t.Errorf("Get(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if r.Len() != 3 {
+		t.Errorf("Len = %d, want 3", r.Len())
+	}
+	m := r.Map()
+	if len(m) != 3 || m["id"][0] != "7" || m["name"][0] != "佐藤" || len(m["dept"]) != 1 || m["dept"][0] != "" {
+		t.Errorf("Map = %v", m)
+	}
+	// Map's lists are the record's own values, one each: appending to one
+	// does not write over the next.
+	m["id"] = append(m["id"], "x")
+	if r.Values[1] != "佐藤" {
+		t.Errorf("append to Map's list wrote into Values: %q", r.Values)
+	}
+	// Fewer values than columns (never from the CSV source): the columns
+	// past them are absent, not a panic.
+	short := Record{Columns: cols, Values: []string{"8"}}
+	if _, ok := short.Lookup("dept"); ok || short.Len() != 1 || len(short.Map()) != 1 {
+		t.Errorf("short record: Lookup(dept) found, Len %d, Map %v", short.Len(), short.Map())
+	}
+	if got := cols.Names(); strings.Join(got, ",") != "id,name,dept" {
+		t.Errorf("Names = %q", got)
 	}
 }

@@ -29,7 +29,7 @@ type Traced struct {
 // does not stop the others, so that every problem and every value shows.
 // It builds nothing and changes nothing.
 func (r *Rules) Trace(rec Record) []Traced {
-	data := recordData(rec)
+	data := recordData(&rec)
 	var out []Traced
 	add := func(f *field) *Traced {
 		if f == nil {

@@ -661,8 +661,9 @@ func (x *explainer) locate(key string) string {
 }
 
 func attributes(rec connectors.Record) []Attribute {
-	out := make([]Attribute, 0, len(rec.Attrs))
-	for name, v := range rec.Attrs {
+	attrs := rec.Map()
+	out := make([]Attribute, 0, len(attrs))
+	for name, v := range attrs {
 		out = append(out, Attribute{Name: name, Value: strings.Join(v, "; ")})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

@@ -57,13 +57,47 @@ func usersFile(path string, required ...string) *File {
 }
 
 // read opens a source on cfg, with paths relative to dir, and reads it.
+//
+// The records come back with their attributes in Attrs (Record.Map), so
+// that tests compare them with records written as maps; read first checks
+// that the rows of one file share one Columns and have a value for each.
 func read(t testing.TB, cfg Config, dir string) ([]connectors.Record, error) {
 	t.Helper()
 	s, err := New(cfg, dir, zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	return s.Read(context.Background())
+	recs, err := s.Read(context.Background())
+	return asAttrs(t, recs), err
+}
+
+// asAttrs checks the records' Columns and Values and returns them with
+// their attributes in Attrs instead.
+func asAttrs(t testing.TB, recs []connectors.Record) []connectors.Record {
+	t.Helper()
+	cols := map[mapping.Kind]*mapping.Columns{}
+	for i := range recs {
+		r := &recs[i]
+		if r.Problem != "" {
+			if r.Columns != nil || r.Attrs != nil {
+				t.Errorf("%s: a problem record with attributes", r.Origin)
+			}
+			continue
+		}
+		if r.Columns == nil || r.Attrs != nil {
+			t.Fatalf("%s: Columns %v, Attrs %v; want Columns and no Attrs", r.Origin, r.Columns, r.Attrs)
+		}
+		if c := cols[r.Kind]; c == nil {
+			cols[r.Kind] = r.Columns
+		} else if c != r.Columns {
+			t.Errorf("%s: Columns not the ones of the file's other rows", r.Origin)
+		}
+		if len(r.Values) != len(r.Columns.Names()) || cap(r.Values) != len(r.Values) {
+			t.Errorf("%s: %d values (cap %d) for %d columns", r.Origin, len(r.Values), cap(r.Values), len(r.Columns.Names()))
+		}
+		r.Attrs, r.Columns, r.Values = r.Map(), nil, nil
+	}
+	return recs
 }
 
 // sjis encodes s in Shift_JIS (CP932).
