@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -144,6 +145,17 @@ func (r *Runner) read(ctx context.Context, job *Job, incremental bool) (records 
 
 func (r *Runner) plan(ctx context.Context, job *Job, incremental bool) (*RunResult, error) {
 	log := r.logger(job.Name)
+	// The target and the links are read while the source is read and
+	// mapped: neither needs the other, and a reconcile with nothing to
+	// change is mostly these reads (issue 13). A source that fails stops
+	// the target's read, and its error is the one reported, as when they
+	// were read one after the other.
+	targetCtx, cancelTarget := context.WithCancel(ctx)
+	other := r.readTargetAndLinks(targetCtx, job)
+	defer func() {
+		cancelTarget()
+		other() // nothing outlives the run, also when the source failed
+	}()
 	records, mark, partial, err := r.read(ctx, job, incremental)
 	if err != nil {
 		return nil, fmt.Errorf("job %s: read source: %w", job.Name, err)
@@ -166,15 +178,16 @@ func (r *Runner) plan(ctx context.Context, job *Job, incremental bool) (*RunResu
 	log.Info("source read", zap.Int("records", report.Records), zap.Int("excluded", report.Excluded),
 		zap.Int("left_out", len(report.LeftOut)), zap.Int("held_back", len(held)),
 		zap.Int("orgs", len(desired.Orgs)), zap.Int("users", len(desired.Users)), zap.Int("groups", len(desired.Groups)))
-	actual, err := job.Target.Read(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("job %s: read target: %w", job.Name, err)
+	read := other()
+	if read.targetErr != nil {
+		return nil, fmt.Errorf("job %s: read target: %w", job.Name, read.targetErr)
 	}
+	actual := read.actual
 	log.Info("target read", zap.Int("orgs", len(actual.Orgs)), zap.Int("users", len(actual.Users)), zap.Int("groups", len(actual.Groups)))
-	links, err := r.Store.Links(ctx, job.Name)
-	if err != nil {
-		return nil, fmt.Errorf("job %s: read links: %w", job.Name, err)
+	if read.linksErr != nil {
+		return nil, fmt.Errorf("job %s: read links: %w", job.Name, read.linksErr)
 	}
+	links := read.links
 	plan, err := MakePlan(desired, actual, links, job.Target.Capabilities(), PlanOptions{Leavers: job.Leavers, Partial: partial})
 	if err != nil {
 		return nil, fmt.Errorf("job %s: plan: %w", job.Name, err)
@@ -191,6 +204,29 @@ func (r *Runner) plan(ctx context.Context, job *Job, incremental bool) (*RunResu
 		res.Refused = fmt.Errorf("%w; the first left out: %s", res.Refused, held[0].Reason)
 	}
 	return res, nil
+}
+
+// targetRead is what readTargetAndLinks read: the target's objects and
+// the job's links, each with its own error.
+type targetRead struct {
+	actual    *mapping.Snapshot
+	targetErr error
+	links     store.Links
+	linksErr  error
+}
+
+// readTargetAndLinks starts reading job's target and its links, each on a
+// goroutine of its own, and returns the wait for both (which may be
+// called again). Cancelling ctx stops them.
+func (r *Runner) readTargetAndLinks(ctx context.Context, job *Job) func() targetRead {
+	var out targetRead
+	var wg sync.WaitGroup
+	wg.Go(func() { out.actual, out.targetErr = job.Target.Read(ctx) })
+	wg.Go(func() { out.links, out.linksErr = r.Store.Links(ctx, job.Name) })
+	return func() targetRead {
+		wg.Wait()
+		return out
+	}
 }
 
 // startRun records the start of a run of job in mode and returns its id,
