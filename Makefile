@@ -34,6 +34,7 @@ FUZZTIME ?= 20s
 # use the whole FUZZTIME of a target whose inputs write to SQLite.
 FUZZMINIMIZETIME ?= 100x
 FUZZ_TARGETS ?= \
+	./connectors/aircourse:FuzzListPage \
 	./connectors/csv:FuzzRead \
 	./mapping:FuzzIsolate \
 	./internal/config:FuzzParse \

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -283,6 +284,42 @@ type listPage[T any] struct {
 	Meta *Meta `json:"meta"`
 }
 
+// UnmarshalValidJSON reads a page in one pass over the body DecodeJSON
+// validated, each element by its own UnmarshalValidJSON: json.Unmarshal
+// validated the page, scanned each element again to find its end and the
+// element's UnmarshalJSON validated it once more. A page of any other
+// shape (data not a list, a member named in another case, which
+// encoding/json matches to a field too) is json.Unmarshal's, so the
+// values and errors are the same.
+func (p *listPage[T]) UnmarshalValidJSON(b []byte) error {
+	o, ok := httpkit.ValidObject(b)
+	if !ok {
+		return json.Unmarshal(b, p)
+	}
+	for k := range o {
+		if k != "data" && k != "meta" && (strings.EqualFold(k, "data") || strings.EqualFold(k, "meta")) {
+			return json.Unmarshal(b, p)
+		}
+	}
+	*p = listPage[T]{}
+	if raw, ok := o["data"]; ok && string(raw) != "null" {
+		elems, ok := httpkit.ValidArray(raw)
+		if !ok {
+			return json.Unmarshal(b, p) // its type error
+		}
+		p.Data = make([]T, len(elems))
+		for i, e := range elems {
+			if httpkit.UnmarshalValid(e, &p.Data[i]) != nil {
+				return json.Unmarshal(b, p) // its error, which names the field
+			}
+		}
+	}
+	if raw, ok := o["meta"]; ok && json.Unmarshal(raw, &p.Meta) != nil {
+		return json.Unmarshal(b, p)
+	}
+	return nil
+}
+
 // list pages through path until a page is the last: meta.lastPage when the
 // server gives it, else once meta.total items are read when it gives that,
 // else at a page shorter than asked; always at an empty page.
@@ -550,6 +587,24 @@ func (u *User) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
+	u.numbers(raw)
+	return nil
+}
+
+// UnmarshalValidJSON is UnmarshalJSON of b already known to be valid
+// (an element of a list page).
+func (u *User) UnmarshalValidJSON(b []byte) error {
+	raw, err := httpkit.DecodeLenientValid(b, u)
+	if err != nil {
+		return err
+	}
+	u.numbers(raw)
+	return nil
+}
+
+// numbers reads what the tags do not from the user's object: whether it
+// carries the org lists, and the numbers.
+func (u *User) numbers(raw map[string]json.RawMessage) {
 	o := rawObject(raw)
 	_, hasMember := o["memberOrganizationIds"]
 	_, hasAdmin := o["adminOrganizationIds"]
@@ -559,7 +614,6 @@ func (u *User) UnmarshalJSON(b []byte) error {
 	if g, ok := o.integer("gender"); ok {
 		u.Gender = &g
 	}
-	return nil
 }
 
 // UnmarshalJSON reads an organization leniently (httpkit.UnmarshalLenient, by
@@ -568,14 +622,29 @@ func (g *Organization) UnmarshalJSON(b []byte) error {
 	return httpkit.UnmarshalLenient(b, g)
 }
 
+// UnmarshalValidJSON is UnmarshalJSON of b already known to be valid.
+func (g *Organization) UnmarshalValidJSON(b []byte) error {
+	return httpkit.UnmarshalLenientValid(b, g)
+}
+
 // UnmarshalJSON reads a group leniently (httpkit.UnmarshalLenient, by its
 // tags).
 func (g *Group) UnmarshalJSON(b []byte) error {
 	return httpkit.UnmarshalLenient(b, g)
 }
 
+// UnmarshalValidJSON is UnmarshalJSON of b already known to be valid.
+func (g *Group) UnmarshalValidJSON(b []byte) error {
+	return httpkit.UnmarshalLenientValid(b, g)
+}
+
 // UnmarshalJSON reads a member row leniently (httpkit.UnmarshalLenient, by
 // its tags); the user's id is "id" or "userId".
 func (m *Member) UnmarshalJSON(b []byte) error {
 	return httpkit.UnmarshalLenient(b, m)
+}
+
+// UnmarshalValidJSON is UnmarshalJSON of b already known to be valid.
+func (m *Member) UnmarshalValidJSON(b []byte) error {
+	return httpkit.UnmarshalLenientValid(b, m)
 }

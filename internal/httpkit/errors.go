@@ -163,7 +163,7 @@ func DecodeJSON(resp *http.Response, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(body, v); err != nil {
+	if err := Unmarshal(body, v); err != nil {
 		return fmt.Errorf("%sdecode %d response: %w", where, resp.StatusCode, err)
 	}
 	return nil

@@ -94,8 +94,14 @@ func AnyTrue(obj map[string]json.RawMessage, keys ...string) (v, present bool) {
 // none), its non-empty Scalars in order: a list read under the names
 // different servers give it.
 func FirstScalars(obj map[string]json.RawMessage, keys ...string) []string {
+	return firstScalars(rawArray, obj, keys)
+}
+
+// firstScalars is FirstScalars splitting arrays with split: rawArray, or
+// validArray for an object known to be valid.
+func firstScalars(split func([]byte) ([]json.RawMessage, bool), obj map[string]json.RawMessage, keys []string) []string {
 	for _, k := range keys {
-		list, ok := rawArray(obj[k])
+		list, ok := split(obj[k])
 		if !ok {
 			continue
 		}
@@ -127,6 +133,25 @@ func DecodeLenient(b []byte, v any) (map[string]json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
+	decodeLenient(o, v, rawArray)
+	return o, nil
+}
+
+// DecodeLenientValid is DecodeLenient of b already known to be valid JSON
+// (an UnmarshalValidJSON's): the same fields and errors without
+// validating b, or each list in it, again.
+func DecodeLenientValid(b []byte, v any) (map[string]json.RawMessage, error) {
+	o, err := validObject(b)
+	if err != nil {
+		return nil, err
+	}
+	decodeLenient(o, v, validArray)
+	return o, nil
+}
+
+// decodeLenient sets the tagged fields of the struct v points to from o,
+// splitting arrays with split.
+func decodeLenient(o map[string]json.RawMessage, v any, split func([]byte) ([]json.RawMessage, bool)) {
 	rv := reflect.ValueOf(v).Elem()
 	rv.SetZero()
 	for _, f := range lenientFieldsOf(rv.Type()) {
@@ -138,18 +163,24 @@ func DecodeLenient(b []byte, v any) (map[string]json.RawMessage, error) {
 			t, _ := AnyTrue(o, f.keys...)
 			fv.SetBool(t)
 		default: // []string
-			if list := FirstScalars(o, f.keys...); list != nil {
+			if list := firstScalars(split, o, f.keys); list != nil {
 				fv.Set(reflect.ValueOf(list))
 			}
 		}
 	}
-	return o, nil
 }
 
 // UnmarshalLenient is DecodeLenient for a type whose every field is read
 // by its tag: the whole of its UnmarshalJSON.
 func UnmarshalLenient(b []byte, v any) error {
 	_, err := DecodeLenient(b, v)
+	return err
+}
+
+// UnmarshalLenientValid is UnmarshalLenient of b already known to be
+// valid JSON: the whole of an UnmarshalValidJSON.
+func UnmarshalLenientValid(b []byte, v any) error {
+	_, err := DecodeLenientValid(b, v)
 	return err
 }
 

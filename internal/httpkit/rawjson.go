@@ -15,9 +15,23 @@ func rawObject(b []byte) (map[string]json.RawMessage, error) {
 	if !json.Valid(b) {
 		return slowObject(b) // encoding/json's own error
 	}
+	return validObject(b)
+}
+
+// validObject is rawObject of b already known to be valid JSON: the
+// splitting pass alone.
+func validObject(b []byte) (map[string]json.RawMessage, error) {
+	o, _, err := splitObject(b)
+	return o, err
+}
+
+// splitObject is validObject, and how many members b has (more than the
+// map holds when a name is repeated).
+func splitObject(b []byte) (map[string]json.RawMessage, int, error) {
 	i := skipSpace(b, 0)
 	if b[i] != '{' {
-		return slowObject(b) // null: a nil map; else its type error
+		o, err := slowObject(b) // null: a nil map; else its type error
+		return o, 0, err
 	}
 	// The members first, so that the map is made once at its size.
 	type member struct{ key, value []byte }
@@ -39,12 +53,12 @@ func rawObject(b []byte) (map[string]json.RawMessage, error) {
 		if !ok {
 			var err error
 			if key, err = slowString(m.key); err != nil {
-				return nil, err // not reached: b is valid
+				return nil, 0, err // not reached: b is valid
 			}
 		}
 		o[key] = m.value
 	}
-	return o, nil
+	return o, len(members), nil
 }
 
 // slowObject and slowString are encoding/json's decodes, for what the
@@ -100,8 +114,17 @@ func keyName(quoted []byte) (string, bool) {
 // anything else (absent, null, another type, malformed), as json.Unmarshal
 // into a []json.RawMessage would fail or leave it nil.
 func rawArray(raw []byte) (list []json.RawMessage, ok bool) {
+	if !json.Valid(raw) {
+		return nil, false
+	}
+	return validArray(raw)
+}
+
+// validArray is rawArray of raw already known to be valid JSON (or
+// empty: absent).
+func validArray(raw []byte) (list []json.RawMessage, ok bool) {
 	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '[' || !json.Valid(raw) {
+	if i >= len(raw) || raw[i] != '[' {
 		return nil, false
 	}
 	list = []json.RawMessage{}
@@ -113,6 +136,55 @@ func rawArray(raw []byte) (list []json.RawMessage, ok bool) {
 		}
 	}
 	return list, true
+}
+
+// ValidUnmarshaler is a type that decodes JSON already known to be valid,
+// as encoding/json hands an UnmarshalJSON its bytes. DecodeJSON validates
+// a body once and hands it to such a type whole, so that a list page of a
+// thousand objects is not validated again object by object and list by
+// list (it was, three times over: most of a no-change run's reading of a
+// target, issue 13).
+type ValidUnmarshaler interface {
+	UnmarshalValidJSON(b []byte) error
+}
+
+// Unmarshal is json.Unmarshal, the same values and errors, but for a v
+// that is a ValidUnmarshaler: b is validated once and handed to it.
+func Unmarshal(b []byte, v any) error {
+	u, ok := v.(ValidUnmarshaler)
+	if !ok || !json.Valid(b) {
+		return json.Unmarshal(b, v) // also the syntax error of a malformed b
+	}
+	return u.UnmarshalValidJSON(b)
+}
+
+// UnmarshalValid decodes b, already known to be valid JSON, into v: by
+// its UnmarshalValidJSON where v has one, else json.Unmarshal. It is how
+// an UnmarshalValidJSON decodes its parts.
+func UnmarshalValid(b []byte, v any) error {
+	if u, ok := v.(ValidUnmarshaler); ok {
+		return u.UnmarshalValidJSON(b)
+	}
+	return json.Unmarshal(b, v)
+}
+
+// ValidObject splits b, valid JSON, into its members, as json.Unmarshal
+// into a map[string]json.RawMessage would; ok is false when b is not an
+// object or names a member twice (encoding/json decodes each of them into
+// a struct, and may fail on one the map would have overwritten: a caller
+// leaves those to it). The values are slices of b.
+func ValidObject(b []byte) (members map[string]json.RawMessage, ok bool) {
+	if i := skipSpace(b, 0); i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	o, n, err := splitObject(b)
+	return o, err == nil && len(o) == n
+}
+
+// ValidArray splits raw, valid JSON, into its elements; ok is false when
+// it is not an array. The elements are slices of raw.
+func ValidArray(raw []byte) (elements []json.RawMessage, ok bool) {
+	return validArray(raw)
 }
 
 // The scanners below read JSON already known to be valid (json.Valid).
