@@ -21,7 +21,7 @@ var listPageCases = []string{
 	`null`,
 	` { "data" : [ { "id" : "u1" , "loginId" : "e\u00311" , "status" : "2" } ] , "meta" : null } `,
 	`{"data":[{"id":"u1"}],"data":[{"id":"u2"},{"id":"u3"}]}`, // the last wins
-	`{"Data":[{"id":"u1"}]}`,                                   // encoding/json matches any case
+	`{"Data":[{"id":"u1"}]}`, // encoding/json matches any case
 	`{"data":[{"id":"u1"}],"META":{"total":5}}`,
 	`{"data":[null,{"id":"u2","isSuspended":1,"memberOrganizationIds":["o1",2,null]}]}`,
 	`{"data":{"id":"u1"}}`,
