@@ -58,7 +58,7 @@ func (r *Rules) Isolate(records []Record, partial bool) (*Snapshot, Report, erro
 	}
 	b.snap.drop(blame(b.bad))
 	for {
-		list := check(&b.snap, b.origins, partial)
+		list := check(&b.snap, b.origins, partial, true)
 		if len(list) == 0 {
 			break
 		}
@@ -84,7 +84,7 @@ func (r *Rules) Isolate(records []Record, partial bool) (*Snapshot, Report, erro
 	for _, o := range order {
 		b.report.LeftOut = append(b.report.LeftOut, *left[o])
 	}
-	return &b.snap, b.report, nil
+	return b.done(), b.report, nil
 }
 
 // drop removes the objects named, and the memberships of dropped users;

@@ -241,7 +241,7 @@ func (r *Rules) strict(records []Record, partial bool) (*Snapshot, Report, error
 	if err := b.flatten(); err != nil {
 		return nil, b.report, err
 	}
-	return &b.snap, b.report, nil
+	return b.done(), b.report, nil
 }
 
 // newBuilder maps every record into a sorted, not yet validated snapshot;
@@ -330,6 +330,14 @@ func (b *builder) fail(kind Kind, rec Record, err error) {
 	b.origins.Set(kind, rec.Key, rec.Origin)
 }
 
+// done returns the snapshot built, apart from the builder: a pointer into
+// the builder kept its maps of a million origins alive as long as the
+// snapshot, through the whole plan (issue 13).
+func (b *builder) done() *Snapshot {
+	s := b.snap
+	return &s
+}
+
 func (b *builder) flatten() error {
 	if f := b.rules.flatten; f != nil {
 		if err := Flatten(&b.snap, f.Mode, f.Separator); err != nil {
@@ -353,6 +361,10 @@ type builder struct {
 	// suspended: user keys whose record matched a suspended condition, even
 	// if it could not be mapped otherwise (a deactivated or deleted user).
 	suspended map[string]bool
+	// groupKeys, paths and orgKeys are kept from one user record to the
+	// next, so that listing a user's groups and orgs allocates nothing:
+	// no list outlives the record it was made for.
+	groupKeys, paths, orgKeys []string
 }
 
 func (b *builder) user(rec Record) (excluded bool, err error) {
@@ -380,7 +392,8 @@ func (b *builder) user(rec Record) (excluded bool, err error) {
 			b.suspended[rec.Key] = true
 		}
 	}
-	if first, dup := b.origins[KindUser][rec.Key]; dup {
+	origins := b.origins[KindUser]
+	if first, dup := origins[rec.Key]; dup {
 		return false, fmt.Errorf("duplicate user key %q (first at %s)", rec.Key, first)
 	}
 	if err := renderTo(data, fieldTo{f: r.loginID, dst: &u.LoginID}, fieldTo{f: r.email, dst: &u.Email}, fieldTo{f: r.name, dst: &u.Name}); err != nil {
@@ -404,7 +417,8 @@ func (b *builder) user(rec Record) (excluded bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		groupKeys = splitList(list, r.groupSeparator)
+		groupKeys = appendList(b.groupKeys[:0], list, r.groupSeparator)
+		b.groupKeys = groupKeys
 	}
 	// Orgs last: a path creates its orgs, which a record that fails
 	// before must not leave behind.
@@ -418,7 +432,7 @@ func (b *builder) user(rec Record) (excluded bool, err error) {
 	for _, key := range groupKeys {
 		b.snap.Memberships = append(b.snap.Memberships, Membership{UserKey: u.Key, Kind: KindGroup, ContainerKey: key, Role: RoleMember})
 	}
-	b.origins.Set(KindUser, u.Key, rec.Origin)
+	origins[u.Key] = rec.Origin // not there: looked up above (Set would look again)
 	b.snap.Users = append(b.snap.Users, u)
 	return false, nil
 }
@@ -445,7 +459,8 @@ func (b *builder) role(data *recordValues) (Role, error) {
 }
 
 // userOrgs returns the keys of the orgs a user belongs to, creating
-// path-derived orgs as it goes.
+// path-derived orgs as it goes. The list is the builder's, good until the
+// next record.
 func (b *builder) userOrgs(rec Record, data *recordValues) ([]string, error) {
 	r := b.rules
 	switch {
@@ -454,7 +469,8 @@ func (b *builder) userOrgs(rec Record, data *recordValues) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		paths := splitList(value, r.multiSeparator)
+		paths := appendList(b.paths[:0], value, r.multiSeparator)
+		b.paths = paths
 		for _, path := range paths {
 			if b.orgs[path] != nil {
 				continue // a key already, so no segment is empty
@@ -463,7 +479,7 @@ func (b *builder) userOrgs(rec Record, data *recordValues) ([]string, error) {
 				return nil, fmt.Errorf("%s: %w", r.orgPath.key, err)
 			}
 		}
-		var keys []string
+		keys := b.orgKeys[:0]
 		for _, path := range paths {
 			key, err := b.pathOrg(path, rec.Origin)
 			if err != nil {
@@ -471,16 +487,19 @@ func (b *builder) userOrgs(rec Record, data *recordValues) ([]string, error) {
 			}
 			keys = append(keys, key)
 		}
+		b.orgKeys = keys
 		return keys, nil
 	case r.orgRef != nil:
 		key, err := r.orgRef.render(data)
 		if err != nil || key == "" {
 			return nil, err
 		}
-		if r.orgSeparator != "" {
-			return splitList(key, r.orgSeparator), nil
+		if r.orgSeparator == "" {
+			b.orgKeys = append(b.orgKeys[:0], key) // as it is, not trimmed
+		} else {
+			b.orgKeys = appendList(b.orgKeys[:0], key, r.orgSeparator)
 		}
-		return []string{key}, nil
+		return b.orgKeys, nil
 	}
 	return nil, nil
 }
@@ -581,21 +600,25 @@ func (b *builder) group(rec Record) error {
 
 // splitList splits a value by sep, trimming items and dropping empty ones.
 // An empty separator yields the whole value as one item.
-func splitList(value, sep string) []string {
+func splitList(value, sep string) []string { return appendList(nil, value, sep) }
+
+// appendList appends the items of splitList(value, sep) to dst, with no
+// list of its own: the builder keeps dst from one record to the next.
+func appendList(dst []string, value, sep string) []string {
 	if value == "" {
-		return nil
+		return dst
 	}
-	var parts []string
-	if sep == "" {
-		parts = []string{value}
-	} else {
-		parts = strings.Split(value, sep)
-	}
-	out := parts[:0]
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
+	for {
+		item, rest, more := value, "", false
+		if sep != "" {
+			item, rest, more = strings.Cut(value, sep)
 		}
+		if item = strings.TrimSpace(item); item != "" {
+			dst = append(dst, item)
+		}
+		if !more {
+			return dst
+		}
+		value = rest
 	}
-	return out
 }

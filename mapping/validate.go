@@ -84,7 +84,7 @@ func Validate(s *Snapshot, origins Origins) error { return validate(s, origins, 
 // does not hold.
 func validate(s *Snapshot, origins Origins, partial bool) error {
 	var p Problems
-	for _, is := range check(s, origins, partial) {
+	for _, is := range check(s, origins, partial, false) {
 		p.Add(is.err)
 	}
 	return p.Err()
@@ -110,8 +110,12 @@ type issues []issue
 func (l *issues) add(err error, objs ...ref) { *l = append(*l, issue{err: err, objs: objs}) }
 
 // check finds every problem of a snapshot (see Validate), each with the
-// objects it is blamed on.
-func check(s *Snapshot, origins Origins, partial bool) issues {
+// objects it is blamed on. built says s is a builder's: every membership's
+// user is in s.Users, as the builder lists a user's memberships only with
+// the user and drops them together; then the users sorted by key are
+// checked for a key listed twice one after the other, with no set of a
+// million keys (issue 13).
+func check(s *Snapshot, origins Origins, partial, built bool) issues {
 	var p issues
 	orgs := map[string]*Org{}
 	for i := range s.Orgs {
@@ -140,14 +144,25 @@ func check(s *Snapshot, origins Origins, partial bool) issues {
 		p.add(fmt.Errorf("%s: org tree has a cycle: %s", origins.describe(KindOrg, cycle[0]), strings.Join(cycle, " → ")), objs...)
 	}
 
-	users := make(map[string]bool, len(s.Users))
+	// users is the set of user keys, unless built and sorted: then a key
+	// seen before is the one before it.
+	var users map[string]bool
+	if !built || !slices.IsSortedFunc(s.Users, func(a, b User) int { return strings.Compare(a.Key, b.Key) }) {
+		users = make(map[string]bool, len(s.Users))
+	}
 	logins, mails := newDupFinder(len(s.Users)), newDupFinder(len(s.Users))
 	for i := range s.Users {
 		u := &s.Users[i]
-		if !newKey(&p, origins, users, KindUser, u.Key, u.Name) {
-			continue
+		if users == nil {
+			if !newSortedKey(&p, origins, s.Users, i) {
+				continue
+			}
+		} else {
+			if !newKey(&p, origins, users, KindUser, u.Key, u.Name) {
+				continue
+			}
+			users[u.Key] = true
 		}
-		users[u.Key] = true
 		at := ref{KindUser, u.Key}
 		if strings.TrimSpace(u.Name) == "" {
 			p.add(fmt.Errorf("%s: empty name", origins.describe(KindUser, u.Key)), at)
@@ -224,7 +239,8 @@ func check(s *Snapshot, origins Origins, partial bool) issues {
 	for i, m := range s.Memberships {
 		where := func() string { return origins.describe(KindUser, m.UserKey) }
 		at := ref{KindUser, m.UserKey}
-		if !users[m.UserKey] {
+		// Built, only the empty key (never a key) is no user's.
+		if users == nil && m.UserKey == "" || users != nil && !users[m.UserKey] {
 			p.add(fmt.Errorf("membership %s: user %q does not exist", m.ID(), m.UserKey), at)
 			continue
 		}
@@ -310,6 +326,17 @@ func newKey[V any](p *issues, origins Origins, seen map[string]V, kind Kind, key
 		return false
 	}
 	return true
+}
+
+// newSortedKey is newKey for users[i] of users sorted by key: its key is
+// neither empty nor that of the user before it.
+func newSortedKey(p *issues, origins Origins, users []User, i int) bool {
+	u := &users[i]
+	if u.Key == "" || i == 0 || users[i-1].Key != u.Key {
+		return newKey[bool](p, origins, nil, KindUser, u.Key, u.Name)
+	}
+	p.add(fmt.Errorf("%s: duplicate %s key", origins.describe(KindUser, u.Key), KindUser), ref{KindUser, u.Key})
+	return false
 }
 
 // orgCycles returns each cycle in the parent links once, starting from its
