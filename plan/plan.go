@@ -464,16 +464,19 @@ func (p *planner) matchAll() {
 			byMail[strings.ToLower(u.Email)] = u.Key
 		}
 	}
-	for _, u := range p.desired.Users {
+	// A target with no user to adopt (a first plan) needs no look at each
+	// desired user.
+	for i := 0; i < len(p.desired.Users) && len(byLogin)+len(byMail) > 0; i++ {
+		u := &p.desired.Users[i]
 		if _, ok := p.match[mapping.KindUser][u.Key]; ok {
 			continue
 		}
-		var candidates []string
+		var candidates [2]string
 		if u.LoginID != "" {
-			candidates = append(candidates, byLogin[strings.ToLower(u.LoginID)])
+			candidates[0] = byLogin[strings.ToLower(u.LoginID)]
 		}
 		if u.Email != "" {
-			candidates = append(candidates, byMail[strings.ToLower(u.Email)])
+			candidates[1] = byMail[strings.ToLower(u.Email)]
 		}
 		for _, id := range candidates {
 			if id != "" && !claimed(mapping.KindUser, id) {
