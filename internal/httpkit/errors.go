@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -153,10 +154,17 @@ func DecodeJSON(resp *http.Response, v any) error {
 	if resp.Request != nil {
 		where = resp.Request.Method + " " + resp.Request.URL.Path + ": "
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer putBodyBuffer(buf)
+	buf.Reset()
+	if n := resp.ContentLength; n > 0 && n <= MaxBody {
+		buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead free at the end
+	}
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, MaxBody+1))
 	if err != nil {
 		return &errkind.TransientError{Err: fmt.Errorf("%sread body: %w", where, err)}
 	}
+	body := buf.Bytes()
 	if len(body) > MaxBody {
 		return fmt.Errorf("%sresponse body exceeds %d bytes", where, MaxBody)
 	}
@@ -167,6 +175,24 @@ func DecodeJSON(resp *http.Response, v any) error {
 		return fmt.Errorf("%sdecode %d response: %w", where, resp.StatusCode, err)
 	}
 	return nil
+}
+
+// bodyBuffers hold the bodies DecodeJSON reads, for the next one: a list
+// of a hundred thousand users is a hundred bodies of half a megabyte,
+// each read into a buffer grown from nothing and cleared by the
+// allocator (issue 13). Reusing one is safe because a decode keeps
+// nothing of its input: encoding/json copies every value it stores, and
+// an UnmarshalJSON (or UnmarshalValidJSON) must copy what it keeps.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest buffer kept for reuse: a rare huge body
+// is left to the collector rather than held by the pool.
+const maxPooledBody = 4 << 20
+
+func putBodyBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBody {
+		bodyBuffers.Put(b)
+	}
 }
 
 // Discard drains (a little of) a 2xx body and closes it.
