@@ -1,7 +1,13 @@
 package aircourse
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -76,4 +82,93 @@ func FuzzListPage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		checkListPage(t, in)
 	})
+}
+
+// TestListJoinsPagesOfAnyLength reads lists whose pages (the count known
+// from the first page's lastPage) come back in other lengths than the
+// first: the slots of one array hold pages as long as the first in place
+// (the join copies nothing), move shorter ones down and leave a longer
+// one to the copying join; the users come out in order either way.
+func TestListJoinsPagesOfAnyLength(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		lengths []int // of pages 1, 2, …; lastPage is len(lengths)
+	}{
+		{"every page full", []int{3, 3, 3, 3}},
+		{"the last short", []int{3, 3, 3, 1}},
+		{"one before the last short", []int{3, 1, 3, 2}},
+		{"one longer than the first", []int{3, 3, 5, 3}},
+		{"the first short, capped by the server", []int{2, 2, 2}},
+		{"an empty page ends the list", []int{3, 3, 0, 3}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := newMiniAPI(t)
+			api.mux.HandleFunc("GET /users", func(w http.ResponseWriter, r *http.Request) {
+				page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+				var data []string
+				for i := range tc.lengths[page-1] {
+					data = append(data, fmt.Sprintf(`{"id":"u%d_%d"}`, page, i))
+				}
+				fmt.Fprintf(w, `{"data":[%s],"meta":{"currentPage":%d,"lastPage":%d}}`, strings.Join(data, ","), page, len(tc.lengths))
+			})
+			c := newTestAdapter(t, testConfig(t, api.URL), nil).Client()
+			users, err := c.ListUsers(context.Background(), 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want, got []string
+		pages:
+			for p, n := range tc.lengths {
+				if n == 0 {
+					break pages
+				}
+				for i := range n {
+					want = append(want, fmt.Sprintf("u%d_%d", p+1, i))
+				}
+			}
+			for _, u := range users {
+				got = append(got, u.ID)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("users (-want +got):\n%s", diff)
+			}
+			if len(users) != cap(users) {
+				t.Errorf("users: len %d, cap %d: the list can be appended to over the array", len(users), cap(users))
+			}
+		})
+	}
+}
+
+// TestSlotsJoin: the join is the array itself, each page moved down over
+// the slots left short before it, and refuses a page decoded elsewhere.
+func TestSlotsJoin(t *testing.T) {
+	var s slots[int]
+	first := s.make([]int{1, 2, 3}, 4)
+	p2 := append(s.slot(2), 4)       // short
+	p3 := append(s.slot(3), 5, 6, 7) // full
+	p4 := append(s.slot(4), 8)       // short, the last
+	pages := [][]int{first, p2, p3, p4}
+	all, ok := s.join(pages)
+	if !ok {
+		t.Fatal("join of pages in their slots: not ok")
+	}
+	if diff := cmp.Diff([]int{1, 2, 3, 4, 5, 6, 7, 8}, all); diff != "" {
+		t.Errorf("join (-want +got):\n%s", diff)
+	}
+	if &all[0] != &s.all[0] {
+		t.Error("join copied the pages out of the array")
+	}
+	if tail := s.all[len(all):]; slices.ContainsFunc(tail, func(v int) bool { return v != 0 }) {
+		t.Errorf("the array past the join still holds %v", tail)
+	}
+	var o slots[int]
+	first = o.make([]int{1, 2}, 2)
+	long := append(o.slot(2), 3, 4, 5) // longer than its slot: decoded elsewhere
+	if _, ok := o.join([][]int{first, long}); ok {
+		t.Error("join of a page longer than its slot: ok")
+	}
+	var none slots[int]
+	if _, ok := none.join([][]int{{1}}); ok {
+		t.Error("join without an array: ok")
+	}
 }
