@@ -658,12 +658,7 @@ func (u *User) UnmarshalJSON(b []byte) error {
 // UnmarshalValidJSON is UnmarshalJSON of b already known to be valid
 // (an element of a list page).
 func (u *User) UnmarshalValidJSON(b []byte) error {
-	raw, err := httpkit.DecodeLenientValid(b, u)
-	if err != nil {
-		return err
-	}
-	u.numbers(raw)
-	return nil
+	return httpkit.DecodeLenientValid(b, u, u.numbers)
 }
 
 // numbers reads what the tags do not from the user's object: whether it

@@ -2,7 +2,8 @@ package httpkit
 
 import (
 	"encoding/json"
-	"sync"
+	"maps"
+	"sync/atomic"
 )
 
 // rawObject is json.Unmarshal of b into a map[string]json.RawMessage, the
@@ -21,13 +22,14 @@ func rawObject(b []byte) (map[string]json.RawMessage, error) {
 // validObject is rawObject of b already known to be valid JSON: the
 // splitting pass alone.
 func validObject(b []byte) (map[string]json.RawMessage, error) {
-	o, _, err := splitObject(b)
+	o, _, err := splitObject(b, nil)
 	return o, err
 }
 
-// splitObject is validObject, and how many members b has (more than the
-// map holds when a name is repeated).
-func splitObject(b []byte) (map[string]json.RawMessage, int, error) {
+// splitObject is validObject into o (nil: a new map at the object's
+// size), and how many members b has (more than the map holds when a name
+// is repeated).
+func splitObject(b []byte, o map[string]json.RawMessage) (map[string]json.RawMessage, int, error) {
 	i := skipSpace(b, 0)
 	if b[i] != '{' {
 		o, err := slowObject(b) // null: a nil map; else its type error
@@ -47,7 +49,9 @@ func splitObject(b []byte) (map[string]json.RawMessage, int, error) {
 			i = skipSpace(b, i+1)
 		}
 	}
-	o := make(map[string]json.RawMessage, len(members))
+	if o == nil {
+		o = make(map[string]json.RawMessage, len(members))
+	}
 	for _, m := range members {
 		key, ok := keyName(m.key)
 		if !ok {
@@ -78,36 +82,49 @@ func slowString(b []byte) (string, error) {
 // keyNames interns the member names rawObject meets (a server's few
 // dozen: every object of a list has the same), up to maxKeyNames, so
 // that a page of a thousand objects does not allocate each name a
-// thousand times.
-var keyNames struct {
-	sync.RWMutex
-	m map[string]string
-}
+// thousand times. The map is never changed once stored (a name is added
+// to a copy), so that the pages decoded at once look names up without a
+// lock: a read lock taken for each name of each object was one cache
+// line every decoding goroutine wrote to.
+var keyNames atomic.Pointer[map[string]string]
 
-const maxKeyNames = 4096
+// maxKeyNames bounds the names interned (and the copies of the map made
+// to add one): past it a name is allocated each time.
+const maxKeyNames = 512
 
 // keyName is the name a quoted JSON member name holds when it has
 // nothing to unescape (plainString), interned.
 func keyName(quoted []byte) (string, bool) {
-	keyNames.RLock()
-	s, ok := keyNames.m[string(quoted)]
-	keyNames.RUnlock()
-	if ok {
-		return s, true
+	names := keyNames.Load()
+	if names != nil {
+		if s, ok := (*names)[string(quoted)]; ok {
+			return s, true
+		}
 	}
-	s, ok = plainString(quoted)
+	s, ok := plainString(quoted)
 	if !ok {
 		return "", false
 	}
-	keyNames.Lock()
-	if keyNames.m == nil {
-		keyNames.m = map[string]string{}
+	for names == nil || len(*names) < maxKeyNames {
+		next := make(map[string]string, 1+len(mapOrNil(names)))
+		maps.Copy(next, mapOrNil(names))
+		next[string(quoted)] = s
+		if keyNames.CompareAndSwap(names, &next) {
+			break
+		}
+		names = keyNames.Load()
+		if _, ok := (*names)[string(quoted)]; ok {
+			break // another goroutine added it
+		}
 	}
-	if len(keyNames.m) < maxKeyNames {
-		keyNames.m[string(quoted)] = s
-	}
-	keyNames.Unlock()
 	return s, true
+}
+
+func mapOrNil(m *map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	return *m
 }
 
 // rawArray splits a JSON array into its elements; ok is false for
@@ -177,7 +194,7 @@ func ValidObject(b []byte) (members map[string]json.RawMessage, ok bool) {
 	if i := skipSpace(b, 0); i >= len(b) || b[i] != '{' {
 		return nil, false
 	}
-	o, n, err := splitObject(b)
+	o, n, err := splitObject(b, nil)
 	return o, err == nil && len(o) == n
 }
 

@@ -2,6 +2,8 @@ package httpkit
 
 import (
 	"encoding/json"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -58,5 +60,35 @@ func TestScalarStringsAreEncodingJSON(t *testing.T) {
 		if got := Scalar(json.RawMessage(in)); got != want {
 			t.Errorf("Scalar(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestMemberNamesFromManyGoroutines splits objects of more distinct names
+// than are interned, from goroutines at once (as the pages of a list are
+// decoded), each name read right whether it was interned or not.
+func TestMemberNamesFromManyGoroutines(t *testing.T) {
+	const names = maxKeyNames * 2
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range names {
+				n := (i + g*97) % names
+				in := fmt.Sprintf(`{"name%d":%d,"id":"x"}`, n, n)
+				o, err := rawObject([]byte(in))
+				if err != nil || string(o[fmt.Sprintf("name%d", n)]) != fmt.Sprint(n) || string(o["id"]) != `"x"` {
+					errs <- fmt.Sprintf("rawObject(%s) = %v, %v", in, o, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if n := len(*keyNames.Load()); n > maxKeyNames {
+		t.Errorf("%d names interned, want at most %d", n, maxKeyNames)
 	}
 }
