@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -62,23 +63,26 @@ func trimIncompleteRune(p []byte) []byte {
 	return p
 }
 
-// readFile reads one file. Problems in the file go to errs; the returned
-// error is fatal for the whole read (cancellation).
-func (s *Source) readFile(ctx context.Context, f *fileSpec, errs *errlist.List) ([]connectors.Record, error) {
+// readFile reads one file and appends its records to out, which it
+// returns (with nothing of the file's when the file has an error).
+// Problems in the file go to errs; the returned error is fatal for the
+// whole read (cancellation).
+func (s *Source) readFile(ctx context.Context, f *fileSpec, errs *errlist.List, out []connectors.Record) ([]connectors.Record, error) {
 	fr, closeFile := s.openFile(f, errs)
 	if fr == nil {
-		return nil, nil
+		return out, nil
 	}
 	defer closeFile()
 	if !fr.readHeader() {
-		return nil, nil
+		return out, nil
 	}
-	recs, err := fr.readRows(ctx)
+	start := len(out)
+	out, err := fr.readRows(ctx, out)
 	if err != nil {
 		return nil, err
 	}
-	fr.log.Debug("read csv file", zap.Int("records", len(recs)), zap.Int("blank_rows", fr.blank))
-	return recs, nil
+	fr.log.Debug("read csv file", zap.Int("records", len(out)-start), zap.Int("blank_rows", fr.blank))
+	return out, nil
 }
 
 // openFile opens one file and chooses its encoding, ready to read the
@@ -317,15 +321,19 @@ func (r *fileReader) readHeader() bool {
 	return ok
 }
 
-// readRows reads the rows after the header. Records are returned only if
-// the file has no error; the error returned is ctx's.
-func (r *fileReader) readRows(ctx context.Context) ([]connectors.Record, error) {
+// readRows reads the rows after the header and appends their records to
+// out, which it returns; the records are appended only if the file has no
+// error. The error returned is ctx's.
+func (r *fileReader) readRows(ctx context.Context, out []connectors.Record) ([]connectors.Record, error) {
 	done := ctx.Done()
 	n := len(r.header)
 	firstLine := make(map[string]int, r.rowsHint)
-	out := make([]connectors.Record, 0, r.rowsHint)
+	start := len(out)
+	out = slices.Grow(out, r.rowsHint)
 	failed := false
+	var origin []byte // the name of the file and a colon, room for a row's line after
 	var slab []string // what is left of the array the next rows' values go in
+	origin = append(append(make([]byte, 0, len(r.spec.name)+1+20), r.spec.name...), ':')
 	for {
 		select {
 		case <-done:
@@ -353,7 +361,7 @@ func (r *fileReader) readRows(ctx context.Context) ([]connectors.Record, error) 
 			failed = true
 			if pe == nil {
 				// Not a parse error: the file cannot be read further.
-				return nil, nil
+				return out[:start], nil
 			}
 			continue
 		}
@@ -417,11 +425,11 @@ func (r *fileReader) readRows(ctx context.Context) ([]connectors.Record, error) 
 			Key:     key,
 			Columns: r.cols,
 			Values:  vals,
-			Origin:  r.spec.name + ":" + strconv.Itoa(line),
+			Origin:  string(strconv.AppendInt(origin[:len(r.spec.name)+1], int64(line), 10)),
 		})
 	}
-	if failed || len(out) == 0 {
-		return nil, nil
+	if failed {
+		return out[:start], nil
 	}
 	return out, nil
 }

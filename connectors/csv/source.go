@@ -95,31 +95,22 @@ func New(cfg Config, baseDir string, logger *zap.Logger) (*Source, error) {
 // cancelled ctx stops the read between rows.
 func (s *Source) Read(ctx context.Context) ([]connectors.Record, error) {
 	errs := &errlist.List{Max: maxErrors}
-	var files [][]connectors.Record
-	n := 0
+	// One list for every file, each file's rows appended in place: a
+	// million users' records copied into a list of them and the orgs'
+	// were 100 MB more at the read's end (issue 13).
+	var out []connectors.Record
 	for i := range s.files {
-		recs, err := s.readFile(ctx, &s.files[i], errs)
-		if err != nil {
+		var err error
+		if out, err = s.readFile(ctx, &s.files[i], errs, out); err != nil {
 			// Fatal for this read: cancellation, or an I/O error.
 			return nil, err
 		}
-		files = append(files, recs)
-		n += len(recs)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	if len(files) == 1 {
-		return files[0], nil
-	}
-	// One list made once: appending a million users' records and then
-	// the orgs' made three copies of it.
-	var out []connectors.Record
-	if n > 0 {
-		out = make([]connectors.Record, 0, n)
-	}
-	for _, recs := range files {
-		out = append(out, recs...)
+	if len(out) == 0 {
+		return nil, nil
 	}
 	return out, nil
 }
