@@ -58,3 +58,26 @@ func TestCheckBuilt(t *testing.T) {
 		}
 	}
 }
+
+// TestDupFinder: the values more than one user has, each with its users'
+// keys in the order added, whatever the order of the values.
+func TestDupFinder(t *testing.T) {
+	users := []User{{Key: "u0"}, {Key: "u1"}, {Key: "u2"}, {Key: "u3"}, {Key: "u4"}, {Key: "u5"}}
+	for _, tc := range []struct {
+		name   string
+		values []string // users[i]'s value
+		want   map[string][]string
+	}{
+		{"none", []string{"a", "b", "c", "d", "e", "f"}, map[string][]string{}},
+		{"in order", []string{"a", "b", "b", "c", "c", "c"}, map[string][]string{"b": {"u1", "u2"}, "c": {"u3", "u4", "u5"}}},
+		{"out of order", []string{"z", "b", "z", "a", "b", "z"}, map[string][]string{"b": {"u1", "u4"}, "z": {"u0", "u2", "u5"}}},
+	} {
+		d := newDupFinder(len(tc.values))
+		for i, v := range tc.values {
+			d.add(v, i)
+		}
+		if diff := cmp.Diff(tc.want, d.dups(users)); diff != "" {
+			t.Errorf("%s: dups (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
