@@ -36,6 +36,7 @@ func TestCheckBuilt(t *testing.T) {
 	// refuses the later records; a snapshot listing a key twice is
 	// checked too.
 	b := rules.newBuilder(append(records, user(8, "1", "z", "z@x", "Z", "A", "")), false)
+	b.userOrigins()
 	snaps := []*Snapshot{&b.snap}
 	twice := *b.done()
 	twice.Users = append([]User{twice.Users[0], twice.Users[0], twice.Users[0]}, twice.Users[1:]...)

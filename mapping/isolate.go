@@ -56,11 +56,20 @@ func (r *Rules) Isolate(records []Record, partial bool) (*Snapshot, Report, erro
 		}
 		return drop
 	}
+	if len(b.bad) > 0 {
+		b.userOrigins()
+	}
 	b.snap.drop(blame(b.bad))
 	for {
 		list := check(&b.snap, b.origins, partial, true)
 		if len(list) == 0 {
 			break
+		}
+		if b.origins[KindUser] == nil {
+			// Checked without the users' origins, which the problems
+			// name: again with them.
+			b.userOrigins()
+			continue
 		}
 		if !b.snap.drop(blame(list)) {
 			// Nothing left to drop and still problems: never expected,

@@ -235,6 +235,7 @@ func (r *Rules) strict(records []Record, partial bool) (*Snapshot, Report, error
 	if err := b.problems.Err(); err != nil {
 		return nil, b.report, err
 	}
+	b.userOrigins()
 	if err := validate(&b.snap, b.origins, partial); err != nil {
 		return nil, b.report, err
 	}
@@ -259,7 +260,7 @@ func (r *Rules) newBuilder(records []Record, partial bool) *builder {
 	// Sized once: a million users appended one by one moved the list some
 	// thirty times. Memberships are sized from the first users' share.
 	b.snap.Users = make([]User, 0, users)
-	b.origins[KindUser] = make(map[string]string, users)
+	b.users.list = make([]keyOrigin, 0, users)
 	const sample = 1024
 	seen := 0
 	for _, rec := range records {
@@ -327,7 +328,64 @@ func (b *builder) fail(kind Kind, rec Record, err error) {
 	err = fmt.Errorf("%s: %w", rec.Origin, err)
 	b.problems.Add(err)
 	b.bad = append(b.bad, issue{err: err, objs: []ref{{kind, rec.Key}}})
-	b.origins.Set(kind, rec.Key, rec.Origin)
+	if kind != KindUser {
+		b.origins.Set(kind, rec.Key, rec.Origin)
+	} else if _, seen := b.users.seen(rec.Key); !seen {
+		b.users.add(rec.Key, rec.Origin)
+	}
+}
+
+// userOrigins puts the users' origins in b.origins, where check,
+// validate and the left-out list look them up: a build with no problem
+// never needs them.
+func (b *builder) userOrigins() {
+	b.origins[KindUser] = b.users.asMap()
+}
+
+// keyOrigins are the keys of the user records so far, each with the origin
+// of the first. While the keys come in increasing order (records sorted by
+// key, as most exports are), a new key is the greatest so far and none is
+// looked up: they are only listed. The first key out of order turns the
+// list into a map, which every key after goes through. A map of a million
+// keys cost a cache miss a record (issue 13).
+type keyOrigins struct {
+	list  []keyOrigin // in order, while byKey is nil
+	byKey map[string]string
+}
+
+type keyOrigin struct{ key, origin string }
+
+// seen returns the origin of key, if it has been added.
+func (k *keyOrigins) seen(key string) (string, bool) {
+	if k.byKey == nil {
+		if n := len(k.list); n == 0 || key > k.list[n-1].key {
+			return "", false
+		}
+		k.asMap()
+	}
+	origin, ok := k.byKey[key]
+	return origin, ok
+}
+
+// add adds a key seen returned false for.
+func (k *keyOrigins) add(key, origin string) {
+	if k.byKey != nil {
+		k.byKey[key] = origin
+		return
+	}
+	k.list = append(k.list, keyOrigin{key, origin})
+}
+
+// asMap turns the list into the map, if it is not one yet, and returns it.
+func (k *keyOrigins) asMap() map[string]string {
+	if k.byKey == nil {
+		k.byKey = make(map[string]string, len(k.list))
+		for _, ko := range k.list {
+			k.byKey[ko.key] = ko.origin
+		}
+		k.list = nil
+	}
+	return k.byKey
 }
 
 // done returns the snapshot built, apart from the builder: a pointer into
@@ -349,8 +407,12 @@ func (b *builder) flatten() error {
 }
 
 type builder struct {
-	rules    *Rules
-	origins  Origins
+	rules *Rules
+	// origins are where each org and group came from, and each user once
+	// userOrigins has put users' there.
+	origins Origins
+	// users are the user records' keys and origins, for a key seen twice.
+	users    keyOrigins
 	problems Problems
 	snap     Snapshot
 	orgs     map[string]*Org
@@ -392,8 +454,7 @@ func (b *builder) user(rec Record) (excluded bool, err error) {
 			b.suspended[rec.Key] = true
 		}
 	}
-	origins := b.origins[KindUser]
-	if first, dup := origins[rec.Key]; dup {
+	if first, dup := b.users.seen(rec.Key); dup {
 		return false, fmt.Errorf("duplicate user key %q (first at %s)", rec.Key, first)
 	}
 	if err := renderTo(data, fieldTo{f: r.loginID, dst: &u.LoginID}, fieldTo{f: r.email, dst: &u.Email}, fieldTo{f: r.name, dst: &u.Name}); err != nil {
@@ -432,7 +493,7 @@ func (b *builder) user(rec Record) (excluded bool, err error) {
 	for _, key := range groupKeys {
 		b.snap.Memberships = append(b.snap.Memberships, Membership{UserKey: u.Key, Kind: KindGroup, ContainerKey: key, Role: RoleMember})
 	}
-	origins[u.Key] = rec.Origin // not there: looked up above (Set would look again)
+	b.users.add(u.Key, rec.Origin)
 	b.snap.Users = append(b.snap.Users, u)
 	return false, nil
 }
