@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"crypto/rand"
 	"slices"
 	"sort"
@@ -206,7 +207,7 @@ func (s *Server) sortedGroups() []*groupRec {
 // renderUser returns a deep copy of the user with its organization lists,
 // each in the organizations' creation order.
 func (s *Server) renderUser(r *userRec) User {
-	u := r.u
+	u := s.userView(r)
 	u.UserNumber = emukit.Clone(u.UserNumber)
 	u.Mail = emukit.Clone(u.Mail)
 	u.LoginID = emukit.Clone(u.LoginID)
@@ -220,32 +221,46 @@ func (s *Server) renderUser(r *userRec) User {
 		u.Gender = &g
 	}
 	u.Notification = append([]string{}, u.Notification...)
+	return u
+}
+
+// userView is the user with its organization lists, each in the
+// organizations' creation order, sharing the record's optional fields:
+// what an answer encodes while it holds the server's lock (the kit
+// encodes under it), which no write can change before it is sent. A list
+// page renders a thousand users, and copying each of their fields was
+// much of the garbage a million-user list left to the collector.
+func (s *Server) userView(r *userRec) User {
+	u := r.u
 	type ref struct {
 		id  string
 		seq int64
 	}
-	var member, admin []ref
+	var buf [4]ref // most users are in an organization or two
+	refs := buf[:0]
+	nAdmin := 0
 	for orgID, role := range s.userOrgs[u.ID] {
 		o := s.orgs[orgID]
 		if o == nil {
 			continue
 		}
 		if role == roleAdmin {
-			admin = append(admin, ref{orgID, o.seq})
+			nAdmin++
+		}
+		refs = append(refs, ref{orgID, o.seq})
+	}
+	if len(refs) > 1 {
+		slices.SortFunc(refs, func(a, b ref) int { return cmp.Compare(a.seq, b.seq) })
+	}
+	u.MemberOrganizationIDs = make([]string, 0, len(refs)-nAdmin)
+	u.AdminOrganizationIDs = make([]string, 0, nAdmin)
+	for _, ref := range refs {
+		if s.userOrgs[u.ID][ref.id] == roleAdmin {
+			u.AdminOrganizationIDs = append(u.AdminOrganizationIDs, ref.id)
 		} else {
-			member = append(member, ref{orgID, o.seq})
+			u.MemberOrganizationIDs = append(u.MemberOrganizationIDs, ref.id)
 		}
 	}
-	ids := func(rs []ref) []string {
-		sort.Slice(rs, func(i, j int) bool { return rs[i].seq < rs[j].seq })
-		out := make([]string, 0, len(rs))
-		for _, r := range rs {
-			out = append(out, r.id)
-		}
-		return out
-	}
-	u.MemberOrganizationIDs = ids(member)
-	u.AdminOrganizationIDs = ids(admin)
 	return u
 }
 

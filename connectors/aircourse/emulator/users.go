@@ -267,7 +267,7 @@ func unique(ch *checker, key string, f *field[string], idx map[string]string, se
 // apiUser is a user as the API answers it: renderUser, less the fields
 // the readings leave out (ReadingUserOrgsAbsent, ReadingSuspensionAsStatus).
 func (s *Server) apiUser(r *userRec) any {
-	u := s.renderUser(r)
+	u := s.userView(r) // encoded under the lock: see userView
 	orgs, suspended := !s.readings.Has(ReadingUserOrgsAbsent), !s.readings.Has(ReadingSuspensionAsStatus)
 	if orgs && suspended {
 		return u
