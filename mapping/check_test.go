@@ -21,8 +21,9 @@ func TestCheckBuilt(t *testing.T) {
 	}
 	cols := NewColumns([]string{"login", "mail", "name", "dept", "groups"})
 	user := func(line int, key, login, mail, name, dept, groups string) Record {
-		return Record{Kind: KindUser, Key: key, Origin: "users.csv:" + strconv.Itoa(line), Columns: cols,
-			Values: []string{login, mail, name, dept, groups}}
+		r := Record{Kind: KindUser, Key: key, Origin: "users.csv:" + strconv.Itoa(line), Columns: cols}
+		r.Row, r.Ends = RowOf(login, mail, name, dept, groups)
+		return r
 	}
 	records := []Record{
 		user(2, "3", "c", "c@x", "C", "A/B", "g1"),

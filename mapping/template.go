@@ -198,21 +198,22 @@ func unwrapExec(err error) error {
 // a template that is not simple renders. It holds the record's fields,
 // not the record, so that a record on the stack stays there.
 type recordValues struct {
-	attrs  map[string][]string
-	cols   *Columns
-	values []string
-	data   map[string]string
+	attrs map[string][]string
+	cols  *Columns
+	row   string
+	ends  []uint32
+	data  map[string]string
 }
 
 // recordData returns the values of a record's attributes.
 func recordData(r *Record) *recordValues {
-	return &recordValues{attrs: r.Attrs, cols: r.Columns, values: r.Values}
+	return &recordValues{attrs: r.Attrs, cols: r.Columns, row: r.Row, ends: r.Ends}
 }
 
 // get returns an attribute's first value ("" when it has none), and
 // whether the record has the attribute.
 func (v *recordValues) get(name string) (string, bool) {
-	r := Record{Attrs: v.attrs, Columns: v.cols, Values: v.values}
+	r := Record{Attrs: v.attrs, Columns: v.cols, Row: v.row, Ends: v.ends}
 	return r.Lookup(name)
 }
 
@@ -220,11 +221,11 @@ func (v *recordValues) get(name string) (string, bool) {
 func (v *recordValues) asMap() map[string]string {
 	if v.data == nil {
 		if v.cols != nil {
-			n := min(len(v.cols.names), len(v.values))
+			n := min(len(v.cols.names), len(v.ends))
 			v.data = make(map[string]string, n)
 			for i, name := range v.cols.names[:n] {
 				if _, dup := v.data[name]; !dup {
-					v.data[name] = v.values[i]
+					v.data[name] = rowValue(v.row, v.ends, i)
 				}
 			}
 			return v.data

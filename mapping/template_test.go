@@ -14,9 +14,9 @@ func TestSimpleTemplates(t *testing.T) {
 		{Attrs: map[string][]string{"社員番号": {"100001"}, "mail": {" Sato.Taro@Example.jp "}, "所属": {"本社/営業部"}}},
 		{Attrs: map[string][]string{"社員番号": {}, "mail": {""}}},
 		{Attrs: map[string][]string{}},
-		// The same as Columns and Values, as a CSV source reads them.
-		{Columns: NewColumns([]string{"社員番号", "mail", "所属"}), Values: []string{"100001", " Sato.Taro@Example.jp ", "本社/営業部"}},
-		{Columns: NewColumns([]string{"社員番号", "mail"}), Values: []string{"", ""}},
+		// The same as Columns and a Row, as a CSV source reads them.
+		colsRecord([]string{"社員番号", "mail", "所属"}, "100001", " Sato.Taro@Example.jp ", "本社/営業部"),
+		colsRecord([]string{"社員番号", "mail"}, "", ""),
 		{Columns: NewColumns(nil)},
 	}
 	for _, tc := range []struct {
@@ -126,11 +126,18 @@ func TestMembershipOfNoUserNotSeen(t *testing.T) {
 	}
 }
 
-// TestRecordColumns: a record's Columns and Values read as the same
+// colsRecord is a record of the columns names with values in its Row.
+func colsRecord(names []string, values ...string) Record {
+	r := Record{Columns: NewColumns(names)}
+	r.Row, r.Ends = RowOf(values...)
+	return r
+}
+
+// TestRecordColumns: a record's Columns and Row read as the same
 // attributes in Attrs would: Get, Lookup, Len and Map.
 func TestRecordColumns(t *testing.T) {
-	cols := NewColumns([]string{"id", "name", "dept"})
-	r := Record{Columns: cols, Values: []string{"7", "佐藤", ""}}
+	r := colsRecord([]string{"id", "name", "dept"}, "7", "佐藤", "")
+	cols := r.Columns
 	for _, tc := range []struct {
 		name, want string
 		ok         bool
@@ -149,15 +156,13 @@ func TestRecordColumns(t *testing.T) {
 	if len(m) != 3 || m["id"][0] != "7" || m["name"][0] != "佐藤" || len(m["dept"]) != 1 || m["dept"][0] != "" {
 		t.Errorf("Map = %v", m)
 	}
-	// Map's lists are the record's own values, one each: appending to one
-	// does not write over the next.
-	m["id"] = append(m["id"], "x")
-	if r.Values[1] != "佐藤" {
-		t.Errorf("append to Map's list wrote into Values: %q", r.Values)
+	if r.Row != "7佐藤" || len(r.Ends) != 3 {
+		t.Errorf("RowOf: %q, %v", r.Row, r.Ends)
 	}
 	// Fewer values than columns (never from the CSV source): the columns
 	// past them are absent, not a panic.
-	short := Record{Columns: cols, Values: []string{"8"}}
+	short := Record{Columns: cols}
+	short.Row, short.Ends = RowOf("8")
 	if _, ok := short.Lookup("dept"); ok || short.Len() != 1 || len(short.Map()) != 1 {
 		t.Errorf("short record: Lookup(dept) found, Len %d, Map %v", short.Len(), short.Map())
 	}

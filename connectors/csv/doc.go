@@ -6,8 +6,8 @@
 // Every row after the header becomes one connectors.Record: Kind is user,
 // org or group after the file it came from; Key is the row's value in the
 // file's key_column, with surrounding white space trimmed; Columns (the
-// header's, names trimmed, shared by every row of the file) and Values give
-// every header column the row's cell, one value each, exactly as written
+// header's, names trimmed, shared by every row of the file) and Row and Ends
+// give every header column the row's cell, one value each, exactly as written
 // (not trimmed), where other sources fill Attrs (Record.Map gives them as
 // Attrs would); Origin is "<base name>:<line>", the physical line
 // where the row starts (1-based from the file's first line; the header,

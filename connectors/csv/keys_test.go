@@ -1,6 +1,10 @@
 package csv
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"unsafe"
+)
 
 // TestKeyLines: a key added before is found with its first line, whether
 // the keys came in order (listed) or not (the list turned into a map).
@@ -23,6 +27,42 @@ func TestKeyLines(t *testing.T) {
 			}
 			if !dup {
 				k.add(key, i+2)
+			}
+		}
+	}
+}
+
+// TestJoined: a row's fields cut one after the other from one string give
+// that string back, not a copy; others are joined anew; ends are where
+// each field ends either way.
+func TestJoined(t *testing.T) {
+	line := strings.Clone("e1佐藤営業")
+	for _, tc := range []struct {
+		name   string
+		fields []string
+		want   string
+		same   bool // the string returned is line's
+	}{
+		{"one string", []string{line[:2], line[2:8], line[8:]}, line, true},
+		{"empty fields too", []string{"", line[:2], "", line[2:8], line[8:], ""}, line, true},
+		{"apart", []string{line[:2], strings.Clone(line[2:8]), line[8:]}, line, false},
+		{"out of order", []string{line[2:8], line[:2]}, "佐藤e1", false},
+		{"all empty", []string{"", ""}, "", false},
+		{"none", nil, "", false},
+	} {
+		ends := make([]uint32, len(tc.fields))
+		got := joined(tc.fields, ends)
+		if got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+		if same := got != "" && unsafe.StringData(got) == unsafe.StringData(line); same != tc.same {
+			t.Errorf("%s: shares the line's bytes: %v, want %v", tc.name, same, tc.same)
+		}
+		n := 0
+		for i, f := range tc.fields {
+			n += len(f)
+			if ends[i] != uint32(n) {
+				t.Errorf("%s: ends[%d] = %d, want %d", tc.name, i, ends[i], n)
 			}
 		}
 	}

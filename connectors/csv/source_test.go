@@ -71,7 +71,7 @@ func read(t testing.TB, cfg Config, dir string) ([]connectors.Record, error) {
 	return asAttrs(t, recs), err
 }
 
-// asAttrs checks the records' Columns and Values and returns them with
+// asAttrs checks the records' Columns and Ends and returns them with
 // their attributes in Attrs instead.
 func asAttrs(t testing.TB, recs []connectors.Record) []connectors.Record {
 	t.Helper()
@@ -92,10 +92,10 @@ func asAttrs(t testing.TB, recs []connectors.Record) []connectors.Record {
 		} else if c != r.Columns {
 			t.Errorf("%s: Columns not the ones of the file's other rows", r.Origin)
 		}
-		if len(r.Values) != len(r.Columns.Names()) || cap(r.Values) != len(r.Values) {
-			t.Errorf("%s: %d values (cap %d) for %d columns", r.Origin, len(r.Values), cap(r.Values), len(r.Columns.Names()))
+		if len(r.Ends) != len(r.Columns.Names()) || cap(r.Ends) != len(r.Ends) {
+			t.Errorf("%s: %d values (cap %d) for %d columns", r.Origin, len(r.Ends), cap(r.Ends), len(r.Columns.Names()))
 		}
-		r.Attrs, r.Columns, r.Values = r.Map(), nil, nil
+		r.Attrs, r.Columns, r.Row, r.Ends = r.Map(), nil, "", nil
 	}
 	return recs
 }
