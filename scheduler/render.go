@@ -99,7 +99,7 @@ func writeText(ew *errWriter, job string, p *Plan, seqs []int) {
 	for _, key := range p.Departed {
 		ew.printf("      ! %-10s %s  (left the source: memberships removed below)\n", mapping.KindUser, key)
 	}
-	var line []byte
+	var line, num []byte
 	for i := range p.Changes {
 		c := &p.Changes[i]
 		seq := Seq(i)
@@ -110,7 +110,8 @@ func writeText(ew *errWriter, job string, p *Plan, seqs []int) {
 		// line kept from change to change: fmt and the strings describe
 		// built were most of the time of printing a million changes.
 		line = append(line[:0], "  "...)
-		line = appendPadded(line, strconv.AppendInt(nil, int64(seq), 10), 3, true)
+		num = strconv.AppendInt(num[:0], int64(seq), 10)
+		line = appendPadded(line, num, 3, true)
 		line = append(line, ' ')
 		line = append(line, c.Action.Symbol()...)
 		line = append(line, ' ')
