@@ -260,10 +260,11 @@ func (r *Rules) newBuilder(records []Record, partial bool) *builder {
 	// Sized once: a million users appended one by one moved the list some
 	// thirty times. Memberships are sized from the first users' share.
 	b.snap.Users = make([]User, 0, users)
-	b.users.list = make([]keyOrigin, 0, users)
+	b.users = keyOrigins{records: records, list: make([]int32, 0, users)}
 	const sample = 1024
 	seen := 0
-	for _, rec := range records {
+	for i, rec := range records {
+		b.at = i
 		if rec.Kind == KindUser {
 			if seen++; seen == sample && users > 2*sample {
 				perUser := float64(len(b.snap.Memberships)) / sample
@@ -331,7 +332,7 @@ func (b *builder) fail(kind Kind, rec Record, err error) {
 	if kind != KindUser {
 		b.origins.Set(kind, rec.Key, rec.Origin)
 	} else if _, seen := b.users.seen(rec.Key); !seen {
-		b.users.add(rec.Key, rec.Origin)
+		b.users.add(b.at) // rec is records[b.at]: users fail only there
 	}
 }
 
@@ -345,20 +346,19 @@ func (b *builder) userOrigins() {
 // keyOrigins are the keys of the user records so far, each with the origin
 // of the first. While the keys come in increasing order (records sorted by
 // key, as most exports are), a new key is the greatest so far and none is
-// looked up: they are only listed. The first key out of order turns the
-// list into a map, which every key after goes through. A map of a million
-// keys cost a cache miss a record (issue 13).
+// looked up: the records are only listed, by index. The first key out of
+// order turns the list into a map, which every key after goes through. A
+// map of a million keys cost a cache miss a record (issue 13).
 type keyOrigins struct {
-	list  []keyOrigin // in order, while byKey is nil
-	byKey map[string]string
+	records []Record
+	list    []int32 // indexes in records, in order, while byKey is nil
+	byKey   map[string]string
 }
-
-type keyOrigin struct{ key, origin string }
 
 // seen returns the origin of key, if it has been added.
 func (k *keyOrigins) seen(key string) (string, bool) {
 	if k.byKey == nil {
-		if n := len(k.list); n == 0 || key > k.list[n-1].key {
+		if n := len(k.list); n == 0 || key > k.records[k.list[n-1]].Key {
 			return "", false
 		}
 		k.asMap()
@@ -367,21 +367,21 @@ func (k *keyOrigins) seen(key string) (string, bool) {
 	return origin, ok
 }
 
-// add adds a key seen returned false for.
-func (k *keyOrigins) add(key, origin string) {
+// add adds the key of records[i], which seen returned false for.
+func (k *keyOrigins) add(i int) {
 	if k.byKey != nil {
-		k.byKey[key] = origin
+		k.byKey[k.records[i].Key] = k.records[i].Origin
 		return
 	}
-	k.list = append(k.list, keyOrigin{key, origin})
+	k.list = append(k.list, int32(i))
 }
 
 // asMap turns the list into the map, if it is not one yet, and returns it.
 func (k *keyOrigins) asMap() map[string]string {
 	if k.byKey == nil {
 		k.byKey = make(map[string]string, len(k.list))
-		for _, ko := range k.list {
-			k.byKey[ko.key] = ko.origin
+		for _, i := range k.list {
+			k.byKey[k.records[i].Key] = k.records[i].Origin
 		}
 		k.list = nil
 	}
@@ -412,7 +412,9 @@ type builder struct {
 	// userOrigins has put users' there.
 	origins Origins
 	// users are the user records' keys and origins, for a key seen twice.
-	users    keyOrigins
+	users keyOrigins
+	// at is the index of the record being mapped.
+	at       int
 	problems Problems
 	snap     Snapshot
 	orgs     map[string]*Org
@@ -493,7 +495,7 @@ func (b *builder) user(rec Record) (excluded bool, err error) {
 	for _, key := range groupKeys {
 		b.snap.Memberships = append(b.snap.Memberships, Membership{UserKey: u.Key, Kind: KindGroup, ContainerKey: key, Role: RoleMember})
 	}
-	b.users.add(u.Key, rec.Origin)
+	b.users.add(b.at) // rec is records[b.at]
 	b.snap.Users = append(b.snap.Users, u)
 	return false, nil
 }

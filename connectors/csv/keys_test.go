@@ -1,9 +1,12 @@
 package csv
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/orgbridge/orgbridge/connectors"
 )
 
 // TestKeyLines: a key added before is found with its first line, whether
@@ -20,13 +23,16 @@ func TestKeyLines(t *testing.T) {
 		{"numbers not padded", []string{"9", "10", "11", "9"}, []int{0, 0, 0, 2}},
 	} {
 		var k keyLines
+		// A record of another file before, as Read lists them.
+		out := []connectors.Record{{Key: "zz", Origin: "orgs.csv:2"}}
 		for i, key := range tc.keys {
-			line, dup := k.seen(key)
+			line, dup := k.seen(out, key)
 			if want := tc.want[i]; dup != (want != 0) || line != want {
 				t.Errorf("%s: key %d (%q): seen = %d, %v; want %d", tc.name, i, key, line, dup, want)
 			}
 			if !dup {
-				k.add(key, i+2)
+				k.add(out, key, i+2)
+				out = append(out, connectors.Record{Key: key, Origin: "users.csv:" + strconv.Itoa(i+2)})
 			}
 		}
 	}

@@ -328,7 +328,7 @@ func (r *fileReader) readHeader() bool {
 func (r *fileReader) readRows(ctx context.Context, out []connectors.Record) ([]connectors.Record, error) {
 	done := ctx.Done()
 	n := len(r.header)
-	keys := keyLines{list: make([]keyLine, 0, r.rowsHint)}
+	keys := keyLines{list: make([]int32, 0, r.rowsHint)}
 	start := len(out)
 	out = slices.Grow(out, r.rowsHint)
 	failed := false
@@ -395,7 +395,7 @@ func (r *fileReader) readRows(ctx context.Context, out []connectors.Record) ([]c
 			failed = true
 			continue
 		}
-		if first, dup := keys.seen(key); dup {
+		if first, dup := keys.seen(out, key); dup {
 			// Under bad_rows: skip both rows are held: which one is right
 			// is not known.
 			problem := fmt.Sprintf("duplicate key %q (first on line %d)", key, first)
@@ -407,10 +407,13 @@ func (r *fileReader) readRows(ctx context.Context, out []connectors.Record) ([]c
 			failed = true
 			continue
 		}
-		keys.add(key, line)
 		if failed {
-			continue // nothing is returned from this file; only look for more errors
+			// Nothing is returned from this file; only look for more
+			// errors. The row is no record to list: the map has it.
+			keys.asMap(out)[key] = line
+			continue
 		}
+		keys.add(out, key, line) // the record appended next
 		// Where the values end: the ends of many rows share one array,
 		// cut a row at a time, a thousand allocations for a million rows.
 		if len(slab) < n {
@@ -466,43 +469,50 @@ func joined(rec []string, ends []uint32) string {
 // keyLines are the keys of a file's rows so far, each with the line it is
 // first on, to find a key used twice. While the keys come in increasing
 // order (an export sorted by its key, as most are), a new key is the
-// greatest so far and none is looked up: the rows are only listed. The
-// first key out of order turns the list into a map, which every key after
-// goes through. A map of a million keys was a tenth of a large plan's
-// CPU, a miss of the cache for each row (issue 13).
+// greatest so far and none is looked up: the rows' records are only
+// listed, by index. The first key out of order turns the list into a map,
+// which every key after goes through. A map of a million keys was a tenth
+// of a large plan's CPU, a miss of the cache for each row (issue 13).
 type keyLines struct {
-	list  []keyLine // in order, while byKey is nil
+	list  []int32 // the records' indexes in the file's list, while byKey is nil
 	byKey map[string]int
 }
 
-type keyLine struct {
-	key  string
-	line int
-}
-
-// seen returns the line key is first on, if it has been added.
-func (k *keyLines) seen(key string) (int, bool) {
+// seen returns the line key is first on, if it has been added; out is the
+// list of records so far.
+func (k *keyLines) seen(out []connectors.Record, key string) (int, bool) {
 	if k.byKey == nil {
-		if n := len(k.list); n == 0 || key > k.list[n-1].key {
+		if n := len(k.list); n == 0 || key > out[k.list[n-1]].Key {
 			return 0, false
 		}
-		k.byKey = make(map[string]int, 2*len(k.list))
-		for _, kl := range k.list {
-			k.byKey[kl.key] = kl.line
-		}
-		k.list = nil
 	}
-	line, ok := k.byKey[key]
+	line, ok := k.asMap(out)[key]
 	return line, ok
 }
 
-// add adds a key seen returned false for.
-func (k *keyLines) add(key string, line int) {
+// add adds key, which seen returned false for, of the record appended to
+// out next.
+func (k *keyLines) add(out []connectors.Record, key string, line int) {
 	if k.byKey != nil {
 		k.byKey[key] = line
 		return
 	}
-	k.list = append(k.list, keyLine{key, line})
+	k.list = append(k.list, int32(len(out)))
+}
+
+// asMap turns the list into the map, if it is not one yet, and returns
+// it. A record's line is the end of its origin.
+func (k *keyLines) asMap(out []connectors.Record) map[string]int {
+	if k.byKey == nil {
+		k.byKey = make(map[string]int, 2*len(k.list))
+		for _, i := range k.list {
+			o := out[i].Origin
+			line, _ := strconv.Atoi(o[strings.LastIndexByte(o, ':')+1:])
+			k.byKey[out[i].Key] = line
+		}
+		k.list = nil
+	}
+	return k.byKey
 }
 
 // allBlank reports whether every cell of a row is empty or white space: a

@@ -398,6 +398,10 @@ func TestReadErrors(t *testing.T) {
 			"err_mixed.csv:3: wrong number of fields: got 2, want 5\n" +
 				"err_mixed.csv:4: empty key column \"社員番号\"\n" +
 				"err_mixed.csv:5: duplicate key \"1001\" (first on line 2)", nil},
+		{"a key twice after a row error, and one from before it", "err_dup_after_error.csv", nil,
+			"err_dup_after_error.csv:3: wrong number of fields: got 2, want 5\n" +
+				"err_dup_after_error.csv:5: duplicate key \"1003\" (first on line 4)\n" +
+				"err_dup_after_error.csv:6: duplicate key \"1001\" (first on line 2)", nil},
 		{"empty file", "empty.csv", nil, "empty.csv: empty file: a header line is required", nil},
 		{"blank lines only", "blank_only.csv", nil, "blank_only.csv: empty file: a header line is required", nil},
 		{"BOM only", "bom_only.csv", nil, "bom_only.csv: empty file: a header line is required", nil},
