@@ -637,7 +637,10 @@ type byUser struct {
 
 // orgMemberships groups the org memberships of s by user key.
 func orgMemberships(s *mapping.Snapshot) *byUser {
-	b := &byUser{slot: make(map[string]int32, len(s.Users)), src: s.Memberships}
+	// Sized for every user to have org memberships (most do), as the map
+	// is: a million appended one by one left twice that in copies.
+	b := &byUser{slot: make(map[string]int32, len(s.Users)), src: s.Memberships,
+		count: make([]int32, 0, len(s.Users)), first: make([]int32, 0, len(s.Users))}
 	slots := make([]int32, len(s.Memberships)) // each membership's user's slot, -1 for a group's
 	for i := range s.Memberships {
 		m := &s.Memberships[i]
