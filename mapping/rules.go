@@ -661,12 +661,10 @@ func (b *builder) group(rec Record) error {
 	return nil
 }
 
-// splitList splits a value by sep, trimming items and dropping empty ones.
-// An empty separator yields the whole value as one item.
-func splitList(value, sep string) []string { return appendList(nil, value, sep) }
-
-// appendList appends the items of splitList(value, sep) to dst, with no
-// list of its own: the builder keeps dst from one record to the next.
+// appendList appends to dst the items of value split by sep, trimmed and
+// the empty ones dropped (an empty separator: the whole value as one
+// item), with no list of its own: the builder keeps dst from one record
+// to the next.
 func appendList(dst []string, value, sep string) []string {
 	if value == "" {
 		return dst
