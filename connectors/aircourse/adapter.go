@@ -139,12 +139,37 @@ func (a *Adapter) Capabilities() connectors.Capabilities {
 // organization and the everyone group (see the package doc).
 func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 	var (
-		users  []User
+		users  []readUser
+		admin  globalAdminPick
 		orgs   []Organization
 		groups []Group
 	)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { users, err = a.client.ListUsers(gctx, a.pageSize); return })
+	g.Go(func() error {
+		// Each page is kept as the snapshot needs it as it comes (the
+		// pages are decoded into again): a million users decoded whole
+		// were 360 MB held until the snapshot was made (issue 13).
+		same := interner{}
+		return a.client.EachUsersPage(gctx, a.pageSize, func(page []User) error {
+			users = slices.Grow(users, len(page))
+			for i := range page {
+				u := &page[i]
+				admin.see(u)
+				users = append(users, readUser{
+					user: mapping.User{
+						Key:        u.ID,
+						LoginID:    u.LoginID,
+						Email:      u.Mail,
+						Name:       u.Name,
+						Suspended:  u.IsSuspended || u.Status == 2,
+						Attributes: userAttributes(u, same),
+					},
+					memberOrgs: u.MemberOrganizationIDs, adminOrgs: u.AdminOrganizationIDs, hasOrgLists: u.HasOrgLists,
+				})
+			}
+			return nil
+		})
+	})
 	g.Go(func() (err error) { orgs, err = a.client.ListOrgs(gctx, a.pageSize); return })
 	g.Go(func() (err error) { groups, err = a.client.ListGroups(gctx, a.pageSize); return })
 	if err := g.Wait(); err != nil {
@@ -158,7 +183,7 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 	a.rootID = rootID
 	a.rootMu.Unlock()
 
-	a.noteGlobalAdmins(users)
+	a.noteGlobalAdmins(admin.id)
 
 	// Sized at once: at a million users, growing them by doubling was a
 	// third of Read's own CPU.
@@ -185,25 +210,19 @@ func (a *Adapter) Read(ctx context.Context) (*mapping.Snapshot, error) {
 		})
 	}
 	listsInUsers := true
-	same := interner{}
-	for _, u := range users {
-		if u.ID == "" || seen[u.ID] {
+	for i := range users {
+		u := &users[i]
+		if u.user.Key == "" || seen[u.user.Key] {
 			continue
 		}
-		seen[u.ID] = true
-		snap.Users = append(snap.Users, mapping.User{
-			Key:        u.ID,
-			LoginID:    u.LoginID,
-			Email:      u.Mail,
-			Name:       u.Name,
-			Suspended:  u.IsSuspended || u.Status == 2,
-			Attributes: userAttributes(u, same),
-		})
-		if !u.HasOrgLists {
+		seen[u.user.Key] = true
+		snap.Users = append(snap.Users, u.user)
+		if !u.hasOrgLists {
 			listsInUsers = false
 		}
 		snap.Memberships = appendOrgMemberships(snap.Memberships, u, rootID)
 	}
+	users = nil // what the snapshot does not hold can go
 	if !listsInUsers {
 		// The server's user objects do not carry their organization lists
 		// (the document gives no response field): read every organization's
@@ -326,22 +345,32 @@ func role(s string) mapping.Role {
 // keeps it (a membership in an org orgbridge does not manage,
 // Change.ForeignOrgMemberships). The lists are short: repeats are found
 // in them, not in a map of their own per user.
-func appendOrgMemberships(ms []mapping.Membership, u User, rootID string) []mapping.Membership {
-	admins := u.AdminOrganizationIDs
+func appendOrgMemberships(ms []mapping.Membership, u *readUser, rootID string) []mapping.Membership {
+	key := u.user.Key
+	admins := u.adminOrgs
 	for i, id := range admins {
 		if slices.Contains(admins[:i], id) {
 			continue
 		}
-		ms = append(ms, mapping.Membership{UserKey: u.ID, Kind: mapping.KindOrg, ContainerKey: id, Role: mapping.RoleAdmin})
+		ms = append(ms, mapping.Membership{UserKey: key, Kind: mapping.KindOrg, ContainerKey: id, Role: mapping.RoleAdmin})
 	}
-	members := u.MemberOrganizationIDs
+	members := u.memberOrgs
 	for i, id := range members {
 		if id == rootID || slices.Contains(admins, id) || slices.Contains(members[:i], id) {
 			continue
 		}
-		ms = append(ms, mapping.Membership{UserKey: u.ID, Kind: mapping.KindOrg, ContainerKey: id, Role: mapping.RoleMember})
+		ms = append(ms, mapping.Membership{UserKey: key, Kind: mapping.KindOrg, ContainerKey: id, Role: mapping.RoleMember})
 	}
 	return ms
+}
+
+// readUser is what Read keeps of a listed user until the organizations
+// are read: the snapshot's user, and the user's organization lists, made
+// memberships once the root is known.
+type readUser struct {
+	user                  mapping.User
+	memberOrgs, adminOrgs []string
+	hasOrgLists           bool // the object carried either list (see Read)
 }
 
 // userAttributes renders the AirCourse user fields of UserAttributes that
@@ -352,7 +381,7 @@ func appendOrgMemberships(ms []mapping.Membership, u User, rootID string) []mapp
 // million users the actual snapshot's attribute maps were 626 MB, the
 // most of any one thing a no-change sync held (issue 13). Repeated values
 // (department, license, role) are shared through same.
-func userAttributes(u User, same interner) map[string]string {
+func userAttributes(u *User, same interner) map[string]string {
 	gender := ""
 	if u.Gender != nil {
 		gender = strconv.Itoa(*u.Gender)

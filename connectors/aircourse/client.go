@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/orgbridge/orgbridge/internal/httpkit"
 )
@@ -325,13 +326,29 @@ func (p *listPage[T]) UnmarshalValidJSON(b []byte) error {
 	return nil
 }
 
-// list pages through path until a page is the last: meta.lastPage when the
-// server gives it, else once meta.total items are read when it gives that,
-// else at a page shorter than asked; always at an empty page.
+// list is every item of path (eachPage), in order.
+func list[T any](ctx context.Context, c *Client, path string, filter url.Values, pageSize int) ([]T, error) {
+	var all []T
+	err := eachPage(ctx, c, path, filter, pageSize, func(page []T) error {
+		all = append(all, page...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return all, nil
+}
+
+// eachPage pages through path until a page is the last: meta.lastPage
+// when the server gives it, else once meta.total items are read when it
+// gives that, else at a page shorter than asked; always at an empty page.
+// It hands each page to each, in page order; the page's slice is decoded
+// into again once each returns, so each copies what it keeps. An error of
+// each stops the reading and is returned.
 //
 // When the first page gives a lastPage, the pages after it are known
 // before any is read, and are read listConcurrency at a time, each decoded
-// as it arrives, and joined in page order with the same stops (a page
+// as it arrives, and handed on in page order with the same stops (a page
 // before the last that comes back empty ends the list there, as it did
 // read one after another). Without a lastPage the count of pages is not
 // known (a page of page, limit and total may be cut shorter than asked),
@@ -339,144 +356,151 @@ func (p *listPage[T]) UnmarshalValidJSON(b []byte) error {
 // there are more (items added meanwhile) is read on one after another, as
 // before.
 //
-// The pages are kept apart and joined once at the end: appending each to
-// one slice copied a hundred pages of users over and over as it grew.
-// When the first page names the last, the pages after it are decoded each
-// into its slot of one array (slots), so that the join is no copy when
-// each page but the last is as long as the first, as they are.
-func list[T any](ctx context.Context, c *Client, path string, filter url.Values, pageSize int) ([]T, error) {
-	var s slots[T]
+// Handing pages on, not joining them, lets a caller keep what it needs of
+// each item and drop the rest: a million AirCourse users decoded into one
+// list were 360 MB held until Read had made its snapshot, and the first
+// touch of that memory was a tenth of a no-change sync's CPU (issue 13).
+func eachPage[T any](ctx context.Context, c *Client, path string, filter url.Values, pageSize int, each func([]T) error) error {
+	// The slices pages are decoded into, for the next page once handed on:
+	// only the pages in flight and those waiting for their turn hold one.
+	var (
+		freeMu sync.Mutex
+		free   [][]T
+	)
+	take := func() []T {
+		freeMu.Lock()
+		defer freeMu.Unlock()
+		if n := len(free); n > 0 {
+			b := free[n-1]
+			free = free[:n-1]
+			return b
+		}
+		return nil
+	}
+	give := func(b []T) {
+		freeMu.Lock()
+		free = append(free, b[:0])
+		freeMu.Unlock()
+	}
 	get := func(ctx context.Context, page int) (listPage[T], error) {
 		q := url.Values{"limit": {strconv.Itoa(pageSize)}, "page": {strconv.Itoa(page)}}
 		for k, v := range filter {
 			q[k] = v
 		}
-		out := listPage[T]{Data: s.slot(page)}
+		out := listPage[T]{Data: take()}
 		err := c.do(ctx, http.MethodGet, path, q, nil, &out)
 		return out, err
 	}
-	var pages [][]T
 	read := 0
-	// add keeps page number page and reports whether it is the last.
-	add := func(page int, out listPage[T]) bool {
-		pages = append(pages, out.Data)
+	// hand passes page number page on and reports whether it is the last.
+	hand := func(page int, out listPage[T]) (last bool, err error) {
 		n := len(out.Data)
 		read += n
+		if n > 0 {
+			if err := each(out.Data); err != nil {
+				return true, err
+			}
+		}
+		if out.Data != nil {
+			give(out.Data)
+		}
 		switch {
 		case n == 0:
-			return true
+			return true, nil
 		case out.Meta != nil && out.Meta.LastPage > 0:
-			return page >= out.Meta.LastPage
+			return page >= out.Meta.LastPage, nil
 		case out.Meta != nil && out.Meta.hasTotal:
 			// No last page (a meta of page, limit and total): the total
 			// says when all is read, also where the server cut a page
 			// shorter than asked.
-			return read >= out.Meta.Total
+			return read >= out.Meta.Total, nil
 		}
-		return n < pageSize
-	}
-	all := func() []T {
-		if read == 0 {
-			return nil
-		}
-		if out, ok := s.join(pages); ok {
-			return out
-		}
-		out := make([]T, 0, read)
-		for _, p := range pages {
-			out = append(out, p...)
-		}
-		return out
+		return n < pageSize, nil
 	}
 	first, err := get(ctx, 1)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if add(1, first) {
-		return all(), nil
+	meta := first.Meta
+	if last, err := hand(1, first); last || err != nil {
+		return err
 	}
 	next := 2
-	if first.Meta != nil && first.Meta.LastPage > 1 {
-		last := min(first.Meta.LastPage, maxPages)
-		pages[0] = s.make(first.Data, last)
-		rest := make([]int, 0, last-1)
-		for p := 2; p <= last; p++ {
-			rest = append(rest, p)
-		}
-		outs, err := httpkit.ReadEach(ctx, listConcurrency, rest, get)
-		if err != nil {
-			return nil, err
-		}
-		for i, out := range outs {
-			if add(rest[i], out) {
-				return all(), nil
-			}
+	if meta != nil && meta.LastPage > 1 {
+		last := min(meta.LastPage, maxPages)
+		done, err := handInOrder(ctx, 2, last, get, hand)
+		if done || err != nil {
+			return err
 		}
 		next = last + 1
 	}
 	for page := next; ; page++ {
 		if page > maxPages {
-			return nil, fmt.Errorf("GET %s: more than %d pages", path, maxPages)
+			return fmt.Errorf("GET %s: more than %d pages", path, maxPages)
 		}
 		out, err := get(ctx, page)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if add(page, out) {
-			return all(), nil
+		if last, err := hand(page, out); last || err != nil {
+			return err
 		}
 	}
 }
 
-// slots is one array for every page of a list whose count of pages is
-// known, each page decoded into its own slot of the first page's length:
-// the pages of a million users joined by copying were twice the memory,
-// and a tenth of a no-change run's CPU (issue 13).
-type slots[T any] struct {
-	all  []T
-	size int // a slot's length: the first page's
-}
-
-// make makes the array for last pages, the first one in it, and returns
-// the first page's place in it.
-func (s *slots[T]) make(first []T, last int) []T {
-	s.size = len(first)
-	s.all = make([]T, s.size*last)
-	return s.all[:copy(s.all, first)]
-}
-
-// slot is where page is to be decoded (nil: anywhere), empty with its
-// slot's capacity; a longer page is decoded elsewhere.
-func (s *slots[T]) slot(page int) []T {
-	if s.all == nil {
-		return nil
+// handInOrder reads pages from to last, listConcurrency at a time, and
+// hands each to hand in page order as it comes; done is true once hand
+// says a page is the last (the pages after it are not read, or dropped).
+// The first error (of a read or of hand) stops it and is returned.
+func handInOrder[P any](ctx context.Context, from, last int, get func(context.Context, int) (P, error),
+	hand func(int, P) (bool, error)) (done bool, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make([]chan P, last-from+1)
+	for i := range pages {
+		pages[i] = make(chan P, 1)
 	}
-	off := (page - 1) * s.size
-	return s.all[off : off : off+s.size]
-}
-
-// join is pages, which are the first ones in order, as one slice: the
-// array itself, each page moved down over the slots left short before
-// it. ok is false when there is no array or a page was decoded elsewhere
-// (longer than its slot).
-func (s *slots[T]) join(pages [][]T) (all []T, ok bool) {
-	if s.all == nil {
-		return nil, false
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(listConcurrency)
+	launched := make(chan struct{})
+	go func() {
+		defer close(launched)
+		for i := range pages {
+			if gctx.Err() != nil {
+				return
+			}
+			g.Go(func() error {
+				p, err := get(gctx, from+i)
+				if err != nil {
+					return err
+				}
+				pages[i] <- p
+				return nil
+			})
+		}
+	}()
+	// finish stops the reads still going and waits for them: their
+	// errors, after a cancel of ours, are not the list's.
+	finish := func() error {
+		cancel()
+		<-launched
+		return g.Wait()
 	}
-	for i, p := range pages {
-		if len(p) > 0 && &p[0] != &s.all[i*s.size] {
-			return nil, false
+	for i := range pages {
+		select {
+		case p := <-pages[i]:
+			if last, err := hand(from+i, p); last || err != nil {
+				_ = finish()
+				return true, err
+			}
+		case <-gctx.Done():
+			if err := finish(); err != nil {
+				return true, err
+			}
+			return true, ctx.Err() // ours, or the caller's
 		}
 	}
-	n := 0
-	for i, p := range pages {
-		if i*s.size != n {
-			copy(s.all[n:], p)
-		}
-		n += len(p)
-	}
-	clear(s.all[n:]) // what was moved down, no longer held twice
-	return s.all[:n:n], true
+	return false, finish()
 }
 
 // do sends one API call: body (nil: none) as JSON, out (nil: discarded)
@@ -506,6 +530,12 @@ const allStatuses = "1,2,3"
 // ListUsers returns every user whatever its status, pageSize at a time.
 func (c *Client) ListUsers(ctx context.Context, pageSize int) ([]User, error) {
 	return list[User](ctx, c, "/users", url.Values{"status": {allStatuses}}, pageSize)
+}
+
+// EachUsersPage hands every user whatever its status to each, a page at a
+// time (eachPage: each copies what it keeps).
+func (c *Client) EachUsersPage(ctx context.Context, pageSize int, each func([]User) error) error {
+	return eachPage(ctx, c, "/users", url.Values{"status": {allStatuses}}, pageSize, each)
 }
 
 // ListGlobalAdmins returns the active users whose role is admin (全体管理者).

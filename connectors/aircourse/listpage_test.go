@@ -3,9 +3,9 @@ package aircourse
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -85,10 +85,9 @@ func FuzzListPage(f *testing.F) {
 }
 
 // TestListJoinsPagesOfAnyLength reads lists whose pages (the count known
-// from the first page's lastPage) come back in other lengths than the
-// first: the slots of one array hold pages as long as the first in place
-// (the join copies nothing), move shorter ones down and leave a longer
-// one to the copying join; the users come out in order either way.
+// from the first page's lastPage, read four at a time and decoded into
+// slices reused from page to page) come back in other lengths than the
+// first: the users come out in order, each once.
 func TestListJoinsPagesOfAnyLength(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -132,43 +131,34 @@ func TestListJoinsPagesOfAnyLength(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("users (-want +got):\n%s", diff)
 			}
-			if len(users) != cap(users) {
-				t.Errorf("users: len %d, cap %d: the list can be appended to over the array", len(users), cap(users))
-			}
 		})
 	}
 }
 
-// TestSlotsJoin: the join is the array itself, each page moved down over
-// the slots left short before it, and refuses a page decoded elsewhere.
-func TestSlotsJoin(t *testing.T) {
-	var s slots[int]
-	first := s.make([]int{1, 2, 3}, 4)
-	p2 := append(s.slot(2), 4)       // short
-	p3 := append(s.slot(3), 5, 6, 7) // full
-	p4 := append(s.slot(4), 8)       // short, the last
-	pages := [][]int{first, p2, p3, p4}
-	all, ok := s.join(pages)
-	if !ok {
-		t.Fatal("join of pages in their slots: not ok")
+// TestEachPageStopsAtAnError: an error of the function pages are handed
+// to stops the reading there and is returned; no page after it is handed
+// on, and none before it twice.
+func TestEachPageStopsAtAnError(t *testing.T) {
+	const pages = 12
+	api := newMiniAPI(t)
+	api.mux.HandleFunc("GET /users", func(w http.ResponseWriter, r *http.Request) {
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		fmt.Fprintf(w, `{"data":[{"id":"u%d"}],"meta":{"currentPage":%d,"lastPage":%d}}`, page, page, pages)
+	})
+	c := newTestAdapter(t, testConfig(t, api.URL), nil).Client()
+	stop := errors.New("enough")
+	var got []string
+	err := eachPage(context.Background(), c, "/users", nil, 1, func(page []User) error {
+		got = append(got, page[0].ID)
+		if len(got) == 5 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) {
+		t.Errorf("eachPage = %v, want the error of the page function", err)
 	}
-	if diff := cmp.Diff([]int{1, 2, 3, 4, 5, 6, 7, 8}, all); diff != "" {
-		t.Errorf("join (-want +got):\n%s", diff)
-	}
-	if &all[0] != &s.all[0] {
-		t.Error("join copied the pages out of the array")
-	}
-	if tail := s.all[len(all):]; slices.ContainsFunc(tail, func(v int) bool { return v != 0 }) {
-		t.Errorf("the array past the join still holds %v", tail)
-	}
-	var o slots[int]
-	first = o.make([]int{1, 2}, 2)
-	long := append(o.slot(2), 3, 4, 5) // longer than its slot: decoded elsewhere
-	if _, ok := o.join([][]int{first, long}); ok {
-		t.Error("join of a page longer than its slot: ok")
-	}
-	var none slots[int]
-	if _, ok := none.join([][]int{{1}}); ok {
-		t.Error("join without an array: ok")
+	if diff := cmp.Diff([]string{"u1", "u2", "u3", "u4", "u5"}, got); diff != "" {
+		t.Errorf("pages handed on (-want +got):\n%s", diff)
 	}
 }

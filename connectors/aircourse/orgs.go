@@ -160,9 +160,9 @@ func (a *Adapter) orgAdmin(ctx context.Context) (string, error) {
 	return a.globalAdmin, nil
 }
 
-// noteGlobalAdmins keeps the global administrator of a full user list.
-func (a *Adapter) noteGlobalAdmins(users []User) {
-	id := pickGlobalAdmin(users)
+// noteGlobalAdmins keeps the global administrator of a full user list
+// (pickGlobalAdmin's, or a globalAdminPick's).
+func (a *Adapter) noteGlobalAdmins(id string) {
 	a.adminMu.Lock()
 	a.globalAdmin, a.adminsRead = id, true
 	a.adminMu.Unlock()
@@ -171,20 +171,25 @@ func (a *Adapter) noteGlobalAdmins(users []User) {
 // pickGlobalAdmin returns the earliest made active user whose role is
 // admin (the tenant's owner, as a rule), or "".
 func pickGlobalAdmin(users []User) string {
-	var best *User
+	var p globalAdminPick
 	for i := range users {
-		u := &users[i]
-		if u.ID == "" || u.Role != "admin" || u.IsSuspended || (u.Status != 0 && u.Status != 1) {
-			continue
-		}
-		if best == nil || u.CreatedAt < best.CreatedAt || (u.CreatedAt == best.CreatedAt && u.ID < best.ID) {
-			best = u
-		}
+		p.see(&users[i])
 	}
-	if best == nil {
-		return ""
+	return p.id
+}
+
+// globalAdminPick is pickGlobalAdmin over users shown one at a time, as
+// Read sees them page by page: the earliest made, then the least id, so
+// that the order they come in does not matter.
+type globalAdminPick struct{ id, createdAt string }
+
+func (p *globalAdminPick) see(u *User) {
+	if u.ID == "" || u.Role != "admin" || u.IsSuspended || (u.Status != 0 && u.Status != 1) {
+		return
 	}
-	return best.ID
+	if p.id == "" || u.CreatedAt < p.createdAt || (u.CreatedAt == p.createdAt && u.ID < p.id) {
+		p.id, p.createdAt = u.ID, u.CreatedAt
+	}
 }
 
 // orgContainer is an org change's container (its Org is set: a create or
