@@ -49,7 +49,8 @@ func TestHealthSaysHeldBackAndQuarantine(t *testing.T) {
 		t.Fatal(err)
 	}
 	var held []int
-	d := scheduler.NewDaemon([]*scheduler.Job{{Name: "hr", Source: downSource{}, Rules: rules}},
+	// The target is read while the source is (and stopped when it fails).
+	d := scheduler.NewDaemon([]*scheduler.Job{{Name: "hr", Source: downSource{}, Rules: rules, Target: snapshotTarget{}}},
 		scheduler.DaemonOptions{Store: st, Hooks: scheduler.DaemonHooks{HeldBack: func(_ string, n int) { held = append(held, n) }}})
 	if err := d.Start(ctx); err != nil {
 		t.Fatal(err)
