@@ -159,6 +159,7 @@ func TestDaemonHeldPlanDriftAndReject(t *testing.T) {
 	if outcome := <-ran; outcome != string(store.RunRefused) {
 		t.Errorf("approved stale plan: %s, want refused", outcome)
 	}
+	waitIdle(d)
 	if target.writes != writes {
 		t.Errorf("%d writes by a stale plan", target.writes-writes)
 	}
@@ -191,5 +192,15 @@ func TestDaemonHeldPlanDriftAndReject(t *testing.T) {
 	}
 	if _, err := d.Reject(ctx, res.RunID, "api"); !errors.Is(err, scheduler.ErrNoApproval) {
 		t.Errorf("rejecting twice: %v", err)
+	}
+}
+
+// waitIdle waits until no run holds the first job: an approved plan is
+// applied on the daemon's own goroutine, whose Run hook fires before the
+// run lets go of the job, so a RunJob right after the hook could find it
+// still running.
+func waitIdle(d *scheduler.Daemon) {
+	for d.Jobs()[0].Running {
+		time.Sleep(time.Millisecond)
 	}
 }
