@@ -135,6 +135,12 @@
 //     text, and DecodeLenient (UnmarshalLenient) a response object into a
 //     struct whose fields are tagged `lenient:"key,other"`, each under
 //     every key a server may give it, whatever JSON type it comes in.
+//     DecodeJSON reads a body into a reused buffer and decodes it with
+//     Unmarshal: json.Unmarshal, but a ValidUnmarshaler (a list page) is
+//     handed the body validated once, and splits it with ValidObject and
+//     ValidArray and decodes its items with UnmarshalValid and
+//     DecodeLenientValid, none validating again (a page of a thousand
+//     users was validated three times over).
 //   - URLs: ParseBaseURL and AbsoluteURL.
 //
 // Package httpkittest holds test helpers: AssertNoSecret, a fake clock and
