@@ -119,8 +119,10 @@
 // way), otherwise at a page shorter than asked, and always at an empty
 // page. When the first page gives the last page, the pages after it are
 // read four at a time (through the same client, so a rate limit paces
-// them like any call) and joined in page order; without one, one after
-// another, as the count of pages is not known. It lists users with status=1,2,3, because the document does not
+// them like any call) and handed on in page order; without one, one after
+// another, as the count of pages is not known. A page is validated once
+// and each item decoded from it without another pass; users are kept as
+// the snapshot needs them page by page, not decoded whole. It lists users with status=1,2,3, because the document does not
 // say that a list without status holds suspended and invited users (it
 // says so for organizations only). It takes a member's id from "id" or
 // "userId", reads every field whatever JSON type it comes in (a number as a
