@@ -84,8 +84,10 @@ func (k *killer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if answered {
 		send()
 	}
-	_ = proc.Signal(syscall.SIGKILL)
+	// Marked before the signal: the test's Wait returns once the process
+	// is gone, and may look before this handler's next line runs.
 	k.killed.Store(true)
+	_ = proc.Signal(syscall.SIGKILL)
 	if !answered {
 		send() // to a closed connection: nobody reads it
 	}
