@@ -90,6 +90,13 @@ func (a *app) serveDaemon(ctx context.Context, configPath string, file *config.F
 	if file.SCIM == nil && file.Admin == nil && !hasSchedule {
 		return usageError(fmt.Errorf("%s: nothing to serve: add a scim block, an admin block or a job schedule", file.Path))
 	}
+	// SIGHUP is listened for from the start, not once everything is up: a
+	// reload asked for as the service comes up is then kept for the loop
+	// (the channel holds one), where before it was lost, or, with no
+	// listener at all yet, ended the process (the signal's default).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	st, elector, err := a.openServeStore(ctx, file)
 	if err != nil {
 		return err
@@ -148,7 +155,7 @@ func (a *app) serveDaemon(ctx context.Context, configPath string, file *config.F
 	if ready != nil {
 		ready <- lst
 	}
-	result := a.waitForSignals(ctx, configPath, st, daemon, admission, loaded, srv.errs)
+	result := a.waitForSignals(ctx, hup, configPath, st, daemon, admission, loaded, srv.errs)
 	a.logger.Info("shutting down: no new work; runs in flight finish their changes and journal the rest")
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -162,12 +169,9 @@ func (a *app) serveDaemon(ctx context.Context, configPath string, file *config.F
 	return result
 }
 
-// waitForSignals reloads the config on SIGHUP until ctx ends (SIGTERM,
-// SIGINT) or a listener fails.
-func (a *app) waitForSignals(ctx context.Context, configPath string, st store.Store, daemon *scheduler.Daemon, admission *scimAdmission, loaded *atomic.Pointer[config.File], errs <-chan error) error {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+// waitForSignals reloads the config on each SIGHUP from hup until ctx
+// ends (SIGTERM, SIGINT) or a listener fails.
+func (a *app) waitForSignals(ctx context.Context, hup <-chan os.Signal, configPath string, st store.Store, daemon *scheduler.Daemon, admission *scimAdmission, loaded *atomic.Pointer[config.File], errs <-chan error) error {
 	for {
 		select {
 		case <-ctx.Done():
