@@ -1,7 +1,6 @@
 package plan_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -13,81 +12,39 @@ import (
 	"github.com/orgbridge/orgbridge/connectors/csv"
 	"github.com/orgbridge/orgbridge/internal/config"
 	"github.com/orgbridge/orgbridge/internal/cputime"
+	"github.com/orgbridge/orgbridge/internal/gen"
 	"github.com/orgbridge/orgbridge/mapping"
 	"github.com/orgbridge/orgbridge/plan"
 	"github.com/orgbridge/orgbridge/scheduler"
 )
 
-// writeScaleExport writes, into dir, an orgs file of 10,117 orgs in three
-// levels (17 divisions, 100 departments, 10,000 sections) and a users file
-// of n users in the demo's column layout, spread over every org: every
-// 25th a manager (管理者), every 100th on leave (休職), every 10th in
-// 新人研修 and every 20th in 安全衛生委員会 (150,000 group memberships at
-// a million). It is the layout of issue 13's million-user measurement.
-func writeScaleExport(tb testing.TB, dir string, n int) (users, orgs string) {
+// writeScaleExport writes, into dir, issue 13's export as `make scale
+// USERS=n ORGS=10000 FANOUT=87` has `orgbridge gen` write it: 10,117 orgs
+// in three levels, 100 groups holding 15% of the users, 2% leavers and 1%
+// suspended, in the demo's column layout (150,000 group memberships at a
+// million): the benchmark plans what the scale runs measure.
+func writeScaleExport(tb testing.TB, dir string, n int) (users, orgs string, counts gen.Counts) {
 	tb.Helper()
-	var paths []string
-	orgs = filepath.Join(dir, "orgs.csv")
-	write := func(path string, fill func(w *bufio.Writer)) {
+	g, err := gen.New(gen.Options{Users: n, Orgs: 10000, Depth: 3, Fanout: 87, Groups: 100, Memberships: n * 15 / 100,
+		LeaverPercent: 2, SuspendedPercent: 1, Seed: 1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	write := func(name string, to func(io.Writer) error) string {
+		path := filepath.Join(dir, name)
 		f, err := os.Create(path)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		w := bufio.NewWriterSize(f, 1<<20)
-		fill(w)
-		if err := w.Flush(); err != nil {
+		if err := to(f); err != nil {
 			tb.Fatal(err)
 		}
 		if err := f.Close(); err != nil {
 			tb.Fatal(err)
 		}
+		return path
 	}
-	write(orgs, func(w *bufio.Writer) {
-		fmt.Fprintln(w, "組織パス,組織コード,説明")
-		org := func(path, code, desc string) {
-			paths = append(paths, path)
-			fmt.Fprintf(w, "%s,%s,%s\n", path, code, desc)
-		}
-		for a := range 17 {
-			org(fmt.Sprintf("事業部%02d", a), fmt.Sprintf("D%02d", a), fmt.Sprintf("事業部 %d", a))
-		}
-		for b := range 100 {
-			a := b % 17
-			org(fmt.Sprintf("事業部%02d/部%03d", a, b), fmt.Sprintf("D%02d-%03d", a, b), fmt.Sprintf("部 %d", b))
-		}
-		for c := range 10000 {
-			b := c / 100
-			a := b % 17
-			org(fmt.Sprintf("事業部%02d/部%03d/課%05d", a, b, c), fmt.Sprintf("D%02d-%03d-%05d", a, b, c), fmt.Sprintf("課 %d", c))
-		}
-	})
-	users = filepath.Join(dir, "users.csv")
-	write(users, func(w *bufio.Writer) {
-		fmt.Fprintln(w, "社員番号,氏名,メールアドレス,所属,役職,役割,在籍区分,グループ")
-		for i := range n {
-			id := 100001 + i
-			pos, role := "", "一般"
-			if i%25 == 0 {
-				pos, role = "課長", "管理者"
-			}
-			st := "在籍"
-			if i%100 == 99 {
-				st = "休職"
-			}
-			g := ""
-			if i%10 == 3 {
-				g = "新人研修"
-			}
-			if i%20 == 7 {
-				if g != "" {
-					g += ";"
-				}
-				g += "安全衛生委員会"
-			}
-			fmt.Fprintf(w, "%d,社員 %d,user%d@example.co.jp,%s,%s,%s,%s,%s\n", id, id, id, paths[i%len(paths)], pos, role, st, g)
-		}
-	})
-	return users, orgs
+	return write("users.csv", g.WriteUsersCSV), write("orgs.csv", g.WriteOrgsCSV), g.Counts()
 }
 
 // demoMapping is configs/demo.yaml's mapping block.
@@ -125,7 +82,10 @@ func BenchmarkPlan(b *testing.B) {
 			if n > 100_000 && testing.Short() {
 				b.Skip("a million users: not under -short")
 			}
-			users, orgs := writeScaleExport(b, b.TempDir(), n)
+			users, orgs, counts := writeScaleExport(b, b.TempDir(), n)
+			// Every org, group, user in scope (not a leaver) and membership
+			// is a create.
+			want := counts.Orgs + counts.Groups + counts.Users - counts.Leavers + counts.Memberships
 			src, err := csv.New(csv.Config{
 				Users: &csv.File{Path: users, KeyColumn: "社員番号", Required: []string{"氏名", "メールアドレス", "所属", "役割", "在籍区分"}},
 				Orgs:  &csv.File{Path: orgs, KeyColumn: "組織パス"},
@@ -156,7 +116,7 @@ func BenchmarkPlan(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if want := 10_117 + 2 + n + n*15/100; len(p.Changes) != want {
+				if len(p.Changes) != want {
 					b.Fatalf("%d changes, want %d", len(p.Changes), want)
 				}
 				if err := scheduler.WriteText(io.Discard, "scale", p); err != nil {
